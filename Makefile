@@ -1,0 +1,69 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+# Both go through `make setup`, which is idempotent (re-installs only when the requirement files change).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+MANAGE := $(PY) manage.py
+CELERY := $(VENV)/bin/celery
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint bench check clean browser worker
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## setup: virtualenv, dependencies, a browser for the UI tests, var/ folders. Idempotent.
+setup: $(STAMP) browser
+	@mkdir -p var
+
+## browser: Debian's Chromium for the Playwright tests (skipped when present or when apt is not ours).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+	      || echo "warning: could not install chromium; browser tests will be skipped"; \
+	  else echo "note: /usr/bin/chromium is missing; install Debian's chromium package to run the browser tests"; fi; \
+	fi
+
+## run: set up, migrate, load the demo and serve the app with a Celery worker and beat (embedded default).
+run: export DEBUG ?= true
+run: setup
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo
+	$(MANAGE) setup_schedules
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API docs: /api/v1/docs/). Ctrl-C stops all."
+	@trap 'kill 0' EXIT INT TERM; \
+	$(CELERY) -A vendorrisk worker --loglevel=INFO --concurrency=2 & \
+	$(CELERY) -A vendorrisk beat --loglevel=INFO & \
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+## test: set up and run the whole suite (PostgreSQL when DATABASE_URL is set, otherwise SQLite).
+test: setup
+	@if [ -n "$$DATABASE_URL" ]; then echo "Tests on $${DATABASE_URL%%@*}@... (DATABASE_URL)"; \
+	 else echo "Tests on SQLite (set DATABASE_URL=postgres://... for PostgreSQL)"; fi
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## check: Django's system checks, migrations in step with the models, ruff.
+check: setup
+	DEBUG=true $(MANAGE) check
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+## bench: every benchmark in bench/, each printing its figures.
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var/.pytest_cache

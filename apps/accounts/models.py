@@ -1,0 +1,54 @@
+"""Users, organisations and the memberships that give a user a role in an organisation."""
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from apps.common.models import TimeStampedModel
+
+from .choices import OrganizationKind, Role
+
+
+class User(AbstractUser):
+    """The registry's user. Custom from the first migration so fields can be added later without pain."""
+
+    class Meta:
+        db_table = "accounts_user"
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Organization(TimeStampedModel):
+    """An agency, port authority, airport operator or ministry that owns sites and equipment."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=32, choices=OrganizationKind.choices, default=OrganizationKind.AGENCY)
+    country = CountryField(blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Created by load_demo; safe to delete.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TimeStampedModel):
+    """A user's role in one organisation. A user may belong to several organisations."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org"),
+        ]
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization} ({self.role})"

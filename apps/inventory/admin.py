@@ -1,0 +1,43 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Component, Equipment, ProductModel, Site
+
+
+@admin.register(Site)
+class SiteAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code", "organization", "kind", "country", "criticality", "is_defence"]
+    list_filter = ["kind", "criticality", "is_defence", "organization"]
+    search_fields = ["name", "code", "region"]
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(ProductModel)
+class ProductModelAdmin(SimpleHistoryAdmin):
+    list_display = ["model_number", "brand", "manufacturer", "software_supplier", "category"]
+    list_filter = ["category"]
+    search_fields = ["model_number", "name", "brand__name", "manufacturer__name"]
+    autocomplete_fields = ["brand", "manufacturer", "software_supplier"]
+
+
+class ComponentInline(admin.TabularInline):
+    model = Component
+    extra = 0
+    autocomplete_fields = ["vendor"]
+
+
+@admin.register(Equipment)
+class EquipmentAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "site", "product_model", "category", "quantity", "status", "connectivity"]
+    list_filter = ["category", "status", "connectivity", "site__organization"]
+    search_fields = ["serial_number", "asset_tag", "product_model__model_number"]
+    autocomplete_fields = ["site", "product_model"]
+    list_select_related = ["site", "product_model__brand"]
+    inlines = [ComponentInline]
+
+
+@admin.register(Component)
+class ComponentAdmin(SimpleHistoryAdmin):
+    list_display = ["equipment", "kind", "vendor", "name"]
+    list_filter = ["kind"]
+    autocomplete_fields = ["equipment", "vendor"]

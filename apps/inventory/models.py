@@ -1,0 +1,167 @@
+"""Sites of an organisation, the product models installed there, the installed equipment and its parts."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from apps.common.models import TimeStampedModel
+
+from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
+
+
+class Site(TimeStampedModel):
+    """A place an organisation runs: a container terminal, an airport, an office building, a base."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="sites")
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=32, help_text="Short code, unique within the organisation (e.g. LALB-T1).")
+    kind = models.CharField(max_length=32, choices=SiteKind.choices)
+    country = CountryField()
+    region = models.CharField("city / region", max_length=200, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    latitude = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
+    )
+    longitude = models.DecimalField(
+        max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
+    )
+    criticality = models.CharField(max_length=16, choices=Criticality.choices, default=Criticality.MEDIUM)
+    is_defence = models.BooleanField("defence / military use", default=False)
+    operator_name = models.CharField(
+        max_length=200, blank=True, help_text="Who operates the site's systems when not the owner (e.g. a landlord)."
+    )
+    is_demo = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="site_unique_org_code")]
+        indexes = [models.Index(fields=["organization", "kind"]), models.Index(fields=["criticality"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError({"longitude": "Give both latitude and longitude, or neither."})
+
+
+class ProductModel(TimeStampedModel):
+    """A product as sold: brand on the box, real maker when different, software supplier, FCC ID."""
+
+    brand = models.ForeignKey("vendors.Vendor", on_delete=models.PROTECT, related_name="branded_products")
+    manufacturer = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="manufactured_products",
+        help_text="The real manufacturer when it is not the brand (white label / OEM).",
+    )
+    software_supplier = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="software_products",
+        help_text="Supplier of the control software or firmware, when known.",
+    )
+    model_number = models.CharField(max_length=120)
+    name = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=32, choices=EquipmentCategory.choices)
+    country_of_manufacture = CountryField(blank=True)
+    fcc_id = models.CharField("FCC ID", max_length=40, blank=True)
+    remote_access_capable = models.BooleanField(default=False)
+    is_demo = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["brand__name", "model_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "model_number"], name="productmodel_unique_brand_model"),
+            models.CheckConstraint(
+                condition=Q(manufacturer__isnull=True) | ~Q(manufacturer=models.F("brand")),
+                name="productmodel_manufacturer_not_brand",
+            ),
+        ]
+        indexes = [models.Index(fields=["manufacturer"]), models.Index(fields=["software_supplier"])]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.model_number}"
+
+    @property
+    def effective_manufacturer_id(self) -> int:
+        return self.manufacturer_id or self.brand_id
+
+    def clean(self) -> None:
+        self.model_number = " ".join((self.model_number or "").split())
+        if self.brand_id and self.manufacturer_id == self.brand_id:
+            raise ValidationError(
+                {"manufacturer": "Leave the manufacturer empty when the brand makes the product itself."}
+            )
+
+
+class Equipment(TimeStampedModel):
+    """An installed unit, or a batch of identical units (quantity > 1), at one site."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment")
+    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="equipment")
+    category = models.CharField(max_length=32, choices=EquipmentCategory.choices)
+    quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    serial_number = models.CharField(max_length=120, blank=True)
+    asset_tag = models.CharField(max_length=120, blank=True)
+    installed_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=EquipmentStatus.choices, default=EquipmentStatus.IN_SERVICE)
+    connectivity = models.CharField(max_length=16, choices=Connectivity.choices, default=Connectivity.SITE_NETWORK)
+    collects_data = models.BooleanField(default=False, help_text="Records video, sensor or cargo data.")
+    operator_name = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+    is_demo = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["site", "category", "id"]
+        verbose_name_plural = "equipment"
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="equipment_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["site", "asset_tag"], condition=~Q(asset_tag=""), name="equipment_unique_site_asset_tag"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["site", "category"]),
+            models.Index(fields=["category", "status"]),
+            models.Index(fields=["product_model"]),
+            models.Index(fields=["serial_number"]),
+        ]
+
+    def __str__(self) -> str:
+        label = self.asset_tag or self.serial_number or f"#{self.pk}"
+        return f"{self.get_category_display()} {label}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.installed_date and self.installed_date > timezone.localdate():
+            errors["installed_date"] = "The installation date cannot be in the future."
+        if self.quantity is not None and self.quantity < 1:
+            errors["quantity"] = "Quantity must be at least 1."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Component(TimeStampedModel):
+    """A part of an installed unit with its own vendor: control software, comms module, SoC."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="components")
+    kind = models.CharField(max_length=24, choices=ComponentKind.choices)
+    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.PROTECT, related_name="components")
+    name = models.CharField(max_length=200, blank=True, help_text="Product or module name, version.")
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        indexes = [models.Index(fields=["vendor"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.vendor} {self.name}".strip()

@@ -1,0 +1,63 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+
+
+class VendorAliasInline(admin.TabularInline):
+    model = VendorAlias
+    extra = 0
+
+
+class VendorIdentifierInline(admin.TabularInline):
+    model = VendorIdentifier
+    extra = 0
+
+
+class OwnerInline(admin.TabularInline):
+    model = Ownership
+    fk_name = "owned"
+    extra = 0
+    autocomplete_fields = ["owner"]
+    verbose_name = "owner"
+    verbose_name_plural = "owned by"
+
+
+@admin.register(Vendor)
+class VendorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "country_of_incorporation", "country_of_headquarters", "is_demo"]
+    list_filter = ["country_of_incorporation", "is_demo"]
+    search_fields = ["name", "aliases__name", "identifiers__value"]
+    inlines = [VendorAliasInline, VendorIdentifierInline, OwnerInline]
+
+
+@admin.register(VendorAlias)
+class VendorAliasAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "vendor"]
+    list_filter = ["kind"]
+    search_fields = ["name", "vendor__name"]
+    autocomplete_fields = ["vendor"]
+
+
+@admin.register(VendorIdentifier)
+class VendorIdentifierAdmin(SimpleHistoryAdmin):
+    list_display = ["vendor", "scheme", "value", "country"]
+    list_filter = ["scheme"]
+    search_fields = ["value", "vendor__name"]
+    autocomplete_fields = ["vendor"]
+
+
+@admin.register(Ownership)
+class OwnershipAdmin(SimpleHistoryAdmin):
+    list_display = ["owner", "owned", "share_percent", "kind", "start_date", "end_date"]
+    list_filter = ["kind"]
+    search_fields = ["owner__name", "owned__name"]
+    autocomplete_fields = ["owner", "owned"]
+
+
+@admin.register(OemRelation)
+class OemRelationAdmin(SimpleHistoryAdmin):
+    list_display = ["brand", "manufacturer", "category", "confidence"]
+    list_filter = ["category", "confidence"]
+    search_fields = ["brand__name", "manufacturer__name"]
+    autocomplete_fields = ["brand", "manufacturer"]

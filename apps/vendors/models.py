@@ -1,0 +1,208 @@
+"""Vendors (makers, brands, software suppliers, owners) and the links between them.
+
+Vendors are shared reference data: Hikvision is the same company for every organisation, and a review
+decision about it applies wherever it appears. Ownership and OEM links are dated and sourced.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from apps.common.models import TimeStampedModel
+from apps.inventory.choices import EquipmentCategory
+
+from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
+from .identifiers import identifier_validate
+
+
+class Vendor(TimeStampedModel):
+    """A company: manufacturer, brand, software supplier, component maker or owner of one."""
+
+    name = models.CharField("legal name", max_length=300, db_index=True)
+    country_of_incorporation = CountryField(blank=True)
+    country_of_headquarters = CountryField(blank=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    is_demo = models.BooleanField(default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="vendor_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.name = " ".join((self.name or "").split())
+        if not self.name:
+            raise ValidationError({"name": "A vendor needs a legal name."})
+
+
+class VendorAlias(TimeStampedModel):
+    """Another name of a vendor: trade name, former name, transliteration, name in local script."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=300)
+    kind = models.CharField(max_length=24, choices=AliasKind.choices, default=AliasKind.TRADE_NAME)
+    language = models.CharField(max_length=16, blank=True, help_text="BCP 47 tag, e.g. zh-Hans, when known.")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "vendor aliases"
+        constraints = [models.UniqueConstraint(fields=["vendor", "name"], name="vendoralias_unique_vendor_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        self.name = " ".join((self.name or "").split())
+        if not self.name:
+            raise ValidationError({"name": "An alias needs a name."})
+
+
+class VendorIdentifier(TimeStampedModel):
+    """A registry identifier of a vendor (LEI, UEI, DUNS, USCC, national registration number)."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="identifiers")
+    scheme = models.CharField(max_length=16, choices=IdentifierScheme.choices)
+    value = models.CharField(max_length=64, help_text="Stored in canonical form (upper case, no separators).")
+    country = CountryField(blank=True, help_text="Issuing country; required for national registration numbers.")
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "country", "value"], name="vendoridentifier_unique_value"),
+        ]
+        indexes = [models.Index(fields=["value"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_scheme_display()}: {self.value}"
+
+    def clean(self) -> None:
+        if self.scheme not in IdentifierScheme.values:
+            raise ValidationError({"scheme": f"Unknown identifier scheme {self.scheme!r}."})
+        try:
+            self.value = identifier_validate(self.scheme, self.value)
+        except ValidationError as exc:
+            raise ValidationError({"value": exc.messages}) from exc
+        if self.scheme == IdentifierScheme.REGISTRATION and not self.country:
+            raise ValidationError({"country": "A national registration number needs its issuing country."})
+
+
+class OwnershipQuerySet(models.QuerySet):
+    def active_on(self, day) -> OwnershipQuerySet:
+        """Links in force on `day`: started on or before it (or undated) and not ended before it."""
+        return self.filter(Q(start_date__isnull=True) | Q(start_date__lte=day)).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day)
+        )
+
+
+class Ownership(TimeStampedModel):
+    """Owner vendor -> owned vendor, with a share in percent, or unknown (null) when not published."""
+
+    owner = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="owned_links")
+    owned = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="owner_links")
+    share_percent = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text="0-100; leave empty when the share is unknown.",
+    )
+    kind = models.CharField(max_length=16, choices=OwnershipKind.choices, default=OwnershipKind.SHAREHOLDING)
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=500, blank=True, help_text="Where this was read: filing, register, URL.")
+    evidence_note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = OwnershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(owner=models.F("owned")), name="ownership_not_self"),
+            models.CheckConstraint(
+                condition=Q(share_percent__isnull=True) | (Q(share_percent__gte=0) & Q(share_percent__lte=100)),
+                name="ownership_share_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="ownership_dates_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["owned", "owner"]), models.Index(fields=["owner"])]
+
+    def __str__(self) -> str:
+        share = "unknown share" if self.share_percent is None else f"{self.share_percent}%"
+        return f"{self.owner} -> {self.owned} ({self.get_kind_display()}, {share})"
+
+    @property
+    def share_known(self) -> bool:
+        return self.share_percent is not None
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.owner_id and self.owned_id and self.owner_id == self.owned_id:
+            errors["owner"] = "A vendor cannot own itself."
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "The end date is before the start date."
+        if errors:
+            raise ValidationError(errors)
+        if not (self.owner_id and self.owned_id):
+            return
+        # Imported lazily: the selector module imports this one.
+        from .selectors import ownership_creates_cycle, ownership_total_share
+
+        if ownership_creates_cycle(owner_id=self.owner_id, owned_id=self.owned_id, exclude_pk=self.pk):
+            raise ValidationError(
+                {"owner": f"This link would make a cycle: {self.owned} already owns {self.owner}, directly or "
+                 "through other companies."}
+            )
+        if self.share_percent is not None:
+            others = ownership_total_share(
+                owned_id=self.owned_id, start=self.start_date, end=self.end_date, exclude_pk=self.pk
+            )
+            if others + self.share_percent > 100:
+                raise ValidationError(
+                    {"share_percent": f"Shares in {self.owned} would total {others + self.share_percent}% "
+                     f"({others}% already recorded for overlapping dates); the total cannot exceed 100%."}
+                )
+
+
+class OemRelation(TimeStampedModel):
+    """A brand sold under one name but made by another company (white label), optionally per category."""
+
+    brand = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="oem_manufacturers")
+    manufacturer = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="oem_brands")
+    category = models.CharField(
+        max_length=32, choices=EquipmentCategory.choices, blank=True, help_text="Empty: every category."
+    )
+    confidence = models.CharField(max_length=16, choices=OemConfidence.choices, default=OemConfidence.REPORTED)
+    source = models.CharField(max_length=500, blank=True)
+    notes = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(brand=models.F("manufacturer")), name="oem_not_self"),
+            models.UniqueConstraint(fields=["brand", "manufacturer", "category"], name="oem_unique_triplet"),
+        ]
+        indexes = [models.Index(fields=["manufacturer"])]
+
+    def __str__(self) -> str:
+        scope = self.get_category_display() if self.category else "all categories"
+        return f"{self.brand} made by {self.manufacturer} ({scope})"
+
+    def clean(self) -> None:
+        if self.brand_id and self.brand_id == self.manufacturer_id:
+            raise ValidationError({"manufacturer": "A brand cannot be its own OEM manufacturer."})

@@ -1,0 +1,179 @@
+"""Reads over vendors and their ownership graph."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import OemRelation, Ownership, Vendor
+
+# A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
+MAX_OWNERSHIP_PATHS = 2000
+HUNDRED = Decimal("100")
+
+
+@dataclass(frozen=True)
+class OwnershipStep:
+    """One link of a path, from a vendor up to its owner."""
+
+    ownership_id: int
+    owner_id: int
+    owner_name: str
+    kind: str
+    share_percent: Decimal | None
+
+
+@dataclass
+class OwnershipPath:
+    """A path from the vendor up to one ultimate parent. `effective_percent` multiplies the shares along
+    it; it is None when any share on the path is unknown."""
+
+    steps: list[OwnershipStep]
+    effective_percent: Decimal | None
+
+    @property
+    def has_unknown_share(self) -> bool:
+        return self.effective_percent is None
+
+    @property
+    def ultimate_parent_id(self) -> int:
+        return self.steps[-1].owner_id
+
+
+@dataclass
+class UltimateParent:
+    vendor_id: int
+    name: str
+    paths: list[OwnershipPath] = field(default_factory=list)
+
+    @property
+    def effective_percent(self) -> Decimal | None:
+        """Aggregated over every path (e.g. held both directly and through a subsidiary); unknown if any
+        path has an unknown share."""
+        if any(p.effective_percent is None for p in self.paths):
+            return None
+        return min(HUNDRED, sum((p.effective_percent for p in self.paths), Decimal("0")))
+
+
+@dataclass
+class OwnershipChain:
+    vendor_id: int
+    paths: list[OwnershipPath]
+    ultimate_parents: list[UltimateParent]
+    truncated: bool = False
+    # Every link above the vendor, keyed by owned vendor id, for callers that walk the graph themselves.
+    links_by_owned: dict[int, list[Ownership]] = field(default_factory=dict)
+
+    @property
+    def ancestor_ids(self) -> set[int]:
+        return {link.owner_id for links in self.links_by_owned.values() for link in links}
+
+
+def _ownership_filter(as_of: dt.date | None) -> QuerySet[Ownership]:
+    qs = Ownership.objects.select_related("owner")
+    return qs.active_on(as_of) if as_of else qs.active_on(timezone.localdate())
+
+
+def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None) -> dict[int, list[Ownership]]:
+    """Every ownership link above the given vendors, level by level (one query per level)."""
+    links_by_owned: dict[int, list[Ownership]] = defaultdict(list)
+    seen: set[int] = set(vendor_ids)
+    frontier = set(vendor_ids)
+    base = _ownership_filter(as_of)
+    while frontier:
+        links = list(base.filter(owned_id__in=frontier))
+        frontier = set()
+        for link in links:
+            links_by_owned[link.owned_id].append(link)
+            if link.owner_id not in seen:
+                seen.add(link.owner_id)
+                frontier.add(link.owner_id)
+    return dict(links_by_owned)
+
+
+def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None) -> OwnershipChain:
+    """The whole ownership chain of a vendor up to its ultimate parents (vendors nobody owns), with the
+    effective percentage along each path and aggregated per ultimate parent. Unknown shares stay unknown.
+    """
+    vendor_id = vendor if isinstance(vendor, int) else vendor.pk
+    links_by_owned = ownership_links_above({vendor_id}, as_of=as_of)
+    paths: list[OwnershipPath] = []
+    truncated = False
+
+    def walk(node_id: int, steps: list[OwnershipStep], pct: Decimal | None, on_path: frozenset[int]) -> None:
+        nonlocal truncated
+        if len(paths) >= MAX_OWNERSHIP_PATHS:
+            truncated = True
+            return
+        parents = [link for link in links_by_owned.get(node_id, []) if link.owner_id not in on_path]
+        if not parents:
+            if steps:
+                paths.append(OwnershipPath(steps=list(steps), effective_percent=pct))
+            return
+        for link in parents:
+            share = link.share_percent
+            new_pct = None if pct is None or share is None else pct * share / HUNDRED
+            step = OwnershipStep(link.pk, link.owner_id, link.owner.name, link.kind, share)
+            walk(link.owner_id, [*steps, step], new_pct, on_path | {link.owner_id})
+
+    walk(vendor_id, [], HUNDRED, frozenset({vendor_id}))
+    parents: dict[int, UltimateParent] = {}
+    for path in paths:
+        last = path.steps[-1]
+        parents.setdefault(last.owner_id, UltimateParent(last.owner_id, last.owner_name)).paths.append(path)
+    for path in paths:
+        if path.effective_percent is not None:
+            path.effective_percent = path.effective_percent.quantize(Decimal("0.001"))
+    return OwnershipChain(vendor_id, paths, list(parents.values()), truncated, links_by_owned)
+
+
+def ownership_creates_cycle(*, owner_id: int, owned_id: int, exclude_pk: int | None = None) -> bool:
+    """Would owner -> owned close a loop, i.e. does `owned` already own `owner` (directly or not)?
+    Dates are ignored on purpose: a loop at any time is a data error."""
+    if owner_id == owned_id:
+        return True
+    frontier, seen = {owner_id}, {owner_id}
+    qs = Ownership.objects.all()
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    while frontier:
+        up = set(qs.filter(owned_id__in=frontier).values_list("owner_id", flat=True))
+        if owned_id in up:
+            return True
+        frontier = up - seen
+        seen |= up
+    return False
+
+
+def ownership_total_share(
+    *, owned_id: int, start: dt.date | None, end: dt.date | None, exclude_pk: int | None = None
+) -> Decimal:
+    """Sum of known shares in `owned` recorded for periods that overlap [start, end]."""
+    qs = Ownership.objects.filter(owned_id=owned_id, share_percent__isnull=False)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if end:
+        qs = qs.filter(Q(start_date__isnull=True) | Q(start_date__lte=end))
+    if start:
+        qs = qs.filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+    return qs.aggregate(total=Sum("share_percent"))["total"] or Decimal("0")
+
+
+def vendor_descendant_ids(vendor_ids: set[int]) -> set[int]:
+    """Every vendor owned (at any depth) by, or branded from, the given vendors; used to re-screen."""
+    result: set[int] = set()
+    frontier = set(vendor_ids)
+    while frontier:
+        owned = set(Ownership.objects.filter(owner_id__in=frontier).values_list("owned_id", flat=True))
+        brands = set(OemRelation.objects.filter(manufacturer_id__in=frontier).values_list("brand_id", flat=True))
+        frontier = (owned | brands) - result - vendor_ids
+        result |= frontier
+    return result
+
+
+def vendor_list() -> QuerySet[Vendor]:
+    return Vendor.objects.prefetch_related("aliases", "identifiers")

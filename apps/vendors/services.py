@@ -1,0 +1,91 @@
+"""Writes to vendors and their links. Each validates fully, saves atomically and records an audit event."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from apps.common.services import apply_fields as _apply
+from apps.common.services import model_delete_audited, model_save_audited
+
+from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+
+# Hooks called (on commit) with the ids of vendors whose names, identifiers or links changed.
+# The screening app registers its re-screening here, so this app does not import it.
+_vendor_change_hooks: list[Callable[[set[int]], None]] = []
+
+
+def vendor_change_hook_register(hook: Callable[[set[int]], None]) -> None:
+    if hook not in _vendor_change_hooks:
+        _vendor_change_hooks.append(hook)
+
+
+def _vendors_changed(vendor_ids: set[int]) -> None:
+    ids = {i for i in vendor_ids if i}
+    for hook in _vendor_change_hooks:
+        transaction.on_commit(lambda hook=hook: hook(ids))
+
+
+@transaction.atomic
+def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers: list[dict] | None = None,
+                  **fields: Any) -> Vendor:
+    """Create a vendor with its aliases and identifiers, all or nothing."""
+    vendor = model_save_audited(Vendor(**fields), actor=actor)
+    for alias in aliases or []:
+        model_save_audited(VendorAlias(vendor=vendor, **alias), actor=actor)
+    for ident in identifiers or []:
+        model_save_audited(VendorIdentifier(vendor=vendor, **ident), actor=actor)
+    _vendors_changed({vendor.pk})
+    return vendor
+
+
+@transaction.atomic
+def vendor_update(*, vendor: Vendor, actor=None, **fields: Any) -> Vendor:
+    vendor = model_save_audited(_apply(vendor, fields), actor=actor)
+    _vendors_changed({vendor.pk})
+    return vendor
+
+
+@transaction.atomic
+def vendor_alias_add(*, vendor: Vendor, name: str, actor=None, **fields: Any) -> VendorAlias:
+    alias = model_save_audited(VendorAlias(vendor=vendor, name=name, **fields), actor=actor)
+    _vendors_changed({vendor.pk})
+    return alias
+
+
+@transaction.atomic
+def vendor_identifier_add(*, vendor: Vendor, scheme: str, value: str, actor=None, **fields: Any) -> VendorIdentifier:
+    ident = model_save_audited(VendorIdentifier(vendor=vendor, scheme=scheme, value=value, **fields), actor=actor)
+    _vendors_changed({vendor.pk})
+    return ident
+
+
+@transaction.atomic
+def ownership_create(*, owner: Vendor, owned: Vendor, actor=None, **fields: Any) -> Ownership:
+    """Record owner -> owned. Cycles and totals above 100% are refused (Ownership.clean)."""
+    link = model_save_audited(Ownership(owner=owner, owned=owned, **fields), actor=actor)
+    _vendors_changed({owned.pk})
+    return link
+
+
+@transaction.atomic
+def ownership_update(*, ownership: Ownership, actor=None, **fields: Any) -> Ownership:
+    old_owned = ownership.owned_id
+    link = model_save_audited(_apply(ownership, fields), actor=actor)
+    _vendors_changed({old_owned, link.owned_id})
+    return link
+
+
+@transaction.atomic
+def ownership_delete(*, ownership: Ownership, actor=None) -> None:
+    owned = ownership.owned_id
+    model_delete_audited(ownership, actor=actor)
+    _vendors_changed({owned})
+
+
+@transaction.atomic
+def oem_relation_create(*, brand: Vendor, manufacturer: Vendor, actor=None, **fields: Any) -> OemRelation:
+    rel = model_save_audited(OemRelation(brand=brand, manufacturer=manufacturer, **fields), actor=actor)
+    _vendors_changed({brand.pk})
+    return rel

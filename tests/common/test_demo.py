@@ -1,0 +1,41 @@
+import pytest
+
+from apps.accounts.models import Membership, Organization, User
+from apps.common.demo import demo_load
+from apps.inventory.models import Equipment, Site
+from apps.vendors.models import Ownership, Vendor
+from apps.vendors.selectors import vendor_ownership_chain
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.DEMO_PASSWORD = "demo-password-for-tests"
+    return demo_load()
+
+
+def test_demo_loads_a_realistic_registry(demo):
+    assert demo["organizations"] == 3
+    assert Site.objects.filter(kind="seaport").count() >= 3
+    zpmc = Vendor.objects.get(aliases__name="ZPMC")
+    chain = vendor_ownership_chain(zpmc)
+    names = [s.owner_name for s in chain.paths[0].steps]
+    assert names == ["China Communications Construction Company Limited",
+                     "China Communications Construction Group (Limited)"]
+    assert chain.paths[0].effective_percent is None  # shares not published: unknown, not zero
+    cranes = Equipment.objects.filter(product_model__brand=zpmc, category="sts_crane", connectivity="vendor_remote")
+    assert cranes.exists()
+    assert Equipment.objects.filter(product_model__manufacturer__aliases__name="Hikvision").exists()  # white label
+    assert User.objects.get(username="officer").check_password("demo-password-for-tests")
+    assert all(o.is_demo for o in Organization.objects.all())
+
+
+def test_demo_loaded_twice_creates_no_duplicates(demo):
+    counts = (Organization.objects.count(), User.objects.count(), Membership.objects.count(), Site.objects.count(),
+              Vendor.objects.count(), Ownership.objects.count(), Equipment.objects.count())
+    again = demo_load()
+    assert set(again.values()) == {0}
+    assert counts == (Organization.objects.count(), User.objects.count(), Membership.objects.count(),
+                      Site.objects.count(), Vendor.objects.count(), Ownership.objects.count(),
+                      Equipment.objects.count())

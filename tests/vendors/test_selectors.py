@@ -1,0 +1,72 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from apps.vendors.selectors import vendor_descendant_ids, vendor_ownership_chain
+from apps.vendors.services import oem_relation_create, ownership_create
+from tests.factories import VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_chain_multiplies_shares_along_a_path_of_three():
+    top, mid, low, unit = (VendorFactory(name=n) for n in ("Top", "Mid", "Low", "Unit"))
+    ownership_create(owner=top, owned=mid, share_percent=Decimal("80"))
+    ownership_create(owner=mid, owned=low, share_percent=Decimal("50"))
+    ownership_create(owner=low, owned=unit, share_percent=Decimal("60"))
+    chain = vendor_ownership_chain(unit)
+    assert len(chain.paths) == 1
+    path = chain.paths[0]
+    assert [s.owner_name for s in path.steps] == ["Low", "Mid", "Top"]
+    assert path.effective_percent == Decimal("24.000")
+    assert [p.name for p in chain.ultimate_parents] == ["Top"]
+
+
+def test_chain_aggregates_paths_to_the_same_ultimate_parent():
+    parent, a, b, target = (VendorFactory() for _ in range(4))
+    ownership_create(owner=parent, owned=a, share_percent=Decimal("100"))
+    ownership_create(owner=parent, owned=b, share_percent=Decimal("50"))
+    ownership_create(owner=a, owned=target, share_percent=Decimal("25"))
+    ownership_create(owner=b, owned=target, share_percent=Decimal("40"))
+    ownership_create(owner=parent, owned=target, share_percent=Decimal("10"))
+    chain = vendor_ownership_chain(target)
+    assert len(chain.paths) == 3
+    (up,) = chain.ultimate_parents
+    assert up.vendor_id == parent.pk
+    assert up.effective_percent == Decimal("55.000")  # 25 + 20 + 10
+
+
+def test_chain_keeps_unknown_shares_unknown():
+    cccg = VendorFactory(name="China Communications Construction Group")
+    cccc = VendorFactory(name="China Communications Construction Company")
+    zpmc = VendorFactory(name="Shanghai Zhenhua Heavy Industries")
+    ownership_create(owner=cccg, owned=cccc, share_percent=Decimal("58"))
+    ownership_create(owner=cccc, owned=zpmc, share_percent=None, kind="control")
+    chain = vendor_ownership_chain(zpmc)
+    (path,) = chain.paths
+    assert path.has_unknown_share and path.effective_percent is None
+    assert chain.ultimate_parents[0].effective_percent is None
+    assert chain.ancestor_ids == {cccg.pk, cccc.pk}
+
+
+def test_chain_respects_dates():
+    owner, owned = VendorFactory(), VendorFactory()
+    ownership_create(owner=owner, owned=owned, share_percent=Decimal("60"), start_date=dt.date(2020, 1, 1),
+                     end_date=dt.date(2022, 12, 31))
+    assert vendor_ownership_chain(owned, as_of=dt.date(2021, 6, 1)).paths
+    assert not vendor_ownership_chain(owned, as_of=dt.date(2023, 6, 1)).paths
+    assert not vendor_ownership_chain(owned, as_of=dt.date(2019, 6, 1)).paths
+
+
+def test_vendor_without_owners_has_empty_chain():
+    chain = vendor_ownership_chain(VendorFactory())
+    assert chain.paths == [] and chain.ultimate_parents == []
+
+
+def test_descendants_follow_ownership_and_oem_brands():
+    maker, sub, brand, unrelated = (VendorFactory() for _ in range(4))
+    ownership_create(owner=maker, owned=sub, share_percent=Decimal("51"))
+    oem_relation_create(brand=brand, manufacturer=sub)
+    assert vendor_descendant_ids({maker.pk}) == {sub.pk, brand.pk}
+    assert unrelated.pk not in vendor_descendant_ids({maker.pk})
