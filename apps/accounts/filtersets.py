@@ -1,0 +1,52 @@
+"""Filters over organisations and memberships, and the request-scoping helpers every FilterSet uses.
+
+FilterSets are shared by the API and the web UI. Pass ``request=request`` when building one: choice
+filters that name organisation-owned objects (site, organisation) only offer, and only accept, objects of
+the organisations the requesting user belongs to, so another organisation's ids never validate.
+"""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from .choices import Role
+from .models import Membership, Organization, User
+from .selectors import organization_ids_for_user
+
+_CACHE_ATTR = "_vr_member_org_ids"
+
+
+def member_organization_ids(user: User | None) -> list[int]:
+    """Ids of the user's organisations, computed once per user object (so once per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        cached = organization_ids_for_user(user)
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def request_organization_ids(request) -> list[int]:
+    return member_organization_ids(getattr(request, "user", None)) if request is not None else []
+
+
+def scoped_organizations(request) -> QuerySet[Organization]:
+    return Organization.objects.filter(id__in=request_organization_ids(request))
+
+
+class OrganizationFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+
+    class Meta:
+        model = Organization
+        fields = ["kind", "country"]
+
+
+class MembershipFilterSet(django_filters.FilterSet):
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
+    role = django_filters.MultipleChoiceFilter(choices=Role.choices)
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role"]

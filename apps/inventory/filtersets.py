@@ -1,0 +1,131 @@
+"""One FilterSet per inventory model, shared by the API and the web UI (NetBox style).
+
+Build them with ``request=request`` so the site and organisation choices are limited to the requesting
+user's organisations (another organisation's ids are rejected like ids that do not exist). The querysets
+they filter must already be scoped by the caller; these filters never widen a queryset.
+"""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from apps.accounts.filtersets import request_organization_ids, scoped_organizations
+
+from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
+from .models import Component, Equipment, ProductModel, Site
+
+RISK_STATUS_CHOICES = [
+    ("clear", "Clear"),
+    ("potential_match", "Potential match"),
+    ("restricted", "Restricted"),
+    ("prohibited", "Prohibited"),
+]
+
+
+def model_has_field(model, name: str) -> bool:
+    """Some fields are added by other apps' migrations (e.g. risk_status by screening)."""
+    return any(f.name == name for f in model._meta.get_fields())
+
+
+def scoped_sites(request) -> QuerySet[Site]:
+    return Site.objects.filter(organization_id__in=request_organization_ids(request))
+
+
+class ChangedSinceMixin(django_filters.FilterSet):
+    changed_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Changed since (ISO date or date-time)"
+    )
+
+
+class SiteFilterSet(ChangedSinceMixin):
+    q = django_filters.CharFilter(method="filter_q", label="Name or code contains")
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
+    kind = django_filters.MultipleChoiceFilter(choices=SiteKind.choices)
+    criticality = django_filters.MultipleChoiceFilter(choices=Criticality.choices)
+    country = django_filters.CharFilter(field_name="country", lookup_expr="iexact", label="Country (ISO alpha-2)")
+
+    class Meta:
+        model = Site
+        fields = ["organization", "kind", "criticality", "country", "is_defence"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else queryset
+
+
+def _vendor_q(prefix: str, value) -> Q:
+    return (
+        Q(**{f"{prefix}brand_id": value})
+        | Q(**{f"{prefix}manufacturer_id": value})
+        | Q(**{f"{prefix}software_supplier_id": value})
+    )
+
+
+class ProductModelFilterSet(ChangedSinceMixin):
+    q = django_filters.CharFilter(method="filter_q", label="Model number or name contains")
+    vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id (brand, maker or software)")
+    category = django_filters.MultipleChoiceFilter(choices=EquipmentCategory.choices)
+    country = django_filters.CharFilter(field_name="country_of_manufacture", lookup_expr="iexact",
+                                        label="Country of manufacture (ISO alpha-2)")
+
+    class Meta:
+        model = ProductModel
+        fields = ["brand", "manufacturer", "software_supplier", "category", "remote_access_capable"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(model_number__icontains=value) | Q(name__icontains=value)) if value else queryset
+
+    def filter_vendor(self, queryset, name, value):
+        return queryset.filter(_vendor_q("", value)) if value is not None else queryset
+
+
+class EquipmentFilterSet(ChangedSinceMixin):
+    q = django_filters.CharFilter(method="filter_q", label="Serial number or asset tag contains")
+    site = django_filters.ModelMultipleChoiceFilter(queryset=scoped_sites)
+    organization = django_filters.ModelMultipleChoiceFilter(
+        field_name="site__organization", queryset=scoped_organizations
+    )
+    category = django_filters.MultipleChoiceFilter(choices=EquipmentCategory.choices)
+    status = django_filters.MultipleChoiceFilter(choices=EquipmentStatus.choices)
+    connectivity = django_filters.MultipleChoiceFilter(choices=Connectivity.choices)
+    country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact",
+                                        label="Country of the site (ISO alpha-2)")
+    criticality = django_filters.MultipleChoiceFilter(field_name="site__criticality", choices=Criticality.choices)
+    vendor = django_filters.NumberFilter(
+        method="filter_vendor", label="Vendor id: brand, manufacturer, software supplier or component vendor"
+    )
+    product_model = django_filters.NumberFilter(field_name="product_model_id")
+    risk_status = django_filters.MultipleChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_status")
+    installed_after = django_filters.DateFilter(field_name="installed_date", lookup_expr="gte")
+    installed_before = django_filters.DateFilter(field_name="installed_date", lookup_expr="lte")
+
+    class Meta:
+        model = Equipment
+        fields = ["site", "organization", "category", "status", "connectivity", "collects_data"]
+
+    def filter_q(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(serial_number__icontains=value) | Q(asset_tag__icontains=value))
+
+    def filter_vendor(self, queryset, name, value):
+        if value is None:
+            return queryset
+        component = Component.objects.filter(equipment_id=OuterRef("pk"), vendor_id=value)
+        return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component)))
+
+    def filter_risk_status(self, queryset, name, value):
+        if not value or not model_has_field(Equipment, "risk_status"):
+            return queryset
+        return queryset.filter(risk_status__in=value)
+
+
+class ComponentFilterSet(ChangedSinceMixin):
+    kind = django_filters.MultipleChoiceFilter(choices=ComponentKind.choices)
+    site = django_filters.ModelMultipleChoiceFilter(field_name="equipment__site", queryset=scoped_sites)
+    # A plain number, not a choice over all equipment: validating against every organisation's rows
+    # would tell "exists elsewhere" from "does not exist".
+    equipment = django_filters.NumberFilter(field_name="equipment_id")
+
+    class Meta:
+        model = Component
+        fields = ["equipment", "vendor", "kind", "site"]

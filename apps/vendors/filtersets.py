@@ -1,0 +1,94 @@
+"""One FilterSet per vendor model, shared by the API and the web UI. Vendors are shared reference data,
+so nothing here is organisation-scoped."""
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from apps.inventory.filtersets import RISK_STATUS_CHOICES, model_has_field
+
+from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
+from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+
+
+class VendorFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Name or alias contains")
+    country = django_filters.CharFilter(method="filter_country",
+                                        label="Country of incorporation or headquarters (ISO alpha-2)")
+    identifier = django_filters.CharFilter(method="filter_identifier", label="Identifier value (LEI, UEI, ...)")
+    risk_status = django_filters.MultipleChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_status")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Vendor
+        fields = ["country_of_incorporation", "country_of_headquarters"]
+
+    def filter_q(self, queryset, name, value):
+        if not value:
+            return queryset
+        alias = VendorAlias.objects.filter(vendor_id=OuterRef("pk"), name__icontains=value)
+        return queryset.filter(Q(name__icontains=value) | Q(Exists(alias)))
+
+    def filter_country(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(country_of_incorporation__iexact=value) | Q(country_of_headquarters__iexact=value))
+
+    def filter_identifier(self, queryset, name, value):
+        if not value:
+            return queryset
+        canonical = "".join(ch for ch in value.upper() if ch.isalnum())
+        return queryset.filter(Exists(VendorIdentifier.objects.filter(vendor_id=OuterRef("pk"), value=canonical)))
+
+    def filter_risk_status(self, queryset, name, value):
+        if not value or not model_has_field(Vendor, "risk_status"):
+            return queryset
+        return queryset.filter(risk_status__in=value)
+
+
+class VendorAliasFilterSet(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=AliasKind.choices)
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+
+    class Meta:
+        model = VendorAlias
+        fields = ["vendor", "kind"]
+
+
+class VendorIdentifierFilterSet(django_filters.FilterSet):
+    scheme = django_filters.MultipleChoiceFilter(choices=IdentifierScheme.choices)
+
+    class Meta:
+        model = VendorIdentifier
+        fields = ["vendor", "scheme", "value", "country"]
+
+
+class OwnershipFilterSet(django_filters.FilterSet):
+    vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id, as owner or owned")
+    kind = django_filters.MultipleChoiceFilter(choices=OwnershipKind.choices)
+    active_on = django_filters.DateFilter(method="filter_active_on", label="Links in force on this date")
+    share_unknown = django_filters.BooleanFilter(field_name="share_percent", lookup_expr="isnull")
+
+    class Meta:
+        model = Ownership
+        fields = ["owner", "owned", "kind"]
+
+    def filter_vendor(self, queryset, name, value):
+        return queryset.filter(Q(owner_id=value) | Q(owned_id=value)) if value is not None else queryset
+
+    def filter_active_on(self, queryset, name, value: dt.date | None):
+        return queryset.active_on(value) if value else queryset
+
+
+class OemRelationFilterSet(django_filters.FilterSet):
+    vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id, as brand or manufacturer")
+    confidence = django_filters.MultipleChoiceFilter(choices=OemConfidence.choices)
+
+    class Meta:
+        model = OemRelation
+        fields = ["brand", "manufacturer", "category", "confidence"]
+
+    def filter_vendor(self, queryset, name, value):
+        return queryset.filter(Q(brand_id=value) | Q(manufacturer_id=value)) if value is not None else queryset
