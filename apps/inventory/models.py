@@ -12,6 +12,7 @@ from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from apps.common.models import TimeStampedModel
+from apps.screening.choices import RiskStatus
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 
@@ -118,7 +119,13 @@ class Equipment(TimeStampedModel):
     operator_name = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
     is_demo = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    # Derived by screening: the worst status of the brand, manufacturer, software supplier and components,
+    # updated in bulk by vendor sets. Out of the row history on purpose (see docs/screening.md).
+    risk_status = models.CharField(
+        max_length=16, choices=RiskStatus.choices, default=RiskStatus.CLEAR, db_index=True, editable=False
+    )
+    risk_reason = models.TextField(blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["risk_status", "risk_reason"])
 
     class Meta:
         ordering = ["site", "category", "id"]

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.common.models import TimeStampedModel
 from apps.inventory.choices import EquipmentCategory
+from apps.screening.choices import RiskStatus
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from .identifiers import identifier_validate
@@ -30,7 +31,12 @@ class Vendor(TimeStampedModel):
     website = models.URLField(blank=True)
     description = models.TextField(blank=True)
     is_demo = models.BooleanField(default=False)
-    history = HistoricalRecords()
+    # Derived by screening (apps.screening.services) from open findings; kept out of the row history on
+    # purpose: its history is the findings' discovered_at/closed_at and the screening runs.
+    risk_status = models.CharField(
+        max_length=16, choices=RiskStatus.choices, default=RiskStatus.CLEAR, db_index=True, editable=False
+    )
+    history = HistoricalRecords(excluded_fields=["risk_status"])
 
     class Meta:
         ordering = ["name"]

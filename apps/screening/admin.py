@@ -1,0 +1,76 @@
+"""Admin for screening. Matches, findings, runs, decisions and checks are read-only records (they are
+written by services so that every change is explained and audited); policies and propagation rules are
+the admin-editable data."""
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by services only: viewable, not editable here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RiskPolicy)
+class RiskPolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "regime", "source_code", "sub_list_pattern", "status", "other_status", "propagation",
+                    "priority", "enabled"]
+    list_filter = ["regime", "status", "enabled"]
+    search_fields = ["name", "citation"]
+
+
+@admin.register(PropagationRule)
+class PropagationRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["propagation", "threshold_percent", "threshold_inclusive", "control_counts", "effective_from",
+                    "suspended_from", "suspended_until", "needs_verification", "enabled"]
+
+
+@admin.register(ScreeningRun)
+class ScreeningRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "trigger", "status", "vendor_count", "entry_count", "duration_ms"]
+    list_filter = ["trigger", "status"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Match)
+class MatchAdmin(ReadOnlyAdmin):
+    list_display = ["vendor", "entry_name", "source", "score", "strength", "review_state", "first_seen_at",
+                    "closed_at"]
+    list_filter = ["review_state", "strength", "source"]
+    search_fields = ["vendor__name", "entry_name", "external_id"]
+    list_select_related = ["vendor", "source"]
+    raw_id_fields = ["vendor", "entry", "list_version", "decision", "first_run", "last_run"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["vendor", "kind", "status", "source", "path_text", "discovered_at", "closed_at"]
+    list_filter = ["kind", "status", "source"]
+    search_fields = ["vendor__name", "path_text", "entry_name"]
+    list_select_related = ["vendor", "source"]
+    raw_id_fields = ["vendor", "via_vendor", "match", "first_run", "last_run"]
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["entry_name", "vendor", "decision", "decided_by", "decided_at", "superseded_at"]
+    list_filter = ["decision"]
+    search_fields = ["entry_name", "vendor__name", "reason"]
+    raw_id_fields = ["vendor", "match", "superseded_by"]
+
+
+@admin.register(PrePurchaseCheck)
+class PrePurchaseCheckAdmin(ReadOnlyAdmin):
+    list_display = ["query_name", "verdict", "requested_by", "organization", "created_at"]
+    list_filter = ["verdict"]
+    search_fields = ["query_name"]
+    date_hierarchy = "created_at"
