@@ -1,0 +1,290 @@
+"""Name normalisation for screening: pure text functions, no ORM, no Django.
+
+A list name or a vendor name is turned into one or more *variants*, each a tuple of comparison tokens with the
+legal forms taken out (they are kept aside, never used to carry a match). The steps, in order:
+
+1. Unicode NFKC, `a.k.a.` splitting, glued-address cutting ("Huawei Technologies Service Co., Ltd., Langfang,
+   Hebei, " -> "Huawei Technologies Service Co., Ltd.") and a variant without parenthesised parts.
+2. Transliteration to ASCII: accents (NFKD via normality/unidecode), Cyrillic, Greek, Arabic...; a run of
+   Chinese characters becomes ONE token of joined pinyin ("华为技术有限公司" -> "huaweijishu" after the pinyin
+   legal form "youxiangongsi" is cut), so a Chinese-script alias matches the same alias.
+3. Lower case, `&` -> `and`, dotted acronyms joined ("Z.T.E." -> "zte", "S.A." -> "sa"), apostrophes dropped,
+   every other punctuation mark splits tokens.
+4. Legal forms (rigour's org-type database, ISO 20275 based, plus Co./Corp./Company/Group/Pte...) removed as
+   whole-token phrases, longest first; stop words dropped; light stemming (plural "s", "ies") and a few
+   abbreviations (tech, intl, mfg...) so that "Technologies" and "Tech" compare equal to "Technology".
+
+If removing legal forms would leave nothing ("CORP", "Pte. Ltd."), the variant has no core tokens and the
+matcher refuses to match on it: a legal form alone never carries a match.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from normality import ascii_text
+
+# ---------------------------------------------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------------------------------------------
+
+# Legal forms added to rigour's database: English forms rigour keeps as part of the name ("Corp", "Company"),
+# "Group" (the issue asks for it) and pinyin forms of Chinese company suffixes.
+_EXTRA_LEGAL_FORMS = [
+    "co", "corp", "corporation", "corporations", "company", "companies", "cos", "inc", "incorporated", "ltd",
+    "limited", "llc", "lllp", "plc", "pte", "pte ltd", "pvt", "pvt ltd", "private limited", "pty", "pty ltd",
+    "gmbh", "mbh", "sa", "sas", "sarl", "srl", "spa", "ag", "kg", "nv", "bv", "jsc", "ojsc", "cjsc", "pjsc", "oao",
+    "ooo", "zao", "pao", "ao", "tov", "group", "grp", "co ltd", "coltd", "company limited", "joint stock company",
+    "open joint stock company", "closed joint stock company", "public joint stock company", "limited liability company",
+    "limited liability partnership", "llp", "lp", "sdn bhd", "bhd", "fze", "fzco", "fzc", "fz llc", "est",
+    "establishment", "sociedad anonima", "societe anonyme", "aktiengesellschaft",
+    "gesellschaft mit beschrankter haftung", "youxian gongsi", "gongsi", "youxiangongsi", "gufen youxian gongsi",
+    "jituan", "jituan youxian gongsi", "kabushiki kaisha",
+    "kk", "tbk", "pt tbk", "ltda", "sl", "sccl", "cia", "cia ltda", "obshchestvo s ogranichennoy otvetstvennostyu",
+    "aktsionernoe obshchestvo", "otkrytoe aktsionernoe obshchestvo", "zakrytoe aktsionernoe obshchestvo",
+    "publichnoe aktsionernoe obshchestvo", "fgup", "gup", "nao", "ip",
+]
+
+# rigour single-token aliases that are too often real words or real name parts to be removed.
+_LEGAL_FORM_EXCLUDE = {
+    "at", "is", "im", "up", "ii", "na", "ca", "ss", "se", "pp", "ps", "oppo", "ed", "et", "pe", "rs", "ro", "pr",
+    "ei", "ad", "ae", "as", "hk", "sc", "nc", "mmc", "cooperation", "cooperative", "pc", "np", "ek", "dd", "od",
+    "pk", "ep", "gp", "jv", "ju", "ou", "sb", "sd", "sf", "sp", "tu", "uu", "xt", "yu", "rt", "rp", "ty", "ug",
+    "ay", "ab", "ik", "ks", "kv", "vat", "ano", "sub", "sube", "dp", "bt", "cv", "ecc", "eg", "ev", "hf", "ko",
+    "og", "oy", "pt", "qk", "ry", "sha", "sti", "uab", "vos",
+}
+
+STOP_WORDS = frozenset(
+    {"and", "the", "of", "for", "de", "del", "la", "le", "les", "des", "du", "und", "der", "y", "et"}
+)
+
+# Generic words: kept (they are part of the name) but weigh little; the index also never blocks on them alone.
+GENERIC_WORDS = frozenset({
+    "technology", "electronic", "communication", "international", "industry", "industrial", "holding", "trading",
+    "digital", "science", "system", "information", "network", "engineering", "development", "service", "research",
+    "institute", "manufacturing", "machinery", "equipment", "product", "global", "national", "general", "import",
+    "export", "investment", "construction", "energy", "power", "material", "solution", "enterprise", "logistic",
+    "shipping", "transport", "commercial", "management", "consulting", "resource", "software", "intelligent",
+    "intelligence", "smart", "security", "defense", "defence", "aviation", "aerospace", "electric", "chemical",
+    "metal", "steel", "marine", "new", "advanced", "precision", "instrument", "device", "telecom",
+    "telecommunication", "medical", "pharmaceutical", "bank", "partner", "associate", "venture", "capital",
+    "fund", "finance", "financial", "branch", "office", "center", "centre", "agency", "factory", "plant", "works",
+    "limited", "corporation", "first", "one", "star", "sun", "golden", "gold", "royal", "united", "union",
+    "economic", "foreign", "state", "public", "joint", "stock", "special", "unitary",
+})
+
+# Places: a city or province prefix ("Hangzhou", "Zhejiang", "Shenzhen") or a country qualifier ("(Americas)",
+# "USA") says where, not who. They count for little on either side.
+GEO_WORDS = frozenset({
+    "china", "chinese", "prc", "hong", "kong", "hongkong", "macau", "taiwan", "beijing", "shanghai", "shenzhen",
+    "guangzhou", "guangdong", "hangzhou", "zhejiang", "jiangsu", "nanjing", "wuhan", "hubei", "chengdu", "sichuan",
+    "tianjin", "chongqing", "xian", "shaanxi", "shandong", "qingdao", "jinan", "fujian", "xiamen", "fuzhou",
+    "hebei", "henan", "hunan", "changsha", "anhui", "hefei", "jiangxi", "liaoning", "dalian", "shenyang", "jilin",
+    "heilongjiang", "harbin", "yunnan", "guizhou", "guangxi", "hainan", "gansu", "xinjiang", "tibet", "ningbo",
+    "suzhou", "wuxi", "dongguan", "foshan", "zhuhai", "langfang", "russia", "russian", "moscow", "iran", "iranian",
+    "tehran", "syria", "korea", "dprk", "pyongyang", "usa", "us", "america", "american", "americas", "north",
+    "south", "east", "west", "uk", "europe", "european", "asia", "asian", "pacific", "middle", "africa", "dubai",
+    "uae", "emirates", "singapore", "malaysia", "india", "germany", "japan", "canada", "mexico", "brazil",
+    "turkey", "belarus", "ukraine", "crimea", "kazakhstan", "venezuela", "cuba", "lebanon", "pakistan",
+})
+
+ABBREVIATIONS = {
+    "tech": "technology", "techs": "technology", "technologies": "technology", "technolog": "technology",
+    "technologie": "technology", "intl": "international", "int": "international", "internat": "international",
+    "mfg": "manufacturing", "mfr": "manufacturing", "svc": "service", "svcs": "service", "sys": "system",
+    "elec": "electronic", "electronics": "electronic", "eng": "engineering", "engg": "engineering",
+    "comm": "communication", "comms": "communication", "telecommunications": "telecommunication",
+    "natl": "national", "dept": "department", "mgmt": "management", "hldgs": "holding", "hldg": "holding",
+    "holdings": "holding", "inds": "industry", "ind": "industry", "industries": "industry", "bros": "brother",
+    "assoc": "associate", "intel": "intelligence", "sci": "science", "sciences": "science", "univ": "university",
+    "ctr": "center", "centre": "center", "hong kong": "hongkong",
+}
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_PINYIN_LEGAL_SUFFIXES = ("gufenyouxiangongsi", "youxianzerengongsi", "youxiangongsi", "jituangongsi", "zonggongsi",
+                          "fengongsi", "gongsi", "jituan")
+_DOTTED_ACRONYM_RE = re.compile(r"(?<![a-z0-9])((?:[a-z0-9]\.){2,}[a-z0-9]?)(?![a-z0-9])")
+_AKA_RE = re.compile(r"\s*[,;(]?\s*\b(?:a\.?k\.?a\.?|f\.?k\.?a\.?|n\.?k\.?a\.?|formerly known as|also known as)\s+",
+                     re.IGNORECASE)
+_PAREN_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+
+
+def _clean_tokens_raw(text: str) -> list[str]:
+    """ASCII, lower case, acronyms joined, punctuation split: the tokens before legal forms are recognised."""
+    if not text:
+        return []
+    text = unicodedata.normalize("NFKC", text)
+    if _CJK_RE.search(text):
+        text = _CJK_RE.sub(lambda m: " " + _cjk_token(m.group(0)) + " ", text)
+    text = ascii_text(text) or ""
+    text = text.lower().replace("&", " and ").replace("+", " and ")
+    text = text.replace("'", "").replace("`", "").replace('"', " ")
+    text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(1).replace(".", ""), text)
+    return [t for t in _NON_ALNUM_RE.split(text) if t]
+
+
+def _cjk_token(run: str) -> str:
+    joined = "".join((ascii_text(run) or "").lower().split())
+    for suffix in _PINYIN_LEGAL_SUFFIXES:
+        if joined.endswith(suffix) and len(joined) > len(suffix):
+            joined = joined[: -len(suffix)]
+            break
+    return joined
+
+
+def _stem(token: str) -> str:
+    """Abbreviations and plurals of generic words only ("Systems" -> "system"); a distinctive name is kept as is."""
+    if token in ABBREVIATIONS:
+        return ABBREVIATIONS[token]
+    if len(token) >= 5 and token.endswith("s"):
+        for stem in (token[:-3] + "y" if token.endswith("ies") else "", token[:-1], token[:-2]):
+            if stem and (stem in GENERIC_WORDS or stem in _ABBREVIATION_TARGETS):
+                return stem
+    return token
+
+
+_ABBREVIATION_TARGETS = frozenset(ABBREVIATIONS.values())
+
+
+@lru_cache(maxsize=1)
+def legal_form_phrases() -> dict[tuple[str, ...], str]:
+    """Every legal form as a token tuple (normalised like names) -> its display form."""
+    from rigour.data.names.org_types import ORG_TYPES  # noqa: PLC0415 - large table, loaded once on first use
+
+    phrases: dict[tuple[str, ...], str] = {}
+    for org_type in ORG_TYPES:
+        display = org_type.get("display") or ""
+        for alias in [*org_type.get("aliases", []), display]:
+            toks = tuple(_clean_tokens_raw(alias or ""))
+            if not toks or (len(toks) == 1 and toks[0] in _LEGAL_FORM_EXCLUDE):
+                continue
+            phrases[toks] = display or alias
+    for extra in _EXTRA_LEGAL_FORMS:
+        phrases[tuple(extra.split())] = extra
+    return phrases
+
+
+@lru_cache(maxsize=1)
+def _legal_form_max_len() -> int:
+    return max(len(p) for p in legal_form_phrases())
+
+
+def split_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Greedy longest-phrase removal of legal forms: (core tokens, legal form tokens)."""
+    phrases = legal_form_phrases()
+    max_len = _legal_form_max_len()
+    core: list[str] = []
+    legal: list[str] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        for size in range(min(max_len, n - i), 0, -1):
+            if tuple(tokens[i : i + size]) in phrases:
+                legal.extend(tokens[i : i + size])
+                i += size
+                break
+        else:
+            core.append(tokens[i])
+            i += 1
+    return core, legal
+
+
+def _segment_has_legal_end(segment: str) -> bool:
+    toks = _clean_tokens_raw(segment)
+    if not toks:
+        return False
+    phrases = legal_form_phrases()
+    return any(tuple(toks[-size:]) in phrases for size in range(1, min(len(toks), 4) + 1))
+
+
+def cut_glued_address(name: str) -> str:
+    """Drop what follows the legal form when comma-separated place words were glued onto a company name.
+
+    "Huawei Technologies Service Co., Ltd., Langfang, Hebei, " -> "Huawei Technologies Service Co., Ltd.".
+    A name without a legal form followed by more comma segments is left alone ("BOZTEPE, Omer").
+    """
+    if "," not in name:
+        return name
+    segments = name.split(",")
+    cut = None
+    for i, seg in enumerate(segments):
+        if not seg.strip():
+            continue
+        if _segment_has_legal_end(seg):
+            cut = i
+        elif cut is not None:
+            break
+    if cut is None or cut == len(segments) - 1:
+        return name.strip().rstrip(",").strip()
+    rest = [s for s in segments[cut + 1 :] if s.strip()]
+    if not rest:
+        return name.strip().rstrip(",").strip()
+    return ",".join(segments[: cut + 1]).strip()
+
+
+@dataclass(frozen=True)
+class NameVariant:
+    """One comparable form of a name: core tokens (legal forms removed) and the legal forms seen."""
+
+    tokens: tuple[str, ...]
+    legal: tuple[str, ...]
+
+
+def _variant(text: str) -> NameVariant:
+    raw = _clean_tokens_raw(text)
+    core, legal = split_legal_forms(raw)
+    core = [_stem(t) for t in core if t not in STOP_WORDS]
+    if not core and raw:
+        # Only stop words were left: keep them rather than claim an empty name.
+        core = [t for t in raw if t not in legal]
+    # "hong kong" -> "hongkong" (two generic place tokens joined so they weigh as one)
+    out: list[str] = []
+    for tok in core:
+        if out and out[-1] == "hong" and tok == "kong":
+            out[-1] = "hongkong"
+        else:
+            out.append(tok)
+    return NameVariant(tuple(out), tuple(legal))
+
+
+@lru_cache(maxsize=65536)
+def name_variants(name: str) -> tuple[NameVariant, ...]:
+    """All comparable variants of one name (usually one or two), de-duplicated, those with core tokens first."""
+    if not name or not name.strip():
+        return ()
+    pieces = [p for p in _AKA_RE.split(name) if p and p.strip(" ,;()")]
+    variants: list[NameVariant] = []
+    seen: set[tuple[str, ...]] = set()
+    for piece in pieces or [name]:
+        piece = cut_glued_address(piece)
+        texts = [piece]
+        without_parens = _PAREN_RE.sub(" ", piece)
+        if without_parens != piece:
+            texts.append(without_parens)
+        for text in texts:
+            variant = _variant(text)
+            if variant.tokens and variant.tokens not in seen:
+                seen.add(variant.tokens)
+                variants.append(variant)
+    if not variants:
+        raw = tuple(_clean_tokens_raw(name))
+        if raw:
+            variants.append(NameVariant((), raw))
+    return tuple(variants)
+
+
+def normalize_name(name: str) -> str:
+    """The comparison form of a name: ASCII, lower case, legal forms and punctuation removed, tokens by spaces.
+
+    >>> normalize_name("Z.T.E. Corporation")
+    'zte'
+    >>> normalize_name("Huawei Technologies Service Co., Ltd., Langfang, Hebei, ")
+    'huawei technology service'
+    """
+    variants = name_variants(name or "")
+    if not variants:
+        return ""
+    return " ".join(variants[0].tokens)

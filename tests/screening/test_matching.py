@@ -1,0 +1,178 @@
+"""Unit tests of the pure matcher on small built-in lists (no database, no list files)."""
+import pytest
+
+from apps.screening.matching import (
+    ALGORITHM_VERSION,
+    THRESHOLDS,
+    CandidateIndex,
+    IndexRecord,
+    MatchResult,
+    normalize_name,
+    pairwise_search,
+)
+
+RECORDS = [
+    IndexRecord("hik", ("HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD.", "HIKVISION"), ("CN",),
+                (("uscc", "91330000733796106P"),)),
+    IndexRecord("dahua-tech", ("Dahua Technology",), ("CN",)),
+    IndexRecord("dahua-1260h", ("Zhejiang Dahua Technology Co., Ltd. (Dahua)",), ("CN",)),
+    IndexRecord("dahua-dpl", ("DAHUA ELECTRONICS CORPORATION",), ("US",)),
+    IndexRecord("zte", ("ZTE Corporation",), ("CN",)),
+    IndexRecord("zte-parsian", ("ZTE Parsian",), ("IR",)),
+    IndexRecord("boztepe", ("BOZTEPE, Omer",), ("TR",), entry_type="individual"),
+    IndexRecord("goztepe", ("MULTIMAT GOZTEPE TRADING",), ("TR",)),
+    IndexRecord("11420", ("11420 CORP.",), ("US",)),
+    IndexRecord("corp", ("CORP",)),
+    IndexRecord("cccc", ("CHINA COMMUNICATIONS CONSTRUCTION COMPANY LIMITED", "CCCC"), ("CN",)),
+    IndexRecord("dji", ("SZ DJI TECHNOLOGY CO., LTD.", "DJI"), ("CN",)),
+    IndexRecord("zpmc-na", ("ZPMC North America, Inc.",), ("US",)),
+    IndexRecord("huawei-svc", ("Huawei Technologies Service Co., Ltd., Langfang, Hebei, ",), ("CN",)),
+    IndexRecord("francisco", ("Francisco GOMEZ",), ("VE",), entry_type="individual"),
+    IndexRecord("hikmat", ("HIKMAT, Ali",), ("SY",), entry_type="individual"),
+    IndexRecord("gazprom", ("Публичное акционерное общество Газпром", "PAO Gazprom"), ("RU",)),
+    IndexRecord("kaspersky", ("AO Kaspersky Lab",), ("RU",), (("registration", "1027739867473"),)),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    return CandidateIndex(RECORDS)
+
+
+def keys(results):
+    return [r.key for r in results]
+
+
+def test_interface_constants():
+    assert ALGORITHM_VERSION
+    assert THRESHOLDS["strong"] > THRESHOLDS["potential"] > 0
+
+
+def test_index_len(index):
+    assert len(index) == len(RECORDS)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Z.T.E. Corporation", "zte"),
+        ("ZTE Corp", "zte"),
+        ("Huawei Technologies Service Co., Ltd., Langfang, Hebei, ", "huawei technology service"),
+        ("Siemens GmbH", "siemens"),
+        ("Foo Pte. Ltd.", "foo"),
+        ("OOO Rosneft", "rosneft"),
+        ("Société Générale S.A.", "societe generale"),
+        ("Smith & Wesson Inc", "smith wesson"),
+        ("Smith and Wesson Inc", "smith wesson"),
+        ("ПАО Газпром", "gazprom"),
+        ("Acme Group Holdings LLC", "acme holding"),
+        ("JSC Kaspersky Lab", "kaspersky lab"),
+    ],
+)
+def test_normalize_name(raw, expected):
+    assert normalize_name(raw) == expected
+
+
+def test_identifier_match_alone_is_enough(index):
+    results = index.search(["Totally Different Name"], identifiers=[("USCC", "91330000733796106-P")])
+    assert keys(results) == ["hik"]
+    assert results[0].strength == "identifier"
+    assert results[0].score == 1.0
+    assert results[0].query_name == ""
+    assert "identical" in results[0].explanation
+
+
+def test_exact_name_is_strong_with_explanation(index):
+    [result] = index.search(["Hangzhou Hikvision Digital Technology Co Ltd"])
+    assert isinstance(result, MatchResult)
+    assert result.key == "hik" and result.strength == "strong" and result.score == 1.0
+    assert result.query_name == "Hangzhou Hikvision Digital Technology Co Ltd"
+    assert result.entry_name == "HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."
+    assert {"name", "query_coverage", "entry_coverage", "score"} <= set(result.features)
+    assert ALGORITHM_VERSION in result.explanation
+    assert f"{THRESHOLDS['strong']:.2f}" in result.explanation
+
+
+def test_legal_form_never_carries_a_match(index):
+    assert index.search(["BELLETECH CORP"]) == []
+    assert index.search(["CORP"]) == []
+    assert index.search(["Pte. Ltd."]) == []
+    assert index.search(["Corporation Limited"]) == []
+
+
+def test_substrings_are_not_matches(index):
+    assert "zte" not in keys(index.search(["Aztec Corporation"], min_score=0.3))
+    assert "zte" not in keys(index.search(["BOZTEPE"], min_score=0.3))
+    assert index.search(["Francisco Partners"]) == []
+    assert index.search(["Hik"], min_score=0.3) == []
+    assert "hik" not in keys(index.search(["Hikma Pharmaceuticals"], min_score=0.3))
+
+
+@pytest.mark.parametrize("acronym", ["ZTE", "CCCC", "DJI", "ZPMC"])
+def test_short_acronyms_match_whole_tokens_only(index, acronym):
+    assert index.search([acronym])  # the whole token matches
+    assert index.search([acronym[:-1] + "X"], min_score=0.3) == []  # one letter off is another company
+    assert index.search([acronym + "X"], min_score=0.3) == []
+
+
+def test_dotted_acronym(index):
+    assert keys(index.search(["Z.T.E. Corp."]))[0] == "zte"
+
+
+def test_different_companies_sharing_a_word_stay_separate(index):
+    results = index.search(["Dahua"])
+    found = {r.key: r for r in results}
+    assert {"dahua-tech", "dahua-dpl"} <= set(found)  # two entries, two results, never merged
+    results = index.search(["Zhejiang Dahua Technology Co., Ltd."], min_score=0.3)
+    found = {r.key: r for r in results}
+    assert found["dahua-1260h"].score == 1.0
+    assert found["dahua-tech"].strength == "strong"
+    assert found["dahua-dpl"].score < found["dahua-tech"].score - 0.15
+    assert found["dahua-dpl"].score < THRESHOLDS["potential"]
+
+
+def test_glued_address_is_cut(index):
+    assert keys(index.search(["Huawei Technologies Service Co Ltd"]))[0] == "huawei-svc"
+
+
+def test_transliteration(index):
+    assert keys(index.search(["Gazprom PJSC"]))[0] == "gazprom"
+    assert keys(index.search(["ПАО «Газпром»"]))[0] == "gazprom"
+
+
+def test_typo_is_found(index):
+    results = index.search(["Hangzhou Hikvison Digital Technology"])
+    assert keys(results)[0] == "hik"
+    assert results[0].score >= THRESHOLDS["potential"]
+
+
+def test_country_is_supporting_evidence_only(index):
+    same = index.search(["Dahua Technology"], countries=["CN"])[0]
+    other = index.search(["Dahua Technology"], countries=["FR"])[0]
+    none = index.search(["Dahua Technology"])[0]
+    assert same.key == other.key == none.key == "dahua-tech"
+    assert same.score >= none.score >= other.score
+    assert other.score >= THRESHOLDS["strong"]  # a different country does not hide an exact name
+
+
+def test_individual_needs_near_identical_name(index):
+    assert "boztepe" not in keys(index.search(["Boztepe Trading"], min_score=0.3))
+    assert "hikmat" not in keys(index.search(["Hikmat Pharmaceuticals"], min_score=0.3))
+    assert "boztepe" in keys(index.search(["Omer Boztepe"]))
+
+
+def test_one_result_per_key_best_first(index):
+    results = index.search(["Hikvision", "Hangzhou Hikvision Digital Technology"])
+    assert keys(results).count("hik") == 1
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_pairwise_search_agrees_with_index(index):
+    for query in ["Dahua", "ZTE Corp", "Hikvison", "Kaspersky Lab", "CCCC", "Aztec"]:
+        assert keys(pairwise_search(RECORDS, [query])) == keys(index.search([query]))
+
+
+def test_limit_and_min_score(index):
+    assert len(index.search(["Dahua"], limit=1)) == 1
+    assert all(r.score >= 0.95 for r in index.search(["Dahua"], min_score=0.95))
