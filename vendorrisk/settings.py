@@ -243,3 +243,116 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- security ---
+# Login lockout (django-axes), optional admin TOTP (django-otp), CSP (django-csp), session timeouts, upload
+# limits, rate limits, audit of authentication/authorisation failures. See docs/security.md.
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "apps.security.admin_apps.SecureAdminConfig"
+INSTALLED_APPS += ["csp", "axes", "django_otp", "django_otp.plugins.otp_totp", "apps.security"]
+
+
+def _mw_after(anchor: str, *names: str) -> None:
+    pos = MIDDLEWARE.index(anchor) + 1
+    MIDDLEWARE[pos:pos] = list(names)
+
+
+_mw_after("apps.audit.context.AuditContextMiddleware", "apps.security.middleware.RequestSizeLimitMiddleware")
+_mw_after(
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "apps.security.middleware.SessionTimeoutMiddleware",
+    "apps.security.middleware.AccessDeniedAuditMiddleware",
+)
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.clickjacking.XFrameOptionsMiddleware") + 1,
+                  "apps.security.middleware.SecureCSPMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+
+AUTHENTICATION_BACKENDS = [
+    "apps.security.backends.LockoutBackend",  # refuses locked-out username+IP pairs before the password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "apps.security.backends.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
+
+# Admin second factor: users with a confirmed TOTP device must give its code; set true to require one.
+SECURITY_ADMIN_REQUIRE_OTP = env.bool("SECURITY_ADMIN_REQUIRE_OTP", default=False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Vendor-risk registry")
+
+# Sessions: idle and absolute timeouts (middleware), cookie hardening.
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=SESSION_COOKIE_AGE)
+SESSION_ACTIVITY_RESOLUTION = 60
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy, enforced: no inline script, no eval, nothing from other origins.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# The vendored Swagger UI sets style attributes at run time (scripts stay 'self'-only). ReDoc needs an inline
+# script and a blob: worker: it is documented as an exception in docs/security.md.
+SECURITY_CSP_PATH_UPDATES = {
+    "/api/v1/docs/": {"style-src": ["'unsafe-inline'"]},
+    "/api/v1/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]},
+}
+
+# Uploads: bodies held in memory, form field count, files per request; larger files spool to disk and are
+# capped as a whole by RequestSizeLimitMiddleware; checks by content in apps.security.uploads.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 2**20)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2 * 2**20)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=2000)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=20)
+SECURITY_MAX_REQUEST_BYTES = env.int("SECURITY_MAX_REQUEST_BYTES", default=60 * 2**20)
+SECURITY_UPLOAD_MAX_BYTES = env.int("SECURITY_UPLOAD_MAX_BYTES", default=50 * 2**20)
+SECURITY_ZIP_MAX_MEMBERS = env.int("SECURITY_ZIP_MAX_MEMBERS", default=10_000)
+SECURITY_ZIP_MAX_UNCOMPRESSED_BYTES = env.int("SECURITY_ZIP_MAX_UNCOMPRESSED_BYTES", default=500 * 2**20)
+SECURITY_ZIP_MAX_RATIO = env.int("SECURITY_ZIP_MAX_RATIO", default=200)
+SECURITY_CSV_FIELD_MAX_CHARS = env.int("SECURITY_CSV_FIELD_MAX_CHARS", default=2**20)
+
+# Rate limits: atomic counters in this cache (Redis INCR), or the database when the cache is not Redis.
+SECURITY_RATELIMIT_CACHE = "default"
+SECURITY_AUDIT_LOGINS = env.bool("SECURITY_AUDIT_LOGINS", default=False)
+
+# Security log lines carry the request id and client IP.
+LOGGING.setdefault("filters", {})["request_context"] = {"()": "apps.security.logging.RequestContextFilter"}
+LOGGING["handlers"]["console"].setdefault("filters", []).append("request_context")
+LOGGING["formatters"]["plain"]["format"] = (
+    "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s ip=%(client_ip)s] %(message)s"
+)
+
+# --- web ---
+# The organisation switcher on every page; uploads of the import page (size cap, rows validated inline).
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("apps.web.context_processors.organization")
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
+
+# --- lists ---
+# Hosts that may resolve to private/loopback addresses (an internal mirror); comma-separated host names.
+LISTS_ALLOWED_HOSTS = env.list("LISTS_ALLOWED_HOSTS", default=[])
+LISTS_DOWNLOAD_TOTAL_TIMEOUT = env.float("LISTS_DOWNLOAD_TOTAL_TIMEOUT", default=1800.0)
+LISTS_LOCK_LEASE_SECONDS = env.int("LISTS_LOCK_LEASE_SECONDS", default=300)  # renewed while a refresh progresses
+LISTS_RETRY_BACKOFF_SECONDS = env.int("LISTS_RETRY_BACKOFF_SECONDS", default=60)
+LISTS_DIFF_DETAIL_LIMIT = env.int("LISTS_DIFF_DETAIL_LIMIT", default=1000)  # per kind; counts stay exact
+# Lets a Celery worker started by the tests share a SQLite test database (a file, not :memory:).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env.str("SQLITE_TEST_DB_FILE", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("SQLITE_TEST_DB_FILE")}

@@ -6,15 +6,22 @@ from django.db import models
 class AuditEvent(models.Model):
     """Something a person or a job did: who, when, from where, to what, before and after.
 
-    Rows are never updated or deleted (the model refuses it; the database enforces it on PostgreSQL).
+    Rows are never updated or deleted (the model refuses it; on PostgreSQL a trigger refuses UPDATE and
+    DELETE for every role, see migration 0003 and docs/security.md for the grants).
     `hash` = sha256(prev_hash + canonical JSON of the row), so a changed or removed row breaks the chain.
     """
 
     created_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # No database constraint and no cascade: deleting a user or an organisation must not rewrite (SET NULL)
+    # audit rows - the trigger refuses any UPDATE, and the hash covers these ids. The id stays as recorded.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
+    )
     actor_repr = models.CharField(max_length=150, blank=True)
     organization = models.ForeignKey(
-        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Organization", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        related_name="+",
     )
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64, blank=True)

@@ -4,3 +4,14 @@ tables; after that admins edit them in the admin (interval, enabled), and setup 
 Each entry: (name, task path, crontab dict, kwargs). Apps add their own entries here.
 """
 DEFAULT_SCHEDULES: list[tuple[str, str, dict[str, str], dict]] = []
+
+# --- lists --- (an hourly dispatcher; each source's own interval is ListSource.refresh_interval_hours)
+DEFAULT_SCHEDULES += [
+    ("lists: refresh due sources", "apps.lists.tasks.refresh_due_list_sources", {"minute": "5"}, {}),
+    ("lists: stale source alerts", "apps.lists.tasks.check_list_freshness", {"minute": "35"}, {}),
+]
+
+# --- security --- (re-send tasks the broker refused while it was down; purge expired rate-limit counters)
+DEFAULT_SCHEDULES += [
+    ("security: outbox flush", "security.outbox_flush", {"minute": "*"}, {}),
+]

@@ -1,0 +1,61 @@
+"""Enqueueing tasks so that a down broker never breaks a request or loses committed work.
+
+    from apps.common.tasks import enqueue_on_commit
+    enqueue_on_commit(list_refresh_task, source.pk)                 # instead of on_commit(lambda: t.delay(...))
+    enqueue_on_commit("lists.refresh", source.pk, countdown=5)     # by registered name, with apply_async options
+
+After the surrounding transaction commits, the task is sent to the broker. If the broker does not answer
+(Redis stopped, network cut), the request carries on; the task is written to the outbox table
+(apps.security.models.OutboxJob) and the periodic `security.outbox_flush` task sends it once the broker is back.
+Tasks must therefore be idempotent (they are, by convention: they take ids and call idempotent services).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+logger = logging.getLogger("vendorrisk.tasks")
+
+# A short publish retry: a request must not hang on a dead broker.
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def _task_name(task: Any) -> str:
+    return task if isinstance(task, str) else task.name
+
+
+def enqueue_now(task: Any, *args: Any, **options: Any) -> bool:
+    """Send now; on a broker error keep the task in the outbox. Returns True if the broker took it.
+
+    `options` are apply_async options (countdown, queue...) plus `kwargs` for the task's keyword arguments."""
+    from vendorrisk.celery import app
+
+    name = _task_name(task)
+    kwargs = options.pop("kwargs", None) or {}
+    try:
+        app.send_task(name, args=list(args), kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY,
+                      **options)
+        return True
+    except Exception as exc:  # noqa: BLE001 - kombu/redis/socket errors vary by transport
+        from apps.security.services import outbox_job_create
+
+        logger.warning("broker unavailable, task %s kept in the outbox: %s", name, exc)
+        try:
+            outbox_job_create(task_name=name, args=list(args), kwargs=kwargs, error=str(exc))
+        except Exception:  # noqa: BLE001 - database down too: nothing more we can do than say so
+            logger.exception("could not keep task %s in the outbox", name)
+        return False
+
+
+def enqueue_on_commit(task: Any, *args: Any, **options: Any) -> None:
+    """Send the task after the current transaction commits (or now, outside a transaction), never raising
+    because of the broker."""
+    from django.conf import settings
+
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not isinstance(task, str):
+        kwargs = options.pop("kwargs", None) or {}
+        transaction.on_commit(lambda: task.apply(args=list(args), kwargs=kwargs))
+        return
+    transaction.on_commit(lambda: enqueue_now(task, *args, **options))

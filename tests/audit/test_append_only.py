@@ -1,0 +1,70 @@
+"""The database itself refuses UPDATE and DELETE on audit rows (PostgreSQL trigger), and deleting the user
+or organisation an event names leaves the event untouched."""
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import audit_chain_verify, audit_record
+from tests.audit.test_chain import tamper
+from tests.factories import OrganizationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+needs_postgres = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the append-only trigger exists on PostgreSQL only"
+)
+
+
+@needs_postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_auditevent SET action = 'forged' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ],
+)
+def test_database_refuses_update_and_delete_of_audit_rows(sql):
+    event = audit_record(action="test.one")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(sql, [event.id])
+    assert AuditEvent.objects.get(id=event.id).action == "test.one"
+
+
+@needs_postgres
+def test_queryset_update_is_refused_too():
+    audit_record(action="test.one")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.update(action="forged")
+    assert AuditEvent.objects.filter(action="forged").count() == 0
+
+
+def test_deleting_the_actor_and_organisation_keeps_the_event_and_the_chain():
+    user = UserFactory()
+    org = OrganizationFactory()
+    event = audit_record(action="test.one", actor=user, organization_id=org.id)
+    user.delete()
+    org.delete()
+    event = AuditEvent.objects.get(id=event.id)
+    assert event.actor_id is not None and event.organization_id is not None
+    assert event.actor_repr == user.username
+    assert audit_chain_verify().ok
+
+
+def test_verify_audit_command_reports_intact_chain(capsys):
+    audit_record(action="test.one")
+    audit_record(action="test.two")
+    call_command("verify_audit")
+    assert "2 events verified" in capsys.readouterr().out
+
+
+def test_verify_audit_command_fails_at_first_broken_link():
+    audit_record(action="test.one")
+    victim = audit_record(action="test.two")
+    audit_record(action="test.three")
+    tamper("UPDATE audit_auditevent SET object_repr = %s WHERE id = %s", ["forged", victim.id])
+    with pytest.raises(CommandError, match=f"event id {victim.id}") as excinfo:
+        call_command("verify_audit")
+    assert excinfo.value.returncode == 1
+    assert "1 events before it verified" in str(excinfo.value)
