@@ -1,0 +1,127 @@
+"""Who is looking, in which organisation, with which role: the web UI's one gate.
+
+Every page goes through `org_view`: it resolves the organisation selected in the session (one of the
+user's memberships, else the first), puts an `OrgAccess` on `request.access`, and refuses state-changing
+methods to read-only roles (auditor, viewer) with 403. Pages then scope every query with
+`request.access.organization_ids` (all of the user's organisations, for detail pages reached by link)
+or `request.access.organization.pk` (the selected one, for lists and the dashboard).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+
+from apps.accounts.choices import WRITE_ROLES, Role
+from apps.accounts.models import Membership, Organization
+
+SESSION_KEY = "web_organization_id"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass
+class OrgAccess:
+    """The user's memberships, the selected organisation and what the user may do there."""
+
+    organization: Organization | None
+    role: str | None
+    roles: dict[int, str] = field(default_factory=dict)
+    organizations: list[Organization] = field(default_factory=list)
+
+    @property
+    def organization_ids(self) -> list[int]:
+        return list(self.roles)
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITE_ROLES
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def role_in(self, organization_id: int) -> str | None:
+        return self.roles.get(organization_id)
+
+    def can_write_in(self, organization_id: int) -> bool:
+        return self.roles.get(organization_id) in WRITE_ROLES
+
+    def is_admin_in(self, organization_id: int) -> bool:
+        return self.roles.get(organization_id) == Role.ADMIN
+
+    @property
+    def admin_anywhere(self) -> bool:
+        return Role.ADMIN in self.roles.values()
+
+
+def org_access_for(request: HttpRequest) -> OrgAccess:
+    """One query: the user's memberships with their organisations; the session picks the selected one."""
+    cached = getattr(request, "_web_access", None)
+    if cached is not None:
+        return cached
+    memberships = list(
+        Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
+    )
+    roles = {m.organization_id: m.role for m in memberships}
+    orgs = [m.organization for m in memberships]
+    selected_id = request.session.get(SESSION_KEY)
+    selected = next((o for o in orgs if o.pk == selected_id), orgs[0] if orgs else None)
+    access = OrgAccess(
+        organization=selected, role=roles.get(selected.pk) if selected else None, roles=roles, organizations=orgs
+    )
+    request._web_access = access
+    return access
+
+
+def org_select(request: HttpRequest, organization_id: int) -> bool:
+    """Remember the selected organisation; False when the user is not a member of it."""
+    access = org_access_for(request)
+    if organization_id not in access.roles:
+        return False
+    request.session[SESSION_KEY] = organization_id
+    request._web_access = None
+    return True
+
+
+def org_scope(request: HttpRequest, organization_id: int) -> OrgAccess:
+    """An object of organisation `organization_id` is being shown: 404 unless the user is a member; when it is
+    another of the user's organisations, that one becomes the selected one (links from e-mails just work).
+    State-changing requests are checked again against the role in that organisation."""
+    access = org_access_for(request)
+    if organization_id not in access.roles:
+        raise Http404("No such object in your organisations.")
+    if access.organization is None or access.organization.pk != organization_id:
+        org_select(request, organization_id)
+        access = org_access_for(request)
+        request.access = access
+    if request.method not in SAFE_METHODS and not access.can_write:
+        raise PermissionDenied("Your role in this organisation is read-only.")
+    return access
+
+
+def org_view(view=None, *, write: bool = False, admin: bool = False):
+    """Log-in required; `request.access` set. `write`: POST needs officer/admin in the selected organisation;
+    `admin`: POST needs admin. Read-only roles always get 403 on state-changing methods."""
+
+    def decorator(fn):
+        @login_required
+        @functools.wraps(fn)
+        def wrapped(request, *args, **kwargs):
+            access = org_access_for(request)
+            request.access = access
+            if request.method not in SAFE_METHODS:
+                if admin and not access.is_admin:
+                    raise PermissionDenied("Only an administrator of this organisation may do this.")
+                if not access.can_write:
+                    raise PermissionDenied("Your role in this organisation is read-only.")
+            return fn(request, *args, **kwargs)
+
+        wrapped.web_write = write
+        return wrapped
+
+    if view is not None:
+        return decorator(view)
+    return decorator

@@ -1,0 +1,70 @@
+"""The web lists' filters: the api engineer's shared FilterSets, narrowed to the selected organisation and
+with form widgets an officer can use (a vendor picker instead of an id box, a wider search)."""
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+
+from apps.inventory.filtersets import EquipmentFilterSet
+from apps.inventory.models import ProductModel, Site
+from apps.vendors.models import Vendor
+
+SORTS = {
+    "site": ("site__name", "id"),
+    "-site": ("-site__name", "-id"),
+    "category": ("category", "id"),
+    "-category": ("-category", "-id"),
+    "brand": ("product_model__brand__name", "id"),
+    "-brand": ("-product_model__brand__name", "-id"),
+    "installed": ("installed_date", "id"),
+    "-installed": ("-installed_date", "-id"),
+    "risk": ("risk_status", "id"),
+    "-risk": ("-risk_status", "-id"),
+    "id": ("id",),
+    "-id": ("-id",),
+}
+
+
+def _org_id(request) -> int | None:
+    access = getattr(request, "access", None)
+    return access.organization.pk if access and access.organization else None
+
+
+def _org_sites(request):
+    return Site.objects.filter(organization_id=_org_id(request)).order_by("name")
+
+
+def _org_vendors(request):
+    """Vendors that appear in the organisation's inventory (brand, maker or software supplier)."""
+    models = ProductModel.objects.filter(equipment__site__organization_id=_org_id(request))
+    return Vendor.objects.filter(
+        Q(pk__in=models.values("brand_id")) | Q(pk__in=models.values("manufacturer_id"))
+        | Q(pk__in=models.values("software_supplier_id"))
+    ).order_by("name")
+
+
+class EquipmentListFilterSet(EquipmentFilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="Search (serial, asset tag, model, brand)")
+    site = django_filters.ModelChoiceFilter(queryset=_org_sites, empty_label="All sites")
+    vendor = django_filters.ModelChoiceFilter(queryset=_org_vendors, method="filter_vendor_obj",
+                                              label="Vendor", empty_label="Any vendor")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Only overdue",
+                                           widget=django_filters.widgets.BooleanWidget())
+
+    def filter_q(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(serial_number__icontains=value) | Q(asset_tag__icontains=value)
+            | Q(product_model__model_number__icontains=value) | Q(product_model__brand__name__icontains=value)
+        )
+
+    def filter_vendor_obj(self, queryset, name, value):
+        return self.filter_vendor(queryset, name, value.pk) if value else queryset
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        from .selectors import equipment_overdue_filter
+
+        return queryset.filter(equipment_overdue_filter())

@@ -1,0 +1,257 @@
+"""Reads that assemble page data for the officers' UI. Every function is scoped by organisation ids and
+runs a constant number of queries whatever the size of the inventory."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
+from apps.inventory.models import Equipment, Site
+
+RISK_STATUSES = ("prohibited", "restricted", "potential_match", "clear")
+FLAGGED = ("prohibited", "restricted", "potential_match")
+
+
+def risk_ready() -> bool:
+    """The screening app adds Equipment.risk_status; until its migration lands the UI shows 'clear'."""
+    return any(f.name == "risk_status" for f in Equipment._meta.get_fields())
+
+
+def equipment_installed(organization_ids: list[int]) -> QuerySet[Equipment]:
+    return Equipment.objects.filter(site__organization_id__in=organization_ids).exclude(
+        status__in=list(RETIRED_STATUSES)
+    )
+
+
+def equipment_status_counts(*, organization_ids: list[int]) -> dict[str, int]:
+    """Installed units (quantities summed) by risk status. One query."""
+    counts = dict.fromkeys(RISK_STATUSES, 0)
+    qs = equipment_installed(organization_ids)
+    if not risk_ready():
+        from django.db.models import Sum
+
+        counts["clear"] = qs.aggregate(n=Sum("quantity"))["n"] or 0
+        return counts
+    from django.db.models import Sum
+
+    for row in qs.values("risk_status").annotate(n=Sum("quantity")):
+        counts[row["risk_status"] or "clear"] = counts.get(row["risk_status"] or "clear", 0) + (row["n"] or 0)
+    return counts
+
+
+def equipment_flagged_by(*, organization_ids: list[int], field: str) -> list[tuple[str, dict[str, int]]]:
+    """Flagged units grouped by `site` or `category` and risk status, biggest first. One query."""
+    if not risk_ready():
+        return []
+    from django.db.models import Sum
+
+    qs = equipment_installed(organization_ids).filter(risk_status__in=FLAGGED)
+    key = "site__name" if field == "site" else "category"
+    groups: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in qs.values(key, "risk_status").annotate(n=Sum("quantity")):
+        label = row[key]
+        if field == "category":
+            label = EquipmentCategory(label).label if label in EquipmentCategory.values else label
+        groups[label][row["risk_status"]] = row["n"] or 0
+    return sorted(groups.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:15]
+
+
+def site_list_with_counts(*, organization_ids: list[int]) -> QuerySet[Site]:
+    """Sites with counts of installed equipment rows, and flagged ones per status. One query."""
+    installed = ~Q(equipment__status__in=list(RETIRED_STATUSES))
+    annotations: dict[str, Any] = {"n_equipment": Count("equipment", filter=installed)}
+    if risk_ready():
+        for status in FLAGGED:
+            annotations[f"n_{status}"] = Count("equipment", filter=installed & Q(equipment__risk_status=status))
+    return Site.objects.filter(organization_id__in=organization_ids).annotate(**annotations).order_by("name")
+
+
+def equipment_list_queryset(*, organization_ids: list[int]) -> QuerySet[Equipment]:
+    """Equipment of the organisations with everything a list row shows, joined (no N+1)."""
+    return Equipment.objects.filter(site__organization_id__in=organization_ids).select_related(
+        "site", "product_model", "product_model__brand", "product_model__manufacturer",
+        "product_model__software_supplier",
+    )
+
+
+def today_default(today: dt.date | None) -> dt.date:
+    from django.utils import timezone
+
+    return today or timezone.localdate()
+
+
+def equipment_overdue_filter() -> Q:
+    """Equipment whose remediation deadline has passed while the plan is still open. Until the remediation
+    app lands, nothing is overdue."""
+    try:
+        from apps.remediation import selectors as rem  # noqa: F401
+    except ImportError:
+        return Q(pk__in=[])
+    hook = getattr(rem, "equipment_overdue_q", None)
+    return hook() if hook else Q(pk__in=[])
+
+
+def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows for one organisation; a fixed number of queries."""
+    from . import svg
+
+    today = today_default(today)
+    org_ids = [organization_id]
+    counts = equipment_status_counts(organization_ids=org_ids)
+    by_site = equipment_flagged_by(organization_ids=org_ids, field="site")
+    by_category = equipment_flagged_by(organization_ids=org_ids, field="category")
+    data: dict[str, Any] = {
+        "counts": [(s, svg.STATUS_LABELS[s], counts[s]) for s in RISK_STATUSES],
+        "risk_ready": risk_ready(),
+        "by_site": by_site,
+        "by_category": by_category,
+        "chart_site": svg.stacked_bars_svg(by_site, title="Flagged equipment by site"),
+        "chart_category": svg.stacked_bars_svg(by_category, title="Flagged equipment by category"),
+        "today": today,
+    }
+    data.update(remediation_summary(organization_id=organization_id, today=today))
+    data["stale_sources"] = list_sources_stale()
+    return data
+
+
+def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, Any]:
+    """Overdue and upcoming deadlines and the burn-down, from the remediation app when it is installed."""
+    return {"overdue": [], "upcoming": [], "burndown": None, "remediation_ready": False}
+
+
+def list_sources_stale() -> list[dict[str, Any]]:
+    """Public list sources that are stale or never fetched, from the lists app."""
+    return []
+
+
+def equipment_findings_for(equipment_ids: list[int]) -> dict[int, list[Any]]:
+    """Screening's explained findings for a page of equipment (constant queries), or {} before screening."""
+    if not equipment_ids:
+        return {}
+    try:
+        from apps.screening.selectors import equipment_findings
+    except ImportError:
+        return {}
+    return equipment_findings(equipment_ids=equipment_ids)
+
+
+def equipment_vendor_roles(equipment: Equipment) -> list[tuple[str, Any]]:
+    """(role, vendor) for the brand, the real maker when white label, the software supplier and components."""
+    pm = equipment.product_model
+    roles: list[tuple[str, Any]] = [("brand", pm.brand)]
+    if pm.manufacturer_id:
+        roles.append(("manufacturer", pm.manufacturer))
+    if pm.software_supplier_id:
+        roles.append(("software_supplier", pm.software_supplier))
+    for component in equipment.components.select_related("vendor"):
+        roles.append((f"component: {component.get_kind_display()}", component.vendor))
+    return roles
+
+
+def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> dict[str, Any]:
+    """The explained chain of one unit: unit -> model -> vendors -> ownership paths -> list entries -> rule ->
+    deadline. Each vendor carries its ownership chain; each finding its path text and, when remediation is
+    installed, the rule and deadline that apply."""
+    from apps.vendors.selectors import vendor_ownership_chain
+
+    today = today_default(today)
+    vendors = []
+    for role, vendor in equipment_vendor_roles(equipment):
+        chain = vendor_ownership_chain(vendor, as_of=today)
+        vendors.append({"role": role, "vendor": vendor, "chain": chain})
+    findings = equipment_findings_for([equipment.pk]).get(equipment.pk, [])
+    plans = remediation_for_equipment(equipment)
+    return {"vendors": vendors, "findings": findings, "plans": plans}
+
+
+def remediation_for_equipment(equipment: Equipment) -> list[Any]:
+    """Remediation plans of a unit (with rule and deadline) once the remediation app exists."""
+    return []
+
+
+def equipment_history(equipment: Equipment, limit: int = 50) -> list[dict[str, Any]]:
+    """The unit's change history (django-simple-history) as readable rows: when, who, what changed."""
+    records = list(equipment.history.select_related("history_user").order_by("-history_date", "-history_id")[
+        : limit + 1])
+    rows = []
+    for i, rec in enumerate(records[:limit]):
+        prev = records[i + 1] if i + 1 < len(records) else None
+        changes: list[str] = []
+        if prev is not None and rec.history_type == "~":
+            delta = rec.diff_against(prev)
+            changes = [f"{c.field}: {c.old!s} → {c.new!s}" for c in delta.changes]
+        rows.append({
+            "when": rec.history_date,
+            "who": rec.history_user or "system",
+            "type": {"+": "created", "~": "changed", "-": "deleted"}.get(rec.history_type, rec.history_type),
+            "changes": changes,
+            "reason": rec.history_change_reason or "",
+        })
+    return rows
+
+
+def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = None) -> dict[str, Any]:
+    """A vendor with aliases, identifiers, its ownership graph (owners up to the ultimate parents and the
+    companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it."""
+    from apps.vendors.models import OemRelation, Ownership
+    from apps.vendors.selectors import vendor_ownership_chain
+
+    from . import svg
+
+    today = today_default(today)
+    chain = vendor_ownership_chain(vendor, as_of=today)
+    links = [link for group in chain.links_by_owned.values() for link in group]
+    below = list(Ownership.objects.active_on(today).filter(owner=vendor).select_related("owned")[:30])
+    names = {vendor.pk: vendor.name}
+    for link in links:
+        names[link.owner_id] = link.owner.name
+    for link in below:
+        names[link.owned_id] = link.owned.name
+    statuses = {}
+    if any(f.name == "risk_status" for f in type(vendor)._meta.get_fields()):
+        statuses = dict(type(vendor).objects.filter(pk__in=names).values_list("pk", "risk_status"))
+    nodes = [svg.GraphNode(pk, name, status=statuses.get(pk, "") if statuses.get(pk) != "clear" else "",
+                           focus=pk == vendor.pk) for pk, name in names.items()]
+
+    def edge(link) -> Any:
+        share = "share unknown" if link.share_percent is None else f"{link.share_percent.normalize():f}%"
+        if link.kind != "shareholding":
+            share = f"{link.get_kind_display().lower()}, {share}"
+        return svg.GraphEdge(link.owner_id, link.owned_id, share, unknown=link.share_percent is None)
+
+    edges = [edge(link) for link in links + below]
+    graph = svg.ownership_graph_svg(nodes, edges, title=f"Ownership of {vendor.name}") if edges else None
+    oem_makers = list(OemRelation.objects.filter(brand=vendor).select_related("manufacturer"))
+    oem_brands = list(OemRelation.objects.filter(manufacturer=vendor).select_related("brand"))
+    findings: list[Any] = []
+    try:
+        from apps.screening.selectors import vendor_findings
+    except ImportError:
+        vendor_findings = None
+    if vendor_findings is not None:
+        findings = list(vendor_findings(vendor_id=vendor.pk))
+    from django.db.models import Sum
+
+    used = (
+        Equipment.objects.filter(site__organization_id__in=organization_ids)
+        .filter(Q(product_model__brand=vendor) | Q(product_model__manufacturer=vendor)
+                | Q(product_model__software_supplier=vendor) | Q(components__vendor=vendor))
+        .exclude(status__in=list(RETIRED_STATUSES))
+        .values("pk").distinct()
+    )
+    n_units = Equipment.objects.filter(pk__in=used).aggregate(n=Sum("quantity"))["n"] or 0
+    return {
+        "vendor": vendor,
+        "aliases": list(vendor.aliases.order_by("name")),
+        "identifiers": list(vendor.identifiers.order_by("scheme")),
+        "chain": chain,
+        "below": below,
+        "graph": graph,
+        "oem_makers": oem_makers,
+        "oem_brands": oem_brands,
+        "findings": findings,
+        "n_units": n_units,
+    }

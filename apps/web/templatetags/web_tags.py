@@ -1,0 +1,31 @@
+"""Small template helpers of the officers' UI."""
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, label: str, key: str, current: str):
+    """A column header that sorts by `key`, toggling direction; announces the current order to readers."""
+    request = context["request"]
+    params = request.GET.copy()
+    descending = current == key
+    params["sort"] = f"-{key}" if descending else key
+    params.pop("page", None)
+    state = ""
+    if current == key:
+        state = " ▲"
+    elif current == f"-{key}":
+        state = " ▼"
+    aria = "ascending" if current == key else "descending" if current == f"-{key}" else None
+    if aria:
+        return format_html('<a href="?{}" aria-sort="{}">{}{}</a>', params.urlencode(), aria, label, state)
+    return format_html('<a href="?{}">{}</a>', params.urlencode(), label)
+
+
+@register.filter
+def role_label(role: str) -> str:
+    return str(role).replace("_", " ")

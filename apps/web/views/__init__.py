@@ -1,0 +1,1 @@
+"""The officers' UI: one module per area. Views only pass data: selectors read, services write."""

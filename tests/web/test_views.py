@@ -1,0 +1,131 @@
+"""Pages of the officers' UI: they render, they are scoped to the user's organisations, read-only roles
+cannot change anything, and list pages run a constant number of queries."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories import EquipmentFactory, MembershipFactory, ProductModelFactory, SiteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_require_login(client):
+    response = client.get(reverse("web:equipment-list"))
+    assert response.status_code == 302
+    assert reverse("web:login") in response["Location"]
+
+
+@pytest.mark.parametrize("name", ["web:dashboard", "web:site-list", "web:equipment-list", "web:vendor-list"])
+def test_list_pages_render_for_officer(client_for, officer, inventory, name):
+    response = client_for(officer).get(reverse(name))
+    assert response.status_code == 200
+    assert b"<main" in response.content
+
+
+def test_site_detail_of_other_organisation_is_404(client_for, officer, other_site):
+    response = client_for(officer).get(reverse("web:site-detail", args=[other_site.pk]))
+    assert response.status_code == 404
+
+
+def test_equipment_detail_of_other_organisation_is_404(client_for, officer, other_site):
+    unit = EquipmentFactory(site=other_site)
+    response = client_for(officer).get(reverse("web:equipment-detail", args=[unit.pk]))
+    assert response.status_code == 404
+
+
+def test_site_detail_shows_its_equipment(client_for, officer, inventory, site):
+    response = client_for(officer).get(reverse("web:site-detail", args=[site.pk]))
+    assert response.status_code == 200
+    assert b"TAG-0" in response.content
+
+
+def test_equipment_list_hides_other_organisation(client_for, officer, inventory, other_site):
+    EquipmentFactory(site=other_site, asset_tag="FOREIGN-1")
+    response = client_for(officer).get(reverse("web:equipment-list"))
+    assert b"TAG-1" in response.content
+    assert b"FOREIGN-1" not in response.content
+
+
+def test_equipment_detail_explains_chain(client_for, officer, inventory):
+    unit = inventory["units"][0]
+    response = client_for(officer).get(reverse("web:equipment-detail", args=[unit.pk]))
+    body = response.content.decode()
+    assert "Hangzhou Example Vision" in body
+    assert "Example OEM Maker" in body
+    assert "History" in body
+
+
+def test_equipment_list_query_count_is_constant(client_for, officer, site, inventory):
+    c = client_for(officer)
+    c.get(reverse("web:equipment-list"))  # warm caches (content types, sessions)
+    with CaptureQueriesContext(connection) as few:
+        assert c.get(reverse("web:equipment-list")).status_code == 200
+    for i in range(30):
+        EquipmentFactory(site=site, product_model=ProductModelFactory(), asset_tag=f"MORE-{i}")
+    with CaptureQueriesContext(connection) as many:
+        assert c.get(reverse("web:equipment-list")).status_code == 200
+    assert len(many) == len(few)
+
+
+def test_site_list_query_count_is_constant(client_for, officer, org):
+    c = client_for(officer)
+    SiteFactory(organization=org)
+    c.get(reverse("web:site-list"))
+    with CaptureQueriesContext(connection) as few:
+        c.get(reverse("web:site-list"))
+    for _ in range(10):
+        EquipmentFactory(site=SiteFactory(organization=org))
+    with CaptureQueriesContext(connection) as many:
+        c.get(reverse("web:site-list"))
+    assert len(many) == len(few)
+
+
+def test_equipment_list_filters_and_sorts(client_for, officer, inventory, site):
+    c = client_for(officer)
+    response = c.get(reverse("web:equipment-list"), {"q": "TAG-2", "sort": "-installed"})
+    assert b"TAG-2" in response.content
+    assert b"TAG-1" not in response.content
+
+
+def test_org_switcher_changes_scope(client_for, officer, other_org, other_site):
+    MembershipFactory(user=officer, organization=other_org, role="auditor")
+    EquipmentFactory(site=other_site, asset_tag="OTHER-ORG-UNIT")
+    c = client_for(officer)
+    assert b"OTHER-ORG-UNIT" not in c.get(reverse("web:equipment-list")).content
+    response = c.post(reverse("web:org-switch"), {"organization": other_org.pk, "next": "/equipment/"})
+    assert response.status_code == 302
+    assert b"OTHER-ORG-UNIT" in c.get(reverse("web:equipment-list")).content
+
+
+def test_org_switch_refuses_foreign_organisation(client_for, officer, other_org):
+    response = client_for(officer).post(reverse("web:org-switch"), {"organization": other_org.pk})
+    assert response.status_code == 400
+
+
+def test_vendor_detail_draws_ownership_graph(client_for, officer):
+    from tests.factories import OwnershipFactory
+
+    link = OwnershipFactory(share_percent=None)
+    response = client_for(officer).get(reverse("web:vendor-detail", args=[link.owned_id]))
+    body = response.content.decode()
+    assert "<svg" in body
+    assert "share unknown" in body
+
+
+def test_equipment_export_csv_neutralises_formulas(client_for, officer, site):
+    EquipmentFactory(site=site, serial_number="=HYPERLINK(\"http://x\")")
+    response = client_for(officer).get(reverse("web:equipment-export"), {"format": "csv"})
+    body = b"".join(response.streaming_content).decode()
+    assert "'=HYPERLINK" in body
+
+
+def test_equipment_export_xlsx(client_for, officer, inventory):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client_for(officer).get(reverse("web:equipment-export"), {"format": "xlsx"})
+    assert response.status_code == 200
+    ws = load_workbook(io.BytesIO(response.content), read_only=True).active
+    assert len(list(ws.iter_rows())) == 4
