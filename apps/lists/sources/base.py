@@ -1,20 +1,46 @@
-"""What every source module produces: normalised entries, streamed.
+"""What every source module produces: normalised entries, streamed; and the helpers they share.
 
 A source module (one per published format) exposes::
 
     FORMAT: str                       # key stored on ListSource.format
+    DESCRIPTION: str                  # one line for admins
     def parse(paths: list[Path]) -> Iterator[ParsedEntry]   # streams; raises ParseError on bad content
-    def fetch(...)                    # optional: how to download the files (default: one URL -> one file)
+    # delta-capable formats also:
+    IS_DELTA_CAPABLE = True
+    def parse_delta(paths) -> Iterator[tuple[str, ParsedEntry | str]]   # ("ADD"|"MOD", entry) / ("DEL", id)
 
 Parsers are pure (no ORM) and take file paths, so they are tested on the real files in
-../shared/data/lists and on small fixtures.
+../shared/data/lists and on small fixtures. See docs/list-formats.md.
+
+Safety rules every parser follows (helpers below):
+- ``sniff_file`` looks at the first bytes before parsing: empty file, HTML error page, NUL bytes (binary or
+  UTF-16), gzip/zip archives are refused with a ParseError before any parsing work.
+- text is decoded strictly (a wrong encoding is a ParseError, not mojibake silently stored);
+- CSV fields are bounded by ``csv.field_size_limit`` (``MAX_FIELD_CHARS``), JSON lines by ``MAX_LINE_BYTES``;
+- XML goes through defusedxml ``iterparse`` with DTDs, entities and external references forbidden, and
+  elements are cleared as soon as an entry is built, so memory stays flat.
 """
+
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
 import hashlib
 import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import IO
+
+MAX_FIELD_CHARS = 131_072  # one CSV field; also the stdlib default, set explicitly so the bound is visible
+MAX_LINE_BYTES = 8 * 1024 * 1024  # one JSON line (a single FtM entity is a few KB; 8 MB is generous)
+SNIFF_BYTES = 65_536
+
+csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 class ParseError(ValueError):
@@ -46,3 +72,407 @@ class ParsedEntry:
         data["listed_on"] = self.listed_on.isoformat() if self.listed_on else None
         data["end_date"] = self.end_date.isoformat() if self.end_date else None
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Files: sniffing, strict decoding, error translation
+# --------------------------------------------------------------------------------------------------------------
+
+
+def sniff_file(path: Path, *, kind: str) -> bytes:
+    """Refuse obviously wrong content fast and return the first bytes. kind: "csv", "xml" or "json"."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    name = path.name
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n\x1a")
+    if not stripped:
+        raise ParseError(f"{name}: empty file")
+    if head.startswith(b"\x1f\x8b"):
+        raise ParseError(f"{name}: gzip-compressed data; decompress it before parsing")
+    if head.startswith(b"PK\x03\x04"):
+        raise ParseError(f"{name}: zip archive; extract the list file before parsing")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+        raise ParseError(f"{name}: NUL bytes found: binary data or UTF-16 text, not a {kind.upper()} list")
+    low = stripped[:1024].lower()
+    if (
+        low.startswith((b"<!doctype html", b"<html"))
+        or (kind != "xml" and b"<html" in low)
+        or (kind == "xml" and b"<html" in low and b"<?xml" not in low[:10])
+    ):
+        raise ParseError(f"{name}: an HTML page (an error or login page?) instead of {kind.upper()} data")
+    if kind == "xml" and not stripped.startswith(b"<"):
+        raise ParseError(f"{name}: not XML (does not start with '<')")
+    if kind == "json" and not stripped.startswith((b"{", b"[")):
+        raise ParseError(f"{name}: not JSON (does not start with '{{' or '[')")
+    return head
+
+
+def open_text(path: Path, *, encoding: str = "utf-8", kind: str = "csv") -> IO[str]:
+    """Sniff, then open for strict decoding; utf-8 also accepts (and drops) a BOM."""
+    sniff_file(path, kind=kind)
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    return open(path, encoding=enc, errors="strict", newline="")
+
+
+@contextlib.contextmanager
+def translate_errors(path: Path, *, encoding: str = "utf-8", where: Callable[[], str] | None = None):
+    """Turn decoding/CSV/JSON errors raised while reading ``path`` into ParseError with a clear reason."""
+    try:
+        yield
+    except ParseError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{path.name}: not valid {encoding} text (byte {exc.object[exc.start : exc.start + 1]!r} "
+            f"at offset ~{exc.start} of a chunk): wrong encoding or binary data"
+        ) from exc
+    except csv.Error as exc:
+        loc = where() if where else ""
+        msg = str(exc)
+        if "field larger than field limit" in msg:
+            msg = f"a field is longer than {MAX_FIELD_CHARS} characters (corrupt file or wrong format)"
+        elif "NUL" in msg:
+            msg = "NUL byte in data: binary or UTF-16 content"
+        raise ParseError(f"{path.name}{loc}: malformed CSV: {msg}") from exc
+    except json.JSONDecodeError as exc:
+        loc = where() if where else ""
+        raise ParseError(f"{path.name}{loc}: invalid JSON: {exc.msg} at column {exc.colno}") from exc
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+
+
+def require_columns(header: list[str] | None, required: Iterable[str], path: Path) -> dict[str, int]:
+    """Map column name -> index; ParseError naming the missing columns if any required one is absent."""
+    if not header:
+        raise ParseError(f"{path.name}: empty file (no header row)")
+    names = [h.strip().lstrip("\ufeff") for h in header]
+    index = {}
+    for i, h in enumerate(names):
+        index.setdefault(h, i)
+        index.setdefault(h.lower(), i)
+    missing = [c for c in required if c not in index and c.lower() not in index]
+    if missing:
+        shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+        raise ParseError(f"{path.name}: missing column(s) {', '.join(missing)}; the header has: {shown}")
+    return index
+
+
+def paths_by_name(paths: Iterable[Path]) -> dict[str, Path]:
+    return {Path(p).name.lower(): Path(p) for p in paths}
+
+
+def single_path(paths: list[Path], fmt: str) -> Path:
+    paths = [Path(p) for p in paths]
+    if len(paths) != 1:
+        raise ParseError(f"{fmt}: expected exactly one file, got {len(paths)}")
+    return paths[0]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Values: text, dates, countries, identifiers
+# --------------------------------------------------------------------------------------------------------------
+
+_WS = re.compile(r"\s+")
+
+
+def clean(value: str | None) -> str:
+    """Collapse whitespace and strip; None -> ''."""
+    if not value:
+        return ""
+    if "  " in value or "\n" in value or "\t" in value or "\r" in value or "\xa0" in value:
+        return _WS.sub(" ", value).strip()
+    return value.strip()
+
+
+def split_multi(value: str | None, sep: str = ";") -> list[str]:
+    """Split a packed multi-value field, dropping blanks and duplicates, keeping order."""
+    if not value:
+        return []
+    out: list[str] = []
+    for part in value.split(sep):
+        part = clean(part)
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+def unique(values: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
+    seen = set(exclude)
+    out = []
+    for v in values:
+        if v and v not in seen:
+            seen.add(v)
+            out.append(v)
+    return out
+
+
+_MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+_DATE_NUMERIC = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})")
+_DATE_WORDY = re.compile(r"^(?:(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})|([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4}))")
+
+
+def _mkdate(y: int, m: int, d: int) -> dt.date | None:
+    if y < 1000 or m < 1 or d < 1:
+        return None
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def parse_date(value: str | None, *, dayfirst: bool = True) -> dt.date | None:
+    """Parse the date forms found in the lists; partial or bad dates give None, never an exception.
+
+    ISO ``2021-03-12`` (and ``2021-03-12T00:00:00``), ``12/03/2021`` (day first unless dayfirst=False),
+    ``12.3.2021``, ``12 Mar 2021``, ``March 12, 2021``. ``00/00/1980`` and ``1980`` are partial -> None.
+    """
+    if not value:
+        return None
+    s = value.strip()
+    if not s:
+        return None
+    if len(s) >= 10 and s[4] == "-" and s[7] == "-":
+        try:
+            return dt.date(int(s[0:4]), int(s[5:7]), int(s[8:10]))
+        except ValueError:
+            return None
+    m = _DATE_NUMERIC.match(s)
+    if m:
+        a, b, c = (int(x) for x in m.groups())
+        if len(m.group(1)) == 4:
+            return _mkdate(a, b, c)
+        return _mkdate(c, b, a) if dayfirst else _mkdate(c, a, b)
+    m = _DATE_WORDY.match(s)
+    if m:
+        if m.group(1):
+            day, mon, year = m.group(1), m.group(2), m.group(3)
+        else:
+            mon, day, year = m.group(4), m.group(5), m.group(6)
+        month = _MONTHS.get(mon.lower())
+        if month:
+            return _mkdate(int(year), month, int(day))
+    return None
+
+
+_COUNTRY_FIXES = {
+    "palestinian": "PS",
+    "region: crimea": "UA",
+    "region: gaza": "PS",
+    "region: northern mali": "ML",
+    "region: kurdistan region": "IQ",
+    "undetermined": "",
+}
+
+
+@lru_cache(maxsize=4096)
+def country_code(name: str | None) -> str:
+    """ISO 3166-1 alpha-2 (upper case) for a country name or code, or "" when unknown.
+
+    Uses rigour's territory database (names, former names, alpha-2/alpha-3 codes). Sub-national codes
+    (``gb-sct``) map to their country; historical codes (``suhh``) give "".
+    """
+    if not name:
+        return ""
+    s = name.strip().strip(".").strip()
+    if not s:
+        return ""
+    low = s.lower()
+    if low in _COUNTRY_FIXES:
+        return _COUNTRY_FIXES[low]
+    from rigour.territories import lookup_territory  # local import: rigour loads its data lazily
+
+    try:
+        territory = lookup_territory(s)
+    except Exception:  # noqa: BLE001 - a lookup failure must never break a parse
+        return ""
+    if territory is None:
+        return ""
+    code = territory.code
+    if len(code) == 2 and code != "zz":
+        return code.upper()
+    if len(code) > 3 and code[2] == "-":
+        return code[:2].upper()
+    return ""
+
+
+def countries_from(values: Iterable[str]) -> list[str]:
+    return unique(country_code(v) for v in values)
+
+
+_SCHEMES = {
+    "legal entity number": "lei",
+    "lei": "lei",
+    "leicode": "lei",
+    "unified social credit code (uscc)": "uscc",
+    "unified social credit code": "uscc",
+    "uscc": "uscc",
+    "swift/bic": "bic",
+    "swift": "bic",
+    "bic": "bic",
+    "swiftbic": "bic",
+    "imo": "imo",
+    "vessel registration identification": "imo",
+    "imonumber": "imo",
+    "registration number": "registration",
+    "registrationnumber": "registration",
+    "business registration number": "registration",
+    "business registration document #": "registration",
+    "company number": "registration",
+    "tax id no.": "tax_id",
+    "tax id": "tax_id",
+    "taxnumber": "tax_id",
+    "inn": "inn",
+    "inncode": "inn",
+    "ogrn": "ogrn",
+    "ogrncode": "ogrn",
+    "passport": "passport",
+    "passportnumber": "passport",
+    "national id no.": "national_id",
+    "idnumber": "national_id",
+    "national identification number": "national_id",
+    "isin": "isin",
+    "isincode": "isin",
+    "duns": "duns",
+    "dunscode": "duns",
+    "us fein": "us_fein",
+    "website": "website",
+    "email address": "email",
+    "cage": "cage",
+    "ticker": "ticker",
+    "equity ticker": "ticker",
+}
+_NOT_IDENTIFIERS = (
+    "additional sanctions information",
+    "gender",
+    "target type",
+    "secondary sanctions risk",
+    "transactions prohibited",
+    "organization type",
+    "nationality of registration",
+    "issuer name",
+    "caatsa section",
+    "phone number",
+    "effective date",
+    "listing date",
+    "purchase/sales",
+    "date",
+    "executive order",
+    "other vessel",
+    "vessel flag",
+    "vessel type",
+    "aircraft model",
+    "aircraft operator",
+    "organization established",
+)
+
+
+@lru_cache(maxsize=4096)
+def identifier_scheme(label: str) -> str:
+    """Canonical scheme for an identifier label (``Legal Entity Number`` -> ``lei``); else a slug of it."""
+    low = clean(label).lower().rstrip(":")
+    if low in _SCHEMES:
+        return _SCHEMES[low]
+    return re.sub(r"[^a-z0-9]+", "_", low).strip("_")
+
+
+@lru_cache(maxsize=4096)
+def is_identifier_label(label: str) -> bool:
+    low = label.strip().lower()
+    return bool(low) and not any(low.startswith(p) or p in low for p in _NOT_IDENTIFIERS)
+
+
+def make_identifier(label: str, value: str, country: str = "") -> dict | None:
+    value = clean(value)
+    if not value or not is_identifier_label(label):
+        return None
+    ident = {"scheme": identifier_scheme(label), "value": value}
+    cc = country_code(country) if country else ""
+    if cc:
+        ident["country"] = cc
+    return ident
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(value: str) -> str:
+    """ascii lower-case slug: ``Hangzhou Hikvision Co., Ltd.`` -> ``hangzhou-hikvision-co-ltd``."""
+    ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return _SLUG.sub("-", ascii_.lower()).strip("-")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Entries: merging repeats
+# --------------------------------------------------------------------------------------------------------------
+
+
+def merge_into(target: ParsedEntry, other: ParsedEntry) -> ParsedEntry:
+    """Fold a repeated row of the same entity into ``target`` (names, lists and missing scalars)."""
+    target.aliases = unique(
+        [*target.aliases, *([other.primary_name] if other.primary_name else []), *other.aliases],
+        exclude=[target.primary_name],
+    )
+    for attr in ("programs", "countries", "addresses"):
+        setattr(target, attr, unique([*getattr(target, attr), *getattr(other, attr)]))
+    seen = {(i.get("scheme"), i.get("value")) for i in target.identifiers}
+    for ident in other.identifiers:
+        key = (ident.get("scheme"), ident.get("value"))
+        if key not in seen:
+            seen.add(key)
+            target.identifiers.append(ident)
+    for attr in ("listed_on", "end_date", "source_url", "parent_name", "scope", "sub_list"):
+        if not getattr(target, attr) and getattr(other, attr):
+            setattr(target, attr, getattr(other, attr))
+    if other.listed_on and target.listed_on and other.listed_on < target.listed_on:
+        target.listed_on = other.listed_on
+    if other.remarks and other.remarks not in target.remarks:
+        target.remarks = f"{target.remarks}\n{other.remarks}".strip()
+    return target
+
+
+def merge_repeats(entries: Iterable[ParsedEntry]) -> Iterator[ParsedEntry]:
+    """Merge consecutive rows with the same external_id; give a later, non-adjacent repeat a stable suffix.
+
+    Streaming: holds one pending entry plus the set of ids seen (strings only). A non-adjacent repeat cannot
+    be merged into an entry already yielded, so it becomes ``<id>~2`` (``~3``...) with
+    ``extra["repeat_of"]``; the ids stay unique within the parse and deterministic for the same file.
+    """
+    pending: ParsedEntry | None = None
+    seen: dict[str, int] = {}
+    for entry in entries:
+        if pending is not None and entry.external_id == pending.external_id:
+            merge_into(pending, entry)
+            continue
+        if pending is not None:
+            yield pending
+        count = seen.get(entry.external_id, 0)
+        seen[entry.external_id] = count + 1
+        if count:
+            entry.extra["repeat_of"] = entry.external_id
+            entry.external_id = f"{entry.external_id}~{count + 1}"
+        pending = entry
+    if pending is not None:
+        yield pending

@@ -1,0 +1,143 @@
+"""FCC Covered List (Secure and Trusted Communications Networks Act s.2), project-maintained CSV. Two layouts
+are accepted, recognised by their header:
+
+1. **Transcribed** (``covered_list_entities_transcribed.csv``, preferred): ``entity, equipment_or_service,
+   date_added, legal_basis, basis_source_or_caveat``; one row per entity, ISO ``date_added`` (a cell like
+   "2025-12-22 (updated 2026-01-07, ...)" gives the first date). "A / B" in ``entity`` (Pacific Networks Corp /
+   ComNet (USA) LLC) gives two entries with the same scope.
+2. **Scraped FCC table** (``table.csv``): ``covered_equipment_or_services, date_of_inclusion_on_covered_list``,
+   the HTML table at fcc.gov/supplychain/coveredlist as scraped. Artefacts handled: link text ``Visit - ``,
+   footnote marks (†, ††, ^, £, ³, #), merged rows, and date cells such as
+   "December 22, 2025Updated:January 7, 2026Updated:..." (the first date is the date of inclusion; the
+   updates go to ``extra["updated"]``). The entity is read from "... produced by X, ...", "... provided by X
+   subject to ...", "... supplied ... by X or any of ..."; "X and its wholly-owned subsidiary Y" gives X and Y.
+
+Both layouts give ``scope`` (the covered equipment or service, cleaned) and ``listed_on`` (date of inclusion).
+Rows that name no entity — product categories such as foreign-produced UAS, routers, power inverters and
+robotic devices, written "(category) ..." in the transcription — are **not** entries (screening matches
+names; a category cannot be name-matched); they are skipped and documented in docs/list-formats.md.
+
+**external_id = slug of the entity name** (``hangzhou-hikvision-digital-technology-company``), the same in
+both layouts.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from apps.lists.sources.base import (
+    ParsedEntry,
+    ParseError,
+    clean,
+    merge_repeats,
+    open_text,
+    parse_date,
+    single_path,
+    slug,
+    translate_errors,
+)
+
+FORMAT = "fcc_covered_csv"
+DESCRIPTION = "FCC Covered List, CSV (transcribed entity rows or the scraped FCC table)"
+SOURCE_URL = "https://www.fcc.gov/supplychain/coveredlist"
+PROGRAM = "FCC Covered List"
+
+_ARTEFACTS = re.compile(r"Visit - |†|\^|£|³|²|¹|#")
+_DATE_TEXT = re.compile(r"[A-Z][a-z]+ \d{1,2}, \d{4}")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BY_ENTITY = re.compile(
+    r"\b(?:produced|provided|supplied)(?: or provided)?(?:, directly or indirectly,)? by (?P<name>.+?)"
+    r"(?=,? (?:including|subject to|to the extent|or any of|or its|and its wholly-owned)\b|\.$|$)"
+)
+_SUBSIDIARY = re.compile(r"\band its wholly-owned subsidiary (?P<name>.+?)(?= subject to\b|,|\.$|$)")
+
+
+def _entry(name: str, scope: str, listed_on, extra: dict) -> ParsedEntry:
+    name = clean(name)
+    return ParsedEntry(
+        external_id=slug(name),
+        primary_name=name,
+        entry_type="entity",
+        sub_list=PROGRAM,
+        programs=[PROGRAM],
+        countries=[],
+        listed_on=listed_on,
+        source_url=SOURCE_URL,
+        scope=scope,
+        extra=extra,
+    )
+
+
+def _transcribed(reader, index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
+    for row in reader:
+        if not row or not any(row):
+            continue
+        if len(row) < len(index):
+            raise ParseError(f"{path.name} line {reader.line_num}: expected {len(index)} columns, got {len(row)}")
+        entity = clean(row[index["entity"]])
+        if not entity or entity.startswith("(category)"):
+            continue
+        scope = clean(row[index["equipment_or_service"]])
+        date_cell = row[index["date_added"]]
+        dates = _ISO_DATE.findall(date_cell)
+        listed_on = parse_date(dates[0]) if dates else parse_date(date_cell)
+        extra: dict = {}
+        if len(dates) > 1:
+            extra["updated"] = dates[1:]
+        for key in ("legal_basis", "basis_source_or_caveat"):
+            if key in index and clean(row[index[key]]):
+                extra[key] = clean(row[index[key]])
+        for name in entity.split(" / "):
+            yield _entry(name, scope, listed_on, dict(extra))
+
+
+def _scraped(reader, index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
+    for row in reader:
+        if not row or not any(row):
+            continue
+        if len(row) < len(index):
+            raise ParseError(f"{path.name} line {reader.line_num}: expected {len(index)} columns, got {len(row)}")
+        scope = clean(_ARTEFACTS.sub("", row[index["covered_equipment_or_services"]]))
+        date_cell = row[index["date_of_inclusion_on_covered_list"]]
+        dates = [d for d in (parse_date(x) for x in _DATE_TEXT.findall(date_cell)) if d]
+        extra: dict = {}
+        if len(dates) > 1:
+            extra["updated"] = [d.isoformat() for d in dates[1:]]
+        m = _BY_ENTITY.search(scope)
+        if not m:
+            continue  # a product category with no named entity (see module doc)
+        names = [m.group("name")]
+        sub = _SUBSIDIARY.search(scope, m.start("name"))
+        if sub:
+            names.append(sub.group("name"))
+        for name in names:
+            yield _entry(name.strip(" ,"), scope, dates[0] if dates else None, dict(extra))
+
+
+def _entries(path: Path) -> Iterator[ParsedEntry]:
+    with open_text(path, kind="csv") as fh:
+        reader = csv.reader(fh)
+        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
+            header = next(reader, None)
+            if not header:
+                raise ParseError(f"{path.name}: empty file (no header row)")
+            index = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
+            if {"entity", "equipment_or_service", "date_added"} <= index.keys():
+                yield from _transcribed(reader, index, path)
+            elif {"covered_equipment_or_services", "date_of_inclusion_on_covered_list"} <= index.keys():
+                yield from _scraped(reader, index, path)
+            else:
+                shown = ", ".join(header[:8])
+                raise ParseError(
+                    f"{path.name}: missing columns: expected entity, equipment_or_service, date_added (transcribed) "
+                    f"or covered_equipment_or_services, date_of_inclusion_on_covered_list (FCC table); "
+                    f"the header has: {shown}"
+                )
+
+
+def parse(paths: list[Path]) -> Iterator[ParsedEntry]:
+    """Entries of one FCC Covered List file (either layout)."""
+    return merge_repeats(_entries(single_path(paths, FORMAT)))
