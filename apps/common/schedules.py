@@ -15,3 +15,10 @@ DEFAULT_SCHEDULES += [
 DEFAULT_SCHEDULES += [
     ("security: outbox flush", "security.outbox_flush", {"minute": "*"}, {}),
 ]
+
+# --- screening --- (nightly full re-screen; equipment status catch-up for equipment added since)
+DEFAULT_SCHEDULES += [
+    ("screening: nightly full run", "apps.screening.tasks.screen_all", {"minute": "30", "hour": "2"},
+     {"trigger": "nightly"}),
+    ("screening: equipment risk catch-up", "apps.screening.tasks.refresh_equipment_risk", {"minute": "*/15"}, {}),
+]

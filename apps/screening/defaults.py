@@ -27,6 +27,8 @@ DEFAULT_POLICIES: list[tuple] = [
      "NDAA FY2021 s.1260H; DoD contracting bans from June 2026 / June 2027 (verify)"),
     ("BIS Entity List: restricted", "us_bis", "", "", "restricted", [], "", "", 10, None, None,
      "15 CFR 744 Supp. 4"),
+    ("OFAC Consolidated (non-SDN) lists: restricted", "us_ofac", "ofac_cons", "", "restricted", [], "", "", 5, None,
+     None, "OFAC Consolidated Sanctions List (non-SDN)"),
     ("OFAC SDN: prohibited (blocked)", "us_ofac", "", "", "prohibited", [], "", "", 0, None, None,
      "31 CFR Chapter V; OFAC 50 Percent Rule (FAQs 398-401)"),
     ("OFAC NS-CMIC / CMIC: restricted (securities)", "us_ofac", "", r"CMIC|CCMC|EO13959|EO14032", "restricted", [],

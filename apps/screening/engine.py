@@ -1,0 +1,381 @@
+"""The screening engine's pure parts: policies, propagation through ownership, path texts.
+
+No writes here (services.py does them); the functions take plain data already loaded in a constant number
+of queries, so a run over every vendor costs the same few queries as a run over one.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from apps.inventory.choices import EquipmentCategory
+from apps.lists.choices import Propagation
+from apps.vendors.choices import OwnershipKind
+
+from .choices import FindingKind, ReviewState, RiskStatus, risk_worst
+
+CONFIRMED_STATES = frozenset({ReviewState.CONFIRMED, ReviewState.AUTO_CONFIRMED})
+MAX_PATH_TEXT = 2000
+ZERO = Decimal("0")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Policies
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    id: int | None
+    name: str
+    regime: str
+    source_code: str
+    pattern: str
+    status: str
+    categories: tuple[str, ...]
+    other_status: str
+    propagation: str
+    priority: int
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def policy_choose(policies: Iterable[PolicyView], *, regime: str, source_code: str, sub_list: str,
+                  programs: Iterable[str], day: dt.date) -> PolicyView | None:
+    """The policy for one listing: enabled, in force on `day`, regime/source/pattern matching; the highest
+    priority wins and a tie goes to the worse status."""
+    texts = [sub_list or "", *[str(p) for p in programs or []]]
+    best: PolicyView | None = None
+    for policy in policies:
+        if policy.regime and policy.regime != regime:
+            continue
+        if policy.source_code and policy.source_code != source_code:
+            continue
+        if policy.effective_from and day < policy.effective_from:
+            continue
+        if policy.effective_until and day > policy.effective_until:
+            continue
+        if policy.pattern:
+            rx = _compiled(policy.pattern)
+            if not any(rx.search(t) for t in texts if t):
+                continue
+        if best is None or policy.priority > best.priority or (
+            policy.priority == best.priority and risk_worst(policy.status, best.status) != best.status
+        ):
+            best = policy
+    return best
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Listings and propagation
+
+
+@dataclass
+class Listing:
+    """An open, not dismissed match of a vendor, with the policy that applies to it."""
+
+    match_id: int
+    vendor_id: int
+    source_id: int
+    source_code: str
+    source_name: str
+    regime: str
+    propagation: str
+    sub_list: str
+    external_id: str
+    entry_name: str
+    listed_on: dt.date | None
+    confirmed: bool
+    policy: PolicyView | None
+
+    @property
+    def status(self) -> str:
+        if not self.confirmed:
+            return RiskStatus.POTENTIAL_MATCH
+        return self.policy.status if self.policy else RiskStatus.RESTRICTED
+
+    @property
+    def label(self) -> str:
+        text = self.source_name
+        if self.sub_list and self.sub_list.lower() not in text.lower():
+            text += f" / {self.sub_list}"
+        if self.listed_on:
+            text += f" ({self.listed_on.year})"
+        if not self.confirmed:
+            text += " [match awaiting review]"
+        return text
+
+
+@dataclass(frozen=True)
+class RuleView:
+    propagation: str
+    threshold: Decimal
+    inclusive: bool
+    control_counts: bool
+    in_force: bool
+
+    def meets(self, total: Decimal) -> bool:
+        return total >= self.threshold if self.inclusive else total > self.threshold
+
+
+@dataclass(frozen=True)
+class LinkView:
+    owner_id: int
+    owned_id: int
+    share: Decimal | None
+    kind: str
+
+
+@dataclass
+class Node:
+    """Whether a vendor is caught by one propagation group, and why."""
+
+    level: str | None  # "confirmed" | "potential" | None
+    listings: list[Listing] = field(default_factory=list)  # direct listings in the group
+    contributions: list[tuple[LinkView, Node]] = field(default_factory=list)
+    unknown_share: bool = False  # some share on the way is unknown
+    known_total: Decimal | None = None  # aggregate of known shares of caught owners
+
+    @property
+    def direct(self) -> bool:
+        return bool(self.listings)
+
+    def roots(self) -> list[Listing]:
+        if self.listings:
+            return list(self.listings)
+        seen: dict[int, Listing] = {}
+        for _link, node in self.contributions:
+            for listing in node.roots():
+                seen.setdefault(listing.match_id, listing)
+        return list(seen.values())
+
+
+NOT_CAUGHT = Node(level=None)
+
+
+class PropagationGroup:
+    """One source + propagation rule: computes, with memo, which vendors are caught and why.
+
+    OFAC-style aggregation: the shares of every caught owner add up; an owner counts in full when it is
+    itself caught (listed, or owned past the threshold); shares are not multiplied along the path. Control
+    links count in full only where the rule says control counts (EU/UK, subsidiary/affiliate); otherwise a
+    control link is judged by its share, and an unknown share gives "potential" (review), never clear.
+    Propagation goes only from owner to owned: a listed subsidiary never taints its parent.
+    """
+
+    def __init__(self, rule: RuleView, listings_by_vendor: dict[int, list[Listing]],
+                 links_by_owned: dict[int, list[LinkView]]):
+        self.rule = rule
+        self.listings_by_vendor = listings_by_vendor
+        self.links_by_owned = links_by_owned
+        self._memo: dict[int, Node] = {}
+
+    def node(self, vendor_id: int, _stack: frozenset[int] = frozenset()) -> Node:
+        if vendor_id in self._memo:
+            return self._memo[vendor_id]
+        listings = self.listings_by_vendor.get(vendor_id)
+        if listings:
+            level = "confirmed" if any(li.confirmed for li in listings) else "potential"
+            result = Node(level=level, listings=listings)
+            self._memo[vendor_id] = result
+            return result
+        if not self.rule.in_force or vendor_id in _stack:
+            return NOT_CAUGHT
+        stack = _stack | {vendor_id}
+        confirmed_total = ZERO
+        potential_total = ZERO
+        control_confirmed = control_potential = unknown = False
+        contributions: list[tuple[LinkView, Node]] = []
+        for link in self.links_by_owned.get(vendor_id, []):
+            owner = self.node(link.owner_id, stack)
+            if owner.level is None:
+                continue
+            contributions.append((link, owner))
+            unknown = unknown or owner.unknown_share
+            if link.kind == OwnershipKind.CONTROL and self.rule.control_counts:
+                if owner.level == "confirmed":
+                    control_confirmed = True
+                else:
+                    control_potential = True
+                continue
+            if link.share is None:
+                unknown = True
+                continue
+            if owner.level == "confirmed":
+                confirmed_total += link.share
+            else:
+                potential_total += link.share
+        if not contributions:
+            result = NOT_CAUGHT
+        elif control_confirmed or self.rule.meets(confirmed_total):
+            result = Node("confirmed", contributions=contributions, known_total=confirmed_total + potential_total)
+            result.unknown_share = False
+        elif control_potential or unknown or self.rule.meets(confirmed_total + potential_total):
+            result = Node("potential", contributions=contributions, unknown_share=unknown,
+                          known_total=confirmed_total + potential_total)
+        else:
+            result = NOT_CAUGHT  # caught owners hold too little: below the threshold, with every share known
+        self._memo[vendor_id] = result
+        return result
+
+
+def _share_text(share: Decimal | None) -> str:
+    if share is None:
+        return "share unknown"
+    return f"{share.normalize():f}%"
+
+
+def _relation(kind: str) -> str:
+    return {OwnershipKind.CONTROL: "controlled by", OwnershipKind.JOINT_VENTURE: "joint venture of"}.get(
+        kind, "owned by"
+    )
+
+
+def explain(node: Node, names: dict[int, str], depth: int = 0) -> str:
+    """'controlled by X (share unknown) <- listed: ...' for a caught vendor (without its own name)."""
+    if node.direct:
+        return "listed: " + ", ".join(li.label for li in node.listings)
+    if depth > 12:
+        return "..."
+    parts = [
+        f"{_relation(link.kind)} {names.get(link.owner_id, link.owner_id)} ({_share_text(link.share)}) <- "
+        f"{explain(owner, names, depth + 1)}"
+        for link, owner in node.contributions
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    text = " + ".join(f"[{p}]" for p in parts)
+    if node.known_total:
+        text += f" (aggregate of known shares {node.known_total.normalize():f}%)"
+    return text
+
+
+def path_data(node: Node, names: dict[int, str], depth: int = 0) -> dict:
+    """The same path as JSON: {"listed": [...]} or {"owners": [{"owner_id", "name", "relation", "share", ...}]}."""
+    if node.direct:
+        return {"listed": [{"match_id": li.match_id, "source": li.source_code, "label": li.label}
+                           for li in node.listings]}
+    if depth > 12:
+        return {"truncated": True}
+    return {"owners": [
+        {"owner_id": link.owner_id, "name": names.get(link.owner_id, ""), "relation": link.kind,
+         "share": None if link.share is None else str(link.share), "via": path_data(owner, names, depth + 1)}
+        for link, owner in node.contributions
+    ]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Findings wanted for a vendor
+
+
+@dataclass
+class WantedFinding:
+    vendor_id: int
+    kind: str
+    key: str
+    source_id: int
+    regime: str
+    propagation: str
+    sub_list: str
+    external_id: str
+    entry_name: str
+    listed_on: dt.date | None
+    match_id: int | None
+    root_match_ids: list[int]
+    via_vendor_id: int | None
+    path: list
+    path_text: str
+    status: str
+    status_reason: str
+    categories: list[str]
+    other_status: str
+    policy_id: int | None
+    aggregate_percent: Decimal | None
+
+    def comparable(self) -> tuple:
+        return (self.kind, self.source_id, self.regime, self.propagation, self.sub_list, self.external_id,
+                self.entry_name, self.listed_on, self.match_id, sorted(self.root_match_ids), self.via_vendor_id,
+                self.path_text, self.status, self.status_reason, sorted(self.categories), self.other_status,
+                self.policy_id, None if self.aggregate_percent is None else Decimal(self.aggregate_percent))
+
+
+def _policy_scope(listing: Listing) -> tuple[list[str], str]:
+    if not listing.confirmed or listing.policy is None:
+        return [], ""
+    other = listing.policy.other_status if listing.policy.other_status != RiskStatus.CLEAR else ""
+    return list(listing.policy.categories), other
+
+
+def finding_direct(vendor_id: int, vendor_name: str, listing: Listing) -> WantedFinding:
+    categories, other = _policy_scope(listing)
+    reason = listing.policy.name if (listing.confirmed and listing.policy) else "match awaiting review"
+    return WantedFinding(
+        vendor_id=vendor_id, kind=FindingKind.DIRECT, key=f"direct:{listing.source_id}:{listing.external_id}",
+        source_id=listing.source_id, regime=listing.regime, propagation=listing.propagation,
+        sub_list=listing.sub_list, external_id=listing.external_id, entry_name=listing.entry_name,
+        listed_on=listing.listed_on, match_id=listing.match_id, root_match_ids=[listing.match_id],
+        via_vendor_id=vendor_id, path=[{"listed": [{"match_id": listing.match_id, "label": listing.label}]}],
+        path_text=f"{vendor_name} <- listed: {listing.label}"[:MAX_PATH_TEXT], status=listing.status,
+        status_reason=reason[:300], categories=categories, other_status=other,
+        policy_id=listing.policy.id if listing.policy else None, aggregate_percent=None,
+    )
+
+
+def finding_derived(vendor_id: int, node: Node, group_key: tuple[int, str], names: dict[int, str]) -> WantedFinding:
+    roots = node.roots()
+    first = roots[0]
+    if node.level == "confirmed":
+        status = risk_worst(*(li.status for li in roots if li.confirmed))
+        chosen = next(li for li in roots if li.confirmed and li.status == status)
+        categories, other = _policy_scope(chosen)
+        rule_label = Propagation(group_key[1]).label if group_key[1] in Propagation.values else group_key[1]
+        reason = f"{rule_label}: {chosen.policy.name if chosen.policy else ''}".strip(": ")
+        policy_id = chosen.policy.id if chosen.policy else None
+        first = chosen
+    else:
+        status = RiskStatus.POTENTIAL_MATCH
+        categories, other = [], ""
+        reason = "ownership unknown: review" if node.unknown_share else "listed owner's match awaiting review"
+        policy_id = None
+    text = f"{names.get(vendor_id, vendor_id)} <- {explain(node, names)}"
+    return WantedFinding(
+        vendor_id=vendor_id, kind=FindingKind.OWNERSHIP, key=f"own:{group_key[0]}:{group_key[1]}",
+        source_id=first.source_id, regime=first.regime, propagation=group_key[1], sub_list=first.sub_list,
+        external_id=first.external_id, entry_name=first.entry_name, listed_on=first.listed_on,
+        match_id=first.match_id, root_match_ids=sorted(li.match_id for li in roots), via_vendor_id=first.vendor_id,
+        path=[path_data(node, names)], path_text=text[:MAX_PATH_TEXT], status=status, status_reason=reason[:300],
+        categories=categories, other_status=other, policy_id=policy_id,
+        aggregate_percent=node.known_total if node.known_total else None,
+    )
+
+
+def finding_oem(brand_id: int, manufacturer_id: int, category: str, inner: WantedFinding,
+                names: dict[int, str]) -> WantedFinding | None:
+    """The brand inherits its real manufacturer's finding for the OEM relation's category (empty: all)."""
+    if category:
+        status = inner.status if (not inner.categories or category in inner.categories) else inner.other_status
+        if not status or status == RiskStatus.CLEAR:
+            return None
+        categories, other = [category], ""
+        scope = EquipmentCategory(category).label if category in EquipmentCategory.values else category
+    else:
+        status, categories, other, scope = inner.status, list(inner.categories), inner.other_status, "all categories"
+    text = f"{names.get(brand_id, brand_id)} <- made by ({scope}) {inner.path_text}"
+    return WantedFinding(
+        vendor_id=brand_id, kind=FindingKind.OEM, key=f"oem:{manufacturer_id}:{category}:{inner.key}"[:200],
+        source_id=inner.source_id, regime=inner.regime, propagation=inner.propagation, sub_list=inner.sub_list,
+        external_id=inner.external_id, entry_name=inner.entry_name, listed_on=inner.listed_on,
+        match_id=inner.match_id, root_match_ids=list(inner.root_match_ids), via_vendor_id=inner.via_vendor_id,
+        path=[{"oem_manufacturer_id": manufacturer_id, "category": category, "via": inner.path}],
+        path_text=text[:MAX_PATH_TEXT], status=status, status_reason=f"white label: {inner.status_reason}"[:300],
+        categories=categories, other_status=other, policy_id=inner.policy_id,
+        aggregate_percent=inner.aggregate_percent,
+    )

@@ -1,0 +1,45 @@
+"""Celery tasks for screening: thin wrappers (ids in, small JSON out), acks_late, idempotent.
+
+Every service they call upserts by natural key ((vendor, source, external_id) for matches, (vendor, key) for
+findings) in one transaction, so a redelivered message re-does the same work without duplicates.
+"""
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from .choices import RunTrigger
+from .services import equipment_risk_refresh, screening_run_full, screening_run_list_version, screening_run_vendors
+
+logger = logging.getLogger(__name__)
+
+RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 30, "retry_backoff_max": 900, "max_retries": 5}
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.screen_vendors", **RETRY)
+def screen_vendors(vendor_ids: list[int]) -> dict:
+    """Re-screen these vendors and everything they own or brand (queued on commit by vendor changes)."""
+    run = screening_run_vendors(vendor_ids=[int(v) for v in vendor_ids], trigger=RunTrigger.VENDOR_CHANGE)
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.screen_list_version", **RETRY)
+def screen_list_version(version_id: int) -> dict:
+    """A list version was activated: screen its added and changed entries, close removed ones."""
+    run = screening_run_list_version(version_id=int(version_id))
+    return {"run": run.pk if run else None, "status": run.status if run else "skipped"}
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.screen_all", **RETRY)
+def screen_all(trigger: str = RunTrigger.NIGHTLY) -> dict:
+    """The nightly full run (every vendor against every active list)."""
+    run = screening_run_full(trigger=trigger)
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.refresh_equipment_risk", **RETRY)
+def refresh_equipment_risk() -> dict:
+    """Bring Equipment.risk_status up to date with the findings (new equipment, changed components)."""
+    return {"written": equipment_risk_refresh()}

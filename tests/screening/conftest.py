@@ -1,0 +1,57 @@
+"""Builders for screening tests: list sources, active versions and entries created directly (no parsers)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+import json
+
+import pytest
+from django.utils import timezone
+
+from apps.lists.models import ListEntry, ListSource, ListVersion
+from apps.screening import services
+
+_seq = itertools.count(1)
+
+
+def entry_hash(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def make_source(code: str, *, regime: str, propagation: str = "named_only", name: str | None = None) -> ListSource:
+    return ListSource.objects.create(code=code, name=name or code.upper(), publisher="test", regime=regime,
+                                     propagation=propagation, format="custom_csv")
+
+
+def make_version(source: ListSource, entries: list[dict], *, previous: ListVersion | None = None,
+                 activate: bool = True) -> ListVersion:
+    """A version of `source` holding `entries` (dicts with external_id, primary_name and optional fields);
+    activating supersedes the active one, as the lists app does."""
+    now = timezone.now()
+    if activate:
+        ListVersion.objects.filter(source=source, status="active").update(status="superseded", superseded_at=now)
+    version = ListVersion.objects.create(
+        source=source, status="active" if activate else "loading", fetched_at=now,
+        sha256=hashlib.sha256(f"{source.code}-{next(_seq)}".encode()).hexdigest(), entry_count=len(entries),
+        previous=previous, activated_at=now if activate else None,
+    )
+    rows = []
+    for e in entries:
+        data = {"entry_type": "entity", "aliases": [], "sub_list": "", "programs": [], "countries": [],
+                "identifiers": [], "listed_on": None, **e}
+        rows.append(ListEntry(version=version, content_hash=entry_hash(data), **data))
+    ListEntry.objects.bulk_create(rows)
+    return version
+
+
+@pytest.fixture(autouse=True)
+def _fresh_snapshot_cache():
+    services._SNAPSHOT_CACHE.clear()
+    yield
+    services._SNAPSHOT_CACHE.clear()
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return dt.date(2026, 11, 25)
