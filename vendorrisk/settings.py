@@ -356,3 +356,4 @@ LISTS_DIFF_DETAIL_LIMIT = env.int("LISTS_DIFF_DETAIL_LIMIT", default=1000)  # pe
 # Lets a Celery worker started by the tests share a SQLite test database (a file, not :memory:).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env.str("SQLITE_TEST_DB_FILE", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("SQLITE_TEST_DB_FILE")}
+LOGGING["loggers"]["axes"] = {"level": env.str("AXES_LOG_LEVEL", default="WARNING")}

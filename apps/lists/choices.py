@@ -37,6 +37,7 @@ class VersionStatus(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     ACTIVE = "active", "New version active"
     UNCHANGED = "unchanged", "Unchanged"

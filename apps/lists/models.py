@@ -31,6 +31,10 @@ class ListSource(TimeStampedModel):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     stale_alerted_at = models.DateTimeField(null=True, blank=True)
+    # Lease that serialises refreshes of one source across processes: taken with one conditional UPDATE
+    # (lock_until IS NULL OR lock_until < now), renewed while the refresh makes progress.
+    lock_until = models.DateTimeField(null=True, blank=True)
+    lock_token = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -125,7 +129,7 @@ class FetchRun(models.Model):
 
     source = models.ForeignKey(ListSource, on_delete=models.CASCADE, related_name="runs")
     trigger = models.CharField(max_length=16, choices=RunTrigger.choices)
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.QUEUED)
     started_at = models.DateTimeField(db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="0-100")

@@ -1,0 +1,208 @@
+"""Downloading list files safely: the only code in the registry that fetches a URL.
+
+Source URLs are set by admins, yet a mistyped or hijacked URL must not turn the worker into a proxy into the
+internal network, fill the disk, or replace a list with an HTML error page. So every download:
+
+- uses https only (http only when settings.LISTS_ALLOW_HTTP, which defaults to DEBUG);
+- follows redirects by hand (at most MAX_REDIRECTS) and re-checks every hop's scheme and host;
+- refuses hosts that resolve to loopback, private, link-local, unique-local or other non-global addresses,
+  unless the host is in settings.LISTS_ALLOWED_HOSTS (an admin allow-list, e.g. an internal mirror);
+- sends the previous ETag / Last-Modified (conditional GET: 304 means unchanged);
+- streams to a file with connect/read timeouts, an overall deadline and a size cap
+  (settings.LISTS_DOWNLOAD_MAX_BYTES), asks for an unencoded body so the cap and the Content-Length check
+  apply to what is stored;
+- refuses an empty body, an HTML page and a body shorter than its Content-Length, with a reason.
+
+`DownloadError.retryable` tells the task whether to retry with backoff (network errors, 5xx, truncation)
+or to give up (refusals that a retry cannot fix).
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import requests
+from django.conf import settings
+
+MAX_REDIRECTS = 5
+CHUNK = 256 * 1024
+USER_AGENT = "vendorrisk-lists/1.0 (+https://github.com/; restricted-party list refresh)"
+_HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+
+
+class DownloadError(Exception):
+    """The download was refused or failed; `reason` is recorded on the run."""
+
+    def __init__(self, reason: str, *, retryable: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+@dataclass
+class DownloadResult:
+    not_modified: bool
+    path: Path | None = None
+    etag: str = ""
+    last_modified: str = ""
+    size: int = 0
+    final_url: str = ""
+
+
+def _allowed_hosts() -> set[str]:
+    return {h.strip().lower() for h in getattr(settings, "LISTS_ALLOWED_HOSTS", []) if h.strip()}
+
+
+def url_check(url: str, *, allow_http: bool | None = None, allowed_hosts: set[str] | None = None) -> None:
+    """Refuse a URL whose scheme or resolved address is not allowed. Raises DownloadError."""
+    allow_http = settings.LISTS_ALLOW_HTTP if allow_http is None else allow_http
+    allowed_hosts = _allowed_hosts() if allowed_hosts is None else allowed_hosts
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise DownloadError(f"Refused {url!r}: only https URLs are fetched.")
+    if scheme == "http" and not allow_http:
+        raise DownloadError(f"Refused {url!r}: plain http is allowed only with LISTS_ALLOW_HTTP (DEBUG).")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise DownloadError(f"Refused {url!r}: no host.")
+    if parts.username or parts.password:
+        raise DownloadError(f"Refused {url!r}: credentials in URLs are not accepted.")
+    if host in allowed_hosts:
+        return
+    port = parts.port or (443 if scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise DownloadError(f"Cannot resolve {host}: {exc}", retryable=True) from exc
+    for info in infos:
+        addr = ipaddress.ip_address(info[4][0].split("%")[0])
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+            addr = addr.ipv4_mapped
+        if not addr.is_global:
+            raise DownloadError(
+                f"Refused {url!r}: {host} resolves to the non-public address {addr} "
+                "(add the host to LISTS_ALLOWED_HOSTS if this internal mirror is intended)."
+            )
+
+
+def filename_for(url: str, default: str = "download.bin") -> str:
+    """The file name a parser will see: the URL's last path segment, lower-cased (SDN.CSV -> sdn.csv)."""
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]).strip().lower()
+    name = re.sub(r"[^a-z0-9._-]", "_", name)
+    if not name or name in (".", ".."):
+        return default
+    return name
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    max_bytes: int | None = None,
+    timeout: float | None = None,
+    total_timeout: float | None = None,
+    allow_http: bool | None = None,
+    allowed_hosts: set[str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    session: requests.Session | None = None,
+) -> DownloadResult:
+    """Fetch `url` into the file `dest`. Returns not_modified=True on 304. Raises DownloadError."""
+    max_bytes = settings.LISTS_DOWNLOAD_MAX_BYTES if max_bytes is None else max_bytes
+    timeout = settings.LISTS_DOWNLOAD_TIMEOUT if timeout is None else timeout
+    if total_timeout is None:
+        total_timeout = getattr(settings, "LISTS_DOWNLOAD_TOTAL_TIMEOUT", 1800.0)
+    session = session or requests.Session()
+    deadline = time.monotonic() + total_timeout
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        url_check(current, allow_http=allow_http, allowed_hosts=allowed_hosts)
+        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+        if current == url:
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+        try:
+            resp = session.get(current, headers=headers, stream=True, allow_redirects=False,
+                               timeout=(min(timeout, 30.0), timeout))
+        except requests.RequestException as exc:
+            raise DownloadError(f"Network error fetching {current}: {exc.__class__.__name__}: {exc}",
+                                retryable=True) from exc
+        with resp:
+            if resp.is_redirect:
+                location = resp.headers.get("Location", "")
+                if not location:
+                    raise DownloadError(f"HTTP {resp.status_code} redirect without Location from {current}.")
+                current = urljoin(current, location)
+                continue
+            if resp.status_code == 304:
+                return DownloadResult(not_modified=True, etag=resp.headers.get("ETag", etag),
+                                      last_modified=resp.headers.get("Last-Modified", last_modified),
+                                      final_url=current)
+            if resp.status_code >= 500 or resp.status_code in (408, 429):
+                raise DownloadError(f"HTTP {resp.status_code} from {current}.", retryable=True)
+            if resp.status_code != 200:
+                raise DownloadError(f"HTTP {resp.status_code} from {current}.")
+            return _body_save(resp, current, dest, max_bytes=max_bytes, deadline=deadline, on_progress=on_progress)
+    raise DownloadError(f"More than {MAX_REDIRECTS} redirects from {url}.")
+
+
+def _body_save(resp, url: str, dest: Path, *, max_bytes: int, deadline: float,
+               on_progress: Callable[[int], None] | None) -> DownloadResult:
+    declared_raw = resp.headers.get("Content-Length")
+    declared = int(declared_raw) if declared_raw and declared_raw.isdigit() else None
+    if declared is not None and declared > max_bytes:
+        raise DownloadError(f"{url} announces {declared} bytes, more than LISTS_DOWNLOAD_MAX_BYTES={max_bytes}.")
+    ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if ctype in ("text/html", "application/xhtml+xml"):
+        raise DownloadError(f"{url} returned an HTML page (Content-Type {ctype}), not a list file.")
+    size = 0
+    first = b""
+    try:
+        with open(dest, "wb") as fh:
+            for chunk in resp.iter_content(CHUNK):
+                if not chunk:
+                    continue
+                if len(first) < 512:
+                    first += chunk[: 512 - len(first)]
+                    if len(first) >= 64 and _HTML_START.match(first.lstrip(b"\xef\xbb\xbf")):
+                        raise DownloadError(f"{url} returned an HTML page, not a list file.")
+                size += len(chunk)
+                if size > max_bytes:
+                    raise DownloadError(f"{url} is larger than LISTS_DOWNLOAD_MAX_BYTES={max_bytes}; stopped.")
+                if time.monotonic() > deadline:
+                    raise DownloadError(f"{url} took longer than the download deadline; stopped.", retryable=True)
+                fh.write(chunk)
+                if on_progress:
+                    on_progress(size)
+    except requests.exceptions.ChunkedEncodingError as exc:
+        dest.unlink(missing_ok=True)
+        raise DownloadError(f"{url}: body truncated after {size} bytes ({exc.__class__.__name__}).",
+                            retryable=True) from exc
+    except requests.RequestException as exc:
+        dest.unlink(missing_ok=True)
+        raise DownloadError(f"Network error reading {url} after {size} bytes: {exc.__class__.__name__}",
+                            retryable=True) from exc
+    except DownloadError:
+        dest.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        dest.unlink(missing_ok=True)
+        raise DownloadError(f"{url} returned an empty body.")
+    if _HTML_START.match(first.lstrip(b"\xef\xbb\xbf")):
+        dest.unlink(missing_ok=True)
+        raise DownloadError(f"{url} returned an HTML page, not a list file.")
+    if declared is not None and size != declared:
+        dest.unlink(missing_ok=True)
+        raise DownloadError(f"{url}: body truncated: {size} of {declared} bytes.", retryable=True)
+    return DownloadResult(not_modified=False, path=dest, etag=resp.headers.get("ETag", ""),
+                          last_modified=resp.headers.get("Last-Modified", ""), size=size, final_url=url)

@@ -1,0 +1,903 @@
+"""Writes for restricted-party lists: the one ingestion engine and everything around it.
+
+Every entry point (the beat task, "refresh now", `import_list` for air-gapped sites, the demo loader) calls
+`list_version_import()` (files already on disk) or `list_source_refresh()` (download, then import):
+
+1. sha256 of the raw bytes; equal to the active version -> the run is recorded `unchanged`, nothing else.
+2. A LOADING version is created; the parser streams entries, which are inserted in batches (PostgreSQL
+   COPY, bulk_create elsewhere). Batches commit one by one so that memory and transactions stay bounded and
+   the run's progress is visible to other processes; readers never see LOADING versions (selectors read
+   ACTIVE ones only).
+3. The raw files are stored gzip-compressed as evidence; the diff against the active version is computed
+   in SQL (external_id + content_hash).
+4. The guard: an empty parse, or a drop beyond the allowed share, quarantines the version and the previous
+   one stays active. Otherwise one transaction supersedes the previous version and activates the new one;
+   activation hooks run on commit with the new version's id.
+
+A worker killed during step 2 leaves a LOADING version and a RUNNING run behind; the next refresh of the
+source (which holds the source's lease) marks them FAILED and deletes the partial entries.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import json
+import logging
+import shutil
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.core.mail import send_mail
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.accounts.choices import Role
+from apps.accounts.models import Membership, Organization
+from apps.audit.services import audit_record
+from apps.common.exceptions import ApplicationError
+
+from . import downloads
+from .choices import EntryType, Propagation, Regime, RunStatus, RunTrigger, VersionStatus
+from .defaults import BUNDLED_FILES, CUSTOM_FORMAT, DEFAULT_SOURCES
+from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
+from .selectors import list_source_freshness
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+DIFF_FIELDS = (
+    "entry_type", "primary_name", "aliases", "sub_list", "programs", "countries", "addresses", "identifiers",
+    "listed_on", "end_date", "remarks", "source_url", "parent_name", "scope", "extra",
+)
+_ENTRY_TYPES = set(EntryType.values)
+DAY_HOURS = 24
+
+# ---------------------------------------------------------------------------------------------------------
+# Activation hooks (screening registers one in its AppConfig.ready())
+
+_activation_hooks: list[Callable[[int], None]] = []
+
+
+def list_version_activated_hook_register(fn: Callable[[int], None]) -> None:
+    """Call `fn(version_id)` on commit after every activation (new version, or an approved quarantined one)."""
+    if fn not in _activation_hooks:
+        _activation_hooks.append(fn)
+
+
+def _activation_hooks_run(version_id: int) -> None:
+    for fn in list(_activation_hooks):
+        try:
+            fn(version_id)
+        except Exception:  # one failing subscriber must not stop the others; the version is already active
+            logger.exception("list activation hook %r failed for version %s", fn, version_id)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass
+class ImportResult:
+    """What one import or refresh did; `as_dict()` is the JSON printed by `import_list --json`."""
+
+    source: str
+    status: str  # active | unchanged | quarantined | failed
+    version: int | None = None
+    run: int | None = None
+    entries: int = 0
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    sha256: str = ""
+    reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        return data
+
+
+class SourceBusy(ApplicationError):
+    """Another process holds the source's refresh lease."""
+
+    def __init__(self, source: ListSource, until: dt.datetime | None):
+        super().__init__(f"Another refresh of {source.code} is running (lease until {until}).", code="busy")
+        self.until = until
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Default sources and in-house lists
+
+
+@transaction.atomic
+def list_sources_setup() -> dict[str, int]:
+    """Create the default public sources that are missing. Never overwrites an existing source's fields."""
+    created = 0
+    for spec in DEFAULT_SOURCES:
+        _, was_created = ListSource.objects.get_or_create(code=spec["code"], defaults=dict(spec))
+        created += int(was_created)
+    return {"created": created, "present": len(DEFAULT_SOURCES) - created}
+
+
+@transaction.atomic
+def list_source_custom_create(*, organization: Organization, name: str, user=None) -> ListSource:
+    """An organisation's own blocklist (custom CSV: name, aliases, country, identifiers, reason)."""
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError("A name is required.", fields={"name": ["Required."]})
+    code = slugify(f"custom-{organization.slug}-{name}")[:64]
+    if ListSource.objects.filter(code=code).exists():
+        raise ApplicationError(f"A list with code {code} already exists.", code="duplicate")
+    source = ListSource(
+        code=code, name=name, publisher=organization.name, regime=Regime.CUSTOM, propagation=Propagation.NAMED_ONLY,
+        format=CUSTOM_FORMAT, url="", refresh_interval_hours=DAY_HOURS, freshness_limit_hours=0,
+        organization=organization,
+    )
+    source.full_clean()
+    source.save()
+    audit_record(action="listsource.create", actor=user, obj=source, organization_id=organization.pk,
+                 changes={"code": [None, code], "format": [None, CUSTOM_FORMAT]})
+    return source
+
+
+def lists_demo_load(*, now: dt.datetime | None = None) -> dict[str, str]:
+    """Create the default sources and import the bundled statutory lists offline (idempotent: same bytes ->
+    unchanged). Called by the demo loader so a fresh demo has active lists without network access."""
+    list_sources_setup()
+    statuses = {}
+    for code, path in BUNDLED_FILES.items():
+        source = ListSource.objects.get(code=code)
+        result = list_version_import(source=source, paths=[path], trigger=RunTrigger.IMPORT, now=now)
+        statuses[code] = result.status
+    return statuses
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The per-source lease (works across processes on SQLite and PostgreSQL; not a cache lock)
+
+
+def _lease_seconds() -> int:
+    return int(getattr(settings, "LISTS_LOCK_LEASE_SECONDS", 300))
+
+
+def list_source_lock_acquire(*, source_id: int, token: str, now: dt.datetime | None = None) -> bool:
+    """Take (or renew, for the same token) the source's lease with one conditional UPDATE."""
+    now = now or timezone.now()
+    taken = (
+        ListSource.objects.filter(pk=source_id)
+        .filter(Q(lock_until__isnull=True) | Q(lock_until__lt=now) | Q(lock_token=token))
+        .update(lock_until=now + dt.timedelta(seconds=_lease_seconds()), lock_token=token)
+    )
+    return taken == 1
+
+
+def list_source_lock_release(*, source_id: int, token: str) -> None:
+    ListSource.objects.filter(pk=source_id, lock_token=token).update(lock_until=None, lock_token="")
+
+
+def _lease_renew(source_id: int, token: str | None) -> None:
+    if token:
+        ListSource.objects.filter(pk=source_id, lock_token=token).update(
+            lock_until=timezone.now() + dt.timedelta(seconds=_lease_seconds())
+        )
+
+
+def list_source_leftovers_clean(*, source: ListSource, keep_run_id: int | None = None,
+                                now: dt.datetime | None = None) -> int:
+    """Mark LOADING versions and RUNNING runs of a source FAILED (their worker died) and delete partial
+    entries. Call only while holding the source's lease, so nothing live is touched."""
+    now = now or timezone.now()
+    cleaned = 0
+    for version in ListVersion.objects.filter(source=source, status=VersionStatus.LOADING):
+        _entries_delete(version.pk)
+        ListVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.FAILED, entry_count=0,
+            status_reason=f"Interrupted while loading (worker stopped); cleaned up at {now:%Y-%m-%d %H:%M:%S %Z}.",
+        )
+        cleaned += 1
+    FetchRun.objects.filter(source=source, status=RunStatus.RUNNING).exclude(pk=keep_run_id).update(
+        status=RunStatus.FAILED, finished_at=now, error="Interrupted: the worker stopped before the run finished."
+    )
+    return cleaned
+
+
+def _entries_delete(version_id: int) -> None:
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {ListEntry._meta.db_table} WHERE version_id = %s", [version_id])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The ingestion engine
+
+
+def files_sha256(paths: Sequence[Path]) -> str:
+    """sha256 of the raw bytes. One file: the file's own sha256. Several: sha256 over "name sha256" lines in
+    name order, so the same set of files hashes the same whatever order they are given in."""
+    digests = []
+    for path in paths:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append((Path(path).name, h.hexdigest()))
+    if len(digests) == 1:
+        return digests[0][1]
+    lines = "".join(f"{name} {digest}\n" for name, digest in sorted(digests))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _run_update(run: FetchRun, **fields) -> None:
+    for key, value in fields.items():
+        setattr(run, key, value)
+    FetchRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def _run_finish(run: FetchRun, result: ImportResult, *, now: dt.datetime) -> ImportResult:
+    result.run = run.pk
+    counts = {"entries": result.entries, "added": result.added, "removed": result.removed,
+              "changed": result.changed, **{k: v for k, v in result.extra.items() if isinstance(v, int)}}
+    _run_update(run, status=result.status, finished_at=timezone.now() if now is None else max(now, run.started_at),
+                progress=100, counts=counts, error=result.reason if result.status == RunStatus.FAILED else "",
+                message=(result.reason or result.status)[:300], version_id=result.version)
+    return result
+
+
+def _source_mark_good(source: ListSource, now: dt.datetime) -> None:
+    """A good fetch (new version activated, or unchanged content confirmed) makes the source fresh again."""
+    ListSource.objects.filter(pk=source.pk).update(last_success_at=now, stale_alerted_at=None)
+    source.last_success_at, source.stale_alerted_at = now, None
+
+
+def _parser_get(fmt: str):
+    from .sources import get_parser  # parsers live in their own package, owned separately
+
+    try:
+        return get_parser(fmt)
+    except KeyError as exc:
+        raise ApplicationError(f"Unknown list format {fmt!r}: {exc}", code="unknown_format") from exc
+
+
+def list_version_import(
+    *,
+    source: ListSource,
+    paths: Sequence[Path],
+    trigger: str = RunTrigger.IMPORT,
+    run: FetchRun | None = None,
+    now: dt.datetime | None = None,
+    etag: str = "",
+    last_modified: str = "",
+    published_at: dt.datetime | None = None,
+    fmt: str | None = None,
+    delta: bool | None = None,
+    user=None,
+    lock_token: str | None = None,
+) -> ImportResult:
+    """Store, diff, guard and (maybe) activate a version of `source` from files on disk.
+
+    Not one transaction on purpose (see the module docstring); every step is safe to repeat. Returns the
+    result; failures (bad files, unknown format, busy source) are recorded on the run and returned with
+    status `failed`, never raised, and never change the active version.
+    """
+    clock = (lambda: now) if now is not None else timezone.now
+    start = clock()
+    paths = [Path(p) for p in paths]
+    if run is None:
+        run = FetchRun.objects.create(source=source, trigger=trigger, status=RunStatus.RUNNING, started_at=start,
+                                      requested_by=user if getattr(user, "is_authenticated", False) else None)
+    else:
+        _run_update(run, status=RunStatus.RUNNING, started_at=start)
+    result = ImportResult(source=source.code, status=RunStatus.FAILED)
+
+    own_token = None
+    if lock_token is None:
+        own_token = uuid.uuid4().hex
+        if not list_source_lock_acquire(source_id=source.pk, token=own_token, now=start):
+            source.refresh_from_db(fields=["lock_until"])
+            result.reason = str(SourceBusy(source, source.lock_until))
+            return _run_finish(run, result, now=clock())
+        list_source_leftovers_clean(source=source, keep_run_id=run.pk, now=start)
+        lock_token = own_token
+    try:
+        return _import_locked(source=source, paths=paths, run=run, clock=clock, etag=etag,
+                              last_modified=last_modified, published_at=published_at, fmt=fmt, delta=delta,
+                              user=user, lock_token=lock_token, result=result)
+    finally:
+        if own_token:
+            list_source_lock_release(source_id=source.pk, token=own_token)
+
+
+def _import_locked(*, source, paths, run, clock, etag, last_modified, published_at, fmt, delta, user, lock_token,
+                   result: ImportResult) -> ImportResult:
+    start = run.started_at
+    ListSource.objects.filter(pk=source.pk).update(last_attempt_at=start)
+    try:
+        for path in paths:
+            if not path.is_file():
+                raise ApplicationError(f"No such file: {path}", code="missing_file")
+        if not paths:
+            raise ApplicationError("No file given.", code="missing_file")
+        parser = _parser_get(fmt or source.format)
+        sha = files_sha256(paths)
+    except (ApplicationError, OSError) as exc:
+        result.reason = getattr(exc, "message", None) or str(exc)
+        return _run_finish(run, result, now=clock())
+    result.sha256 = sha
+
+    active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+    if active is not None and active.sha256 == sha:
+        _source_mark_good(source, start)
+        result.status, result.version, result.entries = RunStatus.UNCHANGED, active.pk, active.entry_count
+        result.reason = "Same content (sha256) as the active version."
+        return _run_finish(run, result, now=clock())
+    seen = (ListVersion.objects.filter(source=source, sha256=sha,
+                                       status__in=[VersionStatus.QUARANTINED, VersionStatus.REJECTED])
+            .order_by("-fetched_at").first())
+    if seen is not None:
+        # The publisher still serves content an admin must decide on (or already rejected): do not store it again.
+        result.version, result.entries = seen.pk, seen.entry_count
+        if seen.status == VersionStatus.QUARANTINED:
+            result.status = RunStatus.QUARANTINED
+            result.reason = (f"Same content as version #{seen.pk}, quarantined and awaiting a decision: "
+                             f"{seen.status_reason}")
+        else:
+            result.status = RunStatus.UNCHANGED
+            result.reason = f"Same content as version #{seen.pk}, rejected by an admin; the active version stays."
+        return _run_finish(run, result, now=clock())
+
+    is_delta = delta if delta is not None else (
+        bool(getattr(parser, "IS_DELTA_CAPABLE", False)) and any("delta" in p.name.lower() for p in paths)
+    )
+    version = ListVersion.objects.create(
+        source=source, status=VersionStatus.LOADING, fetched_at=start, published_at=published_at, sha256=sha,
+        etag=etag[:300], last_modified=last_modified[:100], raw_filenames=[p.name for p in paths], previous=active,
+    )
+    result.version = version.pk
+    _run_update(run, version_id=version.pk, message="Parsing", progress=1)
+    try:
+        parsed, duplicates = _entries_load(version=version, source=source, parser=parser, paths=paths, run=run,
+                                           previous=active, delta=is_delta, lock_token=lock_token)
+        entry_count = ListEntry.objects.filter(version=version).count()
+        _run_update(run, message="Storing the raw files", progress=92)
+        _raw_store(version, paths)
+    except Exception as exc:  # bad content, or a bug: the version fails, the active one stays
+        if not _is_expected_error(exc):
+            logger.exception("import of %s failed", source.code)
+        _entries_delete(version.pk)
+        reason = _error_text(exc)
+        ListVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, status_reason=reason[:2000],
+                                                          entry_count=0)
+        result.reason = reason
+        return _run_finish(run, result, now=clock())
+
+    version.entry_count = entry_count
+    ListVersion.objects.filter(pk=version.pk).update(entry_count=entry_count)
+    result.entries = entry_count
+    result.extra = {"parsed": parsed, "duplicates": duplicates, "delta": is_delta}
+    _run_update(run, message="Comparing with the active version", progress=95)
+
+    with transaction.atomic():
+        ListSource.objects.select_for_update().filter(pk=source.pk).first()  # serialise activations per source
+        current = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+        diff = _diff_compute(version, current)
+        result.added, result.removed, result.changed = diff.added, diff.removed, diff.changed
+        reason = _guard_reason(source, version, current, diff)
+        if reason:
+            version.status, version.status_reason = VersionStatus.QUARANTINED, reason
+            version.save(update_fields=["status", "status_reason", "updated_at"])
+            audit_record(action="listversion.quarantine", obj=version, changes={"reason": reason},
+                         organization_id=source.organization_id)
+            result.status, result.reason = RunStatus.QUARANTINED, reason
+        else:
+            _activate(version, current, when=clock())
+            _source_mark_good(source, start)
+            result.status = RunStatus.ACTIVE
+        return _run_finish(run, result, now=clock())
+
+
+def _is_expected_error(exc: Exception) -> bool:
+    from .sources.base import ParseError
+
+    return isinstance(exc, ParseError | ApplicationError | UnicodeDecodeError | OSError)
+
+
+def _error_text(exc: Exception) -> str:
+    from .sources.base import ParseError
+
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    if isinstance(exc, ParseError):
+        return f"Parse error: {exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"Wrong encoding: {exc}"
+    return f"{exc.__class__.__name__}: {exc}"
+
+
+def _activate(version: ListVersion, current: ListVersion | None, *, when: dt.datetime) -> None:
+    """Supersede then activate in the caller's transaction (the partial unique index allows one ACTIVE)."""
+    if current is not None:
+        ListVersion.objects.filter(pk=current.pk).update(status=VersionStatus.SUPERSEDED, superseded_at=when)
+        current.status, current.superseded_at = VersionStatus.SUPERSEDED, when
+    version.status, version.activated_at = VersionStatus.ACTIVE, when
+    version.save(update_fields=["status", "activated_at", "updated_at"])
+    version_id = version.pk
+    transaction.on_commit(lambda: _activation_hooks_run(version_id))
+
+
+def _guard_reason(source: ListSource, version: ListVersion, current: ListVersion | None, diff: ListDiff) -> str:
+    limit = source.max_drop_share if source.max_drop_share is not None else settings.LISTS_MAX_DROP_SHARE
+    if version.entry_count == 0:
+        return "The parse produced no entries; the previous version stays active."
+    if current is None or not current.entry_count:
+        return ""
+    before = current.entry_count
+    drop = (before - version.entry_count) / before
+    if drop > limit:
+        return (f"Entries fell from {before} to {version.entry_count} ({drop:.1%}), more than the allowed "
+                f"{limit:.0%}; the previous version stays active until an admin decides.")
+    removed_share = diff.removed / before
+    if removed_share > limit:
+        return (f"{diff.removed} of {before} entries ({removed_share:.1%}) disappeared, more than the allowed "
+                f"{limit:.0%}; the previous version stays active until an admin decides.")
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading entries
+
+
+_COLUMNS = ("version_id", "external_id", "entry_type", "primary_name", "aliases", "sub_list", "programs",
+            "countries", "addresses", "identifiers", "listed_on", "end_date", "remarks", "source_url",
+            "parent_name", "scope", "extra", "content_hash")
+_TEXT_COLUMNS = ("external_id", "entry_type", "primary_name", "aliases", "sub_list", "programs", "countries",
+                 "addresses", "identifiers", "remarks", "source_url", "parent_name", "scope", "extra",
+                 "content_hash")
+
+
+def _clean(value: str, limit: int | None = None) -> str:
+    value = (value or "").replace("\x00", "")
+    return value[:limit] if limit else value
+
+
+def _entry_values(entry) -> dict:
+    """ParsedEntry -> column values, cut to the column sizes (the hash is over the parser's full content)."""
+    entry_type = entry.entry_type if entry.entry_type in _ENTRY_TYPES else EntryType.OTHER
+    external_id = _clean(str(entry.external_id), 128)
+    if not external_id:
+        from .sources.base import ParseError
+
+        raise ParseError(f"An entry has no external id (name {entry.primary_name!r}).")
+    return {
+        "external_id": external_id,
+        "entry_type": entry_type,
+        "primary_name": _clean(entry.primary_name, 1000),
+        "aliases": list(entry.aliases or []),
+        "sub_list": _clean(entry.sub_list, 120),
+        "programs": list(entry.programs or []),
+        "countries": list(entry.countries or []),
+        "addresses": list(entry.addresses or []),
+        "identifiers": list(entry.identifiers or []),
+        "listed_on": entry.listed_on,
+        "end_date": entry.end_date,
+        "remarks": _clean(entry.remarks),
+        "source_url": _clean(entry.source_url, 1000),
+        "parent_name": _clean(entry.parent_name, 500),
+        "scope": _clean(entry.scope),
+        "extra": dict(entry.extra or {}),
+        "content_hash": entry.content_hash(),
+    }
+
+
+class _EntryWriter:
+    """Buffers entries and writes them in batches: COPY on PostgreSQL, bulk_create elsewhere.
+
+    A batch with a duplicate external id is re-inserted skipping the duplicates (first one wins) and the
+    number skipped is counted, so one publisher glitch does not make the whole list unusable.
+    """
+
+    def __init__(self, version_id: int, on_batch: Callable[[int], None] | None = None):
+        self.version_id = version_id
+        self.on_batch = on_batch
+        self.buffer: list[dict] = []
+        self.written = 0
+        self.duplicates = 0
+        self.use_copy = connection.vendor == "postgresql"
+
+    def add(self, entry) -> None:
+        self.buffer.append(_entry_values(entry))
+        if len(self.buffer) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        rows, self.buffer = self.buffer, []
+        try:
+            with transaction.atomic():
+                self._write(rows)
+        except (IntegrityError, connection.Database.IntegrityError):  # COPY raises the driver's error
+            unique, seen = [], set()
+            for row in rows:
+                if row["external_id"] not in seen:
+                    seen.add(row["external_id"])
+                    unique.append(row)
+            with transaction.atomic():
+                objs = [ListEntry(version_id=self.version_id, **row) for row in unique]
+                ListEntry.objects.bulk_create(objs, batch_size=1000, ignore_conflicts=True)
+        self.written += len(rows)
+        if self.on_batch:
+            self.on_batch(self.written)
+
+    def _write(self, rows: list[dict]) -> None:
+        if not self.use_copy:
+            ListEntry.objects.bulk_create([ListEntry(version_id=self.version_id, **row) for row in rows],
+                                          batch_size=1000)
+            return
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        dumps = json.dumps
+        vid = self.version_id
+        for r in rows:
+            writer.writerow((
+                vid, r["external_id"], r["entry_type"], r["primary_name"], dumps(r["aliases"], ensure_ascii=False),
+                r["sub_list"], dumps(r["programs"], ensure_ascii=False), dumps(r["countries"], ensure_ascii=False),
+                dumps(r["addresses"], ensure_ascii=False), dumps(r["identifiers"], ensure_ascii=False, default=str),
+                r["listed_on"].isoformat() if r["listed_on"] else "",
+                r["end_date"].isoformat() if r["end_date"] else "",
+                r["remarks"], r["source_url"], r["parent_name"], r["scope"],
+                dumps(r["extra"], ensure_ascii=False, default=str), r["content_hash"],
+            ))
+        buf.seek(0)
+        table = ListEntry._meta.db_table
+        sql = (f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN WITH (FORMAT csv, "
+               f"FORCE_NOT_NULL ({', '.join(_TEXT_COLUMNS)}))")
+        with connection.cursor() as cur:
+            cur.cursor.copy_expert(sql, buf)
+
+
+def _entries_load(*, version: ListVersion, source: ListSource, parser, paths: list[Path], run: FetchRun,
+                  previous: ListVersion | None, delta: bool, lock_token: str | None) -> tuple[int, int]:
+    expected = previous.entry_count if previous is not None and previous.entry_count else 0
+
+    def on_batch(written: int) -> None:
+        progress = min(90, 2 + int(88 * written / expected)) if expected else min(90, 2 + written // 2000)
+        _run_update(run, progress=progress, message=f"{written} entries parsed", counts={"parsed": written})
+        _lease_renew(source.pk, lock_token)
+
+    writer = _EntryWriter(version.pk, on_batch)
+    if not delta:
+        parsed = 0
+        for entry in parser.parse(paths):
+            writer.add(entry)
+            parsed += 1
+        writer.flush()
+        return parsed, parsed - ListEntry.objects.filter(version=version).count()
+
+    if previous is None:
+        raise ApplicationError("A delta file needs a previous active version to apply to; import a full file first.",
+                               code="delta_without_base")
+    if not hasattr(parser, "parse_delta"):
+        raise ApplicationError(f"Format {parser.FORMAT} has no delta support.", code="no_delta")
+    state: dict[str, object | None] = {}  # external id -> entry (ADD/MOD) or None (DEL); the last op wins
+    for op, item in parser.parse_delta(paths):
+        if op == "DEL":
+            state[str(item)] = None
+        elif op in ("ADD", "MOD"):
+            state[str(item.external_id)] = item
+        else:
+            raise ApplicationError(f"Unknown delta operation {op!r}.", code="bad_delta")
+    for entry in state.values():
+        if entry is not None:
+            writer.add(entry)
+    writer.flush()
+    table = ListEntry._meta.db_table
+    cols = ", ".join(c for c in _COLUMNS if c != "version_id")
+    deleted = [key[:128] for key, value in state.items() if value is None]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (version_id, {cols}) SELECT %s, {cols} FROM {table} p "  # noqa: S608 - fixed names
+            f"WHERE p.version_id = %s AND NOT EXISTS (SELECT 1 FROM {table} n "
+            f"WHERE n.version_id = %s AND n.external_id = p.external_id)",
+            [version.pk, previous.pk, version.pk],
+        )
+        for i in range(0, len(deleted), 500):
+            ListEntry.objects.filter(version=version, external_id__in=deleted[i:i + 500]).delete()
+    return len(state), 0
+
+
+def _raw_store(version: ListVersion, paths: list[Path]) -> None:
+    """Keep the original bytes as evidence: file.gz for one file, raw.tar.gz for a set."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if len(paths) == 1:
+            name = f"{version.source.code}-{version.pk}-{paths[0].name}.gz"
+            target = Path(tmp) / name
+            with open(paths[0], "rb") as src, gzip.open(target, "wb", compresslevel=6) as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        else:
+            name = f"{version.source.code}-{version.pk}-raw.tar.gz"
+            target = Path(tmp) / name
+            with tarfile.open(target, "w:gz", compresslevel=6) as tar:
+                for path in paths:
+                    tar.add(path, arcname=path.name)
+        with open(target, "rb") as fh:
+            version.raw_file.save(name, File(fh), save=False)
+    ListVersion.objects.filter(pk=version.pk).update(raw_file=version.raw_file.name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Diffs
+
+
+def _diff_compute(version: ListVersion, previous: ListVersion | None) -> ListDiff:
+    """Added / removed / changed by external_id + content_hash, in SQL; details capped at
+    LISTS_DIFF_DETAIL_LIMIT per kind (counts are exact), changed entries name their changed fields."""
+    limit = int(getattr(settings, "LISTS_DIFF_DETAIL_LIMIT", 1000))
+    new = ListEntry.objects.filter(version=version)
+    if previous is None:
+        added_count = new.count()
+        details = {"added": [{"external_id": r["external_id"], "name": r["primary_name"]}
+                             for r in new.order_by("external_id").values("external_id", "primary_name")[:limit]],
+                   "removed": [], "changed": []}
+        diff = ListDiff(version=version, previous=None, added=added_count, removed=0, changed=0)
+    else:
+        old = ListEntry.objects.filter(version=previous)
+        in_old = old.filter(external_id=OuterRef("external_id"))
+        in_new = new.filter(external_id=OuterRef("external_id"))
+        added = new.filter(~Exists(in_old))
+        removed = old.filter(~Exists(in_new))
+        changed = new.filter(Exists(in_old.exclude(content_hash=OuterRef("content_hash"))))
+        changed_rows = list(changed.order_by("external_id").values("external_id", *DIFF_FIELDS)[:limit])
+        before = {
+            row["external_id"]: row
+            for row in old.filter(external_id__in=[r["external_id"] for r in changed_rows]).values(
+                "external_id", *DIFF_FIELDS)
+        }
+        changed_details = []
+        for row in changed_rows:
+            prior = before.get(row["external_id"], {})
+            fields = [f for f in DIFF_FIELDS if row[f] != prior.get(f)]
+            changed_details.append({"external_id": row["external_id"], "name": row["primary_name"], "fields": fields})
+        details = {
+            "added": [{"external_id": r["external_id"], "name": r["primary_name"]}
+                      for r in added.order_by("external_id").values("external_id", "primary_name")[:limit]],
+            "removed": [{"external_id": r["external_id"], "name": r["primary_name"]}
+                        for r in removed.order_by("external_id").values("external_id", "primary_name")[:limit]],
+            "changed": changed_details,
+        }
+        diff = ListDiff(version=version, previous=previous, added=added.count(), removed=removed.count(),
+                        changed=changed.count())
+    details["truncated"] = any(len(details[k]) >= limit for k in ("added", "removed", "changed"))
+    diff.details = details
+    ListDiff.objects.filter(version=version).delete()
+    diff.save()
+    return diff
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Admin decisions on quarantined versions
+
+
+@transaction.atomic
+def list_version_approve(*, version: ListVersion, user, reason: str, now: dt.datetime | None = None) -> ListVersion:
+    """Activate a quarantined version (the admin checked it is right, e.g. a program really was lifted)."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the version is approved.", fields={"reason": ["Required."]})
+    version = ListVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
+    if version.status != VersionStatus.QUARANTINED:
+        raise ApplicationError(f"Only a quarantined version can be approved (this one is {version.status}).",
+                               code="invalid_status")
+    ListSource.objects.select_for_update().filter(pk=version.source_id).first()
+    current = ListVersion.objects.filter(source_id=version.source_id, status=VersionStatus.ACTIVE).first()
+    diff_previous = ListDiff.objects.filter(version=version).values_list("previous_id", flat=True).first()
+    if current is not None and current.pk != diff_previous:
+        raise ApplicationError(
+            f"Version #{current.pk} became active after this one was quarantined; approving would roll the list "
+            "back. Reject this version instead.", code="stale_version")
+    _activate(version, current, when=now)
+    version.decided_by = user if getattr(user, "is_authenticated", False) else None
+    version.status_reason = f"{version.status_reason}\nApproved: {reason}".strip()
+    version.save(update_fields=["decided_by", "status_reason", "updated_at"])
+    _source_mark_good(version.source, now)
+    audit_record(action="listversion.approve", actor=user, obj=version, organization_id=version.source.organization_id,
+                 changes={"status": [VersionStatus.QUARANTINED, VersionStatus.ACTIVE], "reason": reason,
+                          "superseded": current.pk if current else None})
+    return version
+
+
+@transaction.atomic
+def list_version_reject(*, version: ListVersion, user, reason: str, now: dt.datetime | None = None) -> ListVersion:
+    """Refuse a quarantined version for good; the active version stays. The same bytes are not stored again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the version is rejected.", fields={"reason": ["Required."]})
+    version = ListVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
+    if version.status != VersionStatus.QUARANTINED:
+        raise ApplicationError(f"Only a quarantined version can be rejected (this one is {version.status}).",
+                               code="invalid_status")
+    version.status = VersionStatus.REJECTED
+    version.decided_by = user if getattr(user, "is_authenticated", False) else None
+    version.status_reason = f"{version.status_reason}\nRejected: {reason}".strip()
+    version.save(update_fields=["status", "decided_by", "status_reason", "updated_at"])
+    audit_record(action="listversion.reject", actor=user, obj=version, organization_id=version.source.organization_id,
+                 changes={"status": [VersionStatus.QUARANTINED, VersionStatus.REJECTED], "reason": reason})
+    return version
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Refresh: download, then the same import
+
+
+def list_source_refresh(
+    *,
+    source: ListSource,
+    trigger: str = RunTrigger.SCHEDULE,
+    run: FetchRun | None = None,
+    user=None,
+    task_id: str = "",
+    now: dt.datetime | None = None,
+) -> ImportResult:
+    """Download the source's files (conditional GET) and import them.
+
+    Raises SourceBusy when another process holds the lease, and downloads.DownloadError when the failure is
+    retryable (the run is recorded as failed first; the task retries with the same run). A refusal that a
+    retry cannot fix is returned as a failed result.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    if not list_source_lock_acquire(source_id=source.pk, token=token, now=now):
+        source.refresh_from_db(fields=["lock_until"])
+        raise SourceBusy(source, source.lock_until)
+    try:
+        if run is None:
+            run = FetchRun.objects.create(source=source, trigger=trigger, status=RunStatus.RUNNING, started_at=now,
+                                          task_id=task_id[:64])
+        else:
+            _run_update(run, status=RunStatus.RUNNING, started_at=now, task_id=task_id[:64] or run.task_id,
+                        error="", message="Starting")
+        list_source_leftovers_clean(source=source, keep_run_id=run.pk, now=now)
+        ListSource.objects.filter(pk=source.pk).update(last_attempt_at=now)
+        bundled = BUNDLED_FILES.get(source.code)
+        if not source.url:
+            if bundled is None or not bundled.is_file():
+                result = ImportResult(source=source.code, status=RunStatus.FAILED,
+                                      reason="The source has no URL; import its files with `import_list`.")
+                return _run_finish(run, result, now=now)
+            return list_version_import(source=source, paths=[bundled], trigger=trigger, run=run, now=now,
+                                       user=user, lock_token=token)
+        with tempfile.TemporaryDirectory(prefix="vr-list-") as tmp:
+            urls = [source.url, *[u for u in (source.extra_urls or []) if u]]
+            active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+            conditional = len(urls) == 1 and active is not None
+            paths, etag, last_modified = [], "", ""
+            for index, url in enumerate(urls):
+                name = downloads.filename_for(url, default=f"file{index}")
+                if any(p.name == name for p in paths):
+                    name = f"{index}-{name}"
+                _run_update(run, message=f"Downloading {url}"[:300], progress=1)
+
+                def on_progress(size: int, _url=url) -> None:
+                    if size % (8 << 20) < downloads.CHUNK:  # every ~8 MB: show progress, keep the lease
+                        _run_update(run, message=f"Downloading {_url}: {size // (1 << 20)} MB"[:300])
+                        _lease_renew(source.pk, token)
+
+                try:
+                    got = downloads.download(
+                        url, Path(tmp) / name, etag=active.etag if conditional else "",
+                        last_modified=active.last_modified if conditional else "", on_progress=on_progress,
+                    )
+                except downloads.DownloadError as exc:
+                    result = ImportResult(source=source.code, status=RunStatus.FAILED, reason=exc.reason,
+                                          extra={"retryable": exc.retryable})
+                    _run_finish(run, result, now=now)
+                    if exc.retryable:
+                        raise
+                    return result
+                if got.not_modified:
+                    _source_mark_good(source, now)
+                    result = ImportResult(source=source.code, status=RunStatus.UNCHANGED, version=active.pk,
+                                          entries=active.entry_count, sha256=active.sha256,
+                                          reason="Not modified (HTTP 304).")
+                    return _run_finish(run, result, now=now)
+                paths.append(got.path)
+                if len(urls) == 1:
+                    etag, last_modified = got.etag, got.last_modified
+            return list_version_import(source=source, paths=paths, trigger=trigger, run=run, now=now, etag=etag,
+                                       last_modified=last_modified, user=user, lock_token=token)
+    finally:
+        list_source_lock_release(source_id=source.pk, token=token)
+
+
+@transaction.atomic
+def list_source_refresh_request(*, source: ListSource, user=None, now: dt.datetime | None = None) -> FetchRun:
+    """"Refresh now": record a queued run and enqueue the task on commit. A run already queued or running
+    for the source is returned instead of a second one (double clicks, impatient admins)."""
+    from .tasks import refresh_list_source
+
+    now = now or timezone.now()
+    if not source.url and source.code not in BUNDLED_FILES:
+        raise ApplicationError(f"{source.code} has no URL; import its files with `import_list`.", code="no_url")
+    pending = FetchRun.objects.filter(source=source, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+    if pending is not None:
+        return pending
+    run = FetchRun.objects.create(source=source, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=now,
+                                  requested_by=user if getattr(user, "is_authenticated", False) else None,
+                                  message="Queued")
+    audit_record(action="listsource.refresh_request", actor=user, obj=source, organization_id=source.organization_id,
+                 changes={"run": run.pk})
+    source_id, run_id = source.pk, run.pk
+    transaction.on_commit(lambda: refresh_list_source.delay(source_id, RunTrigger.MANUAL, run_id))
+    return run
+
+
+def list_sources_refresh_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Enqueue a scheduled refresh for each enabled source whose refresh interval has passed."""
+    from .selectors import list_sources_due
+    from .tasks import refresh_list_source
+
+    now = now or timezone.now()
+    due = [s.pk for s in list_sources_due(now=now)]
+    for source_id in due:
+        refresh_list_source.delay(source_id, RunTrigger.SCHEDULE)
+    return due
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Freshness alerts
+
+
+def list_sources_stale_alert(*, now: dt.datetime | None = None) -> dict[str, list[str]]:
+    """Alert ONCE per stale period: set stale_alerted_at, record an audit event and e-mail the admins of the
+    organisations concerned (all organisations for a public list, the owner for an in-house one). A source
+    that is fresh again has its flag reset (also done by every good fetch)."""
+    now = now or timezone.now()
+    alerted, reset = [], []
+    for source in ListSource.objects.filter(enabled=True).select_related("organization"):
+        state = list_source_freshness(source, now=now)
+        never_but_due = state == "never" and source.freshness_limit_hours and (
+            now - source.created_at > dt.timedelta(hours=source.freshness_limit_hours))
+        if state == "fresh" and source.stale_alerted_at is not None:
+            ListSource.objects.filter(pk=source.pk).update(stale_alerted_at=None)
+            reset.append(source.code)
+            continue
+        if (state == "stale" or never_but_due) and source.stale_alerted_at is None:
+            with transaction.atomic():
+                if not ListSource.objects.filter(pk=source.pk, stale_alerted_at__isnull=True).update(
+                        stale_alerted_at=now):
+                    continue  # another process alerted meanwhile
+                audit_record(action="listsource.stale", obj=source, organization_id=source.organization_id,
+                             changes={"last_success_at": source.last_success_at,
+                                      "freshness_limit_hours": source.freshness_limit_hours})
+            _stale_mail(source, now)
+            alerted.append(source.code)
+    return {"alerted": alerted, "reset": reset}
+
+
+def _stale_mail(source: ListSource, now: dt.datetime) -> None:
+    members = Membership.objects.filter(role=Role.ADMIN, user__is_active=True).exclude(user__email="")
+    if source.organization_id:
+        members = members.filter(organization_id=source.organization_id)
+    recipients = sorted(set(members.values_list("user__email", flat=True)))
+    if not recipients:
+        return
+    last = f"{source.last_success_at:%Y-%m-%d %H:%M %Z}" if source.last_success_at else "never"
+    send_mail(
+        subject=f"[vendorrisk] List {source.code} is stale",
+        message=(f"The list {source.name} ({source.code}) was last fetched successfully: {last}.\n"
+                 f"Its freshness limit is {source.freshness_limit_hours} hours (checked {now:%Y-%m-%d %H:%M %Z}).\n"
+                 "Screening results that depend on it may be out of date. See the list's runs in the admin."),
+        from_email=None, recipient_list=recipients, fail_silently=True,
+    )
+
