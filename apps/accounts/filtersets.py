@@ -11,20 +11,24 @@ from django.db.models import QuerySet
 
 from .choices import Role
 from .models import Membership, Organization, User
-from .selectors import organization_ids_for_user
 
-_CACHE_ATTR = "_vr_member_org_ids"
+_CACHE_ATTR = "_vr_member_roles"
 
 
-def member_organization_ids(user: User | None) -> list[int]:
-    """Ids of the user's organisations, computed once per user object (so once per request)."""
+def member_roles(user: User | None) -> dict[int, str]:
+    """{organisation id: role} of the user, read once per user object (so once per request)."""
     if user is None or not getattr(user, "is_authenticated", False):
-        return []
+        return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        cached = organization_ids_for_user(user)
+        cached = dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
         setattr(user, _CACHE_ATTR, cached)
     return cached
+
+
+def member_organization_ids(user: User | None, *, roles=None) -> list[int]:
+    """Ids of the user's organisations (optionally only those where the user has one of `roles`)."""
+    return sorted(org for org, role in member_roles(user).items() if roles is None or role in roles)
 
 
 def request_organization_ids(request) -> list[int]:

@@ -110,7 +110,7 @@ class EquipmentFilterSet(ChangedSinceMixin):
     def filter_vendor(self, queryset, name, value):
         if value is None:
             return queryset
-        component = Component.objects.filter(equipment_id=OuterRef("pk"), vendor_id=value)
+        component = Component.objects.filter(equipment_id=OuterRef("id"), vendor_id=value)
         return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component)))
 
     def filter_risk_status(self, queryset, name, value):

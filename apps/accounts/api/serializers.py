@@ -1,0 +1,38 @@
+from rest_framework import serializers
+
+from apps.accounts.models import Organization
+from apps.api.models import ApiToken
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code", read_only=True)
+    role = serializers.SerializerMethodField(help_text="Your role in this organisation.")
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "kind", "country", "role"]
+        read_only_fields = fields
+
+    def get_role(self, obj) -> str:
+        return self.context.get("roles", {}).get(obj.id, "")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    expires_in_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, allow_null=True,
+                                               default=None)
+
+
+class ApiTokenCreatedSerializer(ApiTokenSerializer):
+    key = serializers.CharField(help_text="The key; shown only in this response.")
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = [*ApiTokenSerializer.Meta.fields, "key"]
+        read_only_fields = fields

@@ -1,0 +1,167 @@
+"""Base classes of every API viewset: scoping to the user's organisations, permissions, cursor pagination,
+django-filter, `?format=csv` streaming export and `as_of=YYYY-MM-DD` parsing.
+
+A read viewset (NetBox style) declares `queryset` (with select_related/prefetch_related),
+`serializer_class`, `filterset_class`, and `organization_field` (the ORM path from the model to its
+organisation, or None for shared reference data). A write action (HackSoft style) validates an input
+serializer, calls one service, and answers with the output serializer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from apps.accounts.choices import WRITE_ROLES
+from apps.accounts.filtersets import member_organization_ids
+from apps.common.export import csv_streaming_response
+
+from .authentication import TokenAuthentication
+from .pagination import ApiCursorPagination
+from .permissions import IsMemberWithRole
+from .renderers import CsvRenderer, _flatten
+from .throttling import TokenRateThrottle
+
+AS_OF_PARAMETER = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="Answer from history: the records as they were at the end of this "
+    "day (UTC), with the status the lists active on that day gave them.",
+)
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=["json", "csv"],
+    description="`csv` streams the whole filtered list as CSV (no pagination).",
+)
+
+
+def parse_as_of(value: str | None) -> dt.datetime | None:
+    """`YYYY-MM-DD` -> the last instant of that day (UTC). Raises a field error on bad input."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise exceptions.ValidationError({"as_of": ["Use a date as YYYY-MM-DD."]}) from exc
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    return end - dt.timedelta(microseconds=1)
+
+
+def attribute_path(obj: Any, path: str) -> Any:
+    """Follow `site__organization_id` on an instance (the relations are select_related)."""
+    for part in path.split("__"):
+        if obj is None:
+            return None
+        obj = getattr(obj, part)
+    return obj
+
+
+# Set here rather than in settings.REST_FRAMEWORK so the API's choices stay with the API.
+API_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+API_THROTTLES = [TokenRateThrottle]
+
+
+class ApiViewSetMixin:
+    authentication_classes = API_AUTHENTICATION
+    throttle_classes = API_THROTTLES
+    permission_classes = [IsMemberWithRole]
+    pagination_class = ApiCursorPagination
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
+    write_roles = WRITE_ROLES
+    lookup_value_regex = r"\d+"
+    # ORM path from the model to its organisation ("site__organization"); None for shared reference data.
+    organization_field: str | None = "organization"
+    # CSV columns as (header, ORM path for values_list); None serialises each row instead.
+    export_fields: list[tuple[str, str]] | None = None
+    export_name = "export"
+
+    # --- scoping -------------------------------------------------------------------------------
+    def member_organization_ids(self) -> list[int]:
+        return member_organization_ids(self.request.user)
+
+    def scope(self, queryset: QuerySet) -> QuerySet:
+        if self.organization_field is None:
+            return queryset
+        return queryset.filter(**{f"{self.organization_field}_id__in": self.member_organization_ids()})
+
+    def get_queryset(self):
+        return self.scope(super().get_queryset())
+
+    def object_organization_id(self, obj) -> int | None:
+        if self.organization_field is None:
+            return None
+        return attribute_path(obj, f"{self.organization_field}_id")
+
+    # --- point in time -------------------------------------------------------------------------
+    def get_as_of(self) -> dt.datetime | None:
+        if not hasattr(self, "_as_of"):
+            self._as_of = parse_as_of(self.request.query_params.get("as_of"))
+            if self._as_of is not None and self._as_of > timezone.now() + dt.timedelta(days=1):
+                raise exceptions.ValidationError({"as_of": ["The date is in the future."]})
+        return self._as_of
+
+    # --- CSV export ----------------------------------------------------------------------------
+    def wants_csv(self) -> bool:
+        renderer = getattr(self.request, "accepted_renderer", None)
+        return renderer is not None and renderer.format == "csv"
+
+    def export_rows(self, queryset: QuerySet) -> tuple[list[str], Iterator]:
+        if self.export_fields:
+            header = [h for h, _ in self.export_fields]
+            paths = [p for _, p in self.export_fields]
+            return header, queryset.values_list(*paths).iterator(chunk_size=5000)
+        serializer_class = self.get_serializer_class()
+        fields = list(serializer_class().fields)
+        context = self.get_serializer_context()
+
+        def rows():
+            objects = queryset.iterator(chunk_size=1000)
+            while chunk := list(islice(objects, 1000)):
+                chunk_context = {**context, **self.page_context(chunk)}
+                for obj in chunk:
+                    flat = _flatten(serializer_class(obj, context=chunk_context).data)
+                    yield [flat.get(f) for f in fields]
+
+        return fields, rows()
+
+    # --- per-page context ----------------------------------------------------------------------
+    def page_context(self, objects: list) -> dict:
+        """Extra serializer context computed once for a page (or one object) in a constant number of
+        queries, e.g. findings of the equipment on the page. Override in viewsets."""
+        return {}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context.update(getattr(self, "_page_context", {}))
+        return context
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        if self.wants_csv():
+            if not queryset.query.order_by:
+                queryset = queryset.order_by("id")
+            header, rows = self.export_rows(queryset)
+            return csv_streaming_response(filename=f"{self.export_name}.csv", header=header, rows=rows)
+        page = self.paginate_queryset(queryset)
+        objects = list(page if page is not None else queryset)
+        self._page_context = self.page_context(objects)
+        serializer = self.get_serializer(objects, many=True)
+        if page is not None:
+            return self.get_paginated_response(serializer.data)
+        return Response(serializer.data)
+
+    def retrieve(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self._page_context = self.page_context([instance])
+        return Response(self.get_serializer(instance).data)
+
+
+class ReadOnlyApiViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """List and detail only."""

@@ -1,0 +1,138 @@
+"""Output and input serializers of the inventory API. Output serializers read select_related relations
+only (flat ids and names), so a page costs the same number of queries whatever its size. They also read
+historical records (django-simple-history), which carry the same field names, for `as_of` answers."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.accounts.models import Organization
+from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organization
+from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
+from apps.inventory.filtersets import RISK_STATUS_CHOICES
+from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.vendors.models import Vendor
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    country = serializers.CharField(source="country.code", read_only=True)
+
+    class Meta:
+        model = Site
+        fields = ["id", "organization", "organization_name", "name", "code", "kind", "country", "region",
+                  "address", "latitude", "longitude", "criticality", "is_defence", "operator_name",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class SiteInputSerializer(serializers.ModelSerializer):
+    """Writable site fields; `organization` is limited to where the user may write (set by the view)."""
+
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(),
+                                                scope=writable_by_organization("id"))
+    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+
+    class Meta:
+        model = Site
+        fields = ["organization", "name", "code", "kind", "country", "region", "address", "latitude",
+                  "longitude", "criticality", "is_defence", "operator_name"]
+        validators: list = []  # uniqueness is checked by the service's full_clean(), in one place
+
+
+class ProductModelSerializer(serializers.ModelSerializer):
+    brand_name = serializers.CharField(source="brand.name", read_only=True)
+    manufacturer_name = serializers.CharField(source="manufacturer.name", read_only=True, allow_null=True)
+    software_supplier_name = serializers.CharField(source="software_supplier.name", read_only=True,
+                                                   allow_null=True)
+    country_of_manufacture = serializers.CharField(source="country_of_manufacture.code", read_only=True)
+
+    class Meta:
+        model = ProductModel
+        fields = ["id", "brand", "brand_name", "manufacturer", "manufacturer_name", "software_supplier",
+                  "software_supplier_name", "model_number", "name", "category", "country_of_manufacture",
+                  "fcc_id", "remote_access_capable", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ProductModelInputSerializer(serializers.ModelSerializer):
+    brand = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all())
+    manufacturer = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all(), required=False,
+                                                      allow_null=True)
+    software_supplier = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all(), required=False,
+                                                           allow_null=True)
+    country_of_manufacture = serializers.CharField(max_length=2, required=False, allow_blank=True,
+                                                   help_text="ISO 3166-1 alpha-2 code.")
+
+    class Meta:
+        model = ProductModel
+        fields = ["brand", "manufacturer", "software_supplier", "model_number", "name", "category",
+                  "country_of_manufacture", "fcc_id", "remote_access_capable"]
+        validators: list = []
+
+
+class EquipmentSerializer(serializers.Serializer):
+    """An installed unit as it is now, or (with `as_of`) as its historical record was then."""
+
+    id = serializers.IntegerField()
+    site = serializers.IntegerField(source="site_id")
+    site_code = serializers.CharField(source="site.code")
+    site_name = serializers.CharField(source="site.name")
+    organization = serializers.IntegerField(source="site.organization_id")
+    product_model = serializers.IntegerField(source="product_model_id")
+    model_number = serializers.CharField(source="product_model.model_number")
+    brand = serializers.IntegerField(source="product_model.brand_id")
+    brand_name = serializers.CharField(source="product_model.brand.name")
+    manufacturer = serializers.IntegerField(source="product_model.effective_manufacturer_id",
+                                            help_text="The real maker: the manufacturer, or the brand.")
+    software_supplier = serializers.IntegerField(source="product_model.software_supplier_id", allow_null=True)
+    category = serializers.ChoiceField(choices=EquipmentCategory.choices)
+    quantity = serializers.IntegerField()
+    serial_number = serializers.CharField()
+    asset_tag = serializers.CharField()
+    installed_date = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=EquipmentStatus.choices)
+    connectivity = serializers.ChoiceField(choices=Connectivity.choices)
+    collects_data = serializers.BooleanField()
+    operator_name = serializers.CharField()
+    notes = serializers.CharField()
+    risk_status = serializers.SerializerMethodField()
+    risk_reason = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_risk_status(self, obj) -> str | None:
+        override = self.context.get("risk_status_by_id")
+        if override is not None:
+            return override.get(obj.id, "clear")
+        return getattr(obj, "risk_status", None)
+
+    def get_risk_reason(self, obj) -> str:
+        return getattr(obj, "risk_reason", "") or ""
+
+
+EquipmentSerializer._declared_fields["risk_status"].help_text = (
+    "One of " + ", ".join(v for v, _ in RISK_STATUS_CHOICES) + "; null before screening has run."
+)
+
+
+class EquipmentInputSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all(), scope=writable_by_organization())
+    product_model = serializers.PrimaryKeyRelatedField(queryset=ProductModel.objects.all())
+
+    class Meta:
+        model = Equipment
+        fields = ["site", "product_model", "category", "quantity", "serial_number", "asset_tag",
+                  "installed_date", "status", "connectivity", "collects_data", "operator_name", "notes"]
+        extra_kwargs = {"category": {"required": False}}
+        validators: list = []
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    site = serializers.IntegerField(source="equipment.site_id", read_only=True)
+
+    class Meta:
+        model = Component
+        fields = ["id", "equipment", "site", "kind", "vendor", "vendor_name", "name", "notes", "created_at",
+                  "updated_at"]
+        read_only_fields = fields

@@ -1,0 +1,13 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import ComponentViewSet, EquipmentViewSet, ProductModelViewSet, SiteViewSet
+
+app_name = "inventory-api"
+
+router = SimpleRouter()
+router.register("sites", SiteViewSet, basename="site")
+router.register("products", ProductModelViewSet, basename="productmodel")
+router.register("equipment", EquipmentViewSet, basename="equipment")
+router.register("components", ComponentViewSet, basename="component")
+
+urlpatterns = router.urls

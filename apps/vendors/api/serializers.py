@@ -1,0 +1,137 @@
+"""Vendor API serializers. Vendors are shared reference data; related rows come from prefetches (or, for
+`as_of`, from a per-page map of historical rows) so a page costs a constant number of queries."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind
+from apps.vendors.models import OemRelation, Ownership
+
+
+class VendorAliasSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300)
+    kind = serializers.ChoiceField(choices=AliasKind.choices, default=AliasKind.TRADE_NAME)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+
+
+class VendorIdentifierSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=IdentifierScheme.choices)
+    value = serializers.CharField(max_length=64)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+
+    def to_representation(self, instance):
+        return {"scheme": instance.scheme, "value": instance.value, "country": str(instance.country or "")}
+
+
+class VendorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    country_of_incorporation = serializers.SerializerMethodField()
+    country_of_headquarters = serializers.SerializerMethodField()
+    website = serializers.CharField()
+    description = serializers.CharField()
+    aliases = serializers.SerializerMethodField()
+    identifiers = serializers.SerializerMethodField()
+    risk_status = serializers.SerializerMethodField(
+        help_text="clear, potential_match, restricted or prohibited; with as_of, from the findings open then."
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_country_of_incorporation(self, obj) -> str:
+        return str(obj.country_of_incorporation or "")
+
+    def get_country_of_headquarters(self, obj) -> str:
+        return str(obj.country_of_headquarters or "")
+
+    def _related(self, obj, name: str):
+        by_vendor = self.context.get(f"{name}_by_vendor")
+        return by_vendor.get(obj.id, []) if by_vendor is not None else getattr(obj, name).all()
+
+    @extend_schema_field(VendorAliasSerializer(many=True))
+    def get_aliases(self, obj):
+        return [{"name": a.name, "kind": a.kind, "language": a.language} for a in self._related(obj, "aliases")]
+
+    @extend_schema_field(VendorIdentifierSerializer(many=True))
+    def get_identifiers(self, obj):
+        return [VendorIdentifierSerializer().to_representation(i) for i in self._related(obj, "identifiers")]
+
+    def get_risk_status(self, obj) -> str:
+        by_vendor = self.context.get("risk_status_by_vendor")
+        if by_vendor is not None:
+            return by_vendor.get(obj.id, "clear")
+        return getattr(obj, "risk_status", "clear")
+
+
+class VendorInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300)
+    country_of_incorporation = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    country_of_headquarters = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    aliases = VendorAliasSerializer(many=True, required=False)
+    identifiers = VendorIdentifierSerializer(many=True, required=False)
+
+
+class VendorUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300, required=False)
+    country_of_incorporation = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    country_of_headquarters = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    website = serializers.URLField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class OwnershipSerializer(serializers.ModelSerializer):
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+    owned_name = serializers.CharField(source="owned.name", read_only=True)
+
+    class Meta:
+        model = Ownership
+        fields = ["id", "owner", "owner_name", "owned", "owned_name", "share_percent", "kind", "start_date",
+                  "end_date", "source", "evidence_note", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class OemRelationSerializer(serializers.ModelSerializer):
+    brand_name = serializers.CharField(source="brand.name", read_only=True)
+    manufacturer_name = serializers.CharField(source="manufacturer.name", read_only=True)
+
+    class Meta:
+        model = OemRelation
+        fields = ["id", "brand", "brand_name", "manufacturer", "manufacturer_name", "category", "confidence",
+                  "source", "notes", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class OwnershipStepSerializer(serializers.Serializer):
+    ownership_id = serializers.IntegerField()
+    owner_id = serializers.IntegerField()
+    owner_name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=OwnershipKind.choices)
+    share_percent = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True,
+                                             help_text="null: the share is not published (unknown).")
+
+
+class OwnershipPathSerializer(serializers.Serializer):
+    steps = OwnershipStepSerializer(many=True)
+    effective_percent = serializers.DecimalField(max_digits=9, decimal_places=3, allow_null=True,
+                                                 help_text="Shares multiplied along the path; null if unknown.")
+    text = serializers.CharField(help_text="The path in words, from the vendor up to the ultimate parent.")
+
+
+class UltimateParentSerializer(serializers.Serializer):
+    vendor_id = serializers.IntegerField()
+    name = serializers.CharField()
+    effective_percent = serializers.DecimalField(max_digits=9, decimal_places=3, allow_null=True)
+    path_count = serializers.IntegerField()
+
+
+class OwnershipChainSerializer(serializers.Serializer):
+    vendor_id = serializers.IntegerField()
+    vendor_name = serializers.CharField()
+    as_of = serializers.DateField()
+    paths = OwnershipPathSerializer(many=True)
+    ultimate_parents = UltimateParentSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="True when the graph had too many paths to list them all.")
+    explanation = serializers.CharField()

@@ -1,0 +1,153 @@
+"""Vendor endpoints: vendors (with `as_of`, findings and the explained ownership chain), ownership links,
+OEM relations. Vendors are shared reference data: any member reads, officers and admins write."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.vendors import services
+from apps.vendors.filtersets import OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
+from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.selectors import vendor_ownership_chain
+
+from .serializers import (
+    OemRelationSerializer,
+    OwnershipChainSerializer,
+    OwnershipSerializer,
+    VendorInputSerializer,
+    VendorSerializer,
+    VendorUpdateSerializer,
+)
+
+
+def _share(value) -> str:
+    return "share unknown" if value is None else f"{value.normalize():f}%"
+
+
+def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
+    """The chain from apps.vendors.selectors, with each path in words."""
+    chain = vendor_ownership_chain(vendor, as_of=day)
+    paths = []
+    for path in chain.paths:
+        words = [vendor.name]
+        for step in path.steps:
+            verb = "controlled by" if step.kind == "control" else f"owned ({_share(step.share_percent)}) by"
+            if step.kind == "joint_venture":
+                verb = f"joint venture ({_share(step.share_percent)}) with"
+            words.append(f"{verb} {step.owner_name}")
+        effective = path.effective_percent
+        text = " <- ".join(words) + (f" (effective {effective.normalize():f}%)" if effective is not None
+                                     else " (effective share unknown)")
+        paths.append({
+            "steps": [{"ownership_id": s.ownership_id, "owner_id": s.owner_id, "owner_name": s.owner_name,
+                       "kind": s.kind, "share_percent": s.share_percent} for s in path.steps],
+            "effective_percent": effective,
+            "text": text,
+        })
+    parents = [{"vendor_id": p.vendor_id, "name": p.name, "effective_percent": p.effective_percent,
+                "path_count": len(p.paths)} for p in chain.ultimate_parents]
+    if not paths:
+        explanation = f"{vendor.name} has no recorded owner on {day.isoformat()}."
+    else:
+        explanation = "; ".join(p["text"] for p in paths)
+    return {"vendor_id": vendor.pk, "vendor_name": vendor.name, "as_of": day, "paths": paths,
+            "ultimate_parents": parents, "truncated": chain.truncated, "explanation": explanation}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF_PARAMETER, FORMAT_PARAMETER]),
+    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
+)
+class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Vendors with aliases, identifiers and risk status. `as_of=YYYY-MM-DD` answers from history."""
+
+    serializer_class = VendorSerializer
+    filterset_class = VendorFilterSet
+    organization_field = None
+    ordering_fields = ["id", "name", "updated_at"]
+    lookup_field = "id"
+    lookup_value_regex = r"\d+"
+    export_name = "vendors"
+
+    def get_queryset(self):
+        as_of = self.get_as_of() if self.action in ("list", "retrieve") else None
+        if as_of is None:
+            return Vendor.objects.prefetch_related("aliases", "identifiers")
+        return Vendor.history.filter(history_date__lte=as_of).latest_of_each().exclude(history_type="-")
+
+    def page_context(self, objects: list) -> dict:
+        as_of = self.get_as_of() if self.action in ("list", "retrieve") else None
+        context: dict = {}
+        if as_of is not None:
+            ids = [o.id for o in objects]
+            for name, model in (("aliases", VendorAlias), ("identifiers", VendorIdentifier)):
+                rows = (model.history.filter(history_date__lte=as_of).latest_of_each()
+                        .exclude(history_type="-").filter(vendor_id__in=ids))
+                by_vendor = defaultdict(list)
+                for row in rows:
+                    by_vendor[row.vendor_id].append(row)
+                context[f"{name}_by_vendor"] = by_vendor
+        context.update(self.risk_context(objects, as_of))
+        return context
+
+    def risk_context(self, objects: list, as_of: dt.datetime | None) -> dict:
+        """Status of each vendor under the findings open at `as_of` (current status otherwise)."""
+        return {}
+
+    @extend_schema(request=VendorInputSerializer, responses={201: VendorSerializer})
+    def create(self, request):
+        serializer = VendorInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        vendor = services.vendor_create(actor=request.user, **serializer.validated_data)
+        vendor = Vendor.objects.prefetch_related("aliases", "identifiers").get(pk=vendor.pk)
+        return Response(VendorSerializer(vendor).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=VendorUpdateSerializer, responses={200: VendorSerializer})
+    def partial_update(self, request, id=None):
+        vendor = self.get_object()
+        serializer = VendorUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        vendor = services.vendor_update(vendor=vendor, actor=request.user, **serializer.validated_data)
+        vendor = Vendor.objects.prefetch_related("aliases", "identifiers").get(pk=vendor.pk)
+        return Response(VendorSerializer(vendor).data)
+
+    @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: OwnershipChainSerializer})
+    @action(detail=True, methods=["get"])
+    def ownership(self, request, id=None):
+        """The ownership chain up to the ultimate parents, each path explained, as of a day (default today)."""
+        vendor = self.get_object()
+        as_of = self.get_as_of()
+        day = as_of.date() if as_of else timezone.localdate()
+        payload = ownership_chain_payload(vendor, day=day)
+        return Response(OwnershipChainSerializer(payload).data)
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class OwnershipViewSet(ReadOnlyApiViewSet):
+    """Ownership links (owner -> owned, share or unknown, dated, sourced)."""
+
+    queryset = Ownership.objects.select_related("owner", "owned")
+    serializer_class = OwnershipSerializer
+    filterset_class = OwnershipFilterSet
+    organization_field = None
+    ordering_fields = ["id", "updated_at"]
+    export_name = "ownerships"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class OemRelationViewSet(ReadOnlyApiViewSet):
+    """White-label relations: which brand is made by which manufacturer."""
+
+    queryset = OemRelation.objects.select_related("brand", "manufacturer")
+    serializer_class = OemRelationSerializer
+    filterset_class = OemRelationFilterSet
+    organization_field = None
+    ordering_fields = ["id", "updated_at"]
+    export_name = "oem-relations"

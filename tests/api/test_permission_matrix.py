@@ -1,0 +1,158 @@
+"""One generated permission matrix over every API route x role x own/other organisation.
+
+Routes are read from the URL resolver, so a new endpoint appears here by itself; it fails until it is
+registered in OBJECTS (which object to ask for) — an endpoint cannot ship without being checked.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from apps.accounts.choices import WRITE_ROLES
+from apps.api.services import api_token_create
+from tests.api.conftest import ROLES
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC = {"health"}
+DOCS = {"schema", "docs", "redoc"}
+# url basename -> (world key of an object of the user's organisation, world key of another organisation's
+# object or None when the resource is shared reference data, readable by every member).
+OBJECTS: dict[str, tuple[str, str | None]] = {
+    "organization": ("org", "other_org"),
+    "site": ("site", "other_site"),
+    "productmodel": ("product", None),
+    "equipment": ("equipment", "other_equipment"),
+    "component": ("component", "other_component"),
+    "vendor": ("vendor", None),
+    "ownership": ("ownership", None),
+    "oemrelation": ("oem", None),
+    "token": ("own_token", "other_token"),
+}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def api_routes() -> list[tuple[str, str, dict | None, type]]:
+    """(route regex, url name, {method: action} or None, view class) of every route under api/v1/."""
+    out = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if not route.startswith("api/v1/"):
+            continue
+        callback = pattern.callback
+        cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        out.append((route, pattern.name, getattr(callback, "actions", None), cls))
+    return out
+
+
+def _cases():
+    for route, name, actions, _cls in api_routes():
+        methods = sorted(actions) if actions else ["get"]
+        shared = OBJECTS.get(_basename(name), ("", ""))[1] is None
+        for method in methods:
+            creates = "(?P<" not in route and method != "get"
+            scopes = ("own",) if name in PUBLIC | DOCS or shared or creates else ("own", "other")
+            for role in ["anonymous", *ROLES]:
+                for scope in scopes:
+                    yield pytest.param(route, name, method, role, scope, id=f"{name}-{method}-{role}-{scope}")
+
+
+def _basename(name: str) -> str:
+    return name.rsplit("-", 1)[0] if "-" in name else name
+
+
+def _url(route: str, obj) -> str:
+    path = "/" + route.replace("^", "").replace("$", "")
+    return re.sub(r"\(\?P<\w+>[^)]*\)", str(obj.pk) if obj is not None else "0", path)
+
+
+@pytest.fixture
+def matrix_world(world):
+    from apps.vendors.models import OemRelation
+
+    world["oem"] = OemRelation.objects.create(brand=world["parent"], manufacturer=world["vendor"])
+    world["other_token"], _ = api_token_create(user=world["users"]["other_officer"])
+    world["own_token"], _ = api_token_create(user=world["users"]["viewer"])
+    return world
+
+
+@pytest.mark.parametrize(("route", "name", "method", "role", "scope"), list(_cases()))
+def test_permission_matrix(matrix_world, route, name, method, role, scope):
+    w = matrix_world
+    client = APIClient()
+    if role != "anonymous":
+        user = w["users"][role]
+        token, key = api_token_create(user=user)
+        w["own_token"] = token
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+
+    if name in PUBLIC:
+        response = getattr(client, method)(_url(route, None))
+        assert response.status_code in (200, 503), response.content
+        return
+    if name in DOCS:
+        response = client.get(_url(route, None))
+        assert response.status_code == (401 if role == "anonymous" else 200)
+        return
+
+    base = _basename(name)
+    assert base in OBJECTS, f"API route {route} ({name}) is not in the permission matrix: add it to OBJECTS"
+    own_key, other_key = OBJECTS[base]
+    is_detail = "(?P<" in route
+    is_list = not is_detail
+    obj = w[own_key if scope == "own" else other_key] if (is_detail or scope == "other") else None
+    url = _url(route, obj if is_detail else None)
+    response = getattr(client, method)(url, {} if method in ("post", "patch") else None, format="json")
+    status = response.status_code
+
+    if role == "anonymous":
+        assert status == 401, (url, status)
+        return
+    write_roles = getattr(_view_class(route), "write_roles", WRITE_ROLES)
+    may_write = base == "token" or role in write_roles
+
+    if method == "get":
+        if is_list:
+            assert status == 200, (url, status, response.content[:300])
+            if scope == "other":
+                ids = {row["id"] for row in response.json()["results"]}
+                assert obj.pk not in ids and w[own_key].pk in ids
+        else:
+            assert status == (200 if scope == "own" else 404), (url, status)
+        return
+    if scope == "other":
+        assert status == 404, (url, method, status)
+    elif not may_write:
+        assert status == 403, (url, method, status)
+        assert response.json()["error"]["code"] == "permission_denied"
+    else:
+        assert status in {"post": (201, 400), "patch": (200,), "delete": (204,)}[method], (
+            url, method, status, response.content[:300])
+
+
+def _view_class(route: str):
+    for r, _, _, cls in api_routes():
+        if r == route:
+            return cls
+    raise AssertionError(route)
+
+
+def test_user_without_membership_reads_nothing(db, world):
+    from tests.factories import UserFactory
+
+    client = APIClient()
+    _, key = api_token_create(user=UserFactory(username="outsider"))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    for route, name, _actions, _ in api_routes():
+        if name in PUBLIC | DOCS or _basename(name) == "token" or "(?P<" in route:
+            continue
+        assert client.get(_url(route, None)).status_code == 403, route
