@@ -1,22 +1,86 @@
+"""Import page: upload, dry-run preview with row errors, commit all-or-nothing, progress for big files."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from apps.common.exceptions import ApplicationError
+from apps.inventory import imports as inventory_imports
+
+from .. import services
 from ..access import org_view
-from .pending import pending
+from ..forms import ImportCommitForm, ImportUploadForm
+from ..models import ImportJob
 
 
-@org_view
+def _job(request, token: str) -> ImportJob:
+    access = request.access
+    job = get_object_or_404(ImportJob.objects.select_related("organization"), token=token,
+                            organization_id__in=access.organization_ids)
+    if not access.can_write_in(job.organization_id):
+        raise Http404("No such import.")
+    return job
+
+
+@org_view(write=True)
 def import_upload(request):
-    return pending(request, "Import")
+    access = request.access
+    if not access.can_write:
+        return render(request, "web/read_only.html", status=403)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(organization=access.organization, user=request.user,
+                                             kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"])
+        except ApplicationError as exc:
+            for field, errs in (exc.fields or {"file": [exc.message]}).items():
+                for e in errs:
+                    form.add_error(field if field in form.fields else None, e)
+        else:
+            services.import_job_start(job=job, commit=False)
+            return redirect("web:import-preview", token=job.token)
+    recent = ImportJob.objects.filter(organization=access.organization).order_by("-created_at")[:10]
+    return render(request, "web/import_upload.html", {"form": form, "recent": recent,
+                                                      "kinds": inventory_imports.KINDS})
 
 
 @org_view
-def import_template(request, kind, fmt):
-    return pending(request, "Import")
+def import_template(request, kind: str, fmt: str):
+    if kind not in inventory_imports.KINDS or fmt not in inventory_imports.FORMATS:
+        raise Http404("No such template.")
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(inventory_imports.import_template(kind, fmt), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.{fmt}"'
+    return response
+
+
+@org_view(write=True)
+def import_preview(request, token: str):
+    job = _job(request, token)
+    form = ImportCommitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_start(job=job, commit=True, actor=request.user)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if job.status == ImportJob.Status.COMMITTED:
+                messages.success(request, f"Imported {job.report.get('created', 0)} rows from {job.filename}.")
+            return redirect("web:import-preview", token=job.token)
+    report = inventory_imports.ImportReport.from_dict(job.report) if job.report else None
+    return render(request, "web/import_preview.html", {"job": job, "report": report, "form": form,
+                                                       "progress": services.import_job_progress(job)})
 
 
 @org_view
-def import_preview(request, token):
-    return pending(request, "Import")
-
-
-@org_view
-def import_progress(request, token):
-    return pending(request, "Import")
+def import_progress(request, token: str):
+    """Polled by htmx while the job runs; when it has finished, tells htmx to reload the page."""
+    job = _job(request, token)
+    if not job.running:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    done, total = services.import_job_progress(job)
+    return render(request, "web/import_progress.html", {"job": job, "done": done, "total": total})

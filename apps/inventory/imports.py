@@ -1,0 +1,593 @@
+"""Import of equipment and vendors from CSV or XLSX: a dry run that reports every bad row, then a commit
+that saves all rows or none.
+
+Files are read as streams (CSV line by line, XLSX with openpyxl's read-only mode), in chunks of
+`CHUNK_ROWS`, so memory stays bounded whatever the row count. Validation looks names up in bulk per chunk
+(one query per lookup kind and chunk), never per row. Errors name the row (as the spreadsheet numbers it:
+the header is row 1) and the column.
+
+`import_validate` writes nothing. `import_commit` validates again while writing inside one transaction and
+rolls everything back on the first invalid row, so a file that changed between preview and commit cannot
+half-import. Both take a `progress(done, total)` callback for the progress bar.
+
+Columns (equipment): site_code, category, brand, model_number, manufacturer, software_supplier, quantity,
+serial_number, asset_tag, installed_date, status, connectivity, collects_data, operator_name, notes.
+Columns (vendors): name, country_of_incorporation, country_of_headquarters, website, aliases, lei, uei,
+duns, uscc, description.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries import countries
+
+from apps.audit.services import audit_record
+from apps.common.exceptions import ApplicationError
+from apps.vendors.choices import IdentifierScheme
+from apps.vendors.identifiers import identifier_validate
+from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
+
+from .choices import Connectivity, EquipmentCategory, EquipmentStatus
+from .models import Equipment, ProductModel, Site
+
+CHUNK_ROWS = 1000
+MAX_ERRORS = 500          # errors kept in a report; the count goes on
+PREVIEW_ROWS = 20
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+    help: str
+    example: str
+    max_length: int = 0
+
+
+EQUIPMENT_COLUMNS = [
+    Column("site_code", True, "Code of one of your organisation's sites", "PT-T1", 32),
+    Column("category", True, "Category code or label, e.g. camera, sts_crane", "camera", 32),
+    Column("brand", True, "Brand on the box (vendor legal name or alias); created when unknown", "Hikvision", 300),
+    Column("model_number", True, "Model number as printed", "DS-2CD2143G2-I", 120),
+    Column("manufacturer", False, "Real maker when the brand is a white label", "", 300),
+    Column("software_supplier", False, "Supplier of the control software or firmware", "", 300),
+    Column("quantity", False, "Number of identical units (default 1)", "1"),
+    Column("serial_number", False, "Serial number", "SN-0001", 120),
+    Column("asset_tag", False, "Your asset tag, unique per site", "CAM-0001", 120),
+    Column("installed_date", False, "YYYY-MM-DD, not in the future", "2021-05-04"),
+    Column("status", False, "in_service (default), disconnected, removed, replaced, disposed", "in_service"),
+    Column("connectivity", False, "isolated, site_network (default), internet, vendor_remote", "site_network"),
+    Column("collects_data", False, "yes/no", "yes"),
+    Column("operator_name", False, "Who operates it when not you", "", 200),
+    Column("notes", False, "Free text", ""),
+]
+VENDOR_COLUMNS = [
+    Column("name", True, "Legal name", "Example Vision Co., Ltd.", 300),
+    Column("country_of_incorporation", False, "ISO alpha-2 code", "CN"),
+    Column("country_of_headquarters", False, "ISO alpha-2 code", "CN"),
+    Column("website", False, "https://...", "https://example.com"),
+    Column("aliases", False, "Other names separated by ';'", "ExampleVision; EV"),
+    Column("lei", False, "LEI (20 characters)", ""),
+    Column("uei", False, "UEI (SAM.gov)", ""),
+    Column("duns", False, "DUNS (9 digits)", ""),
+    Column("uscc", False, "Unified Social Credit Code (18 characters)", ""),
+    Column("description", False, "Free text", ""),
+]
+KINDS: dict[str, list[Column]] = {"equipment": EQUIPMENT_COLUMNS, "vendors": VENDOR_COLUMNS}
+FORMATS = ("csv", "xlsx")
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    total_rows: int = 0
+    valid_rows: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+    new_vendors: list[str] = field(default_factory=list)
+    created: int = 0
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0 and self.total_rows > 0
+
+    def add_error(self, row: int, column: str, message: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(RowError(row, column, message))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportReport:
+        data = dict(data)
+        data["errors"] = [RowError(**e) for e in data.get("errors", [])]
+        return cls(**data)
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split())
+
+
+def _rows_csv(path: Path) -> Iterator[list[str]]:
+    from apps.security.uploads import csv_reader
+
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+        try:
+            sample = text.read(4096)
+            text.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+            except csv.Error:
+                dialect = csv.excel
+            for row in csv_reader(text, dialect=dialect):
+                yield [_cell_text(v) for v in row]
+        except UnicodeDecodeError as exc:
+            raise ApplicationError("The CSV file is not UTF-8 text: save it as 'CSV UTF-8' and try again.",
+                                   code="import_encoding", fields={"file": [str(exc)[:200]]}) from exc
+
+
+def _rows_xlsx(path: Path) -> Iterator[list[str]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        for row in ws.iter_rows(values_only=True):
+            yield [_cell_text(v) for v in row]
+    finally:
+        wb.close()
+
+
+def file_rows(path: Path, fmt: str) -> Iterator[list[str]]:
+    """Raw rows of the first sheet (XLSX) or of the CSV; empty trailing rows are skipped by the caller."""
+    if fmt == "csv":
+        return _rows_csv(path)
+    if fmt == "xlsx":
+        return _rows_xlsx(path)
+    raise ApplicationError(f"Unknown file format {fmt!r}.", code="import_format")
+
+
+def row_count_estimate(path: Path, fmt: str) -> int:
+    """Data rows, for the progress bar: newlines in a CSV, the sheet dimension of an XLSX."""
+    if fmt == "csv":
+        n = 0
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                n += block.count(b"\n")
+        return max(0, n - 1)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return max(0, (wb.worksheets[0].max_row or 1) - 1)
+    finally:
+        wb.close()
+
+
+def _header(names: list[str], columns: list[Column]) -> list[str]:
+    return [n.strip().lower().replace(" ", "_").replace("-", "_") for n in names]
+
+
+def _records(path: Path, fmt: str, columns: list[Column], report: ImportReport) -> Iterator[tuple[int, dict]]:
+    """(row number, {column: text}) for every non-empty data row; header problems go into the report."""
+    rows = file_rows(path, fmt)
+    try:
+        raw_header = next(rows)
+    except StopIteration:
+        report.add_error(1, "", "The file is empty: the first row must name the columns.")
+        return
+    header = _header(raw_header, columns)
+    known = {c.name for c in columns}
+    missing = [c.name for c in columns if c.required and c.name not in header]
+    if missing:
+        report.add_error(1, ", ".join(missing), "Required column missing from the header row. Download the "
+                         "template to see the expected columns.")
+        return
+    unknown = [h for h in header if h and h not in known]
+    if unknown:
+        report.warnings.append(f"Columns ignored (not part of the template): {', '.join(unknown)}.")
+    for number, row in enumerate(rows, start=2):
+        if not any(row):
+            continue
+        yield number, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h in known}
+
+
+def _chunks(records: Iterator[tuple[int, dict]], size: int = CHUNK_ROWS) -> Iterator[list[tuple[int, dict]]]:
+    chunk: list[tuple[int, dict]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# --- field parsing -----------------------------------------------------------------------------------------
+
+def _choice(value: str, choices) -> str | None:
+    v = value.strip().lower()
+    for key, label in choices.choices:
+        if v in (key, str(label).lower()):
+            return key
+    return None
+
+
+def _bool(value: str) -> bool | None:
+    v = value.strip().lower()
+    if v in ("", "no", "n", "false", "0"):
+        return False
+    if v in ("yes", "y", "true", "1"):
+        return True
+    return None
+
+
+def _vendor_ids_by_name(names: set[str]) -> dict[str, int]:
+    """Lower-cased name or alias -> vendor id, for the given names (two queries)."""
+    lowered = {n.lower() for n in names if n}
+    if not lowered:
+        return {}
+    found: dict[str, int] = {}
+    for alias_name, vid in (VendorAlias.objects.annotate(l=Lower("name")).filter(l__in=lowered)
+                            .values_list("l", "vendor_id")):
+        found.setdefault(alias_name, vid)
+    for name, vid in Vendor.objects.annotate(l=Lower("name")).filter(l__in=lowered).values_list("l", "pk"):
+        found[name] = vid  # a legal name wins over another vendor's alias
+    return found
+
+
+@dataclass
+class _EquipmentRow:
+    number: int
+    site_id: int
+    category: str
+    brand: str
+    model_number: str
+    manufacturer: str
+    software_supplier: str
+    fields: dict[str, Any]
+
+
+def _validate_equipment_chunk(chunk: list[tuple[int, dict]], *, sites: dict[str, int], seen_tags: set,
+                              report: ImportReport, today: dt.date) -> list[_EquipmentRow]:
+    valid: list[_EquipmentRow] = []
+    candidate_tags: list[tuple[int, str]] = []
+    parsed: list[_EquipmentRow] = []
+    for number, rec in chunk:
+        errors_before = report.error_count
+        for col in EQUIPMENT_COLUMNS:
+            value = rec.get(col.name, "")
+            if col.required and not value:
+                report.add_error(number, col.name, "Required; the cell is empty.")
+            elif col.max_length and len(value) > col.max_length:
+                report.add_error(number, col.name, f"Too long ({len(value)} characters, at most {col.max_length}).")
+        site_code = rec.get("site_code", "")
+        site_id = sites.get(site_code.lower()) if site_code else None
+        if site_code and site_id is None:
+            report.add_error(number, "site_code", f"No site with code {site_code!r} in this organisation.")
+        category = _choice(rec.get("category", ""), EquipmentCategory) if rec.get("category") else None
+        if rec.get("category") and category is None:
+            report.add_error(number, "category", f"Unknown category {rec['category']!r}; use one of: "
+                             f"{', '.join(EquipmentCategory.values)}.")
+        fields: dict[str, Any] = {}
+        qty = rec.get("quantity", "") or "1"
+        try:
+            fields["quantity"] = int(qty)
+            if fields["quantity"] < 1:
+                raise ValueError
+        except ValueError:
+            report.add_error(number, "quantity", f"Quantity must be a whole number of at least 1, not {qty!r}.")
+        if rec.get("installed_date"):
+            try:
+                day = dt.date.fromisoformat(rec["installed_date"][:10])
+                if day > today:
+                    report.add_error(number, "installed_date", "The installation date is in the future.")
+                fields["installed_date"] = day
+            except ValueError:
+                report.add_error(number, "installed_date",
+                                 f"Not a date: {rec['installed_date']!r} (use YYYY-MM-DD).")
+        for name, choices, default in (("status", EquipmentStatus, EquipmentStatus.IN_SERVICE),
+                                       ("connectivity", Connectivity, Connectivity.SITE_NETWORK)):
+            raw = rec.get(name, "")
+            value = _choice(raw, choices) if raw else str(default)
+            if value is None:
+                report.add_error(number, name, f"Unknown value {raw!r}; use one of: {', '.join(choices.values)}.")
+            fields[name] = value
+        collects = _bool(rec.get("collects_data", ""))
+        if collects is None:
+            report.add_error(number, "collects_data", "Use yes or no.")
+        fields["collects_data"] = bool(collects)
+        for name in ("serial_number", "asset_tag", "operator_name", "notes"):
+            fields[name] = rec.get(name, "")
+        tag = fields["asset_tag"]
+        if tag and site_id is not None:
+            key = (site_id, tag.lower())
+            if key in seen_tags:
+                report.add_error(number, "asset_tag", f"Asset tag {tag!r} appears twice for this site in the file.")
+            seen_tags.add(key)
+            candidate_tags.append((site_id, tag))
+        if report.error_count == errors_before:
+            parsed.append(_EquipmentRow(number, site_id, category, rec["brand"], rec["model_number"],
+                                        rec.get("manufacturer", ""), rec.get("software_supplier", ""), fields))
+    if candidate_tags:  # one query: asset tags already used at these sites
+        taken = {(s, t.lower()) for s, t in Equipment.objects.filter(
+            site_id__in={s for s, _ in candidate_tags}, asset_tag__in={t for _, t in candidate_tags}
+        ).values_list("site_id", "asset_tag")}
+        for row in parsed:
+            tag = row.fields["asset_tag"]
+            if tag and (row.site_id, tag.lower()) in taken:
+                report.add_error(row.number, "asset_tag", f"Asset tag {tag!r} is already used at this site.")
+            else:
+                valid.append(row)
+    else:
+        valid = parsed
+    return valid
+
+
+def _org_sites(organization) -> dict[str, int]:
+    return {code.lower(): pk for pk, code in Site.objects.filter(organization=organization).values_list("pk", "code")}
+
+
+# --- vendors -----------------------------------------------------------------------------------------------
+
+_IDENT_COLUMNS = {"lei": IdentifierScheme.LEI, "uei": IdentifierScheme.UEI, "duns": IdentifierScheme.DUNS,
+                  "uscc": IdentifierScheme.USCC}
+
+
+def _validate_vendor_chunk(chunk: list[tuple[int, dict]], *, seen_names: set, report: ImportReport
+                           ) -> list[tuple[int, dict]]:
+    parsed: list[tuple[int, dict]] = []
+    for number, rec in chunk:
+        before = report.error_count
+        for col in VENDOR_COLUMNS:
+            value = rec.get(col.name, "")
+            if col.required and not value:
+                report.add_error(number, col.name, "Required; the cell is empty.")
+            elif col.max_length and len(value) > col.max_length:
+                report.add_error(number, col.name, f"Too long ({len(value)} characters, at most {col.max_length}).")
+        name = rec.get("name", "")
+        if name and name.lower() in seen_names:
+            report.add_error(number, "name", f"Vendor {name!r} appears twice in the file.")
+        seen_names.add(name.lower())
+        data: dict[str, Any] = {"name": name, "description": rec.get("description", ""), "identifiers": [],
+                                "aliases": []}
+        for col in ("country_of_incorporation", "country_of_headquarters"):
+            code = rec.get(col, "").upper()
+            if code and code not in dict(countries):
+                report.add_error(number, col, f"{code!r} is not an ISO 3166 alpha-2 country code.")
+            data[col] = code
+        website = rec.get("website", "")
+        if website:
+            try:
+                URLValidator(schemes=["http", "https"])(website)
+            except ValidationError:
+                report.add_error(number, "website", "Not a valid http(s) address.")
+        data["website"] = website
+        for col, scheme in _IDENT_COLUMNS.items():
+            value = rec.get(col, "")
+            if not value:
+                continue
+            try:
+                data["identifiers"].append({"scheme": scheme, "value": identifier_validate(scheme, value)})
+            except ValidationError as exc:
+                report.add_error(number, col, " ".join(exc.messages))
+        data["aliases"] = [{"name": a} for a in dict.fromkeys(
+            " ".join(a.split()) for a in rec.get("aliases", "").split(";")) if a and a.lower() != name.lower()]
+        if report.error_count == before:
+            parsed.append((number, data))
+    existing = _vendor_ids_by_name({d["name"] for _, d in parsed})
+    idents = {(d["scheme"], d["value"]) for _, r in parsed for d in r["identifiers"]}
+    taken_idents: set[tuple[str, str]] = set()
+    if idents:
+        taken_idents = set(VendorIdentifier.objects.filter(value__in=[v for _, v in idents])
+                           .values_list("scheme", "value"))
+    valid = []
+    for number, data in parsed:
+        if data["name"].lower() in existing:
+            report.add_error(number, "name", f"A vendor named {data['name']!r} (or with that alias) already exists.")
+            continue
+        clash = [f"{s.upper()} {v}" for s, v in ((i["scheme"], i["value"]) for i in data["identifiers"])
+                 if (s, v) in taken_idents]
+        if clash:
+            report.add_error(number, "identifiers", f"Identifier already recorded for another vendor: {clash[0]}.")
+            continue
+        valid.append((number, data))
+    return valid
+
+
+# --- entry points ------------------------------------------------------------------------------------------
+
+def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=None,
+         progress: Progress | None = None, today: dt.date | None = None) -> ImportReport:
+    if kind not in KINDS:
+        raise ApplicationError(f"Unknown import kind {kind!r}.", code="import_kind")
+    today = today or timezone.localdate()
+    report = ImportReport(kind=kind)
+    total = row_count_estimate(path, fmt)
+    if progress:
+        progress(0, total)
+    sites = _org_sites(organization) if kind == "equipment" else {}
+    site_codes = {pk: code.upper() for code, pk in sites.items()}
+    seen: set = set()
+    vendor_cache: dict[str, int] = {}
+    pm_cache: dict[tuple[int, str], int] = {}
+    new_vendors: dict[str, None] = {}
+    done = 0
+    for chunk in _chunks(_records(path, fmt, KINDS[kind], report)):
+        report.total_rows += len(chunk)
+        if kind == "equipment":
+            valid = _validate_equipment_chunk(chunk, sites=sites, seen_tags=seen, report=report, today=today)
+            names = {n for r in valid for n in (r.brand, r.manufacturer, r.software_supplier) if n}
+            vendor_cache.update(_vendor_ids_by_name(names - set(vendor_cache)))
+            for r in valid:
+                for n in (r.brand, r.manufacturer, r.software_supplier):
+                    if n and n.lower() not in vendor_cache:
+                        new_vendors.setdefault(n)
+            if len(report.preview) < PREVIEW_ROWS:
+                for r in valid[: PREVIEW_ROWS - len(report.preview)]:
+                    report.preview.append({"row": r.number, "site": site_codes.get(r.site_id, ""),
+                                           "category": r.category,
+                        "brand": r.brand, "model_number": r.model_number, "quantity": r.fields["quantity"],
+                        "asset_tag": r.fields["asset_tag"], "serial_number": r.fields["serial_number"]})
+        else:
+            valid = _validate_vendor_chunk(chunk, seen_names=seen, report=report)
+            if len(report.preview) < PREVIEW_ROWS:
+                for number, d in valid[: PREVIEW_ROWS - len(report.preview)]:
+                    report.preview.append({"row": number, "name": d["name"],
+                                           "country": d["country_of_incorporation"],
+                                           "aliases": "; ".join(a["name"] for a in d["aliases"]),
+                                           "identifiers": ", ".join(f"{i['scheme']} {i['value']}"
+                                                                    for i in d["identifiers"])})
+        report.valid_rows += len(valid)
+        if commit:
+            if report.error_count:
+                raise ApplicationError(f"Row {report.errors[0].row}, column {report.errors[0].column}: "
+                                       f"{report.errors[0].message} Nothing was saved.", code="import_invalid")
+            if kind == "equipment":
+                report.created += _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache,
+                                                   actor=actor)
+            else:
+                report.created += _write_vendors(valid, actor=actor)
+        done += len(chunk)
+        if progress:
+            progress(done, max(total, done))
+    report.new_vendors = list(new_vendors)[:200]
+    if report.total_rows == 0 and not report.error_count:
+        report.add_error(1, "", "The file has a header row but no data rows.")
+    if commit and not report.ok:
+        raise ApplicationError(f"{report.errors[0].message} Nothing was saved.", code="import_invalid")
+    return report
+
+
+def import_validate(*, organization, kind: str, path: Path, fmt: str, progress: Progress | None = None,
+                    today: dt.date | None = None) -> ImportReport:
+    """Dry run: every row checked, errors per row and column, a preview of valid rows. Writes nothing."""
+    return _run(organization=organization, kind=kind, path=path, fmt=fmt, commit=False, progress=progress,
+                today=today)
+
+
+@transaction.atomic
+def import_commit(*, organization, kind: str, path: Path, fmt: str, actor, filename: str = "",
+                  progress: Progress | None = None, today: dt.date | None = None) -> ImportReport:
+    """Validate and save every row in one transaction; any invalid row raises ApplicationError and nothing
+    is saved. Unknown vendor names become new vendors (screened like any other). One audit event."""
+    report = _run(organization=organization, kind=kind, path=path, fmt=fmt, commit=True, actor=actor,
+                  progress=progress, today=today)
+    report.committed = True
+    audit_record(action=f"inventory.import.{kind}", actor=actor, organization_id=organization.pk,
+                 object_type="inventory.import", object_repr=filename[:300] or kind,
+                 changes={"rows": report.created, "new_vendors": report.new_vendors[:50], "file": filename})
+    return report
+
+
+def _vendor_get_or_create(name: str, cache: dict[str, int], actor) -> int:
+    from apps.vendors.services import vendor_create
+
+    key = name.lower()
+    if key not in cache:
+        cache[key] = vendor_create(name=name, actor=actor).pk
+    return cache[key]
+
+
+def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
+                     pm_cache: dict[tuple[int, str], int], actor) -> int:
+    from simple_history.utils import bulk_create_with_history
+
+    needed: set[tuple[int, str]] = set()
+    for r in rows:
+        needed.add((_vendor_get_or_create(r.brand, vendor_cache, actor), r.model_number))
+    missing = needed - set(pm_cache)
+    if missing:
+        found = ProductModel.objects.filter(brand_id__in={b for b, _ in missing},
+                                            model_number__in={n for _, n in missing})
+        for pk, brand_id, number in found.values_list("pk", "brand_id", "model_number"):
+            if (brand_id, number) in missing:
+                pm_cache[(brand_id, number)] = pk
+    objs = []
+    for r in rows:
+        brand_id = vendor_cache[r.brand.lower()]
+        key = (brand_id, r.model_number)
+        if key not in pm_cache:
+            maker = _vendor_get_or_create(r.manufacturer, vendor_cache, actor) if r.manufacturer else None
+            software = (_vendor_get_or_create(r.software_supplier, vendor_cache, actor)
+                        if r.software_supplier else None)
+            pm = ProductModel(brand_id=brand_id, model_number=r.model_number, category=r.category,
+                              manufacturer_id=maker if maker != brand_id else None, software_supplier_id=software)
+            pm.full_clean(validate_unique=False)
+            pm.save()
+            pm_cache[key] = pm.pk
+        objs.append(Equipment(site_id=r.site_id, product_model_id=pm_cache[key], category=r.category, **r.fields))
+    bulk_create_with_history(objs, Equipment, batch_size=500, default_user=actor if getattr(
+        actor, "is_authenticated", False) else None, default_change_reason="import")
+    return len(objs)
+
+
+def _write_vendors(rows: list[tuple[int, dict]], *, actor) -> int:
+    from apps.vendors.services import vendor_create
+
+    for _, data in rows:
+        data = dict(data)
+        vendor_create(actor=actor, aliases=data.pop("aliases"), identifiers=data.pop("identifiers"), **data)
+    return len(rows)
+
+
+def import_template(kind: str, fmt: str) -> bytes:
+    """An empty file with the header row and one example row, in CSV or XLSX."""
+    columns = KINDS[kind]
+    header = [c.name for c in columns]
+    example = [c.example for c in columns]
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(header)
+        writer.writerow(example)
+        return ("\ufeff" + buf.getvalue()).encode()
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = kind
+    ws.append(header)
+    ws.append(example)
+    help_ws = wb.create_sheet("help")
+    help_ws.append(["column", "required", "meaning"])
+    for c in columns:
+        help_ws.append([c.name, "yes" if c.required else "no", c.help])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,156 @@
+"""Writes behind the web UI's import page: store an upload, run its dry run, commit it.
+
+Small files (up to IMPORT_INLINE_MAX_BYTES) are checked and committed inside the request. Larger ones go to
+a Celery task; the page polls the job with htmx and draws a progress bar. The dry-run progress is written
+to the job row (autocommit, visible at once); the commit runs in one transaction, so its progress goes to
+the cache, which the poll reads.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from apps.common.exceptions import ApplicationError
+from apps.inventory import imports
+
+from .models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+
+def import_dir() -> Path:
+    d = Path(settings.MEDIA_ROOT) / "imports"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _progress_key(job: ImportJob) -> str:
+    return f"web:import-progress:{job.token}"
+
+
+def import_job_progress(job: ImportJob) -> tuple[int, int]:
+    """(done, total) rows of a running job."""
+    if job.status == ImportJob.Status.COMMITTING:
+        done = cache.get(_progress_key(job))
+        if done is not None:
+            return int(done), job.total_rows
+    return job.processed_rows, job.total_rows
+
+
+def import_job_create(*, organization, user, kind: str, upload) -> ImportJob:
+    """Check the upload by content (CSV text or an XLSX workbook, size cap, zip-bomb guard) and store it."""
+    from apps.security.uploads import UploadRejected, upload_check, xlsx_check
+
+    if kind not in imports.KINDS:
+        raise ApplicationError("Choose what the file contains.", fields={"kind": ["Unknown kind."]})
+    max_bytes = settings.IMPORT_MAX_BYTES
+    try:
+        detected = upload_check(upload, allowed={"csv", "xlsx"}, max_bytes=max_bytes)
+        if detected == "xlsx":
+            xlsx_check(upload)
+    except UploadRejected as exc:
+        raise ApplicationError(str(exc), code="upload_rejected", fields={"file": [str(exc)]}) from exc
+    name = Path(upload.name or "upload").name[:200]
+    suffix = Path(name).suffix.lower()
+    if (detected, suffix) not in (("csv", ".csv"), ("csv", ".txt"), ("xlsx", ".xlsx")):
+        msg = f"The file's content is {detected.upper()} but its name ends in {suffix or 'nothing'}."
+        raise ApplicationError(msg, code="upload_rejected", fields={"file": [msg]})
+    job = ImportJob(organization=organization, user=user, kind=kind, fmt=detected, filename=name,
+                    size=upload.size or 0, path="")
+    target = import_dir() / f"{job.token}.{detected}"
+    upload.seek(0)
+    with open(target, "wb") as out:
+        for block in upload.chunks():
+            out.write(block)
+    job.path = str(target)
+    job.save()
+    return job
+
+
+def import_job_validate(*, job: ImportJob) -> ImportJob:
+    """The dry run. Saves the report (errors, preview) on the job; writes nothing else."""
+    job.status = ImportJob.Status.VALIDATING
+    job.save(update_fields=["status", "updated_at"])
+
+    def progress(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(processed_rows=done, total_rows=total)
+
+    try:
+        report = imports.import_validate(organization=job.organization, kind=job.kind, path=Path(job.path),
+                                         fmt=job.fmt, progress=progress)
+    except ApplicationError as exc:
+        report = imports.ImportReport(kind=job.kind)
+        report.add_error(1, "file", exc.message)
+    except Exception as exc:  # a file openpyxl or csv cannot read: say so, keep the job
+        logger.exception("import %s: dry run failed", job.token)
+        report = imports.ImportReport(kind=job.kind)
+        report.add_error(1, "file", f"The file could not be read: {exc.__class__.__name__}: {str(exc)[:200]}")
+    job.refresh_from_db(fields=["processed_rows", "total_rows"])
+    job.report = report.as_dict()
+    job.total_rows = report.total_rows
+    job.processed_rows = report.total_rows
+    job.status = ImportJob.Status.VALID if report.ok else ImportJob.Status.INVALID
+    job.save()
+    return job
+
+
+def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
+    """Save every row or none. On failure the job keeps the reason and can be fixed by a new upload."""
+    if job.status not in (ImportJob.Status.VALID, ImportJob.Status.COMMITTING):
+        raise ApplicationError("Only a file whose dry run found no errors can be imported.", code="import_state")
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING)
+    job.status = ImportJob.Status.COMMITTING
+    key = _progress_key(job)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(key, done, 3600)
+
+    try:
+        report = imports.import_commit(organization=job.organization, kind=job.kind, path=Path(job.path),
+                                       fmt=job.fmt, actor=actor, filename=job.filename, progress=progress)
+    except ApplicationError as exc:
+        job.status = ImportJob.Status.FAILED
+        job.error = exc.message
+        job.save(update_fields=["status", "error", "updated_at"])
+        raise
+    job.report = report.as_dict()
+    job.status = ImportJob.Status.COMMITTED
+    job.processed_rows = report.total_rows
+    job.save()
+    cache.delete(key)
+    Path(job.path).unlink(missing_ok=True)
+    transaction.on_commit(lambda: _rescreen_after_import(job.organization_id))
+    return job
+
+
+def _rescreen_after_import(organization_id: int) -> None:
+    """New equipment of already-screened vendors needs its risk status: ask screening, when it offers it."""
+    try:
+        from apps.screening import services as screening
+    except ImportError:
+        return
+    hook = getattr(screening, "equipment_risk_refresh", None)
+    if hook is not None:
+        try:
+            hook(organization_id=organization_id)
+        except TypeError:
+            logger.warning("screening.equipment_risk_refresh has another signature; not called")
+
+
+def import_job_start(*, job: ImportJob, commit: bool, actor=None) -> ImportJob:
+    """Run inline for small files; hand larger ones to the worker (after this transaction commits)."""
+    if job.size <= settings.IMPORT_INLINE_MAX_BYTES:
+        if commit:
+            return import_job_commit(job=job, actor=actor)
+        return import_job_validate(job=job)
+    from .tasks import import_job_run
+
+    if commit:
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING, processed_rows=0)
+    transaction.on_commit(lambda: import_job_run.delay(job.pk, commit, actor.pk if actor else None))
+    job.refresh_from_db()
+    return job

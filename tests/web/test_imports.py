@@ -1,0 +1,140 @@
+"""Import of equipment and vendors: dry run with row errors, all-or-nothing commit, content checks."""
+import io
+
+import pytest
+from django.urls import reverse
+
+from apps.inventory.imports import import_commit, import_template, import_validate
+from apps.inventory.models import Equipment
+from apps.vendors.models import Vendor
+from apps.web.models import ImportJob
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "site_code,category,brand,model_number,quantity,asset_tag,installed_date\n"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _csv(tmp_path, text, name="eq.csv"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_validate_reports_row_and_column(org, site, tmp_path):
+    path = _csv(tmp_path, HEADER + "T1,camera,Acme,C-1,1,A-1,2020-01-01\nT1,toaster,Acme,C-1,0,A-2,2020-13-01\n")
+    report = import_validate(organization=org, kind="equipment", path=path, fmt="csv")
+    cols = {(e.row, e.column) for e in report.errors}
+    assert (3, "category") in cols
+    assert (3, "quantity") in cols
+    assert (3, "installed_date") in cols
+    assert report.valid_rows == 1
+    assert Equipment.objects.count() == 0
+
+
+def test_validate_rejects_other_organisations_site(org, other_site, tmp_path):
+    path = _csv(tmp_path, HEADER + "X1,camera,Acme,C-1,1,A-1,\n")
+    report = import_validate(organization=org, kind="equipment", path=path, fmt="csv")
+    assert report.errors[0].column == "site_code"
+
+
+def test_commit_saves_all_rows_and_new_vendors(org, site, officer, tmp_path):
+    path = _csv(tmp_path, HEADER + "T1,camera,Acme Vision,C-1,2,A-1,2020-01-01\nT1,Surveillance camera,Acme Vision,"
+                "C-1,1,A-2,\n")
+    report = import_commit(organization=org, kind="equipment", path=path, fmt="csv", actor=officer)
+    assert report.created == 2
+    assert Equipment.objects.filter(site=site).count() == 2
+    assert Vendor.objects.filter(name="Acme Vision").exists()
+    assert Equipment.history.count() == 2
+
+
+def test_commit_is_all_or_nothing(org, site, officer, tmp_path):
+    from apps.common.exceptions import ApplicationError
+
+    rows = "".join(f"T1,camera,Acme,C-1,1,A-{i},\n" for i in range(1500)) + "T1,camera,Acme,C-1,1,A-0,\n"
+    path = _csv(tmp_path, HEADER + rows)
+    with pytest.raises(ApplicationError):
+        import_commit(organization=org, kind="equipment", path=path, fmt="csv", actor=officer)
+    assert Equipment.objects.count() == 0
+    assert not Vendor.objects.filter(name="Acme").exists()
+
+
+def test_asset_tag_already_used_is_an_error(org, site, tmp_path):
+    from tests.factories import EquipmentFactory
+
+    EquipmentFactory(site=site, asset_tag="A-1")
+    path = _csv(tmp_path, HEADER + "T1,camera,Acme,C-1,1,A-1,\n")
+    report = import_validate(organization=org, kind="equipment", path=path, fmt="csv")
+    assert report.errors[0].column == "asset_tag"
+
+
+def test_xlsx_import_and_templates(org, site, officer, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["site_code", "category", "brand", "model_number", "installed_date"])
+    import datetime as dt
+
+    ws.append(["T1", "camera", "Acme", "C-9", dt.datetime(2020, 5, 1)])
+    path = tmp_path / "eq.xlsx"
+    wb.save(path)
+    report = import_commit(organization=org, kind="equipment", path=path, fmt="xlsx", actor=officer)
+    assert report.created == 1
+    assert Equipment.objects.get().installed_date == dt.date(2020, 5, 1)
+    assert import_template("equipment", "csv").decode("utf-8-sig").startswith("site_code,category,brand")
+    assert import_template("vendors", "xlsx")[:2] == b"PK"
+
+
+def test_vendor_import_checks_identifiers(org, officer, tmp_path):
+    path = _csv(tmp_path, "name,country_of_incorporation,lei,aliases\nGood Co,CN,,GC; Good\nBad Co,ZZ,NOTALEI,\n")
+    report = import_validate(organization=org, kind="vendors", path=path, fmt="csv")
+    cols = {(e.row, e.column) for e in report.errors}
+    assert (3, "country_of_incorporation") in cols
+    assert (3, "lei") in cols
+    assert report.valid_rows == 1
+
+
+def test_import_page_dry_run_then_commit(client_for, officer, site):
+    c = client_for(officer)
+    bad = io.BytesIO((HEADER + "T1,camera,Acme,C-1,1,A-1,\nNOPE,camera,Acme,C-1,1,A-2,\n").encode())
+    bad.name = "bad.csv"
+    response = c.post(reverse("web:import"), {"kind": "equipment", "file": bad}, follow=True)
+    assert b"No site with code" in response.content
+    assert Equipment.objects.count() == 0
+    good = io.BytesIO((HEADER + "T1,camera,Acme,C-1,1,A-1,\n").encode())
+    good.name = "good.csv"
+    response = c.post(reverse("web:import"), {"kind": "equipment", "file": good})
+    job = ImportJob.objects.latest("created_at")
+    assert job.status == "valid"
+    response = c.post(reverse("web:import-preview", args=[job.token]), {"confirm": "on"}, follow=True)
+    assert b"Imported 1" in response.content
+    assert Equipment.objects.count() == 1
+
+
+def test_import_refuses_binary_disguised_as_csv(client_for, officer, site):
+    fake = io.BytesIO(b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 100)
+    fake.name = "x.csv"
+    response = client_for(officer).post(reverse("web:import"), {"kind": "equipment", "file": fake})
+    assert response.status_code == 200
+    assert ImportJob.objects.count() == 0
+    assert b"errorlist" in response.content
+
+
+def test_auditor_cannot_import(client_for, auditor, site):
+    f = io.BytesIO(HEADER.encode())
+    f.name = "x.csv"
+    response = client_for(auditor).post(reverse("web:import"), {"kind": "equipment", "file": f})
+    assert response.status_code == 403
+    assert ImportJob.objects.count() == 0
+
+
+def test_import_job_of_other_organisation_is_404(client_for, officer, other_officer, other_site, settings):
+    job = ImportJob.objects.create(organization=other_site.organization, user=other_officer, kind="equipment",
+                                   fmt="csv", filename="x.csv", path="/nonexistent", status="valid")
+    response = client_for(officer).get(reverse("web:import-preview", args=[job.token]))
+    assert response.status_code == 404
