@@ -1,0 +1,65 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Digest, Evidence, Notification, PlanStep, PolicyRule, RemediationPlan, Waiver
+
+
+@admin.register(PolicyRule)
+class PolicyRuleAdmin(SimpleHistoryAdmin):
+    """Rules are data: admins edit them here; each save bumps the version (history keeps the old ones)."""
+
+    list_display = ["code", "name", "basis", "action", "deadline_date", "deadline_days", "enabled",
+                    "requires_verification", "version", "organization"]
+    list_filter = ["basis", "action", "enabled", "requires_verification"]
+    search_fields = ["code", "name", "citation"]
+    readonly_fields = ["version"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+
+class PlanStepInline(admin.TabularInline):
+    model = PlanStep
+    extra = 0
+    fields = ["position", "title", "status", "due_on", "done_at", "done_by"]
+    readonly_fields = ["done_at", "done_by"]
+
+
+@admin.register(RemediationPlan)
+class RemediationPlanAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "equipment", "site", "rule", "action", "status", "is_overdue", "deadline", "owner"]
+    list_filter = ["status", "is_overdue", "action", "rule", "organization"]
+    search_fields = ["equipment__asset_tag", "equipment__serial_number", "site__name"]
+    list_select_related = ["equipment", "site", "rule", "owner"]
+    raw_id_fields = ["equipment", "site", "vendor", "owner", "organization"]
+    readonly_fields = ["basis", "also_applied", "why", "computed_deadline", "rule_version"]
+    inlines = [PlanStepInline]
+
+
+@admin.register(Waiver)
+class WaiverAdmin(SimpleHistoryAdmin):
+    list_display = ["id", "plan", "status", "expires_on", "requested_by", "decided_by"]
+    list_filter = ["status", "organization"]
+    raw_id_fields = ["plan"]
+    readonly_fields = ["requested_by", "requested_at", "decided_by", "decided_at"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "plan", "content_type", "size", "uploaded_by", "uploaded_at"]
+    raw_id_fields = ["plan", "step"]
+    readonly_fields = ["sha256", "content_type", "extension", "size"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "kind", "created_at", "read_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    list_display = ["subject", "organization", "digest_date", "item_count", "email_sent", "sent_at"]
+    list_filter = ["organization", "digest_date"]

@@ -1,0 +1,30 @@
+"""Remediation settings with their defaults (override in vendorrisk/settings.py or the environment)."""
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def evidence_max_bytes() -> int:
+    return int(getattr(settings, "REMEDIATION_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def waiver_restart_days() -> int:
+    """Days given after an expired waiver when the rule has no 'N days' of its own."""
+    return int(getattr(settings, "REMEDIATION_WAIVER_RESTART_DAYS", 90))
+
+
+def due_windows() -> tuple[int, ...]:
+    return tuple(sorted(getattr(settings, "REMEDIATION_DUE_WINDOWS", (30, 60, 90))))
+
+
+def waiver_warning_days() -> int:
+    return int(getattr(settings, "REMEDIATION_WAIVER_WARNING_DAYS", 30))
+
+
+def time_zone() -> str:
+    """The zone in which 'today' and discovery dates are calendar dates."""
+    return getattr(settings, "REMEDIATION_TIME_ZONE", "") or settings.TIME_ZONE
+
+
+def digest_max_listed() -> int:
+    return int(getattr(settings, "REMEDIATION_DIGEST_MAX_LISTED", 50))

@@ -1,0 +1,167 @@
+"""Turning database rows into the plain values of `policy`: rules, equipment contexts (site, category,
+countries of maker / owners / place of manufacture) and screening findings. A constant number of queries
+per chunk of equipment, whatever its size."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from django.db.models import Q
+
+from apps.inventory.models import Component, Equipment
+from apps.vendors.models import Vendor
+from apps.vendors.selectors import ownership_links_above
+
+from .choices import CountryTest
+from .conf import time_zone
+from .models import PolicyRule
+from .policy import CountryFact, EquipmentContext, FindingFact, RuleSpec, local_today
+
+logger = logging.getLogger(__name__)
+
+FindingsProvider = Callable[[list[int]], dict[int, list[FindingFact]]]
+
+
+def rule_spec(rule: PolicyRule) -> RuleSpec:
+    return RuleSpec(
+        id=rule.pk, code=rule.code, version=rule.version, name=rule.name, basis=rule.basis, action=rule.action,
+        organization_id=rule.organization_id, source_codes=tuple(rule.source_codes or ()),
+        regimes=tuple(rule.regimes or ()), sub_list_contains=rule.sub_list_contains or "",
+        finding_statuses=tuple(rule.finding_statuses or ("prohibited", "restricted")),
+        vendor_roles=tuple(rule.vendor_roles or ()), categories=tuple(rule.categories or ()),
+        site_kinds=tuple(rule.site_kinds or ()), site_criticalities=tuple(rule.site_criticalities or ()),
+        defence_only=rule.defence_only, connectivities=tuple(rule.connectivities or ()),
+        countries=tuple(rule.countries or ()), country_tests=tuple(rule.country_tests or ()),
+        deadline_date=rule.deadline_date, deadline_days=rule.deadline_days, deadline_anchor=rule.deadline_anchor,
+        effective_from=rule.effective_from, effective_until=rule.effective_until,
+        suspended_from=rule.suspended_from, suspended_until=rule.suspended_until,
+        grandfathered_before=rule.grandfathered_before, requires_verification=rule.requires_verification,
+    )
+
+
+def rule_specs(*, organization_ids: Iterable[int] | None = None) -> list[RuleSpec]:
+    """Enabled rules (global ones and, when given, those of the organisations)."""
+    qs = PolicyRule.objects.filter(enabled=True)
+    if organization_ids is not None:
+        qs = qs.filter(Q(organization__isnull=True) | Q(organization_id__in=list(organization_ids)))
+    return [rule_spec(r) for r in qs.order_by("code")]
+
+
+def _vendor_countries(vendor: dict) -> set[str]:
+    return {c for c in (vendor.get("country_of_incorporation"), vendor.get("country_of_headquarters")) if c}
+
+
+EQUIPMENT_FIELDS = (
+    "id", "category", "connectivity", "installed_date", "quantity", "collects_data", "status", "site_id",
+    "site__organization_id", "site__kind", "site__criticality", "site__is_defence",
+    "product_model_id", "product_model__brand_id", "product_model__manufacturer_id",
+    "product_model__software_supplier_id", "product_model__country_of_manufacture",
+    "product_model__model_number", "product_model__remote_access_capable",
+)
+
+
+def equipment_rows(equipment_ids: list[int]) -> list[dict]:
+    return list(Equipment.objects.filter(id__in=equipment_ids).values(*EQUIPMENT_FIELDS))
+
+
+def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dict[int, EquipmentContext]:
+    """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, vendors,
+    one per ownership level."""
+    ids = [r["id"] for r in rows]
+    components: dict[int, set[int]] = defaultdict(set)
+    for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "vendor_id"):
+        components[eq_id].add(vendor_id)
+    direct_ids: set[int] = set()
+    for r in rows:
+        direct_ids.update(v for v in (r["product_model__brand_id"], r["product_model__manufacturer_id"],
+                                      r["product_model__software_supplier_id"]) if v)
+        direct_ids.update(components.get(r["id"], ()))
+    links = ownership_links_above(direct_ids, as_of=as_of) if direct_ids else {}
+    all_ids = set(direct_ids) | {link.owner_id for ls in links.values() for link in ls}
+    vendors = {v["id"]: v for v in Vendor.objects.filter(id__in=all_ids).values(
+        "id", "name", "country_of_incorporation", "country_of_headquarters")}
+
+    ancestors_cache: dict[int, list[tuple[int, int]]] = {}
+
+    def ancestors(vendor_id: int) -> list[tuple[int, int]]:
+        """(owner id, the vendor it owns on the way) for every owner above vendor_id."""
+        if vendor_id in ancestors_cache:
+            return ancestors_cache[vendor_id]
+        out, seen, frontier = [], {vendor_id}, [vendor_id]
+        while frontier:
+            nxt = []
+            for node in frontier:
+                for link in links.get(node, ()):
+                    if link.owner_id not in seen:
+                        seen.add(link.owner_id)
+                        out.append((link.owner_id, node))
+                        nxt.append(link.owner_id)
+            frontier = nxt
+        ancestors_cache[vendor_id] = out
+        return out
+
+    contexts: dict[int, EquipmentContext] = {}
+    for r in rows:
+        facts: list[CountryFact] = []
+        maker_id = r["product_model__manufacturer_id"] or r["product_model__brand_id"]
+        roles: list[tuple[str, int]] = [(CountryTest.MANUFACTURER, maker_id)]
+        if r["product_model__manufacturer_id"]:
+            roles.append((CountryTest.BRAND, r["product_model__brand_id"]))
+        if r["product_model__software_supplier_id"]:
+            roles.append((CountryTest.SOFTWARE_SUPPLIER, r["product_model__software_supplier_id"]))
+        roles.extend((CountryTest.COMPONENT, v) for v in sorted(components.get(r["id"], ())))
+        owner_seen: set[int] = set()
+        for test, vid in roles:
+            v = vendors.get(vid)
+            if not v:
+                continue
+            facts.extend(CountryFact(str(test), c, v["name"], vid) for c in sorted(_vendor_countries(v)))
+            for owner_id, below in ancestors(vid):
+                if owner_id in owner_seen:
+                    continue
+                owner_seen.add(owner_id)
+                o = vendors.get(owner_id, {})
+                via = f"owner of {vendors.get(below, {}).get('name', below)}"
+                facts.extend(CountryFact(CountryTest.ULTIMATE_OWNER.value, c, o.get("name", str(owner_id)), owner_id,
+                                         via) for c in sorted(_vendor_countries(o)))
+        if r["product_model__country_of_manufacture"]:
+            facts.append(CountryFact(CountryTest.PLACE_OF_MANUFACTURE.value, r["product_model__country_of_manufacture"],
+                                     r["product_model__model_number"]))
+        contexts[r["id"]] = EquipmentContext(
+            equipment_id=r["id"], organization_id=r["site__organization_id"], site_id=r["site_id"],
+            category=r["category"], site_kind=r["site__kind"], site_criticality=r["site__criticality"],
+            site_is_defence=r["site__is_defence"], connectivity=r["connectivity"],
+            installed_date=r["installed_date"], country_facts=tuple(facts),
+        )
+    return contexts
+
+
+def _to_date(value, tz: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return local_today(value, tz) if value.tzinfo else value.date()
+    return value
+
+
+def screening_findings(equipment_ids: list[int], *, as_of: dt.datetime | None = None) -> dict[int, list[FindingFact]]:
+    """Findings from apps.screening (the contract in INTERFACES.md), as FindingFact. Returns {} (and logs)
+    while the screening app does not provide `equipment_findings`."""
+    try:
+        from apps.screening.selectors import equipment_findings
+    except ImportError:
+        logger.warning("apps.screening.selectors.equipment_findings is not available; no findings used")
+        return {}
+    tz = time_zone()
+    out: dict[int, list[FindingFact]] = {}
+    for eq_id, items in equipment_findings(equipment_ids=equipment_ids, as_of=as_of).items():
+        out[eq_id] = [
+            FindingFact(
+                finding_id=f.finding_id, vendor_id=f.vendor_id, vendor_name=f.vendor_name, vendor_role=f.vendor_role,
+                source_code=f.source_code, regime=f.regime, sub_list=f.sub_list or "", status=f.status,
+                listed_on=_to_date(f.listed_on, tz) if f.listed_on else None,
+                discovered_on=_to_date(f.discovered_at, tz), path_text=f.path_text or "",
+            )
+            for f in items
+        ]
+    return out

@@ -1,0 +1,352 @@
+"""Policy rules (data, versioned), remediation plans with steps and evidence, waivers, notifications and
+the record of sent digests."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from apps.common.models import TimeStampedModel
+from apps.inventory.choices import Connectivity, Criticality, EquipmentCategory, SiteKind
+
+from .choices import (
+    LIVE_STATUSES,
+    VENDOR_ROLES,
+    Action,
+    CountryTest,
+    DeadlineAnchor,
+    NotificationKind,
+    Outcome,
+    PlanStatus,
+    RuleBasis,
+    StepStatus,
+    WaiverStatus,
+)
+
+FINDING_STATUSES = ("prohibited", "restricted", "potential_match")
+
+
+def _check_list(errors: dict, name: str, values, allowed) -> None:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        errors[name] = "Give a list of codes."
+        return
+    bad = [v for v in values if allowed is not None and v not in allowed]
+    if bad:
+        errors[name] = f"Unknown value(s) {', '.join(map(repr, bad))}; allowed: {', '.join(allowed)}."
+
+
+class PolicyRule(TimeStampedModel):
+    """A rule turning a finding (or a country of concern) into an action and a deadline.
+
+    Rules are data: admins edit them, every edit bumps `version` and simple-history keeps each version, and
+    plans record the rule and version that decided them. Empty match lists mean "any". A rule with an
+    organisation applies to that organisation's equipment only; without one it applies everywhere.
+    """
+
+    code = models.SlugField(max_length=64, unique=True, help_text="Stable identifier, e.g. ndaa889-b-use.")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="What the rule requires, in plain words.")
+    citation = models.CharField(max_length=500, help_text="Legal source, e.g. 'NDAA FY2019 s.889(a)(1)(B)'.")
+    citation_url = models.URLField(max_length=500, blank=True)
+    requires_verification = models.BooleanField(
+        default=False, help_text="Dates or scope not yet read from a primary source ('verify').")
+    organization = models.ForeignKey("accounts.Organization", null=True, blank=True, on_delete=models.CASCADE,
+                                     related_name="policy_rules", help_text="Empty: applies to every organisation.")
+    enabled = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    basis = models.CharField(max_length=16, choices=RuleBasis.choices, default=RuleBasis.FINDING)
+    # Finding match (basis=finding)
+    source_codes = models.JSONField(default=list, blank=True, help_text="List source codes; empty: any.")
+    regimes = models.JSONField(default=list, blank=True, help_text="List regimes (apps.lists Regime); empty: any.")
+    sub_list_contains = models.CharField(max_length=120, blank=True,
+                                         help_text="Case-insensitive text the finding's sub-list must contain.")
+    finding_statuses = models.JSONField(default=list, blank=True,
+                                        help_text="Finding statuses; empty: prohibited and restricted.")
+    vendor_roles = models.JSONField(default=list, blank=True,
+                                    help_text="brand, manufacturer, software_supplier, component; empty: any.")
+    # Country match (basis=country)
+    countries = models.JSONField(default=list, blank=True, help_text="ISO alpha-2 codes of countries of concern.")
+    country_tests = models.JSONField(default=list, blank=True,
+                                     help_text="Which attributes are tested (manufacturer, ultimate_owner, ...).")
+    # Equipment and site scope (both bases)
+    categories = models.JSONField(default=list, blank=True, help_text="Equipment categories; empty: any.")
+    site_kinds = models.JSONField(default=list, blank=True, help_text="Site kinds; empty: any.")
+    site_criticalities = models.JSONField(default=list, blank=True, help_text="Site criticalities; empty: any.")
+    defence_only = models.BooleanField(default=False, help_text="Only sites marked defence / military use.")
+    connectivities = models.JSONField(default=list, blank=True, help_text="Equipment connectivity; empty: any.")
+
+    action = models.CharField(max_length=16, choices=Action.choices)
+    guidance = models.TextField(blank=True, help_text="What to do, shown on the plan.")
+    deadline_date = models.DateField(null=True, blank=True, help_text="A fixed (statutory) date.")
+    deadline_days = models.PositiveIntegerField(null=True, blank=True,
+                                                help_text="N days after the anchor date.")
+    deadline_anchor = models.CharField(max_length=16, choices=DeadlineAnchor.choices,
+                                       default=DeadlineAnchor.LATER_OF_LISTING_OR_DISCOVERY)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_until = models.DateField(null=True, blank=True)
+    suspended_from = models.DateField(null=True, blank=True)
+    suspended_until = models.DateField(null=True, blank=True)
+    grandfathered_before = models.DateField(
+        null=True, blank=True, help_text="Equipment installed before this date is exempt (grandfathered).")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deadline_date__isnull=False) | Q(deadline_days__isnull=False),
+                name="policyrule_has_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code} v{self.version})"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.deadline_date is None and self.deadline_days is None:
+            errors["deadline_date"] = "Give a fixed deadline date, a number of days, or both."
+        _check_list(errors, "source_codes", self.source_codes, None)
+        _check_list(errors, "regimes", self.regimes, None)
+        _check_list(errors, "finding_statuses", self.finding_statuses, FINDING_STATUSES)
+        _check_list(errors, "vendor_roles", self.vendor_roles, VENDOR_ROLES)
+        _check_list(errors, "country_tests", self.country_tests, CountryTest.values)
+        _check_list(errors, "categories", self.categories, EquipmentCategory.values)
+        _check_list(errors, "site_kinds", self.site_kinds, SiteKind.values)
+        _check_list(errors, "site_criticalities", self.site_criticalities, Criticality.values)
+        _check_list(errors, "connectivities", self.connectivities, Connectivity.values)
+        if isinstance(self.countries, list):
+            bad = [c for c in self.countries if not (isinstance(c, str) and len(c) == 2 and c.isalpha())]
+            if bad:
+                errors["countries"] = f"Use ISO alpha-2 codes; not {bad!r}."
+            else:
+                self.countries = [c.upper() for c in self.countries]
+        else:
+            errors["countries"] = "Give a list of ISO alpha-2 codes."
+        if self.basis == RuleBasis.COUNTRY and not self.countries:
+            errors["countries"] = "A country-of-concern rule needs at least one country."
+        if self.effective_from and self.effective_until and self.effective_until < self.effective_from:
+            errors["effective_until"] = "The rule cannot end before it takes effect."
+        if self.suspended_until and not self.suspended_from:
+            errors["suspended_from"] = "Give the start of the suspension."
+        if self.suspended_from and self.suspended_until and self.suspended_until < self.suspended_from:
+            errors["suspended_until"] = "The suspension cannot end before it starts."
+        if errors:
+            raise ValidationError(errors)
+
+
+class RemediationPlan(TimeStampedModel):
+    """The obligation to deal with one unit (or batch): which rule decided it, by when, who owns it, where it
+    stands. Created and kept up to date by `remediation_evaluate`; at most one live plan per unit."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("inventory.Site", on_delete=models.PROTECT, related_name="remediation_plans")
+    equipment = models.ForeignKey("inventory.Equipment", on_delete=models.PROTECT, related_name="remediation_plans")
+    category = models.CharField(max_length=32, choices=EquipmentCategory.choices)
+    vendor = models.ForeignKey("vendors.Vendor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               help_text="The vendor behind the deciding finding or country.")
+    rule = models.ForeignKey(PolicyRule, on_delete=models.PROTECT, related_name="plans")
+    rule_version = models.PositiveIntegerField()
+    action = models.CharField(max_length=16, choices=Action.choices)
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.OPEN)
+    is_overdue = models.BooleanField(default=False)
+    deadline = models.DateField()
+    computed_deadline = models.DateField(help_text="The deadline the rules give; differs when changed by hand.")
+    deadline_overridden = models.BooleanField(default=False)
+    deadline_reason = models.TextField(blank=True)
+    discovered_on = models.DateField(help_text="When the registry first flagged the unit.")
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    estimated_cost = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                         validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="USD")
+    basis = models.JSONField(default=dict, blank=True, help_text="The finding or country facts that decided it.")
+    also_applied = models.JSONField(default=list, blank=True, help_text="The other rules that applied.")
+    why = models.TextField(blank=True)
+    closing_note = models.TextField(blank=True)
+    last_evaluated_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["deadline", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["equipment"], condition=Q(status__in=sorted(LIVE_STATUSES)),
+                                    name="remediationplan_one_live_per_equipment"),
+            models.CheckConstraint(condition=~Q(status=PlanStatus.DONE) | ~Q(outcome=""),
+                                   name="remediationplan_done_has_outcome"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["status", "deadline"]),
+            models.Index(fields=["equipment", "rule"]),
+            models.Index(fields=["site", "status"]),
+            models.Index(fields=["vendor"]),
+            models.Index(fields=["organization", "opened_at"]),
+            models.Index(fields=["organization", "closed_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan #{self.pk}: {self.get_action_display()} {self.equipment_id} by {self.deadline}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+class PlanStep(TimeStampedModel):
+    """A step of a plan (order the replacement, disconnect the modem...), ticked off with evidence."""
+
+    plan = models.ForeignKey(RemediationPlan, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=StepStatus.choices, default=StepStatus.TODO)
+    due_on = models.DateField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    """A random name (never the uploader's) under evidence/<plan>/; the original name is kept in a field."""
+    ext = instance.extension or "bin"
+    return f"evidence/{instance.plan_id}/{uuid.uuid4().hex}.{ext}"
+
+
+class Evidence(models.Model):
+    """A file proving a step was done (photo, signed work order, disposal certificate). The type is taken
+    from the content, not the name; size is limited (REMEDIATION_EVIDENCE_MAX_BYTES)."""
+
+    plan = models.ForeignKey(RemediationPlan, on_delete=models.PROTECT, related_name="evidence")
+    step = models.ForeignKey(PlanStep, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    note = models.CharField(max_length=500, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "evidence"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.content_type}, {self.size} bytes)"
+
+
+class Waiver(TimeStampedModel):
+    """A dated exception to a plan's deadline, requested by one member and approved or rejected by a
+    different admin of the same organisation (four-eyes; the database refuses the same person)."""
+
+    plan = models.ForeignKey(RemediationPlan, on_delete=models.PROTECT, related_name="waivers")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=WaiverStatus.choices, default=WaiverStatus.REQUESTED)
+    justification = models.TextField()
+    compensating_controls = models.TextField()
+    expires_on = models.DateField()
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    plan_status_before = models.CharField(max_length=16, choices=PlanStatus.choices, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan"], condition=Q(status__in=[WaiverStatus.REQUESTED, WaiverStatus.APPROVED]),
+                name="waiver_one_pending_or_active_per_plan"),
+            models.CheckConstraint(condition=Q(decided_by__isnull=True) | ~Q(decided_by=models.F("requested_by")),
+                                   name="waiver_four_eyes"),
+        ]
+        indexes = [models.Index(fields=["organization", "status"]), models.Index(fields=["status", "expires_on"])]
+
+    def __str__(self) -> str:
+        return f"Waiver #{self.pk} for plan {self.plan_id} until {self.expires_on} ({self.status})"
+
+
+class Notification(models.Model):
+    """An in-app message to one member (the digest, a waiver waiting for decision...)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    plan = models.ForeignKey(RemediationPlan, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    waiver = models.ForeignKey(Waiver, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["organization", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Digest(models.Model):
+    """One digest sent to an organisation (e-mail + in-app), with what it contained."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    digest_date = models.DateField()
+    sent_at = models.DateTimeField()
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    recipients = models.JSONField(default=list)
+    item_count = models.PositiveIntegerField(default=0)
+    email_sent = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["organization", "digest_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.item_count} items)"
+
+
+class DigestItem(models.Model):
+    """An item already announced in a digest: (organisation, date, item) is unique, so running the daily
+    task twice never sends the same item twice."""
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    digest_date = models.DateField()
+    item_key = models.CharField(max_length=100)
+    kind = models.CharField(max_length=24, choices=NotificationKind.choices)
+    plan = models.ForeignKey(RemediationPlan, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    waiver = models.ForeignKey(Waiver, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "digest_date", "item_key"],
+                                               name="digestitem_unique_org_date_item")]
+
+    def __str__(self) -> str:
+        return self.item_key

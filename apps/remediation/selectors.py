@@ -1,0 +1,314 @@
+"""Reads of the remediation programme: the board, plan lists scoped to the user's organisations, risk scores,
+projection (who will be non-compliant on a future date) and burn-down over time."""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.accounts.selectors import organization_ids_for_user
+from apps.inventory.choices import RETIRED_STATUSES
+from apps.inventory.models import Equipment
+
+from . import conf
+from .choices import CLOCK_STATUSES, FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
+from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
+from .models import Notification, PolicyRule, RemediationPlan, Waiver
+from .policy import candidates_for, choose
+from .scoring import RiskInputs, RiskScore, risk_score
+
+# --- plans ------------------------------------------------------------------------------------------------
+
+
+def plan_list_for_user(user, *, status: str | None = None, overdue: bool | None = None,
+                       organization_id: int | None = None) -> QuerySet[RemediationPlan]:
+    """Plans of the user's organisations only (nothing for a user without membership)."""
+    org_ids = organization_ids_for_user(user)
+    if organization_id is not None:
+        org_ids = [o for o in org_ids if o == organization_id]
+    qs = RemediationPlan.objects.filter(organization_id__in=org_ids).select_related(
+        "equipment", "site", "rule", "owner", "vendor", "equipment__product_model__brand")
+    if status:
+        qs = qs.filter(status=status)
+    if overdue is not None:
+        qs = qs.filter(is_overdue=overdue)
+    return qs.order_by("deadline", "id")
+
+
+def plan_get_for_user(user, plan_id: int) -> RemediationPlan | None:
+    return plan_list_for_user(user).filter(pk=plan_id).prefetch_related("steps", "evidence", "waivers").first()
+
+
+def plan_board(*, user, organization_id: int | None = None, today: dt.date) -> dict:
+    """Counts for the remediation board: by status, overdue, due within each window, by action. One query."""
+    qs = plan_list_for_user(user, organization_id=organization_id).order_by()
+    windows = conf.due_windows()
+    aggregates = {s: Count("id", filter=Q(status=s)) for s in PlanStatus.values}
+    aggregates["overdue"] = Count("id", filter=Q(status__in=CLOCK_STATUSES, deadline__lt=today))
+    for w in windows:
+        aggregates[f"due_{w}"] = Count("id", filter=Q(status__in=CLOCK_STATUSES, deadline__gte=today,
+                                                      deadline__lte=today + dt.timedelta(days=w)))
+    return qs.aggregate(**aggregates)
+
+
+def plan_history(plan: RemediationPlan) -> list[dict]:
+    """Every version of the plan (status, deadline, rule), oldest first, for the 'why' and audit views."""
+    return list(plan.history.order_by("history_date", "history_id").values(
+        "history_date", "history_type", "history_user_id", "history_change_reason", "status", "deadline",
+        "rule_id", "rule_version", "action", "is_overdue", "outcome", "deadline_reason"))
+
+
+def waiver_list_for_user(user, *, status: str | None = None) -> QuerySet[Waiver]:
+    qs = Waiver.objects.filter(organization_id__in=organization_ids_for_user(user)).select_related(
+        "plan", "requested_by", "decided_by")
+    return qs.filter(status=status) if status else qs
+
+
+def waivers_awaiting_decision(user) -> QuerySet[Waiver]:
+    """Requests this user may decide: admin of the organisation and not the requester."""
+    from apps.accounts.choices import Role
+
+    admin_orgs = organization_ids_for_user(user, roles=[Role.ADMIN])
+    return Waiver.objects.filter(organization_id__in=admin_orgs, status=WaiverStatus.REQUESTED).exclude(
+        requested_by=user).select_related("plan", "requested_by")
+
+
+def notification_list_for_user(user, *, unread_only: bool = False) -> QuerySet[Notification]:
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    qs = Notification.objects.filter(user=user)
+    return qs.filter(read_at__isnull=True) if unread_only else qs
+
+
+def policy_rule_list(*, organization_ids: Iterable[int] | None = None) -> QuerySet[PolicyRule]:
+    qs = PolicyRule.objects.all()
+    if organization_ids is not None:
+        qs = qs.filter(Q(organization__isnull=True) | Q(organization_id__in=list(organization_ids)))
+    return qs.order_by("code")
+
+
+def policy_rule_versions(rule: PolicyRule) -> list[dict]:
+    return list(rule.history.order_by("history_date", "history_id").values(
+        "version", "history_date", "history_user_id", "action", "deadline_date", "deadline_days", "enabled",
+        "effective_from", "suspended_from", "suspended_until", "grandfathered_before"))
+
+
+# --- risk score ---------------------------------------------------------------------------------------------
+
+def _equipment_has_field(name: str) -> bool:
+    try:
+        Equipment._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist while screening's field is not there yet
+        return False
+    return True
+
+
+def equipment_risk_scores(*, equipment_ids: Iterable[int], findings_provider: FindingsProvider | None = None,
+                          as_of: dt.date | None = None) -> dict[int, RiskScore]:
+    """The explained risk score of each unit (see apps.remediation.scoring). Vendor status is
+    Equipment.risk_status (set by screening), or the worst finding when that field is absent."""
+    ids = list(equipment_ids)
+    rows = equipment_rows(ids)
+    contexts = equipment_contexts(rows, as_of=as_of)
+    status_of: dict[int, tuple[str, str]] = {}
+    if _equipment_has_field("risk_status"):
+        fields = ["id", "risk_status"] + (["risk_reason"] if _equipment_has_field("risk_reason") else [])
+        for r in Equipment.objects.filter(id__in=ids).values(*fields):
+            status_of[r["id"]] = (r["risk_status"] or "clear", r.get("risk_reason", "") or "")
+    else:
+        order = {"clear": 0, "potential_match": 1, "restricted": 2, "prohibited": 3}
+        for eq_id, items in (findings_provider or screening_findings)(ids).items():
+            worst = max(items, key=lambda f: order.get(f.status, 0), default=None)
+            if worst:
+                status_of[eq_id] = (worst.status, f"{worst.vendor_name} on {worst.source_code or worst.regime}")
+    out: dict[int, RiskScore] = {}
+    for r in rows:
+        ctx = contexts[r["id"]]
+        concern = tuple(sorted({(f.test, f.subject, f.country) for f in ctx.country_facts
+                                if f.country in FOREIGN_ADVERSARY_COUNTRIES}))
+        status, reason = status_of.get(r["id"], ("clear", ""))
+        out[r["id"]] = risk_score(RiskInputs(
+            vendor_status=status, vendor_status_reason=reason, countries_of_concern=concern,
+            site_criticality=ctx.site_criticality, site_is_defence=ctx.site_is_defence,
+            connectivity=ctx.connectivity, remote_access_capable=r["product_model__remote_access_capable"],
+            collects_data=r["collects_data"], quantity=r["quantity"]))
+    return out
+
+
+def equipment_risk_score(*, equipment_id: int, **kwargs) -> RiskScore:
+    return equipment_risk_scores(equipment_ids=[equipment_id], **kwargs)[equipment_id]
+
+
+# --- projection ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProjectionItem:
+    equipment_id: int
+    organization_id: int
+    site_id: int
+    category: str
+    rule_code: str
+    action: str
+    deadline: dt.date
+    already_due_today: bool
+    explanation: str
+    also: tuple[str, ...] = ()
+
+
+def remediation_projection(
+    *,
+    on: dt.date,
+    today: dt.date,
+    organization_ids: Iterable[int] | None = None,
+    user=None,
+    findings_provider: FindingsProvider | None = None,
+    chunk_size: int = 2000,
+) -> list[ProjectionItem]:
+    """Which units will be non-compliant on date `on` under the rules and findings already known: a rule in
+    force on that date applies, its deadline (or the plan's hand-set deadline) falls on or before it, the unit
+    is still installed, the rule is not already done for it, and no approved waiver covers that date. Rules
+    that take effect later and list entries dated in the future count from their dates."""
+    if user is not None:
+        allowed = set(organization_ids_for_user(user))
+        org_ids = allowed if organization_ids is None else allowed & set(organization_ids)
+    else:
+        org_ids = None if organization_ids is None else set(organization_ids)
+    provider = findings_provider or screening_findings
+    rules = rule_specs(organization_ids=org_ids)
+    eq_qs = Equipment.objects.exclude(status__in=RETIRED_STATUSES)
+    if org_ids is not None:
+        eq_qs = eq_qs.filter(site__organization_id__in=org_ids)
+    out: list[ProjectionItem] = []
+    last = 0
+    while True:
+        ids = list(eq_qs.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:chunk_size])
+        if not ids:
+            return out
+        last = ids[-1]
+        contexts = equipment_contexts(equipment_rows(ids), as_of=today)
+        findings = provider(ids)
+        live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
+            equipment_id__in=ids, status__in=LIVE_STATUSES).values(
+            "id", "equipment_id", "rule_id", "deadline", "deadline_overridden", "discovered_on", "status")}
+        done: dict[int, set[int]] = defaultdict(set)
+        for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE) \
+                .values_list("equipment_id", "rule_id"):
+            done[eq_id].add(rule_id)
+        waived_until = dict(Waiver.objects.filter(plan__equipment_id__in=ids, status=WaiverStatus.APPROVED)
+                            .values_list("plan__equipment_id", "expires_on"))
+        for eq_id in ids:
+            ctx = contexts[eq_id]
+            plan = live.get(eq_id)
+            cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=on,
+                                   first_seen=plan["discovered_on"] if plan else today,
+                                   exclude_rule_ids=done.get(eq_id, set()))
+            due = []
+            for c in cands:
+                deadline = c.deadline
+                if plan and plan["rule_id"] == c.rule.id and plan["deadline_overridden"]:
+                    deadline = plan["deadline"]
+                if deadline <= on:
+                    c.deadline = deadline
+                    due.append(c)
+            if not due:
+                continue
+            if plan and waived_until.get(eq_id) and waived_until[eq_id] >= on and \
+                    all(c.rule.id == plan["rule_id"] for c in due):
+                continue
+            winner, others = choose(due)
+            out.append(ProjectionItem(
+                equipment_id=eq_id, organization_id=ctx.organization_id, site_id=ctx.site_id, category=ctx.category,
+                rule_code=winner.rule.code, action=winner.action, deadline=winner.deadline,
+                already_due_today=winner.deadline <= today, explanation=winner.explanation,
+                also=tuple(o.rule.code for o in others)))
+
+
+def remediation_projection_summary(items: list[ProjectionItem]) -> dict:
+    by_rule: dict[str, int] = defaultdict(int)
+    new = 0
+    for item in items:
+        by_rule[item.rule_code] += 1
+        new += 0 if item.already_due_today else 1
+    return {"total": len(items), "newly_due": new, "already_due": len(items) - new, "by_rule": dict(by_rule)}
+
+
+# --- burn-down ----------------------------------------------------------------------------------------------
+
+GROUP_FIELDS = {None: None, "site": "site_id", "vendor": "vendor_id", "category": "category",
+                "organization": "organization_id"}
+MAX_PERIODS = 120
+
+
+def burndown_periods(start: dt.date, end: dt.date, interval: str) -> list[dt.date]:
+    """Period end dates from start to end: Sundays for weeks, last days for months (end included)."""
+    if end < start:
+        raise ValueError("end is before start")
+    out: list[dt.date] = []
+    if interval == "week":
+        day = start + dt.timedelta(days=(6 - start.weekday()))
+        while day < end and len(out) < MAX_PERIODS:
+            out.append(day)
+            day += dt.timedelta(days=7)
+    elif interval == "month":
+        y, m = start.year, start.month
+        while len(out) < MAX_PERIODS:
+            last = dt.date(y, m, calendar.monthrange(y, m)[1])
+            if last >= end:
+                break
+            out.append(last)
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    else:
+        raise ValueError("interval must be 'week' or 'month'")
+    out.append(end)
+    return out[-MAX_PERIODS:]
+
+
+def remediation_burndown(
+    *,
+    organization_ids: Iterable[int],
+    start: dt.date,
+    end: dt.date,
+    interval: str = "week",
+    group_by: str | None = None,
+    site_id: int | None = None,
+    vendor_id: int | None = None,
+    category: str | None = None,
+) -> list[dict]:
+    """Open, overdue and done plans at the end of each period, from the plans' lifecycle timestamps
+    (opened_at, closed_at, status, deadline). One query whatever the number of plans. A plan reopened after
+    `not_required` counts from its reopening. Rows: {"period_end", "group", "open", "overdue", "done"}."""
+    if group_by not in GROUP_FIELDS:
+        raise ValueError(f"group_by must be one of {sorted(k for k in GROUP_FIELDS if k)}")
+    periods = burndown_periods(start, end, interval)
+    tz = zoneinfo.ZoneInfo(conf.time_zone())
+    qs = RemediationPlan.objects.filter(organization_id__in=list(organization_ids))
+    if site_id:
+        qs = qs.filter(site_id=site_id)
+    if vendor_id:
+        qs = qs.filter(vendor_id=vendor_id)
+    if category:
+        qs = qs.filter(category=category)
+    aggregates = {}
+    for i, day in enumerate(periods):
+        cutoff = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        is_open = Q(opened_at__lt=cutoff) & (Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
+        aggregates[f"open_{i}"] = Count("id", filter=is_open)
+        aggregates[f"overdue_{i}"] = Count("id", filter=is_open & Q(deadline__lt=day) & ~Q(status=PlanStatus.WAIVED))
+        aggregates[f"done_{i}"] = Count("id", filter=Q(status=PlanStatus.DONE, closed_at__lt=cutoff))
+    field_name = GROUP_FIELDS[group_by]
+    if field_name:
+        groups = list(qs.order_by().values(field_name).annotate(**aggregates))
+    else:
+        groups = [qs.aggregate(**aggregates) | {None: None}]
+    rows = []
+    for g in groups:
+        key = g.get(field_name) if field_name else None
+        for i, day in enumerate(periods):
+            rows.append({"period_end": day, "group": key, "open": g[f"open_{i}"] or 0,
+                         "overdue": g[f"overdue_{i}"] or 0, "done": g[f"done_{i}"] or 0})
+    return rows

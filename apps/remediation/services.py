@@ -1,0 +1,887 @@
+"""Writes of the remediation programme: rules, plan evaluation, transitions, deadlines, steps and evidence,
+waivers, the daily overdue / digest run.
+
+Every service takes keyword arguments, runs in one transaction, checks the user's role in the plan's
+organisation (members of another organisation get the same "not found" as for a missing plan), and records
+an audit event. Time is injected: `today` (a calendar date in REMEDIATION_TIME_ZONE) and `now`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from apps.accounts.choices import WRITE_ROLES, Role
+from apps.accounts.models import Membership, Organization
+from apps.accounts.selectors import membership_role
+from apps.audit.services import audit_record, changes_between, model_snapshot
+from apps.common.exceptions import ApplicationError
+from apps.common.services import model_save_audited
+from apps.inventory.choices import RETIRED_STATUSES, EquipmentStatus
+from apps.inventory.models import Equipment
+from apps.vendors.selectors import vendor_descendant_ids
+
+from . import conf
+from .choices import (
+    CLOCK_STATUSES,
+    LIVE_STATUSES,
+    NEXT_STATUS,
+    Action,
+    NotificationKind,
+    Outcome,
+    PlanStatus,
+    StepStatus,
+    WaiverStatus,
+)
+from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
+from .models import Digest, DigestItem, Evidence, Notification, PlanStep, PolicyRule, RemediationPlan, Waiver
+from .policy import Candidate, add_days, candidates_for, choose, local_today, why_text
+from .uploads import read_limited, sniff
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES_FOR_ACTION = {
+    Action.REMOVE: {Outcome.REMOVED, Outcome.REPLACED, Outcome.DISPOSED},
+    Action.REPLACE: {Outcome.REPLACED, Outcome.REMOVED, Outcome.DISPOSED},
+    Action.MITIGATE: set(Outcome.values),
+    Action.MONITOR: set(Outcome.values),
+}
+EQUIPMENT_STATUS_FOR_OUTCOME = {
+    Outcome.REMOVED: EquipmentStatus.REMOVED,
+    Outcome.REPLACED: EquipmentStatus.REPLACED,
+    Outcome.DISPOSED: EquipmentStatus.DISPOSED,
+}
+
+
+def remediation_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's calendar date in the registry's zone (REMEDIATION_TIME_ZONE, else TIME_ZONE)."""
+    return local_today(now or timezone.now(), conf.time_zone())
+
+
+# --- permissions -----------------------------------------------------------------------------------------------
+
+def _require_member(user, organization_id: int, *, roles: Iterable[str] = WRITE_ROLES, what: str = "do this") -> str:
+    role = membership_role(user, organization_id)
+    if role is None:
+        # Same answer as for a missing object: another organisation's plans are not revealed.
+        raise ApplicationError("Not found.", code="not_found")
+    if role not in set(roles):
+        raise ApplicationError(f"Your role ({role}) may not {what}.", code="forbidden")
+    return role
+
+
+def _validation_to_app(exc: ValidationError) -> ApplicationError:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return ApplicationError("Invalid input: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()),
+                            code="validation_error", fields=fields)
+
+
+# --- rules --------------------------------------------------------------------------------------------------
+
+RULE_EDITABLE = {f.name for f in PolicyRule._meta.get_fields() if getattr(f, "editable", False)} - {
+    "id", "version", "created_at", "updated_at", "code"}
+
+
+def _require_rule_editor(user, organization_id: int | None) -> None:
+    if organization_id is None:
+        if not (getattr(user, "is_authenticated", False) and (user.is_superuser or user.is_staff)):
+            raise ApplicationError("Only registry administrators may change rules that apply to everyone.",
+                                   code="forbidden")
+    else:
+        _require_member(user, organization_id, roles=(Role.ADMIN,), what="change this organisation's rules")
+
+
+@transaction.atomic
+def policy_rule_create(*, user, code: str, **fields) -> PolicyRule:
+    unknown = set(fields) - RULE_EDITABLE
+    if unknown:
+        raise ApplicationError(f"Unknown rule field(s): {', '.join(sorted(unknown))}.", code="validation_error")
+    org = fields.get("organization")
+    _require_rule_editor(user, org.pk if org else None)
+    try:
+        return model_save_audited(PolicyRule(code=code, **fields), actor=user,
+                                  organization_id=org.pk if org else None)
+    except ValidationError as exc:
+        raise _validation_to_app(exc) from exc
+
+
+@transaction.atomic
+def policy_rule_update(*, rule: PolicyRule, user, **fields) -> PolicyRule:
+    """Change a rule; the version goes up by one and the old version stays in the rule's history. Plans pick
+    the change up at their next evaluation (daily, or `remediation_evaluate_all`)."""
+    unknown = set(fields) - RULE_EDITABLE
+    if unknown:
+        raise ApplicationError(f"Unknown or read-only rule field(s): {', '.join(sorted(unknown))}.",
+                               code="validation_error")
+    rule = PolicyRule.objects.select_for_update().get(pk=rule.pk)
+    _require_rule_editor(user, rule.organization_id)
+    for key, value in fields.items():
+        setattr(rule, key, value)
+    rule.version += 1
+    try:
+        return model_save_audited(rule, actor=user, organization_id=rule.organization_id)
+    except ValidationError as exc:
+        raise _validation_to_app(exc) from exc
+
+
+def policy_rules_seed_defaults(*, only_missing: bool = True) -> tuple[int, int]:
+    """Create the default rule set (apps.remediation.defaults) where a rule with that code is missing. Never
+    overwrites an admin's edits. Returns (created, already present)."""
+    from .defaults import DEFAULT_RULES
+
+    created = present = 0
+    with transaction.atomic():
+        for data in DEFAULT_RULES:
+            if PolicyRule.objects.filter(code=data["code"]).exists():
+                present += 1
+                continue
+            model_save_audited(PolicyRule(**data))
+            created += 1
+    return created, present
+
+
+# --- evaluation ----------------------------------------------------------------------------------------------
+
+@dataclass
+class EvaluationResult:
+    evaluated: int = 0
+    created: int = 0
+    reopened: int = 0
+    updated: int = 0
+    closed: int = 0
+    unchanged: int = 0
+    created_ids: list[int] = field(default_factory=list)
+    closed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: EvaluationResult) -> None:
+        for name in ("evaluated", "created", "reopened", "updated", "closed", "unchanged"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.created_ids += other.created_ids
+        self.closed_ids += other.closed_ids
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("evaluated", "created", "reopened", "updated", "closed", "unchanged")}
+
+
+PLAN_SYNC_FIELDS = ("rule_id", "rule_version", "action", "computed_deadline", "deadline", "basis", "also_applied",
+                    "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue")
+PLAN_UPDATE_FIELDS = [*(f.removesuffix("_id") if f.endswith("_id") else f for f in PLAN_SYNC_FIELDS),
+                      "status", "closed_at", "closing_note", "opened_at", "discovered_on", "outcome",
+                      "deadline_overridden", "deadline_reason", "last_evaluated_on"]
+
+
+def _winner_vendor_id(winner: Candidate) -> int | None:
+    if winner.basis.get("kind") == "finding":
+        return winner.basis.get("vendor_id")
+    facts = winner.basis.get("facts") or []
+    return next((f["vendor_id"] for f in facts if f.get("vendor_id")), None)
+
+
+def _sync_values(plan: RemediationPlan | None, winner: Candidate, others: list[Candidate], ctx, today: dt.date,
+                 status: str) -> dict:
+    deadline = winner.deadline
+    if plan is not None and plan.deadline_overridden:
+        deadline = plan.deadline
+    return {
+        "rule_id": winner.rule.id, "rule_version": winner.rule.version, "action": winner.rule.action,
+        "computed_deadline": winner.deadline, "deadline": deadline, "basis": winner.basis,
+        "also_applied": [c.as_dict() for c in others], "why": why_text(winner, others),
+        "vendor_id": _winner_vendor_id(winner), "category": ctx.category, "site_id": ctx.site_id,
+        "organization_id": ctx.organization_id,
+        "is_overdue": status in CLOCK_STATUSES and deadline < today,
+    }
+
+
+def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, provider: FindingsProvider,
+                    actor=None) -> EvaluationResult:
+    res = EvaluationResult()
+    rows = equipment_rows(ids)
+    active = [r for r in rows if r["status"] not in RETIRED_STATUSES]
+    contexts = equipment_contexts(active, as_of=today)
+    findings = provider([r["id"] for r in active]) if active else {}
+    live = {p.equipment_id: p for p in RemediationPlan.objects.filter(equipment_id__in=ids, status__in=LIVE_STATUSES)}
+    done_rules: dict[int, set[int]] = defaultdict(set)
+    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE).values_list(
+            "equipment_id", "rule_id"):
+        done_rules[eq_id].add(rule_id)
+
+    to_update: list[RemediationPlan] = []
+    closed: list[RemediationPlan] = []
+    new: list[tuple[int, dict]] = []
+    for r in rows:
+        res.evaluated += 1
+        eq_id = r["id"]
+        plan = live.get(eq_id)
+        if r["status"] in RETIRED_STATUSES:
+            winner = None
+            reason = f"Equipment {r['status']}; no remediation required any more."
+        else:
+            ctx = contexts[eq_id]
+            cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=today,
+                                   first_seen=plan.discovered_on if plan else today,
+                                   exclude_rule_ids=done_rules.get(eq_id, set()))
+            winner, others = choose(cands)
+            reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
+        if winner is None:
+            if plan is not None:
+                plan.status, plan.closed_at, plan.closing_note = PlanStatus.NOT_REQUIRED, now, reason
+                plan.is_overdue = False
+                closed.append(plan)
+            else:
+                res.unchanged += 1
+            continue
+        values = _sync_values(plan, winner, others, ctx, today, plan.status if plan else PlanStatus.OPEN)
+        if plan is None:
+            new.append((eq_id, values))
+            continue
+        changed = {k: v for k, v in values.items() if getattr(plan, k) != v}
+        if changed:
+            for k, v in changed.items():
+                setattr(plan, k, v)
+            plan.last_evaluated_on = today
+            to_update.append(plan)
+            res.updated += 1
+        else:
+            res.unchanged += 1
+
+    created: list[RemediationPlan] = []
+    reopened: list[RemediationPlan] = []
+    if new:
+        previous: dict[int, RemediationPlan] = {}
+        for p in RemediationPlan.objects.filter(equipment_id__in=[e for e, _ in new],
+                                                status=PlanStatus.NOT_REQUIRED).order_by("equipment_id", "-closed_at"):
+            previous.setdefault(p.equipment_id, p)
+        for eq_id, values in new:
+            p = previous.get(eq_id)
+            if p is not None:
+                for k, v in values.items():
+                    setattr(p, k, v)
+                p.deadline = values["computed_deadline"]
+                p.deadline_overridden, p.deadline_reason = False, ""
+                p.status, p.closed_at, p.opened_at, p.discovered_on = PlanStatus.OPEN, None, now, today
+                p.closing_note = ""
+                p.last_evaluated_on = today
+                reopened.append(p)
+            else:
+                created.append(RemediationPlan(
+                    equipment_id=eq_id, status=PlanStatus.OPEN, discovered_on=today, opened_at=now,
+                    last_evaluated_on=today, **values))
+    if created:
+        bulk_create_with_history(created, RemediationPlan, batch_size=1000, default_user=actor, default_date=now,
+                                 default_change_reason="created by rule evaluation")
+        if any(p.pk is None for p in created):  # backends that do not return ids
+            by_eq = dict(RemediationPlan.objects.filter(
+                equipment_id__in=[p.equipment_id for p in created], status=PlanStatus.OPEN).values_list(
+                "equipment_id", "id"))
+            for p in created:
+                p.pk = p.id = by_eq.get(p.equipment_id)
+    changed_plans = to_update + closed + reopened
+    if changed_plans:
+        bulk_update_with_history(changed_plans, RemediationPlan, PLAN_UPDATE_FIELDS, batch_size=1000,
+                                 default_user=actor, default_date=now, default_change_reason="rule evaluation")
+    if closed:
+        _close_waivers_of([p.pk for p in closed], now=now, note="Plan closed: remediation no longer required.")
+    res.created, res.reopened, res.closed = len(created), len(reopened), len(closed)
+    res.created_ids = [p.pk for p in created] + [p.pk for p in reopened]
+    res.closed_ids = [p.pk for p in closed]
+    if created or reopened or closed or to_update:
+        by_org: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for label, plans in (("created", created), ("reopened", reopened), ("updated", to_update),
+                             ("closed_not_required", closed)):
+            for p in plans:
+                by_org[p.organization_id][label].append(p.pk)
+        for org_id, groups in by_org.items():
+            audit_record(action="remediationplan.evaluate", actor=actor, organization_id=org_id,
+                         object_type="remediation.remediationplan",
+                         object_repr=f"evaluation on {today.isoformat()}",
+                         changes={k: v[:1000] for k, v in groups.items()} | {"today": today.isoformat()})
+    return res
+
+
+def _close_waivers_of(plan_ids: list[int], *, now: dt.datetime, note: str) -> None:
+    waivers = list(Waiver.objects.filter(plan_id__in=plan_ids,
+                                         status__in=[WaiverStatus.REQUESTED, WaiverStatus.APPROVED]))
+    for w in waivers:
+        w.status, w.expired_at, w.decision_note = WaiverStatus.EXPIRED, now, (w.decision_note + "\n" + note).strip()
+    if waivers:
+        bulk_update_with_history(waivers, Waiver, ["status", "expired_at", "decision_note"], default_date=now)
+
+
+def remediation_evaluate(
+    *,
+    equipment_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    findings_provider: FindingsProvider | None = None,
+    chunk_size: int = 2000,
+    actor=None,
+) -> EvaluationResult:
+    """Bring plans in line with the rules and findings: create a plan where a rule applies and none is live,
+    update the live plan when the winning rule or its deadline changed, close it as `not_required` when no
+    rule applies any more (kept in history), reopen a `not_required` plan when a rule applies again.
+
+    Idempotent: a second run with the same data writes nothing (natural key: one live plan per unit; a rule
+    already done for a unit is not applied to it again). Works in chunks, each in its own transaction."""
+    today = today or remediation_today(now)
+    now = now or timezone.now()
+    provider = findings_provider or screening_findings
+    rules = rule_specs()
+    total = EvaluationResult()
+
+    def run(chunk: list[int]) -> None:
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    total.add(_evaluate_chunk(chunk, rules, today=today, now=now, provider=provider, actor=actor))
+                return
+            except IntegrityError:
+                # Another evaluation created a plan for one of these units meanwhile; the retry sees it.
+                if attempt == 2:
+                    raise
+
+    if equipment_ids is not None:
+        ids = sorted(set(equipment_ids))
+        for i in range(0, len(ids), chunk_size):
+            run(ids[i:i + chunk_size])
+        return total
+    last = 0
+    while True:
+        chunk = list(Equipment.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:chunk_size])
+        if not chunk:
+            return total
+        run(chunk)
+        last = chunk[-1]
+
+
+def remediation_evaluate_all(*, today: dt.date | None = None, findings_provider: FindingsProvider | None = None,
+                             actor=None) -> EvaluationResult:
+    """Evaluate every unit (e.g. after loading the demo, or after a rule change)."""
+    return remediation_evaluate(today=today, findings_provider=findings_provider, actor=actor)
+
+
+def remediation_equipment_ids_for_vendors(vendor_ids: Iterable[int]) -> list[int]:
+    """Units whose brand, manufacturer, software supplier or component vendor is one of the vendors or owned /
+    branded by them, plus units that already have a live plan naming one of those vendors."""
+    from django.db.models import Q
+
+    ids = set(vendor_ids)
+    ids |= vendor_descendant_ids(ids)
+    q = (Q(product_model__brand_id__in=ids) | Q(product_model__manufacturer_id__in=ids)
+         | Q(product_model__software_supplier_id__in=ids) | Q(components__vendor_id__in=ids))
+    eq = set(Equipment.objects.filter(q).values_list("id", flat=True))
+    eq |= set(RemediationPlan.objects.filter(vendor_id__in=ids, status__in=LIVE_STATUSES).values_list(
+        "equipment_id", flat=True))
+    return sorted(eq)
+
+
+def remediation_evaluate_vendors(*, vendor_ids: Iterable[int], today: dt.date | None = None,
+                                 findings_provider: FindingsProvider | None = None) -> EvaluationResult:
+    """Re-evaluate the plans of the units of vendors whose screening status changed."""
+    return remediation_evaluate(equipment_ids=remediation_equipment_ids_for_vendors(vendor_ids), today=today,
+                                findings_provider=findings_provider)
+
+
+def on_screening_changed(vendor_ids: set[int]) -> None:
+    """Hook registered with apps.screening: enqueue a re-evaluation once the screening transaction commits."""
+    if not vendor_ids:
+        return
+    from .tasks import remediation_evaluate_vendors_task
+
+    ids = sorted(int(v) for v in vendor_ids)
+    transaction.on_commit(lambda: remediation_evaluate_vendors_task.delay(vendor_ids=ids))
+
+
+# --- plans: transitions, owner, cost, deadline -------------------------------------------------------------
+
+def _locked_plan(plan: RemediationPlan | int) -> RemediationPlan:
+    pk = plan if isinstance(plan, int) else plan.pk
+    try:
+        return RemediationPlan.objects.select_for_update().get(pk=pk)
+    except RemediationPlan.DoesNotExist as exc:
+        raise ApplicationError("Not found.", code="not_found") from exc
+
+
+@transaction.atomic
+def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcome: str = "", note: str = "",
+                    now: dt.datetime | None = None, today: dt.date | None = None) -> RemediationPlan:
+    """Move a plan one step forward: open -> planned -> in_progress -> done (done needs an outcome that
+    satisfies the action: a remove/replace plan cannot be closed as merely mitigated; ask for a waiver)."""
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    plan = _locked_plan(plan)
+    _require_member(user, plan.organization_id, what="change plans")
+    current = PlanStatus(plan.status)
+    if to_status not in PlanStatus.values:
+        raise ApplicationError(f"Unknown status {to_status!r}.", code="invalid_status",
+                               fields={"status": ["Unknown status."]})
+    target = PlanStatus(to_status)
+    order = [PlanStatus.OPEN, PlanStatus.PLANNED, PlanStatus.IN_PROGRESS, PlanStatus.DONE]
+    if current == PlanStatus.WAIVED:
+        raise ApplicationError("The plan is waived; it reopens when the waiver expires.", code="invalid_transition")
+    if current in (PlanStatus.DONE, PlanStatus.NOT_REQUIRED):
+        raise ApplicationError(f"The plan is closed ({current.label}); it cannot change status.",
+                               code="invalid_transition")
+    if target not in order:
+        raise ApplicationError(f"A plan cannot be moved to {target.label} by hand.", code="invalid_transition")
+    if order.index(target) <= order.index(current):
+        raise ApplicationError(f"{current.label} -> {target.label} goes backwards; plans only move forward.",
+                               code="invalid_transition")
+    if NEXT_STATUS.get(current) != target:
+        raise ApplicationError(
+            f"{current.label} -> {target.label} skips {NEXT_STATUS[current].label}; move one step at a time.",
+            code="invalid_transition")
+    if target == PlanStatus.DONE:
+        if outcome not in Outcome.values:
+            raise ApplicationError("Closing a plan needs an outcome: " + ", ".join(Outcome.values) + ".",
+                                   code="outcome_required", fields={"outcome": ["Required."]})
+        if outcome not in OUTCOMES_FOR_ACTION[plan.action]:
+            raise ApplicationError(
+                f"A plan to {plan.action} cannot be closed as {outcome}; request a waiver instead.",
+                code="outcome_mismatch", fields={"outcome": ["Does not satisfy the plan's action."]})
+        plan.outcome, plan.closed_at, plan.is_overdue = outcome, now, False
+        plan.closing_note = note
+    plan.status = target
+    if target in CLOCK_STATUSES:
+        plan.is_overdue = plan.deadline < today
+    model_save_audited(plan, actor=user, organization_id=plan.organization_id)
+    if target == PlanStatus.DONE and outcome in EQUIPMENT_STATUS_FOR_OUTCOME:
+        from apps.inventory.services import equipment_update
+
+        eq = Equipment.objects.select_for_update().get(pk=plan.equipment_id)
+        if eq.status not in RETIRED_STATUSES:
+            equipment_update(equipment=eq, actor=user, status=EQUIPMENT_STATUS_FOR_OUTCOME[outcome])
+    return plan
+
+
+@transaction.atomic
+def plan_assign(*, plan: RemediationPlan | int, owner, user) -> RemediationPlan:
+    plan = _locked_plan(plan)
+    _require_member(user, plan.organization_id, what="assign plans")
+    if owner is not None and membership_role(owner, plan.organization_id) not in WRITE_ROLES:
+        raise ApplicationError("The owner must be an officer or admin of the plan's organisation.",
+                               code="invalid_owner", fields={"owner": ["Not an officer or admin here."]})
+    plan.owner = owner
+    return model_save_audited(plan, actor=user, organization_id=plan.organization_id)
+
+
+@transaction.atomic
+def plan_set_cost(*, plan: RemediationPlan | int, estimated_cost: Decimal | None, user,
+                  currency: str = "USD") -> RemediationPlan:
+    plan = _locked_plan(plan)
+    _require_member(user, plan.organization_id, what="change plans")
+    if estimated_cost is not None and Decimal(estimated_cost) < 0:
+        raise ApplicationError("The cost cannot be negative.", code="validation_error",
+                               fields={"estimated_cost": ["Must be 0 or more."]})
+    plan.estimated_cost = estimated_cost
+    plan.currency = (currency or "USD").upper()[:3]
+    try:
+        return model_save_audited(plan, actor=user, organization_id=plan.organization_id)
+    except ValidationError as exc:
+        raise _validation_to_app(exc) from exc
+
+
+@transaction.atomic
+def plan_change_deadline(*, plan: RemediationPlan | int, deadline: dt.date, reason: str, user,
+                         today: dt.date | None = None) -> RemediationPlan:
+    """Set a deadline by hand. Needs a reason; recorded (audit event with before/after and the reason). Later
+    evaluations keep a hand-set deadline (the rule's own date stays visible as `computed_deadline`)."""
+    today = today or remediation_today()
+    plan = _locked_plan(plan)
+    _require_member(user, plan.organization_id, what="change deadlines")
+    if not plan.is_live:
+        raise ApplicationError("The plan is closed; its deadline cannot change.", code="invalid_transition")
+    if not (reason or "").strip():
+        raise ApplicationError("A changed deadline needs a reason.", code="reason_required",
+                               fields={"reason": ["Required."]})
+    if deadline < today:
+        raise ApplicationError("The new deadline is in the past.", code="validation_error",
+                               fields={"deadline": ["Must be today or later."]})
+    before = model_snapshot(plan, ["deadline", "deadline_overridden", "deadline_reason"])
+    plan.deadline, plan.deadline_overridden, plan.deadline_reason = deadline, True, reason.strip()
+    plan.is_overdue = plan.status in CLOCK_STATUSES and deadline < today
+    plan._history_user = user
+    plan.save()
+    audit_record(action="remediationplan.deadline_change", actor=user, obj=plan, organization_id=plan.organization_id,
+                 changes=changes_between(before, model_snapshot(plan, list(before))) | {"reason": reason.strip()})
+    return plan
+
+
+# --- steps and evidence --------------------------------------------------------------------------------------
+
+@transaction.atomic
+def plan_step_add(*, plan: RemediationPlan | int, title: str, user, description: str = "",
+                  due_on: dt.date | None = None) -> PlanStep:
+    plan = _locked_plan(plan)
+    _require_member(user, plan.organization_id, what="change plans")
+    if not plan.is_live:
+        raise ApplicationError("The plan is closed.", code="invalid_transition")
+    position = (plan.steps.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    try:
+        return model_save_audited(PlanStep(plan=plan, title=title, description=description, due_on=due_on,
+                                           position=position, created_by=user),
+                                  actor=user, organization_id=plan.organization_id)
+    except ValidationError as exc:
+        raise _validation_to_app(exc) from exc
+
+
+@transaction.atomic
+def plan_step_complete(*, step: PlanStep | int, user, now: dt.datetime | None = None) -> PlanStep:
+    step = PlanStep.objects.select_for_update().select_related("plan").get(pk=step if isinstance(step, int)
+                                                                           else step.pk)
+    _require_member(user, step.plan.organization_id, what="change plans")
+    if step.status == StepStatus.DONE:
+        raise ApplicationError("The step is already done.", code="invalid_transition")
+    step.status, step.done_at, step.done_by = StepStatus.DONE, now or timezone.now(), user
+    return model_save_audited(step, actor=user, organization_id=step.plan.organization_id)
+
+
+def evidence_upload(*, plan: RemediationPlan | int, file, user, step: PlanStep | None = None, note: str = "",
+                    now: dt.datetime | None = None) -> Evidence:
+    """Attach a file to a plan (and step). Size and type (from the content) are checked before anything is
+    stored; if the database write fails, the stored file is deleted again."""
+    plan_obj = plan if isinstance(plan, RemediationPlan) else RemediationPlan.objects.filter(pk=plan).first()
+    if plan_obj is None:
+        raise ApplicationError("Not found.", code="not_found")
+    _require_member(user, plan_obj.organization_id, what="upload evidence")
+    if step is not None and step.plan_id != plan_obj.pk:
+        raise ApplicationError("The step belongs to another plan.", code="validation_error",
+                               fields={"step": ["Not a step of this plan."]})
+    name = (getattr(file, "name", "") or "evidence").rsplit("/", 1)[-1][:255]
+    data = read_limited(file, conf.evidence_max_bytes())
+    kind = sniff(data, name)
+    ev = Evidence(plan=plan_obj, step=step, original_name=name, content_type=kind.content_type,
+                  extension=kind.extension, size=len(data), sha256=hashlib.sha256(data).hexdigest(), note=note[:500],
+                  uploaded_by=user, uploaded_at=now or timezone.now())
+    stored_name = None
+    try:
+        with transaction.atomic():
+            ev.file.save(f"upload.{kind.extension}", ContentFile(data), save=False)
+            stored_name = ev.file.name
+            ev.save()
+            audit_record(action="evidence.create", actor=user, obj=ev, organization_id=plan_obj.organization_id,
+                         changes={"plan": plan_obj.pk, "step": step.pk if step else None, "name": name,
+                                  "content_type": kind.content_type, "size": len(data), "sha256": ev.sha256})
+    except Exception:
+        if stored_name:
+            ev.file.storage.delete(stored_name)
+        raise
+    return ev
+
+
+# --- waivers -------------------------------------------------------------------------------------------------
+
+def _notify(*, organization_id: int, users, kind: str, title: str, body: str = "", plan=None, waiver=None,
+            digest=None, now: dt.datetime | None = None) -> list[Notification]:
+    now = now or timezone.now()
+    return Notification.objects.bulk_create([
+        Notification(organization_id=organization_id, user=u, kind=kind, title=title[:200], body=body, plan=plan,
+                     waiver=waiver, digest=digest, created_at=now) for u in users])
+
+
+def _org_members(organization_id: int, roles: Iterable[str]) -> list:
+    return [m.user for m in Membership.objects.filter(organization_id=organization_id, role__in=list(roles),
+                                                      user__is_active=True).select_related("user")]
+
+
+@transaction.atomic
+def waiver_request(*, plan: RemediationPlan | int, user, justification: str, compensating_controls: str,
+                   expires_on: dt.date, today: dt.date | None = None, now: dt.datetime | None = None) -> Waiver:
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    plan = _locked_plan(plan)
+    _require_member(user, plan.organization_id, what="request waivers")
+    errors: dict[str, list[str]] = {}
+    if not (justification or "").strip():
+        errors["justification"] = ["Required."]
+    if not (compensating_controls or "").strip():
+        errors["compensating_controls"] = ["Required."]
+    if expires_on is None or expires_on < today:
+        errors["expires_on"] = ["The expiry date cannot be before today."]
+    if errors:
+        raise ApplicationError("The waiver request is incomplete: " + ", ".join(errors) + ".",
+                               code="validation_error", fields=errors)
+    if plan.status not in CLOCK_STATUSES:
+        raise ApplicationError(f"A {plan.get_status_display().lower()} plan cannot be waived.",
+                               code="invalid_transition")
+    if Waiver.objects.filter(plan=plan, status__in=[WaiverStatus.REQUESTED, WaiverStatus.APPROVED]).exists():
+        raise ApplicationError("This plan already has a pending or active waiver.", code="duplicate")
+    waiver = model_save_audited(
+        Waiver(plan=plan, organization_id=plan.organization_id, justification=justification.strip(),
+               compensating_controls=compensating_controls.strip(), expires_on=expires_on, requested_by=user,
+               requested_at=now), actor=user, organization_id=plan.organization_id)
+    admins = [u for u in _org_members(plan.organization_id, [Role.ADMIN]) if u.pk != user.pk]
+    _notify(organization_id=plan.organization_id, users=admins, kind=NotificationKind.WAIVER_REQUESTED,
+            title=f"Waiver requested for plan #{plan.pk} until {expires_on}", body=justification, plan=plan,
+            waiver=waiver, now=now)
+    return waiver
+
+
+def _locked_waiver(waiver: Waiver | int) -> Waiver:
+    pk = waiver if isinstance(waiver, int) else waiver.pk
+    try:
+        return Waiver.objects.select_for_update().get(pk=pk)
+    except Waiver.DoesNotExist as exc:
+        raise ApplicationError("Not found.", code="not_found") from exc
+
+
+def _check_decider(waiver: Waiver, user) -> None:
+    _require_member(user, waiver.organization_id, roles=(Role.ADMIN,), what="decide waivers")
+    if waiver.requested_by_id == user.pk:
+        raise ApplicationError("You cannot decide your own waiver request; another admin must (four-eyes).",
+                               code="four_eyes")
+    if waiver.status != WaiverStatus.REQUESTED:
+        raise ApplicationError(f"The waiver is already {waiver.get_status_display().lower()}.",
+                               code="invalid_transition")
+
+
+@transaction.atomic
+def waiver_approve(*, waiver: Waiver | int, user, note: str = "", today: dt.date | None = None,
+                   now: dt.datetime | None = None) -> Waiver:
+    """Approve (a different admin of the organisation). The plan becomes `waived`: its clock stops."""
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    waiver = _locked_waiver(waiver)
+    _check_decider(waiver, user)
+    if waiver.expires_on < today:
+        raise ApplicationError("The waiver's expiry date has passed; ask for a new request.", code="validation_error",
+                               fields={"expires_on": ["The expiry date cannot be before today."]})
+    plan = _locked_plan(waiver.plan_id)
+    if plan.status not in CLOCK_STATUSES:
+        raise ApplicationError(f"The plan is {plan.get_status_display().lower()}; nothing to waive.",
+                               code="invalid_transition")
+    waiver.status, waiver.decided_by, waiver.decided_at = WaiverStatus.APPROVED, user, now
+    waiver.decision_note, waiver.plan_status_before = note, plan.status
+    model_save_audited(waiver, actor=user, organization_id=waiver.organization_id)
+    plan.status, plan.is_overdue = PlanStatus.WAIVED, False
+    model_save_audited(plan, actor=user, organization_id=plan.organization_id)
+    _notify(organization_id=waiver.organization_id, users=[waiver.requested_by], kind=NotificationKind.WAIVER_DECIDED,
+            title=f"Waiver for plan #{plan.pk} approved until {waiver.expires_on}", body=note, plan=plan,
+            waiver=waiver, now=now)
+    return waiver
+
+
+@transaction.atomic
+def waiver_reject(*, waiver: Waiver | int, user, note: str, now: dt.datetime | None = None) -> Waiver:
+    now = now or timezone.now()
+    waiver = _locked_waiver(waiver)
+    _check_decider(waiver, user)
+    if not (note or "").strip():
+        raise ApplicationError("Say why the waiver is rejected.", code="reason_required",
+                               fields={"note": ["Required."]})
+    waiver.status, waiver.decided_by, waiver.decided_at, waiver.decision_note = (
+        WaiverStatus.REJECTED, user, now, note.strip())
+    model_save_audited(waiver, actor=user, organization_id=waiver.organization_id)
+    _notify(organization_id=waiver.organization_id, users=[waiver.requested_by], kind=NotificationKind.WAIVER_DECIDED,
+            title=f"Waiver for plan #{waiver.plan_id} rejected", body=note, plan=waiver.plan, waiver=waiver, now=now)
+    return waiver
+
+
+@transaction.atomic
+def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[int]:
+    """Approved waivers whose expiry date has passed: the waiver becomes `expired`, its plan reopens (`open`)
+    and its deadline clock restarts: today + the rule's N days (or REMEDIATION_WAIVER_RESTART_DAYS)."""
+    now = now or timezone.now()
+    expired: list[int] = []
+    for waiver in Waiver.objects.select_for_update().filter(status=WaiverStatus.APPROVED, expires_on__lt=today) \
+            .select_related("plan__rule"):
+        waiver.status, waiver.expired_at = WaiverStatus.EXPIRED, now
+        model_save_audited(waiver, organization_id=waiver.organization_id)
+        plan = waiver.plan
+        if plan.status == PlanStatus.WAIVED:
+            days = plan.rule.deadline_days or conf.waiver_restart_days()
+            plan.status = PlanStatus.OPEN
+            plan.deadline = plan.computed_deadline = add_days(today, days)
+            plan.deadline_overridden, plan.deadline_reason = False, ""
+            plan.is_overdue = False
+            model_save_audited(plan, organization_id=plan.organization_id)
+        expired.append(waiver.pk)
+    return expired
+
+
+# --- daily run: overdue flags and digests -------------------------------------------------------------------
+
+def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Set `is_overdue` on running plans past their deadline, clear it where it no longer holds. Returns
+    (newly overdue, cleared). Written with history in batches."""
+    now = now or timezone.now()
+    newly = list(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today, is_overdue=False)
+                 .only("id", "is_overdue"))
+    from django.db.models import Q
+
+    cleared = list(RemediationPlan.objects.filter(is_overdue=True).filter(
+        ~Q(status__in=CLOCK_STATUSES) | Q(deadline__gte=today)).only("id", "is_overdue"))
+    for p in newly:
+        p.is_overdue = True
+    for p in cleared:
+        p.is_overdue = False
+    for batch in (newly, cleared):
+        if batch:
+            with transaction.atomic():
+                # history rows of a partial model would be incomplete: reload full rows for the history
+                full = list(RemediationPlan.objects.filter(pk__in=[p.pk for p in batch]))
+                flag = batch[0].is_overdue
+                for p in full:
+                    p.is_overdue = flag
+                bulk_update_with_history(full, RemediationPlan, ["is_overdue"], batch_size=1000, default_date=now,
+                                         default_change_reason="daily overdue check")
+    return len(newly), len(cleared)
+
+
+@dataclass
+class DigestEntry:
+    key: str
+    kind: str
+    organization_id: int
+    text: str
+    plan_id: int | None = None
+    waiver_id: int | None = None
+
+
+def _digest_entries(*, today: dt.date) -> dict[int, list[DigestEntry]]:
+    windows = conf.due_windows()
+    horizon = add_days(today, max(windows))
+    out: dict[int, list[DigestEntry]] = defaultdict(list)
+    plan_fields = ("id", "organization_id", "deadline", "action", "category", "site__name", "equipment__asset_tag",
+                   "equipment_id", "rule__code")
+
+    def label(p: dict) -> str:
+        what = p["equipment__asset_tag"] or f"equipment #{p['equipment_id']}"
+        return f"plan #{p['id']}: {p['action']} {p['category'].replace('_', ' ')} {what} at {p['site__name']}"
+
+    for p in RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today).values(*plan_fields) \
+            .order_by("deadline", "id").iterator(chunk_size=2000):
+        out[p["organization_id"]].append(DigestEntry(
+            f"plan:{p['id']}:overdue", NotificationKind.OVERDUE, p["organization_id"],
+            f"OVERDUE since {p['deadline']}: {label(p)} ({p['rule__code']})", plan_id=p["id"]))
+    for p in RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__gte=today, deadline__lte=horizon) \
+            .values(*plan_fields).order_by("deadline", "id").iterator(chunk_size=2000):
+        left = (p["deadline"] - today).days
+        window = next(w for w in windows if left <= w)
+        out[p["organization_id"]].append(DigestEntry(
+            f"plan:{p['id']}:due{window}", NotificationKind.DUE_SOON, p["organization_id"],
+            f"due within {window} days ({p['deadline']}, {left} days left): {label(p)} ({p['rule__code']})",
+            plan_id=p["id"]))
+    warn_until = add_days(today, conf.waiver_warning_days())
+    for w in Waiver.objects.filter(status=WaiverStatus.APPROVED, expires_on__gte=today, expires_on__lte=warn_until) \
+            .values("id", "organization_id", "plan_id", "expires_on"):
+        out[w["organization_id"]].append(DigestEntry(
+            f"waiver:{w['id']}:expiring", NotificationKind.WAIVER_EXPIRING, w["organization_id"],
+            f"waiver #{w['id']} of plan #{w['plan_id']} expires on {w['expires_on']}", plan_id=w["plan_id"],
+            waiver_id=w["id"]))
+    day_start = dt.datetime.combine(today, dt.time.min, tzinfo=zoneinfo.ZoneInfo(conf.time_zone()))
+    for w in Waiver.objects.filter(status=WaiverStatus.EXPIRED, expired_at__gte=day_start, expires_on__lt=today) \
+            .values("id", "organization_id", "plan_id", "expires_on"):
+        out[w["organization_id"]].append(DigestEntry(
+            f"waiver:{w['id']}:expired", NotificationKind.WAIVER_EXPIRED, w["organization_id"],
+            f"waiver #{w['id']} expired on {w['expires_on']}: plan #{w['plan_id']} is open again",
+            plan_id=w["plan_id"], waiver_id=w["id"]))
+    return out
+
+
+SECTION_TITLES = [
+    (NotificationKind.OVERDUE, "Overdue"),
+    (NotificationKind.DUE_SOON, "Due soon"),
+    (NotificationKind.WAIVER_EXPIRING, "Waivers expiring"),
+    (NotificationKind.WAIVER_EXPIRED, "Waivers expired (plans reopened)"),
+]
+
+
+def _digest_body(org: Organization, today: dt.date, entries: list[DigestEntry]) -> str:
+    limit = conf.digest_max_listed()
+    lines = [f"Remediation digest for {org.name}, {today.isoformat()}", ""]
+    for kind, title in SECTION_TITLES:
+        items = [e for e in entries if e.kind == kind]
+        if not items:
+            continue
+        lines.append(f"{title}: {len(items)}")
+        lines.extend(f"  - {e.text}" for e in items[:limit])
+        if len(items) > limit:
+            lines.append(f"  ... and {len(items) - limit} more (see the remediation board)")
+        lines.append("")
+    lines.append("This digest lists only items not announced earlier today.")
+    return "\n".join(lines)
+
+
+def digest_send_for_org(*, organization_id: int, today: dt.date, entries: list[DigestEntry],
+                        now: dt.datetime | None = None) -> Digest | None:
+    """Send what was not already sent today: one e-mail per recipient (admins and officers with an address)
+    and one in-app notification per member with a write role. Serialised per organisation (row lock), so
+    two concurrent runs cannot both send an item. Returns None when there is nothing new."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=organization_id)
+        sent = set(DigestItem.objects.filter(organization_id=organization_id, digest_date=today)
+                   .values_list("item_key", flat=True))
+        fresh, seen = [], set()
+        for e in entries:
+            if e.key not in sent and e.key not in seen:
+                seen.add(e.key)
+                fresh.append(e)
+        if not fresh:
+            return None
+        recipients = _org_members(organization_id, WRITE_ROLES)
+        emails = sorted({u.email for u in recipients if u.email})
+        counts = {title: sum(1 for e in fresh if e.kind == kind) for kind, title in SECTION_TITLES}
+        subject = (f"[vendor-risk] {org.name}: " + ", ".join(f"{n} {t.lower()}" for t, n in counts.items() if n))[:200]
+        body = _digest_body(org, today, fresh)
+        digest = Digest.objects.create(organization=org, digest_date=today, sent_at=now, subject=subject, body=body,
+                                       recipients=emails, item_count=len(fresh))
+        DigestItem.objects.bulk_create([
+            DigestItem(digest=digest, organization_id=organization_id, digest_date=today, item_key=e.key, kind=e.kind,
+                       plan_id=e.plan_id, waiver_id=e.waiver_id) for e in fresh], batch_size=2000)
+        _notify(organization_id=organization_id, users=recipients, kind=NotificationKind.DIGEST, title=subject,
+                body=body, digest=digest, now=now)
+        if emails:
+            # Inside the transaction: if sending fails, nothing is recorded and the next run retries.
+            connection = get_connection()
+            connection.send_messages([EmailMessage(subject, body, to=[addr], connection=connection)
+                                      for addr in emails])
+            digest.email_sent = True
+            digest.save(update_fields=["email_sent"])
+        audit_record(action="remediation.digest", obj=digest, organization_id=organization_id,
+                     changes={"items": len(fresh), "recipients": len(emails), "date": today.isoformat()})
+        return digest
+
+
+def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
+    """The daily beat job: expire waivers (reopening their plans), flag overdue plans, send each organisation
+    a digest of overdue items, plans due within 30/60/90 days and waivers expiring. Running it twice on
+    the same day sends nothing twice."""
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    expired = waivers_expire(today=today, now=now)
+    newly_overdue, cleared = plans_mark_overdue(today=today, now=now)
+    digests = []
+    for org_id, entries in sorted(_digest_entries(today=today).items()):
+        digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
+        if digest:
+            digests.append(digest.pk)
+    summary = {"today": today.isoformat(), "waivers_expired": len(expired), "newly_overdue": newly_overdue,
+               "overdue_cleared": cleared, "digests": len(digests)}
+    logger.info("remediation daily run: %s", summary)
+    return summary
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification | int, user, now: dt.datetime | None = None) -> Notification:
+    pk = notification if isinstance(notification, int) else notification.pk
+    n = Notification.objects.filter(pk=pk, user=user).first()
+    if n is None:
+        raise ApplicationError("Not found.", code="not_found")
+    if n.read_at is None:
+        n.read_at = now or timezone.now()
+        n.save(update_fields=["read_at"])
+    return n
+

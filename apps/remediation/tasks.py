@@ -1,0 +1,25 @@
+"""Celery tasks: thin, idempotent, acks_late; each calls one service."""
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+def remediation_daily_task(today: str | None = None) -> dict:
+    """Daily: expire waivers, flag overdue plans, send digests (idempotent per organisation, day and item)."""
+    return services.remediation_daily(today=dt.date.fromisoformat(today) if today else None)
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+def remediation_evaluate_vendors_task(vendor_ids: list[int]) -> dict:
+    """Re-evaluate the plans of the units of vendors whose screening status changed."""
+    return services.remediation_evaluate_vendors(vendor_ids=vendor_ids).as_dict()
+
+
+@shared_task(acks_late=True, time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60)
+def remediation_evaluate_all_task(today: str | None = None) -> dict:
+    return services.remediation_evaluate_all(today=dt.date.fromisoformat(today) if today else None).as_dict()
