@@ -137,7 +137,8 @@ def deadline_for(rule: RuleSpec, *, listed_on: dt.date | None, discovered_on: dt
     """A fixed (statutory) date, or N days after listing or discovery, whichever is later.
 
     When a rule carries both a fixed date and N days, the later of the two wins (a statutory date with a
-    minimum notice period after discovery). A missing listing date falls back to the discovery date.
+    minimum notice period after discovery). A missing listing date falls back to the discovery date. Nothing
+    is due before the rule's effective date.
     """
     options: list[dt.date] = []
     if rule.deadline_date is not None:
@@ -152,6 +153,8 @@ def deadline_for(rule: RuleSpec, *, listed_on: dt.date | None, discovered_on: dt
         options.append(add_days(anchor, rule.deadline_days))
     if not options:
         raise ValueError(f"rule {rule.code} has neither a deadline date nor a number of days")
+    if rule.effective_from:
+        options.append(rule.effective_from)  # nothing is due before the rule takes effect
     return max(options)
 
 

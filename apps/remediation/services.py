@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -374,8 +375,6 @@ def remediation_evaluate_all(*, today: dt.date | None = None, findings_provider:
 def remediation_equipment_ids_for_vendors(vendor_ids: Iterable[int]) -> list[int]:
     """Units whose brand, manufacturer, software supplier or component vendor is one of the vendors or owned /
     branded by them, plus units that already have a live plan naming one of those vendors."""
-    from django.db.models import Q
-
     ids = set(vendor_ids)
     ids |= vendor_descendant_ids(ids)
     q = (Q(product_model__brand_id__in=ids) | Q(product_model__manufacturer_id__in=ids)
@@ -718,8 +717,6 @@ def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None) -> tup
     now = now or timezone.now()
     newly = list(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today, is_overdue=False)
                  .only("id", "is_overdue"))
-    from django.db.models import Q
-
     cleared = list(RemediationPlan.objects.filter(is_overdue=True).filter(
         ~Q(status__in=CLOCK_STATUSES) | Q(deadline__gte=today)).only("id", "is_overdue"))
     for p in newly:
@@ -749,7 +746,7 @@ class DigestEntry:
     waiver_id: int | None = None
 
 
-def _digest_entries(*, today: dt.date) -> dict[int, list[DigestEntry]]:
+def _digest_entries(*, today: dt.date, expired_ids: Iterable[int] = ()) -> dict[int, list[DigestEntry]]:
     windows = conf.due_windows()
     horizon = add_days(today, max(windows))
     out: dict[int, list[DigestEntry]] = defaultdict(list)
@@ -781,7 +778,8 @@ def _digest_entries(*, today: dt.date) -> dict[int, list[DigestEntry]]:
             f"waiver #{w['id']} of plan #{w['plan_id']} expires on {w['expires_on']}", plan_id=w["plan_id"],
             waiver_id=w["id"]))
     day_start = dt.datetime.combine(today, dt.time.min, tzinfo=zoneinfo.ZoneInfo(conf.time_zone()))
-    for w in Waiver.objects.filter(status=WaiverStatus.EXPIRED, expired_at__gte=day_start, expires_on__lt=today) \
+    recent = Q(expired_at__gte=day_start, expires_on__lt=today) | Q(pk__in=list(expired_ids))
+    for w in Waiver.objects.filter(recent, status=WaiverStatus.EXPIRED) \
             .values("id", "organization_id", "plan_id", "expires_on"):
         out[w["organization_id"]].append(DigestEntry(
             f"waiver:{w['id']}:expired", NotificationKind.WAIVER_EXPIRED, w["organization_id"],
@@ -864,7 +862,7 @@ def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None =
     expired = waivers_expire(today=today, now=now)
     newly_overdue, cleared = plans_mark_overdue(today=today, now=now)
     digests = []
-    for org_id, entries in sorted(_digest_entries(today=today).items()):
+    for org_id, entries in sorted(_digest_entries(today=today, expired_ids=expired).items()):
         digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
         if digest:
             digests.append(digest.pk)

@@ -74,6 +74,8 @@ def test_fixed_statutory_date_and_both():
     assert deadline_for(both, listed_on=D(2019, 8, 13), discovered_on=D(2020, 1, 1)) == D(2020, 8, 13)
     with pytest.raises(ValueError):
         deadline_for(rule(), listed_on=None, discovered_on=D(2026, 1, 1))
+    later_rule = rule(deadline_days=0, effective_from=D(2027, 3, 1))
+    assert deadline_for(later_rule, listed_on=None, discovered_on=D(2026, 1, 1)) == D(2027, 3, 1)
 
 
 def test_today_depends_on_time_zone():

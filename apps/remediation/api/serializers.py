@@ -1,0 +1,87 @@
+"""Remediation API serializers: plans (with steps, waivers and the reason), waivers, policy rules."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.remediation.choices import Outcome, PlanStatus
+from apps.remediation.models import PlanStep, PolicyRule, RemediationPlan, Waiver
+
+
+class PlanStepSerializer(serializers.ModelSerializer):
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PlanStep
+        fields = ["id", "position", "title", "description", "status", "due_on", "done_at", "done_by"]
+        read_only_fields = fields
+
+
+class WaiverSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Waiver
+        fields = ["id", "plan", "organization", "status", "justification", "compensating_controls", "expires_on",
+                  "requested_by", "requested_at", "decided_by", "decided_at", "decision_note", "expired_at",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class RemediationPlanSerializer(serializers.ModelSerializer):
+    site_code = serializers.CharField(source="site.code", read_only=True)
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True, allow_null=True, default=None)
+    rule_code = serializers.CharField(source="rule.code", read_only=True)
+    rule_citation = serializers.CharField(source="rule.citation", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    steps = PlanStepSerializer(many=True, read_only=True)
+    waivers = WaiverSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RemediationPlan
+        fields = ["id", "organization", "site", "site_code", "equipment", "category", "vendor", "vendor_name",
+                  "rule", "rule_code", "rule_citation", "rule_version", "action", "status", "is_overdue",
+                  "deadline", "computed_deadline", "deadline_overridden", "deadline_reason", "discovered_on",
+                  "opened_at", "closed_at", "outcome", "owner", "estimated_cost", "currency", "basis",
+                  "also_applied", "why", "closing_note", "last_evaluated_on", "steps", "waivers", "created_at",
+                  "updated_at"]
+        read_only_fields = fields
+
+
+class PolicyRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PolicyRule
+        fields = ["id", "code", "name", "description", "citation", "citation_url", "requires_verification",
+                  "organization", "enabled", "version", "basis", "source_codes", "regimes", "sub_list_contains",
+                  "finding_statuses", "vendor_roles", "countries", "country_tests", "categories", "site_kinds",
+                  "site_criticalities", "defence_only", "connectivities", "action", "guidance", "deadline_date",
+                  "deadline_days", "deadline_anchor", "effective_from", "effective_until", "suspended_from",
+                  "suspended_until", "grandfathered_before", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[PlanStatus.PLANNED, PlanStatus.IN_PROGRESS, PlanStatus.DONE])
+    outcome = serializers.ChoiceField(choices=Outcome.choices, required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class DeadlineInputSerializer(serializers.Serializer):
+    deadline = serializers.DateField()
+    reason = serializers.CharField(max_length=4000)
+
+
+class StepInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class WaiverRequestInputSerializer(serializers.Serializer):
+    justification = serializers.CharField(max_length=8000)
+    compensating_controls = serializers.CharField(max_length=8000)
+    expires_on = serializers.DateField()
+
+
+class WaiverDecisionInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)

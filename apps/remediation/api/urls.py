@@ -1,0 +1,12 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import PolicyRuleViewSet, RemediationPlanViewSet, WaiverViewSet
+
+app_name = "remediation-api"
+
+router = SimpleRouter()
+router.register("remediations", RemediationPlanViewSet, basename="remediationplan")
+router.register("waivers", WaiverViewSet, basename="waiver")
+router.register("rules", PolicyRuleViewSet, basename="policyrule")
+
+urlpatterns = router.urls

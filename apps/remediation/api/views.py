@@ -1,0 +1,136 @@
+"""Remediation endpoints: plans (`/remediations/`) with officer actions (move forward, change deadline, add
+a step, request a waiver), waivers with admin approval, and the policy rules."""
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.api.permissions import ADMIN_ROLES
+from apps.api.viewsets import FORMAT_PARAMETER, ReadOnlyApiViewSet
+from apps.remediation import services
+from apps.remediation.filtersets import PolicyRuleFilterSet, RemediationPlanFilterSet, WaiverFilterSet
+from apps.remediation.models import PlanStep, PolicyRule, RemediationPlan, Waiver
+
+from .serializers import (
+    DeadlineInputSerializer,
+    PlanStepSerializer,
+    PolicyRuleSerializer,
+    RemediationPlanSerializer,
+    StepInputSerializer,
+    TransitionInputSerializer,
+    WaiverDecisionInputSerializer,
+    WaiverRequestInputSerializer,
+    WaiverSerializer,
+)
+
+WAIVER_RELATED = ("requested_by", "decided_by")
+REMEDIATION_EXPORT = [
+    ("id", "id"), ("organization", "organization__name"), ("site_code", "site__code"), ("equipment", "equipment_id"),
+    ("category", "category"), ("vendor", "vendor__name"), ("rule", "rule__code"), ("action", "action"),
+    ("status", "status"), ("deadline", "deadline"), ("is_overdue", "is_overdue"), ("outcome", "outcome"),
+    ("why", "why"), ("updated_at", "updated_at"),
+]
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class RemediationPlanViewSet(ReadOnlyApiViewSet):
+    """Remediation plans of the user's organisations: rule, action, deadline, status, steps and waivers."""
+
+    queryset = RemediationPlan.objects.select_related("site", "vendor", "rule", "owner").prefetch_related(
+        Prefetch("steps", queryset=PlanStep.objects.select_related("done_by").order_by("position")),
+        Prefetch("waivers", queryset=Waiver.objects.select_related(*WAIVER_RELATED).order_by("id")),
+    )
+    serializer_class = RemediationPlanSerializer
+    filterset_class = RemediationPlanFilterSet
+    ordering_fields = ["id", "deadline", "updated_at"]
+    export_fields = REMEDIATION_EXPORT
+    export_name = "remediations"
+
+    def _answer(self, plan, code=status.HTTP_200_OK):
+        return Response(RemediationPlanSerializer(self.get_queryset().get(pk=plan.pk)).data, status=code)
+
+    @extend_schema(request=TransitionInputSerializer, responses={200: RemediationPlanSerializer})
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        """Move the plan one step forward (open -> planned -> in_progress -> done with an outcome)."""
+        data = _valid(TransitionInputSerializer, request)
+        plan = services.plan_transition(plan=self.get_object().pk, to_status=data["status"], user=request.user,
+                                        outcome=data["outcome"], note=data["note"])
+        return self._answer(plan)
+
+    @extend_schema(request=DeadlineInputSerializer, responses={200: RemediationPlanSerializer})
+    @action(detail=True, methods=["post"])
+    def deadline(self, request, pk=None):
+        """Set the deadline by hand, with a reason (recorded)."""
+        data = _valid(DeadlineInputSerializer, request)
+        plan = services.plan_change_deadline(plan=self.get_object().pk, user=request.user, **data)
+        return self._answer(plan)
+
+    @extend_schema(request=StepInputSerializer, responses={201: PlanStepSerializer})
+    @action(detail=True, methods=["post"])
+    def steps(self, request, pk=None):
+        """Add a step to the plan."""
+        data = _valid(StepInputSerializer, request)
+        step = services.plan_step_add(plan=self.get_object().pk, user=request.user, **data)
+        return Response(PlanStepSerializer(step).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WaiverRequestInputSerializer, responses={201: WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def waiver(self, request, pk=None):
+        """Request a waiver (an admin other than the requester decides)."""
+        data = _valid(WaiverRequestInputSerializer, request)
+        waiver = services.waiver_request(plan=self.get_object().pk, user=request.user, **data)
+        waiver = Waiver.objects.select_related(*WAIVER_RELATED).get(pk=waiver.pk)
+        return Response(WaiverSerializer(waiver).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class WaiverViewSet(ReadOnlyApiViewSet):
+    """Waivers of the user's organisations; admins approve or reject requests (four-eyes)."""
+
+    queryset = Waiver.objects.select_related(*WAIVER_RELATED)
+    serializer_class = WaiverSerializer
+    filterset_class = WaiverFilterSet
+    write_roles = ADMIN_ROLES
+    ordering_fields = ["id", "expires_on", "requested_at"]
+    export_name = "waivers"
+
+    def _decide(self, request, service):
+        data = _valid(WaiverDecisionInputSerializer, request)
+        waiver = service(waiver=self.get_object().pk, user=request.user, note=data["note"])
+        return Response(WaiverSerializer(self.get_queryset().get(pk=waiver.pk)).data)
+
+    @extend_schema(request=WaiverDecisionInputSerializer, responses={200: WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, services.waiver_approve)
+
+    @extend_schema(request=WaiverDecisionInputSerializer, responses={200: WaiverSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, services.waiver_reject)
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class PolicyRuleViewSet(ReadOnlyApiViewSet):
+    """The rules that turn findings and countries into plans, with citations (registry-wide ones and the
+    user's organisations' own)."""
+
+    queryset = PolicyRule.objects.all()
+    serializer_class = PolicyRuleSerializer
+    filterset_class = PolicyRuleFilterSet
+    write_roles = ADMIN_ROLES
+    ordering_fields = ["id", "code"]
+    export_name = "rules"
+
+    def scope(self, queryset):
+        return queryset.filter(Q(organization__isnull=True) | Q(organization_id__in=self.member_organization_ids()))

@@ -1,0 +1,77 @@
+"""One FilterSet per remediation model, shared by the API and the web UI. Scope querysets to the user's
+organisations first; the organisation and site choices here only offer the user's own."""
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.filtersets import scoped_organizations
+from apps.inventory.choices import EquipmentCategory
+from apps.inventory.filtersets import scoped_sites
+
+from .choices import CLOCK_STATUSES, Action, PlanStatus, WaiverStatus
+from .models import PolicyRule, RemediationPlan, Waiver
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+class RemediationPlanFilterSet(django_filters.FilterSet):
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
+    site = django_filters.ModelMultipleChoiceFilter(queryset=scoped_sites)
+    equipment = django_filters.NumberFilter(field_name="equipment_id")
+    vendor = django_filters.NumberFilter(field_name="vendor_id")
+    category = django_filters.MultipleChoiceFilter(choices=EquipmentCategory.choices)
+    status = django_filters.MultipleChoiceFilter(choices=PlanStatus.choices)
+    action = django_filters.MultipleChoiceFilter(choices=Action.choices)
+    rule = django_filters.CharFilter(field_name="rule__code", label="Policy rule code")
+    country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact",
+                                        label="Country of the site (ISO alpha-2)")
+    overdue = django_filters.BooleanFilter(method="filter_overdue",
+                                           label="Deadline passed while the plan still runs (today)")
+    due_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
+    due_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = RemediationPlan
+        fields = ["organization", "site", "status", "action", "category", "owner"]
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = Q(status__in=sorted(CLOCK_STATUSES), deadline__lt=_today())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class WaiverFilterSet(django_filters.FilterSet):
+    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
+    status = django_filters.MultipleChoiceFilter(choices=WaiverStatus.choices)
+    plan = django_filters.NumberFilter(field_name="plan_id")
+    site = django_filters.ModelMultipleChoiceFilter(field_name="plan__site", queryset=scoped_sites)
+    expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
+    expires_after = django_filters.DateFilter(field_name="expires_on", lookup_expr="gte")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = Waiver
+        fields = ["organization", "status", "plan"]
+
+
+class PolicyRuleFilterSet(django_filters.FilterSet):
+    action = django_filters.MultipleChoiceFilter(choices=Action.choices)
+    q = django_filters.CharFilter(method="filter_q", label="Code, name or citation contains")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = PolicyRule
+        fields = ["enabled", "basis", "action", "code"]
+
+    def filter_q(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value) | Q(citation__icontains=value))
