@@ -357,3 +357,12 @@ LISTS_DIFF_DETAIL_LIMIT = env.int("LISTS_DIFF_DETAIL_LIMIT", default=1000)  # pe
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env.str("SQLITE_TEST_DB_FILE", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("SQLITE_TEST_DB_FILE")}
 LOGGING["loggers"]["axes"] = {"level": env.str("AXES_LOG_LEVEL", default="WARNING")}
+
+# --- remediation ---
+# Evidence uploads (type from content; see docs/remediation.md), the clock after an expired waiver, the
+# due-soon windows of the daily digest, and the zone in which "today" and deadlines are calendar dates.
+REMEDIATION_EVIDENCE_MAX_BYTES = env.int("REMEDIATION_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+REMEDIATION_WAIVER_RESTART_DAYS = env.int("REMEDIATION_WAIVER_RESTART_DAYS", default=90)
+REMEDIATION_DUE_WINDOWS = tuple(env.list("REMEDIATION_DUE_WINDOWS", cast=int, default=[30, 60, 90]))
+REMEDIATION_WAIVER_WARNING_DAYS = env.int("REMEDIATION_WAIVER_WARNING_DAYS", default=30)
+REMEDIATION_TIME_ZONE = env.str("REMEDIATION_TIME_ZONE", default="")  # empty: TIME_ZONE

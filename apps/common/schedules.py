@@ -22,3 +22,9 @@ DEFAULT_SCHEDULES += [
      {"trigger": "nightly"}),
     ("screening: equipment risk catch-up", "apps.screening.tasks.refresh_equipment_risk", {"minute": "*/15"}, {}),
 ]
+
+# --- remediation --- (daily: expire waivers, flag overdue plans, send the digests; idempotent per org/day/item)
+DEFAULT_SCHEDULES += [
+    ("remediation: daily overdue and digest", "apps.remediation.tasks.remediation_daily_task",
+     {"minute": "15", "hour": "6"}, {}),
+]

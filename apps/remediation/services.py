@@ -396,10 +396,12 @@ def on_screening_changed(vendor_ids: set[int]) -> None:
     """Hook registered with apps.screening: enqueue a re-evaluation once the screening transaction commits."""
     if not vendor_ids:
         return
+    from apps.common.tasks import enqueue_on_commit
+
     from .tasks import remediation_evaluate_vendors_task
 
-    ids = sorted(int(v) for v in vendor_ids)
-    transaction.on_commit(lambda: remediation_evaluate_vendors_task.delay(vendor_ids=ids))
+    # A down broker never breaks screening: the task then waits in the outbox (apps.common.tasks).
+    enqueue_on_commit(remediation_evaluate_vendors_task, kwargs={"vendor_ids": sorted(int(v) for v in vendor_ids)})
 
 
 # --- plans: transitions, owner, cost, deadline -------------------------------------------------------------
