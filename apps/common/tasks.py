@@ -22,6 +22,13 @@ logger = logging.getLogger("vendorrisk.tasks")
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
+def celery_app():
+    """The Celery app tasks are sent with (one place, so tests can point it at another broker)."""
+    from vendorrisk.celery import app
+
+    return app
+
+
 def _task_name(task: Any) -> str:
     return task if isinstance(task, str) else task.name
 
@@ -30,12 +37,10 @@ def enqueue_now(task: Any, *args: Any, **options: Any) -> bool:
     """Send now; on a broker error keep the task in the outbox. Returns True if the broker took it.
 
     `options` are apply_async options (countdown, queue...) plus `kwargs` for the task's keyword arguments."""
-    from vendorrisk.celery import app
-
     name = _task_name(task)
     kwargs = options.pop("kwargs", None) or {}
     try:
-        app.send_task(name, args=list(args), kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY,
+        celery_app().send_task(name, args=list(args), kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY,
                       **options)
         return True
     except Exception as exc:  # noqa: BLE001 - kombu/redis/socket errors vary by transport

@@ -100,8 +100,9 @@ def outbox_job_create(*, task_name: str, args: list | tuple = (), kwargs: dict |
 def outbox_flush(*, limit: int = 500, max_attempts: int = 50) -> dict[str, int]:
     """Re-send pending jobs in order. Safe to run from two beats at once: rows are claimed with
     SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises writers)."""
-    from vendorrisk.celery import app
+    from apps.common.tasks import celery_app
 
+    app = celery_app()
     sent = failed = 0
     with transaction.atomic():
         qs = OutboxJob.objects.filter(status=OutboxStatus.PENDING).order_by("id")

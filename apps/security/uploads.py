@@ -183,14 +183,14 @@ def xlsx_check(f: IO[bytes] | str | os.PathLike) -> None:
 def xml_parse(source: IO[bytes] | bytes | str | os.PathLike):
     """Parse XML with entity expansion, external entities and DTD retrieval forbidden (defusedxml).
     Returns an ElementTree; raises UploadRejected on a forbidden construct or malformed XML."""
-    from xml.etree.ElementTree import ParseError
+    from xml.etree.ElementTree import ElementTree, ParseError
 
     import defusedxml.ElementTree as DET
     from defusedxml import DefusedXmlException
 
     try:
         if isinstance(source, bytes):
-            return DET.ElementTree(DET.fromstring(source, forbid_dtd=False, forbid_entities=True,
+            return ElementTree(DET.fromstring(source, forbid_dtd=False, forbid_entities=True,
                                                   forbid_external=True))
         return DET.parse(source, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
