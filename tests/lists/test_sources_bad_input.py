@@ -1,4 +1,5 @@
 """Every format refuses the same families of bad input with a ParseError and a clear reason."""
+
 import csv
 import gzip
 

@@ -1,5 +1,6 @@
 """Conformance: parse every real published file in ../shared/data/lists and check counts and known entries
 (figures from PROVENANCE.md)."""
+
 import collections
 import datetime as dt
 
@@ -63,8 +64,19 @@ def test_us_csl_csv(shared_lists):
     assert len(entries) == 14159
     per_list = collections.Counter(e.sub_list for e in entries)
     assert per_list == {
-        "SDN": 10026, "Entity List": 2001, "DTC": 727, "DPL": 462, "SSI": 290, "UVL": 201, "ISN": 163,
-        "PLC": 78, "MEU": 71, "CMIC": 68, "CAP": 52, "NS-MBS": 17, "FSE": 3,
+        "SDN": 10026,
+        "Entity List": 2001,
+        "DTC": 727,
+        "DPL": 462,
+        "SSI": 290,
+        "UVL": 201,
+        "ISN": 163,
+        "PLC": 78,
+        "MEU": 71,
+        "CMIC": 68,
+        "CAP": 52,
+        "NS-MBS": 17,
+        "FSE": 3,
     }
     by_id = {e.external_id: e for e in entries}
     hik = by_id["EL:f095626c9f8becc70b5948507fb6de6e443b257a"]
@@ -113,8 +125,11 @@ def test_ndaa_csv(shared_lists):
     assert per_section == {"Section 889": 5, "Section 5949": 3, "Section 154": 6}
     names_889 = {e.primary_name for e in entries if e.sub_list == "Section 889"}
     assert names_889 == {
-        "Huawei Technologies Company", "ZTE Corporation", "Hytera Communications Corporation",
-        "Hangzhou Hikvision Digital Technology Company", "Dahua Technology Company",
+        "Huawei Technologies Company",
+        "ZTE Corporation",
+        "Hytera Communications Corporation",
+        "Hangzhou Hikvision Digital Technology Company",
+        "Dahua Technology Company",
     }
 
 
@@ -128,3 +143,86 @@ def test_fcc_covered_csv(shared_lists, name):
     assert entries["ao-kaspersky-lab"].listed_on == dt.date(2022, 3, 25)
     assert entries["kaspersky-lab-inc"].listed_on == dt.date(2024, 7, 23)
     assert entries["zte-corporation"].scope.startswith("Telecommunications equipment")
+
+
+def test_ofac_enhanced_xml(shared_lists):
+    entries = {
+        e.external_id: e
+        for e in _parse("ofac_enhanced_xml", [shared_lists / "ofac_consolidated" / "cons_enhanced.xml"])
+    }
+    assert len(entries) == 443
+    types = collections.Counter(e.entry_type for e in entries.values())
+    assert types == {"entity": 363, "individual": 80}
+    hik = entries["30946"]
+    assert hik.primary_name == "HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."
+    assert "HIKVISION" in hik.aliases
+    assert hik.sub_list == "Non-SDN CMIC List"
+    assert {"scheme": "uscc", "value": "91330000733796106P", "country": "CN"} in hik.identifiers
+    cccc = entries["30930"]
+    assert cccc.primary_name == "CHINA COMMUNICATIONS CONSTRUCTION COMPANY LIMITED"
+    assert cccc.programs == ["CMIC-EO13959"]
+    assert "CCCC" in cccc.aliases
+    # the enhanced XML and the legacy CSV describe the same entities with the same ids
+    legacy = _ofac(
+        shared_lists, "ofac_consolidated", ["cons_prim.csv", "cons_alt.csv", "cons_add.csv", "cons_comments.csv"]
+    )
+    assert len(set(legacy) & set(entries)) >= 440
+
+
+def test_ofac_sdnlist_xml(shared_lists):
+    entries = {
+        e.external_id: e
+        for e in _parse("ofac_sdnlist_xml", [shared_lists / "ofac_consolidated" / "consolidated_legacy_xml_sample.xml"])
+    }
+    assert len(entries) == 23  # 24 sdnEntry records; uid 15268 appears twice (two programs) and is merged
+    assert entries["15268"].programs == ["561List", "561-Related"]
+    assert entries["17013"].primary_name == "VTB BANK OAO"
+    assert {"scheme": "bic", "value": "VTBRRUMM"} in entries["17013"].identifiers
+    assert any(p.startswith("CMIC") or p.startswith("CCMC") for e in entries.values() for p in e.programs)
+
+
+def test_un_sc_xml(shared_lists):
+    entries = _parse("un_sc_xml", [shared_lists / "un_sc" / "consolidated.xml"])
+    types = collections.Counter(e.entry_type for e in entries)
+    assert types == {"individual": 730, "entity": 273}
+    by_id = {e.external_id: e for e in entries}
+    adf = by_id["6908402"]
+    assert adf.primary_name == "ADF"
+    assert "Allied Democratic Forces" in adf.aliases
+    assert adf.listed_on == dt.date(2014, 6, 30)
+    assert adf.countries == ["CD"]
+    assert all(e.listed_on for e in entries)
+
+
+def test_uk_ofsi_csv(shared_lists):
+    entries = _parse("uk_ofsi_csv", [shared_lists / "uk_ofsi" / "conlist_2018_legacy_noheader.csv"])
+    assert len(entries) == 2137
+    by_id = {e.external_id: e for e in entries}
+    group = by_id["13349"]
+    assert group.primary_name == "Nayef Salam Muhammad Ujaym AL-HABABI"
+    assert "Sheikh Farooq AL-QAHTANI" in group.aliases
+    assert group.countries[:2] == ["AF", "SA"]
+    assert group.listed_on == dt.date(2016, 4, 1)
+    assert not [e for e in entries if e.primary_name.startswith(" ")]
+    total_names = sum(1 + len(e.aliases) for e in entries)
+    assert 2137 < total_names <= 9717
+
+
+def test_opensanctions_ftm_full_and_delta(shared_lists):
+    folder = shared_lists / "opensanctions_ftm"
+    with open(folder / "entities.ftm.json", encoding="utf-8") as fh:
+        assert sum(1 for line in fh if line.strip()) == 7
+    entries = {e.external_id: e for e in _parse("opensanctions_ftm", [folder / "entities.ftm.json"])}
+    assert len(entries) == 6  # the 7th line is an Address entity, not a list entry
+    tobacco = entries["NK-2GdmHtZTeNXjNVrBGEXZNj"]
+    assert tobacco.primary_name == "RAB „Inter Tobacco“"
+    assert tobacco.countries == ["BY"]
+    assert {"scheme": "registration", "value": "808000714"} in tobacco.identifiers
+    assert entries["NK-2PacmNpiLUmoz4XD2mSt7A"].primary_name == "IRGC"
+    assert entries["NK-2Ka3UvopqbpZmVDFjWd4LA"].entry_type == "individual"
+    ops = list(get_parser("opensanctions_ftm").parse_delta([folder / "entities.delta.json"]))
+    assert [(op, e.external_id) for op, e in ops] == [
+        ("ADD", "NK-2T3S8Hu29ktYnKSTgQp2wL"),
+        ("ADD", "NK-2sJaJRaPJcWUfMbHjTtWcL"),
+    ]
+    assert ops[0][1].primary_name == "AL-QAIDA IN IRAQ"

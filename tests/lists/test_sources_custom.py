@@ -21,8 +21,7 @@ def test_custom_csv_documented_layout():
 def test_custom_csv_optional_columns(tmp_path):
     path = tmp_path / "block.csv"
     path.write_text(
-        "\ufeffName,Aliases,Country,Identifiers,Reason,id,type,listed_on\n"
-        "John Doe,,,,,ID-7,individual,05/02/2024\n",
+        "\ufeffName,Aliases,Country,Identifiers,Reason,id,type,listed_on\nJohn Doe,,,,,ID-7,individual,05/02/2024\n",
         encoding="utf-8",
     )
     (entry,) = list(custom_csv.parse([path]))

@@ -42,8 +42,18 @@ def test_parse_date_month_first_when_asked():
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("China", "CN"), ("Russia", "RU"), ("Korea, North", "KP"), ("Burma", "MM"), ("cn", "CN"),
-     ("United Kingdom", "GB"), ("Palestinian", "PS"), ("undetermined", ""), ("Atlantis", ""), ("", "")],
+    [
+        ("China", "CN"),
+        ("Russia", "RU"),
+        ("Korea, North", "KP"),
+        ("Burma", "MM"),
+        ("cn", "CN"),
+        ("United Kingdom", "GB"),
+        ("Palestinian", "PS"),
+        ("undetermined", ""),
+        ("Atlantis", ""),
+        ("", ""),
+    ],
 )
 def test_country_code_maps_names_to_alpha2(name, code):
     assert country_code(name) == code

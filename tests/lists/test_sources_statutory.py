@@ -42,8 +42,11 @@ def test_1260h_missing_columns_refused(tmp_path):
 
 def test_ndaa_sections_from_file_names():
     entries = by_id(ndaa_csv.parse(sorted((FIXTURES / "ndaa").glob("*.csv"))))
-    assert set(entries) == {"s889:huawei-technologies-company", "s889:zte-corporation",
-                            "s154:contemporary-amperex-technology-company-limited"}
+    assert set(entries) == {
+        "s889:huawei-technologies-company",
+        "s889:zte-corporation",
+        "s154:contemporary-amperex-technology-company-limited",
+    }
     huawei = entries["s889:huawei-technologies-company"]
     assert huawei.sub_list == "Section 889"
     assert huawei.aliases == ["Huawei"]
@@ -64,8 +67,7 @@ def test_ndaa_unknown_schema_refused(tmp_path):
 
 def test_fcc_transcribed_gives_scope_and_date_and_skips_categories():
     entries = by_id(fcc_covered_csv.parse([FIXTURES / "fcc_transcribed.csv"]))
-    assert set(entries) == {"hangzhou-hikvision-digital-technology-company", "pacific-networks-corp",
-                            "comnet-usa-llc"}
+    assert set(entries) == {"hangzhou-hikvision-digital-technology-company", "pacific-networks-corp", "comnet-usa-llc"}
     hik = entries["hangzhou-hikvision-digital-technology-company"]
     assert hik.listed_on == dt.date(2021, 3, 12)
     assert hik.scope.startswith("Video surveillance")
@@ -74,8 +76,12 @@ def test_fcc_transcribed_gives_scope_and_date_and_skips_categories():
 
 def test_fcc_scraped_table_extracts_entities_and_cleans_artefacts():
     entries = by_id(fcc_covered_csv.parse([FIXTURES / "fcc_table.csv"]))
-    assert set(entries) == {"hangzhou-hikvision-digital-technology-company", "pacific-networks-corp",
-                            "comnet-usa-llc", "kaspersky-lab-inc"}
+    assert set(entries) == {
+        "hangzhou-hikvision-digital-technology-company",
+        "pacific-networks-corp",
+        "comnet-usa-llc",
+        "kaspersky-lab-inc",
+    }
     hik = entries["hangzhou-hikvision-digital-technology-company"]
     assert hik.primary_name == "Hangzhou Hikvision Digital Technology Company"
     assert hik.listed_on == dt.date(2021, 3, 12)

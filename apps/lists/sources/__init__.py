@@ -12,6 +12,13 @@ _MODULES = (
     "ndaa_csv",
     "fcc_covered_csv",
     "custom_csv",
+    "ofac_enhanced_xml",
+    "ofac_sdnlist_xml",
+    "un_sc_xml",
+    "uk_ofsi_csv",
+    "us_csl_json",
+    "opensanctions_ftm",
+    "eu_fsf_xml",
 )
 
 FORMATS: dict[str, ModuleType] = {}

@@ -35,6 +35,10 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
+from xml.etree.ElementTree import ParseError as XMLParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
 
 MAX_FIELD_CHARS = 131_072  # one CSV field; also the stdlib default, set explicitly so the bound is visible
 MAX_LINE_BYTES = 8 * 1024 * 1024  # one JSON line (a single FtM entity is a few KB; 8 MB is generous)
@@ -384,6 +388,14 @@ _NOT_IDENTIFIERS = (
     "vessel flag",
     "vessel type",
     "aircraft model",
+    "birth",
+    "birthdate",
+    "nationality",
+    "citizenship",
+    "capta list",
+    "location",
+    "title",
+    "prohibited",
     "aircraft operator",
     "organization established",
 )
@@ -476,3 +488,185 @@ def merge_repeats(entries: Iterable[ParsedEntry]) -> Iterator[ParsedEntry]:
         pending = entry
     if pending is not None:
         yield pending
+
+
+# --------------------------------------------------------------------------------------------------------------
+# XML: defused, streaming
+# --------------------------------------------------------------------------------------------------------------
+
+
+def local_name(tag: str) -> str:
+    """``{namespace}name`` -> ``name``."""
+    return tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag
+
+
+def iter_xml(path: Path, tags: set[str], *, roots: set[str], label: str) -> Iterator[tuple[str, object]]:
+    """Yield (local name, element) for each element whose local name is in ``tags``, streaming.
+
+    defusedxml forbids DTDs, entity declarations and external references (billion laughs, XXE). Each yielded
+    element is cleared and detached from its parent after the consumer has used it, so memory does not grow
+    with the file. The root element's local name must be one of ``roots``.
+    """
+    sniff_file(path, kind="xml")
+    stack: list = []
+    try:
+        for event, elem in iterparse(
+            str(path), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+        ):
+            if event == "start":
+                if not stack:
+                    root = local_name(elem.tag)
+                    if root not in roots:
+                        raise ParseError(
+                            f"{path.name}: not a {label} file: the root element is <{root}>, "
+                            f"expected <{'> or <'.join(sorted(roots))}>"
+                        )
+                stack.append(elem)
+                continue
+            stack.pop()
+            name = local_name(elem.tag)
+            if name in tags:
+                yield name, elem
+                elem.clear()
+                if stack:
+                    stack[-1].remove(elem)
+    except ParseError:
+        raise
+    except DefusedXmlException as exc:
+        raise ParseError(
+            f"{path.name}: XML with a DTD, entity declarations or external references is refused "
+            f"(entity expansion / external entity protection): {type(exc).__name__}"
+        ) from exc
+    except XMLParseError as exc:
+        raise ParseError(f"{path.name}: malformed or truncated XML ({exc})") from exc
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    if stack:
+        raise ParseError(f"{path.name}: truncated XML (unclosed <{local_name(stack[0].tag)}>)")
+
+
+def xml_text(elem, path: str = "", ns: str = "") -> str:
+    """Stripped text of a child (path with local names, ``ns`` prefix ``{uri}`` added), or ''."""
+    if elem is None:
+        return ""
+    if path:
+        if ns:
+            path = "/".join(f"{ns}{p}" for p in path.split("/"))
+        elem = elem.find(path)
+        if elem is None:
+            return ""
+    return clean(elem.text)
+
+
+def xml_findall(elem, path: str, ns: str = "") -> list:
+    if elem is None:
+        return []
+    if ns:
+        path = "/".join(p if p in (".", "..") else f"{ns}{p}" for p in path.split("/"))
+    return elem.findall(path)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# JSON: lines and big arrays, bounded
+# --------------------------------------------------------------------------------------------------------------
+
+
+def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSON-lines file; each line at most MAX_LINE_BYTES."""
+    sniff_file(path, kind="json")
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed in finally; a generator cannot use `with` across yields safely
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    try:
+        number = 0
+        while True:
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise ParseError(f"{path.name} line {number}: a line is longer than {MAX_LINE_BYTES} bytes")
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"{path.name} line {number}: not valid utf-8 text: wrong encoding") from exc
+            except json.JSONDecodeError as exc:
+                hint = " (truncated file?)" if not raw.endswith(b"\n") else ""
+                raise ParseError(f"{path.name} line {number}: invalid JSON: {exc.msg}{hint}") from exc
+            if not isinstance(obj, dict):
+                raise ParseError(f"{path.name} line {number}: expected a JSON object, got {type(obj).__name__}")
+            yield number, obj
+    finally:
+        fh.close()
+
+
+_JSON_CHUNK = 1 << 20
+
+
+def iter_json_array(path: Path, key: str) -> Iterator[dict]:
+    """Stream the objects of the array under top-level ``key`` (or of a top-level array) without loading the
+    document: objects are decoded one at a time with ``raw_decode`` from a bounded buffer."""
+    sniff_file(path, kind="json")
+    decoder = json.JSONDecoder()
+    try:
+        fh = open(path, encoding="utf-8-sig", errors="strict")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    try:
+        buf = fh.read(_JSON_CHUNK)
+        eof = len(buf) < _JSON_CHUNK
+        start = buf.lstrip()
+        if start.startswith("["):
+            pos = buf.index("[") + 1
+        else:
+            marker = f'"{key}"'
+            idx = buf.find(marker)
+            while idx < 0 and not eof and len(buf) < 4 * _JSON_CHUNK:
+                more = fh.read(_JSON_CHUNK)
+                eof = len(more) < _JSON_CHUNK
+                buf += more
+                idx = buf.find(marker)
+            if idx < 0:
+                raise ParseError(f'{path.name}: no "{key}" array in the JSON document')
+            colon = buf.find(":", idx + len(marker))
+            bracket = buf.find("[", colon)
+            if colon < 0 or bracket < 0 or buf[colon + 1 : bracket].strip():
+                raise ParseError(f'{path.name}: "{key}" is not an array')
+            pos = bracket + 1
+        while True:
+            while True:  # skip separators
+                while pos < len(buf) and buf[pos] in " \t\r\n,":
+                    pos += 1
+                if pos < len(buf) or eof:
+                    break
+                buf, pos = buf[pos:] + fh.read(_JSON_CHUNK), 0
+                eof = len(buf) < _JSON_CHUNK
+            if pos >= len(buf):
+                raise ParseError(f"{path.name}: truncated JSON (the array is not closed)")
+            if buf[pos] == "]":
+                return
+            while True:
+                try:
+                    obj, end = decoder.raw_decode(buf, pos)
+                    break
+                except json.JSONDecodeError as exc:
+                    if eof:
+                        raise ParseError(f"{path.name}: invalid or truncated JSON: {exc.msg}") from exc
+                    if len(buf) - pos > MAX_LINE_BYTES:
+                        raise ParseError(f"{path.name}: one record is larger than {MAX_LINE_BYTES} bytes") from exc
+                    more = fh.read(_JSON_CHUNK)
+                    eof = len(more) < _JSON_CHUNK
+                    buf, pos = buf[pos:] + more, 0
+            if not isinstance(obj, dict):
+                raise ParseError(f"{path.name}: expected objects in the array, got {type(obj).__name__}")
+            yield obj
+            pos = end
+            if pos > _JSON_CHUNK:
+                buf, pos = buf[pos:], 0
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{path.name}: not valid utf-8 text: wrong encoding or binary data") from exc
+    finally:
+        fh.close()

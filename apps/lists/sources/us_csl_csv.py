@@ -274,9 +274,9 @@ def _as_text(value) -> str:
         # JSON ids/addresses are objects; flatten in the CSV's order
         if "address" in value or "city" in value:
             parts = [value.get(k) or "" for k in ("address", "city", "state", "postal_code", "country")]
-            return ", ".join(p for p in parts if p)
+            return ", ".join(str(p) for p in parts if p)
         if "number" in value or "type" in value:
             parts = [value.get("country") or "", value.get("number") or "", value.get("type") or ""]
-            return ", ".join(p for p in parts if p)
+            return ", ".join(str(p) for p in parts if p)
         return ", ".join(str(v) for v in value.values() if v)
     return str(value)
