@@ -8,7 +8,7 @@ How a query (a vendor's names, countries and identifiers) is compared with list 
   removed (rigour's database plus Co./Corp./Group...), glued addresses cut, dotted acronyms joined.
 * **Scoring** works on tokens, never on substrings: each token weighs its inverse document frequency over all
   list names (a rare word such as "hikvision" weighs much more than "technology"; place words and generic words
-  are damped). Tokens pair up exactly, or fuzzily when both are 5+ characters long and within 1 edit (2 for 8+
+  are damped). Tokens pair up exactly, or fuzzily when both are 6+ characters long and within 1 edit (2 for 8+
   characters; rapidfuzz Levenshtein); digits and short tokens (acronyms such as ZTE, DJI, CCCC, ZPMC) only pair
   exactly. Adjacent tokens may be joined ("Hik Vision" = "Hikvision"). The name score mixes the weighted
   coverage of both names: ``0.5 * sqrt(cq * ce) + 0.5 * max(cq, ce)`` where ``cq`` is the share of the query's
@@ -28,6 +28,7 @@ Each result says which query name matched which list name, the score of each fea
 """
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections import defaultdict
@@ -35,9 +36,9 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import jellyfish
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GENERIC_WORDS, GEO_WORDS, NameVariant, name_variants
+from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
 
 ALGORITHM_VERSION = "vr-match-1.0"
@@ -51,10 +52,14 @@ THRESHOLDS: dict[str, float] = {
 INDIVIDUAL_TYPES = frozenset({"individual", "person"})
 COUNTRY_BONUS = 0.03
 COUNTRY_MALUS = 0.04
-GEO_DAMPING = 0.3
-GENERIC_DAMPING = 0.6
+GEO_DAMPING = 0.2
+GENERIC_DAMPING = 0.35
 MAX_BLOCK_DF_SHARE = 0.01  # a token in more than 1% of names (at least 300) is too common to block on alone
 MAX_CANDIDATES = 400
+MIN_IDF_CORPUS = 50_000
+FUZZY_PENALTY = 1.2
+FUZZY_MIN_LENGTH = 6
+GENERIC_ONLY_CAP = 0.85  # identical names made only of generic/place words: a potential match at most
 
 
 def normalize_name(name: str) -> str:
@@ -126,20 +131,24 @@ def canonical_identifier_value(value: str) -> str:
 
 
 def _token_similarity(a: str, b: str) -> float:
-    """1.0 for equal tokens; a fuzzy pair only for long alphabetic tokens within 1 (2 for 8+ chars) edits."""
+    """1.0 for equal tokens; a fuzzy pair only for long alphabetic tokens within 1 (2 for 8+ chars) edits.
+
+    A fuzzy pair is worth less than an exact one (1 - 1.2 * edits / length): "hikvison" ~ "hikvision" is
+    0.87, "samsun" ~ "samsung" 0.83; the lost part counts against the score on both sides.
+    """
     if a == b:
         return 1.0
     la, lb = len(a), len(b)
     shortest = min(la, lb)
-    if shortest < 5 or abs(la - lb) > 2 or a[0] != b[0] and a[:2] != b[1::-1]:
+    if shortest < FUZZY_MIN_LENGTH or abs(la - lb) > 2 or (a[0] != b[0] and a[:2] != b[1::-1]):
         return 0.0
-    if any(c.isdigit() for c in a) or any(c.isdigit() for c in b):
+    if not a.isalpha() or not b.isalpha():
         return 0.0
     allowed = 2 if shortest >= 8 else 1
-    dist = Levenshtein.distance(a, b, score_cutoff=allowed)
+    dist = OSA.distance(a, b, score_cutoff=allowed)
     if dist > allowed:
         return 0.0
-    return 1.0 - 0.5 * dist / max(la, lb)
+    return 1.0 - FUZZY_PENALTY * dist / max(la, lb)
 
 
 def _merge_joined(tokens: Sequence[str], other: set[str]) -> list[str]:
@@ -167,41 +176,52 @@ class _Scored:
 
 
 class _Weights:
-    """Token weights: inverse document frequency over the indexed names, damped for place and generic words."""
+    """Token weights: inverse document frequency over the indexed names; place and generic words damped."""
 
     def __init__(self, df: dict[str, int], total: int) -> None:
         self.df = df
-        self.total = max(total, 1)
-        self.max_idf = math.log(1 + self.total)
-        self._cache: dict[str, float] = {}
+        # A small list (an in-house list, a test) must not make every word look common: IDF is computed as if
+        # the list had at least MIN_IDF_CORPUS names.
+        self.total = max(total, MIN_IDF_CORPUS)
+        self._cache: dict[str, tuple[float, float]] = {}
 
-    def weight(self, token: str) -> float:
+    def weights(self, token: str) -> tuple[float, float]:
+        """(damped weight, conflict weight). The conflict weight is used for a word left unmatched on one side
+        while the other side also has unmatched words (Technology vs Electronics): then generic words count
+        fully, because they show two different businesses."""
         cached = self._cache.get(token)
         if cached is not None:
             return cached
         df = self.df.get(token, 0)
-        w = math.log(1 + self.total / (df + 1))
-        w = max(w, 0.5)
-        if token in GEO_WORDS:
-            w *= GEO_DAMPING
-        elif token in GENERIC_WORDS:
-            w *= GENERIC_DAMPING
-        elif len(token) == 1:
-            w *= 0.5
-        self._cache[token] = w
-        return w
+        raw = max(math.log(1 + self.total / (df + 1)), 0.5)
+        if len(token) == 1:
+            raw *= 0.5
+        if token in GEO_TOKENS:
+            pair = (raw * GEO_DAMPING, raw * GEO_DAMPING)
+        elif token in GENERIC_TOKENS:
+            pair = (raw * GENERIC_DAMPING, raw)
+        else:
+            pair = (raw, raw)
+        self._cache[token] = pair
+        return pair
+
+    def weight(self, token: str) -> float:
+        return self.weights(token)[0]
 
 
 def score_tokens(query: Sequence[str], entry: Sequence[str], weights: _Weights) -> _Scored:
-    """Weighted two-sided token coverage; see the module docstring for the formula."""
+    """Weighted Dice over tokens: matched mass / (matched mass + what is left over on both sides).
+
+    Matched and contained words weigh their damped IDF; a word left over on one side counts its damped weight
+    when the other side is fully matched (the query is the entry plus a city, or minus "Digital Technology"),
+    and its full weight when both sides have leftovers (two different businesses sharing one word).
+    """
     if not query or not entry:
         return _Scored(0.0, 0.0, 0.0, [])
     q = _merge_joined(query, set(entry))
     e = _merge_joined(entry, set(q))
-    wq = [weights.weight(t) for t in q]
-    we = [weights.weight(t) for t in e]
-    total_q = sum(wq)
-    total_e = sum(we)
+    wq = [weights.weights(t) for t in q]
+    we = [weights.weights(t) for t in e]
     pairs: list[tuple[float, int, int]] = []
     for i, qt in enumerate(q):
         for j, et in enumerate(e):
@@ -213,20 +233,34 @@ def score_tokens(query: Sequence[str], entry: Sequence[str], weights: _Weights) 
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     used_q: set[int] = set()
     used_e: set[int] = set()
-    got_q = got_e = 0.0
+    got_q = got_e = lost = 0.0
     matched: list[tuple[str, str, float]] = []
     for sim, i, j in pairs:
         if i in used_q or j in used_e:
             continue
         used_q.add(i)
         used_e.add(j)
-        got_q += sim * wq[i]
-        got_e += sim * we[j]
+        got_q += sim * wq[i][0]
+        got_e += sim * we[j][0]
+        lost += (1.0 - sim) * (wq[i][0] + we[j][0])
         matched.append((q[i], e[j], sim))
-    cq = got_q / total_q
-    ce = got_e / total_e
-    score = 0.5 * math.sqrt(cq * ce) + 0.5 * max(cq, ce)
-    return _Scored(min(score, 1.0), cq, ce, matched)
+    left_q = [wq[i] for i in range(len(q)) if i not in used_q]
+    left_e = [we[j] for j in range(len(e)) if j not in used_e]
+    slot = 1 if left_q and left_e else 0
+    rest_q = sum(w[slot] for w in left_q)
+    rest_e = sum(w[slot] for w in left_e)
+    total_q = got_q + rest_q + lost / 2
+    total_e = got_e + rest_e + lost / 2
+    score = (got_q + got_e) / (got_q + got_e + lost + rest_q + rest_e)
+    if not any(_is_distinctive(a) or _is_distinctive(b) for a, b, _ in matched):
+        # Only generic or place words in common ("International Trading" vs "International Pacific Trading"):
+        # they never carry a match. Identical all-generic names are kept, as a potential match at most.
+        score = min(score, GENERIC_ONLY_CAP) if tuple(q) == tuple(e) else 0.0
+    return _Scored(min(score, 1.0), got_q / total_q, got_e / total_e, matched)
+
+
+def _is_distinctive(token: str) -> bool:
+    return token not in GENERIC_TOKENS and token not in GEO_TOKENS
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -249,9 +283,20 @@ class CandidateIndex:
     """Token-blocking index over list names. Build once per set of active list versions; search many times."""
 
     def __init__(self, records: Iterable[IndexRecord]) -> None:
+        # Building allocates a few million small objects; the cyclic GC would rescan them over and over.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(records)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _build(self, records: Iterable[IndexRecord]) -> None:
         self._records: list[IndexRecord] = []
         self._names: list[_IndexedName] = []
         postings: dict[str, list[int]] = defaultdict(list)
+        exact: dict[tuple[str, ...], list[int]] = defaultdict(list)
         self._ids: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._long_ids: dict[str, list[int]] = defaultdict(list)
         for record in records:
@@ -272,11 +317,13 @@ class CandidateIndex:
                     seen.add(variant.tokens)
                     n = len(self._names)
                     self._names.append(_IndexedName(r, name, variant.tokens))
+                    exact[tuple(sorted(variant.tokens))].append(n)
                     keys = set(variant.tokens)
                     keys.update(a + b for a, b in zip(variant.tokens, variant.tokens[1:], strict=False))
                     for key in keys:
                         postings[key].append(n)
         self._postings: dict[str, list[int]] = dict(postings)
+        self._exact: dict[tuple[str, ...], list[int]] = dict(exact)
         df = {t: len(p) for t, p in self._postings.items()}
         self._weights = _Weights(df, len(self._names))
         self._block_cap = max(300, int(len(self._names) * MAX_BLOCK_DF_SHARE))
@@ -328,6 +375,11 @@ class CandidateIndex:
         return list(found.items())
 
     def _candidates(self, tokens: tuple[str, ...]) -> set[int]:
+        found = self._blocked_candidates(tokens)
+        found.update(self._exact.get(tuple(sorted(tokens)), ()))  # the same words, whatever the word order
+        return found
+
+    def _blocked_candidates(self, tokens: tuple[str, ...]) -> set[int]:
         keys = list(tokens)
         keys.extend(a + b for a, b in zip(tokens, tokens[1:], strict=False))
         rare: dict[int, float] = defaultdict(float)

@@ -37,7 +37,8 @@ _EXTRA_LEGAL_FORMS = [
     "limited", "llc", "lllp", "plc", "pte", "pte ltd", "pvt", "pvt ltd", "private limited", "pty", "pty ltd",
     "gmbh", "mbh", "sa", "sas", "sarl", "srl", "spa", "ag", "kg", "nv", "bv", "jsc", "ojsc", "cjsc", "pjsc", "oao",
     "ooo", "zao", "pao", "ao", "tov", "group", "grp", "co ltd", "coltd", "company limited", "joint stock company",
-    "open joint stock company", "closed joint stock company", "public joint stock company", "limited liability company",
+    "ltd liability company", "ltd liability co", "open joint stock company", "closed joint stock company",
+    "public joint stock company", "limited liability company",
     "limited liability partnership", "llp", "lp", "sdn bhd", "bhd", "fze", "fzco", "fzc", "fz llc", "est",
     "establishment", "sociedad anonima", "societe anonyme", "aktiengesellschaft",
     "gesellschaft mit beschrankter haftung", "youxian gongsi", "gongsi", "youxiangongsi", "gufen youxian gongsi",
@@ -49,10 +50,10 @@ _EXTRA_LEGAL_FORMS = [
 
 # rigour single-token aliases that are too often real words or real name parts to be removed.
 _LEGAL_FORM_EXCLUDE = {
-    "at", "is", "im", "up", "ii", "na", "ca", "ss", "se", "pp", "ps", "oppo", "ed", "et", "pe", "rs", "ro", "pr",
-    "ei", "ad", "ae", "as", "hk", "sc", "nc", "mmc", "cooperation", "cooperative", "pc", "np", "ek", "dd", "od",
+    "at", "is", "im", "up", "ii", "na", "ca", "ss", "pp", "ps", "oppo", "ed", "et", "pe", "rs", "ro", "pr",
+    "ei", "ad", "ae", "hk", "sc", "nc", "mmc", "cooperation", "cooperative", "pc", "np", "ek", "dd", "od",
     "pk", "ep", "gp", "jv", "ju", "ou", "sb", "sd", "sf", "sp", "tu", "uu", "xt", "yu", "rt", "rp", "ty", "ug",
-    "ay", "ab", "ik", "ks", "kv", "vat", "ano", "sub", "sube", "dp", "bt", "cv", "ecc", "eg", "ev", "hf", "ko",
+    "ay", "ik", "ks", "kv", "vat", "ano", "sub", "sube", "dp", "bt", "cv", "ecc", "eg", "ev", "hf", "ko",
     "og", "oy", "pt", "qk", "ry", "sha", "sti", "uab", "vos",
 }
 
@@ -72,7 +73,11 @@ GENERIC_WORDS = frozenset({
     "telecommunication", "medical", "pharmaceutical", "bank", "partner", "associate", "venture", "capital",
     "fund", "finance", "financial", "branch", "office", "center", "centre", "agency", "factory", "plant", "works",
     "limited", "corporation", "first", "one", "star", "sun", "golden", "gold", "royal", "united", "union",
-    "economic", "foreign", "state", "public", "joint", "stock", "special", "unitary",
+    "economic", "foreign", "state", "public", "joint", "stock", "special", "unitary", "societe", "sociedad",
+    "societa", "gesellschaft", "compania", "companhia", "empresa", "entreprise", "firma", "grupo", "gruppe",
+    "groupe", "kompaniya", "obshchestvo", "zavod", "kombinat", "concern", "kontsern", "koncern", "trust",
+    "trade", "trader", "commerce", "liability", "supply", "distribution", "wireless", "optical",
+    "automation", "control", "vision", "video", "camera", "battery", "semiconductor", "microelectronic",
 })
 
 # Places: a city or province prefix ("Hangzhou", "Zhejiang", "Shenzhen") or a country qualifier ("(Americas)",
@@ -88,6 +93,9 @@ GEO_WORDS = frozenset({
     "south", "east", "west", "uk", "europe", "european", "asia", "asian", "pacific", "middle", "africa", "dubai",
     "uae", "emirates", "singapore", "malaysia", "india", "germany", "japan", "canada", "mexico", "brazil",
     "turkey", "belarus", "ukraine", "crimea", "kazakhstan", "venezuela", "cuba", "lebanon", "pakistan",
+    "minsk", "st", "petersburg", "saint", "novosibirsk", "yekaterinburg", "kazan", "tula", "damascus", "beirut",
+    "caracas", "havana", "panama", "cyprus", "limassol", "london", "istanbul", "ankara", "armenia", "yerevan",
+    "georgia", "tbilisi", "uzbekistan", "tashkent", "kyrgyzstan", "bishkek", "vietnam", "thailand", "indonesia",
 })
 
 ABBREVIATIONS = {
@@ -98,7 +106,7 @@ ABBREVIATIONS = {
     "comm": "communication", "comms": "communication", "telecommunications": "telecommunication",
     "natl": "national", "dept": "department", "mgmt": "management", "hldgs": "holding", "hldg": "holding",
     "holdings": "holding", "inds": "industry", "ind": "industry", "industries": "industry", "bros": "brother",
-    "assoc": "associate", "intel": "intelligence", "sci": "science", "sciences": "science", "univ": "university",
+    "assoc": "associate", "sci": "science", "sciences": "science", "univ": "university",
     "ctr": "center", "centre": "center", "hong kong": "hongkong",
 }
 
@@ -106,8 +114,11 @@ _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PINYIN_LEGAL_SUFFIXES = ("gufenyouxiangongsi", "youxianzerengongsi", "youxiangongsi", "jituangongsi", "zonggongsi",
                           "fengongsi", "gongsi", "jituan")
 _DOTTED_ACRONYM_RE = re.compile(r"(?<![a-z0-9])((?:[a-z0-9]\.){2,}[a-z0-9]?)(?![a-z0-9])")
-_AKA_RE = re.compile(r"\s*[,;(]?\s*\b(?:a\.?k\.?a\.?|f\.?k\.?a\.?|n\.?k\.?a\.?|formerly known as|also known as)\s+",
-                     re.IGNORECASE)
+_AKA_RE = re.compile(
+    r"\s*[,;(]?\s*\b(?:a\.?k\.?a\.?|f\.?k\.?a\.?|n\.?k\.?a\.?|formerly known as|also known as|"
+    r"affiliated entity:|affiliated entities:)\s+",
+    re.IGNORECASE,
+)
 _PAREN_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
 
@@ -193,11 +204,15 @@ def split_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _segment_has_legal_end(segment: str) -> bool:
+    """The segment ends, or starts, with a legal form ("... Co.", "Ltd.", "LLC Bitvan")."""
     toks = _clean_tokens_raw(segment)
     if not toks:
         return False
     phrases = legal_form_phrases()
-    return any(tuple(toks[-size:]) in phrases for size in range(1, min(len(toks), 4) + 1))
+    sizes = range(1, min(len(toks), 4) + 1)
+    return any(tuple(toks[-size:]) in phrases for size in sizes) or any(
+        tuple(toks[:size]) in phrases for size in sizes
+    )
 
 
 def cut_glued_address(name: str) -> str:
@@ -231,10 +246,46 @@ class NameVariant:
 
     tokens: tuple[str, ...]
     legal: tuple[str, ...]
+    plain: tuple[str, ...] = ()  # the tokens before romanisation folding, for display
+
+
+@lru_cache(maxsize=1)
+def _correctable() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """Long legal-form and generic words, with their delete-one neighbours, to repair typos in them."""
+    words = {t for phrase in legal_form_phrases() for t in phrase if len(t) >= 6 and t.isalpha()}
+    words |= {w for w in GENERIC_WORDS if len(w) >= 6}
+    words |= {w for w in ABBREVIATIONS if len(w) >= 6 and " " not in w}
+    deletes: dict[str, list[str]] = {}
+    for word in words:
+        for i in range(len(word)):
+            deletes.setdefault(word[:i] + word[i + 1 :], []).append(word)
+    return frozenset(words), {k: tuple(v) for k, v in deletes.items()}
+
+
+@lru_cache(maxsize=65536)
+def _repair(token: str) -> str:
+    """"corporaion" -> "corporation", "hodlings" -> "holdings": one edit (OSA) from a long legal/generic word.
+
+    A misspelt legal form would otherwise become an unknown, heavy token that sinks the score.
+    """
+    if len(token) < 6 or not token.isalpha():
+        return token
+    words, deletes = _correctable()
+    if token in words:
+        return token
+    from rapidfuzz.distance import OSA  # noqa: PLC0415 - only needed for unknown words
+
+    candidates = set(deletes.get(token, ()))
+    for i in range(len(token)):
+        candidates.update(deletes.get(token[:i] + token[i + 1 :], ()))
+        if token[:i] + token[i + 1 :] in words:
+            candidates.add(token[:i] + token[i + 1 :])
+    best = [w for w in sorted(candidates) if OSA.distance(token, w, score_cutoff=1) <= 1]
+    return best[0] if best else token
 
 
 def _variant(text: str) -> NameVariant:
-    raw = _clean_tokens_raw(text)
+    raw = [_repair(t) for t in _clean_tokens_raw(text)]
     core, legal = split_legal_forms(raw)
     core = [_stem(t) for t in core if t not in STOP_WORDS]
     if not core and raw:
@@ -247,7 +298,31 @@ def _variant(text: str) -> NameVariant:
             out[-1] = "hongkong"
         else:
             out.append(tok)
-    return NameVariant(tuple(out), tuple(legal))
+    return NameVariant(tuple(fold(t) for t in out), tuple(legal), tuple(out))
+
+
+_FOLDS = [
+    (re.compile(r"shch"), "sch"), (re.compile(r"tsch"), "ch"), (re.compile(r"kh"), "h"), (re.compile(r"tz"), "ts"),
+    (re.compile(r"x"), "ks"), (re.compile(r"w"), "v"), (re.compile(r"(?<=[a-z])(?:iy|ii|yi|ij|yj|y)$"), "i"),
+    (re.compile(r"(?<=[aeou])y$"), "i"), (re.compile(r"y(?=[aeiou])"), "i"), (re.compile(r"j(?=[aeiou])"), "i"),
+    (re.compile(r"([a-z])\1+"), r"\1"),
+]
+
+
+@lru_cache(maxsize=131072)
+def fold(token: str) -> str:
+    """Romanisation-insensitive spelling of a token, applied to both sides: Antey/Antei, Kalashnikov/Kalaschnikow,
+    Vysokotochnye/Wysokototschnye, Rosoboroneksport/Rosoboronexport, Yakovlev/Iakovlev, Kommunikatsii/Komunikatsii.
+    """
+    if len(token) < 5 or not token.isalpha():
+        return token  # acronyms and codes are compared exactly (ABB is not AAB, DJO is not DIO)
+    for pattern, repl in _FOLDS:
+        token = pattern.sub(repl, token)
+    return token
+
+
+GENERIC_TOKENS = frozenset(fold(w) for w in GENERIC_WORDS)
+GEO_TOKENS = frozenset(fold(w) for w in GEO_WORDS)
 
 
 @lru_cache(maxsize=65536)
@@ -264,6 +339,8 @@ def name_variants(name: str) -> tuple[NameVariant, ...]:
         without_parens = _PAREN_RE.sub(" ", piece)
         if without_parens != piece:
             texts.append(without_parens)
+            # "Rostec (Russian Technologies State Corporation)", "... Co., Ltd. (CATL)": the bracket is an alias
+            texts.extend(m.group(0)[1:-1] for m in _PAREN_RE.finditer(piece))
         for text in texts:
             variant = _variant(text)
             if variant.tokens and variant.tokens not in seen:
@@ -272,7 +349,7 @@ def name_variants(name: str) -> tuple[NameVariant, ...]:
     if not variants:
         raw = tuple(_clean_tokens_raw(name))
         if raw:
-            variants.append(NameVariant((), raw))
+            variants.append(NameVariant((), raw, ()))
     return tuple(variants)
 
 
@@ -287,4 +364,4 @@ def normalize_name(name: str) -> str:
     variants = name_variants(name or "")
     if not variants:
         return ""
-    return " ".join(variants[0].tokens)
+    return " ".join(variants[0].plain)

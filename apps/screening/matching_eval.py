@@ -1,0 +1,149 @@
+"""Recall and precision of the matcher on the labelled evaluation set (tests/screening/eval_set.csv). Pure.
+
+Counting, per query (one row = one vendor name as a procurement officer would type it):
+
+* a row labelled ``match`` is a true positive when a result at or above the "potential" threshold is an entry
+  carrying the expected list name (the same name is often on several lists: any of them counts); otherwise it
+  is a false negative, and if something else was returned instead it is also a false positive (a wrong match);
+* a row labelled ``no_match`` is a false positive when anything is returned at or above "potential".
+
+recall = TP / rows labelled match; precision = TP / rows where the matcher returned anything.
+"""
+from __future__ import annotations
+
+import csv
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apps.screening.matching import CandidateIndex, IndexRecord
+
+EVAL_SET = Path(__file__).resolve().parents[2] / "tests" / "screening" / "eval_set.csv"
+
+# Used when the real list files are absent: the entries the hand-written rows are about, as the lists spell them.
+BUILTIN_RECORDS = [
+    IndexRecord("b:hik", ("HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD.", "HIKVISION",
+                          "Hangzhou Hikvision Digital Technology Co., Ltd."), ("CN",)),
+    IndexRecord("b:dahua", ("Dahua Technology",), ("CN",)),
+    IndexRecord("b:dahua1260h", ("Zhejiang Dahua Technology Co., Ltd. (Dahua)",), ("CN",)),
+    IndexRecord("b:dahuadpl", ("DAHUA ELECTRONICS CORPORATION",), ("US",)),
+    IndexRecord("b:huawei", ("HUAWEI TECHNOLOGIES CO., LTD.",), ("CN",)),
+    IndexRecord("b:huawei889", ("Huawei Technologies Company",), ("CN",)),
+    IndexRecord("b:zte", ("ZTE Corporation",), ("CN",)),
+    IndexRecord("b:hytera", ("Hytera Communications Corporation",), ("CN",)),
+    IndexRecord("b:cccc", ("CHINA COMMUNICATIONS CONSTRUCTION COMPANY LIMITED", "CCCC"), ("CN",)),
+    IndexRecord("b:zpmcna", ("ZPMC North America, Inc.",), ("US",)),
+    IndexRecord("b:dji", ("SZ DJI TECHNOLOGY CO., LTD.",), ("CN",)),
+    IndexRecord("b:dji2", ("DJI",), ("CN",)),
+    IndexRecord("b:kaspersky", ("AO Kaspersky Lab",), ("RU",)),
+    IndexRecord("b:kaspersky2", ("Kaspersky Lab, Inc.",), ("US",)),
+    IndexRecord("b:boztepe", ("BOZTEPE, Omer",), ("TR",), entry_type="individual"),
+    IndexRecord("b:11420", ("11420 CORP.",), ("US",)),
+]
+
+
+@dataclass
+class EvalRow:
+    query: str
+    country: str
+    expected: str
+    label: str
+    category: str
+    note: str = ""
+
+
+@dataclass
+class EvalReport:
+    rows: int = 0
+    positives: int = 0
+    negatives: int = 0
+    tp: int = 0
+    fn: int = 0
+    fp: int = 0
+    predicted: int = 0
+    seconds: float = 0.0
+    index_names: int = 0
+    by_category: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.tp / self.positives if self.positives else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / self.predicted if self.predicted else 1.0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"rows {self.rows} (match {self.positives}, no_match {self.negatives}); index {self.index_names} names; "
+            f"{self.seconds:.2f} s",
+            f"recall    {self.recall:.4f}  ({self.tp}/{self.positives})",
+            f"precision {self.precision:.4f}  ({self.tp}/{self.predicted}; false positives {self.fp})",
+            "by category (ok / wrong):",
+        ]
+        for category in sorted(self.by_category):
+            c = self.by_category[category]
+            out.append(f"  {category:24s} {c['ok']:4d} / {c['wrong']:d}")
+        return out
+
+
+def load_eval_rows(path: Path = EVAL_SET) -> list[EvalRow]:
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        return [
+            EvalRow(r["query"], r.get("country", ""), r.get("expected_entry_name", ""), r["label"],
+                    r.get("category", ""), r.get("note", ""))
+            for r in csv.DictReader(fh)
+        ]
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: CandidateIndex | None = None) -> EvalReport:
+    """Run every row through the index built over ``records`` and count as described in the module docstring."""
+    index = index or CandidateIndex(records)
+    keys_by_name: dict[str, set] = defaultdict(set)
+    for record in records:
+        for name in record.names:
+            keys_by_name[_fold(name)].add(record.key)
+    report = EvalReport(index_names=index.name_count)
+    started = time.perf_counter()
+    for row in rows:
+        report.rows += 1
+        results = index.search([row.query], countries=[row.country] if row.country else (), limit=100)
+        got = {r.key for r in results}
+        if results:
+            report.predicted += 1
+        top = f"{results[0].entry_name!r} {results[0].score:.2f}" if results else "nothing"
+        if row.label == "match":
+            report.positives += 1
+            expected = keys_by_name.get(_fold(row.expected), set())
+            if got & expected:
+                report.tp += 1
+                report.by_category[row.category]["ok"] += 1
+            else:
+                report.fn += 1
+                if results:
+                    report.fp += 1
+                report.by_category[row.category]["wrong"] += 1
+                missing = "" if expected else " (expected name not in the index)"
+                report.failures.append(f"MISSED {row.query!r} -> expected {row.expected!r}{missing}; got {top}")
+        else:
+            report.negatives += 1
+            if results:
+                report.fp += 1
+                report.by_category[row.category]["wrong"] += 1
+                report.failures.append(f"FALSE POSITIVE {row.query!r} ({row.note}); got {top}")
+            else:
+                report.by_category[row.category]["ok"] += 1
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def builtin_rows(rows: list[EvalRow]) -> list[EvalRow]:
+    """The rows that make sense against BUILTIN_RECORDS: positives about those entries, and every negative."""
+    names = {_fold(n) for r in BUILTIN_RECORDS for n in r.names}
+    return [r for r in rows if r.label != "match" or _fold(r.expected) in names]

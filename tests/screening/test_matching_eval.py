@@ -1,0 +1,57 @@
+"""The matcher against the labelled evaluation set (tests/screening/eval_set.csv)."""
+import csv
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from apps.screening.matching import CandidateIndex
+from apps.screening.matching_eval import BUILTIN_RECORDS, EVAL_SET, builtin_rows, evaluate, load_eval_rows
+from apps.screening.matching_sources import load_list_records
+
+
+@pytest.fixture(scope="module")
+def real_records():
+    from tests.conftest import SHARED_LISTS
+
+    if not SHARED_LISTS.is_dir():
+        pytest.skip(f"real list files not found at {SHARED_LISTS}: the evaluation needs them")
+    return load_list_records(SHARED_LISTS)
+
+
+def test_eval_set_is_labelled_and_large_enough():
+    with EVAL_SET.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) >= 500
+    labels = {r["label"] for r in rows}
+    assert labels == {"match", "no_match"}
+    assert all(r["expected_entry_name"] for r in rows if r["label"] == "match")
+    assert not any(r["expected_entry_name"] for r in rows if r["label"] == "no_match")
+    assert sum(r["label"] == "no_match" for r in rows) >= 200
+
+
+def test_eval_recall_and_precision_on_real_lists(real_records):
+    rows = load_eval_rows()
+    report = evaluate(real_records, rows, index=CandidateIndex(real_records))
+    detail = "\n".join(report.lines() + report.failures)
+    assert report.positives >= 300, detail
+    assert report.recall >= 0.98, detail
+    assert report.precision >= 0.97, detail
+
+
+def test_eval_on_builtin_list():
+    rows = builtin_rows(load_eval_rows())
+    report = evaluate(BUILTIN_RECORDS, rows)
+    detail = "\n".join(report.lines() + report.failures)
+    assert report.positives >= 20
+    assert report.recall >= 0.98, detail
+    assert report.precision >= 0.97, detail
+
+
+def test_screening_eval_command_without_lists(tmp_path: Path):
+    out, err = StringIO(), StringIO()
+    call_command("screening_eval", "--lists", str(tmp_path / "absent"), stdout=out, stderr=err)
+    assert "BUILT-IN" in out.getvalue()
+    assert "recall" in out.getvalue() and "precision" in out.getvalue()
+    assert "not found" in err.getvalue()
