@@ -126,7 +126,7 @@ def clean_name(raw: str, addresses: str) -> str:
 def _split(value: str) -> list[str]:
     if not value:
         return []
-    return [v for v in (p.strip() for p in value.split(";")) if v]
+    return [v for p in value.split(";") if (v := p.strip())]
 
 
 def _ids(value: str) -> tuple[list[dict], list[str]]:
@@ -189,7 +189,7 @@ def row_to_entry(rec: dict[str, str]) -> ParsedEntry | None:
     for field_name in ("citizenships", "nationalities"):
         value = get(field_name)
         if value:
-            countries.extend(c for c in _split(value) if len(c) == 2)
+            countries.extend([c for c in _split(value) if len(c) == 2])
     identifiers, ids_other = _ids(get("ids", ""))
     raw_type = get("type", "").strip().lower()
     entry_type = _TYPES.get(raw_type) or ("entity" if sub_list in _UNTYPED_ENTITY_LISTS else "other")
@@ -236,7 +236,7 @@ def _entries(path: Path) -> Iterator[ParsedEntry]:
                     continue
                 if len(row) != ncols:
                     raise ParseError(f"{path.name} line {reader.line_num}: expected {ncols} columns, got {len(row)}")
-                entry = row_to_entry(dict(zip(names, row, strict=True)))
+                entry = row_to_entry(dict(zip(names, row, strict=False)))  # lengths checked above
                 if entry is not None:
                     yield entry
 
