@@ -64,3 +64,147 @@ def site(org):
 @pytest.fixture
 def other_site(other_org):
     return SiteFactory(organization=other_org, code="X1", name="Other site")
+
+
+# --- lists: a real Celery worker process (reused by security's reliability tests) ---
+class CeleryWorkerProcess:
+    """A running `celery -A vendorrisk worker --pool=solo` subprocess bound to one unique queue."""
+
+    def __init__(self, process, queue: str, log_path: Path, env: dict):
+        self.process, self.queue, self.log_path, self.env = process, queue, log_path, env
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_for(self, predicate, *, timeout: float = 60.0, interval: float = 0.2):
+        """Poll `predicate()` until it returns a truthy value (returned) or fail with the worker's log."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            if self.process.poll() is not None:
+                pytest.fail(f"the Celery worker exited ({self.process.returncode}):\n{self.log()[-4000:]}")
+            time.sleep(interval)
+        pytest.fail(f"timed out after {timeout}s waiting on the Celery worker:\n{self.log()[-4000:]}")
+
+
+def _database_url_for_worker(settings_dict: dict) -> str | None:
+    from urllib.parse import quote
+
+    engine = settings_dict["ENGINE"]
+    name = str(settings_dict["NAME"])
+    if engine.endswith("sqlite3"):
+        if name == ":memory:" or "mode=memory" in name or name.startswith("file:memorydb"):
+            return None
+        return f"sqlite:///{Path(name).resolve()}"
+    if "postgresql" in engine:
+        user = quote(settings_dict.get("USER") or "", safe="")
+        password = quote(settings_dict.get("PASSWORD") or "", safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings_dict.get("HOST") or "127.0.0.1"
+        port = settings_dict.get("PORT") or 5432
+        return f"postgres://{auth}{host}:{port}/{quote(name, safe='')}"
+    return None
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path, settings):
+    """Start a real Celery worker (`--pool=solo`) that shares this test's database and broker.
+
+    - Database: the test database (PostgreSQL; or SQLite when SQLITE_TEST_DB_FILE makes it a file). With
+      SQLite in memory the worker cannot see it, so the test is skipped with that reason.
+    - Broker: CELERY_BROKER_URL from the environment (CI: Redis), else a filesystem broker in tmp_path.
+    - A unique queue per test: the worker consumes only it, and tasks enqueued by this process go to it by
+      default, so concurrent test runs do not steal each other's tasks.
+    - The worker gets LISTS_ALLOWED_HOSTS=127.0.0.1 and LISTS_ALLOW_HTTP so it can fetch from a local server,
+      and MEDIA_ROOT = settings.MEDIA_ROOT of this test (set it before requesting the fixture to share files).
+    Yields a CeleryWorkerProcess; the worker is stopped before the database is flushed.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import uuid
+
+    from django.db import connection
+
+    from vendorrisk.celery import app
+
+    db_url = _database_url_for_worker(connection.settings_dict)
+    if db_url is None:
+        pytest.skip("the Celery worker cannot share an in-memory SQLite test database: run on PostgreSQL "
+                    "(DATABASE_URL) or set SQLITE_TEST_DB_FILE=/tmp/vr-test.sqlite3")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    var_dir = tmp_path / "worker-var"
+    broker_url = os.environ.get("CELERY_BROKER_URL", "") or "filesystem://"
+    transport_options = dict(app.conf.broker_transport_options or {})
+    if broker_url.startswith("filesystem://"):
+        folder = var_dir / "broker"
+        for sub in ("queue", "processed"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        transport_options = {"data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
+                             "processed_folder": str(folder / "processed"), "store_processed": False}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "vendorrisk.settings_test",
+        "DEBUG": "true",
+        "DATABASE_URL": db_url,
+        "CELERY_BROKER_URL": broker_url,
+        "VAR_DIR": str(var_dir),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "LISTS_ALLOWED_HOSTS": "127.0.0.1",
+        "LISTS_ALLOW_HTTP": "true",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    env.pop("SQLITE_TEST_DB_FILE", None)
+    log_path = tmp_path / "celery-worker.log"
+    root = Path(__file__).resolve().parents[1]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "vendorrisk", "worker", "--pool=solo", "-Q", queue,
+             "-n", f"{queue}@%h", "--loglevel=INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    worker = CeleryWorkerProcess(process, queue, log_path, env)
+
+    # Django-namespaced keys (CELERY_BROKER_URL...) take precedence over the plain ones: set both.
+    keys = ("broker_url", "broker_transport_options", "task_default_queue", "task_always_eager")
+    saved = {}
+    for key in keys:
+        for name in (key, f"CELERY_{key.upper()}"):
+            if name in app.conf:
+                saved[name] = app.conf[name]
+
+    def reset_pools():
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        amqp = app.__dict__.get("amqp")
+        if amqp is not None:
+            amqp._producer_pool = None
+
+    wanted = {"broker_url": broker_url, "broker_transport_options": transport_options, "task_default_queue": queue,
+              "task_always_eager": False}
+    app.conf.update({**wanted, **{f"CELERY_{k.upper()}": v for k, v in wanted.items()}})
+    reset_pools()
+    try:
+        worker.wait_for(lambda: "ready." in worker.log(), timeout=60)
+        yield worker
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        for key in keys:
+            for name in (key, f"CELERY_{key.upper()}"):
+                if name in saved:
+                    app.conf[name] = saved[name]
+                elif name in app.conf:
+                    del app.conf[name]
+        reset_pools()
