@@ -28,6 +28,25 @@ def health_check_broker(timeout: float = 2.0) -> dict:
         return {"ok": False, "transport": scheme, "error": str(exc)[:200]}
 
 
+def health_check_lists(*, now=None) -> dict:
+    """Freshness of the enabled list sources. Stale ones (no good fetch within their freshness limit) make
+    the check fail; never-fetched ones are reported but do not (a fresh install has not fetched yet)."""
+    from django.utils import timezone
+
+    from apps.lists.models import ListSource
+    from apps.lists.selectors import list_source_freshness
+
+    now = now or timezone.now()
+    try:
+        by_state: dict[str, list[str]] = {"fresh": [], "stale": [], "never": []}
+        for source in ListSource.objects.filter(enabled=True).order_by("code"):
+            by_state[list_source_freshness(source, now=now)].append(source.code)
+    except Exception as exc:  # noqa: BLE001 - reported, not raised: health must answer
+        return {"ok": False, "error": str(exc)[:200]}
+    return {"ok": not by_state["stale"], **by_state}
+
+
 def health_report() -> dict:
     checks = {"database": health_check_database(), "broker": health_check_broker()}
+    checks["lists"] = health_check_lists() if checks["database"]["ok"] else {"ok": False, "error": "no database"}
     return {"status": "ok" if all(c["ok"] for c in checks.values()) else "degraded", "checks": checks}

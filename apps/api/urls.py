@@ -1,7 +1,7 @@
 """Mounts each app's API under /api/v1/. Apps add their routes in their own api/urls.py."""
 from django.urls import include, path
 
-from .views import ApiDocsView, ApiRedocView, ApiSchemaView, HealthView
+from .views import ApiDocsView, ApiRedocView, ApiSchemaView, HealthView, SummaryView
 
 app_name = "api"
 
@@ -10,7 +10,12 @@ urlpatterns = [
     path("schema/", ApiSchemaView.as_view(), name="schema"),
     path("docs/", ApiDocsView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", ApiRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("summary/", SummaryView.as_view(), name="summary"),
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.inventory.api.urls")),
     path("", include("apps.vendors.api.urls")),
+    path("", include("apps.screening.api.urls")),
+    path("", include("apps.lists.api.urls")),
+    path("", include("apps.remediation.api.urls")),
+    path("", include("apps.audit.api.urls")),
 ]

@@ -1,14 +1,21 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .selectors import health_report
-from .viewsets import API_AUTHENTICATION
+from apps.accounts.filtersets import member_organization_ids
+from apps.inventory.models import Site
 
-_check = inline_serializer("HealthCheck", {"ok": serializers.BooleanField()})
+from .permissions import IsMemberWithRole
+from .selectors import health_report
+from .serializers import SummarySerializer
+from .summary import summary_report
+from .viewsets import API_AUTHENTICATION, API_THROTTLES, AS_OF_PARAMETER, parse_as_of
+
 HEALTH_RESPONSE = inline_serializer(
     "Health",
     {
@@ -47,3 +54,47 @@ class ApiDocsView(SpectacularSwaggerView):
 class ApiRedocView(SpectacularRedocView):
     authentication_classes = API_AUTHENTICATION
     permission_classes = [IsAuthenticated]
+
+
+class SummaryView(APIView):
+    """Counts by risk status, by site and by category, remediation status and overdue plans, and the list
+    versions in force; for the user's organisations, now or `as_of` a past day (from history)."""
+
+    authentication_classes = API_AUTHENTICATION
+    throttle_classes = API_THROTTLES
+    permission_classes = [IsMemberWithRole]
+
+    @extend_schema(
+        parameters=[
+            AS_OF_PARAMETER,
+            OpenApiParameter("organization", OpenApiTypes.INT, many=True, explode=True,
+                             description="Only these organisations (yours)."),
+            OpenApiParameter("site", OpenApiTypes.INT, many=True, explode=True, description="Only these sites."),
+        ],
+        responses={200: SummarySerializer},
+    )
+    def get(self, request):
+        member = member_organization_ids(request.user)
+        org_ids = _ids(request, "organization", allowed=set(member))
+        site_ids = None
+        if request.query_params.getlist("site"):
+            own_sites = set(Site.objects.filter(organization_id__in=org_ids or member).values_list("id", flat=True))
+            site_ids = _ids(request, "site", allowed=own_sites)
+        as_of = parse_as_of(request.query_params.get("as_of"))
+        report = summary_report(organization_ids=org_ids or member, site_ids=site_ids, as_of=as_of)
+        return Response(SummarySerializer(report).data)
+
+
+def _ids(request, name: str, *, allowed: set[int]) -> list[int]:
+    """Ids from a repeated query parameter; an id outside `allowed` is refused like one that does not exist."""
+    values = request.query_params.getlist(name)
+    ids = []
+    for value in values:
+        try:
+            ident = int(value)
+        except ValueError:
+            raise ValidationError({name: [f"“{value}” is not a valid id."]}) from None
+        if ident not in allowed:
+            raise ValidationError({name: [f"Select a valid choice. {ident} is not one of the available choices."]})
+        ids.append(ident)
+    return ids

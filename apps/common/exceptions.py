@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -22,6 +23,16 @@ class ApplicationError(Exception):
         self.message = message
         self.code = code
         self.fields = fields or {}
+
+
+# ApplicationError codes that mean something other than bad input. A service that hides another
+# organisation's object raises code "not_found": the API answers 404, exactly as for a missing object.
+STATUS_FOR_CODE = {
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "permission_denied": status.HTTP_403_FORBIDDEN,
+    "conflict": status.HTTP_409_CONFLICT,
+}
 
 
 def _django_validation_fields(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -39,9 +50,17 @@ def api_exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, ApplicationError):
+        code = STATUS_FOR_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST)
+        message = "Not found." if code == status.HTTP_404_NOT_FOUND else exc.message
+        return Response({"error": {"code": exc.code, "message": message, "fields": exc.fields}}, status=code)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        names = sorted({str(obj._meta.verbose_name_plural) for obj in list(exc.protected_objects)[:50]}
+                       if isinstance(exc, ProtectedError) else
+                       {str(obj._meta.verbose_name_plural) for obj in list(exc.restricted_objects)[:50]})
         return Response(
-            {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}},
-            status=status.HTTP_400_BAD_REQUEST,
+            {"error": {"code": "protected", "fields": {},
+                       "message": "Still referenced by " + ", ".join(names) + "; it cannot be deleted."}},
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.filtersets import request_organization_ids, scoped_organizations
 
@@ -97,6 +98,12 @@ class EquipmentFilterSet(ChangedSinceMixin):
     risk_status = django_filters.MultipleChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_status")
     installed_after = django_filters.DateFilter(field_name="installed_date", lookup_expr="gte")
     installed_before = django_filters.DateFilter(field_name="installed_date", lookup_expr="lte")
+    overdue = django_filters.BooleanFilter(method="filter_overdue",
+                                           label="Has a remediation plan whose deadline has passed (today)")
+    due_before = django_filters.DateFilter(method="filter_due_before",
+                                           label="Has a running remediation plan due on or before this day")
+    due_after = django_filters.DateFilter(method="filter_due_after",
+                                          label="Has a running remediation plan due on or after this day")
 
     class Meta:
         model = Equipment
@@ -117,6 +124,26 @@ class EquipmentFilterSet(ChangedSinceMixin):
         if not value or not model_has_field(Equipment, "risk_status"):
             return queryset
         return queryset.filter(risk_status__in=value)
+
+    @staticmethod
+    def _running_plans(**conditions):
+        from apps.remediation.choices import CLOCK_STATUSES
+        from apps.remediation.models import RemediationPlan
+
+        return Exists(RemediationPlan.objects.filter(equipment_id=OuterRef("id"), status__in=sorted(CLOCK_STATUSES),
+                                                     **conditions))
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = self._running_plans(deadline__lt=timezone.localdate())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_due_before(self, queryset, name, value):
+        return queryset.filter(self._running_plans(deadline__lte=value)) if value else queryset
+
+    def filter_due_after(self, queryset, name, value):
+        return queryset.filter(self._running_plans(deadline__gte=value)) if value else queryset
 
 
 class ComponentFilterSet(ChangedSinceMixin):

@@ -3,13 +3,14 @@ only (flat ids and names), so a page costs the same number of queries whatever i
 historical records (django-simple-history), which carry the same field names, for `as_of` answers."""
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Organization
 from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organization
 from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
-from apps.inventory.filtersets import RISK_STATUS_CHOICES
 from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.screening.choices import risk_worst
 from apps.vendors.models import Vendor
 
 
@@ -70,6 +71,22 @@ class ProductModelInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
+class EquipmentFindingSerializer(serializers.Serializer):
+    """apps.screening.selectors.EquipmentFinding."""
+
+    vendor_id = serializers.IntegerField()
+    vendor_name = serializers.CharField()
+    vendor_role = serializers.ChoiceField(choices=["brand", "manufacturer", "software_supplier", "component"])
+    finding_id = serializers.IntegerField()
+    source_code = serializers.CharField()
+    regime = serializers.CharField()
+    sub_list = serializers.CharField()
+    listed_on = serializers.DateField(allow_null=True)
+    discovered_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=["prohibited", "restricted", "potential_match"])
+    path_text = serializers.CharField()
+
+
 class EquipmentSerializer(serializers.Serializer):
     """An installed unit as it is now, or (with `as_of`) as its historical record was then."""
 
@@ -97,22 +114,32 @@ class EquipmentSerializer(serializers.Serializer):
     notes = serializers.CharField()
     risk_status = serializers.SerializerMethodField()
     risk_reason = serializers.SerializerMethodField()
+    findings = serializers.SerializerMethodField(
+        help_text="Why: each finding reaching the unit through its brand, maker, software supplier or a component."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    def get_risk_status(self, obj) -> str | None:
-        override = self.context.get("risk_status_by_id")
-        if override is not None:
-            return override.get(obj.id, "clear")
-        return getattr(obj, "risk_status", None)
+    def _findings(self, obj) -> list:
+        by_id = self.context.get("findings_by_equipment")
+        return by_id.get(obj.id, []) if by_id is not None else []
+
+    def get_risk_status(self, obj) -> str:
+        """Stored status now; with `as_of`, the worst status of the findings open then."""
+        if self.context.get("as_of") is not None:
+            return risk_worst(*(f.status for f in self._findings(obj)))
+        return getattr(obj, "risk_status", "clear")
 
     def get_risk_reason(self, obj) -> str:
+        if self.context.get("as_of") is not None:
+            return "; ".join(f.path_text for f in self._findings(obj))
         return getattr(obj, "risk_reason", "") or ""
 
+    @extend_schema_field(EquipmentFindingSerializer(many=True))
+    def get_findings(self, obj):
+        return [EquipmentFindingSerializer(f).data for f in self._findings(obj)]
 
-EquipmentSerializer._declared_fields["risk_status"].help_text = (
-    "One of " + ", ".join(v for v, _ in RISK_STATUS_CHOICES) + "; null before screening has run."
-)
+
 
 
 class EquipmentInputSerializer(serializers.ModelSerializer):

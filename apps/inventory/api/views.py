@@ -16,6 +16,7 @@ from apps.inventory.filtersets import (
     model_has_field,
 )
 from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.screening.selectors import equipment_findings
 
 from .serializers import (
     ComponentSerializer,
@@ -129,6 +130,12 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
             return self.scope(Equipment.objects.select_related(*self._related))
         history = Equipment.history.filter(history_date__lte=as_of).latest_of_each().exclude(history_type="-")
         return self.scope(history.select_related(*self._related))
+
+    def page_context(self, objects: list) -> dict:
+        """The findings of the page's units (three queries), open now or at `as_of`."""
+        as_of = self.get_as_of() if self.action in ("list", "retrieve") else None
+        findings = equipment_findings(equipment_ids=[o.id for o in objects], as_of=as_of)
+        return {"findings_by_equipment": findings, "as_of": as_of}
 
     @extend_schema(request=EquipmentInputSerializer, responses={201: EquipmentSerializer})
     def create(self, request):

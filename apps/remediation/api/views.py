@@ -62,8 +62,9 @@ class RemediationPlanViewSet(ReadOnlyApiViewSet):
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         """Move the plan one step forward (open -> planned -> in_progress -> done with an outcome)."""
+        plan = self.get_object()  # permission and scope first: 404/403 before any input error
         data = _valid(TransitionInputSerializer, request)
-        plan = services.plan_transition(plan=self.get_object().pk, to_status=data["status"], user=request.user,
+        plan = services.plan_transition(plan=plan.pk, to_status=data["status"], user=request.user,
                                         outcome=data["outcome"], note=data["note"])
         return self._answer(plan)
 
@@ -71,24 +72,27 @@ class RemediationPlanViewSet(ReadOnlyApiViewSet):
     @action(detail=True, methods=["post"])
     def deadline(self, request, pk=None):
         """Set the deadline by hand, with a reason (recorded)."""
+        plan = self.get_object()
         data = _valid(DeadlineInputSerializer, request)
-        plan = services.plan_change_deadline(plan=self.get_object().pk, user=request.user, **data)
+        plan = services.plan_change_deadline(plan=plan.pk, user=request.user, **data)
         return self._answer(plan)
 
     @extend_schema(request=StepInputSerializer, responses={201: PlanStepSerializer})
     @action(detail=True, methods=["post"])
     def steps(self, request, pk=None):
         """Add a step to the plan."""
+        plan = self.get_object()
         data = _valid(StepInputSerializer, request)
-        step = services.plan_step_add(plan=self.get_object().pk, user=request.user, **data)
+        step = services.plan_step_add(plan=plan.pk, user=request.user, **data)
         return Response(PlanStepSerializer(step).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WaiverRequestInputSerializer, responses={201: WaiverSerializer})
     @action(detail=True, methods=["post"])
     def waiver(self, request, pk=None):
         """Request a waiver (an admin other than the requester decides)."""
+        plan = self.get_object()
         data = _valid(WaiverRequestInputSerializer, request)
-        waiver = services.waiver_request(plan=self.get_object().pk, user=request.user, **data)
+        waiver = services.waiver_request(plan=plan.pk, user=request.user, **data)
         waiver = Waiver.objects.select_related(*WAIVER_RELATED).get(pk=waiver.pk)
         return Response(WaiverSerializer(waiver).data, status=status.HTTP_201_CREATED)
 
@@ -105,8 +109,9 @@ class WaiverViewSet(ReadOnlyApiViewSet):
     export_name = "waivers"
 
     def _decide(self, request, service):
+        waiver = self.get_object()
         data = _valid(WaiverDecisionInputSerializer, request)
-        waiver = service(waiver=self.get_object().pk, user=request.user, note=data["note"])
+        waiver = service(waiver=waiver.pk, user=request.user, note=data["note"])
         return Response(WaiverSerializer(self.get_queryset().get(pk=waiver.pk)).data)
 
     @extend_schema(request=WaiverDecisionInputSerializer, responses={200: WaiverSerializer})

@@ -12,6 +12,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.screening.api.serializers import FindingSerializer
+from apps.screening.api.views import findings_queryset
+from apps.screening.choices import RISK_ORDER, risk_worst
+from apps.screening.selectors import findings_open_at
 from apps.vendors import services
 from apps.vendors.filtersets import OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
@@ -98,8 +102,26 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return context
 
     def risk_context(self, objects: list, as_of: dt.datetime | None) -> dict:
-        """Status of each vendor under the findings open at `as_of` (current status otherwise)."""
-        return {}
+        """With `as_of`: each vendor's status under the findings open then (the worst one wins)."""
+        if as_of is None:
+            return {}
+        statuses: dict[int, str] = {}
+        rows = findings_open_at(as_of).filter(vendor_id__in=[o.id for o in objects]).values_list("vendor_id",
+                                                                                                "status")
+        for vendor_id, finding_status in rows:
+            statuses[vendor_id] = risk_worst(statuses.get(vendor_id, "clear"), finding_status)
+        return {"risk_status_by_vendor": statuses}
+
+    @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: FindingSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def findings(self, request, id=None):
+        """The vendor's findings open now (or on `as_of`), worst first, each explained: path, rule, match,
+        review decision."""
+        vendor = self.get_object()
+        findings = list(findings_queryset(self.get_as_of() or None).filter(vendor_id=vendor.pk)
+                        .filter(**({} if self.get_as_of() else {"closed_at__isnull": True})))
+        findings.sort(key=lambda f: (-RISK_ORDER.get(f.status, 0), f.kind, f.pk))
+        return Response(FindingSerializer(findings, many=True).data)
 
     @extend_schema(request=VendorInputSerializer, responses={201: VendorSerializer})
     def create(self, request):

@@ -1,0 +1,56 @@
+"""Serializers of the cross-app endpoints (summary)."""
+from rest_framework import serializers
+
+from apps.remediation.choices import PlanStatus
+from apps.screening.choices import RiskStatus
+
+
+def _status_counts(name: str, choices) -> serializers.Serializer:
+    fields = {value: serializers.IntegerField() for value, _ in choices}
+    return type(name, (serializers.Serializer,), fields)()
+
+
+class _Counts(serializers.Serializer):
+    equipment = serializers.IntegerField()
+    by_status = _status_counts("RiskStatusCounts", RiskStatus.choices)
+
+
+class SummaryEquipmentSerializer(_Counts):
+    units = serializers.IntegerField(help_text="Sum of quantities (a batch counts its units).")
+    flagged = serializers.IntegerField(help_text="Equipment whose status is not clear.")
+
+
+class SummaryCategorySerializer(_Counts):
+    category = serializers.CharField()
+
+
+class SummarySiteSerializer(_Counts):
+    site = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    organization = serializers.IntegerField()
+
+
+class SummaryRemediationSerializer(serializers.Serializer):
+    by_status = _status_counts("PlanStatusCounts", PlanStatus.choices)
+    overdue = serializers.IntegerField()
+    live = serializers.IntegerField()
+
+
+class SummaryListVersionSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    version_id = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    entry_count = serializers.IntegerField()
+
+
+class SummarySerializer(serializers.Serializer):
+    as_of = serializers.DateField(allow_null=True)
+    generated_at = serializers.DateTimeField()
+    organizations = serializers.ListField(child=serializers.IntegerField())
+    equipment = SummaryEquipmentSerializer()
+    by_category = SummaryCategorySerializer(many=True)
+    by_site = SummarySiteSerializer(many=True)
+    remediation = SummaryRemediationSerializer()
+    list_versions = SummaryListVersionSerializer(many=True, help_text="The list versions in force then.")

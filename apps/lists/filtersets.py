@@ -1,0 +1,82 @@
+"""One FilterSet per list model, shared by the API and the web UI. Public lists are shared reference
+data; an organisation's in-house list is visible to its members only (scope querysets first)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q
+
+from .choices import EntryType, Regime, RunStatus, VersionStatus
+from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
+from .selectors import list_versions_active
+
+
+class ListSourceFilterSet(django_filters.FilterSet):
+    regime = django_filters.MultipleChoiceFilter(choices=Regime.choices)
+    q = django_filters.CharFilter(method="filter_q", label="Code, name or publisher contains")
+
+    class Meta:
+        model = ListSource
+        fields = ["regime", "enabled", "format"]
+
+    def filter_q(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value) | Q(publisher__icontains=value))
+
+
+class ListVersionFilterSet(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__code", label="List source code")
+    status = django_filters.MultipleChoiceFilter(choices=VersionStatus.choices)
+    active_on = django_filters.DateFilter(method="filter_active_on", label="Versions active at the end of this day")
+    fetched_after = django_filters.IsoDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
+    fetched_before = django_filters.IsoDateTimeFilter(field_name="fetched_at", lookup_expr="lte")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = ListVersion
+        fields = ["source", "status", "sha256"]
+
+    def filter_active_on(self, queryset, name, value):
+        if not value:
+            return queryset
+        end = dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        return queryset.filter(pk__in=list_versions_active(end - dt.timedelta(microseconds=1)).values("pk"))
+
+
+class ListEntryFilterSet(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="version__source__code", label="List source code")
+    active = django_filters.BooleanFilter(method="filter_active", label="Only entries of the active versions")
+    q = django_filters.CharFilter(field_name="primary_name", lookup_expr="icontains", label="Name contains")
+    entry_type = django_filters.MultipleChoiceFilter(choices=EntryType.choices)
+    listed_after = django_filters.DateFilter(field_name="listed_on", lookup_expr="gte")
+    listed_before = django_filters.DateFilter(field_name="listed_on", lookup_expr="lte")
+
+    class Meta:
+        model = ListEntry
+        fields = ["version", "source", "external_id", "sub_list", "entry_type", "content_hash"]
+
+    def filter_active(self, queryset, name, value):
+        if value is None:
+            return queryset
+        active = list_versions_active().values("pk")
+        return queryset.filter(version__in=active) if value else queryset.exclude(version__in=active)
+
+
+class ListDiffFilterSet(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="version__source__code", label="List source code")
+    changed_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = ListDiff
+        fields = ["version", "source"]
+
+
+class FetchRunFilterSet(django_filters.FilterSet):
+    source = django_filters.CharFilter(field_name="source__code")
+    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
+
+    class Meta:
+        model = FetchRun
+        fields = ["source", "status", "trigger"]

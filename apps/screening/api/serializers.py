@@ -1,0 +1,152 @@
+"""Screening API serializers: findings with their explanation (path, match, review decision), matches,
+review decisions, runs, and pre-purchase checks (the `screen` command's JSON)."""
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.screening.choices import Decision
+from apps.screening.models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
+
+
+class ReviewDecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ReviewDecision
+        fields = ["id", "vendor", "match", "source", "external_id", "entry_name", "decision", "reason",
+                  "decided_by", "decided_at", "vendor_snapshot", "superseded_at", "superseded_by"]
+        read_only_fields = fields
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    list_version_sha256 = serializers.CharField(source="list_version.sha256", read_only=True, allow_null=True,
+                                                default=None)
+    decision = ReviewDecisionSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Match
+        fields = ["id", "vendor", "vendor_name", "source", "list_version", "list_version_sha256", "entry",
+                  "external_id", "entry_name", "entry_type", "entry_content_hash", "sub_list", "programs",
+                  "listed_on", "matched_name", "entry_matched_name", "score", "strength", "features",
+                  "explanation", "algorithm_version", "thresholds", "review_state", "decision",
+                  "first_seen_at", "last_seen_at", "closed_at", "close_reason"]
+        read_only_fields = fields
+
+
+class FindingMatchSerializer(serializers.ModelSerializer):
+    """The match behind a direct finding: why the vendor was taken for the list entry."""
+
+    decision = ReviewDecisionSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Match
+        fields = ["id", "list_version", "matched_name", "entry_matched_name", "score", "strength", "features",
+                  "explanation", "review_state", "decision"]
+        read_only_fields = fields
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    vendor_name = serializers.CharField(source="vendor.name", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    source_name = serializers.CharField(source="source.name", read_only=True)
+    via_vendor_name = serializers.CharField(source="via_vendor.name", read_only=True, allow_null=True, default=None)
+    match = FindingMatchSerializer(read_only=True, allow_null=True)
+    explanation = serializers.SerializerMethodField(help_text="The finding in one paragraph: path, rule, match.")
+
+    class Meta:
+        model = Finding
+        fields = ["id", "vendor", "vendor_name", "kind", "status", "status_reason", "source", "source_name",
+                  "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on", "via_vendor",
+                  "via_vendor_name", "path", "path_text", "aggregate_percent", "categories", "other_status",
+                  "match", "explanation", "discovered_at", "last_seen_at", "closed_at", "close_reason"]
+        read_only_fields = fields
+
+    def get_explanation(self, obj) -> str:
+        parts = [obj.path_text]
+        if obj.status_reason:
+            parts.append(obj.status_reason)
+        match = obj.match
+        if match is not None:
+            if match.explanation:
+                parts.append(match.explanation)
+            if match.decision is not None:
+                parts.append(f"Review: {match.decision.decision} ({match.decision.reason})")
+        return " ".join(p.rstrip(".") + "." for p in parts if p)
+
+
+class ScreeningRunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ScreeningRun
+        fields = ["id", "trigger", "status", "started_at", "finished_at", "duration_ms", "list_versions",
+                  "algorithm_version", "thresholds", "scope", "vendor_count", "entry_count", "counts", "timings",
+                  "error", "requested_by"]
+        read_only_fields = fields
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ScreenIdentifierSerializer(serializers.Serializer):
+    scheme = serializers.CharField(max_length=16)
+    value = serializers.CharField(max_length=64)
+
+
+class ScreenInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    identifiers = ScreenIdentifierSerializer(many=True, required=False, default=list)
+    organization = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text="Organisation the check is kept for (one where you are officer or admin); default: your "
+                  "only such organisation.",
+    )
+    save = serializers.BooleanField(default=True, help_text="Keep the answer as evidence (default true).")
+
+
+class ScreenMatchSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    source_name = serializers.CharField()
+    entry_id = serializers.CharField()
+    entry_name = serializers.CharField()
+    matched_name = serializers.CharField()
+    query_name = serializers.CharField()
+    score = serializers.FloatField()
+    strength = serializers.CharField()
+    status = serializers.CharField()
+    policy = serializers.CharField()
+    sub_list = serializers.CharField()
+    listed_on = serializers.DateField(allow_null=True)
+    list_version_id = serializers.IntegerField()
+    entry_content_hash = serializers.CharField()
+    features = serializers.DictField(child=serializers.FloatField())
+    explanation = serializers.CharField()
+
+
+class ScreenResultSerializer(serializers.Serializer):
+    """Same JSON as `manage.py screen NAME --json`."""
+
+    query = serializers.DictField()
+    verdict = serializers.CharField()
+    matches = ScreenMatchSerializer(many=True)
+    versions = serializers.ListField(child=serializers.DictField())
+    algorithm_version = serializers.CharField()
+    thresholds = serializers.DictField(child=serializers.FloatField())
+    checked_at = serializers.CharField()
+    check_id = serializers.IntegerField(required=False)
+
+
+class PrePurchaseCheckSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = PrePurchaseCheck
+        fields = ["id", "created_at", "requested_by", "organization", "query_name", "query", "verdict",
+                  "list_versions", "algorithm_version", "result", "result_sha256"]
+        read_only_fields = fields

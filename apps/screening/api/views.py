@@ -1,0 +1,147 @@
+"""Screening endpoints: findings (explained, `as_of`), matches and their review, review decisions, runs,
+and pre-purchase checks (`/screenings/`: POST a name, GET past checks)."""
+from __future__ import annotations
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.accounts.models import Organization
+from apps.api.permissions import user_write_organization_ids
+from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.common.exceptions import ApplicationError
+from apps.screening.filtersets import (
+    FindingFilterSet,
+    MatchFilterSet,
+    PrePurchaseCheckFilterSet,
+    ReviewDecisionFilterSet,
+    ScreeningRunFilterSet,
+)
+from apps.screening.models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
+from apps.screening.selectors import findings_open_at
+from apps.screening.services import review_decide, screen_name
+
+from .serializers import (
+    FindingSerializer,
+    MatchSerializer,
+    PrePurchaseCheckSerializer,
+    ReviewDecisionSerializer,
+    ReviewInputSerializer,
+    ScreeningRunSerializer,
+    ScreenInputSerializer,
+    ScreenResultSerializer,
+)
+
+FINDING_RELATED = ("vendor", "source", "via_vendor", "match__decision__decided_by", "match__decision__source")
+
+
+def findings_queryset(as_of=None):
+    """All findings, or with `as_of` those open at that moment; relations loaded for the serializer."""
+    qs = findings_open_at(as_of) if as_of is not None else Finding.objects.all()
+    return qs.select_related(*FINDING_RELATED)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF_PARAMETER, FORMAT_PARAMETER]),
+    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
+)
+class FindingViewSet(ReadOnlyApiViewSet):
+    """Why a vendor is flagged: listed itself, through ownership or through its OEM maker, with the path,
+    the rule that set the status, the match and its review. `as_of` gives the findings open that day."""
+
+    serializer_class = FindingSerializer
+    filterset_class = FindingFilterSet
+    organization_field = None
+    ordering_fields = ["id", "discovered_at", "status"]
+    export_name = "findings"
+
+    def get_queryset(self):
+        return findings_queryset(self.get_as_of())
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class MatchViewSet(ReadOnlyApiViewSet):
+    """Name and identifier matches of vendors against list entries; officers confirm or dismiss them."""
+
+    queryset = Match.objects.select_related("vendor", "source", "list_version", "decision__decided_by",
+                                            "decision__source")
+    serializer_class = MatchSerializer
+    filterset_class = MatchFilterSet
+    organization_field = None
+    ordering_fields = ["id", "score", "first_seen_at"]
+    export_name = "matches"
+
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewDecisionSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """Confirm or dismiss the match, with a reason (kept as evidence; statuses follow at once)."""
+        match = self.get_object()
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = review_decide(match=match.pk, user=request.user, **serializer.validated_data)
+        decision = ReviewDecision.objects.select_related("decided_by", "source").get(pk=decision.pk)
+        return Response(ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ReviewDecisionViewSet(ReadOnlyApiViewSet):
+    """Reviewers' confirm/dismiss decisions, with reason, reviewer and date (superseded ones kept)."""
+
+    queryset = ReviewDecision.objects.select_related("decided_by", "source")
+    serializer_class = ReviewDecisionSerializer
+    filterset_class = ReviewDecisionFilterSet
+    organization_field = None
+    ordering_fields = ["id", "decided_at"]
+    export_name = "review-decisions"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ScreeningRunViewSet(ReadOnlyApiViewSet):
+    """Screening passes: trigger, list versions used (id + sha256), counts and timings."""
+
+    queryset = ScreeningRun.objects.select_related("requested_by")
+    serializer_class = ScreeningRunSerializer
+    filterset_class = ScreeningRunFilterSet
+    organization_field = None
+    ordering_fields = ["id", "started_at"]
+    export_name = "screening-runs"
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ScreeningViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                       viewsets.GenericViewSet):
+    """Pre-purchase checks: POST a company name to learn whether you may buy from it (same JSON as the
+    `screen` command, kept as evidence); GET the checks of your organisations."""
+
+    queryset = PrePurchaseCheck.objects.select_related("requested_by")
+    serializer_class = PrePurchaseCheckSerializer
+    filterset_class = PrePurchaseCheckFilterSet
+    ordering_fields = ["id", "created_at"]
+    export_name = "screenings"
+
+    def scope(self, queryset):
+        # Checks kept without an organisation are visible to the person who ran them only.
+        return queryset.filter(Q(organization_id__in=self.member_organization_ids())
+                               | Q(organization__isnull=True, requested_by=self.request.user))
+
+    @extend_schema(request=ScreenInputSerializer, responses={200: ScreenResultSerializer})
+    def create(self, request):
+        serializer = ScreenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        writable = user_write_organization_ids(request.user)
+        org_id = data["organization"]
+        if org_id is None and len(writable) == 1:
+            org_id = writable[0]
+        if org_id is None or org_id not in writable:
+            raise ApplicationError(
+                "Say for which of your organisations the check is made.", code="invalid",
+                fields={"organization": ["Give the id of an organisation where you are officer or admin."]},
+            )
+        result = screen_name(
+            name=data["name"], country=data["country"], identifiers=data["identifiers"], user=request.user,
+            organization=Organization.objects.get(pk=org_id), save=data["save"],
+        )
+        return Response(result, status=status.HTTP_200_OK)
