@@ -330,3 +330,18 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
         if not Component.objects.filter(equipment=equipment, vendor=vendors[vendor], kind=kind).exists():
             component_add(equipment=equipment, vendor=vendors[vendor], kind=kind, name=cname)
     return created
+
+
+def demo_load_full(*, today: dt.date | None = None) -> dict[str, object]:
+    """The whole demo: registry records, the bundled statutory lists (imported offline), a full screening
+    run and the remediation plans the default rules derive from it. Idempotent like each of its parts."""
+    # Imported here: the demo's registry part must not depend on the later pipeline stages.
+    from apps.lists.services import lists_demo_load
+    from apps.remediation.services import remediation_evaluate_all
+    from apps.screening.services import screening_run_full
+
+    created = demo_load(today=today)
+    lists = lists_demo_load()
+    run = screening_run_full(trigger="manual", today=today)
+    evaluation = remediation_evaluate_all(today=today)
+    return {"created": created, "lists": lists, "screening_run": run.pk, "remediation": evaluation}

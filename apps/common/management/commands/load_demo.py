@@ -1,16 +1,19 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.common.demo import demo_load, demo_password_get
+from apps.common.demo import demo_load_full, demo_password_get
 
 
 class Command(BaseCommand):
     help = "Load the demo registry (idempotent): organisations, sites, vendors, ownership, equipment, users."
 
     def handle(self, *args, **options):
-        created = demo_load()
-        summary = ", ".join(f"{v} {k}" for k, v in created.items())
+        result = demo_load_full()
+        summary = ", ".join(f"{v} {k}" for k, v in result["created"].items())
         self.stdout.write(self.style.SUCCESS(f"Demo registry loaded (created this run: {summary})."))
+        lists = ", ".join(f"{code}: {status}" for code, status in result["lists"].items())
+        self.stdout.write(f"Bundled lists imported ({lists}); screening run #{result['screening_run']}; "
+                          f"remediation: {result['remediation']}.")
         password, generated = demo_password_get()
         where = "from DEMO_PASSWORD" if settings.DEMO_PASSWORD else "kept in var/demo-password.txt"
         note = "generated now, " if generated else ""
