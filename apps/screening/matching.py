@@ -56,6 +56,7 @@ GEO_DAMPING = 0.2
 GENERIC_DAMPING = 0.35
 MAX_BLOCK_DF_SHARE = 0.01  # a token in more than 1% of names (at least 300) is too common to block on alone
 MAX_CANDIDATES = 400
+BOUND_SLACK = 1.1  # the candidate bound uses either side's token weight; fuzzy pairs may differ slightly
 MIN_IDF_CORPUS = 50_000
 FUZZY_PENALTY = 1.2
 FUZZY_MIN_LENGTH = 6
@@ -209,43 +210,72 @@ class _Weights:
         return self.weights(token)[0]
 
 
-def score_tokens(query: Sequence[str], entry: Sequence[str], weights: _Weights) -> _Scored:
+_NO_MATCH = _Scored(0.0, 0.0, 0.0, [])
+
+
+def score_tokens(
+    query: Sequence[str],
+    entry: Sequence[str],
+    weights: _Weights,
+    query_weights: Sequence[tuple[float, float]] | None = None,
+    entry_weights: Sequence[tuple[float, float]] | None = None,
+) -> _Scored:
     """Weighted Dice over tokens: matched mass / (matched mass + what is left over on both sides).
 
     Matched and contained words weigh their damped IDF; a word left over on one side counts its damped weight
     when the other side is fully matched (the query is the entry plus a city, or minus "Digital Technology"),
-    and its full weight when both sides have leftovers (two different businesses sharing one word).
+    and its full weight when both sides have leftovers (two different businesses sharing one word). Tokens
+    pair greedily: equal tokens first, then fuzzy pairs by decreasing similarity.
     """
     if not query or not entry:
-        return _Scored(0.0, 0.0, 0.0, [])
-    q = _merge_joined(query, set(entry))
-    e = _merge_joined(entry, set(q))
-    wq = [weights.weights(t) for t in q]
-    we = [weights.weights(t) for t in e]
-    pairs: list[tuple[float, int, int]] = []
-    for i, qt in enumerate(q):
-        for j, et in enumerate(e):
-            sim = _token_similarity(qt, et)
-            if sim > 0.0:
-                pairs.append((sim, i, j))
-    if not pairs:
-        return _Scored(0.0, 0.0, 0.0, [])
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
-    used_q: set[int] = set()
-    used_e: set[int] = set()
+        return _NO_MATCH
+    q: Sequence[str] = query
+    e: Sequence[str] = entry
+    if len(q) > 1 or len(e) > 1:
+        q_set, e_set = set(q), set(e)
+        if len(q) > 1 and any(q[i] + q[i + 1] in e_set for i in range(len(q) - 1)):
+            q, query_weights = _merge_joined(q, e_set), None
+            q_set = set(q)
+        if len(e) > 1 and any(e[i] + e[i + 1] in q_set for i in range(len(e) - 1)):
+            e, entry_weights = _merge_joined(e, q_set), None
+    wq = query_weights if query_weights is not None else [weights.weights(t) for t in q]
+    we = entry_weights if entry_weights is not None else [weights.weights(t) for t in e]
+    nq, ne = len(q), len(e)
+    used_q = [False] * nq
+    used_e = [False] * ne
     got_q = got_e = lost = 0.0
     matched: list[tuple[str, str, float]] = []
-    for sim, i, j in pairs:
-        if i in used_q or j in used_e:
-            continue
-        used_q.add(i)
-        used_e.add(j)
-        got_q += sim * wq[i][0]
-        got_e += sim * we[j][0]
-        lost += (1.0 - sim) * (wq[i][0] + we[j][0])
-        matched.append((q[i], e[j], sim))
-    left_q = [wq[i] for i in range(len(q)) if i not in used_q]
-    left_e = [we[j] for j in range(len(e)) if j not in used_e]
+    for i, qt in enumerate(q):
+        for j in range(ne):
+            if not used_e[j] and e[j] == qt:
+                used_q[i] = used_e[j] = True
+                got_q += wq[i][0]
+                got_e += we[j][0]
+                matched.append((qt, qt, 1.0))
+                break
+    if len(matched) < min(nq, ne):
+        pairs: list[tuple[float, int, int]] = []
+        for i in range(nq):
+            if used_q[i] or len(q[i]) < FUZZY_MIN_LENGTH:
+                continue
+            for j in range(ne):
+                if not used_e[j] and len(e[j]) >= FUZZY_MIN_LENGTH:
+                    sim = _token_similarity(q[i], e[j])
+                    if sim > 0.0:
+                        pairs.append((sim, i, j))
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+        for sim, i, j in pairs:
+            if used_q[i] or used_e[j]:
+                continue
+            used_q[i] = used_e[j] = True
+            got_q += sim * wq[i][0]
+            got_e += sim * we[j][0]
+            lost += (1.0 - sim) * (wq[i][0] + we[j][0])
+            matched.append((q[i], e[j], sim))
+    if not matched:
+        return _NO_MATCH
+    left_q = [wq[i] for i in range(nq) if not used_q[i]]
+    left_e = [we[j] for j in range(ne) if not used_e[j]]
     slot = 1 if left_q and left_e else 0
     rest_q = sum(w[slot] for w in left_q)
     rest_e = sum(w[slot] for w in left_e)
@@ -255,7 +285,7 @@ def score_tokens(query: Sequence[str], entry: Sequence[str], weights: _Weights) 
     if not any(_is_distinctive(a) or _is_distinctive(b) for a, b, _ in matched):
         # Only generic or place words in common ("International Trading" vs "International Pacific Trading"):
         # they never carry a match. Identical all-generic names are kept, as a potential match at most.
-        score = min(score, GENERIC_ONLY_CAP) if tuple(q) == tuple(e) else 0.0
+        score = min(score, GENERIC_ONLY_CAP) if sorted(q) == sorted(e) else 0.0
     return _Scored(min(score, 1.0), got_q / total_q, got_e / total_e, matched)
 
 
@@ -283,19 +313,23 @@ class CandidateIndex:
     """Token-blocking index over list names. Build once per set of active list versions; search many times."""
 
     def __init__(self, records: Iterable[IndexRecord]) -> None:
-        # Building allocates a few million small objects; the cyclic GC would rescan them over and over.
+        # Building allocates a few million small objects; the cyclic GC would rescan them over and over, and
+        # again at the first collections after the build (a 1-2 s pause). The index holds no reference cycles,
+        # so its objects are moved out of the collector's sight (gc.freeze) once built.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
             self._build(records)
         finally:
             if gc_was_enabled:
+                gc.freeze()
                 gc.enable()
 
     def _build(self, records: Iterable[IndexRecord]) -> None:
         self._records: list[IndexRecord] = []
         self._names: list[_IndexedName] = []
         postings: dict[str, list[int]] = defaultdict(list)
+        joined: dict[str, list[int]] = defaultdict(list)
         exact: dict[tuple[str, ...], list[int]] = defaultdict(list)
         self._ids: dict[tuple[str, str], list[int]] = defaultdict(list)
         self._long_ids: dict[str, list[int]] = defaultdict(list)
@@ -312,31 +346,38 @@ class CandidateIndex:
             seen: set[tuple[str, ...]] = set()
             for name in record.names:
                 for variant in name_variants(name):
-                    if not variant.tokens or variant.tokens in seen:
+                    tokens = variant.tokens
+                    if not tokens or tokens in seen:
                         continue
-                    seen.add(variant.tokens)
+                    seen.add(tokens)
                     n = len(self._names)
-                    self._names.append(_IndexedName(r, name, variant.tokens))
-                    exact[tuple(sorted(variant.tokens))].append(n)
-                    keys = set(variant.tokens)
-                    keys.update(a + b for a, b in zip(variant.tokens, variant.tokens[1:], strict=False))
-                    for key in keys:
+                    self._names.append(_IndexedName(r, name, tokens))
+                    exact[tuple(sorted(tokens))].append(n)
+                    for key in set(tokens):
                         postings[key].append(n)
+                    for i in range(len(tokens) - 1):
+                        joined[tokens[i] + tokens[i + 1]].append(n)
         self._postings: dict[str, list[int]] = dict(postings)
+        self._joined: dict[str, list[int]] = dict(joined)
         self._exact: dict[tuple[str, ...], list[int]] = dict(exact)
         df = {t: len(p) for t, p in self._postings.items()}
         self._weights = _Weights(df, len(self._names))
+        weights = self._weights.weights
+        self._name_weights: list[tuple[tuple[float, float], ...]] = [
+            tuple(weights(t) for t in item.tokens) for item in self._names
+        ]
+        self._name_totals: list[float] = [sum(w[0] for w in ws) for ws in self._name_weights]
         self._block_cap = max(300, int(len(self._names) * MAX_BLOCK_DF_SHARE))
-        # typo keys over the vocabulary: delete-one neighbours and metaphone codes of tokens of 5+ characters
+        # typo keys over the vocabulary: delete-one neighbours and metaphone codes of the tokens long enough to
+        # be compared fuzzily
         deletes: dict[str, list[str]] = defaultdict(list)
         phonetic: dict[str, list[str]] = defaultdict(list)
         for token in self._postings:
-            if len(token) < 5 or token.isdigit():
+            if len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
                 continue
             for d in _deletes(token):
                 deletes[d].append(token)
-            if len(token) >= 6 and token.isalpha():
-                phonetic[jellyfish.metaphone(token)].append(token)
+            phonetic[jellyfish.metaphone(token)].append(token)
         self._deletes = dict(deletes)
         self._phonetic = dict(phonetic)
 
@@ -354,62 +395,88 @@ class CandidateIndex:
         found: dict[str, float] = {}
         if token in self._postings:
             found[token] = 1.0
-        if len(token) >= 5 and not token.isdigit():
-            keys = [token, *_deletes(token)]
-            for k in keys:
+        if len(token) >= FUZZY_MIN_LENGTH and token.isalpha():
+            for k in [token, *_deletes(token)]:
                 for cand in self._deletes.get(k, ()):
                     if cand not in found:
                         sim = _token_similarity(token, cand)
                         if sim > 0:
                             found[cand] = sim
-                if k in self._postings and k != token and k not in found:
+                if k != token and k not in found and k in self._postings:
                     sim = _token_similarity(token, k)
                     if sim > 0:
                         found[k] = sim
-            if len(token) >= 6 and token.isalpha():
-                for cand in self._phonetic.get(jellyfish.metaphone(token), ()):
-                    if cand not in found:
-                        sim = _token_similarity(token, cand)
-                        if sim > 0:
-                            found[cand] = sim
+            for cand in self._phonetic.get(jellyfish.metaphone(token), ()):
+                if cand not in found:
+                    sim = _token_similarity(token, cand)
+                    if sim > 0:
+                        found[cand] = sim
         return list(found.items())
 
-    def _candidates(self, tokens: tuple[str, ...]) -> set[int]:
-        found = self._blocked_candidates(tokens)
-        found.update(self._exact.get(tuple(sorted(tokens)), ()))  # the same words, whatever the word order
-        return found
-
-    def _blocked_candidates(self, tokens: tuple[str, ...]) -> set[int]:
-        keys = list(tokens)
-        keys.extend(a + b for a, b in zip(tokens, tokens[1:], strict=False))
-        rare: dict[int, float] = defaultdict(float)
-        common_postings: list[list[int]] = []
-        for key in keys:
-            for vocab, sim in self._similar_vocab(key):
+    def _candidates(self, tokens: tuple[str, ...], threshold: float = 0.0) -> set[int]:
+        """Names that can reach ``threshold`` against ``tokens`` (an upper bound of the score prunes the rest)."""
+        weight = self._weights.weight
+        acc: dict[int, float] = defaultdict(float)
+        common: list[list[int]] = []
+        common_weight = 0.0
+        pruning = True
+        for token in tokens:
+            blocked = False
+            for vocab, sim in self._similar_vocab(token):
                 posting = self._postings[vocab]
                 if len(posting) <= self._block_cap:
-                    w = self._weights.weight(vocab) * sim
+                    w = max(weight(token), weight(vocab)) * sim
                     for n in posting:
-                        rare[n] += w
+                        acc[n] += w
                 elif sim == 1.0:
-                    common_postings.append(posting)
-        if rare:
-            if len(rare) <= MAX_CANDIDATES:
-                return set(rare)
-            ranked = sorted(rare.items(), key=lambda kv: -kv[1])[:MAX_CANDIDATES]
-            return {n for n, _ in ranked}
-        if not common_postings:
-            return set()
-        # only common words: names holding all of them (smallest posting first)
-        common_postings.sort(key=len)
-        result = set(common_postings[0])
-        for posting in common_postings[1:]:
-            result.intersection_update(posting)
-            if not result:
-                break
-        if len(result) > MAX_CANDIDATES:
-            result = set(sorted(result)[:MAX_CANDIDATES])
-        return result
+                    common.append(posting)
+                    blocked = True
+            if blocked:
+                common_weight += weight(token)
+        # joined words: "hik vision" in the query vs "hikvision" in a list name, and the other way round
+        for i in range(len(tokens) - 1):
+            for posting in (self._postings.get(tokens[i] + tokens[i + 1]), self._joined.get(tokens[i])):
+                if posting and len(posting) <= self._block_cap:
+                    pruning = False
+                    w = weight(tokens[i]) + weight(tokens[i + 1])
+                    for n in posting:
+                        acc[n] += w
+        if tokens and tokens[-1] in self._joined and len(self._joined[tokens[-1]]) <= self._block_cap:
+            pruning = False
+            for n in self._joined[tokens[-1]]:
+                acc[n] += weight(tokens[-1])
+        found: set[int] = set()
+        if acc:
+            total_q = sum(weight(t) for t in tokens)
+            totals = self._name_totals
+            ranked: list[tuple[float, int]] = []
+            for n, a in acc.items():
+                if pruning:
+                    reach = (a + common_weight) * BOUND_SLACK
+                    total_e = totals[n]
+                    bound = (min(total_q, reach) + min(total_e, reach)) / (total_q + total_e) + COUNTRY_BONUS
+                    if bound < threshold:
+                        continue
+                else:
+                    bound = a
+                ranked.append((bound, n))
+            if len(ranked) > MAX_CANDIDATES:
+                ranked.sort(key=lambda item: (-item[0], item[1]))
+                ranked = ranked[:MAX_CANDIDATES]
+            found.update(n for _, n in ranked)
+        elif common:
+            # only common words: the names holding all of them (smallest posting first)
+            common.sort(key=len)
+            result = set(common[0])
+            for posting in common[1:]:
+                result.intersection_update(posting)
+                if not result:
+                    break
+            if len(result) > MAX_CANDIDATES:
+                result = set(sorted(result)[:MAX_CANDIDATES])
+            found.update(result)
+        found.update(self._exact.get(tuple(sorted(tokens)), ()))  # the same words in any order, always scored
+        return found
 
     # -- search ---------------------------------------------------------------------------------------------------
 
@@ -463,20 +530,21 @@ class CandidateIndex:
             for variant in name_variants(query_name or ""):
                 if not variant.tokens:
                     continue  # a legal form alone never carries a match
+                query_weights = [self._weights.weights(t) for t in variant.tokens]
                 if exhaustive:
                     candidates: Iterable[int] = range(len(self._names))
                 else:
-                    candidates = self._candidates(variant.tokens)
+                    candidates = self._candidates(variant.tokens, threshold)
                 for n in candidates:
-                    indexed = self._names[n]
-                    if indexed.record in best and best[indexed.record].strength == "identifier":
+                    record_index = self._names[n].record
+                    current = best.get(record_index)
+                    if current is not None and current.strength == "identifier":
                         continue
-                    result = self._score(query_name, variant, indexed, query_countries)
+                    result = self._score(query_name, variant, n, query_weights, query_countries)
                     if result is None or result.score < threshold:
                         continue
-                    current = best.get(indexed.record)
                     if current is None or result.score > current.score:
-                        best[indexed.record] = result
+                        best[record_index] = result
 
         ordered = sorted(best.values(), key=lambda m: (-m.score, str(m.entry_name), str(m.key)))
         return ordered[:limit]
@@ -499,9 +567,15 @@ class CandidateIndex:
         return hits
 
     def _score(
-        self, query_name: str, variant: NameVariant, indexed: _IndexedName, query_countries: set[str]
+        self,
+        query_name: str,
+        variant: NameVariant,
+        n: int,
+        query_weights: Sequence[tuple[float, float]],
+        query_countries: set[str],
     ) -> MatchResult | None:
-        scored = score_tokens(variant.tokens, indexed.tokens, self._weights)
+        indexed = self._names[n]
+        scored = score_tokens(variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n])
         if scored.score <= 0.0:
             return None
         record = self._records[indexed.record]

@@ -20,6 +20,11 @@ def real_records():
     return load_list_records(SHARED_LISTS)
 
 
+@pytest.fixture(scope="module")
+def real_index(real_records):
+    return CandidateIndex(real_records)
+
+
 def test_eval_set_is_labelled_and_large_enough():
     with EVAL_SET.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -31,9 +36,9 @@ def test_eval_set_is_labelled_and_large_enough():
     assert sum(r["label"] == "no_match" for r in rows) >= 200
 
 
-def test_eval_recall_and_precision_on_real_lists(real_records):
+def test_eval_recall_and_precision_on_real_lists(real_records, real_index):
     rows = load_eval_rows()
-    report = evaluate(real_records, rows, index=CandidateIndex(real_records))
+    report = evaluate(real_records, rows, index=real_index)
     detail = "\n".join(report.lines() + report.failures)
     assert report.positives >= 300, detail
     assert report.recall >= 0.98, detail
@@ -55,3 +60,14 @@ def test_screening_eval_command_without_lists(tmp_path: Path):
     assert "BUILT-IN" in out.getvalue()
     assert "recall" in out.getvalue() and "precision" in out.getvalue()
     assert "not found" in err.getvalue()
+
+
+def test_index_finds_what_pairwise_scoring_finds_on_real_lists(real_index):
+    """The candidate index is only a shortcut: on the real lists it returns what scoring every name returns."""
+    index = real_index
+    rows = load_eval_rows()
+    queries = [r.query for r in rows[::45]] + ["Huawei", "Hik Vision", "Zhejiang Dahua Technology", "CCCC"]
+    for query in queries:
+        blocked = [(r.key, r.score) for r in index.search([query], limit=500)]
+        exhaustive = [(r.key, r.score) for r in index.search_exhaustive([query], limit=500)]
+        assert sorted(blocked) == sorted(exhaustive), query
