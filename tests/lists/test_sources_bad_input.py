@@ -17,6 +17,7 @@ FILE_NAMES = {
     "us_csl_json": "consolidated.json",
     "un_sc_xml": "consolidated.xml",
     "uk_ofsi_csv": "ConList.csv",
+    "uk_sanctions_list": "UK-Sanctions-List.csv",
     "eu_fsf_xml": "export.xml",
     "dod_1260h_csv": "sanctions.csv",
     "fcc_covered_csv": "table.csv",

@@ -22,6 +22,7 @@ from apps.lists.sources.base import (
         ("12/03/2021", dt.date(2021, 3, 12)),
         ("1.4.2016", dt.date(2016, 4, 1)),
         ("03 Jun 2021", dt.date(2021, 6, 3)),
+        ("08-Oct-2026", dt.date(2026, 10, 8)),
         ("March 12, 2021", dt.date(2021, 3, 12)),
         ("December 22, 2025Updated:January 7, 2026", dt.date(2025, 12, 22)),
         ("00/00/1980", None),
@@ -69,6 +70,9 @@ def test_identifier_scheme_normalises_labels():
 def test_slug_is_ascii_and_stable():
     assert slug("Hangzhou Hikvision Digital Technology Co., Ltd.") == "hangzhou-hikvision-digital-technology-co-ltd"
     assert slug("AVIC Xi’an Aircraft") == "avic-xian-aircraft"
+    long_a, long_b = slug("A" * 200 + " one"), slug("A" * 200 + " two")
+    assert len(long_a) <= 105 and long_a != long_b
+    assert slug("华为技术有限公司").startswith("u-")
 
 
 def test_merge_repeats_merges_adjacent_and_suffixes_later_repeats():

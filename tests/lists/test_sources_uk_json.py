@@ -140,3 +140,33 @@ def test_ftm_overlong_line_is_refused(tmp_path):
         fh.write(b'"}\n')
     with pytest.raises(ParseError, match="longer than"):
         list(opensanctions_ftm.parse([path]))
+
+
+def test_uk_sanctions_list_grouped_by_unique_id():
+    from apps.lists.sources import uk_sanctions_list
+
+    entries = by_id(uk_sanctions_list.parse([FIXTURES / "uk_sanctions_list.csv"]))
+    assert list(entries) == ["RUS9901", "CHN9902", "AFG9903"]
+    ship = entries["RUS9901"]
+    assert ship.entry_type == "vessel"
+    assert ship.identifiers == [{"scheme": "imo", "value": "9999901"}]
+    company = entries["CHN9902"]
+    assert company.primary_name == "SHENZHEN EXAMPLE ELECTRONICS TECHNOLOGY CO., LTD"  # the Primary Name line
+    assert company.aliases == ["EXAMPLE ELECTRONICS CO., LTD", "深圳示例电子科技有限公司"]
+    assert company.parent_name == "Example Holding Group"
+    assert company.addresses == ["1 Example Road, Shenzhen, China"]
+    assert company.countries == ["CN"]
+    assert company.listed_on == dt.date(2024, 5, 9)
+    person = entries["AFG9903"]
+    assert person.primary_name == "Mohammad Hassan EXAMPLEZAI"
+    assert person.countries == ["AF", "GB"]
+    assert person.extra["un_reference_number"] == "TAi.999"
+
+
+def test_uk_sanctions_list_missing_column_refused(tmp_path):
+    from apps.lists.sources import uk_sanctions_list
+
+    path = tmp_path / "UK-Sanctions-List.csv"
+    path.write_text("Report Date: 08-Oct-2026\nLast Updated,Unique ID,Name 6\n01/01/2024,X1,Y\n", encoding="utf-8")
+    with pytest.raises(ParseError, match="missing column.*Name type"):
+        list(uk_sanctions_list.parse([path]))

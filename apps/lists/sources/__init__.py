@@ -16,6 +16,7 @@ _MODULES = (
     "ofac_sdnlist_xml",
     "un_sc_xml",
     "uk_ofsi_csv",
+    "uk_sanctions_list",
     "us_csl_json",
     "opensanctions_ftm",
     "eu_fsf_xml",

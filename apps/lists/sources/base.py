@@ -235,7 +235,9 @@ _MONTHS = {
     for m in names
 }
 _DATE_NUMERIC = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})")
-_DATE_WORDY = re.compile(r"^(?:(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})|([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4}))")
+_DATE_WORDY = re.compile(
+    r"^(?:(\d{1,2})[\s-]+([A-Za-z]{3,9})\.?,?[\s-]+(\d{4})|([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4}))"
+)
 
 
 def _mkdate(y: int, m: int, d: int) -> dt.date | None:
@@ -251,7 +253,8 @@ def parse_date(value: str | None, *, dayfirst: bool = True) -> dt.date | None:
     """Parse the date forms found in the lists; partial or bad dates give None, never an exception.
 
     ISO ``2021-03-12`` (and ``2021-03-12T00:00:00``), ``12/03/2021`` (day first unless dayfirst=False),
-    ``12.3.2021``, ``12 Mar 2021``, ``March 12, 2021``. ``00/00/1980`` and ``1980`` are partial -> None.
+    ``12.3.2021``, ``12 Mar 2021``, ``08-Oct-2026``, ``March 12, 2021``.
+    ``00/00/1980`` and ``1980`` are partial -> None.
     """
     if not value:
         return None
@@ -430,10 +433,23 @@ def make_identifier(label: str, value: str, country: str = "") -> dict | None:
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
+SLUG_MAX = 96
+
+
 def slug(value: str) -> str:
-    """ascii lower-case slug: ``Hangzhou Hikvision Co., Ltd.`` -> ``hangzhou-hikvision-co-ltd``."""
+    """ascii lower-case slug: ``Hangzhou Hikvision Co., Ltd.`` -> ``hangzhou-hikvision-co-ltd``.
+
+    Longer than SLUG_MAX: cut and suffixed with 8 hex of a sha1 of the full value, so ids stay short (the
+    database column is 128) and distinct. A name without any ASCII letter or digit (e.g. only Chinese) gives
+    ``u-<sha1 prefix>``.
+    """
     ascii_ = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return _SLUG.sub("-", ascii_.lower()).strip("-")
+    result = _SLUG.sub("-", ascii_.lower()).strip("-")
+    if not result and value.strip():
+        return "u-" + hashlib.sha1(value.strip().encode()).hexdigest()[:16]
+    if len(result) > SLUG_MAX:
+        result = result[:SLUG_MAX].rstrip("-") + "-" + hashlib.sha1(result.encode()).hexdigest()[:8]
+    return result
 
 
 # --------------------------------------------------------------------------------------------------------------
