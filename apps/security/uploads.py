@@ -203,32 +203,33 @@ def csv_field_limit() -> int:
     return _limit("SECURITY_CSV_FIELD_MAX_CHARS", 1 * 2**20)
 
 
-def csv_reader(text_stream: Iterable[str], **kwargs) -> Iterator[list[str]]:
-    """csv.reader with a field-size cap (csv's default is 128 KiB for every reader in the process; this sets
-    our cap and turns the overflow into UploadRejected with the row number)."""
-    csv.field_size_limit(csv_field_limit())
-    reader = csv.reader(text_stream, **kwargs)
+def _csv_rows(reader, line_num) -> Iterator:
+    cap = csv_field_limit()
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise UploadRejected(f"CSV refused at line {reader.line_num}: {exc}.") from exc
+            raise UploadRejected(f"CSV refused at line {line_num()}: {exc}.") from exc
+        values = row.values() if isinstance(row, dict) else row
+        for value in values:
+            if isinstance(value, str) and len(value) > cap:
+                raise UploadRejected(f"CSV refused at line {line_num()}: a field is longer than {cap} characters.")
         yield row
+
+
+def csv_reader(text_stream: Iterable[str], **kwargs) -> Iterator[list[str]]:
+    """csv.reader whose fields are capped at SECURITY_CSV_FIELD_MAX_CHARS; an overflow (or a CSV syntax error)
+    becomes UploadRejected with the line number. Leaves csv.field_size_limit alone: it is process-wide, and
+    other readers (list parsers) set their own."""
+    reader = csv.reader(text_stream, **kwargs)
+    return _csv_rows(reader, lambda: reader.line_num)
 
 
 def csv_dict_reader(text_stream: Iterable[str], **kwargs) -> Iterator[dict[str, str]]:
-    csv.field_size_limit(csv_field_limit())
     reader = csv.DictReader(text_stream, **kwargs)
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise UploadRejected(f"CSV refused at line {reader.line_num}: {exc}.") from exc
-        yield row
+    return _csv_rows(reader, lambda: reader.line_num)
 
 
 def text_stream(f: IO[bytes], encoding: str = "utf-8-sig") -> io.TextIOWrapper:
