@@ -55,3 +55,33 @@ def _fresh_snapshot_cache():
 @pytest.fixture
 def today() -> dt.date:
     return dt.date(2026, 11, 25)
+
+
+def listed_entry(name: str, ext: str, **fields) -> dict:
+    return {"external_id": ext, "primary_name": name, **fields}
+
+
+@pytest.fixture
+def sdn(db) -> ListSource:
+    return make_source("test_sdn", regime="us_ofac", propagation="ofac_50", name="OFAC SDN")
+
+
+@pytest.fixture
+def eu(db) -> ListSource:
+    return make_source("test_eu", regime="eu", propagation="owned_or_controlled", name="EU FSF")
+
+
+@pytest.fixture
+def bis(db) -> ListSource:
+    return make_source("test_bis", regime="us_bis", propagation="bis_affiliates_50", name="BIS Entity List")
+
+
+@pytest.fixture
+def fcc(db) -> ListSource:
+    return make_source("test_fcc", regime="us_fcc", propagation="subsidiary_affiliate", name="FCC Covered List")
+
+
+@pytest.fixture
+def no_auto_confirm(settings):
+    """Every match waits for a reviewer (so tests control confirmation)."""
+    settings.SCREENING_AUTO_CONFIRM_STRENGTHS = ()
