@@ -174,7 +174,9 @@ class RemediationPlan(TimeStampedModel):
     why = models.TextField(blank=True)
     closing_note = models.TextField(blank=True)
     last_evaluated_on = models.DateField(null=True, blank=True)
-    history = HistoricalRecords()
+    evaluation_hash = models.CharField(max_length=40, blank=True, editable=False,
+                                       help_text="Fingerprint of what the rules gave last time (skips no-op writes).")
+    history = HistoricalRecords(excluded_fields=["evaluation_hash"])
 
     class Meta:
         ordering = ["deadline", "id"]

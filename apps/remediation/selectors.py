@@ -166,6 +166,7 @@ def remediation_projection(
     today: dt.date,
     organization_ids: Iterable[int] | None = None,
     user=None,
+    site_ids: Iterable[int] | None = None,
     findings_provider: FindingsProvider | None = None,
     chunk_size: int = 2000,
 ) -> list[ProjectionItem]:
@@ -183,6 +184,8 @@ def remediation_projection(
     eq_qs = Equipment.objects.exclude(status__in=RETIRED_STATUSES)
     if org_ids is not None:
         eq_qs = eq_qs.filter(site__organization_id__in=org_ids)
+    if site_ids is not None:
+        eq_qs = eq_qs.filter(site_id__in=list(site_ids))
     out: list[ProjectionItem] = []
     last = 0
     while True:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import zoneinfo
 from collections import defaultdict
@@ -179,8 +180,12 @@ class EvaluationResult:
 PLAN_SYNC_FIELDS = ("rule_id", "rule_version", "action", "computed_deadline", "deadline", "basis", "also_applied",
                     "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue")
 PLAN_UPDATE_FIELDS = [*(f.removesuffix("_id") if f.endswith("_id") else f for f in PLAN_SYNC_FIELDS),
-                      "status", "closed_at", "closing_note", "opened_at", "discovered_on", "outcome",
+                      "evaluation_hash", "status", "closed_at", "closing_note", "opened_at", "discovered_on", "outcome",
                       "deadline_overridden", "deadline_reason", "last_evaluated_on"]
+
+
+def _get(obj, name: str):
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
 def _winner_vendor_id(winner: Candidate) -> int | None:
@@ -190,11 +195,15 @@ def _winner_vendor_id(winner: Candidate) -> int | None:
     return next((f["vendor_id"] for f in facts if f.get("vendor_id")), None)
 
 
-def _sync_values(plan: RemediationPlan | None, winner: Candidate, others: list[Candidate], ctx, today: dt.date,
-                 status: str) -> dict:
+def _fingerprint(values: dict) -> str:
+    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
+
+
+def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: dt.date, status: str) -> dict:
+    """The fields the rules decide. `plan` is the live plan (a model or a dict of its values) or None."""
     deadline = winner.deadline
-    if plan is not None and plan.deadline_overridden:
-        deadline = plan.deadline
+    if plan is not None and _get(plan, "deadline_overridden"):
+        deadline = _get(plan, "deadline")
     return {
         "rule_id": winner.rule.id, "rule_version": winner.rule.version, "action": winner.rule.action,
         "computed_deadline": winner.deadline, "deadline": deadline, "basis": winner.basis,
@@ -212,14 +221,17 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     active = [r for r in rows if r["status"] not in RETIRED_STATUSES]
     contexts = equipment_contexts(active, as_of=today)
     findings = provider([r["id"] for r in active]) if active else {}
-    live = {p.equipment_id: p for p in RemediationPlan.objects.filter(equipment_id__in=ids, status__in=LIVE_STATUSES)}
+    # Live plans as values first: most are unchanged, and their fingerprint says so without loading models.
+    live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
+        equipment_id__in=ids, status__in=LIVE_STATUSES).values(
+        "id", "equipment_id", "status", "deadline", "deadline_overridden", "discovered_on", "evaluation_hash")}
     done_rules: dict[int, set[int]] = defaultdict(set)
     for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE).values_list(
             "equipment_id", "rule_id"):
         done_rules[eq_id].add(rule_id)
 
-    to_update: list[RemediationPlan] = []
-    closed: list[RemediationPlan] = []
+    changes: dict[int, dict] = {}  # plan id -> values to write
+    closing: dict[int, str] = {}  # plan id -> reason
     new: list[tuple[int, dict]] = []
     for r in rows:
         res.evaluated += 1
@@ -231,31 +243,49 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
         else:
             ctx = contexts[eq_id]
             cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=today,
-                                   first_seen=plan.discovered_on if plan else today,
+                                   first_seen=plan["discovered_on"] if plan else today,
                                    exclude_rule_ids=done_rules.get(eq_id, set()))
             winner, others = choose(cands)
             reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
         if winner is None:
             if plan is not None:
-                plan.status, plan.closed_at, plan.closing_note = PlanStatus.NOT_REQUIRED, now, reason
-                plan.is_overdue = False
-                closed.append(plan)
+                closing[plan["id"]] = reason
             else:
                 res.unchanged += 1
             continue
-        values = _sync_values(plan, winner, others, ctx, today, plan.status if plan else PlanStatus.OPEN)
+        values = _sync_values(plan, winner, others, ctx, today, plan["status"] if plan else PlanStatus.OPEN)
+        values["evaluation_hash"] = _fingerprint(values)
         if plan is None:
             new.append((eq_id, values))
-            continue
-        changed = {k: v for k, v in values.items() if getattr(plan, k) != v}
-        if changed:
+        elif plan["evaluation_hash"] == values["evaluation_hash"]:
+            res.unchanged += 1
+        else:
+            changes[plan["id"]] = values
+
+    to_update: list[RemediationPlan] = []
+    closed: list[RemediationPlan] = []
+    hash_only: list[RemediationPlan] = []
+    if changes or closing:
+        for plan in RemediationPlan.objects.filter(pk__in=[*changes, *closing]):
+            if plan.pk in closing:
+                plan.status, plan.closed_at, plan.closing_note = PlanStatus.NOT_REQUIRED, now, closing[plan.pk]
+                plan.is_overdue = False
+                plan.evaluation_hash = ""
+                closed.append(plan)
+                continue
+            values = changes[plan.pk]
+            changed = {k: v for k, v in values.items() if getattr(plan, k) != v}
             for k, v in changed.items():
                 setattr(plan, k, v)
-            plan.last_evaluated_on = today
-            to_update.append(plan)
-            res.updated += 1
-        else:
-            res.unchanged += 1
+            if set(changed) - {"evaluation_hash"}:
+                plan.last_evaluated_on = today
+                to_update.append(plan)
+                res.updated += 1
+            else:  # only the fingerprint was missing or stale: stored below, without a history row
+                hash_only.append(plan)
+                res.unchanged += 1
+    if hash_only:
+        RemediationPlan.objects.bulk_update(hash_only, ["evaluation_hash"], batch_size=1000)
 
     created: list[RemediationPlan] = []
     reopened: list[RemediationPlan] = []

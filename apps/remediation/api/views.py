@@ -50,7 +50,7 @@ class RemediationPlanViewSet(ReadOnlyApiViewSet):
         Prefetch("waivers", queryset=Waiver.objects.select_related(*WAIVER_RELATED).order_by("id")),
     )
     serializer_class = RemediationPlanSerializer
-    filterset_class = RemediationPlanFilterSet
+    base_filterset_class = RemediationPlanFilterSet
     ordering_fields = ["id", "deadline", "updated_at"]
     export_fields = REMEDIATION_EXPORT
     export_name = "remediations"
@@ -103,7 +103,7 @@ class WaiverViewSet(ReadOnlyApiViewSet):
 
     queryset = Waiver.objects.select_related(*WAIVER_RELATED)
     serializer_class = WaiverSerializer
-    filterset_class = WaiverFilterSet
+    base_filterset_class = WaiverFilterSet
     write_roles = ADMIN_ROLES
     ordering_fields = ["id", "expires_on", "requested_at"]
     export_name = "waivers"
@@ -132,7 +132,7 @@ class PolicyRuleViewSet(ReadOnlyApiViewSet):
 
     queryset = PolicyRule.objects.all()
     serializer_class = PolicyRuleSerializer
-    filterset_class = PolicyRuleFilterSet
+    base_filterset_class = PolicyRuleFilterSet
     write_roles = ADMIN_ROLES
     ordering_fields = ["id", "code"]
     export_name = "rules"
