@@ -1,5 +1,8 @@
 """Periodic security/reliability jobs. Thin: they call services."""
+import time
+
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from .ratelimit import rate_counters_purge
 from .services import outbox_flush
@@ -13,11 +16,26 @@ def outbox_flush_task() -> dict:
     return result
 
 
-@shared_task(name="security.probe", acks_late=True, ignore_result=True)
-def probe_task(token: str) -> str:
+# Database errors are transient (a restart, a failover): retry with backoff instead of losing the task.
+DB_RETRY = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 1, "retry_backoff_max": 10,
+            "retry_jitter": False, "max_retries": 30}
+
+
+@shared_task(name="security.probe", acks_late=True, ignore_result=True, **DB_RETRY)
+def probe_task(token: str, hold_seconds: float = 0.0) -> str:
     """End-to-end probe: a worker that runs it appends `security.probe` to the audit chain (used by the
-    reliability tests and by operators checking that queued work reaches a worker)."""
+    reliability tests and by operators checking that queued work reaches a worker). `hold_seconds` keeps a
+    database connection open that long first, so a test can restart the database under a running task."""
+    from django.db import connection
+
+    from apps.audit.models import AuditEvent
     from apps.audit.services import audit_record
 
+    if AuditEvent.objects.filter(action="security.probe", object_id=token[:64]).exists():
+        return token  # redelivered after it was recorded: idempotent
+    if hold_seconds:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        time.sleep(min(hold_seconds, 30))
     audit_record(action="security.probe", object_type="security.probe", object_id=token[:64], object_repr=token)
     return token
