@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import jellyfish
 from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, name_variants
+from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
 
 ALGORITHM_VERSION = "vr-match-1.0"
@@ -421,6 +421,11 @@ class CandidateIndex:
         common_weight = 0.0
         pruning = True
         for token in tokens:
+            if not _is_distinctive(token):
+                # place and generic words never carry a match (score_tokens), so they are not blocked on; names
+                # made only of them are found by the exact lookup below
+                common_weight += weight(token)
+                continue
             blocked = False
             for vocab, sim in self._similar_vocab(token):
                 posting = self._postings[vocab]
@@ -447,19 +452,23 @@ class CandidateIndex:
                 acc[n] += weight(tokens[-1])
         found: set[int] = set()
         if acc:
-            total_q = sum(weight(t) for t in tokens)
-            totals = self._name_totals
-            ranked: list[tuple[float, int]] = []
-            for n, a in acc.items():
-                if pruning:
+            ranked: list[tuple[float, int]]
+            if pruning:
+                total_q = sum(weight(t) for t in tokens)
+                totals = self._name_totals
+                floor = threshold - COUNTRY_BONUS
+                ranked = []
+                for n, a in acc.items():
+                    # upper bound of the Dice score: matched mass on each side <= what the blocked words carry
                     reach = (a + common_weight) * BOUND_SLACK
                     total_e = totals[n]
-                    bound = (min(total_q, reach) + min(total_e, reach)) / (total_q + total_e) + COUNTRY_BONUS
-                    if bound < threshold:
-                        continue
-                else:
-                    bound = a
-                ranked.append((bound, n))
+                    bound = ((reach if reach < total_q else total_q) + (reach if reach < total_e else total_e)) / (
+                        total_q + total_e
+                    )
+                    if bound >= floor:
+                        ranked.append((bound, n))
+            else:
+                ranked = [(a, n) for n, a in acc.items()]
             if len(ranked) > MAX_CANDIDATES:
                 ranked.sort(key=lambda item: (-item[0], item[1]))
                 ranked = ranked[:MAX_CANDIDATES]
@@ -535,16 +544,25 @@ class CandidateIndex:
                     candidates: Iterable[int] = range(len(self._names))
                 else:
                     candidates = self._candidates(variant.tokens, threshold)
+                memo: dict[tuple[str, ...], _Scored] = {}  # the same name is often on several lists
                 for n in candidates:
-                    record_index = self._names[n].record
-                    current = best.get(record_index)
+                    indexed = self._names[n]
+                    current = best.get(indexed.record)
                     if current is not None and current.strength == "identifier":
                         continue
-                    result = self._score(query_name, variant, n, query_weights, query_countries)
-                    if result is None or result.score < threshold:
+                    scored = memo.get(indexed.tokens)
+                    if scored is None:
+                        scored = score_tokens(
+                            variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n]
+                        )
+                        memo[indexed.tokens] = scored
+                    if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
                         continue
-                    if current is None or result.score > current.score:
-                        best[record_index] = result
+                    if current is not None and scored.score + COUNTRY_BONUS <= current.score:
+                        continue
+                    result = self._result(query_name, indexed, scored, query_countries, threshold)
+                    if result is not None and (current is None or result.score > current.score):
+                        best[indexed.record] = result
 
         ordered = sorted(best.values(), key=lambda m: (-m.score, str(m.entry_name), str(m.key)))
         return ordered[:limit]
@@ -566,18 +584,10 @@ class CandidateIndex:
                     hits.append((r, cs, v))
         return hits
 
-    def _score(
-        self,
-        query_name: str,
-        variant: NameVariant,
-        n: int,
-        query_weights: Sequence[tuple[float, float]],
-        query_countries: set[str],
+    def _result(
+        self, query_name: str, indexed: _IndexedName, scored: _Scored, query_countries: set[str], threshold: float
     ) -> MatchResult | None:
-        indexed = self._names[n]
-        scored = score_tokens(variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n])
-        if scored.score <= 0.0:
-            return None
+        """The explained result for one scored name, or None when it does not reach ``threshold``."""
         record = self._records[indexed.record]
         features: dict[str, float] = {
             "name": round(scored.score, 4),
@@ -597,6 +607,8 @@ class CandidateIndex:
                 features["country"] = -COUNTRY_MALUS
                 country_note = f"; different country (-{COUNTRY_MALUS:.2f})"
         score = max(0.0, min(1.0, score))
+        if score < threshold:
+            return None
         individual = (record.entry_type or "").lower() in INDIVIDUAL_TYPES
         if individual:
             features["individual"] = 1.0
