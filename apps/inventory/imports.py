@@ -108,6 +108,7 @@ class ImportReport:
     new_vendors: list[str] = field(default_factory=list)
     created: int = 0
     committed: bool = False
+    vendor_ids: list[int] = field(default_factory=list)   # vendors of the saved rows (for re-evaluation)
 
     @property
     def ok(self) -> bool:
@@ -487,6 +488,8 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
         if progress:
             progress(done, max(total, done))
     report.new_vendors = list(new_vendors)[:200]
+    if commit and kind == "equipment":
+        report.vendor_ids = sorted(set(vendor_cache.values()))
     if report.total_rows == 0 and not report.error_count:
         report.add_error(1, "", "The file has a header row but no data rows.")
     if commit and not report.ok:

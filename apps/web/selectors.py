@@ -84,14 +84,12 @@ def today_default(today: dt.date | None) -> dt.date:
 
 
 def equipment_overdue_filter() -> Q:
-    """Equipment whose remediation deadline has passed while the plan is still open. Until the remediation
-    app lands, nothing is overdue."""
-    try:
-        from apps.remediation import selectors as rem  # noqa: F401
-    except ImportError:
-        return Q(pk__in=[])
-    hook = getattr(rem, "equipment_overdue_q", None)
-    return hook() if hook else Q(pk__in=[])
+    """Equipment with a live remediation plan whose deadline has passed (clock running)."""
+    from apps.remediation.choices import CLOCK_STATUSES
+    from apps.remediation.models import RemediationPlan
+
+    late = RemediationPlan.objects.filter(status__in=list(CLOCK_STATUSES), deadline__lt=today_default(None))
+    return Q(pk__in=late.values("equipment_id"))
 
 
 def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dict[str, Any]:
@@ -118,13 +116,61 @@ def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dic
 
 
 def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, Any]:
-    """Overdue and upcoming deadlines and the burn-down, from the remediation app when it is installed."""
-    return {"overdue": [], "upcoming": [], "burndown": None, "remediation_ready": False}
+    """Overdue plans and plans due in the next 90 days (at most 10 each listed, counted in full), and the
+    burn-down chart. A fixed number of queries."""
+    from django.urls import reverse
+
+    from apps.remediation.choices import CLOCK_STATUSES
+    from apps.remediation.models import RemediationPlan
+
+    live = RemediationPlan.objects.filter(organization_id=organization_id, status__in=list(CLOCK_STATUSES))
+    base = live.select_related("equipment", "site", "equipment__product_model__brand").order_by("deadline", "id")
+
+    def items(qs) -> list[dict[str, Any]]:
+        return [{"deadline": p.deadline, "url": reverse("web:plan-detail", args=[p.pk]),
+                 "label": f"{p.get_action_display().split(' (')[0]} {p.equipment} at {p.site.code} "
+                          f"({p.equipment.product_model.brand.name})"} for p in qs[:10]]
+
+    overdue_qs = base.filter(deadline__lt=today)
+    upcoming_qs = base.filter(deadline__gte=today, deadline__lte=today + dt.timedelta(days=90))
+    return {
+        "overdue": items(overdue_qs), "overdue_count": overdue_qs.count(),
+        "upcoming": items(upcoming_qs), "upcoming_count": upcoming_qs.count(),
+        "burndown": burndown_chart(organization_id=organization_id, today=today),
+        "remediation_ready": True,
+    }
+
+
+def burndown_chart(*, organization_id: int, today: dt.date, weeks: int = 12):
+    """Open remediation plans at the end of each of the last `weeks` weeks (one query), drawn as SVG; None
+    when the organisation never had a plan."""
+    from apps.remediation.models import RemediationPlan
+    from apps.remediation.selectors import remediation_burndown
+
+    from . import svg
+
+    if not RemediationPlan.objects.filter(organization_id=organization_id).exists():
+        return None
+    rows = remediation_burndown(organization_ids=[organization_id], start=today - dt.timedelta(weeks=weeks),
+                                end=today, interval="week")
+    open_points = [(r["period_end"], r["open"]) for r in rows]
+    return svg.burndown_svg(open_points, title="Open remediation plans per week", today=today)
 
 
 def list_sources_stale() -> list[dict[str, Any]]:
-    """Public list sources that are stale or never fetched, from the lists app."""
-    return []
+    """Enabled list sources that are stale or were never fetched (one query)."""
+    from django.urls import reverse
+
+    from apps.lists.models import ListSource
+    from apps.lists.selectors import list_source_freshness
+
+    out = []
+    for source in ListSource.objects.filter(enabled=True).order_by("name"):
+        freshness = list_source_freshness(source)
+        if freshness != "fresh":
+            out.append({"name": source.name, "freshness": freshness, "last_success_at": source.last_success_at,
+                        "url": reverse("web:list-source", args=[source.pk])})
+    return out
 
 
 def equipment_findings_for(equipment_ids: list[int]) -> dict[int, list[Any]]:
@@ -167,9 +213,21 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
     return {"vendors": vendors, "findings": findings, "plans": plans}
 
 
-def remediation_for_equipment(equipment: Equipment) -> list[Any]:
-    """Remediation plans of a unit (with rule and deadline) once the remediation app exists."""
-    return []
+def remediation_for_equipment(equipment: Equipment) -> list[dict[str, Any]]:
+    """The unit's remediation plans, newest first, with the rule (and its citation) and the deadline."""
+    from django.urls import reverse
+
+    from apps.remediation.choices import CLOCK_STATUSES
+
+    today = today_default(None)
+    out = []
+    for p in equipment.remediation_plans.select_related("rule").order_by("-opened_at")[:10]:
+        out.append({
+            "rule_text": f"{p.rule.name} ({p.rule.citation}): {p.get_action_display()}",
+            "deadline": p.deadline, "overdue": p.status in CLOCK_STATUSES and p.deadline < today,
+            "status_label": p.get_status_display(), "url": reverse("web:plan-detail", args=[p.pk]), "why": p.why,
+        })
+    return out
 
 
 def equipment_history(equipment: Equipment, limit: int = 50) -> list[dict[str, Any]]:
@@ -255,3 +313,39 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         "findings": findings,
         "n_units": n_units,
     }
+
+
+def vendor_ids_in_inventory(*, organization_ids: list[int]) -> QuerySet:
+    """Ids of vendors that are brand, maker, software supplier or component vendor of the organisations'
+    equipment (a subquery, not a list)."""
+    from apps.inventory.models import Component, ProductModel
+    from apps.vendors.models import Vendor
+
+    pms = ProductModel.objects.filter(equipment__site__organization_id__in=organization_ids)
+    comps = Component.objects.filter(equipment__site__organization_id__in=organization_ids)
+    return Vendor.objects.filter(
+        Q(pk__in=pms.values("brand_id")) | Q(pk__in=pms.values("manufacturer_id"))
+        | Q(pk__in=pms.values("software_supplier_id")) | Q(pk__in=comps.values("vendor_id"))
+    ).values("pk")
+
+
+def units_by_vendor(*, organization_ids: list[int], vendor_ids: set[int]) -> dict[int, int]:
+    """Installed units of the organisations per vendor (any role), for the given vendors. Four queries."""
+    from django.db.models import Sum
+
+    from apps.inventory.models import Component
+
+    result: dict[int, int] = defaultdict(int)
+    if not vendor_ids:
+        return result
+    base = equipment_installed(organization_ids)
+    for field in ("product_model__brand_id", "product_model__manufacturer_id",
+                  "product_model__software_supplier_id"):
+        for vid, n in (base.filter(**{f"{field}__in": vendor_ids}).values_list(field).annotate(n=Sum("quantity"))
+                       .order_by()):
+            result[vid] += n or 0
+    comp = (Component.objects.filter(vendor_id__in=vendor_ids, equipment__in=base)
+            .values_list("vendor_id").annotate(n=Sum("equipment__quantity")).order_by())
+    for vid, n in comp:
+        result[vid] += n or 0
+    return result

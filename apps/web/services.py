@@ -123,22 +123,21 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     job.save()
     cache.delete(key)
     Path(job.path).unlink(missing_ok=True)
-    transaction.on_commit(lambda: _rescreen_after_import(job.organization_id))
+    vendor_ids = set(report.vendor_ids)
+    transaction.on_commit(lambda: _rescreen_after_import(vendor_ids))
     return job
 
 
-def _rescreen_after_import(organization_id: int) -> None:
-    """New equipment of already-screened vendors needs its risk status: ask screening, when it offers it."""
-    try:
-        from apps.screening import services as screening
-    except ImportError:
-        return
-    hook = getattr(screening, "equipment_risk_refresh", None)
-    if hook is not None:
-        try:
-            hook(organization_id=organization_id)
-        except TypeError:
-            logger.warning("screening.equipment_risk_refresh has another signature; not called")
+def _rescreen_after_import(vendor_ids: set[int]) -> None:
+    """New equipment of already-screened vendors needs its risk status now (bulk UPDATEs grouped by product
+    model), and its remediation plans (the remediation app's own hook, which enqueues an evaluation of those
+    vendors' units). New vendors are screened by the vendor-change hook."""
+    from apps.remediation.services import on_screening_changed
+    from apps.screening.services import equipment_risk_refresh
+
+    equipment_risk_refresh()
+    if vendor_ids:
+        on_screening_changed(vendor_ids)
 
 
 def import_job_start(*, job: ImportJob, commit: bool, actor=None) -> ImportJob:

@@ -25,6 +25,7 @@ urlpatterns = [
     path("remediation/", remediation.board, name="remediation-board"),
     path("remediation/<int:pk>/", remediation.plan_detail, name="plan-detail"),
     path("remediation/<int:pk>/<str:action>/", remediation.plan_action, name="plan-action"),
+    path("remediation/evidence/<int:pk>/", remediation.evidence_download, name="evidence-download"),
     path("lists/", lists.sources, name="list-sources"),
     path("lists/<int:pk>/", lists.source_detail, name="list-source"),
     path("lists/<int:pk>/refresh/", lists.source_refresh, name="list-refresh"),

@@ -1,12 +1,50 @@
+"""Pre-purchase check: "may I buy from them?" answered from the active lists, saved as evidence on request."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from apps.common.exceptions import ApplicationError
+from apps.screening import selectors as screening_selectors
+from apps.screening import services as screening
+
 from ..access import org_view
-from .pending import pending
+from ..forms import CheckForm
 
 
 @org_view
 def check(request):
-    return pending(request, "Pre-purchase check")
+    """GET with a name runs the check (nothing stored; bookmarkable); POST saves it as evidence (writers only)."""
+    access = request.access
+    data = request.POST if request.method == "POST" else (request.GET if "name" in request.GET else None)
+    form = CheckForm(data)
+    result = None
+    if data is not None and form.is_valid():
+        save = request.method == "POST"
+        try:
+            result = screening.screen_name(
+                name=form.cleaned_data["name"], country=form.cleaned_data["country"],
+                identifiers=form.identifiers(), user=request.user, organization=access.organization, save=save,
+            )
+        except ApplicationError as exc:
+            for field, errs in exc.fields.items():
+                for e in errs:
+                    form.add_error(field if field in form.fields else None, e)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            if save:
+                messages.success(request, "Saved as evidence.")
+                return redirect("web:check-record", pk=result["check_id"])
+    recent = screening_selectors.pre_purchase_checks(organization_ids=[access.organization.pk])[:10] \
+        if access.organization else []
+    return render(request, "web/check.html", {"form": form, "result": result, "recent": recent})
 
 
 @org_view
 def check_record(request, pk: int):
-    return pending(request, "Pre-purchase check")
+    """A saved check as a printable evidence record."""
+    record = get_object_or_404(
+        screening_selectors.pre_purchase_checks(organization_ids=request.access.organization_ids), pk=pk
+    )
+    return render(request, "web/check_record.html", {"record": record, "result": record.result})

@@ -1,32 +1,122 @@
+"""Lists: sources with version, entry count, last fetch and freshness; diffs per version; quarantined
+versions to approve or reject; "refresh now" with a live progress bar (htmx polls the FetchRun).
+
+Public lists are shared by every organisation: deciding on their quarantined versions is for registry
+administrators (staff); an organisation's in-house list is decided by that organisation's admins."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.common.exceptions import ApplicationError
+from apps.lists import services as list_services
+from apps.lists.choices import RunStatus, VersionStatus
+from apps.lists.models import FetchRun, ListSource, ListVersion
+from apps.lists.selectors import list_source_freshness, list_source_runs, list_versions_quarantined
+
 from ..access import org_view
-from .pending import pending
+from ..forms import ReasonForm
+
+RUNNING = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+def _visible_sources(request):
+    return ListSource.objects.filter(Q(organization__isnull=True)
+                                     | Q(organization_id__in=request.access.organization_ids))
+
+
+def _may_decide(request, source: ListSource) -> bool:
+    if source.organization_id is None:
+        return bool(request.user.is_staff or request.user.is_superuser)
+    return request.access.is_admin_in(source.organization_id)
 
 
 @org_view
 def sources(request):
-    return pending(request, "Lists")
+    qs = _visible_sources(request).select_related("organization").annotate(
+        n_quarantined=Count("versions", filter=Q(versions__status=VersionStatus.QUARANTINED))).order_by("name")
+    active = {v.source_id: v for v in ListVersion.objects.filter(status=VersionStatus.ACTIVE,
+                                                                 source__in=qs.values("pk"))}
+    running = {r.source_id: r for r in FetchRun.objects.filter(status__in=RUNNING, source__in=qs.values("pk"))}
+    rows = [{"source": s, "freshness": list_source_freshness(s), "active": active.get(s.pk),
+             "run": running.get(s.pk)} for s in qs]
+    quarantined = [v for v in list_versions_quarantined() if v.source_id in {r["source"].pk for r in rows}]
+    return render(request, "web/list_sources.html", {"rows": rows, "quarantined": quarantined})
 
 
 @org_view
 def source_detail(request, pk: int):
-    return pending(request, "Lists")
+    source = get_object_or_404(_visible_sources(request), pk=pk)
+    versions = Paginator(source.versions.select_related("diff", "decided_by").order_by("-fetched_at"), 20
+                         ).get_page(request.GET.get("page"))
+    runs = list(list_source_runs(source=source, limit=10))
+    running = next((r for r in runs if r.status in RUNNING), None)
+    return render(request, "web/list_source.html", {
+        "source": source, "freshness": list_source_freshness(source), "page_obj": versions, "runs": runs,
+        "running": running, "may_decide": _may_decide(request, source),
+    })
 
 
-@org_view
+@org_view(write=True)
+@require_POST
 def source_refresh(request, pk: int):
-    return pending(request, "Lists")
+    source = get_object_or_404(_visible_sources(request), pk=pk)
+    try:
+        run = list_services.list_source_refresh_request(source=source, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:list-source", pk=source.pk)
+    if request.htmx:
+        return render(request, "web/list_run_progress.html", {"run": run})
+    messages.info(request, f"Refresh of {source.name} queued.")
+    return redirect("web:list-source", pk=source.pk)
 
 
 @org_view
 def run_progress(request, pk: int):
-    return pending(request, "Lists")
+    run = get_object_or_404(FetchRun.objects.select_related("source", "version").filter(
+        source__in=_visible_sources(request)), pk=pk)
+    return render(request, "web/list_run_progress.html", {"run": run})
 
 
 @org_view
 def version_detail(request, pk: int):
-    return pending(request, "Lists")
+    version = get_object_or_404(ListVersion.objects.select_related("source", "diff", "decided_by").filter(
+        source__in=_visible_sources(request)), pk=pk)
+    diff = getattr(version, "diff", None)
+    details = diff.details if diff else {}
+    return render(request, "web/list_version.html", {
+        "version": version, "diff": diff,
+        "added": (details.get("added") or [])[:500], "removed": (details.get("removed") or [])[:500],
+        "changed": (details.get("changed") or [])[:500], "form": ReasonForm(),
+        "may_decide": _may_decide(request, version.source) and version.status == VersionStatus.QUARANTINED,
+    })
 
 
 @org_view
+@require_POST
 def version_decide(request, pk: int, decision: str):
-    return pending(request, "Lists")
+    if decision not in ("approve", "reject"):
+        raise Http404("Unknown decision.")
+    version = get_object_or_404(ListVersion.objects.select_related("source").filter(
+        source__in=_visible_sources(request)), pk=pk)
+    if not _may_decide(request, version.source):
+        raise PermissionDenied("Only administrators decide on quarantined versions.")
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        service = list_services.list_version_approve if decision == "approve" else list_services.list_version_reject
+        try:
+            service(version=version, user=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Version {decision}d.")
+            return redirect("web:list-source", pk=version.source_id)
+    diff = getattr(version, "diff", None)
+    return render(request, "web/list_version.html", {"version": version, "diff": diff, "added": [], "removed": [],
+                                                     "changed": [], "form": form, "may_decide": True}, status=400)

@@ -1,17 +1,224 @@
-from ..access import org_view
-from .pending import pending
+"""Remediation board: plans by status and deadline, a plan's steps, evidence, waivers and transitions.
+
+Every write goes through one apps.remediation.services function, which checks the member's role again
+(read-only roles are already refused with 403 by `org_view`)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.common.exceptions import ApplicationError
+from apps.remediation import selectors as rem_selectors
+from apps.remediation import services as rem
+from apps.remediation.choices import NEXT_STATUS, Outcome, PlanStatus, WaiverStatus
+from apps.remediation.models import Evidence, PlanStep, RemediationPlan, Waiver
+
+from .. import selectors
+from ..access import org_scope, org_view
+
+BOARD_COLUMNS = (PlanStatus.OPEN, PlanStatus.PLANNED, PlanStatus.IN_PROGRESS, PlanStatus.WAIVED, PlanStatus.DONE)
+COLUMN_LIMIT = 50
+
+
+class TransitionForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", required=False, choices=[("", "—")] + list(Outcome.choices))
+    note = forms.CharField(label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StepForm(forms.Form):
+    title = forms.CharField(label="Step", max_length=200)
+    due_on = forms.DateField(label="Due on", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label="Evidence file", help_text="PDF, image, spreadsheet or text; checked by content.")
+    note = forms.CharField(label="Note", required=False, max_length=500)
+    step = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class WaiverForm(forms.Form):
+    justification = forms.CharField(label="Justification", widget=forms.Textarea(attrs={"rows": 3}))
+    compensating_controls = forms.CharField(label="Compensating controls", widget=forms.Textarea(attrs={"rows": 3}))
+    expires_on = forms.DateField(label="Waiver expires on", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class WaiverDecisionForm(forms.Form):
+    note = forms.CharField(label="Decision note", required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeadlineForm(forms.Form):
+    deadline = forms.DateField(label="New deadline", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label="Reason for the change", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 @org_view
 def board(request):
-    return pending(request, "Remediation board")
+    access = request.access
+    today = selectors.today_default(None)
+    org_id = access.organization.pk if access.organization else None
+    plans = rem_selectors.plan_list_for_user(request.user, organization_id=org_id)
+    overdue_only = request.GET.get("overdue") == "true"
+    if overdue_only:
+        plans = plans.filter(is_overdue=True)
+    columns = []
+    for status in BOARD_COLUMNS:
+        qs = plans.filter(status=status)
+        if status == PlanStatus.DONE:
+            qs = qs.order_by("-closed_at", "-id")
+        columns.append({"status": status, "label": PlanStatus(status).label,
+                        "plans": list(qs.select_related("site", "equipment__product_model__brand")[:COLUMN_LIMIT])})
+    counts = rem_selectors.plan_board(user=request.user, organization_id=org_id, today=today)
+    awaiting = list(rem_selectors.waivers_awaiting_decision(request.user).filter(organization_id=org_id)) \
+        if org_id else []
+    return render(request, "web/remediation_board.html", {
+        "columns": columns, "counts": counts, "today": today, "overdue_only": overdue_only, "awaiting": awaiting,
+        "limit": COLUMN_LIMIT, "burndown": selectors.burndown_chart(organization_id=org_id, today=today)
+        if org_id else None,
+    })
+
+
+def _plan(request, pk: int) -> RemediationPlan:
+    plan = rem_selectors.plan_get_for_user(request.user, pk)
+    if plan is None:
+        raise Http404("No such plan in your organisations.")
+    org_scope(request, plan.organization_id)
+    return plan
+
+
+def _plan_context(request, plan: RemediationPlan, **forms_) -> dict:
+    access = request.access
+    waivers = list(plan.waivers.select_related("requested_by", "decided_by").order_by("-requested_at"))
+    next_status = NEXT_STATUS.get(plan.status)
+    ctx = {
+        "plan": plan, "steps": list(plan.steps.order_by("position")), "evidence": list(plan.evidence.order_by(
+            "-uploaded_at")), "waivers": waivers, "history": rem_selectors.plan_history(plan),
+        "next_status": next_status, "next_label": PlanStatus(next_status).label if next_status else "",
+        "today": selectors.today_default(None),
+        "can_write": access.can_write_in(plan.organization_id),
+        "is_admin": access.is_admin_in(plan.organization_id),
+        "pending_waiver": next((w for w in waivers if w.status == WaiverStatus.REQUESTED), None),
+        "transition_form": TransitionForm(), "step_form": StepForm(), "evidence_form": EvidenceForm(),
+        "waiver_form": WaiverForm(), "decision_form": WaiverDecisionForm(), "deadline_form": DeadlineForm(),
+    }
+    ctx.update(forms_)
+    return ctx
 
 
 @org_view
 def plan_detail(request, pk: int):
-    return pending(request, "Remediation plan")
+    plan = _plan(request, pk)
+    return render(request, "web/plan_detail.html", _plan_context(request, plan))
+
+
+ACTIONS = {"advance", "step", "step-done", "evidence", "waiver", "waiver-approve", "waiver-reject", "deadline"}
+
+
+def _apply_errors(form: forms.Form, exc: ApplicationError) -> None:
+    placed = False
+    for field, errs in (exc.fields or {}).items():
+        for e in errs:
+            form.add_error(field if field in form.fields else None, e)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@org_view(write=True)
+@require_POST
+def plan_action(request, pk: int, action: str):
+    if action not in ACTIONS:
+        raise Http404("Unknown action.")
+    plan = _plan(request, pk)
+    user = request.user
+    form: forms.Form
+    done = ""
+    try:
+        if action == "advance":
+            form = TransitionForm(request.POST)
+            if form.is_valid():
+                target = NEXT_STATUS.get(plan.status)
+                if target is None:
+                    raise ApplicationError("This plan cannot move forward.")
+                rem.plan_transition(plan=plan, to_status=target, user=user,
+                                    outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
+                done = f"Plan moved to {PlanStatus(target).label}."
+            ctx_key = "transition_form"
+        elif action == "step":
+            form = StepForm(request.POST)
+            if form.is_valid():
+                rem.plan_step_add(plan=plan, title=form.cleaned_data["title"], due_on=form.cleaned_data["due_on"],
+                                  user=user)
+                done = "Step added."
+            ctx_key = "step_form"
+        elif action == "step-done":
+            form = forms.Form(request.POST)
+            step = PlanStep.objects.filter(plan=plan, pk=request.POST.get("step")).first()
+            if step is None:
+                raise Http404("No such step.")
+            rem.plan_step_complete(step=step, user=user)
+            done = "Step done."
+            ctx_key = "step_form"
+        elif action == "evidence":
+            form = EvidenceForm(request.POST, request.FILES)
+            if form.is_valid():
+                step = PlanStep.objects.filter(plan=plan, pk=form.cleaned_data["step"]).first() \
+                    if form.cleaned_data["step"] else None
+                rem.evidence_upload(plan=plan, file=form.cleaned_data["file"], step=step,
+                                    note=form.cleaned_data["note"], user=user)
+                done = "Evidence uploaded."
+            ctx_key = "evidence_form"
+        elif action == "waiver":
+            form = WaiverForm(request.POST)
+            if form.is_valid():
+                rem.waiver_request(plan=plan, user=user, **form.cleaned_data)
+                done = "Waiver requested; another administrator must decide it."
+            ctx_key = "waiver_form"
+        elif action in ("waiver-approve", "waiver-reject"):
+            form = WaiverDecisionForm(request.POST)
+            waiver = Waiver.objects.filter(plan=plan, pk=request.POST.get("waiver")).first()
+            if waiver is None:
+                raise Http404("No such waiver.")
+            if form.is_valid():
+                if action == "waiver-approve":
+                    rem.waiver_approve(waiver=waiver, user=user, note=form.cleaned_data["note"])
+                    done = "Waiver approved: the plan's clock is stopped until it expires."
+                else:
+                    rem.waiver_reject(waiver=waiver, user=user, note=form.cleaned_data["note"])
+                    done = "Waiver rejected."
+            ctx_key = "decision_form"
+        else:  # deadline
+            form = DeadlineForm(request.POST)
+            if form.is_valid():
+                rem.plan_change_deadline(plan=plan, user=user, **form.cleaned_data)
+                done = "Deadline changed."
+            ctx_key = "deadline_form"
+    except ApplicationError as exc:
+        if exc.code == "not_found":
+            raise Http404(exc.message) from exc
+        _apply_errors(form, exc)
+    if done:
+        messages.success(request, done)
+        return redirect("web:plan-detail", pk=plan.pk)
+    plan = _plan(request, pk)
+    return render(request, "web/plan_detail.html", _plan_context(request, plan, **{ctx_key: form}), status=400)
 
 
 @org_view
-def plan_action(request, pk: int, action: str):
-    return pending(request, "Remediation plan")
+def evidence_download(request, pk: int):
+    ev = Evidence.objects.select_related("plan").filter(pk=pk, plan__organization_id__in=request.access.organization_ids
+                                                        ).first()
+    if ev is None:
+        raise Http404("No such evidence.")
+    response = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
+                            content_type=ev.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+__all__ = ["dt"]

@@ -1,12 +1,62 @@
+"""Review queue: potential matches side by side with the list entry; confirm or dismiss with a reason.
+
+Vendors and lists are shared reference data, so the queue is shared too; each row says how many of the
+selected organisation's units the vendor touches, and the queue can be narrowed to those."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+
+from apps.common.exceptions import ApplicationError
+from apps.screening import selectors as screening_selectors
+from apps.screening import services as screening
+from apps.screening.models import Match
+
+from .. import selectors
 from ..access import org_view
-from .pending import pending
+from ..forms import DecisionForm
 
 
 @org_view
 def review_queue(request):
-    return pending(request, "Review queue")
+    access = request.access
+    qs = screening_selectors.review_queue().select_related("entry").prefetch_related(
+        "vendor__aliases", "vendor__identifiers")
+    mine = request.GET.get("mine") == "1"
+    org_ids = [access.organization.pk] if access.organization else []
+    if mine:
+        qs = qs.filter(vendor_id__in=selectors.vendor_ids_in_inventory(organization_ids=org_ids))
+    page = Paginator(qs, 10).get_page(request.GET.get("page"))
+    matches = list(page.object_list)
+    units = selectors.units_by_vendor(organization_ids=org_ids, vendor_ids={m.vendor_id for m in matches})
+    items = [{"match": m, "entry": m.entry, "units": units.get(m.vendor_id, 0),
+              "form": DecisionForm(prefix=f"m{m.pk}")} for m in matches]
+    return render(request, "web/review_queue.html", {"items": items, "page_obj": page, "mine": mine})
 
 
-@org_view
+@org_view(write=True)
 def review_decide(request, pk: int):
-    return pending(request, "Review queue")
+    match = get_object_or_404(Match, pk=pk)
+    if request.method != "POST":
+        return redirect("web:review-queue")
+    form = DecisionForm(request.POST, prefix=f"m{pk}")
+    if form.is_valid():
+        try:
+            screening.review_decide(match=match, decision=form.cleaned_data["decision"],
+                                    reason=form.cleaned_data["reason"], user=request.user)
+        except ApplicationError as exc:
+            for field, errs in exc.fields.items():
+                for e in errs:
+                    form.add_error(field if field in form.fields else None, e)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            verb = "Confirmed" if form.cleaned_data["decision"] == "confirm" else "Dismissed"
+            messages.success(request, f"{verb}: {match.vendor.name} ↔ {match.entry_name}.")
+            return redirect(request.POST.get("next") or "web:review-queue")
+    units = selectors.units_by_vendor(organization_ids=[request.access.organization.pk],
+                                      vendor_ids={match.vendor_id})
+    item = {"match": match, "entry": match.entry, "units": units.get(match.vendor_id, 0), "form": form}
+    return render(request, "web/review_queue.html", {"items": [item], "page_obj": None, "single": True},
+                  status=400)

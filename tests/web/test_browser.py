@@ -1,0 +1,249 @@
+"""The officer's day in a real browser (Debian's Chromium through Playwright, against live_server):
+log in, check "Hikvision" before buying, import a CSV with one bad row (see the error, nothing saved), fix
+it and import, confirm the potential match the import raised, see the deadline on the board, request a
+waiver and have a second admin approve it. Every page visited is saved under var/screenshots/.
+
+Background tasks run eagerly so the screening -> remediation chain completes inside the requests.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "browser-demo-password-42"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package (make browser) to run browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed (requirements-dev.txt)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    """The demo registry with its bundled lists screened and remediation evaluated; tasks eager."""
+    from apps.common.demo import demo_load
+    from apps.lists.services import lists_demo_load
+    from apps.remediation.services import remediation_evaluate_all
+    from apps.screening.services import screening_demo_run
+    from vendorrisk.celery import app
+
+    settings.DEMO_PASSWORD = PASSWORD
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    eager_before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    _seed_migration_data()
+    demo_load()
+    lists_demo_load()
+    screening_demo_run()
+    remediation_evaluate_all()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield
+    app.conf.task_always_eager = eager_before
+
+
+def _seed_migration_data() -> None:
+    """A transactional test flushes the rows that data migrations seeded (risk policies, propagation and
+    remediation rules); put them back (the seeds are get_or_create, so this is a no-op when present)."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in ("apps.screening.migrations.0002_seed_policies",
+                   "apps.remediation.migrations.0002_seed_default_rules"):
+        importlib.import_module(module).seed(apps, None)
+
+
+class Session:
+    """One browser context (one user), with CSP and JS errors collected."""
+
+    def __init__(self, browser, base_url: str, *, width: int = 1280, height: int = 900):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url)
+        self.context.set_default_timeout(15_000)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: self.problems.append(m.text)
+                     if m.type == "error" and "Failed to load resource" not in m.text else None)
+        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+        self.page.on("response", lambda r: self.problems.append(f"{r.status} {r.url}")
+                     if r.status >= 400 and not r.url.endswith("/login/") else None)
+
+    def login(self, username: str) -> None:
+        page = self.page
+        page.goto("/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(re.compile(r".*/$"))
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _csv(tmp_path: Path, name: str, rows: list[str]) -> Path:
+    path = tmp_path / name
+    path.write_text("site_code,category,brand,model_number,quantity,asset_tag,installed_date\n" + "\n".join(rows)
+                    + "\n", encoding="utf-8")
+    return path
+
+
+def test_officer_day_in_the_browser(browser, live_server, demo, tmp_path):
+    from apps.inventory.models import Equipment
+    from apps.remediation.models import RemediationPlan, Waiver
+
+    officer = Session(browser, live_server.url)
+    page = officer.page
+    officer.login("officer")
+    assert page.get_by_role("heading", name=re.compile("Dashboard")).is_visible()
+    assert page.locator(".stat.prohibited .n").inner_text() != "0"
+    officer.shot("01-dashboard")
+
+    # Pre-purchase check: Hikvision is on the lists.
+    page.get_by_role("link", name="Pre-purchase check").click()
+    page.get_by_label("Company name").fill("Hikvision")
+    page.get_by_role("button", name="Check", exact=True).click()
+    verdict = page.locator("#verdict")
+    assert "prohibited" in verdict.inner_text()
+    assert page.get_by_role("cell", name=re.compile("Hikvision")).first.is_visible()
+    officer.shot("02-check-hikvision")
+    page.get_by_role("button", name="Save as evidence").click()
+    page.wait_for_url(re.compile(r"/check/\d+/$"))
+    assert page.get_by_text("evidence record").is_visible()
+    officer.shot("03-check-evidence")
+
+    # Import with one bad row: the error names row and column; nothing is saved.
+    bad = _csv(tmp_path, "cameras.csv", ["PT-T1,camera,Dahua Vision,DV-100,2,NEW-CAM-1,2024-03-01",
+                                         "XX-9,camera,Dahua Vision,DV-100,1,NEW-CAM-2,2024-03-01"])
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("CSV or XLSX file").set_input_files(str(bad))
+    page.get_by_role("button", name="Check the file").click()
+    errors = page.locator("#import-errors")
+    assert "No site with code 'XX-9'" in errors.inner_text()
+    assert "site_code" in errors.inner_text()
+    assert not Equipment.objects.filter(asset_tag__startswith="NEW-CAM").exists()
+    officer.shot("04-import-errors")
+    fixed = _csv(tmp_path, "cameras-fixed.csv", ["PT-T1,camera,Dahua Vision,DV-100,2,NEW-CAM-1,2024-03-01",
+                                                 "MH-T2,camera,Dahua Vision,DV-100,1,NEW-CAM-2,2024-03-01"])
+    page.get_by_role("link", name="Upload a corrected file").click()
+    page.get_by_label("CSV or XLSX file").set_input_files(str(fixed))
+    page.get_by_role("button", name="Check the file").click()
+    officer.shot("05-import-preview")
+    page.get_by_label("I have checked the preview").check()
+    page.get_by_role("button", name=re.compile(r"Import 2 rows")).click()
+    assert page.get_by_text("Imported 2 equipment rows").is_visible()
+    assert Equipment.objects.filter(asset_tag__startswith="NEW-CAM").count() == 2
+    officer.shot("06-import-done")
+
+    # The new brand is a potential match: confirm it in the review queue.
+    page.goto("/review/?mine=1")
+    card = page.locator("article", has_text="Dahua Vision").first
+    assert card.is_visible()
+    officer.shot("07-review-queue")
+    card.get_by_label(re.compile("Confirm")).check()
+    card.get_by_label("Reason").fill("Same maker: Dahua Vision cameras are Zhejiang Dahua hardware (label, FCC ID).")
+    card.get_by_role("button", name="Record decision").click()
+    assert page.get_by_text(re.compile("Confirmed: Dahua Vision")).is_visible()
+
+    # The deadline appears on the board.
+    page.get_by_role("link", name="Remediation").click()
+    plan_card = page.locator("article.plan", has_text="NEW-CAM-1")
+    assert plan_card.is_visible()
+    plan = RemediationPlan.objects.get(equipment__asset_tag="NEW-CAM-1")
+    assert plan.deadline.isoformat() in plan_card.inner_text()
+    officer.shot("08-remediation-board")
+
+    # Request a waiver as the officer...
+    plan_card.get_by_role("link").first.click()
+    page.get_by_text("Request a waiver").click()
+    page.get_by_label("Justification").fill("Replacement cameras arrive in the next budget year.")
+    page.get_by_label("Compensating controls").fill("Cameras moved to an isolated VLAN; no internet access.")
+    page.get_by_label("Waiver expires on").fill((dt.date.today() + dt.timedelta(days=90)).isoformat())
+    page.get_by_role("button", name="Request waiver").click()
+    assert page.get_by_text(re.compile("Waiver requested")).first.is_visible()
+    officer.shot("09-waiver-requested")
+    plan_url = page.url
+    assert officer.problems == [], officer.problems
+    officer.close()
+
+    # ... and approve it as a second admin (four eyes).
+    admin = Session(browser, live_server.url)
+    admin.login("admin2")
+    admin.page.goto(plan_url)
+    admin.page.get_by_label("Decision note").fill("Compensating controls checked on site.")
+    admin.page.get_by_role("button", name="Approve waiver").click()
+    assert admin.page.get_by_text(re.compile("Waiver approved")).is_visible()
+    admin.shot("10-waiver-approved")
+    assert Waiver.objects.get(plan=plan).status == "approved"
+    plan.refresh_from_db()
+    assert plan.status == "waived"
+    assert admin.problems == [], admin.problems
+    admin.close()
+
+
+def test_pages_render_at_desktop_and_tablet_width(browser, live_server, demo):
+    """Screenshots of the remaining pages; an auditor sees them without any write button; no CSP or JS error."""
+    from apps.inventory.models import Equipment
+    from apps.lists.models import ListSource
+    from apps.vendors.models import Vendor
+
+    crane = Equipment.objects.filter(product_model__brand__name__startswith="Shanghai Zhenhua").first()
+    zpmc = crane.product_model.brand
+    hik = Vendor.objects.filter(name__icontains="Hikvision").first()
+    source = ListSource.objects.filter(versions__isnull=False).first()
+    pages = {
+        "11-sites": "/sites/", "12-site-detail": f"/sites/{crane.site_id}/", "13-equipment-list": "/equipment/",
+        "14-equipment-detail": f"/equipment/{crane.pk}/", "15-vendor-zpmc": f"/vendors/{zpmc.pk}/",
+        "16-vendor-hikvision": f"/vendors/{hik.pk}/", "17-lists": "/lists/", "18-list-source": f"/lists/{source.pk}/",
+        "19-import": "/import/",
+    }
+    officer = Session(browser, live_server.url)
+    officer.login("officer")
+    for name, url in pages.items():
+        officer.page.goto(url)
+        assert officer.page.locator("h1").first.is_visible()
+        officer.shot(name)
+    # The equipment list narrows without a reload (htmx) and keeps the filter in the URL.
+    officer.page.goto("/equipment/")
+    officer.page.get_by_label("Risk status").select_option("prohibited")
+    officer.page.wait_for_url(re.compile(r"risk_status=prohibited"))
+    officer.page.locator("#results .badge.prohibited").first.wait_for()
+    officer.page.wait_for_function("document.querySelectorAll('#results .badge.clear').length === 0")
+    assert officer.page.locator("#results .badge.clear").count() == 0
+    assert officer.problems == [], officer.problems
+    officer.close()
+
+    tablet = Session(browser, live_server.url, width=768, height=1024)
+    tablet.login("auditor")
+    for name, url in {"20-tablet-dashboard": "/", "21-tablet-equipment-detail": f"/equipment/{crane.pk}/",
+                      "22-tablet-board": "/remediation/"}.items():
+        tablet.page.goto(url)
+        tablet.shot(name)
+    tablet.page.goto("/review/")
+    assert tablet.page.get_by_role("button", name="Record decision").count() == 0
+    assert tablet.page.get_by_role("link", name="Import").count() == 0
+    assert tablet.problems == [], tablet.problems
+    tablet.close()
