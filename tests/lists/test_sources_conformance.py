@@ -48,6 +48,7 @@ def test_ofac_consolidated_legacy_csv(shared_lists):
     assert hik.primary_name == "HANGZHOU HIKVISION DIGITAL TECHNOLOGY CO., LTD."
     assert "HIKVISION" in hik.aliases
     assert hik.programs == ["CMIC-EO13959"]
+    assert hik.sub_list == "NS-CMIC"
     assert hik.countries == ["CN"]
     assert {"scheme": "uscc", "value": "91330000733796106P", "country": "CN"} in hik.identifiers
     assert hik.listed_on == dt.date(2021, 6, 3)
@@ -56,6 +57,13 @@ def test_ofac_consolidated_legacy_csv(shared_lists):
     assert "CCCC" in cccc.aliases
     assert entries["30947"].primary_name == "HUAWEI TECHNOLOGIES CO., LTD."
     assert {"scheme": "lei", "value": "253400WSS48YWMBUA688"} in entries["17016"].identifiers
+    assert collections.Counter(e.sub_list for e in entries.values()) == {
+        "SSI": 286,
+        "NS-PLC": 78,
+        "NS-CMIC": 68,
+        "Consolidated (non-SDN)": 9,
+        "CAPTA": 1,
+    }
 
 
 def test_us_csl_csv(shared_lists):

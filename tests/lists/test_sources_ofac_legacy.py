@@ -44,7 +44,7 @@ def test_parse_sdn_nulls_types_and_vessels():
 def test_parse_consolidated_set_recognised_by_file_names():
     (entry,) = list(ofac_legacy_csv.parse(CONS))
     assert entry.external_id == "30930"
-    assert entry.sub_list == "Consolidated (non-SDN)"
+    assert entry.sub_list == "NS-CMIC"
     assert "CCCC" in entry.aliases
     assert {"scheme": "uscc", "value": "91110000710934369E", "country": "CN"} in entry.identifiers
 

@@ -11,8 +11,10 @@ other fields are double-quoted; sdn/add/alt/cons files end with a Ctrl-Z 0x1A by
 - add.csv / cons_add.csv, 6 columns: ent_num, add_num, address, city/state/postal, country, add_remarks.
 - sdn_comments.csv / cons_comments.csv, 2 columns: ent_num, continuation of Remarks cut off in the primary file.
 
-external_id = ent_num (stable across OFAC releases, equal to the enhanced XML entity id). sub_list = "SDN" or
-"Consolidated (non-SDN)". Identifiers and nationalities are pulled from Remarks (see ofac_remarks).
+external_id = ent_num (stable across OFAC releases, equal to the enhanced XML entity id). sub_list = "SDN" for
+sdn.csv; for cons_prim.csv it is derived from the programs (NS-CMIC, NS-PLC, SSI, FSE, CAPTA, else
+"Consolidated (non-SDN)"; see consolidated_sub_list). Identifiers and nationalities are pulled from Remarks
+(see ofac_remarks).
 
 Memory: the primary file streams; the three side files are read first into dicts keyed by ent_num holding
 small tuples (OFAC side files are a few MB; their size is bounded by the download size cap).
@@ -55,6 +57,24 @@ _SOURCE_URLS = {
     "SDN": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/SDN.CSV",
     "Consolidated (non-SDN)": "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/CONS_PRIM.CSV",
 }
+
+
+def consolidated_sub_list(programs: list[str]) -> str:
+    """The non-SDN list an entry of cons_prim.csv is on, derived from its programs (the legacy CSV has no list
+    column): CMIC-* -> NS-CMIC, NS-PLC -> NS-PLC, UKRAINE-EO13662 -> SSI, FSE-* -> FSE, 561-Related -> CAPTA;
+    otherwise "Consolidated (non-SDN)". Checked against the list names of the enhanced XML of the same release.
+    """
+    if any(p.startswith("CMIC") for p in programs):
+        return "NS-CMIC"
+    if "NS-PLC" in programs:
+        return "NS-PLC"
+    if "UKRAINE-EO13662" in programs:
+        return "SSI"
+    if any(p.startswith("FSE") for p in programs):
+        return "FSE"
+    if "561-Related" in programs:
+        return "CAPTA"
+    return "Consolidated (non-SDN)"
 
 
 def _v(value: str) -> str:
@@ -138,13 +158,14 @@ def _entries(path: Path, sub_list: str, alts: dict, adds: dict, comments: dict) 
         identifiers = remarks_identifiers(remarks)
         if extra.get("call_sign"):
             identifiers.append({"scheme": "call_sign", "value": extra["call_sign"]})
+        programs = unique(p for p in programs if p)
         yield ParsedEntry(
             external_id=ent,
             primary_name=name,
             entry_type=entry_type,
             aliases=unique([*(alt for _t, alt in alts.get(ent, [])), *remarks_weak_aliases(remarks)], exclude=[name]),
-            sub_list=sub_list,
-            programs=unique(p for p in programs if p),
+            sub_list=sub_list if sub_list == "SDN" else consolidated_sub_list(programs),
+            programs=programs,
             countries=countries,
             addresses=unique(t for t, _c in addresses),
             identifiers=identifiers,
