@@ -9,6 +9,7 @@ serializer, calls one service, and answers with the output serializer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -68,6 +69,13 @@ API_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 API_THROTTLES = [TokenRateThrottle]
 
 
+@functools.cache
+def historical_filterset(filterset_class: type, historical_model: type) -> type:
+    """The same FilterSet over a django-simple-history model (same field names), for `as_of` answers."""
+    meta = type("Meta", (filterset_class.Meta,), {"model": historical_model})
+    return type(f"Historical{filterset_class.__name__}", (filterset_class,), {"Meta": meta})
+
+
 class ApiViewSetMixin:
     authentication_classes = API_AUTHENTICATION
     throttle_classes = API_THROTTLES
@@ -106,6 +114,19 @@ class ApiViewSetMixin:
             if self._as_of is not None and self._as_of > timezone.now() + dt.timedelta(days=1):
                 raise exceptions.ValidationError({"as_of": ["The date is in the future."]})
         return self._as_of
+
+    @property
+    def filterset_class(self):
+        """`base_filterset_class`, over the historical model when the queryset answers from history."""
+        base = getattr(self, "base_filterset_class", None)
+        if base is None or not self.answers_from_history():
+            return base
+        return historical_filterset(base, base.Meta.model.history.model)
+
+    def answers_from_history(self) -> bool:
+        """True when the viewset supports `as_of` (`supports_as_of`) and this read asks for it."""
+        return (getattr(self, "supports_as_of", False) and getattr(self, "action", None) in ("list", "retrieve")
+                and self.get_as_of() is not None)
 
     # --- CSV export ----------------------------------------------------------------------------
     def wants_csv(self) -> bool:

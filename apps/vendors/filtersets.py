@@ -28,7 +28,7 @@ class VendorFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value):
         if not value:
             return queryset
-        alias = VendorAlias.objects.filter(vendor_id=OuterRef("pk"), name__icontains=value)
+        alias = VendorAlias.objects.filter(vendor_id=OuterRef("id"), name__icontains=value)
         return queryset.filter(Q(name__icontains=value) | Q(Exists(alias)))
 
     def filter_country(self, queryset, name, value):
@@ -40,7 +40,7 @@ class VendorFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         canonical = "".join(ch for ch in value.upper() if ch.isalnum())
-        return queryset.filter(Exists(VendorIdentifier.objects.filter(vendor_id=OuterRef("pk"), value=canonical)))
+        return queryset.filter(Exists(VendorIdentifier.objects.filter(vendor_id=OuterRef("id"), value=canonical)))
 
     def filter_risk_status(self, queryset, name, value):
         if not value or not model_has_field(Vendor, "risk_status"):

@@ -21,7 +21,7 @@ class OrganizationViewSet(ReadOnlyApiViewSet):
 
     queryset = Organization.objects.all()
     serializer_class = OrganizationSerializer
-    filterset_class = OrganizationFilterSet
+    base_filterset_class = OrganizationFilterSet
     organization_field = None
     ordering_fields = ["id", "name"]
     export_name = "organizations"

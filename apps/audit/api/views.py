@@ -24,7 +24,7 @@ class AuditEventViewSet(ReadOnlyApiViewSet):
 
     queryset = AuditEvent.objects.all()
     serializer_class = AuditEventSerializer
-    filterset_class = AuditEventFilterSet
+    base_filterset_class = AuditEventFilterSet
     ordering_fields = ["id", "created_at"]
     export_name = "audit-events"
     export_fields = [("id", "id"), ("created_at", "created_at"), ("actor", "actor_repr"),

@@ -41,7 +41,7 @@ class SiteViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     queryset = Site.objects.select_related("organization")
     serializer_class = SiteSerializer
-    filterset_class = SiteFilterSet
+    base_filterset_class = SiteFilterSet
     ordering_fields = ["id", "name", "code", "updated_at"]
     export_name = "sites"
 
@@ -69,7 +69,7 @@ class ProductModelViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.Retriev
 
     queryset = ProductModel.objects.select_related("brand", "manufacturer", "software_supplier")
     serializer_class = ProductModelSerializer
-    filterset_class = ProductModelFilterSet
+    base_filterset_class = ProductModelFilterSet
     organization_field = None
     ordering_fields = ["id", "model_number", "updated_at"]
     export_name = "products"
@@ -109,11 +109,12 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     """Installed equipment of the user's organisations. `as_of=YYYY-MM-DD` answers from history."""
 
     serializer_class = EquipmentSerializer
-    filterset_class = EquipmentFilterSet
+    base_filterset_class = EquipmentFilterSet
     organization_field = "site__organization"
     ordering_fields = ["id", "installed_date", "updated_at"]
     lookup_field = "id"
     lookup_value_regex = r"\d+"
+    supports_as_of = True
     export_name = "equipment"
     _related = ("site", "product_model__brand")
 
@@ -162,7 +163,7 @@ class ComponentViewSet(ReadOnlyApiViewSet):
 
     queryset = Component.objects.select_related("vendor", "equipment")
     serializer_class = ComponentSerializer
-    filterset_class = ComponentFilterSet
+    base_filterset_class = ComponentFilterSet
     organization_field = "equipment__site__organization"
     ordering_fields = ["id", "updated_at"]
     export_name = "components"

@@ -59,7 +59,7 @@ class ListSourceViewSet(ListScopeMixin, ReadOnlyApiViewSet):
         Prefetch("versions", queryset=ListVersion.objects.filter(status=VersionStatus.ACTIVE),
                  to_attr="active_versions"))
     serializer_class = ListSourceSerializer
-    filterset_class = ListSourceFilterSet
+    base_filterset_class = ListSourceFilterSet
     source_path = ""
     ordering_fields = ["id", "code", "last_success_at"]
     export_name = "lists"
@@ -81,7 +81,7 @@ class ListVersionViewSet(ListScopeMixin, ReadOnlyApiViewSet):
 
     queryset = ListVersion.objects.select_related("source", "decided_by", "diff")
     serializer_class = ListVersionSerializer
-    filterset_class = ListVersionFilterSet
+    base_filterset_class = ListVersionFilterSet
     ordering_fields = ["id", "fetched_at", "activated_at"]
     export_name = "list-versions"
 
@@ -112,7 +112,7 @@ class ListEntryViewSet(ListScopeMixin, ReadOnlyApiViewSet):
 
     queryset = ListEntry.objects.select_related("version__source")
     serializer_class = ListEntrySerializer
-    filterset_class = ListEntryFilterSet
+    base_filterset_class = ListEntryFilterSet
     source_path = "version__source__"
     ordering_fields = ["id", "listed_on"]
     export_name = "list-entries"
@@ -126,7 +126,7 @@ class ListDiffViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     """What changed between a version and the one active before it (details in the detail view)."""
 
     queryset = ListDiff.objects.select_related("version__source")
-    filterset_class = ListDiffFilterSet
+    base_filterset_class = ListDiffFilterSet
     source_path = "version__source__"
     ordering_fields = ["id", "created_at"]
     export_name = "list-diffs"
@@ -144,6 +144,6 @@ class FetchRunViewSet(ListScopeMixin, ReadOnlyApiViewSet):
 
     queryset = FetchRun.objects.select_related("source")
     serializer_class = FetchRunSerializer
-    filterset_class = FetchRunFilterSet
+    base_filterset_class = FetchRunFilterSet
     ordering_fields = ["id", "started_at"]
     export_name = "list-runs"

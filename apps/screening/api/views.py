@@ -52,7 +52,7 @@ class FindingViewSet(ReadOnlyApiViewSet):
     the rule that set the status, the match and its review. `as_of` gives the findings open that day."""
 
     serializer_class = FindingSerializer
-    filterset_class = FindingFilterSet
+    base_filterset_class = FindingFilterSet
     organization_field = None
     ordering_fields = ["id", "discovered_at", "status"]
     export_name = "findings"
@@ -68,7 +68,7 @@ class MatchViewSet(ReadOnlyApiViewSet):
     queryset = Match.objects.select_related("vendor", "source", "list_version", "decision__decided_by",
                                             "decision__source")
     serializer_class = MatchSerializer
-    filterset_class = MatchFilterSet
+    base_filterset_class = MatchFilterSet
     organization_field = None
     ordering_fields = ["id", "score", "first_seen_at"]
     export_name = "matches"
@@ -91,7 +91,7 @@ class ReviewDecisionViewSet(ReadOnlyApiViewSet):
 
     queryset = ReviewDecision.objects.select_related("decided_by", "source")
     serializer_class = ReviewDecisionSerializer
-    filterset_class = ReviewDecisionFilterSet
+    base_filterset_class = ReviewDecisionFilterSet
     organization_field = None
     ordering_fields = ["id", "decided_at"]
     export_name = "review-decisions"
@@ -103,7 +103,7 @@ class ScreeningRunViewSet(ReadOnlyApiViewSet):
 
     queryset = ScreeningRun.objects.select_related("requested_by")
     serializer_class = ScreeningRunSerializer
-    filterset_class = ScreeningRunFilterSet
+    base_filterset_class = ScreeningRunFilterSet
     organization_field = None
     ordering_fields = ["id", "started_at"]
     export_name = "screening-runs"
@@ -117,12 +117,14 @@ class ScreeningViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     queryset = PrePurchaseCheck.objects.select_related("requested_by")
     serializer_class = PrePurchaseCheckSerializer
-    filterset_class = PrePurchaseCheckFilterSet
+    base_filterset_class = PrePurchaseCheckFilterSet
     ordering_fields = ["id", "created_at"]
     export_name = "screenings"
 
     def scope(self, queryset):
         # Checks kept without an organisation are visible to the person who ran them only.
+        if not self.request.user.is_authenticated:
+            return queryset.none()
         return queryset.filter(Q(organization_id__in=self.member_organization_ids())
                                | Q(organization__isnull=True, requested_by=self.request.user))
 

@@ -73,11 +73,12 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
     """Vendors with aliases, identifiers and risk status. `as_of=YYYY-MM-DD` answers from history."""
 
     serializer_class = VendorSerializer
-    filterset_class = VendorFilterSet
+    base_filterset_class = VendorFilterSet
     organization_field = None
     ordering_fields = ["id", "name", "updated_at"]
     lookup_field = "id"
     lookup_value_regex = r"\d+"
+    supports_as_of = True
     export_name = "vendors"
 
     def get_queryset(self):
@@ -157,7 +158,7 @@ class OwnershipViewSet(ReadOnlyApiViewSet):
 
     queryset = Ownership.objects.select_related("owner", "owned")
     serializer_class = OwnershipSerializer
-    filterset_class = OwnershipFilterSet
+    base_filterset_class = OwnershipFilterSet
     organization_field = None
     ordering_fields = ["id", "updated_at"]
     export_name = "ownerships"
@@ -169,7 +170,7 @@ class OemRelationViewSet(ReadOnlyApiViewSet):
 
     queryset = OemRelation.objects.select_related("brand", "manufacturer")
     serializer_class = OemRelationSerializer
-    filterset_class = OemRelationFilterSet
+    base_filterset_class = OemRelationFilterSet
     organization_field = None
     ordering_fields = ["id", "updated_at"]
     export_name = "oem-relations"

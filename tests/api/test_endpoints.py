@@ -1,0 +1,172 @@
+"""Behaviour of individual endpoints: CSV export, writes through services, cross-organisation attach,
+pre-purchase checks, ownership chain, one error shape, health."""
+import csv
+import io
+
+import pytest
+
+from apps.inventory.models import Equipment
+from apps.screening.models import PrePurchaseCheck
+from tests.api.conftest import token_client
+from tests.factories import EquipmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(body)))
+
+
+def test_equipment_csv_export_is_scoped_filtered_and_neutralised(world):
+    EquipmentFactory(site=world["site"], product_model=world["product"], serial_number="=HYPERLINK(\"x\")")
+    client = token_client(world["users"]["auditor"])
+    rows = _csv(client.get("/api/v1/equipment/", {"format": "csv"}))
+    header, data = rows[0], rows[1:]
+    serials = [r[header.index("serial_number")] for r in data]
+    assert sorted(serials) == sorted(["SN-OWN", "'=HYPERLINK(\"x\")"])  # the other organisation's unit is absent
+    filtered = _csv(client.get("/api/v1/equipment/", {"format": "csv", "q": "SN-"}))
+    assert [r[header.index("serial_number")] for r in filtered[1:]] == ["SN-OWN"]
+
+
+def test_every_list_endpoint_exports_csv(world):
+    from tests.api.test_permission_matrix import REPORTS, _url
+    from tests.api.test_queries import LIST_ROUTES
+
+    client = token_client(world["users"]["auditor"])
+    for route, name in LIST_ROUTES:
+        if name in REPORTS or name == "token-list":  # your own tokens: JSON only
+            continue
+        rows = _csv(client.get(_url(route, None), {"format": "csv"}))
+        assert rows and rows[0], name
+
+
+def test_serialised_csv_export_neutralises_nested_text(world):
+    world["vendor"].description = "@SUM(1)"
+    world["vendor"].save()
+    client = token_client(world["users"]["auditor"])
+    rows = _csv(client.get("/api/v1/vendors/", {"format": "csv"}))
+    assert "'@SUM(1)" in [r[rows[0].index("description")] for r in rows[1:]]
+
+
+def test_officer_creates_equipment_through_the_service_with_audit(world):
+    from apps.audit.models import AuditEvent
+
+    client = token_client(world["users"]["officer"])
+    response = client.post("/api/v1/equipment/", {"site": world["site"].pk, "product_model": world["product"].pk,
+                                                  "serial_number": "NEW-1"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["category"] == world["product"].category and body["organization"] == world["org"].pk
+    assert AuditEvent.objects.filter(action="equipment.create", object_id=str(body["id"])).exists()
+
+
+def test_write_cannot_attach_another_organisations_site(world):
+    client = token_client(world["users"]["officer"])
+    before = Equipment.objects.count()
+    for site in (world["other_site"].pk, 999999):
+        response = client.post("/api/v1/equipment/", {"site": site, "product_model": world["product"].pk},
+                               format="json")
+        assert response.status_code == 400
+        error = response.json()["error"]
+        assert error["code"] == "validation_error" and set(error["fields"]) == {"site"}
+    # The same message for another organisation's id and for an id that does not exist.
+    messages = {
+        client.post("/api/v1/equipment/", {"site": s, "product_model": world["product"].pk}, format="json")
+        .json()["error"]["fields"]["site"][0].replace(str(s), "N") for s in (world["other_site"].pk, 999999)}
+    assert len(messages) == 1
+    moved = client.patch(f"/api/v1/equipment/{world['equipment'].pk}/", {"site": world["other_site"].pk},
+                         format="json")
+    assert moved.status_code == 400
+    assert Equipment.objects.count() == before
+    assert Equipment.objects.get(pk=world["equipment"].pk).site_id == world["site"].pk
+
+
+def test_validation_errors_have_one_shape_and_change_nothing(world):
+    client = token_client(world["users"]["officer"])
+    response = client.post("/api/v1/equipment/", {"site": world["site"].pk, "product_model": world["product"].pk,
+                                                  "quantity": 0, "installed_date": "2999-01-01"}, format="json")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and set(error["fields"]) == {"quantity"}
+    response = client.post("/api/v1/equipment/", {"site": world["site"].pk, "product_model": world["product"].pk,
+                                                  "installed_date": "2999-01-01"}, format="json")
+    assert response.status_code == 400  # the model's own rule, raised by the service's full_clean()
+    assert set(response.json()["error"]["fields"]) == {"installed_date"}
+    assert not Equipment.objects.filter(installed_date__year=2999).exists()
+    not_found = client.get("/api/v1/equipment/999999/").json()["error"]
+    assert not_found == {"code": "not_found", "message": "Not found.", "fields": {}}
+
+
+def test_filter_on_another_organisation_is_refused_like_a_missing_one(world):
+    client = token_client(world["users"]["auditor"])
+    other = client.get("/api/v1/equipment/", {"organization": world["other_org"].pk})
+    missing = client.get("/api/v1/equipment/", {"organization": 999999})
+    assert other.status_code == missing.status_code == 400
+    assert set(other.json()["error"]["fields"]) == {"organization"}
+
+
+def test_protected_delete_answers_conflict(world):
+    client = token_client(world["users"]["officer"])
+    response = client.delete(f"/api/v1/equipment/{world['equipment'].pk}/")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "protected"
+    assert Equipment.objects.filter(pk=world["equipment"].pk).exists()
+
+
+def test_screening_post_returns_the_screen_command_json_and_keeps_evidence(world):
+    client = token_client(world["users"]["officer"])
+    response = client.post("/api/v1/screenings/", {"name": "Parent Group", "country": "CN"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) >= {"query", "verdict", "matches", "versions", "check_id"}
+    check = PrePurchaseCheck.objects.get(pk=body["check_id"])
+    assert check.organization_id == world["org"].pk and check.requested_by == world["users"]["officer"]
+    listed = client.get("/api/v1/screenings/").json()["results"]
+    assert body["check_id"] in [c["id"] for c in listed] and world["other_check"].pk not in [c["id"] for c in listed]
+
+
+def test_auditor_cannot_run_a_check_and_officer_cannot_file_it_elsewhere(world):
+    auditor = token_client(world["users"]["auditor"])
+    assert auditor.post("/api/v1/screenings/", {"name": "X"}, format="json").status_code == 403
+    officer = token_client(world["users"]["officer"])
+    response = officer.post("/api/v1/screenings/", {"name": "X", "organization": world["other_org"].pk},
+                            format="json")
+    assert response.status_code == 400 and "organization" in response.json()["error"]["fields"]
+
+
+def test_ownership_chain_is_explained(world):
+    client = token_client(world["users"]["viewer"])
+    body = client.get(f"/api/v1/vendors/{world['vendor'].pk}/ownership/").json()
+    assert body["ultimate_parents"][0]["name"] == "Parent Group"
+    assert body["paths"][0]["text"] == ("Crane Maker Co <- controlled by Parent Group (effective share unknown)")
+    assert body["paths"][0]["steps"][0]["share_percent"] is None
+
+
+def test_equipment_shows_findings_with_the_path(world):
+    client = token_client(world["users"]["auditor"])
+    body = client.get(f"/api/v1/equipment/{world['equipment'].pk}/").json()
+    assert body["findings"][0]["finding_id"] == world["finding"].pk
+    assert body["findings"][0]["vendor_role"] == "brand"
+
+
+def test_overdue_filters(world):
+    import datetime as dt
+
+    from apps.remediation.models import RemediationPlan
+
+    RemediationPlan.objects.filter(pk=world["plan"].pk).update(deadline=dt.date(2020, 1, 1))
+    client = token_client(world["users"]["auditor"])
+    overdue = client.get("/api/v1/equipment/", {"overdue": "true", "site": world["site"].pk}).json()["results"]
+    assert [e["id"] for e in overdue] == [world["equipment"].pk]
+    plans = client.get("/api/v1/remediations/", {"overdue": "true"}).json()["results"]
+    assert [p["id"] for p in plans] == [world["plan"].pk]
+    assert client.get("/api/v1/summary/").json()["remediation"]["overdue"] == 1
+
+
+def test_health_reports_lists(world, client):
+    response = client.get("/api/v1/health/")
+    body = response.json()
+    assert set(body["checks"]) == {"database", "broker", "lists"}
+    assert "test-source" in body["checks"]["lists"]["fresh"]
