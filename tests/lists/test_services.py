@@ -325,3 +325,17 @@ def test_stale_sources_alert_once_by_mail_and_audit_and_reset_when_fresh(source,
 
 def test_freshness_is_never_before_the_first_good_fetch(source):
     assert list_source_freshness(source, now=T0) == "never"
+
+
+def test_fast_content_hash_equals_the_parsed_entry_contract():
+    from apps.lists.services import entry_content_hash
+    from apps.lists.sources.base import ParsedEntry
+
+    entries_ = [
+        ParsedEntry(external_id="1", primary_name="Acme"),
+        ParsedEntry(external_id="2", primary_name="Zhenhua", aliases=["ZPMC", "振华"], countries=["CN"],
+                    identifiers=[{"scheme": "lei", "value": "X"}], listed_on=dt.date(2021, 6, 3),
+                    end_date=dt.date(2026, 2, 17), extra={"updated": ["2026-01-07"], "ns_cmic": True}),
+    ]
+    for entry in entries_:
+        assert entry_content_hash(entry) == entry.content_hash()
