@@ -101,12 +101,10 @@ def sniff_file(path: Path, *, kind: str) -> bytes:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
         raise ParseError(f"{name}: NUL bytes found: binary data or UTF-16 text, not a {kind.upper()} list")
     low = stripped[:1024].lower()
-    if (
-        low.startswith((b"<!doctype html", b"<html"))
-        or (kind != "xml" and b"<html" in low)
-        or (kind == "xml" and b"<html" in low and b"<?xml" not in low[:10])
-    ):
+    if low.startswith((b"<!doctype html", b"<html")) or (low.startswith(b"<") and b"<html" in low):
         raise ParseError(f"{name}: an HTML page (an error or login page?) instead of {kind.upper()} data")
+    if kind != "xml" and stripped.startswith(b"<"):
+        raise ParseError(f"{name}: markup (HTML or XML) instead of {kind.upper()} data")
     if kind == "xml" and not stripped.startswith(b"<"):
         raise ParseError(f"{name}: not XML (does not start with '<')")
     if kind == "json" and not stripped.startswith((b"{", b"[")):
