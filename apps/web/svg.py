@@ -114,8 +114,10 @@ def burndown_svg(
                         f"</title></circle>")
     if today and d0 <= today <= d1:
         x, _ = xy(today, 0)
+        anchor, dx = ("end", -3) if x > left + pw * 0.85 else ("start", 3)
         body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#5b6477" '
-                    f'stroke-dasharray="2 3"/><text x="{x + 3:.1f}" y="{top + 10}" font-size="11">today</text>')
+                    f'stroke-dasharray="2 3"/><text x="{x + dx:.1f}" y="{top + 10}" font-size="11" '
+                    f'text-anchor="{anchor}">today</text>')
     return _svg(width, height, title, body)
 
 

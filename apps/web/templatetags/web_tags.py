@@ -29,3 +29,9 @@ def sort_link(context, label: str, key: str, current: str):
 @register.filter
 def role_label(role: str) -> str:
     return str(role).replace("_", " ")
+
+
+@register.filter
+def short_action(label: str) -> str:
+    """'Mitigate (disconnect vendor remote access, ...)' -> 'Mitigate'."""
+    return str(label).split(" (", 1)[0]

@@ -116,7 +116,10 @@ def plan_detail(request, pk: int):
     return render(request, "web/plan_detail.html", _plan_context(request, plan))
 
 
-ACTIONS = {"advance", "step", "step-done", "evidence", "waiver", "waiver-approve", "waiver-reject", "deadline"}
+# action -> the form on the plan page that shows its errors
+ACTIONS = {"advance": "transition_form", "step": "step_form", "step-done": "step_form", "evidence": "evidence_form",
+           "waiver": "waiver_form", "waiver-approve": "decision_form", "waiver-reject": "decision_form",
+           "deadline": "deadline_form"}
 
 
 def _apply_errors(form: forms.Form, exc: ApplicationError) -> None:
@@ -136,7 +139,8 @@ def plan_action(request, pk: int, action: str):
         raise Http404("Unknown action.")
     plan = _plan(request, pk)
     user = request.user
-    form: forms.Form
+    ctx_key = ACTIONS[action]
+    form: forms.Form = forms.Form(request.POST)
     done = ""
     try:
         if action == "advance":
@@ -148,22 +152,18 @@ def plan_action(request, pk: int, action: str):
                 rem.plan_transition(plan=plan, to_status=target, user=user,
                                     outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
                 done = f"Plan moved to {PlanStatus(target).label}."
-            ctx_key = "transition_form"
         elif action == "step":
             form = StepForm(request.POST)
             if form.is_valid():
                 rem.plan_step_add(plan=plan, title=form.cleaned_data["title"], due_on=form.cleaned_data["due_on"],
                                   user=user)
                 done = "Step added."
-            ctx_key = "step_form"
         elif action == "step-done":
-            form = forms.Form(request.POST)
             step = PlanStep.objects.filter(plan=plan, pk=request.POST.get("step")).first()
             if step is None:
                 raise Http404("No such step.")
             rem.plan_step_complete(step=step, user=user)
             done = "Step done."
-            ctx_key = "step_form"
         elif action == "evidence":
             form = EvidenceForm(request.POST, request.FILES)
             if form.is_valid():
@@ -172,13 +172,11 @@ def plan_action(request, pk: int, action: str):
                 rem.evidence_upload(plan=plan, file=form.cleaned_data["file"], step=step,
                                     note=form.cleaned_data["note"], user=user)
                 done = "Evidence uploaded."
-            ctx_key = "evidence_form"
         elif action == "waiver":
             form = WaiverForm(request.POST)
             if form.is_valid():
                 rem.waiver_request(plan=plan, user=user, **form.cleaned_data)
                 done = "Waiver requested; another administrator must decide it."
-            ctx_key = "waiver_form"
         elif action in ("waiver-approve", "waiver-reject"):
             form = WaiverDecisionForm(request.POST)
             waiver = Waiver.objects.filter(plan=plan, pk=request.POST.get("waiver")).first()
@@ -191,13 +189,11 @@ def plan_action(request, pk: int, action: str):
                 else:
                     rem.waiver_reject(waiver=waiver, user=user, note=form.cleaned_data["note"])
                     done = "Waiver rejected."
-            ctx_key = "decision_form"
         else:  # deadline
             form = DeadlineForm(request.POST)
             if form.is_valid():
                 rem.plan_change_deadline(plan=plan, user=user, **form.cleaned_data)
                 done = "Deadline changed."
-            ctx_key = "deadline_form"
     except ApplicationError as exc:
         if exc.code == "not_found":
             raise Http404(exc.message) from exc

@@ -1,0 +1,213 @@
+"""Pages that drive the other apps' services: pre-purchase check, review, remediation, lists. Read-only roles
+are refused on every state-changing URL; writers go through the services."""
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.choices import Role
+from tests.factories import EquipmentFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+WRITE_URLS = [
+    ("web:import", []),
+    ("web:check", []),
+    ("web:review-decide", [1]),
+    ("web:plan-action", [1, "advance"]),
+    ("web:plan-action", [1, "waiver"]),
+    ("web:list-refresh", [1]),
+    ("web:list-version-decide", [1, "approve"]),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), WRITE_URLS)
+@pytest.mark.parametrize("role", ["auditor", "viewer"])
+def test_read_only_roles_cannot_post(client_for, org, name, args, role):
+    user = MembershipFactory(organization=org, role=role, user=UserFactory(username=f"ro-{role}")).user
+    response = client_for(user).post(reverse(name, args=args), {"name": "x", "reason": "because"})
+    assert response.status_code == 403
+
+
+def test_anonymous_post_redirects_to_login(client):
+    response = client.post(reverse("web:review-decide", args=[1]), {"decision": "confirm"})
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+def test_csrf_is_enforced(officer, site):
+    from django.test import Client
+
+    officer.save()
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(officer)
+    response = c.post(reverse("web:org-switch"), {"organization": site.organization_id})
+    assert response.status_code == 403
+
+
+@pytest.fixture
+def screened(org, site):
+    """A Hikvision-like vendor on an active list version, screened; one camera at the site."""
+    from apps.lists.choices import Regime, VersionStatus
+    from apps.lists.models import ListEntry, ListSource, ListVersion
+    from apps.screening.services import screening_run_full
+    from tests.factories import ProductModelFactory, VendorFactory
+
+    now = timezone.now()
+    source = ListSource.objects.create(code="test-list", name="Test list", publisher="Test", regime=Regime.US_NDAA,
+                                       format="custom_csv")
+    version = ListVersion.objects.create(source=source, status=VersionStatus.ACTIVE, fetched_at=now, sha256="a" * 64,
+                                         activated_at=now, entry_count=1)
+    ListEntry.objects.create(version=version, external_id="E1",
+                             primary_name="Hangzhou Hikvision Digital Technology Co., Ltd.",
+                             aliases=["Hikvision"], countries=["CN"], content_hash="h1")
+    source.last_success_at = now
+    source.save()
+    hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co., Ltd.", country_of_incorporation="CN")
+    near = VendorFactory(name="Hikvision Digital", country_of_incorporation="")
+    EquipmentFactory(site=site, product_model=ProductModelFactory(brand=hik), asset_tag="CAM-HIK")
+    EquipmentFactory(site=site, product_model=ProductModelFactory(brand=near), asset_tag="CAM-NEAR")
+    screening_run_full()
+    return {"source": source, "version": version, "hik": hik, "near": near}
+
+
+def test_check_page_runs_and_saves_evidence(client_for, officer, screened):
+    c = client_for(officer)
+    response = c.get(reverse("web:check"), {"name": "Hikvision"})
+    assert response.status_code == 200
+    assert b'id="verdict"' in response.content
+    assert "Hangzhou Hikvision" in response.content.decode()
+    response = c.post(reverse("web:check"), {"name": "Hikvision", "country": ""})
+    assert response.status_code == 302
+    record = c.get(response["Location"])
+    assert b"evidence record" in record.content
+    assert b"data-print" in record.content
+
+
+def test_check_errors_are_next_to_the_field(client_for, officer, screened):
+    response = client_for(officer).get(reverse("web:check"), {"name": ""})
+    assert b"errorlist" in response.content
+    assert b'id="verdict"' not in response.content
+
+
+def test_saved_check_of_other_organisation_is_404(client_for, officer, other_officer, screened):
+    from apps.screening.services import screen_name
+
+    result = screen_name(name="Hikvision", user=other_officer, organization=other_officer.memberships.get()
+                         .organization, save=True)
+    response = client_for(officer).get(reverse("web:check-record", args=[result["check_id"]]))
+    assert response.status_code == 404
+
+
+def test_review_confirm_with_reason(client_for, officer, screened):
+    from apps.screening.models import Match
+
+    match = Match.objects.filter(vendor=screened["near"], review_state="unreviewed").first()
+    assert match is not None
+    c = client_for(officer)
+    page = c.get(reverse("web:review-queue"))
+    assert "Hikvision Digital" in page.content.decode()
+    response = c.post(reverse("web:review-decide", args=[match.pk]),
+                      {f"m{match.pk}-decision": "confirm", f"m{match.pk}-reason": "Same company, same address."})
+    assert response.status_code == 302
+    match.refresh_from_db()
+    assert match.review_state == "confirmed"
+
+
+def test_review_needs_a_reason(client_for, officer, screened):
+    from apps.screening.models import Match
+
+    match = Match.objects.filter(vendor=screened["near"], review_state="unreviewed").first()
+    response = client_for(officer).post(reverse("web:review-decide", args=[match.pk]),
+                                        {f"m{match.pk}-decision": "dismiss", f"m{match.pk}-reason": ""})
+    assert response.status_code == 400
+    assert b"errorlist" in response.content
+    match.refresh_from_db()
+    assert match.review_state == "unreviewed"
+
+
+@pytest.fixture
+def plan(org, site, admin_user):
+    from apps.remediation.choices import Action
+    from apps.remediation.models import PolicyRule, RemediationPlan
+
+    rule = PolicyRule.objects.create(code="test-rule", name="Test rule", citation="Test s.1", action=Action.REPLACE,
+                                     deadline_days=30)
+    unit = EquipmentFactory(site=site, asset_tag="PLAN-UNIT")
+    today = timezone.localdate()
+    return RemediationPlan.objects.create(
+        organization=org, site=site, equipment=unit, category=unit.category, rule=rule, rule_version=1,
+        action=Action.REPLACE, deadline=today + dt.timedelta(days=30), computed_deadline=today + dt.timedelta(days=30),
+        discovered_on=today, opened_at=timezone.now())
+
+
+def test_board_and_plan_pages(client_for, officer, plan):
+    c = client_for(officer)
+    board = c.get(reverse("web:remediation-board"))
+    assert "PLAN-UNIT" in board.content.decode()
+    detail = c.get(reverse("web:plan-detail", args=[plan.pk]))
+    assert detail.status_code == 200
+    assert b"Request a waiver" in detail.content
+
+
+def test_plan_of_other_organisation_is_404(client_for, other_officer, plan):
+    assert client_for(other_officer).get(reverse("web:plan-detail", args=[plan.pk])).status_code == 404
+    response = client_for(other_officer).post(reverse("web:plan-action", args=[plan.pk, "advance"]))
+    assert response.status_code == 404
+
+
+def test_plan_advance_step_and_waiver_four_eyes(client_for, officer, admin_user, plan, org):
+    c = client_for(officer)
+    assert c.post(reverse("web:plan-action", args=[plan.pk, "advance"]), {}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == "planned"
+    assert c.post(reverse("web:plan-action", args=[plan.pk, "step"]), {"title": "Order replacement"}
+                  ).status_code == 302
+    expires = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    response = c.post(reverse("web:plan-action", args=[plan.pk, "waiver"]),
+                      {"justification": "Budget", "compensating_controls": "VLAN", "expires_on": expires})
+    assert response.status_code == 302
+    waiver = plan.waivers.get()
+    # The officer is not an admin: approving is refused by the service, shown on the page.
+    response = c.post(reverse("web:plan-action", args=[plan.pk, "waiver-approve"]), {"waiver": waiver.pk})
+    assert response.status_code == 400
+    second = MembershipFactory(organization=org, role=Role.ADMIN, user=UserFactory(username="admin-two")).user
+    response = client_for(second).post(reverse("web:plan-action", args=[plan.pk, "waiver-approve"]),
+                                       {"waiver": waiver.pk, "note": "ok"})
+    assert response.status_code == 302
+    waiver.refresh_from_db()
+    assert waiver.status == "approved"
+
+
+def test_waiver_request_errors_next_to_fields(client_for, officer, plan):
+    response = client_for(officer).post(reverse("web:plan-action", args=[plan.pk, "waiver"]),
+                                        {"justification": "", "compensating_controls": "", "expires_on": "nope"})
+    assert response.status_code == 400
+    assert response.content.count(b"errorlist") >= 2
+
+
+def test_lists_pages_and_refresh(client_for, officer, screened):
+    c = client_for(officer)
+    assert "Test list" in c.get(reverse("web:list-sources")).content.decode()
+    source = screened["source"]
+    assert c.get(reverse("web:list-source", args=[source.pk])).status_code == 200
+    assert c.get(reverse("web:list-version", args=[screened["version"].pk])).status_code == 200
+
+
+def test_quarantined_version_needs_staff_for_public_lists(client_for, admin_user, screened):
+    from apps.lists.choices import VersionStatus
+    from apps.lists.models import ListVersion
+
+    q = ListVersion.objects.create(source=screened["source"], status=VersionStatus.QUARANTINED,
+                                   fetched_at=timezone.now(), sha256="b" * 64, status_reason="dropped 50%")
+    c = client_for(admin_user)
+    response = c.post(reverse("web:list-version-decide", args=[q.pk, "reject"]), {"reason": "truncated file"})
+    assert response.status_code == 403
+    admin_user.is_staff = True
+    admin_user.save()
+    c = client_for(admin_user)
+    response = c.post(reverse("web:list-version-decide", args=[q.pk, "reject"]), {"reason": "truncated file"})
+    assert response.status_code == 302
+    q.refresh_from_db()
+    assert q.status == "rejected"
