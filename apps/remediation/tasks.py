@@ -10,8 +10,15 @@ from . import services
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
 def remediation_daily_task(today: str | None = None) -> dict:
-    """Daily: expire waivers, flag overdue plans, send digests (idempotent per organisation, day and item)."""
-    return services.remediation_daily(today=dt.date.fromisoformat(today) if today else None)
+    """Daily: re-evaluate every unit (rules that took effect or whose suspension ended today), then expire
+    waivers, flag overdue plans and send digests (idempotent per organisation, day and item)."""
+    from django.conf import settings
+
+    day = dt.date.fromisoformat(today) if today else None
+    result = {}
+    if getattr(settings, "REMEDIATION_DAILY_EVALUATE", True):
+        result["evaluate"] = services.remediation_evaluate_all(today=day).as_dict()
+    return services.remediation_daily(today=day) | result
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)

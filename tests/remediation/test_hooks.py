@@ -49,5 +49,7 @@ def test_daily_task_is_scheduled_and_runs(settings, camera, findings, make_rule,
     make_rule(regimes=["us_ndaa"], deadline_date=dt.date(2020, 8, 13), deadline_days=None)
     findings.add(camera)
     services.remediation_evaluate(today=TODAY, findings_provider=findings)
+    monkeypatch.setattr(services, "screening_findings", findings)
     result = remediation_daily_task.apply(kwargs={"today": TODAY.isoformat()}).get()
     assert result["today"] == "2026-11-25" and result["digests"] == 1
+    assert result["evaluate"]["unchanged"] == 1 and result["evaluate"]["created"] == 0
