@@ -40,6 +40,7 @@ REAL_SETS = [
     ("fcc_covered_csv", ["fcc_covered_list/table.csv"]),
     ("ndaa_csv", ["us_ndaa/section_889.csv", "us_ndaa/section_5949.csv", "us_ndaa/section_154.csv"]),
     ("opensanctions_ftm", ["opensanctions_ftm/entities.ftm.json"]),
+    ("eu_journal_csv", ["eu_journal_833/32014R0833.csv"]),
 ]  # fmt: skip
 
 

@@ -19,6 +19,7 @@ FILE_NAMES = {
     "uk_ofsi_csv": "ConList.csv",
     "uk_sanctions_list": "UK-Sanctions-List.csv",
     "eu_fsf_xml": "export.xml",
+    "eu_journal_csv": "32014R0833.csv",
     "dod_1260h_csv": "sanctions.csv",
     "fcc_covered_csv": "table.csv",
     "ndaa_csv": "section_889.csv",

@@ -234,3 +234,18 @@ def test_opensanctions_ftm_full_and_delta(shared_lists):
         ("ADD", "NK-2sJaJRaPJcWUfMbHjTtWcL"),
     ]
     assert ops[0][1].primary_name == "AL-QAIDA IN IRAQ"
+
+
+def test_eu_journal_833_csv(shared_lists):
+    entries = _parse("eu_journal_csv", [shared_lists / "eu_journal_833" / "32014R0833.csv"])
+    assert len(entries) == 1746
+    assert collections.Counter(e.entry_type for e in entries) == {"entity": 1085, "vessel": 633, "other": 28}
+    hytera = {e.external_id: e for e in entries}["IV:713"]
+    assert hytera.primary_name == "Hytera Communications Limited"
+    assert hytera.aliases == ["Hytera Communications Ltd."]
+    assert hytera.listed_on == dt.date(2025, 2, 25)
+    assert hytera.countries == ["HK"]
+    # the Zhenhua false friend is not ZPMC
+    assert [e.primary_name for e in entries if "Zhenhua" in e.primary_name] == [
+        "Zhejiang Zhenhuan CNC Machine Tool Co., Ltd"
+    ]

@@ -95,3 +95,24 @@ def test_fcc_unknown_layout_refused(tmp_path):
     path.write_text("company,when\nX,2021\n", encoding="utf-8")
     with pytest.raises(ParseError, match="missing columns"):
         list(fcc_covered_csv.parse([path]))
+
+
+def test_eu_journal_annex_rows():
+    from apps.lists.sources import eu_journal_csv
+
+    entries = by_id(eu_journal_csv.parse([FIXTURES / "eu_journal.csv"]))
+    assert set(entries) == {"III:1", "IV:713", "IV:2", "XLII:1", "V:example-holding"}
+    comms = entries["IV:713"]
+    assert comms.sub_list == "Annex IV"
+    assert comms.aliases == ["Example Communications Ltd.", "示例通信"]
+    assert comms.countries == ["HK"]
+    assert comms.listed_on == dt.date(2025, 2, 25)
+    assert comms.identifiers == [{"scheme": "registration", "value": "2897516"}]
+    plant = entries["IV:2"]
+    assert plant.aliases == ["Old Plant Name"]
+    assert {"scheme": "inn", "value": "7704730655"} in plant.identifiers
+    assert plant.countries == ["RU"]
+    vessel = entries["XLII:1"]
+    assert vessel.entry_type == "vessel"
+    assert vessel.identifiers == [{"scheme": "imo", "value": "9179842"}]
+    assert vessel.remarks == "Transport of Russian crude oil"

@@ -20,6 +20,7 @@ _MODULES = (
     "us_csl_json",
     "opensanctions_ftm",
     "eu_fsf_xml",
+    "eu_journal_csv",
 )
 
 FORMATS: dict[str, ModuleType] = {}

@@ -334,6 +334,7 @@ _SCHEMES = {
     "unified social credit code (uscc)": "uscc",
     "unified social credit code": "uscc",
     "uscc": "uscc",
+    "china unified social credit code": "uscc",
     "swift/bic": "bic",
     "swift": "bic",
     "bic": "bic",
