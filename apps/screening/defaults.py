@@ -23,8 +23,12 @@ DEFAULT_POLICIES: list[tuple] = [
      "Pub. L. 115-232 s.889; FAR 52.204-24/-25/-26"),
     ("NDAA named companies (other sections): restricted", "us_ndaa", "", "", "restricted", [], "", "", 10, None,
      None, "NDAA FY2023 s.5949, FY2024 s.154 (procurement restrictions with their own dates; verify)"),
-    ("DoD 1260H Chinese military companies: restricted", "us_dod", "", "", "restricted", [], "", "", 10, None, None,
-     "NDAA FY2021 s.1260H; DoD contracting bans from June 2026 / June 2027 (verify)"),
+    # The list names the subsidiaries it covers; the FY2024 NDAA s.805 contracting ban also reaches entities a
+    # listed company controls (verify), so controlled/majority-owned subsidiaries are derived, as a red flag.
+    ("DoD 1260H Chinese military companies: restricted", "us_dod", "", "", "restricted", [], "",
+     "subsidiary_affiliate", 10, None, None,
+     "NDAA FY2021 s.1260H; NDAA FY2024 s.805: DoD contracting bans from June 2026 / June 2027, incl. entities "
+     "controlled by a listed company (verify)"),
     ("BIS Entity List: restricted", "us_bis", "", "", "restricted", [], "", "", 10, None, None,
      "15 CFR 744 Supp. 4"),
     ("OFAC Consolidated (non-SDN) lists: restricted", "us_ofac", "ofac_cons", "", "restricted", [], "", "", 5, None,

@@ -103,15 +103,37 @@ class Listing:
         return self.policy.status if self.policy else RiskStatus.RESTRICTED
 
     @property
-    def label(self) -> str:
+    def base_label(self) -> str:
         text = self.source_name
-        if self.sub_list and self.sub_list.lower() not in text.lower():
+        name_words = set(re.findall(r"\w+", text.casefold()))
+        if self.sub_list and not set(re.findall(r"\w+", self.sub_list.casefold())) <= name_words:
             text += f" / {self.sub_list}"
+        return text
+
+    @property
+    def label(self) -> str:
+        text = self.base_label
         if self.listed_on:
             text += f" ({self.listed_on.year})"
         if not self.confirmed:
             text += " [match awaiting review]"
         return text
+
+
+def listings_label(listings: Iterable[Listing]) -> str:
+    """'OFAC SDN (2021), DoD 1260H (2021, 2025)': one label per list, years merged; only the confirmed
+    listings when there are any."""
+    listings = list(listings)
+    confirmed = [li for li in listings if li.confirmed]
+    chosen = confirmed or listings
+    years: dict[str, set[int]] = {}
+    for li in chosen:
+        years.setdefault(li.base_label, set())
+        if li.listed_on:
+            years[li.base_label].add(li.listed_on.year)
+    parts = [f"{label} ({', '.join(map(str, sorted(ys)))})" if ys else label for label, ys in years.items()]
+    text = ", ".join(parts)
+    return text if confirmed else f"{text} [match awaiting review]"
 
 
 @dataclass(frozen=True)
@@ -182,11 +204,19 @@ class PropagationGroup:
         if vendor_id in self._memo:
             return self._memo[vendor_id]
         listings = self.listings_by_vendor.get(vendor_id)
-        if listings:
-            level = "confirmed" if any(li.confirmed for li in listings) else "potential"
-            result = Node(level=level, listings=listings)
+        if listings and any(li.confirmed for li in listings):
+            result = Node(level="confirmed", listings=listings)
             self._memo[vendor_id] = result
             return result
+        # Not (confirmed) listed itself: caught through its owners? A confirmed derivation beats a direct match
+        # that still awaits review (which gives its own finding anyway).
+        derived = self._derived(vendor_id, _stack)
+        if listings and derived.level != "confirmed":
+            derived = Node(level="potential", listings=listings)
+        self._memo[vendor_id] = derived
+        return derived
+
+    def _derived(self, vendor_id: int, _stack: frozenset[int]) -> Node:
         if not self.rule.in_force or vendor_id in _stack:
             return NOT_CAUGHT
         stack = _stack | {vendor_id}
@@ -223,7 +253,6 @@ class PropagationGroup:
                           known_total=confirmed_total + potential_total)
         else:
             result = NOT_CAUGHT  # caught owners hold too little: below the threshold, with every share known
-        self._memo[vendor_id] = result
         return result
 
 
@@ -242,7 +271,7 @@ def _relation(kind: str) -> str:
 def explain(node: Node, names: dict[int, str], depth: int = 0) -> str:
     """'controlled by X (share unknown) <- listed: ...' for a caught vendor (without its own name)."""
     if node.direct:
-        return "listed: " + ", ".join(li.label for li in node.listings)
+        return "listed: " + listings_label(node.listings)
     if depth > 12:
         return "..."
     parts = [

@@ -342,6 +342,8 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
             material = ("entry_content_hash", "review_state", "strength", "list_version_id", "vendor_identity")
             if any(getattr(match, f) != values[f] for f in material):
                 changed.add(vendor_id)
+            if any(getattr(match, f) != v for f, v in values.items()):
+                counts["matches_updated"] += 1
             for field_name, value in values.items():
                 setattr(match, field_name, value)
             match.last_run, match.last_seen_at = run, now
@@ -357,7 +359,7 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
         Match.objects.bulk_update(to_update, MATCH_UPDATE_FIELDS, batch_size=CHUNK)
         Match.objects.bulk_update(to_close, ["closed_at", "close_reason"], batch_size=CHUNK)
         counts["matches_new"] += len(to_create)
-        counts["matches_updated"] += len(to_update)
+        counts["matches_seen"] += len(to_update)
         counts["matches_closed"] += len(to_close)
     return changed
 

@@ -259,3 +259,15 @@ def test_equipment_status_goes_back_to_clear_when_the_listing_goes(sdn):
     assert status(maker) == "clear"
     closed = Finding.objects.get(vendor=maker)
     assert closed.closed_at is not None  # kept in history
+
+
+def test_derived_finding_is_kept_when_the_vendor_also_has_a_match_awaiting_review(sdn, settings):
+    settings.SCREENING_AUTO_CONFIRM_STRENGTHS = ("identifier", "strong")
+    parent, child = VendorFactory(name="Zorblax Holdings"), VendorFactory(name="Childworth Ports")
+    own(parent, child, "100")
+    # The child only looks like another entry (a potential match awaiting review).
+    make_version(sdn, [listed_entry("Zorblax Holdings", "1"), listed_entry("Childworth Ports Trading Shipping", "2")])
+    screening_run_full(today=TODAY)
+    kinds = {f.kind: f.status for f in open_findings(child)}
+    assert kinds["ownership"] == "prohibited"
+    assert status(child) == "prohibited"
