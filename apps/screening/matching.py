@@ -40,6 +40,7 @@ from rapidfuzz.distance import OSA
 
 from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
+from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 
 ALGORITHM_VERSION = "vr-match-1.0"
 
@@ -52,7 +53,7 @@ THRESHOLDS: dict[str, float] = {
 INDIVIDUAL_TYPES = frozenset({"individual", "person"})
 COUNTRY_BONUS = 0.03
 COUNTRY_MALUS = 0.04
-GEO_DAMPING = 0.2
+GEO_DAMPING = 0.15
 GENERIC_DAMPING = 0.35
 MAX_BLOCK_DF_SHARE = 0.01  # a token in more than 1% of names (at least 300) is too common to block on alone
 MAX_CANDIDATES = 400
@@ -181,8 +182,11 @@ class _Weights:
 
     def __init__(self, df: dict[str, int], total: int) -> None:
         self.df = df
-        # A small list (an in-house list, a test) must not make every word look common: IDF is computed as if
-        # the list had at least MIN_IDF_CORPUS names.
+        # A small index (one new list version, an in-house list, a test) must not make every word look rare or
+        # common by accident: a word's frequency is the larger of its share in this index (as if it had at least
+        # MIN_IDF_CORPUS names) and its share in the real lists (matching_wordfreq, generated from
+        # ../shared/data/lists). On the full lists both agree; on a small index the reference keeps the scores
+        # close to what a full run gives, so incremental and full re-screens agree.
         self.total = max(total, MIN_IDF_CORPUS)
         self._cache: dict[str, tuple[float, float]] = {}
 
@@ -193,8 +197,11 @@ class _Weights:
         cached = self._cache.get(token)
         if cached is not None:
             return cached
-        df = self.df.get(token, 0)
-        raw = max(math.log(1 + self.total / (df + 1)), 0.5)
+        share = (self.df.get(token, 0) + 1) / self.total
+        reference = WORD_DF.get(token)
+        if reference is not None and REFERENCE_NAMES:
+            share = max(share, reference / REFERENCE_NAMES)
+        raw = max(math.log(1 + 1 / share), 0.5)
         if len(token) == 1:
             raw *= 0.5
         if token in GEO_TOKENS:

@@ -147,3 +147,40 @@ def builtin_rows(rows: list[EvalRow]) -> list[EvalRow]:
     """The rows that make sense against BUILTIN_RECORDS: positives about those entries, and every negative."""
     names = {_fold(n) for r in BUILTIN_RECORDS for n in r.names}
     return [r for r in rows if r.label != "match" or _fold(r.expected) in names]
+
+
+def wordfreq_render(records: list[IndexRecord], *, min_df: int = 10) -> str:
+    """Source of apps/screening/matching_wordfreq.py: the document frequency of the common comparison tokens
+    over the given list names (the real lists), so that a small index (one new list version, an in-house list)
+    weighs words as the full lists would."""
+    index = CandidateIndex(records)
+    df = sorted(((t, len(p)) for t, p in index._postings.items() if len(p) >= min_df), key=lambda x: (-x[1], x[0]))
+    lines = [
+        '"""Document frequency of common comparison tokens over the real restricted-party lists (generated).',
+        "",
+        "Regenerate with: DEBUG=true .venv/bin/python manage.py screening_eval --write-wordfreq",
+        "Used by apps.screening.matching as a prior, so a small index weighs common words as the full lists do.",
+        '"""',
+        "",
+        f"REFERENCE_NAMES = {index.name_count}",
+        "",
+        "_DATA = (",
+    ]
+    chunk: list[str] = []
+    for token, count in df:
+        item = f"{token}:{count}"
+        if chunk and sum(len(c) + 1 for c in chunk) + len(item) > 100:
+            lines.append(f'    "{" ".join(chunk)} "')
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        lines.append(f'    "{" ".join(chunk)}"')
+    lines += [
+        ")",
+        "",
+        "WORD_DF: dict[str, int] = {",
+        '    token: int(count) for token, _, count in (item.partition(":") for item in _DATA.split())',
+        "}",
+        "",
+    ]
+    return "\n".join(lines)

@@ -115,7 +115,7 @@ _PINYIN_LEGAL_SUFFIXES = ("gufenyouxiangongsi", "youxianzerengongsi", "youxiango
                           "fengongsi", "gongsi", "jituan")
 _DOTTED_ACRONYM_RE = re.compile(r"(?<![a-z0-9])((?:[a-z0-9]\.){2,}[a-z0-9]?)(?![a-z0-9])")
 _AKA_RE = re.compile(
-    r"\s*[,;(]?\s*\b(?:a\.?k\.?a\.?|f\.?k\.?a\.?|n\.?k\.?a\.?|formerly known as|also known as|"
+    r"\s*[,;(]?\s*\b(?:a\.?k\.?a\.?|f\.?k\.?a\.?|n\.?k\.?a\.?|formerly known as|also known as|formerly|"
     r"affiliated entity:|affiliated entities:)\s+",
     re.IGNORECASE,
 )

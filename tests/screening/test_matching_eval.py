@@ -71,3 +71,19 @@ def test_index_finds_what_pairwise_scoring_finds_on_real_lists(real_index):
         blocked = [(r.key, r.score) for r in index.search([query], limit=500)]
         exhaustive = [(r.key, r.score) for r in index.search_exhaustive([query], limit=500)]
         assert sorted(blocked) == sorted(exhaustive), query
+
+
+def test_small_index_scores_like_the_full_lists(real_records, real_index):
+    """An index over one new list version (incremental re-screen) weighs words like the full lists (reference
+    frequencies in matching_wordfreq), so it reports the same matches with nearly the same scores."""
+    small_records = [r for r in real_records if str(r.key).startswith(("dod_1260h", "fcc_covered_list", "us_ndaa"))]
+    small = CandidateIndex(small_records)
+    keys = {r.key for r in small_records}
+    compared = 0
+    for row in load_eval_rows():
+        full = {r.key: r.score for r in real_index.search([row.query], limit=500) if r.key in keys}
+        part = {r.key: r.score for r in small.search([row.query], limit=500)}
+        for key in set(full) | set(part):
+            compared += 1
+            assert abs(full.get(key, 0.0) - part.get(key, 0.0)) <= 0.03, (row.query, key, full.get(key), part.get(key))
+    assert compared >= 50

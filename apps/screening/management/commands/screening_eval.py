@@ -4,7 +4,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.screening.matching import ALGORITHM_VERSION, THRESHOLDS
-from apps.screening.matching_eval import BUILTIN_RECORDS, EVAL_SET, builtin_rows, evaluate, load_eval_rows
+from apps.screening.matching_eval import (
+    BUILTIN_RECORDS,
+    EVAL_SET,
+    builtin_rows,
+    evaluate,
+    load_eval_rows,
+    wordfreq_render,
+)
 from apps.screening.matching_sources import DEFAULT_LISTS_DIR, load_list_records
 
 
@@ -18,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--lists", type=Path, default=DEFAULT_LISTS_DIR, help="folder of the real list files")
         parser.add_argument("--eval-set", type=Path, default=EVAL_SET)
         parser.add_argument("--failures", action="store_true", help="print every missed or false match")
+        parser.add_argument("--write-wordfreq", action="store_true",
+                            help="regenerate apps/screening/matching_wordfreq.py from the real lists and stop")
 
     def handle(self, *args, **options):
         eval_path: Path = options["eval_set"]
@@ -25,6 +34,13 @@ class Command(BaseCommand):
             raise CommandError(f"evaluation set not found: {eval_path}")
         rows = load_eval_rows(eval_path)
         lists_dir: Path = options["lists"]
+        if options["write_wordfreq"]:
+            if not lists_dir.is_dir():
+                raise CommandError(f"real list files not found at {lists_dir}")
+            target = Path(__file__).resolve().parents[2] / "matching_wordfreq.py"
+            target.write_text(wordfreq_render(load_list_records(lists_dir)), encoding="utf-8")
+            self.stdout.write(f"wrote {target}")
+            return
         if lists_dir.is_dir():
             records = load_list_records(lists_dir)
             source = f"real lists in {lists_dir} ({len(records)} entries)"
