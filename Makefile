@@ -10,7 +10,7 @@ CELERY := $(VENV)/bin/celery
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench check clean browser worker
+.PHONY: setup run test lint bench check clean browser worker check-deploy reliability load schemathesis-full
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +67,21 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) var/.pytest_cache
+
+## check-deploy: Django's deployment checks (security tag) with production settings: DEBUG off, a strong key.
+check-deploy: setup
+	DEBUG=false ALLOWED_HOSTS=registry.example.org \
+	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	  $(MANAGE) check --deploy --fail-level WARNING --tag security
+
+## reliability: the fault-injection tests (private Redis/PostgreSQL, killed workers, broken list servers).
+reliability: setup
+	$(VENV)/bin/pytest -m reliability tests/reliability $(PYTEST_ARGS)
+
+## load: 50 concurrent clients against gunicorn on 1,000,000 equipment; errors and p95 (bench/bench_load.py).
+load: setup
+	$(PY) bench/bench_load.py
+
+## schemathesis-full: Schemathesis, 1,000 examples per API operation, against a live server (long; not in test).
+schemathesis-full: setup
+	SCHEMATHESIS_MAX_EXAMPLES=$${SCHEMATHESIS_MAX_EXAMPLES:-1000} $(PY) bench/bench_load.py --schemathesis
