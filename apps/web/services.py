@@ -146,10 +146,13 @@ def import_job_start(*, job: ImportJob, commit: bool, actor=None) -> ImportJob:
         if commit:
             return import_job_commit(job=job, actor=actor)
         return import_job_validate(job=job)
+    from apps.common.tasks import enqueue_on_commit
+
     from .tasks import import_job_run
 
     if commit:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING, processed_rows=0)
-    transaction.on_commit(lambda: import_job_run.delay(job.pk, commit, actor.pk if actor else None))
+    # After commit; a down broker keeps the task in the outbox instead of failing the upload.
+    enqueue_on_commit(import_job_run, job.pk, commit, actor.pk if actor else None)
     job.refresh_from_db()
     return job

@@ -138,3 +138,30 @@ def test_import_job_of_other_organisation_is_404(client_for, officer, other_offi
                                    fmt="csv", filename="x.csv", path="/nonexistent", status="valid")
     response = client_for(officer).get(reverse("web:import-preview", args=[job.token]))
     assert response.status_code == 404
+
+
+def test_large_file_runs_in_background_with_progress(client_for, officer, site, settings,
+                                                     django_capture_on_commit_callbacks):
+    settings.IMPORT_INLINE_MAX_BYTES = 10  # every file counts as large here
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # apps.common.tasks.enqueue_on_commit then runs the task in-process
+    c = client_for(officer)
+    f = io.BytesIO((HEADER + "".join(f"T1,camera,Acme,C-1,1,BG-{i},\n" for i in range(50))).encode())
+    f.name = "big.csv"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = c.post(reverse("web:import"), {"kind": "equipment", "file": f})
+    job = ImportJob.objects.get()
+    assert job.status == "validating"
+    page = c.get(response["Location"])
+    assert b"<progress" in page.content
+    assert b"hx-get" in page.content
+    assert len(callbacks) == 1
+    callbacks[0]()
+    job.refresh_from_db()
+    assert job.status == "valid"
+    progress = c.get(reverse("web:import-progress", args=[job.token]))
+    assert progress["HX-Refresh"] == "true"
+    with django_capture_on_commit_callbacks(execute=True):
+        c.post(reverse("web:import-preview", args=[job.token]), {"confirm": "on"})
+    job.refresh_from_db()
+    assert job.status == "committed"
+    assert Equipment.objects.filter(asset_tag__startswith="BG-").count() == 50

@@ -129,3 +129,19 @@ def test_equipment_export_xlsx(client_for, officer, inventory):
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content), read_only=True).active
     assert len(list(ws.iter_rows())) == 4
+
+
+@pytest.mark.parametrize("name", ["web:site-export", "web:vendor-export", "web:plan-export"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_other_exports(client_for, officer, inventory, name, fmt):
+    response = client_for(officer).get(reverse(name), {"format": fmt})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert body.startswith(b"\xef\xbb\xbfid," if fmt == "csv" else b"PK")
+
+
+def test_site_export_lists_only_own_sites(client_for, officer, site, other_site):
+    response = client_for(officer).get(reverse("web:site-export"), {"format": "csv"})
+    body = b"".join(response.streaming_content).decode()
+    assert site.code in body
+    assert "Other site" not in body

@@ -40,3 +40,73 @@ def equipment_export(request):
     if qs.count() > XLSX_MAX_ROWS:
         return HttpResponseBadRequest(f"More than {XLSX_MAX_ROWS} rows: narrow the filters or export CSV.")
     return xlsx_response(filename=f"{name}.xlsx", header=EQUIPMENT_HEADER, rows=rows(), sheet_title="Equipment")
+
+
+def _respond(request, *, name: str, header: list[str], rows, count: int, sheet: str):
+    fmt = request.GET.get("format", "csv")
+    if fmt not in ("csv", "xlsx"):
+        return HttpResponseBadRequest("format must be csv or xlsx")
+    org = request.access.organization
+    filename = f"{name}-{org.slug if org else 'none'}.{fmt}"
+    if fmt == "csv":
+        return csv_streaming_response(filename=filename, header=header, rows=rows)
+    if count > XLSX_MAX_ROWS:
+        return HttpResponseBadRequest(f"More than {XLSX_MAX_ROWS} rows: narrow the filters or export CSV.")
+    return xlsx_response(filename=filename, header=header, rows=rows, sheet_title=sheet)
+
+
+@org_view
+def site_export(request):
+    org = request.access.organization
+    qs = selectors.site_list_with_counts(organization_ids=[org.pk] if org else [])
+    header = ["id", "code", "name", "kind", "country", "region", "criticality", "defence", "operator",
+              "equipment_rows", "prohibited", "restricted", "potential_match"]
+
+    def rows():
+        for s in qs:
+            yield (s.pk, s.code, s.name, s.kind, s.country.code, s.region, s.criticality, s.is_defence,
+                   s.operator_name, s.n_equipment, getattr(s, "n_prohibited", 0), getattr(s, "n_restricted", 0),
+                   getattr(s, "n_potential_match", 0))
+
+    return _respond(request, name="sites", header=header, rows=rows(), count=qs.count(), sheet="Sites")
+
+
+@org_view
+def vendor_export(request):
+    from apps.vendors.filtersets import VendorFilterSet
+    from apps.vendors.models import Vendor
+
+    base = Vendor.objects.order_by("name")
+    filterset = VendorFilterSet(request.GET or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    header = ["id", "name", "country_of_incorporation", "country_of_headquarters", "website", "risk_status"]
+
+    def rows():
+        for v in qs.iterator(chunk_size=2000):
+            yield (v.pk, v.name, v.country_of_incorporation.code, v.country_of_headquarters.code, v.website,
+                   getattr(v, "risk_status", ""))
+
+    return _respond(request, name="vendors", header=header, rows=rows(), count=qs.count(), sheet="Vendors")
+
+
+@org_view
+def plan_export(request):
+    from apps.remediation.selectors import plan_list_for_user
+
+    org = request.access.organization
+    qs = plan_list_for_user(request.user, organization_id=org.pk if org else -1)
+    if request.GET.get("overdue") == "true":
+        qs = qs.filter(is_overdue=True)
+    if request.GET.get("status"):
+        qs = qs.filter(status=request.GET["status"])
+    header = ["id", "site", "equipment", "vendor", "rule", "citation", "action", "status", "deadline", "overdue",
+              "discovered_on", "outcome", "owner"]
+
+    def rows():
+        for p in qs.iterator(chunk_size=2000):
+            yield (p.pk, p.site.code, str(p.equipment), p.vendor.name if p.vendor_id else "", p.rule.name,
+                   p.rule.citation, p.action, p.status, p.deadline, p.is_overdue, p.discovered_on, p.outcome,
+                   str(p.owner) if p.owner_id else "")
+
+    return _respond(request, name="remediation-plans", header=header, rows=rows(), count=qs.count(),
+                    sheet="Remediation plans")
