@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from normality import ascii_text
+from rapidfuzz.distance import OSA
 
 # ---------------------------------------------------------------------------------------------------------------
 # Vocabulary
@@ -127,10 +128,11 @@ def _clean_tokens_raw(text: str) -> list[str]:
     """ASCII, lower case, acronyms joined, punctuation split: the tokens before legal forms are recognised."""
     if not text:
         return []
-    text = unicodedata.normalize("NFKC", text)
-    if _CJK_RE.search(text):
-        text = _CJK_RE.sub(lambda m: " " + _cjk_token(m.group(0)) + " ", text)
-    text = ascii_text(text) or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+        if _CJK_RE.search(text):
+            text = _CJK_RE.sub(lambda m: " " + _cjk_token(m.group(0)) + " ", text)
+        text = ascii_text(text) or ""
     text = text.lower().replace("&", " and ").replace("+", " and ")
     text = text.replace("'", "").replace("`", "").replace('"', " ")
     text = _DOTTED_ACRONYM_RE.sub(lambda m: m.group(1).replace(".", ""), text)
@@ -179,21 +181,25 @@ def legal_form_phrases() -> dict[tuple[str, ...], str]:
 
 
 @lru_cache(maxsize=1)
-def _legal_form_max_len() -> int:
-    return max(len(p) for p in legal_form_phrases())
+def _legal_form_starts() -> dict[str, tuple[int, ...]]:
+    """First token of a legal form -> the lengths of the forms starting with it, longest first."""
+    starts: dict[str, set[int]] = {}
+    for phrase in legal_form_phrases():
+        starts.setdefault(phrase[0], set()).add(len(phrase))
+    return {token: tuple(sorted(sizes, reverse=True)) for token, sizes in starts.items()}
 
 
 def split_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
     """Greedy longest-phrase removal of legal forms: (core tokens, legal form tokens)."""
     phrases = legal_form_phrases()
-    max_len = _legal_form_max_len()
+    starts = _legal_form_starts()
     core: list[str] = []
     legal: list[str] = []
     i = 0
     n = len(tokens)
     while i < n:
-        for size in range(min(max_len, n - i), 0, -1):
-            if tuple(tokens[i : i + size]) in phrases:
+        for size in starts.get(tokens[i], ()):
+            if size <= n - i and (size == 1 or tuple(tokens[i : i + size]) in phrases):
                 legal.extend(tokens[i : i + size])
                 i += size
                 break
@@ -273,8 +279,6 @@ def _repair(token: str) -> str:
     words, deletes = _correctable()
     if token in words:
         return token
-    from rapidfuzz.distance import OSA  # noqa: PLC0415 - only needed for unknown words
-
     candidates = set(deletes.get(token, ()))
     for i in range(len(token)):
         candidates.update(deletes.get(token[:i] + token[i + 1 :], ()))
@@ -301,12 +305,12 @@ def _variant(text: str) -> NameVariant:
     return NameVariant(tuple(fold(t) for t in out), tuple(legal), tuple(out))
 
 
-_FOLDS = [
-    (re.compile(r"shch"), "sch"), (re.compile(r"tsch"), "ch"), (re.compile(r"kh"), "h"), (re.compile(r"tz"), "ts"),
-    (re.compile(r"x"), "ks"), (re.compile(r"w"), "v"), (re.compile(r"(?<=[a-z])(?:iy|ii|yi|ij|yj|y)$"), "i"),
-    (re.compile(r"(?<=[aeou])y$"), "i"), (re.compile(r"y(?=[aeiou])"), "i"), (re.compile(r"j(?=[aeiou])"), "i"),
-    (re.compile(r"([a-z])\1+"), r"\1"),
-]
+_FOLD_REPLACEMENTS = (("shch", "sch"), ("tsch", "ch"), ("kh", "h"), ("tz", "ts"), ("x", "ks"), ("w", "v"))
+_FOLD_YJ = (
+    (re.compile(r"(?<=[a-z])(?:iy|ii|yi|ij|yj|y)$"), "i"), (re.compile(r"(?<=[aeou])y$"), "i"),
+    (re.compile(r"y(?=[aeiou])"), "i"), (re.compile(r"j(?=[aeiou])"), "i"),
+)
+_FOLD_DOUBLE = re.compile(r"([a-z])\1+")
 
 
 @lru_cache(maxsize=131072)
@@ -316,8 +320,14 @@ def fold(token: str) -> str:
     """
     if len(token) < 5 or not token.isalpha():
         return token  # acronyms and codes are compared exactly (ABB is not AAB, DJO is not DIO)
-    for pattern, repl in _FOLDS:
-        token = pattern.sub(repl, token)
+    for old, new in _FOLD_REPLACEMENTS:
+        if old in token:
+            token = token.replace(old, new)
+    if "y" in token or "j" in token:
+        for pattern, repl in _FOLD_YJ:
+            token = pattern.sub(repl, token)
+    if any(a == b for a, b in zip(token, token[1:], strict=False)):
+        token = _FOLD_DOUBLE.sub(r"\1", token)
     return token
 
 
