@@ -61,6 +61,10 @@ def test_csl_json_bare_array_and_errors(tmp_path):
     path.write_text('{"total": 1, "results": [{"_id": "1", "name": "X"', encoding="utf-8")
     with pytest.raises(ParseError, match="truncated"):
         list(us_csl_json.parse([path]))
+    path.write_text(
+        '{"meta": {"results": 2}, "results": [{"_id": "7", "source": "(DPL)", "name": "Y"}]}', encoding="utf-8"
+    )
+    assert [e.external_id for e in us_csl_json.parse([path])] == ["DPL:7"]
     path.write_text('{"total": 0, "items": []}', encoding="utf-8")
     with pytest.raises(ParseError, match='no "results" array'):
         list(us_csl_json.parse([path]))

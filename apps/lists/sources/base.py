@@ -637,20 +637,16 @@ def iter_json_array(path: Path, key: str) -> Iterator[dict]:
         if start.startswith("["):
             pos = buf.index("[") + 1
         else:
-            marker = f'"{key}"'
-            idx = buf.find(marker)
-            while idx < 0 and not eof and len(buf) < 4 * _JSON_CHUNK:
+            pattern = re.compile(r'"' + re.escape(key) + r'"\s*:\s*\[')
+            match = pattern.search(buf)
+            while match is None and not eof and len(buf) < 4 * _JSON_CHUNK:
                 more = fh.read(_JSON_CHUNK)
                 eof = len(more) < _JSON_CHUNK
                 buf += more
-                idx = buf.find(marker)
-            if idx < 0:
-                raise ParseError(f'{path.name}: no "{key}" array in the JSON document')
-            colon = buf.find(":", idx + len(marker))
-            bracket = buf.find("[", colon)
-            if colon < 0 or bracket < 0 or buf[colon + 1 : bracket].strip():
-                raise ParseError(f'{path.name}: "{key}" is not an array')
-            pos = bracket + 1
+                match = pattern.search(buf)
+            if match is None:
+                raise ParseError(f'{path.name}: no "{key}" array in the first part of the JSON document')
+            pos = match.end()
         while True:
             while True:  # skip separators
                 while pos < len(buf) and buf[pos] in " \t\r\n,":
