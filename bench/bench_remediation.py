@@ -124,10 +124,22 @@ def _insert_equipment(size: int, sites, products) -> None:
                        installed_date=dates[i % len(dates)])
             rows.append([row[f.attname] for f in fields])
             if len(rows) == 5000:
-                cur.executemany(sql, rows)
+                _write(cur, sql, rows)
                 rows = []
         if rows:
-            cur.executemany(sql, rows)
+            _write(cur, sql, rows)
+
+
+def _write(cur, sql: str, rows: list) -> None:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # one statement per page, not one round trip per row
+        from psycopg2.extras import execute_values
+
+        head = sql[: sql.index("VALUES") + len("VALUES")]
+        execute_values(cur.cursor, head + " %s", rows, page_size=5000)
+    else:
+        cur.executemany(sql, rows)
 
 
 class Timer:

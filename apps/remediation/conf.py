@@ -28,3 +28,8 @@ def time_zone() -> str:
 
 def digest_max_listed() -> int:
     return int(getattr(settings, "REMEDIATION_DIGEST_MAX_LISTED", 50))
+
+
+def digest_item_retention_days() -> int:
+    """How long the per-item 'already sent' records are kept (the digests themselves are kept)."""
+    return int(getattr(settings, "REMEDIATION_DIGEST_ITEM_RETENTION_DAYS", 35))

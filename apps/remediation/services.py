@@ -743,29 +743,26 @@ def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[in
 
 # --- daily run: overdue flags and digests -------------------------------------------------------------------
 
-def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None) -> tuple[int, int]:
+def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None, chunk_size: int = 2000) -> tuple[int, int]:
     """Set `is_overdue` on running plans past their deadline, clear it where it no longer holds. Returns
-    (newly overdue, cleared). Written with history in batches."""
+    (newly overdue, cleared). Written with history, in chunks (bounded memory)."""
     now = now or timezone.now()
-    newly = list(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today, is_overdue=False)
-                 .only("id", "is_overdue"))
-    cleared = list(RemediationPlan.objects.filter(is_overdue=True).filter(
-        ~Q(status__in=CLOCK_STATUSES) | Q(deadline__gte=today)).only("id", "is_overdue"))
-    for p in newly:
-        p.is_overdue = True
-    for p in cleared:
-        p.is_overdue = False
-    for batch in (newly, cleared):
-        if batch:
+    counts = []
+    for flag, qs in (
+        (True, RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today, is_overdue=False)),
+        (False, RemediationPlan.objects.filter(is_overdue=True).filter(
+            ~Q(status__in=CLOCK_STATUSES) | Q(deadline__gte=today))),
+    ):
+        ids = list(qs.values_list("id", flat=True))
+        for i in range(0, len(ids), chunk_size):
             with transaction.atomic():
-                # history rows of a partial model would be incomplete: reload full rows for the history
-                full = list(RemediationPlan.objects.filter(pk__in=[p.pk for p in batch]))
-                flag = batch[0].is_overdue
-                for p in full:
+                plans = list(RemediationPlan.objects.filter(pk__in=ids[i:i + chunk_size]))
+                for p in plans:
                     p.is_overdue = flag
-                bulk_update_with_history(full, RemediationPlan, ["is_overdue"], batch_size=1000, default_date=now,
+                bulk_update_with_history(plans, RemediationPlan, ["is_overdue"], batch_size=1000, default_date=now,
                                          default_change_reason="daily overdue check")
-    return len(newly), len(cleared)
+        counts.append(len(ids))
+    return counts[0], counts[1]
 
 
 @dataclass
@@ -778,43 +775,54 @@ class DigestEntry:
     waiver_id: int | None = None
 
 
-def _digest_entries(*, today: dt.date, expired_ids: Iterable[int] = ()) -> dict[int, list[DigestEntry]]:
+def _digest_organization_ids(*, today: dt.date, expired_ids: Iterable[int] = ()) -> list[int]:
+    horizon = add_days(today, max(conf.due_windows()))
+    ids = set(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lte=horizon)
+              .order_by().values_list("organization_id", flat=True).distinct())
+    ids |= set(Waiver.objects.filter(Q(status=WaiverStatus.APPROVED, expires_on__gte=today,
+                                       expires_on__lte=add_days(today, conf.waiver_warning_days()))
+                                     | Q(pk__in=list(expired_ids))).values_list("organization_id", flat=True))
+    return sorted(ids)
+
+
+def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterable[int] = ()) -> list[DigestEntry]:
+    """What one organisation's digest would say today (before removing what was already sent today)."""
     windows = conf.due_windows()
     horizon = add_days(today, max(windows))
-    out: dict[int, list[DigestEntry]] = defaultdict(list)
-    plan_fields = ("id", "organization_id", "deadline", "action", "category", "site__name", "equipment__asset_tag",
-                   "equipment_id", "rule__code")
+    out: list[DigestEntry] = []
+    plan_fields = ("id", "deadline", "action", "category", "site__name", "equipment__asset_tag", "equipment_id",
+                   "rule__code")
+    plans = RemediationPlan.objects.filter(organization_id=organization_id, status__in=CLOCK_STATUSES)
 
     def label(p: dict) -> str:
         what = p["equipment__asset_tag"] or f"equipment #{p['equipment_id']}"
         return f"plan #{p['id']}: {p['action']} {p['category'].replace('_', ' ')} {what} at {p['site__name']}"
 
-    for p in RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today).values(*plan_fields) \
-            .order_by("deadline", "id").iterator(chunk_size=2000):
-        out[p["organization_id"]].append(DigestEntry(
-            f"plan:{p['id']}:overdue", NotificationKind.OVERDUE, p["organization_id"],
+    for p in plans.filter(deadline__lt=today).values(*plan_fields).order_by("deadline", "id").iterator(2000):
+        out.append(DigestEntry(
+            f"plan:{p['id']}:overdue", NotificationKind.OVERDUE, organization_id,
             f"OVERDUE since {p['deadline']}: {label(p)} ({p['rule__code']})", plan_id=p["id"]))
-    for p in RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__gte=today, deadline__lte=horizon) \
-            .values(*plan_fields).order_by("deadline", "id").iterator(chunk_size=2000):
+    for p in plans.filter(deadline__gte=today, deadline__lte=horizon).values(*plan_fields) \
+            .order_by("deadline", "id").iterator(2000):
         left = (p["deadline"] - today).days
         window = next(w for w in windows if left <= w)
-        out[p["organization_id"]].append(DigestEntry(
-            f"plan:{p['id']}:due{window}", NotificationKind.DUE_SOON, p["organization_id"],
+        out.append(DigestEntry(
+            f"plan:{p['id']}:due{window}", NotificationKind.DUE_SOON, organization_id,
             f"due within {window} days ({p['deadline']}, {left} days left): {label(p)} ({p['rule__code']})",
             plan_id=p["id"]))
+    waivers = Waiver.objects.filter(organization_id=organization_id)
     warn_until = add_days(today, conf.waiver_warning_days())
-    for w in Waiver.objects.filter(status=WaiverStatus.APPROVED, expires_on__gte=today, expires_on__lte=warn_until) \
-            .values("id", "organization_id", "plan_id", "expires_on"):
-        out[w["organization_id"]].append(DigestEntry(
-            f"waiver:{w['id']}:expiring", NotificationKind.WAIVER_EXPIRING, w["organization_id"],
+    for w in waivers.filter(status=WaiverStatus.APPROVED, expires_on__gte=today, expires_on__lte=warn_until) \
+            .values("id", "plan_id", "expires_on"):
+        out.append(DigestEntry(
+            f"waiver:{w['id']}:expiring", NotificationKind.WAIVER_EXPIRING, organization_id,
             f"waiver #{w['id']} of plan #{w['plan_id']} expires on {w['expires_on']}", plan_id=w["plan_id"],
             waiver_id=w["id"]))
     day_start = dt.datetime.combine(today, dt.time.min, tzinfo=zoneinfo.ZoneInfo(conf.time_zone()))
     recent = Q(expired_at__gte=day_start, expires_on__lt=today) | Q(pk__in=list(expired_ids))
-    for w in Waiver.objects.filter(recent, status=WaiverStatus.EXPIRED) \
-            .values("id", "organization_id", "plan_id", "expires_on"):
-        out[w["organization_id"]].append(DigestEntry(
-            f"waiver:{w['id']}:expired", NotificationKind.WAIVER_EXPIRED, w["organization_id"],
+    for w in waivers.filter(recent, status=WaiverStatus.EXPIRED).values("id", "plan_id", "expires_on"):
+        out.append(DigestEntry(
+            f"waiver:{w['id']}:expired", NotificationKind.WAIVER_EXPIRED, organization_id,
             f"waiver #{w['id']} expired on {w['expires_on']}: plan #{w['plan_id']} is open again",
             plan_id=w["plan_id"], waiver_id=w["id"]))
     return out
@@ -894,10 +902,13 @@ def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None =
     expired = waivers_expire(today=today, now=now)
     newly_overdue, cleared = plans_mark_overdue(today=today, now=now)
     digests = []
-    for org_id, entries in sorted(_digest_entries(today=today, expired_ids=expired).items()):
+    for org_id in _digest_organization_ids(today=today, expired_ids=expired):
+        entries = _digest_entries(organization_id=org_id, today=today, expired_ids=expired)
         digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
         if digest:
             digests.append(digest.pk)
+    # The per-item records only serve to not send an item twice on one day; the Digest rows keep what was sent.
+    DigestItem.objects.filter(digest_date__lt=add_days(today, -conf.digest_item_retention_days())).delete()
     summary = {"today": today.isoformat(), "waivers_expired": len(expired), "newly_overdue": newly_overdue,
                "overdue_cleared": cleared, "digests": len(digests)}
     logger.info("remediation daily run: %s", summary)

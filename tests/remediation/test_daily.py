@@ -102,3 +102,24 @@ def test_digest_failure_records_nothing_so_the_next_run_retries(plans, settings,
     assert DigestItem.objects.count() == 0 and Notification.objects.filter(kind="digest").count() == 0
     monkeypatch.undo()
     assert remediation_daily(today=TODAY)["digests"] == 2
+
+
+def test_old_sent_item_records_are_pruned_but_digests_kept(plans):
+    remediation_daily(today=TODAY)
+    assert DigestItem.objects.filter(digest_date=TODAY).exists()
+    remediation_daily(today=TODAY + dt.timedelta(days=40))
+    assert not DigestItem.objects.filter(digest_date=TODAY).exists()
+    assert Digest.objects.filter(digest_date=TODAY).count() == 2
+
+
+def test_today_follows_the_configured_time_zone(settings):
+    import datetime as _dt
+
+    from apps.remediation.services import remediation_today
+
+    now = _dt.datetime(2024, 3, 1, 3, 0, tzinfo=_dt.UTC)
+    settings.REMEDIATION_TIME_ZONE = "America/New_York"
+    assert remediation_today(now) == _dt.date(2024, 2, 29)
+    settings.REMEDIATION_TIME_ZONE = ""
+    settings.TIME_ZONE = "UTC"
+    assert remediation_today(now) == _dt.date(2024, 3, 1)
