@@ -68,3 +68,31 @@ def test_verify_audit_command_fails_at_first_broken_link():
         call_command("verify_audit")
     assert excinfo.value.returncode == 1
     assert "1 events before it verified" in str(excinfo.value)
+
+
+@needs_postgres
+def test_app_role_with_documented_grants_can_insert_but_not_change_audit_rows():
+    """CREATE ROLE is transactional in PostgreSQL: the role exists only inside this test's transaction."""
+    from django.core.management import call_command
+
+    from apps.audit.management.commands.audit_grants import grants_sql
+
+    existing = audit_record(action="test.before")
+    with connection.cursor() as cur:
+        cur.execute("CREATE ROLE vr_test_app_role NOLOGIN")
+        for sql in grants_sql("vr_test_app_role"):
+            cur.execute(sql)
+        cur.execute("SET LOCAL ROLE vr_test_app_role")
+        try:
+            event = audit_record(action="test.as_app_role")  # INSERT (and the chain's advisory lock) allowed
+            for sql in ("UPDATE audit_auditevent SET action = 'x' WHERE id = %s",
+                        "DELETE FROM audit_auditevent WHERE id = %s"):
+                with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                    cur.execute(sql, [existing.id])
+            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                cur.execute("TRUNCATE audit_auditevent")
+        finally:
+            cur.execute("RESET ROLE")
+    assert AuditEvent.objects.filter(id=event.id).exists()
+    assert audit_chain_verify().ok
+    call_command("audit_grants", "--app-role", "someone")  # prints without applying
