@@ -643,9 +643,11 @@ def _combine(parts: list[tuple[str, str, str, str]]) -> tuple[str, str]:
 def equipment_risk_refresh() -> int:
     """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk. Returns rows written.
 
-    Queries: findings of flagged vendors (few), product models of flagged vendors, (product model, category)
-    pairs of their equipment, equipment with flagged components; then one UPDATE per distinct
-    (category, status, reason) group and a reset UPDATE for the rest. No per-row save.
+    Reads: the open findings (flagged vendors only), their product models, the (id, product model, category,
+    current status/reason) of equipment built on those models, the equipment with flagged components. Writes:
+    one UPDATE resetting equipment no flagged vendor touches any more, then UPDATEs by primary-key chunks of
+    only the rows whose value changes, grouped by (status, reason). No per-row save; in a steady state (nothing
+    changed) nothing is written.
     """
     flags = _flagged_vendors()
     flagged_ids = list(flags)
@@ -662,43 +664,44 @@ def equipment_risk_refresh() -> int:
         product_model_id__in=pm_ids).exclude(pk__in=comp_flagged).update(risk_status=RiskStatus.CLEAR,
                                                                           risk_reason="")
 
+    memo: dict[tuple[int, str], list] = {}
+
     def parts_for(pm_id: int, category: str) -> list[tuple[str, str, str, str]]:
-        parts = []
-        for role, vendor_id in pm_roles.get(pm_id, []):
-            if vendor_id in flags:
-                status, short = flags[vendor_id].for_category(category)
-                parts.append((role, flags[vendor_id].name, status, short))
-        return parts
+        key = (pm_id, category)
+        if key not in memo:
+            parts = []
+            for role, vendor_id in pm_roles.get(pm_id, []):
+                if vendor_id in flags:
+                    status, short = flags[vendor_id].for_category(category)
+                    parts.append((role, flags[vendor_id].name, status, short))
+            memo[key] = parts
+        return memo[key]
 
-    # 2. Equipment without flagged components: by (product model, category) groups.
-    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    pairs = (Equipment.objects.filter(product_model_id__in=pm_ids).values_list("product_model_id", "category")
-             .distinct().order_by())
-    for pm_id, category in pairs:
-        status, reason = _combine(parts_for(pm_id, category))
-        groups[(category, status, reason)].append(pm_id)
-    for (category, status, reason), pms in groups.items():
-        for chunk in _chunks(pms):
-            written += (Equipment.objects.filter(product_model_id__in=chunk, category=category)
-                        .exclude(pk__in=comp_flagged).exclude(risk_status=status, risk_reason=reason)
-                        .update(risk_status=status, risk_reason=reason))
-
-    # 3. Equipment with flagged components: per equipment, grouped by result.
-    per_equipment: dict[int, list] = {}
-    comp_rows = Component.objects.filter(vendor_id__in=flagged_ids).values_list(
-        "equipment_id", "equipment__product_model_id", "equipment__category", "vendor_id")
-    for eq_id, pm_id, category, vendor_id in comp_rows.iterator(chunk_size=5000):
-        if eq_id not in per_equipment:
-            per_equipment[eq_id] = parts_for(pm_id, category)
+    # 2. Target per equipment: its product model's vendors, plus its flagged components.
+    component_parts: dict[int, list] = defaultdict(list)
+    for eq_id, category, vendor_id in Component.objects.filter(vendor_id__in=flagged_ids).values_list(
+        "equipment_id", "equipment__category", "vendor_id"
+    ).iterator(chunk_size=5000):
         status, short = flags[vendor_id].for_category(category)
-        per_equipment[eq_id].append(("component", flags[vendor_id].name, status, short))
-    by_result: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for eq_id, parts in per_equipment.items():
-        by_result[_combine(parts)].append(eq_id)
-    for (status, reason), ids in by_result.items():
-        for chunk in _chunks(ids):
-            written += (Equipment.objects.filter(pk__in=chunk).exclude(risk_status=status, risk_reason=reason)
-                        .update(risk_status=status, risk_reason=reason))
+        component_parts[eq_id].append(("component", flags[vendor_id].name, status, short))
+    rows = Equipment.objects.filter(Q(product_model_id__in=pm_ids) | Q(pk__in=comp_flagged)).values_list(
+        "pk", "product_model_id", "category", "risk_status", "risk_reason")
+    to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
+    combined: dict[tuple, tuple[str, str]] = {}
+    for pk, pm_id, category, current_status, current_reason in rows.iterator(chunk_size=5000):
+        comps = component_parts.get(pk)
+        if comps:
+            target = _combine(parts_for(pm_id, category) + comps)
+        else:
+            key = (pm_id, category)
+            if key not in combined:
+                combined[key] = _combine(parts_for(pm_id, category))
+            target = combined[key]
+        if target != (current_status, current_reason):
+            to_write[target].append(pk)
+    for (status, reason), ids in to_write.items():
+        for chunk in _chunks(ids, 2000):
+            written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
     return written
 
 

@@ -1,0 +1,195 @@
+"""Screening with a database: full run, per-vendor run, bulk equipment status, selectors, pre-purchase checks.
+
+    .venv/bin/python bench/bench_screening_status.py                      # 200,000 equipment, 5,000 vendors
+    .venv/bin/python bench/bench_screening_status.py --equipment 1000000  # the 1,000,000 target (slower set-up)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_screening .venv/bin/python bench/bench_screening_status.py
+
+Without DATABASE_URL a fresh SQLite file in a temporary directory is used. With DATABASE_URL that database is
+migrated and filled; use a database of its own (the data is left behind).
+
+Set-up (not timed): one list source with `--entries` generated entity names plus 50 names that generated vendors
+carry, `--vendors` vendors (1% listed, 5% owned by a listed vendor through chains of 1-3 links, some with unknown
+shares, 2% white-label brands), one product model per vendor, `--equipment` equipment rows spread over them, and a
+flagged component on 2% of the equipment. Then, timed: a full run (by phase), a second full run (nothing changes),
+a per-vendor run (a listed parent: its subsidiaries are re-derived), equipment_risk_refresh alone, the
+equipment_findings selector for 100 items (queries counted) and 200 single pre-purchase checks (p50/p95).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WORDS = ["Acme", "Borealis", "Cobalt", "Delta", "Ember", "Fjord", "Granite", "Helix", "Iris", "Juniper", "Krypton",
+         "Lumen", "Meridian", "Nimbus", "Orion", "Pioneer", "Quartz", "Radiant", "Summit", "Titan", "Umber",
+         "Vertex", "Willow", "Xenon", "Yarrow", "Zephyr"]
+TRADES = ["Logistics", "Marine", "Cranes", "Vision", "Systems", "Electronics", "Networks", "Security", "Metals",
+          "Software", "Holdings", "Machinery", "Sensors", "Telecom", "Port Services"]
+FORMS = ["Co., Ltd.", "Inc.", "GmbH", "Ltd", "S.A.", "B.V.", "Corporation", "Pte. Ltd.", "AB", "Oy"]
+
+
+def coined(rng: random.Random) -> str:
+    syll = ["ka", "zo", "ri", "tan", "vel", "mor", "qui", "lux", "dra", "pen", "sor", "xi", "bel", "tor", "nex"]
+    return "".join(rng.choice(syll) for _ in range(rng.randint(2, 4))).capitalize()
+
+
+def name(rng: random.Random) -> str:
+    return f"{coined(rng)} {rng.choice(WORDS)} {rng.choice(TRADES)} {rng.choice(FORMS)}"
+
+
+def setup_django(tmp: Path) -> None:
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendorrisk.settings")
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["VAR_DIR"] = str(tmp / "var")
+    os.environ["MEDIA_ROOT"] = str(tmp / "media")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def build(args, rng: random.Random) -> dict:
+    import hashlib
+
+    from django.utils import timezone
+
+    from apps.accounts.models import Organization
+    from apps.inventory.models import Component, Equipment, ProductModel, Site
+    from apps.lists.models import ListEntry, ListSource, ListVersion
+    from apps.vendors.models import OemRelation, Ownership, Vendor
+
+    now = timezone.now()
+    t0 = time.perf_counter()
+    source = ListSource.objects.create(code=f"bench-sdn-{rng.randint(0, 10**9)}", name="Bench SDN", publisher="bench",
+                                       regime="us_ofac", propagation="ofac_50", format="custom_csv")
+    version = ListVersion.objects.create(source=source, status="active", fetched_at=now, activated_at=now,
+                                         sha256=hashlib.sha256(source.code.encode()).hexdigest(),
+                                         entry_count=args.entries)
+    vendor_names = list(dict.fromkeys(name(rng) for _ in range(int(args.vendors * 1.2))))[: args.vendors]
+    listed_idx = set(rng.sample(range(len(vendor_names)), max(1, len(vendor_names) // 100)))
+    entries = [ListEntry(version=version, external_id=f"E{i}", primary_name=name(rng),
+                         content_hash=hashlib.sha256(f"e{i}".encode()).hexdigest()) for i in range(args.entries)]
+    entries += [ListEntry(version=version, external_id=f"V{i}", primary_name=vendor_names[i],
+                          content_hash=hashlib.sha256(f"v{i}".encode()).hexdigest()) for i in listed_idx]
+    ListEntry.objects.bulk_create(entries, batch_size=5000)
+    Vendor.objects.bulk_create([Vendor(name=n, country_of_incorporation=rng.choice(["CN", "US", "DE", "FI", "JP"]))
+                                for n in vendor_names], batch_size=5000)
+    vendors = list(Vendor.objects.order_by("pk").values_list("pk", flat=True))
+    listed = [vendors[i] for i in sorted(listed_idx)]
+    links, owned = [], set()
+    for _ in range(len(vendors) // 20):
+        parent = rng.choice(listed)
+        for _depth in range(rng.randint(1, 3)):
+            child = rng.choice(vendors)
+            if child in owned or child in listed or child == parent:
+                break
+            share = None if rng.random() < 0.2 else rng.choice([25, 50, 60, 100])
+            links.append(Ownership(owner_id=parent, owned_id=child, share_percent=share))
+            owned.add(child)
+            parent = child
+    Ownership.objects.bulk_create(links, batch_size=5000)
+    brands = rng.sample(vendors, len(vendors) // 50)
+    OemRelation.objects.bulk_create([OemRelation(brand_id=b, manufacturer_id=rng.choice(listed), category="camera")
+                                     for b in brands if b not in listed], batch_size=5000, ignore_conflicts=True)
+    org = Organization.objects.create(name=f"Bench {source.code}", slug=source.code)
+    site = Site.objects.create(organization=org, name="Bench site", code="B1", kind="seaport", country="US")
+    categories = ["camera", "network", "sts_crane", "scanner"]
+    ProductModel.objects.bulk_create([ProductModel(brand_id=v, model_number=f"M{v}", category=rng.choice(categories))
+                                      for v in vendors], batch_size=5000)
+    pms = list(ProductModel.objects.filter(brand_id__in=vendors).values_list("pk", "category"))
+    batch = []
+    for i in range(args.equipment):
+        pm, cat = pms[i % len(pms)]
+        batch.append(Equipment(site=site, product_model_id=pm, category=cat))
+        if len(batch) == 10000:
+            Equipment.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Equipment.objects.bulk_create(batch)
+    eq_ids = list(Equipment.objects.filter(site=site).values_list("pk", flat=True))
+    comps = [Component(equipment_id=e, kind="comms_module", vendor_id=rng.choice(listed))
+             for e in rng.sample(eq_ids, len(eq_ids) // 50)]
+    Component.objects.bulk_create(comps, batch_size=10000)
+    print(f"set-up: {len(vendors):,} vendors ({len(listed)} listed, {len(links):,} ownership links), "
+          f"{len(entries):,} list entries, {len(eq_ids):,} equipment, {len(comps):,} flagged components "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return {"listed": listed, "equipment": eq_ids, "vendor_names": vendor_names}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--vendors", type=int, default=5000)
+    parser.add_argument("--entries", type=int, default=20000)
+    parser.add_argument("--equipment", type=int, default=200000)
+    parser.add_argument("--checks", type=int, default=200)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        setup_django(Path(tmp))
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from apps.inventory.models import Equipment
+        from apps.screening.selectors import equipment_findings
+        from apps.screening.services import (
+            equipment_risk_refresh,
+            screen_name,
+            screening_run_full,
+            screening_run_vendors,
+        )
+
+        print(f"database: {connection.vendor}")
+        data = build(args, rng)
+
+        def report(label, run):
+            phases = ", ".join(f"{k} {v:.2f}s" for k, v in run.timings.items())
+            print(f"{label:34} {run.duration_ms / 1000:7.2f} s  ({phases})")
+            print(f"{'':34} counts: {dict(run.counts)}")
+
+        report("full run (first)", screening_run_full())
+        report("full run (again, no change)", screening_run_full())
+        report("per-vendor run (listed parent)", screening_run_vendors(vendor_ids=[data["listed"][0]]))
+        Equipment.objects.update(risk_status="clear", risk_reason="")
+        t0 = time.perf_counter()
+        written = equipment_risk_refresh()
+        flagged = Equipment.objects.exclude(risk_status="clear").count()
+        print(f"{'equipment_risk_refresh (from clear)':34} {time.perf_counter() - t0:7.2f} s  "
+              f"({written:,} rows written, {flagged:,} flagged)")
+        t0 = time.perf_counter()
+        written = equipment_risk_refresh()
+        print(f"{'equipment_risk_refresh (no change)':34} {time.perf_counter() - t0:7.2f} s  "
+              f"({written:,} rows written)")
+        sample = rng.sample(data["equipment"], 100)
+        with CaptureQueriesContext(connection) as ctx:
+            t0 = time.perf_counter()
+            found = equipment_findings(equipment_ids=sample)
+            seconds = time.perf_counter() - t0
+        print(f"{'equipment_findings(100 items)':34} {seconds * 1000:7.1f} ms ({len(ctx.captured_queries)} queries, "
+              f"{sum(len(v) for v in found.values())} findings)")
+        screen_name(name="warm up the index")
+        latencies = []
+        for i in range(args.checks):
+            query = data["vendor_names"][i] if i % 4 == 0 else name(rng)
+            t0 = time.perf_counter()
+            screen_name(name=query)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        latencies.sort()
+        print(f"{'screen_name single check':34} p50 {statistics.median(latencies):.1f} ms, "
+              f"p95 {latencies[int(len(latencies) * 0.95) - 1]:.1f} ms, max {latencies[-1]:.1f} ms "
+              f"({args.checks} checks)")
+
+
+if __name__ == "__main__":
+    main()
