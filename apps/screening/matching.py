@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import jellyfish
 from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
+from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 
@@ -91,7 +91,7 @@ class MatchResult:
 
     key: Hashable
     score: float
-    strength: str  # "identifier" | "strong" | "potential"
+    strength: str  # "identifier" | "strong" | "potential" ("weak" only below THRESHOLDS["potential"] on request)
     query_name: str
     entry_name: str
     features: dict[str, float] = field(default_factory=dict)
@@ -567,7 +567,7 @@ class CandidateIndex:
                         continue
                     if current is not None and scored.score + COUNTRY_BONUS <= current.score:
                         continue
-                    result = self._result(query_name, indexed, scored, query_countries, threshold)
+                    result = self._result(query_name, variant, indexed, scored, query_countries, threshold)
                     if result is not None and (current is None or result.score > current.score):
                         best[indexed.record] = result
 
@@ -592,7 +592,13 @@ class CandidateIndex:
         return hits
 
     def _result(
-        self, query_name: str, indexed: _IndexedName, scored: _Scored, query_countries: set[str], threshold: float
+        self,
+        query_name: str,
+        variant: NameVariant,
+        indexed: _IndexedName,
+        scored: _Scored,
+        query_countries: set[str],
+        threshold: float,
     ) -> MatchResult | None:
         """The explained result for one scored name, or None when it does not reach ``threshold``."""
         record = self._records[indexed.record]
@@ -621,9 +627,15 @@ class CandidateIndex:
             features["individual"] = 1.0
             if scored.score < THRESHOLDS["individual"]:
                 return None
-        strength = "strong" if score >= THRESHOLDS["strong"] else "potential"
+        if score >= THRESHOLDS["strong"]:
+            strength = "strong"
+        elif score >= THRESHOLDS["potential"]:
+            strength = "potential"
+        else:
+            strength = "weak"  # only when the caller asked for results below the potential threshold
         features["score"] = round(score, 4)
-        matched = ", ".join(q if q == e else f"{q}~{e}" for q, e, _ in scored.matched)
+        plain = dict(zip(variant.tokens, variant.plain, strict=False))  # show "zhejiang", not the folded "zheiang"
+        matched = ", ".join(plain.get(q, q) if q == e else f"{plain.get(q, q)}~{e}" for q, e, _ in scored.matched)
         explanation = (
             f"Vendor name {query_name!r} vs list name {indexed.name!r}: score {score:.2f} "
             f"(name {scored.score:.2f}: {scored.cov_query:.0%} of the vendor name and {scored.cov_entry:.0%} of the "

@@ -31,6 +31,11 @@ RECORDS = [
     IndexRecord("hikmat", ("HIKMAT, Ali",), ("SY",), entry_type="individual"),
     IndexRecord("gazprom", ("Публичное акционерное общество Газпром", "PAO Gazprom"), ("RU",)),
     IndexRecord("kaspersky", ("AO Kaspersky Lab",), ("RU",), (("registration", "1027739867473"),)),
+    IndexRecord("francisco-sa", ("FRANCISCO TRADING S.A.",), ("PA",)),
+    IndexRecord("hikmat-co", ("HIKMAT TRADING COMPANY",), ("SY",)),
+    IndexRecord("hytera", ("Hytera Communications Limited", "海能达通信股份有限公司"), ("CN",)),
+    IndexRecord("rostec", ("Rostec (Russian Technologies State Corporation)",), ("RU",)),
+    IndexRecord("global-trading", ("INTERNATIONAL PACIFIC TRADING, INC.",), ("US",)),
 ]
 
 
@@ -98,6 +103,45 @@ def test_legal_form_never_carries_a_match(index):
     assert index.search(["CORP"]) == []
     assert index.search(["Pte. Ltd."]) == []
     assert index.search(["Corporation Limited"]) == []
+
+
+def test_cisco_is_not_francisco_and_hik_is_not_hikmat(index):
+    assert index.search(["Cisco"], min_score=0.3) == []
+    assert index.search(["Cisco Systems Trading"], min_score=0.5) == []
+    assert index.search(["Hik Trading Company"], min_score=0.5) == []
+    assert keys(index.search(["Francisco Trading SA"])) == ["francisco-sa"]  # the whole word still matches
+
+
+def test_generic_words_alone_never_match(index):
+    assert index.search(["International Trading Inc"], min_score=0.3) == []
+    assert index.search(["Pacific Trading Company"], min_score=0.3) == []
+    [result] = index.search(["International Pacific Trading Inc"])  # an identical all-generic name: review
+    assert result.key == "global-trading" and result.strength == "potential"
+
+
+def test_bracket_content_is_an_alias(index):
+    assert keys(index.search(["Russian Technologies State Corporation"])) == ["rostec"]
+    assert keys(index.search(["Rostec"])) == ["rostec"]
+
+
+def test_chinese_script_alias(index):
+    [result] = index.search(["海能达通信股份有限公司"])
+    assert result.key == "hytera" and result.score == 1.0
+
+
+def test_joined_words(index):
+    assert keys(index.search(["Hik Vision Digital Technology"]))[0] == "hik"
+
+
+def test_below_potential_is_weak_and_explained_in_plain_words(index):
+    found = {r.key: r for r in index.search(["Zhejiang Dahua Technology Co., Ltd."], min_score=0.3)}
+    assert found["dahua-dpl"].strength == "weak"
+    assert "zhejiang" in found["dahua-1260h"].explanation  # not the folded comparison form
+
+
+def test_person_names_do_not_match_companies(index):
+    assert "boztepe" not in keys(index.search(["Omer Boztepe Consulting LLC"], min_score=0.3))
+    assert "francisco" not in keys(index.search(["Gomez Francisco Holdings"], min_score=0.3))
 
 
 def test_substrings_are_not_matches(index):
