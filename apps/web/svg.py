@@ -138,7 +138,7 @@ class GraphEdge:
 
 
 def ownership_graph_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], *, title: str,
-                        width: int = 760) -> SafeString:
+                        width: int = 720) -> SafeString:
     """A layered drawing of an ownership graph: owners above what they own (longest-path layering), arrows
     from owner to owned labelled with the share; unknown shares dashed."""
     by_id = {n.id: n for n in nodes}
@@ -161,7 +161,7 @@ def ownership_graph_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], 
     layers: dict[int, list[int]] = defaultdict(list)
     for n in sorted(by_id, key=lambda i: by_id[i].label):
         layers[depth[n]].append(n)
-    box_w, box_h, vgap, top = 200, 40, 70, 10
+    box_w, box_h, vgap, top = 250, 40, 60, 10
     n_layers = max(layers, default=0) + 1
     height = top * 2 + n_layers * box_h + (n_layers - 1) * vgap
     widest = max((len(v) for v in layers.values()), default=1)
@@ -187,7 +187,7 @@ def ownership_graph_svg(nodes: Sequence[GraphNode], edges: Sequence[GraphEdge], 
         node = by_id[n]
         stroke = STATUS_COLOURS.get(node.status, "#8a93a6")
         fill = "#e8f0fe" if node.focus else "#ffffff"
-        label = node.label if len(node.label) <= 28 else node.label[:27] + "…"
+        label = node.label if len(node.label) <= 36 else node.label[:35] + "…"
         body.append(f'<rect x="{cx - box_w / 2:.1f}" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="{fill}" '
                     f'stroke="{stroke}" stroke-width="{3 if node.status else 1.5}"/>'
                     f'<text x="{cx:.1f}" y="{y + 24}" font-size="12" text-anchor="middle">{escape(label)}'

@@ -35,3 +35,14 @@ def role_label(role: str) -> str:
 def short_action(label: str) -> str:
     """'Mitigate (disconnect vendor remote access, ...)' -> 'Mitigate'."""
     return str(label).split(" (", 1)[0]
+
+
+@register.filter
+def iso_datetime(value: str):
+    """An ISO 8601 string (as stored in JSON results) as a datetime, for the date filter."""
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return value
