@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from .models import OutboxJob
+
+
+@admin.register(OutboxJob)
+class OutboxJobAdmin(admin.ModelAdmin):
+    """Tasks kept while the broker was down (read-only; `security.outbox_flush` sends them every minute)."""
+
+    list_display = ["id", "created_at", "task_name", "status", "attempts", "sent_at"]
+    list_filter = ["status", "task_name"]
+    readonly_fields = [f.name for f in OutboxJob._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
