@@ -61,6 +61,7 @@ BOUND_SLACK = 1.1  # the candidate bound uses either side's token weight; fuzzy 
 MIN_IDF_CORPUS = 50_000
 FUZZY_PENALTY = 1.2
 FUZZY_MIN_LENGTH = 6
+STRONG_HOLD_SCORE = 0.915  # a strong-looking score held below "strong" (see CandidateIndex._result)
 GENERIC_ONLY_CAP = 0.85  # identical names made only of generic/place words: a potential match at most
 
 
@@ -175,6 +176,7 @@ class _Scored:
     cov_query: float
     cov_entry: float
     matched: list[tuple[str, str, float]]
+    left: tuple[str, ...] = ()  # tokens of either name left unmatched
 
 
 class _Weights:
@@ -293,7 +295,8 @@ def score_tokens(
         # Only generic or place words in common ("International Trading" vs "International Pacific Trading"):
         # they never carry a match. Identical all-generic names are kept, as a potential match at most.
         score = min(score, GENERIC_ONLY_CAP) if sorted(q) == sorted(e) else 0.0
-    return _Scored(min(score, 1.0), got_q / total_q, got_e / total_e, matched)
+    left = tuple(q[i] for i in range(nq) if not used_q[i]) + tuple(e[j] for j in range(ne) if not used_e[j])
+    return _Scored(min(score, 1.0), got_q / total_q, got_e / total_e, matched, left)
 
 
 def _is_distinctive(token: str) -> bool:
@@ -622,6 +625,20 @@ class CandidateIndex:
         score = max(0.0, min(1.0, score))
         if score < threshold:
             return None
+        # "strong" may be confirmed without review (SCREENING_AUTO_CONFIRM_STRENGTHS), so it needs more than a
+        # high score: no country conflict, and either the names agree except for places and legal forms, or at
+        # least two distinctive words agree. "Zenith Electronics" vs "Zenith", "Navis LLC" (US) vs "JSC Navis
+        # Group" (RU) stay potential matches for a reviewer.
+        held = ""
+        if score >= THRESHOLDS["strong"]:
+            distinctive = sum(1 for q, e, _ in scored.matched if _is_distinctive(q) or _is_distinctive(e))
+            if features.get("country", 0.0) < 0:
+                held = "countries differ"
+            elif distinctive < 2 and any(t not in GEO_TOKENS for t in scored.left):
+                held = "one distinctive word in common, other words differ"
+            if held:
+                score = min(score, STRONG_HOLD_SCORE)
+                features["held_at_potential"] = 1.0
         individual = (record.entry_type or "").lower() in INDIVIDUAL_TYPES
         if individual:
             features["individual"] = 1.0
@@ -640,7 +657,8 @@ class CandidateIndex:
             f"Vendor name {query_name!r} vs list name {indexed.name!r}: score {score:.2f} "
             f"(name {scored.score:.2f}: {scored.cov_query:.0%} of the vendor name and {scored.cov_entry:.0%} of the "
             f"list name matched on [{matched}]{country_note}"
-            f"{'; entry is an individual, near-identical name required' if individual else ''}); "
+            f"{'; entry is an individual, near-identical name required' if individual else ''}"
+            f"{f'; held at potential: {held}' if held else ''}); "
             f"{strength} (strong >= {THRESHOLDS['strong']:.2f}, potential >= {THRESHOLDS['potential']:.2f}; "
             f"algorithm {ALGORITHM_VERSION})."
         )

@@ -62,6 +62,8 @@ class EvalReport:
     fn: int = 0
     fp: int = 0
     predicted: int = 0
+    tp_strong: int = 0  # true positives reported as "strong" or "identifier" (may be auto-confirmed)
+    fp_strong: int = 0  # false positives reported as "strong" (would be auto-confirmed: must stay 0)
     seconds: float = 0.0
     index_names: int = 0
     by_category: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -81,6 +83,7 @@ class EvalReport:
             f"{self.seconds:.2f} s",
             f"recall    {self.recall:.4f}  ({self.tp}/{self.positives})",
             f"precision {self.precision:.4f}  ({self.tp}/{self.predicted}; false positives {self.fp})",
+            f"strong    {self.tp_strong} of the true positives are strong; {self.fp_strong} strong false positives",
             "by category (ok / wrong):",
         ]
         for category in sorted(self.by_category):
@@ -123,6 +126,7 @@ def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: Candidat
             expected = keys_by_name.get(_fold(row.expected), set())
             if got & expected:
                 report.tp += 1
+                report.tp_strong += any(r.key in expected and r.strength in ("strong", "identifier") for r in results)
                 report.by_category[row.category]["ok"] += 1
             else:
                 report.fn += 1
@@ -135,6 +139,7 @@ def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: Candidat
             report.negatives += 1
             if results:
                 report.fp += 1
+                report.fp_strong += any(r.strength == "strong" for r in results)
                 report.by_category[row.category]["wrong"] += 1
                 report.failures.append(f"FALSE POSITIVE {row.query!r} ({row.note}); got {top}")
             else:

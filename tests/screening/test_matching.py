@@ -196,13 +196,24 @@ def test_country_is_supporting_evidence_only(index):
     none = index.search(["Dahua Technology"])[0]
     assert same.key == other.key == none.key == "dahua-tech"
     assert same.score >= none.score >= other.score
-    assert other.score >= THRESHOLDS["strong"]  # a different country does not hide an exact name
+    assert same.strength == none.strength == "strong"
+    # a different country never hides an identical name; it only asks for a reviewer
+    assert other.strength == "potential" and other.score >= THRESHOLDS["potential"]
+    assert "countries differ" in other.explanation
 
 
 def test_individual_needs_near_identical_name(index):
     assert "boztepe" not in keys(index.search(["Boztepe Trading"], min_score=0.3))
     assert "hikmat" not in keys(index.search(["Hikmat Pharmaceuticals"], min_score=0.3))
     assert "boztepe" in keys(index.search(["Omer Boztepe"]))
+
+
+def test_one_shared_word_is_never_strong(index):
+    found = {r.key: r for r in index.search(["Dahua"])}
+    assert found["dahua-tech"].strength == found["dahua-dpl"].strength == "potential"
+    assert found["dahua-1260h"].strength == "strong"  # its alias "Dahua" is the whole name
+    [zpmc] = index.search(["ZPMC"])
+    assert zpmc.strength == "potential"
 
 
 def test_one_result_per_key_best_first(index):
