@@ -725,8 +725,8 @@ def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[in
     and its deadline clock restarts: today + the rule's N days (or REMEDIATION_WAIVER_RESTART_DAYS)."""
     now = now or timezone.now()
     expired: list[int] = []
-    for waiver in Waiver.objects.select_for_update().filter(status=WaiverStatus.APPROVED, expires_on__lt=today) \
-            .select_related("plan__rule"):
+    due = Waiver.objects.select_for_update(of=("self",)).filter(status=WaiverStatus.APPROVED, expires_on__lt=today)
+    for waiver in due.select_related("plan__rule"):
         waiver.status, waiver.expired_at = WaiverStatus.EXPIRED, now
         model_save_audited(waiver, organization_id=waiver.organization_id)
         plan = waiver.plan
