@@ -63,7 +63,7 @@ EQUIPMENT_FIELDS = (
 
 
 def equipment_rows(equipment_ids: list[int]) -> list[dict]:
-    return list(Equipment.objects.filter(id__in=equipment_ids).values(*EQUIPMENT_FIELDS))
+    return list(Equipment.objects.filter(id__in=equipment_ids).order_by().values(*EQUIPMENT_FIELDS))
 
 
 def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dict[int, EquipmentContext]:
