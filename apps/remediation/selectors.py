@@ -273,7 +273,8 @@ def burndown_periods(start: dt.date, end: dt.date, interval: str) -> list[dt.dat
 
 def remediation_burndown(
     *,
-    organization_ids: Iterable[int],
+    organization_ids: Iterable[int] | None = None,
+    user=None,
     start: dt.date,
     end: dt.date,
     interval: str = "week",
@@ -284,12 +285,17 @@ def remediation_burndown(
 ) -> list[dict]:
     """Open, overdue and done plans at the end of each period, from the plans' lifecycle timestamps
     (opened_at, closed_at, status, deadline). One query whatever the number of plans. A plan reopened after
-    `not_required` counts from its reopening. Rows: {"period_end", "group", "open", "overdue", "done"}."""
+    `not_required` counts from its reopening. With `user`, only that user's organisations count.
+    Rows: {"period_end", "group", "open", "overdue", "done"}."""
     if group_by not in GROUP_FIELDS:
         raise ValueError(f"group_by must be one of {sorted(k for k in GROUP_FIELDS if k)}")
+    org_ids = set(organization_ids or ())
+    if user is not None:  # only the user's organisations (all of them when none are named)
+        allowed = set(organization_ids_for_user(user))
+        org_ids = allowed if organization_ids is None else org_ids & allowed
     periods = burndown_periods(start, end, interval)
     tz = zoneinfo.ZoneInfo(conf.time_zone())
-    qs = RemediationPlan.objects.filter(organization_id__in=list(organization_ids))
+    qs = RemediationPlan.objects.filter(organization_id__in=sorted(org_ids))
     if site_id:
         qs = qs.filter(site_id=site_id)
     if vendor_id:

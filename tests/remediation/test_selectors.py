@@ -139,3 +139,11 @@ def test_burndown_open_overdue_done_over_time(site, findings, make_rule, officer
     assert grouped == [{"period_end": dt.date(2026, 1, 31), "group": "camera", "open": 2, "overdue": 0, "done": 1}]
     assert remediation_burndown(organization_ids=[], start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31),
                                 interval="month")[0]["open"] == 0
+    assert remediation_burndown(user=officer, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31),
+                                interval="month")[0]["open"] == 2
+
+
+def test_burndown_for_a_user_of_another_organisation_is_empty(plan, other_officer, org):
+    rows = remediation_burndown(user=other_officer, organization_ids=[org.pk], start=TODAY, end=TODAY,
+                                interval="week")
+    assert rows == [{"period_end": TODAY, "group": None, "open": 0, "overdue": 0, "done": 0}]
