@@ -293,10 +293,10 @@ MATCH_UPDATE_FIELDS = [
 
 
 def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snapshot: ListSnapshot,
-                 scope_q: Q | None, now: dt.datetime, counts: dict[str, int]) -> set[int]:
-    """Upsert matches of `profiles` against `snapshot`; close open matches inside `scope_q` (a filter on
-    Match: the sources/entries this run looked at) that no longer hold. Returns vendors whose matches or
-    review states changed."""
+                 in_scope: Callable[[Match], bool] | None, now: dt.datetime, counts: dict[str, int]) -> set[int]:
+    """Upsert matches of `profiles` against `snapshot`; close the open matches for which `in_scope` is true
+    (the sources/entries this run looked at; None: all) that were not found again. Returns vendors whose
+    matches or review states changed."""
     changed: set[int] = set()
     min_score = matching.THRESHOLDS.get("potential")
     for chunk in _chunks(sorted(profiles)):
@@ -349,8 +349,7 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
             match.last_run, match.last_seen_at = run, now
             to_update.append(match)
         # Open matches of these vendors that this run looked at but did not find again.
-        in_scope = None if scope_q is None else _pks_in_scope(existing, scope_q)
-        leftover = [m for m in existing.values() if in_scope is None or m.pk in in_scope]
+        leftover = [m for m in existing.values() if in_scope is None or in_scope(m)]
         for match in leftover:
             match.closed_at, match.close_reason = now, "no longer matches"
             to_close.append(match)
@@ -362,13 +361,6 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
         counts["matches_seen"] += len(to_update)
         counts["matches_closed"] += len(to_close)
     return changed
-
-
-def _pks_in_scope(existing: dict, scope_q: Q) -> set[int]:
-    pks = [m.pk for m in existing.values()]
-    if not pks:
-        return set()
-    return set(Match.objects.filter(scope_q, pk__in=pks).values_list("pk", flat=True))
 
 
 def _close_matches(qs, *, reason: str, now: dt.datetime) -> set[int]:
@@ -775,7 +767,7 @@ def screening_run_full(*, trigger: str = RunTrigger.MANUAL, user=None, today: dt
         active_sources = {v.source_id for v in snapshot.versions}
         changed = _close_inactive_sources(active_sources, now)
         changed |= _timed(timings, "match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
-                          scope_q=None, now=now, counts=counts)
+                          in_scope=None, now=now, counts=counts)
         changed |= _timed(timings, "propagate", _derive_phase, run=run, targets=None, now=now, day=day,
                           counts=counts)
         counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
@@ -802,15 +794,16 @@ def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigge
         run.vendor_count = len(profiles)
         run.save(update_fields=["list_versions", "entry_count", "vendor_count"])
         active_sources = {v.source_id for v in snapshot.versions}
-        scope_q = Q(source_id__in=active_sources)
-        stale = Match.objects.filter(vendor_id__in=list(ids), closed_at__isnull=True).exclude(scope_q)
+        stale = Match.objects.filter(vendor_id__in=list(ids), closed_at__isnull=True).exclude(
+            source_id__in=active_sources)
         changed = _close_matches(stale, reason="list no longer active", now=now)
         changed |= _timed(timings, "match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
-                          scope_q=scope_q, now=now, counts=counts)
+                          in_scope=lambda m: m.source_id in active_sources, now=now, counts=counts)
         targets = ids | (vendor_descendant_ids(ids) if include_descendants else set())
         changed |= _timed(timings, "propagate", _derive_phase, run=run, targets=targets, now=now, day=day,
                           counts=counts)
-        counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
+        if changed:  # equipment added meanwhile is picked up by the full runs and the catch-up task
+            counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
 
@@ -874,19 +867,16 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
                                                                      records), entries=metas)
             profiles = _timed(timings, "profiles", vendor_profiles, None)
             run.vendor_count = len(profiles)
-            scope_q = Q(source=version.source, external_id__in=sorted(fresh)) if len(fresh) <= 5000 else Q(
-                source=version.source)
-            if len(fresh) > 5000:
-                # Too many to name: fall back to the whole source (a full source re-screen).
-                snapshot = list_snapshot()
+            source_id = version.source_id
             changed |= _timed(timings, "match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
-                              scope_q=scope_q, now=now, counts=counts)
+                              in_scope=lambda m: m.source_id == source_id and m.external_id in fresh, now=now,
+                              counts=counts)
         run.save(update_fields=["list_versions", "entry_count", "vendor_count"])
         if changed:
             targets = changed | vendor_descendant_ids(changed)
             changed |= _timed(timings, "propagate", _derive_phase, run=run, targets=targets, now=now, day=day,
                               counts=counts)
-        counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
+            counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
 
@@ -964,7 +954,8 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, now: 
     targets = vendor_ids | vendor_descendant_ids(vendor_ids)
     changed = _timed(timings, "propagate", _derive_phase, run=run, targets=targets, now=now,
                      day=today or timezone.localdate(now), counts=counts)
-    counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
+    if changed:
+        counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
     _screening_changed(changed | vendor_ids)
     _run_finish(run, counts=counts, timings=timings)
     return record
