@@ -7,7 +7,8 @@ checks (p50/p95/max), the same run in 2 worker processes (the target machine has
 without the candidate index (pairwise scoring of every list name), measured on a sample and extrapolated to
 the full run, with the agreement between the two on that sample.
 
-The lists are read straight from ../shared/data/lists by apps.screening.matching_sources (no database). The
+The lists are read from ../shared/data/lists by apps.screening.matching_sources with the project's parsers
+(apps.lists.sources; a direct reader per folder if a parser fails), without a database. The
 vendor names are generated with a fixed seed: invented company names in the styles of several countries
 (a coined word + trade words + a legal form, sometimes a city), well-known legitimate companies, people's
 names as sole traders, and about 12% variants of real list entity names (typos, legal forms changed, word
@@ -28,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from apps.screening.matching import THRESHOLDS, CandidateIndex, IndexRecord  # noqa: E402
-from apps.screening.matching_sources import DEFAULT_LISTS_DIR, load_list_records  # noqa: E402
+from apps.screening.matching_sources import DEFAULT_LISTS_DIR, LAST_LOAD, load_list_records  # noqa: E402
 
 SEED = 1260
 
@@ -145,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     index = CandidateIndex(records)
     build_s = time.perf_counter() - t0
-    print(f"lists: {len(records)} entries, {index.name_count} indexed names (variants); read in {load_s:.2f} s")
+    print(f"lists: {len(records)} entries, {index.name_count} indexed names (variants); read in {load_s:.2f} s "
+          f"by {', '.join(sorted(set(LAST_LOAD.values())))}")
     print(f"index build: {build_s:.2f} s")
 
     vendors = generate_vendors(args.vendors, records)

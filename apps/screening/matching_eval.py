@@ -12,12 +12,13 @@ recall = TP / rows labelled match; precision = TP / rows where the matcher retur
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from apps.screening.matching import CandidateIndex, IndexRecord
+from apps.screening.matching import CandidateIndex, IndexRecord, normalize_name
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "tests" / "screening" / "eval_set.csv"
 
@@ -105,13 +106,27 @@ def _fold(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
+_BRACKET_RE = re.compile(r"\([^()]*\)")
+
+
+def _name_forms(name: str) -> set[str]:
+    """How an expected list name is recognised among the records: as written, normalised, and normalised
+    without its bracket (parsers move "(Hikvision)" into the aliases; the direct readers keep it)."""
+    forms = {_fold(name), "norm:" + normalize_name(name), "norm:" + normalize_name(_BRACKET_RE.sub(" ", name))}
+    forms.discard("norm:")
+    return forms
+
+
 def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: CandidateIndex | None = None) -> EvalReport:
     """Run every row through the index built over ``records`` and count as described in the module docstring."""
     index = index or CandidateIndex(records)
+    # The expected name is looked up as written and in its normalised form, so that the set works whether the
+    # lists were read by the parsers (which may move a bracketed alias out of the name) or the direct readers.
     keys_by_name: dict[str, set] = defaultdict(set)
     for record in records:
         for name in record.names:
-            keys_by_name[_fold(name)].add(record.key)
+            for form in _name_forms(name):
+                keys_by_name[form].add(record.key)
     report = EvalReport(index_names=index.name_count)
     started = time.perf_counter()
     for row in rows:
@@ -123,7 +138,9 @@ def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: Candidat
         top = f"{results[0].entry_name!r} {results[0].score:.2f}" if results else "nothing"
         if row.label == "match":
             report.positives += 1
-            expected = keys_by_name.get(_fold(row.expected), set())
+            expected: set = set()
+            for form in _name_forms(row.expected):
+                expected |= keys_by_name.get(form, set())
             if got & expected:
                 report.tp += 1
                 report.tp_strong += any(r.key in expected and r.strength in ("strong", "identifier") for r in results)

@@ -1,10 +1,11 @@
-"""Read the real list files in ../shared/data/lists straight into IndexRecords, for the evaluation and the bench.
+"""Read the real list files in ../shared/data/lists into IndexRecords, for the evaluation and the bench.
 
 Production screening builds its records from ListEntry rows (the lists app stores what the parsers produce).
-This module exists so that the evaluation set, its test and bench/bench_screening.py can run on ALL entity
-names of the real lists without a database and without depending on the parsers being finished. It reads
-the files with plain csv / json / ElementTree (defusedxml), one small function per folder, and keys every
-record as "<folder>:<id>". Pure: no ORM.
+This module lets the evaluation set, its test and bench/bench_screening.py run on ALL entity names of the real
+lists without a database. ``load_list_records(parsers=True)`` (the default) reads each folder with the
+project's own parser (apps.lists.sources, the same code that feeds ListEntry) and falls back, per folder, to a
+small direct reader (plain csv / json / defusedxml) when a parser is missing or fails; ``parsers=False`` uses
+the direct readers only. Records are keyed "<folder>:<id>". Pure: no ORM.
 """
 from __future__ import annotations
 
@@ -227,22 +228,90 @@ def _simple_csv(folder: Path, fname: str, name_cols: list[str], alias_cols: list
             yield IndexRecord(key=f"{key_prefix}:{i}", names=tuple(dict.fromkeys(names)), entry_type=kind)
 
 
-def load_list_records(root: Path | None = None) -> list[IndexRecord]:
+# folder -> (parser format, files in the order the parser wants them)
+PARSER_FILES = {
+    "ofac_sdn": ("ofac_legacy_csv", ["sdn.csv", "alt.csv", "add.csv", "sdn_comments.csv"]),
+    "ofac_consolidated": ("ofac_legacy_csv", ["cons_prim.csv", "cons_alt.csv", "cons_add.csv", "cons_comments.csv"]),
+    "us_csl": ("us_csl_csv", ["consolidated.csv"]),
+    "eu_journal_833": ("eu_journal_csv", ["32014R0833.csv"]),
+    "un_sc": ("un_sc_xml", ["consolidated.xml"]),
+    "uk_ofsi": ("uk_ofsi_csv", ["conlist_2018_legacy_noheader.csv"]),
+    "opensanctions_ftm": ("opensanctions_ftm", ["entities.ftm.json"]),
+    "dod_1260h": ("dod_1260h_csv", ["sanctions.csv"]),
+    "fcc_covered_list": ("fcc_covered_csv", ["covered_list_entities_transcribed.csv"]),
+    "us_ndaa": ("ndaa_csv", ["section_889.csv", "section_5949.csv", "section_154.csv"]),
+}
+
+# What the last load_list_records() call used for each folder ("parser <format>" or "direct reader (...)").
+LAST_LOAD: dict[str, str] = {}
+
+
+def _parsed_records(root: Path, folder: str) -> list[IndexRecord]:
+    from apps.lists.sources import get_parser  # noqa: PLC0415 - optional: the direct readers work without it
+
+    fmt, files = PARSER_FILES[folder]
+    paths = [root / folder / f for f in files if (root / folder / f).exists()]
+    if not paths:
+        return []
+    records = []
+    for entry in get_parser(fmt).parse(paths):
+        names = tuple(dict.fromkeys(n for n in [entry.primary_name, *entry.aliases] if n and n.strip()))
+        identifiers = tuple((str(i.get("scheme", "")), str(i["value"])) for i in entry.identifiers
+                            if isinstance(i, dict) and i.get("value"))
+        if not names and not identifiers:
+            continue
+        records.append(IndexRecord(key=f"{folder}:{entry.external_id}", names=names,
+                                   countries=tuple(entry.countries), identifiers=identifiers,
+                                   entry_type=entry.entry_type or "entity"))
+    return records
+
+
+def load_list_records(root: Path | None = None, *, parsers: bool = True) -> list[IndexRecord]:
     """Every entry (entities, individuals, vessels...) of every real list file under ``root``."""
     root = Path(root or DEFAULT_LISTS_DIR)
-    records: list[IndexRecord] = []
-    records.extend(_ofac_legacy(root / "ofac_sdn", "sdn.csv", "alt.csv", "add.csv"))
-    records.extend(_ofac_legacy(root / "ofac_consolidated", "cons_prim.csv", "cons_alt.csv", "cons_add.csv"))
-    records.extend(_csl(root / "us_csl"))
-    records.extend(_eu833(root / "eu_journal_833"))
-    records.extend(_un(root / "un_sc"))
-    records.extend(_uk(root / "uk_ofsi"))
-    records.extend(_ftm(root / "opensanctions_ftm"))
-    records.extend(_simple_csv(root / "dod_1260h", "sanctions.csv", ["Name", "Clean Name"],
-                               ["Alias", "Previous Name"], "dod_1260h"))
-    records.extend(_simple_csv(root / "fcc_covered_list", "covered_list_entities_transcribed.csv", ["entity"], [],
-                               "fcc_covered_list"))
-    for section in ("section_889.csv", "section_5949.csv", "section_154.csv"):
-        records.extend(_simple_csv(root / "us_ndaa", section, ["name"], ["aliases"],
-                                   f"us_ndaa_{section.split('.')[0]}", type_col="schema"))
+    LAST_LOAD.clear()
+    if parsers:
+        records: list[IndexRecord] = []
+        for folder in PARSER_FILES:
+            try:
+                records.extend(_parsed_records(root, folder))
+                LAST_LOAD[folder] = f"parser {PARSER_FILES[folder][0]}"
+            except Exception as exc:  # noqa: BLE001 - fall back to the direct reader for this folder
+                records.extend(_direct_records(root, folder))
+                LAST_LOAD[folder] = f"direct reader ({type(exc).__name__}: {exc})"[:200]
+        return records
+    records = []
+    for folder in PARSER_FILES:
+        records.extend(_direct_records(root, folder))
+        LAST_LOAD[folder] = "direct reader"
     return records
+
+
+def _direct_records(root: Path, folder: str) -> list[IndexRecord]:
+    """One folder read by the direct readers."""
+    if folder == "ofac_sdn":
+        return list(_ofac_legacy(root / folder, "sdn.csv", "alt.csv", "add.csv"))
+    if folder == "ofac_consolidated":
+        return list(_ofac_legacy(root / folder, "cons_prim.csv", "cons_alt.csv", "cons_add.csv"))
+    if folder == "us_csl":
+        return list(_csl(root / folder))
+    if folder == "eu_journal_833":
+        return list(_eu833(root / folder))
+    if folder == "un_sc":
+        return list(_un(root / folder))
+    if folder == "uk_ofsi":
+        return list(_uk(root / folder))
+    if folder == "opensanctions_ftm":
+        return list(_ftm(root / folder))
+    if folder == "dod_1260h":
+        return list(_simple_csv(root / folder, "sanctions.csv", ["Name", "Clean Name"], ["Alias", "Previous Name"],
+                                folder))
+    if folder == "fcc_covered_list":
+        return list(_simple_csv(root / folder, "covered_list_entities_transcribed.csv", ["entity"], [], folder))
+    if folder == "us_ndaa":
+        records: list[IndexRecord] = []
+        for section in ("section_889.csv", "section_5949.csv", "section_154.csv"):
+            records.extend(_simple_csv(root / folder, section, ["name"], ["aliases"],
+                                       f"us_ndaa_{section.split('.')[0]}", type_col="schema"))
+        return records
+    raise KeyError(folder)

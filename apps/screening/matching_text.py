@@ -296,11 +296,12 @@ def _variant(text: str) -> NameVariant:
         # Only stop words were left: keep them rather than claim an empty name.
         core = [t for t in raw if t not in legal]
     # "hong kong" -> "hongkong" (two generic place tokens joined so they weigh as one)
+    # a repeated word adds nothing ("SMIC Holdings Limited (SMIC Holdings)" written without the brackets)
     out: list[str] = []
     for tok in core:
         if out and out[-1] == "hong" and tok == "kong":
             out[-1] = "hongkong"
-        else:
+        elif tok not in out:
             out.append(tok)
     return NameVariant(tuple(fold(t) for t in out), tuple(legal), tuple(out))
 

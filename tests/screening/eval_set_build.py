@@ -309,7 +309,7 @@ def _variant(name: str, rule: str, rnd: random.Random) -> str | None:
 
 def build(lists_dir: Path) -> list[dict]:
     rnd = random.Random(SEED)
-    records = load_list_records(lists_dir)
+    records = load_list_records(lists_dir, parsers=False)  # the direct readers: stable whatever the parsers do
     vocab: set[str] = set()
     all_cores: set[tuple[str, ...]] = set()
     for record in records:
@@ -346,6 +346,8 @@ def build(lists_dir: Path) -> list[dict]:
             if taken >= quota:
                 break
             name = record.names[0].strip()
+            if name.lower().startswith("(category)"):
+                continue  # FCC categories of equipment are not companies
             core = _core(name)
             # skip names that are too weak to be a vendor name: one generic word, or under 4 letters
             if not core or not _distinctive(core) or len("".join(core)) < 4 or len(name) > 90:

@@ -12,7 +12,7 @@ from apps.screening.matching_eval import (
     load_eval_rows,
     wordfreq_render,
 )
-from apps.screening.matching_sources import DEFAULT_LISTS_DIR, load_list_records
+from apps.screening.matching_sources import DEFAULT_LISTS_DIR, LAST_LOAD, load_list_records
 
 
 class Command(BaseCommand):
@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--lists", type=Path, default=DEFAULT_LISTS_DIR, help="folder of the real list files")
         parser.add_argument("--eval-set", type=Path, default=EVAL_SET)
         parser.add_argument("--failures", action="store_true", help="print every missed or false match")
+        parser.add_argument("--direct", action="store_true",
+                            help="read the list files with the direct readers instead of apps.lists.sources parsers")
         parser.add_argument("--write-wordfreq", action="store_true",
                             help="regenerate apps/screening/matching_wordfreq.py from the real lists and stop")
 
@@ -42,8 +44,9 @@ class Command(BaseCommand):
             self.stdout.write(f"wrote {target}")
             return
         if lists_dir.is_dir():
-            records = load_list_records(lists_dir)
-            source = f"real lists in {lists_dir} ({len(records)} entries)"
+            records = load_list_records(lists_dir, parsers=not options["direct"])
+            readers = sorted(set(LAST_LOAD.values()))
+            source = f"real lists in {lists_dir} ({len(records)} entries; read by: {', '.join(readers)})"
         else:
             records = list(BUILTIN_RECORDS)
             rows = builtin_rows(rows)
