@@ -987,8 +987,10 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     """May I buy from them? Screen a name (not necessarily a vendor) against the active lists.
 
     Returns one JSON-ready dict: query, verdict (clear|potential_match|restricted|prohibited), matches
-    [{source, entry_id, entry_name, matched_name, score, explanation, ...}], versions (id + sha256), and
-    with save=True the id of the PrePurchaseCheck kept as evidence (who, when, organisation, answer).
+    [{source, entry_id, entry_name, matched_name, score, explanation, ...}], versions (id + sha256),
+    registry (vendors of the registry with exactly this name/alias/identifier, with their open findings,
+    e.g. derived through ownership; they count in the verdict), and with save=True the id of the
+    PrePurchaseCheck kept as evidence (who, when, organisation, answer).
     """
     now = now or timezone.now()
     day = today or timezone.localdate(now)
@@ -1030,10 +1032,13 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
             "features": {k: round(float(v), 4) for k, v in (r.features or {}).items()},
             "explanation": r.explanation,
         })
+    registry = _registry_vendors_for(name=name, identifiers=idents)
+    statuses += [f["status"] for v in registry for f in v["findings"]]
     result = {
         "query": {"name": name, "country": country, "identifiers": [{"scheme": s, "value": v} for s, v in idents]},
         "verdict": risk_worst(*statuses),
         "matches": matches,
+        "registry": registry,
         "versions": snapshot.versions_used,
         "algorithm_version": matching.ALGORITHM_VERSION,
         "thresholds": dict(matching.THRESHOLDS),
@@ -1043,6 +1048,23 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
         result["check_id"] = pre_purchase_check_save(result=result, user=user, organization=organization,
                                                      now=now).pk
     return result
+
+
+def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]]) -> list[dict]:
+    """Registry vendors with exactly this name or alias (case-insensitive) or one of these identifiers, with
+    their open findings: the registry may know who owns them (e.g. ZPMC, controlled by a listed company) when
+    no list names them. Three queries."""
+    cond = Q(name__iexact=name) | Q(aliases__name__iexact=name)
+    for scheme, value in identifiers:
+        cond |= Q(identifiers__scheme=scheme, identifiers__value__iexact=value.replace(" ", "").replace("-", ""))
+    vendors = list(Vendor.objects.filter(cond).distinct().order_by("name")[:5])
+    findings: dict[int, list[dict]] = defaultdict(list)
+    for f in Finding.objects.filter(vendor__in=vendors, closed_at__isnull=True).select_related("source"):
+        findings[f.vendor_id].append({"finding_id": f.pk, "kind": f.kind, "source": f.source.code,
+                                      "status": f.status, "status_reason": f.status_reason,
+                                      "path_text": f.path_text})
+    return [{"vendor_id": v.pk, "vendor_name": v.name, "risk_status": v.risk_status,
+             "findings": findings.get(v.pk, [])} for v in vendors]
 
 
 @transaction.atomic

@@ -90,3 +90,21 @@ def test_rescreen_runs_a_full_run_and_prints_json(sdn):
     out = io.StringIO()
     call_command("rescreen", "--vendor", str(vendor.pk), stdout=out)
     assert json.loads(out.getvalue())["vendors"] == 1
+
+
+def test_screen_reports_registry_findings_through_ownership(sdn):
+    from apps.screening.services import screening_run_full
+    from apps.vendors.services import ownership_create, vendor_alias_add
+
+    make_version(sdn, [listed_entry("Zorblax Holdings", "A-1")])
+    parent = vendor_create(name="Zorblax Holdings")
+    child = vendor_create(name="Childworth Ports Ltd")
+    vendor_alias_add(vendor=child, name="CWP")
+    ownership_create(owner=parent, owned=child, share_percent=100)
+    screening_run_full()
+    result = screen("cwp")
+    assert result["matches"] == []  # no list names it...
+    (known,) = result["registry"]
+    assert known["vendor_name"] == "Childworth Ports Ltd" and known["risk_status"] == "prohibited"
+    assert known["findings"][0]["path_text"].startswith("Childworth Ports Ltd <- owned by Zorblax Holdings (100%)")
+    assert result["verdict"] == "prohibited"  # ...but the registry knows who owns it
