@@ -126,3 +126,46 @@ def test_screening_changed_hook_gets_the_vendors_on_commit(sdn, django_capture_o
         assert seen == [{vendor.pk}]
     finally:
         services._screening_changed_hooks.remove(seen.append)
+
+
+def test_oem_relation_change_rescreens_the_brand(sdn, eager, django_capture_on_commit_callbacks):
+    from apps.vendors.services import oem_relation_create
+    from tests.factories import EquipmentFactory, ProductModelFactory
+
+    make_version(sdn, [listed_entry("Zorblax Vision", "1")])
+    maker = vendor_create(name="Zorblax Vision")
+    brand = vendor_create(name="Brandwell Security")
+    camera = EquipmentFactory(product_model=ProductModelFactory(brand=brand, category="camera"))
+    screening_run_full()
+    camera.refresh_from_db()
+    assert camera.risk_status == "clear"
+    with django_capture_on_commit_callbacks(execute=True):
+        oem_relation_create(brand=brand, manufacturer=maker, category="camera")
+    brand.refresh_from_db()
+    camera.refresh_from_db()
+    assert brand.risk_status == "prohibited"
+    assert camera.risk_status == "prohibited" and "Brand Brandwell Security" in camera.risk_reason
+
+
+def test_listed_owner_rescreen_reaches_brands_of_its_subsidiaries(sdn, eager, django_capture_on_commit_callbacks):
+    from apps.vendors.services import oem_relation_create
+
+    make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
+    owner = vendor_create(name="Zorblax Holdings Renamed")  # not matching yet
+    maker = vendor_create(name="Plainfield Cameras")
+    brand = vendor_create(name="Brandwell Security")
+    ownership_create(owner=owner, owned=maker, share_percent=100)
+    oem_relation_create(brand=brand, manufacturer=maker, category="")
+    screening_run_full()
+    brand.refresh_from_db()
+    assert brand.risk_status == "clear"
+    from apps.vendors.services import vendor_update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        vendor_update(vendor=owner, name="Zorblax Holdings")
+    maker.refresh_from_db()
+    brand.refresh_from_db()
+    assert (maker.risk_status, brand.risk_status) == ("prohibited", "prohibited")
+    oem = Finding.objects.get(vendor=brand, kind="oem", closed_at__isnull=True)
+    assert oem.path_text == ("Brandwell Security <- made by (all categories) Plainfield Cameras <- owned by "
+                             "Zorblax Holdings (100%) <- listed: OFAC SDN")
