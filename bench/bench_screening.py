@@ -115,6 +115,15 @@ def _percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct))]
 
 
+def _rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    try:
+        import resource  # noqa: PLC0415 - POSIX only
+    except ImportError:
+        return float("nan")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 _WORKER_INDEX: CandidateIndex | None = None
 
 
@@ -147,12 +156,14 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     records = load_list_records(args.lists)
     load_s = time.perf_counter() - t0
+    rss_before = _rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
     index = CandidateIndex(records)
     build_s, build_cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"lists: {len(records)} entries, {index.name_count} indexed names (variants); read in {load_s:.2f} s "
           f"by {', '.join(sorted(set(LAST_LOAD.values())))}")
-    print(f"index build: {build_s:.2f} s wall, {build_cpu:.2f} s CPU")
+    print(f"index build: {build_s:.2f} s wall, {build_cpu:.2f} s CPU; peak RSS {rss_before:.0f} MB before, "
+          f"{_rss_mb():.0f} MB after")
 
     vendors = generate_vendors(args.vendors, records)
     # warm-up (first-use caches of the normaliser), not counted

@@ -523,7 +523,15 @@ class CandidateIndex:
         """Same as search() but scores every indexed name (no blocking): the pairwise baseline."""
         return self._search(names, countries, identifiers, min_score, limit, exhaustive=True)
 
-    def _search(self, names, countries, identifiers, min_score, limit, exhaustive: bool) -> list[MatchResult]:
+    def _search(
+        self,
+        names: Sequence[str],
+        countries: Sequence[str],
+        identifiers: Sequence[tuple[str, str]],
+        min_score: float | None,
+        limit: int,
+        exhaustive: bool,
+    ) -> list[MatchResult]:
         if isinstance(names, str):
             names = [names]
         threshold = THRESHOLDS["potential"] if min_score is None else float(min_score)

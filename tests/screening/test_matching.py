@@ -87,6 +87,26 @@ def test_identifier_match_alone_is_enough(index):
     assert "identical" in results[0].explanation
 
 
+@pytest.mark.parametrize(
+    ("identifiers", "expected"),
+    [
+        ([("Unified Social Credit Code (USCC)", "91330000733796106P")], ["hik"]),  # scheme spelled out
+        ([("registration", "91330000733796106P")], ["hik"]),  # a long value under another scheme name
+        ([("Registration Number", "1027739867473")], ["kaspersky"]),
+        ([("registration", "102773986747")], []),  # one digit short: no match
+        ([("duns", "1027739867473")], ["kaspersky"]),  # 12+ characters: the scheme name may differ
+        ([("duns", "123")], []),  # too short to mean anything
+    ],
+)
+def test_identifier_schemes_and_values(index, identifiers, expected):
+    assert keys(index.search([], identifiers=identifiers)) == expected
+
+
+def test_identifier_wins_over_name_for_the_same_entry(index):
+    [result] = index.search(["AO Kaspersky Lab"], identifiers=[("registration", "1027739867473")])
+    assert result.key == "kaspersky" and result.strength == "identifier"
+
+
 def test_exact_name_is_strong_with_explanation(index):
     [result] = index.search(["Hangzhou Hikvision Digital Technology Co Ltd"])
     assert isinstance(result, MatchResult)
