@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -241,12 +242,18 @@ def _chunks(records: Iterator[tuple[int, dict]], size: int = CHUNK_ROWS) -> Iter
 
 # --- field parsing -----------------------------------------------------------------------------------------
 
-def _choice(value: str, choices) -> str | None:
-    v = value.strip().lower()
+@functools.cache
+def _choice_map(choices) -> dict[str, str]:
+    out: dict[str, str] = {}
     for key, label in choices.choices:
-        if v in (key, str(label).lower()):
-            return key
-    return None
+        out[str(label).lower()] = key
+        out[key] = key
+    return out
+
+
+def _choice(value: str, choices) -> str | None:
+    """The choice key for a code or a label (case-insensitive), or None."""
+    return _choice_map(choices).get(value.strip().lower())
 
 
 def _bool(value: str) -> bool | None:
@@ -346,9 +353,11 @@ def _validate_equipment_chunk(chunk: list[tuple[int, dict]], *, sites: dict[str,
             parsed.append(_EquipmentRow(number, site_id, category, rec["brand"], rec["model_number"],
                                         rec.get("manufacturer", ""), rec.get("software_supplier", ""), fields))
     if candidate_tags:  # one query: asset tags already used at these sites
+        # order_by(): no default ordering (it would join sites and organisations); the exclude lets the
+        # partial unique index (site, asset_tag) WHERE asset_tag <> '' answer the query.
         taken = {(s, t.lower()) for s, t in Equipment.objects.filter(
             site_id__in={s for s, _ in candidate_tags}, asset_tag__in={t for _, t in candidate_tags}
-        ).values_list("site_id", "asset_tag")}
+        ).exclude(asset_tag="").order_by().values_list("site_id", "asset_tag")}
         for row in parsed:
             tag = row.fields["asset_tag"]
             if tag and (row.site_id, tag.lower()) in taken:
@@ -531,6 +540,7 @@ def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
                      pm_cache: dict[tuple[int, str], int], actor) -> int:
     from simple_history.utils import bulk_create_with_history
 
+    user = actor if getattr(actor, "is_authenticated", False) else None
     needed: set[tuple[int, str]] = set()
     for r in rows:
         needed.add((_vendor_get_or_create(r.brand, vendor_cache, actor), r.model_number))
@@ -541,22 +551,32 @@ def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
         for pk, brand_id, number in found.values_list("pk", "brand_id", "model_number"):
             if (brand_id, number) in missing:
                 pm_cache[(brand_id, number)] = pk
-    objs = []
+    # New product models of this chunk: validated without per-row queries, created in bulk (with history).
+    new_models: dict[tuple[int, str], ProductModel] = {}
     for r in rows:
         brand_id = vendor_cache[r.brand.lower()]
         key = (brand_id, r.model_number)
-        if key not in pm_cache:
-            maker = _vendor_get_or_create(r.manufacturer, vendor_cache, actor) if r.manufacturer else None
-            software = (_vendor_get_or_create(r.software_supplier, vendor_cache, actor)
-                        if r.software_supplier else None)
-            pm = ProductModel(brand_id=brand_id, model_number=r.model_number, category=r.category,
-                              manufacturer_id=maker if maker != brand_id else None, software_supplier_id=software)
-            pm.full_clean(validate_unique=False)
-            pm.save()
-            pm_cache[key] = pm.pk
-        objs.append(Equipment(site_id=r.site_id, product_model_id=pm_cache[key], category=r.category, **r.fields))
-    bulk_create_with_history(objs, Equipment, batch_size=500, default_user=actor if getattr(
-        actor, "is_authenticated", False) else None, default_change_reason="import")
+        if key in pm_cache or key in new_models:
+            continue
+        maker = _vendor_get_or_create(r.manufacturer, vendor_cache, actor) if r.manufacturer else None
+        software = _vendor_get_or_create(r.software_supplier, vendor_cache, actor) if r.software_supplier else None
+        pm = ProductModel(brand_id=brand_id, model_number=r.model_number, category=r.category,
+                          manufacturer_id=maker if maker != brand_id else None, software_supplier_id=software)
+        try:
+            pm.clean_fields(exclude=["brand", "manufacturer", "software_supplier"])
+            pm.clean()
+        except ValidationError as exc:
+            raise ApplicationError(f"Row {r.number}: the product model is invalid: {'; '.join(exc.messages)} "
+                                   "Nothing was saved.", code="import_invalid") from exc
+        new_models[key] = pm
+    if new_models:
+        created = bulk_create_with_history(list(new_models.values()), ProductModel, batch_size=1000,
+                                           default_user=user, default_change_reason="import")
+        for pm in created:
+            pm_cache[(pm.brand_id, pm.model_number)] = pm.pk
+    objs = [Equipment(site_id=r.site_id, product_model_id=pm_cache[(vendor_cache[r.brand.lower()], r.model_number)],
+                      category=r.category, **r.fields) for r in rows]
+    bulk_create_with_history(objs, Equipment, batch_size=1000, default_user=user, default_change_reason="import")
     return len(objs)
 
 

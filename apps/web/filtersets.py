@@ -3,10 +3,11 @@ with form widgets an officer can use (a vendor picker instead of an id box, a wi
 from __future__ import annotations
 
 import django_filters
+from django.core.cache import cache
 from django.db.models import Q
 
 from apps.inventory.filtersets import EquipmentFilterSet
-from apps.inventory.models import ProductModel, Site
+from apps.inventory.models import Equipment, ProductModel, Site
 from apps.vendors.models import Vendor
 
 SORTS = {
@@ -35,12 +36,19 @@ def _org_sites(request):
 
 
 def _org_vendors(request):
-    """Vendors that appear in the organisation's inventory (brand, maker or software supplier)."""
-    models = ProductModel.objects.filter(equipment__site__organization_id=_org_id(request))
-    return Vendor.objects.filter(
-        Q(pk__in=models.values("brand_id")) | Q(pk__in=models.values("manufacturer_id"))
-        | Q(pk__in=models.values("software_supplier_id"))
-    ).order_by("name")
+    """Vendors that appear in the organisation's inventory (brand, maker or software supplier). The id set is
+    computed with one scan of the organisation's equipment and cached for a minute per organisation."""
+    org_id = _org_id(request)
+    key = f"web:org-vendor-ids:{org_id}"
+    ids = cache.get(key)
+    if ids is None:
+        used = Equipment.objects.filter(site__organization_id=org_id).order_by().values("product_model_id")
+        ids = set()
+        for row in ProductModel.objects.filter(pk__in=used).values_list("brand_id", "manufacturer_id",
+                                                                          "software_supplier_id"):
+            ids.update(v for v in row if v)
+        cache.set(key, ids, 60)
+    return Vendor.objects.filter(pk__in=ids).order_by("name")
 
 
 class EquipmentListFilterSet(EquipmentFilterSet):

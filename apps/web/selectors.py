@@ -21,42 +21,37 @@ def risk_ready() -> bool:
 
 
 def equipment_installed(organization_ids: list[int]) -> QuerySet[Equipment]:
+    # order_by(): the model's default ordering would join sites and organisations into every aggregate.
     return Equipment.objects.filter(site__organization_id__in=organization_ids).exclude(
         status__in=list(RETIRED_STATUSES)
-    )
+    ).order_by()
 
 
-def equipment_status_counts(*, organization_ids: list[int]) -> dict[str, int]:
-    """Installed units (quantities summed) by risk status. One query."""
+def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, int], list, list]:
+    """Installed units by risk status, and flagged units by site and by category (biggest first, 15 each),
+    from one GROUP BY over the organisations' equipment."""
+    from django.db.models import Sum
+
     counts = dict.fromkeys(RISK_STATUSES, 0)
-    qs = equipment_installed(organization_ids)
+    by_site: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_cat: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if not risk_ready():
-        from django.db.models import Sum
+        counts["clear"] = equipment_installed(organization_ids).aggregate(n=Sum("quantity"))["n"] or 0
+        return counts, [], []
+    rows = (equipment_installed(organization_ids).values_list("site__name", "category", "risk_status")
+            .annotate(n=Sum("quantity")))
+    labels = dict(EquipmentCategory.choices)
+    for site_name, category, status, n in rows:
+        status = status or "clear"
+        counts[status] = counts.get(status, 0) + (n or 0)
+        if status in FLAGGED:
+            by_site[site_name][status] += n or 0
+            by_cat[str(labels.get(category, category))][status] += n or 0
 
-        counts["clear"] = qs.aggregate(n=Sum("quantity"))["n"] or 0
-        return counts
-    from django.db.models import Sum
+    def top(groups: dict[str, dict[str, int]]) -> list[tuple[str, dict[str, int]]]:
+        return sorted(((k, dict(v)) for k, v in groups.items()), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:15]
 
-    for row in qs.values("risk_status").annotate(n=Sum("quantity")):
-        counts[row["risk_status"] or "clear"] = counts.get(row["risk_status"] or "clear", 0) + (row["n"] or 0)
-    return counts
-
-
-def equipment_flagged_by(*, organization_ids: list[int], field: str) -> list[tuple[str, dict[str, int]]]:
-    """Flagged units grouped by `site` or `category` and risk status, biggest first. One query."""
-    if not risk_ready():
-        return []
-    from django.db.models import Sum
-
-    qs = equipment_installed(organization_ids).filter(risk_status__in=FLAGGED)
-    key = "site__name" if field == "site" else "category"
-    groups: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in qs.values(key, "risk_status").annotate(n=Sum("quantity")):
-        label = row[key]
-        if field == "category":
-            label = EquipmentCategory(label).label if label in EquipmentCategory.values else label
-        groups[label][row["risk_status"]] = row["n"] or 0
-    return sorted(groups.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:15]
+    return counts, top(by_site), top(by_cat)
 
 
 def site_list_with_counts(*, organization_ids: list[int]) -> QuerySet[Site]:
@@ -97,10 +92,7 @@ def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dic
     from . import svg
 
     today = today_default(today)
-    org_ids = [organization_id]
-    counts = equipment_status_counts(organization_ids=org_ids)
-    by_site = equipment_flagged_by(organization_ids=org_ids, field="site")
-    by_category = equipment_flagged_by(organization_ids=org_ids, field="category")
+    counts, by_site, by_category = equipment_risk_breakdown(organization_ids=[organization_id])
     data: dict[str, Any] = {
         "counts": [(s, svg.STATUS_LABELS[s], counts[s]) for s in RISK_STATUSES],
         "risk_ready": risk_ready(),

@@ -11,10 +11,11 @@ from ..access import org_scope, org_view
 from ..filtersets import SORTS, EquipmentListFilterSet
 
 PAGE_SIZE = 50
+DEFAULT_SORT = "-id"  # newest first: walks the primary key, no sort over the whole inventory
 
 
 def _sorted(queryset, sort: str):
-    keys = SORTS.get(sort) or SORTS["site"]
+    keys = SORTS.get(sort) or SORTS["-id"]
     if not selectors.risk_ready():
         keys = tuple(k for k in keys if "risk_status" not in k) or ("id",)
     return queryset.order_by(*keys)
@@ -45,7 +46,7 @@ def equipment_filtered(request):
     base = selectors.equipment_list_queryset(organization_ids=[org.pk] if org else [])
     filterset = EquipmentListFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    return filterset, _sorted(qs, request.GET.get("sort", "site"))
+    return filterset, _sorted(qs, request.GET.get("sort", DEFAULT_SORT))
 
 
 @org_view
@@ -56,7 +57,8 @@ def equipment_list(request):
     rows = [(e, findings.get(e.pk, [])) for e in page.object_list]
     template = "web/equipment_rows.html" if request.htmx and not request.htmx.boosted else "web/equipment_list.html"
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
-                                      "sort": request.GET.get("sort", "site"), "risk_ready": selectors.risk_ready()})
+                                      "sort": request.GET.get("sort", DEFAULT_SORT),
+                                      "risk_ready": selectors.risk_ready()})
 
 
 @org_view

@@ -1,0 +1,155 @@
+"""The officers' UI at scale: list pages, dashboard and exports over N equipment rows (default 50,000),
+and the CSV import of M rows (default 10,000): dry run, then commit.
+
+    .venv/bin/python bench/bench_web.py                       # 50,000 units, a fresh SQLite file in a temp dir
+    .venv/bin/python bench/bench_web.py --size 200000 --import-rows 50000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_web .venv/bin/python bench/bench_web.py
+
+With DATABASE_URL the benchmark migrates that database and leaves its rows there (use a scratch database).
+Pages are fetched through Django's test client (no network, no browser): the figures are server time and
+the number of SQL queries per page, which must not grow with N.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _setup_django() -> str:
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendorrisk.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("AXES_ENABLED", "false")
+    if not os.environ.get("DATABASE_URL"):
+        tmp = tempfile.mkdtemp(prefix="bench-web-")
+        os.environ["VAR_DIR"] = tmp
+        label = f"SQLite file in {tmp}"
+    else:
+        label = "PostgreSQL (DATABASE_URL)"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, skip_checks=True)
+    return label
+
+
+def _generate(size: int) -> dict:
+    import random
+
+    from apps.accounts.choices import Role
+    from apps.accounts.models import Membership, Organization, User
+    from apps.inventory.choices import EquipmentCategory
+    from apps.inventory.models import Equipment, ProductModel, Site
+    from apps.vendors.models import Vendor
+
+    rnd = random.Random(7)
+    stamp = str(int(time.time()))
+    org = Organization.objects.create(name=f"Bench airport {stamp}", slug=f"bench-web-{stamp}")
+    user = User.objects.create(username=f"bench-web-{stamp}", email=f"bench-web-{stamp}@example.org")
+    Membership.objects.create(user=user, organization=org, role=Role.OFFICER)
+    sites = Site.objects.bulk_create([Site(organization=org, name=f"Site {i}", code=f"B{stamp[-4:]}-{i}",
+                                           kind="airport", country="US") for i in range(20)])
+    vendors = Vendor.objects.bulk_create([Vendor(name=f"Bench vendor {stamp} {i}") for i in range(200)])
+    cats = [c for c in EquipmentCategory.values if c != "other"]
+    models = ProductModel.objects.bulk_create([
+        ProductModel(brand=vendors[i % 200], model_number=f"M-{i}", category=cats[i % len(cats)])
+        for i in range(400)])
+    statuses = ["clear"] * 85 + ["potential_match"] * 5 + ["restricted"] * 5 + ["prohibited"] * 5
+    batch = []
+    for i in range(size):
+        pm = models[i % 400]
+        batch.append(Equipment(site=sites[i % 20], product_model=pm, category=pm.category, serial_number=f"SN{i}",
+                               asset_tag=f"T{i}", risk_status=rnd.choice(statuses)))
+        if len(batch) == 5000:
+            Equipment.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Equipment.objects.bulk_create(batch)
+    return {"org": org, "user": user, "sites": sites, "vendors": vendors}
+
+
+def _timed_get(client, url: str, repeat: int = 3) -> tuple[float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    best = float("inf")
+    queries = 0
+    status = 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as ctx:
+            t = time.perf_counter()
+            response = client.get(url)
+            if getattr(response, "streaming", False):
+                for _chunk in response.streaming_content:
+                    pass
+            best = min(best, time.perf_counter() - t)
+        queries, status = len(ctx), response.status_code
+    return best, queries, status
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=50_000)
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    args = parser.parse_args()
+    label = _setup_django()
+    print(f"database: {label}; equipment rows: {args.size:,}; import rows: {args.import_rows:,}")
+
+    t = time.perf_counter()
+    data = _generate(args.size)
+    print(f"generated in {time.perf_counter() - t:.1f} s")
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(data["user"])
+    vendor = data["vendors"][3].pk
+    site = data["sites"][2].pk
+    pages = [
+        ("dashboard", "/"),
+        ("sites", "/sites/"),
+        ("equipment page 1", "/equipment/"),
+        ("equipment page 1000", "/equipment/?page=1000"),
+        ("equipment risk=prohibited, sort -installed", "/equipment/?risk_status=prohibited&sort=-installed"),
+        ("equipment site+vendor filter", f"/equipment/?site={site}&vendor={vendor}"),
+        ("equipment search 'SN4242'", "/equipment/?q=SN4242"),
+        ("site detail", f"/sites/{site}/"),
+        ("equipment export CSV (all rows, streamed)", "/equipment/export/?format=csv"),
+    ]
+    print(f"{'page':48} {'best of 3':>10} {'queries':>8} status")
+    for name, url in pages:
+        seconds, queries, status = _timed_get(client, url, repeat=1 if "export" in name else 3)
+        print(f"{name:48} {seconds * 1000:8.0f} ms {queries:8d} {status}")
+
+    # Import: a CSV of M rows with existing vendors, dry run then commit.
+    from apps.inventory.imports import import_commit, import_validate
+
+    path = Path(tempfile.mkdtemp(prefix="bench-web-import-")) / "equipment.csv"
+    codes = [s.code for s in data["sites"]]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("site_code,category,brand,model_number,quantity,serial_number,asset_tag,installed_date\n")
+        for i in range(args.import_rows):
+            v = data["vendors"][i % 200]
+            f.write(f"{codes[i % 20]},camera,{v.name},IMP-{i % 50},1,ISN{i},IMP-{i},2021-04-01\n")
+    size_mb = path.stat().st_size / 2**20
+    t = time.perf_counter()
+    report = import_validate(organization=data["org"], kind="equipment", path=path, fmt="csv")
+    dry = time.perf_counter() - t
+    assert report.ok, report.errors[:3]
+    t = time.perf_counter()
+    report = import_commit(organization=data["org"], kind="equipment", path=path, fmt="csv", actor=data["user"])
+    commit = time.perf_counter() - t
+    print(f"import {args.import_rows:,} rows ({size_mb:.1f} MB CSV): dry run {dry:.2f} s "
+          f"({args.import_rows / dry:,.0f} rows/s), commit {commit:.2f} s ({report.created / commit:,.0f} rows/s)")
+
+
+if __name__ == "__main__":
+    main()
