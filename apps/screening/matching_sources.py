@@ -24,7 +24,7 @@ from apps.screening.matching import IndexRecord
 
 DEFAULT_LISTS_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "lists"
 
-csv.field_size_limit(10_000_000)
+# csv.field_size_limit is process-wide: the parsers set their own bound (apps.lists.sources.base); do not raise it.
 
 
 @lru_cache(maxsize=512)
