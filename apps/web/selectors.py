@@ -103,7 +103,7 @@ def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dic
         "today": today,
     }
     data.update(remediation_summary(organization_id=organization_id, today=today))
-    data["stale_sources"] = list_sources_stale()
+    data["stale_sources"] = list_sources_stale(organization_id=organization_id)
     return data
 
 
@@ -149,15 +149,16 @@ def burndown_chart(*, organization_id: int, today: dt.date, weeks: int = 12):
     return svg.burndown_svg(open_points, title="Open remediation plans per week", today=today)
 
 
-def list_sources_stale() -> list[dict[str, Any]]:
-    """Enabled list sources that are stale or were never fetched (one query)."""
+def list_sources_stale(*, organization_id: int) -> list[dict[str, Any]]:
+    """Enabled public list sources, and the organisation's own, that are stale or were never fetched."""
     from django.urls import reverse
 
     from apps.lists.models import ListSource
     from apps.lists.selectors import list_source_freshness
 
     out = []
-    for source in ListSource.objects.filter(enabled=True).order_by("name"):
+    visible = ListSource.objects.filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
+    for source in visible.filter(enabled=True).order_by("name"):
         freshness = list_source_freshness(source)
         if freshness != "fresh":
             out.append({"name": source.name, "freshness": freshness, "last_success_at": source.last_success_at,

@@ -211,3 +211,24 @@ def test_quarantined_version_needs_staff_for_public_lists(client_for, admin_user
     assert response.status_code == 302
     q.refresh_from_db()
     assert q.status == "rejected"
+
+
+def test_review_decision_does_not_redirect_off_site(client_for, officer, screened):
+    from apps.screening.models import Match
+
+    match = Match.objects.filter(vendor=screened["near"], review_state="unreviewed").first()
+    response = client_for(officer).post(reverse("web:review-decide", args=[match.pk]), {
+        f"m{match.pk}-decision": "dismiss", f"m{match.pk}-reason": "Different company.",
+        "next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:review-queue")
+
+
+def test_dashboard_hides_other_organisations_in_house_lists(client_for, officer, other_org):
+    from apps.lists.models import ListSource
+
+    ListSource.objects.create(code="their-list", name="Their secret list", publisher="Them", regime="custom",
+                              format="custom_csv", organization=other_org)
+    response = client_for(officer).get(reverse("web:dashboard"))
+    assert b"Their secret list" not in response.content
+    assert b"Their secret list" not in client_for(officer).get(reverse("web:list-sources")).content

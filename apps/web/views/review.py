@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.common.exceptions import ApplicationError
 from apps.screening import selectors as screening_selectors
@@ -54,7 +55,11 @@ def review_decide(request, pk: int):
         else:
             verb = "Confirmed" if form.cleaned_data["decision"] == "confirm" else "Dismissed"
             messages.success(request, f"{verb}: {match.vendor.name} ↔ {match.entry_name}.")
-            return redirect(request.POST.get("next") or "web:review-queue")
+            nxt = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+                nxt = "web:review-queue"
+            return redirect(nxt)
     units = selectors.units_by_vendor(organization_ids=[request.access.organization.pk],
                                       vendor_ids={match.vendor_id})
     item = {"match": match, "entry": match.entry, "units": units.get(match.vendor_id, 0), "form": form}
