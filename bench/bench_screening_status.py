@@ -1,6 +1,6 @@
 """Screening with a database: full run, per-vendor run, bulk equipment status, selectors, pre-purchase checks.
 
-    .venv/bin/python bench/bench_screening_status.py                      # 100,000 equipment, 2,000 vendors
+    .venv/bin/python bench/bench_screening_status.py                      # 50,000 equipment, 2,000 vendors
     .venv/bin/python bench/bench_screening_status.py --equipment 1000000  # the 1,000,000 target (slower set-up)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_screening .venv/bin/python bench/bench_screening_status.py
 
@@ -131,8 +131,8 @@ def build(args, rng: random.Random) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vendors", type=int, default=2000)
-    parser.add_argument("--entries", type=int, default=10000)
-    parser.add_argument("--equipment", type=int, default=100000)
+    parser.add_argument("--entries", type=int, default=5000)
+    parser.add_argument("--equipment", type=int, default=50000)
     parser.add_argument("--checks", type=int, default=200)
     args = parser.parse_args()
     rng = random.Random(7)
