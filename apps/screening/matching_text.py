@@ -46,7 +46,8 @@ _EXTRA_LEGAL_FORMS = [
     "jituan", "jituan youxian gongsi", "kabushiki kaisha",
     "kk", "tbk", "pt tbk", "ltda", "sl", "sccl", "cia", "cia ltda", "obshchestvo s ogranichennoy otvetstvennostyu",
     "aktsionernoe obshchestvo", "otkrytoe aktsionernoe obshchestvo", "zakrytoe aktsionernoe obshchestvo",
-    "publichnoe aktsionernoe obshchestvo", "fgup", "gup", "nao", "ip",
+    "publichnoe aktsionernoe obshchestvo", "fgup", "gup", "nao", "ip", "de cv", "sa de cv", "de rl", "de rl de cv",
+    "s de rl", "s de rl de cv", "sapi de cv", "sab de cv",
 ]
 
 # rigour single-token aliases that are too often real words or real name parts to be removed.
