@@ -327,6 +327,8 @@ class CandidateIndex:
         # again at the first collections after the build (a 1-2 s pause). The index holds no reference cycles,
         # so its objects are moved out of the collector's sight (gc.freeze) once built.
         gc_was_enabled = gc.isenabled()
+        if gc_was_enabled:
+            gc.collect()  # so that no unreachable cycle of the process is frozen with the index below
         gc.disable()
         try:
             self._build(records)
