@@ -13,6 +13,8 @@ from apps.screening.matching_sources import load_list_records
 
 @pytest.fixture(scope="module")
 def real_records():
+    # module-scoped (the index over ~70,000 names is built once), so it checks the path the way the
+    # function-scoped `shared_lists` fixture of tests/conftest.py does
     from tests.conftest import SHARED_LISTS
 
     if not SHARED_LISTS.is_dir():
@@ -36,6 +38,7 @@ def test_eval_set_is_labelled_and_large_enough():
     assert sum(r["label"] == "no_match" for r in rows) >= 200
 
 
+@pytest.mark.conformance
 def test_eval_recall_and_precision_on_real_lists(real_records, real_index):
     rows = load_eval_rows()
     report = evaluate(real_records, rows, index=real_index)
@@ -63,6 +66,7 @@ def test_screening_eval_command_without_lists(tmp_path: Path):
     assert "not found" in err.getvalue()
 
 
+@pytest.mark.conformance
 def test_index_finds_what_pairwise_scoring_finds_on_real_lists(real_index):
     """The candidate index is only a shortcut: on the real lists it returns what scoring every name returns."""
     index = real_index
@@ -74,6 +78,7 @@ def test_index_finds_what_pairwise_scoring_finds_on_real_lists(real_index):
         assert sorted(blocked) == sorted(exhaustive), query
 
 
+@pytest.mark.conformance
 def test_small_index_scores_like_the_full_lists(real_records, real_index):
     """An index over one new list version (incremental re-screen) weighs words like the full lists (reference
     frequencies in matching_wordfreq), so it reports the same matches with nearly the same scores."""
