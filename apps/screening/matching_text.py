@@ -112,6 +112,10 @@ ABBREVIATIONS = {
     "ctr": "center", "centre": "center", "hong kong": "hongkong",
 }
 
+MAX_NAME_CHARS = 1000
+MAX_TOKENS = 30
+MAX_VARIANTS = 8
+
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PINYIN_LEGAL_SUFFIXES = ("gufenyouxiangongsi", "youxianzerengongsi", "youxiangongsi", "jituangongsi", "zonggongsi",
                           "fengongsi", "gongsi", "jituan")
@@ -304,6 +308,7 @@ def _variant(text: str) -> NameVariant:
             out[-1] = "hongkong"
         elif tok not in out:
             out.append(tok)
+    out = out[:MAX_TOKENS]
     return NameVariant(tuple(fold(t) for t in out), tuple(legal), tuple(out))
 
 
@@ -339,9 +344,14 @@ GEO_TOKENS = frozenset(fold(w) for w in GEO_WORDS)
 
 @lru_cache(maxsize=65536)
 def name_variants(name: str) -> tuple[NameVariant, ...]:
-    """All comparable variants of one name (usually one or two), de-duplicated, those with core tokens first."""
+    """All comparable variants of one name (usually one or two), de-duplicated, those with core tokens first.
+
+    Input is bounded (MAX_NAME_CHARS characters, MAX_TOKENS tokens and MAX_VARIANTS variants per name) so that
+    a pasted paragraph cannot make a check slow.
+    """
     if not name or not name.strip():
         return ()
+    name = name[:MAX_NAME_CHARS]
     pieces = [p for p in _AKA_RE.split(name) if p and p.strip(" ,;()")]
     variants: list[NameVariant] = []
     seen: set[tuple[str, ...]] = set()
@@ -355,7 +365,7 @@ def name_variants(name: str) -> tuple[NameVariant, ...]:
             texts.extend(m.group(0)[1:-1] for m in _PAREN_RE.finditer(piece))
         for text in texts:
             variant = _variant(text)
-            if variant.tokens and variant.tokens not in seen:
+            if variant.tokens and variant.tokens not in seen and len(variants) < MAX_VARIANTS:
                 seen.add(variant.tokens)
                 variants.append(variant)
     if not variants:

@@ -248,6 +248,17 @@ def test_pairwise_search_agrees_with_index(index):
         assert keys(pairwise_search(RECORDS, [query])) == keys(index.search([query]))
 
 
+def test_pathological_input_is_bounded(index):
+    from apps.screening.matching_text import MAX_TOKENS, name_variants
+
+    long_name = " ".join(f"Word{i}" for i in range(5000)) + " Hikvision"
+    variants = name_variants(long_name)
+    assert variants and all(len(v.tokens) <= MAX_TOKENS for v in variants)
+    assert index.search([long_name]) == []  # the tail beyond the bound is not read
+    assert index.search(["", "   ", ",,,", "()"]) == []
+    assert index.search(["a.k.a. a.k.a. (x) (y) (z)"], min_score=0.3) == []
+
+
 def test_limit_and_min_score(index):
     assert len(index.search(["Dahua"], limit=1)) == 1
     assert all(r.score >= 0.95 for r in index.search(["Dahua"], min_score=0.95))
