@@ -6,7 +6,8 @@ import django_filters
 from django.core.cache import cache
 from django.db.models import Q
 
-from apps.inventory.filtersets import EquipmentFilterSet
+from apps.inventory.choices import EquipmentCategory, EquipmentStatus
+from apps.inventory.filtersets import RISK_STATUS_CHOICES, EquipmentFilterSet
 from apps.inventory.models import Equipment, ProductModel, Site
 from apps.vendors.models import Vendor
 
@@ -56,8 +57,13 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     site = django_filters.ModelChoiceFilter(queryset=_org_sites, empty_label="All sites")
     vendor = django_filters.ModelChoiceFilter(queryset=_org_vendors, method="filter_vendor_obj",
                                               label="Vendor", empty_label="Any vendor")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Only overdue",
-                                           widget=django_filters.widgets.BooleanWidget())
+    # Single choices in the UI (the API keeps its multiple-choice filters).
+    category = django_filters.ChoiceFilter(choices=EquipmentCategory.choices, empty_label="Any category")
+    risk_status = django_filters.ChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_one",
+                                              label="Risk status", empty_label="Any risk status")
+    status = django_filters.ChoiceFilter(choices=EquipmentStatus.choices, empty_label="Any status")
+    overdue = django_filters.ChoiceFilter(choices=[("true", "Only overdue")], method="filter_overdue",
+                                          label="Deadline", empty_label="Any deadline")
 
     def filter_q(self, queryset, name, value):
         if not value:
@@ -70,8 +76,11 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     def filter_vendor_obj(self, queryset, name, value):
         return self.filter_vendor(queryset, name, value.pk) if value else queryset
 
+    def filter_risk_one(self, queryset, name, value):
+        return self.filter_risk_status(queryset, name, [value] if value else [])
+
     def filter_overdue(self, queryset, name, value):
-        if not value:
+        if value != "true":
             return queryset
         from .selectors import equipment_overdue_filter
 

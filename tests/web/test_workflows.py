@@ -232,3 +232,15 @@ def test_dashboard_hides_other_organisations_in_house_lists(client_for, officer,
     response = client_for(officer).get(reverse("web:dashboard"))
     assert b"Their secret list" not in response.content
     assert b"Their secret list" not in client_for(officer).get(reverse("web:list-sources")).content
+
+
+def test_equipment_list_overdue_filter(client_for, officer, plan, site):
+    EquipmentFactory(site=site, asset_tag="ON-TIME")
+    plan.deadline = timezone.localdate() - dt.timedelta(days=1)
+    plan.save()
+    response = client_for(officer).get(reverse("web:equipment-list"), {"overdue": "true"})
+    body = response.content.decode()
+    assert "PLAN-UNIT" in body
+    assert "ON-TIME" not in body
+    dashboard = client_for(officer).get(reverse("web:dashboard")).content.decode()
+    assert "PLAN-UNIT" in dashboard

@@ -54,7 +54,8 @@ def equipment_list(request):
     filterset, qs = equipment_filtered(request)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     findings = selectors.equipment_findings_for([e.pk for e in page.object_list])
-    rows = [(e, findings.get(e.pk, [])) for e in page.object_list]
+    # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
+    rows = [(e, list(dict.fromkeys(f.path_text for f in findings.get(e.pk, [])))) for e in page.object_list]
     template = "web/equipment_rows.html" if request.htmx and not request.htmx.boosted else "web/equipment_list.html"
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
                                       "sort": request.GET.get("sort", DEFAULT_SORT),
