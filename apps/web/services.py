@@ -7,12 +7,14 @@ the cache, which the poll reads.
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from apps.common.exceptions import ApplicationError
 from apps.inventory import imports
@@ -68,7 +70,21 @@ def import_job_create(*, organization, user, kind: str, upload) -> ImportJob:
             out.write(block)
     job.path = str(target)
     job.save()
+    import_files_purge()
     return job
+
+
+def import_files_purge(*, older_than: dt.timedelta = dt.timedelta(days=1), limit: int = 200) -> int:
+    """Delete the stored files of uploads left unimported for a day (the job rows stay, as a record)."""
+    cutoff = timezone.now() - older_than
+    stale = (ImportJob.objects.filter(created_at__lt=cutoff).exclude(path="")
+             .exclude(status__in=[ImportJob.Status.COMMITTING, ImportJob.Status.VALIDATING]).order_by("pk")[:limit])
+    n = 0
+    for job in stale:
+        Path(job.path).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(path="")
+        n += 1
+    return n
 
 
 def import_job_validate(*, job: ImportJob) -> ImportJob:
@@ -102,6 +118,9 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     """Save every row or none. On failure the job keeps the reason and can be fixed by a new upload."""
     if job.status not in (ImportJob.Status.VALID, ImportJob.Status.COMMITTING):
         raise ApplicationError("Only a file whose dry run found no errors can be imported.", code="import_state")
+    if not job.path or not Path(job.path).is_file():
+        raise ApplicationError("The uploaded file is no longer kept (uploads expire after a day); upload it again.",
+                               code="import_expired")
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING)
     job.status = ImportJob.Status.COMMITTING
     key = _progress_key(job)

@@ -165,3 +165,23 @@ def test_large_file_runs_in_background_with_progress(client_for, officer, site, 
     job.refresh_from_db()
     assert job.status == "committed"
     assert Equipment.objects.filter(asset_tag__startswith="BG-").count() == 50
+
+
+def test_stale_uploads_are_purged_and_cannot_be_committed(client_for, officer, site, org):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.web.services import import_files_purge
+
+    c = client_for(officer)
+    f = io.BytesIO((HEADER + "T1,camera,Acme,C-1,1,OLD-1,\n").encode())
+    f.name = "old.csv"
+    c.post(reverse("web:import"), {"kind": "equipment", "file": f})
+    job = ImportJob.objects.get()
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
+    assert import_files_purge() == 1
+    response = c.post(reverse("web:import-preview", args=[job.token]), {"confirm": "on"})
+    assert response.status_code == 200
+    assert b"upload it again" in response.content
+    assert not Equipment.objects.filter(asset_tag="OLD-1").exists()
