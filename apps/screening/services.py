@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import logging
 import time
@@ -651,8 +652,10 @@ def equipment_risk_refresh() -> int:
     pm_roles = {pk: [("brand", b), ("manufacturer", m), ("software_supplier", s)] for pk, b, m, s in pm_rows}
     pm_ids = list(pm_roles)
 
-    # 1. Reset equipment that no flagged vendor touches any more.
-    written += Equipment.objects.exclude(risk_status=RiskStatus.CLEAR, risk_reason="").exclude(
+    # 1. Reset equipment that no flagged vendor touches any more (an IN on the indexed status, so only the
+    #    flagged rows are visited, not the million clear ones).
+    not_clear = [s for s in RiskStatus.values if s != RiskStatus.CLEAR]
+    written += Equipment.objects.filter(risk_status__in=not_clear).exclude(
         product_model_id__in=pm_ids).exclude(pk__in=comp_flagged).update(risk_status=RiskStatus.CLEAR,
                                                                           risk_reason="")
 
@@ -676,21 +679,36 @@ def equipment_risk_refresh() -> int:
     ).iterator(chunk_size=5000):
         status, short = flags[vendor_id].for_category(category)
         component_parts[eq_id].append(("component", flags[vendor_id].name, status, short))
-    rows = Equipment.objects.filter(Q(product_model_id__in=pm_ids) | Q(pk__in=comp_flagged)).values_list(
-        "pk", "product_model_id", "category", "risk_status", "risk_reason")
+    fields = ("pk", "product_model_id", "category", "risk_status", "risk_reason")
+    # Two index-friendly reads (by product model; by the components' equipment ids) rather than one OR.
+    by_model = Equipment.objects.filter(product_model_id__in=pm_ids).values_list(*fields)
+    by_component = Equipment.objects.exclude(product_model_id__in=pm_ids).values_list(*fields)
     to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
     combined: dict[tuple, tuple[str, str]] = {}
-    for pk, pm_id, category, current_status, current_reason in rows.iterator(chunk_size=5000):
+    rows = itertools.chain(by_model.iterator(chunk_size=5000),
+                           *(by_component.filter(pk__in=chunk).iterator(chunk_size=5000)
+                             for chunk in _chunks(list(component_parts), 5000)))
+    stale_groups: dict[tuple[str, str, str], set[int]] = defaultdict(set)  # (category, status, reason) -> pms
+    for pk, pm_id, category, current_status, current_reason in rows:
         comps = component_parts.get(pk)
         if comps:
             target = _combine(parts_for(pm_id, category) + comps)
-        else:
-            key = (pm_id, category)
-            if key not in combined:
-                combined[key] = _combine(parts_for(pm_id, category))
-            target = combined[key]
+            if target != (current_status, current_reason):
+                to_write[target].append(pk)
+            continue
+        key = (pm_id, category)
+        if key not in combined:
+            combined[key] = _combine(parts_for(pm_id, category))
+        target = combined[key]
         if target != (current_status, current_reason):
-            to_write[target].append(pk)
+            stale_groups[(category, *target)].add(pm_id)
+    # Whole (product model, category) groups at once (one indexed UPDATE per distinct result), then the
+    # equipment with flagged components by primary-key chunks.
+    for (category, status, reason), pms in stale_groups.items():
+        for chunk in _chunks(sorted(pms), 1000):
+            written += (Equipment.objects.filter(product_model_id__in=chunk, category=category)
+                        .exclude(pk__in=comp_flagged).exclude(risk_status=status, risk_reason=reason)
+                        .update(risk_status=status, risk_reason=reason))
     for (status, reason), ids in to_write.items():
         for chunk in _chunks(ids, 2000):
             written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
