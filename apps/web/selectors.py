@@ -342,3 +342,19 @@ def units_by_vendor(*, organization_ids: list[int], vendor_ids: set[int]) -> dic
     for vid, n in comp:
         result[vid] += n or 0
     return result
+
+
+def paginate_deferred(queryset: QuerySet, *, page_number: Any, per_page: int = 50):
+    """Paginate a large, sorted, joined queryset in three constant queries: COUNT, the page's ids (a lean query
+    that sorts ids only), and the page's rows with their joins fetched by id (a "deferred join"). Sorting the
+    full joined rows to keep 50 of them is what makes deep pages slow on big inventories."""
+    from django.core.paginator import Paginator
+
+    page = Paginator(queryset.values_list("pk", flat=True), per_page).get_page(page_number)
+    ids = list(page.object_list)
+    rows = queryset.model._default_manager.none()
+    if ids:
+        by_id = {obj.pk: obj for obj in queryset.order_by().filter(pk__in=ids)}
+        rows = [by_id[i] for i in ids if i in by_id]
+    page.object_list = rows
+    return page

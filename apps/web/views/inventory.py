@@ -1,7 +1,6 @@
 """Sites and equipment: lists with filters, sorting and pagination; details with the explained chain."""
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from apps.inventory.models import Equipment, Site
@@ -34,7 +33,7 @@ def site_detail(request, pk: int):
     org_scope(request, site.organization_id)
     qs = _sorted(selectors.equipment_list_queryset(organization_ids=[site.organization_id]).filter(site=site),
                  request.GET.get("sort", "category"))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
     counts = selectors.site_list_with_counts(organization_ids=[site.organization_id]).get(pk=site.pk)
     return render(request, "web/site_detail.html", {"site": site, "page_obj": page, "counts": counts,
                                                      "risk_ready": selectors.risk_ready()})
@@ -52,7 +51,7 @@ def equipment_filtered(request):
 @org_view
 def equipment_list(request):
     filterset, qs = equipment_filtered(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
     findings = selectors.equipment_findings_for([e.pk for e in page.object_list])
     # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
     rows = [(e, list(dict.fromkeys(f.path_text for f in findings.get(e.pk, [])))) for e in page.object_list]
