@@ -733,8 +733,10 @@ def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[in
         if plan.status == PlanStatus.WAIVED:
             days = plan.rule.deadline_days or conf.waiver_restart_days()
             plan.status = PlanStatus.OPEN
-            plan.deadline = plan.computed_deadline = add_days(today, days)
-            plan.deadline_overridden, plan.deadline_reason = False, ""
+            # Kept by later evaluations like a hand-set deadline; the rule's own date stays in computed_deadline.
+            plan.deadline, plan.deadline_overridden = add_days(today, days), True
+            plan.deadline_reason = (f"Deadline clock restarted ({days} days) after waiver #{waiver.pk} expired on "
+                                    f"{waiver.expires_on}.")
             plan.is_overdue = False
             model_save_audited(plan, organization_id=plan.organization_id)
         expired.append(waiver.pk)

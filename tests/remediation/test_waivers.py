@@ -124,4 +124,16 @@ def test_expired_waiver_reopens_plan_and_restarts_its_clock(plan, officer, admin
     assert waiver.status == "expired" and waiver.expired_at is not None
     assert plan.status == "open"
     assert plan.deadline == dt.date(2027, 4, 2)  # 60 days (the rule's N) from the day it reopened
+    assert plan.deadline_overridden and f"waiver #{waiver.pk}" in plan.deadline_reason
     assert waivers_expire(today=dt.date(2027, 2, 2)) == []
+
+
+def test_restarted_clock_survives_re_evaluation(plan, officer, admin_user, findings):
+    waiver = _request(plan, officer, expires_on=dt.date(2027, 1, 31))
+    waiver_approve(waiver=waiver, user=admin_user, today=TODAY)
+    waivers_expire(today=dt.date(2027, 2, 1))
+    result = remediation_evaluate(today=dt.date(2027, 2, 1), findings_provider=findings)
+    assert result.created == 0 and result.closed == 0
+    plan.refresh_from_db()
+    assert plan.status == "open" and plan.deadline == dt.date(2027, 4, 2)
+    assert plan.computed_deadline == dt.date(2027, 1, 24)  # the rule's own date (60 days after discovery)

@@ -8,7 +8,7 @@ from apps.remediation.models import PlanStep, PolicyRule, RemediationPlan, Waive
 
 
 class PlanStepSerializer(serializers.ModelSerializer):
-    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PlanStep
@@ -17,8 +17,8 @@ class PlanStepSerializer(serializers.ModelSerializer):
 
 
 class WaiverSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Waiver
@@ -33,9 +33,11 @@ class RemediationPlanSerializer(serializers.ModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True, allow_null=True, default=None)
     rule_code = serializers.CharField(source="rule.code", read_only=True)
     rule_citation = serializers.CharField(source="rule.citation", read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     steps = PlanStepSerializer(many=True, read_only=True)
     waivers = WaiverSerializer(many=True, read_only=True)
+    outcome = serializers.CharField(read_only=True, help_text="removed, replaced, mitigated or disposed once "
+                                    "done; empty before.")
 
     class Meta:
         model = RemediationPlan
@@ -49,6 +51,8 @@ class RemediationPlanSerializer(serializers.ModelSerializer):
 
 
 class PolicyRuleSerializer(serializers.ModelSerializer):
+    citation_url = serializers.CharField(read_only=True)
+
     class Meta:
         model = PolicyRule
         fields = ["id", "code", "name", "description", "citation", "citation_url", "requires_verification",
