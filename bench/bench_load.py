@@ -142,6 +142,8 @@ def _prepare(env: dict[str, str]) -> dict:
                     execute_values(cur.cursor, sql.split(" VALUES ")[0] + " VALUES %s", rows, page_size=5000)
                 else:
                     cur.executemany(sql, rows)
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")  # planner statistics for the bulk-loaded tables (as autovacuum would, later)
         print(f"data set: {N_EQUIPMENT} equipment, {len(site_ids)} sites, {N_VENDORS} vendors "
               f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
     else:
