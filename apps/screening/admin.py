@@ -20,8 +20,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class RescreenOnSaveMixin:
+    """Policies and rules change statuses: queue a full run once the admin's change commits."""
+
+    def _rescreen(self) -> None:
+        from apps.common.tasks import enqueue_on_commit
+
+        from .tasks import screen_all
+
+        enqueue_on_commit(screen_all, "manual")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._rescreen()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._rescreen()
+
+
 @admin.register(RiskPolicy)
-class RiskPolicyAdmin(SimpleHistoryAdmin):
+class RiskPolicyAdmin(RescreenOnSaveMixin, SimpleHistoryAdmin):
     list_display = ["name", "regime", "source_code", "sub_list_pattern", "status", "other_status", "propagation",
                     "priority", "enabled"]
     list_filter = ["regime", "status", "enabled"]
@@ -29,7 +48,7 @@ class RiskPolicyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(PropagationRule)
-class PropagationRuleAdmin(SimpleHistoryAdmin):
+class PropagationRuleAdmin(RescreenOnSaveMixin, SimpleHistoryAdmin):
     list_display = ["propagation", "threshold_percent", "threshold_inclusive", "control_counts", "effective_from",
                     "suspended_from", "suspended_until", "needs_verification", "enabled"]
 
