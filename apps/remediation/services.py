@@ -201,10 +201,12 @@ def _fingerprint(values: dict) -> str:
 
 def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: dt.date, status: str) -> dict:
     """The fields the rules decide. `plan` is the live plan (a model or a dict of its values) or None."""
-    deadline = winner.deadline
-    if plan is not None and _get(plan, "deadline_overridden"):
-        deadline = _get(plan, "deadline")
+    deadline, overridden, reason = winner.deadline, False, ""
+    # A hand-set (or restarted) deadline holds while the same rule decides; another rule brings its own date.
+    if plan is not None and _get(plan, "deadline_overridden") and _get(plan, "rule_id") == winner.rule.id:
+        deadline, overridden, reason = _get(plan, "deadline"), True, _get(plan, "deadline_reason")
     return {
+        "deadline_overridden": overridden, "deadline_reason": reason,
         "rule_id": winner.rule.id, "rule_version": winner.rule.version, "action": winner.rule.action,
         "computed_deadline": winner.deadline, "deadline": deadline, "basis": winner.basis,
         "also_applied": [c.as_dict() for c in others], "why": why_text(winner, others),
@@ -224,7 +226,8 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     # Live plans as values first: most are unchanged, and their fingerprint says so without loading models.
     live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
         equipment_id__in=ids, status__in=LIVE_STATUSES).values(
-        "id", "equipment_id", "status", "deadline", "deadline_overridden", "discovered_on", "evaluation_hash")}
+        "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
+        "evaluation_hash", "rule_id")}
     done_rules: dict[int, set[int]] = defaultdict(set)
     for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE).values_list(
             "equipment_id", "rule_id"):

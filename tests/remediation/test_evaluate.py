@@ -154,3 +154,19 @@ def test_suspended_rule_creates_no_plan(camera, findings, make_rule):
     findings.add(camera)
     assert remediation_evaluate(today=TODAY, findings_provider=findings).created == 0
     assert remediation_evaluate(today=dt.date(2027, 1, 1), findings_provider=findings).created == 1
+
+
+def test_hand_set_deadline_gives_way_when_another_rule_decides(camera, findings, make_rule, officer):
+    from apps.remediation.services import plan_change_deadline
+
+    make_rule(code="entity", regimes=["us_bis"], deadline_days=365, deadline_anchor="discovery")
+    make_rule(code="blocked", regimes=["us_ofac"], action="mitigate", deadline_days=30, deadline_anchor="discovery")
+    findings.add(camera, regime="us_bis", discovered_on=TODAY)
+    remediation_evaluate(today=TODAY, findings_provider=findings)
+    plan = RemediationPlan.objects.get()
+    plan_change_deadline(plan=plan, deadline=dt.date(2028, 6, 30), reason="Budget", user=officer, today=TODAY)
+    findings.add(camera, regime="us_ofac", discovered_on=TODAY, finding_id=5)
+    assert remediation_evaluate(today=TODAY, findings_provider=findings).updated == 1
+    plan.refresh_from_db()
+    assert plan.rule.code == "blocked" and plan.deadline == dt.date(2026, 12, 25)
+    assert not plan.deadline_overridden and plan.deadline_reason == ""
