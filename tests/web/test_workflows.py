@@ -244,3 +244,22 @@ def test_equipment_list_overdue_filter(client_for, officer, plan, site):
     assert "ON-TIME" not in body
     dashboard = client_for(officer).get(reverse("web:dashboard")).content.decode()
     assert "PLAN-UNIT" in dashboard
+
+
+def test_refresh_now_shows_a_polling_progress_bar(client_for, officer, django_capture_on_commit_callbacks):
+    from apps.lists.models import FetchRun, ListSource
+    from apps.lists.services import list_sources_setup
+
+    list_sources_setup()
+    source = ListSource.objects.get(code="ndaa_889")  # bundled with the app: refreshable offline
+    c = client_for(officer)
+    with django_capture_on_commit_callbacks(execute=False):  # the worker is not part of this test
+        response = c.post(reverse("web:list-refresh", args=[source.pk]), HTTP_HX_REQUEST="true")
+    run = FetchRun.objects.get(source=source)
+    body = response.content.decode()
+    assert "<progress" in body
+    assert reverse("web:list-run", args=[run.pk]) in body
+    FetchRun.objects.filter(pk=run.pk).update(status="active", progress=100, message="New version active")
+    done = c.get(reverse("web:list-run", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "<progress" not in done
+    assert "hx-get" not in done

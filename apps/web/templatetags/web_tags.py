@@ -20,9 +20,10 @@ def sort_link(context, label: str, key: str, current: str):
         state = " ▲"
     elif current == f"-{key}":
         state = " ▼"
-    aria = "ascending" if current == key else "descending" if current == f"-{key}" else None
-    if aria:
-        return format_html('<a href="?{}" aria-sort="{}">{}{}</a>', params.urlencode(), aria, label, state)
+    order = "ascending" if current == key else "descending" if current == f"-{key}" else None
+    if order:
+        return format_html('<a href="?{}">{}<span aria-hidden="true">{}</span><span class="sr-only"> (sorted {})'
+                           "</span></a>", params.urlencode(), label, state, order)
     return format_html('<a href="?{}">{}</a>', params.urlencode(), label)
 
 
