@@ -76,6 +76,15 @@ class CeleryWorkerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def kill(self) -> None:
+        """SIGKILL the worker (no cleanup, no ack), as the OOM killer or a power cut would."""
+        import os
+        import signal
+
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
     def wait_for(self, predicate, *, timeout: float = 60.0, interval: float = 0.2):
         """Poll `predicate()` until it returns a truthy value (returned) or fail with the worker's log."""
         import time

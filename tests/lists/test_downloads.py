@@ -15,7 +15,11 @@ from apps.lists.models import FetchRun, ListVersion
 from apps.lists.services import list_source_refresh
 from tests.lists.lists_fakes import entries, fake_format, source, write_list  # noqa: F401
 
-ETAG = '"v1"'
+
+def etag_of(data: bytes) -> str:
+    import hashlib
+
+    return f'"{hashlib.sha256(data).hexdigest()[:16]}"'
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -38,9 +42,10 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         if path.startswith("/files/"):
             data = (self.root / path.removeprefix("/files/")).read_bytes()
-            if self.headers.get("If-None-Match") == ETAG:
-                return self._send(304, headers={"ETag": ETAG, "Content-Length": "0"})
-            return self._send(200, data, {"ETag": ETAG, "Last-Modified": "Sun, 01 Mar 2026 00:00:00 GMT",
+            etag = etag_of(data)
+            if self.headers.get("If-None-Match") == etag:
+                return self._send(304, headers={"ETag": etag, "Content-Length": "0"})
+            return self._send(200, data, {"ETag": etag, "Last-Modified": "Sun, 01 Mar 2026 00:00:00 GMT",
                                           "Content-Type": "application/octet-stream"})
         if path == "/500":
             return self._send(500, b"oops")
@@ -106,7 +111,7 @@ def test_200_saves_the_body_with_validators(server, tmp_path):
     base, root = server
     (root / "list.jsonl").write_bytes(b"hello list")
     result = download(f"{base}/files/list.jsonl", tmp_path / "out")
-    assert not result.not_modified and result.size == 10 and result.etag == ETAG
+    assert not result.not_modified and result.size == 10 and result.etag == etag_of(b"hello list")
     assert result.last_modified.startswith("Sun, 01 Mar 2026")
     assert (tmp_path / "out").read_bytes() == b"hello list"
 
@@ -114,7 +119,7 @@ def test_200_saves_the_body_with_validators(server, tmp_path):
 def test_304_when_the_etag_still_matches(server, tmp_path):
     base, root = server
     (root / "list.jsonl").write_bytes(b"hello list")
-    result = download(f"{base}/files/list.jsonl", tmp_path / "out", etag=ETAG)
+    result = download(f"{base}/files/list.jsonl", tmp_path / "out", etag=etag_of(b"hello list"))
     assert result.not_modified and result.path is None and not (tmp_path / "out").exists()
 
 
@@ -225,7 +230,7 @@ def test_refresh_downloads_imports_and_then_gets_304(server, source):
     first = list_source_refresh(source=source, now=now)
     assert first.status == "active" and first.entries == 5
     version = ListVersion.objects.get(pk=first.version)
-    assert version.etag == ETAG and version.raw_filenames == ["list.jsonl"]
+    assert version.etag == etag_of((root / "list.jsonl").read_bytes()) and version.raw_filenames == ["list.jsonl"]
     again = list_source_refresh(source=source, now=now + dt.timedelta(hours=6))
     assert again.status == "unchanged" and "304" in again.reason
     assert ListVersion.objects.filter(source=source).count() == 1
