@@ -11,6 +11,7 @@ from apps.accounts.filtersets import member_organization_ids
 from apps.inventory.models import Site
 
 from .permissions import IsMemberWithRole
+from .schema import ApiAutoSchema
 from .selectors import health_report
 from .serializers import SummarySerializer
 from .summary import summary_report
@@ -60,6 +61,7 @@ class SummaryView(APIView):
     """Counts by risk status, by site and by category, remediation status and overdue plans, and the list
     versions in force; for the user's organisations, now or `as_of` a past day (from history)."""
 
+    schema = ApiAutoSchema()
     authentication_classes = API_AUTHENTICATION
     throttle_classes = API_THROTTLES
     permission_classes = [IsMemberWithRole]

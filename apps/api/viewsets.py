@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -31,7 +33,12 @@ from .authentication import TokenAuthentication
 from .pagination import ApiCursorPagination
 from .permissions import IsMemberWithRole
 from .renderers import CsvRenderer, _flatten
+from .schema import ApiAutoSchema
 from .throttling import TokenRateThrottle
+
+MAX_DB_INT = 2**63
+NUMBER_FILTERS = (django_filters.NumberFilter, django_filters.ModelChoiceFilter,
+                  django_filters.ModelMultipleChoiceFilter)
 
 AS_OF_PARAMETER = OpenApiParameter(
     "as_of", OpenApiTypes.DATE, description="Answer from history: the records as they were at the end of this "
@@ -77,6 +84,7 @@ def historical_filterset(filterset_class: type, historical_model: type) -> type:
 
 
 class ApiViewSetMixin:
+    schema = ApiAutoSchema()
     authentication_classes = API_AUTHENTICATION
     throttle_classes = API_THROTTLES
     permission_classes = [IsMemberWithRole]
@@ -106,6 +114,27 @@ class ApiViewSetMixin:
         if self.organization_field is None:
             return None
         return attribute_path(obj, f"{self.organization_field}_id")
+
+    def filter_queryset(self, queryset):
+        self.check_number_ranges()
+        return super().filter_queryset(queryset)
+
+    def check_number_ranges(self) -> None:
+        """Refuse ids beyond 64 bits before they reach the database (SQLite overflows, PostgreSQL aborts
+        the transaction): a 400 on the parameter, like any other bad filter value."""
+        filterset_class = self.filterset_class
+        if filterset_class is None:
+            return
+        for name, declared in filterset_class.base_filters.items():
+            if not isinstance(declared, NUMBER_FILTERS):
+                continue
+            for value in self.request.query_params.getlist(name):
+                try:
+                    number = Decimal(value)
+                except (InvalidOperation, ValueError):
+                    continue  # the filter's own form reports it
+                if not number.is_finite() or abs(number) >= MAX_DB_INT:
+                    raise exceptions.ValidationError({name: ["The number is out of range."]})
 
     # --- point in time -------------------------------------------------------------------------
     def get_as_of(self) -> dt.datetime | None:

@@ -7,6 +7,7 @@ they filter must already be scoped by the caller; these filters never widen a qu
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -30,6 +31,16 @@ def model_has_field(model, name: str) -> bool:
 
 def scoped_sites(request) -> QuerySet[Site]:
     return Site.objects.filter(organization_id__in=request_organization_ids(request))
+
+
+def risk_status_filter(queryset, value):
+    """The stored status; past statuses are not stored (history answers compute them from findings)."""
+    if not value:
+        return queryset
+    if not model_has_field(queryset.model, "risk_status"):
+        raise ValidationError({"risk_status": ["Cannot be combined with as_of: the status then is computed from "
+                                               "the findings open then; read it in the answer."]})
+    return queryset.filter(risk_status__in=value)
 
 
 class ChangedSinceMixin(django_filters.FilterSet):
@@ -121,9 +132,7 @@ class EquipmentFilterSet(ChangedSinceMixin):
         return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component)))
 
     def filter_risk_status(self, queryset, name, value):
-        if not value or not model_has_field(Equipment, "risk_status"):
-            return queryset
-        return queryset.filter(risk_status__in=value)
+        return risk_status_filter(queryset, value)
 
     @staticmethod
     def _running_plans(**conditions):

@@ -7,7 +7,7 @@ import datetime as dt
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from apps.inventory.filtersets import RISK_STATUS_CHOICES, model_has_field
+from apps.inventory.filtersets import RISK_STATUS_CHOICES, risk_status_filter
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
@@ -43,9 +43,7 @@ class VendorFilterSet(django_filters.FilterSet):
         return queryset.filter(Exists(VendorIdentifier.objects.filter(vendor_id=OuterRef("id"), value=canonical)))
 
     def filter_risk_status(self, queryset, name, value):
-        if not value or not model_has_field(Vendor, "risk_status"):
-            return queryset
-        return queryset.filter(risk_status__in=value)
+        return risk_status_filter(queryset, value)
 
 
 class VendorAliasFilterSet(django_filters.FilterSet):

@@ -10,6 +10,7 @@ from apps.accounts.filtersets import OrganizationFilterSet, member_roles
 from apps.accounts.models import Organization
 from apps.api.models import ApiToken
 from apps.api.pagination import ApiCursorPagination
+from apps.api.schema import ApiAutoSchema
 from apps.api.services import api_token_create, api_token_revoke
 from apps.api.viewsets import API_AUTHENTICATION, API_THROTTLES, ReadOnlyApiViewSet
 
@@ -39,6 +40,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.D
 
     queryset = ApiToken.objects.all()
     serializer_class = ApiTokenSerializer
+    schema = ApiAutoSchema()
     authentication_classes = API_AUTHENTICATION
     throttle_classes = API_THROTTLES
     permission_classes = [IsAuthenticated]

@@ -120,6 +120,8 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @property
     def export_fields(self):
+        if self.answers_from_history():
+            return None  # serialised per chunk: the status then comes from the findings open then
         fields = list(EQUIPMENT_EXPORT)
         if model_has_field(Equipment, "risk_status"):
             fields.insert(5, ("risk_status", "risk_status"))

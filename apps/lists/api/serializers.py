@@ -19,6 +19,7 @@ class ListSourceSerializer(serializers.ModelSerializer):
     freshness = serializers.SerializerMethodField(help_text="fresh, stale (older than freshness_limit_hours) "
                                                             "or never (never fetched).")
     active_version = serializers.SerializerMethodField()
+    url = serializers.CharField(read_only=True)
 
     class Meta:
         model = ListSource
@@ -40,7 +41,7 @@ class ListSourceSerializer(serializers.ModelSerializer):
 
 class ListVersionSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     diff = serializers.SerializerMethodField(help_text="Counts against the previous active version.")
 
     class Meta:
@@ -63,6 +64,7 @@ class ListVersionSerializer(serializers.ModelSerializer):
 
 class ListEntrySerializer(serializers.ModelSerializer):
     source = serializers.CharField(source="version.source.code", read_only=True)
+    source_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = ListEntry

@@ -9,7 +9,7 @@ from apps.screening.models import Finding, Match, PrePurchaseCheck, ReviewDecisi
 
 
 class ReviewDecisionSerializer(serializers.ModelSerializer):
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -55,6 +55,8 @@ class FindingSerializer(serializers.ModelSerializer):
     via_vendor_name = serializers.CharField(source="via_vendor.name", read_only=True, allow_null=True, default=None)
     match = FindingMatchSerializer(read_only=True, allow_null=True)
     explanation = serializers.SerializerMethodField(help_text="The finding in one paragraph: path, rule, match.")
+    other_status = serializers.CharField(read_only=True, help_text="Status for categories outside `categories` "
+                                         "(empty: clear).")
 
     class Meta:
         model = Finding
@@ -78,7 +80,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
 
 class ScreeningRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ScreeningRun
@@ -143,7 +145,7 @@ class ScreenResultSerializer(serializers.Serializer):
 
 
 class PrePurchaseCheckSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PrePurchaseCheck

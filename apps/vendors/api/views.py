@@ -114,7 +114,7 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return {"risk_status_by_vendor": statuses}
 
     @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: FindingSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def findings(self, request, id=None):
         """The vendor's findings open now (or on `as_of`), worst first, each explained: path, rule, match,
         review decision."""
@@ -142,7 +142,7 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(VendorSerializer(vendor).data)
 
     @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: OwnershipChainSerializer})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def ownership(self, request, id=None):
         """The ownership chain up to the ultimate parents, each path explained, as of a day (default today)."""
         vendor = self.get_object()
