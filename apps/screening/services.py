@@ -293,26 +293,40 @@ MATCH_UPDATE_FIELDS = [
 ]
 
 
-def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snapshot: ListSnapshot,
-                 in_scope: Callable[[Match], bool] | None, now: dt.datetime, counts: dict[str, int]) -> set[int]:
-    """Upsert matches of `profiles` against `snapshot`; close the open matches for which `in_scope` is true
-    (the sources/entries this run looked at; None: all) that were not found again. Returns vendors whose
-    matches or review states changed."""
-    changed: set[int] = set()
+Found = dict[tuple[int, int, str], tuple[matching.MatchResult, EntryMeta]]
+
+
+def _search(profiles: dict[int, VendorProfile], snapshot: ListSnapshot) -> Found:
+    """Pure CPU, no writes: run before the run's transaction so the database is not held while it works."""
+    found: Found = {}
     min_score = matching.THRESHOLDS.get("potential")
+    for vendor_id, p in profiles.items():
+        results = snapshot.index.search(p.names, countries=p.countries, identifiers=p.identifiers,
+                                        min_score=min_score, limit=50)
+        for result in results:
+            meta = snapshot.entries.get(result.key)
+            if meta is None:
+                continue
+            key = (vendor_id, meta.source_id, meta.external_id)
+            if key not in found or found[key][0].score < result.score:
+                found[key] = (result, meta)
+    return found
+
+
+def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snapshot: ListSnapshot,
+                 in_scope: Callable[[Match], bool] | None, now: dt.datetime, counts: dict[str, int],
+                 searched: Found | None = None) -> set[int]:
+    """Upsert matches of `profiles` against `snapshot` (or the `searched` results computed beforehand); close
+    the open matches for which `in_scope` is true (the sources/entries this run looked at; None: all) that
+    were not found again. Returns vendors whose matches or review states changed."""
+    changed: set[int] = set()
+    if searched is None:
+        searched = _search(profiles, snapshot)
+    by_vendor: dict[int, Found] = defaultdict(dict)
+    for key, value in searched.items():
+        by_vendor[key[0]][key] = value
     for chunk in _chunks(sorted(profiles)):
-        found: dict[tuple[int, int, str], tuple[matching.MatchResult, EntryMeta]] = {}
-        for vendor_id in chunk:
-            p = profiles[vendor_id]
-            results = snapshot.index.search(p.names, countries=p.countries, identifiers=p.identifiers,
-                                            min_score=min_score, limit=50)
-            for result in results:
-                meta = snapshot.entries.get(result.key)
-                if meta is None:
-                    continue
-                key = (vendor_id, meta.source_id, meta.external_id)
-                if key not in found or found[key][0].score < result.score:
-                    found[key] = (result, meta)
+        found: Found = {k: v for vendor_id in chunk for k, v in by_vendor.get(vendor_id, {}).items()}
         existing_qs = Match.objects.filter(vendor_id__in=chunk, closed_at__isnull=True)
         existing = {(m.vendor_id, m.source_id, m.external_id): m for m in existing_qs}
         decisions = _decisions_for({profiles[v].identity for v in chunk})
@@ -742,9 +756,9 @@ def _new_counts() -> dict[str, int]:
     return defaultdict(int)
 
 
-def _execute(run: ScreeningRun, body: Callable[[dict, dict], None]) -> ScreeningRun:
+def _execute(run: ScreeningRun, body: Callable[[dict, dict], None], timings: dict | None = None) -> ScreeningRun:
     """Run `body(counts, timings)` in one transaction; the run row records success or the error."""
-    counts, timings = _new_counts(), {}
+    counts, timings = _new_counts(), (timings if timings is not None else {})
     try:
         with transaction.atomic():
             _lock()
@@ -774,25 +788,31 @@ def screening_run_full(*, trigger: str = RunTrigger.MANUAL, user=None, today: dt
     now = now or timezone.now()
     day = today or timezone.localdate(now)
     run = _run_start(trigger, scope={"all": True}, user=user, now=now)
+    timings: dict[str, float] = {}
+    try:  # outside the transaction: reads and CPU only
+        snapshot = _timed(timings, "index", list_snapshot)
+        profiles = _timed(timings, "profiles", vendor_profiles, None)
+        searched = _timed(timings, "search", _search, profiles, snapshot)
+    except Exception as exc:
+        _run_finish(run, counts={}, timings=timings, error=f"{exc.__class__.__name__}: {exc}")
+        raise
 
     def body(counts: dict, timings: dict) -> None:
-        snapshot = _timed(timings, "index", list_snapshot)
         run.list_versions = snapshot.versions_used
         run.entry_count = len(snapshot.entries)
-        profiles = _timed(timings, "profiles", vendor_profiles, None)
         run.vendor_count = len(profiles)
         run.save(update_fields=["list_versions", "entry_count", "vendor_count"])
         active_sources = {v.source_id for v in snapshot.versions}
         changed = _close_inactive_sources(active_sources, now)
         changed |= _timed(timings, "match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
-                          in_scope=None, now=now, counts=counts)
+                          in_scope=None, now=now, counts=counts, searched=searched)
         changed |= _timed(timings, "propagate", _derive_phase, run=run, targets=None, now=now, day=day,
                           counts=counts)
         counts["equipment_updated"] += _timed(timings, "equipment", equipment_risk_refresh)
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
 
-    return _execute(run, body)
+    return _execute(run, body, timings)
 
 
 def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigger.VENDOR_CHANGE, user=None,
