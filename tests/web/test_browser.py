@@ -197,7 +197,9 @@ def test_officer_day_in_the_browser(browser, live_server, demo, tmp_path):
     admin.page.get_by_role("button", name="Approve waiver").click()
     assert admin.page.get_by_text(re.compile("Waiver approved")).is_visible()
     admin.shot("10-waiver-approved")
-    assert Waiver.objects.get(plan=plan).status == "approved"
+    waiver = Waiver.objects.get(plan=plan)
+    assert waiver.status == "approved"
+    assert waiver.decision_note == "Compensating controls checked on site."
     plan.refresh_from_db()
     assert plan.status == "waived"
     assert admin.problems == [], admin.problems

@@ -162,11 +162,12 @@ def test_plan_advance_step_and_waiver_four_eyes(client_for, officer, admin_user,
     assert c.post(reverse("web:plan-action", args=[plan.pk, "advance"]), {}).status_code == 302
     plan.refresh_from_db()
     assert plan.status == "planned"
-    assert c.post(reverse("web:plan-action", args=[plan.pk, "step"]), {"title": "Order replacement"}
+    assert c.post(reverse("web:plan-action", args=[plan.pk, "step"]), {"step-title": "Order replacement"}
                   ).status_code == 302
     expires = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
     response = c.post(reverse("web:plan-action", args=[plan.pk, "waiver"]),
-                      {"justification": "Budget", "compensating_controls": "VLAN", "expires_on": expires})
+                      {"waiver-justification": "Budget", "waiver-compensating_controls": "VLAN",
+                       "waiver-expires_on": expires})
     assert response.status_code == 302
     waiver = plan.waivers.get()
     # The officer is not an admin: approving is refused by the service, shown on the page.
@@ -174,7 +175,7 @@ def test_plan_advance_step_and_waiver_four_eyes(client_for, officer, admin_user,
     assert response.status_code == 400
     second = MembershipFactory(organization=org, role=Role.ADMIN, user=UserFactory(username="admin-two")).user
     response = client_for(second).post(reverse("web:plan-action", args=[plan.pk, "waiver-approve"]),
-                                       {"waiver": waiver.pk, "note": "ok"})
+                                       {"waiver": waiver.pk, "decision-note": "ok"})
     assert response.status_code == 302
     waiver.refresh_from_db()
     assert waiver.status == "approved"
@@ -182,7 +183,8 @@ def test_plan_advance_step_and_waiver_four_eyes(client_for, officer, admin_user,
 
 def test_waiver_request_errors_next_to_fields(client_for, officer, plan):
     response = client_for(officer).post(reverse("web:plan-action", args=[plan.pk, "waiver"]),
-                                        {"justification": "", "compensating_controls": "", "expires_on": "nope"})
+                                        {"waiver-justification": "", "waiver-compensating_controls": "",
+                                         "waiver-expires_on": "nope"})
     assert response.status_code == 400
     assert response.content.count(b"errorlist") >= 2
 

@@ -103,8 +103,10 @@ def _plan_context(request, plan: RemediationPlan, **forms_) -> dict:
         "can_write": access.can_write_in(plan.organization_id),
         "is_admin": access.is_admin_in(plan.organization_id),
         "pending_waiver": next((w for w in waivers if w.status == WaiverStatus.REQUESTED), None),
-        "transition_form": TransitionForm(), "step_form": StepForm(), "evidence_form": EvidenceForm(),
-        "waiver_form": WaiverForm(), "decision_form": WaiverDecisionForm(), "deadline_form": DeadlineForm(),
+        # Prefixes keep the ids of the page's forms distinct (two "note" fields would share a label target).
+        "transition_form": TransitionForm(prefix="advance"), "step_form": StepForm(prefix="step"),
+        "evidence_form": EvidenceForm(prefix="evidence"), "waiver_form": WaiverForm(prefix="waiver"),
+        "decision_form": WaiverDecisionForm(prefix="decision"), "deadline_form": DeadlineForm(prefix="deadline"),
     }
     ctx.update(forms_)
     return ctx
@@ -144,7 +146,7 @@ def plan_action(request, pk: int, action: str):
     done = ""
     try:
         if action == "advance":
-            form = TransitionForm(request.POST)
+            form = TransitionForm(request.POST, prefix="advance")
             if form.is_valid():
                 target = NEXT_STATUS.get(plan.status)
                 if target is None:
@@ -153,7 +155,7 @@ def plan_action(request, pk: int, action: str):
                                     outcome=form.cleaned_data["outcome"], note=form.cleaned_data["note"])
                 done = f"Plan moved to {PlanStatus(target).label}."
         elif action == "step":
-            form = StepForm(request.POST)
+            form = StepForm(request.POST, prefix="step")
             if form.is_valid():
                 rem.plan_step_add(plan=plan, title=form.cleaned_data["title"], due_on=form.cleaned_data["due_on"],
                                   user=user)
@@ -165,7 +167,7 @@ def plan_action(request, pk: int, action: str):
             rem.plan_step_complete(step=step, user=user)
             done = "Step done."
         elif action == "evidence":
-            form = EvidenceForm(request.POST, request.FILES)
+            form = EvidenceForm(request.POST, request.FILES, prefix="evidence")
             if form.is_valid():
                 step = PlanStep.objects.filter(plan=plan, pk=form.cleaned_data["step"]).first() \
                     if form.cleaned_data["step"] else None
@@ -173,12 +175,12 @@ def plan_action(request, pk: int, action: str):
                                     note=form.cleaned_data["note"], user=user)
                 done = "Evidence uploaded."
         elif action == "waiver":
-            form = WaiverForm(request.POST)
+            form = WaiverForm(request.POST, prefix="waiver")
             if form.is_valid():
                 rem.waiver_request(plan=plan, user=user, **form.cleaned_data)
                 done = "Waiver requested; another administrator must decide it."
         elif action in ("waiver-approve", "waiver-reject"):
-            form = WaiverDecisionForm(request.POST)
+            form = WaiverDecisionForm(request.POST, prefix="decision")
             waiver = Waiver.objects.filter(plan=plan, pk=request.POST.get("waiver")).first()
             if waiver is None:
                 raise Http404("No such waiver.")
@@ -190,7 +192,7 @@ def plan_action(request, pk: int, action: str):
                     rem.waiver_reject(waiver=waiver, user=user, note=form.cleaned_data["note"])
                     done = "Waiver rejected."
         else:  # deadline
-            form = DeadlineForm(request.POST)
+            form = DeadlineForm(request.POST, prefix="deadline")
             if form.is_valid():
                 rem.plan_change_deadline(plan=plan, user=user, **form.cleaned_data)
                 done = "Deadline changed."
