@@ -98,7 +98,18 @@ class Session:
         page.wait_for_url(re.compile(r".*/$"))
 
     def shot(self, name: str) -> None:
+        """Save the page, and check what a screenshot cannot show: unique ids (labels point at the right
+        field) and a label for every visible form field."""
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        duplicates = self.page.evaluate(
+            "() => { const seen = {}; document.querySelectorAll('[id]').forEach(e => seen[e.id] = (seen[e.id]||0)+1);"
+            " return Object.keys(seen).filter(k => seen[k] > 1); }")
+        assert duplicates == [], f"{name}: duplicate ids {duplicates}"
+        unlabelled = self.page.evaluate(
+            "() => Array.from(document.querySelectorAll("
+            "'input:not([type=hidden]):not([type=submit]), select, textarea'))"
+            ".filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name)")
+        assert unlabelled == [], f"{name}: fields without a label {unlabelled}"
 
     def close(self) -> None:
         self.context.close()
