@@ -973,11 +973,13 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, now: 
         previous.save(update_fields=["superseded_by"])
     state = ReviewState.CONFIRMED if decision == Decision.CONFIRM else ReviewState.DISMISSED
     # Every open match with the same key (the same vendor identity may exist as several vendor rows).
-    affected = list(Match.objects.filter(vendor_identity=profile.identity,
-                                         entry_content_hash=match.entry_content_hash, closed_at__isnull=True))
+    # (The decided match itself too: its stored identity may predate a rename not yet re-screened.)
+    affected = list(Match.objects.filter(
+        Q(vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash) | Q(pk=match.pk),
+        closed_at__isnull=True))
     for m in affected:
-        m.review_state, m.decision = state, record
-    Match.objects.bulk_update(affected, ["review_state", "decision"])
+        m.review_state, m.decision, m.vendor_identity = state, record, profile.identity
+    Match.objects.bulk_update(affected, ["review_state", "decision", "vendor_identity"])
     audit_record(
         action=f"screening.match.{decision}", actor=user, obj=match,
         changes={"review_state": [match.review_state, state], "reason": reason,
