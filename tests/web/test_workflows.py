@@ -265,3 +265,46 @@ def test_refresh_now_shows_a_polling_progress_bar(client_for, officer, django_ca
     done = c.get(reverse("web:list-run", args=[run.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert "<progress" not in done
     assert "hx-get" not in done
+
+
+def test_board_query_count_is_constant(client_for, officer, plan, org, site):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.remediation.models import RemediationPlan
+
+    c = client_for(officer)
+    c.get(reverse("web:remediation-board"))
+    with CaptureQueriesContext(connection) as few:
+        c.get(reverse("web:remediation-board"))
+    for i in range(10):
+        unit = EquipmentFactory(site=site, asset_tag=f"MORE-{i}")
+        RemediationPlan.objects.create(
+            organization=org, site=site, equipment=unit, category=unit.category, rule=plan.rule, rule_version=1,
+            action=plan.action, deadline=plan.deadline, computed_deadline=plan.deadline,
+            discovered_on=plan.discovered_on, opened_at=plan.opened_at)
+    with CaptureQueriesContext(connection) as many:
+        response = c.get(reverse("web:remediation-board"))
+    assert "MORE-9" in response.content.decode()
+    assert len(many) == len(few)
+
+
+def test_review_queue_query_count_is_constant(client_for, officer, screened):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.screening.models import Match
+
+    c = client_for(officer)
+    c.get(reverse("web:review-queue"))
+    with CaptureQueriesContext(connection) as few:
+        c.get(reverse("web:review-queue"))
+    base = Match.objects.filter(review_state="unreviewed").first()
+    for i in range(5):
+        base.pk = None
+        base.external_id = f"X{i}"
+        base.save()
+    with CaptureQueriesContext(connection) as many:
+        c.get(reverse("web:review-queue"))
+    assert Match.objects.filter(review_state="unreviewed").count() > 5
+    assert len(many) == len(few)
