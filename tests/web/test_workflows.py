@@ -308,3 +308,11 @@ def test_review_queue_query_count_is_constant(client_for, officer, screened):
         c.get(reverse("web:review-queue"))
     assert Match.objects.filter(review_state="unreviewed").count() > 5
     assert len(many) == len(few)
+
+
+def test_refresh_of_a_source_without_url_explains_in_place(client_for, officer, screened):
+    response = client_for(officer).post(reverse("web:list-refresh", args=[screened["source"].pk]),
+                                        HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert b'role="alert"' in response.content
+    assert b"<html" not in response.content

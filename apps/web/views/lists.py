@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
@@ -69,6 +70,8 @@ def source_refresh(request, pk: int):
     try:
         run = list_services.list_source_refresh_request(source=source, user=request.user)
     except ApplicationError as exc:
+        if request.htmx:  # swapped in place of the button
+            return HttpResponse(format_html('<p class="error" role="alert">{}</p>', exc.message))
         messages.error(request, exc.message)
         return redirect("web:list-source", pk=source.pk)
     if request.htmx:
