@@ -126,7 +126,24 @@ class AccessDeniedAuditMiddleware:
             from .services import access_denied_record
 
             try:
-                access_denied_record(request=request, status=response.status_code)
+                if self._chain_it(request):
+                    access_denied_record(request=request, status=response.status_code)
+                else:
+                    logger.warning("access denied (%s) %s %s from %s (not chained: anonymous flood cap)",
+                                   response.status_code, request.method, request.path, request.META.get("REMOTE_ADDR"))
             except Exception:  # noqa: BLE001 - never turn a refusal into a 500; the log keeps it
                 logger.exception("could not audit access denial on %s", request.path)
         return response
+
+    @staticmethod
+    def _chain_it(request) -> bool:
+        """Authenticated users' denials are always chained. Anonymous ones are capped per IP and minute
+        (SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE), so a scanner cannot flood the audit chain; the rest are logged."""
+        user = getattr(request, "user", None)
+        if getattr(user, "is_authenticated", False):
+            return True
+        from .ratelimit import rate_limit_hit
+
+        cap = int(getattr(settings, "SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE", 30))
+        ip = request.META.get("REMOTE_ADDR", "") or "-"
+        return rate_limit_hit(f"authz-audit:{ip}", limit=cap, window=60).allowed
