@@ -11,9 +11,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django.utils.http import urlencode
 
 from apps.accounts.choices import WRITE_ROLES, Role
 from apps.accounts.models import Membership, Organization
@@ -107,6 +110,16 @@ def org_view(view=None, *, write: bool = False, admin: bool = False):
     `admin`: POST needs admin. Read-only roles always get 403 on state-changing methods."""
 
     def decorator(fn):
+        @functools.wraps(fn)
+        def outer(request, *args, **kwargs):
+            # An htmx request whose session expired: send the whole page to the login form, not a fragment.
+            if not request.user.is_authenticated and getattr(request, "htmx", False):
+                response = HttpResponse(status=204)
+                back = request.htmx.current_url_abs_path or "/"
+                response["HX-Redirect"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+                return response
+            return wrapped(request, *args, **kwargs)
+
         @login_required
         @functools.wraps(fn)
         def wrapped(request, *args, **kwargs):
@@ -119,8 +132,8 @@ def org_view(view=None, *, write: bool = False, admin: bool = False):
                     raise PermissionDenied("Your role in this organisation is read-only.")
             return fn(request, *args, **kwargs)
 
-        wrapped.web_write = write
-        return wrapped
+        outer.web_write = write
+        return outer
 
     if view is not None:
         return decorator(view)

@@ -145,3 +145,10 @@ def test_site_export_lists_only_own_sites(client_for, officer, site, other_site)
     body = b"".join(response.streaming_content).decode()
     assert site.code in body
     assert "Other site" not in body
+
+
+def test_expired_session_htmx_request_redirects_whole_page(client):
+    response = client.get(reverse("web:equipment-list"), HTTP_HX_REQUEST="true",
+                          HTTP_HX_CURRENT_URL="http://testserver/equipment/?q=x")
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("web:login") + "?next=")
