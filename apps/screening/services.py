@@ -326,6 +326,8 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
     for key, value in searched.items():
         by_vendor[key[0]][key] = value
     for chunk in _chunks(sorted(profiles)):
+        # Vendors deleted since the (out-of-transaction) search are skipped.
+        chunk = list(Vendor.objects.filter(pk__in=chunk).values_list("pk", flat=True))
         found: Found = {k: v for vendor_id in chunk for k, v in by_vendor.get(vendor_id, {}).items()}
         existing_qs = Match.objects.filter(vendor_id__in=chunk, closed_at__isnull=True)
         existing = {(m.vendor_id, m.source_id, m.external_id): m for m in existing_qs}
@@ -863,17 +865,34 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
     run = _run_start(RunTrigger.LIST_ACTIVATION, scope={"list_version_id": version.pk, "source": version.source.code,
                                                         "previous_version_id": previous_id}, user=user, now=now)
 
-    def body(counts: dict, timings: dict) -> None:
+    timings: dict[str, float] = {}
+    try:  # outside the transaction: reads, index build and matching (CPU only)
         new_entries = dict(ListEntry.objects.filter(version=version).values_list("external_id", "content_hash"))
         old_entries = (dict(ListEntry.objects.filter(version_id=previous_id).values_list("external_id",
                                                                                           "content_hash"))
                        if previous_id else {})
+        # Entries to screen: added or changed against the previous version (external id + content hash).
+        fresh = {ext for ext, h in new_entries.items() if old_entries.get(ext) != h}
+        records, metas = [], {}
+        for chunk in _chunks(sorted(fresh), 2000):
+            r, m = _entries_load(ListEntry.objects.filter(version=version, external_id__in=chunk))
+            records += r
+            metas.update(m)
+        snapshot = profiles = searched = None
+        if records:
+            snapshot = ListSnapshot(versions=[version], index=_timed(timings, "index", matching.CandidateIndex,
+                                                                     records), entries=metas)
+            profiles = _timed(timings, "profiles", vendor_profiles, None)
+            searched = _timed(timings, "search", _search, profiles, snapshot)
+    except Exception as exc:
+        _run_finish(run, counts={}, timings=timings, error=f"{exc.__class__.__name__}: {exc}")
+        raise
+
+    def body(counts: dict, timings: dict) -> None:
         open_ext = set(Match.objects.filter(source=version.source, closed_at__isnull=True)
                        .values_list("external_id", flat=True))
-        # Entries to screen: added or changed, plus any whose open matches still point elsewhere.
-        fresh = {ext for ext, h in new_entries.items() if old_entries.get(ext) != h}
         removed = set(old_entries) - set(new_entries)
-        removed |= {ext for ext in open_ext if ext not in new_entries}
+        removed |= {ext for ext in open_ext if ext not in new_entries}  # also matches left from older versions
         counts["entries_added"] = len(set(new_entries) - set(old_entries))
         counts["entries_changed"] = len(fresh) - counts["entries_added"]
         counts["entries_removed"] = len(removed)
@@ -892,23 +911,14 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
             for m in matches:
                 m.entry_id, m.list_version_id = entry_ids[m.external_id], version.pk
             Match.objects.bulk_update(matches, ["entry", "list_version"], batch_size=CHUNK)
-        # Index only the fresh entries, screen every vendor against them.
-        records, metas = [], {}
-        for chunk in _chunks(sorted(fresh), 2000):
-            r, m = _entries_load(ListEntry.objects.filter(version=version, external_id__in=chunk))
-            records += r
-            metas.update(m)
         run.list_versions = versions_describe(_active_versions())
         run.entry_count = len(metas)
-        if records:
-            snapshot = ListSnapshot(versions=[version], index=_timed(timings, "index", matching.CandidateIndex,
-                                                                     records), entries=metas)
-            profiles = _timed(timings, "profiles", vendor_profiles, None)
+        if snapshot is not None:
             run.vendor_count = len(profiles)
             source_id = version.source_id
             changed |= _timed(timings, "match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
                               in_scope=lambda m: m.source_id == source_id and m.external_id in fresh, now=now,
-                              counts=counts)
+                              counts=counts, searched=searched)
         run.save(update_fields=["list_versions", "entry_count", "vendor_count"])
         if changed:
             targets = changed | vendor_descendant_ids(changed)
@@ -918,7 +928,7 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
 
-    return _execute(run, body)
+    return _execute(run, body, timings)
 
 
 def screening_demo_run() -> ScreeningRun:
