@@ -188,8 +188,8 @@ def celery_worker_process(transactional_db, tmp_path, settings):
                 saved[name] = app.conf[name]
 
     def reset_pools():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Drop the app's references only: kombu shares pools per broker URL across apps, and closing one would
+        # break later publishers to the same broker ("Acquire on closed pool").
         app._pool = None
         amqp = app.__dict__.get("amqp")
         if amqp is not None:
