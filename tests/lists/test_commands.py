@@ -141,3 +141,24 @@ def test_refresh_lists_command_runs_the_download_path_for_one_source(db, setting
     call_command("refresh_lists", "--source", "fcc_covered", "--json", stdout=out)
     data = json.loads(out.getvalue())
     assert data["source"] == "fcc_covered" and data["status"] == "active" and data["entries"] >= 10
+
+
+def test_task_retries_network_errors_with_backoff_and_skips_a_busy_scheduled_source(db, settings):
+    from apps.lists.downloads import DownloadError
+    from apps.lists.services import SourceBusy
+
+    settings.LISTS_RETRY_BACKOFF_SECONDS = 30
+    list_sources_setup()
+    sdn = ListSource.objects.get(code="ofac_sdn")
+
+    class Retried(Exception):
+        pass
+
+    with mock.patch("apps.lists.tasks.list_source_refresh", side_effect=DownloadError("HTTP 503", retryable=True)), \
+            mock.patch.object(refresh_list_source, "retry", side_effect=Retried) as retry:
+        with pytest.raises(Retried):
+            refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE], throw=True)
+        assert retry.call_args.kwargs["countdown"] == 30
+    with mock.patch("apps.lists.tasks.list_source_refresh", side_effect=SourceBusy(sdn, None)):
+        result = refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE]).get()
+    assert result["status"] == "skipped" and "Another refresh" in result["reason"]
