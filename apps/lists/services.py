@@ -63,6 +63,7 @@ DIFF_FIELDS = (
 )
 _ENTRY_TYPES = set(EntryType.values)
 DAY_HOURS = 24
+QUEUED_RUN_MAX_AGE = dt.timedelta(hours=6)  # a "refresh now" still queued after this was lost
 
 # ---------------------------------------------------------------------------------------------------------
 # Activation hooks (screening registers one in its AppConfig.ready())
@@ -211,6 +212,9 @@ def list_source_leftovers_clean(*, source: ListSource, keep_run_id: int | None =
     FetchRun.objects.filter(source=source, status=RunStatus.RUNNING).exclude(pk=keep_run_id).update(
         status=RunStatus.FAILED, finished_at=now, error="Interrupted: the worker stopped before the run finished."
     )
+    FetchRun.objects.filter(source=source, status=RunStatus.QUEUED, started_at__lt=now - QUEUED_RUN_MAX_AGE).exclude(
+        pk=keep_run_id).update(status=RunStatus.FAILED, finished_at=now,
+                               error="Never started: the queued task was lost (broker or worker restart).")
     return cleaned
 
 
@@ -835,8 +839,12 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     now = now or timezone.now()
     if not source.url and source.code not in BUNDLED_FILES:
         raise ApplicationError(f"{source.code} has no URL; import its files with `import_list`.", code="no_url")
-    pending = FetchRun.objects.filter(source=source, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
-    if pending is not None:
+    lease_held = source.lock_until is not None and source.lock_until > now
+    alive = Q(status=RunStatus.QUEUED, started_at__gte=now - QUEUED_RUN_MAX_AGE)
+    if lease_held:
+        alive |= Q(status=RunStatus.RUNNING)
+    pending = FetchRun.objects.filter(source=source).filter(alive).order_by("-started_at").first()
+    if pending is not None:  # a run that is really queued or running (not one left behind by a dead worker)
         return pending
     run = FetchRun.objects.create(source=source, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=now,
                                   requested_by=user if getattr(user, "is_authenticated", False) else None,

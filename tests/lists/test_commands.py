@@ -162,3 +162,13 @@ def test_task_retries_network_errors_with_backoff_and_skips_a_busy_scheduled_sou
     with mock.patch("apps.lists.tasks.list_source_refresh", side_effect=SourceBusy(sdn, None)):
         result = refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE]).get()
     assert result["status"] == "skipped" and "Another refresh" in result["reason"]
+
+
+def test_refresh_now_is_not_blocked_by_a_run_a_dead_worker_left_running(db, django_capture_on_commit_callbacks):
+    list_sources_setup()
+    sdn = ListSource.objects.get(code="ofac_sdn")
+    dead = FetchRun.objects.create(source=sdn, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING,
+                                   started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))  # no lease held any more
+    with mock.patch.object(refresh_list_source, "delay") as delay, django_capture_on_commit_callbacks(execute=True):
+        run = list_source_refresh_request(source=sdn)
+    assert run.pk != dead.pk and delay.called
