@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,14 +32,12 @@ def test_production_settings_pass_the_security_deploy_checks(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_full_deploy_check_has_no_security_findings(tmp_path):
-    """The whole `check --deploy --fail-level WARNING` (every app's checks). Security-tagged findings fail the
-    test; another app's warning is reported as an expected failure naming it, until its owner fixes it."""
+def test_full_deploy_check_passes_at_warning_level(tmp_path):
+    """The whole `check --deploy --fail-level WARNING`, every app's checks included (what CI runs)."""
     result = _check(_prod_env(tmp_path))
     output = result.stdout + result.stderr
     assert "(security." not in output and "(axes." not in output and "(csp." not in output, output
-    if result.returncode != 0:
-        pytest.xfail("non-security warnings fail the full deploy check: " + output.strip().splitlines()[-1])
+    assert result.returncode == 0, output
 
 
 def test_weakening_a_production_setting_is_caught(tmp_path):
