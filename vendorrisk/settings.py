@@ -369,3 +369,25 @@ REMEDIATION_TIME_ZONE = env.str("REMEDIATION_TIME_ZONE", default="")  # empty: T
 REMEDIATION_DAILY_EVALUATE = env.bool("REMEDIATION_DAILY_EVALUATE", default=True)  # re-evaluate all units daily
 REMEDIATION_DIGEST_MAX_LISTED = env.int("REMEDIATION_DIGEST_MAX_LISTED", default=50)
 REMEDIATION_DIGEST_ITEM_RETENTION_DAYS = env.int("REMEDIATION_DIGEST_ITEM_RETENTION_DAYS", default=35)
+
+# --- api ---
+# Token auth, throttling and pagination are set on the API's own views (apps/api/viewsets.py). Here: the rate
+# per token, and names for the choice sets that several models share a field name for (schema without
+# warnings).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "OrganizationKindEnum": "apps.accounts.choices.OrganizationKind",
+    "SiteKindEnum": "apps.inventory.choices.SiteKind",
+    "ComponentKindEnum": "apps.inventory.choices.ComponentKind",
+    "AliasKindEnum": "apps.vendors.choices.AliasKind",
+    "OwnershipKindEnum": "apps.vendors.choices.OwnershipKind",
+    "FindingKindEnum": "apps.screening.choices.FindingKind",
+    "EquipmentStatusEnum": "apps.inventory.choices.EquipmentStatus",
+    "RiskStatusEnum": "apps.screening.choices.RiskStatus",
+    "PlanStatusEnum": "apps.remediation.choices.PlanStatus",
+    "WaiverStatusEnum": "apps.remediation.choices.WaiverStatus",
+    "StepStatusEnum": "apps.remediation.choices.StepStatus",
+    "ListVersionStatusEnum": "apps.lists.choices.VersionStatus",
+    "FetchRunStatusEnum": "apps.lists.choices.RunStatus",
+    "ScreeningRunStatusEnum": "apps.screening.choices.RunStatus",
+}

@@ -6,7 +6,10 @@ the organisations the requesting user belongs to, so another organisation's ids 
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from .choices import Role
@@ -48,9 +51,30 @@ class OrganizationFilterSet(django_filters.FilterSet):
 
 
 class MembershipFilterSet(django_filters.FilterSet):
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
-    role = django_filters.MultipleChoiceFilter(choices=Role.choices)
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    role = django_filters.MultipleChoiceFilter(distinct=False, choices=Role.choices)
 
     class Meta:
         model = Membership
         fields = ["organization", "role"]
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 date-time, normalised to UTC. Offsets beyond ±14 hours and instants outside the years
+    1-9999 once in UTC are refused (PostgreSQL would refuse them mid-query)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > dt.timedelta(hours=14):
+            raise forms.ValidationError("The time zone offset is out of range (at most ±14:00).", code="invalid")
+        try:
+            return value.astimezone(dt.UTC) if offset is not None else value
+        except OverflowError as exc:
+            raise forms.ValidationError("The date is out of range.", code="invalid") from exc
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField

@@ -58,8 +58,30 @@ def parse_as_of(value: str | None) -> dt.datetime | None:
         day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise exceptions.ValidationError({"as_of": ["Use a date as YYYY-MM-DD."]}) from exc
+    return end_of_day(day, field="as_of")
+
+
+def end_of_day(day: dt.date, *, field: str) -> dt.datetime:
+    """The last instant of `day` in UTC."""
+    if day >= dt.date.max:
+        raise exceptions.ValidationError({field: ["The date is out of range."]})
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     return end - dt.timedelta(microseconds=1)
+
+
+def column_kind(model, path: str) -> str:
+    """How the CSV writer treats the column at ORM `path`: text (neutralised), datetime, bool, json, plain."""
+    field = None
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+    if field is None or field.is_relation:
+        return "plain"
+    internal = field.get_internal_type()
+    if internal in ("CharField", "TextField", "SlugField", "EmailField", "URLField", "GenericIPAddressField"):
+        return "text"
+    return {"DateTimeField": "datetime", "BooleanField": "bool", "JSONField": "json"}.get(internal, "plain")
 
 
 def attribute_path(obj: Any, path: str) -> Any:
@@ -162,11 +184,12 @@ class ApiViewSetMixin:
         renderer = getattr(self.request, "accepted_renderer", None)
         return renderer is not None and renderer.format == "csv"
 
-    def export_rows(self, queryset: QuerySet) -> tuple[list[str], Iterator]:
+    def export_rows(self, queryset: QuerySet) -> tuple[list[str], Iterator, list[str] | None]:
         if self.export_fields:
             header = [h for h, _ in self.export_fields]
             paths = [p for _, p in self.export_fields]
-            return header, queryset.values_list(*paths).iterator(chunk_size=5000)
+            kinds = [column_kind(queryset.model, p) for p in paths]
+            return header, queryset.values_list(*paths).iterator(chunk_size=5000), kinds
         serializer_class = self.get_serializer_class()
         fields = list(serializer_class().fields)
         context = self.get_serializer_context()
@@ -179,7 +202,7 @@ class ApiViewSetMixin:
                     flat = _flatten(serializer_class(obj, context=chunk_context).data)
                     yield [flat.get(f) for f in fields]
 
-        return fields, rows()
+        return fields, rows(), None
 
     # --- per-page context ----------------------------------------------------------------------
     def page_context(self, objects: list) -> dict:
@@ -197,8 +220,9 @@ class ApiViewSetMixin:
         if self.wants_csv():
             if not queryset.query.order_by:
                 queryset = queryset.order_by("id")
-            header, rows = self.export_rows(queryset)
-            return csv_streaming_response(filename=f"{self.export_name}.csv", header=header, rows=rows)
+            header, rows, kinds = self.export_rows(queryset)
+            return csv_streaming_response(filename=f"{self.export_name}.csv", header=header, rows=rows,
+                                          kinds=kinds)
         page = self.paginate_queryset(queryset)
         objects = list(page if page is not None else queryset)
         self._page_context = self.page_context(objects)

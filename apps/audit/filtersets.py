@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import django_filters
 
-from apps.accounts.filtersets import scoped_organizations
+from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
 
 from .models import AuditEvent
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
     action = django_filters.CharFilter(lookup_expr="istartswith", label="Action starts with (e.g. equipment.)")
     actor = django_filters.CharFilter(field_name="actor_repr", label="Actor username")
     object_type = django_filters.CharFilter(label="e.g. inventory.equipment")
     object_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = AuditEvent

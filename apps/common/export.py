@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -27,6 +28,7 @@ from typing import Any
 from django.http import HttpResponse, StreamingHttpResponse
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset(FORMULA_PREFIXES)
 # Control characters that XLSX (XML 1.0) cannot hold; openpyxl raises on them.
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -54,41 +56,76 @@ def _csv_cell(value: Any) -> Any:
     return neutralise(str(value))
 
 
-class _Echo:
-    """A file-like object whose write() returns what it was given, so csv.writer produces strings."""
+def _text(value: Any) -> Any:
+    if value is None:
+        return ""
+    value = value if value.__class__ is str else str(value)
+    return "'" + value if value[:1] in _FORMULA_START else value
 
-    def write(self, value: str) -> str:
-        return value
+
+def _datetime(value: Any) -> Any:
+    return "" if value is None else value.isoformat()
 
 
-def csv_rows(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """Lines of CSV text (header first), one per row, each neutralised. Lazy: consumes `rows` as it goes."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow([neutralise(str(h)) for h in header])
+def _boolean(value: Any) -> Any:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _json(value: Any) -> Any:
+    return "" if value is None else _text(json.dumps(value, ensure_ascii=False, default=str))
+
+
+# Column kinds for the fast path: a converter per column, chosen once (numbers, dates and None need none:
+# the csv module writes them as they are, None as an empty cell).
+CONVERTERS = {"text": _text, "datetime": _datetime, "bool": _boolean, "json": _json}
+
+
+def csv_rows(header: Sequence[str], rows: Iterable[Sequence[Any]], *, kinds: Sequence[str] | None = None,
+             batch: int = 1000) -> Iterator[str]:
+    """CSV text (header first) in pieces of up to `batch` rows, every cell neutralised. Lazy: consumes
+    `rows` as it goes. With `kinds` ("text", "datetime", "bool", "json" or anything else for numbers and
+    dates) each column is converted by its kind only, which is several times faster than guessing per cell."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(str(h)) for h in header])
+    if kinds is None:
+        def convert(row):
+            return [_csv_cell(v) for v in row]
+    else:
+        plan = [(i, CONVERTERS[k]) for i, k in enumerate(kinds) if k in CONVERTERS]
+
+        def convert(row):
+            row = list(row)
+            for i, fn in plan:
+                row[i] = fn(row[i])
+            return row
+    pending: list = []
     for row in rows:
-        yield writer.writerow([_csv_cell(v) for v in row])
+        pending.append(convert(row))
+        if len(pending) >= batch:
+            writer.writerows(pending)
+            pending.clear()
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if pending:
+        writer.writerows(pending)
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 def _safe_filename(filename: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "export"
 
 
-def csv_streaming_response(*, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-                           ) -> StreamingHttpResponse:
-    """A streaming CSV download (UTF-8, with a BOM so Excel reads accents right)."""
+def csv_streaming_response(*, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]],
+                           kinds: Sequence[str] | None = None) -> StreamingHttpResponse:
+    """A streaming CSV download (UTF-8, with a BOM so Excel reads accents right). See csv_rows for `kinds`."""
 
     def body() -> Iterator[bytes]:
         yield "\ufeff".encode()
-        buffer: list[str] = []
-        size = 0
-        for line in csv_rows(header, rows):
-            buffer.append(line)
-            size += len(line)
-            if size >= 64 * 1024:  # fewer, larger chunks: far fewer write() calls under WSGI
-                yield "".join(buffer).encode()
-                buffer, size = [], 0
-        if buffer:
-            yield "".join(buffer).encode()
+        for piece in csv_rows(header, rows, kinds=kinds):
+            yield piece.encode()
 
     response = StreamingHttpResponse(body(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_safe_filename(filename)}"'

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.filtersets import request_organization_ids, scoped_organizations
+from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
@@ -44,16 +44,16 @@ def risk_status_filter(queryset, value):
 
 
 class ChangedSinceMixin(django_filters.FilterSet):
-    changed_since = django_filters.IsoDateTimeFilter(
+    changed_since = UtcDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Changed since (ISO date or date-time)"
     )
 
 
 class SiteFilterSet(ChangedSinceMixin):
     q = django_filters.CharFilter(method="filter_q", label="Name or code contains")
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
-    kind = django_filters.MultipleChoiceFilter(choices=SiteKind.choices)
-    criticality = django_filters.MultipleChoiceFilter(choices=Criticality.choices)
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=SiteKind.choices)
+    criticality = django_filters.MultipleChoiceFilter(distinct=False, choices=Criticality.choices)
     country = django_filters.CharFilter(field_name="country", lookup_expr="iexact", label="Country (ISO alpha-2)")
 
     class Meta:
@@ -75,7 +75,7 @@ def _vendor_q(prefix: str, value) -> Q:
 class ProductModelFilterSet(ChangedSinceMixin):
     q = django_filters.CharFilter(method="filter_q", label="Model number or name contains")
     vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id (brand, maker or software)")
-    category = django_filters.MultipleChoiceFilter(choices=EquipmentCategory.choices)
+    category = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentCategory.choices)
     country = django_filters.CharFilter(field_name="country_of_manufacture", lookup_expr="iexact",
                                         label="Country of manufacture (ISO alpha-2)")
 
@@ -92,21 +92,23 @@ class ProductModelFilterSet(ChangedSinceMixin):
 
 class EquipmentFilterSet(ChangedSinceMixin):
     q = django_filters.CharFilter(method="filter_q", label="Serial number or asset tag contains")
-    site = django_filters.ModelMultipleChoiceFilter(queryset=scoped_sites)
+    site = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_sites)
     organization = django_filters.ModelMultipleChoiceFilter(
-        field_name="site__organization", queryset=scoped_organizations
+        distinct=False, field_name="site__organization", queryset=scoped_organizations
     )
-    category = django_filters.MultipleChoiceFilter(choices=EquipmentCategory.choices)
-    status = django_filters.MultipleChoiceFilter(choices=EquipmentStatus.choices)
-    connectivity = django_filters.MultipleChoiceFilter(choices=Connectivity.choices)
+    category = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentCategory.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentStatus.choices)
+    connectivity = django_filters.MultipleChoiceFilter(distinct=False, choices=Connectivity.choices)
     country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact",
                                         label="Country of the site (ISO alpha-2)")
-    criticality = django_filters.MultipleChoiceFilter(field_name="site__criticality", choices=Criticality.choices)
+    criticality = django_filters.MultipleChoiceFilter(distinct=False, field_name="site__criticality",
+                                                      choices=Criticality.choices)
     vendor = django_filters.NumberFilter(
         method="filter_vendor", label="Vendor id: brand, manufacturer, software supplier or component vendor"
     )
     product_model = django_filters.NumberFilter(field_name="product_model_id")
-    risk_status = django_filters.MultipleChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_status")
+    risk_status = django_filters.MultipleChoiceFilter(distinct=False, choices=RISK_STATUS_CHOICES,
+                                                      method="filter_risk_status")
     installed_after = django_filters.DateFilter(field_name="installed_date", lookup_expr="gte")
     installed_before = django_filters.DateFilter(field_name="installed_date", lookup_expr="lte")
     overdue = django_filters.BooleanFilter(method="filter_overdue",
@@ -156,8 +158,8 @@ class EquipmentFilterSet(ChangedSinceMixin):
 
 
 class ComponentFilterSet(ChangedSinceMixin):
-    kind = django_filters.MultipleChoiceFilter(choices=ComponentKind.choices)
-    site = django_filters.ModelMultipleChoiceFilter(field_name="equipment__site", queryset=scoped_sites)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=ComponentKind.choices)
+    site = django_filters.ModelMultipleChoiceFilter(distinct=False, field_name="equipment__site", queryset=scoped_sites)
     # A plain number, not a choice over all equipment: validating against every organisation's rows
     # would tell "exists elsewhere" from "does not exist".
     equipment = django_filters.NumberFilter(field_name="equipment_id")

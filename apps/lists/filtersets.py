@@ -7,13 +7,15 @@ import datetime as dt
 import django_filters
 from django.db.models import Q
 
+from apps.accounts.filtersets import UtcDateTimeFilter
+
 from .choices import EntryType, Regime, RunStatus, VersionStatus
 from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
 from .selectors import list_versions_active
 
 
 class ListSourceFilterSet(django_filters.FilterSet):
-    regime = django_filters.MultipleChoiceFilter(choices=Regime.choices)
+    regime = django_filters.MultipleChoiceFilter(distinct=False, choices=Regime.choices)
     q = django_filters.CharFilter(method="filter_q", label="Code, name or publisher contains")
 
     class Meta:
@@ -28,11 +30,11 @@ class ListSourceFilterSet(django_filters.FilterSet):
 
 class ListVersionFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__code", label="List source code")
-    status = django_filters.MultipleChoiceFilter(choices=VersionStatus.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=VersionStatus.choices)
     active_on = django_filters.DateFilter(method="filter_active_on", label="Versions active at the end of this day")
-    fetched_after = django_filters.IsoDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
-    fetched_before = django_filters.IsoDateTimeFilter(field_name="fetched_at", lookup_expr="lte")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    fetched_after = UtcDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
+    fetched_before = UtcDateTimeFilter(field_name="fetched_at", lookup_expr="lte")
+    changed_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = ListVersion
@@ -41,6 +43,8 @@ class ListVersionFilterSet(django_filters.FilterSet):
     def filter_active_on(self, queryset, name, value):
         if not value:
             return queryset
+        if value >= dt.date.max:
+            return queryset.filter(pk__in=list_versions_active(None).values("pk"))
         end = dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
         return queryset.filter(pk__in=list_versions_active(end - dt.timedelta(microseconds=1)).values("pk"))
 
@@ -49,7 +53,7 @@ class ListEntryFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="version__source__code", label="List source code")
     active = django_filters.BooleanFilter(method="filter_active", label="Only entries of the active versions")
     q = django_filters.CharFilter(field_name="primary_name", lookup_expr="icontains", label="Name contains")
-    entry_type = django_filters.MultipleChoiceFilter(choices=EntryType.choices)
+    entry_type = django_filters.MultipleChoiceFilter(distinct=False, choices=EntryType.choices)
     listed_after = django_filters.DateFilter(field_name="listed_on", lookup_expr="gte")
     listed_before = django_filters.DateFilter(field_name="listed_on", lookup_expr="lte")
 
@@ -66,7 +70,7 @@ class ListEntryFilterSet(django_filters.FilterSet):
 
 class ListDiffFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="version__source__code", label="List source code")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    changed_since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = ListDiff
@@ -75,7 +79,7 @@ class ListDiffFilterSet(django_filters.FilterSet):
 
 class FetchRunFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__code")
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=RunStatus.choices)
 
     class Meta:
         model = FetchRun

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.accounts.filtersets import scoped_organizations
+from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
 from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
 
@@ -21,13 +21,13 @@ def _today() -> dt.date:
 
 
 class RemediationPlanFilterSet(django_filters.FilterSet):
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
-    site = django_filters.ModelMultipleChoiceFilter(queryset=scoped_sites)
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    site = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_sites)
     equipment = django_filters.NumberFilter(field_name="equipment_id")
     vendor = django_filters.NumberFilter(field_name="vendor_id")
-    category = django_filters.MultipleChoiceFilter(choices=EquipmentCategory.choices)
-    status = django_filters.MultipleChoiceFilter(choices=PlanStatus.choices)
-    action = django_filters.MultipleChoiceFilter(choices=Action.choices)
+    category = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentCategory.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=PlanStatus.choices)
+    action = django_filters.MultipleChoiceFilter(distinct=False, choices=Action.choices)
     rule = django_filters.CharFilter(field_name="rule__code", label="Policy rule code")
     country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact",
                                         label="Country of the site (ISO alpha-2)")
@@ -35,7 +35,7 @@ class RemediationPlanFilterSet(django_filters.FilterSet):
                                            label="Deadline passed while the plan still runs (today)")
     due_before = django_filters.DateFilter(field_name="deadline", lookup_expr="lte")
     due_after = django_filters.DateFilter(field_name="deadline", lookup_expr="gte")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    changed_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = RemediationPlan
@@ -49,13 +49,13 @@ class RemediationPlanFilterSet(django_filters.FilterSet):
 
 
 class WaiverFilterSet(django_filters.FilterSet):
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
-    status = django_filters.MultipleChoiceFilter(choices=WaiverStatus.choices)
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=WaiverStatus.choices)
     plan = django_filters.NumberFilter(field_name="plan_id")
-    site = django_filters.ModelMultipleChoiceFilter(field_name="plan__site", queryset=scoped_sites)
+    site = django_filters.ModelMultipleChoiceFilter(distinct=False, field_name="plan__site", queryset=scoped_sites)
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
     expires_after = django_filters.DateFilter(field_name="expires_on", lookup_expr="gte")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    changed_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Waiver
@@ -63,9 +63,9 @@ class WaiverFilterSet(django_filters.FilterSet):
 
 
 class PolicyRuleFilterSet(django_filters.FilterSet):
-    action = django_filters.MultipleChoiceFilter(choices=Action.choices)
+    action = django_filters.MultipleChoiceFilter(distinct=False, choices=Action.choices)
     q = django_filters.CharFilter(method="filter_q", label="Code, name or citation contains")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    changed_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = PolicyRule

@@ -5,21 +5,21 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
-from apps.accounts.filtersets import scoped_organizations
+from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
 
 from .choices import Decision, FindingKind, MatchStrength, ReviewState, RiskStatus, RunStatus, RunTrigger
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
 
 
 class FindingFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=RiskStatus.choices)
-    kind = django_filters.MultipleChoiceFilter(choices=FindingKind.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=RiskStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=FindingKind.choices)
     source = django_filters.CharFilter(field_name="source__code", label="List source code")
     regime = django_filters.CharFilter()
     is_open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open (not closed)")
-    discovered_after = django_filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
-    discovered_before = django_filters.IsoDateTimeFilter(field_name="discovered_at", lookup_expr="lte")
-    changed_since = django_filters.IsoDateTimeFilter(method="filter_changed_since",
+    discovered_after = UtcDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
+    discovered_before = UtcDateTimeFilter(field_name="discovered_at", lookup_expr="lte")
+    changed_since = UtcDateTimeFilter(method="filter_changed_since",
                                                      label="Discovered, seen or closed since")
 
     class Meta:
@@ -34,11 +34,11 @@ class FindingFilterSet(django_filters.FilterSet):
 
 class MatchFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__code", label="List source code")
-    strength = django_filters.MultipleChoiceFilter(choices=MatchStrength.choices)
-    review_state = django_filters.MultipleChoiceFilter(choices=ReviewState.choices)
+    strength = django_filters.MultipleChoiceFilter(distinct=False, choices=MatchStrength.choices)
+    review_state = django_filters.MultipleChoiceFilter(distinct=False, choices=ReviewState.choices)
     is_open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull")
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
+    changed_since = UtcDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
 
     class Meta:
         model = Match
@@ -46,7 +46,7 @@ class MatchFilterSet(django_filters.FilterSet):
 
 
 class ReviewDecisionFilterSet(django_filters.FilterSet):
-    decision = django_filters.MultipleChoiceFilter(choices=Decision.choices)
+    decision = django_filters.MultipleChoiceFilter(distinct=False, choices=Decision.choices)
     source = django_filters.CharFilter(field_name="source__code")
     current = django_filters.BooleanFilter(field_name="superseded_at", lookup_expr="isnull")
 
@@ -56,9 +56,9 @@ class ReviewDecisionFilterSet(django_filters.FilterSet):
 
 
 class ScreeningRunFilterSet(django_filters.FilterSet):
-    trigger = django_filters.MultipleChoiceFilter(choices=RunTrigger.choices)
-    status = django_filters.MultipleChoiceFilter(choices=RunStatus.choices)
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    trigger = django_filters.MultipleChoiceFilter(distinct=False, choices=RunTrigger.choices)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=RunStatus.choices)
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
 
     class Meta:
         model = ScreeningRun
@@ -66,11 +66,11 @@ class ScreeningRunFilterSet(django_filters.FilterSet):
 
 
 class PrePurchaseCheckFilterSet(django_filters.FilterSet):
-    organization = django_filters.ModelMultipleChoiceFilter(queryset=scoped_organizations)
-    verdict = django_filters.MultipleChoiceFilter(choices=RiskStatus.choices)
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    verdict = django_filters.MultipleChoiceFilter(distinct=False, choices=RiskStatus.choices)
     q = django_filters.CharFilter(field_name="query_name", lookup_expr="icontains")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lte")
 
     class Meta:
         model = PrePurchaseCheck

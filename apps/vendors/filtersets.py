@@ -7,6 +7,7 @@ import datetime as dt
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from apps.accounts.filtersets import UtcDateTimeFilter
 from apps.inventory.filtersets import RISK_STATUS_CHOICES, risk_status_filter
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
@@ -18,8 +19,9 @@ class VendorFilterSet(django_filters.FilterSet):
     country = django_filters.CharFilter(method="filter_country",
                                         label="Country of incorporation or headquarters (ISO alpha-2)")
     identifier = django_filters.CharFilter(method="filter_identifier", label="Identifier value (LEI, UEI, ...)")
-    risk_status = django_filters.MultipleChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_status")
-    changed_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    risk_status = django_filters.MultipleChoiceFilter(distinct=False, choices=RISK_STATUS_CHOICES,
+                                                      method="filter_risk_status")
+    changed_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Vendor
@@ -47,7 +49,7 @@ class VendorFilterSet(django_filters.FilterSet):
 
 
 class VendorAliasFilterSet(django_filters.FilterSet):
-    kind = django_filters.MultipleChoiceFilter(choices=AliasKind.choices)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=AliasKind.choices)
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
@@ -56,7 +58,7 @@ class VendorAliasFilterSet(django_filters.FilterSet):
 
 
 class VendorIdentifierFilterSet(django_filters.FilterSet):
-    scheme = django_filters.MultipleChoiceFilter(choices=IdentifierScheme.choices)
+    scheme = django_filters.MultipleChoiceFilter(distinct=False, choices=IdentifierScheme.choices)
 
     class Meta:
         model = VendorIdentifier
@@ -65,7 +67,7 @@ class VendorIdentifierFilterSet(django_filters.FilterSet):
 
 class OwnershipFilterSet(django_filters.FilterSet):
     vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id, as owner or owned")
-    kind = django_filters.MultipleChoiceFilter(choices=OwnershipKind.choices)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=OwnershipKind.choices)
     active_on = django_filters.DateFilter(method="filter_active_on", label="Links in force on this date")
     share_unknown = django_filters.BooleanFilter(field_name="share_percent", lookup_expr="isnull")
 
@@ -82,7 +84,7 @@ class OwnershipFilterSet(django_filters.FilterSet):
 
 class OemRelationFilterSet(django_filters.FilterSet):
     vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id, as brand or manufacturer")
-    confidence = django_filters.MultipleChoiceFilter(choices=OemConfidence.choices)
+    confidence = django_filters.MultipleChoiceFilter(distinct=False, choices=OemConfidence.choices)
 
     class Meta:
         model = OemRelation
