@@ -170,3 +170,13 @@ def test_health_reports_lists(world, client):
     body = response.json()
     assert set(body["checks"]) == {"database", "broker", "lists"}
     assert "test-source" in body["checks"]["lists"]["fresh"]
+
+
+def test_equipment_fast_representation_matches_the_declared_fields(world):
+    from apps.inventory.api.serializers import EquipmentFindingSerializer, EquipmentSerializer
+
+    client = token_client(world["users"]["auditor"])
+    body = client.get(f"/api/v1/equipment/{world['equipment'].pk}/").json()
+    assert list(body) == list(EquipmentSerializer().fields)
+    assert list(body["findings"][0]) == list(EquipmentFindingSerializer().fields)
+    assert body["created_at"].endswith("Z") and body["installed_date"] is None

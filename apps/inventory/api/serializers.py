@@ -71,6 +71,9 @@ class ProductModelInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 class EquipmentFindingSerializer(serializers.Serializer):
     """apps.screening.selectors.EquipmentFinding."""
 
@@ -120,6 +123,26 @@ class EquipmentSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    def to_representation(self, obj) -> dict:
+        """Built directly (same keys and formats as the declared fields, which document the schema): a page of
+        1,000 rows is read several times faster than through the generic field machinery."""
+        site, product = obj.site, obj.product_model
+        return {
+            "id": obj.id, "site": obj.site_id, "site_code": site.code, "site_name": site.name,
+            "organization": site.organization_id, "product_model": obj.product_model_id,
+            "model_number": product.model_number, "brand": product.brand_id, "brand_name": product.brand.name,
+            "manufacturer": product.effective_manufacturer_id, "software_supplier": product.software_supplier_id,
+            "category": obj.category, "quantity": obj.quantity, "serial_number": obj.serial_number,
+            "asset_tag": obj.asset_tag,
+            "installed_date": obj.installed_date.isoformat() if obj.installed_date else None,
+            "status": obj.status, "connectivity": obj.connectivity, "collects_data": obj.collects_data,
+            "operator_name": obj.operator_name, "notes": obj.notes,
+            "risk_status": self.get_risk_status(obj), "risk_reason": self.get_risk_reason(obj),
+            "findings": self.get_findings(obj),
+            "created_at": _DATETIME.to_representation(obj.created_at),
+            "updated_at": _DATETIME.to_representation(obj.updated_at),
+        }
+
     def _findings(self, obj) -> list:
         by_id = self.context.get("findings_by_equipment")
         return by_id.get(obj.id, []) if by_id is not None else []
@@ -137,7 +160,11 @@ class EquipmentSerializer(serializers.Serializer):
 
     @extend_schema_field(EquipmentFindingSerializer(many=True))
     def get_findings(self, obj):
-        return [EquipmentFindingSerializer(f).data for f in self._findings(obj)]
+        return [{"vendor_id": f.vendor_id, "vendor_name": f.vendor_name, "vendor_role": f.vendor_role,
+                 "finding_id": f.finding_id, "source_code": f.source_code, "regime": f.regime,
+                 "sub_list": f.sub_list, "listed_on": f.listed_on.isoformat() if f.listed_on else None,
+                 "discovered_at": _DATETIME.to_representation(f.discovered_at), "status": f.status,
+                 "path_text": f.path_text} for f in self._findings(obj)]
 
 
 
