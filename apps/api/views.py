@@ -1,6 +1,6 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -47,7 +47,10 @@ class ApiSchemaView(SpectacularAPIView):
     permission_classes = [IsAuthenticated]
 
 
-class ApiDocsView(SpectacularSwaggerView):
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from the vendored sidecar files; its init script is served as a file (`?script`), not
+    inline, so the Content-Security-Policy (script-src 'self') lets it run."""
+
     authentication_classes = API_AUTHENTICATION
     permission_classes = [IsAuthenticated]
 

@@ -25,3 +25,15 @@ def test_schema_and_docs_need_credentials_and_docs_are_offline(world, client):
     assert client.get("/api/v1/sites/").status_code == 200  # session authentication for the browser
     html = client.get("/api/v1/docs/").content.decode()
     assert "drf_spectacular_sidecar" in html and "cdn." not in html and "unpkg" not in html
+
+
+def test_docs_init_script_is_a_same_origin_file(world):
+    """The Content-Security-Policy allows scripts from this origin only: no inline init script."""
+    import re
+
+    client = token_client(world["users"]["auditor"])
+    body = client.get("/api/v1/docs/").content.decode()
+    assert not re.search(r"<script>(?!\s*</script>)", body)
+    src = re.search(r'<script src="([^"]*script[^"]*)"', body).group(1).replace("&amp;", "&")
+    script = client.get(src)
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
