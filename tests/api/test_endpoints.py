@@ -180,3 +180,22 @@ def test_equipment_fast_representation_matches_the_declared_fields(world):
     assert list(body) == list(EquipmentSerializer().fields)
     assert list(body["findings"][0]) == list(EquipmentFindingSerializer().fields)
     assert body["created_at"].endswith("Z") and body["installed_date"] is None
+
+
+def test_officer_records_ownership_through_the_service_and_cycles_are_refused(world):
+    from apps.vendors.models import Ownership
+
+    officer = token_client(world["users"]["officer"])
+    grand = world["vendor"].__class__.objects.create(name="Grand Parent Holding")
+    created = officer.post("/api/v1/ownerships/", {"owner": grand.pk, "owned": world["parent"].pk,
+                                                   "share_percent": "60", "kind": "shareholding"}, format="json")
+    assert created.status_code == 201, created.content
+    chain = officer.get(f"/api/v1/vendors/{world['vendor'].pk}/ownership/").json()
+    assert chain["ultimate_parents"][0]["name"] == "Grand Parent Holding"
+    cycle = officer.post("/api/v1/ownerships/", {"owner": world["vendor"].pk, "owned": grand.pk}, format="json")
+    assert cycle.status_code == 400 and "owner" in cycle.json()["error"]["fields"]
+    auditor = token_client(world["users"]["auditor"])
+    assert auditor.post("/api/v1/ownerships/", {"owner": grand.pk, "owned": world["vendor"].pk},
+                        format="json").status_code == 403
+    assert officer.delete(f"/api/v1/ownerships/{created.json()['id']}/").status_code == 204
+    assert not Ownership.objects.filter(pk=created.json()["id"]).exists()

@@ -172,6 +172,9 @@ def _check(w, client, route, name, method, role, scope):
     elif not may_write:
         assert status == 403, (url, method, status)
         assert response.json()["error"]["code"] == "permission_denied"
+    elif method == "delete" and status == 404:
+        # An earlier writer in this loop deleted it already (the officer before the admin).
+        assert not type(obj).objects.filter(pk=obj.pk).exists(), (url, method, status)
     else:
         assert status in {"post": (200, 201, 202, 400), "patch": (200,), "delete": (204, 409)}[method], (
             url, method, status, response.content[:300])

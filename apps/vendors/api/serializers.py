@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind
-from apps.vendors.models import OemRelation, Ownership
+from apps.vendors.models import OemRelation, Ownership, Vendor
 
 
 class VendorAliasSerializer(serializers.Serializer):
@@ -91,6 +91,19 @@ class OwnershipSerializer(serializers.ModelSerializer):
         fields = ["id", "owner", "owner_name", "owned", "owned_name", "share_percent", "kind", "start_date",
                   "end_date", "source", "evidence_note", "created_at", "updated_at"]
         read_only_fields = fields
+
+
+class OwnershipInputSerializer(serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all())
+    owned = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all())
+    share_percent = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100,
+                                             required=False, allow_null=True, default=None,
+                                             help_text="Leave empty (null) when the share is not published.")
+    kind = serializers.ChoiceField(choices=OwnershipKind.choices, default=OwnershipKind.SHAREHOLDING)
+    start_date = serializers.DateField(required=False, allow_null=True, default=None)
+    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    source = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    evidence_note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class OemRelationSerializer(serializers.ModelSerializer):

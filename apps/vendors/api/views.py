@@ -24,6 +24,7 @@ from apps.vendors.selectors import vendor_ownership_chain
 from .serializers import (
     OemRelationSerializer,
     OwnershipChainSerializer,
+    OwnershipInputSerializer,
     OwnershipSerializer,
     VendorInputSerializer,
     VendorSerializer,
@@ -154,7 +155,8 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class OwnershipViewSet(ReadOnlyApiViewSet):
-    """Ownership links (owner -> owned, share or unknown, dated, sourced)."""
+    """Ownership links (owner -> owned, share or unknown, dated, sourced). Officers and admins add and
+    remove them (cycles and totals above 100% are refused; screening follows on commit)."""
 
     queryset = Ownership.objects.select_related("owner", "owned")
     serializer_class = OwnershipSerializer
@@ -162,6 +164,19 @@ class OwnershipViewSet(ReadOnlyApiViewSet):
     organization_field = None
     ordering_fields = ["id", "updated_at"]
     export_name = "ownerships"
+
+    @extend_schema(request=OwnershipInputSerializer, responses={201: OwnershipSerializer})
+    def create(self, request):
+        serializer = OwnershipInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        link = services.ownership_create(actor=request.user, **serializer.validated_data)
+        return Response(OwnershipSerializer(self.get_queryset().get(pk=link.pk)).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        services.ownership_delete(ownership=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
