@@ -117,6 +117,9 @@ def _screening_world(w) -> dict:
         )
     rule = PolicyRule.objects.order_by("id").first()
     out["rule"] = rule
+    for key, org in (("org_rule", w["org"]), ("other_rule", w["other_org"])):
+        out[key] = PolicyRule.objects.create(code=f"test-{key}", name=f"Rule of {org.slug}", citation="Internal",
+                                             action="replace", deadline_days=365, organization=org)
     today = timezone.localdate()
     for key, eq in (("plan", w["equipment"]), ("other_plan", w["other_equipment"])):
         plan = RemediationPlan.objects.create(

@@ -45,7 +45,7 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "fetchrun": ("fetchrun", "fetchrun_other"),
     "remediationplan": ("plan", "other_plan"),
     "waiver": ("waiver", "other_waiver"),
-    "policyrule": ("rule", None),
+    "policyrule": ("org_rule", "other_rule"),
     "auditevent": ("event", "other_event"),
 }
 

@@ -89,3 +89,20 @@ class WaiverRequestInputSerializer(serializers.Serializer):
 
 class WaiverDecisionInputSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class PolicyRuleUpdateSerializer(serializers.Serializer):
+    """What an admin may change on a rule through the API; every change bumps the rule's version."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    enabled = serializers.BooleanField(required=False)
+    guidance = serializers.CharField(required=False, allow_blank=True)
+    citation = serializers.CharField(max_length=500, required=False)
+    requires_verification = serializers.BooleanField(required=False)
+    deadline_date = serializers.DateField(required=False, allow_null=True)
+    deadline_days = serializers.IntegerField(min_value=0, max_value=36500, required=False, allow_null=True)
+    effective_from = serializers.DateField(required=False, allow_null=True)
+    effective_until = serializers.DateField(required=False, allow_null=True)
+    suspended_from = serializers.DateField(required=False, allow_null=True)
+    suspended_until = serializers.DateField(required=False, allow_null=True)

@@ -18,6 +18,7 @@ from .serializers import (
     DeadlineInputSerializer,
     PlanStepSerializer,
     PolicyRuleSerializer,
+    PolicyRuleUpdateSerializer,
     RemediationPlanSerializer,
     StepInputSerializer,
     TransitionInputSerializer,
@@ -136,6 +137,15 @@ class PolicyRuleViewSet(ReadOnlyApiViewSet):
     write_roles = ADMIN_ROLES
     ordering_fields = ["id", "code"]
     export_name = "rules"
+
+    @extend_schema(request=PolicyRuleUpdateSerializer, responses={200: PolicyRuleSerializer})
+    def partial_update(self, request, pk=None):
+        """Change a rule (admins of the rule's organisation; registry-wide rules: registry staff). The version
+        goes up; plans follow at their next evaluation."""
+        rule = self.get_object()
+        data = _valid(PolicyRuleUpdateSerializer, request)
+        rule = services.policy_rule_update(rule=rule, user=request.user, **data)
+        return Response(PolicyRuleSerializer(rule).data)
 
     def scope(self, queryset):
         return queryset.filter(Q(organization__isnull=True) | Q(organization_id__in=self.member_organization_ids()))
