@@ -38,6 +38,7 @@ browser:
 run: export DEBUG ?= true
 run: setup
 	$(MANAGE) migrate --noinput
+	$(MANAGE) setup_lists
 	$(MANAGE) load_demo
 	$(MANAGE) setup_schedules
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API docs: /api/v1/docs/). Ctrl-C stops all."

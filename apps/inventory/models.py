@@ -137,7 +137,7 @@ class Equipment(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["site", "category"]),
+            models.Index(fields=["site", "category", "id"], name="equipment_site_cat_id"),
             models.Index(fields=["category", "status"]),
             models.Index(fields=["product_model"]),
             models.Index(fields=["serial_number"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from apps.common.exceptions import ApplicationError
 from apps.common.services import apply_fields as _apply
@@ -51,7 +52,16 @@ def equipment_update(*, equipment: Equipment, actor=None, **fields: Any) -> Equi
 
 @transaction.atomic
 def equipment_delete(*, equipment: Equipment, actor=None) -> None:
-    model_delete_audited(equipment, actor=actor, organization_id=equipment.site.organization_id)
+    """Delete a unit recorded by mistake. Units with a remediation history cannot be deleted: retire them
+    (status removed/replaced/disposed) so the record an auditor follows stays complete."""
+    try:
+        with transaction.atomic():
+            model_delete_audited(equipment, actor=actor, organization_id=equipment.site.organization_id)
+    except ProtectedError as exc:
+        raise ApplicationError(
+            "This equipment has remediation records and cannot be deleted; set its status to removed, replaced "
+            "or disposed instead.", code="protected", fields={"status": ["Retire the unit instead of deleting it."]},
+        ) from exc
 
 
 @transaction.atomic

@@ -79,3 +79,26 @@ def test_equipment_cannot_move_to_another_organisations_site(site, other_site):
     equipment = equipment_create(site=site, product_model=ProductModelFactory())
     with pytest.raises(ApplicationError):
         equipment_update(equipment=equipment, site=other_site)
+
+
+def test_equipment_with_a_remediation_plan_cannot_be_deleted_only_retired(site):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.inventory.services import equipment_delete
+    from apps.remediation.models import PolicyRule, RemediationPlan
+
+    equipment = equipment_create(site=site, product_model=ProductModelFactory())
+    rule = PolicyRule.objects.first()
+    assert rule is not None  # seeded by the remediation data migration
+    day = dt.date(2026, 1, 1)
+    RemediationPlan.objects.create(
+        organization=site.organization, site=site, equipment=equipment, category=equipment.category, rule=rule,
+        rule_version=rule.version, action=rule.action, deadline=day, computed_deadline=day, discovered_on=day,
+        opened_at=timezone.now(),
+    )
+    with pytest.raises(ApplicationError) as exc:
+        equipment_delete(equipment=equipment)
+    assert exc.value.code == "protected"
+    assert Equipment.objects.filter(pk=equipment.pk).exists()
