@@ -7,3 +7,5 @@ urlpatterns = [
     path("api/v1/", include("apps.api.urls")),
     path("", include("apps.web.urls")),
 ]
+
+handler404 = "apps.common.views.page_not_found"

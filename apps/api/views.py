@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.filtersets import member_organization_ids
+from apps.audit.services import audit_chain_verify
 from apps.inventory.models import Site
 
 from .permissions import IsMemberWithRole
@@ -103,3 +104,24 @@ def _ids(request, name: str, *, allowed: set[int]) -> list[int]:
             raise ValidationError({name: [f"Select a valid choice. {ident} is not one of the available choices."]})
         ids.append(ident)
     return ids
+
+
+class AuditVerifySerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    checked = serializers.IntegerField(help_text="Events verified before the first broken link (or all).")
+    first_broken_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class AuditVerifyView(APIView):
+    """Walk the audit hash chain and report the first broken link (same check as `manage.py verify_audit`)."""
+
+    schema = ApiAutoSchema()
+    authentication_classes = API_AUTHENTICATION
+    throttle_classes = API_THROTTLES
+    permission_classes = [IsMemberWithRole]
+
+    @extend_schema(responses={200: AuditVerifySerializer})
+    def get(self, request):
+        verdict = audit_chain_verify()
+        return Response(AuditVerifySerializer(verdict).data)

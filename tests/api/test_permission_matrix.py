@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = {"health"}
 REPORTS = {"summary"}
-DOCS = {"schema", "docs", "redoc"}
+DOCS = {"schema", "docs", "redoc", "audit-verify"}  # any authenticated member; nothing organisation-specific
 # url basename -> (world key of an object of the user's organisation, world key of another organisation's
 # object or None when the resource is shared reference data, readable by every member).
 OBJECTS: dict[str, tuple[str, str | None]] = {
