@@ -47,6 +47,7 @@ from apps.accounts.choices import Role
 from apps.accounts.models import Membership, Organization
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
+from apps.common.tasks import enqueue_now, enqueue_on_commit
 
 from . import downloads
 from .choices import EntryType, Propagation, Regime, RunStatus, RunTrigger, VersionStatus
@@ -852,7 +853,8 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     audit_record(action="listsource.refresh_request", actor=user, obj=source, organization_id=source.organization_id,
                  changes={"run": run.pk})
     source_id, run_id = source.pk, run.pk
-    transaction.on_commit(lambda: refresh_list_source.delay(source_id, RunTrigger.MANUAL, run_id))
+    # A broker outage must not fail the request: enqueue_on_commit keeps the task in the outbox instead.
+    enqueue_on_commit(refresh_list_source, source_id, RunTrigger.MANUAL, run_id)
     return run
 
 
@@ -864,7 +866,7 @@ def list_sources_refresh_due(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     due = [s.pk for s in list_sources_due(now=now)]
     for source_id in due:
-        refresh_list_source.delay(source_id, RunTrigger.SCHEDULE)
+        enqueue_now(refresh_list_source, source_id, RunTrigger.SCHEDULE)
     return due
 
 

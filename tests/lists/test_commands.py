@@ -101,11 +101,11 @@ def test_custom_list_per_organisation(org, admin_user):
 def test_refresh_now_records_a_queued_run_and_enqueues_on_commit(db, django_capture_on_commit_callbacks, admin_user):
     list_sources_setup()
     sdn = ListSource.objects.get(code="ofac_sdn")
-    with mock.patch.object(refresh_list_source, "delay") as delay:
+    with mock.patch("apps.common.tasks.enqueue_now") as send:
         with django_capture_on_commit_callbacks(execute=True):
             run = list_source_refresh_request(source=sdn, user=admin_user)
-            assert not delay.called
-        delay.assert_called_once_with(sdn.pk, RunTrigger.MANUAL, run.pk)
+            assert not send.called
+        send.assert_called_once_with(refresh_list_source, sdn.pk, RunTrigger.MANUAL, run.pk)
     assert run.status == RunStatus.QUEUED and run.requested_by == admin_user
     assert list_source_refresh_request(source=sdn, user=admin_user).pk == run.pk  # no double run
 
@@ -169,6 +169,6 @@ def test_refresh_now_is_not_blocked_by_a_run_a_dead_worker_left_running(db, djan
     sdn = ListSource.objects.get(code="ofac_sdn")
     dead = FetchRun.objects.create(source=sdn, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING,
                                    started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))  # no lease held any more
-    with mock.patch.object(refresh_list_source, "delay") as delay, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("apps.common.tasks.enqueue_now") as send, django_capture_on_commit_callbacks(execute=True):
         run = list_source_refresh_request(source=sdn)
-    assert run.pk != dead.pk and delay.called
+    assert run.pk != dead.pk and send.called
