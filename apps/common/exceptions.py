@@ -32,6 +32,7 @@ STATUS_FOR_CODE = {
     "forbidden": status.HTTP_403_FORBIDDEN,
     "permission_denied": status.HTTP_403_FORBIDDEN,
     "conflict": status.HTTP_409_CONFLICT,
+    "protected": status.HTTP_409_CONFLICT,
 }
 
 
