@@ -23,3 +23,11 @@ def fault_server(settings):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _celery_env_does_not_override_private_brokers(monkeypatch):
+    """Celery gives the CELERY_BROKER_URL *environment variable* precedence over any app's configured broker
+    (CI sets it to the shared Redis), which would send these tests' tasks past their private brokers. The
+    project's app keeps its broker from Django settings; worker subprocesses get theirs explicitly."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)

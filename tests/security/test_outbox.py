@@ -19,6 +19,14 @@ def _dead_broker_url() -> str:
     return f"redis://127.0.0.1:{port}/0"  # nothing listens there
 
 
+@pytest.fixture(autouse=True)
+def _celery_env_does_not_override_private_brokers(monkeypatch):
+    """Celery gives the CELERY_BROKER_URL *environment variable* precedence over any app's configured broker
+    (CI sets it to the shared Redis), which would send these tests' tasks past their private brokers. The
+    project's app keeps its broker from Django settings; worker subprocesses get theirs explicitly."""
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+
+
 @pytest.fixture
 def celery_broker(monkeypatch):
     """Points apps.common.tasks at a Celery app with the given broker (never the shared one)."""
