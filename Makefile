@@ -23,6 +23,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(PY)
 ## setup: virtualenv, dependencies, a browser for the UI tests, var/ folders. Idempotent.
 setup: $(STAMP) browser
 	@mkdir -p var
+	@if [ ! -f .env ]; then printf '# Development defaults written by make setup (see .env.example). Never use in production.\nDEBUG=true\n' > .env; echo "Wrote .env with DEBUG=true for development"; fi
 
 ## browser: Debian's Chromium for the Playwright tests (skipped when present or when apt is not ours).
 browser:
