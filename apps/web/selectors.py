@@ -6,6 +6,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
@@ -54,6 +56,19 @@ def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, 
     return counts, top(by_site), top(by_cat)
 
 
+def equipment_risk_breakdown_cached(*, organization_ids: list[int]) -> tuple[dict[str, int], list, list]:
+    """equipment_risk_breakdown, kept for WEB_DASHBOARD_CACHE_SECONDS (default 30 s; 0 = no cache).
+
+    The GROUP BY reads every installed row of the organisations (~0.8 s at 250,000 rows on SQLite); a dashboard
+    may lag the inventory by that many seconds, and under load every officer opening it shares one computation.
+    """
+    timeout = getattr(settings, "WEB_DASHBOARD_CACHE_SECONDS", 30)
+    if not timeout:
+        return equipment_risk_breakdown(organization_ids=organization_ids)
+    key = "web:risk-breakdown:" + ",".join(str(i) for i in sorted(organization_ids))
+    return cache.get_or_set(key, lambda: equipment_risk_breakdown(organization_ids=organization_ids), timeout)
+
+
 def site_list_with_counts(*, organization_ids: list[int]) -> QuerySet[Site]:
     """Sites with counts of installed equipment rows, and flagged ones per status. One query."""
     installed = ~Q(equipment__status__in=list(RETIRED_STATUSES))
@@ -92,7 +107,7 @@ def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dic
     from . import svg
 
     today = today_default(today)
-    counts, by_site, by_category = equipment_risk_breakdown(organization_ids=[organization_id])
+    counts, by_site, by_category = equipment_risk_breakdown_cached(organization_ids=[organization_id])
     data: dict[str, Any] = {
         "counts": [(s, svg.STATUS_LABELS[s], counts[s]) for s in RISK_STATUSES],
         "risk_ready": risk_ready(),
