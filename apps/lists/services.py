@@ -20,7 +20,6 @@ source (which holds the source's lease) marks them FAILED and deletes the partia
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import gzip
 import hashlib
@@ -469,28 +468,11 @@ _COLUMNS = ("version_id", "external_id", "entry_type", "primary_name", "aliases"
 _TEXT_COLUMNS = ("external_id", "entry_type", "primary_name", "aliases", "sub_list", "programs", "countries",
                  "addresses", "identifiers", "remarks", "source_url", "parent_name", "scope", "extra",
                  "content_hash")
-_HASH_FIELDS: tuple[str, ...] | None = None
 
 
 def _clean(value: str, limit: int | None = None) -> str:
     value = (value or "").replace("\x00", "")
     return value[:limit] if limit else value
-
-
-def entry_content_hash(entry) -> str:
-    """Same value as ParsedEntry.content_hash() (sha256 of the canonical JSON of all fields), computed without
-    dataclasses.asdict's deep copy, which was a third of the ingestion time."""
-    global _HASH_FIELDS
-    if _HASH_FIELDS is None:
-        _HASH_FIELDS = tuple(f.name for f in dataclasses.fields(entry))
-    data = {name: getattr(entry, name) for name in _HASH_FIELDS}
-    data["listed_on"] = entry.listed_on.isoformat() if entry.listed_on else None
-    data["end_date"] = entry.end_date.isoformat() if entry.end_date else None
-    try:
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False)
-    except TypeError:  # a value JSON cannot encode (a date inside extra...): the parser's own method decides
-        return entry.content_hash()
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _entry_row(entry) -> tuple:
@@ -519,7 +501,7 @@ def _entry_row(entry) -> tuple:
         _clean(entry.parent_name, 500),
         _clean(entry.scope),
         dumps(dict(entry.extra or {}), ensure_ascii=False, default=str),
-        entry_content_hash(entry),
+        entry.content_hash(),
     )
 
 
