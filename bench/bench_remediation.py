@@ -12,33 +12,13 @@ read through apps.screening.selectors.equipment_findings, so the timing includes
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _setup_django() -> str:
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendorrisk.settings")
-    os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    if not os.environ.get("DATABASE_URL"):
-        tmp = tempfile.mkdtemp(prefix="bench-remediation-")
-        os.environ["VAR_DIR"] = tmp
-        label = f"SQLite file in {tmp}"
-    else:
-        label = "PostgreSQL (DATABASE_URL)"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, skip_checks=True)
-    return label
+from bench.benchsupport import setup_django  # noqa: E402
 
 
 def _generate(size: int) -> dict:
@@ -165,7 +145,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     args = parser.parse_args()
-    label = _setup_django()
+    label = setup_django("remediation", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 
     import datetime as dt
 

@@ -12,7 +12,6 @@ the number of SQL queries per page, which must not grow with N.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -20,25 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _setup_django() -> str:
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vendorrisk.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("AXES_ENABLED", "false")
-    if not os.environ.get("DATABASE_URL"):
-        tmp = tempfile.mkdtemp(prefix="bench-web-")
-        os.environ["VAR_DIR"] = tmp
-        label = f"SQLite file in {tmp}"
-    else:
-        label = "PostgreSQL (DATABASE_URL)"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, skip_checks=True)
-    return label
+from bench.benchsupport import setup_django  # noqa: E402
 
 
 def _generate(size: int) -> dict:
@@ -100,7 +81,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=50_000)
     parser.add_argument("--import-rows", type=int, default=10_000)
     args = parser.parse_args()
-    label = _setup_django()
+    label = setup_django("web", AXES_ENABLED="false")
     print(f"database: {label}; equipment rows: {args.size:,}; import rows: {args.import_rows:,}")
 
     t = time.perf_counter()
