@@ -249,6 +249,12 @@ def _run_update(run: FetchRun, **fields) -> None:
     FetchRun.objects.filter(pk=run.pk).update(**fields)
 
 
+def fetch_run_give_up(*, run_id: int, reason: str, now: dt.datetime | None = None) -> None:
+    """Mark a queued run failed when its task stops retrying (e.g. the source stayed locked by another run)."""
+    FetchRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, finished_at=now or timezone.now(),
+                                              error=reason)
+
+
 def _run_finish(run: FetchRun, result: ImportResult, *, now: dt.datetime) -> ImportResult:
     result.run = run.pk
     counts = {"entries": result.entries, "added": result.added, "removed": result.removed,

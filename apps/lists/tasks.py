@@ -10,13 +10,13 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from .choices import RunStatus, RunTrigger
 from .downloads import DownloadError
 from .models import FetchRun, ListSource
 from .services import (
     SourceBusy,
+    fetch_run_give_up,
     list_source_refresh,
     list_sources_refresh_due,
     list_sources_stale_alert,
@@ -44,8 +44,7 @@ def refresh_list_source(self, source_id: int, trigger: str = RunTrigger.SCHEDULE
         if run is None:
             return {"status": "skipped", "reason": exc.message}  # the scheduler will come back
         if self.request.retries >= self.max_retries:
-            FetchRun.objects.filter(pk=run.pk).update(status=RunStatus.FAILED, finished_at=timezone.now(),
-                                                      error=exc.message)
+            fetch_run_give_up(run_id=run.pk, reason=exc.message)
             return {"status": "failed", "reason": exc.message}
         raise self.retry(countdown=_backoff(self.request.retries), exc=exc) from exc
     except DownloadError as exc:  # retryable network trouble; the run already records the error

@@ -172,3 +172,15 @@ def test_refresh_now_is_not_blocked_by_a_run_a_dead_worker_left_running(db, djan
     with mock.patch("apps.common.tasks.enqueue_now") as send, django_capture_on_commit_callbacks(execute=True):
         run = list_source_refresh_request(source=sdn)
     assert run.pk != dead.pk and send.called
+
+
+def test_a_run_whose_task_gives_up_is_recorded_failed_with_the_reason(db):
+    from apps.lists.services import fetch_run_give_up
+
+    list_sources_setup()
+    sdn = ListSource.objects.get(code="ofac_sdn")
+    run = FetchRun.objects.create(source=sdn, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED,
+                                  started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    fetch_run_give_up(run_id=run.pk, reason="source busy: another refresh holds the lock")
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and run.finished_at is not None and "busy" in run.error
