@@ -89,6 +89,7 @@ def _prepare(env: dict[str, str]) -> dict:
     from apps.accounts.models import Membership, Organization, User
     from apps.api.services import api_token_create
     from apps.inventory.models import Equipment, ProductModel, Site
+    from apps.inventory.services import equipment_counts_refresh
     from apps.vendors.models import Vendor
 
     t0 = time.perf_counter()
@@ -142,12 +143,16 @@ def _prepare(env: dict[str, str]) -> dict:
                     execute_values(cur.cursor, sql.split(" VALUES ")[0] + " VALUES %s", rows, page_size=5000)
                 else:
                     cur.executemany(sql, rows)
+        equipment_counts_refresh()  # the raw INSERTs bypass the application: build the per-site tally
         with connection.cursor() as cur:
             cur.execute("ANALYZE")  # planner statistics for the bulk-loaded tables (as autovacuum would, later)
         print(f"data set: {N_EQUIPMENT} equipment, {len(site_ids)} sites, {N_VENDORS} vendors "
               f"generated in {time.perf_counter() - t0:.1f} s", flush=True)
     else:
-        print(f"data set: reusing {have} equipment rows ({env['DATABASE_URL'].split('@')[-1]})", flush=True)
+        t = time.perf_counter()
+        written = equipment_counts_refresh()  # exact already unless the data set predates the tally
+        print(f"data set: reusing {have} equipment rows ({env['DATABASE_URL'].split('@')[-1]}); tally checked in "
+              f"{time.perf_counter() - t:.1f} s ({written} rows written)", flush=True)
 
     org = Organization.objects.order_by("pk").first()
     users = {"auditor": [], "officer": []}
@@ -181,7 +186,7 @@ def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
         [str(gunicorn), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(WORKERS), "--threads", "4",
-         "--timeout", "60", "--log-level", "warning"],
+         "--timeout", "60", "--log-level", "warning", "--limit-request-line", "8190"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(VAR / "gunicorn.log", "wb"),  # noqa: SIM115
     )
     import requests

@@ -346,8 +346,6 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("apps.web.context_processor
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
-# Dashboard counts are cached this many seconds (0: computed on every request).
-WEB_DASHBOARD_CACHE_SECONDS = env.int("WEB_DASHBOARD_CACHE_SECONDS", default=30)
 
 # --- lists ---
 # Hosts that may resolve to private/loopback addresses (an internal mirror); comma-separated host names.

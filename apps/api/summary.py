@@ -6,11 +6,12 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment, Site
+from apps.inventory.selectors import equipment_counts
 from apps.lists.selectors import list_versions_active
 from apps.remediation.choices import CLOCK_STATUSES, PlanStatus
 from apps.remediation.models import RemediationPlan
@@ -26,10 +27,10 @@ def _zero() -> dict[str, int]:
 
 
 def _equipment_rows_now(site_ids: list[int]) -> Iterable[tuple[int, str, str, int, int]]:
-    """(site_id, category, risk_status, count, units) of installed equipment: one GROUP BY query."""
-    qs = (Equipment.objects.filter(site_id__in=site_ids).exclude(status__in=sorted(RETIRED_STATUSES))
-          .values_list("site_id", "category", "risk_status").order_by()
-          .annotate(n=Count("id"), units=Sum("quantity")))
+    """(site_id, category, risk_status, count, units) of installed equipment, from the per-site tally (one
+    query over a few rows per site, not a GROUP BY over the inventory)."""
+    qs = (equipment_counts(site_ids=site_ids, installed_only=True)
+          .values_list("site_id", "category", "risk_status").annotate(n=Sum("records"), units=Sum("units")))
     return list(qs)
 
 

@@ -23,6 +23,11 @@ DEFAULT_SCHEDULES += [
     ("screening: equipment risk catch-up", "apps.screening.tasks.refresh_equipment_risk", {"minute": "*/15"}, {}),
 ]
 
+# --- inventory --- (nightly repair of the per-site equipment tally; the application keeps it current itself)
+DEFAULT_SCHEDULES += [
+    ("inventory: recount equipment", "apps.inventory.tasks.recount_equipment", {"minute": "0", "hour": "3"}, {}),
+]
+
 # --- remediation --- (daily: expire waivers, flag overdue plans, send the digests; idempotent per org/day/item)
 DEFAULT_SCHEDULES += [
     ("remediation: daily overdue and digest", "apps.remediation.tasks.remediation_daily_task",

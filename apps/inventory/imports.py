@@ -41,6 +41,7 @@ from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
 
 from .choices import Connectivity, EquipmentCategory, EquipmentStatus
 from .models import Equipment, ProductModel, Site
+from .services import equipment_counts_touch
 
 CHUNK_ROWS = 1000
 MAX_ERRORS = 500          # errors kept in a report; the count goes on
@@ -577,6 +578,7 @@ def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
     objs = [Equipment(site_id=r.site_id, product_model_id=pm_cache[(vendor_cache[r.brand.lower()], r.model_number)],
                       category=r.category, **r.fields) for r in rows]
     bulk_create_with_history(objs, Equipment, batch_size=1000, default_user=user, default_change_reason="import")
+    equipment_counts_touch({r.site_id for r in rows})  # bulk_create sends no post_save
     return len(objs)
 
 

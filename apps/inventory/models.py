@@ -143,6 +143,17 @@ class Equipment(TimeStampedModel):
             models.Index(fields=["serial_number"]),
         ]
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._counted_as = instance.counted_as()  # what the site tally holds for it (apps.inventory.signals)
+        return instance
+
+    def counted_as(self) -> tuple:
+        """The fields the per-site tally (SiteEquipmentCount) depends on; None where not loaded."""
+        d = self.__dict__
+        return (d.get("site_id"), d.get("category"), d.get("status"), d.get("risk_status"), d.get("quantity"))
+
     def __str__(self) -> str:
         label = self.asset_tag or self.serial_number or f"#{self.pk}"
         return f"{self.get_category_display()} {label}"
@@ -155,6 +166,33 @@ class Equipment(TimeStampedModel):
             errors["quantity"] = "Quantity must be at least 1."
         if errors:
             raise ValidationError(errors)
+
+
+class SiteEquipmentCount(models.Model):
+    """How many equipment records (and units) a site has per category, lifecycle status and risk status.
+
+    A materialised tally, so that the sites page, the dashboard, the API summary and the equipment list's page
+    count read a few hundred rows instead of grouping an organisation's whole inventory on every request.
+    It is derived data: ``apps.inventory.services.equipment_counts_refresh`` recounts the sites a write touched
+    (inside the writing transaction, under a lock on the site row), and ``recount_equipment`` rebuilds or checks
+    the whole table (nightly, and by hand after writes made outside the application).
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="equipment_counts")
+    category = models.CharField(max_length=32, choices=EquipmentCategory.choices)
+    status = models.CharField(max_length=16, choices=EquipmentStatus.choices)
+    risk_status = models.CharField(max_length=16, choices=RiskStatus.choices)
+    records = models.PositiveIntegerField(help_text="Equipment records (rows).")
+    units = models.PositiveBigIntegerField(help_text="Units: the sum of the records' quantities.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "category", "status", "risk_status"],
+                                    name="siteequipmentcount_unique_bucket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"site {self.site_id} {self.category}/{self.status}/{self.risk_status}: {self.records}"
 
 
 class Component(TimeStampedModel):

@@ -1,16 +1,19 @@
 """Writes to sites, product models, equipment and components."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError, Sum
 
 from apps.common.exceptions import ApplicationError
 from apps.common.services import apply_fields as _apply
 from apps.common.services import model_delete_audited, model_save_audited
 
-from .models import Component, Equipment, ProductModel, Site
+from .models import Component, Equipment, ProductModel, Site, SiteEquipmentCount
 
 
 @transaction.atomic
@@ -68,3 +71,107 @@ def equipment_delete(*, equipment: Equipment, actor=None) -> None:
 def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fields: Any) -> Component:
     return model_save_audited(Component(equipment=equipment, vendor=vendor, kind=kind, **fields), actor=actor,
                               organization_id=equipment.site.organization_id)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Equipment counts per site (the SiteEquipmentCount tally)
+
+COUNT_SITE_CHUNK = 500
+_deferred_sites: ContextVar[set[int] | None] = ContextVar("equipment_counts_deferred", default=None)
+
+Bucket = tuple[int, str, str, str]  # (site id, category, lifecycle status, risk status)
+
+
+def _equipment_buckets(site_ids: list[int] | None) -> dict[Bucket, tuple[int, int]]:
+    """(records, units) per bucket, grouped from the equipment table itself."""
+    qs = Equipment.objects.order_by()
+    if site_ids is not None:
+        qs = qs.filter(site_id__in=site_ids)
+    rows = qs.values_list("site_id", "category", "status", "risk_status").annotate(n=Count("id"), u=Sum("quantity"))
+    return {(s, c, st, r): (n, u or 0) for s, c, st, r, n, u in rows}
+
+
+def _site_chunks(site_ids: Iterable[int] | None) -> Iterator[list[int]]:
+    ids = (sorted({i for i in site_ids if i is not None}) if site_ids is not None
+           else list(Site.objects.order_by("pk").values_list("pk", flat=True)))
+    for start in range(0, len(ids), COUNT_SITE_CHUNK):
+        yield ids[start:start + COUNT_SITE_CHUNK]
+
+
+@transaction.atomic
+def _counts_recount(site_ids: list[int]) -> int:
+    # Lock the sites first (FOR NO KEY UPDATE: equipment inserts, which take FOR KEY SHARE on their site, are not
+    # blocked), then count: under READ COMMITTED the count runs after the lock is granted, so it sees every
+    # transaction that recounted these sites before, and the last recount always writes the final truth.
+    locked = list(Site.objects.select_for_update(no_key=True).filter(pk__in=site_ids).order_by("pk")
+                  .values_list("pk", flat=True))
+    want = _equipment_buckets(locked)
+    have = {(c.site_id, c.category, c.status, c.risk_status): c
+            for c in SiteEquipmentCount.objects.filter(site_id__in=site_ids)}
+    gone = [c.pk for key, c in have.items() if key not in want]
+    changed, new = [], []
+    for key, (records, units) in want.items():
+        row = have.get(key)
+        if row is None:
+            new.append(SiteEquipmentCount(site_id=key[0], category=key[1], status=key[2], risk_status=key[3],
+                                          records=records, units=units))
+        elif (row.records, row.units) != (records, units):
+            row.records, row.units = records, units
+            changed.append(row)
+    if gone:
+        SiteEquipmentCount.objects.filter(pk__in=gone).delete()
+    SiteEquipmentCount.objects.bulk_update(changed, ["records", "units"], batch_size=1000)
+    SiteEquipmentCount.objects.bulk_create(new, batch_size=1000)
+    return len(gone) + len(changed) + len(new)
+
+
+def equipment_counts_refresh(*, site_ids: Iterable[int] | None = None) -> int:
+    """Recount the equipment of these sites (every site when None) into SiteEquipmentCount; returns the number
+    of tally rows written. Idempotent; writes only the buckets that changed. Runs inside the caller's
+    transaction when there is one, so the tally commits (or rolls back) with the equipment it counts."""
+    return sum(_counts_recount(chunk) for chunk in _site_chunks(site_ids))
+
+
+def equipment_counts_touch(site_ids: Iterable[int | None]) -> None:
+    """Equipment of these sites was written: recount them now, or at the end of the enclosing
+    equipment_counts_deferred() block."""
+    ids = {i for i in site_ids if i is not None}
+    if not ids:
+        return
+    pending = _deferred_sites.get()
+    if pending is not None:
+        pending.update(ids)
+    else:
+        equipment_counts_refresh(site_ids=ids)
+
+
+@contextmanager
+def equipment_counts_deferred() -> Iterator[set[int]]:
+    """Collect the sites that equipment writes inside the block touch and recount each once at its end (for
+    bulk writes: an import of 10,000 units recounts each site once, not once per unit). Nested blocks defer to
+    the outermost. Nothing is recounted when the block raises (its transaction rolls back)."""
+    outer = _deferred_sites.get()
+    if outer is not None:
+        yield outer
+        return
+    pending: set[int] = set()
+    token = _deferred_sites.set(pending)
+    try:
+        yield pending
+    finally:
+        _deferred_sites.reset(token)
+    equipment_counts_refresh(site_ids=pending)
+
+
+def equipment_counts_check(*, site_ids: Iterable[int] | None = None) -> list[dict[str, Any]]:
+    """Buckets where the tally differs from the equipment table (empty when consistent), site chunk by chunk."""
+    drift = []
+    for chunk in _site_chunks(site_ids):
+        want = _equipment_buckets(chunk)
+        have = {(c.site_id, c.category, c.status, c.risk_status): (c.records, c.units)
+                for c in SiteEquipmentCount.objects.filter(site_id__in=chunk)}
+        for key in sorted(set(want) | set(have)):
+            if want.get(key) != have.get(key):
+                drift.append({"site_id": key[0], "category": key[1], "status": key[2], "risk_status": key[3],
+                              "counted": have.get(key, (0, 0)), "actual": want.get(key, (0, 0))})
+    return drift

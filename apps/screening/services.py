@@ -36,6 +36,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Component, Equipment, ProductModel
+from apps.inventory.services import equipment_counts_refresh
 from apps.lists.models import ListEntry, ListSource, ListVersion
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
@@ -728,6 +729,8 @@ def equipment_risk_refresh() -> int:
     for (status, reason), ids in to_write.items():
         for chunk in _chunks(ids, 2000):
             written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
+    if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
+        equipment_counts_refresh()
     return written
 
 

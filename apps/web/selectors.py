@@ -6,12 +6,11 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
+from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
 
 RISK_STATUSES = ("prohibited", "restricted", "potential_match", "clear")
 FLAGGED = ("prohibited", "restricted", "potential_match")
@@ -31,20 +30,14 @@ def equipment_installed(organization_ids: list[int]) -> QuerySet[Equipment]:
 
 def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, int], list, list]:
     """Installed units by risk status, and flagged units by site and by category (biggest first, 15 each),
-    from one GROUP BY over the organisations' equipment."""
-    from django.db.models import Sum
-
+    from the per-site tally (a few hundred rows per organisation, whatever the size of its inventory)."""
     counts = dict.fromkeys(RISK_STATUSES, 0)
     by_site: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_cat: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    if not risk_ready():
-        counts["clear"] = equipment_installed(organization_ids).aggregate(n=Sum("quantity"))["n"] or 0
-        return counts, [], []
-    rows = (equipment_installed(organization_ids).values_list("site__name", "category", "risk_status")
-            .annotate(n=Sum("quantity")))
+    rows = (equipment_counts(organization_ids=organization_ids, installed_only=True)
+            .values_list("site__name", "category", "risk_status").annotate(n=Sum("units")))
     labels = dict(EquipmentCategory.choices)
     for site_name, category, status, n in rows:
-        status = status or "clear"
         counts[status] = counts.get(status, 0) + (n or 0)
         if status in FLAGGED:
             by_site[site_name][status] += n or 0
@@ -56,26 +49,12 @@ def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, 
     return counts, top(by_site), top(by_cat)
 
 
-def equipment_risk_breakdown_cached(*, organization_ids: list[int]) -> tuple[dict[str, int], list, list]:
-    """equipment_risk_breakdown, kept for WEB_DASHBOARD_CACHE_SECONDS (default 30 s; 0 = no cache).
-
-    The GROUP BY reads every installed row of the organisations (~0.8 s at 250,000 rows on SQLite); a dashboard
-    may lag the inventory by that many seconds, and under load every officer opening it shares one computation.
-    """
-    timeout = getattr(settings, "WEB_DASHBOARD_CACHE_SECONDS", 30)
-    if not timeout:
-        return equipment_risk_breakdown(organization_ids=organization_ids)
-    key = "web:risk-breakdown:" + ",".join(str(i) for i in sorted(organization_ids))
-    return cache.get_or_set(key, lambda: equipment_risk_breakdown(organization_ids=organization_ids), timeout)
-
-
 def site_list_with_counts(*, organization_ids: list[int]) -> QuerySet[Site]:
-    """Sites with counts of installed equipment rows, and flagged ones per status. One query."""
-    installed = ~Q(equipment__status__in=list(RETIRED_STATUSES))
-    annotations: dict[str, Any] = {"n_equipment": Count("equipment", filter=installed)}
-    if risk_ready():
-        for status in FLAGGED:
-            annotations[f"n_{status}"] = Count("equipment", filter=installed & Q(equipment__risk_status=status))
+    """Sites with counts of installed equipment records, and flagged ones per status, from the per-site tally.
+    One query (a correlated sum per column over the tally's few rows per site)."""
+    annotations: dict[str, Any] = {"n_equipment": site_count_subquery(installed_only=True)}
+    for status in FLAGGED:
+        annotations[f"n_{status}"] = site_count_subquery(installed_only=True, risk_statuses=[status])
     return Site.objects.filter(organization_id__in=organization_ids).annotate(**annotations).order_by("name")
 
 
@@ -107,7 +86,7 @@ def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dic
     from . import svg
 
     today = today_default(today)
-    counts, by_site, by_category = equipment_risk_breakdown_cached(organization_ids=[organization_id])
+    counts, by_site, by_category = equipment_risk_breakdown(organization_ids=[organization_id])
     data: dict[str, Any] = {
         "counts": [(s, svg.STATUS_LABELS[s], counts[s]) for s in RISK_STATUSES],
         "risk_ready": risk_ready(),
@@ -359,13 +338,36 @@ def units_by_vendor(*, organization_ids: list[int], vendor_ids: set[int]) -> dic
     return result
 
 
-def paginate_deferred(queryset: QuerySet, *, page_number: Any, per_page: int = 50):
-    """Paginate a large, sorted, joined queryset in three constant queries: COUNT, the page's ids (a lean query
-    that sorts ids only), and the page's rows with their joins fetched by id (a "deferred join"). Sorting the
-    full joined rows to keep 50 of them is what makes deep pages slow on big inventories."""
+# The equipment list's filters that the per-site tally can count, and the tally field each narrows.
+TALLY_FILTERS = {"site": "site_ids", "category": "categories", "status": "statuses", "risk_status": "risk_statuses"}
+
+
+def equipment_list_count(*, organization_ids: list[int], filters: dict[str, Any] | None) -> int | None:
+    """The equipment list's total from the per-site tally when only site, category, status and risk status
+    narrow it (one query over a few hundred rows instead of a COUNT over the organisation's inventory); None
+    when another filter is set (search, vendor, deadlines ...) and the rows must be counted."""
+    narrowing: dict[str, list] = {}
+    for name, value in (filters or {}).items():
+        if value is None or value == "" or (isinstance(value, (list, tuple, set, QuerySet)) and not value):
+            continue
+        if name not in TALLY_FILTERS:
+            return None
+        values = value if isinstance(value, (list, tuple, set, QuerySet)) else [value]
+        narrowing[TALLY_FILTERS[name]] = [getattr(v, "pk", v) for v in values]
+    return equipment_records_count(organization_ids=organization_ids, **narrowing)
+
+
+def paginate_deferred(queryset: QuerySet, *, page_number: Any, per_page: int = 50, count: int | None = None):
+    """Paginate a large, sorted, joined queryset in three constant queries: COUNT (skipped when the caller knows
+    the total, e.g. from the per-site tally), the page's ids (a lean query that sorts ids only), and the page's
+    rows with their joins fetched by id (a "deferred join"). Sorting the full joined rows to keep 50 of them is
+    what makes deep pages slow on big inventories."""
     from django.core.paginator import Paginator
 
-    page = Paginator(queryset.values_list("pk", flat=True), per_page).get_page(page_number)
+    paginator = Paginator(queryset.values_list("pk", flat=True), per_page)
+    if count is not None:
+        paginator.count = count  # Paginator.count is a cached property: the known total replaces the COUNT
+    page = paginator.get_page(page_number)
     ids = list(page.object_list)
     rows = queryset.model._default_manager.none()
     if ids:

@@ -154,21 +154,14 @@ def test_expired_session_htmx_request_redirects_whole_page(client):
     assert response["HX-Redirect"].startswith(reverse("web:login") + "?next=")
 
 
-def test_dashboard_counts_are_cached_for_the_configured_seconds(settings, django_assert_max_num_queries):
-    from django.core.cache import cache
-
+def test_dashboard_counts_follow_the_inventory_at_once_from_the_tally(django_assert_max_num_queries):
     from apps.web import selectors
 
-    settings.WEB_DASHBOARD_CACHE_SECONDS = 30
-    cache.clear()
     site = SiteFactory()
     EquipmentFactory(site=site, quantity=3)
-    first = selectors.equipment_risk_breakdown_cached(organization_ids=[site.organization_id])
+    first = selectors.equipment_risk_breakdown(organization_ids=[site.organization_id])
     assert sum(first[0].values()) == 3
     EquipmentFactory(site=site, quantity=2)
-    with django_assert_max_num_queries(0):
-        again = selectors.equipment_risk_breakdown_cached(organization_ids=[site.organization_id])
-    assert again == first  # served from the cache
-    settings.WEB_DASHBOARD_CACHE_SECONDS = 0
-    assert sum(selectors.equipment_risk_breakdown_cached(organization_ids=[site.organization_id])[0].values()) == 5
-    cache.clear()
+    with django_assert_max_num_queries(1):  # one read of the per-site tally, whatever the inventory's size
+        again = selectors.equipment_risk_breakdown(organization_ids=[site.organization_id])
+    assert sum(again[0].values()) == 5

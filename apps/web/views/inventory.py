@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404, render
 
 from apps.inventory.models import Equipment, Site
+from apps.inventory.selectors import equipment_records_count
 
 from .. import selectors
 from ..access import org_scope, org_view
@@ -33,7 +34,8 @@ def site_detail(request, pk: int):
     org_scope(request, site.organization_id)
     qs = _sorted(selectors.equipment_list_queryset(organization_ids=[site.organization_id]).filter(site=site),
                  request.GET.get("sort", "category"))
-    page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
+    page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE,
+                                       count=equipment_records_count(site_ids=[site.pk]))
     counts = selectors.site_list_with_counts(organization_ids=[site.organization_id]).get(pk=site.pk)
     return render(request, "web/site_detail.html", {"site": site, "page_obj": page, "counts": counts,
                                                      "risk_ready": selectors.risk_ready()})
@@ -51,7 +53,10 @@ def equipment_filtered(request):
 @org_view
 def equipment_list(request):
     filterset, qs = equipment_filtered(request)
-    page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE)
+    org = request.access.organization
+    used = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
+    total = selectors.equipment_list_count(organization_ids=[org.pk], filters=used) if org else 0
+    page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE, count=total)
     findings = selectors.equipment_findings_for([e.pk for e in page.object_list])
     # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
     rows = [(e, list(dict.fromkeys(f.path_text for f in findings.get(e.pk, [])))) for e in page.object_list]
