@@ -138,6 +138,8 @@ class Equipment(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["site", "category", "id"], name="equipment_site_cat_id"),
+            # The product models (hence vendors) an organisation uses: an index-only scan per site.
+            models.Index(fields=["site", "product_model"], name="equipment_site_product_model"),
             models.Index(fields=["category", "status"]),
             models.Index(fields=["product_model"]),
             models.Index(fields=["serial_number"]),

@@ -47,7 +47,9 @@ def _org_vendors(request):
     key = f"web:org-vendor-ids:{org_id}"
     ids = cache.get(key)
     if ids is None:
-        used = Equipment.objects.filter(site__organization_id=org_id).order_by().values("product_model_id")
+        # DISTINCT over the (site, product_model) index, site by site (an index-only scan), then the models.
+        used = list(Equipment.objects.filter(site__organization_id=org_id).order_by()
+                    .values_list("product_model_id", flat=True).distinct())
         ids = set()
         for row in ProductModel.objects.filter(pk__in=used).values_list("brand_id", "manufacturer_id",
                                                                           "software_supplier_id"):
