@@ -1,5 +1,6 @@
 """Load test: 50 concurrent clients (auditors on the API, officers on the pages) against gunicorn on loopback,
-on a registry with 1,000,000 equipment rows. Bounded in time and in requests; reports errors and p50/p95/p99.
+on a registry with 1,000,000 equipment rows. Bounded in time and in requests; reports errors and p50/p95/p99
+per endpoint, beside each endpoint's median requested alone (10 sequential requests, before the load).
 
     .venv/bin/python bench/bench_load.py                      # defaults below
     BENCH_EQUIPMENT=200000 BENCH_SECONDS=20 .venv/bin/python bench/bench_load.py
@@ -243,32 +244,60 @@ def _session(kind: str, index: int, base: str, data: dict):
     return session
 
 
-def _client(kind: str, index: int, session, base: str, data: dict, stats: Stats, deadline: float) -> None:
-    import random
-
-    import requests
-
-    rnd = random.Random(index)
+def _paths(kind: str, rnd, data: dict) -> list:
+    """What a client of this kind requests: one callable per endpoint, giving a path (with random ids)."""
     if kind == "auditor":
-        paths = [
+        return [
             lambda: "/api/v1/equipment/?limit=50",
             lambda: f"/api/v1/equipment/{rnd.choice(data['equipment'])}/",
             lambda: "/api/v1/sites/?limit=50",
             lambda: f"/api/v1/vendors/{rnd.choice(data['vendors'])}/",
             lambda: "/api/v1/vendors/?limit=50",
         ]
-    else:
-        paths = [
-            lambda: "/",
-            lambda: "/equipment/",
-            lambda: f"/equipment/?{urllib.parse.urlencode({'q': 'AT-00012'})}",
-            lambda: f"/equipment/{rnd.choice(data['equipment'])}/",
-            lambda: "/sites/",
-            lambda: "/vendors/",
-        ]
+    return [
+        lambda: "/",
+        lambda: "/equipment/",
+        lambda: f"/equipment/?{urllib.parse.urlencode({'q': 'AT-00012'})}",
+        lambda: f"/equipment/{rnd.choice(data['equipment'])}/",
+        lambda: "/sites/",
+        lambda: "/vendors/",
+    ]
+
+
+def _group(kind: str, path: str) -> str:
+    return f"{kind} {re.sub(r'/[0-9]+/', '/<id>/', path.split('?')[0])}" + (" ?q=" if "q=" in path else "")
+
+
+def _alone(sessions: list, kinds: list, base: str, data: dict, repeat: int = 10) -> dict[str, float]:
+    """Each endpoint requested alone (one client, nothing else running): the service time under no load."""
+    import random
+
+    medians = {}
+    for kind in ("auditor", "officer"):
+        session = sessions[[k for k, _ in kinds].index(kind)]
+        rnd = random.Random(0)
+        for make in _paths(kind, rnd, data):
+            times = []
+            for i in range(repeat + 1):
+                path = make()
+                t = time.perf_counter()
+                session.get(base + path, timeout=60, allow_redirects=False).raise_for_status()
+                if i:  # the first one warms the worker's caches
+                    times.append(time.perf_counter() - t)
+            medians[_group(kind, path)] = statistics.median(times) * 1000
+    return medians
+
+
+def _client(kind: str, index: int, session, base: str, data: dict, stats: Stats, deadline: float) -> None:
+    import random
+
+    import requests
+
+    rnd = random.Random(index)
+    paths = _paths(kind, rnd, data)
     while time.monotonic() < deadline:
         path = rnd.choice(paths)()
-        group = f"{kind} {re.sub(r'/[0-9]+/', '/<id>/', path.split('?')[0])}"
+        group = _group(kind, path)
         t = time.perf_counter()
         error = None
         try:
@@ -334,6 +363,7 @@ def main() -> int:
         kinds = [("auditor" if i % 2 == 0 else "officer", i // 2) for i in range(CLIENTS)]
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
             sessions = list(pool.map(lambda k: _session(k[0], k[1], base, data), kinds))
+        alone = _alone(sessions, kinds, base, data)
         deadline = time.monotonic() + SECONDS
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
@@ -351,7 +381,8 @@ def main() -> int:
           f"mean {statistics.fmean(every) * 1000:.0f} ms")
     for group in sorted(stats.times):
         ts = stats.times[group]
-        print(f"  {group:<34} n={len(ts):>5}  p50 {_pct(ts, 50):>5.0f} ms  p95 {_pct(ts, 95):>5.0f} ms")
+        print(f"  {group:<34} n={len(ts):>5}  p50 {_pct(ts, 50):>5.0f} ms  p95 {_pct(ts, 95):>5.0f} ms"
+              f"   alone p50 {alone.get(group, float('nan')):>4.0f} ms")
     for error in stats.errors[:10]:
         print(f"  error: {error}")
     return 1 if stats.errors else 0
