@@ -1,3 +1,5 @@
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -11,6 +13,7 @@ from apps.accounts.filtersets import member_organization_ids
 from apps.audit.services import audit_chain_verify
 from apps.inventory.models import Site
 
+from .docs import redoc_standalone_script
 from .permissions import IsMemberWithRole
 from .schema import ApiAutoSchema
 from .selectors import health_report
@@ -57,8 +60,31 @@ class ApiDocsView(SpectacularSwaggerSplitView):
 
 
 class ApiRedocView(SpectacularRedocView):
+    """ReDoc under the Content-Security-Policy (script-src 'self', nothing from other origins).
+
+    drf-spectacular's template links Google Fonts, has an inline <style> and, with REDOC_UI_SETTINGS, an
+    inline `Redoc.init(...)` script. Ours (templates/api/redoc.html) has only a `<redoc spec-url>` element,
+    which the bundle reads by itself, and same-origin files. The bundle is the vendored sidecar file served
+    from this URL with `?script=<digest>` (like the Swagger split view's init script), without the badge
+    image it would otherwise load from cdn.redoc.ly (see apps.api.docs).
+    """
+
+    template_name = "api/redoc.html"
     authentication_classes = API_AUTHENTICATION
     permission_classes = [IsAuthenticated]
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        script, digest = redoc_standalone_script()
+        if request.GET.get("script") is not None:
+            response = HttpResponse(script, content_type="application/javascript; charset=utf-8")
+            patch_cache_control(response, private=True, max_age=24 * 3600)
+            return response
+        return Response(
+            {"title": self.title, "redoc_standalone": f"{request.path}?script={digest}",
+             "schema_url": self._get_schema_url(request)},
+            template_name=self.template_name,
+        )
 
 
 class SummaryView(APIView):

@@ -1,5 +1,7 @@
 """The OpenAPI schema is complete and valid (no drf-spectacular warning), private, and the docs are
 served from the app itself (sidecar), never from a CDN."""
+import re
+
 import pytest
 from django.core.management import call_command
 
@@ -37,3 +39,16 @@ def test_docs_init_script_is_a_same_origin_file(world):
     src = re.search(r'<script src="([^"]*script[^"]*)"', body).group(1).replace("&amp;", "&")
     script = client.get(src)
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+
+
+def test_redoc_page_and_bundle_for_token_holders(world):
+    """ReDoc keeps the docs' authentication: token holders (and signed-in users) only; see
+    tests/security/test_headers.py and tests/web/test_browser.py for its CSP."""
+    client = token_client(world["users"]["viewer"])
+    page = client.get("/api/v1/redoc/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert '<redoc spec-url="/api/v1/schema/">' in body and "fonts.googleapis" not in body
+    script_src = re.search(r'<script src="([^"]+)"></script>', body).group(1)
+    script = client.get(script_src)
+    assert script.status_code == 200 and "cdn.redoc.ly" not in script.content.decode()

@@ -82,6 +82,35 @@ def test_split_swagger_view_serves_its_init_script_as_a_file(client, officer, se
         assert asset.startswith("/static/drf_spectacular_sidecar/")  # vendored, works offline
 
 
+def test_redoc_page_has_no_inline_script_and_nothing_from_another_origin(client, officer, login):
+    """ReDoc (templates/api/redoc.html): a <redoc spec-url> element and same-origin files only. Its run-time
+    styles and blob: search worker are the path's documented exceptions; scripts stay 'self'-only."""
+    login(officer)
+    response = client.get("/api/v1/redoc/")
+    assert response.status_code == 200
+    csp = assert_secure_headers(response)
+    assert set(csp["style-src"]) == {"'self'", "'unsafe-inline'"} and csp["worker-src"] == ["blob:"]
+    body = response.content.decode()
+    assert not INLINE_SCRIPT.search(body) and "<style" not in body.lower()
+    assert "http://" not in body and "https://" not in body  # no Google Fonts, no CDN
+    assert re.search(r'<redoc spec-url="/api/v1/schema/"></redoc>', body)
+    urls = re.findall(r'(?:src|href)="([^"]+)"', body)
+    assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls)
+    # The bundle is the vendored sidecar file, served from this view without its cdn.redoc.ly badge image.
+    script_src = re.search(r'<script src="([^"]+)"></script>', body).group(1)
+    assert script_src.startswith("/api/v1/redoc/?script=")
+    script = client.get(script_src)
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    text = script.content.decode()
+    assert "spec-url" in text and "cdn.redoc.ly" not in text
+    assert "sourceMappingURL=/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js.map" in text
+
+
+def test_redoc_page_and_bundle_need_a_signed_in_user(client):
+    assert client.get("/api/v1/redoc/").status_code in (401, 403)
+    assert client.get("/api/v1/redoc/?script").status_code in (401, 403)
+
+
 def test_health_endpoint_carries_request_id(client):
     response = client.get("/api/v1/health/", HTTP_X_REQUEST_ID="abc123")
     assert response["X-Request-ID"] == "abc123"

@@ -260,3 +260,48 @@ def test_pages_render_at_desktop_and_tablet_width(browser, live_server, demo):
     assert tablet.page.get_by_role("link", name="Import").count() == 0
     assert tablet.problems == [], tablet.problems
     tablet.close()
+
+
+def test_redoc_renders_under_the_enforced_csp(browser, live_server, auditor):
+    """The ReDoc page at /api/v1/redoc/ renders the API's operations with the enforced CSP (script-src 'self'):
+    no CSP violation, no console or page error, and no request to another origin."""
+    from urllib.parse import urlsplit
+
+    auditor.set_password(PASSWORD)
+    auditor.save()
+    reader = Session(browser, live_server.url)
+    page = reader.page
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text else None)
+    # Collected in the page too: Chromium fires securitypolicyviolation for every blocked script, style,
+    # font, worker or connection, report-only or enforced.
+    reader.context.add_init_script(
+        "window.__cspViolations = [];"
+        "document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push("
+        "e.violatedDirective + ' ' + (e.blockedURI || 'inline') + ' ' + (e.sourceFile || '') + ':' + e.lineNumber));")
+    origin = urlsplit(live_server.url).netloc
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url)
+            if urlsplit(r.url).scheme in ("http", "https") and urlsplit(r.url).netloc != origin else None)
+    reader.login(auditor.username)
+
+    response = page.goto("/api/v1/redoc/")
+    assert response.status == 200
+    assert re.search(r"(^|;)\s*script-src 'self'\s*(;|$)", response.headers["content-security-policy"])
+    # ReDoc has run, fetched the schema (session cookie) and rendered the API's title and its operations.
+    page.get_by_role("heading", name=re.compile("Vendor-risk registry API")).wait_for()
+    operations = page.locator("[data-section-id^='operation/']")
+    operations.first.wait_for()
+    assert operations.count() > 20
+    assert page.locator("[data-section-id='operation/equipment_list']").is_visible()
+    # Search runs in ReDoc's blob: worker (worker-src blob: on this path only).
+    page.get_by_placeholder("Search...").fill("verify")
+    page.locator("[data-role='search:results'] [data-item-id$='operation/audit_verify_retrieve']").wait_for()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "30-api-redoc.png"))
+    assert page.evaluate("window.__cspViolations") == []
+    assert violations == [], violations
+    assert elsewhere == [], elsewhere
+    assert reader.problems == [], reader.problems
+    reader.close()
