@@ -309,8 +309,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
-# The vendored Swagger UI sets style attributes at run time (scripts stay 'self'-only). ReDoc needs an inline
-# script and a blob: worker: it is documented as an exception in docs/security.md.
+# The vendored Swagger UI and ReDoc set styles at run time, and ReDoc's search runs in a blob: worker; scripts
+# stay 'self'-only on both paths (docs/security.md, CSP exceptions).
 SECURITY_CSP_PATH_UPDATES = {
     "/api/v1/docs/": {"style-src": ["'unsafe-inline'"]},
     "/api/v1/redoc/": {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]},
