@@ -7,9 +7,11 @@ per endpoint, beside each endpoint's median requested alone (10 sequential reque
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_load .venv/bin/python bench/bench_load.py
 
 Environment: BENCH_EQUIPMENT (1,000,000), BENCH_CLIENTS (50), BENCH_SECONDS (30), BENCH_MAX_REQUESTS (20,000),
-BENCH_WORKERS (gunicorn workers, 2 x CPUs), BENCH_DATABASE_URL (default: a SQLite file kept in
-var/bench/, reused by later runs with the same size). The server runs with production settings (DEBUG off, the
-security middleware, CSP, axes, session timeouts), only TLS redirects off because it is plain loopback HTTP.
+BENCH_WORKERS (gunicorn workers, 2 x CPUs), BENCH_DATABASE_URL (default: the local PostgreSQL at
+127.0.0.1:5432 with trust auth, database vr_bench_load, or vr_bench_load_<size> for other sizes, created if
+missing; without such a server, a SQLite file kept in var/bench/). The data set is generated once and reused
+by later runs with the same size. The server runs with production settings (DEBUG off, the security
+middleware, CSP, axes, session timeouts), only TLS redirects off because it is plain loopback HTTP.
 Exit status 1 when any request failed (non-2xx, or a transport error).
 
     .venv/bin/python bench/bench_load.py --schemathesis      # `make schemathesis-full`
@@ -45,9 +47,34 @@ N_ORGS, SITES_PER_ORG, N_VENDORS, N_PRODUCTS = 4, 250, 2_000, 5_000
 VAR = ROOT / "var" / "bench"
 
 
+LOCAL_DB = "vr_bench_load" if N_EQUIPMENT == 1_000_000 else f"vr_bench_load_{N_EQUIPMENT}"
+
+
+def _local_postgres() -> str | None:
+    """The local PostgreSQL server (trust auth, as on the development and CI machines), with the bench database
+    created if missing; None when there is no such server."""
+    try:
+        import psycopg2
+
+        conn = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres", connect_timeout=3)
+    except Exception:  # noqa: BLE001  (no server, no trust auth: fall back to SQLite)
+        return None
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [LOCAL_DB])
+        if not cur.fetchone():
+            cur.execute(f'CREATE DATABASE "{LOCAL_DB}"')
+    conn.close()
+    return f"postgres://postgres@127.0.0.1:5432/{LOCAL_DB}"
+
+
 def _database_url() -> str:
+    """BENCH_DATABASE_URL; else the local PostgreSQL (production's database); else a SQLite file kept in
+    var/bench/. The load figures mean little on SQLite (one writer, substring search scans every row)."""
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
+        return url
+    if not SCHEMATHESIS and (url := _local_postgres()):
         return url
     VAR.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{VAR / f'load-{N_EQUIPMENT}.sqlite3'}"
