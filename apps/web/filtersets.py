@@ -3,12 +3,11 @@ with form widgets an officer can use (a vendor picker instead of an id box, a wi
 from __future__ import annotations
 
 import django_filters
-from django.core.cache import cache
 from django.db.models import Q
 
 from apps.inventory.choices import EquipmentCategory, EquipmentStatus
 from apps.inventory.filtersets import RISK_STATUS_CHOICES, EquipmentFilterSet
-from apps.inventory.models import Equipment, ProductModel, Site
+from apps.inventory.models import ProductModel, Site
 from apps.vendors.models import Vendor
 
 from .widgets import FastSelect
@@ -41,21 +40,10 @@ def _org_sites(request):
 
 
 def _org_vendors(request):
-    """Vendors that appear in the organisation's inventory (brand, maker or software supplier). The id set is
-    computed with one scan of the organisation's equipment and cached for a minute per organisation."""
-    org_id = _org_id(request)
-    key = f"web:org-vendor-ids:{org_id}"
-    ids = cache.get(key)
-    if ids is None:
-        # DISTINCT over the (site, product_model) index, site by site (an index-only scan), then the models.
-        used = list(Equipment.objects.filter(site__organization_id=org_id).order_by()
-                    .values_list("product_model_id", flat=True).distinct())
-        ids = set()
-        for row in ProductModel.objects.filter(pk__in=used).values_list("brand_id", "manufacturer_id",
-                                                                          "software_supplier_id"):
-            ids.update(v for v in row if v)
-        cache.set(key, ids, 60)
-    return Vendor.objects.filter(pk__in=ids).only("pk", "name").order_by("name")
+    """Vendors that appear in the organisation's inventory (brand, maker or software supplier)."""
+    from .selectors import organization_vendor_ids
+
+    return Vendor.objects.filter(pk__in=organization_vendor_ids(_org_id(request))).only("pk", "name").order_by("name")
 
 
 class EquipmentListFilterSet(EquipmentFilterSet):

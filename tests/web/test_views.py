@@ -63,6 +63,7 @@ def test_equipment_list_query_count_is_constant(client_for, officer, site, inven
         assert c.get(reverse("web:equipment-list")).status_code == 200
     for i in range(30):
         EquipmentFactory(site=site, product_model=ProductModelFactory(), asset_tag=f"MORE-{i}")
+    c.get(reverse("web:equipment-list"))  # the vendor filter's cached set is keyed on the equipment count
     with CaptureQueriesContext(connection) as many:
         assert c.get(reverse("web:equipment-list")).status_code == 200
     assert len(many) == len(few)
@@ -165,3 +166,18 @@ def test_dashboard_counts_follow_the_inventory_at_once_from_the_tally(django_ass
     with django_assert_max_num_queries(1):  # one read of the per-site tally, whatever the inventory's size
         again = selectors.equipment_risk_breakdown(organization_ids=[site.organization_id])
     assert sum(again[0].values()) == 5
+
+
+def test_vendor_filter_offers_a_new_vendor_as_soon_as_its_equipment_is_recorded(client_for, officer, site, inventory):
+    from django.core.cache import cache
+
+    from apps.web.selectors import organization_vendor_ids
+
+    cache.clear()
+    before = organization_vendor_ids(site.organization_id)
+    pm = ProductModelFactory()
+    assert pm.brand_id not in before
+    EquipmentFactory(site=site, product_model=pm)
+    assert pm.brand_id in organization_vendor_ids(site.organization_id)  # the cache key follows the count
+    page = client_for(officer).get(reverse("web:equipment-list")).content.decode()
+    assert f'<option value="{pm.brand_id}">' in page
