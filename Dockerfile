@@ -12,4 +12,5 @@ RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsaf
     python manage.py collectstatic --noinput
 USER vendorrisk
 EXPOSE 8000
-CMD ["gunicorn", "vendorrisk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "vendorrisk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-",
+     "--limit-request-line", "8190"]

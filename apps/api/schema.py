@@ -1,10 +1,17 @@
 """OpenAPI generation: every operation documents the one error shape for the answers it can give
 (400 bad input, 401 no or bad credentials, 403 role too weak, 404 missing or another organisation's,
-409 still referenced, 429 throttled), so clients and schema tests know them."""
+409 still referenced, 429 throttled), so clients and schema tests know them; and every parameter says how
+long it may be (apps.api.bounds), so that what the schema allows fits the server's request line (a longer
+one gets the web server's own HTML 400, which the 400 answers document too)."""
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
+
+from .bounds import MAX_DB_INT, MAX_VALUES, REQUEST_LINE_LIMIT, TEXT_MAX_LENGTH, max_values
+
+ID_MAX_LENGTH = len(str(MAX_DB_INT - 1))  # a path id: 19 digits at most
+DATETIME_MAX_LENGTH = 40  # 2026-01-01T23:59:59.123456789012+14:00, the longest the date-time filters read
 
 
 class ApiErrorDetailSerializer(serializers.Serializer):
@@ -27,6 +34,12 @@ ERRORS = {
 }
 
 
+# The one answer that does not come from the API: the web server refuses a request line longer than it reads
+# (docs/api.md, "Bounds") with its own short HTML page; only a request beyond the parameters' bounds can get it.
+SERVER_BAD_REQUEST = (f" A request line over {REQUEST_LINE_LIMIT:,} bytes, which only values beyond the parameters' "
+                      "bounds can make, is refused by the web server itself, before the API, as `text/html`.")
+
+
 class ApiAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -38,4 +51,50 @@ class ApiAutoSchema(AutoSchema):
                 response = self._get_response_for_code(ApiErrorSerializer, code, direction=direction)
                 response["description"] = description
                 responses[code] = response
+        bad_request = responses["400"]
+        bad_request.setdefault("content", {})["text/html"] = {"schema": {"type": "string"}}
+        bad_request["description"] = bad_request.get("description", "") + SERVER_BAD_REQUEST
         return responses
+
+    def _get_filter_parameters(self):
+        """The filters' bounds, as the API enforces them (apps.api.bounds): `maxLength` of text filters,
+        `maxItems` of repeated ones (numbers get the 64-bit range in `_get_parameters`)."""
+        parameters = super()._get_filter_parameters()
+        filterset_class = getattr(self.view, "filterset_class", None)
+        filters = getattr(filterset_class, "base_filters", {})
+        for parameter in parameters:
+            declared = filters.get(parameter["name"])
+            if declared is None:
+                continue
+            schema = parameter["schema"]
+            if schema.get("type") == "array":
+                schema["maxItems"] = max_values(declared)
+                schema = schema["items"]
+            if "max_length" in declared.extra and schema.get("type") == "string":
+                schema["maxLength"] = declared.extra["max_length"]
+        return parameters
+
+    def _get_parameters(self):
+        """Every parameter bounded: what a filter, the paginator or the ordering did not bound gets the
+        defaults (a path id of 19 digits, text of `TEXT_MAX_LENGTH`, `MAX_VALUES` values, 64-bit numbers)."""
+        parameters = super()._get_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if parameter["in"] == "path" and schema.get("type") == "string":
+                schema.setdefault("maxLength", ID_MAX_LENGTH)
+                continue
+            if parameter["in"] not in ("path", "query"):
+                continue
+            if schema.get("type") == "array":
+                schema.setdefault("maxItems", MAX_VALUES)
+                schema = schema["items"]
+            _bound(schema)
+        return parameters
+
+
+def _bound(schema: dict) -> None:
+    if schema.get("type") == "string" and not schema.get("enum") and schema.get("format") != "date":
+        schema.setdefault("maxLength", DATETIME_MAX_LENGTH if schema.get("format") == "date-time" else TEXT_MAX_LENGTH)
+    elif schema.get("type") in ("integer", "number"):
+        schema.setdefault("minimum", -(MAX_DB_INT - 1))
+        schema.setdefault("maximum", MAX_DB_INT - 1)

@@ -1,5 +1,6 @@
 """Base classes of every API viewset: scoping to the user's organisations, permissions, cursor pagination,
-django-filter, `?format=csv` streaming export and `as_of=YYYY-MM-DD` parsing.
+django-filter (with the bounds of apps.api.bounds), ordering, `?format=csv` streaming export and
+`as_of=YYYY-MM-DD` parsing.
 
 A read viewset (NetBox style) declares `queryset` (with select_related/prefetch_related),
 `serializer_class`, `filterset_class`, and `organization_field` (the ORM path from the model to its
@@ -11,17 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import Any
 
-import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -30,15 +31,12 @@ from apps.accounts.filtersets import member_organization_ids
 from apps.common.export import csv_streaming_response
 
 from .authentication import TokenAuthentication
+from .bounds import TEXT_MAX_LENGTH, bounded_filterset, check_query_bounds
 from .pagination import ApiCursorPagination
 from .permissions import IsMemberWithRole
 from .renderers import CsvRenderer, _flatten
 from .schema import ApiAutoSchema
 from .throttling import TokenRateThrottle
-
-MAX_DB_INT = 2**63
-NUMBER_FILTERS = (django_filters.NumberFilter, django_filters.ModelChoiceFilter,
-                  django_filters.ModelMultipleChoiceFilter)
 
 AS_OF_PARAMETER = OpenApiParameter(
     "as_of", OpenApiTypes.DATE, description="Answer from history: the records as they were at the end of this "
@@ -98,6 +96,23 @@ API_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 API_THROTTLES = [TokenRateThrottle]
 
 
+class ApiOrderingFilter(OrderingFilter):
+    """`ordering=` sorts by one of the view's `ordering_fields` (`-` first for descending); the schema
+    lists them. Several fields, comma-separated, are accepted too; unknown names are ignored."""
+
+    ordering_description = "Sort by this field; `-` first for descending (default `-id`)."
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        for parameter in parameters:
+            if isinstance(fields, list | tuple):
+                parameter["schema"]["enum"] = [value for field in fields for value in (field, f"-{field}")]
+            else:
+                parameter["schema"]["maxLength"] = TEXT_MAX_LENGTH
+        return parameters
+
+
 @functools.cache
 def historical_filterset(filterset_class: type, historical_model: type) -> type:
     """The same FilterSet over a django-simple-history model (same field names), for `as_of` answers."""
@@ -111,6 +126,7 @@ class ApiViewSetMixin:
     throttle_classes = API_THROTTLES
     permission_classes = [IsMemberWithRole]
     pagination_class = ApiCursorPagination
+    filter_backends = [DjangoFilterBackend, ApiOrderingFilter]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
     write_roles = WRITE_ROLES
     lookup_value_regex = r"\d+"
@@ -138,25 +154,8 @@ class ApiViewSetMixin:
         return attribute_path(obj, f"{self.organization_field}_id")
 
     def filter_queryset(self, queryset):
-        self.check_number_ranges()
+        check_query_bounds(self.filterset_class, self.request.query_params)
         return super().filter_queryset(queryset)
-
-    def check_number_ranges(self) -> None:
-        """Refuse ids beyond 64 bits before they reach the database (SQLite overflows, PostgreSQL aborts
-        the transaction): a 400 on the parameter, like any other bad filter value."""
-        filterset_class = self.filterset_class
-        if filterset_class is None:
-            return
-        for name, declared in filterset_class.base_filters.items():
-            if not isinstance(declared, NUMBER_FILTERS):
-                continue
-            for value in self.request.query_params.getlist(name):
-                try:
-                    number = Decimal(value)
-                except (InvalidOperation, ValueError):
-                    continue  # the filter's own form reports it
-                if not number.is_finite() or abs(number) >= MAX_DB_INT:
-                    raise exceptions.ValidationError({name: ["The number is out of range."]})
 
     # --- point in time -------------------------------------------------------------------------
     def get_as_of(self) -> dt.datetime | None:
@@ -168,11 +167,14 @@ class ApiViewSetMixin:
 
     @property
     def filterset_class(self):
-        """`base_filterset_class`, over the historical model when the queryset answers from history."""
+        """`base_filterset_class` with the API's bounds (apps.api.bounds), over the historical model when the
+        queryset answers from history."""
         base = getattr(self, "base_filterset_class", None)
-        if base is None or not self.answers_from_history():
-            return base
-        return historical_filterset(base, base.Meta.model.history.model)
+        if base is None:
+            return None
+        if self.answers_from_history():
+            base = historical_filterset(base, base.Meta.model.history.model)
+        return bounded_filterset(base)
 
     def answers_from_history(self) -> bool:
         """True when the viewset supports `as_of` (`supports_as_of`) and this read asks for it."""
