@@ -377,6 +377,7 @@ REMEDIATION_DIGEST_ITEM_RETENTION_DAYS = env.int("REMEDIATION_DIGEST_ITEM_RETENT
 # warnings).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "CountryEnum": "apps.api.fields.COUNTRY_CHOICES",
     "OrganizationKindEnum": "apps.accounts.choices.OrganizationKind",
     "SiteKindEnum": "apps.inventory.choices.SiteKind",
     "ComponentKindEnum": "apps.inventory.choices.ComponentKind",

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import Organization
-from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organization
+from apps.api.fields import CountryCodeField, ScopedPrimaryKeyRelatedField, writable_by_organization
 from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.screening.choices import risk_worst
@@ -31,7 +31,7 @@ class SiteInputSerializer(serializers.ModelSerializer):
 
     organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(),
                                                 scope=writable_by_organization("id"))
-    country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    country = CountryCodeField()
 
     class Meta:
         model = Site
@@ -61,8 +61,7 @@ class ProductModelInputSerializer(serializers.ModelSerializer):
                                                       allow_null=True)
     software_supplier = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all(), required=False,
                                                            allow_null=True)
-    country_of_manufacture = serializers.CharField(max_length=2, required=False, allow_blank=True,
-                                                   help_text="ISO 3166-1 alpha-2 code.")
+    country_of_manufacture = CountryCodeField(required=False, allow_blank=True)
 
     class Meta:
         model = ProductModel

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.api.fields import CountryCodeField
 from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind
 from apps.vendors.models import OemRelation, Ownership, Vendor
 
@@ -18,7 +19,7 @@ class VendorAliasSerializer(serializers.Serializer):
 class VendorIdentifierSerializer(serializers.Serializer):
     scheme = serializers.ChoiceField(choices=IdentifierScheme.choices)
     value = serializers.CharField(max_length=64)
-    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    country = CountryCodeField(required=False, allow_blank=True, default="")
 
     def to_representation(self, instance):
         return {"scheme": instance.scheme, "value": instance.value, "country": str(instance.country or "")}
@@ -66,8 +67,8 @@ class VendorSerializer(serializers.Serializer):
 
 class VendorInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300)
-    country_of_incorporation = serializers.CharField(max_length=2, required=False, allow_blank=True)
-    country_of_headquarters = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    country_of_incorporation = CountryCodeField(required=False, allow_blank=True)
+    country_of_headquarters = CountryCodeField(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     aliases = VendorAliasSerializer(many=True, required=False)
@@ -76,8 +77,8 @@ class VendorInputSerializer(serializers.Serializer):
 
 class VendorUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=300, required=False)
-    country_of_incorporation = serializers.CharField(max_length=2, required=False, allow_blank=True)
-    country_of_headquarters = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    country_of_incorporation = CountryCodeField(required=False, allow_blank=True)
+    country_of_headquarters = CountryCodeField(required=False, allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
 
