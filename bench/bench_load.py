@@ -16,9 +16,10 @@ Exit status 1 when any request failed (non-2xx, or a transport error).
 
     .venv/bin/python bench/bench_load.py --schemathesis      # `make schemathesis-full`
 
-runs Schemathesis' CLI instead, against the same live server (a small data set), as an officer and as an
-auditor, with SCHEMATHESIS_MAX_EXAMPLES (1,000) examples per operation and the `not_a_server_error` check
-(plus schema conformance), failing on any 5xx. It takes long (tens of minutes): not part of `make test`.
+runs Schemathesis' CLI instead, against the same live server (a small data set in a fresh SQLite file each
+run, as the officer's fuzzed writes change it), as an officer and as an auditor, with
+SCHEMATHESIS_MAX_EXAMPLES (1,000) examples per operation and the `not_a_server_error` check (plus schema
+conformance), failing on any 5xx. It takes long (tens of minutes): not part of `make test`.
 """
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ def _database_url() -> str:
     if not SCHEMATHESIS and (url := _local_postgres()):
         return url
     VAR.mkdir(parents=True, exist_ok=True)
+    if SCHEMATHESIS:  # the officer's fuzzed writes change the data set: a fresh one for every run
+        path = VAR / f"schemathesis-{N_EQUIPMENT}.sqlite3"
+        for stale in VAR.glob(f"{path.name}*"):
+            stale.unlink()
+        return f"sqlite:///{path}"
     return f"sqlite:///{VAR / f'load-{N_EQUIPMENT}.sqlite3'}"
 
 
