@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from apps.api.bounds import REQUEST_LINE_LIMIT
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,7 +53,8 @@ def test_running_server_answers(server_env):
     port = _free_port()
     gunicorn = Path(py).parent / "gunicorn"
     proc = subprocess.Popen(
-        [str(gunicorn), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
+        [str(gunicorn), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
+         "--limit-request-line", str(REQUEST_LINE_LIMIT)],  # as the Dockerfile and docker-compose.yml
         cwd=ROOT, env=server_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
@@ -71,6 +74,13 @@ def test_running_server_answers(server_env):
         assert status == 200 and '"database"' in body
         status, body = _get(f"{base}/admin/login/")
         assert status == 200 and "Django" in body
+        # A request line of over 7,000 bytes reaches the API (401 JSON: no token here); one over the limit
+        # gets gunicorn's own HTML 400, as docs/api.md and the schema say.
+        query = "/api/v1/equipment/?q=" + "%F0%9F%98%80" * 600
+        status, body = _get(base + query)
+        assert len(f"GET {query} HTTP/1.1") > 7000 and status == 401 and '"not_authenticated"' in body
+        status, body = _get(base + query + "x" * (REQUEST_LINE_LIMIT - len(query)))
+        assert status == 400 and "Request Line is too large" in body
     finally:
         proc.terminate()
         proc.wait(timeout=10)
