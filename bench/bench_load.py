@@ -19,8 +19,9 @@ Exit status 1 when any request failed (non-2xx, or a transport error).
 runs Schemathesis' CLI instead, against the same live server (a small data set in a fresh SQLite file each
 run, as the officer's fuzzed writes change it), as an officer and as an auditor, with
 SCHEMATHESIS_MAX_EXAMPLES (1,000) examples per operation and the `not_a_server_error` check (plus schema
-conformance), failing on any 5xx. It takes long (about 40 minutes per role on two cores): not part of
-`make test`. SCHEMATHESIS_ROLES (auditor,officer) runs only some of the roles, e.g. one per time slot.
+conformance), failing on any 5xx. It takes long (about 45 minutes and 90,000 test cases per role on two
+cores): not part of `make test`. SCHEMATHESIS_ROLES (auditor,officer) runs only some of the roles, e.g. one
+per time slot.
 """
 from __future__ import annotations
 
