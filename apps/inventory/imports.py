@@ -29,7 +29,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries import countries
 
@@ -37,7 +36,8 @@ from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.vendors.choices import IdentifierScheme
 from apps.vendors.identifiers import identifier_validate
-from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.models import VendorIdentifier
+from apps.vendors.selectors import vendor_ids_by_name
 
 from .choices import Connectivity, EquipmentCategory, EquipmentStatus
 from .models import Equipment, ProductModel, Site
@@ -266,20 +266,6 @@ def _bool(value: str) -> bool | None:
     return None
 
 
-def _vendor_ids_by_name(names: set[str]) -> dict[str, int]:
-    """Lower-cased name or alias -> vendor id, for the given names (two queries)."""
-    lowered = {n.lower() for n in names if n}
-    if not lowered:
-        return {}
-    found: dict[str, int] = {}
-    for alias_name, vid in (VendorAlias.objects.annotate(l=Lower("name")).filter(l__in=lowered)
-                            .values_list("l", "vendor_id")):
-        found.setdefault(alias_name, vid)
-    for name, vid in Vendor.objects.annotate(l=Lower("name")).filter(l__in=lowered).values_list("l", "pk"):
-        found[name] = vid  # a legal name wins over another vendor's alias
-    return found
-
-
 @dataclass
 class _EquipmentRow:
     number: int
@@ -421,7 +407,7 @@ def _validate_vendor_chunk(chunk: list[tuple[int, dict]], *, seen_names: set, re
             " ".join(a.split()) for a in rec.get("aliases", "").split(";")) if a and a.lower() != name.lower()]
         if report.error_count == before:
             parsed.append((number, data))
-    existing = _vendor_ids_by_name({d["name"] for _, d in parsed})
+    existing = vendor_ids_by_name({d["name"] for _, d in parsed})
     idents = {(d["scheme"], d["value"]) for _, r in parsed for d in r["identifiers"]}
     taken_idents: set[tuple[str, str]] = set()
     if idents:
@@ -464,7 +450,7 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
         if kind == "equipment":
             valid = _validate_equipment_chunk(chunk, sites=sites, seen_tags=seen, report=report, today=today)
             names = {n for r in valid for n in (r.brand, r.manufacturer, r.software_supplier) if n}
-            vendor_cache.update(_vendor_ids_by_name(names - set(vendor_cache)))
+            vendor_cache.update(vendor_ids_by_name(names - set(vendor_cache)))
             for r in valid:
                 for n in (r.brand, r.manufacturer, r.software_supplier):
                     if n and n.lower() not in vendor_cache:

@@ -73,6 +73,65 @@ def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fiel
                               organization_id=equipment.site.organization_id)
 
 
+def _vendor_named(name: str, field: str) -> Any:
+    """The vendor whose legal name or alias is `name` (any case); a field error when there is none."""
+    from apps.vendors.models import Vendor
+    from apps.vendors.selectors import vendor_ids_by_name
+
+    vendor_id = vendor_ids_by_name({name}).get(name.lower())
+    if vendor_id is None:
+        raise ApplicationError(
+            f"No vendor is recorded as {name!r}.", code="unknown_vendor",
+            fields={field: [f"No vendor is recorded as \u201c{name}\u201d (legal name or alias). Check the spelling, "
+                            "or add the vendor first."]})
+    return Vendor.objects.get(pk=vendor_id)
+
+
+def product_model_resolve(*, brand_name: str, model_number: str, category: str, manufacturer_name: str = "",
+                          software_supplier_name: str = "", actor=None) -> ProductModel:
+    """The product model `brand_name model_number`, created when new (with its category, real maker and software
+    supplier). Vendors are found by legal name or alias and never created here: a typo must not invent a company.
+
+    Product models are shared by every organisation, so an existing one is not changed from here: naming another
+    maker or software supplier than the one recorded is refused with the recorded value."""
+    brand = _vendor_named(brand_name.strip(), "brand")
+    maker = _vendor_named(manufacturer_name.strip(), "manufacturer") if manufacturer_name.strip() else None
+    software = (_vendor_named(software_supplier_name.strip(), "software_supplier")
+                if software_supplier_name.strip() else None)
+    if maker is not None and maker.pk == brand.pk:
+        maker = None  # the brand makes it itself
+    number = " ".join(model_number.split())
+    existing = ProductModel.objects.filter(brand=brand, model_number=number).first()
+    if existing is None:
+        return product_model_create(brand=brand, model_number=number, category=category, manufacturer=maker,
+                                    software_supplier=software, actor=actor)
+    errors: dict[str, list[str]] = {}
+    for field, given, recorded in (("manufacturer", maker, existing.manufacturer),
+                                   ("software_supplier", software, existing.software_supplier)):
+        if given is not None and given != recorded:
+            errors[field] = [f"{existing} is recorded with {recorded or 'no other ' + field.replace('_', ' ')}; "
+                             "leave this empty, or ask an administrator to correct the product model."]
+    if errors:
+        raise ApplicationError("The product model is recorded differently.", code="product_model_differs",
+                               fields=errors)
+    return existing
+
+
+@transaction.atomic
+def equipment_record(*, site: Site, brand_name: str, model_number: str, category: str,
+                     manufacturer_name: str = "", software_supplier_name: str = "", equipment: Equipment | None = None,
+                     actor=None, **fields: Any) -> Equipment:
+    """Create a unit (or update `equipment`) from the names an officer types: the product model is found or
+    created by brand and model number (product_model_resolve), all in one transaction."""
+    product_model = product_model_resolve(brand_name=brand_name, model_number=model_number, category=category,
+                                          manufacturer_name=manufacturer_name,
+                                          software_supplier_name=software_supplier_name, actor=actor)
+    if equipment is None:
+        return equipment_create(site=site, product_model=product_model, category=category, actor=actor, **fields)
+    return equipment_update(equipment=equipment, site=site, product_model=product_model, category=category,
+                            actor=actor, **fields)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Equipment counts per site (the SiteEquipmentCount tally)
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .models import OemRelation, Ownership, Vendor
+from .models import OemRelation, Ownership, Vendor, VendorAlias
 
 # A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
 MAX_OWNERSHIP_PATHS = 2000
@@ -177,3 +178,18 @@ def vendor_descendant_ids(vendor_ids: set[int]) -> set[int]:
 
 def vendor_list() -> QuerySet[Vendor]:
     return Vendor.objects.prefetch_related("aliases", "identifiers")
+
+
+def vendor_ids_by_name(names: set[str]) -> dict[str, int]:
+    """Lower-cased name or alias -> vendor id, for the given names (two queries). A legal name wins over
+    another vendor's alias."""
+    lowered = {n.lower() for n in names if n}
+    if not lowered:
+        return {}
+    found: dict[str, int] = {}
+    for alias_name, vid in (VendorAlias.objects.annotate(l=Lower("name")).filter(l__in=lowered)
+                            .values_list("l", "vendor_id")):
+        found.setdefault(alias_name, vid)
+    for name, vid in Vendor.objects.annotate(l=Lower("name")).filter(l__in=lowered).values_list("l", "pk"):
+        found[name] = vid
+    return found

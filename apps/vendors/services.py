@@ -62,6 +62,20 @@ def vendor_identifier_add(*, vendor: Vendor, scheme: str, value: str, actor=None
 
 
 @transaction.atomic
+def vendor_alias_delete(*, alias: VendorAlias, actor=None) -> None:
+    vendor_id = alias.vendor_id
+    model_delete_audited(alias, actor=actor)
+    _vendors_changed({vendor_id})
+
+
+@transaction.atomic
+def vendor_identifier_delete(*, identifier: VendorIdentifier, actor=None) -> None:
+    vendor_id = identifier.vendor_id
+    model_delete_audited(identifier, actor=actor)
+    _vendors_changed({vendor_id})
+
+
+@transaction.atomic
 def ownership_create(*, owner: Vendor, owned: Vendor, actor=None, **fields: Any) -> Ownership:
     """Record owner -> owned. Cycles and totals above 100% are refused (Ownership.clean)."""
     link = model_save_audited(Ownership(owner=owner, owned=owned, **fields), actor=actor)
