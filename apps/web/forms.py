@@ -2,9 +2,35 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_countries import countries
 
+from apps.common.exceptions import ApplicationError
+from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.imports import FORMATS, KINDS
+from apps.inventory.models import Site
+from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
+
+from .widgets import FastSelect
+
+
+def form_add_errors(form: forms.Form, exc: ApplicationError | DjangoValidationError) -> None:
+    """Show a service's refusal on the form: each message on its field when the form has it, else above the
+    form; the error's own message when it names no field."""
+    if isinstance(exc, DjangoValidationError):
+        by_field = ({f: [m for e in errs for m in e.messages] for f, errs in exc.error_dict.items()}
+                    if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages})
+        message = "; ".join(exc.messages)
+    else:
+        by_field, message = exc.fields or {}, exc.message
+    placed = False
+    for field, errs in by_field.items():
+        for e in errs:
+            form.add_error(field if field in form.fields else None, e)
+            placed = True
+    if not placed:
+        form.add_error(None, message)
 
 
 class ImportUploadForm(forms.Form):
@@ -50,4 +76,91 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", min_length=3, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-__all__ = ["FORMATS", "CheckForm", "DecisionForm", "ImportCommitForm", "ImportUploadForm", "ReasonForm"]
+class SiteForm(forms.ModelForm):
+    """A site of the selected organisation (the service validates again and records the change)."""
+
+    class Meta:
+        model = Site
+        fields = ["name", "code", "kind", "country", "region", "address", "latitude", "longitude", "criticality",
+                  "is_defence", "operator_name"]
+
+
+class EquipmentForm(forms.Form):
+    """An installed unit, with its product model named as on the box: brand and model number. The vendors are
+    found by legal name or alias; a new product model is recorded with the category, maker and software
+    supplier given here."""
+
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None, widget=FastSelect)
+    category = forms.ChoiceField(choices=EquipmentCategory.choices)
+    brand = forms.CharField(max_length=300, help_text="Brand on the box: a vendor's legal name or alias.",
+                            widget=forms.TextInput(attrs={"list": "vendor-names", "autocomplete": "off"}))
+    model_number = forms.CharField(max_length=120, help_text="As printed on the unit.")
+    manufacturer = forms.CharField(
+        label="Real manufacturer", max_length=300, required=False,
+        help_text="Only when another company makes it for the brand (white label / OEM).",
+        widget=forms.TextInput(attrs={"list": "vendor-names", "autocomplete": "off"}))
+    software_supplier = forms.CharField(
+        max_length=300, required=False, help_text="Supplier of the control software or firmware, when known.",
+        widget=forms.TextInput(attrs={"list": "vendor-names", "autocomplete": "off"}))
+    quantity = forms.IntegerField(min_value=1, max_value=2**31 - 1, initial=1,
+                                  help_text="Identical units recorded as one row.")
+    serial_number = forms.CharField(max_length=120, required=False)
+    asset_tag = forms.CharField(max_length=120, required=False, help_text="Your tag; unique within the site.")
+    installed_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(choices=EquipmentStatus.choices, initial=EquipmentStatus.IN_SERVICE)
+    connectivity = forms.ChoiceField(choices=Connectivity.choices, initial=Connectivity.SITE_NETWORK)
+    collects_data = forms.BooleanField(required=False, label="Records video, sensor or cargo data")
+    operator_name = forms.CharField(max_length=200, required=False, label="Operated by (when not you)")
+    notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    NAME_FIELDS = ("brand", "model_number", "manufacturer", "software_supplier")
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(organization=organization).order_by("name")
+
+    @classmethod
+    def initial_for(cls, equipment) -> dict:
+        pm = equipment.product_model
+        initial = {name: getattr(equipment, name) for name in cls.base_fields if name not in cls.NAME_FIELDS}
+        initial.update(site=equipment.site_id, brand=pm.brand.name, model_number=pm.model_number,
+                       manufacturer=pm.manufacturer.name if pm.manufacturer_id else "",
+                       software_supplier=pm.software_supplier.name if pm.software_supplier_id else "")
+        return initial
+
+    def service_arguments(self) -> dict:
+        """The cleaned data as apps.inventory.services.equipment_record takes it."""
+        data = dict(self.cleaned_data)
+        names = {f"{n}_name" if n != "model_number" else n: data.pop(n) for n in self.NAME_FIELDS}
+        return {**data, **names}
+
+
+class VendorForm(forms.ModelForm):
+    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+    class Meta:
+        model = Vendor
+        fields = ["name", "country_of_incorporation", "country_of_headquarters", "website", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class VendorAliasForm(forms.ModelForm):
+    class Meta:
+        model = VendorAlias
+        fields = ["name", "kind", "language"]
+        labels = {"name": "Other name"}
+
+
+class VendorIdentifierForm(forms.ModelForm):
+    class Meta:
+        model = VendorIdentifier
+        fields = ["scheme", "value", "country"]
+
+
+class DeleteForm(forms.Form):
+    confirm = forms.BooleanField(label="Yes, delete it", required=True)
+
+
+__all__ = ["FORMATS", "CheckForm", "DecisionForm", "DeleteForm", "EquipmentForm", "ImportCommitForm",
+           "ImportUploadForm", "ReasonForm", "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm",
+           "form_add_errors"]

@@ -305,3 +305,74 @@ def test_redoc_renders_under_the_enforced_csp(browser, live_server, auditor):
     assert elsewhere == [], elsewhere
     assert reader.problems == [], reader.problems
     reader.close()
+
+
+def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_server, officer):
+    """Single records in the browser: a new site, a camera recorded there by brand name (a misspelt brand is
+    refused on its field and nothing is stored), the unit retired through its edit page, and an alias added to
+    its vendor; every page labelled, no CSP or JS error."""
+    from apps.inventory.models import Equipment, Site
+    from apps.vendors.models import VendorAlias
+    from tests.factories import VendorFactory
+
+    brand = VendorFactory(name="Hangzhou Example Vision")
+    officer.set_password(PASSWORD)
+    officer.save()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    s = Session(browser, live_server.url)
+    page = s.page
+    s.login(officer.username)
+
+    def field(label: str):
+        return page.get_by_label(re.compile(rf"^{label}( \*)?$"))  # required fields' labels end in " *"
+
+    page.goto("/sites/")
+    page.get_by_role("link", name="New site").click()
+    page.wait_for_url(re.compile(r".*/sites/new/$"))
+    field("Name").fill("Pier 400")
+    field("Code").fill("P400")
+    field("Kind").select_option("seaport")
+    field("Country").select_option("US")
+    field("Criticality").select_option("critical")
+    s.shot("40-site-new")
+    page.get_by_role("button", name="Record site").click()
+    page.get_by_role("heading", name=re.compile("Pier 400")).wait_for()
+    site = Site.objects.get(code="P400")
+    assert (site.organization_id, site.criticality) == (officer.memberships.get().organization_id, "critical")
+
+    page.get_by_role("link", name="Record equipment here").click()
+    assert field("Site").input_value() == str(site.pk)
+    field("Category").select_option("camera")
+    field("Brand").fill("Hangzhou Exmaple Vision")
+    field("Model number").fill("DS-2CD2143G2-I")
+    field("Asset tag").fill("CAM-0001")
+    field("Connectivity").select_option("vendor_remote")
+    page.get_by_role("button", name="Record equipment").click()
+    page.locator("#id_brand_error").wait_for()
+    assert "No vendor is recorded" in page.locator("#id_brand_error").inner_text()
+    assert not Equipment.objects.filter(site=site).exists()
+    s.shot("41-equipment-new-error")
+    field("Brand").fill("Hangzhou Example Vision")
+    page.get_by_role("button", name="Record equipment").click()
+    page.get_by_role("link", name="Edit", exact=True).wait_for()
+    unit = Equipment.objects.get(site=site, asset_tag="CAM-0001")
+    assert (unit.product_model.brand_id, unit.connectivity) == (brand.pk, "vendor_remote")
+    s.shot("42-equipment-recorded")
+
+    page.get_by_role("link", name="Edit", exact=True).click()
+    assert field("Brand").input_value() == "Hangzhou Example Vision"
+    field("Status").select_option("removed")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Edit", exact=True).wait_for()
+    unit.refresh_from_db()
+    assert unit.status == "removed"
+
+    page.goto(f"/vendors/{brand.pk}/")
+    page.get_by_text("Add an alias").click()
+    field("Other name").fill("ExampleVision")
+    page.get_by_role("button", name="Add alias").click()
+    page.locator("#aliases").get_by_text("ExampleVision").wait_for()
+    assert VendorAlias.objects.filter(vendor=brand, name="ExampleVision").exists()
+    s.shot("43-vendor-alias")
+    assert s.problems == [], s.problems
+    s.close()

@@ -1,14 +1,22 @@
-"""Sites and equipment: lists with filters, sorting and pagination; details with the explained chain."""
+"""Sites and equipment: lists with filters, sorting and pagination; details with the explained chain; pages
+to record, correct, retire and delete single sites and units (bulk changes go through imports)."""
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 
+from apps.common.exceptions import ApplicationError
+from apps.inventory import services as inventory
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_records_count
+from apps.vendors.models import Vendor
 
 from .. import selectors
 from ..access import org_scope, org_view
 from ..filtersets import SORTS, EquipmentListFilterSet
+from ..forms import DeleteForm, EquipmentForm, SiteForm, form_add_errors
 
 PAGE_SIZE = 50
 DEFAULT_SORT = "-id"  # newest first: walks the primary key, no sort over the whole inventory
@@ -79,4 +87,113 @@ def equipment_detail(request, pk: int):
     return render(request, "web/equipment_detail.html", data)
 
 
-__all__ = ["Equipment", "equipment_detail", "equipment_filtered", "equipment_list", "site_detail", "site_list"]
+# --- single-record writes -----------------------------------------------------------------------------------
+
+def _require_write(request) -> None:
+    """Edit pages are for officers and admins of the selected organisation, also when only looked at."""
+    if not request.access.can_write:
+        raise PermissionDenied("Your role in this organisation is read-only.")
+
+
+@org_view(write=True)
+def site_create(request):
+    _require_write(request)
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = inventory.site_create(organization=request.access.organization, actor=request.user,
+                                         **form.cleaned_data)
+        except (ApplicationError, DjangoValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, f"Site {site} recorded.")
+            return redirect("web:site-detail", pk=site.pk)
+    return render(request, "web/site_form.html", {"form": form, "site": None})
+
+
+@org_view(write=True)
+def site_edit(request, pk: int):
+    site = get_object_or_404(Site, pk=pk, organization_id__in=request.access.organization_ids)
+    org_scope(request, site.organization_id)
+    _require_write(request)
+    form = SiteForm(request.POST or None, instance=Site.objects.get(pk=site.pk))  # the form mutates its copy
+    if request.method == "POST" and form.is_valid():
+        try:
+            inventory.site_update(site=site, actor=request.user, **form.cleaned_data)
+        except (ApplicationError, DjangoValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, f"Site {site} saved.")
+            return redirect("web:site-detail", pk=site.pk)
+    return render(request, "web/site_form.html", {"form": form, "site": site})
+
+
+def _equipment_form_page(request, form: EquipmentForm, equipment: Equipment | None):
+    vendor_ids = selectors.organization_vendor_ids(request.access.organization.pk)
+    suggestions = Vendor.objects.filter(pk__in=vendor_ids).order_by("name").values_list("name", flat=True)
+    return render(request, "web/equipment_form.html",
+                  {"form": form, "equipment": equipment, "vendor_names": suggestions})
+
+
+@org_view(write=True)
+def equipment_create(request):
+    _require_write(request)
+    org = request.access.organization
+    initial = {"site": request.GET.get("site")} if request.GET.get("site", "").isdigit() else None
+    form = EquipmentForm(request.POST or None, organization=org, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = inventory.equipment_record(actor=request.user, **form.service_arguments())
+        except (ApplicationError, DjangoValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, f"{unit} recorded. Its risk status follows at the next screening run.")
+            return redirect("web:equipment-detail", pk=unit.pk)
+    return _equipment_form_page(request, form, None)
+
+
+def _equipment_for_write(request, pk: int) -> Equipment:
+    unit = get_object_or_404(Equipment.objects.select_related("site", "product_model__brand",
+                                                             "product_model__manufacturer",
+                                                             "product_model__software_supplier"),
+                             pk=pk, site__organization_id__in=request.access.organization_ids)
+    org_scope(request, unit.site.organization_id)
+    _require_write(request)
+    return unit
+
+
+@org_view(write=True)
+def equipment_edit(request, pk: int):
+    unit = _equipment_for_write(request, pk)
+    form = EquipmentForm(request.POST or None, organization=unit.site.organization,
+                         initial=EquipmentForm.initial_for(unit))
+    if request.method == "POST" and form.is_valid():
+        try:
+            inventory.equipment_record(equipment=unit, actor=request.user, **form.service_arguments())
+        except (ApplicationError, DjangoValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, f"{unit} saved.")
+            return redirect("web:equipment-detail", pk=unit.pk)
+    return _equipment_form_page(request, form, unit)
+
+
+@org_view(write=True)
+def equipment_delete(request, pk: int):
+    """Delete a unit recorded by mistake (a unit with remediation records is retired instead)."""
+    unit = _equipment_for_write(request, pk)
+    form = DeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        site_id = unit.site_id
+        try:
+            inventory.equipment_delete(equipment=unit, actor=request.user)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{unit} deleted.")
+            return redirect("web:site-detail", pk=site_id)
+    return render(request, "web/equipment_delete.html", {"form": form, "equipment": unit})
+
+
+__all__ = ["Equipment", "equipment_create", "equipment_delete", "equipment_detail", "equipment_edit",
+           "equipment_filtered", "equipment_list", "site_create", "site_detail", "site_edit", "site_list"]

@@ -1,0 +1,245 @@
+"""Single-record pages: officers record and correct sites, equipment and vendors in the browser; read-only
+roles and other organisations are refused; a refused write shows why and stores nothing."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent
+from apps.inventory.models import Equipment, ProductModel, Site
+from apps.inventory.selectors import equipment_records_count
+from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
+from tests.factories import EquipmentFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+SITE_POST = {"name": "Terminal 2", "code": "T2", "kind": "seaport", "country": "US", "region": "Long Beach",
+             "address": "", "latitude": "", "longitude": "", "criticality": "high", "operator_name": ""}
+
+
+def _unit_post(site, **overrides):
+    data = {"site": site.pk, "category": "camera", "brand": "Hangzhou Example Vision", "model_number": "CAM-9",
+            "manufacturer": "", "software_supplier": "", "quantity": 2, "serial_number": "SN-9",
+            "asset_tag": "NEW-1", "installed_date": "2022-03-04", "status": "in_service",
+            "connectivity": "vendor_remote", "collects_data": "on", "operator_name": "", "notes": "lobby"}
+    data.update(overrides)
+    return data
+
+
+def _errors(response) -> str:
+    return " ".join(str(e) for form in [response.context["form"]] for errs in form.errors.values() for e in errs)
+
+
+# --- sites -----------------------------------------------------------------------------------------------------
+
+def test_officer_records_a_site_with_audit_and_history(client_for, officer, org):
+    response = client_for(officer).post(reverse("web:site-create"), SITE_POST)
+    site = Site.objects.get(organization=org, code="T2")
+    assert response.status_code == 302 and response["Location"] == reverse("web:site-detail", args=[site.pk])
+    assert (site.name, site.kind, site.country.code, site.criticality) == ("Terminal 2", "seaport", "US", "high")
+    event = AuditEvent.objects.get(action="site.create")
+    assert event.actor_id == officer.pk and event.organization_id == org.pk
+    assert site.history.first().history_user_id == officer.pk
+
+
+def test_duplicate_site_code_is_refused_on_the_form(client_for, officer, site):
+    response = client_for(officer).post(reverse("web:site-create"), {**SITE_POST, "code": site.code})
+    assert response.status_code == 200
+    assert "already exists" in " ".join(response.context["form"].non_field_errors())
+    assert Site.objects.filter(code=site.code).count() == 1
+
+
+def test_site_coordinates_come_in_pairs(client_for, officer, org):
+    response = client_for(officer).post(reverse("web:site-create"), {**SITE_POST, "latitude": "33.75"})
+    assert response.status_code == 200
+    assert "both latitude and longitude" in " ".join(response.context["form"].errors["longitude"])
+    assert not Site.objects.filter(code="T2").exists()
+
+
+def test_officer_edits_a_site(client_for, officer, site):
+    c = client_for(officer)
+    page = c.get(reverse("web:site-edit", args=[site.pk]))
+    assert page.status_code == 200 and page.context["form"].initial["code"] == site.code
+    response = c.post(reverse("web:site-edit", args=[site.pk]), {**SITE_POST, "code": site.code,
+                                                                  "name": "Terminal One", "criticality": "critical"})
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert (site.name, site.criticality) == ("Terminal One", "critical")
+    assert AuditEvent.objects.filter(action="site.update", object_id=str(site.pk)).exists()
+
+
+@pytest.mark.parametrize("role", ["viewer", "auditor"])
+def test_read_only_roles_cannot_open_or_post_the_edit_pages(client_for, request, role, site):
+    c = client_for(request.getfixturevalue(role))
+    unit = EquipmentFactory(site=site)
+    vendor = unit.product_model.brand
+    for url in (reverse("web:site-create"), reverse("web:site-edit", args=[site.pk]),
+                reverse("web:equipment-create"), reverse("web:equipment-edit", args=[unit.pk]),
+                reverse("web:equipment-delete", args=[unit.pk]), reverse("web:vendor-create"),
+                reverse("web:vendor-edit", args=[vendor.pk])):
+        assert c.get(url).status_code == 403, url
+        assert c.post(url, {}).status_code == 403, url
+    assert c.post(reverse("web:vendor-alias-add", args=[vendor.pk]), {"alias-name": "X"}).status_code == 403
+    assert not VendorAlias.objects.exists()
+    page = c.get(reverse("web:site-detail", args=[site.pk]))
+    assert reverse("web:site-edit", args=[site.pk]).encode() not in page.content
+
+
+def test_other_organisations_records_are_not_found(client_for, officer, other_site):
+    c = client_for(officer)
+    unit = EquipmentFactory(site=other_site)
+    for url in (reverse("web:site-edit", args=[other_site.pk]), reverse("web:equipment-edit", args=[unit.pk]),
+                reverse("web:equipment-delete", args=[unit.pk])):
+        assert c.get(url).status_code == 404, url
+        assert c.post(url, {"confirm": "on"}).status_code == 404, url
+    assert Equipment.objects.filter(pk=unit.pk).exists()
+
+
+# --- equipment -------------------------------------------------------------------------------------------------
+
+def test_officer_records_a_unit_by_brand_alias_and_a_new_product_model(client_for, officer, site, inventory):
+    VendorAlias.objects.create(vendor=inventory["brand"], name="ExampleVision")
+    before = equipment_records_count(site_ids=[site.pk])
+    response = client_for(officer).post(reverse("web:equipment-create"), _unit_post(
+        site, brand="examplevision", manufacturer="Example OEM Maker", software_supplier="Example OEM Maker"))
+    unit = Equipment.objects.get(asset_tag="NEW-1")
+    assert response.status_code == 302 and response["Location"] == reverse("web:equipment-detail", args=[unit.pk])
+    pm = unit.product_model
+    assert (pm.brand, pm.model_number, pm.manufacturer, pm.software_supplier, pm.category) == (
+        inventory["brand"], "CAM-9", inventory["maker"], inventory["maker"], "camera")
+    assert (unit.quantity, unit.connectivity, unit.collects_data, unit.notes) == (2, "vendor_remote", True, "lobby")
+    assert equipment_records_count(site_ids=[site.pk]) == before + 1  # the per-site tally follows at once
+    assert AuditEvent.objects.filter(action="equipment.create", object_id=str(unit.pk)).exists()
+
+
+def test_unknown_brand_is_refused_and_nothing_is_stored(client_for, officer, site, inventory):
+    models_before, vendors_before = ProductModel.objects.count(), Vendor.objects.count()
+    response = client_for(officer).post(reverse("web:equipment-create"), _unit_post(site, brand="Hikvisoin"))
+    assert response.status_code == 200
+    assert "No vendor is recorded" in " ".join(response.context["form"].errors["brand"])
+    assert not Equipment.objects.filter(asset_tag="NEW-1").exists()
+    assert (ProductModel.objects.count(), Vendor.objects.count()) == (models_before, vendors_before)
+
+
+def test_existing_product_model_is_not_changed_from_an_officers_form(client_for, officer, site, inventory):
+    other = VendorFactory(name="Another Maker")
+    response = client_for(officer).post(reverse("web:equipment-create"), _unit_post(
+        site, model_number="CAM-1", manufacturer="Another Maker"))
+    assert response.status_code == 200
+    assert "recorded with Example OEM Maker" in " ".join(response.context["form"].errors["manufacturer"])
+    assert inventory["model"].manufacturer_id != other.pk
+    assert not Equipment.objects.filter(asset_tag="NEW-1").exists()
+    # Naming the recorded maker, or none, uses the existing product model.
+    client_for(officer).post(reverse("web:equipment-create"), _unit_post(site, model_number="CAM-1"))
+    assert Equipment.objects.get(asset_tag="NEW-1").product_model == inventory["model"]
+
+
+def test_duplicate_asset_tag_and_foreign_site_are_refused(client_for, officer, site, other_site, inventory):
+    c = client_for(officer)
+    response = c.post(reverse("web:equipment-create"), _unit_post(site, asset_tag="TAG-1"))
+    assert response.status_code == 200 and response.context["form"].errors
+    response = c.post(reverse("web:equipment-create"), _unit_post(other_site))
+    assert "site" in response.context["form"].errors
+    assert not Equipment.objects.filter(asset_tag="NEW-1").exists()
+    assert Equipment.objects.filter(asset_tag="TAG-1").count() == 1
+
+
+def test_officer_retires_a_unit_and_the_counts_follow(client_for, officer, site, inventory):
+    unit = inventory["units"][0]
+    c = client_for(officer)
+    page = c.get(reverse("web:equipment-edit", args=[unit.pk]))
+    initial = page.context["form"].initial
+    assert (initial["brand"], initial["model_number"], initial["manufacturer"]) == (
+        "Hangzhou Example Vision", "CAM-1", "Example OEM Maker")
+    data = {**initial, "site": site.pk, "status": "removed", "installed_date": "", "collects_data": ""}
+    data = {k: ("" if v is None else v) for k, v in data.items()}
+    response = c.post(reverse("web:equipment-edit", args=[unit.pk]), data)
+    assert response.status_code == 302, _errors(response)
+    unit.refresh_from_db()
+    assert unit.status == "removed" and unit.product_model == inventory["model"]
+    assert equipment_records_count(site_ids=[site.pk], installed_only=True) == 2
+
+
+def test_delete_needs_confirmation_and_protected_units_are_kept(client_for, officer, site, inventory):
+    from apps.remediation.models import RemediationPlan
+
+    c = client_for(officer)
+    mistake, kept = inventory["units"][0], inventory["units"][1]
+    response = c.post(reverse("web:equipment-delete", args=[mistake.pk]), {})
+    assert response.status_code == 200 and Equipment.objects.filter(pk=mistake.pk).exists()
+    response = c.post(reverse("web:equipment-delete", args=[mistake.pk]), {"confirm": "on"})
+    assert response.status_code == 302 and not Equipment.objects.filter(pk=mistake.pk).exists()
+    assert AuditEvent.objects.filter(action="equipment.delete", object_id=str(mistake.pk)).exists()
+
+    from apps.remediation.models import PolicyRule
+
+    rule, day = PolicyRule.objects.first(), dt.date(2026, 1, 1)  # rules seeded by the remediation migration
+    RemediationPlan.objects.create(
+        organization=site.organization, site=site, equipment=kept, category=kept.category, rule=rule,
+        rule_version=rule.version, action=rule.action, deadline=day, computed_deadline=day, discovered_on=day,
+        opened_at=timezone.now())
+    response = c.post(reverse("web:equipment-delete", args=[kept.pk]), {"confirm": "on"})
+    assert response.status_code == 200
+    assert "set its status to removed" in " ".join(response.context["form"].non_field_errors())
+    assert Equipment.objects.filter(pk=kept.pk).exists()
+
+
+# --- vendors ---------------------------------------------------------------------------------------------------
+
+def test_officer_records_and_edits_a_vendor(client_for, officer):
+    c = client_for(officer)
+    response = c.post(reverse("web:vendor-create"), {"name": "  Example   Drone Co.,  Ltd. ",
+                                                     "country_of_incorporation": "CN",
+                                                     "country_of_headquarters": "", "website": "",
+                                                     "description": ""})
+    vendor = Vendor.objects.get(name="Example Drone Co., Ltd.")
+    assert response.status_code == 302 and response["Location"] == reverse("web:vendor-detail", args=[vendor.pk])
+    assert vendor.country_of_incorporation.code == "CN"
+    response = c.post(reverse("web:vendor-create"), {"name": "Example Drone Co., Ltd."})
+    assert response.status_code == 200 and "name" in response.context["form"].errors
+    response = c.post(reverse("web:vendor-edit", args=[vendor.pk]), {"name": vendor.name, "website": "ftp://x",
+                                                                     "country_of_incorporation": "CN"})
+    assert "website" in response.context["form"].errors
+    response = c.post(reverse("web:vendor-edit", args=[vendor.pk]), {"name": vendor.name,
+                                                                     "country_of_headquarters": "HK",
+                                                                     "country_of_incorporation": "CN"})
+    assert response.status_code == 302
+    vendor.refresh_from_db()
+    assert vendor.country_of_headquarters.code == "HK"
+    assert AuditEvent.objects.filter(action="vendor.update", object_id=str(vendor.pk)).exists()
+
+
+def test_aliases_and_identifiers_are_added_checked_and_removed(client_for, officer):
+    vendor = VendorFactory(name="Zhejiang Example Technology Co., Ltd.")
+    c = client_for(officer)
+    page = c.get(reverse("web:vendor-detail", args=[vendor.pk]))
+    assert b'id="alias-form"' in page.content and b'id="identifier-form"' in page.content
+
+    ok = c.post(reverse("web:vendor-alias-add", args=[vendor.pk]),
+                {"alias-name": "浙江示例科技", "alias-kind": "local_script", "alias-language": "zh-Hans"})
+    assert ok.status_code == 302
+    alias = VendorAlias.objects.get(vendor=vendor)
+    assert (alias.name, alias.kind) == ("浙江示例科技", "local_script")
+    again = c.post(reverse("web:vendor-alias-add", args=[vendor.pk]),
+                   {"alias-name": "浙江示例科技", "alias-kind": "trade_name", "alias-language": ""})
+    assert again.status_code == 400 and again.context["alias_form"].errors
+    assert VendorAlias.objects.filter(vendor=vendor).count() == 1
+
+    bad = c.post(reverse("web:vendor-identifier-add", args=[vendor.pk]),
+                 {"identifier-scheme": "lei", "identifier-value": "5299000J2N45DDNE4Y29", "identifier-country": ""})
+    assert bad.status_code == 400 and "value" in bad.context["identifier_form"].errors
+    good = c.post(reverse("web:vendor-identifier-add", args=[vendor.pk]),
+                  {"identifier-scheme": "lei", "identifier-value": "5299000j2n45ddne4y28", "identifier-country": ""})
+    assert good.status_code == 302
+    ident = VendorIdentifier.objects.get(vendor=vendor)
+    assert ident.value == "5299000J2N45DDNE4Y28"  # stored canonical
+
+    assert c.post(reverse("web:vendor-alias-remove", args=[vendor.pk, alias.pk])).status_code == 302
+    assert c.post(reverse("web:vendor-identifier-remove", args=[vendor.pk, ident.pk])).status_code == 302
+    assert not VendorAlias.objects.filter(vendor=vendor).exists()
+    assert not VendorIdentifier.objects.filter(vendor=vendor).exists()
+    assert AuditEvent.objects.filter(action="vendoralias.delete").exists()
+    assert c.get(reverse("web:vendor-alias-remove", args=[vendor.pk, alias.pk])).status_code == 405
