@@ -9,7 +9,7 @@ from apps.screening import selectors as screening_selectors
 from apps.screening import services as screening
 
 from ..access import org_view
-from ..forms import CheckForm
+from ..forms import CheckForm, form_add_errors
 
 
 @org_view
@@ -27,11 +27,7 @@ def check(request):
                 identifiers=form.identifiers(), user=request.user, organization=access.organization, save=save,
             )
         except ApplicationError as exc:
-            for field, errs in exc.fields.items():
-                for e in errs:
-                    form.add_error(field if field in form.fields else None, e)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            form_add_errors(form, exc)
         else:
             if save:
                 messages.success(request, "Saved as evidence.")

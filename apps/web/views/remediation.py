@@ -20,6 +20,7 @@ from apps.remediation.models import Evidence, PlanStep, RemediationPlan, Waiver
 
 from .. import selectors
 from ..access import org_scope, org_view
+from ..forms import form_add_errors
 
 BOARD_COLUMNS = (PlanStatus.OPEN, PlanStatus.PLANNED, PlanStatus.IN_PROGRESS, PlanStatus.WAIVED, PlanStatus.DONE)
 COLUMN_LIMIT = 50
@@ -124,16 +125,6 @@ ACTIONS = {"advance": "transition_form", "step": "step_form", "step-done": "step
            "deadline": "deadline_form"}
 
 
-def _apply_errors(form: forms.Form, exc: ApplicationError) -> None:
-    placed = False
-    for field, errs in (exc.fields or {}).items():
-        for e in errs:
-            form.add_error(field if field in form.fields else None, e)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
-
-
 @org_view(write=True)
 @require_POST
 def plan_action(request, pk: int, action: str):
@@ -199,7 +190,7 @@ def plan_action(request, pk: int, action: str):
     except ApplicationError as exc:
         if exc.code == "not_found":
             raise Http404(exc.message) from exc
-        _apply_errors(form, exc)
+        form_add_errors(form, exc)
     if done:
         messages.success(request, done)
         return redirect("web:plan-detail", pk=plan.pk)

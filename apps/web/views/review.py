@@ -16,7 +16,7 @@ from apps.screening.models import Match
 
 from .. import selectors
 from ..access import org_view
-from ..forms import DecisionForm
+from ..forms import DecisionForm, form_add_errors
 
 
 @org_view
@@ -47,11 +47,7 @@ def review_decide(request, pk: int):
             screening.review_decide(match=match, decision=form.cleaned_data["decision"],
                                     reason=form.cleaned_data["reason"], user=request.user)
         except ApplicationError as exc:
-            for field, errs in exc.fields.items():
-                for e in errs:
-                    form.add_error(field if field in form.fields else None, e)
-            if not exc.fields:
-                form.add_error(None, exc.message)
+            form_add_errors(form, exc)
         else:
             verb = "Confirmed" if form.cleaned_data["decision"] == "confirm" else "Dismissed"
             messages.success(request, f"{verb}: {match.vendor.name} ↔ {match.entry_name}.")
