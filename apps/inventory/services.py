@@ -1,7 +1,7 @@
 """Writes to sites, product models, equipment and components."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -14,6 +14,21 @@ from apps.common.services import apply_fields as _apply
 from apps.common.services import model_delete_audited, model_save_audited
 
 from .models import Component, Equipment, ProductModel, Site, SiteEquipmentCount
+
+# Hooks called, inside the writing transaction, with the ids of units whose product model, category or
+# components were written one by one (not by bulk imports, which refresh risk in bulk). The screening app
+# registers the unit's risk status here, so this app does not import it.
+_equipment_change_hooks: list[Callable[[set[int]], None]] = []
+
+
+def equipment_change_hook_register(hook: Callable[[set[int]], None]) -> None:
+    if hook not in _equipment_change_hooks:
+        _equipment_change_hooks.append(hook)
+
+
+def _equipment_changed(equipment_ids: set[int]) -> None:
+    for hook in _equipment_change_hooks:
+        hook(equipment_ids)
 
 
 @transaction.atomic
@@ -38,10 +53,10 @@ def product_model_create(*, brand, model_number: str, category: str, actor=None,
 def equipment_create(*, site: Site, product_model: ProductModel, actor=None, **fields: Any) -> Equipment:
     """Record installed equipment. The category defaults to the product model's."""
     fields.setdefault("category", product_model.category)
-    return model_save_audited(
-        Equipment(site=site, product_model=product_model, **fields), actor=actor,
-        organization_id=site.organization_id,
-    )
+    equipment = model_save_audited(Equipment(site=site, product_model=product_model, **fields), actor=actor,
+                                   organization_id=site.organization_id)
+    _equipment_changed({equipment.pk})
+    return equipment
 
 
 @transaction.atomic
@@ -49,8 +64,12 @@ def equipment_update(*, equipment: Equipment, actor=None, **fields: Any) -> Equi
     if "site" in fields and fields["site"].organization_id != equipment.site.organization_id:
         raise ApplicationError("Equipment cannot move to another organisation's site.", code="cross_organization",
                                fields={"site": ["Not a site of this organisation."]})
-    return model_save_audited(_apply(equipment, fields), actor=actor,
-                              organization_id=equipment.site.organization_id)
+    before = (equipment.product_model_id, equipment.category)
+    equipment = model_save_audited(_apply(equipment, fields), actor=actor,
+                                   organization_id=equipment.site.organization_id)
+    if (equipment.product_model_id, equipment.category) != before:
+        _equipment_changed({equipment.pk})
+    return equipment
 
 
 @transaction.atomic
@@ -69,8 +88,10 @@ def equipment_delete(*, equipment: Equipment, actor=None) -> None:
 
 @transaction.atomic
 def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fields: Any) -> Component:
-    return model_save_audited(Component(equipment=equipment, vendor=vendor, kind=kind, **fields), actor=actor,
-                              organization_id=equipment.site.organization_id)
+    component = model_save_audited(Component(equipment=equipment, vendor=vendor, kind=kind, **fields), actor=actor,
+                                   organization_id=equipment.site.organization_id)
+    _equipment_changed({equipment.pk})
+    return component
 
 
 def _vendor_named(name: str, field: str) -> Any:

@@ -36,7 +36,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Component, Equipment, ProductModel
-from apps.inventory.services import equipment_counts_refresh
+from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
 from apps.lists.models import ListEntry, ListSource, ListVersion
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
@@ -620,9 +620,13 @@ class VendorFlags:
         return worst, text
 
 
-def _flagged_vendors() -> dict[int, VendorFlags]:
+def _flagged_vendors(vendor_ids: Iterable[int] | None = None) -> dict[int, VendorFlags]:
+    """Open findings per flagged vendor (of `vendor_ids` only, when given)."""
     flags: dict[int, VendorFlags] = {}
-    rows = Finding.objects.filter(closed_at__isnull=True).values_list(
+    open_findings = Finding.objects.filter(closed_at__isnull=True)
+    if vendor_ids is not None:
+        open_findings = open_findings.filter(vendor_id__in=list(vendor_ids))
+    rows = open_findings.values_list(
         "vendor_id", "vendor__name", "status", "categories", "other_status", "kind", "source__name", "status_reason"
     ).order_by("vendor_id", "id")
     for vendor_id, name, status, categories, other, kind, source_name, reason in rows:
@@ -691,7 +695,7 @@ def equipment_risk_refresh() -> int:
 
     # 2. Target per equipment: its product model's vendors, plus its flagged components.
     component_parts: dict[int, list] = defaultdict(list)
-    for eq_id, category, vendor_id in Component.objects.filter(vendor_id__in=flagged_ids).values_list(
+    for eq_id, category, vendor_id in Component.objects.filter(vendor_id__in=flagged_ids).order_by("pk").values_list(
         "equipment_id", "equipment__category", "vendor_id"
     ).iterator(chunk_size=5000):
         status, short = flags[vendor_id].for_category(category)
@@ -731,6 +735,39 @@ def equipment_risk_refresh() -> int:
             written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
     if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
         equipment_counts_refresh()
+    return written
+
+
+def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
+    """Recompute the risk status of a few units at once (one recorded or changed in the UI or the API), from
+    the open findings of their own vendors: the same result as equipment_risk_refresh, in a handful of queries,
+    inside the caller's transaction. Returns rows written."""
+    ids = sorted(set(equipment_ids))
+    if not ids:
+        return 0
+    units = list(Equipment.objects.filter(pk__in=ids).values_list(
+        "pk", "site_id", "category", "risk_status", "risk_reason", "product_model__brand_id",
+        "product_model__manufacturer_id", "product_model__software_supplier_id"))
+    components: dict[int, list[int]] = defaultdict(list)
+    for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).order_by("pk").values_list(
+            "equipment_id", "vendor_id"):
+        components[eq_id].append(vendor_id)
+    vendor_ids = {v for u in units for v in u[5:] if v} | {v for vs in components.values() for v in vs}
+    flags = _flagged_vendors(vendor_ids)
+    to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sites: set[int] = set()
+    for pk, site_id, category, status, reason, brand, maker, software in units:
+        roles = [("brand", brand), ("manufacturer", maker), ("software_supplier", software)]
+        roles += [("component", v) for v in components.get(pk, [])]
+        parts = [(role, flags[v].name, *flags[v].for_category(category)) for role, v in roles if v in flags]
+        target = _combine(parts)
+        if target != (status, reason):
+            to_write[target].append(pk)
+            sites.add(site_id)
+    written = 0
+    for (status, reason), chunk in to_write.items():
+        written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
+    equipment_counts_touch(sites)
     return written
 
 

@@ -147,7 +147,7 @@ def equipment_create(request):
         except (ApplicationError, DjangoValidationError) as exc:
             form_add_errors(form, exc)
         else:
-            messages.success(request, f"{unit} recorded. Its risk status follows at the next screening run.")
+            messages.success(request, f"{unit} recorded.")
             return redirect("web:equipment-detail", pk=unit.pk)
     return _equipment_form_page(request, form, None)
 
