@@ -94,20 +94,6 @@ def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fiel
     return component
 
 
-def _vendor_named(name: str, field: str) -> Any:
-    """The vendor whose legal name or alias is `name` (any case); a field error when there is none."""
-    from apps.vendors.models import Vendor
-    from apps.vendors.selectors import vendor_ids_by_name
-
-    vendor_id = vendor_ids_by_name({name}).get(name.lower())
-    if vendor_id is None:
-        raise ApplicationError(
-            f"No vendor is recorded as {name!r}.", code="unknown_vendor",
-            fields={field: [f"No vendor is recorded as \u201c{name}\u201d (legal name or alias). Check the spelling, "
-                            "or add the vendor first."]})
-    return Vendor.objects.get(pk=vendor_id)
-
-
 def product_model_resolve(*, brand_name: str, model_number: str, category: str, manufacturer_name: str = "",
                           software_supplier_name: str = "", actor=None) -> ProductModel:
     """The product model `brand_name model_number`, created when new (with its category, real maker and software
@@ -115,9 +101,11 @@ def product_model_resolve(*, brand_name: str, model_number: str, category: str, 
 
     Product models are shared by every organisation, so an existing one is not changed from here: naming another
     maker or software supplier than the one recorded is refused with the recorded value."""
-    brand = _vendor_named(brand_name.strip(), "brand")
-    maker = _vendor_named(manufacturer_name.strip(), "manufacturer") if manufacturer_name.strip() else None
-    software = (_vendor_named(software_supplier_name.strip(), "software_supplier")
+    from apps.vendors.selectors import vendor_named
+
+    brand = vendor_named(brand_name, field="brand")
+    maker = vendor_named(manufacturer_name, field="manufacturer") if manufacturer_name.strip() else None
+    software = (vendor_named(software_supplier_name, field="software_supplier")
                 if software_supplier_name.strip() else None)
     if maker is not None and maker.pk == brand.pk:
         maker = None  # the brand makes it itself

@@ -180,6 +180,21 @@ def vendor_list() -> QuerySet[Vendor]:
     return Vendor.objects.prefetch_related("aliases", "identifiers")
 
 
+def vendor_named(name: str, *, field: str = "vendor") -> Vendor:
+    """The vendor whose legal name or alias is `name` (any case, surrounding spaces ignored); an
+    ApplicationError on `field` when there is none (a typo must not silently name, or create, a company)."""
+    from apps.common.exceptions import ApplicationError
+
+    name = name.strip()
+    vendor_id = vendor_ids_by_name({name}).get(name.lower())
+    if vendor_id is None:
+        raise ApplicationError(
+            f"No vendor is recorded as {name!r}.", code="unknown_vendor",
+            fields={field: [f"No vendor is recorded as \u201c{name}\u201d (legal name or alias). Check the spelling, "
+                            "or add the vendor first."]})
+    return Vendor.objects.get(pk=vendor_id)
+
+
 def vendor_ids_by_name(names: set[str]) -> dict[str, int]:
     """Lower-cased name or alias -> vendor id, for the given names (two queries). A legal name wins over
     another vendor's alias."""

@@ -99,6 +99,30 @@ def ownership_delete(*, ownership: Ownership, actor=None) -> None:
 
 
 @transaction.atomic
+def ownership_record(*, owned: Vendor, owner: str, actor=None, **fields: Any) -> Ownership:
+    """Record that the vendor named `owner` (legal name or alias) owns `owned`: ownership_create by name."""
+    from .selectors import vendor_named
+
+    return ownership_create(owner=vendor_named(owner, field="owner"), owned=owned, actor=actor, **fields)
+
+
+@transaction.atomic
+def oem_relation_record(*, brand: Vendor, manufacturer: str, actor=None, **fields: Any) -> OemRelation:
+    """Record that the vendor named `manufacturer` makes `brand`'s products: oem_relation_create by name."""
+    from .selectors import vendor_named
+
+    return oem_relation_create(brand=brand, manufacturer=vendor_named(manufacturer, field="manufacturer"),
+                               actor=actor, **fields)
+
+
+@transaction.atomic
+def oem_relation_delete(*, relation: OemRelation, actor=None) -> None:
+    brand = relation.brand_id
+    model_delete_audited(relation, actor=actor)
+    _vendors_changed({brand})
+
+
+@transaction.atomic
 def oem_relation_create(*, brand: Vendor, manufacturer: Vendor, actor=None, **fields: Any) -> OemRelation:
     rel = model_save_audited(OemRelation(brand=brand, manufacturer=manufacturer, **fields), actor=actor)
     _vendors_changed({brand.pk})

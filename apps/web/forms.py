@@ -10,6 +10,7 @@ from apps.common.exceptions import ApplicationError
 from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.imports import FORMATS, KINDS
 from apps.inventory.models import Site
+from apps.vendors.choices import OemConfidence, OwnershipKind
 from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
 
 from .widgets import FastSelect
@@ -157,10 +158,40 @@ class VendorIdentifierForm(forms.ModelForm):
         fields = ["scheme", "value", "country"]
 
 
+VENDOR_NAME_WIDGET = forms.TextInput(attrs={"list": "vendor-names", "autocomplete": "off"})
+
+
+class OwnershipForm(forms.Form):
+    """An owner of the vendor whose page this is, named as recorded (legal name or alias)."""
+
+    owner = forms.CharField(label="Owner", max_length=300, widget=VENDOR_NAME_WIDGET,
+                            help_text="The owning company: a vendor's legal name or alias.")
+    share_percent = forms.DecimalField(label="Share (%)", required=False, min_value=0, max_value=100,
+                                       max_digits=6, decimal_places=3,
+                                       help_text="Leave empty when the share is not published (unknown).")
+    kind = forms.ChoiceField(choices=OwnershipKind.choices, initial=OwnershipKind.SHAREHOLDING)
+    start_date = forms.DateField(label="Since", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.CharField(max_length=500, required=False, help_text="Filing, register or URL it was read from.")
+    evidence_note = forms.CharField(label="Evidence note", required=False, max_length=10_000,
+                                    widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OemRelationForm(forms.Form):
+    """The real maker of the products the vendor whose page this is sells under its brand (white label)."""
+
+    manufacturer = forms.CharField(label="Made by", max_length=300, widget=VENDOR_NAME_WIDGET,
+                                   help_text="The company that makes the products: a vendor's legal name or alias.")
+    category = forms.ChoiceField(required=False, choices=[("", "Every category")] + list(EquipmentCategory.choices))
+    confidence = forms.ChoiceField(choices=OemConfidence.choices, initial=OemConfidence.REPORTED)
+    source = forms.CharField(max_length=500, required=False)
+    notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label="Yes, delete it", required=True)
 
 
 __all__ = ["FORMATS", "CheckForm", "DecisionForm", "DeleteForm", "EquipmentForm", "ImportCommitForm",
-           "ImportUploadForm", "ReasonForm", "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm",
-           "form_add_errors"]
+           "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ReasonForm", "SiteForm", "VendorAliasForm",
+           "VendorForm", "VendorIdentifierForm", "form_add_errors"]

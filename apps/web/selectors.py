@@ -276,6 +276,9 @@ def equipment_history(equipment: Equipment, limit: int = 50) -> list[dict[str, A
     return rows
 
 
+MAX_OWNER_LINKS_SHOWN = 100
+
+
 def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = None) -> dict[str, Any]:
     """A vendor with aliases, identifiers, its ownership graph (owners up to the ultimate parents and the
     companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it."""
@@ -332,6 +335,9 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         "identifiers": list(vendor.identifiers.order_by("scheme")),
         "chain": chain,
         "below": below,
+        # Every recorded owner link of this vendor, in force or not, with its dates and source.
+        "owner_links": list(Ownership.objects.filter(owned=vendor).select_related("owner")
+                            .order_by("end_date", "owner__name")[:MAX_OWNER_LINKS_SHOWN]),
         "graph": graph,
         "oem_makers": oem_makers,
         "oem_brands": oem_brands,

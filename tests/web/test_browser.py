@@ -309,13 +309,14 @@ def test_redoc_renders_under_the_enforced_csp(browser, live_server, auditor):
 
 def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_server, officer):
     """Single records in the browser: a new site, a camera recorded there by brand name (a misspelt brand is
-    refused on its field and nothing is stored), the unit retired through its edit page, and an alias added to
-    its vendor; every page labelled, no CSP or JS error."""
+    refused on its field and nothing is stored), the unit retired through its edit page, an alias and an owner
+    added to its vendor; every page labelled, no CSP or JS error."""
     from apps.inventory.models import Equipment, Site
     from apps.vendors.models import VendorAlias
     from tests.factories import VendorFactory
 
     brand = VendorFactory(name="Hangzhou Example Vision")
+    VendorFactory(name="Example Holding Group")
     officer.set_password(PASSWORD)
     officer.save()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -373,6 +374,13 @@ def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_serve
     page.get_by_role("button", name="Add alias").click()
     page.locator("#aliases").get_by_text("ExampleVision").wait_for()
     assert VendorAlias.objects.filter(vendor=brand, name="ExampleVision").exists()
+    page.get_by_text("Add an owner").click()
+    field("Owner").fill("Example Holding Group")
+    field("Share \\(%\\)").fill("42.5")
+    page.get_by_role("button", name="Add owner").click()
+    page.locator("#owner-links").get_by_text("Example Holding Group").wait_for()
+    assert page.locator("svg").first.is_visible()  # the ownership graph is drawn with the new owner
+    assert brand.owner_links.get().share_percent == 42.5
     s.shot("43-vendor-alias")
     assert s.problems == [], s.problems
     s.close()

@@ -3,6 +3,7 @@ roles and other organisations are refused; a refused write shows why and stores 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -243,3 +244,65 @@ def test_aliases_and_identifiers_are_added_checked_and_removed(client_for, offic
     assert not VendorIdentifier.objects.filter(vendor=vendor).exists()
     assert AuditEvent.objects.filter(action="vendoralias.delete").exists()
     assert c.get(reverse("web:vendor-alias-remove", args=[vendor.pk, alias.pk])).status_code == 405
+
+
+def test_owners_and_oem_makers_are_recorded_by_name_checked_and_removed(client_for, officer):
+    from apps.vendors.models import OemRelation, Ownership
+
+    zpmc = VendorFactory(name="Shanghai Zhenhua Heavy Industries Co., Ltd.")
+    cccc = VendorFactory(name="China Communications Construction Company Limited")
+    VendorAlias.objects.create(vendor=cccc, name="CCCC")
+    brand = VendorFactory(name="Example White Label Cameras")
+    c = client_for(officer)
+    add_owner = reverse("web:vendor-ownership-add", args=[zpmc.pk])
+
+    unknown = c.post(add_owner, {"owner-owner": "CCCCC", "owner-kind": "shareholding", "owner-share_percent": "16"})
+    assert unknown.status_code == 400
+    assert "No vendor is recorded" in " ".join(unknown.context["ownership_form"].errors["owner"])
+    ok = c.post(add_owner, {"owner-owner": "cccc", "owner-kind": "shareholding", "owner-share_percent": "16.2",
+                            "owner-start_date": "2020-01-01", "owner-source": "ZPMC annual report 2023"})
+    assert ok.status_code == 302
+    link = Ownership.objects.get(owned=zpmc)
+    assert (link.owner, link.share_percent, link.source) == (cccc, Decimal("16.2"), "ZPMC annual report 2023")
+    too_much = c.post(add_owner, {"owner-owner": "CCCC", "owner-kind": "control", "owner-share_percent": "90"})
+    assert too_much.status_code == 400
+    assert "cannot exceed 100%" in " ".join(too_much.context["ownership_form"].errors["share_percent"])
+    cycle = c.post(reverse("web:vendor-ownership-add", args=[cccc.pk]),
+                   {"owner-owner": zpmc.name, "owner-kind": "shareholding", "owner-share_percent": ""})
+    assert cycle.status_code == 400 and "cycle" in " ".join(cycle.context["ownership_form"].errors["owner"])
+    page = c.get(reverse("web:vendor-detail", args=[zpmc.pk]))
+    assert b"ZPMC annual report 2023" in page.content and b"since 2020-01-01" in page.content
+
+    add_oem = reverse("web:vendor-oem-add", args=[brand.pk])
+    itself = c.post(add_oem, {"oem-manufacturer": brand.name, "oem-confidence": "reported", "oem-category": ""})
+    assert itself.status_code == 400 and "manufacturer" in itself.context["oem_form"].errors
+    made = c.post(add_oem, {"oem-manufacturer": zpmc.name, "oem-confidence": "confirmed", "oem-category": "camera",
+                            "oem-source": "FCC filing"})
+    assert made.status_code == 302
+    relation = OemRelation.objects.get(brand=brand)
+    assert (relation.manufacturer, relation.category, relation.confidence) == (zpmc, "camera", "confirmed")
+    twice = c.post(add_oem, {"oem-manufacturer": zpmc.name, "oem-confidence": "likely", "oem-category": "camera"})
+    assert twice.status_code == 400 and OemRelation.objects.count() == 1
+
+    assert c.post(reverse("web:vendor-ownership-remove", args=[zpmc.pk, link.pk])).status_code == 302
+    assert c.post(reverse("web:vendor-oem-remove", args=[brand.pk, relation.pk])).status_code == 302
+    assert not Ownership.objects.exists() and not OemRelation.objects.exists()
+    assert AuditEvent.objects.filter(action="ownership.delete").exists()
+    assert AuditEvent.objects.filter(action="oemrelation.delete").exists()
+    # A link is removed from the page of the vendor it belongs to only.
+    other = Ownership.objects.create(owner=cccc, owned=zpmc)
+    assert c.post(reverse("web:vendor-ownership-remove", args=[cccc.pk, other.pk])).status_code == 404
+
+
+def test_read_only_roles_cannot_change_vendor_links(client_for, viewer):
+    from apps.vendors.models import Ownership
+
+    owned, owner = VendorFactory(), VendorFactory()
+    link = Ownership.objects.create(owner=owner, owned=owned)
+    c = client_for(viewer)
+    assert c.post(reverse("web:vendor-ownership-add", args=[owned.pk]), {"owner-owner": owner.name}).status_code == 403
+    assert c.post(reverse("web:vendor-ownership-remove", args=[owned.pk, link.pk])).status_code == 403
+    assert c.post(reverse("web:vendor-oem-add", args=[owned.pk]), {"oem-manufacturer": owner.name}).status_code == 403
+    assert Ownership.objects.filter(pk=link.pk).exists()
+    page = c.get(reverse("web:vendor-detail", args=[owned.pk]))
+    assert page.status_code == 200 and b'id="ownership-form"' not in page.content and b"Remove" not in page.content

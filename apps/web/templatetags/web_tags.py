@@ -1,6 +1,8 @@
 """Small template helpers of the officers' UI."""
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import template
 from django.utils.html import format_html
 
@@ -47,3 +49,16 @@ def iso_datetime(value: str):
         return dt.datetime.fromisoformat(str(value))
     except ValueError:
         return value
+
+
+@register.filter
+def percent(value) -> str:
+    """A share to at most three decimals (as stored), without padding zeros: 42.500 -> "42.5", 100 -> "100",
+    an effective share 33.33333... -> "33.333"."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.001")).normalize()
+    except InvalidOperation:
+        return str(value)
+    return f"{number:f}"

@@ -13,11 +13,22 @@ from django.views.decorators.http import require_POST
 from apps.common.exceptions import ApplicationError
 from apps.vendors import services as vendors
 from apps.vendors.filtersets import VendorFilterSet
-from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 from .. import selectors
 from ..access import org_view
-from ..forms import VendorAliasForm, VendorForm, VendorIdentifierForm, form_add_errors
+from ..forms import (
+    OemRelationForm,
+    OwnershipForm,
+    VendorAliasForm,
+    VendorForm,
+    VendorIdentifierForm,
+    form_add_errors,
+)
+
+# The forms on a vendor's page (writers only): context name -> (class, prefix)
+PAGE_FORMS = {"alias_form": (VendorAliasForm, "alias"), "identifier_form": (VendorIdentifierForm, "identifier"),
+              "ownership_form": (OwnershipForm, "owner"), "oem_form": (OemRelationForm, "oem")}
 
 
 @org_view
@@ -36,12 +47,32 @@ def vendor_detail(request, pk: int):
     return _vendor_page(request, vendor)
 
 
-def _vendor_page(request, vendor: Vendor, *, alias_form=None, identifier_form=None, status: int = 200):
+def _vendor_page(request, vendor: Vendor, *, status: int = 200, **bound_forms):
+    """The vendor's page; a form refused by its service is shown again (`bound_forms`) with its errors."""
     data = selectors.vendor_page(vendor, organization_ids=request.access.organization_ids)
     if request.access.can_write:
-        data["alias_form"] = alias_form or VendorAliasForm(prefix="alias")
-        data["identifier_form"] = identifier_form or VendorIdentifierForm(prefix="identifier")
+        for name, (form_class, prefix) in PAGE_FORMS.items():
+            data[name] = bound_forms.get(name) or form_class(prefix=prefix)
+        data["vendor_names"] = Vendor.objects.exclude(pk=vendor.pk).filter(
+            pk__in=selectors.organization_vendor_ids(request.access.organization.pk)
+        ).order_by("name").values_list("name", flat=True)
     return render(request, "web/vendor_detail.html", data, status=status)
+
+
+def _page_form_post(request, vendor: Vendor, name: str, write) -> object:
+    """Bind the page form `name` to the POST, run `write(**cleaned_data)` (a service), and go back to the page;
+    the page again with the form's errors (400) when the input or the service refuses it."""
+    form_class, prefix = PAGE_FORMS[name]
+    form = form_class(request.POST, prefix=prefix)
+    if form.is_valid():
+        try:
+            done = write(**form.cleaned_data)
+        except (ApplicationError, DjangoValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("web:vendor-detail", pk=vendor.pk)
+    return _vendor_page(request, vendor, status=400, **{name: form})
 
 
 def _require_write(request) -> None:
@@ -84,32 +115,46 @@ def vendor_edit(request, pk: int):
 @require_POST
 def vendor_alias_add(request, pk: int):
     vendor = get_object_or_404(Vendor, pk=pk)
-    form = VendorAliasForm(request.POST, prefix="alias", instance=VendorAlias(vendor=vendor))
-    if form.is_valid():
-        try:
-            vendors.vendor_alias_add(vendor=vendor, actor=request.user, **form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"Alias \u201c{form.cleaned_data['name']}\u201d added.")
-            return redirect("web:vendor-detail", pk=vendor.pk)
-    return _vendor_page(request, vendor, alias_form=form, status=400)
+
+    def write(**data):
+        vendors.vendor_alias_add(vendor=vendor, actor=request.user, **data)
+        return f"Alias \u201c{data['name']}\u201d added."
+
+    return _page_form_post(request, vendor, "alias_form", write)
 
 
 @org_view(write=True)
 @require_POST
 def vendor_identifier_add(request, pk: int):
     vendor = get_object_or_404(Vendor, pk=pk)
-    form = VendorIdentifierForm(request.POST, prefix="identifier", instance=VendorIdentifier(vendor=vendor))
-    if form.is_valid():
-        try:
-            vendors.vendor_identifier_add(vendor=vendor, actor=request.user, **form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, "Identifier added.")
-            return redirect("web:vendor-detail", pk=vendor.pk)
-    return _vendor_page(request, vendor, identifier_form=form, status=400)
+
+    def write(**data):
+        return f"Identifier {vendors.vendor_identifier_add(vendor=vendor, actor=request.user, **data)} added."
+
+    return _page_form_post(request, vendor, "identifier_form", write)
+
+
+@org_view(write=True)
+@require_POST
+def vendor_ownership_add(request, pk: int):
+    vendor = get_object_or_404(Vendor, pk=pk)
+
+    def write(**data):
+        link = vendors.ownership_record(owned=vendor, actor=request.user, **data)
+        return f"Recorded: {link}. The vendor is screened again through its new owner."
+
+    return _page_form_post(request, vendor, "ownership_form", write)
+
+
+@org_view(write=True)
+@require_POST
+def vendor_oem_add(request, pk: int):
+    vendor = get_object_or_404(Vendor, pk=pk)
+
+    def write(**data):
+        return f"Recorded: {vendors.oem_relation_record(brand=vendor, actor=request.user, **data)}."
+
+    return _page_form_post(request, vendor, "oem_form", write)
 
 
 @org_view(write=True)
@@ -127,4 +172,24 @@ def vendor_identifier_remove(request, pk: int, identifier_pk: int):
     identifier = get_object_or_404(VendorIdentifier, pk=identifier_pk, vendor_id=pk)
     vendors.vendor_identifier_delete(identifier=identifier, actor=request.user)
     messages.success(request, f"Identifier {identifier} removed.")
+    return redirect("web:vendor-detail", pk=pk)
+
+
+
+@org_view(write=True)
+@require_POST
+def vendor_ownership_remove(request, pk: int, link_pk: int):
+    link = get_object_or_404(Ownership.objects.select_related("owner", "owned"), pk=link_pk, owned_id=pk)
+    vendors.ownership_delete(ownership=link, actor=request.user)
+    messages.success(request, f"Removed: {link}.")
+    return redirect("web:vendor-detail", pk=pk)
+
+
+@org_view(write=True)
+@require_POST
+def vendor_oem_remove(request, pk: int, relation_pk: int):
+    relation = get_object_or_404(OemRelation.objects.select_related("brand", "manufacturer"), pk=relation_pk,
+                                 brand_id=pk)
+    vendors.oem_relation_delete(relation=relation, actor=request.user)
+    messages.success(request, f"Removed: {relation}.")
     return redirect("web:vendor-detail", pk=pk)
