@@ -94,6 +94,22 @@ def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fiel
     return component
 
 
+@transaction.atomic
+def component_record(*, equipment: Equipment, vendor: str, kind: str, actor=None, **fields: Any) -> Component:
+    """component_add with the vendor named as recorded (legal name or alias), as an officer types it."""
+    from apps.vendors.selectors import vendor_named
+
+    return component_add(equipment=equipment, vendor=vendor_named(vendor, field="vendor"), kind=kind, actor=actor,
+                         **fields)
+
+
+@transaction.atomic
+def component_delete(*, component: Component, actor=None) -> None:
+    equipment = component.equipment
+    model_delete_audited(component, actor=actor, organization_id=equipment.site.organization_id)
+    _equipment_changed({equipment.pk})
+
+
 def product_model_resolve(*, brand_name: str, model_number: str, category: str, manufacturer_name: str = "",
                           software_supplier_name: str = "", actor=None) -> ProductModel:
     """The product model `brand_name model_number`, created when new (with its category, real maker and software

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django_countries import countries
 
 from apps.common.exceptions import ApplicationError
-from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
+from apps.inventory.choices import ComponentKind, Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.imports import FORMATS, KINDS
 from apps.inventory.models import Site
 from apps.vendors.choices import OemConfidence, OwnershipKind
@@ -188,10 +188,21 @@ class OemRelationForm(forms.Form):
     notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class ComponentForm(forms.Form):
+    """A part of the unit with its own vendor (control software, a cellular module, a chip)."""
+
+    kind = forms.ChoiceField(choices=ComponentKind.choices)
+    vendor = forms.CharField(max_length=300, widget=VENDOR_NAME_WIDGET,
+                             help_text="The part's maker or supplier: a vendor's legal name or alias.")
+    name = forms.CharField(label="Product or module", max_length=200, required=False,
+                           help_text="Name and version, e.g. a modem model or a software release.")
+    notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label="Yes, delete it", required=True)
 
 
-__all__ = ["FORMATS", "CheckForm", "DecisionForm", "DeleteForm", "EquipmentForm", "ImportCommitForm",
+__all__ = ["FORMATS", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm", "ImportCommitForm",
            "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ReasonForm", "SiteForm", "VendorAliasForm",
            "VendorForm", "VendorIdentifierForm", "form_add_errors"]

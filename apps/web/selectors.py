@@ -96,6 +96,14 @@ def organization_vendor_ids(organization_id: int | None) -> set[int]:
     return ids
 
 
+def organization_vendor_names(organization_id: int | None) -> QuerySet:
+    """Names of the vendors in the organisation's inventory, sorted: suggestions for the name fields of forms."""
+    from apps.vendors.models import Vendor
+
+    return (Vendor.objects.filter(pk__in=organization_vendor_ids(organization_id)).order_by("name")
+            .values_list("name", flat=True))
+
+
 def equipment_list_queryset(*, organization_ids: list[int]) -> QuerySet[Equipment]:
     """Equipment of the organisations with everything a list row shows, joined (no N+1)."""
     return Equipment.objects.filter(site__organization_id__in=organization_ids).select_related(

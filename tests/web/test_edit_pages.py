@@ -306,3 +306,54 @@ def test_read_only_roles_cannot_change_vendor_links(client_for, viewer):
     assert Ownership.objects.filter(pk=link.pk).exists()
     page = c.get(reverse("web:vendor-detail", args=[owned.pk]))
     assert page.status_code == 200 and b'id="ownership-form"' not in page.content and b"Remove" not in page.content
+
+
+def test_components_are_added_by_vendor_name_and_move_the_risk_status(client_for, officer, site, inventory):
+    from django.utils import timezone as tz
+
+    from apps.inventory.models import Component
+    from apps.lists.models import ListSource
+    from apps.screening.models import Finding
+
+    unit = inventory["units"][0]
+    modem_maker = VendorFactory(name="Example Cellular Modules Co.")
+    fcc = ListSource.objects.create(code="fcc_covered", name="FCC Covered List", publisher="FCC", regime="us_fcc",
+                                    format="custom_csv")
+    Finding.objects.create(vendor=modem_maker, kind="direct", key="fcc:1", source=fcc, regime="us_fcc",
+                           path_text="listed", status="prohibited", discovered_at=tz.now(), last_seen_at=tz.now())
+    c = client_for(officer)
+    add = reverse("web:component-add", args=[unit.pk])
+    unknown = c.post(add, {"component-kind": "comms_module", "component-vendor": "Example Cellular"})
+    assert unknown.status_code == 400
+    assert "No vendor is recorded" in " ".join(unknown.context["component_form"].errors["vendor"])
+    assert not Component.objects.exists()
+
+    ok = c.post(add, {"component-kind": "comms_module", "component-vendor": "example cellular modules co.",
+                      "component-name": "EC25 LTE modem"})
+    assert ok.status_code == 302
+    part = Component.objects.get(equipment=unit)
+    assert (part.vendor, part.kind, part.name) == (modem_maker, "comms_module", "EC25 LTE modem")
+    unit.refresh_from_db()
+    assert unit.risk_status == "prohibited" and "Component Example Cellular Modules Co." in unit.risk_reason
+    page = c.get(reverse("web:equipment-detail", args=[unit.pk]))
+    assert b"EC25 LTE modem" in page.content and b'id="component-form"' in page.content
+
+    assert c.post(reverse("web:component-remove", args=[unit.pk, part.pk])).status_code == 302
+    unit.refresh_from_db()
+    assert not Component.objects.exists() and unit.risk_status == "clear"
+    assert AuditEvent.objects.filter(action="component.delete").exists()
+
+
+def test_components_of_other_organisations_and_read_only_roles_are_refused(client_for, viewer, officer,
+                                                                           other_site, site):
+    from apps.inventory.models import Component
+
+    foreign = EquipmentFactory(site=other_site)
+    part = Component.objects.create(equipment=foreign, vendor=VendorFactory(), kind="soc")
+    c = client_for(officer)
+    assert c.post(reverse("web:component-remove", args=[foreign.pk, part.pk])).status_code == 404
+    own = EquipmentFactory(site=site)
+    assert c.post(reverse("web:component-remove", args=[own.pk, part.pk])).status_code == 404
+    v = client_for(viewer)
+    assert v.post(reverse("web:component-add", args=[own.pk]), {"component-kind": "soc"}).status_code == 403
+    assert Component.objects.filter(pk=part.pk).exists()

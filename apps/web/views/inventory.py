@@ -6,17 +6,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
 from apps.inventory import services as inventory
-from apps.inventory.models import Equipment, Site
+from apps.inventory.models import Component, Equipment, Site
 from apps.inventory.selectors import equipment_records_count
-from apps.vendors.models import Vendor
 
 from .. import selectors
 from ..access import org_scope, org_view
 from ..filtersets import SORTS, EquipmentListFilterSet
-from ..forms import DeleteForm, EquipmentForm, SiteForm, form_add_errors
+from ..forms import ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_add_errors
 
 PAGE_SIZE = 50
 DEFAULT_SORT = "-id"  # newest first: walks the primary key, no sort over the whole inventory
@@ -80,11 +80,20 @@ def equipment_detail(request, pk: int):
         selectors.equipment_list_queryset(organization_ids=request.access.organization_ids), pk=pk
     )
     org_scope(request, equipment.site.organization_id)
+    return _equipment_page(request, equipment)
+
+
+def _equipment_page(request, equipment: Equipment, *, component_form: ComponentForm | None = None,
+                    status: int = 200):
     data = selectors.equipment_chain(equipment)
     data["history"] = selectors.equipment_history(equipment)
     data["equipment"] = equipment
+    data["components"] = list(equipment.components.select_related("vendor").order_by("kind", "pk"))
     data["risk_ready"] = selectors.risk_ready()
-    return render(request, "web/equipment_detail.html", data)
+    if request.access.can_write:
+        data["component_form"] = component_form or ComponentForm(prefix="component")
+        data["vendor_names"] = selectors.organization_vendor_names(request.access.organization.pk)
+    return render(request, "web/equipment_detail.html", data, status=status)
 
 
 # --- single-record writes -----------------------------------------------------------------------------------
@@ -129,10 +138,9 @@ def site_edit(request, pk: int):
 
 
 def _equipment_form_page(request, form: EquipmentForm, equipment: Equipment | None):
-    vendor_ids = selectors.organization_vendor_ids(request.access.organization.pk)
-    suggestions = Vendor.objects.filter(pk__in=vendor_ids).order_by("name").values_list("name", flat=True)
-    return render(request, "web/equipment_form.html",
-                  {"form": form, "equipment": equipment, "vendor_names": suggestions})
+    return render(request, "web/equipment_form.html", {
+        "form": form, "equipment": equipment,
+        "vendor_names": selectors.organization_vendor_names(request.access.organization.pk)})
 
 
 @org_view(write=True)
@@ -195,5 +203,33 @@ def equipment_delete(request, pk: int):
     return render(request, "web/equipment_delete.html", {"form": form, "equipment": unit})
 
 
-__all__ = ["Equipment", "equipment_create", "equipment_delete", "equipment_detail", "equipment_edit",
-           "equipment_filtered", "equipment_list", "site_create", "site_detail", "site_edit", "site_list"]
+@org_view(write=True)
+@require_POST
+def component_add(request, pk: int):
+    unit = _equipment_for_write(request, pk)
+    form = ComponentForm(request.POST, prefix="component")
+    if form.is_valid():
+        try:
+            part = inventory.component_record(equipment=unit, actor=request.user, **form.cleaned_data)
+        except (ApplicationError, DjangoValidationError) as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, f"Component added: {part}.")
+            return redirect("web:equipment-detail", pk=unit.pk)
+    return _equipment_page(request, selectors.equipment_list_queryset(organization_ids=[unit.site.organization_id])
+                           .get(pk=unit.pk), component_form=form, status=400)
+
+
+@org_view(write=True)
+@require_POST
+def component_remove(request, pk: int, component_pk: int):
+    unit = _equipment_for_write(request, pk)
+    part = get_object_or_404(Component.objects.select_related("vendor"), pk=component_pk, equipment=unit)
+    inventory.component_delete(component=part, actor=request.user)
+    messages.success(request, f"Component removed: {part}.")
+    return redirect("web:equipment-detail", pk=unit.pk)
+
+
+__all__ = ["Equipment", "component_add", "component_remove", "equipment_create", "equipment_delete",
+           "equipment_detail", "equipment_edit", "equipment_filtered", "equipment_list", "site_create", "site_detail",
+           "site_edit", "site_list"]

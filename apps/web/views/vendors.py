@@ -53,9 +53,7 @@ def _vendor_page(request, vendor: Vendor, *, status: int = 200, **bound_forms):
     if request.access.can_write:
         for name, (form_class, prefix) in PAGE_FORMS.items():
             data[name] = bound_forms.get(name) or form_class(prefix=prefix)
-        data["vendor_names"] = Vendor.objects.exclude(pk=vendor.pk).filter(
-            pk__in=selectors.organization_vendor_ids(request.access.organization.pk)
-        ).order_by("name").values_list("name", flat=True)
+        data["vendor_names"] = selectors.organization_vendor_names(request.access.organization.pk)
     return render(request, "web/vendor_detail.html", data, status=status)
 
 
