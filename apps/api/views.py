@@ -13,6 +13,7 @@ from apps.accounts.filtersets import member_organization_ids
 from apps.audit.services import audit_chain_verify
 from apps.inventory.models import Site
 
+from .bounds import MAX_VALUES
 from .docs import redoc_standalone_script
 from .permissions import IsMemberWithRole
 from .schema import ApiAutoSchema
@@ -118,8 +119,11 @@ class SummaryView(APIView):
 
 
 def _ids(request, name: str, *, allowed: set[int]) -> list[int]:
-    """Ids from a repeated query parameter; an id outside `allowed` is refused like one that does not exist."""
+    """Ids from a repeated query parameter (at most MAX_VALUES); an id outside `allowed` is refused like one that
+    does not exist."""
     values = request.query_params.getlist(name)
+    if len(values) > MAX_VALUES:  # as the schema says (apps.api.bounds)
+        raise ValidationError({name: [f"At most {MAX_VALUES} values."]})
     ids = []
     for value in values:
         try:

@@ -137,6 +137,10 @@ def test_a_filter_repeated_more_often_than_it_may_be_answers_the_apis_400(world)
     site = world["site"].pk
     assert client.get("/api/v1/equipment/", {"site": [site] * MAX_VALUES}).status_code == 200
     assert "site" in _error_fields(client.get("/api/v1/equipment/", {"site": [site] * (MAX_VALUES + 1)}))
+    # The summary's own id lists too, as its schema says.
+    assert client.get("/api/v1/summary/", {"site": [site] * MAX_VALUES}).status_code == 200
+    assert _error_fields(client.get("/api/v1/summary/", {"site": [site] * (MAX_VALUES + 1)})) == {
+        "site": [f"At most {MAX_VALUES} values."]}
 
 
 def test_numbers_beyond_64_bits_are_still_refused(world):
