@@ -188,11 +188,32 @@ def vendor_named(name: str, *, field: str = "vendor") -> Vendor:
     name = name.strip()
     vendor_id = vendor_ids_by_name({name}).get(name.lower())
     if vendor_id is None:
+        close = vendor_names_like(name)
+        hint = ("Did you mean " + " or ".join(f"\u201c{n}\u201d" for n in close) + "?") if close else \
+            "Check the spelling, or add the vendor first."
         raise ApplicationError(
             f"No vendor is recorded as {name!r}.", code="unknown_vendor",
-            fields={field: [f"No vendor is recorded as \u201c{name}\u201d (legal name or alias). Check the spelling, "
-                            "or add the vendor first."]})
+            fields={field: [f"No vendor is recorded as \u201c{name}\u201d (legal name or alias). {hint}"]})
     return Vendor.objects.get(pk=vendor_id)
+
+
+SUGGESTION_POOL = 5000
+
+
+def vendor_names_like(name: str, *, limit: int = 3, cutoff: float = 85) -> list[str]:
+    """Recorded vendor names and aliases close to a name that matched none (a typo): up to `limit`, best first.
+    The pool is the names sharing the first two characters (an indexed prefix scan, at most SUGGESTION_POOL),
+    scored by rapidfuzz's WRatio."""
+    from rapidfuzz import fuzz, process, utils
+
+    prefix = name.strip()[:2]
+    if len(prefix) < 2:
+        return []
+    pool = set(Vendor.objects.filter(name__istartswith=prefix).values_list("name", flat=True)[:SUGGESTION_POOL])
+    pool |= set(VendorAlias.objects.filter(name__istartswith=prefix).values_list("name", flat=True)[:SUGGESTION_POOL])
+    found = process.extract(name, pool, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit,
+                            score_cutoff=cutoff)
+    return [candidate for candidate, _score, _key in found]
 
 
 def vendor_ids_by_name(names: set[str]) -> dict[str, int]:

@@ -53,3 +53,16 @@ def test_equipment_record_is_all_or_nothing(site):
     moved = equipment_record(site=site, equipment=unit, brand_name="known brand", model_number="NEW-2",
                              category="network", quantity=3, asset_tag="SW-1", status="removed")
     assert moved.pk == unit.pk and moved.product_model.model_number == "NEW-2" and moved.status == "removed"
+
+
+def test_a_misspelt_vendor_name_suggests_the_recorded_ones():
+    VendorFactory(name="Hangzhou Example Vision")
+    alias_owner = VendorFactory(name="Shanghai Zhenhua Heavy Industries Co., Ltd.")
+    VendorAlias.objects.create(vendor=alias_owner, name="ZPMC")
+    VendorFactory(name="Harbour Cranes Ltd")
+    with pytest.raises(ApplicationError) as exc:
+        product_model_resolve(brand_name="Hangzhou Exmaple Vison", model_number="X", category="camera")
+    assert "Did you mean \u201cHangzhou Example Vision\u201d?" in exc.value.fields["brand"][0]
+    with pytest.raises(ApplicationError) as exc:
+        product_model_resolve(brand_name="Quite Unknown", model_number="X", category="camera")
+    assert "Check the spelling, or add the vendor first." in exc.value.fields["brand"][0]
