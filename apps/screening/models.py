@@ -313,6 +313,7 @@ class Finding(models.Model):
             models.Index(fields=["vendor", "closed_at"]),
             models.Index(fields=["status", "closed_at"]),
             models.Index(fields=["discovered_at", "closed_at"]),
+            models.Index(fields=["closed_at"], name="finding_closed_at"),  # "closed since" (what changed)
         ]
 
     def __str__(self) -> str:

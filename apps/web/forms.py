@@ -199,10 +199,14 @@ class ComponentForm(forms.Form):
     notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class SinceForm(forms.Form):
+    since = forms.DateField(label="Changes since", widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label="Yes, delete it", required=True)
 
 
-__all__ = ["FORMATS", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm", "ImportCommitForm",
-           "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ReasonForm", "SiteForm", "VendorAliasForm",
-           "VendorForm", "VendorIdentifierForm", "form_add_errors"]
+__all__ = ["FORMATS", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm",
+           "ImportCommitForm", "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ReasonForm", "SinceForm",
+           "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm", "form_add_errors"]

@@ -50,6 +50,7 @@ urlpatterns = [
     path("remediation/<int:pk>/<str:action>/", remediation.plan_action, name="plan-action"),
     path("remediation/evidence/<int:pk>/", remediation.evidence_download, name="evidence-download"),
     path("lists/", lists.sources, name="list-sources"),
+    path("lists/changes/", lists.changes, name="list-changes"),
     path("lists/<int:pk>/", lists.source_detail, name="list-source"),
     path("lists/<int:pk>/refresh/", lists.source_refresh, name="list-refresh"),
     path("lists/runs/<int:pk>/", lists.run_progress, name="list-run"),

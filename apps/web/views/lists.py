@@ -5,12 +5,15 @@ Public lists are shared by every organisation: deciding on their quarantined ver
 administrators (staff); an organisation's in-house list is decided by that organisation's admins."""
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
@@ -20,8 +23,9 @@ from apps.lists.choices import RunStatus, VersionStatus
 from apps.lists.models import FetchRun, ListSource, ListVersion
 from apps.lists.selectors import list_source_freshness, list_source_runs, list_versions_quarantined
 
+from .. import selectors
 from ..access import org_view
-from ..forms import ReasonForm
+from ..forms import ReasonForm, SinceForm
 
 RUNNING = (RunStatus.QUEUED, RunStatus.RUNNING)
 
@@ -123,3 +127,21 @@ def version_decide(request, pk: int, decision: str):
     diff = getattr(version, "diff", None)
     return render(request, "web/list_version.html", {"version": version, "diff": diff, "added": [], "removed": [],
                                                      "changed": [], "form": form, "may_decide": True}, status=400)
+
+
+CHANGES_DEFAULT_DAYS = 7
+
+
+@org_view
+def changes(request):
+    """What changed in the lists since a day (a week ago by default), and which of our sites it touches."""
+    today = timezone.localdate()
+    form = SinceForm(request.GET if "since" in request.GET else None,
+                     initial={"since": today - dt.timedelta(days=CHANGES_DEFAULT_DAYS)})
+    since_day = form.cleaned_data["since"] if form.is_bound and form.is_valid() else form.initial["since"]
+    since_day = min(since_day, today)
+    since = timezone.make_aware(dt.datetime.combine(since_day, dt.time.min))
+    org = request.access.organization
+    data = selectors.list_changes(organization_id=org.pk, sources=_visible_sources(request), since=since) \
+        if org else {}
+    return render(request, "web/list_changes.html", {"form": form, "since_day": since_day, **data})
