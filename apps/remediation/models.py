@@ -352,3 +352,68 @@ class DigestItem(models.Model):
 
     def __str__(self) -> str:
         return self.item_key
+
+
+class ProjectionReport(models.Model):
+    """"Which units will be non-compliant on this date under the rules and findings already known?", computed in
+    the background for an organisation (or one of its sites) and kept with its date of computation."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Computing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey("inventory.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             help_text="Only this site; empty: every site of the organisation.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    on = models.DateField(help_text="The day the question is about.")
+    computed_on = models.DateField(help_text="The day it was computed: the rules and findings known then.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    units_total = models.PositiveIntegerField(default=0)
+    units_done = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Projection on {self.on} ({self.get_status_display()})"
+
+    @property
+    def running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.units_done / self.units_total) if self.units_total else 0
+
+
+class ProjectionLine(models.Model):
+    """One unit that will be non-compliant on the report's day, with the rule that decides it (as computed:
+    a unit changed or deleted since keeps its line)."""
+
+    report = models.ForeignKey(ProjectionReport, on_delete=models.CASCADE, related_name="lines")
+    equipment_id = models.BigIntegerField(help_text="The unit (kept as a number: the unit may be deleted later).")
+    site_id = models.BigIntegerField()
+    category = models.CharField(max_length=32, choices=EquipmentCategory.choices)
+    rule_code = models.CharField(max_length=64)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    deadline = models.DateField()
+    already_due = models.BooleanField(help_text="Due on or before the day it was computed.")
+    explanation = models.TextField(blank=True)
+    also = models.JSONField(default=list, blank=True, help_text="The other rules that applied.")
+
+    class Meta:
+        indexes = [models.Index(fields=["report", "deadline", "id"])]
+
+    def __str__(self) -> str:
+        return f"unit {self.equipment_id}: {self.rule_code} by {self.deadline}"

@@ -6,7 +6,7 @@ import calendar
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -174,25 +174,51 @@ def remediation_projection(
     force on that date applies, its deadline (or the plan's hand-set deadline) falls on or before it, the unit
     is still installed, the rule is not already done for it, and no approved waiver covers that date. Rules
     that take effect later and list entries dated in the future count from their dates."""
+    return [item for _done, items in remediation_projection_chunks(
+        on=on, today=today, organization_ids=organization_ids, user=user, site_ids=site_ids,
+        findings_provider=findings_provider, chunk_size=chunk_size) for item in items]
+
+
+def remediation_projection_scope(*, organization_ids: Iterable[int] | None = None, user=None,
+                                 site_ids: Iterable[int] | None = None):
+    """The installed units a projection looks at (for its progress: how many there are)."""
     if user is not None:
         allowed = set(organization_ids_for_user(user))
         org_ids = allowed if organization_ids is None else allowed & set(organization_ids)
     else:
         org_ids = None if organization_ids is None else set(organization_ids)
-    provider = findings_provider or screening_findings
-    rules = rule_specs(organization_ids=org_ids)
     eq_qs = Equipment.objects.exclude(status__in=RETIRED_STATUSES)
     if org_ids is not None:
         eq_qs = eq_qs.filter(site__organization_id__in=org_ids)
     if site_ids is not None:
         eq_qs = eq_qs.filter(site_id__in=list(site_ids))
-    out: list[ProjectionItem] = []
+    return org_ids, eq_qs
+
+
+def remediation_projection_chunks(
+    *,
+    on: dt.date,
+    today: dt.date,
+    organization_ids: Iterable[int] | None = None,
+    user=None,
+    site_ids: Iterable[int] | None = None,
+    findings_provider: FindingsProvider | None = None,
+    chunk_size: int = 2000,
+) -> Iterator[tuple[int, list[ProjectionItem]]]:
+    """remediation_projection, chunk by chunk of `chunk_size` units (by id): yields (units looked at so far,
+    the items of this chunk), so a long projection can report progress and write as it goes."""
+    org_ids, eq_qs = remediation_projection_scope(organization_ids=organization_ids, user=user, site_ids=site_ids)
+    provider = findings_provider or screening_findings
+    rules = rule_specs(organization_ids=org_ids)
     last = 0
+    looked_at = 0
     while True:
         ids = list(eq_qs.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:chunk_size])
         if not ids:
-            return out
+            return
         last = ids[-1]
+        looked_at += len(ids)
+        out: list[ProjectionItem] = []
         contexts = equipment_contexts(equipment_rows(ids), as_of=today)
         findings = provider(ids)
         live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
@@ -229,6 +255,7 @@ def remediation_projection(
                 rule_code=winner.rule.code, action=winner.action, deadline=winner.deadline,
                 already_due_today=winner.deadline <= today, explanation=winner.explanation,
                 also=tuple(o.rule.code for o in others)))
+        yield looked_at, out
 
 
 def remediation_projection_summary(items: list[ProjectionItem]) -> dict:
@@ -321,3 +348,23 @@ def remediation_burndown(
             rows.append({"period_end": day, "group": key, "open": g[f"open_{i}"] or 0,
                          "overdue": g[f"overdue_{i}"] or 0, "done": g[f"done_{i}"] or 0})
     return rows
+
+
+# --- projection reports -----------------------------------------------------------------------------------
+
+def projection_reports(*, organization_ids: Iterable[int]):
+    """The projection reports of these organisations, newest first."""
+    from .models import ProjectionReport
+
+    return (ProjectionReport.objects.filter(organization_id__in=list(organization_ids))
+            .select_related("site", "requested_by").order_by("-created_at"))
+
+
+def projection_lines_with_units(lines: list) -> list[tuple]:
+    """(line, unit or None, site name) for a page of lines: two queries whatever the page size."""
+    from apps.inventory.models import Site
+
+    units = {e.pk: e for e in Equipment.objects.filter(pk__in=[ln.equipment_id for ln in lines])
+             .select_related("product_model__brand")}
+    sites = dict(Site.objects.filter(pk__in={ln.site_id for ln in lines}).values_list("pk", "name"))
+    return [(ln, units.get(ln.equipment_id), sites.get(ln.site_id, f"site {ln.site_id}")) for ln in lines]

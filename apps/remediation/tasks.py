@@ -30,3 +30,15 @@ def remediation_evaluate_vendors_task(vendor_ids: list[int]) -> dict:
 @shared_task(acks_late=True, time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60)
 def remediation_evaluate_all_task(today: str | None = None) -> dict:
     return services.remediation_evaluate_all(today=dt.date.fromisoformat(today) if today else None).as_dict()
+
+
+@shared_task(acks_late=True, name="apps.remediation.tasks.projection_run_task", time_limit=4 * 3600,
+             soft_time_limit=4 * 3600 - 60)
+def projection_run_task(report_id: int) -> str:
+    """Compute a projection report (idempotent: a done report is left as it is)."""
+    from .models import ProjectionReport
+
+    report = ProjectionReport.objects.filter(pk=report_id).first()
+    if report is None:
+        return "missing"
+    return services.projection_run(report=report).status

@@ -203,10 +203,22 @@ class SinceForm(forms.Form):
     since = forms.DateField(label="Changes since", widget=forms.DateInput(attrs={"type": "date"}))
 
 
+class ProjectionForm(forms.Form):
+    on = forms.DateField(label="Non-compliant on", widget=forms.DateInput(attrs={"type": "date"}),
+                         help_text="A day from today on: the rules and list entries already known, with their dates.")
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, empty_label="Every site",
+                                  widget=FastSelect)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = Site.objects.filter(organization=organization).order_by("name")
+
+
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label="Yes, delete it", required=True)
 
 
 __all__ = ["FORMATS", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm",
-           "ImportCommitForm", "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ReasonForm", "SinceForm",
-           "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm", "form_add_errors"]
+           "ImportCommitForm", "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ProjectionForm",
+           "ReasonForm", "SinceForm", "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm",
+           "form_add_errors"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
 
 from apps.common.export import csv_streaming_response, xlsx_response
 
@@ -110,3 +111,23 @@ def plan_export(request):
 
     return _respond(request, name="remediation-plans", header=header, rows=rows(), count=qs.count(),
                     sheet="Remediation plans")
+
+
+@org_view
+def projection_export(request, pk: int):
+    """A projection report's lines: every unit that will be non-compliant on its day, with rule and deadline."""
+    from apps.inventory.models import Site
+    from apps.remediation.selectors import projection_reports
+
+    report = get_object_or_404(projection_reports(organization_ids=request.access.organization_ids), pk=pk)
+    lines = report.lines.order_by("deadline", "id")
+    sites = dict(Site.objects.filter(organization_id=report.organization_id).values_list("pk", "code"))
+    header = ["equipment_id", "site", "category", "rule", "action", "deadline", "already_due", "also", "explanation"]
+
+    def rows():
+        for ln in lines.iterator(chunk_size=2000):
+            yield (ln.equipment_id, sites.get(ln.site_id, ln.site_id), ln.category, ln.rule_code, ln.action,
+                   ln.deadline, ln.already_due, ln.also, ln.explanation)
+
+    return _respond(request, name=f"projection-{report.on.isoformat()}", header=header, rows=rows(),
+                    count=report.summary.get("total", 0), sheet="Projection")

@@ -8,8 +8,10 @@ import datetime as dt
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404
-from django.shortcuts import redirect, render
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
@@ -20,7 +22,7 @@ from apps.remediation.models import Evidence, PlanStep, RemediationPlan, Waiver
 
 from .. import selectors
 from ..access import org_scope, org_view
-from ..forms import form_add_errors
+from ..forms import ProjectionForm, form_add_errors
 
 BOARD_COLUMNS = (PlanStatus.OPEN, PlanStatus.PLANNED, PlanStatus.IN_PROGRESS, PlanStatus.WAIVED, PlanStatus.DONE)
 COLUMN_LIMIT = 50
@@ -211,3 +213,42 @@ def evidence_download(request, pk: int):
 
 
 __all__ = ["dt"]
+
+
+# --- projection: which units will be non-compliant on a future day ------------------------------------------
+
+PROJECTION_PAGE = 50
+
+
+@org_view(write=True)
+def projection(request):
+    """Ask the question (officers, admins: a report is computed in the background) and see the reports."""
+    org = request.access.organization
+    default_on = dt.date(timezone.localdate().year + 1, 1, 1)
+    form = ProjectionForm(request.POST or None, organization=org, initial={"on": default_on})
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = rem.projection_request(organization=org, user=request.user, on=form.cleaned_data["on"],
+                                            site=form.cleaned_data["site"])
+        except ApplicationError as exc:
+            form_add_errors(form, exc)
+        else:
+            return redirect("web:projection-report", pk=report.pk)
+    reports = rem_selectors.projection_reports(organization_ids=[org.pk]) if org else []
+    return render(request, "web/projection.html", {"form": form, "reports": reports})
+
+
+@org_view
+def projection_report(request, pk: int):
+    report = get_object_or_404(rem_selectors.projection_reports(organization_ids=request.access.organization_ids),
+                               pk=pk)
+    org_scope(request, report.organization_id)
+    if request.htmx and not request.htmx.boosted:  # the progress bar polling
+        if report.running:
+            return render(request, "web/projection_progress.html", {"report": report})
+        finished = HttpResponse(status=204)
+        finished["HX-Redirect"] = request.path
+        return finished
+    page = Paginator(report.lines.order_by("deadline", "id"), PROJECTION_PAGE).get_page(request.GET.get("page"))
+    rows = rem_selectors.projection_lines_with_units(list(page.object_list))
+    return render(request, "web/projection_report.html", {"report": report, "page_obj": page, "rows": rows})
