@@ -13,7 +13,7 @@ from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
 
 from .choices import CLOCK_STATUSES, Action, PlanStatus, WaiverStatus
-from .models import PolicyRule, RemediationPlan, Waiver
+from .models import PolicyRule, ProjectionReport, RemediationPlan, Waiver
 
 
 def _today() -> dt.date:
@@ -75,3 +75,14 @@ class PolicyRuleFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value) | Q(citation__icontains=value))
+
+
+class ProjectionReportFilterSet(django_filters.FilterSet):
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=ProjectionReport.Status.choices)
+    on_after = django_filters.DateFilter(field_name="on", lookup_expr="gte", label="Asked for this day or later")
+    on_before = django_filters.DateFilter(field_name="on", lookup_expr="lte", label="Asked for this day or earlier")
+
+    class Meta:
+        model = ProjectionReport
+        fields = ["organization", "status"]

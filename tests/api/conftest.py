@@ -134,6 +134,16 @@ def _screening_world(w) -> dict:
         )
         prefix = "" if key == "plan" else "other_"
         out.update({f"{prefix}plan": plan, f"{prefix}waiver": waiver})
+    from apps.remediation.models import ProjectionLine, ProjectionReport
+
+    for key, eq in (("projection", w["equipment"]), ("other_projection", w["other_equipment"])):
+        report = ProjectionReport.objects.create(organization_id=eq.site.organization_id, on=today,
+                                                 computed_on=today, status="done", units_total=1, units_done=1,
+                                                 summary={"total": 1, "newly_due": 0, "already_due": 1,
+                                                          "by_rule": {rule.code: 1}})
+        ProjectionLine.objects.create(report=report, equipment_id=eq.pk, site_id=eq.site_id, category=eq.category,
+                                      rule_code=rule.code, action="replace", deadline=today, already_due=True)
+        out[key] = report
     out["event"] = audit_record(action="test.own", organization_id=w["org"].pk, object_type="inventory.site")
     out["other_event"] = audit_record(action="test.other", organization_id=w["other_org"].pk,
                                       object_type="inventory.site")

@@ -46,6 +46,7 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "remediationplan": ("plan", "other_plan"),
     "waiver": ("waiver", "other_waiver"),
     "policyrule": ("org_rule", "other_rule"),
+    "projectionreport": ("projection", "other_projection"),
     "auditevent": ("event", "other_event"),
 }
 

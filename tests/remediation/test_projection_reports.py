@@ -139,3 +139,30 @@ def test_a_real_worker_computes_the_report(camera, site, dod_rule, officer, cele
     report.refresh_from_db()
     assert report.status == "done", (report.error, celery_worker_process.log()[-3000:])
     assert list(report.lines.values_list("equipment_id", "rule_code")) == [(camera.pk, "dod1260h-products")]
+
+
+def test_auditors_read_projections_through_the_api_and_officers_ask(camera, site, other_site, dod_rule, officer,
+                                                                     auditor, settings,
+                                                                     django_capture_on_commit_callbacks):
+    from tests.api.conftest import token_client
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    _listed(camera)
+    asker = token_client(officer)
+    refused = asker.post("/api/v1/projections/", {"organization": site.organization_id, "on": "2027-07-01",
+                                                  "site": other_site.pk}, format="json")
+    assert refused.status_code == 400 and set(refused.json()["error"]["fields"]) == {"site"}
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = asker.post("/api/v1/projections/", {"organization": site.organization_id, "on": "2027-07-01"},
+                           format="json")
+    assert asked.status_code == 202 and asked.json()["status"] == "queued"
+    report_id = asked.json()["id"]
+
+    reader = token_client(auditor)
+    report = reader.get(f"/api/v1/projections/{report_id}/").json()
+    assert report["status"] == "done" and report["summary"]["by_rule"] == {"dod1260h-products": 1}
+    lines = reader.get(f"/api/v1/projections/{report_id}/lines/").json()["results"]
+    assert [(ln["equipment"], ln["rule_code"], ln["deadline"]) for ln in lines] == [
+        (camera.pk, "dod1260h-products", "2027-06-30")]
+    assert reader.post("/api/v1/projections/", {"organization": site.organization_id, "on": "2027-07-01"},
+                       format="json").status_code == 403

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.remediation.choices import Outcome, PlanStatus
-from apps.remediation.models import PlanStep, PolicyRule, RemediationPlan, Waiver
+from apps.remediation.models import PlanStep, PolicyRule, ProjectionLine, ProjectionReport, RemediationPlan, Waiver
 
 
 class PlanStepSerializer(serializers.ModelSerializer):
@@ -106,3 +106,33 @@ class PolicyRuleUpdateSerializer(serializers.Serializer):
     effective_until = serializers.DateField(required=False, allow_null=True)
     suspended_from = serializers.DateField(required=False, allow_null=True)
     suspended_until = serializers.DateField(required=False, allow_null=True)
+
+
+class ProjectionReportSerializer(serializers.ModelSerializer):
+    requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None,
+                                         allow_null=True)
+
+    class Meta:
+        model = ProjectionReport
+        fields = ["id", "organization", "site", "on", "computed_on", "status", "units_total", "units_done", "summary",
+                  "error", "requested_by", "created_at", "finished_at"]
+        read_only_fields = fields
+
+
+class ProjectionLineSerializer(serializers.ModelSerializer):
+    equipment = serializers.IntegerField(source="equipment_id", read_only=True)
+    site = serializers.IntegerField(source="site_id", read_only=True)
+
+    class Meta:
+        model = ProjectionLine
+        fields = ["id", "equipment", "site", "category", "rule_code", "action", "deadline", "already_due", "also",
+                  "explanation"]
+        read_only_fields = fields
+
+
+class ProjectionRequestSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                            help_text="One of your organisations where you are officer or admin.")
+    on = serializers.DateField(help_text="The day the question is about: today or later, within ten years.")
+    site = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None,
+                                    help_text="Only this site of the organisation.")

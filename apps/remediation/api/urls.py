@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import PolicyRuleViewSet, RemediationPlanViewSet, WaiverViewSet
+from .views import PolicyRuleViewSet, ProjectionReportViewSet, RemediationPlanViewSet, WaiverViewSet
 
 app_name = "remediation-api"
 
@@ -8,5 +8,6 @@ router = SimpleRouter()
 router.register("remediations", RemediationPlanViewSet, basename="remediationplan")
 router.register("waivers", WaiverViewSet, basename="waiver")
 router.register("rules", PolicyRuleViewSet, basename="policyrule")
+router.register("projections", ProjectionReportViewSet, basename="projectionreport")
 
 urlpatterns = router.urls

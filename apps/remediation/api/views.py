@@ -3,22 +3,33 @@ a step, request a waiver), waivers with admin approval, and the policy rules."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.api.permissions import ADMIN_ROLES
-from apps.api.viewsets import FORMAT_PARAMETER, ReadOnlyApiViewSet
+from apps.accounts.models import Organization
+from apps.api.permissions import ADMIN_ROLES, user_write_organization_ids
+from apps.api.viewsets import FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.common.exceptions import ApplicationError
+from apps.inventory.models import Site
 from apps.remediation import services
-from apps.remediation.filtersets import PolicyRuleFilterSet, RemediationPlanFilterSet, WaiverFilterSet
-from apps.remediation.models import PlanStep, PolicyRule, RemediationPlan, Waiver
+from apps.remediation.filtersets import (
+    PolicyRuleFilterSet,
+    ProjectionReportFilterSet,
+    RemediationPlanFilterSet,
+    WaiverFilterSet,
+)
+from apps.remediation.models import PlanStep, PolicyRule, ProjectionReport, RemediationPlan, Waiver
 
 from .serializers import (
     DeadlineInputSerializer,
     PlanStepSerializer,
     PolicyRuleSerializer,
     PolicyRuleUpdateSerializer,
+    ProjectionLineSerializer,
+    ProjectionReportSerializer,
+    ProjectionRequestSerializer,
     RemediationPlanSerializer,
     StepInputSerializer,
     TransitionInputSerializer,
@@ -149,3 +160,44 @@ class PolicyRuleViewSet(ReadOnlyApiViewSet):
 
     def scope(self, queryset):
         return queryset.filter(Q(organization__isnull=True) | Q(organization_id__in=self.member_organization_ids()))
+
+
+@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
+class ProjectionReportViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              viewsets.GenericViewSet):
+    """Projections: which units will be non-compliant on a future day under the rules and findings known when
+    computed. POST asks (officers, admins; computed in the background: poll the report until `done`); the
+    report's units are at `/projections/{id}/lines/`."""
+
+    queryset = ProjectionReport.objects.select_related("requested_by")
+    serializer_class = ProjectionReportSerializer
+    base_filterset_class = ProjectionReportFilterSet
+    ordering_fields = ["id", "on", "created_at"]
+    export_name = "projections"
+
+    @extend_schema(request=ProjectionRequestSerializer, responses={202: ProjectionReportSerializer})
+    def create(self, request):
+        data = _valid(ProjectionRequestSerializer, request)
+        organization = Organization.objects.filter(pk=data["organization"],
+                                                   pk__in=user_write_organization_ids(request.user)).first()
+        if organization is None:
+            raise ApplicationError("Say for which of your organisations the projection is made.", code="invalid",
+                                   fields={"organization": ["Give the id of an organisation where you are officer "
+                                                            "or admin."]})
+        site = None
+        if data["site"] is not None:
+            site = Site.objects.filter(pk=data["site"], organization=organization).first()
+            if site is None:
+                raise ApplicationError("Not a site of this organisation.", code="invalid",
+                                       fields={"site": ["Not a site of this organisation."]})
+        report = services.projection_request(organization=organization, user=request.user, on=data["on"], site=site)
+        return Response(ProjectionReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: ProjectionLineSerializer(many=True)}, filters=False,
+                   parameters=[OpenApiParameter("ordering", exclude=True)])
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def lines(self, request, pk=None):
+        """The units of a report (empty until it is `done`), by line id."""
+        report = self.get_object()
+        page = self.paginate_queryset(report.lines.all())
+        return self.get_paginated_response(ProjectionLineSerializer(page, many=True).data)
