@@ -6,7 +6,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, Sum
 
 from apps.common.exceptions import ApplicationError
@@ -128,8 +129,16 @@ def product_model_resolve(*, brand_name: str, model_number: str, category: str, 
     number = " ".join(model_number.split())
     existing = ProductModel.objects.filter(brand=brand, model_number=number).first()
     if existing is None:
-        return product_model_create(brand=brand, model_number=number, category=category, manufacturer=maker,
-                                    software_supplier=software, actor=actor)
+        try:
+            with transaction.atomic():
+                return product_model_create(brand=brand, model_number=number, category=category,
+                                            manufacturer=maker, software_supplier=software, actor=actor)
+        except (IntegrityError, ValidationError):
+            # Another request recorded the same product model a moment ago (seen by the unique check or by the
+            # constraint): use that one. Any other refusal stands.
+            existing = ProductModel.objects.filter(brand=brand, model_number=number).first()
+            if existing is None:
+                raise
     errors: dict[str, list[str]] = {}
     for field, given, recorded in (("manufacturer", maker, existing.manufacturer),
                                    ("software_supplier", software, existing.software_supplier)):

@@ -66,3 +66,24 @@ def test_a_misspelt_vendor_name_suggests_the_recorded_ones():
     with pytest.raises(ApplicationError) as exc:
         product_model_resolve(brand_name="Quite Unknown", model_number="X", category="camera")
     assert "Check the spelling, or add the vendor first." in exc.value.fields["brand"][0]
+
+
+def test_a_product_model_recorded_concurrently_is_reused(monkeypatch):
+    """Two officers record the same new product at once: the row the other request wrote appears between this
+    request's lookup and its insert; the insert is refused (unique check or constraint) and the other row is
+    used (no 500, one product model)."""
+    brand = VendorFactory(name="Race Brand")
+    other = ProductModel.objects.create(brand=brand, model_number="R-1", category="camera")
+    real_filter = ProductModel.objects.filter
+    calls = {"n": 0}
+
+    def missing_at_first_lookup(*args, **kwargs):
+        calls["n"] += 1
+        qs = real_filter(*args, **kwargs)
+        return qs.none() if calls["n"] == 1 else qs
+
+    monkeypatch.setattr(ProductModel.objects, "filter", missing_at_first_lookup)
+    pm = product_model_resolve(brand_name="Race Brand", model_number="R-1", category="camera")
+    assert pm.pk == other.pk and calls["n"] >= 2
+    monkeypatch.undo()
+    assert ProductModel.objects.filter(brand=brand).count() == 1
