@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from apps.inventory.models import Component, Equipment
+from apps.inventory.models import Component, Equipment, ProductModel
 
 from .choices import RISK_ORDER, ReviewState, RiskStatus
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
@@ -45,29 +45,65 @@ def findings_open_at(as_of: dt.datetime | None = None) -> QuerySet[Finding]:
     return Finding.objects.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
 
 
+def _equipment_parts_now(ids: list[int]):
+    """(category per unit, (brand, maker, software supplier) per unit, [(unit, component id, vendor)]) now."""
+    categories, models = {}, {}
+    for pk, category, brand, maker, software in Equipment.objects.filter(pk__in=ids).values_list(
+            "pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
+            "product_model__software_supplier_id"):
+        categories[pk] = category
+        models[pk] = (brand, maker, software)
+    components = list(Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "pk", "vendor_id"))
+    return categories, models, components
+
+
+def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
+    """The same as they were at `as_of`, from the history tables. A unit, product model or component that has
+    no history row at all (written outside the application) is taken as it is now."""
+    categories, models, components = _equipment_parts_now(ids)
+    then = {row.id: row for row in Equipment.history.filter(id__in=ids, history_date__lte=as_of).latest_of_each()}
+    pm_ids = {row.product_model_id for row in then.values()}
+    pm_then = {row.id: (row.brand_id, row.manufacturer_id, row.software_supplier_id)
+               for row in ProductModel.history.filter(id__in=pm_ids, history_date__lte=as_of).latest_of_each()}
+    missing = pm_ids - set(pm_then)
+    pm_now = {pk: tuple(roles) for pk, *roles in ProductModel.objects.filter(pk__in=missing).values_list(
+        "pk", "brand_id", "manufacturer_id", "software_supplier_id")} if missing else {}
+    for eq_id, row in then.items():
+        if row.history_type == "-":  # deleted by then: nothing applied to it
+            categories.pop(eq_id, None)
+            models.pop(eq_id, None)
+            continue
+        categories[eq_id] = row.category
+        models[eq_id] = pm_then.get(row.product_model_id) or pm_now.get(row.product_model_id, (None, None, None))
+    tracked = set(Component.history.filter(equipment_id__in=ids).values_list("id", flat=True).distinct())
+    parts = [(eq_id, pk, vendor_id) for eq_id, pk, vendor_id in components if pk not in tracked]
+    parts += [(row.equipment_id, row.id, row.vendor_id) for row in
+              Component.history.filter(equipment_id__in=ids, history_date__lte=as_of).latest_of_each()
+              if row.history_type != "-"]
+    return categories, models, parts
+
+
 def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | None = None
                        ) -> dict[int, list[EquipmentFinding]]:
     """The findings that apply to each equipment item through its brand, manufacturer, software supplier and
     components, with the status for the item's category, worst first. Three queries in all.
 
-    `as_of` selects the findings open at that moment; the equipment's product model and components are the
-    current ones.
+    `as_of` selects the findings open at that moment, and the units as they were then: their category and
+    product model, that model's brand, real maker and software supplier, and their components, from the row
+    history (django-simple-history); a unit without history at that moment is taken as it is now.
     """
     ids = list(dict.fromkeys(int(i) for i in equipment_ids))
     result: dict[int, list[EquipmentFinding]] = {i: [] for i in ids}
     if not ids:
         return result
-    rows = Equipment.objects.filter(pk__in=ids).values_list(
-        "pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
-        "product_model__software_supplier_id")
+    categories, models, components = (_equipment_parts_now(ids) if as_of is None
+                                      else _equipment_parts_at(ids, as_of))
     roles: dict[int, list[tuple[str, int]]] = {}
-    categories: dict[int, str] = {}
     vendor_ids: set[int] = set()
-    for pk, category, brand, maker, software in rows:
-        categories[pk] = category
-        roles[pk] = [(role, v) for role, v in zip(ROLES, (brand, maker, software), strict=True) if v]
+    for pk, model_roles in models.items():
+        roles[pk] = [(role, v) for role, v in zip(ROLES, model_roles, strict=True) if v]
         vendor_ids |= {v for _r, v in roles[pk]}
-    for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "vendor_id"):
+    for eq_id, _component_id, vendor_id in components:
         roles.setdefault(eq_id, []).append(("component", vendor_id))
         vendor_ids.add(vendor_id)
     by_vendor: dict[int, list[Finding]] = defaultdict(list)
