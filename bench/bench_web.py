@@ -1,5 +1,5 @@
 """The officers' UI at scale: list pages, dashboard and exports over N equipment rows (default 50,000),
-and the CSV import of M rows (default 10,000): dry run, then commit.
+the CSV import of M rows (default 10,000): dry run, then commit; and a projection report over the N units.
 
     .venv/bin/python bench/bench_web.py                       # 50,000 units, a fresh SQLite file in a temp dir
     .venv/bin/python bench/bench_web.py --size 200000 --import-rows 50000
@@ -54,7 +54,30 @@ def _generate(size: int) -> dict:
             batch = []
     if batch:
         Equipment.objects.bulk_create(batch)
+    from apps.inventory.services import equipment_counts_refresh
+
+    equipment_counts_refresh(site_ids=[s.pk for s in sites])  # bulk_create sends no signals
+    _findings(vendors[:20], stamp)
     return {"org": org, "user": user, "sites": sites, "vendors": vendors}
+
+
+def _findings(vendors, stamp: str) -> None:
+    """Twenty vendors on an FCC-like list since yesterday (five of them delisted today): what the "what
+    changed" page and the projection work from."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.lists.models import ListSource
+    from apps.screening.models import Finding
+
+    source = ListSource.objects.create(code=f"bench-fcc-{stamp}", name="Bench FCC list", publisher="bench",
+                                       regime="us_fcc", format="custom_csv")
+    now = timezone.now()
+    Finding.objects.bulk_create([Finding(
+        vendor=v, kind="direct", key=f"bench:{v.pk}", source=source, regime="us_fcc", path_text=f"{v.name} listed",
+        status="prohibited", discovered_at=now - dt.timedelta(days=1), last_seen_at=now,
+        listed_on=dt.date(2021, 3, 12), closed_at=now if i < 5 else None) for i, v in enumerate(vendors)])
 
 
 def _timed_get(client, url: str, repeat: int = 3) -> tuple[float, int, int]:
@@ -98,6 +121,9 @@ def main() -> None:
     client.force_login(data["user"])
     vendor = data["vendors"][3].pk
     site = data["sites"][2].pk
+    from apps.inventory.models import Equipment
+
+    unit = Equipment.objects.filter(site_id=site).order_by("pk").values_list("pk", flat=True).first()
     pages = [
         ("dashboard", "/"),
         ("sites", "/sites/"),
@@ -107,6 +133,10 @@ def main() -> None:
         ("equipment site+vendor filter", f"/equipment/?site={site}&vendor={vendor}"),
         ("equipment search 'SN4242'", "/equipment/?q=SN4242"),
         ("site detail", f"/sites/{site}/"),
+        ("equipment detail", f"/equipment/{unit}/"),
+        ("equipment edit form", f"/equipment/{unit}/edit/"),
+        ("vendor detail (with its forms)", f"/vendors/{vendor}/"),
+        ("what changed in the lists (a week)", "/lists/changes/"),
         ("equipment export CSV (all rows, streamed)", "/equipment/export/?format=csv"),
     ]
     print(f"{'page':48} {'best of 3':>10} {'queries':>8} status")
@@ -134,6 +164,23 @@ def main() -> None:
     commit = time.perf_counter() - t
     print(f"import {args.import_rows:,} rows ({size_mb:.1f} MB CSV): dry run {dry:.2f} s "
           f"({args.import_rows / dry:,.0f} rows/s), commit {commit:.2f} s ({report.created / commit:,.0f} rows/s)")
+
+    # Projection: which of the organisation's units will be non-compliant a year from now (the seeded rules).
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.remediation.models import ProjectionReport
+    from apps.remediation.services import projection_run
+
+    today = timezone.localdate()
+    projection = ProjectionReport.objects.create(organization=data["org"], on=today + dt.timedelta(days=365),
+                                                 computed_on=today)
+    t = time.perf_counter()
+    projection_run(report=projection)
+    seconds = time.perf_counter() - t
+    print(f"projection over {projection.units_total:,} installed units: {seconds:.1f} s "
+          f"({projection.units_total / seconds:,.0f} units/s), {projection.summary['total']:,} non-compliant")
 
 
 if __name__ == "__main__":
