@@ -72,6 +72,26 @@ def _vendor_q(prefix: str, value) -> Q:
     )
 
 
+def vendor_family_q(family) -> Q:
+    """Equipment from a vendor "under any brand" (`family`: apps.vendors.selectors.vendor_family): the vendor or
+    a company it owns as brand, real maker, software supplier or component vendor, or a brand it (or they) make
+    white-label products for, in the categories made for that brand."""
+    ids = sorted(family.vendor_ids)
+    condition = (Q(product_model__brand_id__in=ids) | Q(product_model__manufacturer_id__in=ids)
+                 | Q(product_model__software_supplier_id__in=ids)
+                 | Q(Exists(Component.objects.filter(equipment_id=OuterRef("id"), vendor_id__in=ids))))
+    every = sorted(b for b, cats in family.oem_brands.items() if cats is None)
+    if every:
+        condition |= Q(product_model__brand_id__in=every)
+    by_category: dict[str, list[int]] = {}
+    for brand_id, categories in family.oem_brands.items():
+        for category in categories or ():
+            by_category.setdefault(category, []).append(brand_id)
+    for category, brands in sorted(by_category.items()):
+        condition |= Q(category=category, product_model__brand_id__in=sorted(brands))
+    return condition
+
+
 class ProductModelFilterSet(ChangedSinceMixin):
     q = django_filters.CharFilter(method="filter_q", label="Model number or name contains")
     vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id (brand, maker or software)")
@@ -106,6 +126,10 @@ class EquipmentFilterSet(ChangedSinceMixin):
     vendor = django_filters.NumberFilter(
         method="filter_vendor", label="Vendor id: brand, manufacturer, software supplier or component vendor"
     )
+    vendor_family = django_filters.NumberFilter(
+        method="filter_vendor_family",
+        label="Vendor id, under any brand: it and the companies it owns (brand, maker, software or component), "
+              "and the brands they make white-label products for (in the categories made)")
     product_model = django_filters.NumberFilter(field_name="product_model_id")
     risk_status = django_filters.MultipleChoiceFilter(distinct=False, choices=RISK_STATUS_CHOICES,
                                                       method="filter_risk_status")
@@ -132,6 +156,11 @@ class EquipmentFilterSet(ChangedSinceMixin):
             return queryset
         component = Component.objects.filter(equipment_id=OuterRef("id"), vendor_id=value)
         return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component)))
+
+    def filter_vendor_family(self, queryset, name, value):
+        from apps.vendors.selectors import vendor_family
+
+        return queryset.filter(vendor_family_q(vendor_family(int(value)))) if value is not None else queryset
 
     def filter_risk_status(self, queryset, name, value):
         return risk_status_filter(queryset, value)

@@ -176,6 +176,43 @@ def vendor_descendant_ids(vendor_ids: set[int]) -> set[int]:
     return result
 
 
+MAX_FAMILY = 5000
+
+
+@dataclass
+class VendorFamily:
+    """A vendor with the companies it owns (at any depth, links in force) and the brands it or they make
+    white-label products for: `vendor_ids` (the vendor and what it owns) and `oem_brands` (brand id -> the
+    categories made for it, None for every category)."""
+
+    vendor_ids: set[int] = field(default_factory=set)
+    oem_brands: dict[int, set[str] | None] = field(default_factory=dict)
+
+
+def vendor_family(vendor_id: int, *, as_of: dt.date | None = None) -> VendorFamily:
+    """The family of `vendor_id` (see VendorFamily): one query per ownership level, one for the OEM brands.
+    A white-label brand's own subsidiaries are not followed (the vendor does not make their products).
+    Bounded by MAX_FAMILY companies."""
+    family = VendorFamily(vendor_ids={vendor_id})
+    links = Ownership.objects.active_on(as_of or timezone.localdate())
+    frontier = {vendor_id}
+    while frontier and len(family.vendor_ids) < MAX_FAMILY:
+        owned = set(links.filter(owner_id__in=frontier).values_list("owned_id", flat=True)) - family.vendor_ids
+        family.vendor_ids |= owned
+        frontier = owned
+    for brand_id, category in OemRelation.objects.filter(manufacturer_id__in=family.vendor_ids).values_list(
+            "brand_id", "category")[:MAX_FAMILY]:
+        if brand_id in family.vendor_ids:
+            continue
+        if not category:
+            family.oem_brands[brand_id] = None
+        elif brand_id not in family.oem_brands:
+            family.oem_brands[brand_id] = {category}
+        elif family.oem_brands[brand_id] is not None:
+            family.oem_brands[brand_id].add(category)
+    return family
+
+
 def vendor_list() -> QuerySet[Vendor]:
     return Vendor.objects.prefetch_related("aliases", "identifiers")
 

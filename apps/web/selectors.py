@@ -337,6 +337,15 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         .values("pk").distinct()
     )
     n_units = Equipment.objects.filter(pk__in=used).aggregate(n=Sum("quantity"))["n"] or 0
+    # "Under any brand": with the companies it owns and the brands it makes white-label products for.
+    from apps.inventory.filtersets import vendor_family_q
+    from apps.vendors.selectors import vendor_family
+
+    family = vendor_family(vendor.pk, as_of=today)
+    n_family_units = None
+    if len(family.vendor_ids) > 1 or family.oem_brands:
+        n_family_units = (equipment_installed(organization_ids).filter(vendor_family_q(family))
+                          .aggregate(n=Sum("quantity"))["n"] or 0)
     return {
         "vendor": vendor,
         "aliases": list(vendor.aliases.order_by("name")),
@@ -351,6 +360,8 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         "oem_brands": oem_brands,
         "findings": findings,
         "n_units": n_units,
+        "n_family_units": n_family_units,
+        "family_size": len(family.vendor_ids) - 1 + len(family.oem_brands),
     }
 
 

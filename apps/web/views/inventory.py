@@ -12,6 +12,7 @@ from apps.common.exceptions import ApplicationError
 from apps.inventory import services as inventory
 from apps.inventory.models import Component, Equipment, Site
 from apps.inventory.selectors import equipment_records_count
+from apps.vendors.models import Vendor
 
 from .. import selectors
 from ..access import org_scope, org_view
@@ -69,7 +70,10 @@ def equipment_list(request):
     # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
     rows = [(e, list(dict.fromkeys(f.path_text for f in findings.get(e.pk, [])))) for e in page.object_list]
     template = "web/equipment_rows.html" if request.htmx and not request.htmx.boosted else "web/equipment_list.html"
+    family_id = used.get("vendor_family")
+    family_vendor = Vendor.objects.filter(pk=family_id).only("pk", "name").first() if family_id else None
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
+                                      "family_vendor": family_vendor,
                                       "sort": request.GET.get("sort", DEFAULT_SORT),
                                       "risk_ready": selectors.risk_ready()})
 

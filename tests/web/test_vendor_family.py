@@ -1,0 +1,72 @@
+"""Which of our cameras are Hikvision, under any brand? The vendor, the companies it owns and the brands it
+makes white-label products for (in the categories made for them)."""
+import pytest
+from django.urls import reverse
+
+from apps.inventory.models import Component, Equipment
+from apps.vendors.models import OemRelation, Ownership
+from apps.vendors.selectors import vendor_family
+from tests.factories import EquipmentFactory, ProductModelFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family(site):
+    maker = VendorFactory(name="Hangzhou Example Vision")
+    subsidiary = VendorFactory(name="Example Vision Home (subsidiary)")
+    grandchild = VendorFactory(name="Example Vision Europe")
+    white_label = VendorFactory(name="Acme Security Cameras")
+    old_owner_child = VendorFactory(name="Sold Off Ltd")
+    stranger = VendorFactory(name="Unrelated Networks")
+    Ownership.objects.create(owner=maker, owned=subsidiary, share_percent=100)
+    Ownership.objects.create(owner=subsidiary, owned=grandchild, share_percent=60)
+    Ownership.objects.create(owner=maker, owned=old_owner_child, share_percent=100, end_date="2020-01-01")
+    OemRelation.objects.create(brand=white_label, manufacturer=subsidiary, category="camera")
+    units = {
+        "maker": EquipmentFactory(site=site, product_model=ProductModelFactory(brand=maker, category="camera")),
+        "subsidiary": EquipmentFactory(site=site, product_model=ProductModelFactory(brand=subsidiary)),
+        "grandchild_software": EquipmentFactory(site=site, product_model=ProductModelFactory(
+            brand=stranger, software_supplier=grandchild, category="network")),
+        "white_label_camera": EquipmentFactory(site=site, product_model=ProductModelFactory(
+            brand=white_label, category="camera"), category="camera"),
+        "white_label_switch": EquipmentFactory(site=site, product_model=ProductModelFactory(
+            brand=white_label, category="network"), category="network"),
+        "sold_off": EquipmentFactory(site=site, product_model=ProductModelFactory(brand=old_owner_child)),
+        "stranger": EquipmentFactory(site=site, product_model=ProductModelFactory(brand=stranger,
+                                                                                  category="network")),
+    }
+    modem_host = EquipmentFactory(site=site, product_model=ProductModelFactory(brand=stranger, category="iot_sensor"))
+    Component.objects.create(equipment=modem_host, vendor=grandchild, kind="comms_module")
+    units["component"] = modem_host
+    return {"maker": maker, "subsidiary": subsidiary, "grandchild": grandchild, "white_label": white_label,
+            "units": units}
+
+
+def test_the_family_follows_ownership_in_force_and_oem_categories(family):
+    found = vendor_family(family["maker"].pk)
+    assert found.vendor_ids == {family["maker"].pk, family["subsidiary"].pk, family["grandchild"].pk}
+    assert found.oem_brands == {family["white_label"].pk: {"camera"}}
+
+
+def test_the_equipment_list_finds_the_vendor_under_any_brand(client_for, officer, family):
+    c = client_for(officer)
+    response = c.get(reverse("web:equipment-list"), {"vendor_family": family["maker"].pk})
+    shown = {e.pk for e, _paths in response.context["rows"]}
+    units = family["units"]
+    assert shown == {units[k].pk for k in ("maker", "subsidiary", "grandchild_software", "white_label_camera",
+                                            "component")}
+    assert response.context["page_obj"].paginator.count == 5
+    assert b'id="family-filter"' in response.content and b'name="vendor_family"' in response.content
+
+    page = c.get(reverse("web:vendor-detail", args=[family["maker"].pk]))
+    assert page.context["n_family_units"] == Equipment.objects.filter(pk__in=shown).count()
+    assert f"?vendor_family={family['maker'].pk}".encode() in page.content
+
+
+def test_the_api_filter_is_the_same(officer, family):
+    from tests.api.conftest import token_client
+
+    rows = token_client(officer).get("/api/v1/equipment/", {"vendor_family": family["maker"].pk}).json()["results"]
+    assert len(rows) == 5
+    assert token_client(officer).get("/api/v1/equipment/", {"vendor_family": "9" * 20}).status_code == 400
