@@ -199,6 +199,19 @@ class ComponentForm(forms.Form):
     notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AsOfForm(forms.Form):
+    day = forms.DateField(label="As of the end of", widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text="A past day (UTC); empty: now.", required=False)
+
+    def clean_day(self):
+        from django.utils import timezone
+
+        day = self.cleaned_data["day"]
+        if day is not None and day > timezone.localdate():
+            raise forms.ValidationError("Pick today or a past day; the future is a projection.")
+        return day
+
+
 class SinceForm(forms.Form):
     since = forms.DateField(label="Changes since", widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -218,7 +231,7 @@ class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label="Yes, delete it", required=True)
 
 
-__all__ = ["FORMATS", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm",
+__all__ = ["FORMATS", "AsOfForm", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm",
            "ImportCommitForm", "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ProjectionForm",
            "ReasonForm", "SinceForm", "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm",
            "form_add_errors"]

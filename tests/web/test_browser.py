@@ -232,7 +232,7 @@ def test_pages_render_at_desktop_and_tablet_width(browser, live_server, demo):
         "14-equipment-detail": f"/equipment/{crane.pk}/", "15-vendor-zpmc": f"/vendors/{zpmc.pk}/",
         "16-vendor-hikvision": f"/vendors/{hik.pk}/", "17-lists": "/lists/", "18-list-source": f"/lists/{source.pk}/",
         "19-import": "/import/", "23-list-changes": "/lists/changes/?since=2000-01-01",
-        "24-projection": "/remediation/projection/",
+        "24-projection": "/remediation/projection/", "25-as-of": "/reports/as-of/?day=2026-01-01",
     }
     officer = Session(browser, live_server.url)
     officer.login("officer")

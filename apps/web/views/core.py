@@ -10,7 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .. import selectors
+from apps.inventory.choices import EquipmentCategory
+from apps.remediation.choices import PlanStatus
+
+from .. import selectors, svg
 from ..access import org_select, org_view
 
 
@@ -40,3 +43,28 @@ def dashboard(request):
         return render(request, "web/no_organization.html")
     data = selectors.dashboard_data(organization_id=access.organization.pk)
     return render(request, "web/dashboard.html", data)
+
+
+@org_view
+def as_of_report(request):
+    """What was installed, flagged and waived at the end of a past day, and under which list versions: the
+    auditors' summary (apps.api.summary.summary_report) from the row history, as a printable page."""
+    from apps.api.summary import summary_report
+    from apps.api.viewsets import end_of_day
+
+    from ..forms import AsOfForm
+
+    org = request.access.organization
+    if org is None:
+        return render(request, "web/no_organization.html")
+    form = AsOfForm(request.GET if "day" in request.GET else None)
+    day = form.cleaned_data["day"] if form.is_bound and form.is_valid() else None
+    report = summary_report(organization_ids=[org.pk], as_of=end_of_day(day, field="day") if day else None)
+    categories = dict(EquipmentCategory.choices)
+    return render(request, "web/as_of_report.html", {
+        "form": form, "day": day, "report": report,
+        "statuses": [(s, svg.STATUS_LABELS[s], report["equipment"]["by_status"].get(s, 0))
+                     for s in selectors.RISK_STATUSES],
+        "by_category": [(categories.get(row["category"], row["category"]), row) for row in report["by_category"]],
+        "plans": [(PlanStatus(s).label, n) for s, n in report["remediation"]["by_status"].items()],
+    })

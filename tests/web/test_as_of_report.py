@@ -1,0 +1,43 @@
+"""The point-in-time page: what was installed, flagged and waived at the end of a past day, and under which
+list versions (the API summary's answer, in the browser)."""
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.inventory.services import equipment_create, equipment_update
+from apps.lists.models import ListSource, ListVersion
+from apps.screening.models import Finding
+from tests.factories import ProductModelFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_past_day_shows_the_inventory_and_lists_of_then(client_for, auditor, site):
+    listed = VendorFactory(name="Listed Brand")
+    source = ListSource.objects.create(code="fcc", name="FCC", publisher="FCC", regime="us_fcc", format="custom_csv")
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    version = ListVersion.objects.create(source=source, status="active", fetched_at=long_ago, sha256="c" * 64,
+                                         entry_count=3, activated_at=long_ago)
+    Finding.objects.create(vendor=listed, kind="direct", key="fcc:1", source=source, regime="us_fcc",
+                           path_text="listed", status="prohibited", discovered_at=long_ago, last_seen_at=long_ago)
+    unit = equipment_create(site=site, product_model=ProductModelFactory(brand=listed, category="camera"))
+    today = timezone.now().date()
+    c = client_for(auditor)  # a read-only role reads it
+    now = c.get(reverse("web:as-of-report"))
+    assert now.status_code == 200 and now.context["day"] is None
+    assert now.context["report"]["equipment"]["by_status"]["prohibited"] == 1
+    assert [v["version_id"] for v in now.context["report"]["list_versions"]] == [version.pk]
+
+    # The unit's brand changes today; yesterday it did not exist, and today it is clean.
+    equipment_update(equipment=unit, product_model=ProductModelFactory(brand=VendorFactory(), category="camera"))
+    yesterday = c.get(reverse("web:as-of-report"), {"day": (today - dt.timedelta(days=1)).isoformat()})
+    assert yesterday.context["report"]["equipment"]["equipment"] == 0
+    assert b"No equipment installed then." in yesterday.content
+    assert f"/lists/versions/{version.pk}/".encode() in yesterday.content
+    after = c.get(reverse("web:as-of-report"), {"day": today.isoformat()})
+    assert after.context["report"]["equipment"]["by_status"]["prohibited"] == 0  # as it was at the end of today
+
+    future = c.get(reverse("web:as-of-report"), {"day": "2999-01-01"})
+    assert future.status_code == 200 and "day" in future.context["form"].errors
