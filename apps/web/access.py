@@ -105,6 +105,13 @@ def org_scope(request: HttpRequest, organization_id: int) -> OrgAccess:
     return access
 
 
+def require_write(request: HttpRequest) -> None:
+    """Pages that exist to change something (edit forms) are for officers and admins of the selected
+    organisation, also when only looked at."""
+    if not request.access.can_write:
+        raise PermissionDenied("Your role in this organisation is read-only.")
+
+
 def org_view(view=None, *, write: bool = False, admin: bool = False):
     """Log-in required; `request.access` set. `write`: POST needs officer/admin in the selected organisation;
     `admin`: POST needs admin. Read-only roles always get 403 on state-changing methods."""

@@ -77,6 +77,22 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", min_length=3, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+NOT_SUBMITTED = object()
+
+
+def form_submit(request, form: forms.Form, write):
+    """On POST: validate `form`, then run `write(**form.cleaned_data)` (a service call) and return its result;
+    a refusal (the form's or the service's) is shown on the form and NOT_SUBMITTED returned. On GET, or when
+    the form is invalid: NOT_SUBMITTED."""
+    if request.method != "POST" or not form.is_valid():
+        return NOT_SUBMITTED
+    try:
+        return write(**form.cleaned_data)
+    except (ApplicationError, DjangoValidationError) as exc:
+        form_add_errors(form, exc)
+        return NOT_SUBMITTED
+
+
 class SiteForm(forms.ModelForm):
     """A site of the selected organisation (the service validates again and records the change)."""
 
@@ -129,10 +145,11 @@ class EquipmentForm(forms.Form):
                        software_supplier=pm.software_supplier.name if pm.software_supplier_id else "")
         return initial
 
-    def service_arguments(self) -> dict:
+    @classmethod
+    def service_arguments(cls, cleaned_data: dict) -> dict:
         """The cleaned data as apps.inventory.services.equipment_record takes it."""
-        data = dict(self.cleaned_data)
-        names = {f"{n}_name" if n != "model_number" else n: data.pop(n) for n in self.NAME_FIELDS}
+        data = dict(cleaned_data)
+        names = {f"{n}_name" if n != "model_number" else n: data.pop(n) for n in cls.NAME_FIELDS}
         return {**data, **names}
 
 
@@ -234,4 +251,4 @@ class DeleteForm(forms.Form):
 __all__ = ["FORMATS", "AsOfForm", "CheckForm", "ComponentForm", "DecisionForm", "DeleteForm", "EquipmentForm",
            "ImportCommitForm", "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ProjectionForm",
            "ReasonForm", "SinceForm", "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm",
-           "form_add_errors"]
+           "NOT_SUBMITTED", "form_add_errors", "form_submit"]

@@ -3,8 +3,6 @@ to record, correct, retire and delete single sites and units (bulk changes go th
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,9 +13,9 @@ from apps.inventory.selectors import equipment_records_count
 from apps.vendors.models import Vendor
 
 from .. import selectors
-from ..access import org_scope, org_view
+from ..access import org_scope, org_view, require_write
 from ..filtersets import SORTS, EquipmentListFilterSet
-from ..forms import ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_add_errors
+from ..forms import NOT_SUBMITTED, ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_submit
 
 PAGE_SIZE = 50
 DEFAULT_SORT = "-id"  # newest first: walks the primary key, no sort over the whole inventory
@@ -102,25 +100,15 @@ def _equipment_page(request, equipment: Equipment, *, component_form: ComponentF
 
 # --- single-record writes -----------------------------------------------------------------------------------
 
-def _require_write(request) -> None:
-    """Edit pages are for officers and admins of the selected organisation, also when only looked at."""
-    if not request.access.can_write:
-        raise PermissionDenied("Your role in this organisation is read-only.")
-
-
 @org_view(write=True)
 def site_create(request):
-    _require_write(request)
+    require_write(request)
     form = SiteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            site = inventory.site_create(organization=request.access.organization, actor=request.user,
-                                         **form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"Site {site} recorded.")
-            return redirect("web:site-detail", pk=site.pk)
+    site = form_submit(request, form, lambda **data: inventory.site_create(
+        organization=request.access.organization, actor=request.user, **data))
+    if site is not NOT_SUBMITTED:
+        messages.success(request, f"Site {site} recorded.")
+        return redirect("web:site-detail", pk=site.pk)
     return render(request, "web/site_form.html", {"form": form, "site": None})
 
 
@@ -128,16 +116,12 @@ def site_create(request):
 def site_edit(request, pk: int):
     site = get_object_or_404(Site, pk=pk, organization_id__in=request.access.organization_ids)
     org_scope(request, site.organization_id)
-    _require_write(request)
+    require_write(request)
     form = SiteForm(request.POST or None, instance=Site.objects.get(pk=site.pk))  # the form mutates its copy
-    if request.method == "POST" and form.is_valid():
-        try:
-            inventory.site_update(site=site, actor=request.user, **form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"Site {site} saved.")
-            return redirect("web:site-detail", pk=site.pk)
+    if form_submit(request, form, lambda **data: inventory.site_update(site=site, actor=request.user, **data)) \
+            is not NOT_SUBMITTED:
+        messages.success(request, f"Site {site} saved.")
+        return redirect("web:site-detail", pk=site.pk)
     return render(request, "web/site_form.html", {"form": form, "site": site})
 
 
@@ -149,18 +133,15 @@ def _equipment_form_page(request, form: EquipmentForm, equipment: Equipment | No
 
 @org_view(write=True)
 def equipment_create(request):
-    _require_write(request)
+    require_write(request)
     org = request.access.organization
     initial = {"site": request.GET.get("site")} if request.GET.get("site", "").isdigit() else None
     form = EquipmentForm(request.POST or None, organization=org, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = inventory.equipment_record(actor=request.user, **form.service_arguments())
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"{unit} recorded.")
-            return redirect("web:equipment-detail", pk=unit.pk)
+    unit = form_submit(request, form, lambda **data: inventory.equipment_record(
+        actor=request.user, **EquipmentForm.service_arguments(data)))
+    if unit is not NOT_SUBMITTED:
+        messages.success(request, f"{unit} recorded.")
+        return redirect("web:equipment-detail", pk=unit.pk)
     return _equipment_form_page(request, form, None)
 
 
@@ -170,7 +151,7 @@ def _equipment_for_write(request, pk: int) -> Equipment:
                                                              "product_model__software_supplier"),
                              pk=pk, site__organization_id__in=request.access.organization_ids)
     org_scope(request, unit.site.organization_id)
-    _require_write(request)
+    require_write(request)
     return unit
 
 
@@ -179,14 +160,10 @@ def equipment_edit(request, pk: int):
     unit = _equipment_for_write(request, pk)
     form = EquipmentForm(request.POST or None, organization=unit.site.organization,
                          initial=EquipmentForm.initial_for(unit))
-    if request.method == "POST" and form.is_valid():
-        try:
-            inventory.equipment_record(equipment=unit, actor=request.user, **form.service_arguments())
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"{unit} saved.")
-            return redirect("web:equipment-detail", pk=unit.pk)
+    if form_submit(request, form, lambda **data: inventory.equipment_record(
+            equipment=unit, actor=request.user, **EquipmentForm.service_arguments(data))) is not NOT_SUBMITTED:
+        messages.success(request, f"{unit} saved.")
+        return redirect("web:equipment-detail", pk=unit.pk)
     return _equipment_form_page(request, form, unit)
 
 
@@ -212,14 +189,11 @@ def equipment_delete(request, pk: int):
 def component_add(request, pk: int):
     unit = _equipment_for_write(request, pk)
     form = ComponentForm(request.POST, prefix="component")
-    if form.is_valid():
-        try:
-            part = inventory.component_record(equipment=unit, actor=request.user, **form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"Component added: {part}.")
-            return redirect("web:equipment-detail", pk=unit.pk)
+    part = form_submit(request, form, lambda **data: inventory.component_record(
+        equipment=unit, actor=request.user, **data))
+    if part is not NOT_SUBMITTED:
+        messages.success(request, f"Component added: {part}.")
+        return redirect("web:equipment-detail", pk=unit.pk)
     return _equipment_page(request, selectors.equipment_list_queryset(organization_ids=[unit.site.organization_id])
                            .get(pk=unit.pk), component_form=form, status=400)
 

@@ -22,7 +22,7 @@ from apps.remediation.models import Evidence, PlanStep, RemediationPlan, Waiver
 
 from .. import selectors
 from ..access import org_scope, org_view
-from ..forms import ProjectionForm, form_add_errors
+from ..forms import NOT_SUBMITTED, ProjectionForm, form_add_errors, form_submit
 
 BOARD_COLUMNS = (PlanStatus.OPEN, PlanStatus.PLANNED, PlanStatus.IN_PROGRESS, PlanStatus.WAIVED, PlanStatus.DONE)
 COLUMN_LIMIT = 50
@@ -226,14 +226,10 @@ def projection(request):
     org = request.access.organization
     default_on = dt.date(timezone.localdate().year + 1, 1, 1)
     form = ProjectionForm(request.POST or None, organization=org, initial={"on": default_on})
-    if request.method == "POST" and form.is_valid():
-        try:
-            report = rem.projection_request(organization=org, user=request.user, on=form.cleaned_data["on"],
-                                            site=form.cleaned_data["site"])
-        except ApplicationError as exc:
-            form_add_errors(form, exc)
-        else:
-            return redirect("web:projection-report", pk=report.pk)
+    report = form_submit(request, form, lambda **data: rem.projection_request(organization=org, user=request.user,
+                                                                             **data))
+    if report is not NOT_SUBMITTED:
+        return redirect("web:projection-report", pk=report.pk)
     reports = rem_selectors.projection_reports(organization_ids=[org.pk]) if org else []
     return render(request, "web/projection.html", {"form": form, "reports": reports})
 

@@ -4,26 +4,24 @@ written by officers and admins (as in the API); every change re-screens the vend
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.common.exceptions import ApplicationError
 from apps.vendors import services as vendors
 from apps.vendors.filtersets import VendorFilterSet
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 from .. import selectors
-from ..access import org_view
+from ..access import org_view, require_write
 from ..forms import (
+    NOT_SUBMITTED,
     OemRelationForm,
     OwnershipForm,
     VendorAliasForm,
     VendorForm,
     VendorIdentifierForm,
-    form_add_errors,
+    form_submit,
 )
 
 # The forms on a vendor's page (writers only): context name -> (class, prefix)
@@ -62,41 +60,27 @@ def _page_form_post(request, vendor: Vendor, name: str, write) -> object:
     the page again with the form's errors (400) when the input or the service refuses it."""
     form_class, prefix = PAGE_FORMS[name]
     form = form_class(request.POST, prefix=prefix)
-    if form.is_valid():
-        try:
-            done = write(**form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect("web:vendor-detail", pk=vendor.pk)
+    done = form_submit(request, form, write)
+    if done is not NOT_SUBMITTED:
+        messages.success(request, done)
+        return redirect("web:vendor-detail", pk=vendor.pk)
     return _vendor_page(request, vendor, status=400, **{name: form})
-
-
-def _require_write(request) -> None:
-    if not request.access.can_write:
-        raise PermissionDenied("Your role in this organisation is read-only.")
 
 
 def _vendor_form_page(request, form: VendorForm, vendor: Vendor | None):
     """Create (vendor None) or edit a vendor from `form`; the page again with its errors when refused."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            if vendor is None:
-                vendor = vendors.vendor_create(actor=request.user, **form.cleaned_data)
-            else:
-                vendor = vendors.vendor_update(vendor=vendor, actor=request.user, **form.cleaned_data)
-        except (ApplicationError, DjangoValidationError) as exc:
-            form_add_errors(form, exc)
-        else:
-            messages.success(request, f"{vendor.name} saved; it is screened against the active lists now.")
-            return redirect("web:vendor-detail", pk=vendor.pk)
+    saved = form_submit(request, form, lambda **data: (
+        vendors.vendor_create(actor=request.user, **data) if vendor is None
+        else vendors.vendor_update(vendor=vendor, actor=request.user, **data)))
+    if saved is not NOT_SUBMITTED:
+        messages.success(request, f"{saved.name} saved; it is screened against the active lists now.")
+        return redirect("web:vendor-detail", pk=saved.pk)
     return render(request, "web/vendor_form.html", {"form": form, "vendor": vendor})
 
 
 @org_view(write=True)
 def vendor_create(request):
-    _require_write(request)
+    require_write(request)
     initial = {"name": request.GET.get("name", "")[:300]} if request.GET.get("name") else None
     return _vendor_form_page(request, VendorForm(request.POST or None, initial=initial), None)
 
@@ -104,7 +88,7 @@ def vendor_create(request):
 @org_view(write=True)
 def vendor_edit(request, pk: int):
     vendor = get_object_or_404(Vendor, pk=pk)
-    _require_write(request)
+    require_write(request)
     form = VendorForm(request.POST or None, instance=Vendor.objects.get(pk=pk))  # the form mutates its copy
     return _vendor_form_page(request, form, vendor)
 
