@@ -247,6 +247,15 @@ def test_pages_render_at_desktop_and_tablet_width(browser, live_server, demo):
     officer.page.locator("#results .badge.prohibited").first.wait_for()
     officer.page.wait_for_function("document.querySelectorAll('#results .badge.clear').length === 0")
     assert officer.page.locator("#results .badge.clear").count() == 0
+    # A projection: asked on the remediation board, computed (eagerly here, by the worker in production),
+    # then read with its summary and lines.
+    officer.page.goto("/remediation/")
+    officer.page.get_by_role("link", name=re.compile("Projection")).click()
+    officer.page.get_by_label(re.compile("^Non-compliant on")).fill("2031-01-01")
+    officer.page.get_by_role("button", name="Compute").click()
+    officer.page.locator("#projection-summary").wait_for()
+    assert int(officer.page.locator("#projection-summary .stat .n").first.inner_text()) > 0
+    officer.shot("26-projection-report")
     assert officer.problems == [], officer.problems
     officer.close()
 
