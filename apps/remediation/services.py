@@ -974,10 +974,6 @@ def projection_request(*, organization: Organization, user, on: dt.date, site=No
                                fields={"on": [f"Pick a day within {PROJECTION_MAX_YEARS} years."]})
     report = ProjectionReport.objects.create(organization=organization, site=site, requested_by=user, on=on,
                                              computed_on=today)
-    old = list(ProjectionReport.objects.filter(organization=organization).order_by("-created_at")
-               .values_list("pk", flat=True)[PROJECTION_REPORTS_KEPT:])
-    if old:
-        ProjectionReport.objects.filter(pk__in=old).delete()
     audit_record(action="remediation.projection_request", actor=user, obj=report, organization_id=organization.pk,
                  changes={"on": on.isoformat(), "site": site.pk if site else None})
     from apps.common.tasks import enqueue_on_commit
@@ -1027,4 +1023,16 @@ def projection_run(*, report: ProjectionReport, findings_provider: FindingsProvi
     report.status = ProjectionReport.Status.DONE
     report.finished_at = timezone.now()
     report.save(update_fields=["summary", "units_done", "status", "finished_at"])
+    projection_reports_prune(organization_id=report.organization_id)
     return report
+
+
+def projection_reports_prune(*, organization_id: int) -> int:
+    """Keep the PROJECTION_REPORTS_KEPT newest reports of an organisation (in the background, after a run:
+    a big report's lines take a while to delete). Returns the reports deleted."""
+    old = list(ProjectionReport.objects.filter(organization_id=organization_id).order_by("-created_at", "-pk")
+               .values_list("pk", flat=True)[PROJECTION_REPORTS_KEPT:])
+    for pk in old:
+        ProjectionLine.objects.filter(report_id=pk).delete()
+        ProjectionReport.objects.filter(pk=pk).delete()
+    return len(old)

@@ -85,8 +85,11 @@ def test_requests_are_checked_and_old_reports_pruned(org, site, other_site, offi
     assert set(exc.value.fields) == {"site"}
     assert not ProjectionReport.objects.exists()
     for _ in range(PROJECTION_REPORTS_KEPT + 3):
-        projection_request(organization=org, user=officer, on=JULY, site=site, today=TODAY)
+        last = projection_request(organization=org, user=officer, on=JULY, site=site, today=TODAY)
+    assert ProjectionReport.objects.count() == PROJECTION_REPORTS_KEPT + 3
+    projection_run(report=last)  # a finished run keeps the newest ones
     assert ProjectionReport.objects.count() == PROJECTION_REPORTS_KEPT
+    assert ProjectionReport.objects.filter(pk=last.pk, status="done").exists()
 
 
 def _login(client, user):
