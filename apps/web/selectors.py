@@ -65,26 +65,28 @@ _org_vendors_lock = threading.Lock()
 
 
 def organization_vendor_ids(organization_id: int | None) -> set[int]:
-    """Ids of the vendors that are brand, maker or software supplier of the organisation's equipment (the
-    equipment list's vendor filter).
+    """Ids of the vendors that are brand, maker, software supplier or component vendor of the organisation's
+    equipment (the equipment list's vendor filter).
 
     Computing it reads the organisation's whole inventory (an index-only DISTINCT over (site, product_model):
     ~45 ms on PostgreSQL, ~1.4 s on SQLite at 250,000 units), so it is cached for ten minutes under a key that
-    includes the organisation's equipment count from the tally: adding or removing a unit anywhere (in any
-    process) changes the key at once. Changing the product model of an existing unit shows after the ten
-    minutes. One computation per process at a time (no stampede when many officers open the list together).
+    includes the organisation's equipment count from the tally (adding or removing a unit anywhere, in any
+    process, changes it) and a generation that the services bump when a unit's product model or components
+    change (organization_vendor_ids_changed). Writes outside the services show after the ten minutes. One
+    computation per process at a time (no stampede when many officers open the list together).
     """
     if organization_id is None:
         return set()
     records = equipment_records_count(organization_ids=[organization_id])
-    key = f"web:org-vendor-ids:{organization_id}:{records}"
+    generation = cache.get(f"web:org-vendor-gen:{organization_id}", 0)
+    key = f"web:org-vendor-ids:{organization_id}:{records}:{generation}"
     ids = cache.get(key)
     if ids is not None:
         return ids
     with _org_vendors_lock:
         ids = cache.get(key)
         if ids is None:
-            from apps.inventory.models import ProductModel
+            from apps.inventory.models import Component, ProductModel
 
             used = list(Equipment.objects.filter(site__organization_id=organization_id).order_by()
                         .values_list("product_model_id", flat=True).distinct())
@@ -92,8 +94,29 @@ def organization_vendor_ids(organization_id: int | None) -> set[int]:
             for row in ProductModel.objects.filter(pk__in=used).values_list("brand_id", "manufacturer_id",
                                                                               "software_supplier_id"):
                 ids.update(v for v in row if v)
+            ids.update(Component.objects.filter(equipment__site__organization_id=organization_id).order_by()
+                       .values_list("vendor_id", flat=True).distinct())
             cache.set(key, ids, ORG_VENDORS_CACHE_SECONDS)
     return ids
+
+
+def organization_vendor_ids_changed(equipment_ids: set[int]) -> None:
+    """Units' product models or components were written (apps.inventory.services hook): their organisations'
+    vendor sets are computed again at the first read after the commit. One query."""
+    from django.db import transaction
+
+    organization_ids = list(Equipment.objects.filter(pk__in=list(equipment_ids)).order_by()
+                            .values_list("site__organization_id", flat=True).distinct())
+
+    def bump() -> None:
+        for organization_id in organization_ids:
+            key = f"web:org-vendor-gen:{organization_id}"
+            try:
+                cache.incr(key)
+            except ValueError:  # not there yet (or evicted): any new value makes a new key
+                cache.set(key, 1, None)
+
+    transaction.on_commit(bump)
 
 
 def organization_vendor_names(organization_id: int | None) -> QuerySet:

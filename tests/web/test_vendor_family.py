@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.inventory.models import Component, Equipment
+from apps.inventory.services import component_add
 from apps.vendors.models import OemRelation, Ownership
 from apps.vendors.selectors import vendor_family
 from tests.factories import EquipmentFactory, ProductModelFactory, VendorFactory
@@ -70,3 +71,18 @@ def test_the_api_filter_is_the_same(officer, family):
     rows = token_client(officer).get("/api/v1/equipment/", {"vendor_family": family["maker"].pk}).json()["results"]
     assert len(rows) == 5
     assert token_client(officer).get("/api/v1/equipment/", {"vendor_family": "9" * 20}).status_code == 400
+
+
+def test_a_component_vendor_filters_the_list_and_a_refused_filter_shows_no_rows(client_for, officer, family,
+                                                                                django_capture_on_commit_callbacks):
+    modem_maker = VendorFactory(name="Modules Only Co.")  # in the inventory as a component vendor only
+    c = client_for(officer)
+    c.get(reverse("web:equipment-list"))  # the organisation's vendor set is computed (and cached) before ...
+    with django_capture_on_commit_callbacks(execute=True):  # ... this component is added
+        component_add(equipment=family["units"]["stranger"], vendor=modem_maker, kind="comms_module")
+    response = c.get(reverse("web:equipment-list"), {"vendor": modem_maker.pk})
+    assert [e.pk for e, _p in response.context["rows"]] == [family["units"]["stranger"].pk]
+    outsider = VendorFactory(name="Not in this inventory")
+    refused = c.get(reverse("web:equipment-list"), {"vendor": outsider.pk})
+    assert refused.context["filter"].errors and list(refused.context["rows"]) == []
+    assert refused.context["page_obj"].paginator.count == 0

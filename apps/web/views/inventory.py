@@ -53,7 +53,10 @@ def equipment_filtered(request):
     org = request.access.organization
     base = selectors.equipment_list_queryset(organization_ids=[org.pk] if org else [])
     filterset = EquipmentListFilterSet(request.GET or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    if not filterset.is_bound:
+        qs = base
+    else:  # a filter the form refuses shows its error and no rows, never the unfiltered inventory
+        qs = filterset.qs if filterset.is_valid() else base.none()
     return filterset, _sorted(qs, request.GET.get("sort", DEFAULT_SORT))
 
 
@@ -61,8 +64,9 @@ def equipment_filtered(request):
 def equipment_list(request):
     filterset, qs = equipment_filtered(request)
     org = request.access.organization
-    used = filterset.form.cleaned_data if filterset.is_bound and filterset.is_valid() else {}
-    total = selectors.equipment_list_count(organization_ids=[org.pk], filters=used) if org else 0
+    refused = filterset.is_bound and not filterset.is_valid()
+    used = filterset.form.cleaned_data if filterset.is_bound and not refused else {}
+    total = selectors.equipment_list_count(organization_ids=[org.pk], filters=used) if org and not refused else 0
     page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE, count=total)
     findings = selectors.equipment_findings_for([e.pk for e in page.object_list])
     # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
