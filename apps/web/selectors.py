@@ -350,16 +350,9 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         vendor_findings = None
     if vendor_findings is not None:
         findings = list(vendor_findings(vendor_id=vendor.pk))
-    from django.db.models import Sum
-
-    used = (
-        Equipment.objects.filter(site__organization_id__in=organization_ids)
-        .filter(Q(product_model__brand=vendor) | Q(product_model__manufacturer=vendor)
-                | Q(product_model__software_supplier=vendor) | Q(components__vendor=vendor))
-        .exclude(status__in=list(RETIRED_STATUSES))
-        .values("pk").distinct()
-    )
-    n_units = Equipment.objects.filter(pk__in=used).aggregate(n=Sum("quantity"))["n"] or 0
+    # Installed units with the vendor in any role, each counted once: product models first, then components.
+    n_units = sum(vendor_site_units(organization_ids=organization_ids, vendor_ids={vendor.pk})
+                  .get(vendor.pk, {}).values())
     # "Under any brand": with the companies it owns and the brands it makes white-label products for.
     from apps.inventory.filtersets import vendor_family_q
     from apps.vendors.selectors import vendor_family

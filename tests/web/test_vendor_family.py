@@ -60,6 +60,9 @@ def test_the_equipment_list_finds_the_vendor_under_any_brand(client_for, officer
     assert response.context["page_obj"].paginator.count == 5
     assert b'id="family-filter"' in response.content and b'name="vendor_family"' in response.content
 
+    grandchild = c.get(reverse("web:vendor-detail", args=[family["grandchild"].pk]))
+    units = family["units"]  # software supplier of one unit, comms module of another: each counted once
+    assert grandchild.context["n_units"] == units["grandchild_software"].quantity + units["component"].quantity
     page = c.get(reverse("web:vendor-detail", args=[family["maker"].pk]))
     assert page.context["n_family_units"] == Equipment.objects.filter(pk__in=shown).count()
     assert f"?vendor_family={family['maker'].pk}".encode() in page.content
