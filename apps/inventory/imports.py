@@ -44,6 +44,7 @@ from .models import Equipment, ProductModel, Site
 from .services import equipment_counts_touch
 
 CHUNK_ROWS = 1000
+CLOSE_NAME_CHECKS = 50    # new vendor names of a dry run checked against the recorded ones for typos
 MAX_ERRORS = 500          # errors kept in a report; the count goes on
 PREVIEW_ROWS = 20
 Progress = Callable[[int, int], None]
@@ -108,6 +109,8 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
     new_vendors: list[str] = field(default_factory=list)
+    # New names that look like a recorded vendor (a typo would create a duplicate company): name -> close names
+    close_vendor_names: dict[str, list[str]] = field(default_factory=dict)
     created: int = 0
     committed: bool = False
     vendor_ids: list[int] = field(default_factory=list)   # vendors of the saved rows (for re-evaluation)
@@ -484,6 +487,13 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
         if progress:
             progress(done, max(total, done))
     report.new_vendors = list(new_vendors)[:200]
+    if not commit:
+        from apps.vendors.selectors import vendor_names_like
+
+        for name in report.new_vendors[:CLOSE_NAME_CHECKS]:
+            close = vendor_names_like(name)
+            if close:
+                report.close_vendor_names[name] = close
     if commit and kind == "equipment":
         report.vendor_ids = sorted(set(vendor_cache.values()))
     if report.total_rows == 0 and not report.error_count:

@@ -52,6 +52,25 @@ def test_commit_saves_all_rows_and_new_vendors(org, site, officer, tmp_path):
     assert Equipment.history.count() == 2
 
 
+def test_dry_run_points_out_new_names_that_look_like_recorded_vendors(client_for, officer, org, site, tmp_path):
+    from tests.factories import VendorFactory
+
+    VendorFactory(name="Hangzhou Hikvision Digital Technology Co., Ltd.")
+    path = _csv(tmp_path, HEADER + "T1,camera,Hangzhou Hikvsion Digital Technology Co. Ltd,C-1,1,A-1,\n"
+                "T1,camera,Brand New Optics,C-2,1,A-2,\n")
+    report = import_validate(organization=org, kind="equipment", path=path, fmt="csv")
+    assert report.ok and set(report.new_vendors) == {"Hangzhou Hikvsion Digital Technology Co. Ltd",
+                                                     "Brand New Optics"}
+    assert report.close_vendor_names == {
+        "Hangzhou Hikvsion Digital Technology Co. Ltd": ["Hangzhou Hikvision Digital Technology Co., Ltd."]}
+
+    c = client_for(officer)
+    upload = io.BytesIO(path.read_bytes())
+    upload.name = "eq.csv"
+    response = c.post(reverse("web:import"), {"kind": "equipment", "file": upload}, follow=True)
+    assert b'id="close-names"' in response.content and b"did you mean" in response.content
+
+
 def test_commit_is_all_or_nothing(org, site, officer, tmp_path):
     from apps.common.exceptions import ApplicationError
 
