@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.accounts.models import Organization
+from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organization
+from apps.inventory.models import Site
 from apps.remediation.choices import Outcome, PlanStatus
 from apps.remediation.models import PlanStep, PolicyRule, ProjectionLine, ProjectionReport, RemediationPlan, Waiver
 
@@ -131,8 +134,10 @@ class ProjectionLineSerializer(serializers.ModelSerializer):
 
 
 class ProjectionRequestSerializer(serializers.Serializer):
-    organization = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
-                                            help_text="One of your organisations where you are officer or admin.")
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(),
+                                                scope=writable_by_organization("id"),
+                                                help_text="One of your organisations where you are officer or admin.")
     on = serializers.DateField(help_text="The day the question is about: today or later, within ten years.")
-    site = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True, default=None,
-                                    help_text="Only this site of the organisation.")
+    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all(), scope=writable_by_organization(),
+                                        required=False, allow_null=True, default=None,
+                                        help_text="Only this site of the organisation.")

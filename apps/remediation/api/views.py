@@ -8,11 +8,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.accounts.models import Organization
-from apps.api.permissions import ADMIN_ROLES, user_write_organization_ids
+from apps.api.permissions import ADMIN_ROLES
 from apps.api.viewsets import FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
-from apps.common.exceptions import ApplicationError
-from apps.inventory.models import Site
 from apps.remediation import services
 from apps.remediation.filtersets import (
     PolicyRuleFilterSet,
@@ -177,20 +174,9 @@ class ProjectionReportViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.Ret
 
     @extend_schema(request=ProjectionRequestSerializer, responses={202: ProjectionReportSerializer})
     def create(self, request):
-        data = _valid(ProjectionRequestSerializer, request)
-        organization = Organization.objects.filter(pk=data["organization"],
-                                                   pk__in=user_write_organization_ids(request.user)).first()
-        if organization is None:
-            raise ApplicationError("Say for which of your organisations the projection is made.", code="invalid",
-                                   fields={"organization": ["Give the id of an organisation where you are officer "
-                                                            "or admin."]})
-        site = None
-        if data["site"] is not None:
-            site = Site.objects.filter(pk=data["site"], organization=organization).first()
-            if site is None:
-                raise ApplicationError("Not a site of this organisation.", code="invalid",
-                                       fields={"site": ["Not a site of this organisation."]})
-        report = services.projection_request(organization=organization, user=request.user, on=data["on"], site=site)
+        serializer = ProjectionRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        report = services.projection_request(user=request.user, **serializer.validated_data)
         return Response(ProjectionReportSerializer(report).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: ProjectionLineSerializer(many=True)}, filters=False,
