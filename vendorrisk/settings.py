@@ -370,6 +370,7 @@ REMEDIATION_TIME_ZONE = env.str("REMEDIATION_TIME_ZONE", default="")  # empty: T
 REMEDIATION_DAILY_EVALUATE = env.bool("REMEDIATION_DAILY_EVALUATE", default=True)  # re-evaluate all units daily
 REMEDIATION_DIGEST_MAX_LISTED = env.int("REMEDIATION_DIGEST_MAX_LISTED", default=50)
 REMEDIATION_DIGEST_ITEM_RETENTION_DAYS = env.int("REMEDIATION_DIGEST_ITEM_RETENTION_DAYS", default=35)
+REMEDIATION_DIGEST_NEW_DAYS = env.int("REMEDIATION_DIGEST_NEW_DAYS", default=7)
 
 # --- api ---
 # Token auth, throttling and pagination are set on the API's own views (apps/api/viewsets.py). Here: the rate

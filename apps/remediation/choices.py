@@ -81,6 +81,7 @@ class WaiverStatus(models.TextChoices):
 
 class NotificationKind(models.TextChoices):
     DIGEST = "digest", "Daily digest"
+    NEW_PLAN = "new_plan", "Newly flagged unit"
     OVERDUE = "overdue", "Plan overdue"
     DUE_SOON = "due_soon", "Plan due soon"
     WAIVER_EXPIRING = "waiver_expiring", "Waiver expiring"

@@ -26,6 +26,11 @@ def time_zone() -> str:
     return getattr(settings, "REMEDIATION_TIME_ZONE", "") or settings.TIME_ZONE
 
 
+def digest_new_days() -> int:
+    """How far back the digest looks for newly flagged units (each is announced once, the first day after)."""
+    return int(getattr(settings, "REMEDIATION_DIGEST_NEW_DAYS", 7))
+
+
 def digest_max_listed() -> int:
     return int(getattr(settings, "REMEDIATION_DIGEST_MAX_LISTED", 50))
 

@@ -794,7 +794,8 @@ class DigestEntry:
 
 def _digest_organization_ids(*, today: dt.date, expired_ids: Iterable[int] = ()) -> list[int]:
     horizon = add_days(today, max(conf.due_windows()))
-    ids = set(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lte=horizon)
+    ids = set(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES)
+              .filter(Q(deadline__lte=horizon) | Q(discovered_on__gte=add_days(today, -conf.digest_new_days())))
               .order_by().values_list("organization_id", flat=True).distinct())
     ids |= set(Waiver.objects.filter(Q(status=WaiverStatus.APPROVED, expires_on__gte=today,
                                        expires_on__lte=add_days(today, conf.waiver_warning_days()))
@@ -815,6 +816,18 @@ def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterab
         what = p["equipment__asset_tag"] or f"equipment #{p['equipment_id']}"
         return f"plan #{p['id']}: {p['action']} {p['category'].replace('_', ' ')} {what} at {p['site__name']}"
 
+    # Newly flagged units (plans discovered in the last days), each announced once, whatever its deadline; on
+    # that day they are listed here only, not again under overdue or due soon.
+    announced = DigestItem.objects.filter(organization_id=organization_id, kind=NotificationKind.NEW_PLAN)
+    new_ids: set[int] = set()
+    for p in (plans.filter(discovered_on__gte=add_days(today, -conf.digest_new_days()), discovered_on__lte=today)
+              .exclude(pk__in=announced.values("plan_id")).values(*plan_fields).order_by("discovered_on", "id")
+              .iterator(2000)):
+        new_ids.add(p["id"])
+        out.append(DigestEntry(
+            f"plan:{p['id']}:new", NotificationKind.NEW_PLAN, organization_id,
+            f"newly flagged, deadline {p['deadline']}: {label(p)} ({p['rule__code']})", plan_id=p["id"]))
+    plans = plans.exclude(pk__in=sorted(new_ids)) if new_ids else plans
     for p in plans.filter(deadline__lt=today).values(*plan_fields).order_by("deadline", "id").iterator(2000):
         out.append(DigestEntry(
             f"plan:{p['id']}:overdue", NotificationKind.OVERDUE, organization_id,
@@ -846,6 +859,7 @@ def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterab
 
 
 SECTION_TITLES = [
+    (NotificationKind.NEW_PLAN, "Newly flagged"),
     (NotificationKind.OVERDUE, "Overdue"),
     (NotificationKind.DUE_SOON, "Due soon"),
     (NotificationKind.WAIVER_EXPIRING, "Waivers expiring"),

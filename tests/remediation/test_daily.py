@@ -74,6 +74,20 @@ def test_only_new_items_go_out_the_same_day_and_next_day_is_a_new_digest(plans, 
     assert Digest.objects.filter(digest_date=TODAY + dt.timedelta(days=1)).count() == 2
 
 
+def test_a_newly_flagged_unit_is_announced_once_whatever_its_deadline(plans, findings, site, org):
+    remediation_daily(today=TODAY)
+    far = EquipmentFactory(site=site, product_model=ProductModelFactory(category="camera"), asset_tag="NEWFAR")
+    findings.add(far, regime="rfar", discovered_on=TODAY)  # deadline in 400 days: never "due soon" this year
+    remediation_evaluate(today=TODAY, findings_provider=findings)
+    remediation_daily(today=TODAY)
+    digest = Digest.objects.filter(organization=org).latest("sent_at")
+    assert digest.item_count == 1 and "Newly flagged: 1" in digest.body and "NEWFAR" in digest.body
+    assert digest.subject.endswith("1 newly flagged")
+    remediation_daily(today=TODAY + dt.timedelta(days=1))
+    next_day = Digest.objects.get(organization=org, digest_date=TODAY + dt.timedelta(days=1))
+    assert "NEWFAR" not in next_day.body and "Newly flagged" not in next_day.body
+
+
 def test_expiring_waiver_is_announced_and_expired_one_reopens(plans, officer, admin_user):
     plan = RemediationPlan.objects.get(equipment=plans["units"]["B"])
     waiver = waiver_request(plan=plan, user=officer, justification="j", compensating_controls="c",
