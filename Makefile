@@ -76,9 +76,10 @@ check-deploy: setup
 	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 	  $(MANAGE) check --deploy --fail-level WARNING
 
-## reliability: the fault-injection tests (private Redis/PostgreSQL, killed workers, broken list servers).
+## reliability: the fault-injection tests (private Redis/PostgreSQL, killed workers, broken list servers), each
+## scenario run RELIABILITY_RUNS times (default 3); ends with a table: scenario, runs, passed.
 reliability: setup
-	$(VENV)/bin/pytest -m reliability tests/reliability $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m reliability tests/reliability --count=$${RELIABILITY_RUNS:-3} $(PYTEST_ARGS)
 
 ## load: 50 concurrent clients against gunicorn on 1,000,000 equipment; errors and p95 (bench/bench_load.py).
 load: setup
