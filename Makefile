@@ -10,15 +10,24 @@ CELERY := $(VENV)/bin/celery
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench check clean browser worker check-deploy reliability load schemathesis-full
+.PHONY: setup run test lint bench check clean browser worker check-deploy reliability load schemathesis-full lock
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# The lock files pin every package, transitive ones too, with their hashes: pip refuses anything else.
 $(STAMP): requirements.txt requirements-dev.txt | $(PY)
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
+
+## lock: regenerate the hashed lock files from requirements.in and requirements-dev.in (after editing those).
+lock: | $(PY)
+	$(PIP) install --quiet pip-tools==7.6.2
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements.txt requirements.in
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 ## setup: virtualenv, dependencies, a browser for the UI tests, var/ folders. Idempotent.
 setup: $(STAMP) browser
