@@ -1,8 +1,4 @@
-import logging
-
 from django.apps import AppConfig
-
-logger = logging.getLogger(__name__)
 
 
 class RemediationConfig(AppConfig):
@@ -11,12 +7,9 @@ class RemediationConfig(AppConfig):
 
     def ready(self) -> None:
         # Re-evaluate plans when screening changes a vendor's findings (called on commit by screening).
-        try:
-            from apps.screening.services import screening_changed_hook_register
-        except ImportError:
-            logger.warning("apps.screening.services.screening_changed_hook_register not available; "
-                           "remediation will not re-evaluate on screening changes")
-            return
+        # No ImportError fallback: without this hook plans would silently stop following findings.
+        from apps.screening.services import screening_changed_hook_register
+
         from .services import on_screening_changed
 
         screening_changed_hook_register(on_screening_changed)

@@ -4,13 +4,13 @@ per chunk of equipment, whatever its size."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from django.db.models import Q
 
 from apps.inventory.models import Component, Equipment
+from apps.screening.selectors import equipment_findings
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import ownership_links_above
 
@@ -18,8 +18,6 @@ from .choices import CountryTest
 from .conf import time_zone
 from .models import PolicyRule
 from .policy import CountryFact, EquipmentContext, FindingFact, RuleSpec, local_today
-
-logger = logging.getLogger(__name__)
 
 FindingsProvider = Callable[[list[int]], dict[int, list[FindingFact]]]
 
@@ -145,13 +143,8 @@ def _to_date(value, tz: str) -> dt.date:
 
 
 def screening_findings(equipment_ids: list[int], *, as_of: dt.datetime | None = None) -> dict[int, list[FindingFact]]:
-    """Findings from apps.screening (the contract in INTERFACES.md), as FindingFact. Returns {} (and logs)
-    while the screening app does not provide `equipment_findings`."""
-    try:
-        from apps.screening.selectors import equipment_findings
-    except ImportError:
-        logger.warning("apps.screening.selectors.equipment_findings is not available; no findings used")
-        return {}
+    """Findings from apps.screening (`equipment_findings`), as FindingFact. No fallback on purpose: an empty
+    answer here would make the evaluation close every finding-driven plan ("no rule applies any more")."""
     tz = time_zone()
     out: dict[int, list[FindingFact]] = {}
     for eq_id, items in equipment_findings(equipment_ids=equipment_ids, as_of=as_of).items():

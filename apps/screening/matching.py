@@ -71,7 +71,7 @@ def normalize_name(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Public data types (contract in INTERFACES.md)
+# Public data types (what apps.screening.services and the index exchange with this module)
 # ---------------------------------------------------------------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
-"""The web lists' filters: the api engineer's shared FilterSets, narrowed to the selected organisation and
-with form widgets an officer can use (a vendor picker instead of an id box, a wider search)."""
+"""The web lists' filters: the shared FilterSets of each app (filtersets.py), narrowed to the selected
+organisation and with form widgets an officer can use (a vendor picker instead of an id box, a wider search)."""
 from __future__ import annotations
 
 import django_filters

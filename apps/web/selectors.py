@@ -18,11 +18,6 @@ RISK_STATUSES = ("prohibited", "restricted", "potential_match", "clear")
 FLAGGED = ("prohibited", "restricted", "potential_match")
 
 
-def risk_ready() -> bool:
-    """The screening app adds Equipment.risk_status; until its migration lands the UI shows 'clear'."""
-    return any(f.name == "risk_status" for f in Equipment._meta.get_fields())
-
-
 def equipment_installed(organization_ids: list[int]) -> QuerySet[Equipment]:
     # order_by(): the model's default ordering would join sites and organisations into every aggregate.
     return Equipment.objects.filter(site__organization_id__in=organization_ids).exclude(
@@ -158,7 +153,6 @@ def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dic
     counts, by_site, by_category = equipment_risk_breakdown(organization_ids=[organization_id])
     data: dict[str, Any] = {
         "counts": [(s, svg.STATUS_LABELS[s], counts[s]) for s in RISK_STATUSES],
-        "risk_ready": risk_ready(),
         "by_site": by_site,
         "by_category": by_category,
         "chart_site": svg.stacked_bars_svg(by_site, title="Flagged equipment by site"),

@@ -39,10 +39,7 @@ def test_screening_change_re_evaluates_on_commit(camera, findings, make_rule, se
 def test_hook_is_registered_with_screening():
     from apps.screening import services as screening_services
 
-    hooks = getattr(screening_services, "_screening_changed_hooks", None)
-    if hooks is None:
-        pytest.skip("screening keeps its hook registry under another name")
-    assert on_screening_changed in hooks
+    assert on_screening_changed in screening_services._screening_changed_hooks
 
 
 def test_empty_change_enqueues_nothing(django_capture_on_commit_callbacks):

@@ -13,7 +13,6 @@ from apps.inventory.filtersets import (
     EquipmentFilterSet,
     ProductModelFilterSet,
     SiteFilterSet,
-    model_has_field,
 )
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.screening.selectors import equipment_findings
@@ -123,8 +122,7 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         if self.answers_from_history():
             return None  # serialised per chunk: the status then comes from the findings open then
         fields = list(EQUIPMENT_EXPORT)
-        if model_has_field(Equipment, "risk_status"):
-            fields.insert(5, ("risk_status", "risk_status"))
+        fields.insert(5, ("risk_status", "risk_status"))
         return fields
 
     def get_queryset(self):

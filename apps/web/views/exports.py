@@ -23,7 +23,6 @@ def equipment_export(request):
     if fmt not in ("csv", "xlsx"):
         return HttpResponseBadRequest("format must be csv or xlsx")
     _, qs = equipment_filtered(request)
-    risk = selectors.risk_ready()
 
     def rows():
         for e in qs.iterator(chunk_size=2000):
@@ -32,7 +31,7 @@ def equipment_export(request):
                    pm.manufacturer.name if pm.manufacturer_id else "",
                    pm.software_supplier.name if pm.software_supplier_id else "", pm.model_number, e.quantity,
                    e.serial_number, e.asset_tag, e.installed_date, e.status, e.connectivity,
-                   getattr(e, "risk_status", "") if risk else "", getattr(e, "risk_reason", "") if risk else "")
+                   e.risk_status, e.risk_reason)
 
     org = request.access.organization
     name = f"equipment-{org.slug if org else 'none'}"

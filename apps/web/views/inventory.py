@@ -22,17 +22,14 @@ DEFAULT_SORT = "-id"  # newest first: walks the primary key, no sort over the wh
 
 
 def _sorted(queryset, sort: str):
-    keys = SORTS.get(sort) or SORTS["-id"]
-    if not selectors.risk_ready():
-        keys = tuple(k for k in keys if "risk_status" not in k) or ("id",)
-    return queryset.order_by(*keys)
+    return queryset.order_by(*(SORTS.get(sort) or SORTS["-id"]))
 
 
 @org_view
 def site_list(request):
     org = request.access.organization
     sites = selectors.site_list_with_counts(organization_ids=[org.pk]) if org else Site.objects.none()
-    return render(request, "web/site_list.html", {"sites": sites, "risk_ready": selectors.risk_ready()})
+    return render(request, "web/site_list.html", {"sites": sites})
 
 
 @org_view
@@ -44,8 +41,7 @@ def site_detail(request, pk: int):
     page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE,
                                        count=equipment_records_count(site_ids=[site.pk]))
     counts = selectors.site_list_with_counts(organization_ids=[site.organization_id]).get(pk=site.pk)
-    return render(request, "web/site_detail.html", {"site": site, "page_obj": page, "counts": counts,
-                                                     "risk_ready": selectors.risk_ready()})
+    return render(request, "web/site_detail.html", {"site": site, "page_obj": page, "counts": counts})
 
 
 def equipment_filtered(request):
@@ -76,8 +72,7 @@ def equipment_list(request):
     family_vendor = Vendor.objects.filter(pk=family_id).only("pk", "name").first() if family_id else None
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
                                       "family_vendor": family_vendor,
-                                      "sort": request.GET.get("sort", DEFAULT_SORT),
-                                      "risk_ready": selectors.risk_ready()})
+                                      "sort": request.GET.get("sort", DEFAULT_SORT)})
 
 
 @org_view
@@ -95,7 +90,6 @@ def _equipment_page(request, equipment: Equipment, *, component_form: ComponentF
     data["history"] = selectors.equipment_history(equipment)
     data["equipment"] = equipment
     data["components"] = list(equipment.components.select_related("vendor").order_by("kind", "pk"))
-    data["risk_ready"] = selectors.risk_ready()
     if request.access.can_write:
         data["component_form"] = component_form or ComponentForm(prefix="component")
         data["vendor_names"] = selectors.organization_vendor_names(request.access.organization.pk)

@@ -35,8 +35,7 @@ def vendor_list(request):
     filterset = VendorFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "web/vendor_list.html", {"filter": filterset, "page_obj": page,
-                                                    "risk_ready": selectors.risk_ready()})
+    return render(request, "web/vendor_list.html", {"filter": filterset, "page_obj": page})
 
 
 @org_view
