@@ -9,6 +9,22 @@ from tests.factories import MembershipFactory, OrganizationFactory, SiteFactory,
 SHARED_LISTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lists"
 
 
+@pytest.fixture(autouse=True)
+def _process_caches_reset():
+    """Every test starts with empty process-wide caches, whatever ran before it in this process: Django's
+    cache (vendor sets, generation counters, rate-limit counters) and the screening snapshot of active lists.
+    One place, so no test depends on the order it runs in."""
+    from django.core.cache import caches
+
+    from apps.screening import services as screening_services
+
+    for alias in caches:
+        caches[alias].clear()
+    screening_services._SNAPSHOT_CACHE.clear()
+    yield
+    screening_services._SNAPSHOT_CACHE.clear()
+
+
 @pytest.fixture
 def shared_lists() -> Path:
     """The real published list files beside the clone (CI has them; a user's clone may not)."""

@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from apps.lists.models import ListEntry, ListSource, ListVersion
-from apps.screening import services
 
 _seq = itertools.count(1)
 
@@ -43,13 +42,6 @@ def make_version(source: ListSource, entries: list[dict], *, previous: ListVersi
         rows.append(ListEntry(version=version, content_hash=entry_hash(data), **data))
     ListEntry.objects.bulk_create(rows)
     return version
-
-
-@pytest.fixture(autouse=True)
-def _fresh_snapshot_cache():
-    services._SNAPSHOT_CACHE.clear()
-    yield
-    services._SNAPSHOT_CACHE.clear()
 
 
 @pytest.fixture
