@@ -386,7 +386,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "OwnershipKindEnum": "apps.vendors.choices.OwnershipKind",
     "FindingKindEnum": "apps.screening.choices.FindingKind",
     "EquipmentStatusEnum": "apps.inventory.choices.EquipmentStatus",
-    "RiskStatusEnum": "apps.screening.choices.RiskStatus",
+    "RiskStatusEnum": "apps.common.choices.RiskStatus",
     "PlanStatusEnum": "apps.remediation.choices.PlanStatus",
     "WaiverStatusEnum": "apps.remediation.choices.WaiverStatus",
     "StepStatusEnum": "apps.remediation.choices.StepStatus",

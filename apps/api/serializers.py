@@ -1,8 +1,8 @@
 """Serializers of the cross-app endpoints (summary)."""
 from rest_framework import serializers
 
+from apps.common.choices import RiskStatus
 from apps.remediation.choices import PlanStatus
-from apps.screening.choices import RiskStatus
 
 
 def _status_counts(name: str, choices) -> serializers.Serializer:

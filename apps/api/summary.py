@@ -9,13 +9,13 @@ from collections.abc import Iterable
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from apps.common.choices import RiskStatus, risk_worst
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts
 from apps.lists.selectors import list_versions_active
 from apps.remediation.choices import CLOCK_STATUSES, PlanStatus
 from apps.remediation.models import RemediationPlan
-from apps.screening.choices import RiskStatus, risk_worst
 from apps.screening.selectors import equipment_findings
 
 STATUSES = [s.value for s in RiskStatus]

@@ -12,16 +12,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
+from apps.common.choices import RiskStatus
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
 
-RISK_STATUS_CHOICES = [
-    ("clear", "Clear"),
-    ("potential_match", "Potential match"),
-    ("restricted", "Restricted"),
-    ("prohibited", "Prohibited"),
-]
+RISK_STATUS_CHOICES = RiskStatus.choices
 
 
 def scoped_sites(request) -> QuerySet[Site]:

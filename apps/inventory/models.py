@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from apps.common.choices import RiskStatus
 from apps.common.models import TimeStampedModel
-from apps.screening.choices import RiskStatus
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from apps.common.choices import FLAGGED_STATUSES
 from apps.common.models import TimeStampedModel
 from apps.inventory.choices import Connectivity, Criticality, EquipmentCategory, SiteKind
 
@@ -28,7 +29,7 @@ from .choices import (
     WaiverStatus,
 )
 
-FINDING_STATUSES = ("prohibited", "restricted", "potential_match")
+FINDING_STATUSES = FLAGGED_STATUSES
 
 
 def _check_list(errors: dict, name: str, values, allowed) -> None:

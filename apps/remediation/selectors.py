@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from apps.accounts.selectors import organization_ids_for_user
+from apps.common.choices import RiskStatus
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
 
@@ -100,32 +101,16 @@ def policy_rule_versions(rule: PolicyRule) -> list[dict]:
 
 # --- risk score ---------------------------------------------------------------------------------------------
 
-def _equipment_has_field(name: str) -> bool:
-    try:
-        Equipment._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - FieldDoesNotExist while screening's field is not there yet
-        return False
-    return True
-
-
-def equipment_risk_scores(*, equipment_ids: Iterable[int], findings_provider: FindingsProvider | None = None,
+def equipment_risk_scores(*, equipment_ids: Iterable[int],
                           as_of: dt.date | None = None) -> dict[int, RiskScore]:
     """The explained risk score of each unit (see apps.remediation.scoring). Vendor status is
-    Equipment.risk_status (set by screening), or the worst finding when that field is absent."""
+    Equipment.risk_status (set by screening in the writing transaction)."""
     ids = list(equipment_ids)
     rows = equipment_rows(ids)
     contexts = equipment_contexts(rows, as_of=as_of)
     status_of: dict[int, tuple[str, str]] = {}
-    if _equipment_has_field("risk_status"):
-        fields = ["id", "risk_status"] + (["risk_reason"] if _equipment_has_field("risk_reason") else [])
-        for r in Equipment.objects.filter(id__in=ids).values(*fields):
-            status_of[r["id"]] = (r["risk_status"] or "clear", r.get("risk_reason", "") or "")
-    else:
-        order = {"clear": 0, "potential_match": 1, "restricted": 2, "prohibited": 3}
-        for eq_id, items in (findings_provider or screening_findings)(ids).items():
-            worst = max(items, key=lambda f: order.get(f.status, 0), default=None)
-            if worst:
-                status_of[eq_id] = (worst.status, f"{worst.vendor_name} on {worst.source_code or worst.regime}")
+    for r in Equipment.objects.filter(id__in=ids).values("id", "risk_status", "risk_reason"):
+        status_of[r["id"]] = (r["risk_status"] or RiskStatus.CLEAR, r["risk_reason"] or "")
     out: dict[int, RiskScore] = {}
     for r in rows:
         ctx = contexts[r["id"]]

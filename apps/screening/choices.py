@@ -1,33 +1,6 @@
 from django.db import models
 
 
-class RiskStatus(models.TextChoices):
-    """Status of a vendor or an equipment item, from best to worst (see RISK_ORDER)."""
-
-    CLEAR = "clear", "Clear"
-    POTENTIAL_MATCH = "potential_match", "Potential match (review)"
-    RESTRICTED = "restricted", "Restricted"
-    PROHIBITED = "prohibited", "Prohibited"
-
-
-# Severity rank; the worst status wins when several findings apply.
-RISK_ORDER: dict[str, int] = {
-    RiskStatus.CLEAR: 0,
-    RiskStatus.POTENTIAL_MATCH: 1,
-    RiskStatus.RESTRICTED: 2,
-    RiskStatus.PROHIBITED: 3,
-}
-
-
-def risk_worst(*statuses: str) -> str:
-    """The most severe of the given statuses ("clear" when none)."""
-    best = RiskStatus.CLEAR.value
-    for status in statuses:
-        if status and RISK_ORDER.get(status, 0) > RISK_ORDER[best]:
-            best = str(status)
-    return best
-
-
 class MatchStrength(models.TextChoices):
     IDENTIFIER = "identifier", "Identical identifier"
     STRONG = "strong", "Strong name match"

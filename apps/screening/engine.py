@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
+from apps.common.choices import RiskStatus, risk_worst
 from apps.inventory.choices import EquipmentCategory
 from apps.lists.choices import Propagation
 from apps.vendors.choices import OwnershipKind
 
-from .choices import FindingKind, ReviewState, RiskStatus, risk_worst
+from .choices import FindingKind, ReviewState
 
 CONFIRMED_STATES = frozenset({ReviewState.CONFIRMED, ReviewState.AUTO_CONFIRMED})
 MAX_PATH_TEXT = 2000

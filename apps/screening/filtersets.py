@@ -6,8 +6,9 @@ import django_filters
 from django.db.models import Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
+from apps.common.choices import RiskStatus
 
-from .choices import Decision, FindingKind, MatchStrength, ReviewState, RiskStatus, RunStatus, RunTrigger
+from .choices import Decision, FindingKind, MatchStrength, ReviewState, RunStatus, RunTrigger
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from apps.common.choices import RiskStatus
 from apps.common.models import TimeStampedModel
 from apps.lists.choices import Propagation, Regime
 
@@ -23,7 +24,6 @@ from .choices import (
     FindingKind,
     MatchStrength,
     ReviewState,
-    RiskStatus,
     RunStatus,
     RunTrigger,
 )

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from apps.common.choices import RISK_ORDER, RiskStatus
 from apps.inventory.models import Component, Equipment, ProductModel
 
-from .choices import RISK_ORDER, ReviewState, RiskStatus
+from .choices import ReviewState
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
 
 ROLES = ("brand", "manufacturer", "software_supplier")

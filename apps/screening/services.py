@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.common.choices import RISK_ORDER, RiskStatus, risk_worst
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Component, Equipment, ProductModel
 from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
@@ -43,14 +44,11 @@ from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
 
 from . import matching
 from .choices import (
-    RISK_ORDER,
     Decision,
     FindingKind,
     ReviewState,
-    RiskStatus,
     RunStatus,
     RunTrigger,
-    risk_worst,
 )
 from .engine import (
     CONFIRMED_STATES,

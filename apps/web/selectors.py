@@ -10,12 +10,13 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
+from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
 
-RISK_STATUSES = ("prohibited", "restricted", "potential_match", "clear")
-FLAGGED = ("prohibited", "restricted", "potential_match")
+RISK_STATUSES = RISK_STATUSES_WORST_FIRST
+FLAGGED = FLAGGED_STATUSES
 
 
 def equipment_installed(organization_ids: list[int]) -> QuerySet[Equipment]:

@@ -59,8 +59,8 @@ def test_plan_history_lists_versions(plan, officer):
     assert [h["status"] for h in plan_history(plan)] == ["open", "planned"]
 
 
-def test_risk_score_selector_explains_crane(crane, findings):
-    scores = equipment_risk_scores(equipment_ids=[crane.pk], findings_provider=findings)
+def test_risk_score_selector_explains_crane(crane):
+    scores = equipment_risk_scores(equipment_ids=[crane.pk])
     terms = {t.name: t for t in scores[crane.pk].terms}
     assert terms["country_of_concern"].points > 0 and "China Communications" in terms["country_of_concern"].reason
     assert terms["connectivity"].points == 15 and terms["site"].points == 15

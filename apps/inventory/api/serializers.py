@@ -8,9 +8,9 @@ from rest_framework import serializers
 
 from apps.accounts.models import Organization
 from apps.api.fields import CountryCodeField, ScopedPrimaryKeyRelatedField, writable_by_organization
+from apps.common.choices import FLAGGED_STATUSES, risk_worst
 from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.models import Component, Equipment, ProductModel, Site
-from apps.screening.choices import risk_worst
 from apps.vendors.models import Vendor
 
 
@@ -85,7 +85,7 @@ class EquipmentFindingSerializer(serializers.Serializer):
     sub_list = serializers.CharField()
     listed_on = serializers.DateField(allow_null=True)
     discovered_at = serializers.DateTimeField()
-    status = serializers.ChoiceField(choices=["prohibited", "restricted", "potential_match"])
+    status = serializers.ChoiceField(choices=FLAGGED_STATUSES)
     path_text = serializers.CharField()
 
 

@@ -12,9 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.common.choices import RISK_ORDER, risk_worst
 from apps.screening.api.serializers import FindingSerializer
 from apps.screening.api.views import findings_queryset
-from apps.screening.choices import RISK_ORDER, risk_worst
 from apps.screening.selectors import findings_open_at
 from apps.vendors import services
 from apps.vendors.filtersets import OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet

@@ -1,0 +1,38 @@
+"""Vocabulary shared by every layer (the bottom of the layer contract in docs/architecture.md): a unit's and a
+vendor's risk status is stored by inventory and vendors, computed by screening, read by remediation, the API and
+the web. One definition here instead of string copies in each app."""
+from django.db import models
+
+
+class RiskStatus(models.TextChoices):
+    """Status of a vendor or an equipment item, from best to worst (see RISK_ORDER)."""
+
+    CLEAR = "clear", "Clear"
+    POTENTIAL_MATCH = "potential_match", "Potential match (review)"
+    RESTRICTED = "restricted", "Restricted"
+    PROHIBITED = "prohibited", "Prohibited"
+
+
+# Severity rank; the worst status wins when several findings apply.
+RISK_ORDER: dict[str, int] = {
+    RiskStatus.CLEAR: 0,
+    RiskStatus.POTENTIAL_MATCH: 1,
+    RiskStatus.RESTRICTED: 2,
+    RiskStatus.PROHIBITED: 3,
+}
+
+# Worst first, as pages and reports list them.
+RISK_STATUSES_WORST_FIRST: tuple[str, ...] = (
+    RiskStatus.PROHIBITED, RiskStatus.RESTRICTED, RiskStatus.POTENTIAL_MATCH, RiskStatus.CLEAR,
+)
+# The statuses that flag a unit or a vendor (a finding exists), worst first.
+FLAGGED_STATUSES: tuple[str, ...] = RISK_STATUSES_WORST_FIRST[:3]
+
+
+def risk_worst(*statuses: str) -> str:
+    """The most severe of the given statuses ("clear" when none)."""
+    best = RiskStatus.CLEAR.value
+    for status in statuses:
+        if status and RISK_ORDER.get(status, 0) > RISK_ORDER[best]:
+            best = str(status)
+    return best
