@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.remediation",
     "apps.api",
     "apps.web",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -42,7 +42,7 @@ def browser():
 @pytest.fixture
 def demo(settings, tmp_path):
     """The demo registry with its bundled lists screened and remediation evaluated; tasks eager."""
-    from apps.common.demo import demo_load
+    from apps.demo.services import demo_load
     from apps.lists.services import lists_demo_load
     from apps.remediation.services import remediation_evaluate_all
     from apps.screening.services import screening_demo_run

@@ -1,7 +1,7 @@
 import pytest
 
 from apps.accounts.models import Membership, Organization, User
-from apps.common.demo import demo_load
+from apps.demo.services import demo_load
 from apps.inventory.models import Equipment, Site
 from apps.vendors.models import Ownership, Vendor
 from apps.vendors.selectors import vendor_ownership_chain

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from apps.common.demo import demo_load_full, demo_password_get
+from apps.demo.services import demo_load_full, demo_password_get
 
 
 class Command(BaseCommand):
