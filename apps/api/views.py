@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from apps.accounts.filtersets import member_organization_ids
 from apps.audit.services import audit_chain_verify
 from apps.inventory.models import Site
+from apps.remediation.summary import summary_report
 
 from .bounds import MAX_VALUES
 from .docs import redoc_standalone_script
@@ -19,7 +20,6 @@ from .permissions import IsMemberWithRole
 from .schema import ApiAutoSchema
 from .selectors import health_report
 from .serializers import SummarySerializer
-from .summary import summary_report
 from .viewsets import API_AUTHENTICATION, API_THROTTLES, AS_OF_PARAMETER, parse_as_of
 
 HEALTH_RESPONSE = inline_serializer(

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 
 from apps.accounts.choices import WRITE_ROLES
 from apps.accounts.filtersets import member_organization_ids
+from apps.common.dates import end_of_day_utc
 from apps.common.export import csv_streaming_response
 
 from .authentication import TokenAuthentication
@@ -60,11 +61,11 @@ def parse_as_of(value: str | None) -> dt.datetime | None:
 
 
 def end_of_day(day: dt.date, *, field: str) -> dt.datetime:
-    """The last instant of `day` in UTC."""
-    if day >= dt.date.max:
-        raise exceptions.ValidationError({field: ["The date is out of range."]})
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
-    return end - dt.timedelta(microseconds=1)
+    """The last instant of `day` in UTC (apps.common.dates), out-of-range days as a field error."""
+    try:
+        return end_of_day_utc(day)
+    except ValueError as exc:
+        raise exceptions.ValidationError({field: [str(exc)]}) from exc
 
 
 def column_kind(model, path: str) -> str:

@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from apps.common.dates import end_of_day_utc
 from apps.inventory.choices import EquipmentCategory
 from apps.remediation.choices import PlanStatus
+from apps.remediation.summary import summary_report
 
 from .. import selectors, svg
 from ..access import org_select, org_view
@@ -48,10 +50,7 @@ def dashboard(request):
 @org_view
 def as_of_report(request):
     """What was installed, flagged and waived at the end of a past day, and under which list versions: the
-    auditors' summary (apps.api.summary.summary_report) from the row history, as a printable page."""
-    from apps.api.summary import summary_report
-    from apps.api.viewsets import end_of_day
-
+    auditors' summary (apps.remediation.summary.summary_report) from the row history, as a printable page."""
     from ..forms import AsOfForm
 
     org = request.access.organization
@@ -59,7 +58,7 @@ def as_of_report(request):
         return render(request, "web/no_organization.html")
     form = AsOfForm(request.GET if "day" in request.GET else None)
     day = form.cleaned_data["day"] if form.is_bound and form.is_valid() else None
-    report = summary_report(organization_ids=[org.pk], as_of=end_of_day(day, field="day") if day else None)
+    report = summary_report(organization_ids=[org.pk], as_of=end_of_day_utc(day) if day else None)
     categories = dict(EquipmentCategory.choices)
     return render(request, "web/as_of_report.html", {
         "form": form, "day": day, "report": report,

@@ -1,5 +1,6 @@
-"""The summary report: equipment counts by risk status, by site and by category, remediation counts and
-overdue plans, and the list versions in force — now, or as of a past moment (from history)."""
+"""The summary report (a selector of remediation, read by the API and the web): equipment counts by risk status, by
+site and by category, remediation counts and overdue plans, and the list versions in force — now, or as of a past
+moment (from history)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +15,10 @@ from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts
 from apps.lists.selectors import list_versions_active
-from apps.remediation.choices import CLOCK_STATUSES, PlanStatus
-from apps.remediation.models import RemediationPlan
 from apps.screening.selectors import equipment_findings
+
+from .choices import CLOCK_STATUSES, PlanStatus
+from .models import RemediationPlan
 
 STATUSES = [s.value for s in RiskStatus]
 AS_OF_CHUNK = 5000
