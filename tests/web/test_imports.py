@@ -5,9 +5,8 @@ import pytest
 from django.urls import reverse
 
 from apps.inventory.imports import import_commit, import_template, import_validate
-from apps.inventory.models import Equipment
+from apps.inventory.models import Equipment, ImportJob
 from apps.vendors.models import Vendor
-from apps.web.models import ImportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +190,7 @@ def test_stale_uploads_are_purged_and_cannot_be_committed(client_for, officer, s
 
     from django.utils import timezone
 
-    from apps.web.services import import_files_purge
+    from apps.inventory.import_jobs import import_files_purge
 
     c = client_for(officer)
     f = io.BytesIO((HEADER + "T1,camera,Acme,C-1,1,OLD-1,\n").encode())

@@ -6,12 +6,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from apps.common.exceptions import ApplicationError
+from apps.inventory import import_jobs as services
 from apps.inventory import imports as inventory_imports
+from apps.inventory.models import ImportJob
 
-from .. import services
 from ..access import org_view
 from ..forms import ImportCommitForm, ImportUploadForm
-from ..models import ImportJob
 
 
 def _job(request, token: str) -> ImportJob:

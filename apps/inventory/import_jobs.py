@@ -1,4 +1,4 @@
-"""Writes behind the web UI's import page: store an upload, run its dry run, commit it.
+"""Import jobs (the web UI's import page): store an upload, run its dry run, commit it.
 
 Small files (up to IMPORT_INLINE_MAX_BYTES) are checked and committed inside the request. Larger ones go to
 a Celery task; the page polls the job with htmx and draws a progress bar. The dry-run progress is written
@@ -17,8 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.common.exceptions import ApplicationError
-from apps.inventory import imports
 
+from . import imports
 from .models import ImportJob
 
 logger = logging.getLogger(__name__)
