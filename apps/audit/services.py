@@ -44,8 +44,12 @@ def _event_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + _canonical(event)).encode()).hexdigest()
 
 
-def _jsonable(value: Any) -> Any:
+def audit_jsonable(value: Any) -> Any:
+    """`value` as it is stored in an event's JSON (dates, decimals and ids as DjangoJSONEncoder writes them)."""
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, default=str))
+
+
+_jsonable = audit_jsonable
 
 
 def audit_record(

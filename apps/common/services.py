@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from django.db import models, transaction
 
-from apps.audit.services import audit_record, audited_transaction, changes_between, model_snapshot
+from apps.audit.services import audit_jsonable, audit_record, audited_transaction, changes_between, model_snapshot
 
 from .exceptions import ApplicationError
 
@@ -105,16 +105,20 @@ def model_update_audited(instance: M, fields: dict[str, Any], *, actor=None,
     the result is invalid (nothing is written then)."""
     model = type(instance)
     row = row_lock(model, instance.pk)
-    before = model_snapshot(row)
+    names = {f.attname: f.name for f in model._meta.concrete_fields}
+    before = {attname: getattr(row, attname) for attname in names}
     apply_fields(row, fields)
-    changes = changes_between(before, model_snapshot(row))
-    if not changes:
+    # Compared as Python values (Decimal("20") equals the stored Decimal("20.000")), recorded as JSON.
+    if all(getattr(row, attname) == before[attname] for attname in names):
         return row, {}
-    row.full_clean()
+    row.full_clean()  # may normalise a value back to the stored one (e.g. a name's spaces)
+    changed = [attname for attname in names if getattr(row, attname) != before[attname]]
+    if not changed:
+        return row, {}
+    changes = changes_between(audit_jsonable({a: before[a] for a in changed}), model_snapshot(row, changed))
     if actor is not None and getattr(actor, "is_authenticated", False):
         row._history_user = actor
-    names = {f.attname: f.name for f in model._meta.concrete_fields}
-    update_fields = {names[attname] for attname in changes}
+    update_fields = {names[attname] for attname in changed}
     update_fields |= {f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)}
     row.save(update_fields=sorted(update_fields))
     audit_record(action=f"{model._meta.model_name}.update", actor=actor, obj=row, organization_id=organization_id,
