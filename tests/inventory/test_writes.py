@@ -119,3 +119,10 @@ def test_component_add_to_a_deleted_unit_is_not_found(site):
     with pytest.raises(ApplicationError) as exc:
         component_add(equipment=unit, vendor=VendorFactory(), kind=ComponentKind.SOC)
     assert exc.value.code == "not_found"
+
+
+def test_site_cannot_move_to_another_organisation(site, other_org):
+    with pytest.raises(ApplicationError) as exc:
+        site_update(site=site, organization=other_org)
+    assert exc.value.code == "cross_organization"
+    assert not AuditEvent.objects.filter(action="site.update").exists()
