@@ -49,7 +49,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory) -> str:
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", "4", "--threads", "4", "--timeout", "60"],
+             "-w", "4", "--threads", "4", "--timeout", "60", "--preload"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
