@@ -28,12 +28,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.utils import timezone
 from django_countries import countries
 
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
+from apps.common.services import write_transaction
 from apps.vendors.choices import IdentifierScheme
 from apps.vendors.identifiers import identifier_validate
 from apps.vendors.models import VendorIdentifier
@@ -510,7 +510,7 @@ def import_validate(*, organization, kind: str, path: Path, fmt: str, progress: 
                 today=today)
 
 
-@transaction.atomic
+@write_transaction()
 def import_commit(*, organization, kind: str, path: Path, fmt: str, actor, filename: str = "",
                   progress: Progress | None = None, today: dt.date | None = None) -> ImportReport:
     """Validate and save every row in one transaction; any invalid row raises ApplicationError and nothing

@@ -11,8 +11,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, Sum
 
 from apps.common.exceptions import ApplicationError
-from apps.common.services import apply_fields as _apply
-from apps.common.services import model_delete_audited, model_save_audited
+from apps.common.services import (
+    model_delete_audited,
+    model_save_audited,
+    model_update_audited,
+    row_lock,
+    write_transaction,
+)
 
 from .models import Component, Equipment, ProductModel, Site, SiteEquipmentCount
 
@@ -32,25 +37,30 @@ def _equipment_changed(equipment_ids: set[int]) -> None:
         hook(equipment_ids)
 
 
-@transaction.atomic
+@write_transaction()
 def site_create(*, organization, actor=None, **fields: Any) -> Site:
     return model_save_audited(Site(organization=organization, **fields), actor=actor,
                               organization_id=organization.pk)
 
 
-@transaction.atomic
+@write_transaction()
 def site_update(*, site: Site, actor=None, **fields: Any) -> Site:
-    return model_save_audited(_apply(site, fields), actor=actor, organization_id=site.organization_id)
+    """Apply the changed fields to the site, re-read under its row lock (see apps.common.services)."""
+    if "organization" in fields and getattr(fields["organization"], "pk", None) != site.organization_id:
+        raise ApplicationError("A site cannot move to another organisation.", code="cross_organization",
+                               fields={"organization": ["Cannot be changed."]})
+    site, _ = model_update_audited(site, fields, actor=actor, organization_id=site.organization_id)
+    return site
 
 
-@transaction.atomic
+@write_transaction()
 def product_model_create(*, brand, model_number: str, category: str, actor=None, **fields: Any) -> ProductModel:
     return model_save_audited(
         ProductModel(brand=brand, model_number=model_number, category=category, **fields), actor=actor
     )
 
 
-@transaction.atomic
+@write_transaction()
 def equipment_create(*, site: Site, product_model: ProductModel, actor=None, **fields: Any) -> Equipment:
     """Record installed equipment. The category defaults to the product model's."""
     fields.setdefault("category", product_model.category)
@@ -60,25 +70,28 @@ def equipment_create(*, site: Site, product_model: ProductModel, actor=None, **f
     return equipment
 
 
-@transaction.atomic
+@write_transaction()
 def equipment_update(*, equipment: Equipment, actor=None, **fields: Any) -> Equipment:
+    """Apply the changed fields to the unit, re-read under its row lock: a change of one field never writes
+    back another from an older copy, and the audit event's "before" is the locked row's. Lock order: the unit,
+    then its site(s) for the tally (recounted on save), then the audit chain (apps.common.services)."""
     if "site" in fields and fields["site"].organization_id != equipment.site.organization_id:
         raise ApplicationError("Equipment cannot move to another organisation's site.", code="cross_organization",
                                fields={"site": ["Not a site of this organisation."]})
-    before = (equipment.product_model_id, equipment.category)
-    equipment = model_save_audited(_apply(equipment, fields), actor=actor,
-                                   organization_id=equipment.site.organization_id)
-    if (equipment.product_model_id, equipment.category) != before:
+    organization_id = equipment.site.organization_id
+    equipment, changes = model_update_audited(equipment, fields, actor=actor, organization_id=organization_id)
+    if {"product_model_id", "category"} & set(changes):
         _equipment_changed({equipment.pk})
     return equipment
 
 
-@transaction.atomic
+@write_transaction()
 def equipment_delete(*, equipment: Equipment, actor=None) -> None:
     """Delete a unit recorded by mistake. Units with a remediation history cannot be deleted: retire them
-    (status removed/replaced/disposed) so the record an auditor follows stays complete."""
+    (status removed/replaced/disposed) so the record an auditor follows stays complete. A unit already deleted
+    (by another request) raises ApplicationError(code="not_found") and records nothing."""
     try:
-        with transaction.atomic():
+        with write_transaction():
             model_delete_audited(equipment, actor=actor, organization_id=equipment.site.organization_id)
     except ProtectedError as exc:
         raise ApplicationError(
@@ -87,15 +100,18 @@ def equipment_delete(*, equipment: Equipment, actor=None) -> None:
         ) from exc
 
 
-@transaction.atomic
+@write_transaction()
 def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fields: Any) -> Component:
+    """Add a part to a unit, locked first (a parent before its children); a unit already deleted raises
+    not_found."""
+    equipment = row_lock(Equipment, equipment.pk)
     component = model_save_audited(Component(equipment=equipment, vendor=vendor, kind=kind, **fields), actor=actor,
                                    organization_id=equipment.site.organization_id)
     _equipment_changed({equipment.pk})
     return component
 
 
-@transaction.atomic
+@write_transaction()
 def component_record(*, equipment: Equipment, vendor: str, kind: str, actor=None, **fields: Any) -> Component:
     """component_add with the vendor named as recorded (legal name or alias), as an officer types it."""
     from apps.vendors.selectors import vendor_named
@@ -104,9 +120,11 @@ def component_record(*, equipment: Equipment, vendor: str, kind: str, actor=None
                          **fields)
 
 
-@transaction.atomic
+@write_transaction()
 def component_delete(*, component: Component, actor=None) -> None:
-    equipment = component.equipment
+    """Remove a part. The unit is locked before the part (a parent before its children, as a delete of the unit
+    cascading to its parts does), then the part; a part or unit already deleted raises not_found."""
+    equipment = row_lock(Equipment, component.equipment_id)
     model_delete_audited(component, actor=actor, organization_id=equipment.site.organization_id)
     _equipment_changed({equipment.pk})
 
@@ -130,7 +148,7 @@ def product_model_resolve(*, brand_name: str, model_number: str, category: str, 
     existing = ProductModel.objects.filter(brand=brand, model_number=number).first()
     if existing is None:
         try:
-            with transaction.atomic():
+            with write_transaction():
                 return product_model_create(brand=brand, model_number=number, category=category,
                                             manufacturer=maker, software_supplier=software, actor=actor)
         except (IntegrityError, ValidationError):
@@ -151,7 +169,7 @@ def product_model_resolve(*, brand_name: str, model_number: str, category: str, 
     return existing
 
 
-@transaction.atomic
+@write_transaction()
 def equipment_record(*, site: Site, brand_name: str, model_number: str, category: str,
                      manufacturer_name: str = "", software_supplier_name: str = "", equipment: Equipment | None = None,
                      actor=None, **fields: Any) -> Equipment:

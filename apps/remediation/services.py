@@ -30,7 +30,7 @@ from apps.accounts.models import Membership, Organization
 from apps.accounts.selectors import membership_role
 from apps.audit.services import audit_record, changes_between, model_snapshot
 from apps.common.exceptions import ApplicationError
-from apps.common.services import model_save_audited
+from apps.common.services import model_save_audited, write_transaction
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentStatus
 from apps.inventory.models import Equipment
 from apps.vendors.selectors import vendor_descendant_ids
@@ -459,7 +459,7 @@ def _locked_plan(plan: RemediationPlan | int) -> RemediationPlan:
         raise ApplicationError("Not found.", code="not_found") from exc
 
 
-@transaction.atomic
+@write_transaction()  # audit chain lock last (apps.common.services)
 def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcome: str = "", note: str = "",
                     now: dt.datetime | None = None, today: dt.date | None = None) -> RemediationPlan:
     """Move a plan one step forward: open -> planned -> in_progress -> done (done needs an outcome that
@@ -692,7 +692,7 @@ def _check_decider(waiver: Waiver, user) -> None:
                                code="invalid_transition")
 
 
-@transaction.atomic
+@write_transaction()  # audit chain lock last (apps.common.services)
 def waiver_approve(*, waiver: Waiver | int, user, note: str = "", today: dt.date | None = None,
                    now: dt.datetime | None = None) -> Waiver:
     """Approve (a different admin of the organisation). The plan becomes `waived`: its clock stops."""
@@ -734,7 +734,7 @@ def waiver_reject(*, waiver: Waiver | int, user, note: str, now: dt.datetime | N
     return waiver
 
 
-@transaction.atomic
+@write_transaction()  # audit chain lock last (apps.common.services)
 def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[int]:
     """Approved waivers whose expiry date has passed: the waiver becomes `expired`, its plan reopens (`open`)
     and its deadline clock restarts: today + the rule's N days (or REMEDIATION_WAIVER_RESTART_DAYS)."""

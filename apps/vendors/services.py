@@ -6,8 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from apps.common.services import apply_fields as _apply
-from apps.common.services import model_delete_audited, model_save_audited
+from apps.common.services import model_delete_audited, model_save_audited, model_update_audited, write_transaction
 
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
@@ -27,7 +26,7 @@ def _vendors_changed(vendor_ids: set[int]) -> None:
         transaction.on_commit(lambda hook=hook: hook(ids))
 
 
-@transaction.atomic
+@write_transaction()
 def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers: list[dict] | None = None,
                   **fields: Any) -> Vendor:
     """Create a vendor with its aliases and identifiers, all or nothing."""
@@ -40,42 +39,45 @@ def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers:
     return vendor
 
 
-@transaction.atomic
+@write_transaction()
 def vendor_update(*, vendor: Vendor, actor=None, **fields: Any) -> Vendor:
-    vendor = model_save_audited(_apply(vendor, fields), actor=actor)
-    _vendors_changed({vendor.pk})
+    """Apply the changed fields to the vendor, re-read under its row lock (apps.common.services); a change
+    of nothing records nothing and re-screens nothing."""
+    vendor, changes = model_update_audited(vendor, fields, actor=actor)
+    if changes:
+        _vendors_changed({vendor.pk})
     return vendor
 
 
-@transaction.atomic
+@write_transaction()
 def vendor_alias_add(*, vendor: Vendor, name: str, actor=None, **fields: Any) -> VendorAlias:
     alias = model_save_audited(VendorAlias(vendor=vendor, name=name, **fields), actor=actor)
     _vendors_changed({vendor.pk})
     return alias
 
 
-@transaction.atomic
+@write_transaction()
 def vendor_identifier_add(*, vendor: Vendor, scheme: str, value: str, actor=None, **fields: Any) -> VendorIdentifier:
     ident = model_save_audited(VendorIdentifier(vendor=vendor, scheme=scheme, value=value, **fields), actor=actor)
     _vendors_changed({vendor.pk})
     return ident
 
 
-@transaction.atomic
+@write_transaction()
 def vendor_alias_delete(*, alias: VendorAlias, actor=None) -> None:
     vendor_id = alias.vendor_id
     model_delete_audited(alias, actor=actor)
     _vendors_changed({vendor_id})
 
 
-@transaction.atomic
+@write_transaction()
 def vendor_identifier_delete(*, identifier: VendorIdentifier, actor=None) -> None:
     vendor_id = identifier.vendor_id
     model_delete_audited(identifier, actor=actor)
     _vendors_changed({vendor_id})
 
 
-@transaction.atomic
+@write_transaction()
 def ownership_create(*, owner: Vendor, owned: Vendor, actor=None, **fields: Any) -> Ownership:
     """Record owner -> owned. Cycles and totals above 100% are refused (Ownership.clean)."""
     link = model_save_audited(Ownership(owner=owner, owned=owned, **fields), actor=actor)
@@ -83,22 +85,23 @@ def ownership_create(*, owner: Vendor, owned: Vendor, actor=None, **fields: Any)
     return link
 
 
-@transaction.atomic
+@write_transaction()
 def ownership_update(*, ownership: Ownership, actor=None, **fields: Any) -> Ownership:
     old_owned = ownership.owned_id
-    link = model_save_audited(_apply(ownership, fields), actor=actor)
-    _vendors_changed({old_owned, link.owned_id})
+    link, changes = model_update_audited(ownership, fields, actor=actor)
+    if changes:
+        _vendors_changed({old_owned, link.owned_id})
     return link
 
 
-@transaction.atomic
+@write_transaction()
 def ownership_delete(*, ownership: Ownership, actor=None) -> None:
     owned = ownership.owned_id
     model_delete_audited(ownership, actor=actor)
     _vendors_changed({owned})
 
 
-@transaction.atomic
+@write_transaction()
 def ownership_record(*, owned: Vendor, owner: str, actor=None, **fields: Any) -> Ownership:
     """Record that the vendor named `owner` (legal name or alias) owns `owned`: ownership_create by name."""
     from .selectors import vendor_named
@@ -106,7 +109,7 @@ def ownership_record(*, owned: Vendor, owner: str, actor=None, **fields: Any) ->
     return ownership_create(owner=vendor_named(owner, field="owner"), owned=owned, actor=actor, **fields)
 
 
-@transaction.atomic
+@write_transaction()
 def oem_relation_record(*, brand: Vendor, manufacturer: str, actor=None, **fields: Any) -> OemRelation:
     """Record that the vendor named `manufacturer` makes `brand`'s products: oem_relation_create by name."""
     from .selectors import vendor_named
@@ -115,14 +118,14 @@ def oem_relation_record(*, brand: Vendor, manufacturer: str, actor=None, **field
                                actor=actor, **fields)
 
 
-@transaction.atomic
+@write_transaction()
 def oem_relation_delete(*, relation: OemRelation, actor=None) -> None:
     brand = relation.brand_id
     model_delete_audited(relation, actor=actor)
     _vendors_changed({brand})
 
 
-@transaction.atomic
+@write_transaction()
 def oem_relation_create(*, brand: Vendor, manufacturer: Vendor, actor=None, **fields: Any) -> OemRelation:
     rel = model_save_audited(OemRelation(brand=brand, manufacturer=manufacturer, **fields), actor=actor)
     _vendors_changed({brand.pk})

@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 
 from apps.accounts.choices import WRITE_ROLES, Role
 from apps.accounts.models import Membership, Organization
+from apps.common.exceptions import ApplicationError
 
 SESSION_KEY = "web_organization_id"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -137,7 +138,12 @@ def org_view(view=None, *, write: bool = False, admin: bool = False):
                     raise PermissionDenied("Only an administrator of this organisation may do this.")
                 if not access.can_write:
                     raise PermissionDenied("Your role in this organisation is read-only.")
-            return fn(request, *args, **kwargs)
+            try:
+                return fn(request, *args, **kwargs)
+            except ApplicationError as exc:
+                if exc.code == "not_found":  # e.g. deleted by another request meanwhile: 404, as the API
+                    raise Http404(exc.message) from exc
+                raise
 
         outer.web_write = write
         return outer

@@ -89,6 +89,8 @@ def form_submit(request, form: forms.Form, write):
     try:
         return write(**form.cleaned_data)
     except (ApplicationError, DjangoValidationError) as exc:
+        if isinstance(exc, ApplicationError) and exc.code == "not_found":
+            raise  # the record is gone: the page answers 404 (apps.web.access.org_view)
         form_add_errors(form, exc)
         return NOT_SUBMITTED
 

@@ -175,6 +175,8 @@ def equipment_delete(request, pk: int):
         try:
             inventory.equipment_delete(equipment=unit, actor=request.user)
         except ApplicationError as exc:
+            if exc.code == "not_found":
+                raise  # deleted by another request meanwhile: 404 (apps.web.access.org_view)
             form.add_error(None, exc.message)
         else:
             messages.success(request, f"{unit} deleted.")
