@@ -391,6 +391,8 @@ REMEDIATION_DAILY_EVALUATE = env.bool("REMEDIATION_DAILY_EVALUATE", default=True
 REMEDIATION_DIGEST_MAX_LISTED = env.int("REMEDIATION_DIGEST_MAX_LISTED", default=50)
 REMEDIATION_DIGEST_ITEM_RETENTION_DAYS = env.int("REMEDIATION_DIGEST_ITEM_RETENTION_DAYS", default=35)
 REMEDIATION_DIGEST_NEW_DAYS = env.int("REMEDIATION_DIGEST_NEW_DAYS", default=7)
+# One digest per organisation and day (DigestDelivery); a claim older than this is taken over by the next run.
+REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS = env.int("REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS", default=15 * 60)
 
 # --- api ---
 # Token auth, throttling and pagination are set on the API's own views (apps/api/viewsets.py). Here: the rate

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 
 from celery import shared_task
 
 from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+# SMTPException too: a digest whose send failed is marked failed and sent by the retry (one per org and day).
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError, smtplib.SMTPException), retry_backoff=True,
+             max_retries=5)
 def remediation_daily_task(today: str | None = None) -> dict:
     """Daily: re-evaluate every unit (rules that took effect or whose suspension ended today), then expire
     waivers, flag overdue plans and send digests (idempotent per organisation, day and item)."""
