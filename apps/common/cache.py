@@ -120,7 +120,7 @@ def _failed(alias: str, op: str, exc: BaseException) -> None:
     if due:
         logger.warning(
             "cache %r unavailable (%s: %s): %d operation(s) failed since the last report; reads miss, writes are "
-            "dropped, API throttles are not enforced until it answers again (next try in %.0f s)",
+            "dropped, API throttles are not enforced until it answers again (next try in %g s)",
             alias, op, exc.__class__.__name__ + (f": {exc}" if str(exc) else ""), failures, _retry_seconds(),
         )
 
