@@ -1024,6 +1024,31 @@ def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None =
     return summary
 
 
+def digests_retry_failed(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
+    """Hourly: send today's digests whose send failed after the daily job's retries ran out (a mail server down
+    for longer than the task's backoff), or whose run died holding the claim past its lease. Only those: an
+    organisation the daily job has not reached yet is left to it, and a sent one is never sent again."""
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    stale = now - dt.timedelta(seconds=conf.digest_claim_lease_seconds())
+    org_ids = list(DigestDelivery.objects.filter(day=today)
+                   .filter(Q(status=DigestDelivery.Status.FAILED)
+                           | Q(status=DigestDelivery.Status.SENDING, claimed_at__lt=stale))
+                   .order_by("organization_id").values_list("organization_id", flat=True))
+    sent = failed = 0
+    for org_id in org_ids:
+        entries = _digest_entries(organization_id=org_id, today=today)
+        try:
+            digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
+        except DIGEST_SEND_ERRORS as exc:
+            logger.warning("digest of organisation %s for %s still not sent (%s: %s)", org_id, today,
+                           exc.__class__.__name__, exc)
+            failed += 1
+            continue
+        sent += 1 if digest else 0
+    return {"today": today.isoformat(), "pending": len(org_ids), "sent": sent, "failed": failed}
+
+
 @transaction.atomic
 def notification_mark_read(*, notification: Notification | int, user, now: dt.datetime | None = None) -> Notification:
     pk = notification if isinstance(notification, int) else notification.pk

@@ -24,6 +24,12 @@ def remediation_daily_task(today: str | None = None) -> dict:
     return services.remediation_daily(today=day) | result
 
 
+@shared_task(acks_late=True)
+def remediation_digest_retry_task() -> dict:
+    """Hourly: today's digests whose send failed (the daily task's retries ran out) or whose run died."""
+    return services.digests_retry_failed()
+
+
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
 def remediation_evaluate_vendors_task(vendor_ids: list[int]) -> dict:
     """Re-evaluate the plans of the units of vendors whose screening status changed."""

@@ -188,6 +188,33 @@ def test_a_live_claim_blocks_and_a_stale_one_is_taken_over(plans, org, settings)
     assert (claim.status, claim.attempts, claim.digest_id) == ("sent", 2, digest.pk)
 
 
+def test_the_hourly_retry_sends_failed_digests_only(plans, org, other_org, monkeypatch):
+    import apps.remediation.services as services
+    from apps.remediation.services import digests_retry_failed
+
+    real = services.get_connection
+
+    class FailsForHarbor:
+        def __init__(self):
+            self.inner = real()
+
+        def send_messages(self, messages):
+            if any("harbor" in m.to[0] for m in messages):
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            return self.inner.send_messages(messages)
+
+    assert digests_retry_failed(today=TODAY)["pending"] == 0  # the daily job has not run: not its business
+    assert mail.outbox == []
+    monkeypatch.setattr(services, "get_connection", FailsForHarbor)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        remediation_daily(today=TODAY)
+    assert digests_retry_failed(today=TODAY) == {"today": TODAY.isoformat(), "pending": 1, "sent": 0, "failed": 1}
+    monkeypatch.undo()
+    assert digests_retry_failed(today=TODAY)["sent"] == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@harbor.test", "o@harbor.test", "x@other.test"]
+    assert digests_retry_failed(today=TODAY)["pending"] == 0
+
+
 def test_old_sent_item_records_are_pruned_but_digests_kept(plans):
     remediation_daily(today=TODAY)
     assert DigestItem.objects.filter(digest_date=TODAY).exists()
