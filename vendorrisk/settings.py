@@ -148,7 +148,23 @@ STORAGES = {
     },
 }
 
+# The cache only speeds things up (vendor filter sets, import progress, API throttle history, rate-limit
+# counters): every use goes through apps.common.cache, which treats an unreachable backend as a miss and logs
+# it (docs/operations.md, "The cache (Redis) is down"). Short socket timeouts so that a Redis that does not
+# answer costs half a second, not a hung request; CACHE_RETRY_SECONDS: how long a process leaves the cache
+# alone after a failure; CACHE_WARNING_INTERVAL: at most one warning per interval and process.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {}).update({
+        "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+        "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=1.0),
+    })
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+CACHE_WARNING_INTERVAL = env.float("CACHE_WARNING_INTERVAL", default=60.0)
+# Sessions live in the database, never in the cache alone: a Redis outage must not log everyone out, and
+# Django's cached_db backend still raises from the cache on logout/exists(). Stated here so that nobody
+# "optimises" it to the cache backend.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -274,6 +290,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Failed attempts and lockouts are rows in the database (axes' database handler), not cache entries: a cache
+# outage neither unlocks a locked-out user nor locks anyone out. The lockout fails closed with the database
+# (no database, no login at all), and does not depend on the cache.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -372,6 +392,8 @@ REMEDIATION_DAILY_EVALUATE = env.bool("REMEDIATION_DAILY_EVALUATE", default=True
 REMEDIATION_DIGEST_MAX_LISTED = env.int("REMEDIATION_DIGEST_MAX_LISTED", default=50)
 REMEDIATION_DIGEST_ITEM_RETENTION_DAYS = env.int("REMEDIATION_DIGEST_ITEM_RETENTION_DAYS", default=35)
 REMEDIATION_DIGEST_NEW_DAYS = env.int("REMEDIATION_DIGEST_NEW_DAYS", default=7)
+# One digest per organisation and day (DigestDelivery); a claim older than this is taken over by the next run.
+REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS = env.int("REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS", default=15 * 60)
 
 # --- api ---
 # Token auth, throttling and pagination are set on the API's own views (apps/api/viewsets.py). Here: the rate

@@ -28,6 +28,14 @@ def health_check_broker(timeout: float = 2.0) -> dict:
         return {"ok": False, "transport": scheme, "error": str(exc)[:200]}
 
 
+def health_check_cache() -> dict:
+    """A round trip to the shared cache. Failing means degraded, not down: pages and the API answer without
+    it (apps.common.cache), but API throttles are not enforced and the vendor filter is computed per request."""
+    from apps.common.cache import cache_ping
+
+    return cache_ping()
+
+
 def health_check_lists(*, now=None) -> dict:
     """Freshness of the enabled list sources. Stale ones (no good fetch within their freshness limit) make
     the check fail; never-fetched ones are reported but do not (a fresh install has not fetched yet)."""
@@ -47,6 +55,6 @@ def health_check_lists(*, now=None) -> dict:
 
 
 def health_report() -> dict:
-    checks = {"database": health_check_database(), "broker": health_check_broker()}
+    checks = {"database": health_check_database(), "broker": health_check_broker(), "cache": health_check_cache()}
     checks["lists"] = health_check_lists() if checks["database"]["ok"] else {"ok": False, "error": "no database"}
     return {"status": "ok" if all(c["ok"] for c in checks.values()) else "degraded", "checks": checks}

@@ -27,13 +27,13 @@ HEALTH_RESPONSE = inline_serializer(
     {
         "status": serializers.ChoiceField(choices=["ok", "degraded"]),
         "checks": serializers.DictField(child=serializers.DictField(),
-                                        help_text="database, broker and lists, each with `ok` and details."),
+                                        help_text="database, broker, cache and lists, each with `ok` and details."),
     },
 )
 
 
 class HealthView(APIView):
-    """Database, broker and list freshness, for monitoring. The only endpoint open to anonymous users."""
+    """Database, broker, cache and list freshness, for monitoring. The only endpoint open to anonymous users."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []

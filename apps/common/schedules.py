@@ -32,4 +32,7 @@ DEFAULT_SCHEDULES += [
 DEFAULT_SCHEDULES += [
     ("remediation: daily overdue and digest", "apps.remediation.tasks.remediation_daily_task",
      {"minute": "15", "hour": "6"}, {}),
+    # today's digests whose send failed after the daily task's retries (mail server down for longer)
+    ("remediation: resend failed digests", "apps.remediation.tasks.remediation_digest_retry_task",
+     {"minute": "45"}, {}),
 ]

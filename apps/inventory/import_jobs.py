@@ -12,10 +12,10 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from apps.common.cache import cache_delete, cache_get, cache_set
 from apps.common.exceptions import ApplicationError
 
 from . import imports
@@ -37,7 +37,7 @@ def _progress_key(job: ImportJob) -> str:
 def import_job_progress(job: ImportJob) -> tuple[int, int]:
     """(done, total) rows of a running job."""
     if job.status == ImportJob.Status.COMMITTING:
-        done = cache.get(_progress_key(job))
+        done = cache_get(_progress_key(job))  # cache down: the row's own count
         if done is not None:
             return int(done), job.total_rows
     return job.processed_rows, job.total_rows
@@ -126,7 +126,7 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     key = _progress_key(job)
 
     def progress(done: int, total: int) -> None:
-        cache.set(key, done, 3600)
+        cache_set(key, done, 3600)
 
     try:
         report = imports.import_commit(organization=job.organization, kind=job.kind, path=Path(job.path),
@@ -140,7 +140,7 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     job.status = ImportJob.Status.COMMITTED
     job.processed_rows = report.total_rows
     job.save()
-    cache.delete(key)
+    cache_delete(key)
     Path(job.path).unlink(missing_ok=True)
     vendor_ids = set(report.vendor_ids)
     transaction.on_commit(lambda: _rescreen_after_import(vendor_ids))

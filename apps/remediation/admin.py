@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Digest, Evidence, Notification, PlanStep, PolicyRule, RemediationPlan, Waiver
+from .models import Digest, DigestDelivery, Evidence, Notification, PlanStep, PolicyRule, RemediationPlan, Waiver
 
 
 @admin.register(PolicyRule)
@@ -63,3 +63,12 @@ class NotificationAdmin(admin.ModelAdmin):
 class DigestAdmin(admin.ModelAdmin):
     list_display = ["subject", "organization", "digest_date", "item_count", "email_sent", "sent_at"]
     list_filter = ["organization", "digest_date"]
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    """One row per organisation and day: `failed` ones are sent by the next run of the daily job the same day."""
+
+    list_display = ["organization", "day", "status", "attempts", "claimed_at", "sent_at"]
+    list_filter = ["status", "day"]
+    readonly_fields = ["organization", "day", "claimed_at", "sent_at", "digest", "attempts", "error"]

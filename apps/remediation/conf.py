@@ -38,3 +38,9 @@ def digest_max_listed() -> int:
 def digest_item_retention_days() -> int:
     """How long the per-item 'already sent' records are kept (the digests themselves are kept)."""
     return int(getattr(settings, "REMEDIATION_DIGEST_ITEM_RETENTION_DAYS", 35))
+
+
+def digest_claim_lease_seconds() -> int:
+    """How long a run that claimed an organisation's digest may take before another run may take it over
+    (a worker killed between the claim and the e-mail). Longer than a slow SMTP server, shorter than a day."""
+    return int(getattr(settings, "REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS", 15 * 60))

@@ -355,6 +355,40 @@ class DigestItem(models.Model):
         return self.item_key
 
 
+class DigestDelivery(models.Model):
+    """The claim on an organisation's digest for one day: at most one row per (organisation, day), inserted
+    before anything is sent, so a second beat, a retried task or a concurrent run sends nothing for that
+    organisation and day. The status says what happened to the claim:
+
+    * `sending`: a run holds it (until `claimed_at` + REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS; a run that died
+      without a word is taken over after that, so a crash cannot swallow the day's digest);
+    * `sent`: the e-mails were handed to the mail server and the digest recorded (`digest`); final;
+    * `failed`: sending raised (`error`); the next run the same day (the task's retry, the other beat, a rerun
+      of the job) takes the claim over and sends it.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SENDING)
+    attempts = models.PositiveIntegerField(default=1)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    digest = models.OneToOneField(Digest, null=True, blank=True, on_delete=models.SET_NULL, related_name="delivery")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "day"], name="digestdelivery_unique_org_day")]
+        verbose_name_plural = "digest deliveries"
+
+    def __str__(self) -> str:
+        return f"digest of organisation {self.organization_id} for {self.day}: {self.status}"
+
+
 class ProjectionReport(models.Model):
     """"Which units will be non-compliant on this date under the rules and findings already known?", computed in
     the background for an organisation (or one of its sites) and kept with its date of computation."""

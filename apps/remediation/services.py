@@ -50,6 +50,7 @@ from .choices import (
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import (
     Digest,
+    DigestDelivery,
     DigestItem,
     Evidence,
     Notification,
@@ -819,7 +820,9 @@ def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterab
     # Newly flagged units (plans discovered in the last days), each announced once, whatever its deadline; on
     # that day they are listed here only, not again under overdue or due soon.
     announced = DigestItem.objects.filter(organization_id=organization_id, kind=NotificationKind.NEW_PLAN)
-    new_ids: set[int] = set()
+    # Announced as new *today* (by an earlier run): not repeated under overdue or due soon until tomorrow.
+    new_ids: set[int] = set(announced.filter(digest_date=today).exclude(plan_id=None)
+                            .values_list("plan_id", flat=True))
     for p in (plans.filter(discovered_on__gte=add_days(today, -conf.digest_new_days()), discovered_on__lte=today)
               .exclude(pk__in=announced.values("plan_id")).values(*plan_fields).order_by("discovered_on", "id")
               .iterator(2000)):
@@ -883,14 +886,70 @@ def _digest_body(org: Organization, today: dt.date, entries: list[DigestEntry]) 
     return "\n".join(lines)
 
 
+# What a mail backend raises when the server cannot be reached or refuses the message: smtplib.SMTPException,
+# ConnectionRefusedError, socket timeouts and name resolution errors are all OSError. Caught per organisation so
+# that one failing send does not stop the other organisations' digests, then raised again (the task retries).
+DIGEST_SEND_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+
+
+def _digest_claim(*, organization_id: int, today: dt.date, now: dt.datetime) -> DigestDelivery | None:
+    """Claim the organisation's digest for `today` (its own short transaction, committed before anything is
+    sent). None when another run sent it, or holds a live claim on it. A failed claim, or one whose lease ran
+    out (a run that died after claiming), is taken over, so a failure never silently swallows the day's
+    digest. The unique (organisation, day) constraint makes two concurrent first claims one insert and one
+    read of the winner's row."""
+    with transaction.atomic():
+        delivery, created = DigestDelivery.objects.get_or_create(
+            organization_id=organization_id, day=today,
+            defaults={"status": DigestDelivery.Status.SENDING, "claimed_at": now})
+        if created:
+            return delivery
+        delivery = DigestDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status == DigestDelivery.Status.SENT:
+            return None
+        lease = dt.timedelta(seconds=conf.digest_claim_lease_seconds())
+        if delivery.status == DigestDelivery.Status.SENDING and now < delivery.claimed_at + lease:
+            return None
+        logger.warning("digest of organisation %s for %s: taking over a %s claim (attempt %s, claimed %s)",
+                       organization_id, today, delivery.status, delivery.attempts + 1, delivery.claimed_at)
+        delivery.status, delivery.claimed_at, delivery.attempts = DigestDelivery.Status.SENDING, now, \
+            delivery.attempts + 1
+        delivery.save(update_fields=["status", "claimed_at", "attempts"])
+        return delivery
+
+
 def digest_send_for_org(*, organization_id: int, today: dt.date, entries: list[DigestEntry],
                         now: dt.datetime | None = None) -> Digest | None:
-    """Send what was not already sent today: one e-mail per recipient (admins and officers with an address)
-    and one in-app notification per member with a write role. Serialised per organisation (row lock), so
-    two concurrent runs cannot both send an item. Returns None when there is nothing new."""
+    """Send the organisation's digest for `today`, once: one e-mail per recipient (admins and officers with an
+    address) and one in-app notification per member with a write role. At most one digest per organisation
+    and day, however many runs (a second beat, a retried task, a concurrent run): the run first claims the
+    day (`DigestDelivery`), then builds and sends under the organisation's row lock, and marks the claim sent
+    in the same transaction as the digest's records. If sending fails, nothing but the claim's `failed`
+    status is kept and the next run the same day sends it. Returns None when there is nothing to send or
+    another run has it."""
     now = now or timezone.now()
+    if not entries:
+        return None
+    delivery = _digest_claim(organization_id=organization_id, today=today, now=now)
+    if delivery is None:
+        return None
+    try:
+        return _digest_send_claimed(delivery=delivery, today=today, entries=entries, now=now)
+    except Exception as exc:
+        # Recorded, not swallowed: the claim says `failed` (so the next run takes it over) and the error goes up.
+        DigestDelivery.objects.filter(pk=delivery.pk, attempts=delivery.attempts).update(
+            status=DigestDelivery.Status.FAILED, error=f"{exc.__class__.__name__}: {exc}"[:2000])
+        raise
+
+
+def _digest_send_claimed(*, delivery: DigestDelivery, today: dt.date, entries: list[DigestEntry],
+                         now: dt.datetime) -> Digest | None:
+    organization_id = delivery.organization_id
     with transaction.atomic():
         org = Organization.objects.select_for_update().get(pk=organization_id)
+        current = DigestDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if current.status != DigestDelivery.Status.SENDING or current.attempts != delivery.attempts:
+            return None  # our lease ran out and another run took the claim over
         sent = set(DigestItem.objects.filter(organization_id=organization_id, digest_date=today)
                    .values_list("item_key", flat=True))
         fresh, seen = [], set()
@@ -899,6 +958,7 @@ def digest_send_for_org(*, organization_id: int, today: dt.date, entries: list[D
                 seen.add(e.key)
                 fresh.append(e)
         if not fresh:
+            current.delete()  # nothing new after all: no claim, a later run may send
             return None
         recipients = _org_members(organization_id, WRITE_ROLES)
         emails = sorted({u.email for u in recipients if u.email})
@@ -913,37 +973,80 @@ def digest_send_for_org(*, organization_id: int, today: dt.date, entries: list[D
         _notify(organization_id=organization_id, users=recipients, kind=NotificationKind.DIGEST, title=subject,
                 body=body, digest=digest, now=now)
         if emails:
-            # Inside the transaction: if sending fails, nothing is recorded and the next run retries.
+            # Inside the transaction: if sending fails, the digest's records roll back and the claim is marked
+            # failed (digest_send_for_org), so the next run sends it.
             connection = get_connection()
             connection.send_messages([EmailMessage(subject, body, to=[addr], connection=connection)
                                       for addr in emails])
             digest.email_sent = True
             digest.save(update_fields=["email_sent"])
+        current.status, current.sent_at, current.digest, current.error = DigestDelivery.Status.SENT, now, digest, ""
+        current.save(update_fields=["status", "sent_at", "digest", "error"])
         audit_record(action="remediation.digest", obj=digest, organization_id=organization_id,
-                     changes={"items": len(fresh), "recipients": len(emails), "date": today.isoformat()})
+                     changes={"items": len(fresh), "recipients": len(emails), "date": today.isoformat(),
+                              "attempt": current.attempts})
         return digest
 
 
 def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     """The daily beat job: expire waivers (reopening their plans), flag overdue plans, send each organisation
-    a digest of overdue items, plans due within 30/60/90 days and waivers expiring. Running it twice on
-    the same day sends nothing twice."""
+    a digest of overdue items, plans due within 30/60/90 days and waivers expiring. One digest per
+    organisation and day, however many times or in how many processes it runs. A failed send does not stop
+    the other organisations; it is raised at the end so the task retries (and the retry sends only it)."""
     now = now or timezone.now()
     today = today or remediation_today(now)
     expired = waivers_expire(today=today, now=now)
     newly_overdue, cleared = plans_mark_overdue(today=today, now=now)
     digests = []
+    done = set(DigestDelivery.objects.filter(day=today, status=DigestDelivery.Status.SENT)
+               .values_list("organization_id", flat=True))
+    failures: list[BaseException] = []
     for org_id in _digest_organization_ids(today=today, expired_ids=expired):
+        if org_id in done:
+            continue
         entries = _digest_entries(organization_id=org_id, today=today, expired_ids=expired)
-        digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
+        try:
+            digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
+        except DIGEST_SEND_ERRORS as exc:
+            logger.warning("digest of organisation %s for %s not sent (%s: %s); the next run retries it",
+                           org_id, today, exc.__class__.__name__, exc)
+            failures.append(exc)
+            continue
         if digest:
             digests.append(digest.pk)
-    # The per-item records only serve to not send an item twice on one day; the Digest rows keep what was sent.
+    # The per-item records only serve to not send an item twice; the Digest rows keep what was sent.
     DigestItem.objects.filter(digest_date__lt=add_days(today, -conf.digest_item_retention_days())).delete()
     summary = {"today": today.isoformat(), "waivers_expired": len(expired), "newly_overdue": newly_overdue,
-               "overdue_cleared": cleared, "digests": len(digests)}
+               "overdue_cleared": cleared, "digests": len(digests), "digests_failed": len(failures)}
     logger.info("remediation daily run: %s", summary)
+    if failures:
+        raise failures[0]
     return summary
+
+
+def digests_retry_failed(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
+    """Hourly: send today's digests whose send failed after the daily job's retries ran out (a mail server down
+    for longer than the task's backoff), or whose run died holding the claim past its lease. Only those: an
+    organisation the daily job has not reached yet is left to it, and a sent one is never sent again."""
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    stale = now - dt.timedelta(seconds=conf.digest_claim_lease_seconds())
+    org_ids = list(DigestDelivery.objects.filter(day=today)
+                   .filter(Q(status=DigestDelivery.Status.FAILED)
+                           | Q(status=DigestDelivery.Status.SENDING, claimed_at__lt=stale))
+                   .order_by("organization_id").values_list("organization_id", flat=True))
+    sent = failed = 0
+    for org_id in org_ids:
+        entries = _digest_entries(organization_id=org_id, today=today)
+        try:
+            digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
+        except DIGEST_SEND_ERRORS as exc:
+            logger.warning("digest of organisation %s for %s still not sent (%s: %s)", org_id, today,
+                           exc.__class__.__name__, exc)
+            failed += 1
+            continue
+        sent += 1 if digest else 0
+    return {"today": today.isoformat(), "pending": len(org_ids), "sent": sent, "failed": failed}
 
 
 @transaction.atomic

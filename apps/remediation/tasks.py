@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import smtplib
 
 from celery import shared_task
 
 from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)
+# SMTPException too: a digest whose send failed is marked failed and sent by the retry (one per org and day).
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError, smtplib.SMTPException), retry_backoff=True,
+             max_retries=5)
 def remediation_daily_task(today: str | None = None) -> dict:
     """Daily: re-evaluate every unit (rules that took effect or whose suspension ended today), then expire
     waivers, flag overdue plans and send digests (idempotent per organisation, day and item)."""
@@ -19,6 +22,12 @@ def remediation_daily_task(today: str | None = None) -> dict:
     if getattr(settings, "REMEDIATION_DAILY_EVALUATE", True):
         result["evaluate"] = services.remediation_evaluate_all(today=day).as_dict()
     return services.remediation_daily(today=day) | result
+
+
+@shared_task(acks_late=True)
+def remediation_digest_retry_task() -> dict:
+    """Hourly: today's digests whose send failed (the daily task's retries ran out) or whose run died."""
+    return services.digests_retry_failed()
 
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5)

@@ -20,6 +20,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
+from apps.common.cache import cache_add, cache_incr
+
 logger = logging.getLogger("vendorrisk.security")
 
 _RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,13 +51,17 @@ def _is_redis_cache(cache) -> bool:
     return "redis" in module.lower()
 
 
-def _incr_cache(cache, key: str, window: int) -> int:
-    cache.add(key, 0, timeout=window + 1)
+def _incr_cache(alias: str, key: str, window: int) -> int | None:
+    """SET NX EX then INCR through apps.common.cache; None when the cache is unreachable (or was a moment ago:
+    the breaker), so the caller counts in the database instead."""
+    if cache_add(key, 0, window + 1, alias=alias) is None:
+        return None
     try:
-        return int(cache.incr(key))
+        return cache_incr(key, alias=alias)
     except ValueError:  # expired between add and incr: start the window again
-        cache.add(key, 0, timeout=window + 1)
-        return int(cache.incr(key))
+        if cache_add(key, 0, window + 1, alias=alias) is None:
+            return None
+        return cache_incr(key, alias=alias)
 
 
 def _incr_database(key: str, expires_at: datetime) -> int:
@@ -78,13 +84,12 @@ def rate_limit_hit(key: str, *, limit: int, window: int, now: float | None = Non
     bucket = int(now // window)
     full_key = f"rl:{key}:{window}:{bucket}"[:200]
     retry_after = max(1, int((bucket + 1) * window - now))
-    cache = caches[getattr(settings, "SECURITY_RATELIMIT_CACHE", "default")]
+    alias = getattr(settings, "SECURITY_RATELIMIT_CACHE", "default")
     count: int | None = None
-    if _is_redis_cache(cache):
-        try:
-            count = _incr_cache(cache, full_key, window)
-        except Exception as exc:  # noqa: BLE001 - Redis down: count in the database instead of failing the request
-            logger.warning("rate limit: cache unavailable (%s); counting in the database", exc)
+    if _is_redis_cache(caches[alias]):
+        # Only the cache's connection/timeout errors fall through to the database (apps.common.cache logs
+        # them, rate-limited); anything else is a bug and raises.
+        count = _incr_cache(alias, full_key, window)
     if count is None:
         expires_at = timezone.now() + timedelta(seconds=retry_after + 1)
         count = _incr_database(full_key, expires_at)

@@ -7,9 +7,9 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 
+from apps.common.cache import CACHE_DOWN, cache_get, cache_incr, cache_set
 from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
@@ -74,25 +74,32 @@ def organization_vendor_ids(organization_id: int | None) -> set[int]:
     if organization_id is None:
         return set()
     records = equipment_records_count(organization_ids=[organization_id])
-    generation = cache.get(f"web:org-vendor-gen:{organization_id}", 0)
+    generation = cache_get(f"web:org-vendor-gen:{organization_id}", 0, when_down=CACHE_DOWN)
+    if generation is CACHE_DOWN:  # cache unreachable (apps.common.cache): compute, serve, do not store
+        return _organization_vendor_ids_compute(organization_id)
     key = f"web:org-vendor-ids:{organization_id}:{records}:{generation}"
-    ids = cache.get(key)
+    ids = cache_get(key)
     if ids is not None:
         return ids
     with _org_vendors_lock:
-        ids = cache.get(key)
+        ids = cache_get(key)
         if ids is None:
-            from apps.inventory.models import Component, ProductModel
+            ids = _organization_vendor_ids_compute(organization_id)
+            cache_set(key, ids, ORG_VENDORS_CACHE_SECONDS)
+    return ids
 
-            used = list(Equipment.objects.filter(site__organization_id=organization_id).order_by()
-                        .values_list("product_model_id", flat=True).distinct())
-            ids = set()
-            for row in ProductModel.objects.filter(pk__in=used).values_list("brand_id", "manufacturer_id",
-                                                                              "software_supplier_id"):
-                ids.update(v for v in row if v)
-            ids.update(Component.objects.filter(equipment__site__organization_id=organization_id).order_by()
-                       .values_list("vendor_id", flat=True).distinct())
-            cache.set(key, ids, ORG_VENDORS_CACHE_SECONDS)
+
+def _organization_vendor_ids_compute(organization_id: int) -> set[int]:
+    from apps.inventory.models import Component, ProductModel
+
+    used = list(Equipment.objects.filter(site__organization_id=organization_id).order_by()
+                .values_list("product_model_id", flat=True).distinct())
+    ids: set[int] = set()
+    for row in ProductModel.objects.filter(pk__in=used).values_list("brand_id", "manufacturer_id",
+                                                                      "software_supplier_id"):
+        ids.update(v for v in row if v)
+    ids.update(Component.objects.filter(equipment__site__organization_id=organization_id).order_by()
+               .values_list("vendor_id", flat=True).distinct())
     return ids
 
 
@@ -107,10 +114,12 @@ def organization_vendor_ids_changed(equipment_ids: set[int]) -> None:
     def bump() -> None:
         for organization_id in organization_ids:
             key = f"web:org-vendor-gen:{organization_id}"
+            # Best effort (apps.common.cache): with the cache down the bump is lost and logged; the entries
+            # written before the outage expire within ORG_VENDORS_CACHE_SECONDS.
             try:
-                cache.incr(key)
+                cache_incr(key)
             except ValueError:  # not there yet (or evicted): any new value makes a new key
-                cache.set(key, 1, None)
+                cache_set(key, 1, None)
 
     transaction.on_commit(bump)
 

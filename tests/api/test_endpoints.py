@@ -168,7 +168,7 @@ def test_overdue_filters(world):
 def test_health_reports_lists(world, client):
     response = client.get("/api/v1/health/")
     body = response.json()
-    assert set(body["checks"]) == {"database", "broker", "lists"}
+    assert set(body["checks"]) == {"database", "broker", "cache", "lists"}
     assert "test-source" in body["checks"]["lists"]["fresh"]
 
 

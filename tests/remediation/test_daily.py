@@ -1,10 +1,11 @@
 """The daily run: overdue flags, due-soon windows, expiring waivers, one digest per organisation, idempotent."""
 import datetime as dt
+import smtplib
 
 import pytest
 from django.core import mail
 
-from apps.remediation.models import Digest, DigestItem, Notification, RemediationPlan
+from apps.remediation.models import Digest, DigestDelivery, DigestItem, Notification, RemediationPlan
 from apps.remediation.services import remediation_daily, remediation_evaluate, waiver_approve, waiver_request
 from tests.factories import EquipmentFactory, ProductModelFactory
 
@@ -59,19 +60,19 @@ def test_running_twice_sends_nothing_twice(plans):
     assert DigestItem.objects.count() == items
 
 
-def test_only_new_items_go_out_the_same_day_and_next_day_is_a_new_digest(plans, findings, site):
+def test_one_digest_per_org_and_day_late_items_go_out_the_next_day(plans, findings, site, org):
     remediation_daily(today=TODAY)
     sent = len(mail.outbox)
     pm = ProductModelFactory(category="camera")
     late = EquipmentFactory(site=site, product_model=pm, asset_tag="LATE")
     findings.add(late, regime="r10", discovered_on=TODAY)
     remediation_evaluate(today=TODAY, findings_provider=findings)
-    remediation_daily(today=TODAY)
-    new_mail = mail.outbox[sent:]
-    assert len(new_mail) == 2 and all("LATE" in m.body and " A " not in m.body for m in new_mail)
-    assert all(m.body.count("plan #") == 1 for m in new_mail)
+    assert remediation_daily(today=TODAY)["digests"] == 0  # the day's digest is out: nothing more today
+    assert len(mail.outbox) == sent
     remediation_daily(today=TODAY + dt.timedelta(days=1))
     assert Digest.objects.filter(digest_date=TODAY + dt.timedelta(days=1)).count() == 2
+    next_day = Digest.objects.get(organization=org, digest_date=TODAY + dt.timedelta(days=1))
+    assert "LATE" in next_day.body
 
 
 def test_a_newly_flagged_unit_is_announced_once_whatever_its_deadline(plans, findings, site, org):
@@ -79,13 +80,33 @@ def test_a_newly_flagged_unit_is_announced_once_whatever_its_deadline(plans, fin
     far = EquipmentFactory(site=site, product_model=ProductModelFactory(category="camera"), asset_tag="NEWFAR")
     findings.add(far, regime="rfar", discovered_on=TODAY)  # deadline in 400 days: never "due soon" this year
     remediation_evaluate(today=TODAY, findings_provider=findings)
-    remediation_daily(today=TODAY)
-    digest = Digest.objects.filter(organization=org).latest("sent_at")
-    assert digest.item_count == 1 and "Newly flagged: 1" in digest.body and "NEWFAR" in digest.body
-    assert digest.subject.endswith("1 newly flagged")
-    remediation_daily(today=TODAY + dt.timedelta(days=1))
-    next_day = Digest.objects.get(organization=org, digest_date=TODAY + dt.timedelta(days=1))
+    day2, day3 = TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2)
+    remediation_daily(today=day2)
+    digest = Digest.objects.get(organization=org, digest_date=day2)
+    assert "Newly flagged: 1" in digest.body and "NEWFAR" in digest.body
+    assert "1 newly flagged" in digest.subject
+    remediation_daily(today=day3)
+    next_day = Digest.objects.get(organization=org, digest_date=day3)
     assert "NEWFAR" not in next_day.body and "Newly flagged" not in next_day.body
+
+
+def test_plans_announced_as_new_are_not_listed_again_as_overdue_the_same_day(plans, findings, site, org,
+                                                                               make_rule):
+    from apps.remediation.services import _digest_entries
+
+    # discovered today and already past its (fixed) deadline: "newly flagged", and overdue
+    unit = EquipmentFactory(site=site, product_model=ProductModelFactory(category="camera"), asset_tag="NEWLATE")
+    findings.add(unit, regime="rpast", discovered_on=TODAY)
+    remediation_evaluate(today=TODAY, findings_provider=findings)
+    plan = RemediationPlan.objects.get(equipment=unit)
+    assert plan.discovered_on == TODAY and plan.deadline < TODAY
+    remediation_daily(today=TODAY)
+    assert DigestItem.objects.filter(item_key=f"plan:{plan.pk}:new", digest_date=TODAY).exists()
+    keys = {e.key for e in _digest_entries(organization_id=org.pk, today=TODAY)}
+    assert f"plan:{plan.pk}:overdue" not in keys and f"plan:{plan.pk}:new" not in keys
+    # the next day it is an ordinary overdue item
+    keys = {e.key for e in _digest_entries(organization_id=org.pk, today=TODAY + dt.timedelta(days=1))}
+    assert f"plan:{plan.pk}:overdue" in keys
 
 
 def test_expiring_waiver_is_announced_and_expired_one_reopens(plans, officer, admin_user):
@@ -114,8 +135,84 @@ def test_digest_failure_records_nothing_so_the_next_run_retries(plans, settings,
     with pytest.raises(ConnectionError):
         remediation_daily(today=TODAY)
     assert DigestItem.objects.count() == 0 and Notification.objects.filter(kind="digest").count() == 0
+    # both organisations were tried (one failure does not stop the others) and their claims say so
+    claims = list(DigestDelivery.objects.filter(day=TODAY))
+    assert len(claims) == 2 and {c.status for c in claims} == {"failed"}
+    assert all("SMTP down" in c.error for c in claims)
     monkeypatch.undo()
     assert remediation_daily(today=TODAY)["digests"] == 2
+    assert len(mail.outbox) == 3
+    assert {(c.status, c.attempts) for c in DigestDelivery.objects.filter(day=TODAY)} == {("sent", 2)}
+    assert remediation_daily(today=TODAY)["digests"] == 0 and len(mail.outbox) == 3
+
+
+def test_a_failed_send_of_one_org_is_retried_alone(plans, org, monkeypatch):
+    import apps.remediation.services as services
+
+    real = services.get_connection
+
+    class FailsForHarbor:
+        def __init__(self):
+            self.inner = real()
+
+        def send_messages(self, messages):
+            if any("harbor" in m.to[0] for m in messages):
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            return self.inner.send_messages(messages)
+
+    monkeypatch.setattr(services, "get_connection", FailsForHarbor)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        remediation_daily(today=TODAY)
+    assert [m.to for m in mail.outbox] == [["x@other.test"]]
+    monkeypatch.undo()
+    remediation_daily(today=TODAY)
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@harbor.test", "o@harbor.test", "x@other.test"]
+    assert DigestDelivery.objects.get(organization=org, day=TODAY).status == "sent"
+
+
+def test_a_live_claim_blocks_and_a_stale_one_is_taken_over(plans, org, settings):
+    from django.utils import timezone
+
+    from apps.remediation.services import _digest_entries, digest_send_for_org
+
+    now = timezone.now()
+    claim = DigestDelivery.objects.create(organization=org, day=TODAY, status="sending", claimed_at=now)
+    entries = _digest_entries(organization_id=org.pk, today=TODAY)
+    assert digest_send_for_org(organization_id=org.pk, today=TODAY, entries=entries, now=now) is None
+    assert mail.outbox == []  # another run holds the claim (it may be sending right now)
+    settings.REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS = 60
+    later = now + dt.timedelta(minutes=5)  # that run died after claiming: its lease ran out
+    digest = digest_send_for_org(organization_id=org.pk, today=TODAY, entries=entries, now=later)
+    assert digest is not None and len(mail.outbox) == 2
+    claim.refresh_from_db()
+    assert (claim.status, claim.attempts, claim.digest_id) == ("sent", 2, digest.pk)
+
+
+def test_the_hourly_retry_sends_failed_digests_only(plans, org, other_org, monkeypatch):
+    import apps.remediation.services as services
+    from apps.remediation.services import digests_retry_failed
+
+    real = services.get_connection
+
+    class FailsForHarbor:
+        def __init__(self):
+            self.inner = real()
+
+        def send_messages(self, messages):
+            if any("harbor" in m.to[0] for m in messages):
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            return self.inner.send_messages(messages)
+
+    assert digests_retry_failed(today=TODAY)["pending"] == 0  # the daily job has not run: not its business
+    assert mail.outbox == []
+    monkeypatch.setattr(services, "get_connection", FailsForHarbor)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        remediation_daily(today=TODAY)
+    assert digests_retry_failed(today=TODAY) == {"today": TODAY.isoformat(), "pending": 1, "sent": 0, "failed": 1}
+    monkeypatch.undo()
+    assert digests_retry_failed(today=TODAY)["sent"] == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@harbor.test", "o@harbor.test", "x@other.test"]
+    assert digests_retry_failed(today=TODAY)["pending"] == 0
 
 
 def test_old_sent_item_records_are_pruned_but_digests_kept(plans):
