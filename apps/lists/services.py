@@ -29,6 +29,7 @@ import logging
 import shutil
 import tarfile
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -194,6 +195,22 @@ def _lease_renew(source_id: int, token: str | None) -> None:
         ListSource.objects.filter(pk=source_id, lock_token=token).update(
             lock_until=timezone.now() + dt.timedelta(seconds=_lease_seconds())
         )
+
+
+def _lease_keeper(source_id: int, token: str | None) -> Callable[[], None]:
+    """A function to call often during a long step: it renews the lease once a third of the lease has passed
+    since the last renewal. Renewing by elapsed time, not by bytes, keeps the lease through a slow download
+    (a server trickling bytes would otherwise let it lapse, and a second refresh could start meanwhile)."""
+    every = _lease_seconds() / 3
+    last = [time.monotonic()]
+
+    def keep() -> None:
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            _lease_renew(source_id, token)
+
+    return keep
 
 
 def list_source_leftovers_clean(*, source: ListSource, keep_run_id: int | None = None,
@@ -787,10 +804,13 @@ def list_source_refresh(
                     name = f"{index}-{name}"
                 _run_update(run, message=f"Downloading {url}"[:300], progress=1)
 
-                def on_progress(size: int, _url=url) -> None:
-                    if size % (8 << 20) < downloads.CHUNK:  # every ~8 MB: show progress, keep the lease
+                keep_lease, shown = _lease_keeper(source.pk, token), [0]
+
+                def on_progress(size: int, _url=url, _keep_lease=keep_lease, _shown=shown) -> None:
+                    _keep_lease()  # by time (a third of the lease), so a slow download keeps it too
+                    if size - _shown[0] >= 8 << 20:  # every ~8 MB: show progress
+                        _shown[0] = size
                         _run_update(run, message=f"Downloading {_url}: {size // (1 << 20)} MB"[:300])
-                        _lease_renew(source.pk, token)
 
                 try:
                     got = downloads.download(
