@@ -240,3 +240,16 @@ def test_real_csl_parses_strictly_and_a_cut_copy_is_refused(shared_lists, tmp_pa
     path.write_bytes(data[: len(data) * 97 // 100])  # the fault that went live: 97 %, no Content-Length
     with pytest.raises(ParseError, match="consolidated.csv"):
         list(us_csl_csv.parse([path]))
+
+
+def test_csl_cut_after_a_line_break_inside_a_quoted_field_is_refused_by_the_strict_reader(tmp_path):
+    """The final line break is there, but it belongs to a quoted remark: the record is open. The lenient
+    reader returned the half record as a whole one (the defect); the strict one refuses it."""
+    header = ",".join(us_csl_csv.COLUMNS)
+    row = {c: "" for c in us_csl_csv.COLUMNS}
+    row.update(_id="e1", source="Entity List (EL) - Bureau of Industry and Security", name="Acme Ltd",
+               remarks="first line\nsecond line")
+    body = header + "\n" + ",".join(f'"{v}"' if ("," in v or "\n" in v) else v for v in row.values()) + "\n"
+    cut = body[: body.index("first line\n") + len("first line\n")]
+    with pytest.raises(ParseError, match=r"consolidated\.csv line 2: malformed CSV: unexpected end of data"):
+        list(us_csl_csv.parse([_copy(tmp_path, "us_csl/consolidated.csv", cut.encode())]))
