@@ -526,9 +526,11 @@ def _loss_shape_reason(source: ListSource, version: ListVersion, current: ListVe
                                ("program", *_program_losses(current.pk, version.pk, group_min))):
         for name, count in lost:
             total = totals.get(name, 0)
-            if total and count / total >= group_share:
-                label = repr(name) if name else "(none)"
-                return (f"{count} of the {total} entries of {kind} {label} ({count / total:.0%}) disappeared at "
+            # unnamed, or the whole list: not a group, the size limit (and the source's override) decides
+            if not name or total >= current.entry_count:
+                continue
+            if count / total >= group_share:
+                return (f"{count} of the {total} entries of {kind} {name!r} ({count / total:.0%}) disappeared at "
                         f"once ({diff.removed} removed in total): a whole {kind} dropping out usually means a "
                         f"broken publisher file rather than separate delistings; approve if the {kind} really "
                         f"was lifted.{stay}")

@@ -115,3 +115,14 @@ def test_a_small_sub_list_losing_a_few_entries_is_not_a_group_loss(source, tmp_p
     _base(source, tmp_path, rows)
     result = _import(source, tmp_path, [r for r in rows if r["sub_list"] != "FSE"], "v2.jsonl", hours=1)
     assert result.status == RunStatus.ACTIVE, result.reason  # 3 < LISTS_GROUP_DROP_MIN_ENTRIES
+
+
+def test_a_list_without_sub_lists_is_left_to_the_size_limit(source, tmp_path):
+    """Entries with no sub-list or program are not a "group": the size limit and its per-source override decide."""
+    source.max_drop_share = 0.7
+    source.save()
+    rows = [{**row, "programs": ["ONLY"]} for row in entries(100)]
+    _base(source, tmp_path, rows)
+    spread = [row for row in rows if int(row["id"]) % 5 not in (1, 2, 3)]  # 60 % gone, spread over the list
+    result = _import(source, tmp_path, spread, "v2.jsonl", hours=1)
+    assert result.status == RunStatus.ACTIVE, result.reason
