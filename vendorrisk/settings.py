@@ -251,6 +251,25 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 LISTS_DOWNLOAD_MAX_BYTES = env.int("LISTS_DOWNLOAD_MAX_BYTES", default=512 * 1024 * 1024)
 LISTS_DOWNLOAD_TIMEOUT = env.float("LISTS_DOWNLOAD_TIMEOUT", default=60.0)
 LISTS_MAX_DROP_SHARE = env.float("LISTS_MAX_DROP_SHARE", default=0.10)
+# The shape of a loss, not only its size: a small loss of a suspicious kind is quarantined too (0 disables a check).
+# A cut-off file loses the *end* of the previous version's file order: quarantine when at least this many entries
+# at the very end are gone and nothing after them survived (a truncated download that still parsed).
+LISTS_TAIL_CUT_MIN_ENTRIES = env.int("LISTS_TAIL_CUT_MIN_ENTRIES", default=10)
+# A broken publisher file can drop a whole program or sub-list: quarantine when one sub-list or program loses at
+# least this share of its entries, and at least LISTS_GROUP_DROP_MIN_ENTRIES of them, in one version.
+LISTS_GROUP_DROP_SHARE = env.float("LISTS_GROUP_DROP_SHARE", default=0.5)
+LISTS_GROUP_DROP_MIN_ENTRIES = env.int("LISTS_GROUP_DROP_MIN_ENTRIES", default=5)
+# Per-source overrides, JSON keyed by source code, e.g. {"dod-1260h": {"tail_cut_min_entries": 0}}; keys:
+# tail_cut_min_entries, group_drop_share, group_drop_min_entries. (The size limit has the source's max_drop_share.)
+LISTS_LOSS_SHAPE_OVERRIDES = env.json("LISTS_LOSS_SHAPE_OVERRIDES", default={})
+_LOSS_SHAPE_KEYS = {"tail_cut_min_entries", "group_drop_share", "group_drop_min_entries"}
+if not isinstance(LISTS_LOSS_SHAPE_OVERRIDES, dict) or any(
+    not isinstance(v, dict) or set(v) - _LOSS_SHAPE_KEYS for v in LISTS_LOSS_SHAPE_OVERRIDES.values()
+):
+    raise ImproperlyConfigured(
+        "LISTS_LOSS_SHAPE_OVERRIDES must be a JSON object {source code: {key: value}} with keys "
+        f"{', '.join(sorted(_LOSS_SHAPE_KEYS))}."
+    )
 LISTS_ALLOW_HTTP = env.bool("LISTS_ALLOW_HTTP", default=DEBUG)
 
 LOGGING = {

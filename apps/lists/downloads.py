@@ -11,23 +11,33 @@ internal network, fill the disk, or replace a list with an HTML error page. So e
 - streams to a file with connect/read timeouts, an overall deadline and a size cap
   (settings.LISTS_DOWNLOAD_MAX_BYTES), asks for an unencoded body so the cap and the Content-Length check
   apply to what is stored;
-- refuses an empty body, an HTML page and a body shorter than its Content-Length, with a reason.
+- enforces the overall deadline (settings.LISTS_DOWNLOAD_TOTAL_TIMEOUT) even against a server that trickles
+  one byte at a time: requests' read timeout is per socket read, so a trickle never trips it; a watchdog
+  timer shuts the socket down at the deadline (interrupting a blocked read), and the body is read with
+  ``read1`` (what one socket read returns) so the deadline is also checked, and ``on_progress`` called,
+  after every read rather than every 256 KB;
+- refuses an empty body, an HTML page and a body shorter than its Content-Length, with a reason. A body
+  without Content-Length (chunked, or ended by closing the connection) cannot be checked here: its
+  completeness is checked by the format's parser (final CSV record, closing XML root, closed JSON document).
 
 `DownloadError.retryable` tells the task whether to retry with backoff (network errors, 5xx, truncation)
 or to give up (refusals that a retry cannot fix).
 """
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from django.conf import settings
 
 MAX_REDIRECTS = 5
@@ -125,6 +135,9 @@ def download(
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
         url_check(current, allow_http=allow_http, allowed_hosts=allowed_hosts)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DownloadError(_deadline_reason(url, total_timeout, 0), retryable=True)
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
         if current == url:
             if etag:
@@ -133,7 +146,7 @@ def download(
                 headers["If-Modified-Since"] = last_modified
         try:
             resp = session.get(current, headers=headers, stream=True, allow_redirects=False,
-                               timeout=(min(timeout, 30.0), timeout))
+                               timeout=(min(timeout, 30.0, remaining), min(timeout, remaining)))
         except requests.RequestException as exc:
             raise DownloadError(f"Network error fetching {current}: {exc.__class__.__name__}: {exc}",
                                 retryable=True) from exc
@@ -152,11 +165,46 @@ def download(
                 raise DownloadError(f"HTTP {resp.status_code} from {current}.", retryable=True)
             if resp.status_code != 200:
                 raise DownloadError(f"HTTP {resp.status_code} from {current}.")
-            return _body_save(resp, current, dest, max_bytes=max_bytes, deadline=deadline, on_progress=on_progress)
+            return _body_save(resp, current, dest, max_bytes=max_bytes, deadline=deadline,
+                              total_timeout=total_timeout, on_progress=on_progress)
     raise DownloadError(f"More than {MAX_REDIRECTS} redirects from {url}.")
 
 
-def _body_save(resp, url: str, dest: Path, *, max_bytes: int, deadline: float,
+def _deadline_reason(url: str, total_timeout: float, size: int) -> str:
+    return (f"{url}: the download did not finish within its deadline of {total_timeout:g} s "
+            f"(LISTS_DOWNLOAD_TOTAL_TIMEOUT); stopped after {size} bytes (server too slow or trickling).")
+
+
+def _read_chunks(resp) -> Iterator[bytes]:
+    """The body as the socket delivers it: each ``read1`` returns after one read (at most CHUNK bytes), so the
+    caller regains control after every read even when the server sends a byte at a time. (iter_content reads
+    until a whole CHUNK has arrived, which a trickle makes last for hours.)"""
+    raw = resp.raw
+    while True:
+        chunk = raw.read1(CHUNK, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _watchdog_start(resp, deadline: float) -> tuple[threading.Timer, threading.Event]:
+    """At the deadline, shut the response's socket down for reading: a read blocked on a silent or trickling
+    server returns at once (urllib3's HTTPResponse.shutdown exists for this). The event tells the reader that
+    an end of data after that moment is the watchdog's doing, not the end of the body."""
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        with contextlib.suppress(Exception):  # already closed or released: nothing left to interrupt
+            resp.raw.shutdown()
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), expire)
+    timer.daemon = True
+    timer.start()
+    return timer, expired
+
+
+def _body_save(resp, url: str, dest: Path, *, max_bytes: int, deadline: float, total_timeout: float,
                on_progress: Callable[[int], None] | None) -> DownloadResult:
     declared_raw = resp.headers.get("Content-Length")
     declared = int(declared_raw) if declared_raw and declared_raw.isdigit() else None
@@ -167,11 +215,12 @@ def _body_save(resp, url: str, dest: Path, *, max_bytes: int, deadline: float,
         raise DownloadError(f"{url} returned an HTML page (Content-Type {ctype}), not a list file.")
     size = 0
     first = b""
+    watchdog, expired = _watchdog_start(resp, deadline)
     try:
         with open(dest, "wb") as fh:
-            for chunk in resp.iter_content(CHUNK):
-                if not chunk:
-                    continue
+            for chunk in _read_chunks(resp):
+                if expired.is_set() or time.monotonic() > deadline:
+                    raise DownloadError(_deadline_reason(url, total_timeout, size), retryable=True)
                 if len(first) < 512:
                     first += chunk[: 512 - len(first)]
                     if len(first) >= 64 and _HTML_START.match(first.lstrip(b"\xef\xbb\xbf")):
@@ -179,22 +228,25 @@ def _body_save(resp, url: str, dest: Path, *, max_bytes: int, deadline: float,
                 size += len(chunk)
                 if size > max_bytes:
                     raise DownloadError(f"{url} is larger than LISTS_DOWNLOAD_MAX_BYTES={max_bytes}; stopped.")
-                if time.monotonic() > deadline:
-                    raise DownloadError(f"{url} took longer than the download deadline; stopped.", retryable=True)
                 fh.write(chunk)
                 if on_progress:
                     on_progress(size)
-    except requests.exceptions.ChunkedEncodingError as exc:
-        dest.unlink(missing_ok=True)
-        raise DownloadError(f"{url}: body truncated after {size} bytes ({exc.__class__.__name__}).",
-                            retryable=True) from exc
-    except requests.RequestException as exc:
-        dest.unlink(missing_ok=True)
-        raise DownloadError(f"Network error reading {url} after {size} bytes: {exc.__class__.__name__}",
-                            retryable=True) from exc
+        if expired.is_set():  # the watchdog ended the read: what arrived is not the whole body
+            raise DownloadError(_deadline_reason(url, total_timeout, size), retryable=True)
     except DownloadError:
         dest.unlink(missing_ok=True)
         raise
+    except (urllib3.exceptions.HTTPError, requests.RequestException) as exc:
+        dest.unlink(missing_ok=True)
+        if expired.is_set():
+            raise DownloadError(_deadline_reason(url, total_timeout, size), retryable=True) from exc
+        if isinstance(exc, urllib3.exceptions.ProtocolError | requests.exceptions.ChunkedEncodingError):
+            raise DownloadError(f"{url}: body truncated after {size} bytes ({exc.__class__.__name__}).",
+                                retryable=True) from exc
+        raise DownloadError(f"Network error reading {url} after {size} bytes: {exc.__class__.__name__}",
+                            retryable=True) from exc
+    finally:
+        watchdog.cancel()
     if size == 0:
         dest.unlink(missing_ok=True)
         raise DownloadError(f"{url} returned an empty body.")

@@ -1,6 +1,7 @@
 """A tiny fake list format used by the lists engine tests (registered only in tests, via monkeypatch).
 
-Each line is JSON: {"id": "1", "name": "Acme", "aliases": [...], "country": "CN"}; a line {"op": "DEL", "id": "1"}
+Each line is JSON: {"id": "1", "name": "Acme", "aliases": [...], "country": "CN"} (optionally "sub_list" and
+"programs"); a line {"op": "DEL", "id": "1"}
 or {"op": "ADD"|"MOD", ...entry} makes the file a delta. A line "BROKEN" raises ParseError.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ def _entry(obj: dict) -> ParsedEntry:
     return ParsedEntry(
         external_id=str(obj["id"]), primary_name=obj["name"], aliases=obj.get("aliases", []),
         countries=[obj["country"]] if obj.get("country") else [], remarks=obj.get("remarks", ""),
+        sub_list=obj.get("sub_list", ""), programs=obj.get("programs", []),
     )
 
 

@@ -80,6 +80,23 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
             return None
+        if path.startswith("/trickle"):  # one byte every 100 ms, for a minute: never a read timeout
+            self.send_response(200)
+            framing = path.removeprefix("/trickle-")
+            if framing == "length":
+                self.send_header("Content-Length", "600")
+            elif framing == "chunked":
+                self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b"1\r\nx\r\n" if framing == "chunked" else b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass  # the client gave up
+            self.close_connection = True
+            return None
         if path == "/redirect":
             return self._send(302, headers={"Location": "/files/list.jsonl"})
         if path == "/redirect-away":
@@ -142,6 +159,23 @@ def test_read_timeout_is_a_retryable_network_error(server, tmp_path):
     with pytest.raises(DownloadError) as exc:
         download(f"{base}/slow", tmp_path / "out", timeout=0.5)
     assert exc.value.retryable and "Network error" in exc.value.reason
+
+
+@pytest.mark.parametrize("framing", ["close", "length", "chunked"])
+def test_the_total_deadline_stops_a_trickling_server(server, tmp_path, framing):
+    """requests' read timeout is per read: a byte every 100 ms never trips a 5 s timeout. The total deadline
+    must still stop the download, on time, whatever the body's framing; progress is reported meanwhile."""
+    base, _ = server
+    sizes = []
+    started = time.monotonic()
+    with pytest.raises(DownloadError) as exc:
+        download(f"{base}/trickle-{framing}", tmp_path / "out", timeout=5, total_timeout=1.0,
+                 on_progress=sizes.append)
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.8, elapsed
+    assert exc.value.retryable and "did not finish within its deadline of 1 s" in exc.value.reason
+    assert len(sizes) >= 3 and sizes == sorted(sizes)  # called after every read, not every 256 KB
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_body_shorter_than_its_content_length_is_refused(server, tmp_path):

@@ -117,8 +117,10 @@ def test_source_max_drop_share_overrides_the_setting(source, tmp_path, settings)
     source.max_drop_share = 0.5
     source.save()
     _import(source, tmp_path, entries(100))
-    result = _import(source, tmp_path, entries(60), name="v2.jsonl", now=T0 + dt.timedelta(hours=1))
-    assert result.status == "active"
+    # 40 removals spread over the list (the last 40 would be a cut-off file, quarantined whatever the share)
+    spread = [row for row in entries(100) if int(row["id"]) % 5 not in (1, 3)]
+    result = _import(source, tmp_path, spread, name="v2.jsonl", now=T0 + dt.timedelta(hours=1))
+    assert result.status == "active" and result.removed == 40
 
 
 def test_approve_activates_a_quarantined_version_records_who_and_why_and_calls_hooks(

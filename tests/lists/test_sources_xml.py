@@ -133,6 +133,7 @@ def test_wrong_root_is_refused(tmp_path, module, fixture):
 
 def test_invalid_bytes_in_xml_are_refused(tmp_path):
     path = tmp_path / "consolidated.xml"
-    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?><CONSOLIDATED_LIST><INDIVIDUALS>\xff\xfe</INDIVIDUALS>')
+    path.write_bytes(b'<?xml version="1.0" encoding="UTF-8"?><CONSOLIDATED_LIST><INDIVIDUALS>\xff\xfe</INDIVIDUALS>'
+                     b"</CONSOLIDATED_LIST>")
     with pytest.raises(ParseError, match="malformed or truncated XML"):
         list(un_sc_xml.parse([path]))

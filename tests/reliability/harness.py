@@ -53,12 +53,16 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2, what: s
 
 class FaultServer:
     """Serves `body` at /list.csv. `mode`: ok | hang (never answers in time) | error (HTTP 500) |
-    short (declares more bytes than it sends) | html (an error page with 200)."""
+    short (declares more bytes than it sends) | html (an error page with 200) |
+    unframed (no Content-Length, `Connection: close`: the body ends where the server closes, so a body cut
+    upstream looks complete to HTTP) | trickle (no Content-Length, one byte every `trickle_seconds`: every read
+    returns within any read timeout, only a total deadline stops it)."""
 
     def __init__(self):
         self.mode = "ok"
         self.body = b""
         self.hits = 0
+        self.trickle_seconds = 0.05
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +90,23 @@ class FaultServer:
                     self.wfile.write(page)
                     return
                 body = server.body
+                if mode in ("unframed", "trickle"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/csv")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    try:
+                        if mode == "unframed":
+                            self.wfile.write(body)
+                        else:
+                            for i in range(len(body)):
+                                self.wfile.write(body[i : i + 1])
+                                self.wfile.flush()
+                                time.sleep(server.trickle_seconds)
+                    except OSError:
+                        pass  # the client hung up (e.g. at its deadline)
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/csv")
                 declared = len(body) * 2 if mode == "short" else len(body)

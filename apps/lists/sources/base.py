@@ -149,6 +149,72 @@ def translate_errors(path: Path, *, encoding: str = "utf-8", where: Callable[[],
         raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
 
 
+_TAIL_BYTES = 64
+
+
+def file_ends_with_newline(path: Path) -> bool:
+    """True when the file's last line is terminated (a trailing Ctrl-Z end byte, as OFAC writes, is ignored).
+
+    Reads only the last bytes (seek to the tail), so it costs nothing on files of hundreds of MB."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - _TAIL_BYTES))
+            tail = fh.read()
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    return tail.rstrip(b"\x1a").endswith((b"\n", b"\r"))
+
+
+def iter_csv_rows(
+    path: Path, *, encoding: str = "utf-8", final_newline: bool = False
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of every record of a CSV file, read strictly. The one CSV reader of the parsers.
+
+    Why strict: the stdlib's default reader accepts an unterminated quote at the end of the file and returns
+    the half record as if it were whole, so a download cut mid-record went live with a corrupted last entry.
+    Here every malformed record is a ParseError naming the file and line, and the *last* record is checked:
+
+    - an unterminated quote, or text after a closing quote, is an error (``strict=True``);
+    - ``final_newline=True`` (formats whose publisher always ends the file with a line break: CSL, OFAC legacy,
+      OFSI, the OpenSanctions tabulations) refuses a file whose last line is not terminated, checked first by
+      reading the file's tail, before any row is parsed;
+    - for every format, a file without a final line break whose last record has fewer fields than the
+      widest record before it is refused: the file was cut inside that record. (A short last record that
+      *is* terminated is left to the parser's own column checks: some hand-kept files have ragged rows.)
+
+    The line number is the line on which the record ends (``csv.reader.line_num``). Blank lines are yielded
+    as empty lists, as csv.reader gives them; parsers skip them.
+    """
+    ends_with_newline = file_ends_with_newline(path)
+    if final_newline and not ends_with_newline:
+        sniff_file(path, kind="csv")  # an empty/HTML/binary file gets its own, clearer reason
+        raise ParseError(
+            f"{path.name}: the last line is not terminated (no final line break): the file is truncated "
+            "(this format always ends with a line break)"
+        )
+    with open_text(path, encoding=encoding, kind="csv") as fh:
+        reader = csv.reader(fh, strict=True)
+        with translate_errors(path, encoding=encoding, where=lambda: f" line {reader.line_num}"):
+            widest = 0  # fields of the widest record before the last one
+            pending: tuple[int, list[str]] | None = None
+            for row in reader:  # one record of lookahead, so the last one can be checked before it is yielded
+                if pending is not None:
+                    widest = max(widest, len(pending[1]))
+                    yield pending
+                pending = (reader.line_num, row)
+            if pending is None:
+                return
+            line, row = pending
+            if not ends_with_newline and any(c.strip() for c in row) and len(row) < widest:
+                raise ParseError(
+                    f"{path.name} line {line}: the last record has {len(row)} fields, fewer than the {widest} of "
+                    "the records before it, and no final line break: the file is truncated"
+                )
+            yield pending
+
+
 def require_columns(header: list[str] | None, required: Iterable[str], path: Path) -> dict[str, int]:
     """Map column name -> index; ParseError naming the missing columns if any required one is absent."""
     if not header:
@@ -518,6 +584,36 @@ def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag
 
 
+_XML_TAIL_BYTES = 4096
+_XML_TRAILER = re.compile(rb"(?:\s|<!--(?:(?!-->).)*-->|<\?(?:(?!\?>).)*\?>)*\Z", re.DOTALL)
+
+
+def xml_end_check(path: Path, root: str) -> None:
+    """Refuse a file that does not end with the closing tag of its root element (``</sdnList>``,
+    ``</ns:export>``), reading only its tail.
+
+    Why before parsing: a download without Content-Length that stopped early is otherwise found only when the
+    streaming parse reaches the end, after every entry was parsed and stored; the tail tells at once. The
+    parse still checks the whole document (an unclosed element is a ParseError there too). Whitespace,
+    comments and processing instructions may follow the root, as XML allows.
+    """
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - _XML_TAIL_BYTES))
+            tail = fh.read()
+    except OSError as exc:
+        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    closing = re.compile(rb"</(?:[\w.-]+:)?" + re.escape(root.encode()) + rb"\s*>")
+    last = None
+    for last in closing.finditer(tail):  # noqa: B007 - we want the last match
+        pass
+    if last is None or not _XML_TRAILER.match(tail, last.end()):
+        raise ParseError(
+            f"{path.name}: truncated XML: the file does not end with the closing </{root}> tag of its root element"
+        )
+
+
 def iter_xml(path: Path, tags: set[str], *, roots: set[str], label: str) -> Iterator[tuple[str, object]]:
     """Yield (local name, element) for each element whose local name is in ``tags``, streaming.
 
@@ -539,6 +635,7 @@ def iter_xml(path: Path, tags: set[str], *, roots: set[str], label: str) -> Iter
                             f"{path.name}: not a {label} file: the root element is <{root}>, "
                             f"expected <{'> or <'.join(sorted(roots))}>"
                         )
+                    xml_end_check(path, root)
                 stack.append(elem)
                 continue
             stack.pop()
@@ -622,64 +719,124 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
 
 
 _JSON_CHUNK = 1 << 20
+_JSON_WS = " \t\r\n"
+
+
+class _JsonStream:
+    """A bounded window over a JSON text file, for decoding one value at a time with ``raw_decode``.
+
+    Used to walk the top level of a large document (an object's members, an array's items) without loading it,
+    while still checking the document's grammar to its very end: a body cut anywhere leaves an unclosed array
+    or object, which is refused, even when the download had no Content-Length to check it against.
+    """
+
+    _decoder = json.JSONDecoder()
+
+    def __init__(self, fh: IO[str], path: Path):
+        self.fh, self.path = fh, path
+        self.buf, self.pos, self.eof = "", 0, False
+
+    def _more(self) -> bool:
+        """Append the next chunk to the window (dropping what was consumed); False at the end of the file."""
+        if self.eof:
+            return False
+        chunk = self.fh.read(_JSON_CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf, self.pos = self.buf[self.pos :] + chunk, 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not whitespace ('' at the end of the file), without consuming it."""
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in _JSON_WS:
+                self.pos += 1
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self._more():
+                return ""
+
+    def expect(self, chars: str, what: str) -> str:
+        found = self.peek()
+        if not found:
+            raise ParseError(f"{self.path.name}: truncated JSON: the document ends where {what} was expected")
+        if found not in chars:
+            raise ParseError(f"{self.path.name}: invalid JSON: expected {what}, found {found!r}")
+        self.pos += 1
+        return found
+
+    def value(self):
+        """Decode the next complete value; a value larger than MAX_LINE_BYTES is refused."""
+        self.peek()
+        while True:
+            try:
+                obj, end = self._decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if len(self.buf) - self.pos > MAX_LINE_BYTES:
+                    raise ParseError(f"{self.path.name}: one record is larger than {MAX_LINE_BYTES} bytes") from exc
+                if not self._more():
+                    raise ParseError(f"{self.path.name}: invalid or truncated JSON: {exc.msg}") from exc
+                continue
+            if end == len(self.buf) and self._more():
+                continue  # a number or literal at the window's edge may go on in the next chunk: decode again
+            self.pos = end
+            return obj
+
+
+def _json_array_items(stream: _JsonStream) -> Iterator[dict]:
+    """The objects of the array whose ``[`` was just consumed, up to and including its ``]``."""
+    if stream.peek() == "]":
+        stream.pos += 1
+        return
+    while True:
+        obj = stream.value()
+        if not isinstance(obj, dict):
+            raise ParseError(f"{stream.path.name}: expected objects in the array, got {type(obj).__name__}")
+        yield obj
+        if stream.expect(",]", "',' or ']' (the array is not closed)") == "]":
+            return
 
 
 def iter_json_array(path: Path, key: str) -> Iterator[dict]:
     """Stream the objects of the array under top-level ``key`` (or of a top-level array) without loading the
-    document: objects are decoded one at a time with ``raw_decode`` from a bounded buffer."""
+    document: values are decoded one at a time from a bounded window.
+
+    The whole document is checked, not only the array: the other top-level members must be well-formed, the
+    object (or array) must close, and nothing but whitespace may follow. A file cut after the array's ``]``
+    but before the object's ``}`` is truncated too, and is refused.
+    """
     sniff_file(path, kind="json")
-    decoder = json.JSONDecoder()
     try:
         fh = open(path, encoding="utf-8-sig", errors="strict")  # noqa: SIM115 - closed in finally
     except OSError as exc:
         raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+    stream = _JsonStream(fh, path)
     try:
-        buf = fh.read(_JSON_CHUNK)
-        eof = len(buf) < _JSON_CHUNK
-        start = buf.lstrip()
-        if start.startswith("["):
-            pos = buf.index("[") + 1
+        if stream.expect("{[", "a JSON object or array") == "[":
+            yield from _json_array_items(stream)
         else:
-            pattern = re.compile(r'"' + re.escape(key) + r'"\s*:\s*\[')
-            match = pattern.search(buf)
-            while match is None and not eof and len(buf) < 4 * _JSON_CHUNK:
-                more = fh.read(_JSON_CHUNK)
-                eof = len(more) < _JSON_CHUNK
-                buf += more
-                match = pattern.search(buf)
-            if match is None:
-                raise ParseError(f'{path.name}: no "{key}" array in the first part of the JSON document')
-            pos = match.end()
-        while True:
-            while True:  # skip separators
-                while pos < len(buf) and buf[pos] in " \t\r\n,":
-                    pos += 1
-                if pos < len(buf) or eof:
-                    break
-                buf, pos = buf[pos:] + fh.read(_JSON_CHUNK), 0
-                eof = len(buf) < _JSON_CHUNK
-            if pos >= len(buf):
-                raise ParseError(f"{path.name}: truncated JSON (the array is not closed)")
-            if buf[pos] == "]":
-                return
-            while True:
-                try:
-                    obj, end = decoder.raw_decode(buf, pos)
-                    break
-                except json.JSONDecodeError as exc:
-                    if eof:
-                        raise ParseError(f"{path.name}: invalid or truncated JSON: {exc.msg}") from exc
-                    if len(buf) - pos > MAX_LINE_BYTES:
-                        raise ParseError(f"{path.name}: one record is larger than {MAX_LINE_BYTES} bytes") from exc
-                    more = fh.read(_JSON_CHUNK)
-                    eof = len(more) < _JSON_CHUNK
-                    buf, pos = buf[pos:] + more, 0
-            if not isinstance(obj, dict):
-                raise ParseError(f"{path.name}: expected objects in the array, got {type(obj).__name__}")
-            yield obj
-            pos = end
-            if pos > _JSON_CHUNK:
-                buf, pos = buf[pos:], 0
+            found = False
+            if stream.peek() == "}":
+                stream.pos += 1
+            else:
+                while True:
+                    name = stream.value()
+                    if not isinstance(name, str):
+                        raise ParseError(f"{path.name}: invalid JSON: expected a member name, got {name!r}"[:300])
+                    stream.expect(":", "':'")
+                    if name == key and not found and stream.peek() == "[":
+                        stream.pos += 1
+                        found = True
+                        yield from _json_array_items(stream)
+                    else:
+                        stream.value()  # another member (total, sources_used, meta...): checked, not kept
+                    if stream.expect(",}", "',' or '}' (the top-level object is not closed)") == "}":
+                        break
+            if not found:
+                raise ParseError(f'{path.name}: no "{key}" array in the JSON document')
+        if stream.peek():
+            raise ParseError(f"{path.name}: invalid JSON: data after the end of the document")
     except UnicodeDecodeError as exc:
         raise ParseError(f"{path.name}: not valid utf-8 text: wrong encoding or binary data") from exc
     finally:

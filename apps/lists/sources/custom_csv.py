@@ -32,7 +32,6 @@ the same id next to each other are merged; a later repeat gets ``~2``.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,14 +41,13 @@ from apps.lists.sources.base import (
     clean,
     country_code,
     identifier_scheme,
+    iter_csv_rows,
     merge_repeats,
-    open_text,
     parse_date,
     require_columns,
     single_path,
     slug,
     split_multi,
-    translate_errors,
 )
 
 FORMAT = "custom_csv"
@@ -59,60 +57,57 @@ ENTRY_TYPES = {"entity", "individual", "vessel", "aircraft", "other", ""}
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            header = next(reader, None)
-            require_columns(header, REQUIRED, path)
-            lower = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
-            for row in reader:
-                if not row or not any(c.strip() for c in row):
-                    continue
-                line = reader.line_num
-                if len(row) > len(header):
-                    raise ParseError(f"{path.name} line {line}: {len(row)} fields but the header has {len(header)}")
+    # A spreadsheet export may lack the final line break (Google Sheets writes none): not required here; a
+    # cut inside the last record is still caught by iter_csv_rows (fewer fields and no line break).
+    rows = iter_csv_rows(path)
+    header = next(rows, (0, None))[1]
+    require_columns(header, REQUIRED, path)
+    lower = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
+    for line, row in rows:
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header):
+            raise ParseError(f"{path.name} line {line}: {len(row)} fields but the header has {len(header)}")
 
-                def get(name: str, row=row) -> str:
-                    i = lower.get(name)
-                    return row[i] if i is not None and i < len(row) else ""
+        def get(name: str, row=row) -> str:
+            i = lower.get(name)
+            return row[i] if i is not None and i < len(row) else ""
 
-                name = clean(get("name"))
-                if not name:
-                    raise ParseError(f"{path.name} line {line}: the name is empty")
-                countries = []
-                for country in split_multi(get("country")):
-                    cc = country_code(country)
-                    if not cc:
-                        raise ParseError(f"{path.name} line {line}: unknown country {country[:60]!r}")
-                    if cc not in countries:
-                        countries.append(cc)
-                identifiers = []
-                for item in split_multi(get("identifiers")):
-                    scheme, sep, value = item.partition(":")
-                    if not sep or not scheme.strip() or not value.strip():
-                        raise ParseError(
-                            f"{path.name} line {line}: identifier {item[:60]!r} is not written scheme:value"
-                        )
-                    identifiers.append({"scheme": identifier_scheme(scheme), "value": value.strip()})
-                entry_type = get("type").strip().lower()
-                if entry_type not in ENTRY_TYPES:
-                    raise ParseError(f"{path.name} line {line}: unknown type {entry_type[:30]!r}")
-                ext_id = clean(get("id")) or slug(name)
-                if not ext_id:
-                    raise ParseError(f"{path.name} line {line}: cannot derive an id from the name {name!r}")
-                yield ParsedEntry(
-                    external_id=ext_id,
-                    primary_name=name,
-                    entry_type=entry_type or "entity",
-                    aliases=[a for a in split_multi(get("aliases")) if a != name],
-                    sub_list="In-house",
-                    countries=countries,
-                    identifiers=identifiers,
-                    listed_on=parse_date(get("listed_on")),
-                    end_date=parse_date(get("end_date")),
-                    remarks=clean(get("reason")),
-                    source_url=get("source_url").strip(),
-                )
+        name = clean(get("name"))
+        if not name:
+            raise ParseError(f"{path.name} line {line}: the name is empty")
+        countries = []
+        for country in split_multi(get("country")):
+            cc = country_code(country)
+            if not cc:
+                raise ParseError(f"{path.name} line {line}: unknown country {country[:60]!r}")
+            if cc not in countries:
+                countries.append(cc)
+        identifiers = []
+        for item in split_multi(get("identifiers")):
+            scheme, sep, value = item.partition(":")
+            if not sep or not scheme.strip() or not value.strip():
+                raise ParseError(f"{path.name} line {line}: identifier {item[:60]!r} is not written scheme:value")
+            identifiers.append({"scheme": identifier_scheme(scheme), "value": value.strip()})
+        entry_type = get("type").strip().lower()
+        if entry_type not in ENTRY_TYPES:
+            raise ParseError(f"{path.name} line {line}: unknown type {entry_type[:30]!r}")
+        ext_id = clean(get("id")) or slug(name)
+        if not ext_id:
+            raise ParseError(f"{path.name} line {line}: cannot derive an id from the name {name!r}")
+        yield ParsedEntry(
+            external_id=ext_id,
+            primary_name=name,
+            entry_type=entry_type or "entity",
+            aliases=[a for a in split_multi(get("aliases")) if a != name],
+            sub_list="In-house",
+            countries=countries,
+            identifiers=identifiers,
+            listed_on=parse_date(get("listed_on")),
+            end_date=parse_date(get("end_date")),
+            remarks=clean(get("reason")),
+            source_url=get("source_url").strip(),
+        )
 
 
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:

@@ -20,7 +20,6 @@ Source Url``.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,13 +28,12 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     clean,
+    iter_csv_rows,
     merge_repeats,
-    open_text,
     parse_date,
     require_columns,
     single_path,
     slug,
-    translate_errors,
     unique,
 )
 
@@ -53,68 +51,66 @@ def _aliases(value: str) -> list[str]:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            index = require_columns(next(reader, None), REQUIRED, path)
-            ncols = len(set(index.values()))
-            col = {
-                name: index.get(name, index.get(name.lower()))
-                for name in (
-                    "Name",
-                    "Clean Name",
-                    "Alias",
-                    "Previous Name",
-                    "Parent Name",
-                    "Note",
-                    "Start date",
-                    "End date",
-                    "Source Url",
-                )
-            }
-            for row in reader:
-                if not row or not any(row):
-                    continue
-                if len(row) != ncols:
-                    raise ParseError(f"{path.name} line {reader.line_num}: expected {ncols} columns, got {len(row)}")
+    rows = iter_csv_rows(path)  # a project-kept transcription: the final line break is not guaranteed
+    index = require_columns(next(rows, (0, None))[1], REQUIRED, path)
+    ncols = len(set(index.values()))
+    col = {
+        name: index.get(name, index.get(name.lower()))
+        for name in (
+            "Name",
+            "Clean Name",
+            "Alias",
+            "Previous Name",
+            "Parent Name",
+            "Note",
+            "Start date",
+            "End date",
+            "Source Url",
+        )
+    }
+    for line, row in rows:
+        if not row or not any(row):
+            continue
+        if len(row) != ncols:
+            raise ParseError(f"{path.name} line {line}: expected {ncols} columns, got {len(row)}")
 
-                def get(name: str, row=row) -> str:
-                    i = col[name]
-                    return row[i] if i is not None else ""
+        def get(name: str, row=row) -> str:
+            i = col[name]
+            return row[i] if i is not None else ""
 
-                published = clean(get("Name"))
-                ns_cmic = published.endswith("*")
-                name = clean(get("Clean Name"))
-                short = ""
-                m = _SHORT_FORM.search(published)
-                if m:
-                    short = clean(m.group(1))
-                if not name:
-                    name = clean(_SHORT_FORM.sub("", published).rstrip("*")) if m else published.rstrip("* ")
-                if not name:
-                    raise ParseError(f"{path.name} line {reader.line_num}: row without a name")
-                start_raw = get("Start date").strip()
-                start = parse_date(start_raw)
-                previous = [p for p in (clean(x) for x in get("Previous Name").split(";")) if p]
-                aliases = unique([*_aliases(get("Alias")), *([short] if short else []), *previous], exclude=[name])
-                key = slug(name)
-                extra: dict = {"entity_key": key, "published_name": published, "ns_cmic": ns_cmic}
-                if previous:
-                    extra["previous_names"] = previous
-                yield ParsedEntry(
-                    external_id=f"{key}@{start.isoformat() if start else start_raw or 'undated'}",
-                    primary_name=name,
-                    entry_type="entity",
-                    aliases=aliases,
-                    sub_list=PROGRAM,
-                    programs=[PROGRAM],
-                    listed_on=start,
-                    end_date=parse_date(get("End date")),
-                    remarks=clean(get("Note")),
-                    source_url=get("Source Url").strip(),
-                    parent_name=clean(get("Parent Name")),
-                    extra=extra,
-                )
+        published = clean(get("Name"))
+        ns_cmic = published.endswith("*")
+        name = clean(get("Clean Name"))
+        short = ""
+        m = _SHORT_FORM.search(published)
+        if m:
+            short = clean(m.group(1))
+        if not name:
+            name = clean(_SHORT_FORM.sub("", published).rstrip("*")) if m else published.rstrip("* ")
+        if not name:
+            raise ParseError(f"{path.name} line {line}: row without a name")
+        start_raw = get("Start date").strip()
+        start = parse_date(start_raw)
+        previous = [p for p in (clean(x) for x in get("Previous Name").split(";")) if p]
+        aliases = unique([*_aliases(get("Alias")), *([short] if short else []), *previous], exclude=[name])
+        key = slug(name)
+        extra: dict = {"entity_key": key, "published_name": published, "ns_cmic": ns_cmic}
+        if previous:
+            extra["previous_names"] = previous
+        yield ParsedEntry(
+            external_id=f"{key}@{start.isoformat() if start else start_raw or 'undated'}",
+            primary_name=name,
+            entry_type="entity",
+            aliases=aliases,
+            sub_list=PROGRAM,
+            programs=[PROGRAM],
+            listed_on=start,
+            end_date=parse_date(get("End date")),
+            remarks=clean(get("Note")),
+            source_url=get("Source Url").strip(),
+            parent_name=clean(get("Parent Name")),
+            extra=extra,
+        )
 
 
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:

@@ -25,7 +25,6 @@ taxNumber, innCode, ogrnCode, leiCode, swiftBic, imoNumber, address, website, em
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,14 +35,13 @@ from apps.lists.sources.base import (
     clean,
     country_code,
     identifier_scheme,
+    iter_csv_rows,
     merge_repeats,
-    open_text,
     parse_date,
     require_columns,
     single_path,
     slug,
     split_multi,
-    translate_errors,
     unique,
 )
 
@@ -78,58 +76,56 @@ def _registration(value: str) -> dict:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            header = next(reader, None)
-            index = require_columns(header, REQUIRED, path)
-            width = len(header)
-            for row in reader:
-                if not row or not any(row):
-                    continue
-                if len(row) != width:
-                    raise ParseError(f"{path.name} line {reader.line_num}: expected {width} columns, got {len(row)}")
+    rows = iter_csv_rows(path, final_newline=True)  # written by OpenSanctions' csv writer: always terminated
+    header = next(rows, (0, None))[1]
+    index = require_columns(header, REQUIRED, path)
+    width = len(header)
+    for line, row in rows:
+        if not row or not any(row):
+            continue
+        if len(row) != width:
+            raise ParseError(f"{path.name} line {line}: expected {width} columns, got {len(row)}")
 
-                def get(column: str, row=row) -> str:
-                    i = index.get(column)
-                    return row[i] if i is not None else ""
+        def get(column: str, row=row) -> str:
+            i = index.get(column)
+            return row[i] if i is not None else ""
 
-                name = clean(get("name"))
-                if not name:
-                    raise ParseError(f"{path.name} line {reader.line_num}: row without a name")
-                annex = clean(get("annex"))
-                record = clean(get("recordId"))
-                schema = get("schema").strip()
-                entry_type = SCHEMA_TYPES.get(schema.lower())
-                if entry_type is None:
-                    raise ParseError(f"{path.name} line {reader.line_num}: unknown schema {schema[:40]!r}")
-                identifiers = [_registration(v) for v in split_multi(get("registrationNumber"))]
-                for column, scheme in _PROPS:
-                    for value in split_multi(get(column)):
-                        ident = {"scheme": scheme, "value": value}
-                        if ident not in identifiers:
-                            identifiers.append(ident)
-                addresses = split_multi(get("address"), ";")
-                countries = [country_code(c) for c in split_multi(get("country")) + split_multi(get("jurisdiction"))]
-                countries += [country_code(a.rsplit(",", 1)[-1]) for a in addresses]
-                celex = clean(get("celex"))
-                measure = clean(get("measure"))
-                aliases = [a for col in ("alias", "weakAlias", "previousName") for a in split_multi(get(col))]
-                yield ParsedEntry(
-                    external_id=f"{annex}:{record or slug(name)}",
-                    primary_name=name,
-                    entry_type=entry_type,
-                    aliases=unique(aliases, exclude=[name]),
-                    sub_list=f"Annex {annex}" if annex else "",
-                    programs=unique([clean(get("programKey")), f"{celex} Annex {annex}: {measure}".strip()]),
-                    countries=unique(countries),
-                    addresses=addresses,
-                    identifiers=identifiers,
-                    listed_on=parse_date(get("startDate")),
-                    remarks=clean(get("reason")),
-                    source_url=f"https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{celex}" if celex else "",
-                    extra={"celex": celex, "annex": annex, "measure": measure},
-                )
+        name = clean(get("name"))
+        if not name:
+            raise ParseError(f"{path.name} line {line}: row without a name")
+        annex = clean(get("annex"))
+        record = clean(get("recordId"))
+        schema = get("schema").strip()
+        entry_type = SCHEMA_TYPES.get(schema.lower())
+        if entry_type is None:
+            raise ParseError(f"{path.name} line {line}: unknown schema {schema[:40]!r}")
+        identifiers = [_registration(v) for v in split_multi(get("registrationNumber"))]
+        for column, scheme in _PROPS:
+            for value in split_multi(get(column)):
+                ident = {"scheme": scheme, "value": value}
+                if ident not in identifiers:
+                    identifiers.append(ident)
+        addresses = split_multi(get("address"), ";")
+        countries = [country_code(c) for c in split_multi(get("country")) + split_multi(get("jurisdiction"))]
+        countries += [country_code(a.rsplit(",", 1)[-1]) for a in addresses]
+        celex = clean(get("celex"))
+        measure = clean(get("measure"))
+        aliases = [a for col in ("alias", "weakAlias", "previousName") for a in split_multi(get(col))]
+        yield ParsedEntry(
+            external_id=f"{annex}:{record or slug(name)}",
+            primary_name=name,
+            entry_type=entry_type,
+            aliases=unique(aliases, exclude=[name]),
+            sub_list=f"Annex {annex}" if annex else "",
+            programs=unique([clean(get("programKey")), f"{celex} Annex {annex}: {measure}".strip()]),
+            countries=unique(countries),
+            addresses=addresses,
+            identifiers=identifiers,
+            listed_on=parse_date(get("startDate")),
+            remarks=clean(get("reason")),
+            source_url=f"https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{celex}" if celex else "",
+            extra={"celex": celex, "annex": annex, "measure": measure},
+        )
 
 
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:

@@ -23,7 +23,6 @@ both layouts.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,12 +31,11 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     clean,
+    iter_csv_rows,
     merge_repeats,
-    open_text,
     parse_date,
     single_path,
     slug,
-    translate_errors,
 )
 
 FORMAT = "fcc_covered_csv"
@@ -71,12 +69,12 @@ def _entry(name: str, scope: str, listed_on, extra: dict) -> ParsedEntry:
     )
 
 
-def _transcribed(reader, index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
-    for row in reader:
+def _transcribed(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
+    for line, row in rows:
         if not row or not any(row):
             continue
         if len(row) < len(index):
-            raise ParseError(f"{path.name} line {reader.line_num}: expected {len(index)} columns, got {len(row)}")
+            raise ParseError(f"{path.name} line {line}: expected {len(index)} columns, got {len(row)}")
         entity = clean(row[index["entity"]])
         if not entity or entity.startswith("(category)"):
             continue
@@ -94,12 +92,12 @@ def _transcribed(reader, index: dict[str, int], path: Path) -> Iterator[ParsedEn
             yield _entry(name, scope, listed_on, dict(extra))
 
 
-def _scraped(reader, index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
-    for row in reader:
+def _scraped(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
+    for line, row in rows:
         if not row or not any(row):
             continue
         if len(row) < len(index):
-            raise ParseError(f"{path.name} line {reader.line_num}: expected {len(index)} columns, got {len(row)}")
+            raise ParseError(f"{path.name} line {line}: expected {len(index)} columns, got {len(row)}")
         scope = clean(_ARTEFACTS.sub("", row[index["covered_equipment_or_services"]]))
         date_cell = row[index["date_of_inclusion_on_covered_list"]]
         dates = [d for d in (parse_date(x) for x in _DATE_TEXT.findall(date_cell)) if d]
@@ -118,24 +116,22 @@ def _scraped(reader, index: dict[str, int], path: Path) -> Iterator[ParsedEntry]
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            header = next(reader, None)
-            if not header:
-                raise ParseError(f"{path.name}: empty file (no header row)")
-            index = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
-            if {"entity", "equipment_or_service", "date_added"} <= index.keys():
-                yield from _transcribed(reader, index, path)
-            elif {"covered_equipment_or_services", "date_of_inclusion_on_covered_list"} <= index.keys():
-                yield from _scraped(reader, index, path)
-            else:
-                shown = ", ".join(header[:8])
-                raise ParseError(
-                    f"{path.name}: missing columns: expected entity, equipment_or_service, date_added (transcribed) "
-                    f"or covered_equipment_or_services, date_of_inclusion_on_covered_list (FCC table); "
-                    f"the header has: {shown}"
-                )
+    rows = iter_csv_rows(path)  # a project-kept file (transcribed or scraped): no final line break guaranteed
+    header = next(rows, (0, None))[1]
+    if not header:
+        raise ParseError(f"{path.name}: empty file (no header row)")
+    index = {h.strip().lstrip("\ufeff").lower(): i for i, h in enumerate(header)}
+    if {"entity", "equipment_or_service", "date_added"} <= index.keys():
+        yield from _transcribed(rows, index, path)
+    elif {"covered_equipment_or_services", "date_of_inclusion_on_covered_list"} <= index.keys():
+        yield from _scraped(rows, index, path)
+    else:
+        shown = ", ".join(header[:8])
+        raise ParseError(
+            f"{path.name}: missing columns: expected entity, equipment_or_service, date_added (transcribed) "
+            f"or covered_equipment_or_services, date_of_inclusion_on_covered_list (FCC table); "
+            f"the header has: {shown}"
+        )
 
 
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:

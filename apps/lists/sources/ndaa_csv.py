@@ -16,7 +16,6 @@ end-date, country, notes, source_url``. Several files (one per section) may be p
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,13 +25,12 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     countries_from,
+    iter_csv_rows,
     merge_repeats,
-    open_text,
     parse_date,
     require_columns,
     slug,
     split_multi,
-    translate_errors,
 )
 
 FORMAT = "ndaa_csv"
@@ -53,55 +51,53 @@ _SECTION_TEXT = re.compile(r"Section (\d+)", re.IGNORECASE)
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
     file_section = _SECTION_FILE.search(path.stem)
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            header = next(reader, None)
-            index = require_columns(header, REQUIRED, path)
-            ncols = len(header)
-            for row in reader:
-                if not row or not any(row):
-                    continue
-                if len(row) != ncols:
-                    raise ParseError(f"{path.name} line {reader.line_num}: expected {ncols} columns, got {len(row)}")
+    rows = iter_csv_rows(path)  # a project-kept transcription: the final line break is not guaranteed
+    header = next(rows, (0, None))[1]
+    index = require_columns(header, REQUIRED, path)
+    ncols = len(header)
+    for line, row in rows:
+        if not row or not any(row):
+            continue
+        if len(row) != ncols:
+            raise ParseError(f"{path.name} line {line}: expected {ncols} columns, got {len(row)}")
 
-                def get(name: str, row=row) -> str:
-                    i = index.get(name)
-                    return row[i] if i is not None else ""
+        def get(name: str, row=row) -> str:
+            i = index.get(name)
+            return row[i] if i is not None else ""
 
-                name = clean(get("name"))
-                if not name:
-                    raise ParseError(f"{path.name} line {reader.line_num}: row without a name")
-                program = clean(get("program"))
-                m = file_section or _SECTION_TEXT.search(program)
-                section = m.group(1) if m else ""
-                schema = get("schema").strip()
-                entry_type = SCHEMA_TYPES.get(schema.lower())
-                if entry_type is None:
-                    raise ParseError(f"{path.name} line {reader.line_num}: unknown schema {schema[:40]!r}")
-                report = parse_date(get("report-date"))
-                effective = parse_date(get("start-date"))
-                extra: dict = {}
-                if effective:
-                    extra["effective_date"] = effective.isoformat()
-                for key in ("authority", "topics"):
-                    if clean(get(key)):
-                        extra[key] = clean(get(key))
-                remarks = "\n".join(x for x in (clean(get("reason")), clean(get("notes"))) if x)
-                yield ParsedEntry(
-                    external_id=f"s{section}:{slug(name)}" if section else slug(name),
-                    primary_name=name,
-                    entry_type=entry_type,
-                    aliases=[a for a in split_multi(get("aliases")) if a != name],
-                    sub_list=f"Section {section}" if section else "NDAA",
-                    programs=[program] if program else [],
-                    countries=countries_from(split_multi(get("country"))),
-                    listed_on=report or effective,
-                    end_date=parse_date(get("end-date")),
-                    remarks=remarks,
-                    source_url=get("source_url").strip(),
-                    extra=extra,
-                )
+        name = clean(get("name"))
+        if not name:
+            raise ParseError(f"{path.name} line {line}: row without a name")
+        program = clean(get("program"))
+        m = file_section or _SECTION_TEXT.search(program)
+        section = m.group(1) if m else ""
+        schema = get("schema").strip()
+        entry_type = SCHEMA_TYPES.get(schema.lower())
+        if entry_type is None:
+            raise ParseError(f"{path.name} line {line}: unknown schema {schema[:40]!r}")
+        report = parse_date(get("report-date"))
+        effective = parse_date(get("start-date"))
+        extra: dict = {}
+        if effective:
+            extra["effective_date"] = effective.isoformat()
+        for key in ("authority", "topics"):
+            if clean(get(key)):
+                extra[key] = clean(get(key))
+        remarks = "\n".join(x for x in (clean(get("reason")), clean(get("notes"))) if x)
+        yield ParsedEntry(
+            external_id=f"s{section}:{slug(name)}" if section else slug(name),
+            primary_name=name,
+            entry_type=entry_type,
+            aliases=[a for a in split_multi(get("aliases")) if a != name],
+            sub_list=f"Section {section}" if section else "NDAA",
+            programs=[program] if program else [],
+            countries=countries_from(split_multi(get("country"))),
+            listed_on=report or effective,
+            end_date=parse_date(get("end-date")),
+            remarks=remarks,
+            source_url=get("source_url").strip(),
+            extra=extra,
+        )
 
 
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:

@@ -22,7 +22,6 @@ small tuples (OFAC side files are a few MB; their size is bounded by the downloa
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,10 +30,9 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     country_code,
+    iter_csv_rows,
     merge_repeats,
-    open_text,
     paths_by_name,
-    translate_errors,
     unique,
 )
 from apps.lists.sources.ofac_remarks import (
@@ -85,24 +83,22 @@ def _v(value: str) -> str:
 
 def _rows(path: Path, ncols: int) -> Iterator[tuple[int, list[str]]]:
     """(line, row) for each data row; ParseError on a wrong column count or a non-numeric ent_num."""
-    fh = open_text(path, encoding=ENCODING, kind="csv")
-    with fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, encoding=ENCODING, where=lambda: f" line {reader.line_num}"):
-            for row in reader:
-                if not row or (len(row) == 1 and not _v(row[0])):
-                    continue  # blank line or the trailing Ctrl-Z
-                if len(row) != ncols:
-                    raise ParseError(
-                        f"{path.name} line {reader.line_num}: expected {ncols} columns, got {len(row)} "
-                        "(not an OFAC legacy CSV file, or a column was added/removed)"
-                    )
-                ent = _v(row[0])
-                if not ent.isdigit():
-                    if reader.line_num == 1 and ent.lower() in ("ent_num", "entnum"):
-                        continue  # tolerate a header row someone added
-                    raise ParseError(f"{path.name} line {reader.line_num}: ent_num {ent[:40]!r} is not a number")
-                yield reader.line_num, row
+    # OFAC ends every line with CRLF (the data files then add a Ctrl-Z byte): a file whose last line is not
+    # terminated was cut off.
+    for line, row in iter_csv_rows(path, encoding=ENCODING, final_newline=True):
+        if not row or (len(row) == 1 and not _v(row[0])):
+            continue  # blank line or the trailing Ctrl-Z
+        if len(row) != ncols:
+            raise ParseError(
+                f"{path.name} line {line}: expected {ncols} columns, got {len(row)} "
+                "(not an OFAC legacy CSV file, or a column was added/removed)"
+            )
+        ent = _v(row[0])
+        if not ent.isdigit():
+            if line == 1 and ent.lower() in ("ent_num", "entnum"):
+                continue  # tolerate a header row someone added
+            raise ParseError(f"{path.name} line {line}: ent_num {ent[:40]!r} is not a number")
+        yield line, row
 
 
 def _side_files(names: dict[str, Path], alt_name: str, add_name: str, comments_name: str):

@@ -26,7 +26,6 @@ have exactly 29 columns per row. Column order::
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,10 +35,9 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     country_code,
-    open_text,
+    iter_csv_rows,
     parse_date,
     single_path,
-    translate_errors,
     unique,
 )
 
@@ -87,33 +85,31 @@ def _name(row: list[str], individual: bool) -> str:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
-    with open_text(path, encoding=ENCODING, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, encoding=ENCODING, where=lambda: f" line {reader.line_num}"):
-            first = True
-            for row in reader:
-                if not row or not any(c.strip() for c in row):
-                    continue
-                if first:
-                    first = False
-                    if row[0].strip().lower().startswith("last updated"):
-                        first = True  # the preamble; the header row follows
-                        continue
-                    if row[0].strip().lstrip("\ufeff") == "Name 6":
-                        names = [c.strip() for c in row]
-                        if tuple(names[: len(COLUMNS)]) != COLUMNS:
-                            missing = [c for c in COLUMNS if c not in names]
-                            raise ParseError(
-                                f"{path.name}: the header is not the ConList.csv layout"
-                                + (f"; missing column(s) {', '.join(missing)}" if missing else "; columns reordered")
-                            )
-                        continue
-                if len(row) < len(COLUMNS):
+    # HM Treasury's ConList.csv is machine-written with CRLF after every line, the last one included.
+    rows = iter_csv_rows(path, encoding=ENCODING, final_newline=True)
+    first = True
+    for line, row in rows:
+        if not row or not any(c.strip() for c in row):
+            continue
+        if first:
+            first = False
+            if row[0].strip().lower().startswith("last updated"):
+                first = True  # the preamble; the header row follows
+                continue
+            if row[0].strip().lstrip("\ufeff") == "Name 6":
+                names = [c.strip() for c in row]
+                if tuple(names[: len(COLUMNS)]) != COLUMNS:
+                    missing = [c for c in COLUMNS if c not in names]
                     raise ParseError(
-                        f"{path.name} line {reader.line_num}: expected {len(COLUMNS)} columns, got {len(row)} "
-                        "(not a UK ConList.csv file)"
+                        f"{path.name}: the header is not the ConList.csv layout"
+                        + (f"; missing column(s) {', '.join(missing)}" if missing else "; columns reordered")
                     )
-                yield reader.line_num, row
+                continue
+        if len(row) < len(COLUMNS):
+            raise ParseError(
+                f"{path.name} line {line}: expected {len(COLUMNS)} columns, got {len(row)} (not a UK ConList.csv file)"
+            )
+        yield line, row
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:

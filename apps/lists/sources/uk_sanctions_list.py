@@ -39,7 +39,6 @@ UTF-8 (names in non-Latin script), comma-separated. The first line is ``Report D
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,11 +46,10 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     clean,
-    open_text,
+    iter_csv_rows,
     parse_date,
     require_columns,
     single_path,
-    translate_errors,
     unique,
 )
 from apps.lists.sources.uk_ofsi_csv import _countries
@@ -90,57 +88,57 @@ def _pipe(value: str) -> list[str]:
 def _entries(path: Path) -> Iterator[ParsedEntry]:
     groups: dict[str, ParsedEntry] = {}
     primary_seen: set[str] = set()
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            header = next(reader, None)
-            if header and header[0].strip().lstrip("\ufeff").lower().startswith("report date"):
-                header = next(reader, None)
-            index = require_columns(header, REQUIRED, path)
-            width = len(header)
+    # No real FCDO file was available to confirm a final line break, so it is not required; a cut inside the
+    # last record is still refused (fewer fields and no line break), and every line must have the header's width.
+    rows = iter_csv_rows(path)
+    header = next(rows, (0, None))[1]
+    if header and header[0].strip().lstrip("\ufeff").lower().startswith("report date"):
+        header = next(rows, (0, None))[1]
+    index = require_columns(header, REQUIRED, path)
+    width = len(header)
 
-            for row in reader:
-                if not row or not any(c.strip() for c in row):
-                    continue
-                if len(row) != width:
-                    raise ParseError(f"{path.name} line {reader.line_num}: expected {width} columns, got {len(row)}")
+    for line, row in rows:
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != width:
+            raise ParseError(f"{path.name} line {line}: expected {width} columns, got {len(row)}")
 
-                def get(column: str, row=row) -> str:
-                    i = index.get(column)
-                    return row[i] if i is not None else ""
+        def get(column: str, row=row) -> str:
+            i = index.get(column)
+            return row[i] if i is not None else ""
 
-                uid = get("Unique ID").strip()
-                if not uid:
-                    raise ParseError(f"{path.name} line {reader.line_num}: empty Unique ID")
-                kind = get("Designation Type").strip().lower()
-                surname = clean(get("Name 6"))
-                given = [clean(get(f"Name {i}")) for i in range(1, 6) if clean(get(f"Name {i}"))]
-                if kind == "individual":
-                    name = " ".join([*given, surname]).strip()
-                else:
-                    name = " ".join([surname, *given]).strip()
-                primary = get("Name type").strip().lower() == "primary name"
-                entry = groups.get(uid)
-                if entry is None:
-                    entry = groups[uid] = ParsedEntry(
-                        external_id=uid,
-                        primary_name=name,
-                        entry_type=_TYPES.get(kind, "other"),
-                        sub_list=clean(get("Regime Name")),
-                        listed_on=parse_date(get("Date Designated")),
-                        remarks=clean(get("Other Information")),
-                        source_url=SOURCE_URL,
-                        parent_name=clean(get("Parent company")),
-                    )
-                    if primary:
-                        primary_seen.add(uid)
-                elif name and primary and uid not in primary_seen:
-                    primary_seen.add(uid)
-                    entry.aliases.append(entry.primary_name)
-                    entry.primary_name = name
-                elif name:
-                    entry.aliases.append(name)
-                _add_facts(entry, get)
+        uid = get("Unique ID").strip()
+        if not uid:
+            raise ParseError(f"{path.name} line {line}: empty Unique ID")
+        kind = get("Designation Type").strip().lower()
+        surname = clean(get("Name 6"))
+        given = [clean(get(f"Name {i}")) for i in range(1, 6) if clean(get(f"Name {i}"))]
+        if kind == "individual":
+            name = " ".join([*given, surname]).strip()
+        else:
+            name = " ".join([surname, *given]).strip()
+        primary = get("Name type").strip().lower() == "primary name"
+        entry = groups.get(uid)
+        if entry is None:
+            entry = groups[uid] = ParsedEntry(
+                external_id=uid,
+                primary_name=name,
+                entry_type=_TYPES.get(kind, "other"),
+                sub_list=clean(get("Regime Name")),
+                listed_on=parse_date(get("Date Designated")),
+                remarks=clean(get("Other Information")),
+                source_url=SOURCE_URL,
+                parent_name=clean(get("Parent company")),
+            )
+            if primary:
+                primary_seen.add(uid)
+        elif name and primary and uid not in primary_seen:
+            primary_seen.add(uid)
+            entry.aliases.append(entry.primary_name)
+            entry.primary_name = name
+        elif name:
+            entry.aliases.append(name)
+        _add_facts(entry, get)
     for uid, entry in groups.items():
         if not entry.primary_name:
             entry.primary_name = entry.aliases.pop(0) if entry.aliases else ""

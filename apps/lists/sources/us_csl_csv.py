@@ -26,7 +26,6 @@ alt_names, citizenships, dates_of_birth, nationalities, places_of_birth, source_
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -35,12 +34,11 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     clean,
+    iter_csv_rows,
     make_identifier,
     merge_repeats,
-    open_text,
     parse_date,
     single_path,
-    translate_errors,
     unique,
 )
 
@@ -226,19 +224,17 @@ def row_to_entry(rec: dict[str, str]) -> ParsedEntry | None:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    with open_text(path, kind="csv") as fh:
-        reader = csv.reader(fh)
-        with translate_errors(path, where=lambda: f" line {reader.line_num}"):
-            names = _header(next(reader, None), path)
-            ncols = len(names)
-            for row in reader:
-                if not row:
-                    continue
-                if len(row) != ncols:
-                    raise ParseError(f"{path.name} line {reader.line_num}: expected {ncols} columns, got {len(row)}")
-                entry = row_to_entry(dict(zip(names, row, strict=False)))  # lengths checked above
-                if entry is not None:
-                    yield entry
+    rows = iter_csv_rows(path, final_newline=True)  # trade.gov always ends the file with a line break
+    names = _header(next(rows, (0, None))[1], path)
+    ncols = len(names)
+    for line, row in rows:
+        if not row:
+            continue
+        if len(row) != ncols:
+            raise ParseError(f"{path.name} line {line}: expected {ncols} columns, got {len(row)}")
+        entry = row_to_entry(dict(zip(names, row, strict=False)))  # lengths checked above
+        if entry is not None:
+            yield entry
 
 
 def _header(header: list[str] | None, path: Path) -> list[str]:
