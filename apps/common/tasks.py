@@ -33,6 +33,15 @@ def _task_name(task: Any) -> str:
     return task if isinstance(task, str) else task.name
 
 
+def _registered(name: str):
+    """The task registered under `name`. A web process imports task modules lazily (the worker imports them
+    at start), so the first lookup runs Celery's autodiscovery; an unknown name raises NotRegistered."""
+    app = celery_app()
+    if name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[name]
+
+
 def enqueue_now(task: Any, *args: Any, **options: Any) -> bool:
     """Send now; on a broker error keep the task in the outbox. Returns True if the broker took it.
 
@@ -59,7 +68,9 @@ def enqueue_on_commit(task: Any, *args: Any, **options: Any) -> None:
     because of the broker."""
     from django.conf import settings
 
-    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False) and not isinstance(task, str):
+    if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        # Eager (tests, a demo without a worker): run the registered task itself; an unknown name raises here.
+        task = _registered(task) if isinstance(task, str) else task
         kwargs = options.pop("kwargs", None) or {}
         transaction.on_commit(lambda: task.apply(args=list(args), kwargs=kwargs))
         return

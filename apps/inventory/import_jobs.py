@@ -12,11 +12,12 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from apps.common import events
 from apps.common.cache import cache_delete, cache_get, cache_set
 from apps.common.exceptions import ApplicationError
+from apps.common.tasks import enqueue_on_commit
 
 from . import imports
 from .models import ImportJob
@@ -142,21 +143,10 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     job.save()
     cache_delete(key)
     Path(job.path).unlink(missing_ok=True)
-    vendor_ids = set(report.vendor_ids)
-    transaction.on_commit(lambda: _rescreen_after_import(vendor_ids))
+    # New units of already-screened vendors need their risk status now and their plans (screening and
+    # remediation subscribe, on commit). New vendors are screened through VendorsChanged.
+    events.publish(events.EquipmentImported(vendor_ids=frozenset(report.vendor_ids)))
     return job
-
-
-def _rescreen_after_import(vendor_ids: set[int]) -> None:
-    """New equipment of already-screened vendors needs its risk status now (bulk UPDATEs grouped by product
-    model), and its remediation plans (the remediation app's own hook, which enqueues an evaluation of those
-    vendors' units). New vendors are screened by the vendor-change hook."""
-    from apps.remediation.services import on_screening_changed
-    from apps.screening.services import equipment_risk_refresh
-
-    equipment_risk_refresh()
-    if vendor_ids:
-        on_screening_changed(vendor_ids)
 
 
 def import_job_start(*, job: ImportJob, commit: bool, actor=None) -> ImportJob:
@@ -165,13 +155,9 @@ def import_job_start(*, job: ImportJob, commit: bool, actor=None) -> ImportJob:
         if commit:
             return import_job_commit(job=job, actor=actor)
         return import_job_validate(job=job)
-    from apps.common.tasks import enqueue_on_commit
-
-    from .tasks import import_job_run
-
     if commit:
         ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTING, processed_rows=0)
     # After commit; a down broker keeps the task in the outbox instead of failing the upload.
-    enqueue_on_commit(import_job_run, job.pk, commit, actor.pk if actor else None)
+    enqueue_on_commit("apps.inventory.tasks.import_job_run", job.pk, commit, actor.pk if actor else None)
     job.refresh_from_db()
     return job

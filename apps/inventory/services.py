@@ -1,7 +1,7 @@
 """Writes to sites, product models, equipment and components."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, Sum
 
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.common.services import (
     model_delete_audited,
@@ -21,20 +22,11 @@ from apps.common.services import (
 
 from .models import Component, Equipment, ProductModel, Site, SiteEquipmentCount
 
-# Hooks called, inside the writing transaction, with the ids of units whose product model, category or
-# components were written one by one (not by bulk imports, which refresh risk in bulk). The screening app
-# registers the unit's risk status here, so this app does not import it.
-_equipment_change_hooks: list[Callable[[set[int]], None]] = []
-
-
-def equipment_change_hook_register(hook: Callable[[set[int]], None]) -> None:
-    if hook not in _equipment_change_hooks:
-        _equipment_change_hooks.append(hook)
-
 
 def _equipment_changed(equipment_ids: set[int]) -> None:
-    for hook in _equipment_change_hooks:
-        hook(equipment_ids)
+    """Units whose product model, category or components were written one by one (bulk imports publish
+    EquipmentImported): screening gives them their risk status in this transaction (apps.common.events)."""
+    events.publish(events.EquipmentChanged(equipment_ids=frozenset(equipment_ids)))
 
 
 @write_transaction()

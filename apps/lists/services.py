@@ -46,6 +46,7 @@ from django.utils.text import slugify
 from apps.accounts.choices import Role
 from apps.accounts.models import Membership, Organization
 from apps.audit.services import audit_record
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.common.tasks import enqueue_now, enqueue_on_commit
 
@@ -65,26 +66,6 @@ DIFF_FIELDS = (
 _ENTRY_TYPES = set(EntryType.values)
 DAY_HOURS = 24
 QUEUED_RUN_MAX_AGE = dt.timedelta(hours=6)  # a "refresh now" still queued after this was lost
-
-# ---------------------------------------------------------------------------------------------------------
-# Activation hooks (screening registers one in its AppConfig.ready())
-
-_activation_hooks: list[Callable[[int], None]] = []
-
-
-def list_version_activated_hook_register(fn: Callable[[int], None]) -> None:
-    """Call `fn(version_id)` on commit after every activation (new version, or an approved quarantined one)."""
-    if fn not in _activation_hooks:
-        _activation_hooks.append(fn)
-
-
-def _activation_hooks_run(version_id: int) -> None:
-    for fn in list(_activation_hooks):
-        try:
-            fn(version_id)
-        except Exception:  # one failing subscriber must not stop the others; the version is already active
-            logger.exception("list activation hook %r failed for version %s", fn, version_id)
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Results
@@ -459,8 +440,8 @@ def _activate(version: ListVersion, current: ListVersion | None, *, when: dt.dat
         current.status, current.superseded_at = VersionStatus.SUPERSEDED, when
     version.status, version.activated_at = VersionStatus.ACTIVE, when
     version.save(update_fields=["status", "activated_at", "updated_at"])
-    version_id = version.pk
-    transaction.on_commit(lambda: _activation_hooks_run(version_id))
+    # Screening subscribes (apps.common.events): delivered on commit, each subscriber isolated.
+    events.publish(events.ListVersionActivated(version_id=version.pk))
 
 
 def _guard_reason(source: ListSource, version: ListVersion, current: ListVersion | None, diff: ListDiff) -> str:

@@ -29,8 +29,10 @@ from apps.accounts.choices import WRITE_ROLES, Role
 from apps.accounts.models import Membership, Organization
 from apps.accounts.selectors import membership_role
 from apps.audit.services import audit_record, changes_between, model_snapshot
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.common.services import model_save_audited, write_transaction
+from apps.common.tasks import enqueue_on_commit
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentStatus
 from apps.inventory.models import Equipment
 from apps.vendors.selectors import vendor_descendant_ids
@@ -438,16 +440,13 @@ def remediation_evaluate_vendors(*, vendor_ids: Iterable[int], today: dt.date | 
                                 findings_provider=findings_provider)
 
 
-def on_screening_changed(vendor_ids: set[int]) -> None:
-    """Hook registered with apps.screening: enqueue a re-evaluation once the screening transaction commits."""
-    if not vendor_ids:
+def on_screening_changed(event: events.ScreeningChanged | events.EquipmentImported) -> None:
+    """Subscriber of ScreeningChanged and EquipmentImported (apps.common.events): enqueue a re-evaluation of those
+    vendors' units. A down broker never breaks screening: the task then waits in the outbox."""
+    if not event.vendor_ids:
         return
-    from apps.common.tasks import enqueue_on_commit
-
-    from .tasks import remediation_evaluate_vendors_task
-
-    # A down broker never breaks screening: the task then waits in the outbox (apps.common.tasks).
-    enqueue_on_commit(remediation_evaluate_vendors_task, kwargs={"vendor_ids": sorted(int(v) for v in vendor_ids)})
+    enqueue_on_commit("apps.remediation.tasks.remediation_evaluate_vendors_task",
+                      kwargs={"vendor_ids": sorted(int(v) for v in event.vendor_ids)})
 
 
 # --- plans: transitions, owner, cost, deadline -------------------------------------------------------------
@@ -1074,8 +1073,6 @@ def projection_request(*, organization: Organization, user, on: dt.date, site=No
                        today: dt.date | None = None) -> ProjectionReport:
     """Ask which units will be non-compliant on `on` (the organisation's, or one site's); computed in the
     background (`projection_run`). Only writers of the organisation may ask (it stores a report)."""
-    from .tasks import projection_run_task
-
     today = today or timezone.localdate()
     role = membership_role(user, organization.pk)
     if role not in WRITE_ROLES:
@@ -1093,9 +1090,7 @@ def projection_request(*, organization: Organization, user, on: dt.date, site=No
                                              computed_on=today)
     audit_record(action="remediation.projection_request", actor=user, obj=report, organization_id=organization.pk,
                  changes={"on": on.isoformat(), "site": site.pk if site else None})
-    from apps.common.tasks import enqueue_on_commit
-
-    enqueue_on_commit(projection_run_task, report.pk)
+    enqueue_on_commit("apps.remediation.tasks.projection_run_task", report.pk)
     return report
 
 

@@ -4,6 +4,8 @@ the admin-editable data."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.common.tasks import enqueue_on_commit
+
 from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun
 
 
@@ -24,11 +26,7 @@ class RescreenOnSaveMixin:
     """Policies and rules change statuses: queue a full run once the admin's change commits."""
 
     def _rescreen(self) -> None:
-        from apps.common.tasks import enqueue_on_commit
-
-        from .tasks import screen_all
-
-        enqueue_on_commit(screen_all, "manual")
+        enqueue_on_commit("apps.screening.tasks.screen_all", "manual")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -1,32 +1,35 @@
 from django.apps import AppConfig
 
+from apps.common import events
+from apps.common.tasks import enqueue_on_commit
 
-def on_vendors_changed(vendor_ids: set[int]) -> None:
+
+def on_vendors_changed(event: events.VendorsChanged) -> None:
     """Vendor, alias, identifier, ownership or OEM change: re-screen those vendors and their descendants in a
-    task queued on commit (a broker outage keeps it in the outbox; the nightly run catches up anyway)."""
-    from apps.common.tasks import enqueue_on_commit
-
-    from .tasks import screen_vendors
-
-    if vendor_ids:
-        enqueue_on_commit(screen_vendors, sorted(vendor_ids))
+    task (a broker outage keeps it in the outbox; the nightly run catches up anyway)."""
+    if event.vendor_ids:
+        enqueue_on_commit("apps.screening.tasks.screen_vendors", sorted(event.vendor_ids))
 
 
-def on_equipment_changed(equipment_ids: set[int]) -> None:
+def on_equipment_changed(event: events.EquipmentChanged) -> None:
     """A unit was recorded, or its product model, category or components changed: its risk status now, in the
     same transaction (the officer sees it on the next page; the 15-minute catch-up would be late)."""
     from .services import equipment_risk_refresh_units
 
-    equipment_risk_refresh_units(equipment_ids)
+    equipment_risk_refresh_units(set(event.equipment_ids))
 
 
-def on_list_version_activated(version_id: int) -> None:
+def on_equipment_imported(event: events.EquipmentImported) -> None:
+    """An import committed units in bulk: their risk status at once (bulk UPDATEs grouped by product model).
+    New vendors are screened through VendorsChanged."""
+    from .services import equipment_risk_refresh
+
+    equipment_risk_refresh()
+
+
+def on_list_version_activated(event: events.ListVersionActivated) -> None:
     """A list version became active: screen its added/changed entries, close removed ones, in a task."""
-    from apps.common.tasks import enqueue_on_commit
-
-    from .tasks import screen_list_version
-
-    enqueue_on_commit(screen_list_version, version_id)
+    enqueue_on_commit("apps.screening.tasks.screen_list_version", event.version_id)
 
 
 class ScreeningConfig(AppConfig):
@@ -34,10 +37,7 @@ class ScreeningConfig(AppConfig):
     label = "screening"
 
     def ready(self) -> None:
-        from apps.inventory.services import equipment_change_hook_register
-        from apps.lists.services import list_version_activated_hook_register
-        from apps.vendors.services import vendor_change_hook_register
-
-        vendor_change_hook_register(on_vendors_changed)
-        equipment_change_hook_register(on_equipment_changed)
-        list_version_activated_hook_register(on_list_version_activated)
+        events.subscribe(events.VendorsChanged, on_vendors_changed)
+        events.subscribe(events.EquipmentChanged, on_equipment_changed, phase=events.IN_TRANSACTION)
+        events.subscribe(events.EquipmentImported, on_equipment_imported)
+        events.subscribe(events.ListVersionActivated, on_list_version_activated)

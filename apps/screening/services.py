@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.common import events
 from apps.common.choices import RISK_ORDER, RiskStatus, risk_worst
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Component, Equipment, ProductModel
@@ -96,28 +97,11 @@ def _lock() -> None:
 # Hooks: remediation (and anyone else) learns which vendors' findings or status changed
 
 
-_screening_changed_hooks: list[Callable[[set[int]], None]] = []
-
-
-def screening_changed_hook_register(fn: Callable[[set[int]], None]) -> None:
-    """Call `fn(vendor_ids)` on commit whenever findings or the status of those vendors changed."""
-    if fn not in _screening_changed_hooks:
-        _screening_changed_hooks.append(fn)
-
-
 def _screening_changed(vendor_ids: set[int]) -> None:
-    if not vendor_ids:
-        return
-    ids = set(vendor_ids)
-
-    def run() -> None:
-        for fn in list(_screening_changed_hooks):
-            try:
-                fn(ids)
-            except Exception:  # one subscriber failing must not undo screening that is already committed
-                logger.exception("screening changed hook %r failed", fn)
-
-    transaction.on_commit(run)
+    """Findings or the status of these vendors changed: ScreeningChanged, delivered on commit, each subscriber
+    isolated (apps.common.events)."""
+    if vendor_ids:
+        events.publish(events.ScreeningChanged(vendor_ids=frozenset(vendor_ids)))
 
 
 # ---------------------------------------------------------------------------------------------------------------

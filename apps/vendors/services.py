@@ -1,29 +1,19 @@
 """Writes to vendors and their links. Each validates fully, saves atomically and records an audit event."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
-
+from apps.common import events
 from apps.common.services import model_delete_audited, model_save_audited, model_update_audited, write_transaction
 
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
-# Hooks called (on commit) with the ids of vendors whose names, identifiers or links changed.
-# The screening app registers its re-screening here, so this app does not import it.
-_vendor_change_hooks: list[Callable[[set[int]], None]] = []
-
-
-def vendor_change_hook_register(hook: Callable[[set[int]], None]) -> None:
-    if hook not in _vendor_change_hooks:
-        _vendor_change_hooks.append(hook)
-
 
 def _vendors_changed(vendor_ids: set[int]) -> None:
-    ids = {i for i in vendor_ids if i}
-    for hook in _vendor_change_hooks:
-        transaction.on_commit(lambda hook=hook: hook(ids))
+    """Tell the apps above (screening re-screens them) through apps.common.events, delivered on commit."""
+    ids = frozenset(i for i in vendor_ids if i)
+    if ids:
+        events.publish(events.VendorsChanged(vendor_ids=ids))
 
 
 @write_transaction()

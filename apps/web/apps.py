@@ -1,13 +1,14 @@
 from django.apps import AppConfig
 
+from apps.common import events
+
 
 class WebConfig(AppConfig):
     name = "apps.web"
     label = "web"
 
     def ready(self) -> None:
-        from apps.inventory.services import equipment_change_hook_register
-
         from .selectors import organization_vendor_ids_changed
 
-        equipment_change_hook_register(organization_vendor_ids_changed)
+        # In the writing transaction: the units' organisations are read before a delete removes them.
+        events.subscribe(events.EquipmentChanged, organization_vendor_ids_changed, phase=events.IN_TRANSACTION)

@@ -7,8 +7,10 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 
+from apps.common import events
 from apps.common.cache import CACHE_DOWN, cache_get, cache_incr, cache_set
 from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
@@ -103,12 +105,10 @@ def _organization_vendor_ids_compute(organization_id: int) -> set[int]:
     return ids
 
 
-def organization_vendor_ids_changed(equipment_ids: set[int]) -> None:
-    """Units' product models or components were written (apps.inventory.services hook): their organisations'
+def organization_vendor_ids_changed(event: events.EquipmentChanged) -> None:
+    """Units' product models or components were written (the EquipmentChanged event): their organisations'
     vendor sets are computed again at the first read after the commit. One query."""
-    from django.db import transaction
-
-    organization_ids = list(Equipment.objects.filter(pk__in=list(equipment_ids)).order_by()
+    organization_ids = list(Equipment.objects.filter(pk__in=list(event.equipment_ids)).order_by()
                             .values_list("site__organization_id", flat=True).distinct())
 
     def bump() -> None:

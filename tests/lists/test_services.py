@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.common import events
 from apps.common.exceptions import ApplicationError
-from apps.lists import services
 from apps.lists.choices import RunStatus, RunTrigger, VersionStatus
 from apps.lists.models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
 from apps.lists.selectors import list_source_freshness, list_versions_active
@@ -19,7 +19,6 @@ from apps.lists.services import (
     list_source_lock_acquire,
     list_source_lock_release,
     list_sources_stale_alert,
-    list_version_activated_hook_register,
     list_version_approve,
     list_version_import,
     list_version_reject,
@@ -128,9 +127,9 @@ def test_approve_activates_a_quarantined_version_records_who_and_why_and_calls_h
     first = _import(source, tmp_path, entries(100))
     dropped = _import(source, tmp_path, entries(50), name="v2.jsonl", now=T0 + dt.timedelta(hours=1))
     calls = []
-    list_version_activated_hook_register(calls.append)
     version = ListVersion.objects.get(pk=dropped.version)
-    with django_capture_on_commit_callbacks(execute=True):
+    with (events.subscribed(events.ListVersionActivated, lambda e: calls.append(e.version_id)),
+          django_capture_on_commit_callbacks(execute=True)):
         list_version_approve(version=version, user=admin_user, reason="Program lifted by OFAC on 28 Feb",
                              now=T0 + dt.timedelta(hours=2))
     version.refresh_from_db()
@@ -140,7 +139,6 @@ def test_approve_activates_a_quarantined_version_records_who_and_why_and_calls_h
     assert calls == [version.pk]
     event = AuditEvent.objects.get(action="listversion.approve")
     assert event.actor == admin_user and event.changes["reason"] == "Program lifted by OFAC on 28 Feb"
-    services._activation_hooks.remove(calls.append)
 
 
 def test_reject_keeps_the_previous_version_and_the_same_bytes_are_not_stored_again(source, tmp_path, admin_user):
@@ -180,12 +178,11 @@ def test_one_active_version_per_source_is_enforced_by_the_database(source):
 def test_activation_hooks_run_on_commit_with_the_new_version_id(source, tmp_path, django_capture_on_commit_callbacks):
     calls = []
 
-    def broken(version_id):
+    def broken(event):
         raise RuntimeError("a subscriber failing must not stop the others")
 
-    list_version_activated_hook_register(broken)
-    list_version_activated_hook_register(calls.append)
-    try:
+    with (events.subscribed(events.ListVersionActivated, broken),
+          events.subscribed(events.ListVersionActivated, lambda e: calls.append(e.version_id))):
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             result = _import(source, tmp_path, entries(3))
         assert calls == []  # nothing before commit
@@ -195,9 +192,6 @@ def test_activation_hooks_run_on_commit_with_the_new_version_id(source, tmp_path
         with django_capture_on_commit_callbacks(execute=True):
             _import(source, tmp_path, entries(3), name="same.jsonl")  # unchanged: no activation, no call
         assert calls == [result.version]
-    finally:
-        services._activation_hooks.remove(broken)
-        services._activation_hooks.remove(calls.append)
 
 
 def test_list_versions_active_answers_for_a_point_in_time(source, tmp_path):

@@ -3,6 +3,7 @@ import datetime as dt
 
 import pytest
 
+from apps.common import events
 from apps.common.schedules import DEFAULT_SCHEDULES
 from apps.remediation import services
 from apps.remediation.models import RemediationPlan
@@ -25,26 +26,25 @@ def test_screening_change_re_evaluates_on_commit(camera, findings, make_rule, se
     make_rule(regimes=["us_ndaa"])
     findings.add(camera)
     with django_capture_on_commit_callbacks(execute=True):
-        on_screening_changed({camera.product_model.brand_id})
+        on_screening_changed(events.ScreeningChanged(vendor_ids=frozenset({camera.product_model.brand_id})))
     plan = RemediationPlan.objects.get()
     assert plan.status == "open"
     findings.clear()  # finding dismissed by a reviewer
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        on_screening_changed({camera.product_model.brand_id})
+        on_screening_changed(events.ScreeningChanged(vendor_ids=frozenset({camera.product_model.brand_id})))
     assert len(callbacks) == 1
     plan.refresh_from_db()
     assert plan.status == "not_required"
 
 
-def test_hook_is_registered_with_screening():
-    from apps.screening import services as screening_services
-
-    assert on_screening_changed in screening_services._screening_changed_hooks
+def test_remediation_subscribes_to_screening_changes_and_imports():
+    assert on_screening_changed in events.subscribers(events.ScreeningChanged)
+    assert on_screening_changed in events.subscribers(events.EquipmentImported)
 
 
 def test_empty_change_enqueues_nothing(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
-        on_screening_changed(set())
+        on_screening_changed(events.ScreeningChanged(vendor_ids=frozenset()))
     assert callbacks == []
 
 

@@ -1,6 +1,7 @@
 """Re-screening on vendor changes (task queued on commit) and on list activation (incremental)."""
 import pytest
 
+from apps.common import events
 from apps.screening.apps import on_list_version_activated
 from apps.screening.models import Finding, Match, ScreeningRun
 from apps.screening.services import screening_run_full, screening_run_list_version
@@ -58,7 +59,7 @@ def test_list_activation_screens_only_added_and_changed_entries(sdn, eager, djan
     v2 = make_version(sdn, [listed_entry("Quintarro Capital", "2"), listed_entry("Unrelated Shipping", "3"),
                             listed_entry("Xenophon Optics", "4")], previous=v1)
     with django_capture_on_commit_callbacks(execute=True):
-        on_list_version_activated(v2.pk)
+        on_list_version_activated(events.ListVersionActivated(version_id=v2.pk))
     run = ScreeningRun.objects.get(trigger="list_activation")
     assert run.entry_count == 1  # only the added entry was indexed
     assert (run.counts["entries_added"], run.counts["entries_removed"], run.counts["entries_changed"]) == (1, 1, 0)
@@ -113,19 +114,14 @@ def test_disabled_or_inactive_source_closes_its_matches(sdn):
     assert vendor.risk_status == "clear"
 
 
-def test_screening_changed_hook_gets_the_vendors_on_commit(sdn, django_capture_on_commit_callbacks):
-    from apps.screening import services
-
+def test_screening_changed_event_names_the_vendors_on_commit(sdn, django_capture_on_commit_callbacks):
     seen = []
-    services.screening_changed_hook_register(seen.append)
-    try:
+    with events.subscribed(events.ScreeningChanged, seen.append):
         make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
         vendor = vendor_create(name="Zorblax Holdings")
         with django_capture_on_commit_callbacks(execute=True):
             screening_run_full()
-        assert seen == [{vendor.pk}]
-    finally:
-        services._screening_changed_hooks.remove(seen.append)
+    assert seen == [events.ScreeningChanged(vendor_ids=frozenset({vendor.pk}))]
 
 
 def test_oem_relation_change_rescreens_the_brand(sdn, eager, django_capture_on_commit_callbacks):

@@ -1,0 +1,159 @@
+"""Domain events: how one app tells the others that something happened, without importing them.
+
+A service publishes a typed event inside its writing transaction::
+
+    events.publish(events.VendorsChanged(vendor_ids=frozenset({vendor.pk})))
+
+and the apps above it subscribe in their ``AppConfig.ready()``::
+
+    events.subscribe(events.VendorsChanged, on_vendors_changed)                       # after commit
+    events.subscribe(events.EquipmentChanged, on_equipment_changed, phase=events.IN_TRANSACTION)
+
+One delivery policy for the whole registry:
+
+- ``ON_COMMIT`` (the default): the handler runs once the publishing transaction has committed (at once when
+  there is none); it never runs for a write that rolled back. Each handler is isolated: an exception is logged
+  with the event and the handler, the other handlers still run, and the committed write stands. Handlers that
+  do real work only enqueue a Celery task by its registered name (``apps.common.tasks.enqueue_on_commit``):
+  the task retries with back-off, and a broker outage keeps it in the outbox. That is the one retry policy.
+- ``IN_TRANSACTION``: the handler runs at once, inside the publisher's transaction, and an exception rolls the
+  write back. Only for derived state that must commit with the write (a unit's risk status).
+
+Fail closed: subscribing something that is not an event type or not callable raises at start-up, and the
+system check ``events.E001`` stops start-up while a required event has no subscriber (a renamed or deleted
+``subscribe`` line would otherwise silently stop, say, re-screening). The catalogue is in
+docs/architecture.md.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.db import transaction
+
+logger = logging.getLogger("vendorrisk.events")
+
+ON_COMMIT = "on_commit"
+IN_TRANSACTION = "in_transaction"
+PHASES = (ON_COMMIT, IN_TRANSACTION)
+
+Handler = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every domain event: frozen, ids only (a handler reads what it needs, after the commit)."""
+
+    # A required event must have at least one subscriber once the apps are loaded (system check events.E001).
+    required: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class VendorsChanged(Event):
+    """Names, aliases, identifiers, ownership or OEM links of these vendors were written (apps.vendors)."""
+
+    vendor_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class EquipmentChanged(Event):
+    """These units were recorded, or their product model, category or components changed, one at a time
+    (apps.inventory services; bulk imports publish EquipmentImported instead)."""
+
+    equipment_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class EquipmentImported(Event):
+    """An import committed units and product models of these vendors in bulk (apps.inventory.import_jobs)."""
+
+    vendor_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class ListVersionActivated(Event):
+    """A list version became the active one of its source (apps.lists)."""
+
+    version_id: int
+
+
+@dataclass(frozen=True)
+class ScreeningChanged(Event):
+    """Findings or the risk status of these vendors changed (apps.screening)."""
+
+    vendor_ids: frozenset[int]
+
+
+_subscribers: dict[type[Event], dict[str, list[Handler]]] = defaultdict(lambda: {p: [] for p in PHASES})
+
+
+def subscribe(event_type: type[Event], handler: Handler, *, phase: str = ON_COMMIT) -> None:
+    """Call `handler(event)` for every published `event_type` (once per handler, whatever the calls)."""
+    if not (isinstance(event_type, type) and issubclass(event_type, Event)) or event_type is Event:
+        raise TypeError(f"{event_type!r} is not an event type of apps.common.events")
+    if not callable(handler):
+        raise TypeError(f"{handler!r} is not callable")
+    if phase not in PHASES:
+        raise ValueError(f"unknown phase {phase!r}; use ON_COMMIT or IN_TRANSACTION")
+    handlers = _subscribers[event_type][phase]
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def unsubscribe(event_type: type[Event], handler: Handler) -> None:
+    for handlers in _subscribers[event_type].values():
+        if handler in handlers:
+            handlers.remove(handler)
+
+
+def subscribers(event_type: type[Event], phase: str | None = None) -> list[Handler]:
+    phases = PHASES if phase is None else (phase,)
+    return [h for p in phases for h in _subscribers[event_type][p]] if event_type in _subscribers else []
+
+
+@contextmanager
+def subscribed(event_type: type[Event], handler: Handler, *, phase: str = ON_COMMIT) -> Iterator[Handler]:
+    """A subscription for the length of a `with` block (tests, one-off listeners)."""
+    subscribe(event_type, handler, phase=phase)
+    try:
+        yield handler
+    finally:
+        unsubscribe(event_type, handler)
+
+
+def publish(event: Event) -> None:
+    """Deliver `event`: IN_TRANSACTION handlers now (their errors propagate), ON_COMMIT handlers after the
+    current transaction commits, each isolated."""
+    if not isinstance(event, Event):
+        raise TypeError(f"{event!r} is not an event")
+    if type(event) not in _subscribers:
+        return
+    phases = _subscribers[type(event)]
+    for handler in list(phases[IN_TRANSACTION]):
+        handler(event)
+    handlers = list(phases[ON_COMMIT])
+    if handlers:
+        transaction.on_commit(lambda: _deliver(event, handlers))
+
+
+def _deliver(event: Event, handlers: list[Handler]) -> None:
+    for handler in handlers:
+        try:
+            handler(event)
+        except Exception:  # isolation: the write is committed; the task behind a handler has its own retries
+            logger.exception("event handler %s failed for %r", getattr(handler, "__qualname__", handler), event)
+
+
+def event_types() -> list[type[Event]]:
+    """Every event type defined here (and in subclasses elsewhere), for the start-up check."""
+    found: list[type[Event]] = []
+    stack = list(Event.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        found.append(cls)
+        stack.extend(cls.__subclasses__())
+    return found
