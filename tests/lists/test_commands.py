@@ -162,9 +162,8 @@ def test_task_retries_network_errors_with_backoff_and_a_busy_scheduled_source_wh
         assert retry.call_args.kwargs["countdown"] == 30
     until = timezone.now() + dt.timedelta(seconds=40)
     with mock.patch("apps.lists.tasks.list_source_refresh", side_effect=SourceBusy(sdn, until)), \
-            mock.patch.object(refresh_list_source, "retry", side_effect=Retried) as retry:
-        with pytest.raises(Retried):
-            refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE], throw=True)
+            mock.patch.object(refresh_list_source, "retry", side_effect=Retried) as retry, pytest.raises(Retried):
+        refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE], throw=True)
     assert 40 <= retry.call_args.kwargs["countdown"] <= 43  # when the lease ends, not 12 h later
 
 
