@@ -765,7 +765,9 @@ class _EntryWriter:
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows((vid, *row) for row in rows)
         buf.seek(0)
-        with connection.cursor() as cur:
+        # The driver's own cursor raises the driver's errors: wrap them into django.db's, so a lost connection
+        # during COPY is a DatabaseError (failed and retried) like in every other phase.
+        with connection.cursor() as cur, connection.wrap_database_errors:
             cur.cursor.copy_expert(self.copy_sql, buf)
 
 

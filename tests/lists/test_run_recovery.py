@@ -128,6 +128,25 @@ def test_a_database_error_in_any_phase_fails_run_and_version_deletes_entries_and
     assert _import(source, tmp_path, entries(11), name="v3.jsonl").status == RunStatus.ACTIVE  # fault gone
 
 
+def test_a_real_database_error_during_copy_is_a_retryable_failure(source, tmp_path):
+    """A trigger refusing the entry rows: the COPY's driver error is classified like any database error."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY and the trigger are PostgreSQL's")
+    first = _import(source, tmp_path, entries(10))
+    with connection.cursor() as cur:
+        cur.execute("CREATE FUNCTION vr_test_refuse_rows() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN RAISE EXCEPTION 'injected fault: no more rows'; END $$; "
+                    "CREATE TRIGGER vr_test_refuse_rows BEFORE INSERT ON lists_listentry FOR EACH ROW "
+                    "EXECUTE FUNCTION vr_test_refuse_rows();")  # rolled back with the test's transaction
+    result = _import(source, tmp_path, entries(11), name="v2.jsonl")
+    assert result.status == RunStatus.FAILED and result.extra["retryable"] is True
+    assert "loading the entries" in result.reason and "injected fault" in result.reason
+    assert ListVersion.objects.get(pk=result.version).status == VersionStatus.FAILED
+    assert ListVersion.objects.get(source=source, status=VersionStatus.ACTIVE).pk == first.version
+
+
 def test_bad_data_from_the_database_is_not_retryable(source, tmp_path):
     from django.db import DataError
 
