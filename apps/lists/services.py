@@ -363,7 +363,7 @@ def fetch_run_for_task(*, source: ListSource, run_id: int | None, task_id: str) 
 def _run_claim(run: FetchRun, *, now: dt.datetime, task_id: str, resume_failed: bool) -> None:
     """Take the run over with one conditional UPDATE, under the source's lease, so two deliveries of one
     message (re-sent, redelivered) never run it twice: the second finds it finished."""
-    fields = {"status": RunStatus.RUNNING, "started_at": now, "finished_at": None, "error": "",
+    fields = {"status": RunStatus.RUNNING, "started_at": now, "finished_at": None, "error": "", "progress": 0,
               "message": "Starting", "task_id": task_id[:64] or run.task_id}
     claimable = fetch_run_claimable_statuses(resume_failed=resume_failed)
     if not FetchRun.objects.filter(pk=run.pk, status__in=claimable).update(**fields):
@@ -371,6 +371,14 @@ def _run_claim(run: FetchRun, *, now: dt.datetime, task_id: str, resume_failed: 
         raise RunAlreadyFinished(run)
     for key, value in fields.items():
         setattr(run, key, value)
+
+
+def fetch_run_wait(*, run_id: int, countdown: int, reason: str, now: dt.datetime | None = None) -> None:
+    """A queued run whose task waits for the source's lease: say so, and count its message as alive until the
+    retry is due (so it is not re-sent as lost meanwhile)."""
+    now = now or timezone.now()
+    FetchRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        sent_at=now + dt.timedelta(seconds=countdown), message=f"Waiting {countdown}s: {reason}"[:300])
 
 
 def _queued_resend_due(now: dt.datetime) -> Q:
@@ -481,8 +489,9 @@ def list_version_import(
         return _import_locked(source=source, paths=paths, run=run, clock=clock, etag=etag,
                               last_modified=last_modified, published_at=published_at, fmt=fmt, delta=delta,
                               user=user, lock_token=lock_token, result=result)
-    except DatabaseError as exc:  # a step outside the version's phases (lease, leftovers, the checks first)
-        return _import_db_failed(run=run, result=result, exc=exc, phase="preparing the import", clock=clock)
+    except DatabaseError as exc:  # the lease, leftovers, the first checks; or a clean-up that failed once already
+        phase = "preparing the import" if result.version is None else "importing"
+        return _import_db_failed(run=run, result=result, exc=exc, phase=phase, clock=clock)
     finally:
         if own_token:
             _lock_release_quietly(source.pk, own_token)

@@ -24,6 +24,7 @@ from .services import (
     fetch_run_claimable_statuses,
     fetch_run_for_task,
     fetch_run_give_up,
+    fetch_run_wait,
     fetch_runs_queued_recover,
     list_source_busy_countdown,
     list_source_refresh,
@@ -69,6 +70,8 @@ def refresh_list_source(self, source_id: int, trigger: str = RunTrigger.SCHEDULE
             return {"status": "skipped", "reason": exc.message}  # the scheduler will come back
         countdown = list_source_busy_countdown(until=exc.until)
         logger.info("source %s busy (lease until %s), retry in %ss", source_id, exc.until, countdown)
+        if run_id:
+            fetch_run_wait(run_id=run_id, countdown=countdown, reason=exc.message)
         raise self.retry(args=[source_id, trigger, run_id], kwargs={"resume_failed": resume_failed},
                          countdown=countdown, exc=exc) from exc
     except (DownloadError, RunRetryable, DatabaseError) as exc:  # the run (if any) already records the error

@@ -267,6 +267,25 @@ def test_a_busy_task_retries_when_the_lease_ends_then_cleans_up_and_continues_th
     assert half.status == VersionStatus.FAILED and not ListEntry.objects.filter(version=half).exists()
 
 
+def test_a_queued_run_waiting_for_the_lease_says_so_and_is_not_resent_meanwhile(ndaa, settings):
+    settings.LISTS_QUEUED_RESEND_SECONDS = 120
+    now = timezone.now()
+    run = FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED,
+                                  started_at=now - dt.timedelta(minutes=10), sent_at=now - dt.timedelta(minutes=10))
+    assert list_source_lock_acquire(source_id=ndaa.pk, token="live", now=now)
+
+    class Retried(Exception):
+        pass
+
+    with mock.patch.object(refresh_list_source, "retry", side_effect=Retried), pytest.raises(Retried):
+        refresh_list_source.apply(args=[ndaa.pk, RunTrigger.MANUAL, run.pk], throw=True)
+    run.refresh_from_db()
+    assert run.status == RunStatus.QUEUED and run.message.startswith("Waiting") and run.sent_at > now
+    with mock.patch("apps.lists.services.enqueue_on_commit") as send:
+        assert fetch_runs_queued_recover(now=now + dt.timedelta(seconds=60))["resent"] == []
+    assert not send.called
+
+
 def test_a_task_that_stays_busy_gives_up_a_manual_run_and_skips_a_scheduled_one(ndaa):
     run = FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=T0)
     assert list_source_lock_acquire(source_id=ndaa.pk, token="live", now=timezone.now())
