@@ -295,3 +295,34 @@ def test_a_task_that_stays_busy_gives_up_a_manual_run_and_skips_a_scheduled_one(
     assert run.status == RunStatus.FAILED and "Another refresh" in run.error
     scheduled = refresh_list_source.apply(args=[ndaa.pk, RunTrigger.SCHEDULE], retries=5).get()
     assert scheduled["status"] == "skipped"  # the scheduler comes back at the next due time
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("target", "phase"), [
+    ("_raw_store", "storing the raw files"),  # between statements, outside any transaction
+    ("_diff_compute", "computing the diff"),  # inside the activation transaction
+])
+def test_a_connection_terminated_mid_import_is_recovered_for_the_cleanup(source, tmp_path, target, phase):
+    """A real lost connection (the backend terminated): the clean-up reconnects, records it, releases the lease."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    first = _import(source, tmp_path, entries(10))
+    real = getattr(services, target)
+
+    def then_lose_the_connection(*args):
+        value = real(*args)
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return value
+
+    with mock.patch(f"apps.lists.services.{target}", side_effect=then_lose_the_connection):
+        result = _import(source, tmp_path, entries(11), name="v2.jsonl")
+    assert result.status == RunStatus.FAILED and result.extra["retryable"] is True, result.reason
+    assert phase in result.reason
+    assert FetchRun.objects.get(pk=result.run).status == RunStatus.FAILED
+    assert ListVersion.objects.get(pk=result.version).status == VersionStatus.FAILED
+    assert not ListEntry.objects.filter(version_id=result.version).exists()
+    assert ListVersion.objects.get(source=source, status=VersionStatus.ACTIVE).pk == first.version
+    assert ListSource.objects.get(pk=source.pk).lock_until is None
