@@ -393,6 +393,8 @@ LISTS_ALLOWED_HOSTS = env.list("LISTS_ALLOWED_HOSTS", default=[])
 LISTS_DOWNLOAD_TOTAL_TIMEOUT = env.float("LISTS_DOWNLOAD_TOTAL_TIMEOUT", default=1800.0)
 LISTS_LOCK_LEASE_SECONDS = env.int("LISTS_LOCK_LEASE_SECONDS", default=300)  # renewed while a refresh progresses
 LISTS_RETRY_BACKOFF_SECONDS = env.int("LISTS_RETRY_BACKOFF_SECONDS", default=60)
+# A queued refresh whose task no worker has started after this long lost its message: it is re-sent.
+LISTS_QUEUED_RESEND_SECONDS = env.int("LISTS_QUEUED_RESEND_SECONDS", default=120)
 LISTS_DIFF_DETAIL_LIMIT = env.int("LISTS_DIFF_DETAIL_LIMIT", default=1000)  # per kind; counts stay exact
 # Lets a Celery worker started by the tests share a SQLite test database (a file, not :memory:).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and env.str("SQLITE_TEST_DB_FILE", default=""):

@@ -138,6 +138,9 @@ class FetchRun(models.Model):
     error = models.TextField(blank=True)
     version = models.ForeignKey(ListVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
     task_id = models.CharField(max_length=64, blank=True)
+    # When the task of a queued run was last handed to the broker: a run still queued well after this lost its
+    # message (Redis restarted empty...) and is re-sent (LISTS_QUEUED_RESEND_SECONDS).
+    sent_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
 

@@ -16,6 +16,16 @@ Every entry point (the beat task, "refresh now", `import_list` for air-gapped si
 
 A worker killed during step 2 leaves a LOADING version and a RUNNING run behind; the next refresh of the
 source (which holds the source's lease) marks them FAILED and deletes the partial entries.
+
+A database error in any step (entry load, diff, guard, activation) fails the run and the version with the
+reason, deletes the version's entries and releases the lease at once; the active version is untouched
+(activation is one transaction). The failure is marked retryable (`RunRetryable` out of a refresh) so the task
+retries the same run with backoff. If the database is gone even for that clean-up, the next run's
+`list_source_leftovers_clean` does it.
+
+A queued "refresh now" whose message was lost (broker restarted empty) is re-sent after
+LISTS_QUEUED_RESEND_SECONDS, by the next click or by the beat sweep; a run is claimed under the source's lease,
+so a message delivered twice runs it once.
 """
 from __future__ import annotations
 
@@ -26,6 +36,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import shutil
 import tarfile
 import tempfile
@@ -38,7 +49,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -65,7 +76,9 @@ DIFF_FIELDS = (
 )
 _ENTRY_TYPES = set(EntryType.values)
 DAY_HOURS = 24
-QUEUED_RUN_MAX_AGE = dt.timedelta(hours=6)  # a "refresh now" still queued after this was lost
+QUEUED_RUN_MAX_AGE = dt.timedelta(hours=6)  # a "refresh now" still queued after this was lost for good
+LEASE_MIN_SECONDS = 5  # a zero or negative LISTS_LOCK_LEASE_SECONDS would let two runs of a source overlap
+BUSY_RETRY_MARGIN_SECONDS = 2  # a busy task retries this long after the lease it met ends
 
 # ---------------------------------------------------------------------------------------------------------
 # Results
@@ -99,6 +112,24 @@ class SourceBusy(ApplicationError):
     def __init__(self, source: ListSource, until: dt.datetime | None):
         super().__init__(f"Another refresh of {source.code} is running (lease until {until}).", code="busy")
         self.until = until
+
+
+class RunAlreadyFinished(ApplicationError):
+    """Another delivery of the same task (a re-sent or redelivered message) finished the run already: this
+    one skips it instead of refreshing twice."""
+
+    def __init__(self, run: FetchRun):
+        super().__init__(f"Run {run.pk} already finished ({run.status}).", code="finished")
+        self.run_id = run.pk
+
+
+class RunRetryable(ApplicationError):
+    """A transient failure (a database error) after which the run and its version were recorded FAILED and
+    the partial entries deleted: the task retries the same run with backoff."""
+
+    def __init__(self, message: str, *, run_id: int | None):
+        super().__init__(message, code="retryable")
+        self.run_id = run_id
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -153,7 +184,20 @@ def lists_demo_load(*, now: dt.datetime | None = None) -> dict[str, str]:
 
 
 def _lease_seconds() -> int:
-    return int(getattr(settings, "LISTS_LOCK_LEASE_SECONDS", 300))
+    return max(LEASE_MIN_SECONDS, int(getattr(settings, "LISTS_LOCK_LEASE_SECONDS", 300)))
+
+
+def list_source_busy_countdown(*, until: dt.datetime | None, now: dt.datetime | None = None) -> int:
+    """Seconds a task that met a held lease waits before it tries again: until the lease ends, plus a margin.
+
+    A holder that died (a SIGKILLed child whose message was redelivered) renews no more, so the retry runs as
+    soon as its lease expires and cleans up what it left; a live holder keeps renewing and is met again.
+    Bounded by one lease length: a lease is never set further ahead than that."""
+    now = now or timezone.now()
+    if until is None:  # released meanwhile
+        return BUSY_RETRY_MARGIN_SECONDS
+    remaining = math.ceil((until - now).total_seconds())
+    return max(1, min(_lease_seconds(), remaining) + BUSY_RETRY_MARGIN_SECONDS)
 
 
 def list_source_lock_acquire(*, source_id: int, token: str, now: dt.datetime | None = None) -> bool:
@@ -169,6 +213,15 @@ def list_source_lock_acquire(*, source_id: int, token: str, now: dt.datetime | N
 
 def list_source_lock_release(*, source_id: int, token: str) -> None:
     ListSource.objects.filter(pk=source_id, lock_token=token).update(lock_until=None, lock_token="")
+
+
+def _lock_release_quietly(source_id: int, token: str) -> None:
+    """Release in a `finally`: with the database gone, the lease simply expires (LISTS_LOCK_LEASE_SECONDS)
+    and the original error, not this one, reaches the caller."""
+    try:
+        list_source_lock_release(source_id=source_id, token=token)
+    except DatabaseError as exc:
+        logger.warning("could not release the lease of source %s (it expires on its own): %s", source_id, exc)
 
 
 def _lease_renew(source_id: int, token: str | None) -> None:
@@ -221,6 +274,41 @@ def _entries_delete(version_id: int) -> None:
         cur.execute(f"DELETE FROM {ListEntry._meta.db_table} WHERE version_id = %s", [version_id])
 
 
+def _version_fail(version_id: int, reason: str) -> str:
+    """Fail a version that never became usable and delete its entries, in one transaction (so a crash cannot
+    leave a FAILED version with rows that no clean-up looks for). A version that is ACTIVE, QUARANTINED...
+    (its transaction committed before the error surfaced) is left alone. Returns its status afterwards."""
+    with transaction.atomic():
+        status = (ListVersion.objects.select_for_update().filter(pk=version_id)
+                  .values_list("status", flat=True).first())
+        if status not in (VersionStatus.LOADING, VersionStatus.FAILED):
+            return status or ""
+        _entries_delete(version_id)
+        ListVersion.objects.filter(pk=version_id).update(status=VersionStatus.FAILED, status_reason=reason[:2000],
+                                                          entry_count=0)
+    return VersionStatus.FAILED
+
+
+def _db_connection_recover() -> None:
+    """After a failed statement, make the connection usable for the clean-up. Outside a transaction a broken
+    connection (server restarted, backend terminated) is closed and the next query reconnects; inside one (a
+    caller's atomic block, tests) atomic() already rolled the failed savepoint back, and closing would break
+    the caller's transaction."""
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
+
+
+def _db_error_retryable(exc: Exception) -> bool:
+    """Connection losses, restarts, failovers, lock and statement timeouts, serialisation failures, a refusing
+    trigger: worth retrying with backoff. Bad data and constraint violations fail the same way every time."""
+    return isinstance(exc, DatabaseError) and not isinstance(exc, DataError | IntegrityError)
+
+
+def _db_error_text(exc: Exception, phase: str) -> str:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"Database error while {phase}: {exc.__class__.__name__}: {detail}".rstrip(": ")[:2000]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The ingestion engine
 
@@ -249,8 +337,82 @@ def _run_update(run: FetchRun, **fields) -> None:
 
 def fetch_run_give_up(*, run_id: int, reason: str, now: dt.datetime | None = None) -> None:
     """Mark a queued run failed when its task stops retrying (e.g. the source stayed locked by another run)."""
-    FetchRun.objects.filter(pk=run_id).update(status=RunStatus.FAILED, finished_at=now or timezone.now(),
-                                              error=reason)
+    FetchRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FAILED]).update(
+        status=RunStatus.FAILED, finished_at=now or timezone.now(), error=reason)
+
+
+def fetch_run_claimable_statuses(*, resume_failed: bool = False) -> list[str]:
+    """Statuses a delivery of a refresh task may take its run over from: QUEUED; RUNNING (under the lease it
+    can only be a dead worker's run, e.g. a redelivered message); FAILED only for the task's own retry after a
+    retryable failure (`resume_failed`). Anything else was finished by another delivery."""
+    return [RunStatus.QUEUED, RunStatus.RUNNING, *([RunStatus.FAILED] if resume_failed else [])]
+
+
+def fetch_run_for_task(*, source: ListSource, run_id: int | None, task_id: str) -> FetchRun | None:
+    """The run a task message continues: the given one, else (a scheduled refresh redelivered or retried:
+    same task id) the run an earlier delivery recorded, so a retry never adds a second row."""
+    if run_id:
+        return FetchRun.objects.filter(pk=run_id, source=source).first()
+    if not task_id:
+        return None
+    return FetchRun.objects.filter(source=source, task_id=task_id[:64]).order_by("-started_at").first()
+
+
+def _run_claim(run: FetchRun, *, now: dt.datetime, task_id: str, resume_failed: bool) -> None:
+    """Take the run over with one conditional UPDATE, under the source's lease, so two deliveries of one
+    message (re-sent, redelivered) never run it twice: the second finds it finished."""
+    fields = {"status": RunStatus.RUNNING, "started_at": now, "finished_at": None, "error": "", "progress": 0,
+              "message": "Starting", "task_id": task_id[:64] or run.task_id}
+    claimable = fetch_run_claimable_statuses(resume_failed=resume_failed)
+    if not FetchRun.objects.filter(pk=run.pk, status__in=claimable).update(**fields):
+        run.refresh_from_db(fields=["status"])
+        raise RunAlreadyFinished(run)
+    for key, value in fields.items():
+        setattr(run, key, value)
+
+
+def fetch_run_wait(*, run_id: int, countdown: int, reason: str, now: dt.datetime | None = None) -> None:
+    """A queued run whose task waits for the source's lease: say so, and count its message as alive until the
+    retry is due (so it is not re-sent as lost meanwhile)."""
+    now = now or timezone.now()
+    FetchRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        sent_at=now + dt.timedelta(seconds=countdown), message=f"Waiting {countdown}s: {reason}"[:300])
+
+
+def _queued_resend_due(now: dt.datetime) -> Q:
+    """Queued runs whose last message is older than LISTS_QUEUED_RESEND_SECONDS: no worker took it."""
+    cutoff = now - dt.timedelta(seconds=max(1, int(getattr(settings, "LISTS_QUEUED_RESEND_SECONDS", 120))))
+    return Q(status=RunStatus.QUEUED) & (Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True, started_at__lt=cutoff))
+
+
+def fetch_run_resend(*, run: FetchRun, now: dt.datetime | None = None) -> bool:
+    """Send a queued run's task again when its last message is older than the resend age (the broker lost it:
+    Redis restarted empty, a queue purged). One conditional UPDATE, so a click and the beat sweep send it
+    once; a duplicate that arrives anyway is harmless (see `_run_claim`). Returns True when it was sent."""
+    from .tasks import refresh_list_source
+
+    now = now or timezone.now()
+    if not FetchRun.objects.filter(pk=run.pk).filter(_queued_resend_due(now)).update(
+            sent_at=now, message="Queued (re-sent: no worker had started it)"):
+        return False
+    run.sent_at = now
+    logger.warning("run %s of source %s was still queued: its task is sent again", run.pk, run.source_id)
+    enqueue_on_commit(refresh_list_source, run.source_id, run.trigger, run.pk)
+    return True
+
+
+def fetch_runs_queued_recover(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """Beat sweep: re-send queued runs no worker started within the resend age, so a lost message is
+    recovered without anyone clicking again; give up (FAILED) runs still queued after QUEUED_RUN_MAX_AGE."""
+    now = now or timezone.now()
+    expired = FetchRun.objects.filter(status=RunStatus.QUEUED, started_at__lt=now - QUEUED_RUN_MAX_AGE)
+    failed = list(expired.values_list("pk", flat=True))
+    FetchRun.objects.filter(pk__in=failed, status=RunStatus.QUEUED).update(
+        status=RunStatus.FAILED, finished_at=now,
+        error="Never started: the queued task was re-sent but no worker ran it (is a worker running?).")
+    resent = [run.pk for run in FetchRun.objects.filter(_queued_resend_due(now)).order_by("started_at")
+              if fetch_run_resend(run=run, now=now)]
+    return {"resent": resent, "given_up": failed}
 
 
 def _run_finish(run: FetchRun, result: ImportResult, *, now: dt.datetime) -> ImportResult:
@@ -296,8 +458,10 @@ def list_version_import(
     """Store, diff, guard and (maybe) activate a version of `source` from files on disk.
 
     Not one transaction on purpose (see the module docstring); every step is safe to repeat. Returns the
-    result; failures (bad files, unknown format, busy source) are recorded on the run and returned with
-    status `failed`, never raised, and never change the active version.
+    result; failures (bad files, unknown format, busy source, a database error in any step) are recorded on
+    the run and returned with status `failed`, never raised, and never change the active version. A database
+    error is returned with `extra["retryable"]`; only when the database is unreachable even for recording the
+    failure does the error propagate (the next run's leftovers clean-up finishes the job).
     """
     clock = (lambda: now) if now is not None else timezone.now
     start = clock()
@@ -310,21 +474,49 @@ def list_version_import(
     result = ImportResult(source=source.code, status=RunStatus.FAILED)
 
     own_token = None
-    if lock_token is None:
-        own_token = uuid.uuid4().hex
-        if not list_source_lock_acquire(source_id=source.pk, token=own_token, now=start):
-            source.refresh_from_db(fields=["lock_until"])
-            result.reason = str(SourceBusy(source, source.lock_until))
-            return _run_finish(run, result, now=clock())
-        list_source_leftovers_clean(source=source, keep_run_id=run.pk, now=start)
-        lock_token = own_token
     try:
+        if lock_token is None:
+            own_token = uuid.uuid4().hex
+            if not list_source_lock_acquire(source_id=source.pk, token=own_token, now=start):
+                own_token = None
+                source.refresh_from_db(fields=["lock_until"])
+                result.reason = str(SourceBusy(source, source.lock_until))
+                return _run_finish(run, result, now=clock())
+            list_source_leftovers_clean(source=source, keep_run_id=run.pk, now=start)
+            lock_token = own_token
         return _import_locked(source=source, paths=paths, run=run, clock=clock, etag=etag,
                               last_modified=last_modified, published_at=published_at, fmt=fmt, delta=delta,
                               user=user, lock_token=lock_token, result=result)
+    except DatabaseError as exc:  # the lease, leftovers, the first checks; or a clean-up that failed once already
+        phase = "preparing the import" if result.version is None else "importing"
+        return _import_db_failed(run=run, result=result, exc=exc, phase=phase, clock=clock)
     finally:
         if own_token:
-            list_source_lock_release(source_id=source.pk, token=own_token)
+            _lock_release_quietly(source.pk, own_token)
+
+
+def _import_db_failed(*, run: FetchRun, result: ImportResult, exc: DatabaseError, phase: str,
+                      clock: Callable[[], dt.datetime]) -> ImportResult:
+    """A database error in one phase of an import: the version (if any) FAILED with its entries deleted, the
+    run FAILED with the reason, the result marked retryable or not. Raises the original error when even this
+    cannot be written (database unreachable): the next run's leftovers clean-up does it then."""
+    logger.warning("list import of %s: %s (run %s, version %s)", result.source, exc, run.pk, result.version)
+    reason = _db_error_text(exc, phase)
+    try:
+        _db_connection_recover()
+        if result.version is not None:
+            status = _version_fail(result.version, reason)
+            if status not in (VersionStatus.FAILED, ""):  # committed after all (the error came after COMMIT)
+                run.refresh_from_db()
+                result.status, result.reason = run.status, run.message
+                return result
+        result.status, result.reason = RunStatus.FAILED, reason
+        result.entries = result.added = result.removed = result.changed = 0
+        result.extra = {**result.extra, "retryable": _db_error_retryable(exc)}
+        return _run_finish(run, result, now=clock())
+    except DatabaseError as again:
+        logger.error("could not record the failure of run %s (%s); the next run cleans up", run.pk, again)
+        raise exc from again
 
 
 def _import_locked(*, source, paths, run, clock, etag, last_modified, published_at, fmt, delta, user, lock_token,
@@ -373,46 +565,67 @@ def _import_locked(*, source, paths, run, clock, etag, last_modified, published_
         etag=etag[:300], last_modified=last_modified[:100], raw_filenames=[p.name for p in paths], previous=active,
     )
     result.version = version.pk
-    _run_update(run, version_id=version.pk, message="Parsing", progress=1)
+    phase = "loading the entries"
     try:
-        parsed, duplicates = _entries_load(version=version, source=source, parser=parser, paths=paths, run=run,
-                                           previous=active, delta=is_delta, lock_token=lock_token)
-        entry_count = ListEntry.objects.filter(version=version).count()
-        _run_update(run, message="Storing the raw files", progress=92)
-        _raw_store(version, paths)
-    except Exception as exc:  # bad content, or a bug: the version fails, the active one stays
-        if not _is_expected_error(exc):
-            logger.exception("import of %s failed", source.code)
-        _entries_delete(version.pk)
-        reason = _error_text(exc)
-        ListVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, status_reason=reason[:2000],
-                                                          entry_count=0)
-        result.reason = reason
-        return _run_finish(run, result, now=clock())
+        _run_update(run, version_id=version.pk, message="Parsing", progress=1)
+        try:
+            parsed, duplicates = _entries_load(version=version, source=source, parser=parser, paths=paths, run=run,
+                                               previous=active, delta=is_delta, lock_token=lock_token)
+            entry_count = ListEntry.objects.filter(version=version).count()
+            phase = "storing the raw files"
+            _run_update(run, message="Storing the raw files", progress=92)
+            _lease_renew(source.pk, lock_token)
+            _raw_store(version, paths)
+        except DatabaseError:
+            raise
+        except Exception as exc:  # bad content, or a bug: the version fails, the active one stays
+            if not _is_expected_error(exc):
+                logger.exception("import of %s failed", source.code)
+            reason = _error_text(exc)
+            _version_fail(version.pk, reason)
+            result.reason = reason
+            return _run_finish(run, result, now=clock())
 
-    version.entry_count = entry_count
-    ListVersion.objects.filter(pk=version.pk).update(entry_count=entry_count)
-    result.entries = entry_count
-    result.extra = {"parsed": parsed, "duplicates": duplicates, "delta": is_delta}
-    _run_update(run, message="Comparing with the active version", progress=95)
-
-    with transaction.atomic():
-        ListSource.objects.select_for_update().filter(pk=source.pk).first()  # serialise activations per source
-        current = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
-        diff = _diff_compute(version, current)
-        result.added, result.removed, result.changed = diff.added, diff.removed, diff.changed
-        reason = _guard_reason(source, version, current, diff)
-        if reason:
-            version.status, version.status_reason = VersionStatus.QUARANTINED, reason
-            version.save(update_fields=["status", "status_reason", "updated_at"])
-            audit_record(action="listversion.quarantine", obj=version, changes={"reason": reason},
-                         organization_id=source.organization_id)
-            result.status, result.reason = RunStatus.QUARANTINED, reason
-        else:
-            _activate(version, current, when=clock())
-            _source_mark_good(source, start)
-            result.status = RunStatus.ACTIVE
-        return _run_finish(run, result, now=clock())
+        phase = "comparing with the active version"
+        version.entry_count = entry_count
+        ListVersion.objects.filter(pk=version.pk).update(entry_count=entry_count)
+        result.entries = entry_count
+        result.extra = {"parsed": parsed, "duplicates": duplicates, "delta": is_delta}
+        _run_update(run, message="Comparing with the active version", progress=95)
+        _lease_renew(source.pk, lock_token)
+        with transaction.atomic():
+            holder = (ListSource.objects.select_for_update().filter(pk=source.pk)  # serialise activations per source
+                      .values_list("lock_token", flat=True).first())
+            if holder != lock_token or not ListVersion.objects.filter(pk=version.pk,
+                                                                       status=VersionStatus.LOADING).exists():
+                # This run stalled past its lease and another one took the source over (and cleaned up): fail
+                # closed, never activate a version that run may have emptied.
+                reason = "The source's lease ran out before activation and another run took over; version dropped."
+                _version_fail(version.pk, reason)
+                result.reason = reason
+                return _run_finish(run, result, now=clock())
+            current = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+            phase = "computing the diff"
+            diff = _diff_compute(version, current)
+            result.added, result.removed, result.changed = diff.added, diff.removed, diff.changed
+            phase = "checking the guard"
+            reason = _guard_reason(source, version, current, diff)
+            if reason:
+                phase = "quarantining the version"
+                version.status, version.status_reason = VersionStatus.QUARANTINED, reason
+                version.save(update_fields=["status", "status_reason", "updated_at"])
+                audit_record(action="listversion.quarantine", obj=version, changes={"reason": reason},
+                             organization_id=source.organization_id)
+                result.status, result.reason = RunStatus.QUARANTINED, reason
+            else:
+                phase = "activating the version"
+                _activate(version, current, when=clock())
+                _source_mark_good(source, start)
+                result.status = RunStatus.ACTIVE
+            phase = "recording the run"
+            return _run_finish(run, result, now=clock())
+    except DatabaseError as exc:
+        return _import_db_failed(run=run, result=result, exc=exc, phase=phase, clock=clock)
 
 
 def _is_expected_error(exc: Exception) -> bool:
@@ -645,7 +858,9 @@ class _EntryWriter:
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerows((vid, *row) for row in rows)
         buf.seek(0)
-        with connection.cursor() as cur:
+        # The driver's own cursor raises the driver's errors: wrap them into django.db's, so a lost connection
+        # during COPY is a DatabaseError (failed and retried) like in every other phase.
+        with connection.cursor() as cur, connection.wrap_database_errors:
             cur.cursor.copy_expert(self.copy_sql, buf)
 
 
@@ -831,12 +1046,14 @@ def list_source_refresh(
     user=None,
     task_id: str = "",
     now: dt.datetime | None = None,
+    resume_failed: bool = False,
 ) -> ImportResult:
     """Download the source's files (conditional GET) and import them.
 
-    Raises SourceBusy when another process holds the lease, and downloads.DownloadError when the failure is
-    retryable (the run is recorded as failed first; the task retries with the same run). A refusal that a
-    retry cannot fix is returned as a failed result.
+    Raises SourceBusy when another process holds the lease; RunAlreadyFinished when another delivery of the
+    task finished `run`; downloads.DownloadError or RunRetryable (a database error) when the failure is
+    retryable (the run, and its version, are recorded as failed first; the task retries with the same run and
+    `resume_failed`). A refusal that a retry cannot fix is returned as a failed result.
     """
     now = now or timezone.now()
     token = uuid.uuid4().hex
@@ -848,8 +1065,7 @@ def list_source_refresh(
             run = FetchRun.objects.create(source=source, trigger=trigger, status=RunStatus.RUNNING, started_at=now,
                                           task_id=task_id[:64])
         else:
-            _run_update(run, status=RunStatus.RUNNING, started_at=now, task_id=task_id[:64] or run.task_id,
-                        error="", message="Starting")
+            _run_claim(run, now=now, task_id=task_id, resume_failed=resume_failed)
         list_source_leftovers_clean(source=source, keep_run_id=run.pk, now=now)
         ListSource.objects.filter(pk=source.pk).update(last_attempt_at=now)
         bundled = BUNDLED_FILES.get(source.code)
@@ -858,8 +1074,8 @@ def list_source_refresh(
                 result = ImportResult(source=source.code, status=RunStatus.FAILED,
                                       reason="The source has no URL; import its files with `import_list`.")
                 return _run_finish(run, result, now=now)
-            return list_version_import(source=source, paths=[bundled], trigger=trigger, run=run, now=now,
-                                       user=user, lock_token=token)
+            return _raise_if_retryable(list_version_import(source=source, paths=[bundled], trigger=trigger, run=run,
+                                                           now=now, user=user, lock_token=token))
         with tempfile.TemporaryDirectory(prefix="vr-list-") as tmp:
             urls = [source.url, *[u for u in (source.extra_urls or []) if u]]
             active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
@@ -900,16 +1116,32 @@ def list_source_refresh(
                 paths.append(got.path)
                 if len(urls) == 1:
                     etag, last_modified = got.etag, got.last_modified
-            return list_version_import(source=source, paths=paths, trigger=trigger, run=run, now=now, etag=etag,
-                                       last_modified=last_modified, user=user, lock_token=token)
+            return _raise_if_retryable(list_version_import(
+                source=source, paths=paths, trigger=trigger, run=run, now=now, etag=etag, last_modified=last_modified,
+                user=user, lock_token=token))
+    except DatabaseError as exc:  # the run's bookkeeping or the leftovers clean-up (the import handles its own)
+        if run is None:
+            raise
+        failed = _import_db_failed(run=run, result=ImportResult(source=source.code, status=RunStatus.FAILED),
+                                   exc=exc, phase="refreshing the source", clock=lambda: now)
+        raise RunRetryable(failed.reason, run_id=run.pk) from exc
     finally:
-        list_source_lock_release(source_id=source.pk, token=token)
+        _lock_release_quietly(source.pk, token)
+
+
+def _raise_if_retryable(result: ImportResult) -> ImportResult:
+    """An import failed by a database error is already recorded (run and version FAILED, entries deleted): for
+    a refresh, raise so the task retries the same run later."""
+    if result.status == RunStatus.FAILED and result.extra.get("retryable"):
+        raise RunRetryable(result.reason, run_id=result.run)
+    return result
 
 
 @transaction.atomic
 def list_source_refresh_request(*, source: ListSource, user=None, now: dt.datetime | None = None) -> FetchRun:
     """"Refresh now": record a queued run and enqueue the task on commit. A run already queued or running
-    for the source is returned instead of a second one (double clicks, impatient admins)."""
+    for the source is returned instead of a second one (double clicks, impatient admins); a queued one whose
+    message no worker took within LISTS_QUEUED_RESEND_SECONDS is sent again (the broker lost it)."""
     from .tasks import refresh_list_source
 
     now = now or timezone.now()
@@ -921,10 +1153,12 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
         alive |= Q(status=RunStatus.RUNNING)
     pending = FetchRun.objects.filter(source=source).filter(alive).order_by("-started_at").first()
     if pending is not None:  # a run that is really queued or running (not one left behind by a dead worker)
+        if pending.status == RunStatus.QUEUED:
+            fetch_run_resend(run=pending, now=now)  # its message may be lost: sent again once it is old enough
         return pending
     run = FetchRun.objects.create(source=source, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=now,
-                                  requested_by=user if getattr(user, "is_authenticated", False) else None,
-                                  message="Queued")
+                                  sent_at=now, message="Queued",
+                                  requested_by=user if getattr(user, "is_authenticated", False) else None)
     audit_record(action="listsource.refresh_request", actor=user, obj=source, organization_id=source.organization_id,
                  changes={"run": run.pk})
     source_id, run_id = source.pk, run.pk

@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.lists.choices import RunStatus, RunTrigger, VersionStatus
 from apps.lists.defaults import DEFAULT_SOURCES
@@ -143,7 +144,7 @@ def test_refresh_lists_command_runs_the_download_path_for_one_source(db, setting
     assert data["source"] == "fcc_covered" and data["status"] == "active" and data["entries"] >= 10
 
 
-def test_task_retries_network_errors_with_backoff_and_skips_a_busy_scheduled_source(db, settings):
+def test_task_retries_network_errors_with_backoff_and_a_busy_scheduled_source_when_the_lease_ends(db, settings):
     from apps.lists.downloads import DownloadError
     from apps.lists.services import SourceBusy
 
@@ -159,9 +160,11 @@ def test_task_retries_network_errors_with_backoff_and_skips_a_busy_scheduled_sou
         with pytest.raises(Retried):
             refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE], throw=True)
         assert retry.call_args.kwargs["countdown"] == 30
-    with mock.patch("apps.lists.tasks.list_source_refresh", side_effect=SourceBusy(sdn, None)):
-        result = refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE]).get()
-    assert result["status"] == "skipped" and "Another refresh" in result["reason"]
+    until = timezone.now() + dt.timedelta(seconds=40)
+    with mock.patch("apps.lists.tasks.list_source_refresh", side_effect=SourceBusy(sdn, until)), \
+            mock.patch.object(refresh_list_source, "retry", side_effect=Retried) as retry, pytest.raises(Retried):
+        refresh_list_source.apply(args=[sdn.pk, RunTrigger.SCHEDULE], throw=True)
+    assert 40 <= retry.call_args.kwargs["countdown"] <= 43  # when the lease ends, not 12 h later
 
 
 def test_refresh_now_is_not_blocked_by_a_run_a_dead_worker_left_running(db, django_capture_on_commit_callbacks):

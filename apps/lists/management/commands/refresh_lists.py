@@ -1,11 +1,12 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from apps.lists.choices import RunStatus, RunTrigger
 from apps.lists.downloads import DownloadError
 from apps.lists.models import ListSource
-from apps.lists.services import SourceBusy, list_source_refresh
+from apps.lists.services import RunRetryable, SourceBusy, list_source_refresh
 
 
 class Command(BaseCommand):
@@ -27,9 +28,9 @@ class Command(BaseCommand):
         for source in sources:
             try:
                 data = list_source_refresh(source=source, trigger=RunTrigger.MANUAL).as_dict()
-            except (SourceBusy, DownloadError) as exc:
+            except (SourceBusy, DownloadError, RunRetryable, DatabaseError) as exc:  # recorded on the run if possible
                 data = {"source": source.code, "status": RunStatus.FAILED,
-                        "reason": getattr(exc, "reason", None) or getattr(exc, "message", str(exc))}
+                        "reason": getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)}
             failed += data["status"] == RunStatus.FAILED
             if options["json"]:
                 self.stdout.write(json.dumps(data, default=str))
