@@ -36,3 +36,22 @@ def risk_worst(*statuses: str) -> str:
         if status and RISK_ORDER.get(status, 0) > RISK_ORDER[best]:
             best = str(status)
     return best
+
+
+class EquipmentCategory(models.TextChoices):
+    """What an installed unit is: inventory records it, vendors' OEM relations and remediation rules are scoped by
+    it."""
+
+    STS_CRANE = "sts_crane", "Ship-to-shore crane"
+    YARD_CRANE = "yard_crane", "RTG/RMG crane"
+    STRADDLE_CARRIER = "straddle_carrier", "Straddle carrier"
+    CAMERA = "camera", "Surveillance camera"
+    NVR_VMS = "nvr_vms", "NVR / VMS"
+    BAGGAGE_HANDLING = "baggage_handling", "Baggage handling system"
+    SCANNER = "scanner", "X-ray / CT scanner"
+    ACCESS_CONTROL = "access_control", "Access control"
+    NETWORK = "network", "Network equipment"
+    TELECOM_MODULE = "telecom_module", "Telecom module"
+    DRONE = "drone", "Drone"
+    IOT_SENSOR = "iot_sensor", "IoT sensor"
+    OTHER = "other", "Other"

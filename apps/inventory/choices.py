@@ -1,20 +1,6 @@
 from django.db import models
 
-
-class EquipmentCategory(models.TextChoices):
-    STS_CRANE = "sts_crane", "Ship-to-shore crane"
-    YARD_CRANE = "yard_crane", "RTG/RMG crane"
-    STRADDLE_CARRIER = "straddle_carrier", "Straddle carrier"
-    CAMERA = "camera", "Surveillance camera"
-    NVR_VMS = "nvr_vms", "NVR / VMS"
-    BAGGAGE_HANDLING = "baggage_handling", "Baggage handling system"
-    SCANNER = "scanner", "X-ray / CT scanner"
-    ACCESS_CONTROL = "access_control", "Access control"
-    NETWORK = "network", "Network equipment"
-    TELECOM_MODULE = "telecom_module", "Telecom module"
-    DRONE = "drone", "Drone"
-    IOT_SENSOR = "iot_sensor", "IoT sensor"
-    OTHER = "other", "Other"
+from apps.common.choices import EquipmentCategory  # noqa: F401 - shared vocabulary, imported from here too
 
 
 class SiteKind(models.TextChoices):

@@ -7,31 +7,18 @@ they filter must already be scoped by the caller; these filters never widen a qu
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
-from apps.common.choices import RiskStatus
+from apps.common.filters import RISK_STATUS_CHOICES, risk_status_filter
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
 
-RISK_STATUS_CHOICES = RiskStatus.choices
-
 
 def scoped_sites(request) -> QuerySet[Site]:
     return Site.objects.filter(organization_id__in=request_organization_ids(request))
-
-
-def risk_status_filter(queryset, value):
-    """The stored status; past statuses are not stored (history answers compute them from findings)."""
-    if not value:
-        return queryset
-    if queryset.model is not Equipment:  # an as_of answer reads the row history, which keeps no status
-        raise ValidationError({"risk_status": ["Cannot be combined with as_of: the status then is computed from "
-                                               "the findings open then; read it in the answer."]})
-    return queryset.filter(risk_status__in=value)
 
 
 class ChangedSinceMixin(django_filters.FilterSet):

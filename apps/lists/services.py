@@ -76,6 +76,7 @@ DIFF_FIELDS = (
 )
 _ENTRY_TYPES = set(EntryType.values)
 DAY_HOURS = 24
+REFRESH_TASK = "apps.lists.tasks.refresh_list_source"  # enqueued by its registered name
 QUEUED_RUN_MAX_AGE = dt.timedelta(hours=6)  # a "refresh now" still queued after this was lost for good
 LEASE_MIN_SECONDS = 5  # a zero or negative LISTS_LOCK_LEASE_SECONDS would let two runs of a source overlap
 BUSY_RETRY_MARGIN_SECONDS = 2  # a busy task retries this long after the lease it met ends
@@ -389,15 +390,13 @@ def fetch_run_resend(*, run: FetchRun, now: dt.datetime | None = None) -> bool:
     """Send a queued run's task again when its last message is older than the resend age (the broker lost it:
     Redis restarted empty, a queue purged). One conditional UPDATE, so a click and the beat sweep send it
     once; a duplicate that arrives anyway is harmless (see `_run_claim`). Returns True when it was sent."""
-    from .tasks import refresh_list_source
-
     now = now or timezone.now()
     if not FetchRun.objects.filter(pk=run.pk).filter(_queued_resend_due(now)).update(
             sent_at=now, message="Queued (re-sent: no worker had started it)"):
         return False
     run.sent_at = now
     logger.warning("run %s of source %s was still queued: its task is sent again", run.pk, run.source_id)
-    enqueue_on_commit(refresh_list_source, run.source_id, run.trigger, run.pk)
+    enqueue_on_commit(REFRESH_TASK, run.source_id, run.trigger, run.pk)
     return True
 
 
@@ -1142,8 +1141,6 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     """"Refresh now": record a queued run and enqueue the task on commit. A run already queued or running
     for the source is returned instead of a second one (double clicks, impatient admins); a queued one whose
     message no worker took within LISTS_QUEUED_RESEND_SECONDS is sent again (the broker lost it)."""
-    from .tasks import refresh_list_source
-
     now = now or timezone.now()
     if not source.url and source.code not in BUNDLED_FILES:
         raise ApplicationError(f"{source.code} has no URL; import its files with `import_list`.", code="no_url")
@@ -1163,19 +1160,17 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
                  changes={"run": run.pk})
     source_id, run_id = source.pk, run.pk
     # A broker outage must not fail the request: enqueue_on_commit keeps the task in the outbox instead.
-    enqueue_on_commit(refresh_list_source, source_id, RunTrigger.MANUAL, run_id)
+    enqueue_on_commit(REFRESH_TASK, source_id, RunTrigger.MANUAL, run_id)
     return run
 
 
 def list_sources_refresh_due(*, now: dt.datetime | None = None) -> list[int]:
     """Enqueue a scheduled refresh for each enabled source whose refresh interval has passed."""
     from .selectors import list_sources_due
-    from .tasks import refresh_list_source
-
     now = now or timezone.now()
     due = [s.pk for s in list_sources_due(now=now)]
     for source_id in due:
-        enqueue_now(refresh_list_source, source_id, RunTrigger.SCHEDULE)
+        enqueue_now(REFRESH_TASK, source_id, RunTrigger.SCHEDULE)
     return due
 
 

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter
-from apps.inventory.filtersets import RISK_STATUS_CHOICES, risk_status_filter
+from apps.common.filters import RISK_STATUS_CHOICES, risk_status_filter
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier

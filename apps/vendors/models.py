@@ -14,9 +14,8 @@ from django.db.models import Q
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
-from apps.common.choices import RiskStatus
+from apps.common.choices import EquipmentCategory, RiskStatus
 from apps.common.models import TimeStampedModel
-from apps.inventory.choices import EquipmentCategory
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from .identifiers import identifier_validate

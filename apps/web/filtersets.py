@@ -5,8 +5,9 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from apps.common.filters import RISK_STATUS_CHOICES
 from apps.inventory.choices import EquipmentCategory, EquipmentStatus
-from apps.inventory.filtersets import RISK_STATUS_CHOICES, EquipmentFilterSet
+from apps.inventory.filtersets import EquipmentFilterSet
 from apps.inventory.models import ProductModel, Site
 from apps.vendors.models import Vendor
 

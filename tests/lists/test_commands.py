@@ -106,7 +106,7 @@ def test_refresh_now_records_a_queued_run_and_enqueues_on_commit(db, django_capt
         with django_capture_on_commit_callbacks(execute=True):
             run = list_source_refresh_request(source=sdn, user=admin_user)
             assert not send.called
-        send.assert_called_once_with(refresh_list_source, sdn.pk, RunTrigger.MANUAL, run.pk)
+        send.assert_called_once_with(refresh_list_source.name, sdn.pk, RunTrigger.MANUAL, run.pk)
     assert run.status == RunStatus.QUEUED and run.requested_by == admin_user
     assert list_source_refresh_request(source=sdn, user=admin_user).pk == run.pk  # no double run
 

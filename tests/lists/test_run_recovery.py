@@ -58,7 +58,7 @@ def test_refresh_now_resends_a_queued_run_once_it_is_older_than_the_resend_age(n
         assert send.call_count == 1  # a double click: same run, not sent twice
         resent = list_source_refresh_request(source=ndaa, now=T0 + dt.timedelta(seconds=121))
         assert resent.pk == run.pk and send.call_count == 2  # no worker took it: its message is sent again
-        assert send.call_args.args == (refresh_list_source, ndaa.pk, RunTrigger.MANUAL, run.pk)
+        assert send.call_args.args == (refresh_list_source.name, ndaa.pk, RunTrigger.MANUAL, run.pk)
         list_source_refresh_request(source=ndaa, now=T0 + dt.timedelta(seconds=180))
         assert send.call_count == 2  # the resend age counts from the last send
     run.refresh_from_db()
@@ -76,7 +76,7 @@ def test_beat_sweep_resends_lost_queued_runs_once_and_gives_up_after_the_max_age
                             started_at=T0 - dt.timedelta(hours=1))
     with mock.patch("apps.lists.services.enqueue_on_commit") as send:
         assert fetch_runs_queued_recover(now=T0) == {"resent": [runs["lost"].pk], "given_up": [runs["ancient"].pk]}
-        send.assert_called_once_with(refresh_list_source, ndaa.pk, RunTrigger.MANUAL, runs["lost"].pk)
+        send.assert_called_once_with(refresh_list_source.name, ndaa.pk, RunTrigger.MANUAL, runs["lost"].pk)
         assert fetch_runs_queued_recover(now=T0 + dt.timedelta(seconds=60)) == {"resent": [], "given_up": []}
     ancient = FetchRun.objects.get(pk=runs["ancient"].pk)
     assert ancient.status == RunStatus.FAILED and "Never started" in ancient.error
