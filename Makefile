@@ -63,11 +63,12 @@ test: setup
 	 else echo "Tests on SQLite (set DATABASE_URL=postgres://... for PostgreSQL)"; fi
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-## check: Django's system checks, migrations in step with the models, ruff.
+## check: Django's system checks (event wiring too), migrations in step with the models, ruff, the layer contract.
 check: setup
 	DEBUG=true $(MANAGE) check
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -67,7 +67,7 @@ def audit_record(
 
     Inside audited_transaction() the event is queued and appended (with its id and hash) when the outermost
     audited_transaction ends, still inside the transaction: the chain lock is then the last lock the
-    transaction takes (see apps.common.services for the lock order)."""
+    transaction takes (see apps.audit.writes for the lock order)."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

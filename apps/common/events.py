@@ -14,7 +14,7 @@ One delivery policy for the whole registry:
 - ``ON_COMMIT`` (the default): the handler runs once the publishing transaction has committed (at once when
   there is none); it never runs for a write that rolled back. Each handler is isolated: an exception is logged
   with the event and the handler, the other handlers still run, and the committed write stands. Handlers that
-  do real work only enqueue a Celery task by its registered name (``apps.common.tasks.enqueue_on_commit``):
+  do real work only enqueue a Celery task by its registered name (``apps.security.enqueue.enqueue_on_commit``):
   the task retries with back-off, and a broker outage keeps it in the outbox. That is the one retry policy.
 - ``IN_TRANSACTION``: the handler runs at once, inside the publisher's transaction, and an exception rolls the
   write back. Only for derived state that must commit with the write (a unit's risk status).

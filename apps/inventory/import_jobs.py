@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.common import events
 from apps.common.cache import cache_delete, cache_get, cache_set
 from apps.common.exceptions import ApplicationError
-from apps.common.tasks import enqueue_on_commit
+from apps.security.enqueue import enqueue_on_commit
 
 from . import imports
 from .models import ImportJob

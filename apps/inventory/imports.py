@@ -32,8 +32,8 @@ from django.utils import timezone
 from django_countries import countries
 
 from apps.audit.services import audit_record
+from apps.audit.writes import write_transaction
 from apps.common.exceptions import ApplicationError
-from apps.common.services import write_transaction
 from apps.vendors.choices import IdentifierScheme
 from apps.vendors.identifiers import identifier_validate
 from apps.vendors.models import VendorIdentifier

@@ -10,15 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, Sum
 
-from apps.common import events
-from apps.common.exceptions import ApplicationError
-from apps.common.services import (
+from apps.audit.writes import (
     model_delete_audited,
     model_save_audited,
     model_update_audited,
     row_lock,
     write_transaction,
 )
+from apps.common import events
+from apps.common.exceptions import ApplicationError
 
 from .models import Component, Equipment, ProductModel, Site, SiteEquipmentCount
 
@@ -37,7 +37,7 @@ def site_create(*, organization, actor=None, **fields: Any) -> Site:
 
 @write_transaction()
 def site_update(*, site: Site, actor=None, **fields: Any) -> Site:
-    """Apply the changed fields to the site, re-read under its row lock (see apps.common.services)."""
+    """Apply the changed fields to the site, re-read under its row lock (see apps.audit.writes)."""
     if "organization" in fields and getattr(fields["organization"], "pk", None) != site.organization_id:
         raise ApplicationError("A site cannot move to another organisation.", code="cross_organization",
                                fields={"organization": ["Cannot be changed."]})
@@ -66,7 +66,7 @@ def equipment_create(*, site: Site, product_model: ProductModel, actor=None, **f
 def equipment_update(*, equipment: Equipment, actor=None, **fields: Any) -> Equipment:
     """Apply the changed fields to the unit, re-read under its row lock: a change of one field never writes
     back another from an older copy, and the audit event's "before" is the locked row's. Lock order: the unit,
-    then its site(s) for the tally (recounted on save), then the audit chain (apps.common.services)."""
+    then its site(s) for the tally (recounted on save), then the audit chain (apps.audit.writes)."""
     if "site" in fields and fields["site"].organization_id != equipment.site.organization_id:
         raise ApplicationError("Equipment cannot move to another organisation's site.", code="cross_organization",
                                fields={"site": ["Not a site of this organisation."]})

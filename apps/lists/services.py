@@ -59,7 +59,7 @@ from apps.accounts.models import Membership, Organization
 from apps.audit.services import audit_record
 from apps.common import events
 from apps.common.exceptions import ApplicationError
-from apps.common.tasks import enqueue_now, enqueue_on_commit
+from apps.security.enqueue import enqueue_now, enqueue_on_commit
 
 from . import downloads
 from .choices import EntryType, Propagation, Regime, RunStatus, RunTrigger, VersionStatus

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
+from apps.inventory import filtersets as inventory_filtersets
 from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
 
-from .choices import CLOCK_STATUSES, Action, PlanStatus, WaiverStatus
-from .models import PolicyRule, ProjectionReport, RemediationPlan, Waiver
+from .choices import Action, PlanStatus, WaiverStatus
+from .models import PolicyRule, ProjectionReport, RemediationPlan, RemediationPlanQuerySet, Waiver
 
 
 def _today() -> dt.date:
@@ -44,8 +45,38 @@ class RemediationPlanFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        overdue = Q(status__in=sorted(CLOCK_STATUSES), deadline__lt=_today())
+        overdue = RemediationPlanQuerySet.overdue_q(_today())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+class EquipmentFilterSet(inventory_filtersets.EquipmentFilterSet):
+    """Equipment filters with the remediation deadlines: inventory declares the unit's own filters, and
+    remediation (the layer above it) adds those that read its plans. The API and the web both use this one."""
+
+    overdue = django_filters.BooleanFilter(method="filter_overdue",
+                                           label="Has a remediation plan whose deadline has passed (today)")
+    due_before = django_filters.DateFilter(method="filter_due_before",
+                                           label="Has a running remediation plan due on or before this day")
+    due_after = django_filters.DateFilter(method="filter_due_after",
+                                          label="Has a running remediation plan due on or after this day")
+
+    @staticmethod
+    def _plans(condition: Q) -> Exists:
+        return Exists(RemediationPlan.objects.filter(condition, equipment_id=OuterRef("id")))
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        overdue = self._plans(RemediationPlanQuerySet.overdue_q(_today()))
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+    def filter_due_before(self, queryset, name, value):
+        running = RemediationPlanQuerySet.running_q()
+        return queryset.filter(self._plans(running & Q(deadline__lte=value))) if value else queryset
+
+    def filter_due_after(self, queryset, name, value):
+        running = RemediationPlanQuerySet.running_q()
+        return queryset.filter(self._plans(running & Q(deadline__gte=value))) if value else queryset
 
 
 class WaiverFilterSet(django_filters.FilterSet):

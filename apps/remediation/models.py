@@ -16,6 +16,7 @@ from apps.common.models import TimeStampedModel
 from apps.inventory.choices import Connectivity, Criticality, EquipmentCategory, SiteKind
 
 from .choices import (
+    CLOCK_STATUSES,
     LIVE_STATUSES,
     VENDOR_ROLES,
     Action,
@@ -142,6 +143,26 @@ class PolicyRule(TimeStampedModel):
             raise ValidationError(errors)
 
 
+class RemediationPlanQuerySet(models.QuerySet):
+    """The one definition of "running" and "overdue" (the API, the web, the dashboard and the daily job use it)."""
+
+    @staticmethod
+    def running_q() -> Q:
+        """Plans whose clock runs (open, planned, in progress...): not done, waived or no longer required."""
+        return Q(status__in=sorted(CLOCK_STATUSES))
+
+    @classmethod
+    def overdue_q(cls, day) -> Q:
+        """Running plans whose deadline had passed on `day` (the caller's today: time is injected)."""
+        return cls.running_q() & Q(deadline__lt=day)
+
+    def running(self) -> RemediationPlanQuerySet:
+        return self.filter(self.running_q())
+
+    def overdue(self, day) -> RemediationPlanQuerySet:
+        return self.filter(self.overdue_q(day))
+
+
 class RemediationPlan(TimeStampedModel):
     """The obligation to deal with one unit (or batch): which rule decided it, by when, who owns it, where it
     stands. Created and kept up to date by `remediation_evaluate`; at most one live plan per unit."""
@@ -178,6 +199,8 @@ class RemediationPlan(TimeStampedModel):
     evaluation_hash = models.CharField(max_length=40, blank=True, editable=False,
                                        help_text="Fingerprint of what the rules gave last time (skips no-op writes).")
     history = HistoricalRecords(excluded_fields=["evaluation_hash"])
+
+    objects = RemediationPlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["deadline", "id"]

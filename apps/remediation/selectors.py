@@ -19,7 +19,7 @@ from apps.inventory.models import Equipment
 from . import conf
 from .choices import CLOCK_STATUSES, FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
-from .models import Notification, PolicyRule, RemediationPlan, Waiver
+from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
 from .policy import candidates_for, choose
 from .scoring import RiskInputs, RiskScore, risk_score
 
@@ -50,7 +50,7 @@ def plan_board(*, user, organization_id: int | None = None, today: dt.date) -> d
     qs = plan_list_for_user(user, organization_id=organization_id).order_by()
     windows = conf.due_windows()
     aggregates = {s: Count("id", filter=Q(status=s)) for s in PlanStatus.values}
-    aggregates["overdue"] = Count("id", filter=Q(status__in=CLOCK_STATUSES, deadline__lt=today))
+    aggregates["overdue"] = Count("id", filter=RemediationPlanQuerySet.overdue_q(today))
     for w in windows:
         aggregates[f"due_{w}"] = Count("id", filter=Q(status__in=CLOCK_STATUSES, deadline__gte=today,
                                                       deadline__lte=today + dt.timedelta(days=w)))

@@ -29,12 +29,12 @@ from apps.accounts.choices import WRITE_ROLES, Role
 from apps.accounts.models import Membership, Organization
 from apps.accounts.selectors import membership_role
 from apps.audit.services import audit_record, changes_between, model_snapshot
+from apps.audit.writes import model_save_audited, write_transaction
 from apps.common import events
 from apps.common.exceptions import ApplicationError
-from apps.common.services import model_save_audited, write_transaction
-from apps.common.tasks import enqueue_on_commit
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentStatus
 from apps.inventory.models import Equipment
+from apps.security.enqueue import enqueue_on_commit
 from apps.vendors.selectors import vendor_descendant_ids
 
 from . import conf
@@ -61,6 +61,7 @@ from .models import (
     ProjectionLine,
     ProjectionReport,
     RemediationPlan,
+    RemediationPlanQuerySet,
     Waiver,
 )
 from .policy import Candidate, add_days, candidates_for, choose, local_today, why_text
@@ -459,7 +460,7 @@ def _locked_plan(plan: RemediationPlan | int) -> RemediationPlan:
         raise ApplicationError("Not found.", code="not_found") from exc
 
 
-@write_transaction()  # audit chain lock last (apps.common.services)
+@write_transaction()  # audit chain lock last (apps.audit.writes)
 def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcome: str = "", note: str = "",
                     now: dt.datetime | None = None, today: dt.date | None = None) -> RemediationPlan:
     """Move a plan one step forward: open -> planned -> in_progress -> done (done needs an outcome that
@@ -692,7 +693,7 @@ def _check_decider(waiver: Waiver, user) -> None:
                                code="invalid_transition")
 
 
-@write_transaction()  # audit chain lock last (apps.common.services)
+@write_transaction()  # audit chain lock last (apps.audit.writes)
 def waiver_approve(*, waiver: Waiver | int, user, note: str = "", today: dt.date | None = None,
                    now: dt.datetime | None = None) -> Waiver:
     """Approve (a different admin of the organisation). The plan becomes `waived`: its clock stops."""
@@ -734,7 +735,7 @@ def waiver_reject(*, waiver: Waiver | int, user, note: str, now: dt.datetime | N
     return waiver
 
 
-@write_transaction()  # audit chain lock last (apps.common.services)
+@write_transaction()  # audit chain lock last (apps.audit.writes)
 def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[int]:
     """Approved waivers whose expiry date has passed: the waiver becomes `expired`, its plan reopens (`open`)
     and its deadline clock restarts: today + the rule's N days (or REMEDIATION_WAIVER_RESTART_DAYS)."""
@@ -766,9 +767,8 @@ def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None, chunk_
     now = now or timezone.now()
     counts = []
     for flag, qs in (
-        (True, RemediationPlan.objects.filter(status__in=CLOCK_STATUSES, deadline__lt=today, is_overdue=False)),
-        (False, RemediationPlan.objects.filter(is_overdue=True).filter(
-            ~Q(status__in=CLOCK_STATUSES) | Q(deadline__gte=today))),
+        (True, RemediationPlan.objects.overdue(today).filter(is_overdue=False)),
+        (False, RemediationPlan.objects.filter(is_overdue=True).exclude(RemediationPlanQuerySet.overdue_q(today))),
     ):
         ids = list(qs.values_list("id", flat=True))
         for i in range(0, len(ids), chunk_size):

@@ -4,7 +4,7 @@ the admin-editable data."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.common.tasks import enqueue_on_commit
+from apps.security.enqueue import enqueue_on_commit
 
 from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun
 

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 from apps.common import events
-from apps.common.tasks import enqueue_on_commit
+from apps.security.enqueue import enqueue_on_commit
 
 
 def on_vendors_changed(event: events.VendorsChanged) -> None:

@@ -24,7 +24,7 @@ class OutboxStatus(models.TextChoices):
 class OutboxJob(models.Model):
     """A task that could not be handed to the broker (broker down) when its transaction committed.
 
-    `apps.common.tasks.enqueue_on_commit` writes it; the periodic `security.outbox_flush` task (and the
+    `apps.security.enqueue.enqueue_on_commit` writes it; the periodic `security.outbox_flush` task (and the
     `outbox_flush` management command) re-sends it once the broker answers. Nothing committed is lost.
     """
 

@@ -100,7 +100,7 @@ def outbox_job_create(*, task_name: str, args: list | tuple = (), kwargs: dict |
 def outbox_flush(*, limit: int = 500, max_attempts: int = 50) -> dict[str, int]:
     """Re-send pending jobs in order. Safe to run from two beats at once: rows are claimed with
     SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises writers)."""
-    from apps.common.tasks import celery_app
+    from .enqueue import celery_app
 
     app = celery_app()
     sent = failed = 0

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.audit.writes import model_delete_audited, model_save_audited, model_update_audited, write_transaction
 from apps.common import events
-from apps.common.services import model_delete_audited, model_save_audited, model_update_audited, write_transaction
 
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
@@ -31,7 +31,7 @@ def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers:
 
 @write_transaction()
 def vendor_update(*, vendor: Vendor, actor=None, **fields: Any) -> Vendor:
-    """Apply the changed fields to the vendor, re-read under its row lock (apps.common.services); a change
+    """Apply the changed fields to the vendor, re-read under its row lock (apps.audit.writes); a change
     of nothing records nothing and re-screens nothing."""
     vendor, changes = model_update_audited(vendor, fields, actor=actor)
     if changes:

@@ -3,17 +3,14 @@ organisation and with form widgets an officer can use (a vendor picker instead o
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 
 from apps.common.filters import RISK_STATUS_CHOICES
 from apps.inventory.choices import EquipmentCategory, EquipmentStatus
-from apps.inventory.filtersets import EquipmentFilterSet
-from apps.inventory.models import ProductModel, Site
+from apps.inventory.models import Site
+from apps.remediation.filtersets import EquipmentFilterSet
 from apps.vendors.models import Vendor
 
 from .widgets import FastSelect
-
-MODEL_IDS_INLINE = 1000  # matching product models passed as a literal list (beyond: a subquery)
 
 SORTS = {
     "site": ("site__name", "id"),
@@ -48,7 +45,6 @@ def _org_vendors(request):
 
 
 class EquipmentListFilterSet(EquipmentFilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search (serial, asset tag, model, brand)")
     site = django_filters.ModelChoiceFilter(queryset=_org_sites, empty_label="All sites", widget=FastSelect)
     vendor = django_filters.ModelChoiceFilter(queryset=_org_vendors, method="filter_vendor_obj",
                                               label="Vendor", empty_label="Any vendor", widget=FastSelect)
@@ -60,18 +56,6 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     overdue = django_filters.ChoiceFilter(choices=[("true", "Only overdue")], method="filter_overdue",
                                           label="Deadline", empty_label="Any deadline")
 
-    def filter_q(self, queryset, name, value):
-        """Serial, asset tag, model number or brand name contains `value`. The product models are looked up
-        first (a small table), so the equipment condition is an OR of three indexed terms on one table (trigram
-        indexes on PostgreSQL), not an OR across joined tables that forces a scan of the inventory."""
-        if not value:
-            return queryset
-        models = ProductModel.objects.filter(Q(model_number__icontains=value) | Q(brand__name__icontains=value))
-        ids = list(models.order_by().values_list("pk", flat=True)[:MODEL_IDS_INLINE + 1])
-        by_model = (Q(product_model_id__in=ids) if len(ids) <= MODEL_IDS_INLINE
-                    else Q(product_model_id__in=models.order_by().values("pk")))
-        return queryset.filter(Q(serial_number__icontains=value) | Q(asset_tag__icontains=value) | by_model)
-
     def filter_vendor_obj(self, queryset, name, value):
         return self.filter_vendor(queryset, name, value.pk) if value else queryset
 
@@ -79,8 +63,4 @@ class EquipmentListFilterSet(EquipmentFilterSet):
         return self.filter_risk_status(queryset, name, [value] if value else [])
 
     def filter_overdue(self, queryset, name, value):
-        if value != "true":
-            return queryset
-        from .selectors import equipment_overdue_filter
-
-        return queryset.filter(equipment_overdue_filter())
+        return super().filter_overdue(queryset, name, True) if value == "true" else queryset

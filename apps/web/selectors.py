@@ -146,15 +146,6 @@ def today_default(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
 
 
-def equipment_overdue_filter() -> Q:
-    """Equipment with a live remediation plan whose deadline has passed (clock running)."""
-    from apps.remediation.choices import CLOCK_STATUSES
-    from apps.remediation.models import RemediationPlan
-
-    late = RemediationPlan.objects.filter(status__in=list(CLOCK_STATUSES), deadline__lt=today_default(None))
-    return Q(pk__in=late.values("equipment_id"))
-
-
 def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dict[str, Any]:
     """Everything the dashboard shows for one organisation; a fixed number of queries."""
     from . import svg
@@ -179,10 +170,9 @@ def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, An
     burn-down chart. A fixed number of queries."""
     from django.urls import reverse
 
-    from apps.remediation.choices import CLOCK_STATUSES
     from apps.remediation.models import RemediationPlan
 
-    live = RemediationPlan.objects.filter(organization_id=organization_id, status__in=list(CLOCK_STATUSES))
+    live = RemediationPlan.objects.filter(organization_id=organization_id).running()
     base = live.select_related("equipment", "site", "equipment__product_model__brand").order_by("deadline", "id")
 
     def items(qs) -> list[dict[str, Any]]:
@@ -190,7 +180,7 @@ def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, An
                  "label": f"{p.get_action_display().split(' (')[0]} {p.equipment} at {p.site.code} "
                           f"({p.equipment.product_model.brand.name})"} for p in qs[:10]]
 
-    overdue_qs = base.filter(deadline__lt=today)
+    overdue_qs = base.overdue(today)
     upcoming_qs = base.filter(deadline__gte=today, deadline__lte=today + dt.timedelta(days=90))
     return {
         "overdue": items(overdue_qs), "overdue_count": overdue_qs.count(),

@@ -102,7 +102,7 @@ def test_custom_list_per_organisation(org, admin_user):
 def test_refresh_now_records_a_queued_run_and_enqueues_on_commit(db, django_capture_on_commit_callbacks, admin_user):
     list_sources_setup()
     sdn = ListSource.objects.get(code="ofac_sdn")
-    with mock.patch("apps.common.tasks.enqueue_now") as send:
+    with mock.patch("apps.security.enqueue.enqueue_now") as send:
         with django_capture_on_commit_callbacks(execute=True):
             run = list_source_refresh_request(source=sdn, user=admin_user)
             assert not send.called
@@ -172,7 +172,7 @@ def test_refresh_now_is_not_blocked_by_a_run_a_dead_worker_left_running(db, djan
     sdn = ListSource.objects.get(code="ofac_sdn")
     dead = FetchRun.objects.create(source=sdn, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING,
                                    started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))  # no lease held any more
-    with mock.patch("apps.common.tasks.enqueue_now") as send, django_capture_on_commit_callbacks(execute=True):
+    with mock.patch("apps.security.enqueue.enqueue_now") as send, django_capture_on_commit_callbacks(execute=True):
         run = list_source_refresh_request(source=sdn)
     assert run.pk != dead.pk and send.called
 

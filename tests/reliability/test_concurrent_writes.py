@@ -4,7 +4,7 @@
 Before the fix: mixed creates and deletes at one site deadlocked (a delete took the audit chain lock then the
 site row, a save the other way round: 500s); PATCHes of different fields of one unit reverted each other
 (whole rows saved from unlocked reads, stale "before" values in the audit trail); parallel DELETEs of one
-unit each answered 204 with their own delete event. The lock order is documented in apps.common.services.
+unit each answered 204 with their own delete event. The lock order is documented in apps.audit.writes.
 """
 from __future__ import annotations
 

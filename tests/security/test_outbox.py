@@ -5,7 +5,7 @@ import socket
 import pytest
 from django.db import transaction
 
-from apps.common.tasks import enqueue_on_commit
+from apps.security.enqueue import enqueue_on_commit
 from apps.security.models import OutboxJob, OutboxStatus
 from apps.security.services import outbox_flush
 
@@ -29,7 +29,7 @@ def _celery_env_does_not_override_private_brokers(monkeypatch):
 
 @pytest.fixture
 def celery_broker(monkeypatch):
-    """Points apps.common.tasks at a Celery app with the given broker (never the shared one)."""
+    """Points apps.security.enqueue at a Celery app with the given broker (never the shared one)."""
     from celery import Celery
 
     apps = []
@@ -38,7 +38,7 @@ def celery_broker(monkeypatch):
         app = Celery("outbox-test", broker=url, set_as_current=False)
         app.conf.broker_connection_timeout = 1
         apps.append(app)
-        monkeypatch.setattr("apps.common.tasks.celery_app", lambda: app)
+        monkeypatch.setattr("apps.security.enqueue.celery_app", lambda: app)
         return app
 
     yield use

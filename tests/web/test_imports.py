@@ -161,7 +161,7 @@ def test_import_job_of_other_organisation_is_404(client_for, officer, other_offi
 def test_large_file_runs_in_background_with_progress(client_for, officer, site, settings,
                                                      django_capture_on_commit_callbacks):
     settings.IMPORT_INLINE_MAX_BYTES = 10  # every file counts as large here
-    settings.CELERY_TASK_ALWAYS_EAGER = True  # apps.common.tasks.enqueue_on_commit then runs the task in-process
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # apps.security.enqueue.enqueue_on_commit then runs the task in-process
     c = client_for(officer)
     f = io.BytesIO((HEADER + "".join(f"T1,camera,Acme,C-1,1,BG-{i},\n" for i in range(50))).encode())
     f.name = "big.csv"

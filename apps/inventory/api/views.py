@@ -9,11 +9,11 @@ from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin
 from apps.inventory import services
 from apps.inventory.filtersets import (
     ComponentFilterSet,
-    EquipmentFilterSet,
     ProductModelFilterSet,
     SiteFilterSet,
 )
 from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.remediation.filtersets import EquipmentFilterSet
 from apps.screening.selectors import equipment_findings
 
 from .serializers import (

@@ -96,7 +96,7 @@ def plan_export(request):
     org = request.access.organization
     qs = plan_list_for_user(request.user, organization_id=org.pk if org else -1)
     if request.GET.get("overdue") == "true":
-        qs = qs.filter(is_overdue=True)
+        qs = qs.overdue(selectors.today_default(None))
     if request.GET.get("status"):
         qs = qs.filter(status=request.GET["status"])
     header = ["id", "site", "equipment", "vendor", "rule", "citation", "action", "status", "deadline", "overdue",

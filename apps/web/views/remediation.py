@@ -68,7 +68,7 @@ def board(request):
     plans = rem_selectors.plan_list_for_user(request.user, organization_id=org_id)
     overdue_only = request.GET.get("overdue") == "true"
     if overdue_only:
-        plans = plans.filter(is_overdue=True)
+        plans = plans.overdue(today)
     columns = []
     for status in BOARD_COLUMNS:
         qs = plans.filter(status=status)

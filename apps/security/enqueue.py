@@ -1,6 +1,6 @@
 """Enqueueing tasks so that a down broker never breaks a request or loses committed work.
 
-    from apps.common.tasks import enqueue_on_commit
+    from apps.security.enqueue import enqueue_on_commit
     enqueue_on_commit(list_refresh_task, source.pk)                 # instead of on_commit(lambda: t.delay(...))
     enqueue_on_commit("lists.refresh", source.pk, countdown=5)     # by registered name, with apply_async options
 

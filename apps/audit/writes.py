@@ -29,8 +29,7 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 
 from apps.audit.services import audit_jsonable, audit_record, audited_transaction, changes_between, model_snapshot
-
-from .exceptions import ApplicationError
+from apps.common.exceptions import ApplicationError
 
 M = TypeVar("M", bound=models.Model)
 
