@@ -1,4 +1,6 @@
 """Fixtures shared by the suite: two organisations and a user of each role in the first one."""
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,28 @@ from apps.accounts.choices import Role
 from tests.factories import MembershipFactory, OrganizationFactory, SiteFactory, UserFactory
 
 SHARED_LISTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lists"
+
+
+@contextmanager
+def events_recorded(event_type, *, phase=None) -> Iterator[list]:
+    """Replace every subscriber of `event_type` by a recorder for the length of the block: the list of events
+    delivered (the real subscribers, e.g. screening's, do not run)."""
+    from apps.common import events
+
+    phase = phase or events.ON_COMMIT
+    saved = {p: events.subscribers(event_type, p) for p in events.PHASES}
+    for handlers in saved.values():
+        for handler in handlers:
+            events.unsubscribe(event_type, handler)
+    seen: list = []
+    events.subscribe(event_type, seen.append, phase=phase)
+    try:
+        yield seen
+    finally:
+        events.unsubscribe(event_type, seen.append)
+        for p, handlers in saved.items():
+            for handler in handlers:
+                events.subscribe(event_type, handler, phase=p)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import pytest
 from apps.inventory.models import Equipment
 from apps.screening.models import PrePurchaseCheck
 from tests.api.conftest import token_client
-from tests.factories import EquipmentFactory
+from tests.factories import EquipmentFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +186,7 @@ def test_officer_records_ownership_through_the_service_and_cycles_are_refused(wo
     from apps.vendors.models import Ownership
 
     officer = token_client(world["users"]["officer"])
-    grand = world["vendor"].__class__.objects.create(name="Grand Parent Holding")
+    grand = VendorFactory(name="Grand Parent Holding")
     created = officer.post("/api/v1/ownerships/", {"owner": grand.pk, "owned": world["parent"].pk,
                                                    "share_percent": "60", "kind": "shareholding"}, format="json")
     assert created.status_code == 201, created.content

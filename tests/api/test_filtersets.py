@@ -4,10 +4,10 @@ from django.test import RequestFactory
 
 from apps.inventory.choices import ComponentKind
 from apps.inventory.filtersets import EquipmentFilterSet, SiteFilterSet
-from apps.inventory.models import Component, Equipment, Site
+from apps.inventory.models import Equipment, Site
 from apps.vendors.filtersets import VendorFilterSet
-from apps.vendors.models import Vendor, VendorAlias
-from tests.factories import EquipmentFactory, ProductModelFactory, VendorFactory
+from apps.vendors.models import Vendor
+from tests.factories import ComponentFactory, EquipmentFactory, ProductModelFactory, VendorAliasFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_equipment_vendor_filter_covers_brand_maker_software_and_components(site
     by_maker = EquipmentFactory(site=site, product_model=ProductModelFactory(manufacturer=maker))
     by_software = EquipmentFactory(site=site, product_model=ProductModelFactory(software_supplier=software))
     by_part = EquipmentFactory(site=site)
-    Component.objects.create(equipment=by_part, vendor=part, kind=ComponentKind.COMMS_MODULE)
+    ComponentFactory(equipment=by_part, vendor=part, kind=ComponentKind.COMMS_MODULE)
     qs = Equipment.objects.all()
     for vendor, expected in [(by_brand.product_model.brand, by_brand), (maker, by_maker),
                              (software, by_software), (part, by_part)]:
@@ -48,8 +48,8 @@ def test_equipment_vendor_filter_covers_brand_maker_software_and_components(site
 
 
 def test_vendor_filter_by_alias_and_country():
-    hik = Vendor.objects.create(name="Hangzhou Hikvision Digital Technology Co., Ltd.", country_of_incorporation="CN")
-    VendorAlias.objects.create(vendor=hik, name="HIKVISION")
-    Vendor.objects.create(name="Axis AB", country_of_incorporation="SE")
+    hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co., Ltd.", country_of_incorporation="CN")
+    VendorAliasFactory(vendor=hik, name="HIKVISION")
+    VendorFactory(name="Axis AB", country_of_incorporation="SE")
     assert list(VendorFilterSet({"q": "hikvision"}, queryset=Vendor.objects.all()).qs) == [hik]
     assert list(VendorFilterSet({"country": "cn"}, queryset=Vendor.objects.all()).qs) == [hik]

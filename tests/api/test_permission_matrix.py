@@ -15,6 +15,7 @@ from apps.accounts.choices import WRITE_ROLES
 from apps.api.models import ApiToken
 from apps.api.services import api_token_create, api_token_hash
 from tests.api.conftest import ROLES
+from tests.factories import OemRelationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +100,7 @@ def _url(route: str, obj) -> str:
 
 @pytest.fixture
 def matrix_world(world):
-    from apps.vendors.models import OemRelation
-
-    world["oem"] = OemRelation.objects.create(brand=world["parent"], manufacturer=world["vendor"])
+    world["oem"] = OemRelationFactory(brand=world["parent"], manufacturer=world["vendor"])
     world["other_token"], _ = api_token_create(user=world["users"]["other_officer"])
     world["own_token"], _ = api_token_create(user=world["users"]["viewer"])
     return world

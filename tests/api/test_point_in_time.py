@@ -11,6 +11,7 @@ from apps.screening.models import Finding
 from apps.vendors.models import Vendor, VendorAlias
 from apps.vendors.services import vendor_alias_add, vendor_update
 from tests.api.conftest import token_client
+from tests.factories import ListVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,7 @@ def changed(world):
     equipment_update(equipment=world["equipment"], actor=officer, status="removed")
     v1 = world["version"]
     ListVersion.objects.filter(pk=v1.pk).update(status="superseded", superseded_at=now)
-    v2 = ListVersion.objects.create(source=v1.source, status="active", fetched_at=now, sha256="e" * 64,
-                                    entry_count=0, activated_at=now, previous=v1)
+    v2 = ListVersionFactory(source=v1.source, active=True, fetched_at=now, sha256="e" * 64, previous=v1)
     Finding.objects.filter(pk=world["finding"].pk).update(closed_at=now, close_reason="delisted")
     Vendor.objects.filter(pk=world["vendor"].pk).update(risk_status="clear")
     world.update(v1=v1, v2=v2, yesterday=(now - dt.timedelta(days=1)).date().isoformat(),

@@ -4,14 +4,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.inventory.choices import ComponentKind
-from apps.inventory.models import Component
-from apps.remediation.models import RemediationPlan
-from apps.screening.models import Finding
-from apps.vendors.models import VendorAlias, VendorIdentifier
 from tests.api.conftest import token_client
 from tests.api.test_permission_matrix import PUBLIC, REPORTS, _url, api_routes
-from tests.factories import EquipmentFactory, VendorFactory
+from tests.factories import (
+    ComponentFactory,
+    EquipmentFactory,
+    FindingFactory,
+    RemediationPlanFactory,
+    VendorAliasFactory,
+    VendorFactory,
+    VendorIdentifierFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,17 +27,13 @@ def crowded(world):
     now, today = timezone.now(), timezone.localdate()
     for i in range(MANY):
         vendor = VendorFactory()
-        VendorAlias.objects.create(vendor=vendor, name=f"Alias {i}")
-        VendorIdentifier.objects.create(vendor=vendor, scheme="duns", value=f"{100000000 + i}")
+        VendorAliasFactory(vendor=vendor, name=f"Alias {i}")
+        VendorIdentifierFactory(vendor=vendor)
         eq = EquipmentFactory(site=world["site"], product_model=world["product"])
-        Component.objects.create(equipment=eq, vendor=vendor, kind=ComponentKind.SOC)
-        Finding.objects.create(vendor=vendor, kind="direct", key=f"k{i}", source=world["source"],
-                               path_text="listed", status="restricted", discovered_at=now, last_seen_at=now,
-                               match=world["match"])
-        RemediationPlan.objects.create(
-            organization=world["org"], site=world["site"], equipment=eq, category=eq.category, vendor=vendor,
-            rule=world["rule"], rule_version=1, action="replace", deadline=today, computed_deadline=today,
-            discovered_on=today, opened_at=now)
+        ComponentFactory(equipment=eq, vendor=vendor)
+        FindingFactory(vendor=vendor, key=f"k{i}", source=world["source"], path_text="listed", status="restricted",
+                       discovered_at=now, match=world["match"])
+        RemediationPlanFactory(equipment=eq, vendor=vendor, rule=world["rule"], deadline=today, opened_at=now)
     return world
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Equipment
 from apps.inventory.services import equipment_create, equipment_update, product_model_create, site_create
-from tests.factories import ProductModelFactory, VendorFactory
+from tests.factories import ProductModelFactory, RemediationPlanFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,22 +82,14 @@ def test_equipment_cannot_move_to_another_organisations_site(site, other_site):
 
 
 def test_equipment_with_a_remediation_plan_cannot_be_deleted_only_retired(site):
-    import datetime as dt
-
-    from django.utils import timezone
-
     from apps.inventory.services import equipment_delete
-    from apps.remediation.models import PolicyRule, RemediationPlan
+    from apps.remediation.models import PolicyRule
 
     equipment = equipment_create(site=site, product_model=ProductModelFactory())
     rule = PolicyRule.objects.first()
     assert rule is not None  # seeded by the remediation data migration
     day = dt.date(2026, 1, 1)
-    RemediationPlan.objects.create(
-        organization=site.organization, site=site, equipment=equipment, category=equipment.category, rule=rule,
-        rule_version=rule.version, action=rule.action, deadline=day, computed_deadline=day, discovered_on=day,
-        opened_at=timezone.now(),
-    )
+    RemediationPlanFactory(equipment=equipment, rule=rule, deadline=day, discovered_on=day)
     with pytest.raises(ApplicationError) as exc:
         equipment_delete(equipment=equipment)
     assert exc.value.code == "protected"

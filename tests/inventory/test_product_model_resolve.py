@@ -4,15 +4,14 @@ import pytest
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Equipment, ProductModel
 from apps.inventory.services import equipment_record, product_model_resolve
-from apps.vendors.models import VendorAlias
-from tests.factories import ProductModelFactory, VendorFactory
+from tests.factories import ProductModelFactory, VendorAliasFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_new_model_is_created_with_vendors_found_by_name_or_alias_in_any_case():
     brand, maker = VendorFactory(name="Example Vision Co., Ltd."), VendorFactory(name="Example OEM Maker")
-    VendorAlias.objects.create(vendor=maker, name="示例制造")
+    VendorAliasFactory(vendor=maker, name="示例制造")
     pm = product_model_resolve(brand_name=" example vision co., ltd. ", model_number="  DS-1   X ", category="camera",
                                manufacturer_name="示例制造")
     assert (pm.brand, pm.manufacturer, pm.model_number, pm.category) == (brand, maker, "DS-1 X", "camera")
@@ -58,7 +57,7 @@ def test_equipment_record_is_all_or_nothing(site):
 def test_a_misspelt_vendor_name_suggests_the_recorded_ones():
     VendorFactory(name="Hangzhou Example Vision")
     alias_owner = VendorFactory(name="Shanghai Zhenhua Heavy Industries Co., Ltd.")
-    VendorAlias.objects.create(vendor=alias_owner, name="ZPMC")
+    VendorAliasFactory(vendor=alias_owner, name="ZPMC")
     VendorFactory(name="Harbour Cranes Ltd")
     with pytest.raises(ApplicationError) as exc:
         product_model_resolve(brand_name="Hangzhou Exmaple Vison", model_number="X", category="camera")
@@ -73,7 +72,7 @@ def test_a_product_model_recorded_concurrently_is_reused(monkeypatch):
     request's lookup and its insert; the insert is refused (unique check or constraint) and the other row is
     used (no 500, one product model)."""
     brand = VendorFactory(name="Race Brand")
-    other = ProductModel.objects.create(brand=brand, model_number="R-1", category="camera")
+    other = ProductModelFactory(brand=brand, model_number="R-1", category="camera")
     real_filter = ProductModel.objects.filter
     calls = {"n": 0}
 

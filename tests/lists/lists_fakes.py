@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from apps.lists.choices import Propagation, Regime
-from apps.lists.models import ListSource
 from apps.lists.sources.base import ParsedEntry, ParseError
+from tests.factories import ListSourceFactory
 
 FAKE_FORMAT = "fake_jsonl"
 
@@ -80,6 +80,5 @@ def entries(n: int, *, start: int = 0, suffix: str = "") -> list[dict]:
 @pytest.fixture
 def source(db, fake_format, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    return ListSource.objects.create(code="fake", name="Fake list", publisher="Tests", regime=Regime.US_OFAC,
-                                     propagation=Propagation.NAMED_ONLY, format=FAKE_FORMAT,
-                                     freshness_limit_hours=48)
+    return ListSourceFactory(code="fake", name="Fake list", publisher="Tests", regime=Regime.US_OFAC,
+                             propagation=Propagation.NAMED_ONLY, format=FAKE_FORMAT, freshness_limit_hours=48)

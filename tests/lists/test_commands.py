@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.lists.choices import RunStatus, RunTrigger, VersionStatus
 from apps.lists.defaults import DEFAULT_SOURCES
-from apps.lists.models import FetchRun, ListEntry, ListSource, ListVersion
+from apps.lists.models import ListEntry, ListSource, ListVersion
 from apps.lists.selectors import list_sources_due
 from apps.lists.services import (
     list_source_custom_create,
@@ -20,9 +20,12 @@ from apps.lists.services import (
     lists_demo_load,
 )
 from apps.lists.tasks import refresh_list_source
+from tests.factories import FetchRunFactory
 from tests.lists.lists_fakes import entries, fake_format, source, write_list  # noqa: F401
 
 pytestmark = pytest.mark.django_db
+
+MARCH_1 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
 
 def _call(*args) -> tuple[int, dict]:
@@ -115,8 +118,7 @@ def test_task_with_bundled_source_runs_eagerly_and_is_idempotent_for_a_finished_
     settings.MEDIA_ROOT = str(tmp_path)
     list_sources_setup()
     ndaa = ListSource.objects.get(code="ndaa_889")
-    run = FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED,
-                                  started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    run = FetchRunFactory(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=MARCH_1)
     result = refresh_list_source.apply(args=[ndaa.pk, RunTrigger.MANUAL, run.pk]).get()
     assert result["status"] == "active" and result["run"] == run.pk
     again = refresh_list_source.apply(args=[ndaa.pk, RunTrigger.MANUAL, run.pk]).get()  # redelivered message
@@ -170,8 +172,8 @@ def test_task_retries_network_errors_with_backoff_and_a_busy_scheduled_source_wh
 def test_refresh_now_is_not_blocked_by_a_run_a_dead_worker_left_running(db, django_capture_on_commit_callbacks):
     list_sources_setup()
     sdn = ListSource.objects.get(code="ofac_sdn")
-    dead = FetchRun.objects.create(source=sdn, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING,
-                                   started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))  # no lease held any more
+    # A run left running, with no lease held any more.
+    dead = FetchRunFactory(source=sdn, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING, started_at=MARCH_1)
     with mock.patch("apps.security.enqueue.enqueue_now") as send, django_capture_on_commit_callbacks(execute=True):
         run = list_source_refresh_request(source=sdn)
     assert run.pk != dead.pk and send.called
@@ -182,8 +184,7 @@ def test_a_run_whose_task_gives_up_is_recorded_failed_with_the_reason(db):
 
     list_sources_setup()
     sdn = ListSource.objects.get(code="ofac_sdn")
-    run = FetchRun.objects.create(source=sdn, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED,
-                                  started_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    run = FetchRunFactory(source=sdn, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=MARCH_1)
     fetch_run_give_up(run_id=run.pk, reason="source busy: another refresh holds the lock")
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED and run.finished_at is not None and "busy" in run.error

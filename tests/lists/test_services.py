@@ -23,6 +23,7 @@ from apps.lists.services import (
     list_version_import,
     list_version_reject,
 )
+from tests.factories import FetchRunFactory, ListEntryFactory, ListVersionFactory
 from tests.lists.lists_fakes import entries, fake_format, source, write_list  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -168,10 +169,10 @@ def test_approve_refuses_when_a_newer_version_became_active(source, tmp_path, ad
 
 
 def test_one_active_version_per_source_is_enforced_by_the_database(source):
-    ListVersion.objects.create(source=source, status=VersionStatus.ACTIVE, fetched_at=T0, sha256="a" * 64)
+    ListVersionFactory(source=source, status=VersionStatus.ACTIVE)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ListVersion.objects.create(source=source, status=VersionStatus.ACTIVE, fetched_at=T0, sha256="b" * 64)
-    ListVersion.objects.create(source=source, status=VersionStatus.SUPERSEDED, fetched_at=T0, sha256="c" * 64)
+        ListVersionFactory(source=source, status=VersionStatus.ACTIVE)
+    ListVersionFactory(source=source, status=VersionStatus.SUPERSEDED)
     assert ListVersion.objects.filter(source=source).count() == 2
 
 
@@ -284,10 +285,10 @@ def test_a_killed_worker_leaves_the_previous_version_active_and_the_next_run_com
     first = _import(source, tmp_path, entries(10))
     # What a worker killed mid-parse leaves behind: a LOADING version with part of its entries, a RUNNING run,
     # and its lease (which expires).
-    half = ListVersion.objects.create(source=source, status=VersionStatus.LOADING, fetched_at=T0, sha256="d" * 64)
-    ListEntry.objects.create(version=half, external_id="1", primary_name="half", content_hash="e" * 64)
-    dead_run = FetchRun.objects.create(source=source, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING,
-                                       started_at=T0, version=half)
+    half = ListVersionFactory(source=source, status=VersionStatus.LOADING, fetched_at=T0)
+    ListEntryFactory(version=half, external_id="1", primary_name="half")
+    dead_run = FetchRunFactory(source=source, trigger=RunTrigger.SCHEDULE, status=RunStatus.RUNNING, started_at=T0,
+                               version=half)
     list_source_lock_acquire(source_id=source.pk, token="dead-worker", now=T0)
     assert list_versions_active().get(source=source).pk == first.version  # readers still see the old one
 

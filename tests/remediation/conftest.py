@@ -13,6 +13,7 @@ from apps.remediation.policy import FindingFact
 from tests.factories import (
     EquipmentFactory,
     MembershipFactory,
+    OwnershipFactory,
     ProductModelFactory,
     UserFactory,
     VendorFactory,
@@ -94,16 +95,14 @@ def camera(site):
 @pytest.fixture
 def crane(site):
     """A ZPMC ship-to-shore crane with vendor remote access, ZPMC <- CCCC <- CCCG (shares unknown)."""
-    from apps.vendors.models import Ownership
-
     site.criticality = Criticality.CRITICAL
     site.save()
     cccg = VendorFactory(name="China Communications Construction Group (Limited)", country_of_incorporation="CN")
     cccc = VendorFactory(name="China Communications Construction Company Limited", country_of_incorporation="CN")
     # ZPMC recorded here with an unknown country: the owner chain alone must flag it.
     zpmc = VendorFactory(name="Shanghai Zhenhua Heavy Industries Co., Ltd.", country_of_incorporation="")
-    Ownership.objects.create(owner=cccg, owned=cccc)
-    Ownership.objects.create(owner=cccc, owned=zpmc)
+    OwnershipFactory(owner=cccg, owned=cccc)
+    OwnershipFactory(owner=cccc, owned=zpmc)
     pm = ProductModelFactory(brand=zpmc, model_number="STS-65", category="sts_crane", remote_access_capable=True)
     return EquipmentFactory(site=site, product_model=pm, connectivity=Connectivity.VENDOR_REMOTE,
                             collects_data=True, installed_date=dt.date(2016, 4, 12))

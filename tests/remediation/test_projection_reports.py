@@ -8,15 +8,13 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.common.exceptions import ApplicationError
 from apps.lists.models import ListSource
 from apps.remediation.models import ProjectionLine, ProjectionReport
 from apps.remediation.selectors import remediation_projection
 from apps.remediation.services import PROJECTION_REPORTS_KEPT, projection_request, projection_run
-from apps.screening.models import Finding
-from tests.factories import EquipmentFactory
+from tests.factories import EquipmentFactory, FindingFactory, ProjectionReportFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 25)
@@ -26,11 +24,10 @@ JULY = dt.date(2027, 7, 1)
 def _listed(equipment, *, regime="us_dod", code="dod_1260h"):
     source, _ = ListSource.objects.get_or_create(code=code, defaults={
         "name": code.upper(), "publisher": "test", "regime": regime, "format": "custom_csv"})
-    now = timezone.now()
     vendor = equipment.product_model.brand
-    return Finding.objects.create(vendor=vendor, kind="direct", key=f"{code}:{vendor.pk}", source=source,
-                                  regime=regime, path_text=f"{vendor.name} <- listed: {code}", status="restricted",
-                                  discovered_at=now, last_seen_at=now, listed_on=dt.date(2021, 1, 1))
+    return FindingFactory(vendor=vendor, key=f"{code}:{vendor.pk}", source=source, regime=regime,
+                          path_text=f"{vendor.name} <- listed: {code}", status="restricted",
+                          listed_on=dt.date(2021, 1, 1))
 
 
 @pytest.fixture
@@ -48,8 +45,8 @@ def test_a_report_holds_exactly_the_projection_and_its_summary(camera, crane, si
     extra = [EquipmentFactory(site=site, product_model=camera.product_model) for _ in range(5)]
     for unit in extra:
         findings.add(unit, regime="us_dod", source_code="dod_1260h")
-    report = ProjectionReport.objects.create(organization=site.organization, requested_by=officer, on=JULY,
-                                             computed_on=TODAY)
+    report = ProjectionReportFactory(organization=site.organization, requested_by=officer, on=JULY,
+                                     computed_on=TODAY)
     projection_run(report=report, findings_provider=findings, chunk_size=3)  # several chunks
     report.refresh_from_db()
     expected = remediation_projection(on=JULY, today=TODAY, organization_ids=[site.organization_id],

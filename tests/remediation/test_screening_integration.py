@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.remediation.models import RemediationPlan
 from apps.remediation.services import remediation_evaluate
+from tests.factories import FindingFactory, ListSourceFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 25)
@@ -16,19 +17,12 @@ screening_models = pytest.importorskip("apps.screening.models")
 
 @pytest.fixture
 def ndaa_source():
-    from apps.lists.models import ListSource
-
-    return ListSource.objects.create(code="ndaa_889", name="NDAA s.889", publisher="US Congress", regime="us_ndaa",
-                                     format="ndaa_csv")
+    return ListSourceFactory(code="ndaa_889", name="NDAA s.889", publisher="US Congress", regime="us_ndaa",
+                             format="ndaa_csv")
 
 
 def _finding(vendor, source, **kw):
-    now = timezone.now()
-    data = {"vendor": vendor, "kind": "direct", "key": f"{source.code}:1", "source": source, "regime": source.regime,
-            "path_text": f"{vendor.name} <- listed: {source.name}", "status": "prohibited",
-            "discovered_at": now, "last_seen_at": now}
-    data.update(kw)
-    return screening_models.Finding.objects.create(**data)
+    return FindingFactory(vendor=vendor, source=source, **{"key": f"{source.code}:1", **kw})
 
 
 def test_real_findings_create_and_close_plans(camera, ndaa_source, make_rule):

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import json
 
 import pytest
 from django.utils import timezone
 
 from apps.lists.models import ListEntry, ListSource, ListVersion
-
-_seq = itertools.count(1)
+from tests.factories import ListSourceFactory, ListVersionFactory
 
 
 def entry_hash(data: dict) -> str:
@@ -19,8 +17,8 @@ def entry_hash(data: dict) -> str:
 
 
 def make_source(code: str, *, regime: str, propagation: str = "named_only", name: str | None = None) -> ListSource:
-    return ListSource.objects.create(code=code, name=name or code.upper(), publisher="test", regime=regime,
-                                     propagation=propagation, format="custom_csv")
+    return ListSourceFactory(code=code, name=name or code.upper(), publisher="test", regime=regime,
+                             propagation=propagation)
 
 
 def make_version(source: ListSource, entries: list[dict], *, previous: ListVersion | None = None,
@@ -30,11 +28,8 @@ def make_version(source: ListSource, entries: list[dict], *, previous: ListVersi
     now = timezone.now()
     if activate:
         ListVersion.objects.filter(source=source, status="active").update(status="superseded", superseded_at=now)
-    version = ListVersion.objects.create(
-        source=source, status="active" if activate else "loading", fetched_at=now,
-        sha256=hashlib.sha256(f"{source.code}-{next(_seq)}".encode()).hexdigest(), entry_count=len(entries),
-        previous=previous, activated_at=now if activate else None,
-    )
+    version = ListVersionFactory(source=source, active=activate, fetched_at=now, entry_count=len(entries),
+                                 previous=previous)
     rows = []
     for e in entries:
         data = {"entry_type": "entity", "aliases": [], "sub_list": "", "programs": [], "countries": [],

@@ -1,13 +1,11 @@
 """A unit recorded or changed one at a time gets its risk status in the same transaction, equal to what the
 bulk refresh computes; the per-site tally follows."""
 import pytest
-from django.utils import timezone
 
 from apps.inventory.selectors import equipment_records_count
 from apps.inventory.services import component_add, equipment_create, equipment_update
-from apps.screening.models import Finding
 from apps.screening.services import equipment_risk_refresh
-from tests.factories import ProductModelFactory, VendorFactory
+from tests.factories import FindingFactory, ProductModelFactory, VendorFactory
 
 from .conftest import make_source
 
@@ -15,12 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _finding(vendor, source, **kw):
-    now = timezone.now()
-    data = {"vendor": vendor, "kind": "direct", "key": f"{source.code}:{vendor.pk}", "source": source,
-            "regime": source.regime, "path_text": f"{vendor.name} <- listed: {source.name}", "status": "prohibited",
-            "discovered_at": now, "last_seen_at": now}
-    data.update(kw)
-    return Finding.objects.create(**data)
+    return FindingFactory(vendor=vendor, source=source, **{"key": f"{source.code}:{vendor.pk}", **kw})
 
 
 def test_units_written_one_by_one_get_their_risk_status_at_once(site):

@@ -6,9 +6,8 @@ import pytest
 from django.utils import timezone
 
 from apps.inventory.services import component_add, component_delete, equipment_create, equipment_update
-from apps.screening.models import Finding
 from apps.screening.selectors import equipment_findings
-from tests.factories import ProductModelFactory, VendorFactory
+from tests.factories import FindingFactory, ProductModelFactory, VendorFactory
 
 from .conftest import make_source
 
@@ -23,9 +22,8 @@ def test_past_answers_use_the_product_model_and_components_of_then(site):
     source = make_source("fcc_covered", regime="us_fcc")
     listed, clean = VendorFactory(name="Listed Brand"), VendorFactory(name="Clean Brand")
     day_before = timezone.now() - dt.timedelta(days=1)
-    Finding.objects.create(vendor=listed, kind="direct", key="fcc:1", source=source, regime="us_fcc",
-                           path_text="listed", status="prohibited", discovered_at=day_before,
-                           last_seen_at=day_before)
+    FindingFactory(vendor=listed, key="fcc:1", source=source, path_text="listed", status="prohibited",
+                   discovered_at=day_before)
     unit = equipment_create(site=site, product_model=ProductModelFactory(brand=listed, category="camera"))
     t_listed_brand = timezone.now()
     equipment_update(equipment=unit, product_model=ProductModelFactory(brand=clean, category="camera"))

@@ -7,6 +7,7 @@ from apps.screening.engine import PolicyView, policy_choose
 from apps.screening.models import RiskPolicy
 from apps.screening.services import screening_run_full
 from apps.vendors.services import vendor_create
+from tests.factories import RiskPolicyFactory
 from tests.screening.conftest import listed_entry, make_source, make_version
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_editing_a_policy_changes_the_status_on_the_next_run(db):
     screening_run_full(today=DAY)
     vendor.refresh_from_db()
     assert vendor.risk_status == "restricted"
-    RiskPolicy.objects.create(name="In-house: prohibited", regime="custom", status="prohibited", priority=50)
+    RiskPolicyFactory(name="In-house: prohibited", regime="custom", status="prohibited", priority=50)
     screening_run_full(today=DAY)
     vendor.refresh_from_db()
     assert vendor.risk_status == "prohibited"

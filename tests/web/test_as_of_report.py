@@ -7,21 +7,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.inventory.services import equipment_create, equipment_update
-from apps.lists.models import ListSource, ListVersion
-from apps.screening.models import Finding
-from tests.factories import ProductModelFactory, VendorFactory
+from tests.factories import (
+    FindingFactory,
+    ListSourceFactory,
+    ListVersionFactory,
+    ProductModelFactory,
+    VendorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_past_day_shows_the_inventory_and_lists_of_then(client_for, auditor, site):
     listed = VendorFactory(name="Listed Brand")
-    source = ListSource.objects.create(code="fcc", name="FCC", publisher="FCC", regime="us_fcc", format="custom_csv")
+    source = ListSourceFactory(code="fcc", name="FCC", publisher="FCC", regime="us_fcc")
     long_ago = timezone.now() - dt.timedelta(days=30)
-    version = ListVersion.objects.create(source=source, status="active", fetched_at=long_ago, sha256="c" * 64,
-                                         entry_count=3, activated_at=long_ago)
-    Finding.objects.create(vendor=listed, kind="direct", key="fcc:1", source=source, regime="us_fcc",
-                           path_text="listed", status="prohibited", discovered_at=long_ago, last_seen_at=long_ago)
+    version = ListVersionFactory(source=source, active=True, fetched_at=long_ago, sha256="c" * 64, entry_count=3)
+    FindingFactory(vendor=listed, key="fcc:1", source=source, path_text="listed", status="prohibited",
+                   discovered_at=long_ago)
     unit = equipment_create(site=site, product_model=ProductModelFactory(brand=listed, category="camera"))
     today = timezone.now().date()
     c = client_for(auditor)  # a read-only role reads it

@@ -7,13 +7,21 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.inventory.models import Equipment, ProductModel, Site
 from apps.inventory.selectors import equipment_records_count
 from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
-from tests.factories import EquipmentFactory, VendorFactory
+from tests.factories import (
+    ComponentFactory,
+    EquipmentFactory,
+    FindingFactory,
+    ListSourceFactory,
+    OwnershipFactory,
+    RemediationPlanFactory,
+    VendorAliasFactory,
+    VendorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +110,7 @@ def test_other_organisations_records_are_not_found(client_for, officer, other_si
 # --- equipment -------------------------------------------------------------------------------------------------
 
 def test_officer_records_a_unit_by_brand_alias_and_a_new_product_model(client_for, officer, site, inventory):
-    VendorAlias.objects.create(vendor=inventory["brand"], name="ExampleVision")
+    VendorAliasFactory(vendor=inventory["brand"], name="ExampleVision")
     before = equipment_records_count(site_ids=[site.pk])
     response = client_for(officer).post(reverse("web:equipment-create"), _unit_post(
         site, brand="examplevision", manufacturer="Example OEM Maker", software_supplier="Example OEM Maker"))
@@ -165,8 +173,6 @@ def test_officer_retires_a_unit_and_the_counts_follow(client_for, officer, site,
 
 
 def test_delete_needs_confirmation_and_protected_units_are_kept(client_for, officer, site, inventory):
-    from apps.remediation.models import RemediationPlan
-
     c = client_for(officer)
     mistake, kept = inventory["units"][0], inventory["units"][1]
     response = c.post(reverse("web:equipment-delete", args=[mistake.pk]), {})
@@ -178,10 +184,7 @@ def test_delete_needs_confirmation_and_protected_units_are_kept(client_for, offi
     from apps.remediation.models import PolicyRule
 
     rule, day = PolicyRule.objects.first(), dt.date(2026, 1, 1)  # rules seeded by the remediation migration
-    RemediationPlan.objects.create(
-        organization=site.organization, site=site, equipment=kept, category=kept.category, rule=rule,
-        rule_version=rule.version, action=rule.action, deadline=day, computed_deadline=day, discovered_on=day,
-        opened_at=timezone.now())
+    RemediationPlanFactory(equipment=kept, rule=rule, deadline=day, discovered_on=day)
     response = c.post(reverse("web:equipment-delete", args=[kept.pk]), {"confirm": "on"})
     assert response.status_code == 200
     assert "set its status to removed" in " ".join(response.context["form"].non_field_errors())
@@ -251,7 +254,7 @@ def test_owners_and_oem_makers_are_recorded_by_name_checked_and_removed(client_f
 
     zpmc = VendorFactory(name="Shanghai Zhenhua Heavy Industries Co., Ltd.")
     cccc = VendorFactory(name="China Communications Construction Company Limited")
-    VendorAlias.objects.create(vendor=cccc, name="CCCC")
+    VendorAliasFactory(vendor=cccc, name="CCCC")
     brand = VendorFactory(name="Example White Label Cameras")
     c = client_for(officer)
     add_owner = reverse("web:vendor-ownership-add", args=[zpmc.pk])
@@ -290,7 +293,7 @@ def test_owners_and_oem_makers_are_recorded_by_name_checked_and_removed(client_f
     assert AuditEvent.objects.filter(action="ownership.delete").exists()
     assert AuditEvent.objects.filter(action="oemrelation.delete").exists()
     # A link is removed from the page of the vendor it belongs to only.
-    other = Ownership.objects.create(owner=cccc, owned=zpmc)
+    other = OwnershipFactory(owner=cccc, owned=zpmc)
     assert c.post(reverse("web:vendor-ownership-remove", args=[cccc.pk, other.pk])).status_code == 404
 
 
@@ -298,7 +301,7 @@ def test_read_only_roles_cannot_change_vendor_links(client_for, viewer):
     from apps.vendors.models import Ownership
 
     owned, owner = VendorFactory(), VendorFactory()
-    link = Ownership.objects.create(owner=owner, owned=owned)
+    link = OwnershipFactory(owner=owner, owned=owned)
     c = client_for(viewer)
     assert c.post(reverse("web:vendor-ownership-add", args=[owned.pk]), {"owner-owner": owner.name}).status_code == 403
     assert c.post(reverse("web:vendor-ownership-remove", args=[owned.pk, link.pk])).status_code == 403
@@ -309,18 +312,12 @@ def test_read_only_roles_cannot_change_vendor_links(client_for, viewer):
 
 
 def test_components_are_added_by_vendor_name_and_move_the_risk_status(client_for, officer, site, inventory):
-    from django.utils import timezone as tz
-
     from apps.inventory.models import Component
-    from apps.lists.models import ListSource
-    from apps.screening.models import Finding
 
     unit = inventory["units"][0]
     modem_maker = VendorFactory(name="Example Cellular Modules Co.")
-    fcc = ListSource.objects.create(code="fcc_covered", name="FCC Covered List", publisher="FCC", regime="us_fcc",
-                                    format="custom_csv")
-    Finding.objects.create(vendor=modem_maker, kind="direct", key="fcc:1", source=fcc, regime="us_fcc",
-                           path_text="listed", status="prohibited", discovered_at=tz.now(), last_seen_at=tz.now())
+    fcc = ListSourceFactory(code="fcc_covered", name="FCC Covered List", publisher="FCC", regime="us_fcc")
+    FindingFactory(vendor=modem_maker, key="fcc:1", source=fcc, path_text="listed", status="prohibited")
     c = client_for(officer)
     add = reverse("web:component-add", args=[unit.pk])
     unknown = c.post(add, {"component-kind": "comms_module", "component-vendor": "Example Cellular"})
@@ -349,7 +346,7 @@ def test_components_of_other_organisations_and_read_only_roles_are_refused(clien
     from apps.inventory.models import Component
 
     foreign = EquipmentFactory(site=other_site)
-    part = Component.objects.create(equipment=foreign, vendor=VendorFactory(), kind="soc")
+    part = ComponentFactory(equipment=foreign, kind="soc")
     c = client_for(officer)
     assert c.post(reverse("web:component-remove", args=[foreign.pk, part.pk])).status_code == 404
     own = EquipmentFactory(site=site)

@@ -7,6 +7,7 @@ from django.urls import reverse
 from apps.inventory.imports import import_commit, import_template, import_validate
 from apps.inventory.models import Equipment, ImportJob
 from apps.vendors.models import Vendor
+from tests.factories import ImportJobFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -152,8 +153,7 @@ def test_auditor_cannot_import(client_for, auditor, site):
 
 
 def test_import_job_of_other_organisation_is_404(client_for, officer, other_officer, other_site, settings):
-    job = ImportJob.objects.create(organization=other_site.organization, user=other_officer, kind="equipment",
-                                   fmt="csv", filename="x.csv", path="/nonexistent", status="valid")
+    job = ImportJobFactory(organization=other_site.organization, user=other_officer, filename="x.csv")
     response = client_for(officer).get(reverse("web:import-preview", args=[job.token]))
     assert response.status_code == 404
 

@@ -9,11 +9,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.inventory.models import Component
-from apps.lists.models import ListSource, ListVersion
-from apps.screening.models import Finding
 from apps.web.selectors import vendor_site_units
-from tests.factories import EquipmentFactory, ProductModelFactory, SiteFactory, VendorFactory
+from tests.factories import (
+    ComponentFactory,
+    EquipmentFactory,
+    FindingFactory,
+    ListSourceFactory,
+    ListVersionFactory,
+    ProductModelFactory,
+    SiteFactory,
+    VendorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +27,8 @@ pytestmark = pytest.mark.django_db
 def _finding(vendor, source, *, days_ago: int, closed_days_ago: int | None = None, key: str = "k"):
     at = timezone.now() - dt.timedelta(days=days_ago)
     closed = timezone.now() - dt.timedelta(days=closed_days_ago) if closed_days_ago is not None else None
-    return Finding.objects.create(vendor=vendor, kind="direct", key=key, source=source, regime=source.regime,
-                                  path_text=f"{vendor.name} <- listed: {source.name}", status="prohibited",
-                                  discovered_at=at, last_seen_at=at, closed_at=closed,
-                                  close_reason="entry removed from the list" if closed else "")
+    return FindingFactory(vendor=vendor, key=key, source=source, status="prohibited", discovered_at=at,
+                          closed_at=closed, close_reason="entry removed from the list" if closed else "")
 
 
 @pytest.fixture
@@ -37,26 +41,25 @@ def world(org, other_org, site):
     EquipmentFactory(site=site, product_model=camera, quantity=1)
     EquipmentFactory(site=site, product_model=camera, quantity=5, status="removed")  # retired: not counted
     both = EquipmentFactory(site=pier, product_model=camera, quantity=2)
-    Component.objects.create(equipment=both, vendor=hik, kind="firmware")  # the same vendor twice: once
+    ComponentFactory(equipment=both, vendor=hik, kind="firmware")  # the same vendor twice: once
     switch = EquipmentFactory(site=pier, product_model=ProductModelFactory(category="network"), quantity=4)
-    Component.objects.create(equipment=switch, vendor=hik, kind="soc")
-    Component.objects.create(equipment=switch, vendor=hik, kind="firmware")
-    Component.objects.create(equipment=switch, vendor=delisted, kind="comms_module")
-    fcc = ListSource.objects.create(code="fcc", name="FCC Covered List", publisher="FCC", regime="us_fcc",
-                                    format="custom_csv")
-    secret = ListSource.objects.create(code="inhouse", name="Other agency's list", publisher="them",
-                                       regime="in_house", format="custom_csv", organization=other_org)
+    ComponentFactory(equipment=switch, vendor=hik, kind="soc")
+    ComponentFactory(equipment=switch, vendor=hik, kind="firmware")
+    ComponentFactory(equipment=switch, vendor=delisted, kind="comms_module")
+    fcc = ListSourceFactory(code="fcc", name="FCC Covered List", publisher="FCC", regime="us_fcc")
+    secret = ListSourceFactory(code="inhouse", name="Other agency's list", publisher="them", regime="custom",
+                               organization=other_org)
     now = timezone.now()
-    ListVersion.objects.create(source=fcc, status="active", fetched_at=now, sha256="a" * 64, entry_count=9,
-                               activated_at=now - dt.timedelta(days=2))
-    ListVersion.objects.create(source=fcc, status="superseded", fetched_at=now, sha256="b" * 64, entry_count=8,
-                               activated_at=now - dt.timedelta(days=40), superseded_at=now - dt.timedelta(days=2))
+    ListVersionFactory(source=fcc, status="active", fetched_at=now, entry_count=9,
+                       activated_at=now - dt.timedelta(days=2))
+    ListVersionFactory(source=fcc, status="superseded", fetched_at=now, entry_count=8,
+                       activated_at=now - dt.timedelta(days=40), superseded_at=now - dt.timedelta(days=2))
     _finding(hik, fcc, days_ago=2)
     _finding(hik, fcc, days_ago=30, key="old")
     _finding(delisted, fcc, days_ago=60, closed_days_ago=1)
     _finding(unused, fcc, days_ago=1)
     _finding(hik, secret, days_ago=1, key="secret")
-    return {"hik": hik, "delisted": delisted, "pier": pier, "site": site}
+    return {"hik": hik, "delisted": delisted, "pier": pier, "site": site, "fcc": fcc}
 
 
 def test_units_per_site_count_each_unit_once_per_vendor(org, world):
@@ -88,7 +91,7 @@ def test_the_page_shows_what_changed_this_week_and_where(client_for, officer, wo
 
 def test_query_count_does_not_grow_with_findings(client_for, officer, world):
     c = client_for(officer)
-    fcc = ListSource.objects.get(code="fcc")
+    fcc = world["fcc"]
     c.get(reverse("web:list-changes"))
     with CaptureQueriesContext(connection) as few:
         c.get(reverse("web:list-changes"))

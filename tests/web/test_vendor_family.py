@@ -1,13 +1,21 @@
 """Which of our cameras are Hikvision, under any brand? The vendor, the companies it owns and the brands it
 makes white-label products for (in the categories made for them)."""
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
-from apps.inventory.models import Component, Equipment
+from apps.inventory.models import Equipment
 from apps.inventory.services import component_add
-from apps.vendors.models import OemRelation, Ownership
 from apps.vendors.selectors import vendor_family
-from tests.factories import EquipmentFactory, ProductModelFactory, VendorFactory
+from tests.factories import (
+    ComponentFactory,
+    EquipmentFactory,
+    OemRelationFactory,
+    OwnershipFactory,
+    ProductModelFactory,
+    VendorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,10 +28,10 @@ def family(site):
     white_label = VendorFactory(name="Acme Security Cameras")
     old_owner_child = VendorFactory(name="Sold Off Ltd")
     stranger = VendorFactory(name="Unrelated Networks")
-    Ownership.objects.create(owner=maker, owned=subsidiary, share_percent=100)
-    Ownership.objects.create(owner=subsidiary, owned=grandchild, share_percent=60)
-    Ownership.objects.create(owner=maker, owned=old_owner_child, share_percent=100, end_date="2020-01-01")
-    OemRelation.objects.create(brand=white_label, manufacturer=subsidiary, category="camera")
+    OwnershipFactory(owner=maker, owned=subsidiary, share_percent=100)
+    OwnershipFactory(owner=subsidiary, owned=grandchild, share_percent=60)
+    OwnershipFactory(owner=maker, owned=old_owner_child, share_percent=100, end_date=dt.date(2020, 1, 1))
+    OemRelationFactory(brand=white_label, manufacturer=subsidiary, category="camera")
     units = {
         "maker": EquipmentFactory(site=site, product_model=ProductModelFactory(brand=maker, category="camera")),
         "subsidiary": EquipmentFactory(site=site, product_model=ProductModelFactory(brand=subsidiary)),
@@ -38,7 +46,7 @@ def family(site):
                                                                                   category="network")),
     }
     modem_host = EquipmentFactory(site=site, product_model=ProductModelFactory(brand=stranger, category="iot_sensor"))
-    Component.objects.create(equipment=modem_host, vendor=grandchild, kind="comms_module")
+    ComponentFactory(equipment=modem_host, vendor=grandchild, kind="comms_module")
     units["component"] = modem_host
     return {"maker": maker, "subsidiary": subsidiary, "grandchild": grandchild, "white_label": white_label,
             "units": units}

@@ -7,7 +7,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.choices import Role
-from tests.factories import EquipmentFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    EquipmentFactory,
+    ListEntryFactory,
+    ListSourceFactory,
+    ListVersionFactory,
+    MembershipFactory,
+    PolicyRuleFactory,
+    ProductModelFactory,
+    RemediationPlanFactory,
+    UserFactory,
+    VendorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,21 +60,15 @@ def test_csrf_is_enforced(officer, site):
 @pytest.fixture
 def screened(org, site):
     """A Hikvision-like vendor on an active list version, screened; one camera at the site."""
-    from apps.lists.choices import Regime, VersionStatus
-    from apps.lists.models import ListEntry, ListSource, ListVersion
+    from apps.lists.choices import Regime
     from apps.screening.services import screening_run_full
-    from tests.factories import ProductModelFactory, VendorFactory
 
     now = timezone.now()
-    source = ListSource.objects.create(code="test-list", name="Test list", publisher="Test", regime=Regime.US_NDAA,
-                                       format="custom_csv")
-    version = ListVersion.objects.create(source=source, status=VersionStatus.ACTIVE, fetched_at=now, sha256="a" * 64,
-                                         activated_at=now, entry_count=1)
-    ListEntry.objects.create(version=version, external_id="E1",
-                             primary_name="Hangzhou Hikvision Digital Technology Co., Ltd.",
-                             aliases=["Hikvision"], countries=["CN"], content_hash="h1")
-    source.last_success_at = now
-    source.save()
+    source = ListSourceFactory(code="test-list", name="Test list", publisher="Test", regime=Regime.US_NDAA,
+                               last_success_at=now)
+    version = ListVersionFactory(source=source, active=True, fetched_at=now, sha256="a" * 64, entry_count=1)
+    ListEntryFactory(version=version, external_id="E1", primary_name="Hangzhou Hikvision Digital Technology Co., Ltd.",
+                     aliases=["Hikvision"], countries=["CN"], content_hash="h1")
     hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co., Ltd.", country_of_incorporation="CN")
     near = VendorFactory(name="Hikvision Digital", country_of_incorporation="")
     EquipmentFactory(site=site, product_model=ProductModelFactory(brand=hik), asset_tag="CAM-HIK")
@@ -130,16 +135,11 @@ def test_review_needs_a_reason(client_for, officer, screened):
 @pytest.fixture
 def plan(org, site, admin_user):
     from apps.remediation.choices import Action
-    from apps.remediation.models import PolicyRule, RemediationPlan
 
-    rule = PolicyRule.objects.create(code="test-rule", name="Test rule", citation="Test s.1", action=Action.REPLACE,
-                                     deadline_days=30)
+    rule = PolicyRuleFactory(code="test-rule", name="Test rule", citation="Test s.1", action=Action.REPLACE,
+                             deadline_days=30)
     unit = EquipmentFactory(site=site, asset_tag="PLAN-UNIT")
-    today = timezone.localdate()
-    return RemediationPlan.objects.create(
-        organization=org, site=site, equipment=unit, category=unit.category, rule=rule, rule_version=1,
-        action=Action.REPLACE, deadline=today + dt.timedelta(days=30), computed_deadline=today + dt.timedelta(days=30),
-        discovered_on=today, opened_at=timezone.now())
+    return RemediationPlanFactory(equipment=unit, rule=rule, deadline=timezone.localdate() + dt.timedelta(days=30))
 
 
 def test_board_and_plan_pages(client_for, officer, plan):
@@ -199,10 +199,9 @@ def test_lists_pages_and_refresh(client_for, officer, screened):
 
 def test_quarantined_version_needs_staff_for_public_lists(client_for, admin_user, screened):
     from apps.lists.choices import VersionStatus
-    from apps.lists.models import ListVersion
 
-    q = ListVersion.objects.create(source=screened["source"], status=VersionStatus.QUARANTINED,
-                                   fetched_at=timezone.now(), sha256="b" * 64, status_reason="dropped 50%")
+    q = ListVersionFactory(source=screened["source"], status=VersionStatus.QUARANTINED, sha256="b" * 64,
+                           status_reason="dropped 50%")
     c = client_for(admin_user)
     response = c.post(reverse("web:list-version-decide", args=[q.pk, "reject"]), {"reason": "truncated file"})
     assert response.status_code == 403
@@ -227,10 +226,8 @@ def test_review_decision_does_not_redirect_off_site(client_for, officer, screene
 
 
 def test_dashboard_hides_other_organisations_in_house_lists(client_for, officer, other_org):
-    from apps.lists.models import ListSource
-
-    ListSource.objects.create(code="their-list", name="Their secret list", publisher="Them", regime="custom",
-                              format="custom_csv", organization=other_org)
+    ListSourceFactory(code="their-list", name="Their secret list", publisher="Them", regime="custom",
+                      organization=other_org)
     response = client_for(officer).get(reverse("web:dashboard"))
     assert b"Their secret list" not in response.content
     assert b"Their secret list" not in client_for(officer).get(reverse("web:list-sources")).content
@@ -271,18 +268,14 @@ def test_board_query_count_is_constant(client_for, officer, plan, org, site):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from apps.remediation.models import RemediationPlan
-
     c = client_for(officer)
     c.get(reverse("web:remediation-board"))
     with CaptureQueriesContext(connection) as few:
         c.get(reverse("web:remediation-board"))
     for i in range(10):
         unit = EquipmentFactory(site=site, asset_tag=f"MORE-{i}")
-        RemediationPlan.objects.create(
-            organization=org, site=site, equipment=unit, category=unit.category, rule=plan.rule, rule_version=1,
-            action=plan.action, deadline=plan.deadline, computed_deadline=plan.deadline,
-            discovered_on=plan.discovered_on, opened_at=plan.opened_at)
+        RemediationPlanFactory(equipment=unit, rule=plan.rule, deadline=plan.deadline,
+                               discovered_on=plan.discovered_on, opened_at=plan.opened_at)
     with CaptureQueriesContext(connection) as many:
         response = c.get(reverse("web:remediation-board"))
     assert "MORE-9" in response.content.decode()

@@ -1,0 +1,59 @@
+"""factory_boy factories shared by the suite, one module per app; import them from here
+(`from tests.factories import VendorFactory`).
+
+Every concrete model of apps/*/models.py has a factory, except:
+- audit.AuditEvent: append-only and hash-chained (each row carries the hash of the one before it); a row made
+  by a factory would break apps.audit.services.audit_chain_verify. Record events with
+  apps.audit.services.audit_record, or through the services that record them.
+- inventory.SiteEquipmentCount: a tally derived from the equipment table (kept exact by apps.inventory.signals
+  and equipment_counts_refresh); create Equipment instead.
+- simple-history's Historical* models: written by simple-history on every save.
+
+Factories write rows directly: no full_clean(), no audit event, no hook. Tests about those go through the
+services.
+"""
+from .accounts import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
+from .inventory import ComponentFactory, EquipmentFactory, ImportJobFactory, ProductModelFactory, SiteFactory
+from .lists import FetchRunFactory, ListDiffFactory, ListEntryFactory, ListSourceFactory, ListVersionFactory
+from .remediation import (
+    DigestDeliveryFactory,
+    DigestFactory,
+    DigestItemFactory,
+    EvidenceFactory,
+    NotificationFactory,
+    PlanStepFactory,
+    PolicyRuleFactory,
+    ProjectionLineFactory,
+    ProjectionReportFactory,
+    RemediationPlanFactory,
+    WaiverFactory,
+)
+from .screening import (
+    FindingFactory,
+    MatchFactory,
+    PrePurchaseCheckFactory,
+    PropagationRuleFactory,
+    ReviewDecisionFactory,
+    RiskPolicyFactory,
+    ScreeningRunFactory,
+)
+from .security import OutboxJobFactory, RateCounterFactory
+from .vendors import (
+    OemRelationFactory,
+    OwnershipFactory,
+    VendorAliasFactory,
+    VendorFactory,
+    VendorIdentifierFactory,
+)
+
+__all__ = [
+    "ApiTokenFactory", "ComponentFactory", "DigestDeliveryFactory", "DigestFactory", "DigestItemFactory",
+    "EquipmentFactory",
+    "EvidenceFactory", "FetchRunFactory", "FindingFactory", "ImportJobFactory", "ListDiffFactory",
+    "ListEntryFactory", "ListSourceFactory", "ListVersionFactory", "MatchFactory", "MembershipFactory",
+    "NotificationFactory", "OemRelationFactory", "OrganizationFactory", "OutboxJobFactory", "OwnershipFactory",
+    "PlanStepFactory", "PolicyRuleFactory", "PrePurchaseCheckFactory", "ProductModelFactory",
+    "ProjectionLineFactory", "ProjectionReportFactory", "PropagationRuleFactory", "RateCounterFactory",
+    "RemediationPlanFactory", "ReviewDecisionFactory", "RiskPolicyFactory", "ScreeningRunFactory", "SiteFactory",
+    "UserFactory", "VendorAliasFactory", "VendorFactory", "VendorIdentifierFactory", "WaiverFactory",
+]
