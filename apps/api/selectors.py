@@ -30,7 +30,7 @@ def health_check_broker(timeout: float = 2.0) -> dict:
 
 def health_check_cache() -> dict:
     """A round trip to the shared cache. Failing means degraded, not down: pages and the API answer without
-    it (apps.common.cache), but API throttles are not enforced and the vendor filter is computed per request."""
+    it (apps.common.cache): rate limits count in the database and the vendor filter is computed per request."""
     from apps.common.cache import cache_ping
 
     return cache_ping()

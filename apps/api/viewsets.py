@@ -30,6 +30,7 @@ from apps.accounts.choices import WRITE_ROLES
 from apps.accounts.filtersets import member_organization_ids
 from apps.common.dates import end_of_day_utc
 from apps.common.export import csv_streaming_response
+from apps.security.throttling import ApiRateThrottle
 
 from .authentication import TokenAuthentication
 from .bounds import TEXT_MAX_LENGTH, bounded_filterset, check_query_bounds
@@ -37,7 +38,6 @@ from .pagination import ApiCursorPagination
 from .permissions import IsMemberWithRole
 from .renderers import CsvRenderer, _flatten
 from .schema import ApiAutoSchema
-from .throttling import TokenRateThrottle
 
 AS_OF_PARAMETER = OpenApiParameter(
     "as_of", OpenApiTypes.DATE, description="Answer from history: the records as they were at the end of this "
@@ -94,7 +94,7 @@ def attribute_path(obj: Any, path: str) -> Any:
 
 # Set here rather than in settings.REST_FRAMEWORK so the API's choices stay with the API.
 API_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
-API_THROTTLES = [TokenRateThrottle]
+API_THROTTLES = [ApiRateThrottle]
 
 
 class ApiOrderingFilter(OrderingFilter):

@@ -6,9 +6,8 @@ source of truth, so an outage of it must degrade the registry, never answer 500.
   without the cache.
 * **Writes are best effort.** `cache_set`/`cache_add`/`cache_delete` return False, `cache_incr` returns
   None, when the backend is unreachable; nothing is raised.
-* **Throttles fail open** (`FailOpenCache` behind DRF's throttle): with Redis down a client's request history
-  reads as empty, so the per-token API rate limit is not enforced during the outage. The security rate
-  limiter (`apps.security.ratelimit`) does better: it counts in the database while the cache is down.
+* **Rate limits do not depend on it.** The one rate limiter (`apps.security.ratelimit`, behind the API
+  throttle and the security limits) counts in the database while the cache is down.
 * **Only the backend's connection and timeout errors are caught** (`CACHE_ERRORS`). A bad key, an object
   that cannot be pickled, a wrong argument still raise: an outage is absorbed, a programming error is not.
 * **Logging is rate-limited.** One WARNING per alias per `CACHE_WARNING_INTERVAL` seconds (60) with the number
@@ -120,7 +119,7 @@ def _failed(alias: str, op: str, exc: BaseException) -> None:
     if due:
         logger.warning(
             "cache %r unavailable (%s: %s): %d operation(s) failed since the last report; reads miss, writes are "
-            "dropped, API throttles are not enforced until it answers again (next try in %g s)",
+            "dropped, rate limits count in the database until it answers again (next try in %g s)",
             alias, op, exc.__class__.__name__ + (f": {exc}" if str(exc) else ""), failures, _retry_seconds(),
         )
 
@@ -209,23 +208,3 @@ def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(_reset_on_settings_change)
-
-
-class FailOpenCache:
-    """The subset of Django's cache API that DRF's `SimpleRateThrottle` uses (`get`, `set`), through this
-    module's policy: an unreachable cache reads as an empty history, so the request is allowed."""
-
-    def __init__(self, alias: str = "default") -> None:
-        self.alias = alias
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return cache_get(key, default, alias=self.alias)
-
-    def set(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool:
-        return cache_set(key, value, timeout, alias=self.alias)
-
-    def add(self, key: str, value: Any, timeout: float | None = DEFAULT_TIMEOUT) -> bool | None:
-        return cache_add(key, value, timeout, alias=self.alias)
-
-    def delete(self, key: str) -> bool:
-        return cache_delete(key, alias=self.alias)

@@ -96,7 +96,7 @@ def test_user_manages_own_tokens_through_the_api(auditor, officer):
     assert ApiToken.objects.get(pk=listed[0]["id"]).revoked_at is not None
 
 
-def test_throttle_limits_requests_per_token(auditor, site, settings):
+def test_throttle_limits_requests_per_user_whatever_the_number_of_tokens(auditor, viewer, site, settings):
     from django.core.cache import cache
 
     cache.clear()
@@ -105,5 +105,7 @@ def test_throttle_limits_requests_per_token(auditor, site, settings):
     _, key2 = api_token_create(user=auditor)
     codes = [_client(key).get(URL).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
-    assert _client(key2).get(URL).status_code == 200  # counted per token
+    assert _client(key2).get(URL).status_code == 429  # a new token of the same user buys no more requests
+    _, other = api_token_create(user=viewer)
+    assert _client(other).get(URL).status_code == 200  # counted per user
     cache.clear()

@@ -93,19 +93,6 @@ def test_the_breaker_leaves_a_failed_cache_alone_for_a_while(down, settings):
     assert DownCache.calls == 2
 
 
-def test_failopen_cache_lets_the_drf_throttle_through(down):
-    from rest_framework.throttling import SimpleRateThrottle
-
-    class Probe(SimpleRateThrottle):
-        rate = "1/min"
-        cache = c.FailOpenCache(down)
-
-        def get_cache_key(self, request, view):
-            return "probe"
-
-    assert all(Probe().allow_request(object(), None) for _ in range(5))
-
-
 def test_health_reports_the_cache(down, settings, client, db):
     settings.CACHES = {"default": {"BACKEND": "tests.common.test_cache.DownCache"}}
     body = client.get("/api/v1/health/").json()

@@ -90,7 +90,7 @@ def _warm(client, server: PrivateRedis) -> None:
     assert client.get("/equipment/").status_code == 200
     assert client.get("/api/v1/equipment/").status_code == 200
     assert _cache_keys(server, "*web:org-vendor-ids:*"), "the vendor filter set was not cached"
-    assert _cache_keys(server, "*throttle_token_*"), "the API throttle did not count in the cache"
+    assert _cache_keys(server, "*rl:api:user:*"), "the API throttle did not count in the cache"
 
 
 def test_every_page_and_api_list_answers_without_the_cache(client, world, private_redis, caplog):
@@ -121,7 +121,7 @@ def test_every_page_and_api_list_answers_without_the_cache(client, world, privat
 
     # dozens of failed cache operations, one warning line (rate-limited), naming what degrades
     warnings = [r.getMessage() for r in caplog.records if r.name == "vendorrisk.cache" and r.levelno >= 30]
-    assert len(warnings) == 1 and "unavailable" in warnings[0] and "throttles" in warnings[0]
+    assert len(warnings) == 1 and "unavailable" in warnings[0] and "rate limits" in warnings[0]
 
 
 def test_health_is_degraded_and_names_the_cache(client, world, private_redis):
@@ -190,5 +190,5 @@ def test_caching_resumes_when_redis_is_back(client, world, private_redis):
     assert client.get("/equipment/").status_code == 200
     assert client.get("/api/v1/equipment/").status_code == 200
     assert _cache_keys(private_redis, "*web:org-vendor-ids:*")
-    assert _cache_keys(private_redis, "*throttle_token_*")
+    assert _cache_keys(private_redis, "*rl:api:user:*")
     assert client.get("/api/v1/health/").json()["checks"]["cache"]["ok"] is True

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from apps.security.ratelimit import rate_limit_hit, rate_parse
-from apps.security.throttling import AtomicUserRateThrottle
+from apps.security.throttling import ApiRateThrottle
 
 
 def test_rate_parse():
@@ -108,32 +108,24 @@ def test_redis_down_falls_back_to_the_database(settings):
 
 
 @pytest.mark.django_db
-def test_drf_throttle_refuses_over_the_rate_with_retry_after(rf, officer, settings):
+def test_api_throttle_refuses_over_the_rate_with_retry_after(rf, officer, settings):
     from rest_framework.response import Response
+    from rest_framework.test import force_authenticate
     from rest_framework.views import APIView
 
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "3/m"}}
-    from rest_framework.settings import api_settings
-
-    api_settings.reload()
+    settings.API_THROTTLE_RATE = "3/m"
 
     class Probe(APIView):
-        throttle_classes = [AtomicUserRateThrottle]
+        throttle_classes = [ApiRateThrottle]
 
         def get(self, request):
             return Response({"ok": True})
 
     view = Probe.as_view()
-    try:
-        statuses = []
-        for _ in range(5):
-            request = rf.get("/probe/")
-            request.user = officer
-            from rest_framework.test import force_authenticate
-
-            force_authenticate(request, user=officer)
-            statuses.append(view(request))
-        assert [r.status_code for r in statuses] == [200, 200, 200, 429, 429]
-        assert int(statuses[-1]["Retry-After"]) > 0
-    finally:
-        api_settings.reload()
+    statuses = []
+    for _ in range(5):
+        request = rf.get("/probe/")
+        force_authenticate(request, user=officer)
+        statuses.append(view(request))
+    assert [r.status_code for r in statuses] == [200, 200, 200, 429, 429]
+    assert int(statuses[-1]["Retry-After"]) > 0
