@@ -9,6 +9,7 @@ DEFAULT_SCHEDULES: list[tuple[str, str, dict[str, str], dict]] = []
 DEFAULT_SCHEDULES += [
     ("lists: refresh due sources", "apps.lists.tasks.refresh_due_list_sources", {"minute": "5"}, {}),
     ("lists: stale source alerts", "apps.lists.tasks.check_list_freshness", {"minute": "35"}, {}),
+    ("lists: re-send lost queued refreshes", "apps.lists.tasks.recover_queued_runs", {"minute": "*/2"}, {}),
 ]
 
 # --- security --- (re-send tasks the broker refused while it was down; purge expired rate-limit counters)

@@ -92,6 +92,13 @@ def refresh_due_list_sources() -> dict:
     return {"enqueued": list_sources_refresh_due(), **fetch_runs_queued_recover()}
 
 
+@shared_task(acks_late=True, name="apps.lists.tasks.recover_queued_runs")
+def recover_queued_runs() -> dict:
+    """Every two minutes: re-send queued runs whose message the broker lost (LISTS_QUEUED_RESEND_SECONDS), so
+    a lost "refresh now" starts within minutes without anyone clicking again. One conditional UPDATE."""
+    return fetch_runs_queued_recover()
+
+
 @shared_task(acks_late=True, name="apps.lists.tasks.check_list_freshness")
 def check_list_freshness() -> dict:
     """Hourly: alert once per stale period for every source past its freshness limit."""

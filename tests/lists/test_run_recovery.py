@@ -89,6 +89,20 @@ def test_the_dispatcher_task_runs_the_sweep(ndaa):
             "enqueued": [], "resent": [7], "given_up": []}
 
 
+def test_the_sweep_runs_every_two_minutes_on_its_own(ndaa, settings):
+    from apps.common.schedules import DEFAULT_SCHEDULES
+
+    assert ("lists: re-send lost queued refreshes", "apps.lists.tasks.recover_queued_runs", {"minute": "*/2"},
+            {}) in DEFAULT_SCHEDULES
+    settings.LISTS_QUEUED_RESEND_SECONDS = 120
+    lost = FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED,
+                                   started_at=timezone.now() - dt.timedelta(minutes=10),
+                                   sent_at=timezone.now() - dt.timedelta(minutes=10))
+    with mock.patch("apps.lists.services.enqueue_on_commit") as send:
+        result = refresh_list_source.app.tasks["apps.lists.tasks.recover_queued_runs"].apply().get()
+    assert result == {"resent": [lost.pk], "given_up": []} and send.called
+
+
 def test_a_run_delivered_twice_runs_once(ndaa):
     run = FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED, started_at=T0)
     stale = FetchRun.objects.get(pk=run.pk)  # what a second delivery loaded before the first one finished
