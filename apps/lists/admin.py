@@ -6,22 +6,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
+from apps.common.admin import ReadOnlyAdmin
 from apps.common.exceptions import ApplicationError
 
 from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
 from .selectors import list_source_freshness
 from .services import list_source_refresh_request, list_version_approve, list_version_reject
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ListSource)

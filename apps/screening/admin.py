@@ -4,22 +4,10 @@ the admin-editable data."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.common.admin import ReadOnlyAdmin
 from apps.security.enqueue import enqueue_on_commit
 
 from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by services only: viewable, not editable here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RescreenOnSaveMixin:
