@@ -37,8 +37,10 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
+import urllib3
 import urllib3.exceptions
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 MAX_REDIRECTS = 5
 CHUNK = 256 * 1024
@@ -92,14 +94,99 @@ def url_check(url: str, *, allow_http: bool | None = None, allowed_hosts: set[st
     except socket.gaierror as exc:
         raise DownloadError(f"Cannot resolve {host}: {exc}", retryable=True) from exc
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-            addr = addr.ipv4_mapped
-        if not addr.is_global:
+        refused = address_refusal(info[4][0])
+        if refused:
             raise DownloadError(
-                f"Refused {url!r}: {host} resolves to the non-public address {addr} "
+                f"Refused {url!r}: {host} resolves to {refused} "
                 "(add the host to LISTS_ALLOWED_HOSTS if this internal mirror is intended)."
             )
+
+
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+_NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local translators, never public
+
+
+def _embedded_ipv4(addr: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d),
+    NAT64 (64:ff9b::a.b.c.d), 6to4 (2002:aabb:ccdd::) and Teredo (server and client). A gateway translates
+    each to that IPv4 address, so "[64:ff9b::7f00:1]" reaches 127.0.0.1 although Python calls it global."""
+    found = []
+    if addr.ipv4_mapped:
+        found.append(addr.ipv4_mapped)
+    if addr in _IPV4_COMPATIBLE or addr in _NAT64_WELL_KNOWN:
+        found.append(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF))
+    if addr.sixtofour:
+        found.append(addr.sixtofour)
+    if addr.teredo:
+        found.extend(addr.teredo)
+    return found
+
+
+def address_refusal(address: str) -> str:
+    """Why a download may not go to `address` ("" when it may): loopback, private, link-local, unique-local,
+    reserved and the like, also when written as an IPv6 form that embeds such an IPv4 address."""
+    addr = ipaddress.ip_address(address.split("%")[0])
+    if addr in _NAT64_LOCAL_USE:
+        return f"the non-public address {addr} (a local-use NAT64 prefix)"
+    candidates = [addr, *(_embedded_ipv4(addr) if isinstance(addr, ipaddress.IPv6Address) else [])]
+    for candidate in candidates:
+        if not candidate.is_global or candidate.is_multicast:
+            shown = f"{addr} (which carries {candidate})" if candidate is not addr else str(addr)
+            return f"the non-public address {shown}"
+    return ""
+
+
+def _peer_check(host: str, sock: socket.socket) -> None:
+    """Called once the socket is connected: the address actually connected to must pass `address_refusal`.
+    Checking the name before connecting is not enough: a second DNS answer (rebinding) can point the same name
+    at 127.0.0.1 between the check and the connect."""
+    if (host or "").lower().strip("[]") in _allowed_hosts():
+        return
+    refused = address_refusal(sock.getpeername()[0])
+    if refused:
+        sock.close()
+        raise DownloadError(f"Refused {host}: the connection went to {refused} (DNS changed after the check).")
+
+
+class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _peer_check(self.host, sock)
+        return sock
+
+
+class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _peer_check(self.host, sock)
+        return sock
+
+
+class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _CheckedAdapter(HTTPAdapter):
+    """requests' adapter whose connections check the address they connected to (`_peer_check`)."""
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
+def checked_session() -> requests.Session:
+    """A requests session whose every connection is checked where it lands (see `_peer_check`)."""
+    session = requests.Session()
+    session.trust_env = False  # no proxy from the environment: the address checked is the address used
+    adapter = _CheckedAdapter(max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
 
 
 def filename_for(url: str, default: str = "download.bin") -> str:
@@ -130,7 +217,7 @@ def download(
     timeout = settings.LISTS_DOWNLOAD_TIMEOUT if timeout is None else timeout
     if total_timeout is None:
         total_timeout = getattr(settings, "LISTS_DOWNLOAD_TOTAL_TIMEOUT", 1800.0)
-    session = session or requests.Session()
+    session = session or checked_session()
     deadline = time.monotonic() + total_timeout
     current = url
     for _hop in range(MAX_REDIRECTS + 1):

@@ -1,6 +1,7 @@
 """Downloads against a local HTTP server on 127.0.0.1, and the refresh path that uses them."""
 # ruff: noqa: F811  (pytest fixtures imported from tests.lists.lists_fakes are used as arguments)
 import datetime as dt
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -246,6 +247,51 @@ def test_private_addresses_and_plain_http_are_refused_by_default(tmp_path, setti
         downloads.url_check("file:///etc/passwd")
     with pytest.raises(DownloadError, match="credentials"):
         downloads.url_check("https://user:pw@93.184.216.34/list.csv")
+
+
+@pytest.mark.parametrize("address", [
+    "64:ff9b::7f00:1",                      # NAT64 well-known prefix + 127.0.0.1
+    "64:ff9b::a9fe:a9fe",                   # NAT64 + 169.254.169.254 (cloud metadata)
+    "64:ff9b:1::a00:1",                     # NAT64 local-use prefix
+    "2002:7f00:1::1",                       # 6to4 of 127.0.0.1
+    "2002:c0a8:101::1",                     # 6to4 of 192.168.1.1
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+    "::ffff:10.0.0.1",                      # IPv4-mapped
+    "::127.0.0.1",                          # IPv4-compatible
+    "ff02::1",                              # multicast
+])
+def test_ipv6_forms_that_carry_a_private_ipv4_address_are_refused(address, settings):
+    settings.LISTS_ALLOWED_HOSTS = []
+    assert downloads.address_refusal(address)
+    with pytest.raises(DownloadError, match="non-public"):
+        downloads.url_check(f"https://[{address}]/list.csv")
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946",
+                                     "64:ff9b::5db8:d822", "2002:5db8:d822::1"])
+def test_public_addresses_and_their_ipv6_forms_pass(address):
+    assert downloads.address_refusal(address) == ""
+
+
+def test_dns_rebinding_is_refused_at_connect_time(server, tmp_path, settings, monkeypatch):
+    """The name resolves to a public address when checked and to loopback when connecting: the connection is
+    refused because the address actually connected to is checked, and nothing is saved."""
+    base, root = server
+    (root / "list.jsonl").write_bytes(b"internal secrets")
+    port = int(base.rsplit(":", 1)[1])
+    settings.LISTS_ALLOWED_HOSTS = []  # only the test server's own name was allowed; rebind.example is not
+    real = socket.getaddrinfo
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port))]])
+
+    def resolver(host, *args, **kwargs):
+        if host == "rebind.example":  # first answer (the check): public; later ones (the connect): loopback
+            return next(answers, None) or real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    with pytest.raises(DownloadError, match="connection went to the non-public address 127.0.0.1"):
+        download(f"http://rebind.example:{port}/files/list.jsonl", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_filename_for_lowercases_the_last_segment():
