@@ -418,9 +418,15 @@ REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS = env.int("REMEDIATION_DIGEST_CLAIM_LEASE
 
 # --- api ---
 # Token auth, throttling and pagination are set on the API's own views (apps/api/viewsets.py). Here: the rate
-# per token, and names for the choice sets that several models share a field name for (schema without
+# per user, token limits, and names for the choice sets that several models share a field name for (schema without
 # warnings).
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
+# API tokens: every token expires (default and longest lifetime in days), a user holds at most this many live
+# tokens and creates at most this many per window (apps.api.services.api_token_create).
+API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+API_TOKEN_MAX_LIVE = env.int("API_TOKEN_MAX_LIVE", default=10)
+API_TOKEN_CREATE_RATE = env.str("API_TOKEN_CREATE_RATE", default="10/h")
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "CountryEnum": "apps.api.fields.COUNTRY_CHOICES",
     "OrganizationKindEnum": "apps.accounts.choices.OrganizationKind",

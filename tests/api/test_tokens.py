@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from apps.api.models import ApiToken
 from apps.api.services import api_token_create, api_token_hash, api_token_revoke
+from apps.common.exceptions import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_create_api_token_command_prints_key_once(auditor):
 def test_create_api_token_command_rejects_unknown_user_and_bad_expiry(auditor):
     with pytest.raises(CommandError, match="No user"):
         call_command("create_api_token", "nobody", stdout=io.StringIO(), stderr=io.StringIO())
-    with pytest.raises(CommandError, match="at least one day"):
+    with pytest.raises(CommandError, match="between 1 and 365 days"):
         call_command("create_api_token", auditor.username, "--expires-in", "0", stdout=io.StringIO(),
                      stderr=io.StringIO())
     assert not ApiToken.objects.exists()
@@ -109,3 +110,37 @@ def test_throttle_limits_requests_per_user_whatever_the_number_of_tokens(auditor
     _, other = api_token_create(user=viewer)
     assert _client(other).get(URL).status_code == 200  # counted per user
     cache.clear()
+
+
+def test_every_token_expires_by_default_and_not_later_than_the_maximum(auditor, settings):
+    settings.API_TOKEN_DEFAULT_DAYS, settings.API_TOKEN_MAX_DAYS = 90, 365
+    now = timezone.now()
+    token, _ = api_token_create(user=auditor, now=now)
+    assert token.expires_at == now + dt.timedelta(days=90)
+    with pytest.raises(ApplicationError) as exc:
+        api_token_create(user=auditor, expires_in_days=366, now=now)
+    assert exc.value.code == "invalid_expiry" and "expires_in_days" in exc.value.fields
+
+
+def test_live_tokens_per_user_are_capped_and_a_revoked_or_expired_one_frees_a_place(auditor, viewer, settings):
+    settings.API_TOKEN_MAX_LIVE, settings.API_TOKEN_CREATE_RATE = 3, "100/h"
+    now = timezone.now()
+    tokens = [api_token_create(user=auditor, now=now)[0] for _ in range(3)]
+    with pytest.raises(ApplicationError) as exc:
+        api_token_create(user=auditor, now=now)
+    assert exc.value.code == "too_many_tokens"
+    assert ApiToken.objects.filter(user=auditor).count() == 3  # nothing stored by the refusal
+    api_token_create(user=viewer, now=now)  # per user
+    api_token_revoke(token=tokens[0])
+    api_token_create(user=auditor, now=now)
+    ApiToken.objects.filter(pk=tokens[1].pk).update(expires_at=now - dt.timedelta(seconds=1))
+    api_token_create(user=auditor, now=now)
+
+
+def test_token_creation_is_throttled_per_user_through_the_api(auditor, settings, client):
+    settings.API_TOKEN_CREATE_RATE, settings.API_TOKEN_MAX_LIVE = "2/h", 50
+    client.force_login(auditor)
+    codes = [client.post("/api/v1/tokens/", {"name": f"t{i}"}, content_type="application/json").status_code
+             for i in range(3)]
+    assert codes == [201, 201, 400]
+    assert ApiToken.objects.filter(user=auditor).count() == 2

@@ -26,8 +26,10 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    expires_in_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, allow_null=True,
-                                               default=None)
+    expires_in_days = serializers.IntegerField(
+        min_value=1, max_value=3650, required=False, allow_null=True, default=None,
+        help_text="Days until the token expires; empty: API_TOKEN_DEFAULT_DAYS (90). At most API_TOKEN_MAX_DAYS "
+                  "(365) is accepted.")
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):

@@ -12,7 +12,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--expires-in", type=int, default=None, metavar="DAYS",
-                            help="Days until the token expires (default: never).")
+                            help="Days until the token expires (default: API_TOKEN_DEFAULT_DAYS; at most "
+                                 "API_TOKEN_MAX_DAYS).")
         parser.add_argument("--name", default="", help="What the token is for.")
 
     def handle(self, *args, username, expires_in, name, **options):
