@@ -40,13 +40,13 @@ def _process_caches_reset():
     One place, so no test depends on the order it runs in."""
     from django.core.cache import caches
 
-    from apps.screening import services as screening_services
+    from apps.screening.services import snapshot_cache_clear
 
     for alias in caches:
         caches[alias].clear()
-    screening_services._SNAPSHOT_CACHE.clear()
+    snapshot_cache_clear()
     yield
-    screening_services._SNAPSHOT_CACHE.clear()
+    snapshot_cache_clear()
 
 
 @pytest.fixture

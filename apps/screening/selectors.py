@@ -131,10 +131,12 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
 
 def vendor_findings(*, vendor_id: int, as_of: dt.datetime | None = None) -> list[Finding]:
     """A vendor's findings (open now, or at `as_of`), worst first, each with its path text, policy, source
-    and the match that explains the listing (names compared, feature scores, list version, content hash)."""
+    and the match that explains the listing (names compared, feature scores, list version, content hash) and
+    its review decision (who decided). One query; the web page and the API both read it."""
     findings = list(
         findings_open_at(as_of).filter(vendor_id=vendor_id)
-        .select_related("source", "via_vendor", "policy", "match", "match__list_version", "match__decision")
+        .select_related("vendor", "source", "via_vendor", "policy", "match__list_version",
+                        "match__decision__decided_by", "match__decision__source")
     )
     findings.sort(key=lambda f: (-RISK_ORDER.get(f.status, 0), f.kind, f.pk))
     return findings

@@ -12,10 +12,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
-from apps.common.choices import RISK_ORDER, risk_worst
+from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
-from apps.screening.api.views import findings_queryset
-from apps.screening.selectors import findings_open_at
+from apps.screening.selectors import findings_open_at, vendor_findings
 from apps.vendors import services
 from apps.vendors.filtersets import OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
@@ -120,9 +119,7 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """The vendor's findings open now (or on `as_of`), worst first, each explained: path, rule, match,
         review decision."""
         vendor = self.get_object()
-        findings = list(findings_queryset(self.get_as_of() or None).filter(vendor_id=vendor.pk)
-                        .filter(**({} if self.get_as_of() else {"closed_at__isnull": True})))
-        findings.sort(key=lambda f: (-RISK_ORDER.get(f.status, 0), f.kind, f.pk))
+        findings = vendor_findings(vendor_id=vendor.pk, as_of=self.get_as_of())
         return Response(FindingSerializer(findings, many=True).data)
 
     @extend_schema(request=VendorInputSerializer, responses={201: VendorSerializer})

@@ -1,0 +1,234 @@
+"""Phases 2 and 3 of a run: findings per vendor, direct or derived through ownership (by each source's regime)
+and OEM relations (apps.screening.engine), upserted by (vendor, key) and closed when they no longer hold; then
+Vendor.risk_status from the open findings, bulk-updated by status."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from apps.common.choices import RiskStatus, risk_worst
+from apps.lists.models import ListSource
+from apps.vendors.models import OemRelation, Ownership, Vendor
+from apps.vendors.selectors import ownership_links_above
+
+from ..choices import ReviewState
+from ..engine import (
+    CONFIRMED_STATES,
+    LinkView,
+    Listing,
+    PolicyView,
+    PropagationGroup,
+    RuleView,
+    WantedFinding,
+    finding_derived,
+    finding_direct,
+    finding_oem,
+    policy_choose,
+)
+from ..models import Finding, Match, PropagationRule, RiskPolicy, ScreeningRun
+from .base import CHUNK, _chunks
+
+
+def _policies() -> list[PolicyView]:
+    return [
+        PolicyView(p.pk, p.name, p.regime, p.source_code, p.sub_list_pattern, p.status, tuple(p.categories or ()),
+                   p.other_status, p.propagation, p.priority, p.effective_from, p.effective_until)
+        for p in RiskPolicy.objects.filter(enabled=True)
+    ]
+
+
+def _rules(day: dt.date) -> dict[str, RuleView]:
+    return {
+        r.propagation: RuleView(r.propagation, r.threshold_percent, r.threshold_inclusive, r.control_counts,
+                                r.in_force(day))
+        for r in PropagationRule.objects.all()
+    }
+
+
+def _links_all(day: dt.date) -> dict[int, list[LinkView]]:
+    out: dict[int, list[LinkView]] = defaultdict(list)
+    for owner_id, owned_id, share, kind in Ownership.objects.active_on(day).values_list(
+        "owner_id", "owned_id", "share_percent", "kind"
+    ).iterator(chunk_size=5000):
+        out[owned_id].append(LinkView(owner_id, owned_id, share, kind))
+    return out
+
+
+def _links_above(vendor_ids: set[int], day: dt.date) -> dict[int, list[LinkView]]:
+    out: dict[int, list[LinkView]] = defaultdict(list)
+    for chunk in _chunks(sorted(vendor_ids)):
+        for owned_id, links in ownership_links_above(set(chunk), as_of=day).items():
+            for link in links:
+                view = LinkView(link.owner_id, owned_id, link.share_percent, link.kind)
+                if view not in out[owned_id]:
+                    out[owned_id].append(view)
+    return out
+
+
+def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.datetime, day: dt.date,
+                  counts: dict[str, int]) -> set[int]:
+    """Recompute the open findings of `targets` (every vendor when None) and their risk_status. Returns the
+    vendors whose findings or status changed."""
+    if targets is None:
+        oem_rels = list(OemRelation.objects.values_list("brand_id", "manufacturer_id", "category"))
+        links = _links_all(day)
+        target_ids = set(Vendor.objects.values_list("pk", flat=True))
+    else:
+        target_ids = set(targets)
+        oem_rels = []
+        for chunk in _chunks(sorted(target_ids)):
+            oem_rels += list(OemRelation.objects.filter(brand_id__in=chunk).values_list(
+                "brand_id", "manufacturer_id", "category"))
+        links = _links_above(target_ids | {m for _b, m, _c in oem_rels}, day)
+    manufacturers = {m for _b, m, _c in oem_rels}
+    involved = target_ids | manufacturers | {lk.owner_id for ls in links.values() for lk in ls}
+
+    names: dict[int, str] = {}
+    for chunk in _chunks(sorted(involved)):
+        names.update(Vendor.objects.filter(pk__in=chunk).values_list("pk", "name"))
+
+    sources = {s.pk: s for s in ListSource.objects.all()}
+    policies = _policies()
+    rules = _rules(day)
+    listings: dict[tuple[int, str], dict[int, list[Listing]]] = defaultdict(lambda: defaultdict(list))
+    direct_by_vendor: dict[int, list[Listing]] = defaultdict(list)
+    match_qs = Match.objects.filter(closed_at__isnull=True).exclude(review_state=ReviewState.DISMISSED)
+    match_rows = []
+    if targets is None:
+        match_rows = list(match_qs.values_list("pk", "vendor_id", "source_id", "sub_list", "programs", "external_id",
+                                               "entry_name", "listed_on", "review_state"))
+    else:
+        for chunk in _chunks(sorted(involved)):
+            match_rows += list(match_qs.filter(vendor_id__in=chunk).values_list(
+                "pk", "vendor_id", "source_id", "sub_list", "programs", "external_id", "entry_name", "listed_on",
+                "review_state"))
+    for pk, vendor_id, source_id, sub_list, programs, ext, entry_name, listed_on, state in match_rows:
+        source = sources[source_id]
+        policy = policy_choose(policies, regime=source.regime, source_code=source.code, sub_list=sub_list,
+                               programs=programs or [], day=day)
+        propagation = (policy.propagation if policy and policy.propagation else source.propagation)
+        listing = Listing(pk, vendor_id, source_id, source.code, source.name, source.regime, propagation, sub_list,
+                          ext, entry_name, listed_on, state in CONFIRMED_STATES, policy)
+        direct_by_vendor[vendor_id].append(listing)
+        listings[(source_id, propagation)][vendor_id].append(listing)
+
+    groups = {
+        key: PropagationGroup(rules.get(key[1]) or RuleView(key[1], 50, True, False, False), by_vendor, links)
+        for key, by_vendor in listings.items()
+    }
+
+    def wanted_for(vendor_id: int) -> list[WantedFinding]:
+        out = [finding_direct(vendor_id, names.get(vendor_id, str(vendor_id)), li)
+               for li in direct_by_vendor.get(vendor_id, [])]
+        for key, group in groups.items():
+            node = group.node(vendor_id)
+            if node.level is None or node.direct:
+                continue
+            out.append(finding_derived(vendor_id, node, key, names))
+        return out
+
+    wanted: dict[int, dict[str, WantedFinding]] = {v: {} for v in target_ids}
+    for vendor_id in target_ids:
+        for f in wanted_for(vendor_id):
+            wanted[vendor_id][f.key] = f
+    manufacturer_findings = {m: wanted_for(m) for m in manufacturers}
+    for brand_id, manufacturer_id, category in oem_rels:
+        if brand_id not in wanted:
+            continue
+        for inner in manufacturer_findings.get(manufacturer_id, []):
+            f = finding_oem(brand_id, manufacturer_id, category, inner, names)
+            if f is not None:
+                wanted[brand_id].setdefault(f.key, f)
+
+    changed = _findings_apply(run=run, wanted=wanted, now=now, counts=counts, full=targets is None)
+    changed |= _vendor_statuses_apply(wanted=wanted, counts=counts, full=targets is None)
+    return changed
+
+
+FINDING_FIELDS = [
+    "kind", "source_id", "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on", "match_id",
+    "root_match_ids", "via_vendor_id", "path", "path_text", "status", "status_reason", "categories", "other_status",
+    "policy_id", "aggregate_percent",
+]
+
+
+def _finding_comparable(f: Finding) -> tuple:
+    from decimal import Decimal
+
+    return (f.kind, f.source_id, f.regime, f.propagation, f.sub_list, f.external_id, f.entry_name, f.listed_on,
+            f.match_id, sorted(f.root_match_ids or []), f.via_vendor_id, f.path_text, f.status, f.status_reason,
+            sorted(f.categories or []), f.other_status, f.policy_id,
+            None if f.aggregate_percent is None else Decimal(f.aggregate_percent))
+
+
+def _findings_apply(*, run: ScreeningRun, wanted: dict[int, dict[str, WantedFinding]], now: dt.datetime,
+                    counts: dict[str, int], full: bool = False) -> set[int]:
+    changed: set[int] = set()
+    if full:
+        # Every vendor is a target: read the open findings once and visit only vendors that have some.
+        open_by_vendor: dict[int, list[Finding]] = defaultdict(list)
+        for f in Finding.objects.filter(closed_at__isnull=True):
+            open_by_vendor[f.vendor_id].append(f)
+        visit = sorted({v for v, fs in wanted.items() if fs} | set(open_by_vendor))
+    else:
+        open_by_vendor = None
+        visit = sorted(wanted)
+    for chunk in _chunks(visit):
+        if open_by_vendor is not None:
+            existing = {(f.vendor_id, f.key): f for v in chunk for f in open_by_vendor.get(v, [])}
+        else:
+            existing = {(f.vendor_id, f.key): f for f in Finding.objects.filter(vendor_id__in=chunk,
+                                                                                closed_at__isnull=True)}
+        to_create, to_update, to_close = [], [], []
+        for vendor_id in chunk:
+            for key, w in wanted.get(vendor_id, {}).items():
+                values = {name: getattr(w, name) for name in FINDING_FIELDS}
+                current = existing.pop((vendor_id, key), None)
+                if current is None:
+                    to_create.append(Finding(vendor_id=vendor_id, key=key, discovered_at=now, last_seen_at=now,
+                                             first_run=run, last_run=run, **values))
+                    changed.add(vendor_id)
+                elif _finding_comparable(current) != w.comparable():
+                    for name, value in values.items():
+                        setattr(current, name, value)
+                    current.last_seen_at, current.last_run = now, run
+                    to_update.append(current)
+                    changed.add(vendor_id)
+        for f in existing.values():
+            f.closed_at, f.close_reason = now, "no longer applies"
+            to_close.append(f)
+            changed.add(f.vendor_id)
+        Finding.objects.bulk_create(to_create, batch_size=CHUNK)
+        Finding.objects.bulk_update(to_update, [*FINDING_FIELDS, "last_seen_at", "last_run"], batch_size=CHUNK)
+        Finding.objects.bulk_update(to_close, ["closed_at", "close_reason"], batch_size=CHUNK)
+        counts["findings_opened"] += len(to_create)
+        counts["findings_updated"] += len(to_update)
+        counts["findings_closed"] += len(to_close)
+    return changed
+
+
+def _vendor_statuses_apply(*, wanted: dict[int, dict[str, WantedFinding]], counts: dict[str, int],
+                           full: bool = False) -> set[int]:
+    """Bulk-update Vendor.risk_status: one UPDATE per status value, only rows whose value changes."""
+    target: dict[str, list[int]] = defaultdict(list)
+    for vendor_id, findings in wanted.items():
+        target[risk_worst(*(f.status for f in findings.values()))].append(vendor_id)
+    changed: set[int] = set()
+    if full:
+        # Everyone else is clear: one query for those that are not yet.
+        flagged = [v for status, ids in target.items() if status != RiskStatus.CLEAR for v in ids]
+        target.pop(RiskStatus.CLEAR, None)
+        becoming_clear = set(Vendor.objects.exclude(risk_status=RiskStatus.CLEAR).values_list("pk", flat=True))
+        becoming_clear -= set(flagged)
+        for chunk in _chunks(sorted(becoming_clear)):
+            Vendor.objects.filter(pk__in=chunk).update(risk_status=RiskStatus.CLEAR)
+        changed |= becoming_clear
+    for status, ids in target.items():
+        for chunk in _chunks(sorted(ids)):
+            qs = Vendor.objects.filter(pk__in=chunk).exclude(risk_status=status)
+            ids_changing = set(qs.values_list("pk", flat=True))
+            if ids_changing:
+                Vendor.objects.filter(pk__in=ids_changing).update(risk_status=status)
+                changed |= ids_changing
+    counts["vendors_status_changed"] += len(changed)
+    return changed

@@ -1,0 +1,190 @@
+"""Phase 4 of a run, and the refresh of single units: Equipment.risk_status/risk_reason from the open findings
+of the vendors behind each unit (brand, real maker, software supplier, components), bulk-updated by (product
+model, category) groups and by the equipment with flagged components; never one save per row."""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from apps.common.choices import RISK_ORDER, RiskStatus, risk_worst
+from apps.inventory.models import Component, Equipment, ProductModel
+from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
+
+from ..choices import FindingKind
+from ..models import Finding
+from .base import _chunks
+
+ROLE_LABELS = {"brand": "Brand", "manufacturer": "Manufacturer", "software_supplier": "Software supplier",
+               "component": "Component"}
+
+
+@dataclass
+class VendorFlags:
+    """A flagged vendor's open findings, reduced to what equipment needs: status per category."""
+
+    name: str
+    findings: list[tuple[str, tuple[str, ...], str, str]]  # (status, categories, other_status, short text)
+
+    def for_category(self, category: str) -> tuple[str, str]:
+        worst, text = RiskStatus.CLEAR.value, ""
+        for status, categories, other, short in self.findings:
+            s = status if (not categories or category in categories) else (other or RiskStatus.CLEAR)
+            if RISK_ORDER.get(s, 0) > RISK_ORDER[worst]:
+                worst, text = s, short
+        return worst, text
+
+
+def _flagged_vendors(vendor_ids: Iterable[int] | None = None) -> dict[int, VendorFlags]:
+    """Open findings per flagged vendor (of `vendor_ids` only, when given)."""
+    flags: dict[int, VendorFlags] = {}
+    open_findings = Finding.objects.filter(closed_at__isnull=True)
+    if vendor_ids is not None:
+        open_findings = open_findings.filter(vendor_id__in=list(vendor_ids))
+    rows = open_findings.values_list(
+        "vendor_id", "vendor__name", "status", "categories", "other_status", "kind", "source__name", "status_reason"
+    ).order_by("vendor_id", "id")
+    for vendor_id, name, status, categories, other, kind, source_name, reason in rows:
+        short = source_name if kind == FindingKind.DIRECT else f"{source_name} via {kind}"
+        if status == RiskStatus.POTENTIAL_MATCH:
+            short = f"{short}: {reason}" if reason else short
+        flags.setdefault(vendor_id, VendorFlags(name, [])).findings.append(
+            (status, tuple(categories or ()), other or "", short)
+        )
+    return flags
+
+
+def _combine(parts: list[tuple[str, str, str, str]]) -> tuple[str, str]:
+    """parts: (role, vendor name, status, short). Worst status, and a reason naming every contributor at it."""
+    worst = risk_worst(*(p[2] for p in parts))
+    if worst == RiskStatus.CLEAR:
+        return worst, ""
+    reasons = []
+    for role, name, status, short in parts:
+        if status == worst:
+            text = f"{ROLE_LABELS[role]} {name}: {RiskStatus(status).label.lower()} ({short})"
+            if text not in reasons:
+                reasons.append(text)
+    return worst, "; ".join(reasons[:4])
+
+
+@transaction.atomic
+def equipment_risk_refresh() -> int:
+    """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk. Returns rows written.
+
+    Reads: the open findings (flagged vendors only), their product models, the (id, product model, category,
+    current status/reason) of equipment built on those models, the equipment with flagged components. Writes:
+    one UPDATE resetting equipment no flagged vendor touches any more, then UPDATEs by primary-key chunks of
+    only the rows whose value changes, grouped by (status, reason). No per-row save; in a steady state (nothing
+    changed) nothing is written.
+    """
+    flags = _flagged_vendors()
+    flagged_ids = list(flags)
+    written = 0
+    comp_flagged = Component.objects.filter(vendor_id__in=flagged_ids).values("equipment_id")
+    pm_rows = list(ProductModel.objects.filter(
+        Q(brand_id__in=flagged_ids) | Q(manufacturer_id__in=flagged_ids) | Q(software_supplier_id__in=flagged_ids)
+    ).values_list("pk", "brand_id", "manufacturer_id", "software_supplier_id"))
+    pm_roles = {pk: [("brand", b), ("manufacturer", m), ("software_supplier", s)] for pk, b, m, s in pm_rows}
+    pm_ids = list(pm_roles)
+
+    # 1. Reset equipment that no flagged vendor touches any more (an IN on the indexed status, so only the
+    #    flagged rows are visited, not the million clear ones).
+    not_clear = [s for s in RiskStatus.values if s != RiskStatus.CLEAR]
+    written += Equipment.objects.filter(risk_status__in=not_clear).exclude(
+        product_model_id__in=pm_ids).exclude(pk__in=comp_flagged).update(risk_status=RiskStatus.CLEAR,
+                                                                          risk_reason="")
+
+    memo: dict[tuple[int, str], list] = {}
+
+    def parts_for(pm_id: int, category: str) -> list[tuple[str, str, str, str]]:
+        key = (pm_id, category)
+        if key not in memo:
+            parts = []
+            for role, vendor_id in pm_roles.get(pm_id, []):
+                if vendor_id in flags:
+                    status, short = flags[vendor_id].for_category(category)
+                    parts.append((role, flags[vendor_id].name, status, short))
+            memo[key] = parts
+        return memo[key]
+
+    # 2. Target per equipment: its product model's vendors, plus its flagged components.
+    component_parts: dict[int, list] = defaultdict(list)
+    for eq_id, category, vendor_id in Component.objects.filter(vendor_id__in=flagged_ids).order_by("pk").values_list(
+        "equipment_id", "equipment__category", "vendor_id"
+    ).iterator(chunk_size=5000):
+        status, short = flags[vendor_id].for_category(category)
+        component_parts[eq_id].append(("component", flags[vendor_id].name, status, short))
+    fields = ("pk", "product_model_id", "category", "risk_status", "risk_reason")
+    # Two index-friendly reads (by product model; by the components' equipment ids) rather than one OR.
+    by_model = Equipment.objects.filter(product_model_id__in=pm_ids).values_list(*fields)
+    by_component = Equipment.objects.exclude(product_model_id__in=pm_ids).values_list(*fields)
+    to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
+    combined: dict[tuple, tuple[str, str]] = {}
+    rows = itertools.chain(by_model.iterator(chunk_size=5000),
+                           *(by_component.filter(pk__in=chunk).iterator(chunk_size=5000)
+                             for chunk in _chunks(list(component_parts), 5000)))
+    stale_groups: dict[tuple[str, str, str], set[int]] = defaultdict(set)  # (category, status, reason) -> pms
+    for pk, pm_id, category, current_status, current_reason in rows:
+        comps = component_parts.get(pk)
+        if comps:
+            target = _combine(parts_for(pm_id, category) + comps)
+            if target != (current_status, current_reason):
+                to_write[target].append(pk)
+            continue
+        key = (pm_id, category)
+        if key not in combined:
+            combined[key] = _combine(parts_for(pm_id, category))
+        target = combined[key]
+        if target != (current_status, current_reason):
+            stale_groups[(category, *target)].add(pm_id)
+    # Whole (product model, category) groups at once (one indexed UPDATE per distinct result), then the
+    # equipment with flagged components by primary-key chunks.
+    for (category, status, reason), pms in stale_groups.items():
+        for chunk in _chunks(sorted(pms), 1000):
+            written += (Equipment.objects.filter(product_model_id__in=chunk, category=category)
+                        .exclude(pk__in=comp_flagged).exclude(risk_status=status, risk_reason=reason)
+                        .update(risk_status=status, risk_reason=reason))
+    for (status, reason), ids in to_write.items():
+        for chunk in _chunks(ids, 2000):
+            written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
+    if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
+        equipment_counts_refresh()
+    return written
+
+
+def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
+    """Recompute the risk status of a few units at once (one recorded or changed in the UI or the API), from
+    the open findings of their own vendors: the same result as equipment_risk_refresh, in a handful of queries,
+    inside the caller's transaction. Returns rows written."""
+    ids = sorted(set(equipment_ids))
+    if not ids:
+        return 0
+    units = list(Equipment.objects.filter(pk__in=ids).values_list(
+        "pk", "site_id", "category", "risk_status", "risk_reason", "product_model__brand_id",
+        "product_model__manufacturer_id", "product_model__software_supplier_id"))
+    components: dict[int, list[int]] = defaultdict(list)
+    for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).order_by("pk").values_list(
+            "equipment_id", "vendor_id"):
+        components[eq_id].append(vendor_id)
+    vendor_ids = {v for u in units for v in u[5:] if v} | {v for vs in components.values() for v in vs}
+    flags = _flagged_vendors(vendor_ids)
+    to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
+    sites: set[int] = set()
+    for pk, site_id, category, status, reason, brand, maker, software in units:
+        roles = [("brand", brand), ("manufacturer", maker), ("software_supplier", software)]
+        roles += [("component", v) for v in components.get(pk, [])]
+        parts = [(role, flags[v].name, *flags[v].for_category(category)) for role, v in roles if v in flags]
+        target = _combine(parts)
+        if target != (status, reason):
+            to_write[target].append(pk)
+            sites.add(site_id)
+    written = 0
+    for (status, reason), chunk in to_write.items():
+        written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
+    equipment_counts_touch(sites)
+    return written

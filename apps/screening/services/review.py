@@ -1,0 +1,92 @@
+"""Review decisions: a reviewer confirms or dismisses a match; the decision follows the (vendor identity, entry
+content hash) pair on every re-screen, and the findings it changes are re-derived at once."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.common.exceptions import ApplicationError
+from apps.vendors.selectors import vendor_descendant_ids
+
+from ..choices import Decision, ReviewState, RunTrigger
+from ..models import Match, ReviewDecision
+from .base import _lock, _screening_changed
+from .derive import _derive_phase
+from .equipment import equipment_risk_refresh
+from .index import vendor_profiles
+from .runs import screening_run_recorded
+
+
+@transaction.atomic
+def review_decide(*, match: Match | int, decision: str, reason: str, user, now: dt.datetime | None = None,
+                  today: dt.date | None = None) -> ReviewDecision:
+    """Confirm or dismiss a match, with a reason. The decision is keyed to (vendor identity, entry content
+    hash): it applies to every open match with that key now and on every re-screen, until either side
+    changes. Findings and statuses of the vendor and of everything it owns or brands follow at once."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    errors = {}
+    if decision not in Decision.values:
+        errors["decision"] = [f"Choose one of: {', '.join(Decision.values)}."]
+    if not reason:
+        errors["reason"] = ["Say why (it is kept as evidence)."]
+    if not getattr(user, "is_authenticated", False):
+        errors["user"] = ["A decision needs a signed-in reviewer."]
+    if errors:
+        raise ApplicationError("The decision is incomplete.", code="invalid", fields=errors)
+    match_id = match if isinstance(match, int) else match.pk
+    _lock()
+    match = Match.objects.select_for_update().select_related("vendor", "source").filter(pk=match_id).first()
+    if match is None:
+        raise ApplicationError("No such match.", code="not_found", fields={"match": ["Not found."]})
+    if match.closed_at is not None:
+        raise ApplicationError("This match is closed; decide on an open one.", code="closed",
+                               fields={"match": ["Closed."]})
+    profile = vendor_profiles([match.vendor_id])[match.vendor_id]
+    previous = ReviewDecision.objects.select_for_update().filter(
+        vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash, superseded_at__isnull=True
+    ).first()
+    if previous is not None:
+        previous.superseded_at = now
+        previous.save(update_fields=["superseded_at"])
+    record = ReviewDecision.objects.create(
+        vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash, source=match.source,
+        external_id=match.external_id, vendor=match.vendor, match=match, decision=decision, reason=reason,
+        decided_by=user, decided_at=now, entry_name=match.entry_name[:1000],
+        vendor_snapshot={"names": profile.names, "identifiers": [list(i) for i in profile.identifiers]},
+    )
+    if previous is not None:
+        previous.superseded_by = record
+        previous.save(update_fields=["superseded_by"])
+    state = ReviewState.CONFIRMED if decision == Decision.CONFIRM else ReviewState.DISMISSED
+    # Every open match with the same key (the same vendor identity may exist as several vendor rows).
+    # (The decided match itself too: its stored identity may predate a rename not yet re-screened.)
+    affected = list(Match.objects.filter(
+        Q(vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash) | Q(pk=match.pk),
+        closed_at__isnull=True))
+    for m in affected:
+        m.review_state, m.decision, m.vendor_identity = state, record, profile.identity
+    Match.objects.bulk_update(affected, ["review_state", "decision", "vendor_identity"])
+    audit_record(
+        action=f"screening.match.{decision}", actor=user, obj=match,
+        changes={"review_state": [match.review_state, state], "reason": reason,
+                 "entry": match.entry_name, "source": match.source.code,
+                 "entry_content_hash": match.entry_content_hash, "vendor_identity": profile.identity,
+                 "superseded_decision": previous.pk if previous else None},
+    )
+    vendor_ids = {m.vendor_id for m in affected}
+    # The findings and statuses this changes: a run of its own (trigger "review"), inside this transaction.
+    scope = {"vendor_ids": sorted(vendor_ids), "decision_id": record.pk}
+    with (screening_run_recorded(RunTrigger.REVIEW, scope=scope, user=user, now=now) as recorder,
+          recorder.writing()):
+        targets = vendor_ids | vendor_descendant_ids(vendor_ids)
+        changed = recorder.timed("propagate", _derive_phase, run=recorder.run, targets=targets, now=now,
+                                 day=today or timezone.localdate(now), counts=recorder.counts)
+        if changed:
+            recorder.counts["equipment_updated"] += recorder.timed("equipment", equipment_risk_refresh)
+        _screening_changed(changed | vendor_ids)
+    return record

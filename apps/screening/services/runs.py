@@ -1,0 +1,243 @@
+"""Screening runs: every vendor, some vendors (and what they own or brand), or the entries a list version added
+or changed; and the one bookkeeping all of them (and review decisions) share, screening_run_recorded.
+
+A run has four phases, each in a constant number of queries per batch: match (.match), propagate and status
+(.derive), equipment (.equipment). Reads and matching (CPU only) run before the run's transaction where they
+can, so the database is not held while they work; the writes run in one transaction holding the screening
+lock. Every run leaves a ScreeningRun row: trigger, scope, the list versions used (with sha256), counts, phase
+timings, duration, and the error when it failed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.lists.models import ListEntry, ListVersion
+from apps.vendors.models import Vendor
+from apps.vendors.selectors import vendor_descendant_ids
+
+from .. import matching
+from ..choices import RunStatus, RunTrigger
+from ..models import Match, ScreeningRun
+from .base import CHUNK, _chunks, _lock, _screening_changed
+from .derive import _derive_phase
+from .equipment import equipment_risk_refresh
+from .index import ListSnapshot, _active_versions, _entries_load, list_snapshot, vendor_profiles, versions_describe
+from .match import _close_inactive_sources, _close_matches, _match_phase, _search
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Bookkeeping
+
+
+@dataclass
+class RunRecorder:
+    """The run being recorded: its row, its counters and its phase timings (seconds)."""
+
+    run: ScreeningRun
+    counts: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        """fn(*args, **kwargs), its duration added to the phase `name`."""
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The run's writes: one transaction holding the screening lock (a savepoint inside a caller's)."""
+        with transaction.atomic():
+            _lock()
+            yield
+
+    def lists_used(self, *, versions: Iterable[ListVersion], entry_count: int, vendor_count: int | None = None
+                   ) -> None:
+        """Record what the run screened against (the list versions, with sha256) and how much."""
+        run = self.run
+        run.list_versions = versions_describe(versions)
+        run.entry_count = entry_count
+        if vendor_count is not None:
+            run.vendor_count = vendor_count
+        run.save(update_fields=["list_versions", "entry_count", "vendor_count"])
+
+    def finish(self, *, error: str = "") -> ScreeningRun:
+        run = self.run
+        run.finished_at = timezone.now()
+        run.duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
+        run.counts = dict(self.counts)
+        run.timings = {k: round(v, 3) for k, v in self.timings.items()}
+        run.status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
+        run.error = error
+        run.save(update_fields=["finished_at", "duration_ms", "counts", "timings", "status", "error"])
+        return run
+
+
+@contextmanager
+def screening_run_recorded(trigger: str, *, scope: dict, user=None, now: dt.datetime | None = None
+                           ) -> Iterator[RunRecorder]:
+    """A ScreeningRun row for the block: created `running` on entry (with the matching algorithm and thresholds
+    in use), finished on exit with counts, timings and duration: `succeeded`, or `failed` with the error, which
+    is raised again. Writes inside the block go through `recorder.writing()`, so that a failure rolls them back
+    and still leaves the row saying why."""
+    recorder = RunRecorder(ScreeningRun.objects.create(
+        trigger=trigger, status=RunStatus.RUNNING, started_at=now or timezone.now(), scope=scope,
+        algorithm_version=matching.ALGORITHM_VERSION, thresholds=dict(matching.THRESHOLDS),
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    ))
+    try:
+        yield recorder
+    except Exception as exc:
+        recorder.finish(error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    recorder.finish()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Runs
+
+
+def screening_run_full(*, trigger: str = RunTrigger.MANUAL, user=None, today: dt.date | None = None,
+                       now: dt.datetime | None = None) -> ScreeningRun:
+    """Screen every vendor against every active list, recompute every finding and status."""
+    now = now or timezone.now()
+    day = today or timezone.localdate(now)
+    with screening_run_recorded(trigger, scope={"all": True}, user=user, now=now) as recorder:
+        run, counts, timed = recorder.run, recorder.counts, recorder.timed
+        # Outside the transaction: reads and CPU only.
+        snapshot = timed("index", list_snapshot)
+        profiles = timed("profiles", vendor_profiles, None)
+        searched = timed("search", _search, profiles, snapshot)
+        with recorder.writing():
+            recorder.lists_used(versions=snapshot.versions, entry_count=len(snapshot.entries),
+                                vendor_count=len(profiles))
+            active_sources = {v.source_id for v in snapshot.versions}
+            changed = _close_inactive_sources(active_sources, now)
+            changed |= timed("match", _match_phase, run=run, profiles=profiles, snapshot=snapshot, in_scope=None,
+                             now=now, counts=counts, searched=searched)
+            changed |= timed("propagate", _derive_phase, run=run, targets=None, now=now, day=day, counts=counts)
+            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+            counts["vendors_changed"] = len(changed)
+            _screening_changed(changed)
+    return run
+
+
+def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigger.VENDOR_CHANGE, user=None,
+                          include_descendants: bool = True, today: dt.date | None = None,
+                          now: dt.datetime | None = None) -> ScreeningRun:
+    """Screen these vendors, and re-derive them and everything they own or brand (vendor_descendant_ids)."""
+    now = now or timezone.now()
+    day = today or timezone.localdate(now)
+    ids = set(Vendor.objects.filter(pk__in=list(set(vendor_ids))).values_list("pk", flat=True))
+    scope = {"vendor_ids": sorted(ids)[:1000], "vendors": len(ids)}
+    with screening_run_recorded(trigger, scope=scope, user=user, now=now) as recorder, recorder.writing():
+        run, counts, timed = recorder.run, recorder.counts, recorder.timed
+        snapshot = timed("index", list_snapshot)
+        profiles = timed("profiles", vendor_profiles, ids)
+        recorder.lists_used(versions=snapshot.versions, entry_count=len(snapshot.entries),
+                            vendor_count=len(profiles))
+        active_sources = {v.source_id for v in snapshot.versions}
+        stale = Match.objects.filter(vendor_id__in=list(ids), closed_at__isnull=True).exclude(
+            source_id__in=active_sources)
+        changed = _close_matches(stale, reason="list no longer active", now=now)
+        changed |= timed("match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
+                         in_scope=lambda m: m.source_id in active_sources, now=now, counts=counts)
+        targets = ids | (vendor_descendant_ids(ids) if include_descendants else set())
+        changed |= timed("propagate", _derive_phase, run=run, targets=targets, now=now, day=day, counts=counts)
+        if changed:  # equipment added meanwhile is picked up by the full runs and the catch-up task
+            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+        counts["vendors_changed"] = len(changed)
+        _screening_changed(changed)
+    return run
+
+
+def screening_run_list_version(*, version_id: int, user=None, today: dt.date | None = None,
+                               now: dt.datetime | None = None) -> ScreeningRun | None:
+    """A list version was activated: screen only its added and changed entries against every vendor, move
+    open matches of unchanged entries to the new version, close matches of removed entries (kept, closed_at).
+    Idempotent: running it twice finds nothing new. Returns None when the version is not active any more."""
+    now = now or timezone.now()
+    day = today or timezone.localdate(now)
+    version = ListVersion.objects.select_related("source", "previous").filter(pk=version_id).first()
+    if version is None or version.status != "active":
+        logger.info("screening: version %s is not active; nothing to do", version_id)
+        return None
+    previous_id = getattr(getattr(version, "diff", None), "previous_id", None) or version.previous_id
+    scope = {"list_version_id": version.pk, "source": version.source.code, "previous_version_id": previous_id}
+    with screening_run_recorded(RunTrigger.LIST_ACTIVATION, scope=scope, user=user, now=now) as recorder:
+        run, counts, timed = recorder.run, recorder.counts, recorder.timed
+        # Outside the transaction: reads, index build and matching (CPU only).
+        new_entries = dict(ListEntry.objects.filter(version=version).values_list("external_id", "content_hash"))
+        old_entries = (dict(ListEntry.objects.filter(version_id=previous_id).values_list("external_id",
+                                                                                          "content_hash"))
+                       if previous_id else {})
+        # Entries to screen: added or changed against the previous version (external id + content hash).
+        fresh = {ext for ext, h in new_entries.items() if old_entries.get(ext) != h}
+        records, metas = [], {}
+        for chunk in _chunks(sorted(fresh), 2000):
+            r, m = _entries_load(ListEntry.objects.filter(version=version, external_id__in=chunk))
+            records += r
+            metas.update(m)
+        snapshot = profiles = searched = None
+        if records:
+            snapshot = ListSnapshot(versions=[version], index=timed("index", matching.CandidateIndex, records),
+                                    entries=metas)
+            profiles = timed("profiles", vendor_profiles, None)
+            searched = timed("search", _search, profiles, snapshot)
+
+        with recorder.writing():
+            open_ext = set(Match.objects.filter(source=version.source, closed_at__isnull=True)
+                           .values_list("external_id", flat=True))
+            removed = set(old_entries) - set(new_entries)
+            removed |= {ext for ext in open_ext if ext not in new_entries}  # also matches left from older versions
+            counts["entries_added"] = len(set(new_entries) - set(old_entries))
+            counts["entries_changed"] = len(fresh) - counts["entries_added"]
+            counts["entries_removed"] = len(removed)
+            changed: set[int] = set()
+            for chunk in _chunks(sorted(removed)):
+                changed |= _close_matches(Match.objects.filter(source=version.source, external_id__in=chunk,
+                                                               closed_at__isnull=True),
+                                          reason="entry removed from the list", now=now)
+            # Unchanged entries: re-point open matches to the new version's rows (same content hash).
+            unchanged_open = [ext for ext in open_ext if ext in new_entries and ext not in fresh]
+            for chunk in _chunks(sorted(unchanged_open)):
+                entry_ids = dict(ListEntry.objects.filter(version=version, external_id__in=chunk)
+                                 .values_list("external_id", "pk"))
+                matches = list(Match.objects.filter(source=version.source, external_id__in=chunk,
+                                                    closed_at__isnull=True))
+                for m in matches:
+                    m.entry_id, m.list_version_id = entry_ids[m.external_id], version.pk
+                Match.objects.bulk_update(matches, ["entry", "list_version"], batch_size=CHUNK)
+            recorder.lists_used(versions=_active_versions(), entry_count=len(metas),
+                                vendor_count=len(profiles) if snapshot is not None else None)
+            if snapshot is not None:
+                source_id = version.source_id
+                changed |= timed("match", _match_phase, run=run, profiles=profiles, snapshot=snapshot,
+                                 in_scope=lambda m: m.source_id == source_id and m.external_id in fresh, now=now,
+                                 counts=counts, searched=searched)
+            if changed:
+                targets = changed | vendor_descendant_ids(changed)
+                changed |= timed("propagate", _derive_phase, run=run, targets=targets, now=now, day=day,
+                                 counts=counts)
+                counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+            counts["vendors_changed"] = len(changed)
+            _screening_changed(changed)
+    return run
+
+
+def screening_demo_run() -> ScreeningRun:
+    """Called by load_demo after the demo lists are loaded: one full run."""
+    return screening_run_full(trigger=RunTrigger.DEMO)
