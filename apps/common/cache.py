@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.signals import setting_changed
+from redis import exceptions as redis_errors
 
 logger = logging.getLogger("vendorrisk.cache")
 
@@ -35,10 +36,6 @@ logger = logging.getLogger("vendorrisk.cache")
 def _backend_errors() -> tuple[type[BaseException], ...]:
     """Connection/timeout error classes of the cache backends the registry can be configured with."""
     errors: list[type[BaseException]] = [ConnectionError, TimeoutError]  # socket level (memcached clients too)
-    try:
-        from redis import exceptions as redis_errors
-    except ImportError:  # pragma: no cover - redis is in requirements.txt
-        return tuple(errors)
     # BusyLoadingError (Redis loading its dump after a restart) is a ConnectionError; ReadOnlyError is a replica
     # that was promoted away from under us during a failover. Neither is a programming error.
     errors += [redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.ReadOnlyError]

@@ -16,6 +16,7 @@ from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
+from apps.screening.selectors import equipment_findings, vendor_findings
 
 RISK_STATUSES = RISK_STATUSES_WORST_FIRST
 FLAGGED = FLAGGED_STATUSES
@@ -227,10 +228,6 @@ def equipment_findings_for(equipment_ids: list[int]) -> dict[int, list[Any]]:
     """Screening's explained findings for a page of equipment (constant queries), or {} before screening."""
     if not equipment_ids:
         return {}
-    try:
-        from apps.screening.selectors import equipment_findings
-    except ImportError:
-        return {}
     return equipment_findings(equipment_ids=equipment_ids)
 
 
@@ -337,13 +334,7 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
     graph = svg.ownership_graph_svg(nodes, edges, title=f"Ownership of {vendor.name}") if edges else None
     oem_makers = list(OemRelation.objects.filter(brand=vendor).select_related("manufacturer"))
     oem_brands = list(OemRelation.objects.filter(manufacturer=vendor).select_related("brand"))
-    findings: list[Any] = []
-    try:
-        from apps.screening.selectors import vendor_findings
-    except ImportError:
-        vendor_findings = None
-    if vendor_findings is not None:
-        findings = list(vendor_findings(vendor_id=vendor.pk))
+    findings = list(vendor_findings(vendor_id=vendor.pk))
     # Installed units with the vendor in any role, each counted once: product models first, then components.
     n_units = sum(vendor_site_units(organization_ids=organization_ids, vendor_ids={vendor.pk})
                   .get(vendor.pk, {}).values())
