@@ -17,7 +17,7 @@ from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
 
 from . import conf
-from .choices import CLOCK_STATUSES, FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
+from .choices import FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
 from .policy import candidates_for, choose
@@ -52,8 +52,7 @@ def plan_board(*, user, organization_id: int | None = None, today: dt.date) -> d
     aggregates = {s: Count("id", filter=Q(status=s)) for s in PlanStatus.values}
     aggregates["overdue"] = Count("id", filter=RemediationPlanQuerySet.overdue_q(today))
     for w in windows:
-        aggregates[f"due_{w}"] = Count("id", filter=Q(status__in=CLOCK_STATUSES, deadline__gte=today,
-                                                      deadline__lte=today + dt.timedelta(days=w)))
+        aggregates[f"due_{w}"] = Count("id", filter=RemediationPlanQuerySet.due_q(today, today + dt.timedelta(days=w)))
     return qs.aggregate(**aggregates)
 
 
@@ -226,6 +225,8 @@ def remediation_projection_chunks(
                 deadline = c.deadline
                 if plan and plan["rule_id"] == c.rule.id and plan["deadline_overridden"]:
                     deadline = plan["deadline"]
+                # Not overdue_q: a unit is non-compliant *on* `on` when its deadline falls on or before that day
+                # (overdue is the day after the deadline), and the plan's status is today's, not that day's.
                 if deadline <= on:
                     c.deadline = deadline
                     due.append(c)
@@ -319,6 +320,8 @@ def remediation_burndown(
         cutoff = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         is_open = Q(opened_at__lt=cutoff) & (Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
         aggregates[f"open_{i}"] = Count("id", filter=is_open)
+        # Not overdue_q: "running" at a past period end comes from the lifecycle timestamps (opened, not yet
+        # closed then); only the current status is stored, so a waived plan counts as waived for every period.
         aggregates[f"overdue_{i}"] = Count("id", filter=is_open & Q(deadline__lt=day) & ~Q(status=PlanStatus.WAIVED))
         aggregates[f"done_{i}"] = Count("id", filter=Q(status=PlanStatus.DONE, closed_at__lt=cutoff))
     field_name = GROUP_FIELDS[group_by]

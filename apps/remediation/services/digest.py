@@ -21,7 +21,7 @@ from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 
 from .. import conf
-from ..choices import CLOCK_STATUSES, NotificationKind, WaiverStatus
+from ..choices import NotificationKind, WaiverStatus
 from ..models import Digest, DigestDelivery, DigestItem, Notification, RemediationPlan, RemediationPlanQuerySet, Waiver
 from ..policy import add_days
 from .common import _notify, _org_members, remediation_today
@@ -63,7 +63,7 @@ class DigestEntry:
 
 def _digest_organization_ids(*, today: dt.date, expired_ids: Iterable[int] = ()) -> list[int]:
     horizon = add_days(today, max(conf.due_windows()))
-    ids = set(RemediationPlan.objects.filter(status__in=CLOCK_STATUSES)
+    ids = set(RemediationPlan.objects.running()
               .filter(Q(deadline__lte=horizon) | Q(discovered_on__gte=add_days(today, -conf.digest_new_days())))
               .order_by().values_list("organization_id", flat=True).distinct())
     ids |= set(Waiver.objects.filter(Q(status=WaiverStatus.APPROVED, expires_on__gte=today,
@@ -79,7 +79,7 @@ def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterab
     out: list[DigestEntry] = []
     plan_fields = ("id", "deadline", "action", "category", "site__name", "equipment__asset_tag", "equipment_id",
                    "rule__code")
-    plans = RemediationPlan.objects.filter(organization_id=organization_id, status__in=CLOCK_STATUSES)
+    plans = RemediationPlan.objects.filter(organization_id=organization_id).running()
 
     def label(p: dict) -> str:
         what = p["equipment__asset_tag"] or f"equipment #{p['equipment_id']}"
@@ -99,11 +99,11 @@ def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterab
             f"plan:{p['id']}:new", NotificationKind.NEW_PLAN, organization_id,
             f"newly flagged, deadline {p['deadline']}: {label(p)} ({p['rule__code']})", plan_id=p["id"]))
     plans = plans.exclude(pk__in=sorted(new_ids)) if new_ids else plans
-    for p in plans.filter(deadline__lt=today).values(*plan_fields).order_by("deadline", "id").iterator(2000):
+    for p in plans.overdue(today).values(*plan_fields).order_by("deadline", "id").iterator(2000):
         out.append(DigestEntry(
             f"plan:{p['id']}:overdue", NotificationKind.OVERDUE, organization_id,
             f"OVERDUE since {p['deadline']}: {label(p)} ({p['rule__code']})", plan_id=p["id"]))
-    for p in plans.filter(deadline__gte=today, deadline__lte=horizon).values(*plan_fields) \
+    for p in plans.filter(RemediationPlanQuerySet.due_q(today, horizon)).values(*plan_fields) \
             .order_by("deadline", "id").iterator(2000):
         left = (p["deadline"] - today).days
         window = next(w for w in windows if left <= w)

@@ -23,9 +23,9 @@ from apps.inventory.models import Equipment
 from apps.security.enqueue import enqueue_on_commit
 from apps.vendors.selectors import vendor_descendant_ids
 
-from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
+from ..choices import LIVE_STATUSES, PlanStatus
 from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
-from ..models import RemediationPlan
+from ..models import RemediationPlan, RemediationPlanQuerySet
 from ..policy import Candidate, candidates_for, choose, why_text
 from .common import remediation_today
 from .waivers import _close_waivers_of
@@ -87,7 +87,7 @@ def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: d
         "also_applied": [c.as_dict() for c in others], "why": why_text(winner, others),
         "vendor_id": _winner_vendor_id(winner), "category": ctx.category, "site_id": ctx.site_id,
         "organization_id": ctx.organization_id,
-        "is_overdue": status in CLOCK_STATUSES and deadline < today,
+        "is_overdue": RemediationPlanQuerySet.overdue_on(status, deadline, today),
     }
 
 

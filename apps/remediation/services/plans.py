@@ -20,8 +20,8 @@ from apps.inventory.choices import RETIRED_STATUSES, EquipmentStatus
 from apps.inventory.models import Equipment
 
 from .. import conf
-from ..choices import CLOCK_STATUSES, NEXT_STATUS, Action, Outcome, PlanStatus, StepStatus
-from ..models import Evidence, PlanStep, RemediationPlan
+from ..choices import NEXT_STATUS, Action, Outcome, PlanStatus, StepStatus
+from ..models import Evidence, PlanStep, RemediationPlan, RemediationPlanQuerySet
 from ..uploads import read_limited, sniff
 from .common import _locked_plan, _require_member, _validation_to_app, remediation_today
 
@@ -75,11 +75,10 @@ def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcom
             raise ApplicationError(
                 f"A plan to {plan.action} cannot be closed as {outcome}; request a waiver instead.",
                 code="outcome_mismatch", fields={"outcome": ["Does not satisfy the plan's action."]})
-        plan.outcome, plan.closed_at, plan.is_overdue = outcome, now, False
+        plan.outcome, plan.closed_at = outcome, now
         plan.closing_note = note
     plan.status = target
-    if target in CLOCK_STATUSES:
-        plan.is_overdue = plan.deadline < today
+    plan.is_overdue = RemediationPlanQuerySet.overdue_on(target, plan.deadline, today)  # never for a done plan
     model_save_audited(plan, actor=user, organization_id=plan.organization_id)
     if target == PlanStatus.DONE and outcome in EQUIPMENT_STATUS_FOR_OUTCOME:
         from apps.inventory.services import equipment_update
@@ -135,7 +134,7 @@ def plan_change_deadline(*, plan: RemediationPlan | int, deadline: dt.date, reas
                                fields={"deadline": ["Must be today or later."]})
     before = model_snapshot(plan, ["deadline", "deadline_overridden", "deadline_reason"])
     plan.deadline, plan.deadline_overridden, plan.deadline_reason = deadline, True, reason.strip()
-    plan.is_overdue = plan.status in CLOCK_STATUSES and deadline < today
+    plan.is_overdue = RemediationPlanQuerySet.overdue_on(plan.status, deadline, today)
     plan._history_user = user
     plan.save()
     audit_record(action="remediationplan.deadline_change", actor=user, obj=plan, organization_id=plan.organization_id,
