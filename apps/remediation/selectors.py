@@ -20,7 +20,7 @@ from . import conf
 from .choices import FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
-from .policy import candidates_for, choose
+from .policy import candidates_for, choose, deadline_kept
 from .scoring import RiskInputs, RiskScore, risk_score
 
 # --- plans ------------------------------------------------------------------------------------------------
@@ -39,6 +39,15 @@ def plan_list_for_user(user, *, status: str | None = None, overdue: bool | None 
     if overdue is not None:
         qs = qs.filter(is_overdue=overdue)
     return qs.order_by("deadline", "id")
+
+
+def plan_rules_done(equipment_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The rules already done (a plan closed as done) for each unit: not applied to it again."""
+    done: dict[int, set[int]] = defaultdict(set)
+    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=list(equipment_ids),
+                                                         status=PlanStatus.DONE).values_list("equipment_id", "rule_id"):
+        done[eq_id].add(rule_id)
+    return done
 
 
 def plan_get_for_user(user, plan_id: int) -> RemediationPlan | None:
@@ -208,10 +217,7 @@ def remediation_projection_chunks(
         live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
             equipment_id__in=ids, status__in=LIVE_STATUSES).values(
             "id", "equipment_id", "rule_id", "deadline", "deadline_overridden", "discovered_on", "status")}
-        done: dict[int, set[int]] = defaultdict(set)
-        for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE) \
-                .values_list("equipment_id", "rule_id"):
-            done[eq_id].add(rule_id)
+        done = plan_rules_done(ids)
         waived_until = dict(Waiver.objects.filter(plan__equipment_id__in=ids, status=WaiverStatus.APPROVED)
                             .values_list("plan__equipment_id", "expires_on"))
         for eq_id in ids:
@@ -222,9 +228,8 @@ def remediation_projection_chunks(
                                    exclude_rule_ids=done.get(eq_id, set()))
             due = []
             for c in cands:
-                deadline = c.deadline
-                if plan and plan["rule_id"] == c.rule.id and plan["deadline_overridden"]:
-                    deadline = plan["deadline"]
+                kept = deadline_kept(plan, c.rule.id)
+                deadline = c.deadline if kept is None else kept
                 # Not overdue_q: a unit is non-compliant *on* `on` when its deadline falls on or before that day
                 # (overdue is the day after the deadline), and the plan's status is today's, not that day's.
                 if deadline <= on:

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.utils import timezone
 
 from apps.accounts.choices import WRITE_ROLES
 from apps.accounts.models import Membership
 from apps.accounts.selectors import membership_role
+from apps.audit.writes import model_save_audited
 from apps.common.exceptions import ApplicationError
 
 from .. import conf
-from ..models import Notification, RemediationPlan
+from ..models import Notification
 from ..policy import local_today
+
+M = TypeVar("M", bound=Model)
 
 
 def remediation_today(now: dt.datetime | None = None) -> dt.date:
@@ -41,11 +46,22 @@ def _validation_to_app(exc: ValidationError) -> ApplicationError:
                             code="validation_error", fields=fields)
 
 
-def _locked_plan(plan: RemediationPlan | int) -> RemediationPlan:
-    pk = plan if isinstance(plan, int) else plan.pk
+def _save_audited(obj: M, *, actor, organization_id: int | None) -> M:
+    """`model_save_audited`, with the model's validation errors answered as an ApplicationError (a 400 naming
+    the fields), as every service that saves user input does."""
     try:
-        return RemediationPlan.objects.select_for_update().get(pk=pk)
-    except RemediationPlan.DoesNotExist as exc:
+        return model_save_audited(obj, actor=actor, organization_id=organization_id)
+    except ValidationError as exc:
+        raise _validation_to_app(exc) from exc
+
+
+def _locked(model: type[M], obj: M | int) -> M:
+    """The row (a plan or a waiver, given or by id) locked for the rest of the transaction; a missing one is
+    "not found", the same answer as another organisation's."""
+    pk = obj if isinstance(obj, int) else obj.pk
+    try:
+        return model.objects.select_for_update().get(pk=pk)
+    except model.DoesNotExist as exc:
         raise ApplicationError("Not found.", code="not_found") from exc
 
 

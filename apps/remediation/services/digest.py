@@ -256,6 +256,19 @@ def _digest_send_claimed(*, delivery: DigestDelivery, today: dt.date, entries: l
         return digest
 
 
+def _digest_try_send(*, organization_id: int, today: dt.date, now: dt.datetime, expired_ids: Iterable[int] = (),
+                     when_failed: str) -> tuple[Digest | None, BaseException | None]:
+    """Build and send one organisation's digest; a send error (DIGEST_SEND_ERRORS) is logged and returned, not
+    raised, so the other organisations still get theirs."""
+    entries = _digest_entries(organization_id=organization_id, today=today, expired_ids=expired_ids)
+    try:
+        return digest_send_for_org(organization_id=organization_id, today=today, entries=entries, now=now), None
+    except DIGEST_SEND_ERRORS as exc:
+        logger.warning("digest of organisation %s for %s not sent (%s: %s); %s", organization_id, today,
+                       exc.__class__.__name__, exc, when_failed)
+        return None, exc
+
+
 def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
     """The daily beat job: expire waivers (reopening their plans), flag overdue plans, send each organisation
     a digest of overdue items, plans due within 30/60/90 days and waivers expiring. One digest per
@@ -272,15 +285,11 @@ def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None =
     for org_id in _digest_organization_ids(today=today, expired_ids=expired):
         if org_id in done:
             continue
-        entries = _digest_entries(organization_id=org_id, today=today, expired_ids=expired)
-        try:
-            digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
-        except DIGEST_SEND_ERRORS as exc:
-            logger.warning("digest of organisation %s for %s not sent (%s: %s); the next run retries it",
-                           org_id, today, exc.__class__.__name__, exc)
-            failures.append(exc)
-            continue
-        if digest:
+        digest, error = _digest_try_send(organization_id=org_id, today=today, now=now, expired_ids=expired,
+                                         when_failed="the next run retries it")
+        if error is not None:
+            failures.append(error)
+        elif digest:
             digests.append(digest.pk)
     # The per-item records only serve to not send an item twice; the Digest rows keep what was sent.
     DigestItem.objects.filter(digest_date__lt=add_days(today, -conf.digest_item_retention_days())).delete()
@@ -305,14 +314,9 @@ def digests_retry_failed(*, today: dt.date | None = None, now: dt.datetime | Non
                    .order_by("organization_id").values_list("organization_id", flat=True))
     sent = failed = 0
     for org_id in org_ids:
-        entries = _digest_entries(organization_id=org_id, today=today)
-        try:
-            digest = digest_send_for_org(organization_id=org_id, today=today, entries=entries, now=now)
-        except DIGEST_SEND_ERRORS as exc:
-            logger.warning("digest of organisation %s for %s still not sent (%s: %s)", org_id, today,
-                           exc.__class__.__name__, exc)
-            failed += 1
-            continue
+        digest, error = _digest_try_send(organization_id=org_id, today=today, now=now,
+                                         when_failed="failed again; the next hourly run retries it")
+        failed += 1 if error is not None else 0
         sent += 1 if digest else 0
     return {"today": today.isoformat(), "pending": len(org_ids), "sent": sent, "failed": failed}
 

@@ -26,7 +26,8 @@ from apps.vendors.selectors import vendor_descendant_ids
 from ..choices import LIVE_STATUSES, PlanStatus
 from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from ..models import RemediationPlan, RemediationPlanQuerySet
-from ..policy import Candidate, candidates_for, choose, why_text
+from ..policy import Candidate, candidates_for, choose, deadline_kept, why_text
+from ..selectors import plan_rules_done
 from .common import remediation_today
 from .waivers import _close_waivers_of
 
@@ -59,10 +60,6 @@ PLAN_UPDATE_FIELDS = [*(f.removesuffix("_id") if f.endswith("_id") else f for f 
                       "deadline_overridden", "deadline_reason", "last_evaluated_on"]
 
 
-def _get(obj, name: str):
-    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
-
-
 def _winner_vendor_id(winner: Candidate) -> int | None:
     if winner.basis.get("kind") == "finding":
         return winner.basis.get("vendor_id")
@@ -75,11 +72,11 @@ def _fingerprint(values: dict) -> str:
 
 
 def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: dt.date, status: str) -> dict:
-    """The fields the rules decide. `plan` is the live plan (a model or a dict of its values) or None."""
+    """The fields the rules decide. `plan` is the live plan's values or None."""
     deadline, overridden, reason = winner.deadline, False, ""
-    # A hand-set (or restarted) deadline holds while the same rule decides; another rule brings its own date.
-    if plan is not None and _get(plan, "deadline_overridden") and _get(plan, "rule_id") == winner.rule.id:
-        deadline, overridden, reason = _get(plan, "deadline"), True, _get(plan, "deadline_reason")
+    kept = deadline_kept(plan, winner.rule.id)
+    if kept is not None:
+        deadline, overridden, reason = kept, True, plan["deadline_reason"]
     return {
         "deadline_overridden": overridden, "deadline_reason": reason,
         "rule_id": winner.rule.id, "rule_version": winner.rule.version, "action": winner.rule.action,
@@ -103,10 +100,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
         equipment_id__in=ids, status__in=LIVE_STATUSES).values(
         "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
         "evaluation_hash", "rule_id")}
-    done_rules: dict[int, set[int]] = defaultdict(set)
-    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE).values_list(
-            "equipment_id", "rule_id"):
-        done_rules[eq_id].add(rule_id)
+    done_rules = plan_rules_done(ids)
 
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason

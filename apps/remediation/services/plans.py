@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +22,7 @@ from .. import conf
 from ..choices import NEXT_STATUS, Action, Outcome, PlanStatus, StepStatus
 from ..models import Evidence, PlanStep, RemediationPlan, RemediationPlanQuerySet
 from ..uploads import read_limited, sniff
-from .common import _locked_plan, _require_member, _validation_to_app, remediation_today
+from .common import _locked, _require_member, _save_audited, remediation_today
 
 OUTCOMES_FOR_ACTION = {
     Action.REMOVE: {Outcome.REMOVED, Outcome.REPLACED, Outcome.DISPOSED},
@@ -45,7 +44,7 @@ def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcom
     satisfies the action: a remove/replace plan cannot be closed as merely mitigated; ask for a waiver)."""
     now = now or timezone.now()
     today = today or remediation_today(now)
-    plan = _locked_plan(plan)
+    plan = _locked(RemediationPlan, plan)
     _require_member(user, plan.organization_id, what="change plans")
     current = PlanStatus(plan.status)
     if to_status not in PlanStatus.values:
@@ -91,7 +90,7 @@ def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcom
 
 @transaction.atomic
 def plan_assign(*, plan: RemediationPlan | int, owner, user) -> RemediationPlan:
-    plan = _locked_plan(plan)
+    plan = _locked(RemediationPlan, plan)
     _require_member(user, plan.organization_id, what="assign plans")
     if owner is not None and membership_role(owner, plan.organization_id) not in WRITE_ROLES:
         raise ApplicationError("The owner must be an officer or admin of the plan's organisation.",
@@ -103,17 +102,14 @@ def plan_assign(*, plan: RemediationPlan | int, owner, user) -> RemediationPlan:
 @transaction.atomic
 def plan_set_cost(*, plan: RemediationPlan | int, estimated_cost: Decimal | None, user,
                   currency: str = "USD") -> RemediationPlan:
-    plan = _locked_plan(plan)
+    plan = _locked(RemediationPlan, plan)
     _require_member(user, plan.organization_id, what="change plans")
     if estimated_cost is not None and Decimal(estimated_cost) < 0:
         raise ApplicationError("The cost cannot be negative.", code="validation_error",
                                fields={"estimated_cost": ["Must be 0 or more."]})
     plan.estimated_cost = estimated_cost
     plan.currency = (currency or "USD").upper()[:3]
-    try:
-        return model_save_audited(plan, actor=user, organization_id=plan.organization_id)
-    except ValidationError as exc:
-        raise _validation_to_app(exc) from exc
+    return _save_audited(plan, actor=user, organization_id=plan.organization_id)
 
 
 @transaction.atomic
@@ -122,7 +118,7 @@ def plan_change_deadline(*, plan: RemediationPlan | int, deadline: dt.date, reas
     """Set a deadline by hand. Needs a reason; recorded (audit event with before/after and the reason). Later
     evaluations keep a hand-set deadline (the rule's own date stays visible as `computed_deadline`)."""
     today = today or remediation_today()
-    plan = _locked_plan(plan)
+    plan = _locked(RemediationPlan, plan)
     _require_member(user, plan.organization_id, what="change deadlines")
     if not plan.is_live:
         raise ApplicationError("The plan is closed; its deadline cannot change.", code="invalid_transition")
@@ -147,17 +143,14 @@ def plan_change_deadline(*, plan: RemediationPlan | int, deadline: dt.date, reas
 @transaction.atomic
 def plan_step_add(*, plan: RemediationPlan | int, title: str, user, description: str = "",
                   due_on: dt.date | None = None) -> PlanStep:
-    plan = _locked_plan(plan)
+    plan = _locked(RemediationPlan, plan)
     _require_member(user, plan.organization_id, what="change plans")
     if not plan.is_live:
         raise ApplicationError("The plan is closed.", code="invalid_transition")
     position = (plan.steps.order_by("-position").values_list("position", flat=True).first() or 0) + 1
-    try:
-        return model_save_audited(PlanStep(plan=plan, title=title, description=description, due_on=due_on,
-                                           position=position, created_by=user),
-                                  actor=user, organization_id=plan.organization_id)
-    except ValidationError as exc:
-        raise _validation_to_app(exc) from exc
+    return _save_audited(PlanStep(plan=plan, title=title, description=description, due_on=due_on,
+                                  position=position, created_by=user),
+                         actor=user, organization_id=plan.organization_id)
 
 
 @transaction.atomic

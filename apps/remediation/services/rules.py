@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.accounts.choices import Role
@@ -11,10 +10,16 @@ from apps.common.exceptions import ApplicationError
 
 from ..defaults import DEFAULT_RULES
 from ..models import PolicyRule
-from .common import _require_member, _validation_to_app
+from .common import _require_member, _save_audited
 
 RULE_EDITABLE = {f.name for f in PolicyRule._meta.get_fields() if getattr(f, "editable", False)} - {
     "id", "version", "created_at", "updated_at", "code"}
+
+
+def _reject_unknown_fields(fields: dict, what: str) -> None:
+    unknown = set(fields) - RULE_EDITABLE
+    if unknown:
+        raise ApplicationError(f"{what}: {', '.join(sorted(unknown))}.", code="validation_error")
 
 
 def _require_rule_editor(user, organization_id: int | None) -> None:
@@ -28,35 +33,23 @@ def _require_rule_editor(user, organization_id: int | None) -> None:
 
 @transaction.atomic
 def policy_rule_create(*, user, code: str, **fields) -> PolicyRule:
-    unknown = set(fields) - RULE_EDITABLE
-    if unknown:
-        raise ApplicationError(f"Unknown rule field(s): {', '.join(sorted(unknown))}.", code="validation_error")
+    _reject_unknown_fields(fields, "Unknown rule field(s)")
     org = fields.get("organization")
     _require_rule_editor(user, org.pk if org else None)
-    try:
-        return model_save_audited(PolicyRule(code=code, **fields), actor=user,
-                                  organization_id=org.pk if org else None)
-    except ValidationError as exc:
-        raise _validation_to_app(exc) from exc
+    return _save_audited(PolicyRule(code=code, **fields), actor=user, organization_id=org.pk if org else None)
 
 
 @transaction.atomic
 def policy_rule_update(*, rule: PolicyRule, user, **fields) -> PolicyRule:
     """Change a rule; the version goes up by one and the old version stays in the rule's history. Plans pick
     the change up at their next evaluation (daily, or `remediation_evaluate_all`)."""
-    unknown = set(fields) - RULE_EDITABLE
-    if unknown:
-        raise ApplicationError(f"Unknown or read-only rule field(s): {', '.join(sorted(unknown))}.",
-                               code="validation_error")
+    _reject_unknown_fields(fields, "Unknown or read-only rule field(s)")
     rule = PolicyRule.objects.select_for_update().get(pk=rule.pk)
     _require_rule_editor(user, rule.organization_id)
     for key, value in fields.items():
         setattr(rule, key, value)
     rule.version += 1
-    try:
-        return model_save_audited(rule, actor=user, organization_id=rule.organization_id)
-    except ValidationError as exc:
-        raise _validation_to_app(exc) from exc
+    return _save_audited(rule, actor=user, organization_id=rule.organization_id)
 
 
 def policy_rules_seed_defaults(*, only_missing: bool = True) -> tuple[int, int]:

@@ -17,7 +17,10 @@ from .. import conf
 from ..choices import CLOCK_STATUSES, NotificationKind, PlanStatus, WaiverStatus
 from ..models import RemediationPlan, Waiver
 from ..policy import add_days
-from .common import _locked_plan, _notify, _org_members, _require_member, remediation_today
+from .common import _locked, _notify, _org_members, _require_member, remediation_today
+
+# A plan has at most one of these at a time; they end (expire) when the plan closes.
+PENDING_OR_ACTIVE = (WaiverStatus.REQUESTED, WaiverStatus.APPROVED)
 
 
 @transaction.atomic
@@ -25,7 +28,7 @@ def waiver_request(*, plan: RemediationPlan | int, user, justification: str, com
                    expires_on: dt.date, today: dt.date | None = None, now: dt.datetime | None = None) -> Waiver:
     now = now or timezone.now()
     today = today or remediation_today(now)
-    plan = _locked_plan(plan)
+    plan = _locked(RemediationPlan, plan)
     _require_member(user, plan.organization_id, what="request waivers")
     errors: dict[str, list[str]] = {}
     if not (justification or "").strip():
@@ -40,7 +43,7 @@ def waiver_request(*, plan: RemediationPlan | int, user, justification: str, com
     if plan.status not in CLOCK_STATUSES:
         raise ApplicationError(f"A {plan.get_status_display().lower()} plan cannot be waived.",
                                code="invalid_transition")
-    if Waiver.objects.filter(plan=plan, status__in=[WaiverStatus.REQUESTED, WaiverStatus.APPROVED]).exists():
+    if Waiver.objects.filter(plan=plan, status__in=PENDING_OR_ACTIVE).exists():
         raise ApplicationError("This plan already has a pending or active waiver.", code="duplicate")
     waiver = model_save_audited(
         Waiver(plan=plan, organization_id=plan.organization_id, justification=justification.strip(),
@@ -51,14 +54,6 @@ def waiver_request(*, plan: RemediationPlan | int, user, justification: str, com
             title=f"Waiver requested for plan #{plan.pk} until {expires_on}", body=justification, plan=plan,
             waiver=waiver, now=now)
     return waiver
-
-
-def _locked_waiver(waiver: Waiver | int) -> Waiver:
-    pk = waiver if isinstance(waiver, int) else waiver.pk
-    try:
-        return Waiver.objects.select_for_update().get(pk=pk)
-    except Waiver.DoesNotExist as exc:
-        raise ApplicationError("Not found.", code="not_found") from exc
 
 
 def _check_decider(waiver: Waiver, user) -> None:
@@ -77,12 +72,12 @@ def waiver_approve(*, waiver: Waiver | int, user, note: str = "", today: dt.date
     """Approve (a different admin of the organisation). The plan becomes `waived`: its clock stops."""
     now = now or timezone.now()
     today = today or remediation_today(now)
-    waiver = _locked_waiver(waiver)
+    waiver = _locked(Waiver, waiver)
     _check_decider(waiver, user)
     if waiver.expires_on < today:
         raise ApplicationError("The waiver's expiry date has passed; ask for a new request.", code="validation_error",
                                fields={"expires_on": ["The expiry date cannot be before today."]})
-    plan = _locked_plan(waiver.plan_id)
+    plan = _locked(RemediationPlan, waiver.plan_id)
     if plan.status not in CLOCK_STATUSES:
         raise ApplicationError(f"The plan is {plan.get_status_display().lower()}; nothing to waive.",
                                code="invalid_transition")
@@ -100,7 +95,7 @@ def waiver_approve(*, waiver: Waiver | int, user, note: str = "", today: dt.date
 @transaction.atomic
 def waiver_reject(*, waiver: Waiver | int, user, note: str, now: dt.datetime | None = None) -> Waiver:
     now = now or timezone.now()
-    waiver = _locked_waiver(waiver)
+    waiver = _locked(Waiver, waiver)
     _check_decider(waiver, user)
     if not (note or "").strip():
         raise ApplicationError("Say why the waiver is rejected.", code="reason_required",
@@ -139,7 +134,7 @@ def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[in
 
 def _close_waivers_of(plan_ids: list[int], *, now: dt.datetime, note: str) -> None:
     waivers = list(Waiver.objects.filter(plan_id__in=plan_ids,
-                                         status__in=[WaiverStatus.REQUESTED, WaiverStatus.APPROVED]))
+                                         status__in=PENDING_OR_ACTIVE))
     for w in waivers:
         w.status, w.expired_at, w.decision_note = WaiverStatus.EXPIRED, now, (w.decision_note + "\n" + note).strip()
     if waivers:
