@@ -144,7 +144,8 @@ class PolicyRule(TimeStampedModel):
 
 
 class RemediationPlanQuerySet(models.QuerySet):
-    """The one definition of "running" and "overdue" (the API, the web, the dashboard and the daily job use it)."""
+    """The one definition of "running", "overdue" and "due" (the API, the web, the dashboard, the digest and the daily
+    job use it); `overdue_on` is the same test on one plan's values already in memory."""
 
     @staticmethod
     def running_q() -> Q:
@@ -155,6 +156,16 @@ class RemediationPlanQuerySet(models.QuerySet):
     def overdue_q(cls, day) -> Q:
         """Running plans whose deadline had passed on `day` (the caller's today: time is injected)."""
         return cls.running_q() & Q(deadline__lt=day)
+
+    @classmethod
+    def due_q(cls, start, end) -> Q:
+        """Running plans whose deadline falls from `start` to `end`, both included (the "due soon" windows)."""
+        return cls.running_q() & Q(deadline__gte=start, deadline__lte=end)
+
+    @staticmethod
+    def overdue_on(status: str, deadline, day) -> bool:
+        """`overdue_q(day)` for one plan's status and deadline (a model, a history row, values being written)."""
+        return status in CLOCK_STATUSES and deadline < day
 
     def running(self) -> RemediationPlanQuerySet:
         return self.filter(self.running_q())

@@ -133,6 +133,15 @@ def add_days(day: dt.date, days: int) -> dt.date:
     return day + dt.timedelta(days=days)
 
 
+def deadline_kept(plan: dict | None, rule_id: int) -> dt.date | None:
+    """A live plan's hand-set (or restarted) deadline, which holds while the same rule decides; None when the
+    rule's own date applies (no plan, no hand-set date, or another rule decides: it brings its own date).
+    `plan` is the plan's values (deadline, deadline_overridden, rule_id)."""
+    if plan is not None and plan["deadline_overridden"] and plan["rule_id"] == rule_id:
+        return plan["deadline"]
+    return None
+
+
 def deadline_for(rule: RuleSpec, *, listed_on: dt.date | None, discovered_on: dt.date) -> dt.date:
     """A fixed (statutory) date, or N days after listing or discovery, whichever is later.
 

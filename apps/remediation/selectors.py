@@ -17,10 +17,10 @@ from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
 
 from . import conf
-from .choices import CLOCK_STATUSES, FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
+from .choices import FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
-from .policy import candidates_for, choose
+from .policy import candidates_for, choose, deadline_kept
 from .scoring import RiskInputs, RiskScore, risk_score
 
 # --- plans ------------------------------------------------------------------------------------------------
@@ -41,6 +41,15 @@ def plan_list_for_user(user, *, status: str | None = None, overdue: bool | None 
     return qs.order_by("deadline", "id")
 
 
+def plan_rules_done(equipment_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The rules already done (a plan closed as done) for each unit: not applied to it again."""
+    done: dict[int, set[int]] = defaultdict(set)
+    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=list(equipment_ids),
+                                                         status=PlanStatus.DONE).values_list("equipment_id", "rule_id"):
+        done[eq_id].add(rule_id)
+    return done
+
+
 def plan_get_for_user(user, plan_id: int) -> RemediationPlan | None:
     return plan_list_for_user(user).filter(pk=plan_id).prefetch_related("steps", "evidence", "waivers").first()
 
@@ -52,8 +61,7 @@ def plan_board(*, user, organization_id: int | None = None, today: dt.date) -> d
     aggregates = {s: Count("id", filter=Q(status=s)) for s in PlanStatus.values}
     aggregates["overdue"] = Count("id", filter=RemediationPlanQuerySet.overdue_q(today))
     for w in windows:
-        aggregates[f"due_{w}"] = Count("id", filter=Q(status__in=CLOCK_STATUSES, deadline__gte=today,
-                                                      deadline__lte=today + dt.timedelta(days=w)))
+        aggregates[f"due_{w}"] = Count("id", filter=RemediationPlanQuerySet.due_q(today, today + dt.timedelta(days=w)))
     return qs.aggregate(**aggregates)
 
 
@@ -209,10 +217,7 @@ def remediation_projection_chunks(
         live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
             equipment_id__in=ids, status__in=LIVE_STATUSES).values(
             "id", "equipment_id", "rule_id", "deadline", "deadline_overridden", "discovered_on", "status")}
-        done: dict[int, set[int]] = defaultdict(set)
-        for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=ids, status=PlanStatus.DONE) \
-                .values_list("equipment_id", "rule_id"):
-            done[eq_id].add(rule_id)
+        done = plan_rules_done(ids)
         waived_until = dict(Waiver.objects.filter(plan__equipment_id__in=ids, status=WaiverStatus.APPROVED)
                             .values_list("plan__equipment_id", "expires_on"))
         for eq_id in ids:
@@ -223,9 +228,10 @@ def remediation_projection_chunks(
                                    exclude_rule_ids=done.get(eq_id, set()))
             due = []
             for c in cands:
-                deadline = c.deadline
-                if plan and plan["rule_id"] == c.rule.id and plan["deadline_overridden"]:
-                    deadline = plan["deadline"]
+                kept = deadline_kept(plan, c.rule.id)
+                deadline = c.deadline if kept is None else kept
+                # Not overdue_q: a unit is non-compliant *on* `on` when its deadline falls on or before that day
+                # (overdue is the day after the deadline), and the plan's status is today's, not that day's.
                 if deadline <= on:
                     c.deadline = deadline
                     due.append(c)
@@ -319,6 +325,8 @@ def remediation_burndown(
         cutoff = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         is_open = Q(opened_at__lt=cutoff) & (Q(closed_at__isnull=True) | Q(closed_at__gte=cutoff))
         aggregates[f"open_{i}"] = Count("id", filter=is_open)
+        # Not overdue_q: "running" at a past period end comes from the lifecycle timestamps (opened, not yet
+        # closed then); only the current status is stored, so a waived plan counts as waived for every period.
         aggregates[f"overdue_{i}"] = Count("id", filter=is_open & Q(deadline__lt=day) & ~Q(status=PlanStatus.WAIVED))
         aggregates[f"done_{i}"] = Count("id", filter=Q(status=PlanStatus.DONE, closed_at__lt=cutoff))
     field_name = GROUP_FIELDS[group_by]

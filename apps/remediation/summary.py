@@ -18,7 +18,7 @@ from apps.lists.selectors import list_versions_active
 from apps.screening.selectors import equipment_findings
 
 from .choices import CLOCK_STATUSES, PlanStatus
-from .models import RemediationPlan
+from .models import RemediationPlan, RemediationPlanQuerySet
 
 STATUSES = [s.value for s in RiskStatus]
 AS_OF_CHUNK = 5000
@@ -68,7 +68,7 @@ def _plans(organization_ids: list[int], site_ids: list[int] | None, as_of: dt.da
     overdue = 0
     for status, deadline in qs.values_list("status", "deadline").order_by().iterator(chunk_size=5000):
         by_status[status] = by_status.get(status, 0) + 1
-        if status in CLOCK_STATUSES and deadline < day:
+        if RemediationPlanQuerySet.overdue_on(status, deadline, day):
             overdue += 1
     return {"by_status": by_status, "overdue": overdue,
             "live": sum(by_status[s] for s in CLOCK_STATUSES) + by_status.get(PlanStatus.WAIVED, 0)}

@@ -171,7 +171,7 @@ def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, An
     burn-down chart. A fixed number of queries."""
     from django.urls import reverse
 
-    from apps.remediation.models import RemediationPlan
+    from apps.remediation.models import RemediationPlan, RemediationPlanQuerySet
 
     live = RemediationPlan.objects.filter(organization_id=organization_id).running()
     base = live.select_related("equipment", "site", "equipment__product_model__brand").order_by("deadline", "id")
@@ -182,7 +182,7 @@ def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, An
                           f"({p.equipment.product_model.brand.name})"} for p in qs[:10]]
 
     overdue_qs = base.overdue(today)
-    upcoming_qs = base.filter(deadline__gte=today, deadline__lte=today + dt.timedelta(days=90))
+    upcoming_qs = base.filter(RemediationPlanQuerySet.due_q(today, today + dt.timedelta(days=90)))
     return {
         "overdue": items(overdue_qs), "overdue_count": overdue_qs.count(),
         "upcoming": items(upcoming_qs), "upcoming_count": upcoming_qs.count(),
@@ -264,14 +264,14 @@ def remediation_for_equipment(equipment: Equipment) -> list[dict[str, Any]]:
     """The unit's remediation plans, newest first, with the rule (and its citation) and the deadline."""
     from django.urls import reverse
 
-    from apps.remediation.choices import CLOCK_STATUSES
+    from apps.remediation.models import RemediationPlanQuerySet
 
     today = today_default(None)
     out = []
     for p in equipment.remediation_plans.select_related("rule").order_by("-opened_at")[:10]:
         out.append({
             "rule_text": f"{p.rule.name} ({p.rule.citation}): {p.get_action_display()}",
-            "deadline": p.deadline, "overdue": p.status in CLOCK_STATUSES and p.deadline < today,
+            "deadline": p.deadline, "overdue": RemediationPlanQuerySet.overdue_on(p.status, p.deadline, today),
             "status_label": p.get_status_display(), "url": reverse("web:plan-detail", args=[p.pk]), "why": p.why,
         })
     return out

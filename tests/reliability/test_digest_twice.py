@@ -161,13 +161,13 @@ def test_concurrent_runs_in_threads_send_each_organisation_one_digest(organisati
 def test_a_failed_send_is_sent_by_the_next_run_the_same_day(organisations, monkeypatch):
     import smtplib
 
-    import apps.remediation.services as services
+    from apps.remediation.services import digest
 
     class MailServerDown:
         def send_messages(self, messages):
             raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
 
-    monkeypatch.setattr(services, "get_connection", lambda: MailServerDown())
+    monkeypatch.setattr(digest, "get_connection", lambda: MailServerDown())
     with pytest.raises(smtplib.SMTPServerDisconnected):
         remediation_daily(today=TODAY)
     assert mail.outbox == [] and not Digest.objects.exists()

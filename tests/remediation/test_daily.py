@@ -125,13 +125,13 @@ def test_expiring_waiver_is_announced_and_expired_one_reopens(plans, officer, ad
 
 
 def test_digest_failure_records_nothing_so_the_next_run_retries(plans, settings, monkeypatch):
-    import apps.remediation.services as services
+    from apps.remediation.services import digest
 
     class Broken:
         def send_messages(self, messages):
             raise ConnectionError("SMTP down")
 
-    monkeypatch.setattr(services, "get_connection", lambda: Broken())
+    monkeypatch.setattr(digest, "get_connection", lambda: Broken())
     with pytest.raises(ConnectionError):
         remediation_daily(today=TODAY)
     assert DigestItem.objects.count() == 0 and Notification.objects.filter(kind="digest").count() == 0
@@ -147,9 +147,9 @@ def test_digest_failure_records_nothing_so_the_next_run_retries(plans, settings,
 
 
 def test_a_failed_send_of_one_org_is_retried_alone(plans, org, monkeypatch):
-    import apps.remediation.services as services
+    from apps.remediation.services import digest
 
-    real = services.get_connection
+    real = digest.get_connection
 
     class FailsForHarbor:
         def __init__(self):
@@ -160,7 +160,7 @@ def test_a_failed_send_of_one_org_is_retried_alone(plans, org, monkeypatch):
                 raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
             return self.inner.send_messages(messages)
 
-    monkeypatch.setattr(services, "get_connection", FailsForHarbor)
+    monkeypatch.setattr(digest, "get_connection", FailsForHarbor)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         remediation_daily(today=TODAY)
     assert [m.to for m in mail.outbox] == [["x@other.test"]]
@@ -189,10 +189,9 @@ def test_a_live_claim_blocks_and_a_stale_one_is_taken_over(plans, org, settings)
 
 
 def test_the_hourly_retry_sends_failed_digests_only(plans, org, other_org, monkeypatch):
-    import apps.remediation.services as services
-    from apps.remediation.services import digests_retry_failed
+    from apps.remediation.services import digest, digests_retry_failed
 
-    real = services.get_connection
+    real = digest.get_connection
 
     class FailsForHarbor:
         def __init__(self):
@@ -205,7 +204,7 @@ def test_the_hourly_retry_sends_failed_digests_only(plans, org, other_org, monke
 
     assert digests_retry_failed(today=TODAY)["pending"] == 0  # the daily job has not run: not its business
     assert mail.outbox == []
-    monkeypatch.setattr(services, "get_connection", FailsForHarbor)
+    monkeypatch.setattr(digest, "get_connection", FailsForHarbor)
     with pytest.raises(smtplib.SMTPServerDisconnected):
         remediation_daily(today=TODAY)
     assert digests_retry_failed(today=TODAY) == {"today": TODAY.isoformat(), "pending": 1, "sent": 0, "failed": 1}

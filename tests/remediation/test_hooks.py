@@ -7,7 +7,7 @@ from apps.common import events
 from apps.common.schedules import DEFAULT_SCHEDULES
 from apps.remediation import services
 from apps.remediation.models import RemediationPlan
-from apps.remediation.services import on_screening_changed, remediation_equipment_ids_for_vendors
+from apps.remediation.services import evaluation, on_screening_changed, remediation_equipment_ids_for_vendors
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 25)
@@ -22,7 +22,7 @@ def test_equipment_of_changed_vendors_includes_owned_vendors(crane, camera):
 def test_screening_change_re_evaluates_on_commit(camera, findings, make_rule, settings, monkeypatch,
                                                  django_capture_on_commit_callbacks):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    monkeypatch.setattr(services, "screening_findings", findings)
+    monkeypatch.setattr(evaluation, "screening_findings", findings)
     make_rule(regimes=["us_ndaa"])
     findings.add(camera)
     with django_capture_on_commit_callbacks(execute=True):
@@ -55,7 +55,7 @@ def test_daily_task_is_scheduled_and_runs(settings, camera, findings, make_rule,
     make_rule(regimes=["us_ndaa"], deadline_date=dt.date(2020, 8, 13), deadline_days=None)
     findings.add(camera)
     services.remediation_evaluate(today=TODAY, findings_provider=findings)
-    monkeypatch.setattr(services, "screening_findings", findings)
+    monkeypatch.setattr(evaluation, "screening_findings", findings)
     result = remediation_daily_task.apply(kwargs={"today": TODAY.isoformat()}).get()
     assert result["today"] == "2026-11-25" and result["digests"] == 1
     assert result["evaluate"]["unchanged"] == 1 and result["evaluate"]["created"] == 0

@@ -160,12 +160,12 @@ def test_refused_upload_leaves_nothing_stored(plan, officer, media, settings, co
 
 
 def test_upload_failing_in_database_removes_the_file(plan, officer, media, monkeypatch):
-    import apps.remediation.services as services
+    from apps.remediation.services import plans as plan_services
 
     def boom(**kwargs):
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(services, "audit_record", boom)
+    monkeypatch.setattr(plan_services, "audit_record", boom)
     with pytest.raises(RuntimeError):
         evidence_upload(plan=plan, user=officer, file=io.BytesIO(b"%PDF-1.4 ok"))
     assert Evidence.objects.count() == 0 and _stored_files(media) == []

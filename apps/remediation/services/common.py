@@ -1,0 +1,78 @@
+"""What the remediation services share: today's date in the registry's zone, the membership check (another
+organisation's objects answer "not found"), locked rows, model validation turned into ApplicationError, and
+in-app notifications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.utils import timezone
+
+from apps.accounts.choices import WRITE_ROLES
+from apps.accounts.models import Membership
+from apps.accounts.selectors import membership_role
+from apps.audit.writes import model_save_audited
+from apps.common.exceptions import ApplicationError
+
+from .. import conf
+from ..models import Notification
+from ..policy import local_today
+
+M = TypeVar("M", bound=Model)
+
+
+def remediation_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's calendar date in the registry's zone (REMEDIATION_TIME_ZONE, else TIME_ZONE)."""
+    return local_today(now or timezone.now(), conf.time_zone())
+
+
+def _require_member(user, organization_id: int, *, roles: Iterable[str] = WRITE_ROLES, what: str = "do this") -> str:
+    role = membership_role(user, organization_id)
+    if role is None:
+        # Same answer as for a missing object: another organisation's plans are not revealed.
+        raise ApplicationError("Not found.", code="not_found")
+    if role not in set(roles):
+        raise ApplicationError(f"Your role ({role}) may not {what}.", code="forbidden")
+    return role
+
+
+def _validation_to_app(exc: ValidationError) -> ApplicationError:
+    fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return ApplicationError("Invalid input: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()),
+                            code="validation_error", fields=fields)
+
+
+def _save_audited(obj: M, *, actor, organization_id: int | None) -> M:
+    """`model_save_audited`, with the model's validation errors answered as an ApplicationError (a 400 naming
+    the fields), as every service that saves user input does."""
+    try:
+        return model_save_audited(obj, actor=actor, organization_id=organization_id)
+    except ValidationError as exc:
+        raise _validation_to_app(exc) from exc
+
+
+def _locked(model: type[M], obj: M | int) -> M:
+    """The row (a plan or a waiver, given or by id) locked for the rest of the transaction; a missing one is
+    "not found", the same answer as another organisation's."""
+    pk = obj if isinstance(obj, int) else obj.pk
+    try:
+        return model.objects.select_for_update().get(pk=pk)
+    except model.DoesNotExist as exc:
+        raise ApplicationError("Not found.", code="not_found") from exc
+
+
+def _notify(*, organization_id: int, users, kind: str, title: str, body: str = "", plan=None, waiver=None,
+            digest=None, now: dt.datetime | None = None) -> list[Notification]:
+    now = now or timezone.now()
+    return Notification.objects.bulk_create([
+        Notification(organization_id=organization_id, user=u, kind=kind, title=title[:200], body=body, plan=plan,
+                     waiver=waiver, digest=digest, created_at=now) for u in users])
+
+
+def _org_members(organization_id: int, roles: Iterable[str]) -> list:
+    return [m.user for m in Membership.objects.filter(organization_id=organization_id, role__in=list(roles),
+                                                      user__is_active=True).select_related("user")]

@@ -1,0 +1,294 @@
+"""Plan evaluation: bring every unit's plan in line with the rules and findings (create, update, close as
+not required, reopen), chunk by chunk; and the subscriber that re-evaluates a vendor's units when screening
+changes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from apps.audit.services import audit_record
+from apps.common import events
+from apps.inventory.choices import RETIRED_STATUSES
+from apps.inventory.models import Equipment
+from apps.security.enqueue import enqueue_on_commit
+from apps.vendors.selectors import vendor_descendant_ids
+
+from ..choices import LIVE_STATUSES, PlanStatus
+from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
+from ..models import RemediationPlan, RemediationPlanQuerySet
+from ..policy import Candidate, candidates_for, choose, deadline_kept, why_text
+from ..selectors import plan_rules_done
+from .common import remediation_today
+from .waivers import _close_waivers_of
+
+
+@dataclass
+class EvaluationResult:
+    evaluated: int = 0
+    created: int = 0
+    reopened: int = 0
+    updated: int = 0
+    closed: int = 0
+    unchanged: int = 0
+    created_ids: list[int] = field(default_factory=list)
+    closed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: EvaluationResult) -> None:
+        for name in ("evaluated", "created", "reopened", "updated", "closed", "unchanged"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.created_ids += other.created_ids
+        self.closed_ids += other.closed_ids
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in ("evaluated", "created", "reopened", "updated", "closed", "unchanged")}
+
+
+PLAN_SYNC_FIELDS = ("rule_id", "rule_version", "action", "computed_deadline", "deadline", "basis", "also_applied",
+                    "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue")
+PLAN_UPDATE_FIELDS = [*(f.removesuffix("_id") if f.endswith("_id") else f for f in PLAN_SYNC_FIELDS),
+                      "evaluation_hash", "status", "closed_at", "closing_note", "opened_at", "discovered_on", "outcome",
+                      "deadline_overridden", "deadline_reason", "last_evaluated_on"]
+
+
+def _winner_vendor_id(winner: Candidate) -> int | None:
+    if winner.basis.get("kind") == "finding":
+        return winner.basis.get("vendor_id")
+    facts = winner.basis.get("facts") or []
+    return next((f["vendor_id"] for f in facts if f.get("vendor_id")), None)
+
+
+def _fingerprint(values: dict) -> str:
+    return hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode(), usedforsecurity=False).hexdigest()
+
+
+def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: dt.date, status: str) -> dict:
+    """The fields the rules decide. `plan` is the live plan's values or None."""
+    deadline, overridden, reason = winner.deadline, False, ""
+    kept = deadline_kept(plan, winner.rule.id)
+    if kept is not None:
+        deadline, overridden, reason = kept, True, plan["deadline_reason"]
+    return {
+        "deadline_overridden": overridden, "deadline_reason": reason,
+        "rule_id": winner.rule.id, "rule_version": winner.rule.version, "action": winner.rule.action,
+        "computed_deadline": winner.deadline, "deadline": deadline, "basis": winner.basis,
+        "also_applied": [c.as_dict() for c in others], "why": why_text(winner, others),
+        "vendor_id": _winner_vendor_id(winner), "category": ctx.category, "site_id": ctx.site_id,
+        "organization_id": ctx.organization_id,
+        "is_overdue": RemediationPlanQuerySet.overdue_on(status, deadline, today),
+    }
+
+
+def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, provider: FindingsProvider,
+                    actor=None) -> EvaluationResult:
+    res = EvaluationResult()
+    rows = equipment_rows(ids)
+    active = [r for r in rows if r["status"] not in RETIRED_STATUSES]
+    contexts = equipment_contexts(active, as_of=today)
+    findings = provider([r["id"] for r in active]) if active else {}
+    # Live plans as values first: most are unchanged, and their fingerprint says so without loading models.
+    live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
+        equipment_id__in=ids, status__in=LIVE_STATUSES).values(
+        "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
+        "evaluation_hash", "rule_id")}
+    done_rules = plan_rules_done(ids)
+
+    changes: dict[int, dict] = {}  # plan id -> values to write
+    closing: dict[int, str] = {}  # plan id -> reason
+    new: list[tuple[int, dict]] = []
+    for r in rows:
+        res.evaluated += 1
+        eq_id = r["id"]
+        plan = live.get(eq_id)
+        if r["status"] in RETIRED_STATUSES:
+            winner = None
+            reason = f"Equipment {r['status']}; no remediation required any more."
+        else:
+            ctx = contexts[eq_id]
+            cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=today,
+                                   first_seen=plan["discovered_on"] if plan else today,
+                                   exclude_rule_ids=done_rules.get(eq_id, set()))
+            winner, others = choose(cands)
+            reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
+        if winner is None:
+            if plan is not None:
+                closing[plan["id"]] = reason
+            else:
+                res.unchanged += 1
+            continue
+        values = _sync_values(plan, winner, others, ctx, today, plan["status"] if plan else PlanStatus.OPEN)
+        values["evaluation_hash"] = _fingerprint(values)
+        if plan is None:
+            new.append((eq_id, values))
+        elif plan["evaluation_hash"] == values["evaluation_hash"]:
+            res.unchanged += 1
+        else:
+            changes[plan["id"]] = values
+
+    to_update: list[RemediationPlan] = []
+    closed: list[RemediationPlan] = []
+    hash_only: list[RemediationPlan] = []
+    if changes or closing:
+        for plan in RemediationPlan.objects.filter(pk__in=[*changes, *closing]):
+            if plan.pk in closing:
+                plan.status, plan.closed_at, plan.closing_note = PlanStatus.NOT_REQUIRED, now, closing[plan.pk]
+                plan.is_overdue = False
+                plan.evaluation_hash = ""
+                closed.append(plan)
+                continue
+            values = changes[plan.pk]
+            changed = {k: v for k, v in values.items() if getattr(plan, k) != v}
+            for k, v in changed.items():
+                setattr(plan, k, v)
+            if set(changed) - {"evaluation_hash"}:
+                plan.last_evaluated_on = today
+                to_update.append(plan)
+                res.updated += 1
+            else:  # only the fingerprint was missing or stale: stored below, without a history row
+                hash_only.append(plan)
+                res.unchanged += 1
+    if hash_only:
+        RemediationPlan.objects.bulk_update(hash_only, ["evaluation_hash"], batch_size=1000)
+
+    created: list[RemediationPlan] = []
+    reopened: list[RemediationPlan] = []
+    if new:
+        previous: dict[int, RemediationPlan] = {}
+        for p in RemediationPlan.objects.filter(equipment_id__in=[e for e, _ in new],
+                                                status=PlanStatus.NOT_REQUIRED).order_by("equipment_id", "-closed_at"):
+            previous.setdefault(p.equipment_id, p)
+        for eq_id, values in new:
+            p = previous.get(eq_id)
+            if p is not None:
+                for k, v in values.items():
+                    setattr(p, k, v)
+                p.deadline = values["computed_deadline"]
+                p.deadline_overridden, p.deadline_reason = False, ""
+                p.status, p.closed_at, p.opened_at, p.discovered_on = PlanStatus.OPEN, None, now, today
+                p.closing_note = ""
+                p.last_evaluated_on = today
+                reopened.append(p)
+            else:
+                created.append(RemediationPlan(
+                    equipment_id=eq_id, status=PlanStatus.OPEN, discovered_on=today, opened_at=now,
+                    last_evaluated_on=today, **values))
+    if created:
+        bulk_create_with_history(created, RemediationPlan, batch_size=1000, default_user=actor, default_date=now,
+                                 default_change_reason="created by rule evaluation")
+        if any(p.pk is None for p in created):  # backends that do not return ids
+            by_eq = dict(RemediationPlan.objects.filter(
+                equipment_id__in=[p.equipment_id for p in created], status=PlanStatus.OPEN).values_list(
+                "equipment_id", "id"))
+            for p in created:
+                p.pk = p.id = by_eq.get(p.equipment_id)
+    changed_plans = to_update + closed + reopened
+    if changed_plans:
+        bulk_update_with_history(changed_plans, RemediationPlan, PLAN_UPDATE_FIELDS, batch_size=1000,
+                                 default_user=actor, default_date=now, default_change_reason="rule evaluation")
+    if closed:
+        _close_waivers_of([p.pk for p in closed], now=now, note="Plan closed: remediation no longer required.")
+    res.created, res.reopened, res.closed = len(created), len(reopened), len(closed)
+    res.created_ids = [p.pk for p in created] + [p.pk for p in reopened]
+    res.closed_ids = [p.pk for p in closed]
+    if created or reopened or closed or to_update:
+        by_org: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for label, plans in (("created", created), ("reopened", reopened), ("updated", to_update),
+                             ("closed_not_required", closed)):
+            for p in plans:
+                by_org[p.organization_id][label].append(p.pk)
+        for org_id, groups in by_org.items():
+            audit_record(action="remediationplan.evaluate", actor=actor, organization_id=org_id,
+                         object_type="remediation.remediationplan",
+                         object_repr=f"evaluation on {today.isoformat()}",
+                         changes={k: v[:1000] for k, v in groups.items()} | {"today": today.isoformat()})
+    return res
+
+
+def remediation_evaluate(
+    *,
+    equipment_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    findings_provider: FindingsProvider | None = None,
+    chunk_size: int = 2000,
+    actor=None,
+) -> EvaluationResult:
+    """Bring plans in line with the rules and findings: create a plan where a rule applies and none is live,
+    update the live plan when the winning rule or its deadline changed, close it as `not_required` when no
+    rule applies any more (kept in history), reopen a `not_required` plan when a rule applies again.
+
+    Idempotent: a second run with the same data writes nothing (natural key: one live plan per unit; a rule
+    already done for a unit is not applied to it again). Works in chunks, each in its own transaction."""
+    today = today or remediation_today(now)
+    now = now or timezone.now()
+    provider = findings_provider or screening_findings
+    rules = rule_specs()
+    total = EvaluationResult()
+
+    def run(chunk: list[int]) -> None:
+        for attempt in (1, 2):
+            try:
+                with transaction.atomic():
+                    total.add(_evaluate_chunk(chunk, rules, today=today, now=now, provider=provider, actor=actor))
+                return
+            except IntegrityError:
+                # Another evaluation created a plan for one of these units meanwhile; the retry sees it.
+                if attempt == 2:
+                    raise
+
+    if equipment_ids is not None:
+        ids = sorted(set(equipment_ids))
+        for i in range(0, len(ids), chunk_size):
+            run(ids[i:i + chunk_size])
+        return total
+    last = 0
+    while True:
+        chunk = list(Equipment.objects.filter(id__gt=last).order_by("id").values_list("id", flat=True)[:chunk_size])
+        if not chunk:
+            return total
+        run(chunk)
+        last = chunk[-1]
+
+
+def remediation_evaluate_all(*, today: dt.date | None = None, findings_provider: FindingsProvider | None = None,
+                             actor=None) -> EvaluationResult:
+    """Evaluate every unit (e.g. after loading the demo, or after a rule change)."""
+    return remediation_evaluate(today=today, findings_provider=findings_provider, actor=actor)
+
+
+def remediation_equipment_ids_for_vendors(vendor_ids: Iterable[int]) -> list[int]:
+    """Units whose brand, manufacturer, software supplier or component vendor is one of the vendors or owned /
+    branded by them, plus units that already have a live plan naming one of those vendors."""
+    ids = set(vendor_ids)
+    ids |= vendor_descendant_ids(ids)
+    q = (Q(product_model__brand_id__in=ids) | Q(product_model__manufacturer_id__in=ids)
+         | Q(product_model__software_supplier_id__in=ids) | Q(components__vendor_id__in=ids))
+    eq = set(Equipment.objects.filter(q).values_list("id", flat=True))
+    eq |= set(RemediationPlan.objects.filter(vendor_id__in=ids, status__in=LIVE_STATUSES).values_list(
+        "equipment_id", flat=True))
+    return sorted(eq)
+
+
+def remediation_evaluate_vendors(*, vendor_ids: Iterable[int], today: dt.date | None = None,
+                                 findings_provider: FindingsProvider | None = None) -> EvaluationResult:
+    """Re-evaluate the plans of the units of vendors whose screening status changed."""
+    return remediation_evaluate(equipment_ids=remediation_equipment_ids_for_vendors(vendor_ids), today=today,
+                                findings_provider=findings_provider)
+
+
+def on_screening_changed(event: events.ScreeningChanged | events.EquipmentImported) -> None:
+    """Subscriber of ScreeningChanged and EquipmentImported (apps.common.events): enqueue a re-evaluation of those
+    vendors' units. A down broker never breaks screening: the task then waits in the outbox."""
+    if not event.vendor_ids:
+        return
+    enqueue_on_commit("apps.remediation.tasks.remediation_evaluate_vendors_task",
+                      kwargs={"vendor_ids": sorted(int(v) for v in event.vendor_ids)})
