@@ -25,24 +25,30 @@ from .viewsets import API_AUTHENTICATION, API_THROTTLES, AS_OF_PARAMETER, parse_
 HEALTH_RESPONSE = inline_serializer(
     "Health",
     {
-        "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-        "checks": serializers.DictField(child=serializers.DictField(),
-                                        help_text="database, broker, cache and lists, each with `ok` and details."),
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "unavailable"]),
+        "checks": serializers.DictField(
+            child=serializers.DictField(), required=False,
+            help_text="Signed-in users only: database, broker, cache and lists, each with `ok` and details."),
     },
 )
 
 
 class HealthView(APIView):
-    """Database, broker, cache and list freshness, for monitoring. The only endpoint open to anonymous users."""
+    """For monitoring; the only endpoint open to anonymous users. Anonymous callers get only `ok` (200) or
+    `unavailable` (503): which database, broker or list failed, and why, is for signed-in users (a session or
+    a token), so the endpoint tells an outsider nothing about the deployment."""
 
     permission_classes = [AllowAny]
-    authentication_classes: list = []
+    authentication_classes = API_AUTHENTICATION
     throttle_classes: list = []
 
-    @extend_schema(responses={200: HEALTH_RESPONSE, 503: HEALTH_RESPONSE}, auth=[])
+    @extend_schema(responses={200: HEALTH_RESPONSE, 503: HEALTH_RESPONSE})
     def get(self, request):
         report = health_report()
-        return Response(report, status=200 if report["status"] == "ok" else 503)
+        status = 200 if report["status"] == "ok" else 503
+        if not request.user.is_authenticated:
+            return Response({"status": "ok" if status == 200 else "unavailable"}, status=status)
+        return Response(report, status=status)
 
 
 class ApiSchemaView(SpectacularAPIView):

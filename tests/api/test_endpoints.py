@@ -165,9 +165,10 @@ def test_overdue_filters(world):
     assert client.get("/api/v1/summary/").json()["remediation"]["overdue"] == 1
 
 
-def test_health_reports_lists(world, client):
-    response = client.get("/api/v1/health/")
-    body = response.json()
+def test_health_reports_lists_to_signed_in_users_only(world, client):
+    anonymous = client.get("/api/v1/health/")
+    assert anonymous.json() == {"status": "ok" if anonymous.status_code == 200 else "unavailable"}
+    body = token_client(world["users"]["viewer"]).get("/api/v1/health/").json()
     assert set(body["checks"]) == {"database", "broker", "cache", "lists"}
     assert "test-source" in body["checks"]["lists"]["fresh"]
 

@@ -93,8 +93,10 @@ def test_the_breaker_leaves_a_failed_cache_alone_for_a_while(down, settings):
     assert DownCache.calls == 2
 
 
-def test_health_reports_the_cache(down, settings, client, db):
+def test_health_reports_the_cache(down, settings, client, officer):
     settings.CACHES = {"default": {"BACKEND": "tests.common.test_cache.DownCache"}}
+    assert client.get("/api/v1/health/").json() == {"status": "unavailable"}  # anonymous: no details
+    client.force_login(officer)
     body = client.get("/api/v1/health/").json()
     assert body["status"] == "degraded" and body["checks"]["cache"]["ok"] is False
     assert "ConnectionError" in body["checks"]["cache"]["error"]
