@@ -42,7 +42,6 @@ def list_sources_stale_alert(*, now: dt.datetime | None = None) -> dict[str, lis
     return {"alerted": alerted, "reset": reset}
 
 
-
 def _stale_mail(source: ListSource, now: dt.datetime) -> None:
     members = Membership.objects.filter(role=Role.ADMIN, user__is_active=True).exclude(user__email="")
     if source.organization_id:

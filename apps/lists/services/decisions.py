@@ -18,13 +18,7 @@ from .versions import _activate, _source_mark_good
 def list_version_approve(*, version: ListVersion, user, reason: str, now: dt.datetime | None = None) -> ListVersion:
     """Activate a quarantined version (the admin checked it is right, e.g. a program really was lifted)."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("Say why the version is approved.", fields={"reason": ["Required."]})
-    version = ListVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
-    if version.status != VersionStatus.QUARANTINED:
-        raise ApplicationError(f"Only a quarantined version can be approved (this one is {version.status}).",
-                               code="invalid_status")
+    version, reason = _quarantined_for_decision(version, reason, verb="approved")
     ListSource.objects.select_for_update().filter(pk=version.source_id).first()
     current = ListVersion.objects.filter(source_id=version.source_id, status=VersionStatus.ACTIVE).first()
     diff_previous = ListDiff.objects.filter(version=version).values_list("previous_id", flat=True).first()
@@ -43,17 +37,10 @@ def list_version_approve(*, version: ListVersion, user, reason: str, now: dt.dat
     return version
 
 
-
 @transaction.atomic
 def list_version_reject(*, version: ListVersion, user, reason: str, now: dt.datetime | None = None) -> ListVersion:
     """Refuse a quarantined version for good; the active version stays. The same bytes are not stored again."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError("Say why the version is rejected.", fields={"reason": ["Required."]})
-    version = ListVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
-    if version.status != VersionStatus.QUARANTINED:
-        raise ApplicationError(f"Only a quarantined version can be rejected (this one is {version.status}).",
-                               code="invalid_status")
+    version, reason = _quarantined_for_decision(version, reason, verb="rejected")
     version.status = VersionStatus.REJECTED
     version.decided_by = user if getattr(user, "is_authenticated", False) else None
     version.status_reason = f"{version.status_reason}\nRejected: {reason}".strip()
@@ -61,3 +48,16 @@ def list_version_reject(*, version: ListVersion, user, reason: str, now: dt.date
     audit_record(action="listversion.reject", actor=user, obj=version, organization_id=version.source.organization_id,
                  changes={"status": [VersionStatus.QUARANTINED, VersionStatus.REJECTED], "reason": reason})
     return version
+
+
+def _quarantined_for_decision(version: ListVersion, reason: str, *, verb: str) -> tuple[ListVersion, str]:
+    """The stripped reason (required) and the version locked for the decision, which must still be quarantined
+    (another admin may have decided meanwhile)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(f"Say why the version is {verb}.", fields={"reason": ["Required."]})
+    version = ListVersion.objects.select_for_update().select_related("source").get(pk=version.pk)
+    if version.status != VersionStatus.QUARANTINED:
+        raise ApplicationError(f"Only a quarantined version can be {verb} (this one is {version.status}).",
+                               code="invalid_status")
+    return version, reason

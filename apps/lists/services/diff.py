@@ -12,7 +12,6 @@ DIFF_FIELDS = (
 )
 
 
-
 def _diff_compute(version: ListVersion, previous: ListVersion | None) -> ListDiff:
     """Added / removed / changed by external_id + content_hash, in SQL; details capped at
     LISTS_DIFF_DETAIL_LIMIT per kind (counts are exact), changed entries name their changed fields."""

@@ -23,7 +23,6 @@ from .leases import _lease_renew
 from .runs import _run_update
 
 BATCH_SIZE = 5000
-
 _ENTRY_TYPES = set(EntryType.values)
 
 _COLUMNS = ("version_id", "external_id", "entry_type", "primary_name", "aliases", "sub_list", "programs",
@@ -35,11 +34,9 @@ _TEXT_COLUMNS = ("external_id", "entry_type", "primary_name", "aliases", "sub_li
                  "content_hash")
 
 
-
 def _clean(value: str, limit: int | None = None) -> str:
     value = (value or "").replace("\x00", "")
     return value[:limit] if limit else value
-
 
 
 def _entry_row(entry) -> tuple:
@@ -70,7 +67,6 @@ def _entry_row(entry) -> tuple:
         dumps(dict(entry.extra or {}), ensure_ascii=False, default=str),
         entry.content_hash(),
     )
-
 
 
 class _EntryWriter:
@@ -129,7 +125,6 @@ class _EntryWriter:
             cur.cursor.copy_expert(self.copy_sql, buf)
 
 
-
 def _entries_load(*, version: ListVersion, source: ListSource, parser, paths: list[Path], run: FetchRun,
                   previous: ListVersion | None, delta: bool, lock_token: str | None) -> tuple[int, int]:
     expected = previous.entry_count if previous is not None and previous.entry_count else 0
@@ -178,7 +173,6 @@ def _entries_load(*, version: ListVersion, source: ListSource, parser, paths: li
         for i in range(0, len(deleted), 500):
             ListEntry.objects.filter(version=version, external_id__in=deleted[i:i + 500]).delete()
     return len(state), 0
-
 
 
 def _raw_store(version: ListVersion, paths: list[Path]) -> None:

@@ -27,11 +27,9 @@ def _guard_reason(source: ListSource, version: ListVersion, current: ListVersion
     return _loss_shape_reason(source, version, current, diff)
 
 
-
 def _loss_shape_setting(source: ListSource, key: str):
     overrides = getattr(settings, "LISTS_LOSS_SHAPE_OVERRIDES", {}).get(source.code, {})
     return overrides[key] if key in overrides else getattr(settings, f"LISTS_{key.upper()}")
-
 
 
 def _loss_shape_reason(source: ListSource, version: ListVersion, current: ListVersion, diff: ListDiff) -> str:
@@ -85,14 +83,12 @@ def _loss_shape_reason(source: ListSource, version: ListVersion, current: ListVe
     return ""
 
 
-
 def _sub_list_losses(old, removed, minimum: int) -> tuple[list[tuple[str, int]], dict[str, int]]:
     lost = [(r["sub_list"], r["n"]) for r in removed.values("sub_list").annotate(n=Count("id"))
             .filter(n__gte=minimum).order_by("-n", "sub_list")]
     totals = {r["sub_list"]: r["n"] for r in old.filter(sub_list__in=[name for name, _n in lost])
               .values("sub_list").annotate(n=Count("id"))}
     return lost, totals
-
 
 
 def _program_losses(old_id: int, new_id: int, minimum: int) -> tuple[list[tuple[str, int]], dict[str, int]]:

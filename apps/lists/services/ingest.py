@@ -27,7 +27,6 @@ from .versions import _activate, _source_mark_good, _version_fail
 
 logger = logging.getLogger(__name__)
 
-
 def files_sha256(paths: Sequence[Path]) -> str:
     """sha256 of the raw bytes. One file: the file's own sha256. Several: sha256 over "name sha256" lines in
     name order, so the same set of files hashes the same whatever order they are given in."""
@@ -44,7 +43,6 @@ def files_sha256(paths: Sequence[Path]) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
-
 def _parser_get(fmt: str):
     from ..sources import get_parser  # parsers live in their own package, owned separately
 
@@ -52,7 +50,6 @@ def _parser_get(fmt: str):
         return get_parser(fmt)
     except KeyError as exc:
         raise ApplicationError(f"Unknown list format {fmt!r}: {exc}", code="unknown_format") from exc
-
 
 
 def list_version_import(
@@ -110,7 +107,6 @@ def list_version_import(
             _lock_release_quietly(source.pk, own_token)
 
 
-
 def _import_db_failed(*, run: FetchRun, result: ImportResult, exc: DatabaseError, phase: str,
                       clock: Callable[[], dt.datetime]) -> ImportResult:
     """A database error in one phase of an import: the version (if any) FAILED with its entries deleted, the
@@ -133,7 +129,6 @@ def _import_db_failed(*, run: FetchRun, result: ImportResult, exc: DatabaseError
     except DatabaseError as again:
         logger.error("could not record the failure of run %s (%s); the next run cleans up", run.pk, again)
         raise exc from again
-
 
 
 def _import_locked(*, source, paths, run, clock, etag, last_modified, published_at, fmt, delta, user, lock_token,
@@ -245,12 +240,10 @@ def _import_locked(*, source, paths, run, clock, etag, last_modified, published_
         return _import_db_failed(run=run, result=result, exc=exc, phase=phase, clock=clock)
 
 
-
 def _is_expected_error(exc: Exception) -> bool:
     from ..sources.base import ParseError
 
     return isinstance(exc, ParseError | ApplicationError | UnicodeDecodeError | OSError)
-
 
 
 def _error_text(exc: Exception) -> str:
@@ -265,7 +258,6 @@ def _error_text(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"
 
 
-
 def _db_connection_recover() -> None:
     """After a failed statement, make the connection usable for the clean-up. Outside a transaction a broken
     connection (server restarted, backend terminated) is closed and the next query reconnects; inside one (a
@@ -275,12 +267,10 @@ def _db_connection_recover() -> None:
         connection.close_if_unusable_or_obsolete()
 
 
-
 def _db_error_retryable(exc: Exception) -> bool:
     """Connection losses, restarts, failovers, lock and statement timeouts, serialisation failures, a refusing
     trigger: worth retrying with backoff. Bad data and constraint violations fail the same way every time."""
     return isinstance(exc, DatabaseError) and not isinstance(exc, DataError | IntegrityError)
-
 
 
 def _db_error_text(exc: Exception, phase: str) -> str:

@@ -20,16 +20,12 @@ from .versions import _entries_delete
 
 logger = logging.getLogger(__name__)
 
-
 LEASE_MIN_SECONDS = 5  # a zero or negative LISTS_LOCK_LEASE_SECONDS would let two runs of a source overlap
-
 BUSY_RETRY_MARGIN_SECONDS = 2  # a busy task retries this long after the lease it met ends
-
 
 
 def _lease_seconds() -> int:
     return max(LEASE_MIN_SECONDS, int(getattr(settings, "LISTS_LOCK_LEASE_SECONDS", 300)))
-
 
 
 def list_source_busy_countdown(*, until: dt.datetime | None, now: dt.datetime | None = None) -> int:
@@ -45,7 +41,6 @@ def list_source_busy_countdown(*, until: dt.datetime | None, now: dt.datetime | 
     return max(1, min(_lease_seconds(), remaining) + BUSY_RETRY_MARGIN_SECONDS)
 
 
-
 def list_source_lock_acquire(*, source_id: int, token: str, now: dt.datetime | None = None) -> bool:
     """Take (or renew, for the same token) the source's lease with one conditional UPDATE."""
     now = now or timezone.now()
@@ -57,10 +52,8 @@ def list_source_lock_acquire(*, source_id: int, token: str, now: dt.datetime | N
     return taken == 1
 
 
-
 def list_source_lock_release(*, source_id: int, token: str) -> None:
     ListSource.objects.filter(pk=source_id, lock_token=token).update(lock_until=None, lock_token="")
-
 
 
 def _lock_release_quietly(source_id: int, token: str) -> None:
@@ -72,13 +65,11 @@ def _lock_release_quietly(source_id: int, token: str) -> None:
         logger.warning("could not release the lease of source %s (it expires on its own): %s", source_id, exc)
 
 
-
 def _lease_renew(source_id: int, token: str | None) -> None:
     if token:
         ListSource.objects.filter(pk=source_id, lock_token=token).update(
             lock_until=timezone.now() + dt.timedelta(seconds=_lease_seconds())
         )
-
 
 
 def _lease_keeper(source_id: int, token: str | None) -> Callable[[], None]:
@@ -95,7 +86,6 @@ def _lease_keeper(source_id: int, token: str | None) -> Callable[[], None]:
             _lease_renew(source_id, token)
 
     return keep
-
 
 
 def list_source_leftovers_clean(*, source: ListSource, keep_run_id: int | None = None,

@@ -29,9 +29,7 @@ from .versions import _source_mark_good
 
 logger = logging.getLogger(__name__)
 
-
 REFRESH_TASK = "apps.lists.tasks.refresh_list_source"  # enqueued by its registered name
-
 
 
 def list_source_refresh(
@@ -125,14 +123,12 @@ def list_source_refresh(
         _lock_release_quietly(source.pk, token)
 
 
-
 def _raise_if_retryable(result: ImportResult) -> ImportResult:
     """An import failed by a database error is already recorded (run and version FAILED, entries deleted): for
     a refresh, raise so the task retries the same run later."""
     if result.status == RunStatus.FAILED and result.extra.get("retryable"):
         raise RunRetryable(result.reason, run_id=result.run)
     return result
-
 
 
 @transaction.atomic
@@ -163,12 +159,10 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     return run
 
 
-
 def _queued_resend_due(now: dt.datetime) -> Q:
     """Queued runs whose last message is older than LISTS_QUEUED_RESEND_SECONDS: no worker took it."""
     cutoff = now - dt.timedelta(seconds=max(1, int(getattr(settings, "LISTS_QUEUED_RESEND_SECONDS", 120))))
     return Q(status=RunStatus.QUEUED) & (Q(sent_at__lt=cutoff) | Q(sent_at__isnull=True, started_at__lt=cutoff))
-
 
 
 def fetch_run_resend(*, run: FetchRun, now: dt.datetime | None = None) -> bool:
@@ -185,7 +179,6 @@ def fetch_run_resend(*, run: FetchRun, now: dt.datetime | None = None) -> bool:
     return True
 
 
-
 def fetch_runs_queued_recover(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
     """Beat sweep: re-send queued runs no worker started within the resend age, so a lost message is
     recovered without anyone clicking again; give up (FAILED) runs still queued after QUEUED_RUN_MAX_AGE."""
@@ -198,7 +191,6 @@ def fetch_runs_queued_recover(*, now: dt.datetime | None = None) -> dict[str, li
     resent = [run.pk for run in FetchRun.objects.filter(_queued_resend_due(now)).order_by("started_at")
               if fetch_run_resend(run=run, now=now)]
     return {"resent": resent, "given_up": failed}
-
 
 
 def list_sources_refresh_due(*, now: dt.datetime | None = None) -> list[int]:

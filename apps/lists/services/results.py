@@ -31,14 +31,12 @@ class ImportResult:
         return data
 
 
-
 class SourceBusy(ApplicationError):
     """Another process holds the source's refresh lease."""
 
     def __init__(self, source: ListSource, until: dt.datetime | None):
         super().__init__(f"Another refresh of {source.code} is running (lease until {until}).", code="busy")
         self.until = until
-
 
 
 class RunAlreadyFinished(ApplicationError):
@@ -48,7 +46,6 @@ class RunAlreadyFinished(ApplicationError):
     def __init__(self, run: FetchRun):
         super().__init__(f"Run {run.pk} already finished ({run.status}).", code="finished")
         self.run_id = run.pk
-
 
 
 class RunRetryable(ApplicationError):

@@ -13,12 +13,10 @@ from .results import ImportResult, RunAlreadyFinished
 QUEUED_RUN_MAX_AGE = dt.timedelta(hours=6)  # a "refresh now" still queued after this was lost for good
 
 
-
 def _run_update(run: FetchRun, **fields) -> None:
     for key, value in fields.items():
         setattr(run, key, value)
     FetchRun.objects.filter(pk=run.pk).update(**fields)
-
 
 
 def _run_finish(run: FetchRun, result: ImportResult, *, now: dt.datetime) -> ImportResult:
@@ -31,12 +29,10 @@ def _run_finish(run: FetchRun, result: ImportResult, *, now: dt.datetime) -> Imp
     return result
 
 
-
 def fetch_run_give_up(*, run_id: int, reason: str, now: dt.datetime | None = None) -> None:
     """Mark a queued run failed when its task stops retrying (e.g. the source stayed locked by another run)."""
     FetchRun.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FAILED]).update(
         status=RunStatus.FAILED, finished_at=now or timezone.now(), error=reason)
-
 
 
 def fetch_run_claimable_statuses(*, resume_failed: bool = False) -> list[str]:
@@ -44,7 +40,6 @@ def fetch_run_claimable_statuses(*, resume_failed: bool = False) -> list[str]:
     can only be a dead worker's run, e.g. a redelivered message); FAILED only for the task's own retry after a
     retryable failure (`resume_failed`). Anything else was finished by another delivery."""
     return [RunStatus.QUEUED, RunStatus.RUNNING, *([RunStatus.FAILED] if resume_failed else [])]
-
 
 
 def fetch_run_for_task(*, source: ListSource, run_id: int | None, task_id: str) -> FetchRun | None:
@@ -55,7 +50,6 @@ def fetch_run_for_task(*, source: ListSource, run_id: int | None, task_id: str) 
     if not task_id:
         return None
     return FetchRun.objects.filter(source=source, task_id=task_id[:64]).order_by("-started_at").first()
-
 
 
 def _run_claim(run: FetchRun, *, now: dt.datetime, task_id: str, resume_failed: bool) -> None:
@@ -69,7 +63,6 @@ def _run_claim(run: FetchRun, *, now: dt.datetime, task_id: str, resume_failed: 
         raise RunAlreadyFinished(run)
     for key, value in fields.items():
         setattr(run, key, value)
-
 
 
 def fetch_run_wait(*, run_id: int, countdown: int, reason: str, now: dt.datetime | None = None) -> None:

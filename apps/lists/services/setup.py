@@ -18,7 +18,6 @@ from .ingest import list_version_import
 DAY_HOURS = 24
 
 
-
 @transaction.atomic
 def list_sources_setup() -> dict[str, int]:
     """Create the default public sources that are missing. Never overwrites an existing source's fields."""
@@ -27,7 +26,6 @@ def list_sources_setup() -> dict[str, int]:
         _, was_created = ListSource.objects.get_or_create(code=spec["code"], defaults=dict(spec))
         created += int(was_created)
     return {"created": created, "present": len(DEFAULT_SOURCES) - created}
-
 
 
 @transaction.atomic
@@ -49,7 +47,6 @@ def list_source_custom_create(*, organization: Organization, name: str, user=Non
     audit_record(action="listsource.create", actor=user, obj=source, organization_id=organization.pk,
                  changes={"code": [None, code], "format": [None, CUSTOM_FORMAT]})
     return source
-
 
 
 def lists_demo_load(*, now: dt.datetime | None = None) -> dict[str, str]:

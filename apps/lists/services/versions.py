@@ -17,7 +17,6 @@ def _entries_delete(version_id: int) -> None:
         cur.execute(f"DELETE FROM {ListEntry._meta.db_table} WHERE version_id = %s", [version_id])
 
 
-
 def _version_fail(version_id: int, reason: str) -> str:
     """Fail a version that never became usable and delete its entries, in one transaction (so a crash cannot
     leave a FAILED version with rows that no clean-up looks for). A version that is ACTIVE, QUARANTINED...
@@ -33,7 +32,6 @@ def _version_fail(version_id: int, reason: str) -> str:
     return VersionStatus.FAILED
 
 
-
 def _activate(version: ListVersion, current: ListVersion | None, *, when: dt.datetime) -> None:
     """Supersede then activate in the caller's transaction (the partial unique index allows one ACTIVE)."""
     if current is not None:
@@ -43,7 +41,6 @@ def _activate(version: ListVersion, current: ListVersion | None, *, when: dt.dat
     version.save(update_fields=["status", "activated_at", "updated_at"])
     # Screening subscribes (apps.common.events): delivered on commit, each subscriber isolated.
     events.publish(events.ListVersionActivated(version_id=version.pk))
-
 
 
 def _source_mark_good(source: ListSource, now: dt.datetime) -> None:
