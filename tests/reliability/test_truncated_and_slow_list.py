@@ -127,6 +127,7 @@ def test_download_deadline_is_enforced_against_a_trickling_server(csl_source, fa
     settings.LISTS_DOWNLOAD_TOTAL_TIMEOUT = 2.0
     settings.LISTS_DOWNLOAD_TIMEOUT = 5.0  # per read: a byte every 50 ms never trips it
     settings.LISTS_LOCK_LEASE_SECONDS = 1  # shorter than the download: it must be renewed meanwhile
+    monkeypatch.setattr(leases, "LEASE_MIN_SECONDS", 1)  # the production floor (5 s) would outlast the download
     fault_server.mode, fault_server.body, fault_server.trickle_seconds = "trickle", csl_csv(200), 0.05
 
     renewals = []
