@@ -1,12 +1,47 @@
 """Restricted-party list sources, their versions (every fetch that parsed), entries and diffs."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import models
 from django.db.models import Q
 
 from apps.common.models import TimeStampedModel
 
 from .choices import EntryType, Propagation, Regime, RunStatus, RunTrigger, VersionStatus
+
+
+class SourceVisibleQuerySet(models.QuerySet):
+    """The one definition of which lists an organisation's members see: every public list (no organisation)
+    and the in-house lists of their own organisations. Each model reaches its source by `source_path`."""
+
+    source_path = ""  # ORM path from the model to its ListSource, with a trailing "__" ("" for ListSource)
+
+    def visible_to(self, organization_ids: Iterable[int]) -> SourceVisibleQuerySet:
+        """Rows of public lists and of the lists of `organization_ids` (the organisations a user belongs to)."""
+        p = self.source_path
+        return self.filter(Q(**{f"{p}organization__isnull": True})
+                           | Q(**{f"{p}organization_id__in": list(organization_ids)}))
+
+
+class ListSourceQuerySet(SourceVisibleQuerySet):
+    source_path = ""
+
+
+class ListVersionQuerySet(SourceVisibleQuerySet):
+    source_path = "source__"
+
+
+class ListEntryQuerySet(SourceVisibleQuerySet):
+    source_path = "version__source__"
+
+
+class ListDiffQuerySet(SourceVisibleQuerySet):
+    source_path = "version__source__"
+
+
+class FetchRunQuerySet(SourceVisibleQuerySet):
+    source_path = "source__"
 
 
 class ListSource(TimeStampedModel):
@@ -36,6 +71,8 @@ class ListSource(TimeStampedModel):
     lock_until = models.DateTimeField(null=True, blank=True)
     lock_token = models.CharField(max_length=64, blank=True)
 
+    objects = ListSourceQuerySet.as_manager()
+
     class Meta:
         ordering = ["code"]
 
@@ -61,6 +98,8 @@ class ListVersion(TimeStampedModel):
     superseded_at = models.DateTimeField(null=True, blank=True, db_index=True)
     status_reason = models.TextField(blank=True)
     decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ListVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-fetched_at"]
@@ -98,6 +137,8 @@ class ListEntry(models.Model):
     extra = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, db_index=True)
 
+    objects = ListEntryQuerySet.as_manager()
+
     class Meta:
         verbose_name_plural = "list entries"
         constraints = [
@@ -119,6 +160,8 @@ class ListDiff(models.Model):
     # {"added": [{"external_id", "name"}], "removed": [...], "changed": [{"external_id", "name", "fields": [...]}]}
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ListDiffQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"+{self.added} -{self.removed} ~{self.changed}"
@@ -143,6 +186,8 @@ class FetchRun(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
+
+    objects = FetchRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from apps.common.choices import RiskStatus, risk_worst
@@ -103,9 +103,7 @@ def summary_report(*, organization_ids: list[int], site_ids: list[int] | None = 
     flagged = total["equipment"] - total["by_status"][RiskStatus.CLEAR]
     versions = [{"source": v.source.code, "version_id": v.pk, "sha256": v.sha256, "activated_at": v.activated_at,
                  "entry_count": v.entry_count}
-                for v in list_versions_active(as_of)
-                .filter(Q(source__organization__isnull=True) | Q(source__organization_id__in=organization_ids))
-                .order_by("source__code")]
+                for v in list_versions_active(as_of).visible_to(organization_ids).order_by("source__code")]
     return {
         "as_of": as_of.date() if as_of else None,
         "generated_at": timezone.now(),

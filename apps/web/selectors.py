@@ -215,8 +215,7 @@ def list_sources_stale(*, organization_id: int) -> list[dict[str, Any]]:
     from apps.lists.selectors import list_source_freshness
 
     out = []
-    visible = ListSource.objects.filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
-    for source in visible.filter(enabled=True).order_by("name"):
+    for source in ListSource.objects.visible_to([organization_id]).filter(enabled=True).order_by("name"):
         freshness = list_source_freshness(source)
         if freshness != "fresh":
             out.append({"name": source.name, "freshness": freshness, "last_success_at": source.last_success_at,

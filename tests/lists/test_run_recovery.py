@@ -11,7 +11,6 @@ from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
-from apps.lists import services
 from apps.lists.choices import RunStatus, RunTrigger, VersionStatus
 from apps.lists.models import FetchRun, ListEntry, ListSource, ListVersion
 from apps.lists.services import (
@@ -20,6 +19,8 @@ from apps.lists.services import (
     RunRetryable,
     fetch_run_for_task,
     fetch_runs_queued_recover,
+    ingest,
+    leases,
     list_source_busy_countdown,
     list_source_lock_acquire,
     list_source_refresh,
@@ -52,7 +53,7 @@ def _import(source, tmp_path, rows, name="list.jsonl", **kwargs):
 
 def test_refresh_now_resends_a_queued_run_once_it_is_older_than_the_resend_age(ndaa, settings):
     settings.LISTS_QUEUED_RESEND_SECONDS = 120
-    with mock.patch("apps.lists.services.enqueue_on_commit") as send:
+    with mock.patch("apps.lists.services.refresh.enqueue_on_commit") as send:
         run = list_source_refresh_request(source=ndaa, now=T0)
         assert list_source_refresh_request(source=ndaa, now=T0 + dt.timedelta(seconds=60)).pk == run.pk
         assert send.call_count == 1  # a double click: same run, not sent twice
@@ -74,7 +75,7 @@ def test_beat_sweep_resends_lost_queued_runs_once_and_gives_up_after_the_max_age
                                           started_at=at, sent_at=at) for name, at in queued.items()}
     FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.ACTIVE,
                             started_at=T0 - dt.timedelta(hours=1))
-    with mock.patch("apps.lists.services.enqueue_on_commit") as send:
+    with mock.patch("apps.lists.services.refresh.enqueue_on_commit") as send:
         assert fetch_runs_queued_recover(now=T0) == {"resent": [runs["lost"].pk], "given_up": [runs["ancient"].pk]}
         send.assert_called_once_with(refresh_list_source.name, ndaa.pk, RunTrigger.MANUAL, runs["lost"].pk)
         assert fetch_runs_queued_recover(now=T0 + dt.timedelta(seconds=60)) == {"resent": [], "given_up": []}
@@ -119,10 +120,10 @@ def test_a_run_delivered_twice_runs_once(ndaa):
 
 
 @pytest.mark.parametrize(("target", "phase"), [
-    ("apps.lists.services._EntryWriter._write", "loading the entries"),
-    ("apps.lists.services._raw_store", "storing the raw files"),
-    ("apps.lists.services._diff_compute", "computing the diff"),
-    ("apps.lists.services._activate", "activating the version"),
+    ("apps.lists.services.entries._EntryWriter._write", "loading the entries"),
+    ("apps.lists.services.ingest._raw_store", "storing the raw files"),
+    ("apps.lists.services.ingest._diff_compute", "computing the diff"),
+    ("apps.lists.services.ingest._activate", "activating the version"),
 ])
 def test_a_database_error_in_any_phase_fails_run_and_version_deletes_entries_and_keeps_the_active_one(
         source, tmp_path, target, phase):
@@ -164,7 +165,7 @@ def test_a_real_database_error_during_copy_is_a_retryable_failure(source, tmp_pa
 def test_bad_data_from_the_database_is_not_retryable(source, tmp_path):
     from django.db import DataError
 
-    with mock.patch("apps.lists.services._diff_compute", side_effect=DataError("value too long")):
+    with mock.patch("apps.lists.services.ingest._diff_compute", side_effect=DataError("value too long")):
         result = _import(source, tmp_path, entries(3))
     assert result.status == RunStatus.FAILED and result.extra["retryable"] is False
 
@@ -172,8 +173,8 @@ def test_bad_data_from_the_database_is_not_retryable(source, tmp_path):
 def test_when_the_database_is_gone_even_for_the_cleanup_the_next_run_cleans_up(source, tmp_path):
     first = _import(source, tmp_path, entries(10))
     down = OperationalError("could not connect to server")
-    with mock.patch("apps.lists.services._activate", side_effect=down), \
-            mock.patch("apps.lists.services._version_fail", side_effect=down), pytest.raises(OperationalError):
+    with mock.patch("apps.lists.services.ingest._activate", side_effect=down), \
+            mock.patch("apps.lists.services.ingest._version_fail", side_effect=down), pytest.raises(OperationalError):
         _import(source, tmp_path, entries(11), name="v2.jsonl")
     left = ListVersion.objects.get(source=source, status=VersionStatus.LOADING)
     assert ListEntry.objects.filter(version=left).count() == 11  # nothing could be cleaned...
@@ -187,7 +188,7 @@ def test_when_the_database_is_gone_even_for_the_cleanup_the_next_run_cleans_up(s
 
 
 def test_a_refresh_raises_retryable_after_a_database_error_and_its_retry_resumes_the_same_run(ndaa):
-    with mock.patch("apps.lists.services._activate", side_effect=OperationalError("terminating connection")), \
+    with mock.patch("apps.lists.services.ingest._activate", side_effect=OperationalError("terminating connection")), \
             pytest.raises(RunRetryable) as caught:
         list_source_refresh(source=ndaa, task_id="task-1")
     run = FetchRun.objects.get(pk=caught.value.run_id)
@@ -207,7 +208,7 @@ def test_the_task_retries_a_database_error_with_backoff_for_the_same_run(ndaa, s
     class Retried(Exception):
         pass
 
-    with mock.patch("apps.lists.services._activate", side_effect=OperationalError("terminating connection")), \
+    with mock.patch("apps.lists.services.ingest._activate", side_effect=OperationalError("terminating connection")), \
             mock.patch.object(refresh_list_source, "retry", side_effect=Retried) as retry, pytest.raises(Retried):
         refresh_list_source.apply(args=[ndaa.pk, RunTrigger.SCHEDULE], throw=True)
     run = FetchRun.objects.get(source=ndaa)
@@ -229,7 +230,7 @@ def test_import_list_prints_json_and_exits_non_zero_on_a_database_error(source, 
             call_command("import_list", "fake", str(path), "--json", stdout=out)
         return exited.value.code, json.loads(out.getvalue())
 
-    with mock.patch("apps.lists.services._activate", side_effect=OperationalError("connection reset")):
+    with mock.patch("apps.lists.services.ingest._activate", side_effect=OperationalError("connection reset")):
         code, data = call()
     assert code == 1 and data["status"] == "failed" and "connection reset" in data["reason"] and data["retryable"]
     with mock.patch("apps.lists.management.commands.import_list.list_version_import",
@@ -251,7 +252,7 @@ def test_busy_countdown_is_the_rest_of_the_lease_plus_a_margin_bounded_by_one_le
     assert list_source_busy_countdown(until=None, now=now) == 2  # released meanwhile
     assert list_source_busy_countdown(until=now + dt.timedelta(hours=12), now=now) == 302
     settings.LISTS_LOCK_LEASE_SECONDS = 0  # a lease must exist to serialise runs
-    assert services._lease_seconds() == services.LEASE_MIN_SECONDS
+    assert leases._lease_seconds() == leases.LEASE_MIN_SECONDS
 
 
 def test_a_busy_task_retries_when_the_lease_ends_then_cleans_up_and_continues_the_same_run(ndaa, settings):
@@ -295,7 +296,7 @@ def test_a_queued_run_waiting_for_the_lease_says_so_and_is_not_resent_meanwhile(
         refresh_list_source.apply(args=[ndaa.pk, RunTrigger.MANUAL, run.pk], throw=True)
     run.refresh_from_db()
     assert run.status == RunStatus.QUEUED and run.message.startswith("Waiting") and run.sent_at > now
-    with mock.patch("apps.lists.services.enqueue_on_commit") as send:
+    with mock.patch("apps.lists.services.refresh.enqueue_on_commit") as send:
         assert fetch_runs_queued_recover(now=now + dt.timedelta(seconds=60))["resent"] == []
     assert not send.called
 
@@ -323,7 +324,7 @@ def test_a_connection_terminated_mid_import_is_recovered_for_the_cleanup(source,
     if connection.vendor != "postgresql":
         pytest.skip("pg_terminate_backend is PostgreSQL's")
     first = _import(source, tmp_path, entries(10))
-    real = getattr(services, target)
+    real = getattr(ingest, target)
 
     def then_lose_the_connection(*args):
         value = real(*args)
@@ -331,7 +332,7 @@ def test_a_connection_terminated_mid_import_is_recovered_for_the_cleanup(source,
             cur.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return value
 
-    with mock.patch(f"apps.lists.services.{target}", side_effect=then_lose_the_connection):
+    with mock.patch(f"apps.lists.services.ingest.{target}", side_effect=then_lose_the_connection):
         result = _import(source, tmp_path, entries(11), name="v2.jsonl")
     assert result.status == RunStatus.FAILED and result.extra["retryable"] is True, result.reason
     assert phase in result.reason

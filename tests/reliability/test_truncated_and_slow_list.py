@@ -10,11 +10,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from apps.lists import services
 from apps.lists.choices import Propagation, Regime, RunStatus, VersionStatus
 from apps.lists.downloads import DownloadError
 from apps.lists.models import FetchRun, ListEntry, ListSource, ListVersion
-from apps.lists.services import list_source_lock_acquire, list_source_refresh
+from apps.lists.services import leases, list_source_lock_acquire, list_source_refresh
 from apps.lists.sources.us_csl_csv import COLUMNS
 
 pytestmark = [pytest.mark.reliability, pytest.mark.django_db]
@@ -131,7 +130,7 @@ def test_download_deadline_is_enforced_against_a_trickling_server(csl_source, fa
     fault_server.mode, fault_server.body, fault_server.trickle_seconds = "trickle", csl_csv(200), 0.05
 
     renewals = []
-    real_renew = services._lease_renew
+    real_renew = leases._lease_renew
 
     def spy(source_id, token):
         # before each renewal the lease still holds: a second refresh cannot start in the middle of this one
@@ -139,7 +138,7 @@ def test_download_deadline_is_enforced_against_a_trickling_server(csl_source, fa
         real_renew(source_id, token)
         renewals.append((time.monotonic(), ListSource.objects.get(pk=source_id).lock_until))
 
-    monkeypatch.setattr(services, "_lease_renew", spy)
+    monkeypatch.setattr(leases, "_lease_renew", spy)  # the lease keeper renews there
     started = time.monotonic()
     with pytest.raises(DownloadError) as exc:
         list_source_refresh(source=csl_source, now=timezone.now())

@@ -3,7 +3,7 @@ lists are shared reference data; an organisation's in-house list is visible to i
 refresh sources and approve or reject quarantined versions."""
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -39,12 +39,9 @@ class ListScopeMixin:
 
     organization_field = None
     write_roles = ADMIN_ROLES
-    source_path = "source__"
 
     def scope(self, queryset):
-        p = self.source_path
-        return queryset.filter(Q(**{f"{p}organization__isnull": True})
-                               | Q(**{f"{p}organization_id__in": self.member_organization_ids()}))
+        return queryset.visible_to(self.member_organization_ids())  # each list model's queryset knows its path
 
     def object_organization_id(self, obj):
         source = obj if isinstance(obj, ListSource) else obj.source
@@ -60,7 +57,6 @@ class ListSourceViewSet(ListScopeMixin, ReadOnlyApiViewSet):
                  to_attr="active_versions"))
     serializer_class = ListSourceSerializer
     base_filterset_class = ListSourceFilterSet
-    source_path = ""
     ordering_fields = ["id", "code", "last_success_at"]
     export_name = "lists"
 
@@ -113,7 +109,6 @@ class ListEntryViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     queryset = ListEntry.objects.select_related("version__source")
     serializer_class = ListEntrySerializer
     base_filterset_class = ListEntryFilterSet
-    source_path = "version__source__"
     ordering_fields = ["id", "listed_on"]
     export_name = "list-entries"
 
@@ -127,7 +122,6 @@ class ListDiffViewSet(ListScopeMixin, ReadOnlyApiViewSet):
 
     queryset = ListDiff.objects.select_related("version__source")
     base_filterset_class = ListDiffFilterSet
-    source_path = "version__source__"
     ordering_fields = ["id", "created_at"]
     export_name = "list-diffs"
 

@@ -31,8 +31,7 @@ RUNNING = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 def _visible_sources(request):
-    return ListSource.objects.filter(Q(organization__isnull=True)
-                                     | Q(organization_id__in=request.access.organization_ids))
+    return ListSource.objects.visible_to(request.access.organization_ids)
 
 
 def _may_decide(request, source: ListSource) -> bool:
@@ -86,15 +85,15 @@ def source_refresh(request, pk: int):
 
 @org_view
 def run_progress(request, pk: int):
-    run = get_object_or_404(FetchRun.objects.select_related("source", "version").filter(
-        source__in=_visible_sources(request)), pk=pk)
+    run = get_object_or_404(FetchRun.objects.select_related("source", "version").visible_to(
+        request.access.organization_ids), pk=pk)
     return render(request, "web/list_run_progress.html", {"run": run})
 
 
 @org_view
 def version_detail(request, pk: int):
-    version = get_object_or_404(ListVersion.objects.select_related("source", "diff", "decided_by").filter(
-        source__in=_visible_sources(request)), pk=pk)
+    version = get_object_or_404(ListVersion.objects.select_related("source", "diff", "decided_by").visible_to(
+        request.access.organization_ids), pk=pk)
     diff = getattr(version, "diff", None)
     details = diff.details if diff else {}
     return render(request, "web/list_version.html", {
@@ -110,8 +109,8 @@ def version_detail(request, pk: int):
 def version_decide(request, pk: int, decision: str):
     if decision not in ("approve", "reject"):
         raise Http404("Unknown decision.")
-    version = get_object_or_404(ListVersion.objects.select_related("source").filter(
-        source__in=_visible_sources(request)), pk=pk)
+    version = get_object_or_404(ListVersion.objects.select_related("source").visible_to(
+        request.access.organization_ids), pk=pk)
     if not _may_decide(request, version.source):
         raise PermissionDenied("Only administrators decide on quarantined versions.")
     form = ReasonForm(request.POST)
