@@ -1128,7 +1128,7 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]]) -> l
     no list names them. Three queries."""
     cond = Q(name__iexact=name) | Q(aliases__name__iexact=name)
     for scheme, value in identifiers:
-        cond |= Q(identifiers__scheme=scheme, identifiers__value__iexact=value.replace(" ", "").replace("-", ""))
+        cond |= Q(identifiers__scheme=scheme, identifiers__value=matching.canonical_identifier_value(value, scheme))
     vendors = list(Vendor.objects.filter(cond).distinct().order_by("name")[:5])
     findings: dict[int, list[dict]] = defaultdict(list)
     for f in Finding.objects.filter(vendor__in=vendors, closed_at__isnull=True).select_related("source"):

@@ -40,6 +40,8 @@ from xml.etree.ElementTree import ParseError as XMLParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from apps.vendors.identifiers import identifier_canonical, identifier_scheme
+
 MAX_FIELD_CHARS = 131_072  # one CSV field; also the stdlib default, set explicitly so the bound is visible
 MAX_LINE_BYTES = 8 * 1024 * 1024  # one JSON line (a single FtM entity is a few KB; 8 MB is generous)
 SNIFF_BYTES = 65_536
@@ -396,49 +398,6 @@ def countries_from(values: Iterable[str]) -> list[str]:
     return unique(country_code(v) for v in values)
 
 
-_SCHEMES = {
-    "legal entity number": "lei",
-    "lei": "lei",
-    "leicode": "lei",
-    "unified social credit code (uscc)": "uscc",
-    "unified social credit code": "uscc",
-    "uscc": "uscc",
-    "china unified social credit code": "uscc",
-    "swift/bic": "bic",
-    "swift": "bic",
-    "bic": "bic",
-    "swiftbic": "bic",
-    "imo": "imo",
-    "vessel registration identification": "imo",
-    "imonumber": "imo",
-    "registration number": "registration",
-    "registrationnumber": "registration",
-    "business registration number": "registration",
-    "business registration document #": "registration",
-    "company number": "registration",
-    "tax id no.": "tax_id",
-    "tax id": "tax_id",
-    "taxnumber": "tax_id",
-    "inn": "inn",
-    "inncode": "inn",
-    "ogrn": "ogrn",
-    "ogrncode": "ogrn",
-    "passport": "passport",
-    "passportnumber": "passport",
-    "national id no.": "national_id",
-    "idnumber": "national_id",
-    "national identification number": "national_id",
-    "isin": "isin",
-    "isincode": "isin",
-    "duns": "duns",
-    "dunscode": "duns",
-    "us fein": "us_fein",
-    "website": "website",
-    "email address": "email",
-    "cage": "cage",
-    "ticker": "ticker",
-    "equity ticker": "ticker",
-}
 _NOT_IDENTIFIERS = (
     "additional sanctions information",
     "gender",
@@ -473,25 +432,25 @@ _NOT_IDENTIFIERS = (
 
 
 @lru_cache(maxsize=4096)
-def identifier_scheme(label: str) -> str:
-    """Canonical scheme for an identifier label (``Legal Entity Number`` -> ``lei``); else a slug of it."""
-    low = clean(label).lower().rstrip(":")
-    if low in _SCHEMES:
-        return _SCHEMES[low]
-    return re.sub(r"[^a-z0-9]+", "_", low).strip("_")
-
-
-@lru_cache(maxsize=4096)
 def is_identifier_label(label: str) -> bool:
     low = label.strip().lower()
     return bool(low) and not any(low.startswith(p) or p in low for p in _NOT_IDENTIFIERS)
 
 
 def make_identifier(label: str, value: str, country: str = "") -> dict | None:
+    """``{"scheme", "value"[, "country"]}`` for an identifier item, or None when the label is not an identifier
+    or the value has nothing an identifier could be compared on.
+
+    The scheme is the canonical one (apps.vendors.identifiers.identifier_scheme, the one scheme table); the
+    value keeps the publisher's spelling for display (``HRB 12345``), and every comparison goes through
+    identifier_canonical, so both spellings are one."""
     value = clean(value)
     if not value or not is_identifier_label(label):
         return None
-    ident = {"scheme": identifier_scheme(label), "value": value}
+    scheme = identifier_scheme(label)
+    if not identifier_canonical(scheme, value):
+        return None
+    ident = {"scheme": scheme, "value": value}
     cc = country_code(country) if country else ""
     if cc:
         ident["country"] = cc
