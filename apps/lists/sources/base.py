@@ -19,7 +19,8 @@ parser (or a test) can import everything from one place:
 - ``common.files``: sniff_file (empty file, HTML error page, NUL bytes/UTF-16, gzip/zip refused before any
   parsing work), open_text (strict decoding: a wrong encoding is a ParseError, not mojibake), translate_errors,
   read_tail, file_ends_with_newline, single_path, paths_by_name; the bounds MAX_FIELD_CHARS, MAX_LINE_BYTES.
-- ``common.csv_rows``: iter_csv_rows (the one strict CSV reader, with the truncation checks), require_columns.
+- ``common.csv_rows``: iter_csv_rows (the one strict CSV reader, with the truncation checks), require_columns,
+  csv_records (the header-row loop: required columns, the header's width, ``(line, get)`` per record).
 - ``common.xmlfiles``: iter_xml (defusedxml: DTDs, entities and external references forbidden; elements cleared
   as soon as used), xml_end_check, xml_text, xml_findall, local_name.
 - ``common.jsonfiles``: iter_json_lines (bounded lines), iter_json_array (a streamed array, the whole document
@@ -32,7 +33,7 @@ parser (or a test) can import everything from one place:
 from __future__ import annotations
 
 from apps.lists.sources.common.countries import countries_from, country_code
-from apps.lists.sources.common.csv_rows import iter_csv_rows, require_columns
+from apps.lists.sources.common.csv_rows import csv_records, iter_csv_rows, require_columns
 from apps.lists.sources.common.dates import parse_date
 from apps.lists.sources.common.entry import ParsedEntry, merge_into, merge_repeats
 from apps.lists.sources.common.errors import ParseError
@@ -55,7 +56,7 @@ from apps.lists.sources.common.xmlfiles import iter_xml, local_name, xml_end_che
 
 __all__ = [
     "MAX_FIELD_CHARS", "MAX_LINE_BYTES", "SLUG_MAX", "SNIFF_BYTES", "ParseError", "ParsedEntry", "clean",
-    "countries_from", "country_code", "file_ends_with_newline", "identifier_scheme",
+    "countries_from", "country_code", "csv_records", "file_ends_with_newline", "identifier_scheme",
     "is_identifier_label", "iter_csv_rows", "iter_json_array", "iter_json_lines", "iter_xml", "local_name",
     "make_identifier", "merge_into", "merge_repeats", "open_text", "parse_date", "paths_by_name", "read_tail",
     "require_columns", "single_path", "slug", "sniff_file", "split_multi", "translate_errors", "unique",

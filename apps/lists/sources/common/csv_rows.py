@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import ParseError
@@ -75,3 +75,44 @@ def require_columns(header: list[str] | None, required: Iterable[str], path: Pat
         raise ParseError(f"{path.name}: missing column(s) {', '.join(missing)}; the header has: {shown}")
     return index
 
+
+def csv_records(
+    path: Path,
+    required: Iterable[str],
+    *,
+    encoding: str = "utf-8",
+    final_newline: bool = False,
+    preamble: Callable[[list[str]], bool] | None = None,
+    whitespace_is_blank: bool = False,
+) -> Iterator[tuple[int, Callable[[str], str]]]:
+    """(line number, get) for each record of a CSV file with a header row; ``get(column)`` is the record's cell
+    for that column ('' for an optional column the header lacks). The row loop the header-row formats share.
+
+    The header must have the ``required`` columns (matched as written, else case-insensitively) and every
+    record the header's width, else a ParseError names the file and line. Blank lines are skipped (with
+    ``whitespace_is_blank``, lines of blank cells too). ``preamble(first_row)`` true: the first row is a title
+    line above the header (the FCDO list's "Report Date: ..."), skipped.
+    """
+    rows = iter_csv_rows(path, encoding=encoding, final_newline=final_newline)
+    header = next(rows, (0, None))[1]
+    if header and preamble is not None and preamble(header):
+        header = next(rows, (0, None))[1]
+    index = require_columns(header, required, path)
+    width = len(header)
+    for line, row in rows:
+        blank = not any(c.strip() for c in row) if whitespace_is_blank else not any(row)
+        if blank:
+            continue
+        if len(row) != width:
+            raise ParseError(f"{path.name} line {line}: expected {width} columns, got {len(row)}")
+        yield line, _getter(index, row)
+
+
+def _getter(index: dict[str, int], row: list[str]) -> Callable[[str], str]:
+    def get(column: str) -> str:
+        i = index.get(column)
+        if i is None:
+            i = index.get(column.lower())
+        return row[i] if i is not None else ""
+
+    return get
