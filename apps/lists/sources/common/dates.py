@@ -5,27 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-_MONTHS = {
-    m: i
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for m in names
-}
+from dateutil.parser import parserinfo
+
+# Month names (jan, Sept, September...) are python-dateutil's. Its free-form parser is not used: it fills a
+# partial date ("1980") from a default, swaps day and month when one is over 12 and reads weekday words as
+# dates, where the lists need a partial date to be None and the day-first/month-first choice to stay explicit.
+_MONTH_NAMES = parserinfo()
 _DATE_NUMERIC = re.compile(r"^(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})")
 _DATE_WORDY = re.compile(
     r"^(?:(\d{1,2})[\s-]+([A-Za-z]{3,9})\.?,?[\s-]+(\d{4})|([A-Za-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4}))"
@@ -70,7 +55,7 @@ def parse_date(value: str | None, *, dayfirst: bool = True) -> dt.date | None:
             day, mon, year = m.group(1), m.group(2), m.group(3)
         else:
             mon, day, year = m.group(4), m.group(5), m.group(6)
-        month = _MONTHS.get(mon.lower())
+        month = _MONTH_NAMES.month(mon)
         if month:
             return _mkdate(int(year), month, int(day))
     return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+import ijson
 
 from .errors import ParseError
 from .files import MAX_LINE_BYTES, sniff_file
@@ -43,126 +46,101 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
         fh.close()
 
 
-_JSON_CHUNK = 1 << 20
-_JSON_WS = " \t\r\n"
+_JSON_CHUNK = 1 << 20  # bytes read at a time (ijson's buffer)
 
 
-class _JsonStream:
-    """A bounded window over a JSON text file, for decoding one value at a time with ``raw_decode``.
+class _CountingReader:
+    """The binary file ijson reads: a leading BOM is dropped, every chunk is checked to be utf-8 (strictly, as
+    the text was before), what was read is counted, and the end of the file noted: a parse error at the end of
+    the file is a truncated document, and a record that spans more than MAX_LINE_BYTES is refused while it is
+    being built (memory stays bounded)."""
 
-    Used to walk the top level of a large document (an object's members, an array's items) without loading it,
-    while still checking the document's grammar to its very end: a body cut anywhere leaves an unclosed array
-    or object, which is refused, even when the download had no Content-Length to check it against.
-    """
+    def __init__(self, fh: IO[bytes]):
+        self.fh, self.read_chars, self.eof, self._first = fh, 0, False, True
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
 
-    _decoder = json.JSONDecoder()
-
-    def __init__(self, fh: IO[str], path: Path):
-        self.fh, self.path = fh, path
-        self.buf, self.pos, self.eof = "", 0, False
-
-    def _more(self) -> bool:
-        """Append the next chunk to the window (dropping what was consumed); False at the end of the file."""
-        if self.eof:
-            return False
-        chunk = self.fh.read(_JSON_CHUNK)
-        if not chunk:
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.fh.read(size)
+        if self._first and size:
+            self._first = False
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
+        if size and not chunk:
             self.eof = True
-            return False
-        self.buf, self.pos = self.buf[self.pos :] + chunk, 0
-        return True
-
-    def peek(self) -> str:
-        """The next character that is not whitespace ('' at the end of the file), without consuming it."""
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in _JSON_WS:
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self._more():
-                return ""
-
-    def expect(self, chars: str, what: str) -> str:
-        found = self.peek()
-        if not found:
-            raise ParseError(f"{self.path.name}: truncated JSON: the document ends where {what} was expected")
-        if found not in chars:
-            raise ParseError(f"{self.path.name}: invalid JSON: expected {what}, found {found!r}")
-        self.pos += 1
-        return found
-
-    def value(self):
-        """Decode the next complete value; a value larger than MAX_LINE_BYTES is refused."""
-        self.peek()
-        while True:
-            try:
-                obj, end = self._decoder.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
-                if len(self.buf) - self.pos > MAX_LINE_BYTES:
-                    raise ParseError(f"{self.path.name}: one record is larger than {MAX_LINE_BYTES} bytes") from exc
-                if not self._more():
-                    raise ParseError(f"{self.path.name}: invalid or truncated JSON: {exc.msg}") from exc
-                continue
-            if end == len(self.buf) and self._more():
-                continue  # a number or literal at the window's edge may go on in the next chunk: decode again
-            self.pos = end
-            return obj
-
-
-def _json_array_items(stream: _JsonStream) -> Iterator[dict]:
-    """The objects of the array whose ``[`` was just consumed, up to and including its ``]``."""
-    if stream.peek() == "]":
-        stream.pos += 1
-        return
-    while True:
-        obj = stream.value()
-        if not isinstance(obj, dict):
-            raise ParseError(f"{stream.path.name}: expected objects in the array, got {type(obj).__name__}")
-        yield obj
-        if stream.expect(",]", "',' or ']' (the array is not closed)") == "]":
-            return
+        self._utf8.decode(chunk, final=self.eof)  # raises UnicodeDecodeError on bad bytes
+        self.read_chars += len(chunk)
+        return chunk
 
 
 def iter_json_array(path: Path, key: str) -> Iterator[dict]:
     """Stream the objects of the array under top-level ``key`` (or of a top-level array) without loading the
-    document: values are decoded one at a time from a bounded window.
+    document: ijson parses it event by event and each object is built alone.
 
     The whole document is checked, not only the array: the other top-level members must be well-formed, the
     object (or array) must close, and nothing but whitespace may follow. A file cut after the array's ``]``
-    but before the object's ``}`` is truncated too, and is refused.
+    but before the object's ``}`` is truncated too, and is refused. Only the first ``key`` member holding an
+    array is read.
     """
     sniff_file(path, kind="json")
     try:
-        fh = open(path, encoding="utf-8-sig", errors="strict")  # noqa: SIM115 - closed in finally
+        fh = open(path, "rb")  # noqa: SIM115 - closed in finally
     except OSError as exc:
         raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
-    stream = _JsonStream(fh, path)
+    reader = _CountingReader(fh)
+    closed = False  # the top-level value has ended: anything but whitespace after it is an error
     try:
-        if stream.expect("{[", "a JSON object or array") == "[":
-            yield from _json_array_items(stream)
-        else:
-            found = False
-            if stream.peek() == "}":
-                stream.pos += 1
-            else:
-                while True:
-                    name = stream.value()
-                    if not isinstance(name, str):
-                        raise ParseError(f"{path.name}: invalid JSON: expected a member name, got {name!r}"[:300])
-                    stream.expect(":", "':'")
-                    if name == key and not found and stream.peek() == "[":
-                        stream.pos += 1
-                        found = True
-                        yield from _json_array_items(stream)
-                    else:
-                        stream.value()  # another member (total, sources_used, meta...): checked, not kept
-                    if stream.expect(",}", "',' or '}' (the top-level object is not closed)") == "}":
-                        break
-            if not found:
-                raise ParseError(f'{path.name}: no "{key}" array in the JSON document')
-        if stream.peek():
-            raise ParseError(f"{path.name}: invalid JSON: data after the end of the document")
+        events = ijson.parse(reader, buf_size=_JSON_CHUNK, use_float=True)
+        top = None
+        for prefix, event, value in events:
+            if top is None:
+                top = event
+                item_prefix = "item" if event == "start_array" else f"{key}.item"
+                state = "read" if event == "start_array" else "before"  # before / read / done (the key's array)
+                continue
+            if prefix == "" and event in ("end_map", "end_array"):
+                closed = True
+                continue
+            if top == "start_map" and prefix == key and event in ("start_array", "end_array"):
+                if event == "start_array" and state == "before":
+                    state = "read"
+                elif event == "end_array" and state == "read":
+                    state = "done"
+                continue
+            if state == "read" and prefix == item_prefix:
+                yield _json_item(events, event, value, reader, path, prefix)
+        if top == "start_map" and state != "done":
+            raise ParseError(f'{path.name}: no "{key}" array in the JSON document')
+    except ijson.JSONError as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if closed:
+            raise ParseError(f"{path.name}: invalid JSON: data after the end of the document") from exc
+        if reader.eof:
+            raise ParseError(f"{path.name}: invalid or truncated JSON: the document ends early ({reason})") from exc
+        raise ParseError(f"{path.name}: invalid JSON: {reason}") from exc
     except UnicodeDecodeError as exc:
         raise ParseError(f"{path.name}: not valid utf-8 text: wrong encoding or binary data") from exc
     finally:
         fh.close()
+
+
+def _json_item(events, event: str, value, reader: _CountingReader, path: Path, prefix: str) -> dict:
+    """The object whose first event was just read, built from the following events; bounded in size."""
+    if event not in ("start_map", "start_array"):
+        found = type(value).__name__
+        raise ParseError(f"{path.name}: expected objects in the array, got {found}")
+    start = reader.read_chars
+    builder = ijson.ObjectBuilder()
+    builder.event(event, value)
+    depth = 1
+    for _prefix, ev, val in events:
+        builder.event(ev, val)
+        if ev in ("start_map", "start_array"):
+            depth += 1
+        elif ev in ("end_map", "end_array"):
+            depth -= 1
+            if depth == 0:
+                break
+        if reader.read_chars - start > MAX_LINE_BYTES + _JSON_CHUNK:
+            raise ParseError(f"{path.name}: one record is larger than {MAX_LINE_BYTES} bytes")
+    if not isinstance(builder.value, dict):
+        raise ParseError(f"{path.name}: expected objects in the array, got {type(builder.value).__name__}")
+    return builder.value
