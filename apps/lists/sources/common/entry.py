@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, fields
 
 from .text import unique
 
+# A list's own type word -> the entry_type, for the lists that use the project's words (OFAC, CSL)
+ENTRY_TYPES = {"entity": "entity", "individual": "individual", "vessel": "vessel", "aircraft": "aircraft"}
+
 
 @dataclass
 class ParsedEntry:
