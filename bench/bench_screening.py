@@ -8,7 +8,7 @@ without the candidate index (pairwise scoring of every list name), measured on a
 the full run, with the agreement between the two on that sample.
 
 The lists are read from ../shared/data/lists by apps.screening.matching_sources with the project's parsers
-(apps.lists.sources; a direct reader per folder if a parser fails), without a database. The
+(apps.lists.sources only; a parser error is an error), without a database. The
 vendor names are generated with a fixed seed: invented company names in the styles of several countries
 (a coined word + trade words + a legal form, sometimes a city), well-known legitimate companies, people's
 names as sole traders, and about 12% variants of real list entity names (typos, legal forms changed, word

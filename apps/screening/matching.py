@@ -1,4 +1,5 @@
-"""Explainable name and identifier matching against restricted-party lists. Pure: no ORM, no Django.
+"""Explainable name and identifier matching against restricted-party lists. Pure: no ORM, no settings (the
+identifier scheme table and canonical value are apps.vendors.identifiers, pure functions too).
 
 How a query (a vendor's names, countries and identifiers) is compared with list entries:
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import gc
 import math
-import re
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ from rapidfuzz.distance import OSA
 from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
+from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 
 ALGORITHM_VERSION = "vr-match-1.0"
 
@@ -103,29 +104,16 @@ class MatchResult:
 # Identifiers
 # ---------------------------------------------------------------------------------------------------------------
 
-_SCHEME_ALIASES = {
-    "lei": "lei", "legal entity identifier": "lei",
-    "uei": "uei", "sam uei": "uei", "unique entity id": "uei", "unique entity identifier": "uei",
-    "duns": "duns", "d u n s": "duns", "duns number": "duns", "dunsno": "duns",
-    "uscc": "uscc", "unified social credit code": "uscc", "unified social credit code uscc": "uscc",
-    "usc": "uscc", "social credit code": "uscc",
-    "registration": "registration", "registration number": "registration", "registration id": "registration",
-    "company number": "registration", "business registration number": "registration", "reg no": "registration",
-    "ogrn": "ogrn", "inn": "inn", "tax id": "tax", "tax identification number": "tax", "vat": "vat",
-    "imo": "imo", "vessel registration identification": "imo", "swift": "swift", "swift bic": "swift", "bic": "swift",
-    "cage": "cage", "cage code": "cage", "ein": "ein",
-}
-_ID_VALUE_RE = re.compile(r"[^0-9A-Z]+")
 LONG_IDENTIFIER = 12  # an identical value this long matches even under differently named schemes
 
 
-def canonical_scheme(scheme: str) -> str:
-    key = re.sub(r"[^a-z0-9]+", " ", (scheme or "").lower()).strip()
-    return _SCHEME_ALIASES.get(key, key)
+# The scheme table and the canonical value are apps.vendors.identifiers', shared with the vendors (stored
+# values, look-ups) and the lists (parsed entries): one spelling of a number is one identifier everywhere.
+canonical_scheme = identifier_scheme
 
 
-def canonical_identifier_value(value: str) -> str:
-    return _ID_VALUE_RE.sub("", (value or "").upper())
+def canonical_identifier_value(value: str, scheme: str = "") -> str:
+    return identifier_canonical(scheme, value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -349,7 +337,7 @@ class CandidateIndex:
             r = len(self._records)
             self._records.append(record)
             for scheme, value in record.identifiers:
-                v = canonical_identifier_value(value)
+                v = canonical_identifier_value(value, scheme)
                 if len(v) < 4:
                     continue
                 self._ids[(canonical_scheme(scheme), v)].append(r)
@@ -591,7 +579,7 @@ class CandidateIndex:
         hits: list[tuple[int, str, str]] = []
         seen: set[int] = set()
         for scheme, value in identifiers:
-            v = canonical_identifier_value(value)
+            v = canonical_identifier_value(value, scheme)
             if len(v) < 4:
                 continue
             cs = canonical_scheme(scheme)

@@ -9,6 +9,7 @@ from apps.accounts.filtersets import UtcDateTimeFilter
 from apps.common.filters import RISK_STATUS_CHOICES, risk_status_filter
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
+from .identifiers import identifier_canonical
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 
@@ -39,7 +40,7 @@ class VendorFilterSet(django_filters.FilterSet):
     def filter_identifier(self, queryset, name, value):
         if not value:
             return queryset
-        canonical = "".join(ch for ch in value.upper() if ch.isalnum())
+        canonical = identifier_canonical("", value)  # the scheme is not given: the scheme-free canonical form
         return queryset.filter(Exists(VendorIdentifier.objects.filter(vendor_id=OuterRef("id"), value=canonical)))
 
     def filter_risk_status(self, queryset, name, value):

@@ -99,7 +99,7 @@ def test_the_sweep_runs_every_two_minutes_on_its_own(ndaa, settings):
     lost = FetchRun.objects.create(source=ndaa, trigger=RunTrigger.MANUAL, status=RunStatus.QUEUED,
                                    started_at=timezone.now() - dt.timedelta(minutes=10),
                                    sent_at=timezone.now() - dt.timedelta(minutes=10))
-    with mock.patch("apps.lists.services.enqueue_on_commit") as send:
+    with mock.patch("apps.lists.services.refresh.enqueue_on_commit") as send:
         result = refresh_list_source.app.tasks["apps.lists.tasks.recover_queued_runs"].apply().get()
     assert result == {"resent": [lost.pk], "given_up": []} and send.called
 

@@ -6,7 +6,6 @@ import shutil
 
 import pytest
 
-from apps.lists.sources import base as sources_base
 from apps.lists.sources import (
     custom_csv,
     dod_1260h_csv,
@@ -24,6 +23,7 @@ from apps.lists.sources import (
     us_csl_json,
 )
 from apps.lists.sources.base import ParseError, iter_csv_rows
+from apps.lists.sources.common import jsonfiles
 from tests.lists.fixtures import FIXTURES
 
 # module, fixture, whether the format always ends with a line break (checked from the tail)
@@ -202,7 +202,7 @@ def test_csl_json_values_split_across_read_windows_decode_the_same(tmp_path, mon
     expected = [e.content_hash() for e in us_csl_json.parse([path])]
     path.write_text(path.read_text(encoding="utf-8").replace('"total": 2', '"total": 1234567'), encoding="utf-8")
     for chunk in (7, 13, 64):  # numbers, literals and strings cut at every kind of edge
-        monkeypatch.setattr(sources_base, "_JSON_CHUNK", chunk)
+        monkeypatch.setattr(jsonfiles, "_JSON_CHUNK", chunk)
         assert [e.content_hash() for e in us_csl_json.parse([path])] == expected
 
 

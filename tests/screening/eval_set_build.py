@@ -309,7 +309,7 @@ def _variant(name: str, rule: str, rnd: random.Random) -> str | None:
 
 def build(lists_dir: Path) -> list[dict]:
     rnd = random.Random(SEED)
-    records = load_list_records(lists_dir, parsers=False)  # the direct readers: stable whatever the parsers do
+    records = load_list_records(lists_dir)  # the production parsers (the direct readers are gone)
     vocab: set[str] = set()
     all_cores: set[tuple[str, ...]] = set()
     for record in records:

@@ -28,10 +28,9 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     clean,
-    iter_csv_rows,
+    csv_records,
     merge_repeats,
     parse_date,
-    require_columns,
     single_path,
     slug,
     unique,
@@ -51,33 +50,8 @@ def _aliases(value: str) -> list[str]:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    rows = iter_csv_rows(path)  # a project-kept transcription: the final line break is not guaranteed
-    index = require_columns(next(rows, (0, None))[1], REQUIRED, path)
-    ncols = len(set(index.values()))
-    col = {
-        name: index.get(name, index.get(name.lower()))
-        for name in (
-            "Name",
-            "Clean Name",
-            "Alias",
-            "Previous Name",
-            "Parent Name",
-            "Note",
-            "Start date",
-            "End date",
-            "Source Url",
-        )
-    }
-    for line, row in rows:
-        if not row or not any(row):
-            continue
-        if len(row) != ncols:
-            raise ParseError(f"{path.name} line {line}: expected {ncols} columns, got {len(row)}")
-
-        def get(name: str, row=row) -> str:
-            i = col[name]
-            return row[i] if i is not None else ""
-
+    # a project-kept transcription: the final line break is not guaranteed
+    for line, get in csv_records(path, REQUIRED):
         published = clean(get("Name"))
         ns_cmic = published.endswith("*")
         name = clean(get("Clean Name"))

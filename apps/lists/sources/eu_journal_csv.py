@@ -34,11 +34,10 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     country_code,
+    csv_records,
     identifier_scheme,
-    iter_csv_rows,
     merge_repeats,
     parse_date,
-    require_columns,
     single_path,
     slug,
     split_multi,
@@ -76,20 +75,8 @@ def _registration(value: str) -> dict:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    rows = iter_csv_rows(path, final_newline=True)  # written by OpenSanctions' csv writer: always terminated
-    header = next(rows, (0, None))[1]
-    index = require_columns(header, REQUIRED, path)
-    width = len(header)
-    for line, row in rows:
-        if not row or not any(row):
-            continue
-        if len(row) != width:
-            raise ParseError(f"{path.name} line {line}: expected {width} columns, got {len(row)}")
-
-        def get(column: str, row=row) -> str:
-            i = index.get(column)
-            return row[i] if i is not None else ""
-
+    # written by OpenSanctions' csv writer: always terminated
+    for line, get in csv_records(path, REQUIRED, final_newline=True):
         name = clean(get("name"))
         if not name:
             raise ParseError(f"{path.name} line {line}: row without a name")

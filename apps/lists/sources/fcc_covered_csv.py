@@ -69,12 +69,18 @@ def _entry(name: str, scope: str, listed_on, extra: dict) -> ParsedEntry:
     )
 
 
-def _transcribed(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
+def _records(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[list[str]]:
+    """The non-blank rows, each with at least the header's columns (a longer row is a trailing comma)."""
     for line, row in rows:
         if not row or not any(row):
             continue
         if len(row) < len(index):
             raise ParseError(f"{path.name} line {line}: expected {len(index)} columns, got {len(row)}")
+        yield row
+
+
+def _transcribed(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
+    for row in _records(rows, index, path):
         entity = clean(row[index["entity"]])
         if not entity or entity.startswith("(category)"):
             continue
@@ -93,11 +99,7 @@ def _transcribed(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], p
 
 
 def _scraped(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
-    for line, row in rows:
-        if not row or not any(row):
-            continue
-        if len(row) < len(index):
-            raise ParseError(f"{path.name} line {line}: expected {len(index)} columns, got {len(row)}")
+    for row in _records(rows, index, path):
         scope = clean(_ARTEFACTS.sub("", row[index["covered_equipment_or_services"]]))
         date_cell = row[index["date_of_inclusion_on_covered_list"]]
         dates = [d for d in (parse_date(x) for x in _DATE_TEXT.findall(date_cell)) if d]

@@ -25,10 +25,9 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     countries_from,
-    iter_csv_rows,
+    csv_records,
     merge_repeats,
     parse_date,
-    require_columns,
     slug,
     split_multi,
 )
@@ -51,20 +50,8 @@ _SECTION_TEXT = re.compile(r"Section (\d+)", re.IGNORECASE)
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
     file_section = _SECTION_FILE.search(path.stem)
-    rows = iter_csv_rows(path)  # a project-kept transcription: the final line break is not guaranteed
-    header = next(rows, (0, None))[1]
-    index = require_columns(header, REQUIRED, path)
-    ncols = len(header)
-    for line, row in rows:
-        if not row or not any(row):
-            continue
-        if len(row) != ncols:
-            raise ParseError(f"{path.name} line {line}: expected {ncols} columns, got {len(row)}")
-
-        def get(name: str, row=row) -> str:
-            i = index.get(name)
-            return row[i] if i is not None else ""
-
+    # a project-kept transcription: the final line break is not guaranteed
+    for line, get in csv_records(path, REQUIRED):
         name = clean(get("name"))
         if not name:
             raise ParseError(f"{path.name} line {line}: row without a name")

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from apps.lists.sources.base import (
+    ENTRY_TYPES,
     ParsedEntry,
     ParseError,
     clean,
@@ -42,7 +43,6 @@ from apps.lists.sources.base import (
 
 FORMAT = "ofac_enhanced_xml"
 DESCRIPTION = "OFAC Sanctions List Service enhanced XML (SDN or consolidated)"
-_TYPES = {"entity": "entity", "individual": "individual", "vessel": "vessel", "aircraft": "aircraft"}
 _GENERIC_LISTS = {"Consolidated List"}
 _COUNTRY_FEATURES = ("nationality country", "citizenship country", "nationality of registration")
 
@@ -134,7 +134,7 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
     return ParsedEntry(
         external_id=ent_id,
         primary_name=primary,
-        entry_type=_TYPES.get(raw_type, "other"),
+        entry_type=ENTRY_TYPES.get(raw_type, "other"),
         aliases=unique(aliases, exclude=[primary]),
         sub_list=("SDN List" if "SDN List" in specific else specific[0]) if specific else (lists[0] if lists else ""),
         programs=programs,

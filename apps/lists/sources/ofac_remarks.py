@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from apps.lists.sources.base import country_code, identifier_scheme, parse_date
+from apps.lists.sources.base import countries_from, country_code, identifier_scheme, parse_date
 
 _ID_LABELS = (
     "Legal Entity Number",
@@ -64,12 +64,7 @@ def remarks_countries(remarks: str) -> list[str]:
     """ISO alpha-2 codes of ``nationality X`` / ``citizen X`` statements."""
     if not remarks or ("nationality" not in remarks and "citizen" not in remarks):
         return []
-    out: list[str] = []
-    for name in _COUNTRY_RE.findall(remarks):
-        cc = country_code(name)
-        if cc and cc not in out:
-            out.append(cc)
-    return out
+    return countries_from(_COUNTRY_RE.findall(remarks))
 
 
 _AKA_RE = re.compile(r"(?:^|;\s)(?:a\.k\.a\.|f\.k\.a\.|n\.k\.a\.)\s+'([^']+)'")

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from apps.lists.sources.base import (
+    ENTRY_TYPES,
     ParsedEntry,
     ParseError,
     country_code,
@@ -35,7 +36,6 @@ from apps.lists.sources.ofac_remarks import remarks_identifiers, remarks_listing
 
 FORMAT = "ofac_sdnlist_xml"
 DESCRIPTION = "OFAC sdnList.xsd XML (legacy SDN.XML / CONSOLIDATED.XML)"
-_TYPES = {"entity": "entity", "individual": "individual", "vessel": "vessel", "aircraft": "aircraft"}
 
 
 def _full_name(elem, ns: str) -> str:
@@ -90,7 +90,7 @@ def _entry(elem, path: Path, publish_date: str) -> ParsedEntry:
     return ParsedEntry(
         external_id=uid,
         primary_name=name,
-        entry_type=_TYPES.get(raw_type, "other"),
+        entry_type=ENTRY_TYPES.get(raw_type, "other"),
         aliases=unique([*aliases, *remarks_weak_aliases(remarks)], exclude=[name]),
         sub_list="SDN" if xml_text(elem, "sdnType", ns) else "Consolidated (non-SDN)",
         programs=unique(xml_text(p) for p in xml_findall(elem, "programList/program", ns)),

@@ -46,9 +46,8 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     clean,
-    iter_csv_rows,
+    csv_records,
     parse_date,
-    require_columns,
     single_path,
     unique,
 )
@@ -85,28 +84,17 @@ def _pipe(value: str) -> list[str]:
     return [v for p in value.split("|") if (v := clean(p))]
 
 
+def _is_report_date_line(first_row: list[str]) -> bool:
+    """The FCDO file may start with a "Report Date: ..." line above the header."""
+    return first_row[0].strip().lstrip("\ufeff").lower().startswith("report date")
+
+
 def _entries(path: Path) -> Iterator[ParsedEntry]:
     groups: dict[str, ParsedEntry] = {}
     primary_seen: set[str] = set()
     # No real FCDO file was available to confirm a final line break, so it is not required; a cut inside the
     # last record is still refused (fewer fields and no line break), and every line must have the header's width.
-    rows = iter_csv_rows(path)
-    header = next(rows, (0, None))[1]
-    if header and header[0].strip().lstrip("\ufeff").lower().startswith("report date"):
-        header = next(rows, (0, None))[1]
-    index = require_columns(header, REQUIRED, path)
-    width = len(header)
-
-    for line, row in rows:
-        if not row or not any(c.strip() for c in row):
-            continue
-        if len(row) != width:
-            raise ParseError(f"{path.name} line {line}: expected {width} columns, got {len(row)}")
-
-        def get(column: str, row=row) -> str:
-            i = index.get(column)
-            return row[i] if i is not None else ""
-
+    for line, get in csv_records(path, REQUIRED, preamble=_is_report_date_line, whitespace_is_blank=True):
         uid = get("Unique ID").strip()
         if not uid:
             raise ParseError(f"{path.name} line {line}: empty Unique ID")

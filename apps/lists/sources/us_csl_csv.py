@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from apps.lists.sources.base import (
+    ENTRY_TYPES,
     ParsedEntry,
     ParseError,
     clean,
@@ -86,7 +87,6 @@ _LEGAL_FORM = re.compile(
     r"PJSC|PLC|S\.A\.|Pte\.?,?\s*Ltd\.?|Pvt\.?\s*Ltd\.?)",
     re.IGNORECASE,
 )
-_TYPES = {"individual": "individual", "entity": "entity", "vessel": "vessel", "aircraft": "aircraft"}
 # BIS entity-style lists give no type; they name companies (and some people): treat as entities.
 _UNTYPED_ENTITY_LISTS = {"Entity List", "MEU", "UVL", "CMIC"}
 _sub_list_cache: dict[str, str] = {}
@@ -190,7 +190,7 @@ def row_to_entry(rec: dict[str, str]) -> ParsedEntry | None:
             countries.extend([c for c in _split(value) if len(c) == 2])
     identifiers, ids_other = _ids(get("ids", ""))
     raw_type = get("type", "").strip().lower()
-    entry_type = _TYPES.get(raw_type) or ("entity" if sub_list in _UNTYPED_ENTITY_LISTS else "other")
+    entry_type = ENTRY_TYPES.get(raw_type) or ("entity" if sub_list in _UNTYPED_ENTITY_LISTS else "other")
     extra = {"csl_id": csl_id, "source": source}
     if name != raw_name and name != clean(raw_name):
         extra["raw_name"] = raw_name

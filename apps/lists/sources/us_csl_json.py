@@ -8,8 +8,8 @@ JSON arrays: ``alt_names``, ``programs``, ``citizenships``, ``nationalities``, `
 the CSV's text form and mapped by the same code, so both forms give the same entries and external ids
 (``"<sub-list code>:<_id>"``).
 
-Streaming: the ``results`` array is decoded one object at a time from a bounded buffer (no full-document
-``json.load``).
+Streaming: ijson parses the document event by event and each object of the ``results`` array is built alone
+(no full-document ``json.load``); the whole document is still checked to its end (common.jsonfiles).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from apps.audit.services import audit_record
 from apps.common.choices import RiskStatus, risk_worst
 from apps.common.exceptions import ApplicationError
 from apps.lists.models import ListSource
+from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 from apps.vendors.models import Vendor
 
 from .. import matching
@@ -118,7 +119,9 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]]) -> l
     no list names them. Three queries."""
     cond = Q(name__iexact=name) | Q(aliases__name__iexact=name)
     for scheme, value in identifiers:
-        cond |= Q(identifiers__scheme=scheme, identifiers__value__iexact=value.replace(" ", "").replace("-", ""))
+        canonical_scheme = identifier_scheme(scheme)  # "registration number" finds a stored "registration"
+        cond |= Q(identifiers__scheme=canonical_scheme,
+                  identifiers__value=identifier_canonical(canonical_scheme, value))
     vendors = list(Vendor.objects.filter(cond).distinct().order_by("name")[:5])
     findings: dict[int, list[dict]] = defaultdict(list)
     for f in Finding.objects.filter(vendor__in=vendors, closed_at__isnull=True).select_related("source"):

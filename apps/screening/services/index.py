@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apps.lists.models import ListEntry, ListVersion
+from apps.vendors.identifiers import identifier_canonical
 from apps.vendors.models import Vendor, VendorAlias, VendorIdentifier
 
 from .. import matching
@@ -30,7 +31,9 @@ def vendor_identity_hash(names: Iterable[str], identifiers: Iterable[tuple[str, 
     """sha256 of a vendor's names and identifiers (case and spacing folded, order ignored). A review decision
     keyed to it stops applying when a name or an identifier is added, removed or changed."""
     norm_names = sorted({" ".join(str(n).split()).casefold() for n in names if n and str(n).strip()})
-    norm_ids = sorted({":".join(str(p).strip().upper() for p in ident) for ident in identifiers})
+    # values in their one canonical form (apps.vendors.identifiers), so "HRB 12345" and "HRB12345" are one identity
+    norm_ids = sorted({":".join([str(ident[0]).strip().upper(), identifier_canonical(str(ident[0]), str(ident[1])),
+                                 *(str(p).strip().upper() for p in ident[2:])]) for ident in identifiers})
     payload = json.dumps({"names": norm_names, "identifiers": norm_ids}, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 

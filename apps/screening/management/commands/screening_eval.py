@@ -25,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--lists", type=Path, default=DEFAULT_LISTS_DIR, help="folder of the real list files")
         parser.add_argument("--eval-set", type=Path, default=EVAL_SET)
         parser.add_argument("--failures", action="store_true", help="print every missed or false match")
-        parser.add_argument("--direct", action="store_true",
-                            help="read the list files with the direct readers instead of apps.lists.sources parsers")
         parser.add_argument("--write-wordfreq", action="store_true",
                             help="regenerate apps/screening/matching_wordfreq.py from the real lists and stop")
 
@@ -44,7 +42,7 @@ class Command(BaseCommand):
             self.stdout.write(f"wrote {target}")
             return
         if lists_dir.is_dir():
-            records = load_list_records(lists_dir, parsers=not options["direct"])
+            records = load_list_records(lists_dir)
             readers = sorted(set(LAST_LOAD.values()))
             source = f"real lists in {lists_dir} ({len(records)} entries; read by: {', '.join(readers)})"
         else:
