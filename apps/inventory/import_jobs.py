@@ -102,10 +102,11 @@ def import_job_validate(*, job: ImportJob) -> ImportJob:
     except ApplicationError as exc:
         report = imports.ImportReport(kind=job.kind)
         report.add_error(1, "file", exc.message)
-    except Exception as exc:  # a file openpyxl or csv cannot read: say so, keep the job
+    except Exception:  # a bug or a file no reader anticipated: logged in full, the user gets no internals
         logger.exception("import %s: dry run failed", job.token)
         report = imports.ImportReport(kind=job.kind)
-        report.add_error(1, "file", f"The file could not be read: {exc.__class__.__name__}: {str(exc)[:200]}")
+        report.add_error(1, "file", "The file could not be read. Check it is the template's CSV or XLSX and upload "
+                                    "it again; if it still fails, give the administrator this import's link.")
     job.refresh_from_db(fields=["processed_rows", "total_rows"])
     job.report = report.as_dict()
     job.total_rows = report.total_rows

@@ -21,15 +21,20 @@ import csv
 import datetime as dt
 import functools
 import io
+import logging
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django_countries import countries
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from apps.audit.services import audit_record
 from apps.audit.writes import write_transaction
@@ -42,6 +47,8 @@ from apps.vendors.selectors import vendor_ids_by_name
 from .choices import Connectivity, EquipmentCategory, EquipmentStatus
 from .models import Equipment, ProductModel, Site
 from .services import equipment_counts_touch
+
+logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 1000
 CLOSE_NAME_CHECKS = 50    # new vendor names of a dry run checked against the recorded ones for typos
@@ -167,10 +174,26 @@ def _rows_csv(path: Path) -> Iterator[list[str]]:
                                    code="import_encoding", fields={"file": [str(exc)[:200]]}) from exc
 
 
-def _rows_xlsx(path: Path) -> Iterator[list[str]]:
-    from openpyxl import load_workbook
+# What openpyxl raises for a file that is not a readable workbook (not a zip, a zip without a workbook, a
+# damaged part). Anything else is a bug and is not caught.
+_XLSX_ERRORS = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, EOFError)
+_XLSX_UNREADABLE = ("The file is not a readable Excel workbook (.xlsx): open it in a spreadsheet program, save it "
+                    "as .xlsx (or as CSV UTF-8) and upload it again.")
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+
+def _workbook(path: Path, **options):
+    """The workbook, or ApplicationError with a message that names neither the server's path nor the parser's
+    internals (the details go to the log)."""
+    try:
+        return load_workbook(path, read_only=True, **options)
+    except _XLSX_ERRORS as exc:
+        logger.warning("unreadable workbook %s: %s: %s", path.name, exc.__class__.__name__, exc)
+        raise ApplicationError(_XLSX_UNREADABLE, code="import_unreadable", fields={"file": [_XLSX_UNREADABLE]}) \
+            from exc
+
+
+def _rows_xlsx(path: Path) -> Iterator[list[str]]:
+    wb = _workbook(path, data_only=True)
     try:
         ws = wb.worksheets[0]
         for row in ws.iter_rows(values_only=True):
@@ -196,9 +219,7 @@ def row_count_estimate(path: Path, fmt: str) -> int:
             for block in iter(lambda: f.read(1 << 20), b""):
                 n += block.count(b"\n")
         return max(0, n - 1)
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
+    wb = _workbook(path)
     try:
         return max(0, (wb.worksheets[0].max_row or 1) - 1)
     finally:
@@ -227,9 +248,14 @@ def _records(path: Path, fmt: str, columns: list[Column], report: ImportReport) 
     unknown = [h for h in header if h and h not in known]
     if unknown:
         report.warnings.append(f"Columns ignored (not part of the template): {', '.join(unknown)}.")
+    limit, data_rows = settings.IMPORT_MAX_ROWS, 0
     for number, row in enumerate(rows, start=2):
         if not any(row):
             continue
+        data_rows += 1
+        if data_rows > limit:
+            raise ApplicationError(f"The file has more than {limit:,} rows (IMPORT_MAX_ROWS): split it into several "
+                                   "files. Nothing was saved.", code="import_too_many_rows")
         yield number, {h: (row[i] if i < len(row) else "") for i, h in enumerate(header) if h in known}
 
 

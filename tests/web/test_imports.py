@@ -1,9 +1,11 @@
 """Import of equipment and vendors: dry run with row errors, all-or-nothing commit, content checks."""
 import io
+import zipfile
 
 import pytest
 from django.urls import reverse
 
+from apps.common.exceptions import ApplicationError
 from apps.inventory.imports import import_commit, import_template, import_validate
 from apps.inventory.models import Equipment, ImportJob
 from apps.vendors.models import Vendor
@@ -142,6 +144,38 @@ def test_import_refuses_binary_disguised_as_csv(client_for, officer, site):
     assert response.status_code == 200
     assert ImportJob.objects.count() == 0
     assert b"errorlist" in response.content
+
+
+def test_more_rows_than_import_max_rows_are_refused_and_nothing_is_saved(org, site, officer, tmp_path, settings):
+    settings.IMPORT_MAX_ROWS = 3
+    rows = "".join(f"T1,camera,Acme,C-1,1,A-{i},\n" for i in range(4))
+    path = _csv(tmp_path, HEADER + rows)
+    with pytest.raises(ApplicationError) as exc:
+        import_validate(organization=org, kind="equipment", path=path, fmt="csv")
+    assert exc.value.code == "import_too_many_rows" and "more than 3 rows" in exc.value.message
+    with pytest.raises(ApplicationError):
+        import_commit(organization=org, kind="equipment", path=path, fmt="csv", actor=officer)
+    assert Equipment.objects.count() == 0
+    settings.IMPORT_MAX_ROWS = 4
+    assert import_validate(organization=org, kind="equipment", path=path, fmt="csv").valid_rows == 4
+
+
+def test_an_unreadable_workbook_is_refused_without_naming_the_server_path(client_for, officer, site, tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:  # a zip (the XLSX container) with no workbook inside
+        z.writestr("notes.txt", "not a workbook")
+    upload = io.BytesIO(archive.getvalue())
+    upload.name = "inventory.xlsx"
+    response = client_for(officer).post(reverse("web:import"), {"kind": "equipment", "file": upload}, follow=True)
+    page = response.content.decode()
+    assert response.status_code == 200 and Equipment.objects.count() == 0
+    assert "not a readable Excel workbook" in page or "errorlist" in page
+    assert str(tmp_path) not in page and "/imports/" not in page and "KeyError" not in page
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(archive.getvalue())
+    with pytest.raises(ApplicationError) as exc:
+        import_validate(organization=site.organization, kind="equipment", path=path, fmt="xlsx")
+    assert exc.value.code == "import_unreadable" and str(tmp_path) not in exc.value.message
 
 
 def test_auditor_cannot_import(client_for, auditor, site):
