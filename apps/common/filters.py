@@ -1,12 +1,15 @@
 """Filter pieces shared by the FilterSets of several apps (vendors and equipment both carry a risk status)."""
 from __future__ import annotations
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from simple_history.models import HistoricalChanges
 
 from .choices import RiskStatus
 
 RISK_STATUS_CHOICES = RiskStatus.choices
+MAX_DB_INT = 2**63 - 1  # ids are bigint columns
 
 
 def risk_status_filter(queryset, value):
@@ -17,3 +20,16 @@ def risk_status_filter(queryset, value):
         raise ValidationError({"risk_status": ["Cannot be combined with as_of: the status then is computed from "
                                                "the findings open then; read it in the answer."]})
     return queryset.filter(risk_status__in=value)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number the database can hold (a signed 64-bit integer). A larger one is a form error
+    (400 with the field in the API, the field's message on a page), never a database error (a 500). Used for
+    every id filter of the shared FilterSets, so the API and the web refuse the same values."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -MAX_DB_INT)
+        kwargs.setdefault("max_value", MAX_DB_INT)
+        super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
-from apps.common.filters import RISK_STATUS_CHOICES, risk_status_filter
+from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, risk_status_filter
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
@@ -73,7 +73,7 @@ def vendor_family_q(family) -> Q:
 
 class ProductModelFilterSet(ChangedSinceMixin):
     q = django_filters.CharFilter(method="filter_q", label="Model number or name contains")
-    vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id (brand, maker or software)")
+    vendor = IdFilter(method="filter_vendor", label="Vendor id (brand, maker or software)")
     category = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentCategory.choices)
     country = django_filters.CharFilter(field_name="country_of_manufacture", lookup_expr="iexact",
                                         label="Country of manufacture (ISO alpha-2)")
@@ -102,14 +102,14 @@ class EquipmentFilterSet(ChangedSinceMixin):
                                         label="Country of the site (ISO alpha-2)")
     criticality = django_filters.MultipleChoiceFilter(distinct=False, field_name="site__criticality",
                                                       choices=Criticality.choices)
-    vendor = django_filters.NumberFilter(
+    vendor = IdFilter(
         method="filter_vendor", label="Vendor id: brand, manufacturer, software supplier or component vendor"
     )
-    vendor_family = django_filters.NumberFilter(
+    vendor_family = IdFilter(
         method="filter_vendor_family",
         label="Vendor id, under any brand: it and the companies it owns (brand, maker, software or component), "
               "and the brands they make white-label products for (in the categories made)")
-    product_model = django_filters.NumberFilter(field_name="product_model_id")
+    product_model = IdFilter(field_name="product_model_id")
     risk_status = django_filters.MultipleChoiceFilter(distinct=False, choices=RISK_STATUS_CHOICES,
                                                       method="filter_risk_status")
     installed_after = django_filters.DateFilter(field_name="installed_date", lookup_expr="gte")
@@ -151,7 +151,7 @@ class ComponentFilterSet(ChangedSinceMixin):
     site = django_filters.ModelMultipleChoiceFilter(distinct=False, field_name="equipment__site", queryset=scoped_sites)
     # A plain number, not a choice over all equipment: validating against every organisation's rows
     # would tell "exists elsewhere" from "does not exist".
-    equipment = django_filters.NumberFilter(field_name="equipment_id")
+    equipment = IdFilter(field_name="equipment_id")
 
     class Meta:
         model = Component

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
+from apps.common.filters import IdFilter
 from apps.inventory import filtersets as inventory_filtersets
 from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
@@ -24,8 +25,8 @@ def _today() -> dt.date:
 class RemediationPlanFilterSet(django_filters.FilterSet):
     organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
     site = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_sites)
-    equipment = django_filters.NumberFilter(field_name="equipment_id")
-    vendor = django_filters.NumberFilter(field_name="vendor_id")
+    equipment = IdFilter(field_name="equipment_id")
+    vendor = IdFilter(field_name="vendor_id")
     category = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentCategory.choices)
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=PlanStatus.choices)
     action = django_filters.MultipleChoiceFilter(distinct=False, choices=Action.choices)
@@ -82,7 +83,7 @@ class EquipmentFilterSet(inventory_filtersets.EquipmentFilterSet):
 class WaiverFilterSet(django_filters.FilterSet):
     organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=WaiverStatus.choices)
-    plan = django_filters.NumberFilter(field_name="plan_id")
+    plan = IdFilter(field_name="plan_id")
     site = django_filters.ModelMultipleChoiceFilter(distinct=False, field_name="plan__site", queryset=scoped_sites)
     expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
     expires_after = django_filters.DateFilter(field_name="expires_on", lookup_expr="gte")

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter
-from apps.common.filters import RISK_STATUS_CHOICES, risk_status_filter
+from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, risk_status_filter
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from .identifiers import identifier_canonical
@@ -65,7 +65,7 @@ class VendorIdentifierFilterSet(django_filters.FilterSet):
 
 
 class OwnershipFilterSet(django_filters.FilterSet):
-    vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id, as owner or owned")
+    vendor = IdFilter(method="filter_vendor", label="Vendor id, as owner or owned")
     kind = django_filters.MultipleChoiceFilter(distinct=False, choices=OwnershipKind.choices)
     active_on = django_filters.DateFilter(method="filter_active_on", label="Links in force on this date")
     share_unknown = django_filters.BooleanFilter(field_name="share_percent", lookup_expr="isnull")
@@ -82,7 +82,7 @@ class OwnershipFilterSet(django_filters.FilterSet):
 
 
 class OemRelationFilterSet(django_filters.FilterSet):
-    vendor = django_filters.NumberFilter(method="filter_vendor", label="Vendor id, as brand or manufacturer")
+    vendor = IdFilter(method="filter_vendor", label="Vendor id, as brand or manufacturer")
     confidence = django_filters.MultipleChoiceFilter(distinct=False, choices=OemConfidence.choices)
 
     class Meta:

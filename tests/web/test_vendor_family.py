@@ -97,3 +97,11 @@ def test_a_component_vendor_filters_the_list_and_a_refused_filter_shows_no_rows(
     refused = c.get(reverse("web:equipment-list"), {"vendor": outsider.pk})
     assert refused.context["filter"].errors and list(refused.context["rows"]) == []
     assert refused.context["page_obj"].paginator.count == 0
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "1e30", "12.5"])
+def test_an_id_filter_beyond_the_database_range_is_refused_on_the_page_and_in_the_api(client_for, officer, value):
+    page = client_for(officer).get(f"/equipment/?vendor_family={value}")
+    assert page.status_code == 200 and b"errorlist" in page.content  # the field's message, no rows, never a 500
+    api = client_for(officer).get(f"/api/v1/equipment/?vendor_family={value}")
+    assert api.status_code == 400 and "vendor_family" in api.json()["error"]["fields"]
