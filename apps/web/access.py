@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
 
 from apps.accounts.choices import WRITE_ROLES, Role
@@ -133,6 +133,10 @@ def org_view(view=None, *, write: bool = False, admin: bool = False):
         def wrapped(request, *args, **kwargs):
             access = org_access_for(request)
             request.access = access
+            if not access.roles:
+                # Every page shows some organisation's data or the shared lists and vendors: a signed-in user
+                # who belongs to no organisation sees none of it (403 with what to do), on every page alike.
+                return render(request, "web/no_organization.html", status=403)
             if request.method not in SAFE_METHODS:
                 if admin and not access.is_admin:
                     raise PermissionDenied("Only an administrator of this organisation may do this.")

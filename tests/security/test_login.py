@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditEvent
 from apps.security.middleware import SESSION_AUTH_TIME, SESSION_LAST_SEEN
-from tests.factories import UserFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
@@ -90,6 +90,7 @@ def _age_session(client, *, auth_age: float, idle_age: float) -> None:
 
 
 def test_active_session_within_limits_is_kept(client, alice, settings):
+    MembershipFactory(user=alice)  # the dashboard is for members of an organisation
     _logged_in(client, alice)
     _age_session(client, auth_age=settings.SESSION_ABSOLUTE_TIMEOUT - 60, idle_age=settings.SESSION_IDLE_TIMEOUT - 60)
     assert client.get(reverse("web:dashboard")).status_code == 200

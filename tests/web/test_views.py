@@ -181,3 +181,32 @@ def test_vendor_filter_offers_a_new_vendor_as_soon_as_its_equipment_is_recorded(
     assert pm.brand_id in organization_vendor_ids(site.organization_id)  # the cache key follows the count
     page = client_for(officer).get(reverse("web:equipment-list")).content.decode()
     assert f'<option value="{pm.brand_id}">' in page
+
+
+def test_a_user_without_membership_sees_no_page_but_the_one_saying_so(client, db):
+    """Vendors, lists, review, checks, equipment...: every page of the UI needs a membership (403 with what to
+    do), except logging in and out and choosing an organisation."""
+    import contextlib
+
+    from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver
+
+    from tests.factories import UserFactory
+
+    names: list[str] = []
+
+    def walk(patterns, ns: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns))
+            elif isinstance(p, URLPattern) and p.name and ns == "web":
+                with contextlib.suppress(NoReverseMatch):
+                    names.append(reverse(f"web:{p.name}"))
+
+    walk(get_resolver().url_patterns, "")
+    pages = sorted(set(names) - {reverse("web:logout")})
+    assert {"/", "/vendors/", "/lists/", "/equipment/"} <= set(pages) and len(pages) > 10
+    client.force_login(UserFactory())
+    answers = {url: client.get(url) for url in pages}
+    open_pages = {url: r.status_code for url, r in answers.items() if r.status_code != 403}
+    assert set(open_pages) <= {reverse("web:org-switch"), reverse("web:login")}, open_pages
+    assert all(b"not a member of any organisation" in r.content for r in answers.values() if r.status_code == 403)
