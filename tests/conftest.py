@@ -231,6 +231,9 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         "LISTS_ALLOWED_HOSTS": "127.0.0.1",
         "LISTS_ALLOW_HTTP": "true",
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        # the worker signs audit events with this process's keys (not a development key of its own VAR_DIR)
+        "AUDIT_HMAC_KEYS": ",".join(f"{k}:{v}" for k, v in settings.AUDIT_HMAC_KEYS.items()),
+        "AUDIT_HMAC_KEY_ID": settings.AUDIT_HMAC_KEY_ID,
     }
     env.pop("SQLITE_TEST_DB_FILE", None)
     log_path = tmp_path / "celery-worker.log"
