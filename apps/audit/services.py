@@ -211,6 +211,9 @@ def audit_chain_verify(*, since_id: int | None = None, limit: int | None = None,
             if 0 < cp.last_id == before:
                 head = AuditEvent.objects.filter(id=cp.last_id).values_list("hash", flat=True).first()
                 if head is None:
+                    if not AuditEvent.objects.filter(id__gt=cp.last_id).exists():
+                        return broken(cp.last_id, f"events deleted from the end: event {cp.last_id} signed by the "
+                                                  f"{_describe(cp)} and every later event are gone")
                     return broken(cp.last_id, f"event {cp.last_id} signed by the {_describe(cp)} is missing")
                 if head != cp.last_hash:
                     return broken(cp.last_id, f"event {cp.last_id} was rewritten: its hash differs from the "
@@ -223,8 +226,8 @@ def audit_chain_verify(*, since_id: int | None = None, limit: int | None = None,
     if limit is not None:
         queryset = queryset[:limit]
     for event in queryset.iterator(chunk_size=chunk_size):
-        while pending and pending[0].last_id < event.id:
-            cp = pending.pop(0)
+        if pending and pending[0].last_id < event.id:
+            cp = pending[0]
             return broken(cp.last_id, f"event {cp.last_id} signed by the {_describe(cp)} is missing")
         if event.prev_hash != prev:
             return broken(event.id, "prev_hash does not match the previous event's hash")

@@ -98,7 +98,10 @@ def test_events_after_the_checkpoint_verify_and_the_tail_is_the_api_default(cpdi
     assert client.get("/api/v1/audit-verify/", {"since_id": "x"}).status_code == 400
     tamper("DELETE FROM audit_auditevent WHERE id = %s", [cp.last_id])
     body = client.get("/api/v1/audit-verify/").json()
-    assert not body["ok"] and body["first_broken_id"] == cp.last_id
+    assert not body["ok"] and body["first_broken_id"] == cp.last_id and "is missing" in body["reason"]
+    tamper("DELETE FROM audit_auditevent", [])
+    body = client.get("/api/v1/audit-verify/").json()
+    assert not body["ok"] and "deleted from the end" in body["reason"]
 
 
 def test_a_forged_or_cut_checkpoint_file_is_reported(cpdir):
