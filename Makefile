@@ -80,10 +80,12 @@ bench: setup
 clean:
 	rm -rf $(VENV) var/.pytest_cache
 
-## check-deploy: Django's deployment checks at warning level with production settings: DEBUG off, a strong key.
+## check-deploy: Django's deployment checks at warning level with production settings: DEBUG off, a strong key,
+## an audit chain key (throwaway values, like a real deployment's environment; without a key audit.E001 fails).
 check-deploy: setup
 	DEBUG=false ALLOWED_HOSTS=registry.example.org \
 	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	  AUDIT_HMAC_KEYS="ci:$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" AUDIT_HMAC_KEY_ID=ci \
 	  $(MANAGE) check --deploy --fail-level WARNING
 
 ## reliability: the fault-injection tests (private Redis/PostgreSQL, killed workers, broken list servers), each

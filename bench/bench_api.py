@@ -180,7 +180,7 @@ def _serve(database_url: str, workers: int, threads: int):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(DEBUG="false", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1",
                SECURE_SSL_REDIRECT="false", DATABASE_URL=database_url, API_THROTTLE_RATE="1000000/minute",
-               CELERY_BROKER_URL="memory://", LOG_LEVEL="ERROR")
+               CELERY_BROKER_URL="memory://", LOG_LEVEL="ERROR", AUDIT_HMAC_KEYS=f"bench:{secrets.token_urlsafe(32)}")
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen([str(gunicorn), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers),
                              "--threads", str(threads), "--log-level", "error", "--timeout", "120"],

@@ -103,6 +103,7 @@ def _base_env(database_url: str) -> dict[str, str]:
         VAR_DIR=str(VAR / "var"),
         CELERY_BROKER_URL="memory://",
         LOG_LEVEL="WARNING",
+        AUDIT_HMAC_KEYS=f"bench:{secrets.token_urlsafe(32)}",
     )
     return env
 
@@ -112,7 +113,8 @@ def _base_env(database_url: str) -> dict[str, str]:
 def _prepare(env: dict[str, str]) -> dict:
     """Migrate and generate the data set once (kept for later runs); return users and sample ids."""
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS",
-                                           "DATABASE_URL", "VAR_DIR", "CELERY_BROKER_URL", "LOG_LEVEL")})
+                                           "DATABASE_URL", "VAR_DIR", "CELERY_BROKER_URL", "LOG_LEVEL",
+                                           "AUDIT_HMAC_KEYS")})
     sys.path.insert(0, str(ROOT))
     import django
 

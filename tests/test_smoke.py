@@ -42,6 +42,7 @@ def server_env(tmp_path):
         VAR_DIR=str(tmp_path / "var"),
         DEMO_PASSWORD="smoke-test-password-1",
         CELERY_BROKER_URL="memory://",
+        AUDIT_HMAC_KEYS=f"smoke:{secrets.token_urlsafe(32)}",
     )
     return env
 

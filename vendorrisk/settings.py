@@ -416,6 +416,46 @@ REMEDIATION_DIGEST_NEW_DAYS = env.int("REMEDIATION_DIGEST_NEW_DAYS", default=7)
 # One digest per organisation and day (DigestDelivery); a claim older than this is taken over by the next run.
 REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS = env.int("REMEDIATION_DIGEST_CLAIM_LEASE_SECONDS", default=15 * 60)
 
+# --- audit ---
+# The audit chain is keyed: each event's hash is an HMAC-SHA256 under a key held outside the database, so someone
+# who can write the table cannot recompute the chain (docs/security.md, "Audit trail"). AUDIT_HMAC_KEYS lists
+# every key still needed to verify old events, "id:secret" comma-separated (secret: 32+ random characters, no
+# comma); AUDIT_HMAC_KEY_ID signs new events and checkpoints (default: the first key listed). Unset with DEBUG
+# on: a key generated once into var/audit-hmac-key.txt (id "dev"). Unset with DEBUG off: `check` (so `migrate`)
+# fails with audit.E001 and no audit event can be written (apps/audit/keys.py, apps/audit/checks.py).
+AUDIT_HMAC_KEYS: dict[str, str] = {}
+for _entry in env.list("AUDIT_HMAC_KEYS", default=[]):
+    _key_id, _sep, _secret = _entry.strip().partition(":")
+    if not _sep or not _key_id or not _secret or _key_id in AUDIT_HMAC_KEYS:
+        raise ImproperlyConfigured(
+            "AUDIT_HMAC_KEYS must be comma-separated id:secret pairs with distinct ids (e.g. k2:<random>,k1:<old>)."
+        )
+    AUDIT_HMAC_KEYS[_key_id] = _secret
+if not AUDIT_HMAC_KEYS and DEBUG:
+    # Development only: one random key per var/ folder, made on first start (like var/demo-password.txt);
+    # written aside and linked into place, so a web process and a worker starting together agree on one key.
+    _dev_key_file = VAR_DIR / "audit-hmac-key.txt"
+    if not _dev_key_file.exists():
+        import os
+        import secrets
+
+        _tmp = VAR_DIR / f".audit-hmac-key.{os.getpid()}.{secrets.token_hex(4)}"
+        _tmp.write_text(secrets.token_urlsafe(32) + "\n")
+        _tmp.chmod(0o600)
+        try:
+            os.link(_tmp, _dev_key_file)
+        except FileExistsError:
+            pass
+        finally:
+            _tmp.unlink()
+    AUDIT_HMAC_KEYS = {"dev": _dev_key_file.read_text().strip()}
+AUDIT_HMAC_KEY_ID = env.str("AUDIT_HMAC_KEY_ID", default=next(iter(AUDIT_HMAC_KEYS), ""))
+# Signed chain heads (JSON lines), written hourly by beat and by `manage.py audit_checkpoint`; keep this folder
+# off the database host and copy it off-host (docs/operations.md).
+AUDIT_CHECKPOINT_DIR = Path(env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints")))
+# The most events one GET /api/v1/audit-verify/ walks (the full walk is `manage.py verify_audit`).
+AUDIT_VERIFY_MAX_EVENTS = env.int("AUDIT_VERIFY_MAX_EVENTS", default=10_000)
+
 # --- api ---
 # Token auth, throttling and pagination are set on the API's own views (apps/api/viewsets.py). Here: the rate
 # per user, token limits, and names for the choice sets that several models share a field name for (schema without

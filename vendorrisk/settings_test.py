@@ -1,5 +1,7 @@
 """Test settings: the real settings, then only speed knobs."""
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "true")
 
@@ -12,3 +14,6 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # WhiteNoise scans STATIC_ROOT when its middleware starts and warns on every test client when the folder does
 # not exist (tests run no collectstatic; the staticfiles finders serve the files).
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Checkpoints are files that outlive each test's rolled-back transaction: an empty folder per test process, and
+# tests that write checkpoints point AUDIT_CHECKPOINT_DIR at their own tmp_path.
+AUDIT_CHECKPOINT_DIR = Path(tempfile.mkdtemp(prefix="vr-audit-checkpoints-"))  # noqa: F405

@@ -1,22 +1,23 @@
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.filtersets import member_organization_ids
-from apps.audit.services import audit_chain_verify
+from apps.accounts.filtersets import member_organization_ids, member_roles
+from apps.audit.services import audit_chain_verify, audit_tail_start
 from apps.inventory.models import Site
 from apps.remediation.summary import summary_report
 
 from .bounds import MAX_VALUES
 from .docs import redoc_standalone_script
-from .permissions import IsMemberWithRole
+from .permissions import ADMIN_ROLES, IsMemberWithRole
 from .schema import ApiAutoSchema
 from .selectors import health_report
 from .serializers import SummarySerializer
@@ -144,20 +145,66 @@ def _ids(request, name: str, *, allowed: set[int]) -> list[int]:
 
 class AuditVerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()
-    checked = serializers.IntegerField(help_text="Events verified before the first broken link (or all).")
+    checked = serializers.IntegerField(help_text="Events verified in the window before the first problem (or all).")
     first_broken_id = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField(allow_blank=True)
+    legacy = serializers.IntegerField(help_text="Unkeyed events from before the audit keys, among those checked.")
+    checkpoints = serializers.IntegerField(help_text="Signed checkpoints compared with the chain.")
+    since_id = serializers.IntegerField(help_text="The window starts after this event id.")
+    last_id = serializers.IntegerField(allow_null=True, help_text="The last event verified.")
+    complete = serializers.BooleanField(help_text="The window reached the chain's head; otherwise ask again "
+                                                  "with since_id=last_id.")
+
+
+class IsOrganizationAdminOrStaff(permissions.BasePermission):
+    """Organisation admins (in any organisation) and staff only: the chain spans every organisation."""
+
+    message = "Only organisation administrators may verify the audit trail."
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        return bool(user.is_staff) or any(role in ADMIN_ROLES for role in member_roles(user).values())
 
 
 class AuditVerifyView(APIView):
-    """Walk the audit hash chain and report the first broken link (same check as `manage.py verify_audit`)."""
+    """Verify a bounded window of the keyed audit chain against the signed checkpoints: by default the events
+    since the newest checkpoint (whose head must still be there, unchanged), at most AUDIT_VERIFY_MAX_EVENTS.
+    The whole chain is `manage.py verify_audit`. Organisation admins and staff only."""
 
     schema = ApiAutoSchema()
     authentication_classes = API_AUTHENTICATION
     throttle_classes = API_THROTTLES
-    permission_classes = [IsMemberWithRole]
+    permission_classes = [IsOrganizationAdminOrStaff]
 
-    @extend_schema(responses={200: AuditVerifySerializer})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since_id", OpenApiTypes.INT, description="Verify the events after this id "
+                             "(default: the newest checkpoint's head; 0: from the start)."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="At most this many events (default and "
+                             "maximum: AUDIT_VERIFY_MAX_EVENTS)."),
+        ],
+        responses={200: AuditVerifySerializer},
+    )
     def get(self, request):
-        verdict = audit_chain_verify()
+        maximum = settings.AUDIT_VERIFY_MAX_EVENTS
+        since_id = _bounded_int(request, "since_id", low=0, high=2**63 - 1, default=None)
+        limit = _bounded_int(request, "limit", low=1, high=maximum, default=maximum)
+        if since_id is None:
+            since_id = audit_tail_start()
+        verdict = audit_chain_verify(since_id=since_id, limit=limit)
         return Response(AuditVerifySerializer(verdict).data)
+
+
+def _bounded_int(request, name: str, *, low: int, high: int, default: int | None) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationError({name: [f"“{value}” is not a whole number."]}) from None
+    if not low <= number <= high:
+        raise ValidationError({name: [f"Must be between {low} and {high}."]})
+    return number

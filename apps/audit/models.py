@@ -1,4 +1,4 @@
-"""Append-only audit events forming a hash chain: each row carries the hash of the one before it."""
+"""Append-only audit events forming a keyed hash chain: each row carries the hash of the one before it."""
 from django.conf import settings
 from django.db import models
 
@@ -8,7 +8,11 @@ class AuditEvent(models.Model):
 
     Rows are never updated or deleted (the model refuses it; on PostgreSQL a trigger refuses UPDATE and
     DELETE for every role, see migration 0003 and docs/security.md for the grants).
-    `hash` = sha256(prev_hash + canonical JSON of the row), so a changed or removed row breaks the chain.
+    `hash` = HMAC-SHA256 under the key `key_id` (held outside the database, settings.AUDIT_HMAC_KEYS) of
+    prev_hash + canonical JSON of the row, so a changed or removed row breaks the chain and only the key holder
+    can recompute it. `key_id` empty: a legacy row from before the keys, hash = plain sha256 (still verified,
+    and counted by the verification so operators see how many remain; no new row is ever written unkeyed).
+    Signed checkpoints outside the database (apps.audit.checkpoints) catch rows deleted from the end.
     """
 
     created_at = models.DateTimeField(db_index=True)
@@ -32,6 +36,8 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=32, blank=True, default="",
+                              help_text="Id of the AUDIT_HMAC_KEYS key that signed the hash; empty: legacy sha256.")
 
     class Meta:
         ordering = ["id"]

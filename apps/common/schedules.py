@@ -37,3 +37,8 @@ DEFAULT_SCHEDULES += [
     ("remediation: resend failed digests", "apps.remediation.tasks.remediation_digest_retry_task",
      {"minute": "45"}, {}),
 ]
+
+# --- audit --- (a signed checkpoint of the chain head outside the database: catches events deleted from the end)
+DEFAULT_SCHEDULES += [
+    ("audit: chain checkpoint", "audit.checkpoint", {"minute": "50"}, {}),
+]

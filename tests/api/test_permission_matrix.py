@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC = {"health"}
 REPORTS = {"summary"}
-DOCS = {"schema", "docs", "redoc", "audit-verify"}  # any authenticated member; nothing organisation-specific
+DOCS = {"schema", "docs", "redoc"}  # any authenticated member; nothing organisation-specific
+ADMINS = {"audit-verify"}  # spans every organisation: organisation admins (and staff) only, everyone else 403
 # url basename -> (world key of an object of the user's organisation, world key of another organisation's
 # object or None when the resource is shared reference data, readable by every member).
 OBJECTS: dict[str, tuple[str, str | None]] = {
@@ -83,7 +84,7 @@ def _cases():
 def _combinations(route: str, name: str, method: str):
     shared = OBJECTS.get(_basename(name), ("", ""))[1] is None
     creates = "(?P<" not in route and method != "get"
-    scopes = ("own",) if name in PUBLIC | DOCS | REPORTS or shared or creates else ("other", "own")
+    scopes = ("own",) if name in PUBLIC | DOCS | ADMINS | REPORTS or shared or creates else ("other", "own")
     for role in ["anonymous", *ROLES]:
         for scope in scopes:
             yield role, scope
@@ -134,6 +135,13 @@ def _check(w, client, route, name, method, role, scope):
     if name in DOCS:
         response = client.get(_url(route, None))
         assert response.status_code == (401 if role == "anonymous" else 200), response.status_code
+        return
+    if name in ADMINS:
+        response = client.get(_url(route, None))
+        expected = {"anonymous": 401, "admin": 200}.get(role, 403)
+        assert response.status_code == expected, (role, response.status_code)
+        if expected == 403:
+            assert response.json()["error"]["code"] == "permission_denied"
         return
     if name in REPORTS:
         response = client.get(_url(route, None))

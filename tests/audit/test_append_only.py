@@ -96,3 +96,38 @@ def test_app_role_with_documented_grants_can_insert_but_not_change_audit_rows():
     assert AuditEvent.objects.filter(id=event.id).exists()
     assert audit_chain_verify().ok
     call_command("audit_grants", "--app-role", "someone")  # prints without applying
+
+
+@needs_postgres
+def test_database_refuses_truncate_even_for_the_owner():
+    """The BEFORE TRUNCATE trigger (migration 0005): the row-level trigger never sees a TRUNCATE."""
+    event = audit_record(action="test.one")
+    for sql in ("TRUNCATE audit_auditevent", "TRUNCATE audit_auditevent RESTART IDENTITY CASCADE"):
+        with pytest.raises(DatabaseError, match="append-only: TRUNCATE refused"), transaction.atomic(), \
+                connection.cursor() as cur:
+            cur.execute(sql)
+    assert AuditEvent.objects.filter(id=event.id).exists()
+
+
+@needs_postgres
+def test_audit_grants_creates_a_restricted_login_role(monkeypatch):
+    """--create-role: a login role without superuser, createdb, createrole or bypassrls (and the grants)."""
+    monkeypatch.setenv("APP_DB_PASSWORD", "a-long-enough-test-password")
+    call_command("audit_grants", "--app-role", "vr_test_login_role", "--create-role", "--apply")
+    call_command("audit_grants", "--app-role", "vr_test_login_role", "--create-role", "--apply")  # idempotent
+    with connection.cursor() as cur:
+        cur.execute("SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolbypassrls FROM pg_roles "
+                    "WHERE rolname = 'vr_test_login_role'")
+        assert cur.fetchone() == (True, False, False, False, False)
+        cur.execute("SELECT has_table_privilege('vr_test_login_role', 'audit_auditevent', 'TRUNCATE'), "
+                    "has_table_privilege('vr_test_login_role', 'audit_auditevent', 'INSERT')")
+        assert cur.fetchone() == (False, True)
+
+
+@needs_postgres
+def test_audit_grants_refuses_a_short_password_and_the_owner_role(monkeypatch):
+    monkeypatch.setenv("APP_DB_PASSWORD", "short")
+    with pytest.raises(CommandError, match="APP_DB_PASSWORD"):
+        call_command("audit_grants", "--app-role", "vr_test_login_role", "--create-role", "--apply")
+    with pytest.raises(CommandError, match="owner"):
+        call_command("audit_grants", "--app-role", connection.settings_dict["USER"], "--apply")

@@ -54,15 +54,15 @@ def test_audit_events_cannot_be_changed_through_the_orm():
     assert AuditEvent.objects.count() == 1
 
 
-def test_api_reports_the_first_broken_link(officer):
+def test_api_reports_the_first_broken_link(admin_user):
     from rest_framework.test import APIClient
 
     audit_record(action="test.one")
     victim = audit_record(action="test.two")
     client = APIClient()
-    client.force_authenticate(officer)
+    client.force_authenticate(admin_user)
     body = client.get("/api/v1/audit-verify/").json()
-    assert body["ok"] is True and body["first_broken_id"] is None
+    assert body["ok"] is True and body["first_broken_id"] is None and body["checked"] == 2
     tamper("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["test.forged", victim.id])
     body = client.get("/api/v1/audit-verify/").json()
     assert body["ok"] is False and body["first_broken_id"] == victim.id

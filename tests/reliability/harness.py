@@ -237,9 +237,19 @@ def app_env(*, database_url: str, broker_url: str, var_dir: Path, **extra: str) 
         LISTS_ALLOWED_HOSTS="127.0.0.1",
         LISTS_ALLOW_HTTP="true",
     )
+    env.update(audit_key_env())
     env.pop("SQLITE_TEST_DB_FILE", None)
     env.update(extra)
     return env
+
+
+def audit_key_env() -> dict[str, str]:
+    """The test process's audit keys, so the events app processes sign verify here (with DEBUG each VAR_DIR would
+    otherwise generate its own development key)."""
+    from django.conf import settings
+
+    return {"AUDIT_HMAC_KEYS": ",".join(f"{k}:{v}" for k, v in settings.AUDIT_HMAC_KEYS.items()),
+            "AUDIT_HMAC_KEY_ID": settings.AUDIT_HMAC_KEY_ID}
 
 
 def manage(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -17,8 +17,13 @@ def _prod_env(tmp_path, **extra) -> dict:
         DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
         VAR_DIR=str(tmp_path / "var"),
         CELERY_BROKER_URL="memory://",
+        AUDIT_HMAC_KEYS=f"k1:{secrets.token_urlsafe(32)}",
+        AUDIT_HMAC_KEY_ID="k1",
     )
     env.update(extra)
+    for name, value in extra.items():
+        if value is None:
+            env.pop(name)
     return env
 
 
@@ -52,3 +57,15 @@ def test_debug_off_refuses_a_weak_secret_key(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_debug_off_without_an_audit_key_fails_the_checks(tmp_path):
+    """No audit chain key in production: `check` (and so `migrate`, which runs it) refuses (audit.E001)."""
+    result = _check(_prod_env(tmp_path, AUDIT_HMAC_KEYS=None, AUDIT_HMAC_KEY_ID=None))
+    assert result.returncode != 0 and "audit.E001" in result.stderr, result.stderr
+
+
+def test_audit_key_id_not_configured_or_weak_key_fails_the_checks(tmp_path):
+    result = _check(_prod_env(tmp_path, AUDIT_HMAC_KEYS="k1:short", AUDIT_HMAC_KEY_ID="k2"))
+    assert result.returncode != 0
+    assert "audit.E002" in result.stderr and "audit.E004" in result.stderr, result.stderr

@@ -9,5 +9,5 @@ class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
         fields = ["id", "created_at", "actor", "organization", "action", "object_type", "object_id", "object_repr",
-                  "changes", "request_id", "prev_hash", "hash"]
+                  "changes", "request_id", "prev_hash", "hash", "key_id"]
         read_only_fields = fields
