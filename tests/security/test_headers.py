@@ -114,3 +114,13 @@ def test_redoc_page_and_bundle_need_a_signed_in_user(client):
 def test_health_endpoint_carries_request_id(client):
     response = client.get("/api/v1/health/", HTTP_X_REQUEST_ID="abc123")
     assert response["X-Request-ID"] == "abc123"
+
+
+@pytest.mark.parametrize("forged", ["abc\r\nINFO admin logged in", "a b", "x" * 65, "<script>", "'; drop"])
+def test_a_request_id_that_is_not_a_plain_token_is_replaced(client, db, forged):
+    from apps.audit.context import request_id_accepted
+
+    response = client.get("/api/v1/health/", HTTP_X_REQUEST_ID=forged)
+    replaced = response["X-Request-ID"]
+    assert replaced != forged and len(replaced) == 32 and replaced.isalnum()
+    assert request_id_accepted("4f1c2a9e-7b1d-4c3e-9a2f-0b8e6d5c4a31") == "4f1c2a9e-7b1d-4c3e-9a2f-0b8e6d5c4a31"
