@@ -33,3 +33,25 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", -MAX_DB_INT)
         kwargs.setdefault("max_value", MAX_DB_INT)
         super().__init__(*args, **kwargs)
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sorting declared with the filters (`fields` pairs a column with the name the query string uses): the
+    chosen column, then the id in the same direction, so a page boundary never repeats or skips rows that share
+    a value. With no choice, `default`; an unknown choice is a form error like any other filter's."""
+
+    def __init__(self, *args, default: str, **kwargs):
+        self.default = default
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        ordering = [self.get_ordering_value(key) for key in (value or [self.default]) if key]
+        if ordering[-1].lstrip("-") != "id":
+            ordering.append("-id" if ordering[-1].startswith("-") else "id")
+        return qs.order_by(*ordering)
+
+    def sort(self, qs, key: str | None):
+        """`qs` in the order `key` names; an unknown or missing key gives the default order (for pages that
+        sort without the filter form, such as a site's units)."""
+        return self.filter(qs, [key if key in self.param_map or key.lstrip("-") in self.param_map else self.default]
+                           if key else None)

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import django_filters
 
-from apps.common.filters import RISK_STATUS_CHOICES
+from apps.common.filters import RISK_STATUS_CHOICES, StableOrderingFilter
 from apps.inventory.choices import EquipmentCategory, EquipmentStatus
 from apps.inventory.models import Site
 from apps.remediation.filtersets import EquipmentFilterSet
 from apps.vendors.models import Vendor
 
 from .widgets import FastSelect
-
-SORTS = {
-    "site": ("site__name", "id"),
-    "-site": ("-site__name", "-id"),
-    "category": ("category", "id"),
-    "-category": ("-category", "-id"),
-    "brand": ("product_model__brand__name", "id"),
-    "-brand": ("-product_model__brand__name", "-id"),
-    "installed": ("installed_date", "id"),
-    "-installed": ("-installed_date", "-id"),
-    "risk": ("risk_status", "id"),
-    "-risk": ("-risk_status", "-id"),
-    "id": ("id",),
-    "-id": ("-id",),
-}
 
 
 def _org_id(request) -> int | None:
@@ -55,6 +40,11 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     status = django_filters.ChoiceFilter(choices=EquipmentStatus.choices, empty_label="Any status")
     overdue = django_filters.ChoiceFilter(choices=[("true", "Only overdue")], method="filter_overdue",
                                           label="Deadline", empty_label="Any deadline")
+    # The column headers' sort keys (web_tags.sort_link); newest first by default: walks the primary key,
+    # no sort over the whole inventory.
+    sort = StableOrderingFilter(default="-id", fields=(
+        ("id", "id"), ("site__name", "site"), ("category", "category"), ("product_model__brand__name", "brand"),
+        ("installed_date", "installed"), ("risk_status", "risk")))
 
     def filter_vendor_obj(self, queryset, name, value):
         return self.filter_vendor(queryset, name, value.pk) if value else queryset

@@ -14,15 +14,11 @@ from apps.vendors.models import Vendor
 
 from .. import selectors
 from ..access import org_scope, org_view, require_write
-from ..filtersets import SORTS, EquipmentListFilterSet
+from ..filtersets import EquipmentListFilterSet
 from ..forms import NOT_SUBMITTED, ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_submit
 
 PAGE_SIZE = 50
-DEFAULT_SORT = "-id"  # newest first: walks the primary key, no sort over the whole inventory
-
-
-def _sorted(queryset, sort: str):
-    return queryset.order_by(*(SORTS.get(sort) or SORTS["-id"]))
+SORT = EquipmentListFilterSet.base_filters["sort"]
 
 
 @org_view
@@ -36,8 +32,8 @@ def site_list(request):
 def site_detail(request, pk: int):
     site = get_object_or_404(Site.objects.filter(organization_id__in=request.access.organization_ids), pk=pk)
     org_scope(request, site.organization_id)
-    qs = _sorted(selectors.equipment_list_queryset(organization_ids=[site.organization_id]).filter(site=site),
-                 request.GET.get("sort", "category"))
+    qs = SORT.sort(selectors.equipment_list_queryset(organization_ids=[site.organization_id]).filter(site=site),
+                   request.GET.get("sort") or "category")
     page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE,
                                        count=equipment_records_count(site_ids=[site.pk]))
     counts = selectors.site_list_with_counts(organization_ids=[site.organization_id]).get(pk=site.pk)
@@ -50,10 +46,10 @@ def equipment_filtered(request):
     base = selectors.equipment_list_queryset(organization_ids=[org.pk] if org else [])
     filterset = EquipmentListFilterSet(request.GET or None, queryset=base, request=request)
     if not filterset.is_bound:
-        qs = base
-    else:  # a filter the form refuses shows its error and no rows, never the unfiltered inventory
-        qs = filterset.qs if filterset.is_valid() else base.none()
-    return filterset, _sorted(qs, request.GET.get("sort", DEFAULT_SORT))
+        return filterset, SORT.sort(base, None)
+    # A filter the form refuses shows its error and no rows, never the unfiltered inventory; the filterset
+    # sorts as its `sort` filter says.
+    return filterset, filterset.qs if filterset.is_valid() else base.none()
 
 
 @org_view
@@ -62,7 +58,8 @@ def equipment_list(request):
     org = request.access.organization
     refused = filterset.is_bound and not filterset.is_valid()
     used = filterset.form.cleaned_data if filterset.is_bound and not refused else {}
-    total = selectors.equipment_list_count(organization_ids=[org.pk], filters=used) if org and not refused else 0
+    narrowing = {name: value for name, value in used.items() if name != "sort"}  # an order narrows nothing
+    total = selectors.equipment_list_count(organization_ids=[org.pk], filters=narrowing) if org and not refused else 0
     page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE, count=total)
     findings = selectors.equipment_findings_for([e.pk for e in page.object_list])
     # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
@@ -72,7 +69,7 @@ def equipment_list(request):
     family_vendor = Vendor.objects.filter(pk=family_id).only("pk", "name").first() if family_id else None
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
                                       "family_vendor": family_vendor,
-                                      "sort": request.GET.get("sort", DEFAULT_SORT)})
+                                      "sort": request.GET.get("sort") or SORT.default})
 
 
 @org_view
