@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Membership, Organization, User
+from .models import Curator, Membership, Organization, User
+from .policies import Action, allowed
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,3 +31,33 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "organization__name"]
     autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(Curator)
+class CuratorAdmin(SimpleHistoryAdmin):
+    """Granting and withdrawing the curator role: superusers only (apps.accounts.policies.GRANT_CURATOR)."""
+
+    list_display = ["user", "granted_by", "granted_at", "note"]
+    search_fields = ["user__username", "note"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["granted_by", "granted_at"]
+
+    def _may_grant(self, request) -> bool:
+        return allowed(request.user, Action.GRANT_CURATOR)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_grant(request)
+
+    def has_add_permission(self, request):
+        return self._may_grant(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_grant(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_grant(request)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.granted_by = request.user
+        super().save_model(request, obj, form, change)

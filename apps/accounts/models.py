@@ -52,3 +52,18 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
+
+
+class Curator(models.Model):
+    """A registry-wide role for the shared reference data (public list decisions, registry-wide rules, shared
+    vendor facts). Distinct from Django's staff flag; granted and withdrawn by a superuser in the admin, and
+    usable only with a verified second factor (apps.accounts.policies)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="curator")
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=200, blank=True, help_text="Why this person curates (team, mandate).")
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"Curator {self.user}"

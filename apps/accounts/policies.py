@@ -1,0 +1,165 @@
+"""Who may do what: the registry's one authorization policy.
+
+Every write service calls `require(user, action, obj)`; the API's permission classes and the web's views ask
+`allowed(...)` for the same actions, so the two entry points give the same answer; list reads go through
+`scope(queryset, user, action)` (NetBox's `restrict()` in spirit). An object belongs either to one
+organisation (`policy_organization_id(obj)`) or to the registry as shared reference data (None).
+
+The roles:
+
+* organisation roles (Membership): admin > officer > auditor > viewer; admin and officer write;
+* curator (accounts.Curator, granted by a superuser): the shared reference data; a curator's powers need a
+  verified second factor: a TOTP-verified web session, or an API token created for that purpose by such a
+  session (short-lived, see apps.api.services);
+* superuser: grants curators; no other power here (the admin site has its own checks).
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from apps.common.exceptions import ApplicationError
+
+from .choices import WRITE_ROLES, Role
+from .filtersets import member_roles
+from .models import Curator
+
+_CURATOR_ATTR = "_vr_is_curator"
+_ELEVATED_ATTR = "_vr_elevated"  # set by the API's token authentication for a curator-purpose token
+
+
+class Action(StrEnum):
+    VIEW = "view"  # read: a member of the object's organisation; shared data: a member of any organisation
+    WRITE = "write"  # change: officer/admin of the object's organisation; shared data: officer/admin anywhere
+    ADMINISTER = "administer"  # organisation admin; shared data (public lists, registry-wide rules): curator
+    CURATE = "curate"  # the shared reference data itself: curator with a verified second factor
+    VERIFY_AUDIT = "verify_audit"  # the audit chain spans organisations: an admin anywhere, or a curator
+    GRANT_CURATOR = "grant_curator"  # superusers only
+
+
+class Denied(ApplicationError):
+    """The policy refused the action (403 in the API and on pages); `reason` says what role is needed."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="forbidden")
+
+
+def policy_organization_id(obj: Any) -> int | None:
+    """The organisation an object belongs to, or None for shared reference data. Models whose organisation
+    is not a direct field say where it is with `policy_organization_path` (e.g. "site__organization")."""
+    if obj is None:
+        return None
+    resolver = getattr(obj, "policy_organization", None)
+    if callable(resolver):
+        return resolver()
+    return getattr(obj, "organization_id", None)
+
+
+def is_curator(user) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, _CURATOR_ATTR, None)
+    if cached is None:
+        cached = Curator.objects.filter(user_id=user.pk).exists()
+        setattr(user, _CURATOR_ATTR, cached)
+    return cached
+
+
+def second_factor_verified(user) -> bool:
+    """A web session verified by a TOTP device (django-otp's `is_verified`), or a request authenticated by an
+    API token made for elevated work (marked by the token authentication with `mark_elevated`)."""
+    if getattr(user, _ELEVATED_ATTR, False):
+        return True
+    verified = getattr(user, "is_verified", None)
+    return bool(callable(verified) and verified())
+
+
+def mark_elevated(user) -> None:
+    """Called by the API's token authentication only, for an unexpired curator-purpose token."""
+    setattr(user, _ELEVATED_ATTR, True)
+
+
+def may_curate(user) -> bool:
+    return is_curator(user) and second_factor_verified(user)
+
+
+def _deny_curate(user) -> str:
+    if not is_curator(user):
+        return "Only a registry curator may change data shared by every organisation."
+    return ("Curator powers need a verified second factor: verify your authenticator code (Account, Verify) "
+            "or use a short-lived curator token.")
+
+
+def _decide(user, action: Action, organization_id: int | None) -> str | None:
+    """None when allowed; otherwise the reason shown to the user."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "Sign in first."
+    if action == Action.GRANT_CURATOR:
+        return None if user.is_superuser else "Only a superuser may grant the curator role."
+    if action == Action.CURATE:
+        return None if may_curate(user) else _deny_curate(user)
+    roles = member_roles(user)
+    if action == Action.VERIFY_AUDIT:
+        if Role.ADMIN in roles.values() or may_curate(user):
+            return None
+        return "Only organisation administrators (or curators) may verify the audit trail."
+    if organization_id is None:  # shared reference data
+        if action == Action.VIEW:
+            return None if roles or is_curator(user) else "You are not a member of any organisation."
+        if action == Action.WRITE:
+            if any(role in WRITE_ROLES for role in roles.values()) or may_curate(user):
+                return None
+            return "Your role does not allow this."
+        if action == Action.ADMINISTER:
+            return None if may_curate(user) else _deny_curate(user)
+    else:
+        role = roles.get(organization_id)
+        if role is None:
+            return "No such object in your organisations."
+        if action == Action.VIEW:
+            return None
+        if action == Action.WRITE:
+            return None if role in WRITE_ROLES else "Your role in this organisation is read-only."
+        if action == Action.ADMINISTER:
+            return None if role == Role.ADMIN else "Only an administrator of this organisation may do this."
+    raise ValueError(f"Unknown action {action!r}")  # a wiring error, never a silent allow
+
+
+def allowed(user, action: Action | str, obj: Any = None, *, organization_id: int | None | object = ...) -> bool:
+    """Whether `user` may do `action` on `obj` (or, without an object, in `organization_id`; None = shared)."""
+    org = policy_organization_id(obj) if organization_id is ... else organization_id
+    return _decide(user, Action(action), org) is None
+
+
+def require(user, action: Action | str, obj: Any = None, *, organization_id: int | None | object = ...) -> None:
+    """Raise `Denied` (code "forbidden") unless allowed. A member who may not even see the object's organisation
+    gets "not_found", as for a missing object, so ids of other organisations reveal nothing."""
+    org = policy_organization_id(obj) if organization_id is ... else organization_id
+    reason = _decide(user, Action(action), org)
+    if reason is None:
+        return
+    if org is not None and org not in member_roles(user):
+        raise ApplicationError("No such object in your organisations.", code="not_found")
+    raise Denied(reason)
+
+
+def organization_ids(user, action: Action | str) -> list[int]:
+    """The organisations in which `user` may do `action` on organisation-owned objects."""
+    action = Action(action)
+    return sorted(org for org in member_roles(user) if _decide(user, action, org) is None)
+
+
+def scope(queryset: QuerySet, user, action: Action | str = Action.VIEW) -> QuerySet:
+    """`queryset` narrowed to the rows `user` may do `action` on. The model says where its organisation is
+    with `policy_organization_path` ("organization" by default); a model whose rows may be shared (a null
+    organisation, e.g. public list sources) sets `policy_shared_when_null = True`."""
+    model = queryset.model
+    path = getattr(model, "policy_organization_path", "organization")
+    orgs = organization_ids(user, action)
+    condition = Q(**{f"{path}_id__in" if "__" not in path else f"{path}__in": orgs})
+    if getattr(model, "policy_shared_when_null", False) and allowed(user, action, organization_id=None):
+        condition |= Q(**{f"{path}__isnull": True})
+    return queryset.filter(condition)
+
