@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from apps.accounts.choices import Role
-from tests.factories import MembershipFactory, OrganizationFactory, SiteFactory, UserFactory
+from tests.factories import CuratorFactory, MembershipFactory, OrganizationFactory, SiteFactory, UserFactory
 
 SHARED_LISTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lists"
 
@@ -284,3 +284,35 @@ def celery_worker_process(transactional_db, tmp_path, settings):
                 elif name in app.conf:
                     del app.conf[name]
         reset_pools()
+
+
+def second_factor_login(client, user):
+    """Sign `user` in on the test client with a verified second factor, as after entering a TOTP code: a
+    confirmed device, and its id in the session where django-otp's middleware reads it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="authenticator", confirmed=True)
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def verified_curator(curator):
+    """The curator as a service sees it behind a TOTP-verified session (django-otp's middleware gives the
+    request's user `is_verified`)."""
+    curator.is_verified = lambda: True
+    return curator
+
+
+@pytest.fixture
+def curator(db):
+    """A curator (registry-wide role) with no organisation membership."""
+    user = UserFactory(username="curator")
+    user.save()
+    CuratorFactory(user=user)
+    return user

@@ -35,6 +35,8 @@ class Action(StrEnum):
     WRITE = "write"  # change: officer/admin of the object's organisation; shared data: officer/admin anywhere
     ADMINISTER = "administer"  # organisation admin; shared data (public lists, registry-wide rules): curator
     CURATE = "curate"  # the shared reference data itself: curator with a verified second factor
+    REFRESH_LIST = "refresh_list"  # "refresh now": an admin of the list's organisation; a public list: an
+    # admin of any organisation, or a curator (the fetch is guarded and throttled, the activation quarantined)
     VERIFY_AUDIT = "verify_audit"  # the audit chain spans organisations: an admin anywhere, or a curator
     GRANT_CURATOR = "grant_curator"  # superusers only
 
@@ -105,6 +107,10 @@ def _decide(user, action: Action, organization_id: int | None) -> str | None:
         if Role.ADMIN in roles.values() or may_curate(user):
             return None
         return "Only organisation administrators (or curators) may verify the audit trail."
+    if action == Action.REFRESH_LIST and organization_id is None:
+        if Role.ADMIN in roles.values() or may_curate(user):
+            return None
+        return "Only organisation administrators (or curators) may refresh a public list."
     if organization_id is None:  # shared reference data
         if action == Action.VIEW:
             return None if roles or is_curator(user) else "You are not a member of any organisation."
@@ -122,7 +128,7 @@ def _decide(user, action: Action, organization_id: int | None) -> str | None:
             return None
         if action == Action.WRITE:
             return None if role in WRITE_ROLES else "Your role in this organisation is read-only."
-        if action == Action.ADMINISTER:
+        if action in (Action.ADMINISTER, Action.REFRESH_LIST):
             return None if role == Role.ADMIN else "Only an administrator of this organisation may do this."
     raise ValueError(f"Unknown action {action!r}")  # a wiring error, never a silent allow
 
@@ -143,6 +149,15 @@ def require(user, action: Action | str, obj: Any = None, *, organization_id: int
     if org is not None and org not in member_roles(user):
         raise ApplicationError("No such object in your organisations.", code="not_found")
     raise Denied(reason)
+
+
+def authorize(actor, action: Action | str, obj: Any = None, *, organization_id: int | None | object = ...) -> None:
+    """`require` for write services: `actor` is the signed-in person the request acts for; None means the
+    registry itself (a beat task, a management command, the demo loader), which callers outside the code
+    base cannot reach (every view passes `request.user`)."""
+    if actor is None:
+        return
+    require(actor, action, obj, organization_id=organization_id)
 
 
 def organization_ids(user, action: Action | str) -> list[int]:

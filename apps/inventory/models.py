@@ -158,6 +158,12 @@ class Equipment(TimeStampedModel):
         d = self.__dict__
         return (d.get("site_id"), d.get("category"), d.get("status"), d.get("risk_status"), d.get("quantity"))
 
+    policy_organization_path = "site__organization"  # apps.accounts.policies.scope
+
+    def policy_organization(self) -> int:
+        """The organisation the unit belongs to (through its site), for apps.accounts.policies."""
+        return self.site.organization_id
+
     def __str__(self) -> str:
         label = self.asset_tag or self.serial_number or f"#{self.pk}"
         return f"{self.get_category_display()} {label}"
@@ -211,6 +217,11 @@ class Component(TimeStampedModel):
 
     class Meta:
         indexes = [models.Index(fields=["vendor"])]
+
+    policy_organization_path = "equipment__site__organization"
+
+    def policy_organization(self) -> int:
+        return self.equipment.site.organization_id
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.vendor} {self.name}".strip()

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, ProtectedError, Sum
 
+from apps.accounts.policies import Action, authorize
 from apps.audit.writes import (
     model_delete_audited,
     model_save_audited,
@@ -31,6 +32,7 @@ def _equipment_changed(equipment_ids: set[int]) -> None:
 
 @write_transaction()
 def site_create(*, organization, actor=None, **fields: Any) -> Site:
+    authorize(actor, Action.WRITE, organization_id=organization.pk)
     return model_save_audited(Site(organization=organization, **fields), actor=actor,
                               organization_id=organization.pk)
 
@@ -38,6 +40,7 @@ def site_create(*, organization, actor=None, **fields: Any) -> Site:
 @write_transaction()
 def site_update(*, site: Site, actor=None, **fields: Any) -> Site:
     """Apply the changed fields to the site, re-read under its row lock (see apps.audit.writes)."""
+    authorize(actor, Action.WRITE, site)
     if "organization" in fields and getattr(fields["organization"], "pk", None) != site.organization_id:
         raise ApplicationError("A site cannot move to another organisation.", code="cross_organization",
                                fields={"organization": ["Cannot be changed."]})
@@ -47,6 +50,7 @@ def site_update(*, site: Site, actor=None, **fields: Any) -> Site:
 
 @write_transaction()
 def product_model_create(*, brand, model_number: str, category: str, actor=None, **fields: Any) -> ProductModel:
+    authorize(actor, Action.WRITE, organization_id=None)  # product models are shared reference data
     return model_save_audited(
         ProductModel(brand=brand, model_number=model_number, category=category, **fields), actor=actor
     )
@@ -55,6 +59,7 @@ def product_model_create(*, brand, model_number: str, category: str, actor=None,
 @write_transaction()
 def equipment_create(*, site: Site, product_model: ProductModel, actor=None, **fields: Any) -> Equipment:
     """Record installed equipment. The category defaults to the product model's."""
+    authorize(actor, Action.WRITE, site)
     fields.setdefault("category", product_model.category)
     equipment = model_save_audited(Equipment(site=site, product_model=product_model, **fields), actor=actor,
                                    organization_id=site.organization_id)
@@ -67,6 +72,7 @@ def equipment_update(*, equipment: Equipment, actor=None, **fields: Any) -> Equi
     """Apply the changed fields to the unit, re-read under its row lock: a change of one field never writes
     back another from an older copy, and the audit event's "before" is the locked row's. Lock order: the unit,
     then its site(s) for the tally (recounted on save), then the audit chain (apps.audit.writes)."""
+    authorize(actor, Action.WRITE, equipment)
     if "site" in fields and fields["site"].organization_id != equipment.site.organization_id:
         raise ApplicationError("Equipment cannot move to another organisation's site.", code="cross_organization",
                                fields={"site": ["Not a site of this organisation."]})
@@ -82,6 +88,7 @@ def equipment_delete(*, equipment: Equipment, actor=None) -> None:
     """Delete a unit recorded by mistake. Units with a remediation history cannot be deleted: retire them
     (status removed/replaced/disposed) so the record an auditor follows stays complete. A unit already deleted
     (by another request) raises ApplicationError(code="not_found") and records nothing."""
+    authorize(actor, Action.WRITE, equipment)
     try:
         with write_transaction():
             model_delete_audited(equipment, actor=actor, organization_id=equipment.site.organization_id)
@@ -96,6 +103,7 @@ def equipment_delete(*, equipment: Equipment, actor=None) -> None:
 def component_add(*, equipment: Equipment, vendor, kind: str, actor=None, **fields: Any) -> Component:
     """Add a part to a unit, locked first (a parent before its children); a unit already deleted raises
     not_found."""
+    authorize(actor, Action.WRITE, equipment)
     equipment = row_lock(Equipment, equipment.pk)
     component = model_save_audited(Component(equipment=equipment, vendor=vendor, kind=kind, **fields), actor=actor,
                                    organization_id=equipment.site.organization_id)
@@ -116,6 +124,7 @@ def component_record(*, equipment: Equipment, vendor: str, kind: str, actor=None
 def component_delete(*, component: Component, actor=None) -> None:
     """Remove a part. The unit is locked before the part (a parent before its children, as a delete of the unit
     cascading to its parts does), then the part; a part or unit already deleted raises not_found."""
+    authorize(actor, Action.WRITE, component)
     equipment = row_lock(Equipment, component.equipment_id)
     model_delete_audited(component, actor=actor, organization_id=equipment.site.organization_id)
     _equipment_changed({equipment.pk})

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.accounts.policies import Action, authorize
 from apps.audit.writes import model_delete_audited, model_save_audited, model_update_audited, write_transaction
 from apps.common import events
 
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+
+
+def _authorize(actor) -> None:
+    """Vendors, their names, identifiers, ownership and OEM links are shared by every organisation."""
+    authorize(actor, Action.WRITE, organization_id=None)
 
 
 def _vendors_changed(vendor_ids: set[int]) -> None:
@@ -20,6 +26,7 @@ def _vendors_changed(vendor_ids: set[int]) -> None:
 def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers: list[dict] | None = None,
                   **fields: Any) -> Vendor:
     """Create a vendor with its aliases and identifiers, all or nothing."""
+    _authorize(actor)
     vendor = model_save_audited(Vendor(**fields), actor=actor)
     for alias in aliases or []:
         model_save_audited(VendorAlias(vendor=vendor, **alias), actor=actor)
@@ -33,6 +40,7 @@ def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers:
 def vendor_update(*, vendor: Vendor, actor=None, **fields: Any) -> Vendor:
     """Apply the changed fields to the vendor, re-read under its row lock (apps.audit.writes); a change
     of nothing records nothing and re-screens nothing."""
+    _authorize(actor)
     vendor, changes = model_update_audited(vendor, fields, actor=actor)
     if changes:
         _vendors_changed({vendor.pk})
@@ -41,6 +49,7 @@ def vendor_update(*, vendor: Vendor, actor=None, **fields: Any) -> Vendor:
 
 @write_transaction()
 def vendor_alias_add(*, vendor: Vendor, name: str, actor=None, **fields: Any) -> VendorAlias:
+    _authorize(actor)
     alias = model_save_audited(VendorAlias(vendor=vendor, name=name, **fields), actor=actor)
     _vendors_changed({vendor.pk})
     return alias
@@ -48,6 +57,7 @@ def vendor_alias_add(*, vendor: Vendor, name: str, actor=None, **fields: Any) ->
 
 @write_transaction()
 def vendor_identifier_add(*, vendor: Vendor, scheme: str, value: str, actor=None, **fields: Any) -> VendorIdentifier:
+    _authorize(actor)
     ident = model_save_audited(VendorIdentifier(vendor=vendor, scheme=scheme, value=value, **fields), actor=actor)
     _vendors_changed({vendor.pk})
     return ident
@@ -55,6 +65,7 @@ def vendor_identifier_add(*, vendor: Vendor, scheme: str, value: str, actor=None
 
 @write_transaction()
 def vendor_alias_delete(*, alias: VendorAlias, actor=None) -> None:
+    _authorize(actor)
     vendor_id = alias.vendor_id
     model_delete_audited(alias, actor=actor)
     _vendors_changed({vendor_id})
@@ -62,6 +73,7 @@ def vendor_alias_delete(*, alias: VendorAlias, actor=None) -> None:
 
 @write_transaction()
 def vendor_identifier_delete(*, identifier: VendorIdentifier, actor=None) -> None:
+    _authorize(actor)
     vendor_id = identifier.vendor_id
     model_delete_audited(identifier, actor=actor)
     _vendors_changed({vendor_id})
@@ -70,6 +82,7 @@ def vendor_identifier_delete(*, identifier: VendorIdentifier, actor=None) -> Non
 @write_transaction()
 def ownership_create(*, owner: Vendor, owned: Vendor, actor=None, **fields: Any) -> Ownership:
     """Record owner -> owned. Cycles and totals above 100% are refused (Ownership.clean)."""
+    _authorize(actor)
     link = model_save_audited(Ownership(owner=owner, owned=owned, **fields), actor=actor)
     _vendors_changed({owned.pk})
     return link
@@ -77,6 +90,7 @@ def ownership_create(*, owner: Vendor, owned: Vendor, actor=None, **fields: Any)
 
 @write_transaction()
 def ownership_update(*, ownership: Ownership, actor=None, **fields: Any) -> Ownership:
+    _authorize(actor)
     old_owned = ownership.owned_id
     link, changes = model_update_audited(ownership, fields, actor=actor)
     if changes:
@@ -86,6 +100,7 @@ def ownership_update(*, ownership: Ownership, actor=None, **fields: Any) -> Owne
 
 @write_transaction()
 def ownership_delete(*, ownership: Ownership, actor=None) -> None:
+    _authorize(actor)
     owned = ownership.owned_id
     model_delete_audited(ownership, actor=actor)
     _vendors_changed({owned})
@@ -110,6 +125,7 @@ def oem_relation_record(*, brand: Vendor, manufacturer: str, actor=None, **field
 
 @write_transaction()
 def oem_relation_delete(*, relation: OemRelation, actor=None) -> None:
+    _authorize(actor)
     brand = relation.brand_id
     model_delete_audited(relation, actor=actor)
     _vendors_changed({brand})
@@ -117,6 +133,7 @@ def oem_relation_delete(*, relation: OemRelation, actor=None) -> None:
 
 @write_transaction()
 def oem_relation_create(*, brand: Vendor, manufacturer: Vendor, actor=None, **fields: Any) -> OemRelation:
+    _authorize(actor)
     rel = model_save_audited(OemRelation(brand=brand, manufacturer=manufacturer, **fields), actor=actor)
     _vendors_changed({brand.pk})
     return rel

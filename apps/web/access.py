@@ -147,6 +147,8 @@ def org_view(view=None, *, write: bool = False, admin: bool = False):
             except ApplicationError as exc:
                 if exc.code == "not_found":  # e.g. deleted by another request meanwhile: 404, as the API
                     raise Http404(exc.message) from exc
+                if exc.code == "forbidden":  # the policy refused (apps.accounts.policies): 403, as the API
+                    raise PermissionDenied(exc.message) from exc
                 raise
 
         outer.web_write = write

@@ -12,7 +12,7 @@ Every concrete model of apps/*/models.py has a factory, except:
 Factories write rows directly: no full_clean(), no audit event, no hook. Tests about those go through the
 services.
 """
-from .accounts import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
+from .accounts import ApiTokenFactory, CuratorFactory, MembershipFactory, OrganizationFactory, UserFactory
 from .inventory import ComponentFactory, EquipmentFactory, ImportJobFactory, ProductModelFactory, SiteFactory
 from .lists import FetchRunFactory, ListDiffFactory, ListEntryFactory, ListSourceFactory, ListVersionFactory
 from .remediation import (
@@ -47,7 +47,8 @@ from .vendors import (
 )
 
 __all__ = [
-    "ApiTokenFactory", "ComponentFactory", "DigestDeliveryFactory", "DigestFactory", "DigestItemFactory",
+    "ApiTokenFactory", "ComponentFactory", "CuratorFactory", "DigestDeliveryFactory", "DigestFactory",
+    "DigestItemFactory",
     "EquipmentFactory",
     "EvidenceFactory", "FetchRunFactory", "FindingFactory", "ImportJobFactory", "ListDiffFactory",
     "ListEntryFactory", "ListSourceFactory", "ListVersionFactory", "MatchFactory", "MembershipFactory",

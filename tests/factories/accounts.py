@@ -2,7 +2,7 @@
 import factory
 
 from apps.accounts.choices import Role
-from apps.accounts.models import Membership, Organization, User
+from apps.accounts.models import Curator, Membership, Organization, User
 from apps.api.models import ApiToken
 from apps.api.services import KEY_PREFIX, api_token_hash
 
@@ -46,3 +46,14 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     name = "test"
     prefix = factory.LazyAttribute(lambda o: o.key[:10])
     key_hash = factory.LazyAttribute(lambda o: api_token_hash(o.key))
+
+
+class CuratorFactory(factory.django.DjangoModelFactory):
+    """The registry-wide curator role (apps.accounts.policies); its powers also need a verified second factor
+    (tests.conftest.second_factor_login)."""
+
+    class Meta:
+        model = Curator
+
+    user = factory.SubFactory(UserFactory)
+    note = "Registry data team"

@@ -8,7 +8,8 @@ from apps.audit.models import AuditEvent
 from apps.lists.choices import VersionStatus
 from apps.lists.models import ListEntry, ListVersion
 from apps.lists.services import list_version_import
-from tests.factories import UserFactory
+from tests.conftest import second_factor_login
+from tests.factories import CuratorFactory, UserFactory
 from tests.lists.lists_fakes import entries, fake_format, source, write_list  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -22,6 +23,12 @@ def superuser(db):
 
 
 @pytest.fixture
+def curating_superuser(superuser):
+    CuratorFactory(user=superuser)
+    return superuser
+
+
+@pytest.fixture
 def quarantined(source, tmp_path):
     list_version_import(source=source, paths=[write_list(tmp_path / "a.jsonl", entries(100))])
     result = list_version_import(source=source, paths=[write_list(tmp_path / "b.jsonl", entries(10))])
@@ -30,8 +37,10 @@ def quarantined(source, tmp_path):
 
 
 @pytest.mark.parametrize(("action", "status"), [("approve", VersionStatus.ACTIVE), ("reject", VersionStatus.REJECTED)])
-def test_admin_decides_a_quarantined_version_with_a_reason(client, superuser, quarantined, action, status):
-    client.force_login(superuser)
+def test_admin_decides_a_quarantined_version_with_a_reason(client, curating_superuser, quarantined, action, status):
+    """A public list's version is decided by a curator with a verified second factor (here in the admin)."""
+    superuser = curating_superuser
+    second_factor_login(client, superuser)
     url = reverse("admin:lists_listversion_changelist")
     page = client.post(url, {"action": action, ACTION_CHECKBOX_NAME: [quarantined.pk]})
     assert page.status_code == 200 and b"Say why" in page.content and b"reason" in page.content
@@ -55,3 +64,15 @@ def test_entries_are_read_only_in_the_admin(client, superuser, quarantined):
     assert client.get(reverse("admin:lists_fetchrun_changelist")).status_code == 200
     assert client.get(reverse("admin:lists_listdiff_changelist")).status_code == 200
     assert client.get(reverse("admin:lists_listsource_changelist")).status_code == 200
+
+
+def test_a_superuser_who_is_not_a_curator_cannot_decide_a_public_list(client, superuser, quarantined):
+    """Staff and superuser flags give no power over shared data: the service's policy refuses, the admin says
+    why, and the version stays quarantined."""
+    client.force_login(superuser)
+    url = reverse("admin:lists_listversion_changelist")
+    client.post(url, {"action": "approve", ACTION_CHECKBOX_NAME: [quarantined.pk], "apply": "1",
+                      "reason": "Looks fine"}, follow=True)
+    quarantined.refresh_from_db()
+    assert quarantined.status == VersionStatus.QUARANTINED
+    assert not AuditEvent.objects.filter(action="listversion.approve").exists()

@@ -124,47 +124,47 @@ def test_source_max_drop_share_overrides_the_setting(source, tmp_path, settings)
 
 
 def test_approve_activates_a_quarantined_version_records_who_and_why_and_calls_hooks(
-        source, tmp_path, admin_user, django_capture_on_commit_callbacks):
+        source, tmp_path, verified_curator, django_capture_on_commit_callbacks):
     first = _import(source, tmp_path, entries(100))
     dropped = _import(source, tmp_path, entries(50), name="v2.jsonl", now=T0 + dt.timedelta(hours=1))
     calls = []
     version = ListVersion.objects.get(pk=dropped.version)
     with (events.subscribed(events.ListVersionActivated, lambda e: calls.append(e.version_id)),
           django_capture_on_commit_callbacks(execute=True)):
-        list_version_approve(version=version, user=admin_user, reason="Program lifted by OFAC on 28 Feb",
+        list_version_approve(version=version, user=verified_curator, reason="Program lifted by OFAC on 28 Feb",
                              now=T0 + dt.timedelta(hours=2))
     version.refresh_from_db()
-    assert version.status == VersionStatus.ACTIVE and version.decided_by == admin_user
+    assert version.status == VersionStatus.ACTIVE and version.decided_by == verified_curator
     assert "Program lifted" in version.status_reason
     assert ListVersion.objects.get(pk=first.version).status == VersionStatus.SUPERSEDED
     assert calls == [version.pk]
     event = AuditEvent.objects.get(action="listversion.approve")
-    assert event.actor == admin_user and event.changes["reason"] == "Program lifted by OFAC on 28 Feb"
+    assert event.actor == verified_curator and event.changes["reason"] == "Program lifted by OFAC on 28 Feb"
 
 
-def test_reject_keeps_the_previous_version_and_the_same_bytes_are_not_stored_again(source, tmp_path, admin_user):
+def test_reject_keeps_the_previous_version_and_the_same_bytes_are_not_stored_again(source, tmp_path, verified_curator):
     first = _import(source, tmp_path, entries(100))
     dropped = _import(source, tmp_path, entries(10), name="v2.jsonl", now=T0 + dt.timedelta(hours=1))
     with pytest.raises(ApplicationError):
-        list_version_reject(version=ListVersion.objects.get(pk=dropped.version), user=admin_user, reason=" ")
-    list_version_reject(version=ListVersion.objects.get(pk=dropped.version), user=admin_user, reason="Bad feed")
+        list_version_reject(version=ListVersion.objects.get(pk=dropped.version), user=verified_curator, reason=" ")
+    list_version_reject(version=ListVersion.objects.get(pk=dropped.version), user=verified_curator, reason="Bad feed")
     assert ListVersion.objects.get(pk=dropped.version).status == VersionStatus.REJECTED
     assert ListVersion.objects.get(pk=first.version).status == VersionStatus.ACTIVE
     again = _import(source, tmp_path, entries(10), name="v3.jsonl", now=T0 + dt.timedelta(hours=2))
     assert again.status == "unchanged" and again.version == dropped.version
     assert ListVersion.objects.filter(source=source).count() == 2
     with pytest.raises(ApplicationError):
-        list_version_approve(version=ListVersion.objects.get(pk=dropped.version), user=admin_user, reason="x")
-    assert AuditEvent.objects.filter(action="listversion.reject", actor=admin_user).exists()
+        list_version_approve(version=ListVersion.objects.get(pk=dropped.version), user=verified_curator, reason="x")
+    assert AuditEvent.objects.filter(action="listversion.reject", actor=verified_curator).exists()
 
 
-def test_approve_refuses_when_a_newer_version_became_active(source, tmp_path, admin_user):
+def test_approve_refuses_when_a_newer_version_became_active(source, tmp_path, verified_curator):
     _import(source, tmp_path, entries(100))
     dropped = _import(source, tmp_path, entries(10), name="v2.jsonl", now=T0 + dt.timedelta(hours=1))
     newer = _import(source, tmp_path, entries(101), name="v3.jsonl", now=T0 + dt.timedelta(hours=2))
     assert newer.status == "active"
     with pytest.raises(ApplicationError, match="roll the list back"):
-        list_version_approve(version=ListVersion.objects.get(pk=dropped.version), user=admin_user, reason="ok")
+        list_version_approve(version=ListVersion.objects.get(pk=dropped.version), user=verified_curator, reason="ok")
     assert list_versions_active().get(source=source).pk == newer.version
 
 
@@ -345,3 +345,18 @@ def test_content_hash_is_the_sha256_of_the_canonical_json_of_every_field():
     ]
     for entry in entries_:
         assert entry.content_hash() == reference(entry)
+
+
+def test_an_organisation_admin_cannot_decide_a_public_list(source, tmp_path, admin_user, curator):
+    """The first attack of the tenancy review: an admin of one organisation approved a shrunk public list for
+    everyone. Now only a curator with a verified second factor decides public lists; nothing changes."""
+    list_version_import(source=source, paths=[write_list(tmp_path / "a.jsonl", entries(100))])
+    dropped = list_version_import(source=source, paths=[write_list(tmp_path / "b.jsonl", entries(10))])
+    version = ListVersion.objects.get(pk=dropped.version)
+    for user in (admin_user, curator):  # a curator without the second factor is refused as well
+        with pytest.raises(ApplicationError) as refused:
+            list_version_approve(version=version, user=user, reason="Looks right")
+        assert refused.value.code == "forbidden"
+    version.refresh_from_db()
+    assert version.status == VersionStatus.QUARANTINED
+    assert not AuditEvent.objects.filter(action="listversion.approve").exists()

@@ -7,7 +7,6 @@ from django.core.management import call_command
 from apps.remediation.defaults import DEFAULT_RULES
 from apps.remediation.models import PolicyRule, RemediationPlan
 from apps.remediation.services import policy_rule_update, policy_rules_seed_defaults, remediation_evaluate
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 11, 25)
@@ -26,11 +25,10 @@ def test_seed_is_idempotent_and_every_rule_cites_its_source(capsys):
     assert set(coc.countries) == {"CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"}
 
 
-def test_seed_never_overwrites_an_admin_edit():
+def test_seed_never_overwrites_an_admin_edit(verified_curator):
     policy_rules_seed_defaults()
-    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
     rule = PolicyRule.objects.get(code="bis-entity-list")
-    policy_rule_update(rule=rule, user=staff, deadline_days=180)
+    policy_rule_update(rule=rule, user=verified_curator, deadline_days=180)
     policy_rules_seed_defaults()
     rule.refresh_from_db()
     assert rule.deadline_days == 180 and rule.version == 2

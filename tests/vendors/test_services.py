@@ -27,6 +27,7 @@ from apps.vendors.services import (
 )
 from tests.conftest import events_recorded
 from tests.factories import (
+    MembershipFactory,
     OwnershipFactory,
     UserFactory,
     VendorAliasFactory,
@@ -66,7 +67,7 @@ def test_vendor_create_refuses_a_blank_name_and_a_taken_one():
 
 
 def test_vendor_create_records_the_actor_and_one_event_per_row():
-    officer = UserFactory(username="officer-x")
+    officer = MembershipFactory(user=UserFactory(username="officer-x"), role="officer").user
     vendor = vendor_create(name="Example Cranes", actor=officer, aliases=[{"name": "EXC"}, {"name": "Ex Cranes"}],
                            identifiers=[{"scheme": "duns", "value": "150483782"}])
     assert [e.action for e in AuditEvent.objects.order_by("id")] == [

@@ -197,18 +197,24 @@ def test_lists_pages_and_refresh(client_for, officer, screened):
     assert c.get(reverse("web:list-version", args=[screened["version"].pk])).status_code == 200
 
 
-def test_quarantined_version_needs_staff_for_public_lists(client_for, admin_user, screened):
+def test_quarantined_version_needs_a_verified_curator_for_public_lists(client, client_for, admin_user, screened):
+    """An organisation admin, even with Django's staff flag, cannot decide a public list; a curator can, once
+    the session is verified by the second factor."""
     from apps.lists.choices import VersionStatus
+    from tests.conftest import second_factor_login
+    from tests.factories import CuratorFactory
 
     q = ListVersionFactory(source=screened["source"], status=VersionStatus.QUARANTINED, sha256="b" * 64,
                            status_reason="dropped 50%")
-    c = client_for(admin_user)
-    response = c.post(reverse("web:list-version-decide", args=[q.pk, "reject"]), {"reason": "truncated file"})
-    assert response.status_code == 403
+    url = reverse("web:list-version-decide", args=[q.pk, "reject"])
     admin_user.is_staff = True
     admin_user.save()
-    c = client_for(admin_user)
-    response = c.post(reverse("web:list-version-decide", args=[q.pk, "reject"]), {"reason": "truncated file"})
+    assert client_for(admin_user).post(url, {"reason": "truncated file"}).status_code == 403
+    CuratorFactory(user=admin_user)
+    assert client_for(admin_user).post(url, {"reason": "truncated file"}).status_code == 403  # not verified
+    q.refresh_from_db()
+    assert q.status == VersionStatus.QUARANTINED
+    response = second_factor_login(client, admin_user).post(url, {"reason": "truncated file"})
     assert response.status_code == 302
     q.refresh_from_db()
     assert q.status == "rejected"
@@ -245,13 +251,13 @@ def test_equipment_list_overdue_filter(client_for, officer, plan, site):
     assert "PLAN-UNIT" in dashboard
 
 
-def test_refresh_now_shows_a_polling_progress_bar(client_for, officer, django_capture_on_commit_callbacks):
+def test_refresh_now_shows_a_polling_progress_bar(client_for, admin_user, django_capture_on_commit_callbacks):
     from apps.lists.models import FetchRun, ListSource
     from apps.lists.services import list_sources_setup
 
     list_sources_setup()
     source = ListSource.objects.get(code="ndaa_889")  # bundled with the app: refreshable offline
-    c = client_for(officer)
+    c = client_for(admin_user)
     with django_capture_on_commit_callbacks(execute=False):  # the worker is not part of this test
         response = c.post(reverse("web:list-refresh", args=[source.pk]), HTTP_HX_REQUEST="true")
     run = FetchRun.objects.get(source=source)
@@ -303,9 +309,18 @@ def test_review_queue_query_count_is_constant(client_for, officer, screened):
     assert len(many) == len(few)
 
 
-def test_refresh_of_a_source_without_url_explains_in_place(client_for, officer, screened):
-    response = client_for(officer).post(reverse("web:list-refresh", args=[screened["source"].pk]),
+def test_refresh_of_a_source_without_url_explains_in_place(client_for, admin_user, screened):
+    response = client_for(admin_user).post(reverse("web:list-refresh", args=[screened["source"].pk]),
                                         HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert b'role="alert"' in response.content
     assert b"<html" not in response.content
+
+
+def test_an_officer_may_not_refresh_a_public_list_on_the_web_as_in_the_api(client_for, officer, screened):
+    """"Refresh now" is for organisation administrators (and curators), on the web as in the API."""
+    from apps.lists.models import FetchRun
+
+    response = client_for(officer).post(reverse("web:list-refresh", args=[screened["source"].pk]))
+    assert response.status_code == 403
+    assert not FetchRun.objects.filter(source=screened["source"]).exists()

@@ -6,6 +6,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.policies import Action, authorize
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 
@@ -16,9 +17,10 @@ from .versions import _activate, _source_mark_good
 
 @transaction.atomic
 def list_version_approve(*, version: ListVersion, user, reason: str, now: dt.datetime | None = None) -> ListVersion:
-    """Activate a quarantined version (the admin checked it is right, e.g. a program really was lifted)."""
+    """Activate a quarantined version (the admin checked it is right, e.g. a program really was lifted). A
+    public list's versions are decided by curators; an in-house list's by its organisation's admins."""
     now = now or timezone.now()
-    version, reason = _quarantined_for_decision(version, reason, verb="approved")
+    version, reason = _quarantined_for_decision(version, reason, verb="approved", user=user)
     ListSource.objects.select_for_update().filter(pk=version.source_id).first()
     current = ListVersion.objects.filter(source_id=version.source_id, status=VersionStatus.ACTIVE).first()
     diff_previous = ListDiff.objects.filter(version=version).values_list("previous_id", flat=True).first()
@@ -40,7 +42,7 @@ def list_version_approve(*, version: ListVersion, user, reason: str, now: dt.dat
 @transaction.atomic
 def list_version_reject(*, version: ListVersion, user, reason: str, now: dt.datetime | None = None) -> ListVersion:
     """Refuse a quarantined version for good; the active version stays. The same bytes are not stored again."""
-    version, reason = _quarantined_for_decision(version, reason, verb="rejected")
+    version, reason = _quarantined_for_decision(version, reason, verb="rejected", user=user)
     version.status = VersionStatus.REJECTED
     version.decided_by = user if getattr(user, "is_authenticated", False) else None
     version.status_reason = f"{version.status_reason}\nRejected: {reason}".strip()
@@ -50,9 +52,10 @@ def list_version_reject(*, version: ListVersion, user, reason: str, now: dt.date
     return version
 
 
-def _quarantined_for_decision(version: ListVersion, reason: str, *, verb: str) -> tuple[ListVersion, str]:
+def _quarantined_for_decision(version: ListVersion, reason: str, *, verb: str, user) -> tuple[ListVersion, str]:
     """The stripped reason (required) and the version locked for the decision, which must still be quarantined
-    (another admin may have decided meanwhile)."""
+    (another admin may have decided meanwhile). Public lists: curators; in-house lists: their admins."""
+    authorize(user, Action.ADMINISTER, version.source)
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(f"Say why the version is {verb}.", fields={"reason": ["Required."]})

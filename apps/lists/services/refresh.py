@@ -13,6 +13,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.policies import Action, authorize
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.security.enqueue import enqueue_now, enqueue_on_commit
@@ -137,6 +138,7 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     for the source is returned instead of a second one (double clicks, impatient admins); a queued one whose
     message no worker took within LISTS_QUEUED_RESEND_SECONDS is sent again (the broker lost it)."""
     now = now or timezone.now()
+    authorize(user, Action.REFRESH_LIST, source)
     if not source.url and source.code not in BUNDLED_FILES:
         raise ApplicationError(f"{source.code} has no URL; import its files with `import_list`.", code="no_url")
     lease_held = source.lock_until is not None and source.lock_until > now

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from apps.accounts.models import Organization
+from apps.accounts.policies import Action, authorize
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 
@@ -30,7 +31,9 @@ def list_sources_setup() -> dict[str, int]:
 
 @transaction.atomic
 def list_source_custom_create(*, organization: Organization, name: str, user=None) -> ListSource:
-    """An organisation's own blocklist (custom CSV: name, aliases, country, identifiers, reason)."""
+    """An organisation's own blocklist (custom CSV: name, aliases, country, identifiers, reason); created by
+    the organisation's admins."""
+    authorize(user, Action.ADMINISTER, organization_id=organization.pk)
     name = (name or "").strip()
     if not name:
         raise ApplicationError("A name is required.", fields={"name": ["Required."]})

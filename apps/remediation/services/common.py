@@ -12,9 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.utils import timezone
 
-from apps.accounts.choices import WRITE_ROLES
 from apps.accounts.models import Membership
-from apps.accounts.selectors import membership_role
 from apps.audit.writes import model_save_audited
 from apps.common.exceptions import ApplicationError
 
@@ -28,16 +26,6 @@ M = TypeVar("M", bound=Model)
 def remediation_today(now: dt.datetime | None = None) -> dt.date:
     """Today's calendar date in the registry's zone (REMEDIATION_TIME_ZONE, else TIME_ZONE)."""
     return local_today(now or timezone.now(), conf.time_zone())
-
-
-def _require_member(user, organization_id: int, *, roles: Iterable[str] = WRITE_ROLES, what: str = "do this") -> str:
-    role = membership_role(user, organization_id)
-    if role is None:
-        # Same answer as for a missing object: another organisation's plans are not revealed.
-        raise ApplicationError("Not found.", code="not_found")
-    if role not in set(roles):
-        raise ApplicationError(f"Your role ({role}) may not {what}.", code="forbidden")
-    return role
 
 
 def _validation_to_app(exc: ValidationError) -> ApplicationError:

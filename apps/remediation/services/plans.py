@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.choices import WRITE_ROLES
+from apps.accounts.policies import Action as Do
+from apps.accounts.policies import require
 from apps.accounts.selectors import membership_role
 from apps.audit.services import audit_record, changes_between, model_snapshot
 from apps.audit.writes import model_save_audited, write_transaction
@@ -22,7 +24,7 @@ from .. import conf
 from ..choices import NEXT_STATUS, Action, Outcome, PlanStatus, StepStatus
 from ..models import Evidence, PlanStep, RemediationPlan, RemediationPlanQuerySet
 from ..uploads import read_limited, sniff
-from .common import _locked, _require_member, _save_audited, remediation_today
+from .common import _locked, _save_audited, remediation_today
 
 OUTCOMES_FOR_ACTION = {
     Action.REMOVE: {Outcome.REMOVED, Outcome.REPLACED, Outcome.DISPOSED},
@@ -45,7 +47,7 @@ def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcom
     now = now or timezone.now()
     today = today or remediation_today(now)
     plan = _locked(RemediationPlan, plan)
-    _require_member(user, plan.organization_id, what="change plans")
+    require(user, Do.WRITE, organization_id=plan.organization_id)
     current = PlanStatus(plan.status)
     if to_status not in PlanStatus.values:
         raise ApplicationError(f"Unknown status {to_status!r}.", code="invalid_status",
@@ -91,7 +93,7 @@ def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcom
 @transaction.atomic
 def plan_assign(*, plan: RemediationPlan | int, owner, user) -> RemediationPlan:
     plan = _locked(RemediationPlan, plan)
-    _require_member(user, plan.organization_id, what="assign plans")
+    require(user, Do.WRITE, organization_id=plan.organization_id)
     if owner is not None and membership_role(owner, plan.organization_id) not in WRITE_ROLES:
         raise ApplicationError("The owner must be an officer or admin of the plan's organisation.",
                                code="invalid_owner", fields={"owner": ["Not an officer or admin here."]})
@@ -103,7 +105,7 @@ def plan_assign(*, plan: RemediationPlan | int, owner, user) -> RemediationPlan:
 def plan_set_cost(*, plan: RemediationPlan | int, estimated_cost: Decimal | None, user,
                   currency: str = "USD") -> RemediationPlan:
     plan = _locked(RemediationPlan, plan)
-    _require_member(user, plan.organization_id, what="change plans")
+    require(user, Do.WRITE, organization_id=plan.organization_id)
     if estimated_cost is not None and Decimal(estimated_cost) < 0:
         raise ApplicationError("The cost cannot be negative.", code="validation_error",
                                fields={"estimated_cost": ["Must be 0 or more."]})
@@ -119,7 +121,7 @@ def plan_change_deadline(*, plan: RemediationPlan | int, deadline: dt.date, reas
     evaluations keep a hand-set deadline (the rule's own date stays visible as `computed_deadline`)."""
     today = today or remediation_today()
     plan = _locked(RemediationPlan, plan)
-    _require_member(user, plan.organization_id, what="change deadlines")
+    require(user, Do.WRITE, organization_id=plan.organization_id)
     if not plan.is_live:
         raise ApplicationError("The plan is closed; its deadline cannot change.", code="invalid_transition")
     if not (reason or "").strip():
@@ -144,7 +146,7 @@ def plan_change_deadline(*, plan: RemediationPlan | int, deadline: dt.date, reas
 def plan_step_add(*, plan: RemediationPlan | int, title: str, user, description: str = "",
                   due_on: dt.date | None = None) -> PlanStep:
     plan = _locked(RemediationPlan, plan)
-    _require_member(user, plan.organization_id, what="change plans")
+    require(user, Do.WRITE, organization_id=plan.organization_id)
     if not plan.is_live:
         raise ApplicationError("The plan is closed.", code="invalid_transition")
     position = (plan.steps.order_by("-position").values_list("position", flat=True).first() or 0) + 1
@@ -157,7 +159,7 @@ def plan_step_add(*, plan: RemediationPlan | int, title: str, user, description:
 def plan_step_complete(*, step: PlanStep | int, user, now: dt.datetime | None = None) -> PlanStep:
     step = PlanStep.objects.select_for_update().select_related("plan").get(pk=step if isinstance(step, int)
                                                                            else step.pk)
-    _require_member(user, step.plan.organization_id, what="change plans")
+    require(user, Do.WRITE, organization_id=step.plan.organization_id)
     if step.status == StepStatus.DONE:
         raise ApplicationError("The step is already done.", code="invalid_transition")
     step.status, step.done_at, step.done_by = StepStatus.DONE, now or timezone.now(), user
@@ -171,7 +173,7 @@ def evidence_upload(*, plan: RemediationPlan | int, file, user, step: PlanStep |
     plan_obj = plan if isinstance(plan, RemediationPlan) else RemediationPlan.objects.filter(pk=plan).first()
     if plan_obj is None:
         raise ApplicationError("Not found.", code="not_found")
-    _require_member(user, plan_obj.organization_id, what="upload evidence")
+    require(user, Do.WRITE, organization_id=plan_obj.organization_id)
     if step is not None and step.plan_id != plan_obj.pk:
         raise ApplicationError("The step belongs to another plan.", code="validation_error",
                                fields={"step": ["Not a step of this plan."]})

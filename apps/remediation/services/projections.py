@@ -9,9 +9,8 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.choices import WRITE_ROLES
 from apps.accounts.models import Organization
-from apps.accounts.selectors import membership_role
+from apps.accounts.policies import Action, require
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.security.enqueue import enqueue_on_commit
@@ -34,9 +33,7 @@ def projection_request(*, organization: Organization, user, on: dt.date, site=No
     """Ask which units will be non-compliant on `on` (the organisation's, or one site's); computed in the
     background (`projection_run`). Only writers of the organisation may ask (it stores a report)."""
     today = today or timezone.localdate()
-    role = membership_role(user, organization.pk)
-    if role not in WRITE_ROLES:
-        raise ApplicationError("Only officers and administrators may compute a projection.", code="forbidden")
+    require(user, Action.WRITE, organization_id=organization.pk)
     if site is not None and site.organization_id != organization.pk:
         raise ApplicationError("Not a site of this organisation.", code="invalid",
                                fields={"site": ["Not a site of this organisation."]})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apps.accounts.choices import Role
+from apps.accounts.policies import Action, require
 from apps.audit.writes import model_save_audited
 from apps.common.exceptions import ApplicationError
 
 from ..defaults import DEFAULT_RULES
 from ..models import PolicyRule
-from .common import _require_member, _save_audited
+from .common import _save_audited
 
 RULE_EDITABLE = {f.name for f in PolicyRule._meta.get_fields() if getattr(f, "editable", False)} - {
     "id", "version", "created_at", "updated_at", "code"}
@@ -23,12 +23,8 @@ def _reject_unknown_fields(fields: dict, what: str) -> None:
 
 
 def _require_rule_editor(user, organization_id: int | None) -> None:
-    if organization_id is None:
-        if not (getattr(user, "is_authenticated", False) and (user.is_superuser or user.is_staff)):
-            raise ApplicationError("Only registry administrators may change rules that apply to everyone.",
-                                   code="forbidden")
-    else:
-        _require_member(user, organization_id, roles=(Role.ADMIN,), what="change this organisation's rules")
+    """An organisation's rules: its admins; the registry-wide rules (no organisation): curators."""
+    require(user, Action.ADMINISTER, organization_id=organization_id)
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from apps.accounts.choices import Role
+from apps.accounts.policies import Action as Do
+from apps.accounts.policies import require
 from apps.audit.writes import model_save_audited, write_transaction
 from apps.common.exceptions import ApplicationError
 
@@ -17,7 +19,7 @@ from .. import conf
 from ..choices import CLOCK_STATUSES, NotificationKind, PlanStatus, WaiverStatus
 from ..models import RemediationPlan, Waiver
 from ..policy import add_days
-from .common import _locked, _notify, _org_members, _require_member, remediation_today
+from .common import _locked, _notify, _org_members, remediation_today
 
 # A plan has at most one of these at a time; they end (expire) when the plan closes.
 PENDING_OR_ACTIVE = (WaiverStatus.REQUESTED, WaiverStatus.APPROVED)
@@ -29,7 +31,7 @@ def waiver_request(*, plan: RemediationPlan | int, user, justification: str, com
     now = now or timezone.now()
     today = today or remediation_today(now)
     plan = _locked(RemediationPlan, plan)
-    _require_member(user, plan.organization_id, what="request waivers")
+    require(user, Do.WRITE, organization_id=plan.organization_id)
     errors: dict[str, list[str]] = {}
     if not (justification or "").strip():
         errors["justification"] = ["Required."]
@@ -57,7 +59,7 @@ def waiver_request(*, plan: RemediationPlan | int, user, justification: str, com
 
 
 def _check_decider(waiver: Waiver, user) -> None:
-    _require_member(user, waiver.organization_id, roles=(Role.ADMIN,), what="decide waivers")
+    require(user, Do.ADMINISTER, organization_id=waiver.organization_id)
     if waiver.requested_by_id == user.pk:
         raise ApplicationError("You cannot decide your own waiver request; another admin must (four-eyes).",
                                code="four_eyes")

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from apps.accounts.policies import Action, allowed
 from apps.common.exceptions import ApplicationError
 from apps.lists import services as list_services
 from apps.lists.choices import RunStatus, VersionStatus
@@ -35,9 +36,11 @@ def _visible_sources(request):
 
 
 def _may_decide(request, source: ListSource) -> bool:
-    if source.organization_id is None:
-        return bool(request.user.is_staff or request.user.is_superuser)
-    return request.access.is_admin_in(source.organization_id)
+    return allowed(request.user, Action.ADMINISTER, source)
+
+
+def _may_refresh(request, source: ListSource) -> bool:
+    return allowed(request.user, Action.REFRESH_LIST, source)
 
 
 @org_view
@@ -48,7 +51,7 @@ def sources(request):
                                                                  source__in=qs.values("pk"))}
     running = {r.source_id: r for r in FetchRun.objects.filter(status__in=RUNNING, source__in=qs.values("pk"))}
     rows = [{"source": s, "freshness": list_source_freshness(s), "active": active.get(s.pk),
-             "run": running.get(s.pk)} for s in qs]
+             "run": running.get(s.pk), "may_refresh": _may_refresh(request, s)} for s in qs]
     quarantined = [v for v in list_versions_quarantined() if v.source_id in {r["source"].pk for r in rows}]
     return render(request, "web/list_sources.html", {"rows": rows, "quarantined": quarantined})
 
@@ -62,7 +65,7 @@ def source_detail(request, pk: int):
     running = next((r for r in runs if r.status in RUNNING), None)
     return render(request, "web/list_source.html", {
         "source": source, "freshness": list_source_freshness(source), "page_obj": versions, "runs": runs,
-        "running": running, "may_decide": _may_decide(request, source),
+        "running": running, "may_decide": _may_decide(request, source), "may_refresh": _may_refresh(request, source),
     })
 
 
@@ -70,6 +73,8 @@ def source_detail(request, pk: int):
 @require_POST
 def source_refresh(request, pk: int):
     source = get_object_or_404(_visible_sources(request), pk=pk)
+    if not _may_refresh(request, source):
+        raise PermissionDenied("Only organisation administrators (or curators) may refresh this list.")
     try:
         run = list_services.list_source_refresh_request(source=source, user=request.user)
     except ApplicationError as exc:
@@ -112,7 +117,8 @@ def version_decide(request, pk: int, decision: str):
     version = get_object_or_404(ListVersion.objects.select_related("source").visible_to(
         request.access.organization_ids), pk=pk)
     if not _may_decide(request, version.source):
-        raise PermissionDenied("Only administrators decide on quarantined versions.")
+        raise PermissionDenied("Public lists are decided by curators (with a verified second factor); an "
+                               "in-house list by its organisation's administrators.")
     form = ReasonForm(request.POST)
     if form.is_valid():
         service = list_services.list_version_approve if decision == "approve" else list_services.list_version_reject
