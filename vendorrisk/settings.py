@@ -325,6 +325,8 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp_token"]
 # Admin second factor: users with a confirmed TOTP device must give its code; set true to require one.
 SECURITY_ADMIN_REQUIRE_OTP = env.bool("SECURITY_ADMIN_REQUIRE_OTP", default=False)
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Vendor-risk registry")
+# Tries of the second-factor form of the web UI (Account, Verify), per user: curator powers need it.
+SECURITY_OTP_VERIFY_RATE = env.str("SECURITY_OTP_VERIFY_RATE", default="5/300s")
 
 # Sessions: idle and absolute timeouts (middleware), cookie hardening.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)

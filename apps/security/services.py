@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.common.exceptions import ApplicationError
 
 from .models import OutboxJob, OutboxStatus
 
@@ -125,3 +126,26 @@ def outbox_flush(*, limit: int = 500, max_attempts: int = 50) -> dict[str, int]:
             sent += 1
     pending = OutboxJob.objects.filter(status=OutboxStatus.PENDING).count()
     return {"sent": sent, "failed": failed, "pending": pending}
+
+
+def second_factor_verify(*, request, token: str) -> bool:
+    """Verify the signed-in user's authenticator code and mark the session verified (django-otp), which the
+    curator powers need (apps.accounts.policies). Tries are rate-limited per user
+    (SECURITY_OTP_VERIFY_RATE, default 5 per 5 minutes), so the six digits cannot be guessed; each outcome is
+    in the audit chain."""
+    from django_otp import login as otp_login
+    from django_otp import match_token
+
+    from .ratelimit import rate_limit_hit, rate_parse
+
+    user = request.user
+    limit, window = rate_parse(getattr(settings, "SECURITY_OTP_VERIFY_RATE", "5/300s"))
+    if not rate_limit_hit(f"otp-verify:{user.pk}", limit=limit, window=window).allowed:
+        audit_record(action="auth.second_factor_throttled", actor=user, obj=user)
+        raise ApplicationError("Too many tries; wait a few minutes and try again.", code="throttled")
+    device = match_token(user, (token or "").strip())
+    audit_record(action="auth.second_factor" if device else "auth.second_factor_failed", actor=user, obj=user)
+    if device is None:
+        return False
+    otp_login(request, device)
+    return True

@@ -113,9 +113,11 @@ def require_write(request: HttpRequest) -> None:
         raise PermissionDenied("Your role in this organisation is read-only.")
 
 
-def org_view(view=None, *, write: bool = False, admin: bool = False):
+def org_view(view=None, *, write: bool = False, admin: bool = False, policy: bool = False):
     """Log-in required; `request.access` set. `write`: POST needs officer/admin in the selected organisation;
-    `admin`: POST needs admin. Read-only roles always get 403 on state-changing methods."""
+    `admin`: POST needs admin. Read-only roles get 403 on state-changing methods, except on `policy` views,
+    which act on shared data under a registry-wide role (a curator's list decisions) and ask
+    apps.accounts.policies themselves."""
 
     def decorator(fn):
         @functools.wraps(fn)
@@ -137,7 +139,7 @@ def org_view(view=None, *, write: bool = False, admin: bool = False):
                 # Every page shows some organisation's data or the shared lists and vendors: a signed-in user
                 # who belongs to no organisation sees none of it (403 with what to do), on every page alike.
                 return render(request, "web/no_organization.html", status=403)
-            if request.method not in SAFE_METHODS:
+            if request.method not in SAFE_METHODS and not policy:
                 if admin and not access.is_admin:
                     raise PermissionDenied("Only an administrator of this organisation may do this.")
                 if not access.can_write:

@@ -254,3 +254,10 @@ __all__ = ["FORMATS", "AsOfForm", "CheckForm", "ComponentForm", "DecisionForm", 
            "ImportCommitForm", "ImportUploadForm", "OemRelationForm", "OwnershipForm", "ProjectionForm",
            "ReasonForm", "SinceForm", "SiteForm", "VendorAliasForm", "VendorForm", "VendorIdentifierForm",
            "NOT_SUBMITTED", "form_add_errors", "form_submit"]
+
+
+class SecondFactorForm(forms.Form):
+    otp_token = forms.RegexField(regex=r"^\s*\d{6,8}\s*$", label="Authenticator code", max_length=12,
+                                 error_messages={"invalid": "Enter the 6-digit code your authenticator shows."},
+                                 widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
+                                                               "inputmode": "numeric"}))

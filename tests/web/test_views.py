@@ -208,8 +208,11 @@ def test_a_user_without_membership_sees_no_page_but_the_one_saying_so(client, db
     client.force_login(UserFactory())
     answers = {url: client.get(url) for url in pages}
     open_pages = {url: r.status_code for url, r in answers.items() if r.status_code != 403}
-    assert set(open_pages) <= {reverse("web:org-switch"), reverse("web:login")}, open_pages
+    # Verifying one's own second factor is about the account, not an organisation's data.
+    assert set(open_pages) <= {reverse("web:org-switch"), reverse("web:login"), reverse("web:second-factor")}, (
+        open_pages)
     assert all(b"not a member of any organisation" in r.content for r in answers.values() if r.status_code == 403)
+    assert b"no authenticator" in answers[reverse("web:second-factor")].content
 
 
 def test_equipment_sorts_are_declared_with_the_filters(client_for, officer, site):

@@ -9,14 +9,43 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django_otp import user_has_device
 
 from apps.common.dates import end_of_day_utc
+from apps.common.exceptions import ApplicationError
 from apps.inventory.choices import EquipmentCategory
 from apps.remediation.choices import PlanStatus
 from apps.remediation.summary import summary_report
+from apps.security.services import second_factor_verify
 
 from .. import selectors, svg
 from ..access import org_select, org_view
+from ..forms import SecondFactorForm
+
+
+@login_required
+def second_factor(request):
+    """Verify the authenticator code (TOTP) of a signed-in user: curator powers need a verified session
+    (apps.accounts.policies). The device is enrolled by a superuser in the admin (TOTP devices)."""
+    form = SecondFactorForm(request.POST or None)
+    verified = bool(getattr(request.user, "is_verified", None) and request.user.is_verified())
+    if request.method == "POST" and form.is_valid():
+        try:
+            ok = second_factor_verify(request=request, token=form.cleaned_data["otp_token"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if ok:
+                messages.success(request, "Second factor verified for this session.")
+                nxt = request.POST.get("next", "")
+                if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+                    nxt = "/"
+                return redirect(nxt)
+            form.add_error("otp_token", "That code is not valid for any of your authenticators.")
+    has_device = user_has_device(request.user)
+    return render(request, "web/second_factor.html", {
+        "form": form, "verified": verified, "has_device": has_device, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200)
 
 
 @login_required

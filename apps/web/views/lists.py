@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from apps.accounts.policies import Action, allowed
+from apps.accounts.policies import Action, allowed, is_curator
 from apps.common.exceptions import ApplicationError
 from apps.lists import services as list_services
 from apps.lists.choices import RunStatus, VersionStatus
@@ -109,11 +109,14 @@ def version_detail(request, pk: int):
     })
 
 
-@org_view
+@org_view(policy=True)  # curators decide public lists whatever their role in the selected organisation
 @require_POST
 def version_decide(request, pk: int, decision: str):
     if decision not in ("approve", "reject"):
         raise Http404("Unknown decision.")
+    if not (is_curator(request.user) or request.access.admin_anywhere):  # read-only and officers: 403 first
+        raise PermissionDenied("Quarantined versions are decided by curators (public lists) and by the owning "
+                               "organisation's administrators (in-house lists).")
     version = get_object_or_404(ListVersion.objects.select_related("source").visible_to(
         request.access.organization_ids), pk=pk)
     if not _may_decide(request, version.source):
