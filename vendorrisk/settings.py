@@ -466,6 +466,8 @@ API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
 # API tokens: every token expires (default and longest lifetime in days), a user holds at most this many live
 # tokens and creates at most this many per window (apps.api.services.api_token_create).
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=90)
+# A curator token (purpose "curate", created from a second-factor-verified session) lives this many hours.
+API_CURATOR_TOKEN_HOURS = env.int("API_CURATOR_TOKEN_HOURS", default=8)
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 API_TOKEN_MAX_LIVE = env.int("API_TOKEN_MAX_LIVE", default=10)
 API_TOKEN_CREATE_RATE = env.str("API_TOKEN_CREATE_RATE", default="10/h")

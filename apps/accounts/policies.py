@@ -78,6 +78,12 @@ def second_factor_verified(user) -> bool:
     return bool(callable(verified) and verified())
 
 
+def session_second_factor_verified(user) -> bool:
+    """Only a TOTP-verified web session (not a token): what may create a curator token."""
+    verified = getattr(user, "is_verified", None)
+    return bool(callable(verified) and verified()) and not getattr(user, _ELEVATED_ATTR, False)
+
+
 def mark_elevated(user) -> None:
     """Called by the API's token authentication only, for an unexpired curator-purpose token."""
     setattr(user, _ELEVATED_ATTR, True)
@@ -131,6 +137,11 @@ def _decide(user, action: Action, organization_id: int | None) -> str | None:
         if action in (Action.ADMINISTER, Action.REFRESH_LIST):
             return None if role == Role.ADMIN else "Only an administrator of this organisation may do this."
     raise ValueError(f"Unknown action {action!r}")  # a wiring error, never a silent allow
+
+
+def denial_reason(user, action: Action | str, *, organization_id: int | None) -> str | None:
+    """None when allowed; otherwise why not, in words for the user (the API's 403 message)."""
+    return _decide(user, Action(action), organization_id)
 
 
 def allowed(user, action: Action | str, obj: Any = None, *, organization_id: int | None | object = ...) -> bool:

@@ -5,8 +5,10 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from apps.accounts.policies import mark_elevated
+
 from .models import ApiToken
-from .services import api_token_hash, api_token_touch
+from .services import CURATE_PURPOSE, api_token_hash, api_token_touch
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -31,6 +33,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if token.expires_at is not None and token.expires_at <= now:
             raise exceptions.AuthenticationFailed("This token has expired.")
         api_token_touch(token=token, now=now)
+        if token.purpose == CURATE_PURPOSE:
+            mark_elevated(token.user)  # a short-lived curator token stands for the verified second factor
         return token.user, token
 
     def authenticate_header(self, request):

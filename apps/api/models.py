@@ -19,6 +19,10 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(
+        max_length=16, choices=[("", "General"), ("curate", "Curator work (short-lived)")], default="", blank=True,
+        help_text="A curator token carries the curator's powers (apps.accounts.policies); it is created only from a "
+                  "session verified by the second factor and lives API_CURATOR_TOKEN_HOURS.")
 
     class Meta:
         ordering = ["-created_at"]

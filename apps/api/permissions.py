@@ -1,10 +1,10 @@
-"""Who may do what through the API.
+"""Who may do what through the API: DRF's side of apps.accounts.policies.
 
-Reads: any member of at least one organisation; querysets are scoped to the user's organisations, so
-another organisation's objects answer 404 and never appear. Writes: the role in the object's organisation
-must be in the view's `write_roles` (officer and admin by default; admin only for list sources and
-approvals). Shared reference data (vendors, lists) has no organisation: the role needed is then held in any
-organisation.
+Reads: any member of at least one organisation (or a curator); querysets are scoped to the user's
+organisations, so another organisation's objects answer 404 and never appear. Writes: the policy action of the
+view (`policy_actions` by DRF action name; else ADMINISTER for views whose `write_roles` are the admins, WRITE
+otherwise) must be allowed in the object's organisation, or for shared reference data (no organisation) as the
+policy says (writers anywhere; curators with a verified second factor for ADMINISTER).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rest_framework import permissions
 
 from apps.accounts.choices import WRITE_ROLES, Role
 from apps.accounts.filtersets import member_organization_ids, member_roles
+from apps.accounts.policies import Action, denial_reason, is_curator, organization_ids
 
 ADMIN_ROLES = frozenset({Role.ADMIN})
 
@@ -20,8 +21,17 @@ def user_write_organization_ids(user, roles=WRITE_ROLES) -> list[int]:
     return member_organization_ids(user, roles=roles)
 
 
+def view_action(view) -> Action:
+    """The policy action a write through `view` needs."""
+    name = getattr(view, "action", None)
+    actions = getattr(view, "policy_actions", None) or {}
+    if name in actions:
+        return actions[name]
+    return Action.ADMINISTER if getattr(view, "write_roles", WRITE_ROLES) == ADMIN_ROLES else Action.WRITE
+
+
 class IsMemberWithRole(permissions.BasePermission):
-    """Members read; members with a role in `view.write_roles` write (in the object's organisation)."""
+    """Members read; writes are decided by apps.accounts.policies for the object's organisation."""
 
     message = "Your role does not allow this."
 
@@ -29,8 +39,7 @@ class IsMemberWithRole(permissions.BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        roles = member_roles(user)
-        if not roles:
+        if not member_roles(user) and not is_curator(user):
             self.message = "You are not a member of any organisation."
             return False
         if request.method in permissions.SAFE_METHODS:
@@ -40,15 +49,17 @@ class IsMemberWithRole(permissions.BasePermission):
             # A write to one object: decided per object, after the scoped lookup, so another
             # organisation's object answers 404 rather than 403.
             return True
-        write_roles = getattr(view, "write_roles", WRITE_ROLES)
-        return any(role in write_roles for role in roles.values())
+        action = view_action(view)
+        if organization_ids(user, action):
+            return True
+        reason = denial_reason(user, action, organization_id=None)
+        self.message = reason or self.message
+        return reason is None
 
     def has_object_permission(self, request, view, obj) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
-        write_roles = getattr(view, "write_roles", WRITE_ROLES)
         org_id = view.object_organization_id(obj) if hasattr(view, "object_organization_id") else None
-        roles = member_roles(request.user)
-        if org_id is None:
-            return any(role in write_roles for role in roles.values())
-        return roles.get(org_id) in write_roles
+        reason = denial_reason(request.user, view_action(view), organization_id=org_id)
+        self.message = reason or self.message
+        return reason is None

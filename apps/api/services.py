@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from apps.accounts.policies import Denied, is_curator, session_second_factor_verified
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.security.ratelimit import rate_limit_hit, rate_parse
@@ -18,6 +19,8 @@ from apps.security.ratelimit import rate_limit_hit, rate_parse
 from .models import ApiToken
 
 KEY_PREFIX = "vr_"
+
+CURATE_PURPOSE = "curate"
 
 
 def api_token_hash(key: str) -> str:
@@ -31,15 +34,26 @@ def api_tokens_live(user, *, now: dt.datetime) -> QuerySet[ApiToken]:
 
 
 @transaction.atomic
-def api_token_create(*, user, name: str = "", expires_in_days: int | None = None, actor=None,
+def api_token_create(*, user, name: str = "", expires_in_days: int | None = None, actor=None, purpose: str = "",
                      now: dt.datetime | None = None) -> tuple[ApiToken, str]:
     """Create a token and return it with its key. The key is not stored and cannot be shown again.
 
     Every token expires (`API_TOKEN_DEFAULT_DAYS` when no expiry is asked, at most `API_TOKEN_MAX_DAYS`), a user
     holds at most `API_TOKEN_MAX_LIVE` live tokens, and creates at most `API_TOKEN_CREATE_RATE` of them: a
-    stolen session cannot mint an unbounded number of long-lived keys (and the API rate limit is per user)."""
+    stolen session cannot mint an unbounded number of long-lived keys (and the API rate limit is per user).
+
+    `purpose="curate"`: a token that carries the user's curator powers, for a curator's own scripts; only from a
+    web session the second factor verified (never from another token), and it lives API_CURATOR_TOKEN_HOURS."""
     if not user.is_active:
         raise ApplicationError("Inactive users cannot hold API tokens.", code="inactive_user")
+    if purpose not in ("", CURATE_PURPOSE):
+        raise ApplicationError("Unknown purpose.", code="invalid", fields={"purpose": ["Use \"\" or \"curate\"."]})
+    if purpose == CURATE_PURPOSE:
+        if actor is None or actor.pk != user.pk or not (is_curator(user) and session_second_factor_verified(actor)):
+            raise Denied("A curator token is created by the curator, from a session verified by the second factor.")
+        if expires_in_days is not None:
+            raise ApplicationError("A curator token's lifetime is fixed (API_CURATOR_TOKEN_HOURS).",
+                                   code="invalid_expiry", fields={"expires_in_days": ["Leave empty."]})
     max_days = settings.API_TOKEN_MAX_DAYS
     if expires_in_days is not None and not 1 <= expires_in_days <= max_days:
         raise ApplicationError(f"The expiry must be between 1 and {max_days} days.", code="invalid_expiry",
@@ -61,10 +75,12 @@ def api_token_create(*, user, name: str = "", expires_in_days: int | None = None
         prefix=key[:10],
         key_hash=api_token_hash(key),
         created_at=now,
-        expires_at=now + dt.timedelta(days=expires_in_days),
+        expires_at=now + (dt.timedelta(hours=settings.API_CURATOR_TOKEN_HOURS) if purpose == CURATE_PURPOSE
+                          else dt.timedelta(days=expires_in_days)),
+        purpose=purpose,
     )
     audit_record(action="api_token.create", actor=actor, obj=token,
-                 changes={"user": user.get_username(), "expires_at": token.expires_at})
+                 changes={"user": user.get_username(), "expires_at": token.expires_at, "purpose": purpose})
     return token, key
 
 

@@ -206,9 +206,9 @@ def test_rule_changes_need_the_right_admin(world):
     admin = token_client(world["users"]["admin"])
     changed = admin.patch(f"/api/v1/rules/{world['org_rule'].pk}/", {"deadline_days": 90}, format="json")
     assert changed.status_code == 200 and changed.json()["deadline_days"] == 90 and changed.json()["version"] == 2
-    # A registry-wide rule belongs to registry staff, not to an organisation's admin.
+    # A registry-wide rule belongs to the curators, not to an organisation's admin.
     refused = admin.patch(f"/api/v1/rules/{world['rule'].pk}/", {"enabled": False}, format="json")
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "permission_denied"
     assert admin.patch(f"/api/v1/rules/{world['other_rule'].pk}/", {}, format="json").status_code == 404
     officer = token_client(world["users"]["officer"])
     assert officer.patch(f"/api/v1/rules/{world['org_rule'].pk}/", {}, format="json").status_code == 403

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {"health"}
 REPORTS = {"summary"}
 DOCS = {"schema", "docs", "redoc"}  # any authenticated member; nothing organisation-specific
+# Decisions on shared data that no organisation role may take: curators only (tests/api/test_curator.py).
+CURATED = {"listversion-approve", "listversion-reject"}
 ADMINS = {"audit-verify"}  # spans every organisation: organisation admins (and staff) only, everyone else 403
 # url basename -> (world key of an object of the user's organisation, world key of another organisation's
 # object or None when the resource is shared reference data, readable by every member).
@@ -164,7 +166,8 @@ def _check(w, client, route, name, method, role, scope):
         assert status == 401, (url, status)
         return
     write_roles = getattr(_view_class(route), "write_roles", WRITE_ROLES)
-    may_write = base == "token" or role in write_roles
+    may_write = base == "token" or (role in write_roles and not (name in CURATED and obj.source.organization_id
+                                                                 is None))
 
     if method == "get":
         if is_list:

@@ -20,7 +20,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class ApiTokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiToken
-        fields = ["id", "name", "prefix", "created_at", "expires_at", "revoked_at", "last_used_at"]
+        fields = ["id", "name", "prefix", "purpose", "created_at", "expires_at", "revoked_at", "last_used_at"]
         read_only_fields = fields
 
 
@@ -30,6 +30,10 @@ class ApiTokenCreateSerializer(serializers.Serializer):
         min_value=1, max_value=3650, required=False, allow_null=True, default=None,
         help_text="Days until the token expires; empty: API_TOKEN_DEFAULT_DAYS (90). At most API_TOKEN_MAX_DAYS "
                   "(365) is accepted.")
+    purpose = serializers.ChoiceField(
+        choices=ApiToken._meta.get_field("purpose").choices, required=False, default="",
+        help_text="\"curate\": a token with the curator's powers, created only from a web session verified by the "
+                  "second factor; it lives API_CURATOR_TOKEN_HOURS (8) and takes no expires_in_days.")
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):

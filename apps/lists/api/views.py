@@ -10,6 +10,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.accounts.policies import Action
 from apps.api.permissions import ADMIN_ROLES
 from apps.api.viewsets import FORMAT_PARAMETER, ReadOnlyApiViewSet
 from apps.lists.choices import VersionStatus
@@ -39,6 +40,7 @@ class ListScopeMixin:
 
     organization_field = None
     write_roles = ADMIN_ROLES
+    policy_actions = {"refresh": Action.REFRESH_LIST}  # apps.accounts.policies; approve/reject: ADMINISTER
 
     def scope(self, queryset):
         return queryset.visible_to(self.member_organization_ids())  # each list model's queryset knows its path
