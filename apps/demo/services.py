@@ -228,7 +228,25 @@ DEMO_USERS = [
                                             "metro-airport-authority": Role.OFFICER}),
     ("auditor", "Arthur", "Auditor", False, {slug: Role.AUDITOR for slug, *_ in ORGS}),
     ("viewer", "Victor", "Viewer", False, {"dept-administrative-services": Role.VIEWER}),
+    # The registry's curator (shared data: public list decisions, registry-wide rules): a viewer in every
+    # organisation, curator powers once the second factor is verified (demo_curator_ensure).
+    ("curator", "Carla", "Curator", False, {slug: Role.VIEWER for slug, *_ in ORGS}),
 ]
+CURATOR_USERNAME = "curator"
+
+
+def demo_curator_ensure(user) -> str:
+    """The demo curator's role and authenticator (a TOTP device); returns the device's otpauth:// URL, for an
+    authenticator app (printed by load_demo), so the second-factor step can be tried."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.accounts.models import Curator
+
+    Curator.objects.get_or_create(user=user, defaults={"note": "Demo registry curator"})
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+    return device.config_url
 
 
 def demo_password_get() -> tuple[str, bool]:
@@ -267,6 +285,8 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
             created["users"] += 1
         for slug, role in roles.items():
             Membership.objects.get_or_create(user=user, organization=orgs[slug], defaults={"role": role})
+        if username == CURATOR_USERNAME:
+            demo_curator_ensure(user)
 
     sites: dict[str, Site] = {}
     for slug, code, name, kind, country, region, crit, defence, operator, lat, lon in SITES:

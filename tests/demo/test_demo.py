@@ -39,3 +39,17 @@ def test_demo_loaded_twice_creates_no_duplicates(demo):
     assert counts == (Organization.objects.count(), User.objects.count(), Membership.objects.count(),
                       Site.objects.count(), Vendor.objects.count(), Ownership.objects.count(),
                       Equipment.objects.count())
+
+
+def test_the_demo_has_a_curator_with_an_authenticator(db):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.accounts.models import Curator, User
+    from apps.accounts.policies import is_curator
+    from apps.demo.services import demo_load
+
+    demo_load()
+    user = User.objects.get(username="curator")
+    assert is_curator(user) and Curator.objects.count() == 1
+    assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
+    assert not user.is_staff and set(user.memberships.values_list("role", flat=True)) == {"viewer"}

@@ -1,7 +1,8 @@
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from apps.demo.services import demo_load_full, demo_password_get
+from apps.demo.services import CURATOR_USERNAME, demo_curator_ensure, demo_load_full, demo_password_get
 
 
 class Command(BaseCommand):
@@ -17,4 +18,8 @@ class Command(BaseCommand):
         password, generated = demo_password_get()
         where = "from DEMO_PASSWORD" if settings.DEMO_PASSWORD else "kept in var/demo-password.txt"
         note = "generated now, " if generated else ""
-        self.stdout.write(f"Demo users admin, admin2, officer, auditor, viewer; password: {password} ({note}{where})")
+        self.stdout.write(f"Demo users admin, admin2, officer, auditor, viewer, curator; password: {password} "
+                          f"({note}{where})")
+        curator = get_user_model().objects.get(username=CURATOR_USERNAME)
+        self.stdout.write(f"The curator's authenticator (add it to an authenticator app, then Account, Verify): "
+                          f"{demo_curator_ensure(curator)}")
