@@ -52,7 +52,9 @@ class IsMemberWithRole(permissions.BasePermission):
         action = view_action(view)
         if organization_ids(user, action):
             return True
-        reason = denial_reason(user, action, organization_id=None)
+        if getattr(view, "organization_field", None) is not None:  # an organisation's data: a role there
+            return False
+        reason = denial_reason(user, action, organization_id=None)  # shared reference data
         self.message = reason or self.message
         return reason is None
 

@@ -10,14 +10,15 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.filtersets import member_organization_ids, member_roles
+from apps.accounts.filtersets import member_organization_ids
+from apps.accounts.policies import Action, allowed
 from apps.audit.services import audit_chain_verify, audit_tail_start
 from apps.inventory.models import Site
 from apps.remediation.summary import summary_report
 
 from .bounds import MAX_VALUES
 from .docs import redoc_standalone_script
-from .permissions import ADMIN_ROLES, IsMemberWithRole
+from .permissions import IsMemberWithRole
 from .schema import ApiAutoSchema
 from .selectors import health_report
 from .serializers import SummarySerializer
@@ -157,7 +158,8 @@ class AuditVerifySerializer(serializers.Serializer):
 
 
 class IsOrganizationAdminOrStaff(permissions.BasePermission):
-    """Organisation admins (in any organisation) and staff only: the chain spans every organisation."""
+    """Organisation admins (in any organisation) and curators only: the chain spans every organisation
+    (apps.accounts.policies.Action.VERIFY_AUDIT)."""
 
     message = "Only organisation administrators may verify the audit trail."
 
@@ -165,7 +167,7 @@ class IsOrganizationAdminOrStaff(permissions.BasePermission):
         user = request.user
         if not user or not user.is_authenticated:
             return False
-        return bool(user.is_staff) or any(role in ADMIN_ROLES for role in member_roles(user).values())
+        return allowed(user, Action.VERIFY_AUDIT)
 
 
 class AuditVerifyView(APIView):

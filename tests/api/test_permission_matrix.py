@@ -5,19 +5,22 @@ registered in OBJECTS (which object to ask for) — an endpoint cannot ship with
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.choices import WRITE_ROLES
 from apps.api.models import ApiToken
 from apps.api.services import api_token_create, api_token_hash
 from tests.api.conftest import ROLES
-from tests.factories import OemRelationFactory
+from tests.factories import ApiTokenFactory, CuratorFactory, MembershipFactory, OemRelationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+CURATOR_KEY = "vr_curator-matrix-key-0001"
 
 PUBLIC = {"health"}
 REPORTS = {"summary"}
@@ -87,7 +90,7 @@ def _combinations(route: str, name: str, method: str):
     shared = OBJECTS.get(_basename(name), ("", ""))[1] is None
     creates = "(?P<" not in route and method != "get"
     scopes = ("own",) if name in PUBLIC | DOCS | ADMINS | REPORTS or shared or creates else ("other", "own")
-    for role in ["anonymous", *ROLES]:
+    for role in ["anonymous", *ROLES, "curator"]:
         for scope in scopes:
             yield role, scope
 
@@ -104,6 +107,10 @@ def _url(route: str, obj) -> str:
 @pytest.fixture
 def matrix_world(world):
     world["oem"] = OemRelationFactory(brand=world["parent"], manufacturer=world["vendor"])
+    # A curator: a viewer of the harbour whose curator token carries the registry-wide powers.
+    curator = MembershipFactory(organization=world["org"], role="viewer", user=UserFactory(username="curator")).user
+    CuratorFactory(user=curator)
+    world["users"]["curator"] = curator
     world["other_token"], _ = api_token_create(user=world["users"]["other_officer"])
     world["own_token"], _ = api_token_create(user=world["users"]["viewer"])
     return world
@@ -112,6 +119,9 @@ def matrix_world(world):
 @pytest.mark.parametrize(("route", "name", "method"), list(_cases()))
 def test_permission_matrix(matrix_world, route, name, method):
     keys = {role: token_key(matrix_world["users"][role]) for role in ROLES}
+    keys["curator"] = CURATOR_KEY
+    ApiTokenFactory(user=matrix_world["users"]["curator"], key=CURATOR_KEY, purpose="curate",
+                    expires_at=timezone.now() + dt.timedelta(hours=1))
     failures = []
     for role, scope in _combinations(route, name, method):
         client = APIClient()
@@ -140,7 +150,7 @@ def _check(w, client, route, name, method, role, scope):
         return
     if name in ADMINS:
         response = client.get(_url(route, None))
-        expected = {"anonymous": 401, "admin": 200}.get(role, 403)
+        expected = {"anonymous": 401, "admin": 200, "curator": 200}.get(role, 403)
         assert response.status_code == expected, (role, response.status_code)
         if expected == 403:
             assert response.json()["error"]["code"] == "permission_denied"
@@ -166,8 +176,12 @@ def _check(w, client, route, name, method, role, scope):
         assert status == 401, (url, status)
         return
     write_roles = getattr(_view_class(route), "write_roles", WRITE_ROLES)
-    may_write = base == "token" or (role in write_roles and not (name in CURATED and obj.source.organization_id
-                                                                 is None))
+    public = name in CURATED and obj.source.organization_id is None
+    # A curator (with its curator token) writes shared reference data and decides public lists; in an
+    # organisation it is the viewer it is there.
+    refresh_public = name == "listsource-refresh" and obj.organization_id is None  # admins anywhere, curators
+    curates = role == "curator" and (public or refresh_public or (other_key is None and write_roles == WRITE_ROLES))
+    may_write = base == "token" or curates or (role in write_roles and not public)
 
     if method == "get":
         if is_list:
