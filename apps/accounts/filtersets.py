@@ -29,6 +29,11 @@ def member_roles(user: User | None) -> dict[int, str]:
     return cached
 
 
+def member_roles_prime(user: User, roles: dict[int, str]) -> None:
+    """Give `member_roles` what a caller already read (the web reads the memberships with their organisations)."""
+    setattr(user, _CACHE_ATTR, dict(roles))
+
+
 def member_organization_ids(user: User | None, *, roles=None) -> list[int]:
     """Ids of the user's organisations (optionally only those where the user has one of `roles`)."""
     return sorted(org for org, role in member_roles(user).items() if roles is None or role in roles)

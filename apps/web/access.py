@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -18,8 +19,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
 
-from apps.accounts.choices import WRITE_ROLES, Role
+from apps.accounts.filtersets import member_roles_prime
 from apps.accounts.models import Membership, Organization
+from apps.accounts.policies import Action, allowed
+from apps.accounts.policies import organization_ids as policy_organization_ids
 from apps.common.exceptions import ApplicationError
 
 SESSION_KEY = "web_organization_id"
@@ -28,12 +31,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass
 class OrgAccess:
-    """The user's memberships, the selected organisation and what the user may do there."""
+    """The user's memberships, the selected organisation and what the user may do there; every "may" asks
+    apps.accounts.policies, as the API and the services do."""
 
     organization: Organization | None
     role: str | None
     roles: dict[int, str] = field(default_factory=dict)
     organizations: list[Organization] = field(default_factory=list)
+    user: Any = None
 
     @property
     def organization_ids(self) -> list[int]:
@@ -41,24 +46,24 @@ class OrgAccess:
 
     @property
     def can_write(self) -> bool:
-        return self.role in WRITE_ROLES
+        return self.organization is not None and self.can_write_in(self.organization.pk)
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
+        return self.organization is not None and self.is_admin_in(self.organization.pk)
 
     def role_in(self, organization_id: int) -> str | None:
         return self.roles.get(organization_id)
 
     def can_write_in(self, organization_id: int) -> bool:
-        return self.roles.get(organization_id) in WRITE_ROLES
+        return allowed(self.user, Action.WRITE, organization_id=organization_id)
 
     def is_admin_in(self, organization_id: int) -> bool:
-        return self.roles.get(organization_id) == Role.ADMIN
+        return allowed(self.user, Action.ADMINISTER, organization_id=organization_id)
 
     @property
     def admin_anywhere(self) -> bool:
-        return Role.ADMIN in self.roles.values()
+        return bool(policy_organization_ids(self.user, Action.ADMINISTER))
 
 
 def org_access_for(request: HttpRequest) -> OrgAccess:
@@ -70,11 +75,13 @@ def org_access_for(request: HttpRequest) -> OrgAccess:
         Membership.objects.filter(user=request.user).select_related("organization").order_by("organization__name")
     )
     roles = {m.organization_id: m.role for m in memberships}
+    member_roles_prime(request.user, roles)
     orgs = [m.organization for m in memberships]
     selected_id = request.session.get(SESSION_KEY)
     selected = next((o for o in orgs if o.pk == selected_id), orgs[0] if orgs else None)
     access = OrgAccess(
-        organization=selected, role=roles.get(selected.pk) if selected else None, roles=roles, organizations=orgs
+        organization=selected, role=roles.get(selected.pk) if selected else None, roles=roles, organizations=orgs,
+        user=request.user,
     )
     request._web_access = access
     return access
