@@ -372,6 +372,12 @@ SECURITY_CSV_FIELD_MAX_CHARS = env.int("SECURITY_CSV_FIELD_MAX_CHARS", default=2
 # Rate limits: atomic counters in this cache (Redis INCR), or the database when the cache is not Redis.
 SECURITY_RATELIMIT_CACHE = "default"
 SECURITY_AUDIT_LOGINS = env.bool("SECURITY_AUDIT_LOGINS", default=False)
+# Audit of 401/403 answers (apps.security.denials): the first refusal of a kind (user or anonymous IP, status, method,
+# URL name) is chained, the following ones within this many seconds are counted in the database and chained as one
+# summary event when the window closes (0: chain every refusal). Anonymous callers open at most this many windows
+# per IP and minute; refusals over it are logged only.
+SECURITY_DENIAL_AUDIT_WINDOW = env.int("SECURITY_DENIAL_AUDIT_WINDOW", default=300)
+SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE = env.int("SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE", default=30)
 
 # Security log lines carry the request id and client IP.
 LOGGING.setdefault("filters", {})["request_context"] = {"()": "apps.security.logging.RequestContextFilter"}
