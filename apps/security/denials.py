@@ -168,13 +168,19 @@ def access_denied_audit(*, request, status: int, now: datetime | None = None) ->
 def _aggregate(*, request, status: int, now: datetime, window: int, key: str, subject: str, kind: str, actor,
                ip: str) -> str:
     with transaction.atomic():
-        count = _window_count(key=key, subject=subject, kind=kind, actor=actor, status=status, request=request,
-                              ip=ip, now=now, window=window)
-        if count:
-            return COUNTED
         closed = None
-        if count is None:  # the window closed and nobody summarised it yet; its row is locked by us
-            closed = DenialWindow.objects.select_for_update().get(key=key)
+        for _ in range(2):
+            count = _window_count(key=key, subject=subject, kind=kind, actor=actor, status=status, request=request,
+                                  ip=ip, now=now, window=window)
+            if count:
+                return COUNTED
+            if count == 0:
+                break
+            # The window closed and nobody summarised it yet: PostgreSQL locked its row for us (ON CONFLICT DO
+            # UPDATE locks the conflicting row even when its WHERE is false). Gone anyway: count again.
+            closed = DenialWindow.objects.select_for_update().filter(key=key).first()
+            if closed is not None:
+                break
         opening = actor is not None or _anonymous_cap_allows(ip)
         if closed is not None and closed.count:
             _summary_record(closed)
