@@ -11,13 +11,13 @@ from .services import outbox_flush
 
 @shared_task(name="security.outbox_flush", acks_late=True, ignore_result=True)
 def outbox_flush_task() -> dict:
-    """The security housekeeping of every minute (beat entry "security: outbox flush"): chain the summaries of
-    closed windows of repeated access denials, re-send tasks that could not reach the broker, purge expired
-    rate-limit counters. Each step is idempotent."""
-    summaries = denial_windows_flush()
+    """The security housekeeping of every minute (beat entry "security: outbox flush"): re-send tasks that could
+    not reach the broker, purge expired rate-limit counters, chain the summaries of closed windows of repeated
+    access denials. Each step is idempotent; the outbox goes first, so a failing audit append (no signing key)
+    never holds back queued work."""
     result = outbox_flush()
-    result["denial_summaries"] = summaries
     result["purged_counters"] = rate_counters_purge()
+    result["denial_summaries"] = denial_windows_flush()
     return result
 
 
