@@ -312,10 +312,20 @@ AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Failed attempts and lockouts are rows in the database (axes' database handler), not cache entries: a cache
 # outage neither unlocks a locked-out user nor locks anyone out. The lockout fails closed with the database
 # (no database, no login at all), and does not depend on the cache.
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# apps.security.backends.LockoutHandler is that handler plus the IP-wide limit below.
+AXES_HANDLER = "apps.security.backends.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Password spraying (one password over many usernames from one address) is slowed by an IP-wide limit: an address
+# with this many failed logins, any usernames, within the window is refused like a locked-out user (0: off). The
+# failures are axes' rows, which axes deletes one cool-off after their latest failure: the window cannot be longer.
+SECURITY_LOGIN_IP_FAILURES = env.int("SECURITY_LOGIN_IP_FAILURES", default=50)
+SECURITY_LOGIN_IP_WINDOW_MINUTES = env.int(
+    "SECURITY_LOGIN_IP_WINDOW_MINUTES", default=int(AXES_COOLOFF_TIME.total_seconds() // 60)
+)
+if not 0 < SECURITY_LOGIN_IP_WINDOW_MINUTES <= AXES_COOLOFF_TIME.total_seconds() / 60:
+    raise ImproperlyConfigured("SECURITY_LOGIN_IP_WINDOW_MINUTES must be between 1 and AXES_COOLOFF_MINUTES.")
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "apps.security.backends.client_ip"
 AXES_HTTP_RESPONSE_CODE = 429
@@ -374,6 +384,12 @@ SECURITY_CSV_FIELD_MAX_CHARS = env.int("SECURITY_CSV_FIELD_MAX_CHARS", default=2
 # Rate limits: atomic counters in this cache (Redis INCR), or the database when the cache is not Redis.
 SECURITY_RATELIMIT_CACHE = "default"
 SECURITY_AUDIT_LOGINS = env.bool("SECURITY_AUDIT_LOGINS", default=False)
+# Audit of 401/403 answers (apps.security.denials): the first refusal of a kind (user or anonymous IP, status, method,
+# URL name) is chained, the following ones within this many seconds are counted in the database and chained as one
+# summary event when the window closes (0: chain every refusal). Anonymous callers open at most this many windows
+# per IP and minute; refusals over it are logged only.
+SECURITY_DENIAL_AUDIT_WINDOW = env.int("SECURITY_DENIAL_AUDIT_WINDOW", default=300)
+SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE = env.int("SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE", default=30)
 
 # Security log lines carry the request id and client IP.
 LOGGING.setdefault("filters", {})["request_context"] = {"()": "apps.security.logging.RequestContextFilter"}

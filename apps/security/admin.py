@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import OutboxJob
+from .models import DenialWindow, OutboxJob
 
 
 @admin.register(OutboxJob)
@@ -15,4 +15,22 @@ class OutboxJobAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DenialWindow)
+class DenialWindowAdmin(admin.ModelAdmin):
+    """Open windows of repeated access denials (read-only; their summaries are chained when they close)."""
+
+    list_display = ["subject", "kind", "count", "opened_at", "last_at", "closes_at"]
+    search_fields = ["subject", "kind", "actor_repr"]
+    readonly_fields = [f.name for f in DenialWindow._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -113,9 +113,10 @@ class SecureCSPMiddleware(CSPMiddleware):
 
 
 class AccessDeniedAuditMiddleware:
-    """Appends an audit event for every 401/403 response (who, which path, IP and request id come from the
-    audit context). Object-scope denials answered with 404 are recorded by the views through
-    `apps.security.services.access_denied_record`."""
+    """Audits every 401/403 response (who, which path, IP and request id come from the audit context) through
+    `apps.security.denials.access_denied_audit`: the first refusal of a kind is chained, repeated ones are
+    counted and summarised in one event per window; anonymous ones are capped per IP. Object-scope denials
+    answered with 404 are recorded by the views through `apps.security.services.access_denied_record`."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -123,27 +124,10 @@ class AccessDeniedAuditMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if response.status_code in (401, 403) and not getattr(response, "_security_audited", False):
-            from .services import access_denied_record
+            from .denials import access_denied_audit
 
             try:
-                if self._chain_it(request):
-                    access_denied_record(request=request, status=response.status_code)
-                else:
-                    logger.warning("access denied (%s) %s %s from %s (not chained: anonymous flood cap)",
-                                   response.status_code, request.method, request.path, request.META.get("REMOTE_ADDR"))
+                access_denied_audit(request=request, status=response.status_code)
             except Exception:  # noqa: BLE001 - never turn a refusal into a 500; the log keeps it
                 logger.exception("could not audit access denial on %s", request.path)
         return response
-
-    @staticmethod
-    def _chain_it(request) -> bool:
-        """Authenticated users' denials are always chained. Anonymous ones are capped per IP and minute
-        (SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE), so a scanner cannot flood the audit chain; the rest are logged."""
-        user = getattr(request, "user", None)
-        if getattr(user, "is_authenticated", False):
-            return True
-        from .ratelimit import rate_limit_hit
-
-        cap = int(getattr(settings, "SECURITY_ANON_DENIAL_AUDIT_PER_MINUTE", 30))
-        ip = request.META.get("REMOTE_ADDR", "") or "-"
-        return rate_limit_hit(f"authz-audit:{ip}", limit=cap, window=60).allowed

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.models import AuditEvent
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 
@@ -58,12 +59,14 @@ def logout_record(*, user, request=None) -> None:
 
 
 def access_denied_record(*, request, status: int = 403, object_type: str = "", object_id: str = "",
-                         reason: str = "") -> None:
+                         reason: str = "") -> AuditEvent:
     """An authorisation failure: 401/403, or a 404 a view gives because the object is outside the user's
-    organisations (views call this directly for those, with the object they refused)."""
+    organisations (views call this directly for those, with the object they refused). Chains one event per
+    call; the middleware's 401/403 go through `apps.security.denials.access_denied_audit`, which aggregates
+    repeated ones."""
     user = getattr(request, "user", None)
     actor = user if getattr(user, "is_authenticated", False) else None
-    audit_record(
+    event = audit_record(
         action="authz.denied",
         actor=actor,
         object_type=object_type,
@@ -73,6 +76,7 @@ def access_denied_record(*, request, status: int = 403, object_type: str = "", o
     )
     logger.warning("access denied (%s) %s %s for %s", status, request.method, request.path,
                    actor.get_username() if actor else "anonymous")
+    return event
 
 
 def admin_action_record(*, user, action_flag: str, object_type: str, object_id: str, object_repr: str,

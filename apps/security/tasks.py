@@ -4,15 +4,20 @@ import time
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from .denials import denial_windows_flush
 from .ratelimit import rate_counters_purge
 from .services import outbox_flush
 
 
 @shared_task(name="security.outbox_flush", acks_late=True, ignore_result=True)
 def outbox_flush_task() -> dict:
-    """Re-send tasks that could not reach the broker; purge expired rate-limit counters."""
+    """The security housekeeping of every minute (beat entry "security: outbox flush"): re-send tasks that could
+    not reach the broker, purge expired rate-limit counters, chain the summaries of closed windows of repeated
+    access denials. Each step is idempotent; the outbox goes first, so a failing audit append (no signing key)
+    never holds back queued work."""
     result = outbox_flush()
     result["purged_counters"] = rate_counters_purge()
+    result["denial_summaries"] = denial_windows_flush()
     return result
 
 

@@ -37,7 +37,7 @@ from .screening import (
     RiskPolicyFactory,
     ScreeningRunFactory,
 )
-from .security import OutboxJobFactory, RateCounterFactory
+from .security import DenialWindowFactory, OutboxJobFactory, RateCounterFactory
 from .vendors import (
     OemRelationFactory,
     OwnershipFactory,
@@ -50,6 +50,7 @@ __all__ = [
     "ApiTokenFactory", "ComponentFactory", "CuratorFactory", "DigestDeliveryFactory", "DigestFactory",
     "DigestItemFactory",
     "EquipmentFactory",
+    "DenialWindowFactory",
     "EvidenceFactory", "FetchRunFactory", "FindingFactory", "ImportJobFactory", "ListDiffFactory",
     "ListEntryFactory", "ListSourceFactory", "ListVersionFactory", "MatchFactory", "MembershipFactory",
     "NotificationFactory", "OemRelationFactory", "OrganizationFactory", "OutboxJobFactory", "OwnershipFactory",
