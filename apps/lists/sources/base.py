@@ -22,7 +22,8 @@ parser (or a test) can import everything from one place:
 - ``common.csv_rows``: iter_csv_rows (the one strict CSV reader, with the truncation checks), require_columns,
   csv_records (the header-row loop: required columns, the header's width, ``(line, get)`` per record).
 - ``common.xmlfiles``: iter_xml (defusedxml: DTDs, entities and external references forbidden; elements cleared
-  as soon as used), xml_end_check, xml_text, xml_findall, local_name.
+  as soon as used), xml_entries (an XML format's whole parse: one file, its records built and merged),
+  xml_end_check, xml_text, xml_findall, xml_namespace, local_name.
 - ``common.jsonfiles``: iter_json_lines (bounded lines), iter_json_array (a streamed array, the whole document
   checked to its end).
 - ``common.text``: clean, split_multi, unique, slug. ``common.dates``: parse_date.
@@ -52,7 +53,15 @@ from apps.lists.sources.common.files import (
 from apps.lists.sources.common.identifiers import identifier_scheme, is_identifier_label, make_identifier
 from apps.lists.sources.common.jsonfiles import iter_json_array, iter_json_lines
 from apps.lists.sources.common.text import SLUG_MAX, clean, slug, split_multi, unique
-from apps.lists.sources.common.xmlfiles import iter_xml, local_name, xml_end_check, xml_findall, xml_text
+from apps.lists.sources.common.xmlfiles import (
+    iter_xml,
+    local_name,
+    xml_end_check,
+    xml_entries,
+    xml_findall,
+    xml_namespace,
+    xml_text,
+)
 
 __all__ = [
     "ENTRY_TYPES", "MAX_FIELD_CHARS", "MAX_LINE_BYTES", "SLUG_MAX", "SNIFF_BYTES", "ParseError", "ParsedEntry", "clean",
@@ -60,5 +69,5 @@ __all__ = [
     "is_identifier_label", "iter_csv_rows", "iter_json_array", "iter_json_lines", "iter_xml", "local_name",
     "make_identifier", "merge_into", "merge_repeats", "open_text", "parse_date", "paths_by_name", "read_tail",
     "require_columns", "single_path", "slug", "sniff_file", "split_multi", "translate_errors", "unique",
-    "xml_end_check", "xml_findall", "xml_text",
+    "xml_end_check", "xml_entries", "xml_findall", "xml_namespace", "xml_text",
 ]  # fmt: skip
