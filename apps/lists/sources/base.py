@@ -15,7 +15,8 @@ Parsers are pure (no ORM) and take file paths, so they are tested on the real fi
 The helpers live in ``apps.lists.sources.common``, one concern per module; this module re-exports them so a
 parser (or a test) can import everything from one place:
 
-- ``common.errors``: ParseError. ``common.entry``: ParsedEntry, ENTRY_TYPES, merge_into, merge_repeats.
+- ``common.errors``: ParseError. ``common.entry``: ParsedEntry, ENTRY_TYPES, merge_into, merge_repeats,
+  NameGroups (rows written one per name, grouped by the designation's id).
 - ``common.files``: sniff_file (empty file, HTML error page, NUL bytes/UTF-16, gzip/zip refused before any
   parsing work), open_text (strict decoding: a wrong encoding is a ParseError, not mojibake), translate_errors,
   read_tail, file_ends_with_newline, single_path, paths_by_name; the bounds MAX_FIELD_CHARS, MAX_LINE_BYTES.
@@ -36,7 +37,7 @@ from __future__ import annotations
 from apps.lists.sources.common.countries import countries_from, country_code
 from apps.lists.sources.common.csv_rows import csv_records, iter_csv_rows, require_columns
 from apps.lists.sources.common.dates import parse_date
-from apps.lists.sources.common.entry import ENTRY_TYPES, ParsedEntry, merge_into, merge_repeats
+from apps.lists.sources.common.entry import ENTRY_TYPES, NameGroups, ParsedEntry, merge_into, merge_repeats
 from apps.lists.sources.common.errors import ParseError
 from apps.lists.sources.common.files import (
     MAX_FIELD_CHARS,
@@ -64,7 +65,8 @@ from apps.lists.sources.common.xmlfiles import (
 )
 
 __all__ = [
-    "ENTRY_TYPES", "MAX_FIELD_CHARS", "MAX_LINE_BYTES", "SLUG_MAX", "SNIFF_BYTES", "ParseError", "ParsedEntry", "clean",
+    "ENTRY_TYPES", "MAX_FIELD_CHARS", "MAX_LINE_BYTES", "SLUG_MAX", "SNIFF_BYTES", "NameGroups", "ParseError",
+    "ParsedEntry", "clean",
     "countries_from", "country_code", "csv_records", "file_ends_with_newline", "identifier_scheme",
     "is_identifier_label", "iter_csv_rows", "iter_json_array", "iter_json_lines", "iter_xml", "local_name",
     "make_identifier", "merge_into", "merge_repeats", "open_text", "parse_date", "paths_by_name", "read_tail",
