@@ -66,10 +66,9 @@ from apps.lists.sources.common.xmlfiles import (
 
 __all__ = [
     "ENTRY_TYPES", "MAX_FIELD_CHARS", "MAX_LINE_BYTES", "SLUG_MAX", "SNIFF_BYTES", "NameGroups", "ParseError",
-    "ParsedEntry", "clean",
-    "countries_from", "country_code", "csv_records", "file_ends_with_newline", "identifier_scheme",
-    "is_identifier_label", "iter_csv_rows", "iter_json_array", "iter_json_lines", "iter_xml", "local_name",
-    "make_identifier", "merge_into", "merge_repeats", "open_text", "parse_date", "paths_by_name", "read_tail",
-    "require_columns", "single_path", "slug", "sniff_file", "split_multi", "translate_errors", "unique",
+    "ParsedEntry", "clean", "countries_from", "country_code", "csv_records", "file_ends_with_newline",
+    "identifier_scheme", "is_identifier_label", "iter_csv_rows", "iter_json_array", "iter_json_lines", "iter_xml",
+    "local_name", "make_identifier", "merge_into", "merge_repeats", "open_text", "parse_date", "paths_by_name",
+    "read_tail", "require_columns", "single_path", "slug", "sniff_file", "split_multi", "translate_errors", "unique",
     "xml_end_check", "xml_entries", "xml_findall", "xml_namespace", "xml_text",
 ]  # fmt: skip
