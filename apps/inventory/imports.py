@@ -295,6 +295,16 @@ def _bool(value: str) -> bool | None:
     return None
 
 
+def _check_cells(number: int, rec: dict, columns: list[Column], report: ImportReport) -> None:
+    """What every column declares: a required cell is filled, a cell is no longer than the column's max_length."""
+    for col in columns:
+        value = rec.get(col.name, "")
+        if col.required and not value:
+            report.add_error(number, col.name, "Required; the cell is empty.")
+        elif col.max_length and len(value) > col.max_length:
+            report.add_error(number, col.name, f"Too long ({len(value)} characters, at most {col.max_length}).")
+
+
 @dataclass
 class _EquipmentRow:
     number: int
@@ -314,12 +324,7 @@ def _validate_equipment_chunk(chunk: list[tuple[int, dict]], *, sites: dict[str,
     parsed: list[_EquipmentRow] = []
     for number, rec in chunk:
         errors_before = report.error_count
-        for col in EQUIPMENT_COLUMNS:
-            value = rec.get(col.name, "")
-            if col.required and not value:
-                report.add_error(number, col.name, "Required; the cell is empty.")
-            elif col.max_length and len(value) > col.max_length:
-                report.add_error(number, col.name, f"Too long ({len(value)} characters, at most {col.max_length}).")
+        _check_cells(number, rec, EQUIPMENT_COLUMNS, report)
         site_code = rec.get("site_code", "")
         site_id = sites.get(site_code.lower()) if site_code else None
         if site_code and site_id is None:
@@ -400,12 +405,7 @@ def _validate_vendor_chunk(chunk: list[tuple[int, dict]], *, seen_names: set, re
     parsed: list[tuple[int, dict]] = []
     for number, rec in chunk:
         before = report.error_count
-        for col in VENDOR_COLUMNS:
-            value = rec.get(col.name, "")
-            if col.required and not value:
-                report.add_error(number, col.name, "Required; the cell is empty.")
-            elif col.max_length and len(value) > col.max_length:
-                report.add_error(number, col.name, f"Too long ({len(value)} characters, at most {col.max_length}).")
+        _check_cells(number, rec, VENDOR_COLUMNS, report)
         name = rec.get("name", "")
         if name and name.lower() in seen_names:
             report.add_error(number, "name", f"Vendor {name!r} appears twice in the file.")

@@ -153,23 +153,13 @@ class ProjectionItem:
     also: tuple[str, ...] = ()
 
 
-def remediation_projection(
-    *,
-    on: dt.date,
-    today: dt.date,
-    organization_ids: Iterable[int] | None = None,
-    user=None,
-    site_ids: Iterable[int] | None = None,
-    findings_provider: FindingsProvider | None = None,
-    chunk_size: int = 2000,
-) -> list[ProjectionItem]:
+def remediation_projection(*, on: dt.date, today: dt.date, **scope) -> list[ProjectionItem]:
     """Which units will be non-compliant on date `on` under the rules and findings already known: a rule in
     force on that date applies, its deadline (or the plan's hand-set deadline) falls on or before it, the unit
     is still installed, the rule is not already done for it, and no approved waiver covers that date. Rules
-    that take effect later and list entries dated in the future count from their dates."""
-    return [item for _done, items in remediation_projection_chunks(
-        on=on, today=today, organization_ids=organization_ids, user=user, site_ids=site_ids,
-        findings_provider=findings_provider, chunk_size=chunk_size) for item in items]
+    that take effect later and list entries dated in the future count from their dates. `scope`: the other
+    keywords of remediation_projection_chunks (organization_ids, user, site_ids, findings_provider, chunk_size)."""
+    return [item for _done, items in remediation_projection_chunks(on=on, today=today, **scope) for item in items]
 
 
 def remediation_projection_scope(*, organization_ids: Iterable[int] | None = None, user=None,

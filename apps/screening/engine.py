@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import lru_cache
 
@@ -80,20 +80,34 @@ def policy_choose(policies: Iterable[PolicyView], *, regime: str, source_code: s
 
 
 @dataclass
-class Listing:
-    """An open, not dismissed match of a vendor, with the policy that applies to it."""
+class ListedEntry:
+    """The list entry a listing or a finding is about: its source and regime, the propagation that applies to it,
+    and the entry itself."""
 
-    match_id: int
-    vendor_id: int
     source_id: int
-    source_code: str
-    source_name: str
     regime: str
     propagation: str
     sub_list: str
     external_id: str
     entry_name: str
     listed_on: dt.date | None
+
+    def listed_entry(self, **changes) -> dict:
+        """The ListedEntry fields of this record (``changes`` replacing some), for a record about the same entry."""
+        return {name: changes.get(name, getattr(self, name)) for name in _LISTED_ENTRY_FIELDS}
+
+
+_LISTED_ENTRY_FIELDS = tuple(f.name for f in fields(ListedEntry))
+
+
+@dataclass
+class Listing(ListedEntry):
+    """An open, not dismissed match of a vendor, with the policy that applies to it."""
+
+    match_id: int
+    vendor_id: int
+    source_code: str
+    source_name: str
     confirmed: bool
     policy: PolicyView | None
 
@@ -307,17 +321,10 @@ def path_data(node: Node, names: dict[int, str], depth: int = 0) -> dict:
 
 
 @dataclass
-class WantedFinding:
+class WantedFinding(ListedEntry):
     vendor_id: int
     kind: str
     key: str
-    source_id: int
-    regime: str
-    propagation: str
-    sub_list: str
-    external_id: str
-    entry_name: str
-    listed_on: dt.date | None
     match_id: int | None
     root_match_ids: list[int]
     via_vendor_id: int | None
@@ -349,9 +356,7 @@ def finding_direct(vendor_id: int, vendor_name: str, listing: Listing) -> Wanted
     reason = listing.policy.name if (listing.confirmed and listing.policy) else "match awaiting review"
     return WantedFinding(
         vendor_id=vendor_id, kind=FindingKind.DIRECT, key=f"direct:{listing.source_id}:{listing.external_id}",
-        source_id=listing.source_id, regime=listing.regime, propagation=listing.propagation,
-        sub_list=listing.sub_list, external_id=listing.external_id, entry_name=listing.entry_name,
-        listed_on=listing.listed_on, match_id=listing.match_id, root_match_ids=[listing.match_id],
+        **listing.listed_entry(), match_id=listing.match_id, root_match_ids=[listing.match_id],
         via_vendor_id=vendor_id, path=[{"listed": [{"match_id": listing.match_id, "label": listing.label}]}],
         path_text=f"{vendor_name} <- listed: {listing.label}"[:MAX_PATH_TEXT], status=listing.status,
         status_reason=reason[:300], categories=categories, other_status=other,
@@ -378,9 +383,8 @@ def finding_derived(vendor_id: int, node: Node, group_key: tuple[int, str], name
     text = f"{names.get(vendor_id, vendor_id)} <- {explain(node, names)}"
     return WantedFinding(
         vendor_id=vendor_id, kind=FindingKind.OWNERSHIP, key=f"own:{group_key[0]}:{group_key[1]}",
-        source_id=first.source_id, regime=first.regime, propagation=group_key[1], sub_list=first.sub_list,
-        external_id=first.external_id, entry_name=first.entry_name, listed_on=first.listed_on,
-        match_id=first.match_id, root_match_ids=sorted(li.match_id for li in roots), via_vendor_id=first.vendor_id,
+        **first.listed_entry(propagation=group_key[1]), match_id=first.match_id,
+        root_match_ids=sorted(li.match_id for li in roots), via_vendor_id=first.vendor_id,
         path=[path_data(node, names)], path_text=text[:MAX_PATH_TEXT], status=status, status_reason=reason[:300],
         categories=categories, other_status=other, policy_id=policy_id,
         aggregate_percent=node.known_total if node.known_total else None,
@@ -401,9 +405,8 @@ def finding_oem(brand_id: int, manufacturer_id: int, category: str, inner: Wante
     text = f"{names.get(brand_id, brand_id)} <- made by ({scope}) {inner.path_text}"
     return WantedFinding(
         vendor_id=brand_id, kind=FindingKind.OEM, key=f"oem:{manufacturer_id}:{category}:{inner.key}"[:200],
-        source_id=inner.source_id, regime=inner.regime, propagation=inner.propagation, sub_list=inner.sub_list,
-        external_id=inner.external_id, entry_name=inner.entry_name, listed_on=inner.listed_on,
-        match_id=inner.match_id, root_match_ids=list(inner.root_match_ids), via_vendor_id=inner.via_vendor_id,
+        **inner.listed_entry(), match_id=inner.match_id, root_match_ids=list(inner.root_match_ids),
+        via_vendor_id=inner.via_vendor_id,
         path=[{"oem_manufacturer_id": manufacturer_id, "category": category, "via": inner.path}],
         path_text=text[:MAX_PATH_TEXT], status=status, status_reason=f"white label: {inner.status_reason}"[:300],
         categories=categories, other_status=other, policy_id=inner.policy_id,

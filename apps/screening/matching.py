@@ -497,31 +497,10 @@ class CandidateIndex:
         identifiers: Sequence[tuple[str, str]] = (),
         min_score: float | None = None,
         limit: int = 50,
+        exhaustive: bool = False,
     ) -> list[MatchResult]:
-        """Best matches first, at most one per record key."""
-        return self._search(names, countries, identifiers, min_score, limit, exhaustive=False)
-
-    def search_exhaustive(
-        self,
-        names: Sequence[str],
-        *,
-        countries: Sequence[str] = (),
-        identifiers: Sequence[tuple[str, str]] = (),
-        min_score: float | None = None,
-        limit: int = 50,
-    ) -> list[MatchResult]:
-        """Same as search() but scores every indexed name (no blocking): the pairwise baseline."""
-        return self._search(names, countries, identifiers, min_score, limit, exhaustive=True)
-
-    def _search(
-        self,
-        names: Sequence[str],
-        countries: Sequence[str],
-        identifiers: Sequence[tuple[str, str]],
-        min_score: float | None,
-        limit: int,
-        exhaustive: bool,
-    ) -> list[MatchResult]:
+        """Best matches first, at most one per record key. ``exhaustive``: score every indexed name instead of
+        the blocked candidates (search_exhaustive)."""
         if isinstance(names, str):
             names = [names]
         threshold = THRESHOLDS["potential"] if min_score is None else float(min_score)
@@ -574,6 +553,10 @@ class CandidateIndex:
 
         ordered = sorted(best.values(), key=lambda m: (-m.score, str(m.entry_name), str(m.key)))
         return ordered[:limit]
+
+    def search_exhaustive(self, names: Sequence[str], **options) -> list[MatchResult]:
+        """Same as search() but scores every indexed name (no blocking): the pairwise baseline."""
+        return self.search(names, exhaustive=True, **options)
 
     def _identifier_hits(self, identifiers: Sequence[tuple[str, str]]) -> list[tuple[int, str, str]]:
         hits: list[tuple[int, str, str]] = []

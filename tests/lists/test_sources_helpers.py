@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from apps.lists.sources.base import (
+    NameGroups,
     ParsedEntry,
     ParseError,
     country_code,
@@ -87,6 +88,25 @@ def test_merge_repeats_merges_adjacent_and_suffixes_later_repeats():
     assert out[0].aliases == ["A1", "A2"]
     assert out[0].programs == ["P"]
     assert out[2].extra["repeat_of"] == "a"
+
+
+@pytest.mark.parametrize(("skip_known", "aliases"), [(False, ["A", "B", "Q"]), (True, ["B", "A", "Q"])])
+def test_name_groups_primary_takes_over_and_aliases_keep_order(tmp_path, skip_known, aliases):
+    groups = NameGroups(skip_known_names=skip_known)
+    for key, name, primary in [("1", "A", False), ("2", "", False), ("1", "A", False), ("1", "B", False),
+                               ("1", "P", True), ("2", "C", False), ("1", "Q", True)]:
+        if groups.existing(key, name, primary=primary) is None:
+            groups.start(key, name, primary=primary, sub_list="S")
+    first, second = groups.finished(tmp_path / "x.csv", "group")
+    assert (first.external_id, first.primary_name, first.aliases, first.sub_list) == ("1", "P", aliases, "S")
+    assert (second.primary_name, second.aliases) == ("C", [])  # a nameless first row takes its first alias
+
+
+def test_name_groups_refuse_a_designation_without_a_name(tmp_path):
+    groups = NameGroups()
+    groups.start("9", "", primary=True)
+    with pytest.raises(ParseError, match="x.csv: designation 9 has no name"):
+        list(groups.finished(tmp_path / "x.csv", "designation"))
 
 
 def test_content_hash_is_stable_and_sensitive():

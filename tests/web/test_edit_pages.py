@@ -297,6 +297,44 @@ def test_owners_and_oem_makers_are_recorded_by_name_checked_and_removed(client_f
     assert c.post(reverse("web:vendor-ownership-remove", args=[cccc.pk, other.pk])).status_code == 404
 
 
+def test_vendor_page_writes_say_what_was_recorded_or_removed(client_for, officer):
+    from django.contrib.messages import get_messages
+
+    from apps.vendors.models import OemRelation, Ownership
+
+    zpmc = VendorFactory(name="ZPMC")
+    cccc = VendorFactory(name="CCCC")
+    c = client_for(officer)
+
+    def said(url, data=None):
+        response = c.post(url, data or {})
+        assert response.status_code == 302 and response.url == reverse("web:vendor-detail", args=[zpmc.pk])
+        return [str(m) for m in get_messages(response.wsgi_request)][-1]  # the page's earlier ones not shown
+
+    assert said(reverse("web:vendor-alias-add", args=[zpmc.pk]), {"alias-name": "Zhenhua", "alias-kind": "trade_name"}
+                ) == "Alias \u201cZhenhua\u201d added."
+    ident_data = {"identifier-scheme": "lei", "identifier-value": "5299000J2N45DDNE4Y28"}
+    added = said(reverse("web:vendor-identifier-add", args=[zpmc.pk]), ident_data)
+    assert added == f"Identifier {zpmc.identifiers.get()} added."
+    owned = said(reverse("web:vendor-ownership-add", args=[zpmc.pk]),
+                 {"owner-owner": "CCCC", "owner-kind": "shareholding", "owner-share_percent": "16"})
+    link = Ownership.objects.get(owned=zpmc)
+    assert owned == "Recorded: CCCC -> ZPMC (Shareholding, 16%). The vendor is screened again through its new owner."
+    made = said(reverse("web:vendor-oem-add", args=[zpmc.pk]),
+                {"oem-manufacturer": "CCCC", "oem-confidence": "confirmed", "oem-category": ""})
+    relation = OemRelation.objects.get(brand=zpmc)
+    assert made == f"Recorded: {relation}."
+
+    alias, ident = zpmc.aliases.get(), zpmc.identifiers.get()
+    assert said(reverse("web:vendor-alias-remove", args=[zpmc.pk, alias.pk])) == "Alias \u201cZhenhua\u201d removed."
+    assert said(reverse("web:vendor-identifier-remove", args=[zpmc.pk, ident.pk])) == f"Identifier {ident} removed."
+    assert said(reverse("web:vendor-ownership-remove", args=[zpmc.pk, link.pk])) == f"Removed: {link}."
+    assert said(reverse("web:vendor-oem-remove", args=[zpmc.pk, relation.pk])) == f"Removed: {relation}."
+    assert not (zpmc.aliases.exists() or zpmc.identifiers.exists() or Ownership.objects.exists()
+                or OemRelation.objects.exists())
+    assert c.post(reverse("web:vendor-alias-remove", args=[cccc.pk, alias.pk])).status_code == 404
+
+
 def test_read_only_roles_cannot_change_vendor_links(client_for, viewer):
     from apps.vendors.models import Ownership
 

@@ -38,12 +38,11 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     identifier_scheme,
-    iter_xml,
-    merge_repeats,
     parse_date,
-    single_path,
     unique,
+    xml_entries,
     xml_findall,
+    xml_namespace,
     xml_text,
 )
 
@@ -68,8 +67,8 @@ def _country(code: str | None) -> str:
     return code if len(code) == 2 and code.isalpha() else ""
 
 
-def _entry(elem, path: Path) -> ParsedEntry:
-    ns = elem.tag[: elem.tag.index("}") + 1] if elem.tag.startswith("{") else ""
+def _entry(_name: str, elem, path: Path) -> ParsedEntry:
+    ns = xml_namespace(elem)
     logical_id = clean(elem.get("logicalId"))
     if not logical_id:
         raise ParseError(f"{path.name}: a <sanctionEntity> without logicalId")
@@ -155,11 +154,6 @@ def _entry(elem, path: Path) -> ParsedEntry:
     )
 
 
-def _entries(path: Path) -> Iterator[ParsedEntry]:
-    for _name, elem in iter_xml(path, {"sanctionEntity"}, roots={"export"}, label="EU FSF XML"):
-        yield _entry(elem, path)
-
-
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:
     """Stream the sanctionEntity records of one FSF XML file."""
-    return merge_repeats(_entries(single_path(paths, FORMAT)))
+    return xml_entries(paths, FORMAT, _entry, tags={"sanctionEntity"}, roots={"export"}, label="EU FSF XML")

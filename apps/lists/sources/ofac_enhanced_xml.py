@@ -31,13 +31,12 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     country_code,
-    iter_xml,
     make_identifier,
-    merge_repeats,
     parse_date,
-    single_path,
     unique,
+    xml_entries,
     xml_findall,
+    xml_namespace,
     xml_text,
 )
 
@@ -45,10 +44,6 @@ FORMAT = "ofac_enhanced_xml"
 DESCRIPTION = "OFAC Sanctions List Service enhanced XML (SDN or consolidated)"
 _GENERIC_LISTS = {"Consolidated List"}
 _COUNTRY_FEATURES = ("nationality country", "citizenship country", "nationality of registration")
-
-
-def _ns(tag: str) -> str:
-    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
 
 
 def _text(elem, refs: dict[str, str]) -> str:
@@ -61,7 +56,7 @@ def _text(elem, refs: dict[str, str]) -> str:
 
 
 def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
-    ns = _ns(elem.tag)
+    ns = xml_namespace(elem)
     ent_id = clean(elem.get("id"))
     if not ent_id:
         raise ParseError(f"{path.name}: an <entity> without an id attribute")
@@ -148,19 +143,18 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
     )
 
 
-def _entries(path: Path) -> Iterator[ParsedEntry]:
-    refs: dict[str, str] = {}
-    ns = ""
-    for name, elem in iter_xml(path, {"referenceValue", "entity"}, roots={"sanctionsData"}, label="OFAC enhanced XML"):
-        if name == "referenceValue":
-            ns = ns or _ns(elem.tag)
-            ref_id = elem.get("refId")
-            if ref_id:
-                refs[ref_id] = xml_text(elem, "value", _ns(elem.tag))
-            continue
-        yield _entity(elem, refs, path)
-
-
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:
     """Stream the entities of one enhanced XML file."""
-    return merge_repeats(_entries(single_path(paths, FORMAT)))
+    refs: dict[str, str] = {}  # the referenceValues, read before the entities that use them
+
+    def build(name: str, elem, path: Path) -> ParsedEntry | None:
+        if name == "referenceValue":
+            ref_id = elem.get("refId")
+            if ref_id:
+                refs[ref_id] = xml_text(elem, "value", xml_namespace(elem))
+            return None
+        return _entity(elem, refs, path)
+
+    return xml_entries(
+        paths, FORMAT, build, tags={"referenceValue", "entity"}, roots={"sanctionsData"}, label="OFAC enhanced XML"
+    )

@@ -24,12 +24,11 @@ from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
     country_code,
-    iter_xml,
     make_identifier,
-    merge_repeats,
-    single_path,
     unique,
+    xml_entries,
     xml_findall,
+    xml_namespace,
     xml_text,
 )
 from apps.lists.sources.ofac_remarks import remarks_identifiers, remarks_listing_date, remarks_weak_aliases
@@ -47,7 +46,7 @@ def _full_name(elem, ns: str) -> str:
 
 
 def _entry(elem, path: Path, publish_date: str) -> ParsedEntry:
-    ns = elem.tag[: elem.tag.index("}") + 1] if elem.tag.startswith("{") else ""
+    ns = xml_namespace(elem)
     uid = xml_text(elem, "uid", ns)
     name = _full_name(elem, ns)
     if not uid or not name:
@@ -104,15 +103,17 @@ def _entry(elem, path: Path, publish_date: str) -> ParsedEntry:
     )
 
 
-def _entries(path: Path) -> Iterator[ParsedEntry]:
-    publish_date = ""
-    for name, elem in iter_xml(path, {"Publish_Date", "sdnEntry"}, roots={"sdnList"}, label="OFAC sdnList XML"):
-        if name == "Publish_Date":
-            publish_date = (elem.text or "").strip()
-            continue
-        yield _entry(elem, path, publish_date)
-
-
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:
     """Stream the sdnEntry records of one sdnList XML file."""
-    return merge_repeats(_entries(single_path(paths, FORMAT)))
+    publish_date = ""  # publshInformation comes before the entries
+
+    def build(name: str, elem, path: Path) -> ParsedEntry | None:
+        nonlocal publish_date
+        if name == "Publish_Date":
+            publish_date = (elem.text or "").strip()
+            return None
+        return _entry(elem, path, publish_date)
+
+    return xml_entries(
+        paths, FORMAT, build, tags={"Publish_Date", "sdnEntry"}, roots={"sdnList"}, label="OFAC sdnList XML"
+    )

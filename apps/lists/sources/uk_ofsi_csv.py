@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from apps.lists.sources.base import (
+    NameGroups,
     ParsedEntry,
     ParseError,
     clean,
@@ -38,7 +39,6 @@ from apps.lists.sources.base import (
     iter_csv_rows,
     parse_date,
     single_path,
-    unique,
 )
 
 FORMAT = "uk_ofsi_csv"
@@ -113,8 +113,7 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    groups: dict[str, ParsedEntry] = {}
-    has_prime: set[str] = set()
+    groups = NameGroups(skip_known_names=True)
     for line, row in _rows(path):
         group_id = row[_COL["Group ID"]].strip()
         if not group_id:
@@ -124,11 +123,12 @@ def _entries(path: Path) -> Iterator[ParsedEntry]:
         if not name:
             continue
         prime = row[_COL["Alias Type"]].strip().lower() == "prime alias"
-        entry = groups.get(group_id)
+        entry = groups.existing(group_id, name, primary=prime)
         if entry is None:
-            entry = groups[group_id] = ParsedEntry(
-                external_id=group_id,
-                primary_name=name,
+            entry = groups.start(
+                group_id,
+                name,
+                primary=prime,
                 entry_type=_TYPES.get(group_type, "other"),
                 sub_list=clean(row[_COL["Regime"]]),
                 listed_on=parse_date(row[_COL["Listed On"]]),
@@ -136,21 +136,8 @@ def _entries(path: Path) -> Iterator[ParsedEntry]:
                 source_url=SOURCE_URL,
                 extra={},
             )
-            if prime:
-                has_prime.add(group_id)
-        elif prime and group_id not in has_prime:
-            has_prime.add(group_id)
-            entry.aliases.append(entry.primary_name)
-            entry.primary_name = name
-        elif name != entry.primary_name and name not in entry.aliases:
-            entry.aliases.append(name)
         _add_facts(entry, row)
-    for group_id, entry in groups.items():
-        entry.aliases = unique(entry.aliases, exclude=[entry.primary_name])
-        entry.countries = unique(entry.countries)
-        if not entry.primary_name:
-            raise ParseError(f"{path.name}: group {group_id} has no name")
-        yield entry
+    yield from groups.finished(path, "group")
 
 
 def _add_facts(entry: ParsedEntry, row: list[str]) -> None:

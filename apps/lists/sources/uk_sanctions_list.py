@@ -43,13 +43,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from apps.lists.sources.base import (
+    NameGroups,
     ParsedEntry,
     ParseError,
     clean,
     csv_records,
     parse_date,
     single_path,
-    unique,
 )
 from apps.lists.sources.uk_ofsi_csv import _countries
 
@@ -90,8 +90,7 @@ def _is_report_date_line(first_row: list[str]) -> bool:
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:
-    groups: dict[str, ParsedEntry] = {}
-    primary_seen: set[str] = set()
+    groups = NameGroups()
     # No real FCDO file was available to confirm a final line break, so it is not required; a cut inside the
     # last record is still refused (fewer fields and no line break), and every line must have the header's width.
     for line, get in csv_records(path, REQUIRED, preamble=_is_report_date_line, whitespace_is_blank=True):
@@ -106,35 +105,15 @@ def _entries(path: Path) -> Iterator[ParsedEntry]:
         else:
             name = " ".join([surname, *given]).strip()
         primary = get("Name type").strip().lower() == "primary name"
-        entry = groups.get(uid)
+        entry = groups.existing(uid, name, primary=primary)
         if entry is None:
-            entry = groups[uid] = ParsedEntry(
-                external_id=uid,
-                primary_name=name,
-                entry_type=_TYPES.get(kind, "other"),
-                sub_list=clean(get("Regime Name")),
-                listed_on=parse_date(get("Date Designated")),
-                remarks=clean(get("Other Information")),
+            # listed_on, remarks and parent_name come from this row too, by _add_facts
+            entry = groups.start(
+                uid, name, primary=primary, entry_type=_TYPES.get(kind, "other"), sub_list=clean(get("Regime Name")),
                 source_url=SOURCE_URL,
-                parent_name=clean(get("Parent company")),
             )
-            if primary:
-                primary_seen.add(uid)
-        elif name and primary and uid not in primary_seen:
-            primary_seen.add(uid)
-            entry.aliases.append(entry.primary_name)
-            entry.primary_name = name
-        elif name:
-            entry.aliases.append(name)
         _add_facts(entry, get)
-    for uid, entry in groups.items():
-        if not entry.primary_name:
-            entry.primary_name = entry.aliases.pop(0) if entry.aliases else ""
-        if not entry.primary_name:
-            raise ParseError(f"{path.name}: designation {uid} has no name")
-        entry.aliases = unique(entry.aliases, exclude=[entry.primary_name])
-        entry.countries = unique(entry.countries)
-        yield entry
+    yield from groups.finished(path, "designation")
 
 
 def _add_facts(entry: ParsedEntry, get) -> None:

@@ -26,12 +26,10 @@ from apps.lists.sources.base import (
     ParseError,
     clean,
     country_code,
-    iter_xml,
     make_identifier,
-    merge_repeats,
     parse_date,
-    single_path,
     unique,
+    xml_entries,
     xml_findall,
     xml_text,
 )
@@ -96,13 +94,8 @@ def _entry(kind: str, elem, path: Path) -> ParsedEntry:
     )
 
 
-def _entries(path: Path) -> Iterator[ParsedEntry]:
-    for name, elem in iter_xml(
-        path, {"INDIVIDUAL", "ENTITY"}, roots={"CONSOLIDATED_LIST"}, label="UN consolidated XML"
-    ):
-        yield _entry(name, elem, path)
-
-
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:
     """Stream the individuals and entities of one UN consolidated XML file."""
-    return merge_repeats(_entries(single_path(paths, FORMAT)))
+    return xml_entries(
+        paths, FORMAT, _entry, tags={"INDIVIDUAL", "ENTITY"}, roots={"CONSOLIDATED_LIST"}, label="UN consolidated XML"
+    )

@@ -107,8 +107,10 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
         policy = policy_choose(policies, regime=source.regime, source_code=source.code, sub_list=sub_list,
                                programs=programs or [], day=day)
         propagation = (policy.propagation if policy and policy.propagation else source.propagation)
-        listing = Listing(pk, vendor_id, source_id, source.code, source.name, source.regime, propagation, sub_list,
-                          ext, entry_name, listed_on, state in CONFIRMED_STATES, policy)
+        listing = Listing(
+            source_id=source_id, regime=source.regime, propagation=propagation, sub_list=sub_list, external_id=ext,
+            entry_name=entry_name, listed_on=listed_on, match_id=pk, vendor_id=vendor_id, source_code=source.code,
+            source_name=source.name, confirmed=state in CONFIRMED_STATES, policy=policy)
         direct_by_vendor[vendor_id].append(listing)
         listings[(source_id, propagation)][vendor_id].append(listing)
 

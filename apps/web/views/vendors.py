@@ -92,85 +92,62 @@ def vendor_edit(request, pk: int):
     return _vendor_form_page(request, form, vendor)
 
 
-@org_view(write=True)
-@require_POST
-def vendor_alias_add(request, pk: int):
-    vendor = get_object_or_404(Vendor, pk=pk)
-
-    def write(**data):
-        vendors.vendor_alias_add(vendor=vendor, actor=request.user, **data)
-        return f"Alias \u201c{data['name']}\u201d added."
-
-    return _page_form_post(request, vendor, "alias_form", write)
+# The page forms' services: (vendor, actor, **cleaned_data) -> the message shown once it is recorded
+def _alias_add(vendor: Vendor, actor, **data) -> str:
+    vendors.vendor_alias_add(vendor=vendor, actor=actor, **data)
+    return f"Alias \u201c{data['name']}\u201d added."
 
 
-@org_view(write=True)
-@require_POST
-def vendor_identifier_add(request, pk: int):
-    vendor = get_object_or_404(Vendor, pk=pk)
-
-    def write(**data):
-        return f"Identifier {vendors.vendor_identifier_add(vendor=vendor, actor=request.user, **data)} added."
-
-    return _page_form_post(request, vendor, "identifier_form", write)
+def _identifier_add(vendor: Vendor, actor, **data) -> str:
+    return f"Identifier {vendors.vendor_identifier_add(vendor=vendor, actor=actor, **data)} added."
 
 
-@org_view(write=True)
-@require_POST
-def vendor_ownership_add(request, pk: int):
-    vendor = get_object_or_404(Vendor, pk=pk)
-
-    def write(**data):
-        link = vendors.ownership_record(owned=vendor, actor=request.user, **data)
-        return f"Recorded: {link}. The vendor is screened again through its new owner."
-
-    return _page_form_post(request, vendor, "ownership_form", write)
+def _ownership_add(vendor: Vendor, actor, **data) -> str:
+    link = vendors.ownership_record(owned=vendor, actor=actor, **data)
+    return f"Recorded: {link}. The vendor is screened again through its new owner."
 
 
-@org_view(write=True)
-@require_POST
-def vendor_oem_add(request, pk: int):
-    vendor = get_object_or_404(Vendor, pk=pk)
-
-    def write(**data):
-        return f"Recorded: {vendors.oem_relation_record(brand=vendor, actor=request.user, **data)}."
-
-    return _page_form_post(request, vendor, "oem_form", write)
+def _oem_add(vendor: Vendor, actor, **data) -> str:
+    return f"Recorded: {vendors.oem_relation_record(brand=vendor, actor=actor, **data)}."
 
 
-@org_view(write=True)
-@require_POST
-def vendor_alias_remove(request, pk: int, alias_pk: int):
-    alias = get_object_or_404(VendorAlias, pk=alias_pk, vendor_id=pk)
-    vendors.vendor_alias_delete(alias=alias, actor=request.user)
-    messages.success(request, f"Alias \u201c{alias.name}\u201d removed.")
-    return redirect("web:vendor-detail", pk=pk)
+def _page_form_view(name: str, write):
+    """The POST view of the page form `name` (PAGE_FORMS) on the vendor `pk`: `write(vendor, actor, **data)`."""
+
+    @org_view(write=True)
+    @require_POST
+    def view(request, pk: int):
+        vendor = get_object_or_404(Vendor, pk=pk)
+        return _page_form_post(request, vendor, name, lambda **data: write(vendor, request.user, **data))
+
+    return view
 
 
-@org_view(write=True)
-@require_POST
-def vendor_identifier_remove(request, pk: int, identifier_pk: int):
-    identifier = get_object_or_404(VendorIdentifier, pk=identifier_pk, vendor_id=pk)
-    vendors.vendor_identifier_delete(identifier=identifier, actor=request.user)
-    messages.success(request, f"Identifier {identifier} removed.")
-    return redirect("web:vendor-detail", pk=pk)
+def _remove_view(records, url_id: str, vendor_field: str, delete, keyword: str, done: str):
+    """The POST view removing one of the vendor `pk`'s `records` (a model or queryset), the one whose id is the
+    URL's `url_id` (404 unless its `vendor_field` is that vendor), by the service `delete` (the record passed as
+    `keyword`); back on the vendor's page with the message `done`, a format string of the record."""
+
+    @org_view(write=True)
+    @require_POST
+    def view(request, pk: int, **ids):
+        record = get_object_or_404(records, pk=ids[url_id], **{vendor_field: pk})
+        delete(**{keyword: record}, actor=request.user)
+        messages.success(request, done.format(record))
+        return redirect("web:vendor-detail", pk=pk)
+
+    return view
 
 
-
-@org_view(write=True)
-@require_POST
-def vendor_ownership_remove(request, pk: int, link_pk: int):
-    link = get_object_or_404(Ownership.objects.select_related("owner", "owned"), pk=link_pk, owned_id=pk)
-    vendors.ownership_delete(ownership=link, actor=request.user)
-    messages.success(request, f"Removed: {link}.")
-    return redirect("web:vendor-detail", pk=pk)
-
-
-@org_view(write=True)
-@require_POST
-def vendor_oem_remove(request, pk: int, relation_pk: int):
-    relation = get_object_or_404(OemRelation.objects.select_related("brand", "manufacturer"), pk=relation_pk,
-                                 brand_id=pk)
-    vendors.oem_relation_delete(relation=relation, actor=request.user)
-    messages.success(request, f"Removed: {relation}.")
-    return redirect("web:vendor-detail", pk=pk)
+vendor_alias_add = _page_form_view("alias_form", _alias_add)
+vendor_identifier_add = _page_form_view("identifier_form", _identifier_add)
+vendor_ownership_add = _page_form_view("ownership_form", _ownership_add)
+vendor_oem_add = _page_form_view("oem_form", _oem_add)
+vendor_alias_remove = _remove_view(VendorAlias, "alias_pk", "vendor_id", vendors.vendor_alias_delete, "alias",
+                                   "Alias \u201c{0.name}\u201d removed.")
+vendor_identifier_remove = _remove_view(VendorIdentifier, "identifier_pk", "vendor_id",
+                                        vendors.vendor_identifier_delete, "identifier", "Identifier {0} removed.")
+vendor_ownership_remove = _remove_view(Ownership.objects.select_related("owner", "owned"), "link_pk", "owned_id",
+                                       vendors.ownership_delete, "ownership", "Removed: {0}.")
+vendor_oem_remove = _remove_view(OemRelation.objects.select_related("brand", "manufacturer"), "relation_pk",
+                                 "brand_id", vendors.oem_relation_delete, "relation", "Removed: {0}.")

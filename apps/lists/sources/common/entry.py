@@ -1,4 +1,5 @@
-"""What every parser produces (ParsedEntry), and the merging of repeated rows of one entity."""
+"""What every parser produces (ParsedEntry), the merging of repeated rows of one entity, and the grouping of
+rows written one per name (NameGroups)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 
+from .errors import ParseError
 from .text import unique
 
 # A list's own type word -> the entry_type, for the lists that use the project's words (OFAC, CSL)
@@ -91,3 +94,52 @@ def merge_repeats(entries: Iterable[ParsedEntry]) -> Iterator[ParsedEntry]:
         pending = entry
     if pending is not None:
         yield pending
+
+
+class NameGroups:
+    """The entries of a list written one row per name (and per other variation) of a designation, grouped by the
+    designation's id (the UK lists). The rows of one id need not be adjacent, so every entry is kept until the
+    end of the file: memory grows with the number of designations, not of rows.
+
+    The first row of an id starts its entry (``start``); on its later rows (``existing``) the first name flagged
+    primary, unless the first row was, takes over ``primary_name`` (the earlier one becomes an alias), and any
+    other name is an alias. ``skip_known_names``: a name the entry already holds is not added again (the OFSI
+    ConList repeats each name once per date-of-birth variation), so an alias keeps the place of its first row.
+    """
+
+    def __init__(self, *, skip_known_names: bool = False) -> None:
+        self.entries: dict[str, ParsedEntry] = {}
+        self._primary: set[str] = set()
+        self._skip_known = skip_known_names
+
+    def existing(self, key: str, name: str, *, primary: bool) -> ParsedEntry | None:
+        """The entry of ``key`` with this row's ``name`` taken in, or None on the first row of ``key``."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if name and primary and key not in self._primary:
+            self._primary.add(key)
+            entry.aliases.append(entry.primary_name)
+            entry.primary_name = name
+        elif name and not (self._skip_known and (name == entry.primary_name or name in entry.aliases)):
+            entry.aliases.append(name)
+        return entry
+
+    def start(self, key: str, name: str, *, primary: bool, **fields) -> ParsedEntry:
+        """The entry of ``key`` from its first row: named ``name`` (``primary``: flagged primary), with ``fields``."""
+        entry = self.entries[key] = ParsedEntry(external_id=key, primary_name=name, **fields)
+        if primary:
+            self._primary.add(key)
+        return entry
+
+    def finished(self, path: Path, what: str) -> Iterator[ParsedEntry]:
+        """The entries in order of first appearance, aliases and countries de-duplicated. An entry without a
+        name takes its first alias; with none either it is a ParseError naming the ``what`` (group, designation)."""
+        for key, entry in self.entries.items():
+            if not entry.primary_name:
+                entry.primary_name = entry.aliases.pop(0) if entry.aliases else ""
+            if not entry.primary_name:
+                raise ParseError(f"{path.name}: {what} {key} has no name")
+            entry.aliases = unique(entry.aliases, exclude=[entry.primary_name])
+            entry.countries = unique(entry.countries)
+            yield entry

@@ -1,23 +1,30 @@
-"""XML: defused, streaming, with the end-of-document check; small element helpers."""
+"""XML: defused, streaming, with the end-of-document check; the XML parsers' parse loop; small element helpers."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.etree.ElementTree import ParseError as XMLParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from .entry import ParsedEntry, merge_repeats
 from .errors import ParseError
-from .files import read_tail, sniff_file
+from .files import read_tail, single_path, sniff_file
 from .text import clean
 
 
 def local_name(tag: str) -> str:
     """``{namespace}name`` -> ``name``."""
     return tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag
+
+
+def xml_namespace(elem) -> str:
+    """The ``{namespace}`` prefix of an element's tag ('' when it has none): the ``ns`` of xml_text / xml_findall."""
+    tag = elem.tag
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
 
 
 _XML_TAIL_BYTES = 4096
@@ -88,6 +95,24 @@ def iter_xml(path: Path, tags: set[str], *, roots: set[str], label: str) -> Iter
         raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
     if stack:
         raise ParseError(f"{path.name}: truncated XML (unclosed <{local_name(stack[0].tag)}>)")
+
+
+def xml_entries(
+    paths: list[Path],
+    fmt: str,
+    build: Callable[[str, object, Path], ParsedEntry | None],
+    *,
+    tags: set[str],
+    roots: set[str],
+    label: str,
+) -> Iterator[ParsedEntry]:
+    """The ``parse`` of an XML format: its one file (single_path), the elements named in ``tags`` streamed
+    (iter_xml), each made an entry by ``build(local name, element, path)``, repeated records merged
+    (merge_repeats). ``build`` returns None for an element that only serves later ones (a lookup table, the
+    publication date); it must not keep the element, which is cleared once ``build`` returns."""
+    path = single_path(paths, fmt)
+    built = (build(name, elem, path) for name, elem in iter_xml(path, tags, roots=roots, label=label))
+    return merge_repeats(entry for entry in built if entry is not None)
 
 
 def xml_text(elem, path: str = "", ns: str = "") -> str:
