@@ -26,10 +26,12 @@ def test_other_organisations_officer_and_user_without_membership_are_refused(oth
     assert _get(UserFactory(username="nobody")).status_code == 403
 
 
-def test_admin_and_staff_may_verify(admin_user):
+def test_admins_may_verify_and_the_staff_flag_gives_no_power(admin_user):
+    """Verification is an admin's (or a verified curator's, tests/api/test_permission_matrix.py): Django's
+    staff flag alone gives no power (apps.accounts.policies)."""
     audit_record(action="test.one")
     assert _get(admin_user).json()["ok"] is True
-    assert _get(UserFactory(username="operator", is_staff=True)).status_code == 200
+    assert _get(UserFactory(username="operator", is_staff=True)).status_code == 403
 
 
 def test_the_window_is_bounded_by_the_setting(admin_user, settings):
