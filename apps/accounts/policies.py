@@ -1,8 +1,7 @@
 """Who may do what: the registry's one authorization policy.
 
 Every write service calls `require(user, action, obj)`; the API's permission classes and the web's views ask
-`allowed(...)` for the same actions, so the two entry points give the same answer; list reads go through
-`scope(queryset, user, action)` (NetBox's `restrict()` in spirit). An object belongs either to one
+`allowed(...)` for the same actions, so the two entry points give the same answer. An object belongs either to one
 organisation (`policy_organization_id(obj)`) or to the registry as shared reference data (None).
 
 The roles:
@@ -17,8 +16,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
-
-from django.db.models import Q, QuerySet
 
 from apps.common.exceptions import ApplicationError
 
@@ -42,7 +39,7 @@ class Action(StrEnum):
 
 
 class Denied(ApplicationError):
-    """The policy refused the action (403 in the API and on pages); `reason` says what role is needed."""
+    """The policy refused the action (403 in the API and on pages); the message says what role is needed."""
 
     def __init__(self, message: str):
         super().__init__(message, code="forbidden")
@@ -50,7 +47,7 @@ class Denied(ApplicationError):
 
 def policy_organization_id(obj: Any) -> int | None:
     """The organisation an object belongs to, or None for shared reference data. Models whose organisation
-    is not a direct field say where it is with `policy_organization_path` (e.g. "site__organization")."""
+    is not a direct field say which it is with a `policy_organization()` method (equipment: its site's)."""
     if obj is None:
         return None
     resolver = getattr(obj, "policy_organization", None)
@@ -69,19 +66,20 @@ def is_curator(user) -> bool:
     return cached
 
 
+def _otp_verified(user) -> bool:
+    verified = getattr(user, "is_verified", None)  # set on the request's user by django-otp's middleware
+    return bool(callable(verified) and verified())
+
+
 def second_factor_verified(user) -> bool:
     """A web session verified by a TOTP device (django-otp's `is_verified`), or a request authenticated by an
     API token made for elevated work (marked by the token authentication with `mark_elevated`)."""
-    if getattr(user, _ELEVATED_ATTR, False):
-        return True
-    verified = getattr(user, "is_verified", None)
-    return bool(callable(verified) and verified())
+    return bool(getattr(user, _ELEVATED_ATTR, False)) or _otp_verified(user)
 
 
 def session_second_factor_verified(user) -> bool:
     """Only a TOTP-verified web session (not a token): what may create a curator token."""
-    verified = getattr(user, "is_verified", None)
-    return bool(callable(verified) and verified()) and not getattr(user, _ELEVATED_ATTR, False)
+    return _otp_verified(user) and not getattr(user, _ELEVATED_ATTR, False)
 
 
 def mark_elevated(user) -> None:
@@ -175,17 +173,3 @@ def organization_ids(user, action: Action | str) -> list[int]:
     """The organisations in which `user` may do `action` on organisation-owned objects."""
     action = Action(action)
     return sorted(org for org in member_roles(user) if _decide(user, action, org) is None)
-
-
-def scope(queryset: QuerySet, user, action: Action | str = Action.VIEW) -> QuerySet:
-    """`queryset` narrowed to the rows `user` may do `action` on. The model says where its organisation is
-    with `policy_organization_path` ("organization" by default); a model whose rows may be shared (a null
-    organisation, e.g. public list sources) sets `policy_shared_when_null = True`."""
-    model = queryset.model
-    path = getattr(model, "policy_organization_path", "organization")
-    orgs = organization_ids(user, action)
-    condition = Q(**{f"{path}_id__in" if "__" not in path else f"{path}__in": orgs})
-    if getattr(model, "policy_shared_when_null", False) and allowed(user, action, organization_id=None):
-        condition |= Q(**{f"{path}__isnull": True})
-    return queryset.filter(condition)
-

@@ -158,8 +158,6 @@ class Equipment(TimeStampedModel):
         d = self.__dict__
         return (d.get("site_id"), d.get("category"), d.get("status"), d.get("risk_status"), d.get("quantity"))
 
-    policy_organization_path = "site__organization"  # apps.accounts.policies.scope
-
     def policy_organization(self) -> int:
         """The organisation the unit belongs to (through its site), for apps.accounts.policies."""
         return self.site.organization_id
@@ -217,8 +215,6 @@ class Component(TimeStampedModel):
 
     class Meta:
         indexes = [models.Index(fields=["vendor"])]
-
-    policy_organization_path = "equipment__site__organization"
 
     def policy_organization(self) -> int:
         return self.equipment.site.organization_id
