@@ -6,10 +6,21 @@ one gets the web server's own HTML 400, which the 400 answers document too)."""
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from .bounds import MAX_DB_INT, MAX_VALUES, REQUEST_LINE_LIMIT, TEXT_MAX_LENGTH, max_values
+from .renderers import CsvRenderer
 
+AS_OF_PARAMETER = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="Answer from history: the records as they were at the end of this "
+    "day (UTC), with the status the lists active on that day gave them.",
+)
+FORMAT_PARAMETER = OpenApiParameter(
+    "format", OpenApiTypes.STR, enum=["json", "csv"],
+    description="`csv` streams the whole filtered list as CSV (no pagination).",
+)
 ID_MAX_LENGTH = len(str(MAX_DB_INT - 1))  # a path id: 19 digits at most
 DATETIME_MAX_LENGTH = 40  # 2026-01-01T23:59:59.123456789012+14:00, the longest the date-time filters read
 
@@ -41,6 +52,17 @@ SERVER_BAD_REQUEST = (f" A request line over {REQUEST_LINE_LIMIT:,} bytes, which
 
 
 class ApiAutoSchema(AutoSchema):
+    def get_override_parameters(self):
+        """The parameters the viewset bases read themselves (apps.api.viewsets): `as_of` on the list and detail
+        of a viewset that answers from history (`supports_as_of`), `format` on a list that can stream CSV."""
+        parameters = list(super().get_override_parameters())
+        action = getattr(self.view, "action", None)
+        if action in ("list", "retrieve") and getattr(self.view, "supports_as_of", False):
+            parameters.append(AS_OF_PARAMETER)
+        if action == "list" and CsvRenderer in getattr(self.view, "renderer_classes", ()):
+            parameters.append(FORMAT_PARAMETER)
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = dict(ERRORS)

@@ -19,10 +19,10 @@ from apps.remediation.summary import summary_report
 from .bounds import MAX_VALUES
 from .docs import redoc_standalone_script
 from .permissions import IsMemberWithRole
-from .schema import ApiAutoSchema
+from .schema import AS_OF_PARAMETER, ApiAutoSchema
 from .selectors import health_report
 from .serializers import SummarySerializer
-from .viewsets import API_AUTHENTICATION, API_THROTTLES, AS_OF_PARAMETER, parse_as_of
+from .viewsets import API_AUTHENTICATION, API_THROTTLES, parse_as_of
 
 HEALTH_RESPONSE = inline_serializer(
     "Health",

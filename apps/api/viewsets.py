@@ -18,8 +18,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.filters import OrderingFilter
@@ -38,15 +36,6 @@ from .pagination import ApiCursorPagination
 from .permissions import IsMemberWithRole
 from .renderers import CsvRenderer, _flatten
 from .schema import ApiAutoSchema
-
-AS_OF_PARAMETER = OpenApiParameter(
-    "as_of", OpenApiTypes.DATE, description="Answer from history: the records as they were at the end of this "
-    "day (UTC), with the status the lists active on that day gave them.",
-)
-FORMAT_PARAMETER = OpenApiParameter(
-    "format", OpenApiTypes.STR, enum=["json", "csv"],
-    description="`csv` streams the whole filtered list as CSV (no pagination).",
-)
 
 
 def parse_as_of(value: str | None) -> dt.datetime | None:

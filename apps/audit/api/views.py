@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from apps.api.viewsets import FORMAT_PARAMETER, ReadOnlyApiViewSet
+from apps.api.viewsets import ReadOnlyApiViewSet
 from apps.audit.filtersets import AuditEventFilterSet
 from apps.audit.models import AuditEvent
 
@@ -18,7 +17,6 @@ SHARED_OBJECT_TYPES = [
 ]
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class AuditEventViewSet(ReadOnlyApiViewSet):
     """Events of the user's organisations, and events about shared reference data (vendors, lists)."""
 

@@ -1,11 +1,11 @@
 """Inventory endpoints: sites, product models, equipment (with `as_of`), components."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
 from apps.inventory import services
 from apps.inventory.filtersets import (
     ComponentFilterSet,
@@ -33,7 +33,6 @@ def _input(serializer_class, request, *, instance=None, partial=False):
     return serializer.validated_data
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class SiteViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Sites of the user's organisations. Officers and admins create and update them."""
 
@@ -57,7 +56,6 @@ class SiteViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         return Response(SiteSerializer(site).data)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ProductModelViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
     """Product models are shared reference data: every member reads them, officers and admins add them."""
@@ -95,10 +93,6 @@ EQUIPMENT_EXPORT = [
 ]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[AS_OF_PARAMETER, FORMAT_PARAMETER]),
-    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
-)
 class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
     """Installed equipment of the user's organisations. `as_of=YYYY-MM-DD` answers from history."""
@@ -153,7 +147,6 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ComponentViewSet(ReadOnlyApiViewSet):
     """Parts of installed equipment with their own vendor (read-only here)."""
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.policies import Action
 from apps.api.permissions import ADMIN_ROLES
-from apps.api.viewsets import FORMAT_PARAMETER, ReadOnlyApiViewSet
+from apps.api.viewsets import ReadOnlyApiViewSet
 from apps.lists.choices import VersionStatus
 from apps.lists.filtersets import (
     FetchRunFilterSet,
@@ -50,7 +50,6 @@ class ListScopeMixin:
         return source.organization_id
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ListSourceViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     """Restricted-party list sources with freshness and the active version."""
 
@@ -73,7 +72,6 @@ class ListSourceViewSet(ListScopeMixin, ReadOnlyApiViewSet):
         return Response(FetchRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ListVersionViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     """Every parsed copy of a source: status, sha256, entry count, activation and supersession times."""
 
@@ -104,7 +102,6 @@ class ListVersionViewSet(ListScopeMixin, ReadOnlyApiViewSet):
         return self._decide(request, list_version_reject)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ListEntryViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     """Normalised entries of every version (immutable)."""
 
@@ -118,7 +115,6 @@ class ListEntryViewSet(ListScopeMixin, ReadOnlyApiViewSet):
         return obj.version.source.organization_id
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ListDiffViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     """What changed between a version and the one active before it (details in the detail view)."""
 
@@ -134,7 +130,6 @@ class ListDiffViewSet(ListScopeMixin, ReadOnlyApiViewSet):
         return obj.version.source.organization_id
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class FetchRunViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     """Refresh and import attempts: status, timings, counts, error."""
 

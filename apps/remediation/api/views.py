@@ -3,13 +3,13 @@ a step, request a waiver), waivers with admin approval, and the policy rules."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.permissions import ADMIN_ROLES
-from apps.api.viewsets import FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
 from apps.remediation import services
 from apps.remediation.filtersets import (
     PolicyRuleFilterSet,
@@ -50,7 +50,6 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class RemediationPlanViewSet(ReadOnlyApiViewSet):
     """Remediation plans of the user's organisations: rule, action, deadline, status, steps and waivers."""
 
@@ -106,7 +105,6 @@ class RemediationPlanViewSet(ReadOnlyApiViewSet):
         return Response(WaiverSerializer(waiver).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class WaiverViewSet(ReadOnlyApiViewSet):
     """Waivers of the user's organisations; admins approve or reject requests (four-eyes)."""
 
@@ -134,7 +132,6 @@ class WaiverViewSet(ReadOnlyApiViewSet):
         return self._decide(request, services.waiver_reject)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class PolicyRuleViewSet(ReadOnlyApiViewSet):
     """The rules that turn findings and countries into plans, with citations (registry-wide ones and the
     user's organisations' own)."""
@@ -159,7 +156,6 @@ class PolicyRuleViewSet(ReadOnlyApiViewSet):
         return queryset.filter(Q(organization__isnull=True) | Q(organization_id__in=self.member_organization_ids()))
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ProjectionReportViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                               viewsets.GenericViewSet):
     """Projections: which units will be non-compliant on a future day under the rules and findings known when

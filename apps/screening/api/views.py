@@ -10,7 +10,8 @@ from rest_framework.response import Response
 
 from apps.accounts.models import Organization
 from apps.api.permissions import user_write_organization_ids
-from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.api.schema import AS_OF_PARAMETER
+from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
 from apps.common.exceptions import ApplicationError
 from apps.screening.filtersets import (
     FindingFilterSet,
@@ -44,7 +45,7 @@ def findings_queryset(as_of=None):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[AS_OF_PARAMETER, FORMAT_PARAMETER]),
+    list=extend_schema(parameters=[AS_OF_PARAMETER]),
     retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
 )
 class FindingViewSet(ReadOnlyApiViewSet):
@@ -61,7 +62,6 @@ class FindingViewSet(ReadOnlyApiViewSet):
         return findings_queryset(self.get_as_of())
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class MatchViewSet(ReadOnlyApiViewSet):
     """Name and identifier matches of vendors against list entries; officers confirm or dismiss them."""
 
@@ -85,7 +85,6 @@ class MatchViewSet(ReadOnlyApiViewSet):
         return Response(ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ReviewDecisionViewSet(ReadOnlyApiViewSet):
     """Reviewers' confirm/dismiss decisions, with reason, reviewer and date (superseded ones kept)."""
 
@@ -97,7 +96,6 @@ class ReviewDecisionViewSet(ReadOnlyApiViewSet):
     export_name = "review-decisions"
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ScreeningRunViewSet(ReadOnlyApiViewSet):
     """Screening passes: trigger, list versions used (id + sha256), counts and timings."""
 
@@ -109,7 +107,6 @@ class ScreeningRunViewSet(ReadOnlyApiViewSet):
     export_name = "screening-runs"
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class ScreeningViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                        viewsets.GenericViewSet):
     """Pre-purchase checks: POST a company name to learn whether you may buy from it (same JSON as the

@@ -6,12 +6,13 @@ import datetime as dt
 from collections import defaultdict
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.api.viewsets import AS_OF_PARAMETER, FORMAT_PARAMETER, ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.api.schema import AS_OF_PARAMETER
+from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
 from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
 from apps.screening.selectors import findings_open_at, vendor_findings
@@ -65,10 +66,6 @@ def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
             "ultimate_parents": parents, "truncated": chain.truncated, "explanation": explanation}
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[AS_OF_PARAMETER, FORMAT_PARAMETER]),
-    retrieve=extend_schema(parameters=[AS_OF_PARAMETER]),
-)
 class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Vendors with aliases, identifiers and risk status. `as_of=YYYY-MM-DD` answers from history."""
 
@@ -150,7 +147,6 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(OwnershipChainSerializer(payload).data)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class OwnershipViewSet(ReadOnlyApiViewSet):
     """Ownership links (owner -> owned, share or unknown, dated, sourced). Officers and admins add and
     remove them (cycles and totals above 100% are refused; screening follows on commit)."""
@@ -176,7 +172,6 @@ class OwnershipViewSet(ReadOnlyApiViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@extend_schema_view(list=extend_schema(parameters=[FORMAT_PARAMETER]))
 class OemRelationViewSet(ReadOnlyApiViewSet):
     """White-label relations: which brand is made by which manufacturer."""
 
