@@ -2,26 +2,25 @@ from rest_framework import serializers
 
 from apps.accounts.models import Organization
 from apps.api.models import ApiToken
+from apps.api.serializers import ReadOnlyModelSerializer
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ReadOnlyModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     role = serializers.SerializerMethodField(help_text="Your role in this organisation.")
 
     class Meta:
         model = Organization
         fields = ["id", "name", "slug", "kind", "country", "role"]
-        read_only_fields = fields
 
     def get_role(self, obj) -> str:
         return self.context.get("roles", {}).get(obj.id, "")
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "purpose", "created_at", "expires_at", "revoked_at", "last_used_at"]
-        read_only_fields = fields
 
 
 class ApiTokenCreateSerializer(serializers.Serializer):
@@ -41,4 +40,3 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]
-        read_only_fields = fields

@@ -8,13 +8,14 @@ from rest_framework import serializers
 
 from apps.accounts.models import Organization
 from apps.api.fields import CountryCodeField, ScopedPrimaryKeyRelatedField, writable_by_organization
+from apps.api.serializers import ReadOnlyModelSerializer
 from apps.common.choices import FLAGGED_STATUSES, risk_worst
 from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.vendors.models import Vendor
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(ReadOnlyModelSerializer):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     country = serializers.CharField(source="country.code", read_only=True)
 
@@ -23,7 +24,6 @@ class SiteSerializer(serializers.ModelSerializer):
         fields = ["id", "organization", "organization_name", "name", "code", "kind", "country", "region",
                   "address", "latitude", "longitude", "criticality", "is_defence", "operator_name",
                   "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class SiteInputSerializer(serializers.ModelSerializer):
@@ -40,7 +40,7 @@ class SiteInputSerializer(serializers.ModelSerializer):
         validators: list = []  # uniqueness is checked by the service's full_clean(), in one place
 
 
-class ProductModelSerializer(serializers.ModelSerializer):
+class ProductModelSerializer(ReadOnlyModelSerializer):
     brand_name = serializers.CharField(source="brand.name", read_only=True)
     manufacturer_name = serializers.CharField(source="manufacturer.name", read_only=True, allow_null=True)
     software_supplier_name = serializers.CharField(source="software_supplier.name", read_only=True,
@@ -52,7 +52,6 @@ class ProductModelSerializer(serializers.ModelSerializer):
         fields = ["id", "brand", "brand_name", "manufacturer", "manufacturer_name", "software_supplier",
                   "software_supplier_name", "model_number", "name", "category", "country_of_manufacture",
                   "fcc_id", "remote_access_capable", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class ProductModelInputSerializer(serializers.ModelSerializer):
@@ -180,7 +179,7 @@ class EquipmentInputSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class ComponentSerializer(serializers.ModelSerializer):
+class ComponentSerializer(ReadOnlyModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     site = serializers.IntegerField(source="equipment.site_id", read_only=True)
 
@@ -188,4 +187,3 @@ class ComponentSerializer(serializers.ModelSerializer):
         model = Component
         fields = ["id", "equipment", "site", "kind", "vendor", "vendor_name", "name", "notes", "created_at",
                   "updated_at"]
-        read_only_fields = fields

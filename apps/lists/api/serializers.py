@@ -4,18 +4,18 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.api.serializers import ReadOnlyModelSerializer
 from apps.lists.models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
 from apps.lists.selectors import list_source_freshness
 
 
-class ListVersionBriefSerializer(serializers.ModelSerializer):
+class ListVersionBriefSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = ListVersion
         fields = ["id", "status", "fetched_at", "published_at", "sha256", "entry_count", "activated_at"]
-        read_only_fields = fields
 
 
-class ListSourceSerializer(serializers.ModelSerializer):
+class ListSourceSerializer(ReadOnlyModelSerializer):
     freshness = serializers.SerializerMethodField(help_text="fresh, stale (older than freshness_limit_hours) "
                                                             "or never (never fetched).")
     active_version = serializers.SerializerMethodField()
@@ -26,7 +26,6 @@ class ListSourceSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "publisher", "regime", "propagation", "format", "url", "enabled",
                   "refresh_interval_hours", "freshness_limit_hours", "organization", "last_success_at",
                   "last_attempt_at", "freshness", "active_version"]
-        read_only_fields = fields
 
     def get_freshness(self, obj) -> str:
         return list_source_freshness(obj, now=self.context.get("now"))
@@ -39,7 +38,7 @@ class ListSourceSerializer(serializers.ModelSerializer):
         return ListVersionBriefSerializer(active[0]).data if active else None
 
 
-class ListVersionSerializer(serializers.ModelSerializer):
+class ListVersionSerializer(ReadOnlyModelSerializer):
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     diff = serializers.SerializerMethodField(help_text="Counts against the previous active version.")
@@ -49,7 +48,6 @@ class ListVersionSerializer(serializers.ModelSerializer):
         fields = ["id", "source", "status", "fetched_at", "published_at", "sha256", "etag", "last_modified",
                   "entry_count", "raw_filenames", "previous", "activated_at", "superseded_at", "status_reason",
                   "decided_by", "diff", "created_at", "updated_at"]
-        read_only_fields = fields
 
     @extend_schema_field({"type": "object", "nullable": True, "properties": {
         "id": {"type": "integer"}, "added": {"type": "integer"}, "removed": {"type": "integer"},
@@ -62,7 +60,7 @@ class ListVersionSerializer(serializers.ModelSerializer):
         return {"id": diff.pk, "added": diff.added, "removed": diff.removed, "changed": diff.changed}
 
 
-class ListEntrySerializer(serializers.ModelSerializer):
+class ListEntrySerializer(ReadOnlyModelSerializer):
     source = serializers.CharField(source="version.source.code", read_only=True)
     source_url = serializers.CharField(read_only=True)
 
@@ -71,32 +69,28 @@ class ListEntrySerializer(serializers.ModelSerializer):
         fields = ["id", "version", "source", "external_id", "entry_type", "primary_name", "aliases", "sub_list",
                   "programs", "countries", "addresses", "identifiers", "listed_on", "end_date", "remarks",
                   "source_url", "parent_name", "scope", "content_hash"]
-        read_only_fields = fields
 
 
-class ListDiffSerializer(serializers.ModelSerializer):
+class ListDiffSerializer(ReadOnlyModelSerializer):
     source = serializers.CharField(source="version.source.code", read_only=True)
 
     class Meta:
         model = ListDiff
         fields = ["id", "version", "previous", "source", "added", "removed", "changed", "created_at"]
-        read_only_fields = fields
 
 
 class ListDiffDetailSerializer(ListDiffSerializer):
     class Meta(ListDiffSerializer.Meta):
         fields = [*ListDiffSerializer.Meta.fields, "details"]
-        read_only_fields = fields
 
 
-class FetchRunSerializer(serializers.ModelSerializer):
+class FetchRunSerializer(ReadOnlyModelSerializer):
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = FetchRun
         fields = ["id", "source", "trigger", "status", "started_at", "finished_at", "progress", "message", "counts",
                   "error", "version"]
-        read_only_fields = fields
 
 
 class DecisionInputSerializer(serializers.Serializer):

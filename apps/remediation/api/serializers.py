@@ -5,21 +5,21 @@ from rest_framework import serializers
 
 from apps.accounts.models import Organization
 from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organization
+from apps.api.serializers import ReadOnlyModelSerializer
 from apps.inventory.models import Site
 from apps.remediation.choices import Outcome, PlanStatus
 from apps.remediation.models import PlanStep, PolicyRule, ProjectionLine, ProjectionReport, RemediationPlan, Waiver
 
 
-class PlanStepSerializer(serializers.ModelSerializer):
+class PlanStepSerializer(ReadOnlyModelSerializer):
     done_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PlanStep
         fields = ["id", "position", "title", "description", "status", "due_on", "done_at", "done_by"]
-        read_only_fields = fields
 
 
-class WaiverSerializer(serializers.ModelSerializer):
+class WaiverSerializer(ReadOnlyModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
@@ -28,10 +28,9 @@ class WaiverSerializer(serializers.ModelSerializer):
         fields = ["id", "plan", "organization", "status", "justification", "compensating_controls", "expires_on",
                   "requested_by", "requested_at", "decided_by", "decided_at", "decision_note", "expired_at",
                   "created_at", "updated_at"]
-        read_only_fields = fields
 
 
-class RemediationPlanSerializer(serializers.ModelSerializer):
+class RemediationPlanSerializer(ReadOnlyModelSerializer):
     site_code = serializers.CharField(source="site.code", read_only=True)
     vendor_name = serializers.CharField(source="vendor.name", read_only=True, allow_null=True, default=None)
     rule_code = serializers.CharField(source="rule.code", read_only=True)
@@ -50,10 +49,9 @@ class RemediationPlanSerializer(serializers.ModelSerializer):
                   "opened_at", "closed_at", "outcome", "owner", "estimated_cost", "currency", "basis",
                   "also_applied", "why", "closing_note", "last_evaluated_on", "steps", "waivers", "created_at",
                   "updated_at"]
-        read_only_fields = fields
 
 
-class PolicyRuleSerializer(serializers.ModelSerializer):
+class PolicyRuleSerializer(ReadOnlyModelSerializer):
     citation_url = serializers.CharField(read_only=True)
 
     class Meta:
@@ -64,7 +62,6 @@ class PolicyRuleSerializer(serializers.ModelSerializer):
                   "site_criticalities", "defence_only", "connectivities", "action", "guidance", "deadline_date",
                   "deadline_days", "deadline_anchor", "effective_from", "effective_until", "suspended_from",
                   "suspended_until", "grandfathered_before", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -111,7 +108,7 @@ class PolicyRuleUpdateSerializer(serializers.Serializer):
     suspended_until = serializers.DateField(required=False, allow_null=True)
 
 
-class ProjectionReportSerializer(serializers.ModelSerializer):
+class ProjectionReportSerializer(ReadOnlyModelSerializer):
     requested_by = serializers.CharField(source="requested_by.username", read_only=True, default=None,
                                          allow_null=True)
 
@@ -119,10 +116,9 @@ class ProjectionReportSerializer(serializers.ModelSerializer):
         model = ProjectionReport
         fields = ["id", "organization", "site", "on", "computed_on", "status", "units_total", "units_done", "summary",
                   "error", "requested_by", "created_at", "finished_at"]
-        read_only_fields = fields
 
 
-class ProjectionLineSerializer(serializers.ModelSerializer):
+class ProjectionLineSerializer(ReadOnlyModelSerializer):
     equipment = serializers.IntegerField(source="equipment_id", read_only=True)
     site = serializers.IntegerField(source="site_id", read_only=True)
 
@@ -130,7 +126,6 @@ class ProjectionLineSerializer(serializers.ModelSerializer):
         model = ProjectionLine
         fields = ["id", "equipment", "site", "category", "rule_code", "action", "deadline", "already_due", "also",
                   "explanation"]
-        read_only_fields = fields
 
 
 class ProjectionRequestSerializer(serializers.Serializer):

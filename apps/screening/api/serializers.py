@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.api.serializers import ReadOnlyModelSerializer
 from apps.screening.choices import Decision
 from apps.screening.models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
 
 
-class ReviewDecisionSerializer(serializers.ModelSerializer):
+class ReviewDecisionSerializer(ReadOnlyModelSerializer):
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
@@ -16,10 +17,9 @@ class ReviewDecisionSerializer(serializers.ModelSerializer):
         model = ReviewDecision
         fields = ["id", "vendor", "match", "source", "external_id", "entry_name", "decision", "reason",
                   "decided_by", "decided_at", "vendor_snapshot", "superseded_at", "superseded_by"]
-        read_only_fields = fields
 
 
-class MatchSerializer(serializers.ModelSerializer):
+class MatchSerializer(ReadOnlyModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
     list_version_sha256 = serializers.CharField(source="list_version.sha256", read_only=True, allow_null=True,
@@ -33,10 +33,9 @@ class MatchSerializer(serializers.ModelSerializer):
                   "listed_on", "matched_name", "entry_matched_name", "score", "strength", "features",
                   "explanation", "algorithm_version", "thresholds", "review_state", "decision",
                   "first_seen_at", "last_seen_at", "closed_at", "close_reason"]
-        read_only_fields = fields
 
 
-class FindingMatchSerializer(serializers.ModelSerializer):
+class FindingMatchSerializer(ReadOnlyModelSerializer):
     """The match behind a direct finding: why the vendor was taken for the list entry."""
 
     decision = ReviewDecisionSerializer(read_only=True, allow_null=True)
@@ -45,10 +44,9 @@ class FindingMatchSerializer(serializers.ModelSerializer):
         model = Match
         fields = ["id", "list_version", "matched_name", "entry_matched_name", "score", "strength", "features",
                   "explanation", "review_state", "decision"]
-        read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(ReadOnlyModelSerializer):
     vendor_name = serializers.CharField(source="vendor.name", read_only=True)
     source = serializers.SlugRelatedField(slug_field="code", read_only=True)
     source_name = serializers.CharField(source="source.name", read_only=True)
@@ -64,7 +62,6 @@ class FindingSerializer(serializers.ModelSerializer):
                   "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on", "via_vendor",
                   "via_vendor_name", "path", "path_text", "aggregate_percent", "categories", "other_status",
                   "match", "explanation", "discovered_at", "last_seen_at", "closed_at", "close_reason"]
-        read_only_fields = fields
 
     def get_explanation(self, obj) -> str:
         parts = [obj.path_text]
@@ -79,7 +76,7 @@ class FindingSerializer(serializers.ModelSerializer):
         return " ".join(p.rstrip(".") + "." for p in parts if p)
 
 
-class ScreeningRunSerializer(serializers.ModelSerializer):
+class ScreeningRunSerializer(ReadOnlyModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
@@ -87,7 +84,6 @@ class ScreeningRunSerializer(serializers.ModelSerializer):
         fields = ["id", "trigger", "status", "started_at", "finished_at", "duration_ms", "list_versions",
                   "algorithm_version", "thresholds", "scope", "vendor_count", "entry_count", "counts", "timings",
                   "error", "requested_by"]
-        read_only_fields = fields
 
 
 class ReviewInputSerializer(serializers.Serializer):
@@ -144,11 +140,10 @@ class ScreenResultSerializer(serializers.Serializer):
     check_id = serializers.IntegerField(required=False)
 
 
-class PrePurchaseCheckSerializer(serializers.ModelSerializer):
+class PrePurchaseCheckSerializer(ReadOnlyModelSerializer):
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PrePurchaseCheck
         fields = ["id", "created_at", "requested_by", "organization", "query_name", "query", "verdict",
                   "list_versions", "algorithm_version", "result", "result_sha256"]
-        read_only_fields = fields

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.api.fields import CountryCodeField
+from apps.api.serializers import ReadOnlyModelSerializer
 from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind
 from apps.vendors.models import OemRelation, Ownership, Vendor
 
@@ -83,7 +84,7 @@ class VendorUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class OwnershipSerializer(serializers.ModelSerializer):
+class OwnershipSerializer(ReadOnlyModelSerializer):
     owner_name = serializers.CharField(source="owner.name", read_only=True)
     owned_name = serializers.CharField(source="owned.name", read_only=True)
 
@@ -91,7 +92,6 @@ class OwnershipSerializer(serializers.ModelSerializer):
         model = Ownership
         fields = ["id", "owner", "owner_name", "owned", "owned_name", "share_percent", "kind", "start_date",
                   "end_date", "source", "evidence_note", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class OwnershipInputSerializer(serializers.Serializer):
@@ -107,7 +107,7 @@ class OwnershipInputSerializer(serializers.Serializer):
     evidence_note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class OemRelationSerializer(serializers.ModelSerializer):
+class OemRelationSerializer(ReadOnlyModelSerializer):
     brand_name = serializers.CharField(source="brand.name", read_only=True)
     manufacturer_name = serializers.CharField(source="manufacturer.name", read_only=True)
 
@@ -115,7 +115,6 @@ class OemRelationSerializer(serializers.ModelSerializer):
         model = OemRelation
         fields = ["id", "brand", "brand_name", "manufacturer", "manufacturer_name", "category", "confidence",
                   "source", "notes", "created_at", "updated_at"]
-        read_only_fields = fields
 
 
 class OwnershipStepSerializer(serializers.Serializer):
