@@ -63,6 +63,12 @@ class ApiAutoSchema(AutoSchema):
             parameters.append(FORMAT_PARAMETER)
         return parameters
 
+    def get_request_serializer(self):
+        """A service write's input serializer (apps.api.viewsets.ServiceCreateMixin and ServiceUpdateMixin)."""
+        get_input = getattr(self.view, "get_input_serializer_class", None)
+        input_class = get_input() if get_input is not None else None
+        return input_class if input_class is not None else super().get_request_serializer()
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         codes = dict(ERRORS)

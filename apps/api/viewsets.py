@@ -18,7 +18,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -227,6 +227,67 @@ class ApiViewSetMixin:
         instance = self.get_object()
         self._page_context = self.page_context([instance])
         return Response(self.get_serializer(instance).data)
+
+    # --- service writes (ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyMixin) ------------------------
+    def get_input_serializer_class(self) -> type[serializers.Serializer] | None:
+        """The input serializer of this action's service write (the schema documents it as the request body)."""
+        return None
+
+    def validated_input(self, serializer_class: type[serializers.Serializer], instance=None, *,
+                        partial: bool = False) -> dict:
+        serializer = serializer_class(instance, data=self.request.data, partial=partial,
+                                      context={"request": self.request})
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def written_answer(self, obj) -> dict:
+        """What a service wrote, as `serializer_class` shows it when read back through `get_queryset()`."""
+        return self.get_serializer_class()(self.get_queryset().get(pk=obj.pk)).data
+
+
+# The service-write mixins (HackSoft): the view validates an input serializer, calls one service through the
+# viewset's `perform_service_*` method, and answers with the output serializer. Their actions carry no docstring,
+# so the schema describes them with the viewset's own.
+class ServiceCreateMixin:
+    create_serializer_class: type[serializers.Serializer]
+
+    def get_input_serializer_class(self):
+        return self.create_serializer_class if self.action == "create" else super().get_input_serializer_class()
+
+    def create(self, request, *args, **kwargs):
+        created = self.perform_service_create(self.validated_input(self.create_serializer_class))
+        return Response(self.written_answer(created), status=status.HTTP_201_CREATED)
+
+    def perform_service_create(self, data: dict):
+        raise NotImplementedError
+
+
+class ServiceUpdateMixin:
+    """PATCH only: every field of `update_serializer_class` is optional."""
+
+    update_serializer_class: type[serializers.Serializer]
+
+    def get_input_serializer_class(self):
+        if self.action == "partial_update":
+            return self.update_serializer_class
+        return super().get_input_serializer_class()
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()  # permission and scope first: 404/403 before any input error
+        data = self.validated_input(self.update_serializer_class, instance, partial=True)
+        return Response(self.written_answer(self.perform_service_update(instance, data)))
+
+    def perform_service_update(self, instance, data: dict):
+        raise NotImplementedError
+
+
+class ServiceDestroyMixin:
+    def destroy(self, request, *args, **kwargs):
+        self.perform_service_destroy(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def perform_service_destroy(self, instance) -> None:
+        raise NotImplementedError
 
 
 class ReadOnlyApiViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -1,11 +1,7 @@
 """Inventory endpoints: sites, product models, equipment (with `as_of`), components."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
-from rest_framework.response import Response
-
-from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.api.viewsets import ReadOnlyApiViewSet, ServiceCreateMixin, ServiceDestroyMixin, ServiceUpdateMixin
 from apps.inventory import services
 from apps.inventory.filtersets import (
     ComponentFilterSet,
@@ -27,13 +23,7 @@ from .serializers import (
 )
 
 
-def _input(serializer_class, request, *, instance=None, partial=False):
-    serializer = serializer_class(instance, data=request.data, partial=partial, context={"request": request})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class SiteViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SiteViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     """Sites of the user's organisations. Officers and admins create and update them."""
 
     queryset = Site.objects.select_related("organization")
@@ -41,23 +31,16 @@ class SiteViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     base_filterset_class = SiteFilterSet
     ordering_fields = ["id", "name", "code", "updated_at"]
     export_name = "sites"
+    create_serializer_class = update_serializer_class = SiteInputSerializer
 
-    @extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer})
-    def create(self, request):
-        data = _input(SiteInputSerializer, request)
-        site = services.site_create(actor=request.user, **data)
-        return Response(SiteSerializer(site).data, status=status.HTTP_201_CREATED)
+    def perform_service_create(self, data):
+        return services.site_create(actor=self.request.user, **data)
 
-    @extend_schema(request=SiteInputSerializer, responses={200: SiteSerializer})
-    def partial_update(self, request, pk=None):
-        site = self.get_object()
-        data = _input(SiteInputSerializer, request, instance=site, partial=True)
-        site = services.site_update(site=site, actor=request.user, **data)  # refuses a move to another org
-        return Response(SiteSerializer(site).data)
+    def perform_service_update(self, site, data):
+        return services.site_update(site=site, actor=self.request.user, **data)  # refuses a move to another org
 
 
-class ProductModelViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                          viewsets.GenericViewSet):
+class ProductModelViewSet(ServiceCreateMixin, ReadOnlyApiViewSet):
     """Product models are shared reference data: every member reads them, officers and admins add them."""
 
     queryset = ProductModel.objects.select_related("brand", "manufacturer", "software_supplier")
@@ -66,12 +49,10 @@ class ProductModelViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.Retriev
     organization_field = None
     ordering_fields = ["id", "model_number", "updated_at"]
     export_name = "products"
+    create_serializer_class = ProductModelInputSerializer
 
-    @extend_schema(request=ProductModelInputSerializer, responses={201: ProductModelSerializer})
-    def create(self, request):
-        data = _input(ProductModelInputSerializer, request)
-        product = services.product_model_create(actor=request.user, **data)
-        return Response(ProductModelSerializer(product).data, status=status.HTTP_201_CREATED)
+    def perform_service_create(self, data):
+        return services.product_model_create(actor=self.request.user, **data)
 
 
 EQUIPMENT_EXPORT = [
@@ -93,8 +74,7 @@ EQUIPMENT_EXPORT = [
 ]
 
 
-class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                       viewsets.GenericViewSet):
+class EquipmentViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyMixin, ReadOnlyApiViewSet):
     """Installed equipment of the user's organisations. `as_of=YYYY-MM-DD` answers from history."""
 
     serializer_class = EquipmentSerializer
@@ -105,6 +85,7 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     lookup_value_regex = r"\d+"
     supports_as_of = True
     export_name = "equipment"
+    create_serializer_class = update_serializer_class = EquipmentInputSerializer
     _related = ("site", "product_model__brand")
 
     @property
@@ -128,23 +109,14 @@ class EquipmentViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         findings = equipment_findings(equipment_ids=[o.id for o in objects], as_of=as_of)
         return {"findings_by_equipment": findings, "as_of": as_of}
 
-    @extend_schema(request=EquipmentInputSerializer, responses={201: EquipmentSerializer})
-    def create(self, request):
-        data = _input(EquipmentInputSerializer, request)
-        equipment = services.equipment_create(actor=request.user, **data)
-        return Response(EquipmentSerializer(equipment).data, status=status.HTTP_201_CREATED)
+    def perform_service_create(self, data):
+        return services.equipment_create(actor=self.request.user, **data)
 
-    @extend_schema(request=EquipmentInputSerializer, responses={200: EquipmentSerializer})
-    def partial_update(self, request, id=None):
-        equipment = self.get_object()
-        data = _input(EquipmentInputSerializer, request, instance=equipment, partial=True)
-        equipment = services.equipment_update(equipment=equipment, actor=request.user, **data)
-        return Response(EquipmentSerializer(equipment).data)
+    def perform_service_update(self, equipment, data):
+        return services.equipment_update(equipment=equipment, actor=self.request.user, **data)
 
-    @extend_schema(responses={204: None})
-    def destroy(self, request, id=None):
-        services.equipment_delete(equipment=self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_service_destroy(self, equipment):
+        services.equipment_delete(equipment=equipment, actor=self.request.user)
 
 
 class ComponentViewSet(ReadOnlyApiViewSet):

@@ -7,12 +7,11 @@ from collections import defaultdict
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.schema import AS_OF_PARAMETER
-from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
+from apps.api.viewsets import ReadOnlyApiViewSet, ServiceCreateMixin, ServiceDestroyMixin, ServiceUpdateMixin
 from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
 from apps.screening.selectors import findings_open_at, vendor_findings
@@ -66,7 +65,7 @@ def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
             "ultimate_parents": parents, "truncated": chain.truncated, "explanation": explanation}
 
 
-class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     """Vendors with aliases, identifiers and risk status. `as_of=YYYY-MM-DD` answers from history."""
 
     serializer_class = VendorSerializer
@@ -77,6 +76,8 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
     lookup_value_regex = r"\d+"
     supports_as_of = True
     export_name = "vendors"
+    create_serializer_class = VendorInputSerializer
+    update_serializer_class = VendorUpdateSerializer
 
     def get_queryset(self):
         as_of = self.get_as_of() if self.action in ("list", "retrieve") else None
@@ -119,22 +120,11 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         findings = vendor_findings(vendor_id=vendor.pk, as_of=self.get_as_of())
         return Response(FindingSerializer(findings, many=True).data)
 
-    @extend_schema(request=VendorInputSerializer, responses={201: VendorSerializer})
-    def create(self, request):
-        serializer = VendorInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        vendor = services.vendor_create(actor=request.user, **serializer.validated_data)
-        vendor = Vendor.objects.prefetch_related("aliases", "identifiers").get(pk=vendor.pk)
-        return Response(VendorSerializer(vendor).data, status=status.HTTP_201_CREATED)
+    def perform_service_create(self, data):
+        return services.vendor_create(actor=self.request.user, **data)
 
-    @extend_schema(request=VendorUpdateSerializer, responses={200: VendorSerializer})
-    def partial_update(self, request, id=None):
-        vendor = self.get_object()
-        serializer = VendorUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        vendor = services.vendor_update(vendor=vendor, actor=request.user, **serializer.validated_data)
-        vendor = Vendor.objects.prefetch_related("aliases", "identifiers").get(pk=vendor.pk)
-        return Response(VendorSerializer(vendor).data)
+    def perform_service_update(self, vendor, data):
+        return services.vendor_update(vendor=vendor, actor=self.request.user, **data)
 
     @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: OwnershipChainSerializer})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -147,7 +137,7 @@ class VendorViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return Response(OwnershipChainSerializer(payload).data)
 
 
-class OwnershipViewSet(ReadOnlyApiViewSet):
+class OwnershipViewSet(ServiceCreateMixin, ServiceDestroyMixin, ReadOnlyApiViewSet):
     """Ownership links (owner -> owned, share or unknown, dated, sourced). Officers and admins add and
     remove them (cycles and totals above 100% are refused; screening follows on commit)."""
 
@@ -157,19 +147,13 @@ class OwnershipViewSet(ReadOnlyApiViewSet):
     organization_field = None
     ordering_fields = ["id", "updated_at"]
     export_name = "ownerships"
+    create_serializer_class = OwnershipInputSerializer
 
-    @extend_schema(request=OwnershipInputSerializer, responses={201: OwnershipSerializer})
-    def create(self, request):
-        serializer = OwnershipInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        link = services.ownership_create(actor=request.user, **serializer.validated_data)
-        return Response(OwnershipSerializer(self.get_queryset().get(pk=link.pk)).data,
-                        status=status.HTTP_201_CREATED)
+    def perform_service_create(self, data):
+        return services.ownership_create(actor=self.request.user, **data)
 
-    @extend_schema(responses={204: None})
-    def destroy(self, request, pk=None):
-        services.ownership_delete(ownership=self.get_object(), actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    def perform_service_destroy(self, ownership):
+        services.ownership_delete(ownership=ownership, actor=self.request.user)
 
 
 class OemRelationViewSet(ReadOnlyApiViewSet):
