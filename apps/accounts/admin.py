@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.common.admin import CompactTabularInline
+
 from .models import Curator, Membership, Organization, User
 from .policies import Action, allowed
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(CompactTabularInline):
     model = Membership
-    extra = 0
     autocomplete_fields = ["organization"]
 
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.common.admin import CompactTabularInline
+
 from .models import Component, Equipment, ProductModel, Site
 
 
@@ -20,9 +22,8 @@ class ProductModelAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["brand", "manufacturer", "software_supplier"]
 
 
-class ComponentInline(admin.TabularInline):
+class ComponentInline(CompactTabularInline):
     model = Component
-    extra = 0
     autocomplete_fields = ["vendor"]
 
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.common.admin import CompactTabularInline
+
 from .models import Digest, DigestDelivery, Evidence, Notification, PlanStep, PolicyRule, RemediationPlan, Waiver
 
 
@@ -20,9 +22,8 @@ class PolicyRuleAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PlanStepInline(admin.TabularInline):
+class PlanStepInline(CompactTabularInline):
     model = PlanStep
-    extra = 0
     fields = ["position", "title", "status", "due_on", "done_at", "done_by"]
     readonly_fields = ["done_at", "done_by"]
 

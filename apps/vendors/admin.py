@@ -1,23 +1,22 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.common.admin import CompactTabularInline
+
 from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 
-class VendorAliasInline(admin.TabularInline):
+class VendorAliasInline(CompactTabularInline):
     model = VendorAlias
-    extra = 0
 
 
-class VendorIdentifierInline(admin.TabularInline):
+class VendorIdentifierInline(CompactTabularInline):
     model = VendorIdentifier
-    extra = 0
 
 
-class OwnerInline(admin.TabularInline):
+class OwnerInline(CompactTabularInline):
     model = Ownership
     fk_name = "owned"
-    extra = 0
     autocomplete_fields = ["owner"]
     verbose_name = "owner"
     verbose_name_plural = "owned by"
