@@ -124,7 +124,6 @@ class ApiViewSetMixin:
     organization_field: str | None = "organization"
     # CSV columns as (header, ORM path for values_list); None serialises each row instead.
     export_fields: list[tuple[str, str]] | None = None
-    export_name = "export"
 
     # --- scoping -------------------------------------------------------------------------------
     def member_organization_ids(self) -> list[int]:
@@ -175,6 +174,12 @@ class ApiViewSetMixin:
     def wants_csv(self) -> bool:
         renderer = getattr(self.request, "accepted_renderer", None)
         return renderer is not None and renderer.format == "csv"
+
+    @property
+    def export_name(self) -> str:
+        """The CSV file's name: the list's last URL segment (`/api/v1/list-runs/?format=csv` -> `list-runs.csv`),
+        so the name is declared once, where the app's urls.py registers the route."""
+        return self.request.path.rstrip("/").rsplit("/", 1)[-1]
 
     def export_rows(self, queryset: QuerySet) -> tuple[list[str], Iterator, list[str] | None]:
         if self.export_fields:

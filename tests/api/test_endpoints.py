@@ -31,16 +31,23 @@ def test_equipment_csv_export_is_scoped_filtered_and_neutralised(world):
     assert [r[header.index("serial_number")] for r in filtered[1:]] == ["SN-OWN"]
 
 
-def test_every_list_endpoint_exports_csv(world):
+def test_every_list_endpoint_exports_csv_named_after_its_url(world):
     from tests.api.test_permission_matrix import REPORTS, _url
     from tests.api.test_queries import LIST_ROUTES
 
     client = token_client(world["users"]["auditor"])
+    names = {}
     for route, name in LIST_ROUTES:
         if name in REPORTS or name == "token-list":  # your own tokens: JSON only
             continue
-        rows = _csv(client.get(_url(route, None), {"format": "csv"}))
+        response = client.get(_url(route, None), {"format": "csv"})
+        rows = _csv(response)
         assert rows and rows[0], name
+        names[_url(route, None)] = response["Content-Disposition"]
+    for url, disposition in names.items():
+        assert disposition == f'attachment; filename="{url.rstrip("/").rsplit("/", 1)[-1]}.csv"', url
+    assert names["/api/v1/list-runs/"] == 'attachment; filename="list-runs.csv"'
+    assert names["/api/v1/products/"] == 'attachment; filename="products.csv"'
 
 
 def test_serialised_csv_export_neutralises_nested_text(world):

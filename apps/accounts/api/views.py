@@ -25,7 +25,6 @@ class OrganizationViewSet(ReadOnlyApiViewSet):
     base_filterset_class = OrganizationFilterSet
     organization_field = None
     ordering_fields = ["id", "name"]
-    export_name = "organizations"
 
     def get_queryset(self):
         return Organization.objects.filter(id__in=self.member_organization_ids())

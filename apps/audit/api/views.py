@@ -24,7 +24,6 @@ class AuditEventViewSet(ReadOnlyApiViewSet):
     serializer_class = AuditEventSerializer
     base_filterset_class = AuditEventFilterSet
     ordering_fields = ["id", "created_at"]
-    export_name = "audit-events"
     export_fields = [("id", "id"), ("created_at", "created_at"), ("actor", "actor_repr"),
                      ("organization", "organization_id"), ("action", "action"), ("object_type", "object_type"),
                      ("object_id", "object_id"), ("object_repr", "object_repr"), ("changes", "changes"),

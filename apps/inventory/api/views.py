@@ -30,7 +30,6 @@ class SiteViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     serializer_class = SiteSerializer
     base_filterset_class = SiteFilterSet
     ordering_fields = ["id", "name", "code", "updated_at"]
-    export_name = "sites"
     create_serializer_class = update_serializer_class = SiteInputSerializer
 
     def perform_service_create(self, data):
@@ -48,7 +47,6 @@ class ProductModelViewSet(ServiceCreateMixin, ReadOnlyApiViewSet):
     base_filterset_class = ProductModelFilterSet
     organization_field = None
     ordering_fields = ["id", "model_number", "updated_at"]
-    export_name = "products"
     create_serializer_class = ProductModelInputSerializer
 
     def perform_service_create(self, data):
@@ -84,7 +82,6 @@ class EquipmentViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyMix
     lookup_field = "id"
     lookup_value_regex = r"\d+"
     supports_as_of = True
-    export_name = "equipment"
     create_serializer_class = update_serializer_class = EquipmentInputSerializer
     _related = ("site", "product_model__brand")
 
@@ -127,4 +124,3 @@ class ComponentViewSet(ReadOnlyApiViewSet):
     base_filterset_class = ComponentFilterSet
     organization_field = "equipment__site__organization"
     ordering_fields = ["id", "updated_at"]
-    export_name = "components"

@@ -59,7 +59,6 @@ class ListSourceViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     serializer_class = ListSourceSerializer
     base_filterset_class = ListSourceFilterSet
     ordering_fields = ["id", "code", "last_success_at"]
-    export_name = "lists"
 
     def page_context(self, objects: list) -> dict:
         return {"now": timezone.now()}
@@ -79,7 +78,6 @@ class ListVersionViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     serializer_class = ListVersionSerializer
     base_filterset_class = ListVersionFilterSet
     ordering_fields = ["id", "fetched_at", "activated_at"]
-    export_name = "list-versions"
 
     def _decide(self, request, service):
         version = self.get_object()  # permission and scope first: 404/403 before any input error
@@ -109,7 +107,6 @@ class ListEntryViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     serializer_class = ListEntrySerializer
     base_filterset_class = ListEntryFilterSet
     ordering_fields = ["id", "listed_on"]
-    export_name = "list-entries"
 
     def object_organization_id(self, obj):
         return obj.version.source.organization_id
@@ -121,7 +118,6 @@ class ListDiffViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     queryset = ListDiff.objects.select_related("version__source")
     base_filterset_class = ListDiffFilterSet
     ordering_fields = ["id", "created_at"]
-    export_name = "list-diffs"
 
     def get_serializer_class(self):
         return ListDiffDetailSerializer if self.action == "retrieve" else ListDiffSerializer
@@ -137,4 +133,3 @@ class FetchRunViewSet(ListScopeMixin, ReadOnlyApiViewSet):
     serializer_class = FetchRunSerializer
     base_filterset_class = FetchRunFilterSet
     ordering_fields = ["id", "started_at"]
-    export_name = "list-runs"

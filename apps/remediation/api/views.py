@@ -61,7 +61,6 @@ class RemediationPlanViewSet(ReadOnlyApiViewSet):
     base_filterset_class = RemediationPlanFilterSet
     ordering_fields = ["id", "deadline", "updated_at"]
     export_fields = REMEDIATION_EXPORT
-    export_name = "remediations"
 
     def _answer(self, plan, code=status.HTTP_200_OK):
         return Response(RemediationPlanSerializer(self.get_queryset().get(pk=plan.pk)).data, status=code)
@@ -113,7 +112,6 @@ class WaiverViewSet(ReadOnlyApiViewSet):
     base_filterset_class = WaiverFilterSet
     write_roles = ADMIN_ROLES
     ordering_fields = ["id", "expires_on", "requested_at"]
-    export_name = "waivers"
 
     def _decide(self, request, service):
         waiver = self.get_object()
@@ -141,7 +139,6 @@ class PolicyRuleViewSet(ReadOnlyApiViewSet):
     base_filterset_class = PolicyRuleFilterSet
     write_roles = ADMIN_ROLES
     ordering_fields = ["id", "code"]
-    export_name = "rules"
 
     @extend_schema(request=PolicyRuleUpdateSerializer, responses={200: PolicyRuleSerializer})
     def partial_update(self, request, pk=None):
@@ -166,7 +163,6 @@ class ProjectionReportViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.Ret
     serializer_class = ProjectionReportSerializer
     base_filterset_class = ProjectionReportFilterSet
     ordering_fields = ["id", "on", "created_at"]
-    export_name = "projections"
 
     @extend_schema(request=ProjectionRequestSerializer, responses={202: ProjectionReportSerializer})
     def create(self, request):

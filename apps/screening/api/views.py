@@ -56,7 +56,6 @@ class FindingViewSet(ReadOnlyApiViewSet):
     base_filterset_class = FindingFilterSet
     organization_field = None
     ordering_fields = ["id", "discovered_at", "status"]
-    export_name = "findings"
 
     def get_queryset(self):
         return findings_queryset(self.get_as_of())
@@ -71,7 +70,6 @@ class MatchViewSet(ReadOnlyApiViewSet):
     base_filterset_class = MatchFilterSet
     organization_field = None
     ordering_fields = ["id", "score", "first_seen_at"]
-    export_name = "matches"
 
     @extend_schema(request=ReviewInputSerializer, responses={201: ReviewDecisionSerializer})
     @action(detail=True, methods=["post"])
@@ -93,7 +91,6 @@ class ReviewDecisionViewSet(ReadOnlyApiViewSet):
     base_filterset_class = ReviewDecisionFilterSet
     organization_field = None
     ordering_fields = ["id", "decided_at"]
-    export_name = "review-decisions"
 
 
 class ScreeningRunViewSet(ReadOnlyApiViewSet):
@@ -104,7 +101,6 @@ class ScreeningRunViewSet(ReadOnlyApiViewSet):
     base_filterset_class = ScreeningRunFilterSet
     organization_field = None
     ordering_fields = ["id", "started_at"]
-    export_name = "screening-runs"
 
 
 class ScreeningViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -116,7 +112,6 @@ class ScreeningViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     serializer_class = PrePurchaseCheckSerializer
     base_filterset_class = PrePurchaseCheckFilterSet
     ordering_fields = ["id", "created_at"]
-    export_name = "screenings"
 
     def scope(self, queryset):
         # Checks kept without an organisation are visible to the person who ran them only.

@@ -75,7 +75,6 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     lookup_field = "id"
     lookup_value_regex = r"\d+"
     supports_as_of = True
-    export_name = "vendors"
     create_serializer_class = VendorInputSerializer
     update_serializer_class = VendorUpdateSerializer
 
@@ -146,7 +145,6 @@ class OwnershipViewSet(ServiceCreateMixin, ServiceDestroyMixin, ReadOnlyApiViewS
     base_filterset_class = OwnershipFilterSet
     organization_field = None
     ordering_fields = ["id", "updated_at"]
-    export_name = "ownerships"
     create_serializer_class = OwnershipInputSerializer
 
     def perform_service_create(self, data):
@@ -164,4 +162,3 @@ class OemRelationViewSet(ReadOnlyApiViewSet):
     base_filterset_class = OemRelationFilterSet
     organization_field = None
     ordering_fields = ["id", "updated_at"]
-    export_name = "oem-relations"
