@@ -1,9 +1,13 @@
 """Filter pieces shared by the FilterSets of several apps (vendors and equipment both carry a risk status)."""
 from __future__ import annotations
 
+import functools
+import operator
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
 from simple_history.models import HistoricalChanges
 
 from .choices import RiskStatus
@@ -20,6 +24,22 @@ def risk_status_filter(queryset, value):
         raise ValidationError({"risk_status": ["Cannot be combined with as_of: the status then is computed from "
                                                "the findings open then; read it in the answer."]})
     return queryset.filter(risk_status__in=value)
+
+
+def any_of(queryset: QuerySet, value, *lookups: str) -> QuerySet:
+    """The rows where any of the ORM `lookups` ("code__icontains", "closed_at__gte") matches `value`, as one OR;
+    every row when no value is given. The searches over several columns (`q`, `changed_since`) use it."""
+    if not value:
+        return queryset
+    return queryset.filter(functools.reduce(operator.or_, (Q(**{lookup: value}) for lookup in lookups)))
+
+
+def yes_no(queryset: QuerySet, value: bool | None, condition) -> QuerySet:
+    """A yes/no filter (`overdue`, `active`): the rows meeting `condition` (a Q or an Exists) for yes, the others
+    for no, every row when the filter is not given."""
+    if value is None:
+        return queryset
+    return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
 class IdFilter(django_filters.NumberFilter):

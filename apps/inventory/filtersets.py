@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
-from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, risk_status_filter
+from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, risk_status_filter
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
@@ -40,7 +40,7 @@ class SiteFilterSet(ChangedSinceMixin):
         fields = ["organization", "kind", "criticality", "country", "is_defence"]
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value)) if value else queryset
+        return any_of(queryset, value, "name__icontains", "code__icontains")
 
 
 def _vendor_q(prefix: str, value) -> Q:
@@ -83,7 +83,7 @@ class ProductModelFilterSet(ChangedSinceMixin):
         fields = ["brand", "manufacturer", "software_supplier", "category", "remote_access_capable"]
 
     def filter_q(self, queryset, name, value):
-        return queryset.filter(Q(model_number__icontains=value) | Q(name__icontains=value)) if value else queryset
+        return any_of(queryset, value, "model_number__icontains", "name__icontains")
 
     def filter_vendor(self, queryset, name, value):
         return queryset.filter(_vendor_q("", value)) if value is not None else queryset

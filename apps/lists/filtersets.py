@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter
+from apps.common.filters import any_of, yes_no
 
 from .choices import EntryType, Regime, RunStatus, VersionStatus
 from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
@@ -23,9 +24,7 @@ class ListSourceFilterSet(django_filters.FilterSet):
         fields = ["regime", "enabled", "format"]
 
     def filter_q(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value) | Q(publisher__icontains=value))
+        return any_of(queryset, value, "code__icontains", "name__icontains", "publisher__icontains")
 
 
 class ListVersionFilterSet(django_filters.FilterSet):
@@ -62,10 +61,7 @@ class ListEntryFilterSet(django_filters.FilterSet):
         fields = ["version", "source", "external_id", "sub_list", "entry_type", "content_hash"]
 
     def filter_active(self, queryset, name, value):
-        if value is None:
-            return queryset
-        active = list_versions_active().values("pk")
-        return queryset.filter(version__in=active) if value else queryset.exclude(version__in=active)
+        return yes_no(queryset, value, Q(version__in=list_versions_active().values("pk")))
 
 
 class ListDiffFilterSet(django_filters.FilterSet):

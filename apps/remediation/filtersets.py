@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
-from apps.common.filters import IdFilter
+from apps.common.filters import IdFilter, any_of, yes_no
 from apps.inventory import filtersets as inventory_filtersets
 from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
@@ -44,10 +44,7 @@ class RemediationPlanFilterSet(django_filters.FilterSet):
         fields = ["organization", "site", "status", "action", "category", "owner"]
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
-            return queryset
-        overdue = RemediationPlanQuerySet.overdue_q(_today())
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return yes_no(queryset, value, RemediationPlanQuerySet.overdue_q(_today()))
 
 
 class EquipmentFilterSet(inventory_filtersets.EquipmentFilterSet):
@@ -66,10 +63,7 @@ class EquipmentFilterSet(inventory_filtersets.EquipmentFilterSet):
         return Exists(RemediationPlan.objects.filter(condition, equipment_id=OuterRef("id")))
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
-            return queryset
-        overdue = self._plans(RemediationPlanQuerySet.overdue_q(_today()))
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return yes_no(queryset, value, self._plans(RemediationPlanQuerySet.overdue_q(_today())))
 
     def filter_due_before(self, queryset, name, value):
         running = RemediationPlanQuerySet.running_q()
@@ -104,9 +98,7 @@ class PolicyRuleFilterSet(django_filters.FilterSet):
         fields = ["enabled", "basis", "action", "code"]
 
     def filter_q(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(Q(code__icontains=value) | Q(name__icontains=value) | Q(citation__icontains=value))
+        return any_of(queryset, value, "code__icontains", "name__icontains", "citation__icontains")
 
 
 class ProjectionReportFilterSet(django_filters.FilterSet):

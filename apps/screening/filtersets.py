@@ -3,10 +3,10 @@ vendors (shared reference data); pre-purchase checks belong to an organisation (
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
 from apps.common.choices import RiskStatus
+from apps.common.filters import any_of
 
 from .choices import Decision, FindingKind, MatchStrength, ReviewState, RunStatus, RunTrigger
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
@@ -28,9 +28,7 @@ class FindingFilterSet(django_filters.FilterSet):
         fields = ["vendor", "status", "kind", "source", "regime", "via_vendor"]
 
     def filter_changed_since(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(Q(discovered_at__gte=value) | Q(last_seen_at__gte=value) | Q(closed_at__gte=value))
+        return any_of(queryset, value, "discovered_at__gte", "last_seen_at__gte", "closed_at__gte")
 
 
 class MatchFilterSet(django_filters.FilterSet):

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter
-from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, risk_status_filter
+from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, risk_status_filter
 
 from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from .identifiers import identifier_canonical
@@ -33,9 +33,7 @@ class VendorFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(Exists(alias)))
 
     def filter_country(self, queryset, name, value):
-        if not value:
-            return queryset
-        return queryset.filter(Q(country_of_incorporation__iexact=value) | Q(country_of_headquarters__iexact=value))
+        return any_of(queryset, value, "country_of_incorporation__iexact", "country_of_headquarters__iexact")
 
     def filter_identifier(self, queryset, name, value):
         if not value:
