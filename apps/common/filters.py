@@ -42,6 +42,14 @@ def yes_no(queryset: QuerySet, value: bool | None, condition) -> QuerySet:
     return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
+def date_range(field_name: str, filter_class: type[django_filters.Filter] = django_filters.DateFilter):
+    """The `<name>_after` and `<name>_before` filters of a date or time column, both bounds included:
+    `installed_after, installed_before = date_range("installed_date")`."""
+    after = filter_class(field_name=field_name, lookup_expr="gte")
+    before = filter_class(field_name=field_name, lookup_expr="lte")
+    return after, before
+
+
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number the database can hold (a signed 64-bit integer). A larger one is a form error
     (400 with the field in the API, the field's message on a page), never a database error (a 500). Used for

@@ -10,7 +10,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
-from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, risk_status_filter
+from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, date_range, risk_status_filter
 
 from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
@@ -112,8 +112,7 @@ class EquipmentFilterSet(ChangedSinceMixin):
     product_model = IdFilter(field_name="product_model_id")
     risk_status = django_filters.MultipleChoiceFilter(distinct=False, choices=RISK_STATUS_CHOICES,
                                                       method="filter_risk_status")
-    installed_after = django_filters.DateFilter(field_name="installed_date", lookup_expr="gte")
-    installed_before = django_filters.DateFilter(field_name="installed_date", lookup_expr="lte")
+    installed_after, installed_before = date_range("installed_date")
 
     class Meta:
         model = Equipment

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 
 from apps.accounts.filtersets import UtcDateTimeFilter
-from apps.common.filters import any_of, yes_no
+from apps.common.filters import any_of, date_range, yes_no
 
 from .choices import EntryType, Regime, RunStatus, VersionStatus
 from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
@@ -31,8 +31,7 @@ class ListVersionFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__code", label="List source code")
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=VersionStatus.choices)
     active_on = django_filters.DateFilter(method="filter_active_on", label="Versions active at the end of this day")
-    fetched_after = UtcDateTimeFilter(field_name="fetched_at", lookup_expr="gte")
-    fetched_before = UtcDateTimeFilter(field_name="fetched_at", lookup_expr="lte")
+    fetched_after, fetched_before = date_range("fetched_at", UtcDateTimeFilter)
     changed_since = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
@@ -53,8 +52,7 @@ class ListEntryFilterSet(django_filters.FilterSet):
     active = django_filters.BooleanFilter(method="filter_active", label="Only entries of the active versions")
     q = django_filters.CharFilter(field_name="primary_name", lookup_expr="icontains", label="Name contains")
     entry_type = django_filters.MultipleChoiceFilter(distinct=False, choices=EntryType.choices)
-    listed_after = django_filters.DateFilter(field_name="listed_on", lookup_expr="gte")
-    listed_before = django_filters.DateFilter(field_name="listed_on", lookup_expr="lte")
+    listed_after, listed_before = date_range("listed_on")
 
     class Meta:
         model = ListEntry

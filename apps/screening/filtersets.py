@@ -6,7 +6,7 @@ import django_filters
 
 from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
 from apps.common.choices import RiskStatus
-from apps.common.filters import any_of
+from apps.common.filters import any_of, date_range
 
 from .choices import Decision, FindingKind, MatchStrength, ReviewState, RunStatus, RunTrigger
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
@@ -18,8 +18,7 @@ class FindingFilterSet(django_filters.FilterSet):
     source = django_filters.CharFilter(field_name="source__code", label="List source code")
     regime = django_filters.CharFilter()
     is_open = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", label="Open (not closed)")
-    discovered_after = UtcDateTimeFilter(field_name="discovered_at", lookup_expr="gte")
-    discovered_before = UtcDateTimeFilter(field_name="discovered_at", lookup_expr="lte")
+    discovered_after, discovered_before = date_range("discovered_at", UtcDateTimeFilter)
     changed_since = UtcDateTimeFilter(method="filter_changed_since",
                                                      label="Discovered, seen or closed since")
 
@@ -68,8 +67,7 @@ class PrePurchaseCheckFilterSet(django_filters.FilterSet):
     organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
     verdict = django_filters.MultipleChoiceFilter(distinct=False, choices=RiskStatus.choices)
     q = django_filters.CharFilter(field_name="query_name", lookup_expr="icontains")
-    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    created_after, created_before = date_range("created_at", UtcDateTimeFilter)
 
     class Meta:
         model = PrePurchaseCheck
