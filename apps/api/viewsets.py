@@ -3,9 +3,10 @@ django-filter (with the bounds of apps.api.bounds), ordering, `?format=csv` stre
 `as_of=YYYY-MM-DD` parsing.
 
 A read viewset (NetBox style) declares `queryset` (with select_related/prefetch_related),
-`serializer_class`, `filterset_class`, and `organization_field` (the ORM path from the model to its
+`serializer_class`, `base_filterset_class`, and `organization_field` (the ORM path from the model to its
 organisation, or None for shared reference data). A write action (HackSoft style) validates an input
-serializer, calls one service, and answers with the output serializer.
+serializer, calls one service, and answers with the output serializer; ServiceCreateMixin,
+ServiceUpdateMixin and ServiceDestroyMixin below do that for create, PATCH and delete.
 """
 from __future__ import annotations
 
