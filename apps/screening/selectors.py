@@ -285,6 +285,8 @@ def _verdict_text(test, rule, word: str, day: dt.date) -> str:
             return f"{word.capitalize()}: controlled by a listed party (control counts under this rule)."
         return (f"{word.capitalize()}: {_pct(t.confirmed_total)} held by {word} persons, directly or through "
                 f"{word} entities ({compare_ok} {threshold}).")
+    if test.verdict == "review" and test.listings and not rule.meets(t.known_total) and not t.unknown:
+        return f"Review: the vendor's own match awaits review ({listings_label(test.listings)})."
     if test.verdict == "review":
         parts = [f"{_pct(t.confirmed_total)} held by {word} persons"]
         if t.potential_total:

@@ -94,3 +94,25 @@ def test_content_hash_of_an_entry_without_scope_categories_is_unchanged():
     scoped = ParsedEntry(external_id="1", primary_name="Zorblax Holdings", listed_on=dt.date(2021, 6, 3),
                          scope_categories=[])
     assert scoped.content_hash() != entry.content_hash()
+
+
+@pytest.mark.django_db
+def test_import_stores_the_scope_on_each_entry_and_other_lists_keep_null(settings, tmp_path, shared_lists):
+    import io
+
+    from django.core.management import call_command
+
+    from apps.lists.models import ListEntry
+    from apps.lists.services import list_sources_setup
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    list_sources_setup()
+    for code, path in (("fcc_covered", BUNDLED), ("ndaa_889", shared_lists / "us_ndaa" / "section_889.csv")):
+        call_command("import_list", code, str(path), "--json", stdout=io.StringIO())
+    fcc = ListEntry.objects.filter(version__source__code="fcc_covered", version__status="active")
+    kaspersky = fcc.get(external_id="ao-kaspersky-lab")
+    assert kaspersky.scope_categories == EVERY and kaspersky.listed_on == dt.date(2022, 3, 25)
+    assert fcc.get(external_id="china-telecom-americas-corp").scope_categories == []
+    assert fcc.get(external_id="dahua-technology-company").scope_categories == VIDEO_TELECOM
+    ndaa = ListEntry.objects.filter(version__source__code="ndaa_889", version__status="active")
+    assert ndaa.count() == 5 and all(e.scope_categories is None for e in ndaa)

@@ -137,3 +137,12 @@ def test_eu_control_counts_where_ofac_does_not(sdn, eu):
     assert tests["owned_or_controlled"].verdict_text == (
         "Caught: controlled by a listed party (control counts under this rule).")
     assert [t.propagation for t in vendor_ownership_view(child, day=TODAY).tests][0] == "ofac_50"  # OFAC first
+
+
+def test_own_match_awaiting_review_is_said_so(sdn, no_auto_confirm):
+    vendor = VendorFactory(name="Zorblax Holdings")
+    make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
+    screening_run_full(today=TODAY)
+    _view, test = ofac_test(vendor)
+    assert test.verdict == "review"
+    assert test.verdict_text == "Review: the vendor's own match awaits review (OFAC SDN [match awaiting review])."
