@@ -170,9 +170,10 @@ class RiskPolicy(TimeStampedModel):
     """Which status a listing gives, per regime / source / sub-list (admin-editable data).
 
     The most specific enabled policy in force wins (highest priority; ties go to the worse status).
-    `categories` limits the status to equipment categories (e.g. FCC/NDAA 889: telecom and video
-    surveillance); other categories get `other_status` (empty: no finding). `propagation` overrides the
-    source's propagation rule for the sub-list (the CSL mixes SDN with the Entity List).
+    `categories` limits the status to equipment categories (e.g. NDAA s.889: telecom and video
+    surveillance); other categories get `other_status` (empty: no finding). A list entry that states its own
+    scope (FCC Covered List, `ListEntry.scope_categories`) replaces `categories` for its findings. `propagation`
+    overrides the source's propagation rule for the sub-list (the CSL mixes SDN with the Entity List).
     """
 
     name = models.CharField(max_length=200)

@@ -46,8 +46,8 @@ def test_issue_example_path_share_of_50_percent_is_not_the_regime_test(sdn):
 
     view, test = ofac_test(target)
     (parent,) = view.chain.ultimate_parents
-    assert parent.effective_percent == Decimal("50")  # the arithmetic the page used to call "effective"
-    assert sorted(p.effective_percent for p in parent.paths) == [Decimal("20"), Decimal("30")]
+    assert parent.path_share_percent == Decimal("50")  # the arithmetic the page used to call "effective"
+    assert sorted(p.path_share_percent for p in parent.paths) == [Decimal("20"), Decimal("30")]
     assert test.verdict == "not_caught" and test.counted_percent == Decimal("30")
     assert test.threshold_percent == Decimal("50") and test.threshold_inclusive
     assert "Not blocked: 30% held by blocked persons" in test.verdict_text and "(< 50%)" in test.verdict_text
@@ -70,7 +70,7 @@ def test_blocked_through_a_blocked_intermediate_counts_in_full(sdn):
     screening_run_full(today=TODAY)
 
     view, test = ofac_test(target)
-    assert view.chain.paths[0].effective_percent == Decimal("30")  # 60% x 50%: arithmetic only
+    assert view.chain.paths[0].path_share_percent == Decimal("30")  # 60% x 50%: arithmetic only
     assert test.verdict == "caught" and test.counted_percent == Decimal("50")
     assert test.verdict_text == ("Blocked: 50% held by blocked persons, directly or through blocked entities "
                                  "(>= 50%).")
@@ -105,7 +105,7 @@ def test_unknown_share_of_a_blocked_owner_asks_for_review(sdn):
     screening_run_full(today=TODAY)
 
     view, test = ofac_test(target)
-    assert all(p.effective_percent is None for p in view.chain.paths if p.steps[-1].owner_name == "Zorblax Holdings")
+    assert all(p.path_share_percent is None for p in view.chain.paths if p.steps[-1].owner_name == "Zorblax Holdings")
     assert test.verdict == "review" and test.unknown_share
     assert test.verdict_text == "Review: 0% held by blocked persons, some shares unknown; the total could reach 50%."
     assert {s.owner_name: s.counted for s in test.stakes} == {"Zorblax Holdings": "unknown", "Harmless Partners": ""}

@@ -46,7 +46,7 @@ def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
             if step.kind == "joint_venture":
                 verb = f"joint venture ({_share(step.share_percent)}) with"
             words.append(f"{verb} {step.owner_name}")
-        share = path.effective_percent
+        share = path.path_share_percent
         text = " <- ".join(words) + (f" ({PATH_SHARE_LABEL}: {share.normalize():f}%)" if share is not None
                                      else f" ({PATH_SHARE_LABEL}: unknown)")
         paths.append({
@@ -55,7 +55,7 @@ def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
             "path_share_percent": share,
             "text": text,
         })
-    parents = [{"vendor_id": p.vendor_id, "name": p.name, "path_share_percent": p.effective_percent,
+    parents = [{"vendor_id": p.vendor_id, "name": p.name, "path_share_percent": p.path_share_percent,
                 "path_count": len(p.paths)} for p in view.chain.ultimate_parents]
     tests = [{
         "source": t.source_code, "source_name": t.source_name, "regime": t.regime, "regime_label": t.regime_label,
