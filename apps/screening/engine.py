@@ -277,7 +277,9 @@ class PropagationGroup:
     def _derived(self, vendor_id: int, _stack: frozenset[int]) -> Node:
         if not self.rule.in_force or vendor_id in _stack:
             return NOT_CAUGHT
-        tally = self.tally(vendor_id, _stack | {vendor_id})
+        if vendor_id not in self.links_by_owned:
+            return NOT_CAUGHT
+        tally = self.tally(vendor_id, _stack | {vendor_id}, stakes=False)
         contributions = tally.contributions
         if not contributions:
             result = NOT_CAUGHT
@@ -291,14 +293,15 @@ class PropagationGroup:
             result = NOT_CAUGHT  # caught owners hold too little: below the threshold, with every share known
         return result
 
-    def tally(self, vendor_id: int, stack: frozenset[int]) -> Tally:
+    def tally(self, vendor_id: int, stack: frozenset[int], *, stakes: bool = True) -> Tally:
         """The regime's count over the vendor's direct owners: a stake counts in full when its owner is itself
-        caught (listed, or owned past the threshold), and not at all otherwise; nothing is multiplied."""
+        caught (listed, or owned past the threshold), and not at all otherwise; nothing is multiplied.
+        ``stakes``: also list every owner's Stake (for the ownership view; the screening run does without)."""
         tally = Tally()
-        for link in self.links_by_owned.get(vendor_id, []):
+        control_counts = self.rule.control_counts
+        for link in self.links_by_owned.get(vendor_id, ()):
             owner = self.node(link.owner_id, stack)
-            counted = tally.add(link, owner, control_counts=self.rule.control_counts)
-            if counted and owner.unknown_share:
+            if tally.add(link, owner, control_counts=control_counts, record=stakes) and owner.unknown_share:
                 tally.unknown = True
         return tally
 
@@ -315,7 +318,7 @@ class Stake:
     counted: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Tally:
     """The sums behind one vendor's regime test (see PropagationGroup.tally)."""
 
@@ -331,10 +334,12 @@ class Tally:
     def known_total(self) -> Decimal:
         return self.confirmed_total + self.potential_total
 
-    def add(self, link: LinkView, owner: Node, *, control_counts: bool) -> bool:
-        """Count one direct owner's stake; True when the owner is caught (the stake contributes)."""
+    def add(self, link: LinkView, owner: Node, *, control_counts: bool, record: bool = True) -> bool:
+        """Count one direct owner's stake (``record``: and keep it as a Stake); True when the owner is caught
+        (the stake contributes)."""
         if owner.level is None:
-            self.stakes.append(Stake(link, owner, ""))
+            if record:
+                self.stakes.append(Stake(link, owner, ""))
             return False
         self.contributions.append((link, owner))
         confirmed = owner.level == "confirmed"
@@ -343,16 +348,18 @@ class Tally:
                 self.control_confirmed = True
             else:
                 self.control_potential = True
-            self.stakes.append(Stake(link, owner, "control"))
+            counted = "control"
         elif link.share is None:
             self.unknown = True
-            self.stakes.append(Stake(link, owner, "unknown"))
+            counted = "unknown"
         elif confirmed:
             self.confirmed_total += link.share
-            self.stakes.append(Stake(link, owner, "blocked"))
+            counted = "blocked"
         else:
             self.potential_total += link.share
-            self.stakes.append(Stake(link, owner, "pending"))
+            counted = "pending"
+        if record:
+            self.stakes.append(Stake(link, owner, counted))
         return True
 
 
