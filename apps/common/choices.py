@@ -55,3 +55,13 @@ class EquipmentCategory(models.TextChoices):
     DRONE = "drone", "Drone"
     IOT_SENSOR = "iot_sensor", "IoT sensor"
     OTHER = "other", "Other"
+
+
+def equipment_category_labels(values) -> list[str]:
+    """Display labels of EquipmentCategory values, in the order given (an unknown value is shown as is); every
+    category at once reads "every category"."""
+    values = list(values or [])
+    if values and set(values) >= set(EquipmentCategory.values):
+        return ["every category"]
+    labels = dict(EquipmentCategory.choices)
+    return [str(labels.get(v, v)) for v in values]

@@ -133,7 +133,13 @@ class ListEntry(models.Model):
     remarks = models.TextField(blank=True)
     source_url = models.URLField(max_length=1000, blank=True)
     parent_name = models.CharField(max_length=500, blank=True)
-    scope = models.TextField(blank=True)
+    scope = models.TextField(blank=True, help_text="The equipment or services the entry covers, as published "
+                                                    "(FCC Covered List: each entry has its own).")
+    scope_categories = models.JSONField(
+        null=True, blank=True, default=None,
+        help_text="Equipment categories the entry's scope names (inventory categories). Null: the entry states no "
+                  "scope of its own; empty: services only, no equipment category.",
+    )
     extra = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, db_index=True)
 

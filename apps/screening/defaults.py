@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-# Telecommunications and video-surveillance equipment: what NDAA s.889 and the FCC Covered List cover for
-# Huawei, ZTE, Hytera, Hikvision and Dahua. Drones are covered by the FCC's December 2025 UAS entry.
+# Telecommunications and video-surveillance equipment: what NDAA s.889(f)(3) covers for Huawei, ZTE, Hytera,
+# Hikvision and Dahua. The FCC Covered List is a separate basis whose entries each state their own scope and date
+# (ListEntry.scope_categories): where an entry states one, it replaces these categories for that entry's findings.
+# Drones are covered by the FCC's December 2025 UAS entry (a product category, not a named entity).
 NDAA_889_CATEGORIES = ["camera", "nvr_vms", "network", "telecom_module"]
 FCC_COVERED_CATEGORIES = [*NDAA_889_CATEGORIES, "drone"]
 
@@ -61,6 +63,14 @@ DEFAULT_POLICIES: list[tuple] = [
     ("Any other list: restricted", "", "", "", "restricted", [], "", "", -100, None, None, "Fallback"),
 ]
 
+# One mechanism, three separate bases, each cited on its own (the label names the mechanism, not a regime).
+SUBSIDIARY_AFFILIATE_CITATION = (
+    "Per basis: NDAA FY2019 s.889(f)(3) ('any subsidiary or affiliate of such entities'); FCC Covered List: as "
+    "each entry words it (47 CFR 1.50002; e.g. Kaspersky's 'predecessors, successors, parents, subsidiaries, or "
+    "affiliates'); DoD 1260H: NDAA FY2024 s.805, entities controlled by a listed company (verify); FAR 2.101 "
+    "affiliates"
+)
+
 # (propagation, threshold, inclusive, control_counts, effective_from, suspended_from, suspended_until,
 #  needs_verification, citation, notes)
 DEFAULT_PROPAGATION_RULES: list[tuple] = [
@@ -73,7 +83,7 @@ DEFAULT_PROPAGATION_RULES: list[tuple] = [
      "UK OFSI guidance on ownership and control",
      "More than 50% ownership, or control (e.g. control links) counts."),
     ("subsidiary_affiliate", "50", False, True, None, None, None, True,
-     "NDAA FY2019 s.889(f)(3); 47 CFR 1.50002 ('subsidiaries and affiliates'); FAR 2.101 affiliates",
+     SUBSIDIARY_AFFILIATE_CITATION,
      "Majority-owned or controlled subsidiaries inherit the listing. Sister companies under common control "
      "are not derived automatically (record them as their own entries or ownership links)."),
     ("bis_affiliates_50", "50", True, False, dt.date(2025, 9, 29), dt.date(2025, 11, 10), dt.date(2026, 11, 9), True,

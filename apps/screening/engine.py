@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -14,7 +15,7 @@ from functools import lru_cache
 
 from apps.common.choices import RiskStatus, risk_worst
 from apps.inventory.choices import EquipmentCategory
-from apps.lists.choices import Propagation
+from apps.lists.choices import Propagation, Regime
 from apps.vendors.choices import OwnershipKind
 
 from .choices import FindingKind, ReviewState
@@ -91,6 +92,11 @@ class ListedEntry:
     external_id: str
     entry_name: str
     listed_on: dt.date | None
+    # The entry's own scope where the list states one per entry (FCC Covered List): the covered equipment or
+    # services as published, and the equipment categories it names (None: the entry states no scope; []: it
+    # names services only, no equipment category).
+    entry_scope: str
+    entry_scope_categories: list[str] | None
 
     def listed_entry(self, **changes) -> dict:
         """The ListedEntry fields of this record (``changes`` replacing some), for a record about the same entry."""
@@ -149,6 +155,43 @@ def listings_label(listings: Iterable[Listing]) -> str:
     parts = [f"{label} ({', '.join(map(str, sorted(ys)))})" if ys else label for label, ys in years.items()]
     text = ", ".join(parts)
     return text if confirmed else f"{text} [match awaiting review]"
+
+
+# The Match columns a listing is built from (values_list order), the entry's scope read through the match's entry.
+MATCH_ROW_FIELDS = ("pk", "vendor_id", "source_id", "sub_list", "programs", "external_id", "entry_name", "listed_on",
+                    "review_state", "entry__scope", "entry__scope_categories")
+
+
+def listings_from_rows(rows: Iterable[tuple], *, sources: dict, policies: list[PolicyView], day: dt.date
+                       ) -> tuple[dict[int, list[Listing]], dict[tuple[int, str], dict[int, list[Listing]]]]:
+    """Listings per vendor, and per (source id, propagation) group then vendor, from Match rows in
+    MATCH_ROW_FIELDS order. A matching policy's propagation overrides the source's."""
+    direct: dict[int, list[Listing]] = defaultdict(list)
+    grouped: dict[tuple[int, str], dict[int, list[Listing]]] = defaultdict(lambda: defaultdict(list))
+    for pk, vendor_id, source_id, sub_list, programs, ext, entry_name, listed_on, state, scope, scope_cats in rows:
+        source = sources[source_id]
+        policy = policy_choose(policies, regime=source.regime, source_code=source.code, sub_list=sub_list,
+                               programs=programs or [], day=day)
+        propagation = policy.propagation if policy and policy.propagation else source.propagation
+        listing = Listing(
+            source_id=source_id, regime=source.regime, propagation=propagation, sub_list=sub_list, external_id=ext,
+            entry_name=entry_name, listed_on=listed_on, entry_scope=scope or "",
+            entry_scope_categories=None if scope_cats is None else list(scope_cats), match_id=pk,
+            vendor_id=vendor_id, source_code=source.code, source_name=source.name,
+            confirmed=state in CONFIRMED_STATES, policy=policy)
+        direct[vendor_id].append(listing)
+        grouped[(source_id, propagation)][vendor_id].append(listing)
+    return direct, grouped
+
+
+def propagation_groups(grouped: dict[tuple[int, str], dict[int, list[Listing]]], rules: dict[str, RuleView],
+                       links_by_owned: dict[int, list[LinkView]]) -> dict[tuple[int, str], PropagationGroup]:
+    """One PropagationGroup per (source id, propagation); a propagation without a rule row does not propagate."""
+    return {
+        key: PropagationGroup(rules.get(key[1]) or RuleView(key[1], Decimal(50), True, False, False), by_vendor,
+                              links_by_owned)
+        for key, by_vendor in grouped.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -234,41 +277,124 @@ class PropagationGroup:
     def _derived(self, vendor_id: int, _stack: frozenset[int]) -> Node:
         if not self.rule.in_force or vendor_id in _stack:
             return NOT_CAUGHT
-        stack = _stack | {vendor_id}
-        confirmed_total = ZERO
-        potential_total = ZERO
-        control_confirmed = control_potential = unknown = False
-        contributions: list[tuple[LinkView, Node]] = []
-        for link in self.links_by_owned.get(vendor_id, []):
-            owner = self.node(link.owner_id, stack)
-            if owner.level is None:
-                continue
-            contributions.append((link, owner))
-            unknown = unknown or owner.unknown_share
-            if link.kind == OwnershipKind.CONTROL and self.rule.control_counts:
-                if owner.level == "confirmed":
-                    control_confirmed = True
-                else:
-                    control_potential = True
-                continue
-            if link.share is None:
-                unknown = True
-                continue
-            if owner.level == "confirmed":
-                confirmed_total += link.share
-            else:
-                potential_total += link.share
+        if vendor_id not in self.links_by_owned:
+            return NOT_CAUGHT
+        tally = self.tally(vendor_id, _stack | {vendor_id}, stakes=False)
+        contributions = tally.contributions
         if not contributions:
             result = NOT_CAUGHT
-        elif control_confirmed or self.rule.meets(confirmed_total):
-            result = Node("confirmed", contributions=contributions, known_total=confirmed_total + potential_total)
+        elif tally.control_confirmed or self.rule.meets(tally.confirmed_total):
+            result = Node("confirmed", contributions=contributions, known_total=tally.known_total)
             result.unknown_share = False
-        elif control_potential or unknown or self.rule.meets(confirmed_total + potential_total):
-            result = Node("potential", contributions=contributions, unknown_share=unknown,
-                          known_total=confirmed_total + potential_total)
+        elif tally.control_potential or tally.unknown or self.rule.meets(tally.known_total):
+            result = Node("potential", contributions=contributions, unknown_share=tally.unknown,
+                          known_total=tally.known_total)
         else:
             result = NOT_CAUGHT  # caught owners hold too little: below the threshold, with every share known
         return result
+
+    def tally(self, vendor_id: int, stack: frozenset[int], *, stakes: bool = True) -> Tally:
+        """The regime's count over the vendor's direct owners: a stake counts in full when its owner is itself
+        caught (listed, or owned past the threshold), and not at all otherwise; nothing is multiplied.
+        ``stakes``: also list every owner's Stake (for the ownership view; the screening run does without)."""
+        tally = Tally()
+        control_counts = self.rule.control_counts
+        for link in self.links_by_owned.get(vendor_id, ()):
+            owner = self.node(link.owner_id, stack)
+            if tally.add(link, owner, control_counts=control_counts, record=stakes) and owner.unknown_share:
+                tally.unknown = True
+        return tally
+
+
+@dataclass
+class Stake:
+    """One direct owner's stake as the regime test sees it. `counted`: "blocked" (owner caught, share counted),
+    "pending" (owner caught only through a match awaiting review), "control" (a control link, counting in full
+    where the rule says control counts), "unknown" (owner caught, share not published) or "" (owner not caught:
+    the stake does not count, whatever its owners hold)."""
+
+    link: LinkView
+    owner: Node
+    counted: str
+
+
+@dataclass(slots=True)
+class Tally:
+    """The sums behind one vendor's regime test (see PropagationGroup.tally)."""
+
+    stakes: list[Stake] = field(default_factory=list)
+    contributions: list[tuple[LinkView, Node]] = field(default_factory=list)
+    confirmed_total: Decimal = ZERO
+    potential_total: Decimal = ZERO
+    control_confirmed: bool = False
+    control_potential: bool = False
+    unknown: bool = False
+
+    @property
+    def known_total(self) -> Decimal:
+        return self.confirmed_total + self.potential_total
+
+    def add(self, link: LinkView, owner: Node, *, control_counts: bool, record: bool = True) -> bool:
+        """Count one direct owner's stake (``record``: and keep it as a Stake); True when the owner is caught
+        (the stake contributes)."""
+        if owner.level is None:
+            if record:
+                self.stakes.append(Stake(link, owner, ""))
+            return False
+        self.contributions.append((link, owner))
+        confirmed = owner.level == "confirmed"
+        if link.kind == OwnershipKind.CONTROL and control_counts:
+            if confirmed:
+                self.control_confirmed = True
+            else:
+                self.control_potential = True
+            counted = "control"
+        elif link.share is None:
+            self.unknown = True
+            counted = "unknown"
+        elif confirmed:
+            self.confirmed_total += link.share
+            counted = "blocked"
+        else:
+            self.potential_total += link.share
+            counted = "pending"
+        if record:
+            self.stakes.append(Stake(link, owner, counted))
+        return True
+
+
+@dataclass
+class RegimeTest:
+    """A vendor under one (list, propagation rule) group: the regime's own test, not path arithmetic.
+
+    `verdict`: "listed" (the vendor itself is on the list), "caught" (the aggregate of counted stakes meets the
+    threshold, or a counted control link), "review" (it would with stakes awaiting review or unknown shares),
+    "not_caught" (below the threshold with every share known), "not_in_force" (the rule does not propagate on
+    the day)."""
+
+    rule: RuleView
+    listings: list[Listing]
+    tally: Tally
+    verdict: str
+
+
+def regime_test(group: PropagationGroup, vendor_id: int) -> RegimeTest:
+    """The regime test of one vendor in one group, with the same counting the screening run uses."""
+    node = group.node(vendor_id)
+    listings = [li for li in group.listings_by_vendor.get(vendor_id, []) if li.confirmed]
+    tally = group.tally(vendor_id, frozenset({vendor_id})) if group.rule.in_force else Tally()
+    if listings:
+        verdict = "listed"
+    elif not group.rule.in_force:
+        verdict = "not_in_force"
+    elif node.level == "confirmed":
+        verdict = "caught"
+    elif node.level == "potential":
+        verdict = "review"
+    else:
+        verdict = "not_caught"
+    return RegimeTest(rule=group.rule, listings=listings or group.listings_by_vendor.get(vendor_id, []),
+                      tally=tally, verdict=verdict)
 
 
 def _share_text(share: Decimal | None) -> str:
@@ -339,26 +465,36 @@ class WantedFinding(ListedEntry):
 
     def comparable(self) -> tuple:
         return (self.kind, self.source_id, self.regime, self.propagation, self.sub_list, self.external_id,
-                self.entry_name, self.listed_on, self.match_id, sorted(self.root_match_ids), self.via_vendor_id,
+                self.entry_name, self.listed_on, self.entry_scope, self.entry_scope_categories,
+                self.match_id, sorted(self.root_match_ids), self.via_vendor_id,
                 self.path_text, self.status, self.status_reason, sorted(self.categories), self.other_status,
                 self.policy_id, None if self.aggregate_percent is None else Decimal(self.aggregate_percent))
 
 
-def _policy_scope(listing: Listing) -> tuple[list[str], str]:
+def _policy_scope(listing: Listing) -> tuple[str, list[str], str]:
+    """(status, categories, other status) a listing gives. A category-scoped policy (e.g. the FCC Covered List's)
+    takes the entry's own categories when the entry states them; an entry naming services only gives its other
+    status to every category (the status for covered equipment applies to none)."""
     if not listing.confirmed or listing.policy is None:
-        return [], ""
+        return listing.status, [], ""
     other = listing.policy.other_status if listing.policy.other_status != RiskStatus.CLEAR else ""
-    return list(listing.policy.categories), other
+    categories = list(listing.policy.categories)
+    if categories and listing.entry_scope_categories is not None:
+        if listing.entry_scope_categories:
+            categories = list(listing.entry_scope_categories)
+        elif other:
+            return other, [], ""
+    return listing.status, categories, other
 
 
 def finding_direct(vendor_id: int, vendor_name: str, listing: Listing) -> WantedFinding:
-    categories, other = _policy_scope(listing)
+    status, categories, other = _policy_scope(listing)
     reason = listing.policy.name if (listing.confirmed and listing.policy) else "match awaiting review"
     return WantedFinding(
         vendor_id=vendor_id, kind=FindingKind.DIRECT, key=f"direct:{listing.source_id}:{listing.external_id}",
         **listing.listed_entry(), match_id=listing.match_id, root_match_ids=[listing.match_id],
         via_vendor_id=vendor_id, path=[{"listed": [{"match_id": listing.match_id, "label": listing.label}]}],
-        path_text=f"{vendor_name} <- listed: {listing.label}"[:MAX_PATH_TEXT], status=listing.status,
+        path_text=f"{vendor_name} <- listed: {listing.label}"[:MAX_PATH_TEXT], status=status,
         status_reason=reason[:300], categories=categories, other_status=other,
         policy_id=listing.policy.id if listing.policy else None, aggregate_percent=None,
     )
@@ -368,11 +504,13 @@ def finding_derived(vendor_id: int, node: Node, group_key: tuple[int, str], name
     roots = node.roots()
     first = roots[0]
     if node.level == "confirmed":
-        status = risk_worst(*(li.status for li in roots if li.confirmed))
-        chosen = next(li for li in roots if li.confirmed and li.status == status)
-        categories, other = _policy_scope(chosen)
+        scoped = [(li, *_policy_scope(li)) for li in roots if li.confirmed]
+        status = risk_worst(*(s for _li, s, _c, _o in scoped))
+        chosen, _status, categories, other = next(t for t in scoped if t[1] == status)
         rule_label = Propagation(group_key[1]).label if group_key[1] in Propagation.values else group_key[1]
-        reason = f"{rule_label}: {chosen.policy.name if chosen.policy else ''}".strip(": ")
+        regime_label = Regime(chosen.regime).label if chosen.regime in Regime.values else chosen.regime
+        policy_name = chosen.policy.name if chosen.policy else ""
+        reason = f"{regime_label} / {rule_label}: {policy_name}".strip(": ")
         policy_id = chosen.policy.id if chosen.policy else None
         first = chosen
     else:

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from apps.common.choices import RiskStatus
+from apps.common.choices import RiskStatus, equipment_category_labels
 from apps.common.models import TimeStampedModel
 from apps.lists.choices import Propagation, Regime
 
@@ -170,9 +170,10 @@ class RiskPolicy(TimeStampedModel):
     """Which status a listing gives, per regime / source / sub-list (admin-editable data).
 
     The most specific enabled policy in force wins (highest priority; ties go to the worse status).
-    `categories` limits the status to equipment categories (e.g. FCC/NDAA 889: telecom and video
-    surveillance); other categories get `other_status` (empty: no finding). `propagation` overrides the
-    source's propagation rule for the sub-list (the CSL mixes SDN with the Entity List).
+    `categories` limits the status to equipment categories (e.g. NDAA s.889: telecom and video
+    surveillance); other categories get `other_status` (empty: no finding). A list entry that states its own
+    scope (FCC Covered List, `ListEntry.scope_categories`) replaces `categories` for its findings. `propagation`
+    overrides the source's propagation rule for the sub-list (the CSL mixes SDN with the Entity List).
     """
 
     name = models.CharField(max_length=200)
@@ -269,6 +270,8 @@ class Finding(models.Model):
     At most one open finding per (vendor, key). `path_text` is what people read, e.g. "ZPMC <- controlled by
     China Communications Construction Co. (share unknown) <- listed: DoD 1260H (2021)"; `path` holds the
     same as data. `status` applies to `categories` (empty: all); other categories get `other_status`.
+    `entry_scope` / `entry_scope_categories` carry the list entry's own scope where the list states one per entry
+    (FCC Covered List), so a remediation rule can apply only to units in those categories.
     """
 
     vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="screening_findings")
@@ -281,6 +284,12 @@ class Finding(models.Model):
     external_id = models.CharField(max_length=128, blank=True)
     entry_name = models.CharField(max_length=1000, blank=True)
     listed_on = models.DateField(null=True, blank=True)
+    entry_scope = models.TextField(blank=True, help_text="The list entry's own scope (equipment or services), as "
+                                                         "published; empty when the entry states none.")
+    entry_scope_categories = models.JSONField(
+        null=True, blank=True, default=None,
+        help_text="Equipment categories the entry's scope names. Null: no per-entry scope; empty: services only.",
+    )
     match = models.ForeignKey(Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="findings")
     root_match_ids = models.JSONField(default=list, blank=True)
     via_vendor = models.ForeignKey(
@@ -318,6 +327,13 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.path_text[:200]
+
+    @property
+    def entry_scope_category_labels(self) -> list[str] | None:
+        """The entry's scope categories as labels (None: the entry states no scope of its own)."""
+        if self.entry_scope_categories is None:
+            return None
+        return equipment_category_labels(self.entry_scope_categories)
 
     def status_for_category(self, category: str) -> str:
         """The status this finding gives equipment of `category` ("clear" when it does not apply)."""

@@ -8,14 +8,22 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from apps.common.choices import RISK_ORDER, RiskStatus
+from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
 from apps.inventory.models import Component, Equipment, ProductModel
+from apps.lists.choices import Propagation, Regime
+from apps.lists.models import ListSource
+from apps.vendors.models import Vendor
+from apps.vendors.selectors import vendor_ownership_chain
 
 from .choices import ReviewState
-from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
+from .engine import MATCH_ROW_FIELDS, listings_from_rows, listings_label, propagation_groups, regime_test
+from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, ScreeningRun
+from .services.derive import _links_above, _policies, _rules
 
 ROLES = ("brand", "manufacturer", "software_supplier")
 
@@ -37,6 +45,14 @@ class EquipmentFinding:
     kind: str = ""
     source_name: str = ""
     status_reason: str = ""
+    entry_scope: str = ""  # the list entry's own scope (FCC Covered List), see Finding.entry_scope
+    entry_scope_categories: list[str] | None = None
+
+    @property
+    def entry_scope_category_labels(self) -> list[str] | None:
+        if self.entry_scope_categories is None:
+            return None
+        return equipment_category_labels(self.entry_scope_categories)
 
 
 def findings_open_at(as_of: dt.datetime | None = None) -> QuerySet[Finding]:
@@ -124,6 +140,7 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
                     finding_id=f.pk, source_code=f.source.code, regime=f.regime, sub_list=f.sub_list,
                     listed_on=f.listed_on, discovered_at=f.discovered_at, status=status, path_text=f.path_text,
                     kind=f.kind, source_name=f.source.name, status_reason=f.status_reason,
+                    entry_scope=f.entry_scope, entry_scope_categories=f.entry_scope_categories,
                 ))
         items.sort(key=lambda x: (-RISK_ORDER.get(x.status, 0), x.vendor_role, x.finding_id))
     return result
@@ -182,3 +199,142 @@ def pre_purchase_checks(*, organization_ids: Iterable[int] | None = None) -> Que
     if organization_ids is not None:
         qs = qs.filter(organization_id__in=list(organization_ids))
     return qs
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The ownership view: each regime's own test beside the path arithmetic
+
+
+@dataclass
+class OwnershipStake:
+    """One direct owner's stake in a regime test: counted in full, or not at all (see engine.Stake)."""
+
+    owner_id: int
+    owner_name: str
+    kind: str
+    share_percent: Decimal | None
+    counted: str  # engine.Stake.counted: "blocked" | "pending" | "control" | "unknown" | ""
+    owner_status: str  # why the owner counts or not, in words
+
+
+@dataclass
+class OwnershipRegimeTest:
+    """One list's propagation rule applied to a vendor, as the screening run applies it (engine.regime_test)."""
+
+    source_code: str
+    source_name: str
+    regime: str
+    regime_label: str
+    propagation: str
+    propagation_label: str
+    citation: str
+    threshold_percent: Decimal
+    threshold_inclusive: bool
+    control_counts: bool
+    in_force: bool
+    counted_percent: Decimal  # stakes of owners that are listed or themselves caught (confirmed)
+    pending_percent: Decimal  # stakes of owners caught only through a match awaiting review
+    unknown_share: bool
+    verdict: str  # engine.RegimeTest.verdict
+    verdict_label: str  # e.g. "blocked" / "not blocked" for OFAC, "caught" / "not caught" for the others
+    verdict_text: str
+    stakes: list[OwnershipStake]
+
+
+@dataclass
+class VendorOwnershipView:
+    """The ownership chain (paths, with their multiplied path shares: arithmetic, not a regime test) and, beside
+    it, each regime's test over the vendor's direct owners."""
+
+    vendor_id: int
+    day: dt.date
+    chain: Any  # apps.vendors.selectors.OwnershipChain
+    tests: list[OwnershipRegimeTest]
+
+
+PATH_SHARE_LABEL = "path share (arithmetic, not a regime test)"
+
+
+def _pct(value: Decimal | None) -> str:
+    return "share unknown" if value is None else f"{value.normalize():f}%"
+
+
+def _owner_status(group, owner_id: int, node, word: str) -> str:
+    if node.level == "confirmed" and node.direct:
+        return f"listed: {listings_label(node.listings)}"
+    if node.level == "confirmed":
+        return f"itself {word}: {_pct(node.known_total)} held by {word} owners" if node.known_total else \
+            f"itself {word} (controlled by a listed party)"
+    if node.level == "potential":
+        return "listed, match awaiting review" if node.direct else "could be caught: shares unknown or under review"
+    held = regime_test(group, owner_id).tally.confirmed_total
+    return f"not {word}: its {word} owners hold {_pct(held)}; the stake does not count"
+
+
+def _verdict_text(test, rule, word: str, day: dt.date) -> str:
+    t = test.tally
+    compare_ok = ">=" if rule.inclusive else ">"
+    compare_no = "<" if rule.inclusive else "<="
+    threshold = _pct(rule.threshold)
+    if test.verdict == "listed":
+        return f"Listed itself: {listings_label(test.listings)}."
+    if test.verdict == "not_in_force":
+        return f"This rule does not propagate listings on {day.isoformat()}."
+    if test.verdict == "caught":
+        if t.control_confirmed and not rule.meets(t.confirmed_total):
+            return f"{word.capitalize()}: controlled by a listed party (control counts under this rule)."
+        return (f"{word.capitalize()}: {_pct(t.confirmed_total)} held by {word} persons, directly or through "
+                f"{word} entities ({compare_ok} {threshold}).")
+    if test.verdict == "review" and test.listings and not rule.meets(t.known_total) and not t.unknown:
+        return f"Review: the vendor's own match awaits review ({listings_label(test.listings)})."
+    if test.verdict == "review":
+        parts = [f"{_pct(t.confirmed_total)} held by {word} persons"]
+        if t.potential_total:
+            parts.append(f"{_pct(t.potential_total)} more by owners whose match awaits review")
+        if t.unknown:
+            parts.append("some shares unknown")
+        return f"Review: {', '.join(parts)}; the total could reach {threshold}."
+    return (f"Not {word}: {_pct(t.confirmed_total)} held by {word} persons, directly or through {word} entities "
+            f"({compare_no} {threshold}); stakes held through entities that are not themselves {word} do not count.")
+
+
+def vendor_ownership_view(vendor, *, day: dt.date) -> VendorOwnershipView:
+    """The vendor's ownership chain (apps.vendors.selectors) and, for every list one of its owners (or itself) is
+    on, the regime test the screening run applies (engine.regime_test, same policies and propagation rules): for
+    OFAC the aggregate of stakes held directly by blocked persons or through entities that are themselves blocked,
+    against 50%. A constant number of queries per ownership level. The web page and the API both read it."""
+    chain = vendor_ownership_chain(vendor, as_of=day)
+    links = _links_above({vendor.pk}, day)
+    involved = {vendor.pk} | {lk.owner_id for ls in links.values() for lk in ls}
+    rows = list(Match.objects.filter(closed_at__isnull=True, vendor_id__in=involved)
+                .exclude(review_state=ReviewState.DISMISSED).values_list(*MATCH_ROW_FIELDS))
+    if not rows:
+        return VendorOwnershipView(vendor.pk, day, chain, [])
+    sources = {s.pk: s for s in ListSource.objects.filter(pk__in={r[2] for r in rows})}
+    _direct, grouped = listings_from_rows(rows, sources=sources, policies=_policies(), day=day)
+    groups = propagation_groups(grouped, _rules(day), links)
+    citations = dict(PropagationRule.objects.values_list("propagation", "citation"))
+    names = dict(Vendor.objects.filter(pk__in=involved).values_list("pk", "name"))
+    tests = []
+    for (source_id, propagation), group in groups.items():
+        source = sources[source_id]
+        test = regime_test(group, vendor.pk)
+        word = "blocked" if propagation == Propagation.OFAC_50 else "caught"
+        stakes = [OwnershipStake(s.link.owner_id, names.get(s.link.owner_id, str(s.link.owner_id)), s.link.kind,
+                                 s.link.share, s.counted, _owner_status(group, s.link.owner_id, s.owner, word))
+                  for s in test.tally.stakes]
+        tests.append(OwnershipRegimeTest(
+            source_code=source.code, source_name=source.name, regime=source.regime,
+            regime_label=Regime(source.regime).label if source.regime in Regime.values else source.regime,
+            propagation=propagation,
+            propagation_label=Propagation(propagation).label if propagation in Propagation.values else propagation,
+            citation=citations.get(propagation, ""), threshold_percent=group.rule.threshold,
+            threshold_inclusive=group.rule.inclusive, control_counts=group.rule.control_counts,
+            in_force=group.rule.in_force, counted_percent=test.tally.confirmed_total,
+            pending_percent=test.tally.potential_total, unknown_share=test.tally.unknown, verdict=test.verdict,
+            verdict_label={"caught": word, "not_caught": f"not {word}", "not_in_force": "rule not in force"}.get(
+                test.verdict, test.verdict),
+            verdict_text=_verdict_text(test, group.rule, word, day), stakes=stakes,
+        ))
+    tests.sort(key=lambda t: (t.propagation != Propagation.OFAC_50, t.source_name))
+    return VendorOwnershipView(vendor.pk, day, chain, tests)

@@ -30,15 +30,16 @@ class OwnershipStep:
 
 @dataclass
 class OwnershipPath:
-    """A path from the vendor up to one ultimate parent. `effective_percent` multiplies the shares along
-    it; it is None when any share on the path is unknown."""
+    """A path from the vendor up to one ultimate parent. `path_share_percent` multiplies the shares along
+    it (arithmetic, not a regime test: no sanctions regime multiplies shares, see
+    apps.screening.selectors.vendor_ownership_view); it is None when any share on the path is unknown."""
 
     steps: list[OwnershipStep]
-    effective_percent: Decimal | None
+    path_share_percent: Decimal | None
 
     @property
     def has_unknown_share(self) -> bool:
-        return self.effective_percent is None
+        return self.path_share_percent is None
 
     @property
     def ultimate_parent_id(self) -> int:
@@ -52,12 +53,12 @@ class UltimateParent:
     paths: list[OwnershipPath] = field(default_factory=list)
 
     @property
-    def effective_percent(self) -> Decimal | None:
-        """Aggregated over every path (e.g. held both directly and through a subsidiary); unknown if any
-        path has an unknown share."""
-        if any(p.effective_percent is None for p in self.paths):
+    def path_share_percent(self) -> Decimal | None:
+        """The path shares summed over every path (e.g. held both directly and through a subsidiary): arithmetic,
+        not a regime test; unknown if any path has an unknown share."""
+        if any(p.path_share_percent is None for p in self.paths):
             return None
-        return min(HUNDRED, sum((p.effective_percent for p in self.paths), Decimal("0")))
+        return min(HUNDRED, sum((p.path_share_percent for p in self.paths), Decimal("0")))
 
 
 @dataclass
@@ -98,7 +99,7 @@ def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None)
 
 def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None) -> OwnershipChain:
     """The whole ownership chain of a vendor up to its ultimate parents (vendors nobody owns), with the
-    effective percentage along each path and aggregated per ultimate parent. Unknown shares stay unknown.
+    path share along each path (shares multiplied) and summed per ultimate parent. Unknown shares stay unknown.
     """
     vendor_id = vendor if isinstance(vendor, int) else vendor.pk
     links_by_owned = ownership_links_above({vendor_id}, as_of=as_of)
@@ -113,7 +114,7 @@ def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None
         parents = [link for link in links_by_owned.get(node_id, []) if link.owner_id not in on_path]
         if not parents:
             if steps:
-                paths.append(OwnershipPath(steps=list(steps), effective_percent=pct))
+                paths.append(OwnershipPath(steps=list(steps), path_share_percent=pct))
             return
         for link in parents:
             share = link.share_percent
@@ -127,8 +128,8 @@ def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None
         last = path.steps[-1]
         parents.setdefault(last.owner_id, UltimateParent(last.owner_id, last.owner_name)).paths.append(path)
     for path in paths:
-        if path.effective_percent is not None:
-            path.effective_percent = path.effective_percent.quantize(Decimal("0.001"))
+        if path.path_share_percent is not None:
+            path.path_share_percent = path.path_share_percent.quantize(Decimal("0.001"))
     return OwnershipChain(vendor_id, paths, list(parents.values()), truncated, links_by_owned)
 
 

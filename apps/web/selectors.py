@@ -16,7 +16,7 @@ from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
-from apps.screening.selectors import equipment_findings, vendor_findings
+from apps.screening.selectors import equipment_findings, vendor_findings, vendor_ownership_view
 
 RISK_STATUSES = RISK_STATUSES_WORST_FIRST
 FLAGGED = FLAGGED_STATUSES
@@ -304,12 +304,12 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
     """A vendor with aliases, identifiers, its ownership graph (owners up to the ultimate parents and the
     companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it."""
     from apps.vendors.models import OemRelation, Ownership
-    from apps.vendors.selectors import vendor_ownership_chain
 
     from . import svg
 
     today = today_default(today)
-    chain = vendor_ownership_chain(vendor, as_of=today)
+    ownership = vendor_ownership_view(vendor, day=today)  # the paths and each regime's own test (one place)
+    chain = ownership.chain
     links = [link for group in chain.links_by_owned.values() for link in group]
     below = list(Ownership.objects.active_on(today).filter(owner=vendor).select_related("owned")[:30])
     names = {vendor.pk: vendor.name}
@@ -351,6 +351,7 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         "aliases": list(vendor.aliases.order_by("name")),
         "identifiers": list(vendor.identifiers.order_by("scheme")),
         "chain": chain,
+        "ownership_tests": ownership.tests,
         "below": below,
         # Every recorded owner link of this vendor, in force or not, with its dates and source.
         "owner_links": list(Ownership.objects.filter(owned=vendor).select_related("owner")

@@ -147,7 +147,9 @@ def test_ownership_chain_is_explained(world):
     client = token_client(world["users"]["viewer"])
     body = client.get(f"/api/v1/vendors/{world['vendor'].pk}/ownership/").json()
     assert body["ultimate_parents"][0]["name"] == "Parent Group"
-    assert body["paths"][0]["text"] == ("Crane Maker Co <- controlled by Parent Group (effective share unknown)")
+    assert body["paths"][0]["text"] == ("Crane Maker Co <- controlled by Parent Group "
+                                        "(path share (arithmetic, not a regime test): unknown)")
+    assert body["paths"][0]["path_share_percent"] is None and "effective_percent" not in body["paths"][0]
     assert body["paths"][0]["steps"][0]["share_percent"] is None
 
 

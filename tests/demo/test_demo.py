@@ -23,7 +23,7 @@ def test_demo_loads_a_realistic_registry(demo):
     names = [s.owner_name for s in chain.paths[0].steps]
     assert names == ["China Communications Construction Company Limited",
                      "China Communications Construction Group (Limited)"]
-    assert chain.paths[0].effective_percent is None  # shares not published: unknown, not zero
+    assert chain.paths[0].path_share_percent is None  # shares not published: unknown, not zero
     cranes = Equipment.objects.filter(product_model__brand=zpmc, category="sts_crane", connectivity="vendor_remote")
     assert cranes.exists()
     assert Equipment.objects.filter(product_model__manufacturer__aliases__name="Hikvision").exists()  # white label

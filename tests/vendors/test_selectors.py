@@ -19,7 +19,7 @@ def test_chain_multiplies_shares_along_a_path_of_three():
     assert len(chain.paths) == 1
     path = chain.paths[0]
     assert [s.owner_name for s in path.steps] == ["Low", "Mid", "Top"]
-    assert path.effective_percent == Decimal("24.000")
+    assert path.path_share_percent == Decimal("24.000")
     assert [p.name for p in chain.ultimate_parents] == ["Top"]
 
 
@@ -34,7 +34,7 @@ def test_chain_aggregates_paths_to_the_same_ultimate_parent():
     assert len(chain.paths) == 3
     (up,) = chain.ultimate_parents
     assert up.vendor_id == parent.pk
-    assert up.effective_percent == Decimal("55.000")  # 25 + 20 + 10
+    assert up.path_share_percent == Decimal("55.000")  # 25 + 20 + 10
 
 
 def test_chain_keeps_unknown_shares_unknown():
@@ -45,8 +45,8 @@ def test_chain_keeps_unknown_shares_unknown():
     ownership_create(owner=cccc, owned=zpmc, share_percent=None, kind="control")
     chain = vendor_ownership_chain(zpmc)
     (path,) = chain.paths
-    assert path.has_unknown_share and path.effective_percent is None
-    assert chain.ultimate_parents[0].effective_percent is None
+    assert path.has_unknown_share and path.path_share_percent is None
+    assert chain.ultimate_parents[0].path_share_percent is None
     assert chain.ancestor_ids == {cccg.pk, cccc.pk}
 
 

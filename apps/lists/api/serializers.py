@@ -68,7 +68,7 @@ class ListEntrySerializer(ReadOnlyModelSerializer):
         model = ListEntry
         fields = ["id", "version", "source", "external_id", "entry_type", "primary_name", "aliases", "sub_list",
                   "programs", "countries", "addresses", "identifiers", "listed_on", "end_date", "remarks",
-                  "source_url", "parent_name", "scope", "content_hash"]
+                  "source_url", "parent_name", "scope", "scope_categories", "content_hash"]
 
 
 class ListDiffSerializer(ReadOnlyModelSerializer):

@@ -8,7 +8,7 @@ from ..models import ListDiff, ListEntry, ListVersion
 
 DIFF_FIELDS = (
     "entry_type", "primary_name", "aliases", "sub_list", "programs", "countries", "addresses", "identifiers",
-    "listed_on", "end_date", "remarks", "source_url", "parent_name", "scope", "extra",
+    "listed_on", "end_date", "remarks", "source_url", "parent_name", "scope", "scope_categories", "extra",
 )
 
 

@@ -27,7 +27,7 @@ _ENTRY_TYPES = set(EntryType.values)
 
 _COLUMNS = ("version_id", "external_id", "entry_type", "primary_name", "aliases", "sub_list", "programs",
             "countries", "addresses", "identifiers", "listed_on", "end_date", "remarks", "source_url",
-            "parent_name", "scope", "extra", "content_hash")
+            "parent_name", "scope", "scope_categories", "extra", "content_hash")
 
 _TEXT_COLUMNS = ("external_id", "entry_type", "primary_name", "aliases", "sub_list", "programs", "countries",
                  "addresses", "identifiers", "remarks", "source_url", "parent_name", "scope", "extra",
@@ -64,6 +64,7 @@ def _entry_row(entry) -> tuple:
         _clean(entry.source_url, 1000),
         _clean(entry.parent_name, 500),
         _clean(entry.scope),
+        None if entry.scope_categories is None else dumps(list(entry.scope_categories)),
         dumps(dict(entry.extra or {}), ensure_ascii=False, default=str),
         entry.content_hash(),
     )

@@ -12,7 +12,15 @@ are accepted, recognised by their header:
    updates go to ``extra["updated"]``). The entity is read from "... produced by X, ...", "... provided by X
    subject to ...", "... supplied ... by X or any of ..."; "X and its wholly-owned subsidiary Y" gives X and Y.
 
-Both layouts give ``scope`` (the covered equipment or service, cleaned) and ``listed_on`` (date of inclusion).
+Both layouts give ``scope`` (the covered equipment or service, cleaned), ``listed_on`` (date of inclusion) and
+``scope_categories``: the inventory equipment categories the entry's own wording names (``scope_categories_of``):
+"video surveillance ... equipment" -> camera, NVR/VMS; "telecommunications equipment" -> network equipment, telecom
+module; "information security products" / "cybersecurity and anti-virus software" -> every category (software
+runs on any unit); services only (the s.214 entries) -> [] (no equipment category); wording not recognised -> None
+(no per-entry scope: the risk policy's categories apply). The transcribed layout may carry an
+``equipment_categories`` column ("camera;nvr_vms"), which then wins; an unknown category there is a ParseError.
+The services an entry names alongside its equipment ("including telecommunications or video surveillance
+services ...") add no equipment category.
 Rows that name no entity — product categories such as foreign-produced UAS, routers, power inverters and
 robotic devices, written "(category) ..." in the transcription — are **not** entries (screening matches
 names; a category cannot be name-matched); they are skipped and documented in docs/list-formats.md.
@@ -27,6 +35,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from apps.common.choices import EquipmentCategory
 from apps.lists.sources.base import (
     ParsedEntry,
     ParseError,
@@ -53,8 +62,58 @@ _BY_ENTITY = re.compile(
 _SUBSIDIARY = re.compile(r"\band its wholly-owned subsidiary (?P<name>.+?)(?= subject to\b|,|\.$|$)")
 
 
-def _entry(name: str, scope: str, listed_on, extra: dict) -> ParsedEntry:
+# The services an equipment entry also names: no equipment category of their own.
+_SERVICES_CLAUSE = re.compile(r"\(incl\.[^)]*\)|,? including telecommunications or video surveillance services.*$",
+                              re.IGNORECASE)
+_VIDEO = re.compile(r"video surveillance (?:and telecommunications )?equipment", re.IGNORECASE)
+_TELECOM = re.compile(r"telecommunications equipment", re.IGNORECASE)
+_SOFTWARE = re.compile(r"information security products|cybersecurity|anti-?virus software", re.IGNORECASE)
+_DRONES = re.compile(r"\bUAS\b|uncrewed aircraft|unmanned aircraft", re.IGNORECASE)
+_ROUTERS = re.compile(r"\brouters?\b", re.IGNORECASE)
+_SERVICES = re.compile(r"\bservices?\b", re.IGNORECASE)
+_ALL_CATEGORIES = list(EquipmentCategory.values)
+
+
+def scope_categories_of(scope: str) -> list[str] | None:
+    """The equipment categories an FCC Covered List entry's wording names (see the module docstring)."""
+    text = _SERVICES_CLAUSE.sub("", scope)
+    if _SOFTWARE.search(text):
+        return list(_ALL_CATEGORIES)
+    found: list[str] = []
+    if _VIDEO.search(text):
+        found += [EquipmentCategory.CAMERA, EquipmentCategory.NVR_VMS]
+    if _TELECOM.search(text) or re.search(r"and telecommunications equipment", text, re.IGNORECASE):
+        found += [EquipmentCategory.NETWORK, EquipmentCategory.TELECOM_MODULE]
+    if _DRONES.search(text):
+        found.append(EquipmentCategory.DRONE)
+    if _ROUTERS.search(text):
+        found.append(EquipmentCategory.NETWORK)
+    if found:
+        return [str(c) for c in dict.fromkeys(found)]
+    return [] if _SERVICES.search(text) else None
+
+
+def _categories_cell(cell: str, path: Path, entity: str) -> list[str]:
+    """An ``equipment_categories`` cell: category values separated by ";" (empty cell: services only)."""
+    values = [v.strip() for v in cell.split(";") if v.strip()]
+    unknown = [v for v in values if v not in EquipmentCategory.values]
+    if unknown:
+        raise ParseError(f"{path.name}: {entity}: unknown equipment categories {', '.join(unknown)} "
+                         f"(known: {', '.join(EquipmentCategory.values)})")
+    return values
+
+
+_LIMITATION = re.compile(r"to the extent (?:it is )?used for (?:the purpose of )?(?P<purposes>.+?)(?=, including\b|$)",
+                         re.IGNORECASE)
+
+
+def _entry(name: str, scope: str, listed_on, extra: dict, categories: list[str] | None) -> ParsedEntry:
+    """One entry; the purpose limitation some entries state (Hytera, Hikvision, Dahua: "to the extent it is used
+    for the purpose of public safety, ...") is kept apart in ``extra["scope_limitation"]`` as well."""
     name = clean(name)
+    limitation = _LIMITATION.search(scope)
+    if limitation:
+        extra["scope_limitation"] = limitation.group("purposes").rstrip(" .,")
     return ParsedEntry(
         external_id=slug(name),
         primary_name=name,
@@ -65,6 +124,7 @@ def _entry(name: str, scope: str, listed_on, extra: dict) -> ParsedEntry:
         listed_on=listed_on,
         source_url=SOURCE_URL,
         scope=scope,
+        scope_categories=categories,
         extra=extra,
     )
 
@@ -94,8 +154,12 @@ def _transcribed(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], p
         for key in ("legal_basis", "basis_source_or_caveat"):
             if key in index and clean(row[index[key]]):
                 extra[key] = clean(row[index[key]])
+        if "equipment_categories" in index:
+            categories = _categories_cell(row[index["equipment_categories"]], path, entity)
+        else:
+            categories = scope_categories_of(scope)
         for name in entity.split(" / "):
-            yield _entry(name, scope, listed_on, dict(extra))
+            yield _entry(name, scope, listed_on, dict(extra), categories)
 
 
 def _scraped(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path: Path) -> Iterator[ParsedEntry]:
@@ -113,8 +177,9 @@ def _scraped(rows: Iterator[tuple[int, list[str]]], index: dict[str, int], path:
         sub = _SUBSIDIARY.search(scope, m.start("name"))
         if sub:
             names.append(sub.group("name"))
+        categories = scope_categories_of(scope)
         for name in names:
-            yield _entry(name.strip(" ,"), scope, dates[0] if dates else None, dict(extra))
+            yield _entry(name.strip(" ,"), scope, dates[0] if dates else None, dict(extra), categories)
 
 
 def _entries(path: Path) -> Iterator[ParsedEntry]:

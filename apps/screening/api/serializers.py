@@ -55,11 +55,20 @@ class FindingSerializer(ReadOnlyModelSerializer):
     explanation = serializers.SerializerMethodField(help_text="The finding in one paragraph: path, rule, match.")
     other_status = serializers.CharField(read_only=True, help_text="Status for categories outside `categories` "
                                          "(empty: clear).")
+    listed_on = serializers.DateField(read_only=True, allow_null=True,
+                                      help_text="The date the entry was added to its list (where published).")
+    entry_scope = serializers.CharField(read_only=True, help_text="The list entry's own scope (equipment or "
+                                        "services) as published, e.g. an FCC Covered List entry; empty if none.")
+    entry_scope_categories = serializers.ListField(
+        child=serializers.CharField(), read_only=True, allow_null=True,
+        help_text="Equipment categories the entry's scope names. null: the entry states no scope of its own; "
+                  "[]: services only, no equipment category.")
 
     class Meta:
         model = Finding
         fields = ["id", "vendor", "vendor_name", "kind", "status", "status_reason", "source", "source_name",
-                  "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on", "via_vendor",
+                  "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on", "entry_scope",
+                  "entry_scope_categories", "via_vendor",
                   "via_vendor_name", "path", "path_text", "aggregate_percent", "categories", "other_status",
                   "match", "explanation", "discovered_at", "last_seen_at", "closed_at", "close_reason"]
 

@@ -13,17 +13,16 @@ from apps.vendors.selectors import ownership_links_above
 
 from ..choices import ReviewState
 from ..engine import (
-    CONFIRMED_STATES,
+    MATCH_ROW_FIELDS,
     LinkView,
-    Listing,
     PolicyView,
-    PropagationGroup,
     RuleView,
     WantedFinding,
     finding_derived,
     finding_direct,
     finding_oem,
-    policy_choose,
+    listings_from_rows,
+    propagation_groups,
 )
 from ..models import Finding, Match, PropagationRule, RiskPolicy, ScreeningRun
 from .base import CHUNK, _chunks
@@ -90,34 +89,15 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
     sources = {s.pk: s for s in ListSource.objects.all()}
     policies = _policies()
     rules = _rules(day)
-    listings: dict[tuple[int, str], dict[int, list[Listing]]] = defaultdict(lambda: defaultdict(list))
-    direct_by_vendor: dict[int, list[Listing]] = defaultdict(list)
     match_qs = Match.objects.filter(closed_at__isnull=True).exclude(review_state=ReviewState.DISMISSED)
     match_rows = []
     if targets is None:
-        match_rows = list(match_qs.values_list("pk", "vendor_id", "source_id", "sub_list", "programs", "external_id",
-                                               "entry_name", "listed_on", "review_state"))
+        match_rows = list(match_qs.values_list(*MATCH_ROW_FIELDS))
     else:
         for chunk in _chunks(sorted(involved)):
-            match_rows += list(match_qs.filter(vendor_id__in=chunk).values_list(
-                "pk", "vendor_id", "source_id", "sub_list", "programs", "external_id", "entry_name", "listed_on",
-                "review_state"))
-    for pk, vendor_id, source_id, sub_list, programs, ext, entry_name, listed_on, state in match_rows:
-        source = sources[source_id]
-        policy = policy_choose(policies, regime=source.regime, source_code=source.code, sub_list=sub_list,
-                               programs=programs or [], day=day)
-        propagation = (policy.propagation if policy and policy.propagation else source.propagation)
-        listing = Listing(
-            source_id=source_id, regime=source.regime, propagation=propagation, sub_list=sub_list, external_id=ext,
-            entry_name=entry_name, listed_on=listed_on, match_id=pk, vendor_id=vendor_id, source_code=source.code,
-            source_name=source.name, confirmed=state in CONFIRMED_STATES, policy=policy)
-        direct_by_vendor[vendor_id].append(listing)
-        listings[(source_id, propagation)][vendor_id].append(listing)
-
-    groups = {
-        key: PropagationGroup(rules.get(key[1]) or RuleView(key[1], 50, True, False, False), by_vendor, links)
-        for key, by_vendor in listings.items()
-    }
+            match_rows += list(match_qs.filter(vendor_id__in=chunk).values_list(*MATCH_ROW_FIELDS))
+    direct_by_vendor, listings = listings_from_rows(match_rows, sources=sources, policies=policies, day=day)
+    groups = propagation_groups(listings, rules, links)
 
     def wanted_for(vendor_id: int) -> list[WantedFinding]:
         out = [finding_direct(vendor_id, names.get(vendor_id, str(vendor_id)), li)
@@ -148,7 +128,8 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
 
 
 FINDING_FIELDS = [
-    "kind", "source_id", "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on", "match_id",
+    "kind", "source_id", "regime", "propagation", "sub_list", "external_id", "entry_name", "listed_on",
+    "entry_scope", "entry_scope_categories", "match_id",
     "root_match_ids", "via_vendor_id", "path", "path_text", "status", "status_reason", "categories", "other_status",
     "policy_id", "aggregate_percent",
 ]
@@ -158,6 +139,7 @@ def _finding_comparable(f: Finding) -> tuple:
     from decimal import Decimal
 
     return (f.kind, f.source_id, f.regime, f.propagation, f.sub_list, f.external_id, f.entry_name, f.listed_on,
+            f.entry_scope, f.entry_scope_categories,
             f.match_id, sorted(f.root_match_ids or []), f.via_vendor_id, f.path_text, f.status, f.status_reason,
             sorted(f.categories or []), f.other_status, f.policy_id,
             None if f.aggregate_percent is None else Decimal(f.aggregate_percent))

@@ -126,18 +126,58 @@ class OwnershipStepSerializer(serializers.Serializer):
                                              help_text="null: the share is not published (unknown).")
 
 
+PATH_SHARE_HELP = ("Path share (arithmetic, not a regime test): the shares multiplied along the path; null if a "
+                   "share is unknown. No sanctions regime multiplies shares: see regime_tests for the verdicts.")
+
+
 class OwnershipPathSerializer(serializers.Serializer):
     steps = OwnershipStepSerializer(many=True)
-    effective_percent = serializers.DecimalField(max_digits=9, decimal_places=3, allow_null=True,
-                                                 help_text="Shares multiplied along the path; null if unknown.")
+    path_share_percent = serializers.DecimalField(max_digits=9, decimal_places=3, allow_null=True,
+                                                  help_text=PATH_SHARE_HELP)
     text = serializers.CharField(help_text="The path in words, from the vendor up to the ultimate parent.")
 
 
 class UltimateParentSerializer(serializers.Serializer):
     vendor_id = serializers.IntegerField()
     name = serializers.CharField()
-    effective_percent = serializers.DecimalField(max_digits=9, decimal_places=3, allow_null=True)
+    path_share_percent = serializers.DecimalField(
+        max_digits=9, decimal_places=3, allow_null=True,
+        help_text="Sum of the parent's path shares (arithmetic, not a regime test); null if one is unknown.")
     path_count = serializers.IntegerField()
+
+
+class OwnershipStakeSerializer(serializers.Serializer):
+    owner_id = serializers.IntegerField()
+    owner_name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=OwnershipKind.choices)
+    share_percent = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+    counted = serializers.CharField(help_text="blocked (counted in full), pending (owner's match awaits review), "
+                                    "control, unknown (share not published), or empty: not counted.")
+    owner_status = serializers.CharField(help_text="Why the owner's stake counts or not, in words.")
+
+
+class OwnershipRegimeTestSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    source_name = serializers.CharField()
+    regime = serializers.CharField()
+    regime_label = serializers.CharField()
+    propagation = serializers.CharField()
+    propagation_label = serializers.CharField()
+    citation = serializers.CharField()
+    threshold_percent = serializers.DecimalField(max_digits=6, decimal_places=3)
+    threshold_inclusive = serializers.BooleanField()
+    control_counts = serializers.BooleanField()
+    in_force = serializers.BooleanField()
+    counted_percent = serializers.DecimalField(
+        max_digits=9, decimal_places=3,
+        help_text="Aggregate of stakes held directly by listed (blocked) owners or through owners that are "
+                  "themselves caught; stakes through owners that are not caught do not count.")
+    pending_percent = serializers.DecimalField(max_digits=9, decimal_places=3)
+    unknown_share = serializers.BooleanField()
+    verdict = serializers.ChoiceField(choices=["listed", "caught", "review", "not_caught", "not_in_force"])
+    verdict_label = serializers.CharField()
+    verdict_text = serializers.CharField()
+    stakes = OwnershipStakeSerializer(many=True)
 
 
 class OwnershipChainSerializer(serializers.Serializer):
@@ -146,5 +186,8 @@ class OwnershipChainSerializer(serializers.Serializer):
     as_of = serializers.DateField()
     paths = OwnershipPathSerializer(many=True)
     ultimate_parents = UltimateParentSerializer(many=True)
+    regime_tests = OwnershipRegimeTestSerializer(
+        many=True, help_text="Each list's ownership rule applied to the vendor, as screening applies it (OFAC: "
+                             "aggregate of blocked persons' stakes, direct or through blocked entities, >= 50%).")
     truncated = serializers.BooleanField(help_text="True when the graph had too many paths to list them all.")
     explanation = serializers.CharField()

@@ -14,11 +14,10 @@ from apps.api.schema import AS_OF_PARAMETER
 from apps.api.viewsets import ReadOnlyApiViewSet, ServiceCreateMixin, ServiceDestroyMixin, ServiceUpdateMixin
 from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
-from apps.screening.selectors import findings_open_at, vendor_findings
+from apps.screening.selectors import PATH_SHARE_LABEL, findings_open_at, vendor_findings, vendor_ownership_view
 from apps.vendors import services
 from apps.vendors.filtersets import OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
-from apps.vendors.selectors import vendor_ownership_chain
 
 from .serializers import (
     OemRelationSerializer,
@@ -36,33 +35,48 @@ def _share(value) -> str:
 
 
 def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
-    """The chain from apps.vendors.selectors, with each path in words."""
-    chain = vendor_ownership_chain(vendor, as_of=day)
+    """The ownership view from apps.screening.selectors: each path in words with its multiplied path share
+    (arithmetic, not a regime test) and, beside them, each regime's own test with its verdict."""
+    view = vendor_ownership_view(vendor, day=day)
     paths = []
-    for path in chain.paths:
+    for path in view.chain.paths:
         words = [vendor.name]
         for step in path.steps:
             verb = "controlled by" if step.kind == "control" else f"owned ({_share(step.share_percent)}) by"
             if step.kind == "joint_venture":
                 verb = f"joint venture ({_share(step.share_percent)}) with"
             words.append(f"{verb} {step.owner_name}")
-        effective = path.effective_percent
-        text = " <- ".join(words) + (f" (effective {effective.normalize():f}%)" if effective is not None
-                                     else " (effective share unknown)")
+        share = path.path_share_percent
+        text = " <- ".join(words) + (f" ({PATH_SHARE_LABEL}: {share.normalize():f}%)" if share is not None
+                                     else f" ({PATH_SHARE_LABEL}: unknown)")
         paths.append({
             "steps": [{"ownership_id": s.ownership_id, "owner_id": s.owner_id, "owner_name": s.owner_name,
                        "kind": s.kind, "share_percent": s.share_percent} for s in path.steps],
-            "effective_percent": effective,
+            "path_share_percent": share,
             "text": text,
         })
-    parents = [{"vendor_id": p.vendor_id, "name": p.name, "effective_percent": p.effective_percent,
-                "path_count": len(p.paths)} for p in chain.ultimate_parents]
+    parents = [{"vendor_id": p.vendor_id, "name": p.name, "path_share_percent": p.path_share_percent,
+                "path_count": len(p.paths)} for p in view.chain.ultimate_parents]
+    tests = [{
+        "source": t.source_code, "source_name": t.source_name, "regime": t.regime, "regime_label": t.regime_label,
+        "propagation": t.propagation, "propagation_label": t.propagation_label, "citation": t.citation,
+        "threshold_percent": t.threshold_percent, "threshold_inclusive": t.threshold_inclusive,
+        "control_counts": t.control_counts, "in_force": t.in_force, "counted_percent": t.counted_percent,
+        "pending_percent": t.pending_percent, "unknown_share": t.unknown_share, "verdict": t.verdict,
+        "verdict_label": t.verdict_label, "verdict_text": t.verdict_text,
+        "stakes": [{"owner_id": s.owner_id, "owner_name": s.owner_name, "kind": s.kind,
+                    "share_percent": s.share_percent, "counted": s.counted, "owner_status": s.owner_status}
+                   for s in t.stakes],
+    } for t in view.tests]
     if not paths:
         explanation = f"{vendor.name} has no recorded owner on {day.isoformat()}."
     else:
         explanation = "; ".join(p["text"] for p in paths)
+    if tests:
+        explanation += ". Regime tests: " + "; ".join(f"{t['source_name']}: {t['verdict_text']}" for t in tests)
     return {"vendor_id": vendor.pk, "vendor_name": vendor.name, "as_of": day, "paths": paths,
-            "ultimate_parents": parents, "truncated": chain.truncated, "explanation": explanation}
+            "ultimate_parents": parents, "regime_tests": tests, "truncated": view.chain.truncated,
+            "explanation": explanation}
 
 
 class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):

@@ -54,7 +54,7 @@ def iso_datetime(value: str):
 @register.filter
 def percent(value) -> str:
     """A share to at most three decimals (as stored), without padding zeros: 42.500 -> "42.5", 100 -> "100",
-    an effective share 33.33333... -> "33.333"."""
+    a path share 33.33333... -> "33.333"."""
     if value is None or value == "":
         return ""
     try:

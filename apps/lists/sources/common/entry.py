@@ -34,6 +34,8 @@ class ParsedEntry:
     source_url: str = ""
     parent_name: str = ""  # e.g. the 1260H "Parent Name"
     scope: str = ""  # e.g. FCC covered equipment scope
+    # EquipmentCategory values the scope names (None: no per-entry scope; []: services only, no equipment)
+    scope_categories: list[str] | None = None
     extra: dict = field(default_factory=dict)
 
     def content_hash(self) -> str:
@@ -44,6 +46,8 @@ class ParsedEntry:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["listed_on"] = self.listed_on.isoformat() if self.listed_on else None
         data["end_date"] = self.end_date.isoformat() if self.end_date else None
+        if self.scope_categories is None:  # absent for lists with no per-entry scope: their hashes stay as they were
+            del data["scope_categories"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -64,6 +68,8 @@ def merge_into(target: ParsedEntry, other: ParsedEntry) -> ParsedEntry:
     for attr in ("listed_on", "end_date", "source_url", "parent_name", "scope", "sub_list"):
         if not getattr(target, attr) and getattr(other, attr):
             setattr(target, attr, getattr(other, attr))
+    if target.scope_categories is None and other.scope_categories is not None:
+        target.scope_categories = list(other.scope_categories)
     if other.listed_on and target.listed_on and other.listed_on < target.listed_on:
         target.listed_on = other.listed_on
     if other.remarks and other.remarks not in target.remarks:
