@@ -4,24 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from apps.screening.services import screening_run_full
-from apps.vendors.services import ownership_create
 from tests.api.conftest import token_client
-from tests.factories import VendorFactory
-from tests.screening.conftest import listed_entry, make_source, make_version
+from tests.screening.conftest import make_source, ofac_faq401_example
 
 pytestmark = pytest.mark.django_db
 
 
 def test_ownership_endpoint_gives_the_ofac_test_beside_the_path_shares(viewer):
     sdn = make_source("test_sdn", regime="us_ofac", propagation="ofac_50", name="OFAC SDN")
-    person, company = VendorFactory(name="Zorblax Holdings"), VendorFactory(name="Middleton Alloys")
-    target = VendorFactory(name="Plainfield Widgets")
-    ownership_create(owner=person, owned=target, share_percent=Decimal("30"))
-    ownership_create(owner=person, owned=company, share_percent=Decimal("40"))
-    ownership_create(owner=company, owned=target, share_percent=Decimal("50"))
-    make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
-    screening_run_full(today=dt.date.today())
+    target = ofac_faq401_example(sdn, today=dt.date.today())
 
     body = token_client(viewer).get(f"/api/v1/vendors/{target.pk}/ownership/").json()
     (parent,) = body["ultimate_parents"]

@@ -4,12 +4,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from apps.lists.models import ListEntry, ListSource, ListVersion
-from tests.factories import ListSourceFactory, ListVersionFactory
+from apps.screening.services import screening_run_full
+from apps.vendors.services import ownership_create
+from tests.factories import ListSourceFactory, ListVersionFactory, VendorFactory
 
 
 def entry_hash(data: dict) -> str:
@@ -46,6 +49,19 @@ def today() -> dt.date:
 
 def listed_entry(name: str, ext: str, **fields) -> dict:
     return {"external_id": ext, "primary_name": name, **fields}
+
+
+def ofac_faq401_example(sdn: ListSource, *, today: dt.date):
+    """Issue #16's example: a blocked person holds 30% of the target directly and 40% of an unblocked company
+    that owns 50% of it (path shares add up to 50%; OFAC counts 30%). Screened; returns the target vendor."""
+    person, company = VendorFactory(name="Zorblax Holdings"), VendorFactory(name="Middleton Alloys")
+    target = VendorFactory(name="Plainfield Widgets")
+    ownership_create(owner=person, owned=target, share_percent=Decimal("30"))
+    ownership_create(owner=person, owned=company, share_percent=Decimal("40"))
+    ownership_create(owner=company, owned=target, share_percent=Decimal("50"))
+    make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
+    screening_run_full(today=today)
+    return target
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import pytest
 from apps.screening.selectors import vendor_ownership_view
 from apps.screening.services import screening_run_full
 from apps.vendors.choices import OwnershipKind
+from apps.vendors.models import Vendor
 from apps.vendors.services import ownership_create
 from tests.factories import VendorFactory
-from tests.screening.conftest import listed_entry, make_version
+from tests.screening.conftest import listed_entry, make_version, ofac_faq401_example
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +37,7 @@ def status(vendor) -> str:
 def test_issue_example_path_share_of_50_percent_is_not_the_regime_test(sdn):
     """A blocked person holds 30% directly and 40% of an unblocked company that owns 50%: the multiplied path
     shares add up to 50%, but OFAC counts only the 30% held directly (the company is not blocked)."""
-    person, company = VendorFactory(name="Zorblax Holdings"), VendorFactory(name="Middleton Alloys")
-    target = VendorFactory(name="Plainfield Widgets")
-    own(person, target, "30")
-    own(person, company, "40")
-    own(company, target, "50")
-    make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
-    screening_run_full(today=TODAY)
+    target = ofac_faq401_example(sdn, today=TODAY)
 
     view, test = ofac_test(target)
     (parent,) = view.chain.ultimate_parents
@@ -58,6 +53,7 @@ def test_issue_example_path_share_of_50_percent_is_not_the_regime_test(sdn):
     assert stakes["Middleton Alloys"].owner_status == (
         "not blocked: its blocked owners hold 40%; the stake does not count")
     assert "OFAC FAQs 398-401" in test.citation
+    company = Vendor.objects.get(name="Middleton Alloys")
     assert status(target) == "clear" and status(company) == "clear"  # the screening run agrees
 
 

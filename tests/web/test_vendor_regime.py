@@ -1,27 +1,19 @@
 """The vendor page: the regime test beside the path arithmetic, and the list entry's own scope on findings."""
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from apps.screening.services import screening_run_full
-from apps.vendors.services import ownership_create
 from tests.factories import VendorFactory
-from tests.screening.conftest import listed_entry, make_source, make_version
+from tests.screening.conftest import listed_entry, make_source, make_version, ofac_faq401_example
 
 pytestmark = pytest.mark.django_db
 
 
 def test_vendor_page_shows_the_ofac_test_and_labels_the_path_share(client_for, viewer):
     sdn = make_source("test_sdn", regime="us_ofac", propagation="ofac_50", name="OFAC SDN")
-    person, company = VendorFactory(name="Zorblax Holdings"), VendorFactory(name="Middleton Alloys")
-    target = VendorFactory(name="Plainfield Widgets")
-    ownership_create(owner=person, owned=target, share_percent=Decimal("30"))
-    ownership_create(owner=person, owned=company, share_percent=Decimal("40"))
-    ownership_create(owner=company, owned=target, share_percent=Decimal("50"))
-    make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
-    screening_run_full(today=dt.date.today())
+    target = ofac_faq401_example(sdn, today=dt.date.today())
 
     html = client_for(viewer).get(reverse("web:vendor-detail", args=[target.pk])).content.decode()
     assert "50% path share (arithmetic, not a regime test)" in html
