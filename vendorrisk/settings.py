@@ -503,4 +503,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ListVersionStatusEnum": "apps.lists.choices.VersionStatus",
     "FetchRunStatusEnum": "apps.lists.choices.RunStatus",
     "ScreeningRunStatusEnum": "apps.screening.choices.RunStatus",
+    "ProposalKindEnum": "apps.vendors.choices.ProposalKind",
+    "ProposalStatusEnum": "apps.vendors.choices.ProposalStatus",
+    "NotificationKindEnum": "apps.remediation.choices.NotificationKind",
 }

@@ -88,6 +88,17 @@ class ScreeningChanged(Event):
     vendor_ids: frozenset[int]
 
 
+@dataclass(frozen=True)
+class ProposalAccepted(Event):
+    """A curator accepted a change proposal to a shared vendor fact (apps.vendors.proposals). Published inside
+    the accepting transaction *before* the fact is written, so an in-transaction subscriber reads the statuses
+    as they were (remediation's notices keep "before"); on commit the change has been written. `vendor_ids`:
+    the vendors whose findings may change (the vendor the fact is about and what it owns or brands)."""
+
+    proposal_id: int
+    vendor_ids: frozenset[int]
+
+
 _subscribers: dict[type[Event], dict[str, list[Handler]]] = defaultdict(lambda: {p: [] for p in PHASES})
 
 

@@ -15,7 +15,7 @@ from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
 
 from .choices import Action, PlanStatus, WaiverStatus
-from .models import PolicyRule, ProjectionReport, RemediationPlan, RemediationPlanQuerySet, Waiver
+from .models import FactChangeNotice, PolicyRule, ProjectionReport, RemediationPlan, RemediationPlanQuerySet, Waiver
 
 
 def _today() -> dt.date:
@@ -110,3 +110,13 @@ class ProjectionReportFilterSet(django_filters.FilterSet):
     class Meta:
         model = ProjectionReport
         fields = ["organization", "status"]
+
+
+class FactChangeNoticeFilterSet(django_filters.FilterSet):
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
+    proposal = IdFilter(field_name="proposal_id", label="Change proposal id")
+    since = UtcDateTimeFilter(field_name="computed_at", lookup_expr="gte", label="Computed at or after")
+
+    class Meta:
+        model = FactChangeNotice
+        fields = ["organization", "proposal"]

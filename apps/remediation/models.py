@@ -338,6 +338,8 @@ class Notification(models.Model):
     plan = models.ForeignKey(RemediationPlan, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     waiver = models.ForeignKey(Waiver, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     digest = models.ForeignKey("Digest", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    fact_change = models.ForeignKey("FactChangeNotice", null=True, blank=True, on_delete=models.CASCADE,
+                                    related_name="notifications")
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -347,6 +349,37 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class FactChangeNotice(models.Model):
+    """What an accepted change to a shared vendor fact (a change proposal) did to one organisation's units:
+    their status counts before and after (units by risk status). Prepared inside the accepting transaction
+    with "before" (apps.remediation.services.notices), completed by a task once the vendors are re-screened;
+    an organisation whose units did not change gets none. Its members get an in-app notification and the
+    daily digest lists it once."""
+
+    class State(models.TextChoices):
+        PREPARED = "prepared", "Prepared (before recorded)"
+        READY = "ready", "Ready (status changed)"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey("vendors.ChangeProposal", on_delete=models.CASCADE, related_name="+")
+    vendor_ids = models.JSONField(default=list, help_text="The vendors whose findings the change may move.")
+    before = models.JSONField(default=dict, help_text="Units by risk status before the change.")
+    after = models.JSONField(default=dict, blank=True, help_text="Units by risk status after re-screening.")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PREPARED)
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["proposal", "organization"], name="factnotice_unique_org")]
+        indexes = [models.Index(fields=["organization", "state", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.title or f"Fact change notice {self.pk}"
 
 
 class Digest(models.Model):

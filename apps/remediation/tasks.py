@@ -51,3 +51,10 @@ def projection_run_task(report_id: int) -> str:
     if report is None:
         return "missing"
     return services.projection_run(report=report).status
+
+
+@shared_task(acks_late=True, name="apps.remediation.tasks.fact_change_notices_task", autoretry_for=(ConnectionError,
+             TimeoutError), retry_backoff=True, max_retries=5)
+def fact_change_notices_task(proposal_id: int) -> dict:
+    """An accepted change proposal: re-screen its vendors, keep the notices of organisations whose units moved."""
+    return services.fact_change_notices_compute(proposal_id=int(proposal_id))

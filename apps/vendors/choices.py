@@ -28,3 +28,25 @@ class OemConfidence(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     LIKELY = "likely", "Likely"
     REPORTED = "reported", "Reported"
+
+
+class ProposalKind(models.TextChoices):
+    """What a change proposal changes in the shared vendor facts (apps.vendors.proposals)."""
+
+    VENDOR_UPDATE = "vendor_update", "Vendor details (names, countries, website, description)"
+    ALIAS_ADD = "alias_add", "Add an alias"
+    ALIAS_REMOVE = "alias_remove", "Remove an alias"
+    IDENTIFIER_ADD = "identifier_add", "Add an identifier"
+    IDENTIFIER_REMOVE = "identifier_remove", "Remove an identifier"
+    OWNERSHIP_ADD = "ownership_add", "Add an ownership link"
+    OWNERSHIP_CHANGE = "ownership_change", "Change an ownership link (share, kind, dates)"
+    OWNERSHIP_REMOVE = "ownership_remove", "Remove an ownership link"
+    OEM_ADD = "oem_add", "Add an OEM relation"
+    OEM_REMOVE = "oem_remove", "Remove an OEM relation"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"

@@ -8,9 +8,9 @@ from django.db.models import Exists, OuterRef, Q
 from apps.accounts.filtersets import UtcDateTimeFilter
 from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, risk_status_filter
 
-from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
+from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind, ProposalKind, ProposalStatus
 from .identifiers import identifier_canonical
-from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 
 class VendorFilterSet(django_filters.FilterSet):
@@ -89,3 +89,14 @@ class OemRelationFilterSet(django_filters.FilterSet):
 
     def filter_vendor(self, queryset, name, value):
         return queryset.filter(Q(brand_id=value) | Q(manufacturer_id=value)) if value is not None else queryset
+
+
+class ChangeProposalFilterSet(django_filters.FilterSet):
+    vendor = IdFilter(field_name="vendor_id", label="Vendor id (the vendor the fact is about)")
+    status = django_filters.MultipleChoiceFilter(distinct=False, choices=ProposalStatus.choices)
+    kind = django_filters.MultipleChoiceFilter(distinct=False, choices=ProposalKind.choices)
+    organization = IdFilter(field_name="organization_id", label="Proposing organisation id")
+
+    class Meta:
+        model = ChangeProposal
+        fields = ["vendor", "status", "kind", "organization"]

@@ -5,8 +5,10 @@ decision about it applies wherever it appears. Ownership and OEM links are dated
 """
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -17,7 +19,7 @@ from simple_history.models import HistoricalRecords
 from apps.common.choices import EquipmentCategory, RiskStatus
 from apps.common.models import TimeStampedModel
 
-from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
+from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind, ProposalKind, ProposalStatus
 from .identifiers import identifier_validate
 
 
@@ -35,6 +37,9 @@ class Vendor(TimeStampedModel):
     risk_status = models.CharField(
         max_length=16, choices=RiskStatus.choices, default=RiskStatus.CLEAR, db_index=True, editable=False
     )
+    # Where an accepted fact came from (apps.vendors.proposals.shared_fact_change): proposal id, source URL and
+    # document, accepted by and at. Empty for facts recorded before proposals existed and by the registry itself.
+    provenance = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["risk_status"])
 
     class Meta:
@@ -57,6 +62,9 @@ class VendorAlias(TimeStampedModel):
     name = models.CharField(max_length=300)
     kind = models.CharField(max_length=24, choices=AliasKind.choices, default=AliasKind.TRADE_NAME)
     language = models.CharField(max_length=16, blank=True, help_text="BCP 47 tag, e.g. zh-Hans, when known.")
+    # Where an accepted fact came from (apps.vendors.proposals.shared_fact_change): proposal id, source URL and
+    # document, accepted by and at. Empty for facts recorded before proposals existed and by the registry itself.
+    provenance = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -79,6 +87,9 @@ class VendorIdentifier(TimeStampedModel):
     scheme = models.CharField(max_length=16, choices=IdentifierScheme.choices)
     value = models.CharField(max_length=64, help_text="Stored in canonical form (upper case, no separators).")
     country = CountryField(blank=True, help_text="Issuing country; required for national registration numbers.")
+    # Where an accepted fact came from (apps.vendors.proposals.shared_fact_change): proposal id, source URL and
+    # document, accepted by and at. Empty for facts recorded before proposals existed and by the registry itself.
+    provenance = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -127,6 +138,9 @@ class Ownership(TimeStampedModel):
     end_date = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=500, blank=True, help_text="Where this was read: filing, register, URL.")
     evidence_note = models.TextField(blank=True)
+    # Where an accepted fact came from (apps.vendors.proposals.shared_fact_change): proposal id, source URL and
+    # document, accepted by and at. Empty for facts recorded before proposals existed and by the registry itself.
+    provenance = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = OwnershipQuerySet.as_manager()
@@ -195,6 +209,9 @@ class OemRelation(TimeStampedModel):
     confidence = models.CharField(max_length=16, choices=OemConfidence.choices, default=OemConfidence.REPORTED)
     source = models.CharField(max_length=500, blank=True)
     notes = models.TextField(blank=True)
+    # Where an accepted fact came from (apps.vendors.proposals.shared_fact_change): proposal id, source URL and
+    # document, accepted by and at. Empty for facts recorded before proposals existed and by the registry itself.
+    provenance = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -211,3 +228,51 @@ class OemRelation(TimeStampedModel):
     def clean(self) -> None:
         if self.brand_id and self.brand_id == self.manufacturer_id:
             raise ValidationError({"manufacturer": "A brand cannot be its own OEM manufacturer."})
+
+
+def proposal_evidence_upload_to(instance: ChangeProposal, filename: str) -> str:
+    """A random name (never the uploader's) under proposals/; the original name is kept in a field."""
+    return f"proposals/{uuid.uuid4().hex}.{instance.evidence_extension or 'bin'}"
+
+
+class ChangeProposal(TimeStampedModel):
+    """An organisation's proposed change to a shared vendor fact (names, aliases, identifiers, ownership links
+    and shares, OEM relations), with its source. A curator other than the proposer accepts or rejects it
+    (four eyes); until then it changes nothing shared. The proposing organisation may apply it to its own view
+    (`applies_to_own_view`, read by apps.vendors.overlay). `base` holds the target's values when it was made:
+    a proposal whose target changed since is stale and cannot be accepted (409)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=24, choices=ProposalKind.choices)
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="change_proposals",
+                               help_text="The vendor the fact is about (the owned vendor, the brand).")
+    target_id = models.BigIntegerField(null=True, blank=True,
+                                       help_text="The alias, identifier, ownership link or OEM relation changed.")
+    payload = models.JSONField(default=dict, blank=True, help_text="The change: the fields and their new values.")
+    base = models.JSONField(default=dict, blank=True, help_text="The target's values the change was made against.")
+    source_url = models.URLField(max_length=500, blank=True)
+    source_document = models.CharField(max_length=500, blank=True, help_text="Filing, register extract, report.")
+    evidence = models.FileField(upload_to=proposal_evidence_upload_to, max_length=300, blank=True)
+    evidence_name = models.CharField(max_length=255, blank=True)
+    evidence_extension = models.CharField(max_length=8, blank=True)
+    evidence_sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.PENDING,
+                              db_index=True)
+    applies_to_own_view = models.BooleanField(
+        default=True, help_text="While pending, the proposing organisation sees the change in its own view.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was accepted, rejected or withdrawn.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organization", "status"]), models.Index(fields=["vendor", "status"])]
+
+    def __str__(self) -> str:
+        return f"Proposal {self.pk}: {self.get_kind_display()} of {self.vendor} ({self.status})"
+
+    def policy_organization(self) -> int:
+        return self.organization_id

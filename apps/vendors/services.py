@@ -1,4 +1,10 @@
-"""Writes to vendors and their links. Each validates fully, saves atomically and records an audit event."""
+"""Writes to vendors and their links. Each validates fully, saves atomically and records an audit event.
+
+A vendor's names, aliases, identifiers, ownership links and OEM relations are shared facts: these services
+write them for a curator with a verified second factor (or the registry itself, actor None) and are reached
+from the API and the web only through apps.vendors.proposals (`shared_fact_write` / `shared_fact_change`),
+where anyone else's write becomes a change proposal. A brand-new vendor is not yet anyone's fact: officers and
+admins create vendors directly (`vendor_create`)."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +17,12 @@ from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifie
 
 
 def _authorize(actor) -> None:
-    """Vendors, their names, identifiers, ownership and OEM links are shared by every organisation."""
+    """A vendor's names, identifiers, ownership and OEM links are shared by every organisation: curators."""
+    authorize(actor, Action.CURATE, organization_id=None)
+
+
+def _authorize_create(actor) -> None:
+    """A new vendor: any organisation's officer or admin (and curators)."""
     authorize(actor, Action.WRITE, organization_id=None)
 
 
@@ -26,7 +37,7 @@ def _vendors_changed(vendor_ids: set[int]) -> None:
 def vendor_create(*, actor=None, aliases: list[dict] | None = None, identifiers: list[dict] | None = None,
                   **fields: Any) -> Vendor:
     """Create a vendor with its aliases and identifiers, all or nothing."""
-    _authorize(actor)
+    _authorize_create(actor)
     vendor = model_save_audited(Vendor(**fields), actor=actor)
     for alias in aliases or []:
         model_save_audited(VendorAlias(vendor=vendor, **alias), actor=actor)

@@ -17,7 +17,15 @@ from apps.accounts.choices import WRITE_ROLES
 from apps.api.models import ApiToken
 from apps.api.services import api_token_create, api_token_hash
 from tests.api.conftest import ROLES
-from tests.factories import ApiTokenFactory, CuratorFactory, MembershipFactory, OemRelationFactory, UserFactory
+from tests.factories import (
+    ApiTokenFactory,
+    ChangeProposalFactory,
+    CuratorFactory,
+    FactChangeNoticeFactory,
+    MembershipFactory,
+    OemRelationFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 CURATOR_KEY = "vr_curator-matrix-key-0001"
@@ -27,6 +35,8 @@ REPORTS = {"summary"}
 DOCS = {"schema", "docs", "redoc"}  # any authenticated member; nothing organisation-specific
 # Decisions on shared data that no organisation role may take: curators only (tests/api/test_curator.py).
 CURATED = {"listversion-approve", "listversion-reject"}
+# Decisions on change proposals to shared vendor facts: curators only, never the proposer (tests/api/test_proposals.py).
+PROPOSAL_DECISIONS = {"proposal-accept", "proposal-reject"}
 ADMINS = {"audit-verify"}  # spans every organisation: organisation admins (and staff) only, everyone else 403
 # url basename -> (world key of an object of the user's organisation, world key of another organisation's
 # object or None when the resource is shared reference data, readable by every member).
@@ -55,6 +65,9 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "policyrule": ("org_rule", "other_rule"),
     "projectionreport": ("projection", "other_projection"),
     "auditevent": ("event", "other_event"),
+    # Another organisation's proposal is visible while pending (without its evidence): its withdrawn one is not.
+    "proposal": ("proposal", "other_proposal"),
+    "notification": ("notice", "other_notice"),
 }
 
 
@@ -113,6 +126,12 @@ def matrix_world(world):
     world["users"]["curator"] = curator
     world["other_token"], _ = api_token_create(user=world["users"]["other_officer"])
     world["own_token"], _ = api_token_create(user=world["users"]["viewer"])
+    world["proposal"] = ChangeProposalFactory(organization=world["org"], proposed_by=world["users"]["officer"],
+                                              vendor=world["vendor"])
+    world["other_proposal"] = ChangeProposalFactory(organization=world["other_org"], vendor=world["vendor"],
+                                                    proposed_by=world["users"]["other_officer"], status="withdrawn")
+    world["notice"] = FactChangeNoticeFactory(organization=world["org"])
+    world["other_notice"] = FactChangeNoticeFactory(organization=world["other_org"])
     return world
 
 
@@ -182,6 +201,8 @@ def _check(w, client, route, name, method, role, scope):
     refresh_public = name == "listsource-refresh" and obj.organization_id is None  # admins anywhere, curators
     curates = role == "curator" and (public or refresh_public or (other_key is None and write_roles == WRITE_ROLES))
     may_write = base == "token" or curates or (role in write_roles and not public)
+    if name in PROPOSAL_DECISIONS:
+        may_write = role == "curator"
 
     if method == "get":
         if is_list:
@@ -201,7 +222,8 @@ def _check(w, client, route, name, method, role, scope):
         # An earlier writer in this loop deleted it already (the officer before the admin).
         assert not type(obj).objects.filter(pk=obj.pk).exists(), (url, method, status)
     else:
-        assert status in {"post": (200, 201, 202, 400), "patch": (200,), "delete": (204, 409)}[method], (
+        # 202: an officer's write to a shared vendor fact becomes a change proposal; 409: already decided.
+        assert status in {"post": (200, 201, 202, 400, 409), "patch": (200, 202), "delete": (202, 204, 409)}[method], (
             url, method, status, response.content[:300])
 
 

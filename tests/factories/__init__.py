@@ -20,6 +20,7 @@ from .remediation import (
     DigestFactory,
     DigestItemFactory,
     EvidenceFactory,
+    FactChangeNoticeFactory,
     NotificationFactory,
     PlanStepFactory,
     PolicyRuleFactory,
@@ -39,6 +40,7 @@ from .screening import (
 )
 from .security import DenialWindowFactory, OutboxJobFactory, RateCounterFactory
 from .vendors import (
+    ChangeProposalFactory,
     OemRelationFactory,
     OwnershipFactory,
     VendorAliasFactory,
@@ -47,6 +49,7 @@ from .vendors import (
 )
 
 __all__ = [
+    "ChangeProposalFactory", "FactChangeNoticeFactory",
     "ApiTokenFactory", "ComponentFactory", "CuratorFactory", "DigestDeliveryFactory", "DigestFactory",
     "DigestItemFactory",
     "EquipmentFactory",

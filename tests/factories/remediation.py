@@ -12,6 +12,7 @@ from apps.remediation.models import (
     DigestDelivery,
     DigestItem,
     Evidence,
+    FactChangeNotice,
     Notification,
     PlanStep,
     PolicyRule,
@@ -182,3 +183,21 @@ class ProjectionLineFactory(factory.django.DjangoModelFactory):
     action = Action.REPLACE
     deadline = factory.LazyFunction(timezone.localdate)
     already_due = True
+
+
+class FactChangeNoticeFactory(factory.django.DjangoModelFactory):
+    """A completed notice: one unit went from clear to restricted after an accepted proposal."""
+
+    class Meta:
+        model = FactChangeNotice
+
+    organization = factory.SubFactory(OrganizationFactory)
+    proposal = factory.SubFactory("tests.factories.vendors.ChangeProposalFactory", organization=factory.SelfAttribute(
+        "..organization"), status="accepted")
+    vendor_ids = factory.LazyAttribute(lambda o: [o.proposal.vendor_id])
+    before = factory.LazyFunction(lambda: {"clear": 1})
+    after = factory.LazyFunction(lambda: {"restricted": 1})
+    state = FactChangeNotice.State.READY
+    title = factory.Sequence(lambda n: f"Accepted change {n} changed your units' status")
+    created_at = factory.LazyFunction(timezone.now)
+    computed_at = factory.LazyFunction(timezone.now)

@@ -2,8 +2,10 @@
 in apps.vendors.services to test those."""
 import factory
 
-from apps.vendors.choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
-from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind, ProposalKind, ProposalStatus
+from apps.vendors.models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+
+from .accounts import OrganizationFactory, UserFactory
 
 
 class VendorFactory(factory.django.DjangoModelFactory):
@@ -54,3 +56,17 @@ class OemRelationFactory(factory.django.DjangoModelFactory):
     manufacturer = factory.SubFactory(VendorFactory)
     category = ""
     confidence = OemConfidence.REPORTED
+
+
+class ChangeProposalFactory(factory.django.DjangoModelFactory):
+    """A pending proposal to add an alias to a vendor (apps.vendors.proposals writes real ones)."""
+
+    class Meta:
+        model = ChangeProposal
+
+    organization = factory.SubFactory(OrganizationFactory)
+    proposed_by = factory.SubFactory(UserFactory)
+    kind = ProposalKind.ALIAS_ADD
+    vendor = factory.SubFactory(VendorFactory)
+    payload = factory.Sequence(lambda n: {"name": f"Proposed alias {n}", "kind": AliasKind.TRADE_NAME, "language": ""})
+    status = ProposalStatus.PENDING

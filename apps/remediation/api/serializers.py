@@ -8,7 +8,15 @@ from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organizati
 from apps.api.serializers import ReadOnlyModelSerializer
 from apps.inventory.models import Site
 from apps.remediation.choices import Outcome, PlanStatus
-from apps.remediation.models import PlanStep, PolicyRule, ProjectionLine, ProjectionReport, RemediationPlan, Waiver
+from apps.remediation.models import (
+    FactChangeNotice,
+    PlanStep,
+    PolicyRule,
+    ProjectionLine,
+    ProjectionReport,
+    RemediationPlan,
+    Waiver,
+)
 
 
 class PlanStepSerializer(ReadOnlyModelSerializer):
@@ -136,3 +144,20 @@ class ProjectionRequestSerializer(serializers.Serializer):
     site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all(), scope=writable_by_organization(),
                                         required=False, allow_null=True, default=None,
                                         help_text="Only this site of the organisation.")
+
+
+class FactChangeNoticeSerializer(ReadOnlyModelSerializer):
+    """An accepted change to a shared vendor fact that changed the organisation's units' status."""
+
+    vendor = serializers.IntegerField(source="proposal.vendor_id", read_only=True)
+    vendor_name = serializers.CharField(source="proposal.vendor.name", read_only=True)
+    kind = serializers.CharField(source="proposal.kind", read_only=True)
+    before = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                   help_text="Units by risk status before the change.")
+    after = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                  help_text="Units by risk status after the vendors were screened again.")
+
+    class Meta:
+        model = FactChangeNotice
+        fields = ["id", "organization", "proposal", "vendor", "vendor_name", "kind", "before", "after", "title",
+                  "body", "created_at", "computed_at"]

@@ -1,6 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import PolicyRuleViewSet, ProjectionReportViewSet, RemediationPlanViewSet, WaiverViewSet
+from .views import (
+    NotificationViewSet,
+    PolicyRuleViewSet,
+    ProjectionReportViewSet,
+    RemediationPlanViewSet,
+    WaiverViewSet,
+)
 
 app_name = "remediation-api"
 
@@ -9,5 +15,6 @@ router.register("remediations", RemediationPlanViewSet, basename="remediationpla
 router.register("waivers", WaiverViewSet, basename="waiver")
 router.register("rules", PolicyRuleViewSet, basename="policyrule")
 router.register("projections", ProjectionReportViewSet, basename="projectionreport")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = router.urls

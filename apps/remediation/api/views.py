@@ -12,15 +12,17 @@ from apps.api.permissions import ADMIN_ROLES
 from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
 from apps.remediation import services
 from apps.remediation.filtersets import (
+    FactChangeNoticeFilterSet,
     PolicyRuleFilterSet,
     ProjectionReportFilterSet,
     RemediationPlanFilterSet,
     WaiverFilterSet,
 )
-from apps.remediation.models import PlanStep, PolicyRule, ProjectionReport, RemediationPlan, Waiver
+from apps.remediation.models import FactChangeNotice, PlanStep, PolicyRule, ProjectionReport, RemediationPlan, Waiver
 
 from .serializers import (
     DeadlineInputSerializer,
+    FactChangeNoticeSerializer,
     PlanStepSerializer,
     PolicyRuleSerializer,
     PolicyRuleUpdateSerializer,
@@ -179,3 +181,13 @@ class ProjectionReportViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.Ret
         report = self.get_object()
         page = self.paginate_queryset(report.lines.all())
         return self.get_paginated_response(ProjectionLineSerializer(page, many=True).data)
+
+
+class NotificationViewSet(ReadOnlyApiViewSet):
+    """Notices to your organisations: accepted changes to shared vendor facts (change proposals) that changed
+    the status of your units, with the counts by status before and after."""
+
+    queryset = FactChangeNotice.objects.filter(state=FactChangeNotice.State.READY).select_related("proposal__vendor")
+    serializer_class = FactChangeNoticeSerializer
+    base_filterset_class = FactChangeNoticeFilterSet
+    ordering_fields = ["id", "computed_at"]

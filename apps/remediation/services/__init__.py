@@ -6,6 +6,7 @@
 - `waivers`: request, decision, expiry;
 - `digest`: the daily run (overdue flags, one digest per organisation and day) and notifications;
 - `projections`: projection reports computed in the background;
+- `notices`: notices of accepted changes to shared vendor facts (before and after, per organisation);
 - `common`: what they share (today, membership checks, locked rows, notifications).
 
 Every service takes keyword arguments, runs in one transaction, checks the user's role in the plan's
@@ -38,6 +39,13 @@ from .evaluation import (
     remediation_evaluate_all,
     remediation_evaluate_vendors,
 )
+from .notices import (
+    fact_change_notices_compute,
+    fact_change_notices_prepare,
+    on_proposal_accepted,
+    on_proposal_accepted_before,
+    units_by_status,
+)
 from .plans import (
     EQUIPMENT_STATUS_FOR_OUTCOME,
     OUTCOMES_FOR_ACTION,
@@ -61,6 +69,11 @@ from .rules import RULE_EDITABLE, policy_rule_create, policy_rule_update, policy
 from .waivers import waiver_approve, waiver_reject, waiver_request, waivers_expire
 
 __all__ = [
+    "fact_change_notices_compute",
+    "fact_change_notices_prepare",
+    "on_proposal_accepted",
+    "on_proposal_accepted_before",
+    "units_by_status",
     "DIGEST_SEND_ERRORS",
     "EQUIPMENT_STATUS_FOR_OUTCOME",
     "OUTCOMES_FOR_ACTION",

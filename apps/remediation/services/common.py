@@ -54,11 +54,11 @@ def _locked(model: type[M], obj: M | int) -> M:
 
 
 def _notify(*, organization_id: int, users, kind: str, title: str, body: str = "", plan=None, waiver=None,
-            digest=None, now: dt.datetime | None = None) -> list[Notification]:
+            digest=None, fact_change=None, now: dt.datetime | None = None) -> list[Notification]:
     now = now or timezone.now()
     return Notification.objects.bulk_create([
         Notification(organization_id=organization_id, user=u, kind=kind, title=title[:200], body=body, plan=plan,
-                     waiver=waiver, digest=digest, created_at=now) for u in users])
+                     waiver=waiver, digest=digest, fact_change=fact_change, created_at=now) for u in users])
 
 
 def _org_members(organization_id: int, roles: Iterable[str]) -> list:

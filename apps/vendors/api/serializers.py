@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.api.fields import CountryCodeField
 from apps.api.serializers import ReadOnlyModelSerializer
-from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind
+from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind, ProposalKind, ProposalStatus
 from apps.vendors.models import OemRelation, Ownership, Vendor
 
 
@@ -191,3 +191,107 @@ class OwnershipChainSerializer(serializers.Serializer):
                              "aggregate of blocked persons' stakes, direct or through blocked entities, >= 50%).")
     truncated = serializers.BooleanField(help_text="True when the graph had too many paths to list them all.")
     explanation = serializers.CharField()
+
+
+# --- change proposals (apps.vendors.proposals) ---------------------------------------------------------------
+class FactSourceInputSerializer(serializers.Serializer):
+    """Where a change to a shared fact comes from; kept on the proposal (or, for a curator, on the fact)."""
+
+    source_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    source_document = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    organization = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1,
+        help_text="The proposing organisation (an officer or admin there); default: the first where you write.")
+    apply_to_own_view = serializers.BooleanField(
+        required=False, default=True, help_text="While pending, your organisation sees the change in its view.")
+
+
+SOURCE_FIELDS = tuple(FactSourceInputSerializer().fields)
+
+
+class VendorUpdateProposalSerializer(VendorUpdateSerializer, FactSourceInputSerializer):
+    """PATCH of a vendor: a curator's is written at once (200); anyone else's becomes a proposal (202)."""
+
+
+class OwnershipProposalInputSerializer(OwnershipInputSerializer, FactSourceInputSerializer):
+    """A new ownership link: a curator's is written at once (201); anyone else's becomes a proposal (202)."""
+
+
+class ProposalCreateSerializer(FactSourceInputSerializer):
+    kind = serializers.ChoiceField(choices=ProposalKind.choices)
+    vendor = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all(),
+                                                help_text="The vendor the fact is about (the owned one, the brand).")
+    target = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                      help_text="The alias, identifier, ownership link or OEM relation changed or "
+                                                "removed (its id).")
+    payload = serializers.JSONField(required=False, default=dict,
+                                    help_text="The new values, an object by field (see docs/api.md, Change "
+                                              "proposals); a JSON string in a multipart form.")
+    evidence = serializers.FileField(required=False, allow_null=True, default=None,
+                                     help_text="PDF, image, text/CSV, Word or Excel; type checked by content.")
+
+    def validate_payload(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("An object of field names and values.")
+        return value
+
+
+class ProposalDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+class ProposalApplySerializer(serializers.Serializer):
+    apply = serializers.BooleanField(help_text="True: your organisation's view shows the pending change.")
+
+
+class ChangeProposalSerializer(serializers.Serializer):
+    """A proposal. Members of other organisations see that a shared fact has a pending change, not who
+    proposed it nor its source or evidence (`restricted` true, those fields empty)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=ProposalKind.choices)
+    status = serializers.ChoiceField(choices=ProposalStatus.choices)
+    vendor = serializers.IntegerField(source="vendor_id")
+    vendor_name = serializers.CharField(source="vendor.name")
+    target = serializers.IntegerField(source="target_id", allow_null=True)
+    payload = serializers.DictField()
+    base = serializers.DictField()
+    restricted = serializers.SerializerMethodField(
+        help_text="True when you see another organisation's proposal: proposer, source and evidence hidden.")
+    organization = serializers.SerializerMethodField()
+    proposed_by = serializers.SerializerMethodField()
+    source_url = serializers.SerializerMethodField()
+    source_document = serializers.SerializerMethodField()
+    evidence_name = serializers.SerializerMethodField()
+    evidence_sha256 = serializers.SerializerMethodField()
+    applies_to_own_view = serializers.BooleanField()
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def _full(self, obj) -> bool:
+        full_ids = self.context.get("full_view_organization_ids")
+        return full_ids is None or obj.organization_id in full_ids
+
+    def get_restricted(self, obj) -> bool:
+        return not self._full(obj)
+
+    def get_organization(self, obj) -> int | None:
+        return obj.organization_id if self._full(obj) else None
+
+    def get_proposed_by(self, obj) -> int | None:
+        return obj.proposed_by_id if self._full(obj) else None
+
+    def get_source_url(self, obj) -> str:
+        return obj.source_url if self._full(obj) else ""
+
+    def get_source_document(self, obj) -> str:
+        return obj.source_document if self._full(obj) else ""
+
+    def get_evidence_name(self, obj) -> str:
+        return obj.evidence_name if self._full(obj) else ""
+
+    def get_evidence_sha256(self, obj) -> str:
+        return obj.evidence_sha256 if self._full(obj) else ""

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import OemRelationViewSet, OwnershipViewSet, VendorViewSet
+from .views import ChangeProposalViewSet, OemRelationViewSet, OwnershipViewSet, VendorViewSet
 
 app_name = "vendors-api"
 
@@ -8,5 +8,6 @@ router = SimpleRouter()
 router.register("vendors", VendorViewSet, basename="vendor")
 router.register("ownerships", OwnershipViewSet, basename="ownership")
 router.register("oem-relations", OemRelationViewSet, basename="oemrelation")
+router.register("proposals", ChangeProposalViewSet, basename="proposal")
 
 urlpatterns = router.urls

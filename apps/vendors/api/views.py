@@ -5,29 +5,57 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from apps.accounts.filtersets import member_organization_ids
+from apps.accounts.policies import Action, is_curator
 from apps.api.schema import AS_OF_PARAMETER
 from apps.api.viewsets import ReadOnlyApiViewSet, ServiceCreateMixin, ServiceDestroyMixin, ServiceUpdateMixin
 from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
 from apps.screening.selectors import PATH_SHARE_LABEL, findings_open_at, vendor_findings, vendor_ownership_view
-from apps.vendors import services
-from apps.vendors.filtersets import OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
-from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from apps.vendors import proposals, services
+from apps.vendors.choices import ProposalKind, ProposalStatus
+from apps.vendors.filtersets import ChangeProposalFilterSet, OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
+from apps.vendors.models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 from .serializers import (
+    SOURCE_FIELDS,
+    ChangeProposalSerializer,
     OemRelationSerializer,
     OwnershipChainSerializer,
-    OwnershipInputSerializer,
+    OwnershipProposalInputSerializer,
     OwnershipSerializer,
+    ProposalApplySerializer,
+    ProposalCreateSerializer,
+    ProposalDecisionSerializer,
     VendorInputSerializer,
     VendorSerializer,
-    VendorUpdateSerializer,
+    VendorUpdateProposalSerializer,
 )
+
+
+def source_kwargs(data: dict) -> dict:
+    """The source fields of a fact write's input (FactSourceInputSerializer) as shared_fact_write's keywords."""
+    return {"source_url": data.get("source_url", ""), "source_document": data.get("source_document", ""),
+            "organization_id": data.get("organization"), "apply_to_own_view": data.get("apply_to_own_view", True)}
+
+
+def fact_answer(view, result: proposals.FactWrite, *, created: bool = False) -> Response:
+    """202 with the proposal when the write became one; else what the curator wrote (200/201), or 204."""
+    if result.proposed:
+        proposal = ChangeProposal.objects.select_related("vendor").get(pk=result.proposal.pk)
+        return Response(ChangeProposalSerializer(proposal).data, status=status.HTTP_202_ACCEPTED)
+    if result.written is None:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    return Response(view.written_answer(result.written),
+                    status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 def _share(value) -> str:
@@ -90,7 +118,7 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     lookup_value_regex = r"\d+"
     supports_as_of = True
     create_serializer_class = VendorInputSerializer
-    update_serializer_class = VendorUpdateSerializer
+    update_serializer_class = VendorUpdateProposalSerializer
 
     def get_queryset(self):
         as_of = self.get_as_of() if self.action in ("list", "retrieve") else None
@@ -136,8 +164,15 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     def perform_service_create(self, data):
         return services.vendor_create(actor=self.request.user, **data)
 
-    def perform_service_update(self, vendor, data):
-        return services.vendor_update(vendor=vendor, actor=self.request.user, **data)
+    @extend_schema(responses={200: VendorSerializer, 202: ChangeProposalSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        """Change a vendor's names or details: a curator's change is written at once (200); an officer's or
+        admin's becomes a change proposal of their organisation (202), decided by a curator."""
+        vendor = self.get_object()
+        data = self.validated_input(self.update_serializer_class, vendor, partial=True)
+        return fact_answer(self, proposals.shared_fact_write(
+            kind=ProposalKind.VENDOR_UPDATE, vendor=vendor, actor=request.user,
+            payload={k: v for k, v in data.items() if k not in SOURCE_FIELDS}, **source_kwargs(data)))
 
     @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: OwnershipChainSerializer})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -159,13 +194,28 @@ class OwnershipViewSet(ServiceCreateMixin, ServiceDestroyMixin, ReadOnlyApiViewS
     base_filterset_class = OwnershipFilterSet
     organization_field = None
     ordering_fields = ["id", "updated_at"]
-    create_serializer_class = OwnershipInputSerializer
+    create_serializer_class = OwnershipProposalInputSerializer
 
-    def perform_service_create(self, data):
-        return services.ownership_create(actor=self.request.user, **data)
+    @extend_schema(responses={201: OwnershipSerializer, 202: ChangeProposalSerializer})
+    def create(self, request, *args, **kwargs):
+        """Add an ownership link: a curator's is written at once (201); an officer's or admin's becomes a change
+        proposal of their organisation (202)."""
+        data = self.validated_input(self.create_serializer_class)
+        payload = {k: v for k, v in data.items() if k not in SOURCE_FIELDS and k != "owned"}
+        return fact_answer(self, proposals.shared_fact_write(
+            kind=ProposalKind.OWNERSHIP_ADD, vendor=data["owned"], actor=request.user, payload=payload,
+            **source_kwargs(data)), created=True)
 
-    def perform_service_destroy(self, ownership):
-        services.ownership_delete(ownership=ownership, actor=self.request.user)
+    @extend_schema(responses={204: None, 202: ChangeProposalSerializer})
+    def destroy(self, request, *args, **kwargs):
+        """Remove an ownership link: a curator's removal is done at once (204); an officer's or admin's becomes
+        a change proposal of their organisation (202): nobody's status changes until a curator accepts it.
+        Optional query parameters `source_url` and `source_document` say why."""
+        link = self.get_object()
+        params = request.query_params
+        return fact_answer(self, proposals.shared_fact_write(
+            kind=ProposalKind.OWNERSHIP_REMOVE, vendor=link.owned, actor=request.user, target_id=link.pk,
+            source_url=params.get("source_url", "")[:500], source_document=params.get("source_document", "")[:500]))
 
 
 class OemRelationViewSet(ReadOnlyApiViewSet):
@@ -176,3 +226,83 @@ class OemRelationViewSet(ReadOnlyApiViewSet):
     base_filterset_class = OemRelationFilterSet
     organization_field = None
     ordering_fields = ["id", "updated_at"]
+
+
+class ChangeProposalViewSet(ServiceCreateMixin, ReadOnlyApiViewSet):
+    """Change proposals to shared vendor facts. Listed: your organisations' proposals, and every pending one
+    (another organisation's without its proposer, source or evidence); curators see every pending one in full.
+    Officers and admins propose (POST, or by writing a vendor, ownership link, ...); curators accept or reject
+    (never their own: four eyes); the proposing organisation withdraws or applies it to its own view."""
+
+    serializer_class = ChangeProposalSerializer
+    base_filterset_class = ChangeProposalFilterSet
+    organization_field = "organization"
+    ordering_fields = ["id", "updated_at"]
+    create_serializer_class = ProposalCreateSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    policy_actions = {"accept": Action.CURATE, "reject": Action.CURATE, "withdraw": Action.WRITE,
+                      "apply_to_own_view": Action.WRITE, "create": Action.WRITE}
+
+    def get_queryset(self):
+        visible = Q(organization_id__in=self.member_organization_ids()) | Q(status=ProposalStatus.PENDING)
+        return ChangeProposal.objects.select_related("vendor").filter(visible)
+
+    def object_organization_id(self, obj):
+        return obj.organization_id
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        context["full_view_organization_ids"] = None if is_curator(user) else set(member_organization_ids(user))
+        return context
+
+    def _answer(self, proposal) -> Response:
+        proposal = ChangeProposal.objects.select_related("vendor").get(pk=proposal.pk)
+        return Response(self.get_serializer(proposal).data)
+
+    @extend_schema(responses={202: ChangeProposalSerializer})
+    def create(self, request, *args, **kwargs):
+        """Propose a change to a shared vendor fact, with its source and an optional evidence file (multipart)."""
+        data = self.validated_input(self.create_serializer_class)
+        proposal = proposals.proposal_submit(
+            kind=data["kind"], vendor=data["vendor"], actor=request.user, target_id=data["target"],
+            payload=data["payload"], organization_id=data["organization"], source_url=data["source_url"],
+            source_document=data["source_document"], evidence=data["evidence"],
+            apply_to_own_view=data["apply_to_own_view"])
+        return Response(self._answer(proposal).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=ProposalDecisionSerializer, responses={200: ChangeProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Accept (curators with a verified second factor, never the proposer): the fact is written with its
+        provenance and every organisation whose units' status changes is notified. 409 when the fact changed
+        since the proposal was made (stale) or it was already decided."""
+        proposal = self.get_object()
+        data = self.validated_input(ProposalDecisionSerializer)
+        return self._answer(proposals.proposal_accept(proposal=proposal, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(request=ProposalDecisionSerializer, responses={200: ChangeProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject with a reason (curators with a verified second factor, never the proposer)."""
+        proposal = self.get_object()
+        data = self.validated_input(ProposalDecisionSerializer)
+        return self._answer(proposals.proposal_reject(proposal=proposal, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(request=ProposalDecisionSerializer, responses={200: ChangeProposalSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw a pending proposal (officers and admins of the proposing organisation)."""
+        proposal = self.get_object()
+        data = self.validated_input(ProposalDecisionSerializer)
+        return self._answer(proposals.proposal_withdraw(proposal=proposal, actor=request.user,
+                                                        reason=data["reason"]))
+
+    @extend_schema(request=ProposalApplySerializer, responses={200: ChangeProposalSerializer})
+    @action(detail=True, methods=["post"], url_path="apply-to-own-view", url_name="apply")
+    def apply_to_own_view(self, request, pk=None):
+        """Show (or stop showing) the pending change in the proposing organisation's own view."""
+        proposal = self.get_object()
+        data = self.validated_input(ProposalApplySerializer)
+        return self._answer(proposals.proposal_apply_to_own_view(proposal=proposal, actor=request.user,
+                                                                 apply=data["apply"]))
