@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .models import OemRelation, Ownership, Vendor, VendorAlias
+from .choices import ProposalStatus
+from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias
 
 # A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
 MAX_OWNERSHIP_PATHS = 2000
@@ -267,3 +268,11 @@ def vendor_ids_by_name(names: set[str]) -> dict[str, int]:
     for name, vid in Vendor.objects.annotate(l=Lower("name")).filter(l__in=lowered).values_list("l", "pk"):
         found[name] = vid
     return found
+
+
+def proposals_visible(organization_ids) -> QuerySet:
+    """The change proposals a member of `organization_ids` sees: its organisations' own (whatever their status)
+    and every pending one (another organisation's shown without its proposer, source and evidence: the API's
+    and the web's serializers hide them)."""
+    return ChangeProposal.objects.filter(Q(organization_id__in=list(organization_ids))
+                                         | Q(status=ProposalStatus.PENDING))

@@ -155,7 +155,23 @@ class EquipmentForm(forms.Form):
         return {**data, **names}
 
 
-class VendorForm(forms.ModelForm):
+class FactSourceFields(forms.Form):
+    """Where a change to a shared vendor fact comes from. An officer's change becomes a change proposal that a
+    registry curator decides (apps.vendors.proposals); the source and evidence go with it (only the proposing
+    organisation and the curators see them)."""
+
+    source_url = forms.URLField(label="Source URL", required=False, max_length=500, assume_scheme="https",
+                                help_text="Where a curator can check the change: a register, a filing, a report.")
+    source_document = forms.CharField(label="Source document", required=False, max_length=500,
+                                      help_text="Its title or reference, when there is no URL.")
+    evidence = forms.FileField(label="Evidence file", required=False,
+                               help_text="PDF, image, text/CSV, Word or Excel (checked by content).")
+
+
+FACT_SOURCE_FIELDS = tuple(FactSourceFields.base_fields)
+
+
+class VendorForm(FactSourceFields, forms.ModelForm):
     website = forms.URLField(required=False, max_length=200, assume_scheme="https")
 
     class Meta:
@@ -164,14 +180,14 @@ class VendorForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
-class VendorAliasForm(forms.ModelForm):
+class VendorAliasForm(FactSourceFields, forms.ModelForm):
     class Meta:
         model = VendorAlias
         fields = ["name", "kind", "language"]
         labels = {"name": "Other name"}
 
 
-class VendorIdentifierForm(forms.ModelForm):
+class VendorIdentifierForm(FactSourceFields, forms.ModelForm):
     class Meta:
         model = VendorIdentifier
         fields = ["scheme", "value", "country"]
@@ -180,7 +196,7 @@ class VendorIdentifierForm(forms.ModelForm):
 VENDOR_NAME_WIDGET = forms.TextInput(attrs={"list": "vendor-names", "autocomplete": "off"})
 
 
-class OwnershipForm(forms.Form):
+class OwnershipForm(FactSourceFields, forms.Form):
     """An owner of the vendor whose page this is, named as recorded (legal name or alias)."""
 
     owner = forms.CharField(label="Owner", max_length=300, widget=VENDOR_NAME_WIDGET,
@@ -196,7 +212,7 @@ class OwnershipForm(forms.Form):
                                     widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class OemRelationForm(forms.Form):
+class OemRelationForm(FactSourceFields, forms.Form):
     """The real maker of the products the vendor whose page this is sells under its brand (white label)."""
 
     manufacturer = forms.CharField(label="Made by", max_length=300, widget=VENDOR_NAME_WIDGET,

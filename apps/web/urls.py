@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import checks, core, exports, imports, inventory, lists, remediation, review, vendors
+from .views import checks, core, exports, imports, inventory, lists, proposals, remediation, review, vendors
 
 app_name = "web"
 
@@ -43,6 +43,11 @@ urlpatterns = [
          name="vendor-ownership-remove"),
     path("vendors/<int:pk>/oem/", vendors.vendor_oem_add, name="vendor-oem-add"),
     path("vendors/<int:pk>/oem/<int:relation_pk>/remove/", vendors.vendor_oem_remove, name="vendor-oem-remove"),
+    path("proposals/", proposals.proposal_list, name="proposal-list"),
+    path("proposals/queue/", proposals.proposal_queue, name="proposal-queue"),
+    path("proposals/<int:pk>/decide/<str:decision>/", proposals.proposal_decide, name="proposal-decide"),
+    path("proposals/<int:pk>/<str:action>/", proposals.proposal_action, name="proposal-action"),
+    path("notifications/", proposals.notifications, name="notifications"),
     path("check/", checks.check, name="check"),
     path("check/<int:pk>/", checks.check_record, name="check-record"),
     path("review/", review.review_queue, name="review-queue"),

@@ -192,23 +192,27 @@ def test_equipment_fast_representation_matches_the_declared_fields(world):
     assert body["created_at"].endswith("Z") and body["installed_date"] is None
 
 
-def test_officer_records_ownership_through_the_service_and_cycles_are_refused(world):
+def test_officer_proposes_ownership_through_the_service_and_cycles_are_refused(world):
+    """An officer's ownership writes are change proposals (202) that change no chain until a curator accepts
+    them (tests/api/test_proposals.py); what could never be accepted (a cycle) is refused at once."""
     from apps.vendors.models import Ownership
 
     officer = token_client(world["users"]["officer"])
     grand = VendorFactory(name="Grand Parent Holding")
-    created = officer.post("/api/v1/ownerships/", {"owner": grand.pk, "owned": world["parent"].pk,
-                                                   "share_percent": "60", "kind": "shareholding"}, format="json")
-    assert created.status_code == 201, created.content
+    proposed = officer.post("/api/v1/ownerships/", {"owner": grand.pk, "owned": world["parent"].pk,
+                                                    "share_percent": "60", "kind": "shareholding"}, format="json")
+    assert proposed.status_code == 202, proposed.content
+    assert proposed.json()["payload"]["owner"] == grand.pk and proposed.json()["payload"]["share_percent"] == "60"
     chain = officer.get(f"/api/v1/vendors/{world['vendor'].pk}/ownership/").json()
-    assert chain["ultimate_parents"][0]["name"] == "Grand Parent Holding"
-    cycle = officer.post("/api/v1/ownerships/", {"owner": world["vendor"].pk, "owned": grand.pk}, format="json")
+    assert chain["ultimate_parents"][0]["name"] == "Parent Group"
+    cycle = officer.post("/api/v1/ownerships/", {"owner": world["vendor"].pk, "owned": world["parent"].pk},
+                         format="json")
     assert cycle.status_code == 400 and "owner" in cycle.json()["error"]["fields"]
     auditor = token_client(world["users"]["auditor"])
     assert auditor.post("/api/v1/ownerships/", {"owner": grand.pk, "owned": world["vendor"].pk},
                         format="json").status_code == 403
-    assert officer.delete(f"/api/v1/ownerships/{created.json()['id']}/").status_code == 204
-    assert not Ownership.objects.filter(pk=created.json()["id"]).exists()
+    assert officer.delete(f"/api/v1/ownerships/{world['ownership'].pk}/").status_code == 202
+    assert Ownership.objects.filter(pk=world["ownership"].pk).exists()
 
 
 def test_rule_changes_need_the_right_admin(world):

@@ -33,8 +33,9 @@ def changed(world):
     then = now - dt.timedelta(days=3)
     _backdate(world, then)
     officer = world["users"]["officer"]
-    vendor_update(vendor=world["vendor"], actor=officer, name="Crane Maker Renamed Ltd")
-    vendor_alias_add(vendor=world["vendor"], name="CMR", actor=officer)
+    # Shared vendor facts: written by the registry (a curator's accepted proposal, apps.vendors.proposals).
+    vendor_update(vendor=world["vendor"], actor=None, name="Crane Maker Renamed Ltd")
+    vendor_alias_add(vendor=world["vendor"], name="CMR", actor=None)
     equipment_update(equipment=world["equipment"], actor=officer, status="removed")
     v1 = world["version"]
     ListVersion.objects.filter(pk=v1.pk).update(status="superseded", superseded_at=now)

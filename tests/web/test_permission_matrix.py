@@ -18,6 +18,7 @@ from apps.accounts.choices import Role
 from tests.api.conftest import world  # noqa: F401  (the fixture: two organisations with one of everything)
 from tests.conftest import second_factor_login
 from tests.factories import (
+    ChangeProposalFactory,
     CuratorFactory,
     EvidenceFactory,
     ImportJobFactory,
@@ -35,7 +36,8 @@ READ_ONLY = {"viewer", "auditor", "curator"}  # the curator is a viewer of the h
 
 # What a route needs, and how to fill its arguments: (need, methods, {kwarg: (own world key, other key)}).
 # need: "open" (any signed-in user), "read" (members), "write" (officers and admins), "read-then-write" (GET
-# read, POST write), "admin" (admins), "job" (the organisation's writers), "curate" (curators with a verified
+# read, POST write), "admin" (admins), "job" (the organisation's writers), "curator" (a page for curators with a
+# verified second factor only: the proposal queue), "curate" (curators with a verified
 # second factor for a public list; the owning organisation's admins for an in-house list). A kwarg whose other key is
 # None names shared data (no other organisation's copy to try). Literal strings stand as they are.
 OWN_OTHER = tuple[str, str | None]
@@ -94,6 +96,11 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "import-template": ("read", ("get",), {"kind": "equipment", "fmt": "csv"}),
     "import-preview": ("job", ("get",), {"token": ("job", "other_job")}),
     "import-progress": ("job", ("get",), {"token": ("job", "other_job")}),
+    "proposal-list": ("read", ("get",), {}),
+    "proposal-queue": ("curator", ("get",), {}),
+    "proposal-decide": ("curate", ("post",), {"pk": ("proposal", None), "decision": "reject"}),
+    "proposal-action": ("write", ("post",), {"pk": ("proposal", "other_proposal"), "action": "withdraw"}),
+    "notifications": ("read", ("get",), {}),
 }
 # Not pages of an organisation's data: logging in and out, choosing an organisation.
 SESSION_ROUTES = {"login", "logout", "org-switch"}
@@ -139,6 +146,10 @@ def web_world(world, settings, tmp_path):  # noqa: F811
     w["quarantined"] = ListVersionFactory(source=w["source"], status=VersionStatus.QUARANTINED, sha256="q" * 64)
     w["job"] = ImportJobFactory(organization=org, user=w["users"]["officer"])
     w["other_job"] = ImportJobFactory(organization=other, user=w["users"]["other_officer"])
+    w["proposal"] = ChangeProposalFactory(organization=org, proposed_by=w["users"]["officer"], vendor=w["vendor"])
+    # Another organisation's withdrawn proposal: not visible to anyone outside it.
+    w["other_proposal"] = ChangeProposalFactory(organization=other, proposed_by=w["users"]["other_officer"],
+                                                vendor=w["vendor"], status="withdrawn")
     for user in w["users"].values():
         user.save()  # the factories set passwords without saving; a session needs the stored hash
     return w
@@ -186,6 +197,8 @@ def _expected(need: str, method: str, role: str, scope: str, has_object: bool) -
         need = "read" if method == "get" else "write"
     if need == "read":
         return {200}
+    if need == "curator":
+        return {200} if role == "curator" else {403}
     if need == "job":  # an import is the organisation writers' (read-only roles do not even find it)
         return {403, 404} if refuses_writes else {200}
     if need == "curate":  # a public list's quarantined version: curators only (an empty reason: the form's 400)

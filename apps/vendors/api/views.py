@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -21,9 +20,10 @@ from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
 from apps.screening.selectors import PATH_SHARE_LABEL, findings_open_at, vendor_findings, vendor_ownership_view
 from apps.vendors import proposals, services
-from apps.vendors.choices import ProposalKind, ProposalStatus
+from apps.vendors.choices import ProposalKind
 from apps.vendors.filtersets import ChangeProposalFilterSet, OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
 from apps.vendors.models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.selectors import proposals_visible
 
 from .serializers import (
     SOURCE_FIELDS,
@@ -244,8 +244,7 @@ class ChangeProposalViewSet(ServiceCreateMixin, ReadOnlyApiViewSet):
                       "apply_to_own_view": Action.WRITE, "create": Action.WRITE}
 
     def get_queryset(self):
-        visible = Q(organization_id__in=self.member_organization_ids()) | Q(status=ProposalStatus.PENDING)
-        return ChangeProposal.objects.select_related("vendor").filter(visible)
+        return proposals_visible(self.member_organization_ids()).select_related("vendor")
 
     def object_organization_id(self, obj):
         return obj.organization_id
