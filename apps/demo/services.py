@@ -19,8 +19,9 @@ from apps.inventory.choices import ComponentKind, Connectivity, Criticality, Sit
 from apps.inventory.choices import EquipmentCategory as Cat
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.inventory.services import component_add, equipment_create, product_model_create, site_create
-from apps.vendors.choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
-from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind, ProposalKind
+from apps.vendors.models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from apps.vendors.proposals import proposal_submit
 from apps.vendors.services import (
     oem_relation_create,
     ownership_create,
@@ -123,6 +124,13 @@ OWNERSHIP = [
     ("Huawei Investment & Holding Co., Ltd.", "Huawei Technologies Co., Ltd.", Decimal("100"),
      OwnershipKind.SHAREHOLDING, "Huawei annual report: sole shareholder"),
 ]
+
+# The demo's pending change proposal (a shared fact an officer proposes; a curator decides it): the port
+# authority's officer proposes that CCCC controls ZPMC North America directly (share unknown). Until the curator
+# accepts it, only the port authority's view applies it. (proposer, organisation, owner, owned, source)
+DEMO_PROPOSAL = ("officer", "harbor-port-authority", "China Communications Construction Company Limited",
+                 "ZPMC North America, Inc.", "DoD 1260H list (2026) names ZPMC North America as a CCCG subsidiary; "
+                 "the direct holder is to be verified by a curator")
 
 OEM = [("LT Security Inc.", "Hangzhou Hikvision Digital Technology Co., Ltd.", Cat.CAMERA, OemConfidence.LIKELY,
         "Press reporting (IPVM) that LTS resells Hikvision-made cameras")]
@@ -323,6 +331,7 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
         if not OemRelation.objects.filter(brand=vendors[brand], manufacturer=vendors[maker]).exists():
             oem_relation_create(brand=vendors[brand], manufacturer=vendors[maker], category=category,
                                 confidence=confidence, source=source)
+    demo_proposal_ensure(orgs, vendors)
 
     products: dict[tuple[str, str], ProductModel] = {}
     for brand, model, pname, cat, maker, software, made_in, fcc_id, remote in PRODUCTS:
@@ -350,6 +359,21 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
         if not Component.objects.filter(equipment=equipment, vendor=vendors[vendor], kind=kind).exists():
             component_add(equipment=equipment, vendor=vendors[vendor], kind=kind, name=cname)
     return created
+
+
+def demo_proposal_ensure(orgs: dict[str, Organization], vendors: dict[str, Vendor]) -> ChangeProposal:
+    """The demo's one pending change proposal (DEMO_PROPOSAL), made through apps.vendors.proposals like any
+    officer's; once decided it is not proposed again."""
+    username, slug, owner, owned, source = DEMO_PROPOSAL
+    existing = ChangeProposal.objects.filter(kind=ProposalKind.OWNERSHIP_ADD, vendor=vendors[owned],
+                                             organization=orgs[slug]).first()
+    if existing is not None:
+        return existing
+    return proposal_submit(
+        kind=ProposalKind.OWNERSHIP_ADD, vendor=vendors[owned], actor=User.objects.get(username=username),
+        organization_id=orgs[slug].pk, source_document=source,
+        payload={"owner": vendors[owner].pk, "share_percent": None, "kind": OwnershipKind.CONTROL, "source": source},
+    )
 
 
 def demo_load_full(*, today: dt.date | None = None) -> dict[str, object]:

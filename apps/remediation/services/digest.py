@@ -22,7 +22,16 @@ from apps.common.exceptions import ApplicationError
 
 from .. import conf
 from ..choices import NotificationKind, WaiverStatus
-from ..models import Digest, DigestDelivery, DigestItem, Notification, RemediationPlan, RemediationPlanQuerySet, Waiver
+from ..models import (
+    Digest,
+    DigestDelivery,
+    DigestItem,
+    FactChangeNotice,
+    Notification,
+    RemediationPlan,
+    RemediationPlanQuerySet,
+    Waiver,
+)
 from ..policy import add_days
 from .common import _notify, _org_members, remediation_today
 from .waivers import waivers_expire
@@ -61,11 +70,32 @@ class DigestEntry:
     waiver_id: int | None = None
 
 
+def _fact_notice_key(notice_id: int) -> str:
+    return f"fact-change:{notice_id}"
+
+
+def _fact_notices_due(*, today: dt.date, organization_id: int | None = None):
+    """Notices of accepted changes to shared vendor facts (apps.remediation.services.notices) from the last days
+    that no digest of their organisation has listed yet: each is in one digest."""
+    since = dt.datetime.combine(add_days(today, -conf.digest_new_days()), dt.time.min,
+                                tzinfo=zoneinfo.ZoneInfo(conf.time_zone()))
+    qs = FactChangeNotice.objects.filter(state=FactChangeNotice.State.READY, computed_at__gte=since)
+    if organization_id is not None:
+        qs = qs.filter(organization_id=organization_id)
+    announced = DigestItem.objects.filter(kind=NotificationKind.FACT_CHANGE,
+                                          digest_date__gte=add_days(today, -conf.digest_new_days() - 1))
+    if organization_id is not None:
+        announced = announced.filter(organization_id=organization_id)
+    keys = set(announced.values_list("item_key", flat=True))
+    return qs.exclude(pk__in=[int(k.rsplit(":", 1)[1]) for k in keys]) if keys else qs
+
+
 def _digest_organization_ids(*, today: dt.date, expired_ids: Iterable[int] = ()) -> list[int]:
     horizon = add_days(today, max(conf.due_windows()))
     ids = set(RemediationPlan.objects.running()
               .filter(Q(deadline__lte=horizon) | Q(discovered_on__gte=add_days(today, -conf.digest_new_days())))
               .order_by().values_list("organization_id", flat=True).distinct())
+    ids |= set(_fact_notices_due(today=today).values_list("organization_id", flat=True).distinct())
     ids |= set(Waiver.objects.filter(Q(status=WaiverStatus.APPROVED, expires_on__gte=today,
                                        expires_on__lte=add_days(today, conf.waiver_warning_days()))
                                      | Q(pk__in=list(expired_ids))).values_list("organization_id", flat=True))
@@ -111,6 +141,10 @@ def _digest_entries(*, organization_id: int, today: dt.date, expired_ids: Iterab
             f"plan:{p['id']}:due{window}", NotificationKind.DUE_SOON, organization_id,
             f"due within {window} days ({p['deadline']}, {left} days left): {label(p)} ({p['rule__code']})",
             plan_id=p["id"]))
+    for n in _fact_notices_due(today=today, organization_id=organization_id).order_by("computed_at", "id") \
+            .values("id", "title", "body"):
+        out.append(DigestEntry(_fact_notice_key(n["id"]), NotificationKind.FACT_CHANGE, organization_id,
+                               f"{n['title']}. {n['body']}"))
     waivers = Waiver.objects.filter(organization_id=organization_id)
     warn_until = add_days(today, conf.waiver_warning_days())
     for w in waivers.filter(status=WaiverStatus.APPROVED, expires_on__gte=today, expires_on__lte=warn_until) \
@@ -135,6 +169,7 @@ SECTION_TITLES = [
     (NotificationKind.DUE_SOON, "Due soon"),
     (NotificationKind.WAIVER_EXPIRING, "Waivers expiring"),
     (NotificationKind.WAIVER_EXPIRED, "Waivers expired (plans reopened)"),
+    (NotificationKind.FACT_CHANGE, "Shared vendor facts changed (accepted proposals)"),
 ]
 
 

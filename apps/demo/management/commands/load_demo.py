@@ -3,6 +3,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from apps.demo.services import CURATOR_USERNAME, demo_curator_ensure, demo_load_full, demo_password_get
+from apps.vendors.choices import ProposalStatus
+from apps.vendors.models import ChangeProposal
 
 
 class Command(BaseCommand):
@@ -23,3 +25,6 @@ class Command(BaseCommand):
         curator = get_user_model().objects.get(username=CURATOR_USERNAME)
         self.stdout.write(f"The curator's authenticator (add it to an authenticator app, then Account, Verify): "
                           f"{demo_curator_ensure(curator)}")
+        pending = ChangeProposal.objects.filter(status=ProposalStatus.PENDING).count()
+        self.stdout.write(f"Pending change proposals to shared vendor facts: {pending} (the curator decides them at "
+                          "/proposals/queue/ once verified; the officer sees them at /proposals/).")
