@@ -322,7 +322,7 @@ def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_serve
     refused on its field and nothing is stored), the unit retired through its edit page, an alias and an owner
     added to its vendor; every page labelled, no CSP or JS error."""
     from apps.inventory.models import Equipment, Site
-    from apps.vendors.models import VendorAlias
+    from apps.vendors.models import ChangeProposal, VendorAlias
     from tests.factories import VendorFactory
 
     brand = VendorFactory(name="Hangzhou Example Vision")
@@ -378,19 +378,53 @@ def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_serve
     unit.refresh_from_db()
     assert unit.status == "removed"
 
+    # A vendor's names and owners are shared facts: the officer proposes them to the registry's curators.
     page.goto(f"/vendors/{brand.pk}/")
     page.get_by_text("Add an alias").click()
     field("Other name").fill("ExampleVision")
-    page.get_by_role("button", name="Add alias").click()
-    page.locator("#aliases").get_by_text("ExampleVision").wait_for()
-    assert VendorAlias.objects.filter(vendor=brand, name="ExampleVision").exists()
+    page.get_by_role("button", name="Propose alias").click()
+    page.locator("#pending-proposals").wait_for()
+    assert not VendorAlias.objects.filter(vendor=brand, name="ExampleVision").exists()
+    assert ChangeProposal.objects.get(kind="alias_add").payload["name"] == "ExampleVision"
     page.get_by_text("Add an owner").click()
     field("Owner").fill("Example Holding Group")
     field("Share \\(%\\)").fill("42.5")
-    page.get_by_role("button", name="Add owner").click()
-    page.locator("#owner-links").get_by_text("Example Holding Group").wait_for()
-    assert page.locator("svg").first.is_visible()  # the ownership graph is drawn with the new owner
-    assert brand.owner_links.get().share_percent == 42.5
-    s.shot("43-vendor-alias")
+    page.locator("#ownership-form").get_by_label("Source URL").fill("https://register.example/holding")
+    page.get_by_role("button", name="Propose owner").click()
+    page.get_by_text("Proposed to the registry's curators").first.wait_for()
+    assert not brand.owner_links.exists()  # nothing shared changes until a curator accepts
+    assert ChangeProposal.objects.get(kind="ownership_add").payload["share_percent"] == "42.5"
+    s.shot("43-vendor-proposals")
+    assert s.problems == [], s.problems
+    s.close()
+
+
+def test_curator_verifies_and_accepts_the_demo_proposal(browser, live_server, demo):
+    """The demo's curator verifies its authenticator code, opens the queue, accepts the port authority's pending
+    ownership proposal; the fact is written with its provenance."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.vendors.models import ChangeProposal, Ownership
+
+    proposal = ChangeProposal.objects.get(status="pending")
+    device = TOTPDevice.objects.get(user__username="curator")
+    s = Session(browser, live_server.url)
+    page = s.page
+    s.login("curator")
+    page.goto("/account/verify/")
+    code = totp(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    page.get_by_label("Authenticator code").fill(f"{code:06d}")
+    page.get_by_role("button", name="Verify").click()
+    page.goto("/proposals/queue/")
+    card = page.locator(f"#proposal-{proposal.pk}")
+    card.wait_for()
+    s.shot("60-curator-queue")
+    card.get_by_role("button", name="Accept").click()
+    page.get_by_text(f"Proposal #{proposal.pk} accepted.").wait_for()
+    link = Ownership.objects.get(owned_id=proposal.vendor_id, owner_id=proposal.payload["owner"])
+    assert link.provenance["proposal"] == proposal.pk
+    page.goto("/proposals/")
+    s.shot("61-proposals")
     assert s.problems == [], s.problems
     s.close()
