@@ -276,3 +276,28 @@ def proposals_visible(organization_ids) -> QuerySet:
     and the web's serializers hide them)."""
     return ChangeProposal.objects.filter(Q(organization_id__in=list(organization_ids))
                                          | Q(status=ProposalStatus.PENDING))
+
+
+PROPOSAL_VENDOR_FIELDS = ("owner", "owned", "brand", "manufacturer")
+
+
+def proposals_describe(proposals) -> list:
+    """Give each proposal `changes`: (field, new value, old value) in words for pages, with vendor ids named
+    (one query for the whole page)."""
+    proposals = list(proposals)
+    ids = {int(v) for p in proposals for part in (p.payload, p.base) for k, v in part.items()
+           if k in PROPOSAL_VENDOR_FIELDS and v not in (None, "")}
+    names = dict(Vendor.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+    def word(field_name: str, value):
+        if value in (None, ""):
+            return "unknown" if field_name == "share_percent" else "—"
+        if field_name in PROPOSAL_VENDOR_FIELDS:
+            return names.get(int(value), f"vendor #{value}")
+        return value
+
+    for p in proposals:
+        fields = list(p.payload) + [k for k in p.base if k not in p.payload]
+        p.changes = [(f.replace("_", " "), word(f, p.payload[f]) if f in p.payload else "",
+                      word(f, p.base[f]) if f in p.base else "") for f in fields]
+    return proposals

@@ -16,7 +16,7 @@ from apps.remediation.models import FactChangeNotice
 from apps.vendors import proposals
 from apps.vendors.choices import ProposalStatus
 from apps.vendors.models import ChangeProposal
-from apps.vendors.selectors import proposals_visible
+from apps.vendors.selectors import proposals_describe, proposals_visible
 
 from ..access import org_view
 from ..forms import ReasonForm
@@ -33,7 +33,7 @@ def proposal_list(request):
     if status in ProposalStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for proposal in page:
+    for proposal in proposals_describe(page):
         proposal.is_own = proposal.organization_id in ids  # the template shows the source of its own only
     return render(request, "web/proposal_list.html", {
         "page_obj": page, "own_ids": set(ids), "status": status, "statuses": ProposalStatus.choices,
@@ -80,6 +80,7 @@ def proposal_queue(request):
     qs = (ChangeProposal.objects.filter(status=ProposalStatus.PENDING)
           .select_related("vendor", "organization", "proposed_by").order_by("id"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    proposals_describe(page)
     return render(request, "web/proposal_queue.html", {"page_obj": page, "form": ReasonForm()})
 
 
@@ -108,6 +109,7 @@ def proposal_decide(request, pk: int, decision: str):
     qs = (ChangeProposal.objects.filter(status=ProposalStatus.PENDING)
           .select_related("vendor", "organization", "proposed_by").order_by("id"))
     page = Paginator(qs, PAGE_SIZE).get_page(1)
+    proposals_describe(page)
     return render(request, "web/proposal_queue.html", {"page_obj": page, "form": form, "failed": proposal},
                   status=400)
 
