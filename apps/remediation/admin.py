@@ -1,9 +1,19 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.common.admin import CompactTabularInline
+from apps.common.admin import CompactTabularInline, ReadOnlyAdmin
 
-from .models import Digest, DigestDelivery, Evidence, Notification, PlanStep, PolicyRule, RemediationPlan, Waiver
+from .models import (
+    Digest,
+    DigestDelivery,
+    Evidence,
+    FactChangeNotice,
+    Notification,
+    PlanStep,
+    PolicyRule,
+    RemediationPlan,
+    Waiver,
+)
 
 
 @admin.register(PolicyRule)
@@ -73,3 +83,12 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
     list_display = ["organization", "day", "status", "attempts", "claimed_at", "sent_at"]
     list_filter = ["status", "day"]
     readonly_fields = ["organization", "day", "claimed_at", "sent_at", "digest", "attempts", "error"]
+
+
+@admin.register(FactChangeNotice)
+class FactChangeNoticeAdmin(ReadOnlyAdmin):
+    """Written by apps.remediation.services.notices when a change proposal is accepted."""
+
+    list_display = ["id", "organization", "proposal", "state", "title", "computed_at"]
+    list_filter = ["state"]
+    list_select_related = ["organization"]

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.common.admin import CompactTabularInline
+from apps.common.admin import CompactTabularInline, ReadOnlyAdmin
 
-from .models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
+from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 
 class VendorAliasInline(CompactTabularInline):
@@ -60,3 +60,13 @@ class OemRelationAdmin(SimpleHistoryAdmin):
     list_filter = ["category", "confidence"]
     search_fields = ["brand__name", "manufacturer__name"]
     autocomplete_fields = ["brand", "manufacturer"]
+
+
+@admin.register(ChangeProposal)
+class ChangeProposalAdmin(ReadOnlyAdmin):
+    """Proposals are written and decided through apps.vendors.proposals (the curators' queue, the API) only."""
+
+    list_display = ["id", "kind", "vendor", "organization", "status", "proposed_by", "decided_by", "created_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["vendor__name"]
+    list_select_related = ["vendor", "organization", "proposed_by", "decided_by"]
