@@ -53,3 +53,18 @@ def test_the_demo_has_a_curator_with_an_authenticator(db):
     assert is_curator(user) and Curator.objects.count() == 1
     assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
     assert not user.is_staff and set(user.memberships.values_list("role", flat=True)) == {"viewer"}
+
+
+def test_the_demo_has_a_pending_proposal_applied_to_its_organisations_view_only(demo):
+    from apps.vendors.models import ChangeProposal
+    from apps.vendors.overlay import organization_overlay
+
+    proposal = ChangeProposal.objects.get()
+    assert (proposal.status, proposal.kind, proposal.proposed_by.username) == ("pending", "ownership_add", "officer")
+    assert proposal.vendor.name == "ZPMC North America, Inc." and proposal.applies_to_own_view
+    assert [row["owned"] for row in organization_overlay(proposal.organization_id).ownership_added] == [
+        proposal.vendor_id]
+    others = Organization.objects.exclude(pk=proposal.organization_id)
+    assert all(organization_overlay(o.pk).empty for o in others)
+    demo_load()
+    assert ChangeProposal.objects.count() == 1  # loaded again: not proposed twice
