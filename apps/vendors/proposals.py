@@ -318,6 +318,14 @@ def proposal_submit(*, kind: str, vendor: Vendor, actor, target_id: int | None =
     return model_save_audited(proposal, actor=actor, organization_id=org_id)
 
 
+class Denied4Eyes(ApplicationError):
+    """The proposer tried to decide their own proposal (403 in the API and on pages)."""
+
+    def __init__(self):
+        super().__init__("Four eyes: the proposer cannot decide their own proposal; another curator must.",
+                         code="forbidden")
+
+
 def _pending_locked(proposal: ChangeProposal) -> ChangeProposal:
     locked = row_lock(ChangeProposal, proposal.pk)
     if locked.status != ProposalStatus.PENDING:
@@ -370,12 +378,6 @@ def proposal_accept(*, proposal: ChangeProposal, actor, reason: str = "") -> Cha
         raise ApplicationError("The change no longer fits the recorded facts: " + "; ".join(exc.messages),
                                code="conflict") from exc
     return _decide(proposal, actor=actor, status=ProposalStatus.ACCEPTED, reason=reason)
-
-
-class Denied4Eyes(ApplicationError):
-    def __init__(self):
-        super().__init__("Four eyes: the proposer cannot decide their own proposal; another curator must.",
-                         code="forbidden")
 
 
 @write_transaction()
