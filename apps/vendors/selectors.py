@@ -301,3 +301,16 @@ def proposals_describe(proposals) -> list:
         p.changes = [(f.replace("_", " "), word(f, p.payload[f]) if f in p.payload else "",
                       word(f, p.base[f]) if f in p.base else "") for f in fields]
     return proposals
+
+
+def proposal_source_visible(proposal, *, organization_ids, curator: bool) -> bool:
+    """Whether a proposal's proposer, source and evidence may be shown: to its own organisation's members and to
+    curators; other organisations see only that the fact has a pending change."""
+    return curator or proposal.organization_id in set(organization_ids)
+
+
+EVIDENCE_CONTENT_TYPES = {
+    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "csv": "text/csv", "txt": "text/plain",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}

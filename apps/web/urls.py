@@ -45,6 +45,7 @@ urlpatterns = [
     path("vendors/<int:pk>/oem/<int:relation_pk>/remove/", vendors.vendor_oem_remove, name="vendor-oem-remove"),
     path("proposals/", proposals.proposal_list, name="proposal-list"),
     path("proposals/queue/", proposals.proposal_queue, name="proposal-queue"),
+    path("proposals/<int:pk>/evidence/", proposals.proposal_evidence, name="proposal-evidence"),
     path("proposals/<int:pk>/decide/<str:decision>/", proposals.proposal_decide, name="proposal-decide"),
     path("proposals/<int:pk>/<str:action>/", proposals.proposal_action, name="proposal-action"),
     path("notifications/", proposals.notifications, name="notifications"),

@@ -11,6 +11,7 @@ list versions whatever its role.
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -97,6 +98,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "import-preview": ("job", ("get",), {"token": ("job", "other_job")}),
     "import-progress": ("job", ("get",), {"token": ("job", "other_job")}),
     "proposal-list": ("read", ("get",), {}),
+    "proposal-evidence": ("read", ("get",), {"pk": ("proposal", "other_proposal")}),
     "proposal-queue": ("curator", ("get",), {}),
     "proposal-decide": ("curate", ("post",), {"pk": ("proposal", None), "decision": "reject"}),
     "proposal-action": ("write", ("post",), {"pk": ("proposal", "other_proposal"), "action": "withdraw"}),
@@ -146,7 +148,9 @@ def web_world(world, settings, tmp_path):  # noqa: F811
     w["quarantined"] = ListVersionFactory(source=w["source"], status=VersionStatus.QUARANTINED, sha256="q" * 64)
     w["job"] = ImportJobFactory(organization=org, user=w["users"]["officer"])
     w["other_job"] = ImportJobFactory(organization=other, user=w["users"]["other_officer"])
-    w["proposal"] = ChangeProposalFactory(organization=org, proposed_by=w["users"]["officer"], vendor=w["vendor"])
+    w["proposal"] = ChangeProposalFactory(organization=org, proposed_by=w["users"]["officer"], vendor=w["vendor"],
+                                          evidence_name="filing.pdf", evidence_extension="pdf")
+    w["proposal"].evidence.save("evidence.pdf", ContentFile(b"%PDF-1.4 filing"))
     # Another organisation's withdrawn proposal: not visible to anyone outside it.
     w["other_proposal"] = ChangeProposalFactory(organization=other, proposed_by=w["users"]["other_officer"],
                                                 vendor=w["vendor"], status="withdrawn")

@@ -71,6 +71,11 @@ def test_an_officer_proposes_an_owner_with_source_and_evidence(world):  # noqa: 
     assert not Ownership.objects.filter(owner=owner).exists()
     page = client.get(reverse("web:vendor-detail", args=[world["parent"].pk]))
     assert b"Pending changes" in page.content and b"Propose owner" in page.content
+    evidence = reverse("web:proposal-evidence", args=[proposal.pk])
+    download = _login(world["users"]["viewer"]).get(evidence)
+    assert download.status_code == 200 and b"".join(download.streaming_content).startswith(b"%PDF")
+    assert download["Content-Type"] == "application/pdf" and "attachment" in download["Content-Disposition"]
+    assert _login(world["users"]["other_officer"]).get(evidence).status_code == 404
 
 
 def test_the_vendor_edit_page_proposes_only_what_changed(world):  # noqa: F811

@@ -9,6 +9,7 @@ from apps.api.fields import CountryCodeField
 from apps.api.serializers import ReadOnlyModelSerializer
 from apps.vendors.choices import AliasKind, IdentifierScheme, OwnershipKind, ProposalKind, ProposalStatus
 from apps.vendors.models import OemRelation, Ownership, Vendor
+from apps.vendors.selectors import proposal_source_visible
 
 
 class VendorAliasSerializer(serializers.Serializer):
@@ -273,7 +274,7 @@ class ChangeProposalSerializer(serializers.Serializer):
 
     def _full(self, obj) -> bool:
         full_ids = self.context.get("full_view_organization_ids")
-        return full_ids is None or obj.organization_id in full_ids
+        return proposal_source_visible(obj, organization_ids=full_ids or (), curator=full_ids is None)
 
     def get_restricted(self, obj) -> bool:
         return not self._full(obj)

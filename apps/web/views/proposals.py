@@ -6,17 +6,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.accounts.policies import Action, allowed
+from apps.accounts.policies import Action, allowed, is_curator
 from apps.common.exceptions import ApplicationError
 from apps.remediation.models import FactChangeNotice
 from apps.vendors import proposals
 from apps.vendors.choices import ProposalStatus
 from apps.vendors.models import ChangeProposal
-from apps.vendors.selectors import proposals_describe, proposals_visible
+from apps.vendors.selectors import (
+    EVIDENCE_CONTENT_TYPES,
+    proposal_source_visible,
+    proposals_describe,
+    proposals_visible,
+)
 
 from ..access import org_view
 from ..forms import ReasonForm
@@ -33,8 +38,8 @@ def proposal_list(request):
     if status in ProposalStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    for proposal in proposals_describe(page):
-        proposal.is_own = proposal.organization_id in ids  # the template shows the source of its own only
+    for proposal in proposals_describe(page):  # the template shows the source of its own only
+        proposal.is_own = proposal_source_visible(proposal, organization_ids=ids, curator=False)
     return render(request, "web/proposal_list.html", {
         "page_obj": page, "own_ids": set(ids), "status": status, "statuses": ProposalStatus.choices,
         "may_curate": allowed(request.user, Action.CURATE, organization_id=None),
@@ -122,3 +127,17 @@ def notifications(request):
           .select_related("organization", "proposal__vendor").order_by("-computed_at", "-id"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/notifications.html", {"page_obj": page})
+
+
+@org_view
+def proposal_evidence(request, pk: int):
+    """The evidence file of a proposal: for its organisation's members and for curators only (404 otherwise)."""
+    proposal = ChangeProposal.objects.filter(pk=pk).first()
+    if proposal is None or not proposal.evidence or not proposal_source_visible(
+            proposal, organization_ids=request.access.organization_ids, curator=is_curator(request.user)):
+        raise Http404("No such evidence.")
+    response = FileResponse(proposal.evidence.open("rb"), as_attachment=True, filename=proposal.evidence_name,
+                            content_type=EVIDENCE_CONTENT_TYPES.get(proposal.evidence_extension,
+                                                                    "application/octet-stream"))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
