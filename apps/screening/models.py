@@ -69,10 +69,18 @@ class ReviewDecision(models.Model):
     decision is re-applied on every re-screen and to every vendor row with the same identity. When the
     vendor's names/identifiers or the entry content change, the key no longer matches and the match is
     re-opened for review. A newer decision for the same key supersedes the older one (kept).
+
+    `organization` says whose view it applies to: an organisation's own decision applies to that organisation
+    only; a registry-wide one (empty, made by a curator) applies to every organisation that has not decided the
+    key itself. Decisions on a private (in-house) list's matches are always its organisation's own.
     """
 
     vendor_identity = models.CharField(max_length=64)
     entry_content_hash = models.CharField(max_length=64)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Whose view the decision applies to; empty: registry-wide (a curator's decision).",
+    )
     source = models.ForeignKey("lists.ListSource", on_delete=models.CASCADE, related_name="+")
     external_id = models.CharField(max_length=128)
     vendor = models.ForeignKey("vendors.Vendor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -92,8 +100,13 @@ class ReviewDecision(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["vendor_identity", "entry_content_hash"],
-                condition=Q(superseded_at__isnull=True),
+                condition=Q(superseded_at__isnull=True, organization__isnull=True),
                 name="reviewdecision_one_current_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["vendor_identity", "entry_content_hash", "organization"],
+                condition=Q(superseded_at__isnull=True, organization__isnull=False),
+                name="reviewdecision_one_current_per_key_org",
             ),
         ]
         indexes = [models.Index(fields=["vendor_identity", "entry_content_hash"])]
@@ -272,9 +285,15 @@ class Finding(models.Model):
     same as data. `status` applies to `categories` (empty: all); other categories get `other_status`.
     `entry_scope` / `entry_scope_categories` carry the list entry's own scope where the list states one per entry
     (FCC Covered List), so a remediation rule can apply only to units in those categories.
+    `organization` is the organisation of the finding's list when that list is private (always the source's own
+    organisation): such a finding exists only in that organisation's view.
     """
 
     vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="screening_findings")
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Set for a finding from that organisation's in-house (private) list: in its view only.",
+    )
     kind = models.CharField(max_length=16, choices=FindingKind.choices)
     key = models.CharField(max_length=200)
     source = models.ForeignKey("lists.ListSource", on_delete=models.CASCADE, related_name="+")
@@ -340,6 +359,26 @@ class Finding(models.Model):
         if not self.categories or category in self.categories:
             return self.status
         return self.other_status or RiskStatus.CLEAR
+
+
+class VendorOrgStatus(models.Model):
+    """A vendor's status in one organisation's view where it differs from the public view (Vendor.risk_status).
+
+    A sparse overlay: a row exists only for an organisation whose private lists or own review decisions give the
+    vendor another status; it is deleted when the views agree again. Written by the screening derivation only.
+    """
+
+    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="org_statuses")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    risk_status = models.CharField(max_length=16, choices=RiskStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "vendor"], name="vendororgstatus_one_per_view"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id} in {self.organization_id}: {self.risk_status}"
 
 
 class PrePurchaseCheck(models.Model):
