@@ -36,6 +36,7 @@ from .screening import (
     ReviewDecisionFactory,
     RiskPolicyFactory,
     ScreeningRunFactory,
+    VendorOrgStatusFactory,
 )
 from .security import DenialWindowFactory, OutboxJobFactory, RateCounterFactory
 from .vendors import (
@@ -57,5 +58,6 @@ __all__ = [
     "PlanStepFactory", "PolicyRuleFactory", "PrePurchaseCheckFactory", "ProductModelFactory",
     "ProjectionLineFactory", "ProjectionReportFactory", "PropagationRuleFactory", "RateCounterFactory",
     "RemediationPlanFactory", "ReviewDecisionFactory", "RiskPolicyFactory", "ScreeningRunFactory", "SiteFactory",
+    "VendorOrgStatusFactory",
     "UserFactory", "VendorAliasFactory", "VendorFactory", "VendorIdentifierFactory", "WaiverFactory",
 ]

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.screening.selectors import vendor_status_annotate
 from apps.vendors import services as vendors
 from apps.vendors.filtersets import VendorFilterSet
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
@@ -31,11 +32,17 @@ PAGE_FORMS = {"alias_form": (VendorAliasForm, "alias"), "identifier_form": (Vend
 
 @org_view
 def vendor_list(request):
-    base = Vendor.objects.order_by("name")
+    # statuses in the current organisation's view (its overlay where it differs from the public one)
+    base = vendor_status_annotate(Vendor.objects.order_by("name"), _view_id(request), field="view_risk_status")
     filterset = VendorFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "web/vendor_list.html", {"filter": filterset, "page_obj": page})
+
+
+def _view_id(request) -> int | None:
+    """The view the pages answer in: the user's current organisation."""
+    return request.access.organization.pk if request.access.organization else None
 
 
 @org_view
@@ -46,7 +53,8 @@ def vendor_detail(request, pk: int):
 
 def _vendor_page(request, vendor: Vendor, *, status: int = 200, **bound_forms):
     """The vendor's page; a form refused by its service is shown again (`bound_forms`) with its errors."""
-    data = selectors.vendor_page(vendor, organization_ids=request.access.organization_ids)
+    data = selectors.vendor_page(vendor, organization_ids=request.access.organization_ids,
+                                 organization_id=_view_id(request))
     if request.access.can_write:
         for name, (form_class, prefix) in PAGE_FORMS.items():
             data[name] = bound_forms.get(name) or form_class(prefix=prefix)
