@@ -57,9 +57,10 @@ class EquipmentFinding:
 
 
 def findings_in_view(organization_id: int | None = None) -> QuerySet[Finding]:
-    """Findings in one view: public findings, and those of the organisation's own private lists (None: public
-    only). Findings from another organisation's private list are never in it."""
-    return Finding.objects.filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
+    """Findings in one view (Finding.objects.in_view): the public findings (None), or for an organisation its own
+    rows for the vendors it sees differently (its private lists, its own decisions) and the public findings of
+    every other vendor. Another organisation's rows are never in it."""
+    return Finding.objects.in_view(organization_id)
 
 
 def findings_open_at(as_of: dt.datetime | None = None, *, organization_id: int | None = None) -> QuerySet[Finding]:
@@ -172,7 +173,7 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
                        ) -> dict[int, list[EquipmentFinding]]:
     """The findings that apply to each equipment item through its brand, manufacturer, software supplier and
     components, with the status for the item's category, worst first, each unit in its own organisation's view
-    (public findings and its organisation's private-list findings). Three queries in all.
+    (Finding.objects.in_view). Four queries in all.
 
     `as_of` selects the findings open at that moment, and the units as they were then: their category and
     product model, that model's brand, real maker and software supplier, and their components, from the row
@@ -198,13 +199,18 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     open_findings = _findings_open_views(as_of, set(unit_orgs.values()))
     for f in open_findings.filter(vendor_id__in=vendor_ids).select_related("vendor", "source"):
         by_vendor[f.vendor_id].append(f)
+    overlays = set(VendorOrgStatus.objects.filter(
+        vendor_id__in=vendor_ids, organization_id__in={o for o in unit_orgs.values() if o is not None}
+    ).values_list("vendor_id", "organization_id"))
     for eq_id, vendor_roles in roles.items():
         seen: set[tuple[str, int]] = set()
         items = result.setdefault(eq_id, [])
         unit_org = unit_orgs.get(eq_id)
         for role, vendor_id in vendor_roles:
             for f in by_vendor.get(vendor_id, []):
-                if f.organization_id is not None and f.organization_id != unit_org:
+                # the unit's own organisation's view (Finding.objects.in_view): its rows where it sees the vendor
+                # differently, the public findings elsewhere
+                if f.organization_id != (unit_org if (vendor_id, unit_org) in overlays else None):
                     continue
                 status = f.status_for_category(categories.get(eq_id, ""))
                 if status == RiskStatus.CLEAR or (role, f.pk) in seen:
@@ -222,9 +228,10 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
 
 
 def _findings_open_views(as_of: dt.datetime | None, organization_ids: set[int | None]) -> QuerySet[Finding]:
-    """Findings open now or at `as_of` in any of several views (callers keep each row to its own view)."""
-    qs = Finding.objects.filter(Q(organization__isnull=True) | Q(organization_id__in=[o for o in organization_ids
-                                                                                      if o is not None]))
+    """Findings open now or at `as_of` in any of several views (callers keep each row to its own view with
+    _overlays, as Finding.objects.in_view does for one)."""
+    orgs = [o for o in organization_ids if o is not None]
+    qs = Finding.objects.filter(Q(organization__isnull=True) | Q(organization_id__in=orgs))
     if as_of is None:
         return qs.filter(closed_at__isnull=True)
     return qs.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))

@@ -129,8 +129,8 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     statuses = {pk: status for pk, status in VendorOrgStatus.objects.filter(
         organization_id=organization_id, vendor__in=vendors).values_list("vendor_id", "risk_status")}
     findings: dict[int, list[dict]] = defaultdict(list)
-    in_view = Q(organization__isnull=True) | Q(organization_id=organization_id)
-    for f in Finding.objects.filter(in_view, vendor__in=vendors, closed_at__isnull=True).select_related("source"):
+    for f in Finding.objects.in_view(organization_id).filter(vendor__in=vendors, closed_at__isnull=True
+                                                             ).select_related("source"):
         findings[f.vendor_id].append({"finding_id": f.pk, "kind": f.kind, "source": f.source.code,
                                       "status": f.status, "status_reason": f.status_reason,
                                       "path_text": f.path_text})

@@ -4,8 +4,9 @@ Vendor.risk_status from the open findings, bulk-updated by status.
 
 Per view: the public derivation (public lists, registry-wide decisions) runs once and writes the public findings
 and Vendor.risk_status; each organisation with private lists or decisions of its own gets a second derivation
-(`derive_facts(organization_id=...)`) for the vendors whose status may differ (`_differing_vendors`), which
-writes its private-list findings (Finding.organization) and its overlay statuses (VendorOrgStatus)."""
+(`derive_facts(organization_id=...)`) for the vendors whose findings may differ there (`_view_candidates`); for
+those that do differ (`_differing_vendors`) it writes the view's findings (Finding.organization) and an overlay
+row with the view's status (VendorOrgStatus), and removes both where the views agree again."""
 from __future__ import annotations
 
 import datetime as dt
@@ -125,10 +126,10 @@ def view_organizations() -> set[int]:
     return orgs
 
 
-def _differing_vendors(organization_id: int) -> set[int]:
-    """Vendors whose status in the organisation's view may differ from the public view (full runs): those with
+def _view_candidates(organization_id: int) -> set[int]:
+    """Vendors whose findings in the organisation's view may differ from the public view (full runs): those with
     matches on its private lists or with its own decisions, what they own or brand, and those with an overlay
-    row or a private finding now (so that rows which no longer differ are removed)."""
+    row or findings of the view now (so that rows which no longer differ are removed)."""
     seeds = set(Match.objects.filter(closed_at__isnull=True, source__organization_id=organization_id)
                 .values_list("vendor_id", flat=True))
     identities = {i for i, _h in decisions_of(organization_id)}
@@ -206,32 +207,44 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
                   counts: dict[str, int], public: bool = True, organizations: set[int] | None = None) -> set[int]:
     """Recompute the open findings of `targets` (every vendor when None) and their statuses: the public view
     (public-list findings, Vendor.risk_status) once, then, for each organisation whose view may differ
-    (`organizations`, default view_organizations()), its private-list findings and its overlay statuses
-    (VendorOrgStatus) for the vendors that may differ. Returns the vendors whose findings or status changed."""
+    (`organizations`, default view_organizations()), the findings and overlay status (VendorOrgStatus) of the
+    vendors it sees differently. Returns the vendors whose findings or status changed."""
     changed: set[int] = set()
     if public:
         wanted = derive_facts(targets=targets, day=day)
         changed |= _findings_apply(run=run, wanted=wanted, now=now, counts=counts, full=targets is None)
         changed |= _vendor_statuses_apply(wanted=wanted, counts=counts, full=targets is None)
     for organization_id in sorted(view_organizations() if organizations is None else organizations):
-        org_targets = _differing_vendors(organization_id) if targets is None else set(targets)
+        org_targets = _view_candidates(organization_id) if targets is None else set(targets)
         wanted = derive_facts(targets=org_targets, day=day, organization_id=organization_id)
-        private = _private_sources(organization_id)
-        own = {v: {k: f for k, f in fs.items() if f.source_id in private} for v, fs in wanted.items()}
+        differing = _differing_vendors(wanted)
+        own = {v: (fs if v in differing else {}) for v, fs in wanted.items()}
         changed |= _findings_apply(run=run, wanted=own, now=now, counts=counts, organization_id=organization_id)
-        changed |= _org_statuses_apply(organization_id=organization_id, wanted=wanted, full=targets is None,
-                                       counts=counts)
+        changed |= _org_statuses_apply(organization_id=organization_id, wanted=wanted, differing=differing,
+                                       full=targets is None, counts=counts)
     return changed
 
 
-def _private_sources(organization_id: int) -> set[int]:
-    return set(ListSource.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
+def _differing_vendors(wanted: dict[int, dict[str, WantedFinding]]) -> set[int]:
+    """The vendors of `wanted` (one organisation's view) whose findings there differ from their open public
+    findings (written just before by the public derivation)."""
+    differing: set[int] = set()
+    for chunk in _chunks(sorted(wanted)):
+        public: dict[int, dict[str, tuple]] = defaultdict(dict)
+        for f in Finding.objects.filter(closed_at__isnull=True, organization__isnull=True, vendor_id__in=chunk):
+            public[f.vendor_id][f.key] = _finding_comparable(f)
+        for vendor_id in chunk:
+            view = {key: w.comparable() for key, w in wanted[vendor_id].items()}
+            if view != public.get(vendor_id, {}):
+                differing.add(vendor_id)
+    return differing
 
 
-def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, WantedFinding]], full: bool,
-                        counts: dict[str, int]) -> set[int]:
-    """VendorOrgStatus rows of one organisation for the vendors of `wanted`: written where the view's status
-    differs from the public one, deleted where it agrees (and, on a full run, for every other vendor)."""
+def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, WantedFinding]], differing: set[int],
+                        full: bool, counts: dict[str, int]) -> set[int]:
+    """VendorOrgStatus rows of one organisation for the vendors of `wanted`: kept (with the view's status) where
+    the view's findings differ from the public ones, deleted where they agree (and, on a full run, for every
+    vendor not looked at)."""
     changed: set[int] = set()
     for chunk in _chunks(sorted(wanted)):
         public = dict(Vendor.objects.filter(pk__in=chunk).values_list("pk", "risk_status"))
@@ -243,7 +256,7 @@ def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, Wan
                 continue
             status = risk_worst(*(f.status for f in wanted[vendor_id].values()))
             row = current.get(vendor_id)
-            if status == public[vendor_id]:
+            if vendor_id not in differing:
                 if row is not None:
                     to_delete.append(row.pk)
                     changed.add(vendor_id)

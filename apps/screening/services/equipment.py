@@ -16,7 +16,7 @@ from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
 
 from ..choices import FindingKind
-from ..models import Finding
+from ..models import Finding, VendorOrgStatus
 from .base import _chunks
 
 ROLE_LABELS = {"brand": "Brand", "manufacturer": "Manufacturer", "software_supplier": "Software supplier",
@@ -41,11 +41,10 @@ class VendorFlags:
 
 def _flagged_vendors(vendor_ids: Iterable[int] | None = None, *, organization_id: int | None = None
                      ) -> dict[int, VendorFlags]:
-    """Open findings per flagged vendor (of `vendor_ids` only, when given) in one view: the public findings, and
-    those of the organisation's private lists when `organization_id` is given."""
+    """Open findings per flagged vendor (of `vendor_ids` only, when given) in one view (Finding.objects.in_view:
+    the public one when `organization_id` is None)."""
     flags: dict[int, VendorFlags] = {}
-    open_findings = Finding.objects.filter(closed_at__isnull=True).filter(
-        Q(organization__isnull=True) | Q(organization_id=organization_id))
+    open_findings = Finding.objects.in_view(organization_id).filter(closed_at__isnull=True)
     if vendor_ids is not None:
         open_findings = open_findings.filter(vendor_id__in=list(vendor_ids))
     rows = open_findings.values_list(
@@ -76,9 +75,9 @@ def _combine(parts: list[tuple[str, str, str, str]]) -> tuple[str, str]:
 
 
 def _private_views() -> dict[int, list[int]]:
-    """{organisation with open private-list findings: its site ids}: their units are refreshed in their own view."""
-    orgs = set(Finding.objects.filter(closed_at__isnull=True, organization__isnull=False)
-               .values_list("organization_id", flat=True).distinct())
+    """{organisation that sees some vendor differently (VendorOrgStatus): its site ids}: their units are
+    refreshed in their own view."""
+    orgs = set(VendorOrgStatus.objects.values_list("organization_id", flat=True).distinct())
     sites: dict[int, list[int]] = {o: [] for o in orgs}
     for site_id, org_id in Site.objects.filter(organization_id__in=orgs).values_list("pk", "organization_id"):
         sites[org_id].append(site_id)
@@ -88,9 +87,9 @@ def _private_views() -> dict[int, list[int]]:
 @transaction.atomic
 def equipment_risk_refresh() -> int:
     """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk, each unit in its own
-    organisation's view: the public findings for every unit, plus an organisation's private-list findings for
-    its own units (one pass for the units of organisations without private findings, one per organisation with
-    some, over its own sites). Returns rows written."""
+    organisation's view (Finding.objects.in_view): one pass over the units of organisations that see every vendor
+    as the public does, one per organisation that sees some vendor differently, over its own sites. Returns rows
+    written."""
     views = _private_views()
     private_sites = [s for sites in views.values() for s in sites]
     written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites)
