@@ -160,5 +160,5 @@ def test_web_decision_is_the_current_organisations(world, org, other_org, office
     assert response.status_code == 302
     assert ReviewDecision.objects.get().organization == org
     assert status_of(world["theirs"]) == "potential_match"
-    page = client.get("/review/?decided=1").content.decode()
-    assert "Decision in force: Harbor Authority&#x27;s own" in page or "Decision in force: Harbor Authority's own" in page
+    page = client.get("/review/?decided=1").content.decode().replace("&#x27;", "'")
+    assert "Decision in force: Harbor Authority's own" in page
