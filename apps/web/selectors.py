@@ -500,8 +500,9 @@ def list_changes(*, organization_id: int, sources: QuerySet, since: dt.datetime)
 
     versions = list(ListVersion.objects.filter(source__in=sources, activated_at__gte=since)
                     .select_related("source", "diff").order_by("-activated_at")[:200])
-    opened = Finding.objects.filter(source__in=sources, discovered_at__gte=since)
-    closed = Finding.objects.filter(source__in=sources, closed_at__gte=since)
+    in_view = Finding.objects.in_view(organization_id)  # never another organisation's findings
+    opened = in_view.filter(source__in=sources, discovered_at__gte=since)
+    closed = in_view.filter(source__in=sources, closed_at__gte=since)
     vendor_ids = set(opened.order_by().values_list("vendor_id", flat=True).distinct())
     vendor_ids |= set(closed.order_by().values_list("vendor_id", flat=True).distinct())
     reach = vendor_site_units(organization_ids=[organization_id], vendor_ids=vendor_ids)
