@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.models import Organization
+from apps.accounts.policies import Action
 from apps.api.permissions import user_write_organization_ids
 from apps.api.schema import AS_OF_PARAMETER
 from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
@@ -72,6 +73,24 @@ class MatchViewSet(ReadOnlyApiViewSet):
     organization_field = None
     answers_in_view = ("list", "retrieve", "review")
     ordering_fields = ["id", "score", "first_seen_at"]
+
+    @property
+    def policy_actions(self) -> dict:
+        # A registry-wide decision is a curator's (the policy's `curate`); any other is a write in a view.
+        return {"review": Action.CURATE if self._registry_wide() else Action.WRITE}
+
+    def _registry_wide(self) -> bool:
+        return self.action == "review" and str(self.request.data.get("registry_wide", "")).lower() in ("true", "1")
+
+    def object_organization_id(self, obj) -> int | None:
+        """Whose view a review is for, as the policy checks it before the service: a private list's own
+        organisation; registry-wide, none (shared); otherwise the organisation the caller asks for (its view)."""
+        if obj.source.organization_id is not None:
+            return obj.source.organization_id
+        if self._registry_wide():
+            return None
+        organization = self.request.data.get("organization")
+        return int(organization) if str(organization or "").isdigit() else self.view_organization_id()
 
     def get_queryset(self):
         # Matches in the caller's view: another organisation's private-list matches are not found (404).
