@@ -61,12 +61,12 @@ class ApiAutoSchema(AutoSchema):
     def get_override_parameters(self):
         """The parameters the viewset bases read themselves (apps.api.viewsets): `as_of` on the list and detail
         of a viewset that answers from history (`supports_as_of`), `organization` on the actions that answer in
-        an organisation's view (`answers_in_view`), `format` on a list that can stream CSV."""
+        an organisation's view (`in_view_actions`), `format` on a list that can stream CSV."""
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
         if action in ("list", "retrieve") and getattr(self.view, "supports_as_of", False):
             parameters.append(AS_OF_PARAMETER)
-        if action in getattr(self.view, "answers_in_view", ()):
+        if action in getattr(self.view, "in_view_actions", ()):
             parameters.append(VIEW_ORGANIZATION_PARAMETER)
         if action == "list" and CsvRenderer in getattr(self.view, "renderer_classes", ()):
             parameters.append(FORMAT_PARAMETER)

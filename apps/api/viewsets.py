@@ -141,7 +141,7 @@ class ApiViewSetMixin:
     export_fields: list[tuple[str, str]] | None = None
     # Actions whose answer depends on whose view it is (statuses, matches, findings): they read `?organization=`
     # through view_organization_id() and the schema documents it (VIEW_ORGANIZATION_PARAMETER).
-    answers_in_view: tuple[str, ...] = ()
+    in_view_actions: tuple[str, ...] = ()
 
     # --- scoping -------------------------------------------------------------------------------
     def member_organization_ids(self) -> list[int]:

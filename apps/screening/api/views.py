@@ -58,7 +58,7 @@ class FindingViewSet(ReadOnlyApiViewSet):
     serializer_class = FindingSerializer
     base_filterset_class = FindingFilterSet
     organization_field = None
-    answers_in_view = ("list", "retrieve")
+    in_view_actions = ("list", "retrieve")
     ordering_fields = ["id", "discovered_at", "status"]
 
     def get_queryset(self):
@@ -71,7 +71,7 @@ class MatchViewSet(ReadOnlyApiViewSet):
     serializer_class = MatchSerializer
     base_filterset_class = MatchFilterSet
     organization_field = None
-    answers_in_view = ("list", "retrieve", "review")
+    in_view_actions = ("list", "retrieve", "review")
     ordering_fields = ["id", "score", "first_seen_at"]
 
     @property
@@ -118,7 +118,7 @@ class ReviewDecisionViewSet(ReadOnlyApiViewSet):
     serializer_class = ReviewDecisionSerializer
     base_filterset_class = ReviewDecisionFilterSet
     organization_field = None
-    answers_in_view = ("list", "retrieve")
+    in_view_actions = ("list", "retrieve")
     ordering_fields = ["id", "decided_at"]
 
     def get_queryset(self):

@@ -95,7 +95,7 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     lookup_field = "id"
     lookup_value_regex = r"\d+"
     supports_as_of = True
-    answers_in_view = ("list", "retrieve", "findings", "ownership")
+    in_view_actions = ("list", "retrieve", "findings", "ownership")
     create_serializer_class = VendorInputSerializer
     update_serializer_class = VendorUpdateSerializer
 
