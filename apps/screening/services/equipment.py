@@ -85,16 +85,22 @@ def _private_views() -> dict[int, list[int]]:
 
 
 @transaction.atomic
-def equipment_risk_refresh() -> int:
+def equipment_risk_refresh(*, organization_id: int | None = None) -> int:
     """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk, each unit in its own
     organisation's view (Finding.objects.in_view): one pass over the units of organisations that see every vendor
-    as the public does, one per organisation that sees some vendor differently, over its own sites. Returns rows
-    written."""
-    views = _private_views()
-    private_sites = [s for sites in views.values() for s in sites]
-    written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites)
-    for organization_id, sites in sorted(views.items()):
-        written += _refresh_view(_flagged_vendors(organization_id=organization_id), only_sites=sites)
+    as the public does, one per organisation that sees some vendor differently, over its own sites. With
+    `organization_id`, only that organisation's units (a change to its view alone, e.g. its own review decision).
+    Returns rows written."""
+    if organization_id is not None:
+        sites = list(Site.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
+        flags = _flagged_vendors(organization_id=organization_id)  # its view (the public one without overlays)
+        written = _refresh_view(flags, only_sites=sites)
+    else:
+        views = _private_views()
+        private_sites = [s for sites in views.values() for s in sites]
+        written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites)
+        for view_id, sites in sorted(views.items()):
+            written += _refresh_view(_flagged_vendors(organization_id=view_id), only_sites=sites)
     if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
         equipment_counts_refresh()
     return written

@@ -130,7 +130,8 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, organ
         targets = vendor_ids | vendor_descendant_ids(vendor_ids)
         changed = recorder.timed("propagate", _derive_phase, run=recorder.run, targets=targets, now=now,
                                  day=today or timezone.localdate(now), counts=recorder.counts, **views)
-        if changed:
-            recorder.counts["equipment_updated"] += recorder.timed("equipment", equipment_risk_refresh)
+        if changed:  # an organisation's own decision changes its own units only
+            recorder.counts["equipment_updated"] += recorder.timed("equipment", equipment_risk_refresh,
+                                                                   organization_id=organization_id)
         _screening_changed(changed | vendor_ids)
     return record
