@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_screening_status.py                      # 50,000 equipment, 2,000 vendors
     .venv/bin/python bench/bench_screening_status.py --equipment 1000000  # the 1,000,000 target (slower set-up)
+    .venv/bin/python bench/bench_screening_status.py --equipment 1000000 --private-entries 2000  # two views
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_screening .venv/bin/python bench/bench_screening_status.py
 
 Without DATABASE_URL a fresh SQLite file in a temporary directory is used. With DATABASE_URL that database is
@@ -13,6 +14,12 @@ shares, 2% white-label brands), one product model per vendor, `--equipment` equi
 flagged component on 2% of the equipment. Then, timed: a full run (by phase), a second full run (nothing changes),
 a per-vendor run (a listed parent: its subsidiaries are re-derived), equipment_risk_refresh alone, the
 equipment_findings selector for 100 items (queries counted) and 200 single pre-purchase checks (p50/p95).
+
+With `--private-entries N` the equipment is split over two organisations' sites and the first organisation has an
+in-house list of N entries (names of 1% of the vendors among them) and an own decision dismissing one public
+match: the runs then derive the public view and that organisation's view, and the bench prints, for a member of
+each organisation, the queries and time of the equipment list (first page), the dashboard and the API summary
+(constant whatever the size and the view).
 """
 from __future__ import annotations
 
@@ -105,6 +112,27 @@ def build(args, rng: random.Random) -> dict:
                                      for b in brands if b not in listed], batch_size=5000, ignore_conflicts=True)
     org = Organization.objects.create(name=f"Bench {source.code}", slug=source.code)
     site = Site.objects.create(organization=org, name="Bench site", code="B1", kind="seaport", country="US")
+    other_org = Organization.objects.create(name=f"Bench other {source.code}", slug=f"o-{source.code}")
+    other_site = Site.objects.create(organization=other_org, name="Other site", code="B2", kind="airport",
+                                     country="US")
+    private_listed: list[int] = []
+    if args.private_entries:
+        # The first organisation's in-house list: generated names plus 1% of the (unlisted) vendors.
+        inhouse = ListSource.objects.create(code=f"{source.code}-inhouse", name="Bench in-house list",
+                                            publisher="bench", regime="custom", format="custom_csv",
+                                            organization=org)
+        iv = ListVersion.objects.create(source=inhouse, status="active", fetched_at=now, activated_at=now,
+                                        sha256=hashlib.sha256(inhouse.code.encode()).hexdigest(),
+                                        entry_count=args.private_entries)
+        unlisted = [i for i in range(len(vendor_names)) if i not in listed_idx]
+        private_idx = rng.sample(unlisted, max(1, len(vendor_names) // 100))
+        rows = [ListEntry(version=iv, external_id=f"P{i}", primary_name=name(rng),
+                          content_hash=hashlib.sha256(f"p{i}".encode()).hexdigest())
+                for i in range(max(0, args.private_entries - len(private_idx)))]
+        rows += [ListEntry(version=iv, external_id=f"PV{i}", primary_name=vendor_names[i],
+                           content_hash=hashlib.sha256(f"pv{i}".encode()).hexdigest()) for i in private_idx]
+        ListEntry.objects.bulk_create(rows, batch_size=5000)
+        private_listed = private_idx
     categories = ["camera", "network", "sts_crane", "scanner"]
     ProductModel.objects.bulk_create([ProductModel(brand_id=v, model_number=f"M{v}", category=rng.choice(categories))
                                       for v in vendors], batch_size=5000)
@@ -120,27 +148,68 @@ def build(args, rng: random.Random) -> dict:
                 "is_demo, risk_status, risk_reason) SELECT now(), now(), %s, (%s::bigint[])[1 + g %% %s], "
                 "(%s::text[])[1 + g %% %s], 1, '', '', 'in_service', 'site_network', false, '', '', false, "
                 "'clear', '' FROM generate_series(0, %s) AS g",
-                [site.pk, [p for p, _ in pms], len(pms), [c for _, c in pms], len(pms), args.equipment - 1],
+                [site.pk, [p for p, _ in pms], len(pms), [c for _, c in pms], len(pms),
+                 (args.equipment // 2 if args.private_entries else args.equipment) - 1],
+            )
+            if args.private_entries:  # the other half at the second organisation's site
+                cur.execute(
+                    "INSERT INTO inventory_equipment (created_at, updated_at, site_id, product_model_id, category, "
+                    "quantity, serial_number, asset_tag, status, connectivity, collects_data, operator_name, notes, "
+                    "is_demo, risk_status, risk_reason) SELECT now(), now(), %s, (%s::bigint[])[1 + g %% %s], "
+                    "(%s::text[])[1 + g %% %s], 1, '', '', 'in_service', 'site_network', false, '', '', false, "
+                    "'clear', '' FROM generate_series(0, %s) AS g",
+                    [other_site.pk, [p for p, _ in pms], len(pms), [c for _, c in pms], len(pms),
+                     args.equipment - args.equipment // 2 - 1],
             )
             cur.execute("ANALYZE inventory_equipment")
     else:
         batch = []
         for i in range(args.equipment):
             pm, cat = pms[i % len(pms)]
-            batch.append(Equipment(site=site, product_model_id=pm, category=cat))
+            unit_site = other_site if args.private_entries and i % 2 else site
+            batch.append(Equipment(site=unit_site, product_model_id=pm, category=cat))
             if len(batch) == 10000:
                 Equipment.objects.bulk_create(batch)
                 batch = []
         if batch:
             Equipment.objects.bulk_create(batch)
-    eq_ids = list(Equipment.objects.filter(site=site).values_list("pk", flat=True))
+    eq_ids = list(Equipment.objects.filter(site__in=[site, other_site]).values_list("pk", flat=True))
     comps = [Component(equipment_id=e, kind="comms_module", vendor_id=rng.choice(listed))
              for e in rng.sample(eq_ids, len(eq_ids) // 50)]
     Component.objects.bulk_create(comps, batch_size=10000)
+    from apps.inventory.services import equipment_counts_refresh
+
+    equipment_counts_refresh()  # rows inserted in SQL: the per-site tallies the pages read
     print(f"set-up: {len(vendors):,} vendors ({len(listed)} listed, {len(links):,} ownership links), "
-          f"{len(entries):,} list entries, {len(eq_ids):,} equipment, {len(comps):,} flagged components "
+          f"{len(entries):,} list entries, {args.private_entries:,} private entries "
+          f"({len(private_listed)} naming vendors), {len(eq_ids):,} equipment, {len(comps):,} flagged components "
           f"in {time.perf_counter() - t0:.1f} s")
-    return {"listed": listed, "equipment": eq_ids, "vendor_names": vendor_names}
+    return {"listed": listed, "equipment": eq_ids, "vendor_names": vendor_names, "orgs": [org, other_org]}
+
+
+def views_report(data: dict) -> None:
+    """For a member of each organisation: queries and best-of-3 time of the equipment list (first page), the
+    dashboard and the API summary."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.accounts.models import Membership, User
+
+    for org in data["orgs"]:
+        user = User.objects.create(username=f"bench-{org.slug}")
+        Membership.objects.create(user=user, organization=org, role="officer")
+        client = Client()
+        client.force_login(user)
+        for label, url in (("equipment list", "/equipment/"), ("dashboard", "/"), ("API summary", "/api/v1/summary/")):
+            best, queries, status = float("inf"), 0, 0
+            for _ in range(3):
+                with CaptureQueriesContext(connection) as ctx:
+                    t = time.perf_counter()
+                    response = client.get(url)
+                    best = min(best, time.perf_counter() - t)
+                queries, status = len(ctx), response.status_code
+            print(f"{org.name[:22]:22} {label:14} {best * 1000:8.1f} ms  {queries:3} queries  (HTTP {status})")
 
 
 def main() -> None:
@@ -149,6 +218,8 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=5000)
     parser.add_argument("--equipment", type=int, default=50000)
     parser.add_argument("--checks", type=int, default=200)
+    parser.add_argument("--private-entries", type=int, default=0,
+                        help="An in-house list of this many entries for the first of two organisations.")
     args = parser.parse_args()
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,6 +245,18 @@ def main() -> None:
             print(f"{'':34} counts: {dict(run.counts)}")
 
         report("full run (first)", screening_run_full())
+        if args.private_entries:  # the first organisation dismisses one public match for itself
+            from apps.accounts.models import Membership, User
+            from apps.screening.models import Match
+            from apps.screening.services import review_decide
+
+            reviewer = User.objects.create(username="bench-reviewer")
+            Membership.objects.create(user=reviewer, organization=data["orgs"][0], role="officer")
+            match = Match.objects.filter(closed_at__isnull=True, source__organization__isnull=True).first()
+            if match is not None:
+                t0 = time.perf_counter()
+                review_decide(match=match, decision="dismiss", reason="bench", user=reviewer)
+                print(f"{'own decision (one organisation)':34} {time.perf_counter() - t0:7.2f} s")
         report("full run (again, no change)", screening_run_full())
         report("per-vendor run (listed parent)", screening_run_vendors(vendor_ids=[data["listed"][0]]))
         Equipment.objects.update(risk_status="clear", risk_reason="")
@@ -204,6 +287,11 @@ def main() -> None:
         print(f"{'screen_name single check':34} p50 {statistics.median(latencies):.1f} ms, "
               f"p95 {latencies[int(len(latencies) * 0.95) - 1]:.1f} ms, max {latencies[-1]:.1f} ms "
               f"({args.checks} checks)")
+        if args.private_entries:
+            from apps.screening.models import VendorOrgStatus
+
+            print(f"overlay rows (vendors seen differently): {VendorOrgStatus.objects.count():,}")
+            views_report(data)
 
 
 if __name__ == "__main__":

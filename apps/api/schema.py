@@ -21,6 +21,12 @@ FORMAT_PARAMETER = OpenApiParameter(
     "format", OpenApiTypes.STR, enum=["json", "csv"],
     description="`csv` streams the whole filtered list as CSV (no pagination).",
 )
+VIEW_ORGANIZATION_PARAMETER = OpenApiParameter(
+    "organization", OpenApiTypes.INT, description="Answer in this organisation's view (one of yours): public "
+    "lists with curators' registry-wide decisions, plus that organisation's own private lists and its own review "
+    "decisions. Default: your organisation when you belong to exactly one; otherwise the public view. An "
+    "organisation you are not a member of answers 404.",
+)
 ID_MAX_LENGTH = len(str(MAX_DB_INT - 1))  # a path id: 19 digits at most
 DATETIME_MAX_LENGTH = 40  # 2026-01-01T23:59:59.123456789012+14:00, the longest the date-time filters read
 
@@ -54,11 +60,14 @@ SERVER_BAD_REQUEST = (f" A request line over {REQUEST_LINE_LIMIT:,} bytes, which
 class ApiAutoSchema(AutoSchema):
     def get_override_parameters(self):
         """The parameters the viewset bases read themselves (apps.api.viewsets): `as_of` on the list and detail
-        of a viewset that answers from history (`supports_as_of`), `format` on a list that can stream CSV."""
+        of a viewset that answers from history (`supports_as_of`), `organization` on the actions that answer in
+        an organisation's view (`in_view_actions`), `format` on a list that can stream CSV."""
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
         if action in ("list", "retrieve") and getattr(self.view, "supports_as_of", False):
             parameters.append(AS_OF_PARAMETER)
+        if action in getattr(self.view, "in_view_actions", ()):
+            parameters.append(VIEW_ORGANIZATION_PARAMETER)
         if action == "list" and CsvRenderer in getattr(self.view, "renderer_classes", ()):
             parameters.append(FORMAT_PARAMETER)
         return parameters

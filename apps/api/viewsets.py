@@ -104,6 +104,20 @@ class ApiOrderingFilter(OrderingFilter):
         return parameters
 
 
+def answers_in_view(user, requested: str | None) -> int | None:
+    """The one resolution of `?organization=` for answers that depend on the view (see view_organization_id)."""
+    members = member_organization_ids(user)
+    if requested in (None, ""):
+        return members[0] if len(members) == 1 else None
+    try:
+        organization_id = int(requested)
+    except (TypeError, ValueError):
+        raise exceptions.ValidationError({"organization": ["Give the id of one of your organisations."]}) from None
+    if organization_id not in members:
+        raise exceptions.NotFound("No such organisation among yours.")
+    return organization_id
+
+
 @functools.cache
 def historical_filterset(filterset_class: type, historical_model: type) -> type:
     """The same FilterSet over a django-simple-history model (same field names), for `as_of` answers."""
@@ -125,6 +139,9 @@ class ApiViewSetMixin:
     organization_field: str | None = "organization"
     # CSV columns as (header, ORM path for values_list); None serialises each row instead.
     export_fields: list[tuple[str, str]] | None = None
+    # Actions whose answer depends on whose view it is (statuses, matches, findings): they read `?organization=`
+    # through view_organization_id() and the schema documents it (VIEW_ORGANIZATION_PARAMETER).
+    in_view_actions: tuple[str, ...] = ()
 
     # --- scoping -------------------------------------------------------------------------------
     def member_organization_ids(self) -> list[int]:
@@ -146,6 +163,15 @@ class ApiViewSetMixin:
     def filter_queryset(self, queryset):
         check_query_bounds(self.filterset_class, self.request.query_params)
         return super().filter_queryset(queryset)
+
+    def view_organization_id(self) -> int | None:
+        """The organisation in whose view this request is answered (None: the public view): `?organization=`,
+        which must be one of the caller's organisations (404 otherwise, as for another organisation's object);
+        by default the caller's only organisation, or the public view for a member of several."""
+        if not hasattr(self, "_view_organization_id"):
+            self._view_organization_id = answers_in_view(self.request.user,
+                                                         self.request.query_params.get("organization"))
+        return self._view_organization_id
 
     # --- point in time -------------------------------------------------------------------------
     def get_as_of(self) -> dt.datetime | None:

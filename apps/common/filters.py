@@ -23,6 +23,8 @@ def risk_status_filter(queryset, value):
     if issubclass(queryset.model, HistoricalChanges):  # an as_of answer reads the row history: no status there
         raise ValidationError({"risk_status": ["Cannot be combined with as_of: the status then is computed from "
                                                "the findings open then; read it in the answer."]})
+    if "view_risk_status" in queryset.query.annotations:  # the status in the view asked for (vendors)
+        return queryset.filter(view_risk_status__in=value)
     return queryset.filter(risk_status__in=value)
 
 

@@ -7,7 +7,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.common.admin import ReadOnlyAdmin
 from apps.security.enqueue import enqueue_on_commit
 
-from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun
+from .models import (
+    Finding,
+    Match,
+    PrePurchaseCheck,
+    PropagationRule,
+    ReviewDecision,
+    RiskPolicy,
+    ScreeningRun,
+    VendorOrgStatus,
+)
 
 
 class RescreenOnSaveMixin:
@@ -58,7 +67,7 @@ class MatchAdmin(ReadOnlyAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(ReadOnlyAdmin):
-    list_display = ["vendor", "kind", "status", "source", "path_text", "discovered_at", "closed_at"]
+    list_display = ["vendor", "kind", "status", "source", "organization", "path_text", "discovered_at", "closed_at"]
     list_filter = ["kind", "status", "source"]
     search_fields = ["vendor__name", "path_text", "entry_name"]
     list_select_related = ["vendor", "source"]
@@ -67,7 +76,7 @@ class FindingAdmin(ReadOnlyAdmin):
 
 @admin.register(ReviewDecision)
 class ReviewDecisionAdmin(ReadOnlyAdmin):
-    list_display = ["entry_name", "vendor", "decision", "decided_by", "decided_at", "superseded_at"]
+    list_display = ["entry_name", "vendor", "decision", "organization", "decided_by", "decided_at", "superseded_at"]
     list_filter = ["decision"]
     search_fields = ["entry_name", "vendor__name", "reason"]
     raw_id_fields = ["vendor", "match", "superseded_by"]
@@ -79,3 +88,14 @@ class PrePurchaseCheckAdmin(ReadOnlyAdmin):
     list_filter = ["verdict"]
     search_fields = ["query_name"]
     date_hierarchy = "created_at"
+
+
+@admin.register(VendorOrgStatus)
+class VendorOrgStatusAdmin(ReadOnlyAdmin):
+    """The per-organisation overlay (written by screening only)."""
+
+    list_display = ["vendor", "organization", "risk_status"]
+    list_filter = ["risk_status", "organization"]
+    search_fields = ["vendor__name"]
+    list_select_related = ["vendor", "organization"]
+    raw_id_fields = ["vendor"]

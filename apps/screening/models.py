@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
 from apps.common.choices import RiskStatus, equipment_category_labels
@@ -69,10 +69,18 @@ class ReviewDecision(models.Model):
     decision is re-applied on every re-screen and to every vendor row with the same identity. When the
     vendor's names/identifiers or the entry content change, the key no longer matches and the match is
     re-opened for review. A newer decision for the same key supersedes the older one (kept).
+
+    `organization` says whose view it applies to: an organisation's own decision applies to that organisation
+    only; a registry-wide one (empty, made by a curator) applies to every organisation that has not decided the
+    key itself. Decisions on a private (in-house) list's matches are always its organisation's own.
     """
 
     vendor_identity = models.CharField(max_length=64)
     entry_content_hash = models.CharField(max_length=64)
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Whose view the decision applies to; empty: registry-wide (a curator's decision).",
+    )
     source = models.ForeignKey("lists.ListSource", on_delete=models.CASCADE, related_name="+")
     external_id = models.CharField(max_length=128)
     vendor = models.ForeignKey("vendors.Vendor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -92,8 +100,13 @@ class ReviewDecision(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["vendor_identity", "entry_content_hash"],
-                condition=Q(superseded_at__isnull=True),
+                condition=Q(superseded_at__isnull=True, organization__isnull=True),
                 name="reviewdecision_one_current_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["vendor_identity", "entry_content_hash", "organization"],
+                condition=Q(superseded_at__isnull=True, organization__isnull=False),
+                name="reviewdecision_one_current_per_key_org",
             ),
         ]
         indexes = [models.Index(fields=["vendor_identity", "entry_content_hash"])]
@@ -264,6 +277,17 @@ class PropagationRule(TimeStampedModel):
         )
 
 
+class FindingQuerySet(models.QuerySet):
+    def in_view(self, organization_id: int | None) -> FindingQuerySet:
+        """Findings in one view, the one rule: the public view (None) is the public findings; an organisation's
+        view is its own rows for the vendors it sees differently (those with a VendorOrgStatus row) and the
+        public findings of every other vendor. Another organisation's rows are never in it."""
+        if organization_id is None:
+            return self.filter(organization__isnull=True)
+        overlay = VendorOrgStatus.objects.filter(organization_id=organization_id, vendor_id=OuterRef("vendor_id"))
+        return self.filter(Q(organization_id=organization_id) | (Q(organization__isnull=True) & ~Exists(overlay)))
+
+
 class Finding(models.Model):
     """A vendor affected by a listing: directly, or through ownership/control, or through its OEM maker.
 
@@ -272,9 +296,17 @@ class Finding(models.Model):
     same as data. `status` applies to `categories` (empty: all); other categories get `other_status`.
     `entry_scope` / `entry_scope_categories` carry the list entry's own scope where the list states one per entry
     (FCC Covered List), so a remediation rule can apply only to units in those categories.
+    `organization` empty: a public finding (public lists, registry-wide decisions). Set: a finding in that
+    organisation's view only, written for the vendors whose findings differ there (from its private lists, or
+    through its own review decisions): for such a vendor the organisation's rows replace the public ones in its
+    view (FindingQuerySet.in_view; the vendor then has a VendorOrgStatus row).
     """
 
     vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="screening_findings")
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="Empty: public. Set: in that organisation's view only (its private lists, its own decisions).",
+    )
     kind = models.CharField(max_length=16, choices=FindingKind.choices)
     key = models.CharField(max_length=200)
     source = models.ForeignKey("lists.ListSource", on_delete=models.CASCADE, related_name="+")
@@ -311,11 +343,19 @@ class Finding(models.Model):
     first_run = models.ForeignKey(ScreeningRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_run = models.ForeignKey(ScreeningRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    objects = FindingQuerySet.as_manager()
+
     class Meta:
         ordering = ["-discovered_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["vendor", "key"], condition=Q(closed_at__isnull=True), name="finding_one_open_per_key"
+                fields=["vendor", "key"], condition=Q(closed_at__isnull=True, organization__isnull=True),
+                name="finding_one_open_per_key",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "vendor", "key"],
+                condition=Q(closed_at__isnull=True, organization__isnull=False),
+                name="finding_one_open_per_key_in_view",
             ),
         ]
         indexes = [
@@ -340,6 +380,29 @@ class Finding(models.Model):
         if not self.categories or category in self.categories:
             return self.status
         return self.other_status or RiskStatus.CLEAR
+
+
+class VendorOrgStatus(models.Model):
+    """A vendor seen differently by one organisation, and its status in that view (the public one is
+    Vendor.risk_status).
+
+    A sparse overlay: a row exists only where the organisation's private lists or own review decisions give the
+    vendor other findings than the public ones (its rows in Finding then replace the public findings in its
+    view); `risk_status` may equal the public status (a dismissed finding among others). Deleted when the views
+    agree again. Written by the screening derivation only.
+    """
+
+    vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="org_statuses")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    risk_status = models.CharField(max_length=16, choices=RiskStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "vendor"], name="vendororgstatus_one_per_view"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id} in {self.organization_id}: {self.risk_status}"
 
 
 class PrePurchaseCheck(models.Model):

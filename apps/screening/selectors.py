@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
 from apps.inventory.models import Component, Equipment, ProductModel
@@ -20,10 +21,10 @@ from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_ownership_chain
 
-from .choices import ReviewState
-from .engine import MATCH_ROW_FIELDS, listings_from_rows, listings_label, propagation_groups, regime_test
-from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, ScreeningRun
-from .services.derive import _links_above, _policies, _rules
+from .choices import Decision, ReviewState
+from .engine import listings_from_rows, listings_label, propagation_groups, regime_test
+from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, ScreeningRun, VendorOrgStatus
+from .services.derive import _links_above, _match_rows, _policies, _rules
 
 ROLES = ("brand", "manufacturer", "software_supplier")
 
@@ -55,29 +56,97 @@ class EquipmentFinding:
         return equipment_category_labels(self.entry_scope_categories)
 
 
-def findings_open_at(as_of: dt.datetime | None = None) -> QuerySet[Finding]:
-    """Findings open now, or open at `as_of` (discovered on or before it and not closed by then)."""
+def findings_in_view(organization_id: int | None = None) -> QuerySet[Finding]:
+    """Findings in one view (Finding.objects.in_view): the public findings (None), or for an organisation its own
+    rows for the vendors it sees differently (its private lists, its own decisions) and the public findings of
+    every other vendor. Another organisation's rows are never in it."""
+    return Finding.objects.in_view(organization_id)
+
+
+def findings_open_at(as_of: dt.datetime | None = None, *, organization_id: int | None = None) -> QuerySet[Finding]:
+    """Findings in the view of `organization_id` (findings_in_view) open now, or open at `as_of` (discovered on
+    or before it and not closed by then)."""
+    qs = findings_in_view(organization_id)
     if as_of is None:
-        return Finding.objects.filter(closed_at__isnull=True)
-    return Finding.objects.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
+        return qs.filter(closed_at__isnull=True)
+    return qs.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
+
+
+def matches_visible(organization_id: int | None = None) -> QuerySet[Match]:
+    """Matches in one view: against public lists, and against the organisation's own private lists."""
+    return Match.objects.filter(Q(source__organization__isnull=True) | Q(source__organization_id=organization_id))
+
+
+def _own_decision(organization_id: int | None, field: str = "decision"):
+    return Subquery(ReviewDecision.objects.filter(
+        organization_id=organization_id, superseded_at__isnull=True, vendor_identity=OuterRef("vendor_identity"),
+        entry_content_hash=OuterRef("entry_content_hash")).values(field)[:1])
+
+
+def matches_in_view(organization_id: int | None = None) -> QuerySet[Match]:
+    """Matches in one view (matches_visible), each annotated with the decision in force there:
+
+    * `view_decision_id`, `view_review_state`: the organisation's own decision when it made one, else the
+      registry-wide decision (Match.decision, Match.review_state), else none (auto-confirmed or awaiting review);
+    * `decision_in_force`: "own" (the organisation's own, or its decision on its own private list),
+      "registry" (a curator's registry-wide decision) or "" (none).
+    """
+    qs = matches_visible(organization_id)
+    if organization_id is None:
+        own = Value(None, output_field=CharField())
+        own_id = Value(None, output_field=BigIntegerField())
+    else:
+        own, own_id = _own_decision(organization_id), _own_decision(organization_id, "pk")
+    return qs.annotate(
+        own_decision=own,
+        view_decision_id=Coalesce(own_id, "decision_id", output_field=BigIntegerField()),
+        view_review_state=Case(
+            When(own_decision=Decision.CONFIRM, then=Value(ReviewState.CONFIRMED.value)),
+            When(own_decision=Decision.DISMISS, then=Value(ReviewState.DISMISSED.value)),
+            default=F("review_state"), output_field=CharField()),
+        decision_in_force=Case(
+            When(own_decision__isnull=False, then=Value("own")),
+            When(decision__isnull=True, then=Value("")),
+            When(source__organization__isnull=False, then=Value("own")),
+            default=Value("registry"), output_field=CharField()),
+    )
+
+
+def vendor_status_annotate(queryset: QuerySet, organization_id: int | None = None, *,
+                           field: str = "view_risk_status") -> QuerySet:
+    """Vendors annotated with their status in the view of `organization_id`: the organisation's overlay row
+    (VendorOrgStatus) where its view differs, else the public Vendor.risk_status. One subquery."""
+    if organization_id is None:
+        return queryset.annotate(**{field: F("risk_status")})
+    overlay = VendorOrgStatus.objects.filter(organization_id=organization_id, vendor_id=OuterRef("pk"))
+    return queryset.annotate(**{field: Coalesce(Subquery(overlay.values("risk_status")[:1]), F("risk_status"))})
+
+
+def vendor_status_in_view(vendor_id: int, organization_id: int | None = None) -> str:
+    """One vendor's status in one view (see vendor_status_annotate)."""
+    row = vendor_status_annotate(Vendor.objects.filter(pk=vendor_id), organization_id).values_list(
+        "view_risk_status", flat=True).first()
+    return row or RiskStatus.CLEAR
 
 
 def _equipment_parts_now(ids: list[int]):
-    """(category per unit, (brand, maker, software supplier) per unit, [(unit, component id, vendor)]) now."""
-    categories, models = {}, {}
-    for pk, category, brand, maker, software in Equipment.objects.filter(pk__in=ids).values_list(
+    """(category per unit, (brand, maker, software supplier) per unit, [(unit, component id, vendor)], the
+    organisation per unit) now."""
+    categories, models, orgs = {}, {}, {}
+    for pk, category, brand, maker, software, organization_id in Equipment.objects.filter(pk__in=ids).values_list(
             "pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
-            "product_model__software_supplier_id"):
+            "product_model__software_supplier_id", "site__organization_id"):
         categories[pk] = category
         models[pk] = (brand, maker, software)
+        orgs[pk] = organization_id
     components = list(Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "pk", "vendor_id"))
-    return categories, models, components
+    return categories, models, components, orgs
 
 
 def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
     """The same as they were at `as_of`, from the history tables. A unit, product model or component that has
     no history row at all (written outside the application) is taken as it is now."""
-    categories, models, components = _equipment_parts_now(ids)
+    categories, models, components, orgs = _equipment_parts_now(ids)  # a unit's organisation never changes
     then = {row.id: row for row in Equipment.history.filter(id__in=ids, history_date__lte=as_of).latest_of_each()}
     pm_ids = {row.product_model_id for row in then.values()}
     pm_then = {row.id: (row.brand_id, row.manufacturer_id, row.software_supplier_id)
@@ -97,13 +166,14 @@ def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
     parts += [(row.equipment_id, row.id, row.vendor_id) for row in
               Component.history.filter(equipment_id__in=ids, history_date__lte=as_of).latest_of_each()
               if row.history_type != "-"]
-    return categories, models, parts
+    return categories, models, parts, orgs
 
 
 def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | None = None
                        ) -> dict[int, list[EquipmentFinding]]:
     """The findings that apply to each equipment item through its brand, manufacturer, software supplier and
-    components, with the status for the item's category, worst first. Three queries in all.
+    components, with the status for the item's category, worst first, each unit in its own organisation's view
+    (Finding.objects.in_view). Four queries in all.
 
     `as_of` selects the findings open at that moment, and the units as they were then: their category and
     product model, that model's brand, real maker and software supplier, and their components, from the row
@@ -113,8 +183,8 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     result: dict[int, list[EquipmentFinding]] = {i: [] for i in ids}
     if not ids:
         return result
-    categories, models, components = (_equipment_parts_now(ids) if as_of is None
-                                      else _equipment_parts_at(ids, as_of))
+    categories, models, components, unit_orgs = (_equipment_parts_now(ids) if as_of is None
+                                                 else _equipment_parts_at(ids, as_of))
     roles: dict[int, list[tuple[str, int]]] = {}
     vendor_ids: set[int] = set()
     for pk, model_roles in models.items():
@@ -123,14 +193,25 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     for eq_id, _component_id, vendor_id in components:
         roles.setdefault(eq_id, []).append(("component", vendor_id))
         vendor_ids.add(vendor_id)
+    # Each unit in its own organisation's view (its site's, which never changes): public findings and those
+    # of its organisation's private lists.
     by_vendor: dict[int, list[Finding]] = defaultdict(list)
-    for f in findings_open_at(as_of).filter(vendor_id__in=vendor_ids).select_related("vendor", "source"):
+    open_findings = _findings_open_views(as_of, set(unit_orgs.values()))
+    for f in open_findings.filter(vendor_id__in=vendor_ids).select_related("vendor", "source"):
         by_vendor[f.vendor_id].append(f)
+    overlays = set(VendorOrgStatus.objects.filter(
+        vendor_id__in=vendor_ids, organization_id__in={o for o in unit_orgs.values() if o is not None}
+    ).values_list("vendor_id", "organization_id"))
     for eq_id, vendor_roles in roles.items():
         seen: set[tuple[str, int]] = set()
         items = result.setdefault(eq_id, [])
+        unit_org = unit_orgs.get(eq_id)
         for role, vendor_id in vendor_roles:
             for f in by_vendor.get(vendor_id, []):
+                # the unit's own organisation's view (Finding.objects.in_view): its rows where it sees the vendor
+                # differently, the public findings elsewhere
+                if f.organization_id != (unit_org if (vendor_id, unit_org) in overlays else None):
+                    continue
                 status = f.status_for_category(categories.get(eq_id, ""))
                 if status == RiskStatus.CLEAR or (role, f.pk) in seen:
                     continue
@@ -146,12 +227,24 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     return result
 
 
-def vendor_findings(*, vendor_id: int, as_of: dt.datetime | None = None) -> list[Finding]:
-    """A vendor's findings (open now, or at `as_of`), worst first, each with its path text, policy, source
-    and the match that explains the listing (names compared, feature scores, list version, content hash) and
-    its review decision (who decided). One query; the web page and the API both read it."""
+def _findings_open_views(as_of: dt.datetime | None, organization_ids: set[int | None]) -> QuerySet[Finding]:
+    """Findings open now or at `as_of` in any of several views (callers keep each row to its own view with
+    _overlays, as Finding.objects.in_view does for one)."""
+    orgs = [o for o in organization_ids if o is not None]
+    qs = Finding.objects.filter(Q(organization__isnull=True) | Q(organization_id__in=orgs))
+    if as_of is None:
+        return qs.filter(closed_at__isnull=True)
+    return qs.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
+
+
+def vendor_findings(*, vendor_id: int, as_of: dt.datetime | None = None, organization_id: int | None = None
+                    ) -> list[Finding]:
+    """A vendor's findings in the view of `organization_id` (open now, or at `as_of`), worst first, each with its
+    path text, policy, source and the match that explains the listing (names compared, feature scores, list
+    version, content hash) and its review decision (who decided). One query; the web page and the API both read
+    it."""
     findings = list(
-        findings_open_at(as_of).filter(vendor_id=vendor_id)
+        findings_open_at(as_of, organization_id=organization_id).filter(vendor_id=vendor_id)
         .select_related("vendor", "source", "via_vendor", "policy", "match__list_version",
                         "match__decision__decided_by", "match__decision__source")
     )
@@ -159,30 +252,48 @@ def vendor_findings(*, vendor_id: int, as_of: dt.datetime | None = None) -> list
     return findings
 
 
-def vendor_findings_history(*, vendor_id: int) -> QuerySet[Finding]:
-    """Every finding of a vendor, open or closed, newest first."""
-    return Finding.objects.filter(vendor_id=vendor_id).select_related("source").order_by("-discovered_at")
+def vendor_findings_history(*, vendor_id: int, organization_id: int | None = None) -> QuerySet[Finding]:
+    """Every finding of a vendor in one view, open or closed, newest first."""
+    return (findings_in_view(organization_id).filter(vendor_id=vendor_id).select_related("source")
+            .order_by("-discovered_at"))
 
 
-def vendor_matches(*, vendor_id: int, include_closed: bool = False) -> QuerySet[Match]:
-    qs = Match.objects.filter(vendor_id=vendor_id).select_related("source", "list_version", "decision",
-                                                                 "decision__decided_by")
+def vendor_matches(*, vendor_id: int, include_closed: bool = False, organization_id: int | None = None
+                   ) -> QuerySet[Match]:
+    qs = matches_in_view(organization_id).filter(vendor_id=vendor_id).select_related(
+        "source", "list_version", "decision", "decision__decided_by")
     if not include_closed:
         qs = qs.filter(closed_at__isnull=True)
     return qs.order_by("-score")
 
 
-def review_queue() -> QuerySet[Match]:
-    """Open matches awaiting a reviewer, best score first (the review queue)."""
-    return (Match.objects.filter(closed_at__isnull=True, review_state=ReviewState.UNREVIEWED)
-            .select_related("vendor", "source", "list_version").order_by("-score", "pk"))
+def review_queue(organization_id: int | None = None, *, include_decided: bool = False) -> QuerySet[Match]:
+    """Open matches in the organisation's view awaiting a reviewer there (no decision in force for it and not
+    confirmed automatically), best score first, each annotated with the decision in force (matches_in_view).
+    `include_decided` adds the open matches decided registry-wide or by the organisation, so a reviewer sees
+    whose decision is in force and may make the organisation's own."""
+    qs = matches_in_view(organization_id).filter(closed_at__isnull=True)
+    if include_decided:
+        qs = qs.filter(Q(view_review_state=ReviewState.UNREVIEWED) | ~Q(decision_in_force=""))
+    else:
+        qs = qs.filter(view_review_state=ReviewState.UNREVIEWED)
+    return qs.select_related("vendor", "source", "list_version").order_by("-score", "pk")
 
 
-def review_decisions(*, vendor_id: int | None = None) -> QuerySet[ReviewDecision]:
-    qs = ReviewDecision.objects.select_related("decided_by", "source", "vendor")
+def review_decisions(*, vendor_id: int | None = None, organization_id: int | None = None
+                     ) -> QuerySet[ReviewDecision]:
+    """Decisions seen in one view: registry-wide ones on public lists and the organisation's own (never another
+    organisation's), newest first."""
+    qs = decisions_in_view(organization_id).select_related("decided_by", "source", "vendor")
     if vendor_id is not None:
         qs = qs.filter(vendor_id=vendor_id)
     return qs.order_by("-decided_at")
+
+
+def decisions_in_view(organization_id: int | None = None) -> QuerySet[ReviewDecision]:
+    """Review decisions in one view: registry-wide ones (public lists) and the organisation's own."""
+    return ReviewDecision.objects.filter(Q(organization__isnull=True, source__organization__isnull=True)
+                                         | Q(organization_id=organization_id))
 
 
 def screening_runs(*, limit: int = 50) -> QuerySet[ScreeningRun]:
@@ -298,7 +409,7 @@ def _verdict_text(test, rule, word: str, day: dt.date) -> str:
             f"({compare_no} {threshold}); stakes held through entities that are not themselves {word} do not count.")
 
 
-def vendor_ownership_view(vendor, *, day: dt.date) -> VendorOwnershipView:
+def vendor_ownership_view(vendor, *, day: dt.date, organization_id: int | None = None) -> VendorOwnershipView:
     """The vendor's ownership chain (apps.vendors.selectors) and, for every list one of its owners (or itself) is
     on, the regime test the screening run applies (engine.regime_test, same policies and propagation rules): for
     OFAC the aggregate of stakes held directly by blocked persons or through entities that are themselves blocked,
@@ -306,8 +417,7 @@ def vendor_ownership_view(vendor, *, day: dt.date) -> VendorOwnershipView:
     chain = vendor_ownership_chain(vendor, as_of=day)
     links = _links_above({vendor.pk}, day)
     involved = {vendor.pk} | {lk.owner_id for ls in links.values() for lk in ls}
-    rows = list(Match.objects.filter(closed_at__isnull=True, vendor_id__in=involved)
-                .exclude(review_state=ReviewState.DISMISSED).values_list(*MATCH_ROW_FIELDS))
+    rows = _match_rows(organization_id, sorted(involved))  # the matches in force in the caller's view
     if not rows:
         return VendorOwnershipView(vendor.pk, day, chain, [])
     sources = {s.pk: s for s in ListSource.objects.filter(pk__in={r[2] for r in rows})}

@@ -16,7 +16,12 @@ from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
-from apps.screening.selectors import equipment_findings, vendor_findings, vendor_ownership_view
+from apps.screening.selectors import (
+    equipment_findings,
+    vendor_findings,
+    vendor_ownership_view,
+    vendor_status_annotate,
+)
 
 RISK_STATUSES = RISK_STATUSES_WORST_FIRST
 FLAGGED = FLAGGED_STATUSES
@@ -300,15 +305,18 @@ def equipment_history(equipment: Equipment, limit: int = 50) -> list[dict[str, A
 MAX_OWNER_LINKS_SHOWN = 100
 
 
-def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = None) -> dict[str, Any]:
+def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | None = None,
+                today: dt.date | None = None) -> dict[str, Any]:
     """A vendor with aliases, identifiers, its ownership graph (owners up to the ultimate parents and the
-    companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it."""
+    companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it; the
+    statuses, findings and regime tests in the view of `organization_id` (the user's current organisation)."""
     from apps.vendors.models import OemRelation, Ownership
 
     from . import svg
 
     today = today_default(today)
-    ownership = vendor_ownership_view(vendor, day=today)  # the paths and each regime's own test (one place)
+    # the paths and each regime's own test (one place)
+    ownership = vendor_ownership_view(vendor, day=today, organization_id=organization_id)
     chain = ownership.chain
     links = [link for group in chain.links_by_owned.values() for link in group]
     below = list(Ownership.objects.active_on(today).filter(owner=vendor).select_related("owned")[:30])
@@ -319,7 +327,8 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
         names[link.owned_id] = link.owned.name
     statuses = {}
     if any(f.name == "risk_status" for f in type(vendor)._meta.get_fields()):
-        statuses = dict(type(vendor).objects.filter(pk__in=names).values_list("pk", "risk_status"))
+        statuses = dict(vendor_status_annotate(type(vendor).objects.filter(pk__in=names), organization_id)
+                        .values_list("pk", "view_risk_status"))
     nodes = [svg.GraphNode(pk, name, status=statuses.get(pk, "") if statuses.get(pk) != "clear" else "",
                            focus=pk == vendor.pk) for pk, name in names.items()]
 
@@ -333,7 +342,7 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
     graph = svg.ownership_graph_svg(nodes, edges, title=f"Ownership of {vendor.name}") if edges else None
     oem_makers = list(OemRelation.objects.filter(brand=vendor).select_related("manufacturer"))
     oem_brands = list(OemRelation.objects.filter(manufacturer=vendor).select_related("brand"))
-    findings = list(vendor_findings(vendor_id=vendor.pk))
+    findings = list(vendor_findings(vendor_id=vendor.pk, organization_id=organization_id))
     # Installed units with the vendor in any role, each counted once: product models first, then components.
     n_units = sum(vendor_site_units(organization_ids=organization_ids, vendor_ids={vendor.pk})
                   .get(vendor.pk, {}).values())
@@ -348,6 +357,7 @@ def vendor_page(vendor, *, organization_ids: list[int], today: dt.date | None = 
                           .aggregate(n=Sum("quantity"))["n"] or 0)
     return {
         "vendor": vendor,
+        "risk_status": statuses.get(vendor.pk) or getattr(vendor, "risk_status", ""),
         "aliases": list(vendor.aliases.order_by("name")),
         "identifiers": list(vendor.identifiers.order_by("scheme")),
         "chain": chain,
@@ -490,8 +500,9 @@ def list_changes(*, organization_id: int, sources: QuerySet, since: dt.datetime)
 
     versions = list(ListVersion.objects.filter(source__in=sources, activated_at__gte=since)
                     .select_related("source", "diff").order_by("-activated_at")[:200])
-    opened = Finding.objects.filter(source__in=sources, discovered_at__gte=since)
-    closed = Finding.objects.filter(source__in=sources, closed_at__gte=since)
+    in_view = Finding.objects.in_view(organization_id)  # never another organisation's findings
+    opened = in_view.filter(source__in=sources, discovered_at__gte=since)
+    closed = in_view.filter(source__in=sources, closed_at__gte=since)
     vendor_ids = set(opened.order_by().values_list("vendor_id", flat=True).distinct())
     vendor_ids |= set(closed.order_by().values_list("vendor_id", flat=True).distinct())
     reach = vendor_site_units(organization_ids=[organization_id], vendor_ids=vendor_ids)

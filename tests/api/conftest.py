@@ -116,7 +116,27 @@ def _screening_world(w) -> dict:
             "Crane Maker Co <- controlled by Parent Group (share unknown) <- listed: Test"),
         status="restricted", discovered_at=now, match=match, via_vendor=w["parent"],
     )
+    # The other organisation's in-house list names the same vendor: a match, its decision and a finding that
+    # exist in that organisation's view only.
+    other_source, other_entry = out["other_source"], out["entry_other"]
+    other_match = MatchFactory(
+        vendor=w["parent"], source=other_source, list_version=out["version_other"], entry=other_entry,
+        external_id=other_entry.external_id, entry_name=other_entry.primary_name,
+        entry_content_hash=other_entry.content_hash, vendor_identity="c" * 64, explanation="Same name.",
+        algorithm_version="t", first_seen_at=now,
+    )
+    other_decision = ReviewDecisionFactory(
+        vendor_identity="c" * 64, entry_content_hash=other_entry.content_hash, source=other_source,
+        organization=w["other_org"], external_id=other_entry.external_id, vendor=w["parent"], match=other_match,
+        decided_at=now,
+    )
+    other_finding = FindingFactory(
+        vendor=w["parent"], organization=w["other_org"], kind="direct", key="k-other", source=other_source,
+        path_text="Parent Group <- listed: Test other_source", status="restricted", discovered_at=now,
+        match=other_match, via_vendor=w["parent"],
+    )
     out.update({"match": match, "reviewdecision": decision, "finding": finding,
+                "other_match": other_match, "other_reviewdecision": other_decision, "other_finding": other_finding,
                 "screeningrun": ScreeningRunFactory(started_at=now)})
     for key, org in (("check", w["org"]), ("other_check", w["other_org"])):
         out[key] = PrePurchaseCheckFactory(created_at=now, organization=org, query_name="Parent Group",

@@ -50,9 +50,11 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "ownership": ("ownership", None),
     "oemrelation": ("oem", None),
     "token": ("own_token", "other_token"),
-    "finding": ("finding", None),
-    "match": ("match", None),
-    "reviewdecision": ("reviewdecision", None),
+    # Public findings, matches and registry-wide decisions are read by every member; the other organisation's
+    # in-house list's are in its view only.
+    "finding": ("finding", "other_finding"),
+    "match": ("match", "other_match"),
+    "reviewdecision": ("reviewdecision", "other_reviewdecision"),
     "screeningrun": ("screeningrun", None),
     "screening": ("check", "other_check"),
     "listsource": ("source", "other_source"),

@@ -37,6 +37,7 @@ from .screening import (
     ReviewDecisionFactory,
     RiskPolicyFactory,
     ScreeningRunFactory,
+    VendorOrgStatusFactory,
 )
 from .security import DenialWindowFactory, OutboxJobFactory, RateCounterFactory
 from .vendors import (
@@ -60,5 +61,6 @@ __all__ = [
     "PlanStepFactory", "PolicyRuleFactory", "PrePurchaseCheckFactory", "ProductModelFactory",
     "ProjectionLineFactory", "ProjectionReportFactory", "PropagationRuleFactory", "RateCounterFactory",
     "RemediationPlanFactory", "ReviewDecisionFactory", "RiskPolicyFactory", "ScreeningRunFactory", "SiteFactory",
+    "VendorOrgStatusFactory",
     "UserFactory", "VendorAliasFactory", "VendorFactory", "VendorIdentifierFactory", "WaiverFactory",
 ]

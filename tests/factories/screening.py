@@ -16,8 +16,10 @@ from apps.screening.models import (
     ReviewDecision,
     RiskPolicy,
     ScreeningRun,
+    VendorOrgStatus,
 )
 
+from .accounts import OrganizationFactory
 from .lists import ListSourceFactory
 from .vendors import VendorFactory
 
@@ -120,3 +122,12 @@ class PrePurchaseCheckFactory(factory.django.DjangoModelFactory):
     list_versions = factory.LazyFunction(list)
     result = factory.LazyAttribute(lambda o: {"verdict": o.verdict})
     result_sha256 = factory.Sequence(lambda n: _sha256(f"check-{n}"))
+
+
+class VendorOrgStatusFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VendorOrgStatus
+
+    vendor = factory.SubFactory(VendorFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    risk_status = RiskStatus.RESTRICTED

@@ -1,10 +1,13 @@
-"""Review decisions: recorded, re-applied on re-screen, re-opened when either side changes."""
+"""Review decisions: recorded, re-applied on re-screen, re-opened when either side changes.
+
+An officer decides for their organisation's view (tests/screening/test_review_organizations.py has the views
+side by side); the public view (Vendor.risk_status, Match.review_state) follows registry-wide decisions only."""
 import pytest
 
 from apps.audit.models import AuditEvent
 from apps.common.exceptions import ApplicationError
 from apps.screening.models import Match, ReviewDecision
-from apps.screening.selectors import review_queue
+from apps.screening.selectors import matches_in_view, review_queue, vendor_status_in_view
 from apps.screening.services import review_decide, screening_run_full, screening_run_list_version
 from apps.vendors.services import vendor_alias_add, vendor_create
 from tests.screening.conftest import listed_entry, make_version
@@ -24,6 +27,11 @@ def open_match(vendor) -> Match:
     return Match.objects.get(vendor=vendor, closed_at__isnull=True)
 
 
+def state_in(org, vendor) -> str:
+    """The review state in force for `vendor`'s open match in the organisation's view."""
+    return matches_in_view(org.pk).get(vendor=vendor, closed_at__isnull=True).view_review_state
+
+
 def test_unreviewed_match_is_in_the_queue_and_gives_potential_match(listed):
     vendor, _ = listed
     vendor.refresh_from_db()
@@ -31,46 +39,45 @@ def test_unreviewed_match_is_in_the_queue_and_gives_potential_match(listed):
     assert list(review_queue()) == [open_match(vendor)]
 
 
-def test_confirm_records_who_when_why_and_sets_the_status(listed, officer):
+def test_confirm_records_who_when_why_and_sets_the_status(listed, officer, org):
     vendor, _ = listed
     decision = review_decide(match=open_match(vendor), decision="confirm", reason="Same company, same address.",
                              user=officer)
-    assert (decision.decided_by, decision.reason) == (officer, "Same company, same address.")
-    vendor.refresh_from_db()
-    assert vendor.risk_status == "prohibited"
-    assert open_match(vendor).review_state == "confirmed"
-    assert list(review_queue()) == []
+    assert (decision.decided_by, decision.reason, decision.organization) == (
+        officer, "Same company, same address.", org)
+    assert vendor_status_in_view(vendor.pk, org.pk) == "prohibited"
+    assert state_in(org, vendor) == "confirmed"
+    assert list(review_queue(org.pk)) == []
+    vendor.refresh_from_db()  # the public view waits for a registry-wide decision
+    assert (vendor.risk_status, open_match(vendor).review_state) == ("potential_match", "unreviewed")
     event = AuditEvent.objects.filter(action="screening.match.confirm").get()
     assert event.actor == officer and event.changes["reason"] == "Same company, same address."
 
 
-def test_decision_survives_a_rescreen(listed, officer):
+def test_decision_survives_a_rescreen(listed, officer, org):
     vendor, _ = listed
     review_decide(match=open_match(vendor), decision="dismiss", reason="Different company.", user=officer)
-    vendor.refresh_from_db()
-    assert vendor.risk_status == "clear"
+    assert vendor_status_in_view(vendor.pk, org.pk) == "clear"
     screening_run_full()
     screening_run_full()
-    match = open_match(vendor)
-    assert match.review_state == "dismissed"
-    vendor.refresh_from_db()
-    assert vendor.risk_status == "clear"
+    assert state_in(org, vendor) == "dismissed"
+    assert vendor_status_in_view(vendor.pk, org.pk) == "clear"
 
 
-def test_decision_reopens_when_the_vendor_names_change(listed, officer):
+def test_decision_reopens_when_the_vendor_names_change(listed, officer, org):
     vendor, _ = listed
     review_decide(match=open_match(vendor), decision="dismiss", reason="Different company.", user=officer)
     vendor_alias_add(vendor=vendor, name="Zorblax")
     screening_run_full()
-    assert open_match(vendor).review_state == "unreviewed"
-    vendor.refresh_from_db()
-    assert vendor.risk_status == "potential_match"
+    assert state_in(org, vendor) == "unreviewed"
+    assert vendor_status_in_view(vendor.pk, org.pk) == "potential_match"
     assert ReviewDecision.objects.count() == 1  # kept, just no longer applies
 
 
-def test_decision_reopens_when_the_entry_content_changes(listed, sdn, officer):
+def test_decision_reopens_when_the_entry_content_changes(listed, sdn, verified_curator):
     vendor, v1 = listed
-    review_decide(match=open_match(vendor), decision="dismiss", reason="Different company.", user=officer)
+    review_decide(match=open_match(vendor), decision="dismiss", reason="Different company.", user=verified_curator,
+                  registry_wide=True)
     v2 = make_version(sdn, [listed_entry("Zorblax Holdings", "1", programs=["SDGT"])], previous=v1)
     run = screening_run_list_version(version_id=v2.pk)
     assert run.counts["entries_changed"] == 1
@@ -80,21 +87,22 @@ def test_decision_reopens_when_the_entry_content_changes(listed, sdn, officer):
     assert run.counts["matches_reopened"] == 1
 
 
-def test_decision_applies_wherever_the_vendor_identity_appears(listed, officer):
+def test_decision_applies_wherever_the_vendor_identity_appears(listed, officer, org):
     vendor, _ = listed
     twin = vendor_create(name="ZORBLAX  HOLDINGS ")  # same identity: names fold case and spacing
     screening_run_full()
     review_decide(match=open_match(vendor), decision="confirm", reason="Confirmed with registry.", user=officer)
-    assert open_match(twin).review_state == "confirmed"
+    assert state_in(org, twin) == "confirmed"
+    assert vendor_status_in_view(twin.pk, org.pk) == "prohibited"
 
 
-def test_a_newer_decision_supersedes_the_older(listed, officer):
+def test_a_newer_decision_supersedes_the_older(listed, officer, org):
     vendor, _ = listed
     first = review_decide(match=open_match(vendor), decision="dismiss", reason="Looks different.", user=officer)
     second = review_decide(match=open_match(vendor), decision="confirm", reason="Registry says same.", user=officer)
     first.refresh_from_db()
     assert first.superseded_by == second and first.superseded_at is not None
-    assert open_match(vendor).review_state == "confirmed"
+    assert state_in(org, vendor) == "confirmed"
 
 
 @pytest.mark.parametrize(("decision", "reason", "field"), [("maybe", "x", "decision"), ("confirm", "  ", "reason")])

@@ -34,7 +34,7 @@ def build(n: int, sdn):
 @pytest.mark.parametrize("n", [2, 12])
 def test_equipment_findings_constant_queries(sdn, django_assert_num_queries, n):
     _listed, _sub, items = build(n, sdn)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         result = equipment_findings(equipment_ids=[e.pk for e in items])
     assert len(result) == n
     first = result[items[1].pk]

@@ -116,8 +116,13 @@ def test_review_confirm_with_reason(client_for, officer, screened):
     response = c.post(reverse("web:review-decide", args=[match.pk]),
                       {f"m{match.pk}-decision": "confirm", f"m{match.pk}-reason": "Same company, same address."})
     assert response.status_code == 302
+    from apps.screening.selectors import matches_in_view
+
+    # the officer's organisation's own decision: in force in its view; the public view is left alone
+    in_view = matches_in_view(officer.memberships.get().organization_id).get(pk=match.pk)
+    assert (in_view.view_review_state, in_view.decision_in_force) == ("confirmed", "own")
     match.refresh_from_db()
-    assert match.review_state == "confirmed"
+    assert match.review_state == "unreviewed"
 
 
 def test_review_needs_a_reason(client_for, officer, screened):

@@ -15,8 +15,8 @@ class ReviewDecisionSerializer(ReadOnlyModelSerializer):
 
     class Meta:
         model = ReviewDecision
-        fields = ["id", "vendor", "match", "source", "external_id", "entry_name", "decision", "reason",
-                  "decided_by", "decided_at", "vendor_snapshot", "superseded_at", "superseded_by"]
+        fields = ["id", "vendor", "match", "source", "organization", "external_id", "entry_name", "decision",
+                  "reason", "decided_by", "decided_at", "vendor_snapshot", "superseded_at", "superseded_by"]
 
 
 class MatchSerializer(ReadOnlyModelSerializer):
@@ -25,6 +25,15 @@ class MatchSerializer(ReadOnlyModelSerializer):
     list_version_sha256 = serializers.CharField(source="list_version.sha256", read_only=True, allow_null=True,
                                                 default=None)
     decision = ReviewDecisionSerializer(read_only=True, allow_null=True)
+    view_review_state = serializers.CharField(
+        read_only=True, default="", help_text="The review state in force in the view asked for (`organization`): "
+        "the organisation's own decision, else the registry-wide one (`review_state`).")
+    decision_in_force = serializers.ChoiceField(
+        choices=["own", "registry", ""], read_only=True, default="",
+        help_text="Whose decision is in force in that view: `own` (the organisation's), `registry` (a curator's "
+        "registry-wide decision) or empty (none: confirmed automatically or awaiting review).")
+    view_decision = serializers.IntegerField(source="view_decision_id", read_only=True, allow_null=True,
+                                             default=None, help_text="The id of the decision in force.")
 
     class Meta:
         model = Match
@@ -32,6 +41,7 @@ class MatchSerializer(ReadOnlyModelSerializer):
                   "external_id", "entry_name", "entry_type", "entry_content_hash", "sub_list", "programs",
                   "listed_on", "matched_name", "entry_matched_name", "score", "strength", "features",
                   "explanation", "algorithm_version", "thresholds", "review_state", "decision",
+                  "view_review_state", "decision_in_force", "view_decision",
                   "first_seen_at", "last_seen_at", "closed_at", "close_reason"]
 
 
@@ -98,6 +108,14 @@ class ScreeningRunSerializer(ReadOnlyModelSerializer):
 class ReviewInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     reason = serializers.CharField(max_length=2000)
+    organization = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1,
+        help_text="The organisation (one where you are officer or admin) whose view the decision is for; default "
+        "the view asked for (`?organization=`), else your only such organisation. A private list's match is "
+        "always decided for the list's own organisation.")
+    registry_wide = serializers.BooleanField(
+        required=False, default=False,
+        help_text="A curator's decision for every organisation that has not decided itself (public lists only).")
 
 
 class ScreenIdentifierSerializer(serializers.Serializer):

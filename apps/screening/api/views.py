@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.models import Organization
+from apps.accounts.policies import Action
 from apps.api.permissions import user_write_organization_ids
 from apps.api.schema import AS_OF_PARAMETER
 from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
@@ -20,8 +21,8 @@ from apps.screening.filtersets import (
     ReviewDecisionFilterSet,
     ScreeningRunFilterSet,
 )
-from apps.screening.models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
-from apps.screening.selectors import findings_open_at
+from apps.screening.models import PrePurchaseCheck, ReviewDecision, ScreeningRun
+from apps.screening.selectors import decisions_in_view, findings_in_view, findings_open_at, matches_in_view
 from apps.screening.services import review_decide, screen_name
 
 from .serializers import (
@@ -38,9 +39,11 @@ from .serializers import (
 FINDING_RELATED = ("vendor", "source", "via_vendor", "match__decision__decided_by", "match__decision__source")
 
 
-def findings_queryset(as_of=None):
-    """All findings, or with `as_of` those open at that moment; relations loaded for the serializer."""
-    qs = findings_open_at(as_of) if as_of is not None else Finding.objects.all()
+def findings_queryset(as_of=None, *, organization_id: int | None = None):
+    """All findings in one view (findings_in_view), or with `as_of` those open at that moment; relations loaded
+    for the serializer."""
+    qs = (findings_open_at(as_of, organization_id=organization_id) if as_of is not None
+          else findings_in_view(organization_id))
     return qs.select_related(*FINDING_RELATED)
 
 
@@ -55,30 +58,56 @@ class FindingViewSet(ReadOnlyApiViewSet):
     serializer_class = FindingSerializer
     base_filterset_class = FindingFilterSet
     organization_field = None
+    in_view_actions = ("list", "retrieve")
     ordering_fields = ["id", "discovered_at", "status"]
 
     def get_queryset(self):
-        return findings_queryset(self.get_as_of())
+        return findings_queryset(self.get_as_of(), organization_id=self.view_organization_id())
 
 
 class MatchViewSet(ReadOnlyApiViewSet):
     """Name and identifier matches of vendors against list entries; officers confirm or dismiss them."""
 
-    queryset = Match.objects.select_related("vendor", "source", "list_version", "decision__decided_by",
-                                            "decision__source")
     serializer_class = MatchSerializer
     base_filterset_class = MatchFilterSet
     organization_field = None
+    in_view_actions = ("list", "retrieve", "review")
     ordering_fields = ["id", "score", "first_seen_at"]
+
+    @property
+    def policy_actions(self) -> dict:
+        # A registry-wide decision is a curator's (the policy's `curate`); any other is a write in a view.
+        return {"review": Action.CURATE if self._registry_wide() else Action.WRITE}
+
+    def _registry_wide(self) -> bool:
+        return self.action == "review" and str(self.request.data.get("registry_wide", "")).lower() in ("true", "1")
+
+    def object_organization_id(self, obj) -> int | None:
+        """Whose view a review is for, as the policy checks it before the service: a private list's own
+        organisation; registry-wide, none (shared); otherwise the organisation the caller asks for (its view)."""
+        if obj.source.organization_id is not None:
+            return obj.source.organization_id
+        if self._registry_wide():
+            return None
+        organization = self.request.data.get("organization")
+        return int(organization) if str(organization or "").isdigit() else self.view_organization_id()
+
+    def get_queryset(self):
+        # Matches in the caller's view: another organisation's private-list matches are not found (404).
+        return matches_in_view(self.view_organization_id()).select_related(
+            "vendor", "source", "list_version", "decision__decided_by", "decision__source")
 
     @extend_schema(request=ReviewInputSerializer, responses={201: ReviewDecisionSerializer})
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
-        """Confirm or dismiss the match, with a reason (kept as evidence; statuses follow at once)."""
+        """Confirm or dismiss the match, with a reason (kept as evidence; statuses follow at once), for your
+        organisation's view, or registry-wide (`registry_wide`, curators only)."""
         match = self.get_object()
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        decision = review_decide(match=match.pk, user=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        organization_id = data.pop("organization") or (None if data["registry_wide"] else self.view_organization_id())
+        decision = review_decide(match=match.pk, user=request.user, organization_id=organization_id, **data)
         decision = ReviewDecision.objects.select_related("decided_by", "source").get(pk=decision.pk)
         return Response(ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
 
@@ -86,11 +115,15 @@ class MatchViewSet(ReadOnlyApiViewSet):
 class ReviewDecisionViewSet(ReadOnlyApiViewSet):
     """Reviewers' confirm/dismiss decisions, with reason, reviewer and date (superseded ones kept)."""
 
-    queryset = ReviewDecision.objects.select_related("decided_by", "source")
     serializer_class = ReviewDecisionSerializer
     base_filterset_class = ReviewDecisionFilterSet
     organization_field = None
+    in_view_actions = ("list", "retrieve")
     ordering_fields = ["id", "decided_at"]
+
+    def get_queryset(self):
+        # Registry-wide decisions and the view's own organisation's; never another organisation's.
+        return decisions_in_view(self.view_organization_id()).select_related("decided_by", "source")
 
 
 class ScreeningRunViewSet(ReadOnlyApiViewSet):

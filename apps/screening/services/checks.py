@@ -22,7 +22,7 @@ from apps.vendors.models import Vendor
 
 from .. import matching
 from ..engine import policy_choose
-from ..models import Finding, PrePurchaseCheck
+from ..models import Finding, PrePurchaseCheck, VendorOrgStatus
 from .base import _auto_confirm_strengths
 from .derive import _policies
 from .index import list_snapshot
@@ -47,7 +47,8 @@ def _identifiers_parse(identifiers: Iterable[dict | str | tuple]) -> list[tuple[
 
 def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), user=None, organization=None,
                 save: bool = False, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
-    """May I buy from them? Screen a name (not necessarily a vendor) against the active lists.
+    """May I buy from them? Screen a name (not necessarily a vendor) against the active lists in the view of
+    `organization` (public lists and its own private lists; public lists only without one).
 
     Returns one JSON-ready dict: query, verdict (clear|potential_match|restricted|prohibited), matches
     [{source, entry_id, entry_name, matched_name, score, explanation, ...}], versions (id + sha256),
@@ -68,7 +69,8 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
         raise ApplicationError("The country must be an ISO 3166 alpha-2 code such as CN.", code="invalid",
                                fields={"country": ["Two letters, e.g. CN."]})
     idents = _identifiers_parse(identifiers)
-    snapshot = list_snapshot()
+    organization_id = organization.pk if organization is not None else None
+    snapshot = list_snapshot(organization_id=organization_id)
     results = snapshot.index.search([name], countries=[country] if country else [], identifiers=idents,
                                     min_score=matching.THRESHOLDS.get("potential"), limit=25)
     sources = {s.pk: s for s in ListSource.objects.filter(pk__in={snapshot.entries[r.key].source_id
@@ -95,7 +97,7 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
             "features": {k: round(float(v), 4) for k, v in (r.features or {}).items()},
             "explanation": r.explanation,
         })
-    registry = _registry_vendors_for(name=name, identifiers=idents)
+    registry = _registry_vendors_for(name=name, identifiers=idents, organization_id=organization_id)
     statuses += [f["status"] for v in registry for f in v["findings"]]
     result = {
         "query": {"name": name, "country": country, "identifiers": [{"scheme": s, "value": v} for s, v in idents]},
@@ -113,22 +115,26 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     return result
 
 
-def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]]) -> list[dict]:
+def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], organization_id: int | None = None
+                          ) -> list[dict]:
     """Registry vendors with exactly this name or alias (case-insensitive) or one of these identifiers, with
-    their open findings: the registry may know who owns them (e.g. ZPMC, controlled by a listed company) when
-    no list names them. Three queries."""
+    their open findings and status in the view of `organization_id`: the registry may know who owns them (e.g.
+    ZPMC, controlled by a listed company) when no list names them. Four queries."""
     cond = Q(name__iexact=name) | Q(aliases__name__iexact=name)
     for scheme, value in identifiers:
         canonical_scheme = identifier_scheme(scheme)  # "registration number" finds a stored "registration"
         cond |= Q(identifiers__scheme=canonical_scheme,
                   identifiers__value=identifier_canonical(canonical_scheme, value))
     vendors = list(Vendor.objects.filter(cond).distinct().order_by("name")[:5])
+    statuses = {pk: status for pk, status in VendorOrgStatus.objects.filter(
+        organization_id=organization_id, vendor__in=vendors).values_list("vendor_id", "risk_status")}
     findings: dict[int, list[dict]] = defaultdict(list)
-    for f in Finding.objects.filter(vendor__in=vendors, closed_at__isnull=True).select_related("source"):
+    for f in Finding.objects.in_view(organization_id).filter(vendor__in=vendors, closed_at__isnull=True
+                                                             ).select_related("source"):
         findings[f.vendor_id].append({"finding_id": f.pk, "kind": f.kind, "source": f.source.code,
                                       "status": f.status, "status_reason": f.status_reason,
                                       "path_text": f.path_text})
-    return [{"vendor_id": v.pk, "vendor_name": v.name, "risk_status": v.risk_status,
+    return [{"vendor_id": v.pk, "vendor_name": v.name, "risk_status": statuses.get(v.pk, v.risk_status),
              "findings": findings.get(v.pk, [])} for v in vendors]
 
 

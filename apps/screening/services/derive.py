@@ -1,17 +1,25 @@
 """Phases 2 and 3 of a run: findings per vendor, direct or derived through ownership (by each source's regime)
 and OEM relations (apps.screening.engine), upserted by (vendor, key) and closed when they no longer hold; then
-Vendor.risk_status from the open findings, bulk-updated by status."""
+Vendor.risk_status from the open findings, bulk-updated by status.
+
+Per view: the public derivation (public lists, registry-wide decisions) runs once and writes the public findings
+and Vendor.risk_status; each organisation with private lists or decisions of its own gets a second derivation
+(`derive_facts(organization_id=...)`) for the vendors whose findings may differ there (`_view_candidates`); for
+those that do differ (`_differing_vendors`) it writes the view's findings (Finding.organization) and an overlay
+row with the view's status (VendorOrgStatus), and removes both where the views agree again."""
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 
+from django.db.models import Q
+
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
-from apps.vendors.selectors import ownership_links_above
+from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
 
-from ..choices import ReviewState
+from ..choices import Decision, ReviewState
 from ..engine import (
     MATCH_ROW_FIELDS,
     LinkView,
@@ -24,7 +32,7 @@ from ..engine import (
     listings_from_rows,
     propagation_groups,
 )
-from ..models import Finding, Match, PropagationRule, RiskPolicy, ScreeningRun
+from ..models import Finding, Match, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun, VendorOrgStatus
 from .base import CHUNK, _chunks
 
 
@@ -64,10 +72,82 @@ def _links_above(vendor_ids: set[int], day: dt.date) -> dict[int, list[LinkView]
     return out
 
 
-def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.datetime, day: dt.date,
-                  counts: dict[str, int]) -> set[int]:
-    """Recompute the open findings of `targets` (every vendor when None) and their risk_status. Returns the
-    vendors whose findings or status changed."""
+def _match_rows(organization_id: int | None, vendor_ids: list[int] | None) -> list[tuple]:
+    """The open matches in one view, in MATCH_ROW_FIELDS order, with the review state in force there.
+
+    Public view (None): matches of public lists, with the registry-wide decision (Match.review_state).
+    An organisation's view: the same plus the matches of its own private lists (whose state is already its
+    own decision), and its own decisions on public matches override the registry-wide state. Dismissed
+    matches are left out."""
+    qs = Match.objects.filter(closed_at__isnull=True)
+    if vendor_ids is not None:
+        qs = qs.filter(vendor_id__in=vendor_ids)
+    if organization_id is None:
+        qs = qs.filter(source__organization__isnull=True).exclude(review_state=ReviewState.DISMISSED)
+        return list(qs.values_list(*MATCH_ROW_FIELDS))
+    qs = qs.filter(Q(source__organization__isnull=True) | Q(source__organization_id=organization_id))
+    rows = list(qs.values_list(*MATCH_ROW_FIELDS, "vendor_identity", "entry_content_hash",
+                               "source__organization_id"))
+    own = decisions_of(organization_id, {r[-3] for r in rows if r[-1] is None})
+    out = []
+    state_at = MATCH_ROW_FIELDS.index("review_state")
+    for row in rows:
+        base, (identity, content_hash, source_org) = list(row[:-3]), row[-3:]
+        decision = own.get((identity, content_hash)) if source_org is None else None
+        if decision is not None:
+            base[state_at] = ReviewState.CONFIRMED if decision == Decision.CONFIRM else ReviewState.DISMISSED
+        if base[state_at] != ReviewState.DISMISSED:
+            out.append(tuple(base))
+    return out
+
+
+def decisions_of(organization_id: int, identities: set[str] | None = None) -> dict[tuple[str, str], str]:
+    """An organisation's own current decisions, {(vendor identity, entry content hash): decision}."""
+    qs = ReviewDecision.objects.filter(organization_id=organization_id, superseded_at__isnull=True)
+    if identities is None:
+        return {(i, h): d for i, h, d in qs.values_list("vendor_identity", "entry_content_hash", "decision")}
+    out: dict[tuple[str, str], str] = {}
+    for chunk in _chunks(sorted(identities)):
+        out.update({(i, h): d for i, h, d in qs.filter(vendor_identity__in=chunk).values_list(
+            "vendor_identity", "entry_content_hash", "decision")})
+    return out
+
+
+def view_organizations() -> set[int]:
+    """Organisations whose view may differ from the public one: with open matches on their private lists, own
+    current decisions, or rows left from before (overlay statuses, private findings) that may need closing."""
+    orgs = set(Match.objects.filter(closed_at__isnull=True, source__organization__isnull=False)
+               .values_list("source__organization_id", flat=True).distinct())
+    orgs |= set(ReviewDecision.objects.filter(organization__isnull=False, superseded_at__isnull=True)
+                .values_list("organization_id", flat=True).distinct())
+    orgs |= set(VendorOrgStatus.objects.values_list("organization_id", flat=True).distinct())
+    orgs |= set(Finding.objects.filter(closed_at__isnull=True, organization__isnull=False)
+                .values_list("organization_id", flat=True).distinct())
+    return orgs
+
+
+def _view_candidates(organization_id: int) -> set[int]:
+    """Vendors whose findings in the organisation's view may differ from the public view (full runs): those with
+    matches on its private lists or with its own decisions, what they own or brand, and those with an overlay
+    row or findings of the view now (so that rows which no longer differ are removed)."""
+    seeds = set(Match.objects.filter(closed_at__isnull=True, source__organization_id=organization_id)
+                .values_list("vendor_id", flat=True))
+    identities = {i for i, _h in decisions_of(organization_id)}
+    for chunk in _chunks(sorted(identities)):
+        seeds |= set(Match.objects.filter(closed_at__isnull=True, vendor_identity__in=chunk)
+                     .values_list("vendor_id", flat=True))
+    seeds |= vendor_descendant_ids(seeds)
+    seeds |= set(VendorOrgStatus.objects.filter(organization_id=organization_id).values_list("vendor_id", flat=True))
+    seeds |= set(Finding.objects.filter(closed_at__isnull=True, organization_id=organization_id)
+                 .values_list("vendor_id", flat=True))
+    return seeds
+
+
+def derive_facts(*, targets: set[int] | None, day: dt.date, organization_id: int | None = None
+                 ) -> dict[int, dict[str, WantedFinding]]:
+    """The findings `targets` (every vendor when None) should have in one view (public when organization_id is
+    None), from the open matches in that view, the ownership links and OEM relations in force on `day`. Reads
+    only; the callers write."""
     if targets is None:
         oem_rels = list(OemRelation.objects.values_list("brand_id", "manufacturer_id", "category"))
         links = _links_all(day)
@@ -89,13 +169,12 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
     sources = {s.pk: s for s in ListSource.objects.all()}
     policies = _policies()
     rules = _rules(day)
-    match_qs = Match.objects.filter(closed_at__isnull=True).exclude(review_state=ReviewState.DISMISSED)
     match_rows = []
     if targets is None:
-        match_rows = list(match_qs.values_list(*MATCH_ROW_FIELDS))
+        match_rows = _match_rows(organization_id, None)
     else:
         for chunk in _chunks(sorted(involved)):
-            match_rows += list(match_qs.filter(vendor_id__in=chunk).values_list(*MATCH_ROW_FIELDS))
+            match_rows += _match_rows(organization_id, chunk)
     direct_by_vendor, listings = listings_from_rows(match_rows, sources=sources, policies=policies, day=day)
     groups = propagation_groups(listings, rules, links)
 
@@ -121,9 +200,82 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
             f = finding_oem(brand_id, manufacturer_id, category, inner, names)
             if f is not None:
                 wanted[brand_id].setdefault(f.key, f)
+    return wanted
 
-    changed = _findings_apply(run=run, wanted=wanted, now=now, counts=counts, full=targets is None)
-    changed |= _vendor_statuses_apply(wanted=wanted, counts=counts, full=targets is None)
+
+def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.datetime, day: dt.date,
+                  counts: dict[str, int], public: bool = True, organizations: set[int] | None = None) -> set[int]:
+    """Recompute the open findings of `targets` (every vendor when None) and their statuses: the public view
+    (public-list findings, Vendor.risk_status) once, then, for each organisation whose view may differ
+    (`organizations`, default view_organizations()), the findings and overlay status (VendorOrgStatus) of the
+    vendors it sees differently. Returns the vendors whose findings or status changed."""
+    changed: set[int] = set()
+    if public:
+        wanted = derive_facts(targets=targets, day=day)
+        changed |= _findings_apply(run=run, wanted=wanted, now=now, counts=counts, full=targets is None)
+        changed |= _vendor_statuses_apply(wanted=wanted, counts=counts, full=targets is None)
+    for organization_id in sorted(view_organizations() if organizations is None else organizations):
+        org_targets = _view_candidates(organization_id) if targets is None else set(targets)
+        wanted = derive_facts(targets=org_targets, day=day, organization_id=organization_id)
+        differing = _differing_vendors(wanted)
+        own = {v: (fs if v in differing else {}) for v, fs in wanted.items()}
+        changed |= _findings_apply(run=run, wanted=own, now=now, counts=counts, organization_id=organization_id)
+        changed |= _org_statuses_apply(organization_id=organization_id, wanted=wanted, differing=differing,
+                                       full=targets is None, counts=counts)
+    return changed
+
+
+def _differing_vendors(wanted: dict[int, dict[str, WantedFinding]]) -> set[int]:
+    """The vendors of `wanted` (one organisation's view) whose findings there differ from their open public
+    findings (written just before by the public derivation)."""
+    differing: set[int] = set()
+    for chunk in _chunks(sorted(wanted)):
+        public: dict[int, dict[str, tuple]] = defaultdict(dict)
+        for f in Finding.objects.filter(closed_at__isnull=True, organization__isnull=True, vendor_id__in=chunk):
+            public[f.vendor_id][f.key] = _finding_comparable(f)
+        for vendor_id in chunk:
+            view = {key: w.comparable() for key, w in wanted[vendor_id].items()}
+            if view != public.get(vendor_id, {}):
+                differing.add(vendor_id)
+    return differing
+
+
+def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, WantedFinding]], differing: set[int],
+                        full: bool, counts: dict[str, int]) -> set[int]:
+    """VendorOrgStatus rows of one organisation for the vendors of `wanted`: kept (with the view's status) where
+    the view's findings differ from the public ones, deleted where they agree (and, on a full run, for every
+    vendor not looked at)."""
+    changed: set[int] = set()
+    for chunk in _chunks(sorted(wanted)):
+        public = dict(Vendor.objects.filter(pk__in=chunk).values_list("pk", "risk_status"))
+        current = {row.vendor_id: row for row in VendorOrgStatus.objects.filter(
+            organization_id=organization_id, vendor_id__in=chunk)}
+        to_create, to_update, to_delete = [], [], []
+        for vendor_id in chunk:
+            if vendor_id not in public:
+                continue
+            status = risk_worst(*(f.status for f in wanted[vendor_id].values()))
+            row = current.get(vendor_id)
+            if vendor_id not in differing:
+                if row is not None:
+                    to_delete.append(row.pk)
+                    changed.add(vendor_id)
+            elif row is None:
+                to_create.append(VendorOrgStatus(vendor_id=vendor_id, organization_id=organization_id,
+                                                 risk_status=status))
+                changed.add(vendor_id)
+            elif row.risk_status != status:
+                row.risk_status = status
+                to_update.append(row)
+                changed.add(vendor_id)
+        VendorOrgStatus.objects.bulk_create(to_create)
+        VendorOrgStatus.objects.bulk_update(to_update, ["risk_status"])
+        VendorOrgStatus.objects.filter(pk__in=to_delete).delete()
+    if full:
+        stale = VendorOrgStatus.objects.filter(organization_id=organization_id).exclude(vendor_id__in=list(wanted))
+        changed |= set(stale.values_list("vendor_id", flat=True))
+        stale.delete()
+    counts["view_statuses_changed"] += len(changed)
     return changed
 
 
@@ -146,12 +298,15 @@ def _finding_comparable(f: Finding) -> tuple:
 
 
 def _findings_apply(*, run: ScreeningRun, wanted: dict[int, dict[str, WantedFinding]], now: dt.datetime,
-                    counts: dict[str, int], full: bool = False) -> set[int]:
+                    counts: dict[str, int], full: bool = False, organization_id: int | None = None) -> set[int]:
+    """Upsert the open findings of one view (public: organization_id None; else that organisation's private-list
+    findings) for the vendors of `wanted`, and close the others of that view."""
     changed: set[int] = set()
+    in_view = Finding.objects.filter(closed_at__isnull=True, organization_id=organization_id)
     if full:
         # Every vendor is a target: read the open findings once and visit only vendors that have some.
         open_by_vendor: dict[int, list[Finding]] = defaultdict(list)
-        for f in Finding.objects.filter(closed_at__isnull=True):
+        for f in in_view:
             open_by_vendor[f.vendor_id].append(f)
         visit = sorted({v for v, fs in wanted.items() if fs} | set(open_by_vendor))
     else:
@@ -161,15 +316,15 @@ def _findings_apply(*, run: ScreeningRun, wanted: dict[int, dict[str, WantedFind
         if open_by_vendor is not None:
             existing = {(f.vendor_id, f.key): f for v in chunk for f in open_by_vendor.get(v, [])}
         else:
-            existing = {(f.vendor_id, f.key): f for f in Finding.objects.filter(vendor_id__in=chunk,
-                                                                                closed_at__isnull=True)}
+            existing = {(f.vendor_id, f.key): f for f in in_view.filter(vendor_id__in=chunk)}
         to_create, to_update, to_close = [], [], []
         for vendor_id in chunk:
             for key, w in wanted.get(vendor_id, {}).items():
                 values = {name: getattr(w, name) for name in FINDING_FIELDS}
                 current = existing.pop((vendor_id, key), None)
                 if current is None:
-                    to_create.append(Finding(vendor_id=vendor_id, key=key, discovered_at=now, last_seen_at=now,
+                    to_create.append(Finding(vendor_id=vendor_id, organization_id=organization_id, key=key,
+                                             discovered_at=now, last_seen_at=now,
                                              first_run=run, last_run=run, **values))
                     changed.add(vendor_id)
                 elif _finding_comparable(current) != w.comparable():

@@ -12,11 +12,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from apps.common.choices import RISK_ORDER, RiskStatus, risk_worst
-from apps.inventory.models import Component, Equipment, ProductModel
+from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
 
 from ..choices import FindingKind
-from ..models import Finding
+from ..models import Finding, VendorOrgStatus
 from .base import _chunks
 
 ROLE_LABELS = {"brand": "Brand", "manufacturer": "Manufacturer", "software_supplier": "Software supplier",
@@ -39,10 +39,12 @@ class VendorFlags:
         return worst, text
 
 
-def _flagged_vendors(vendor_ids: Iterable[int] | None = None) -> dict[int, VendorFlags]:
-    """Open findings per flagged vendor (of `vendor_ids` only, when given)."""
+def _flagged_vendors(vendor_ids: Iterable[int] | None = None, *, organization_id: int | None = None
+                     ) -> dict[int, VendorFlags]:
+    """Open findings per flagged vendor (of `vendor_ids` only, when given) in one view (Finding.objects.in_view:
+    the public one when `organization_id` is None)."""
     flags: dict[int, VendorFlags] = {}
-    open_findings = Finding.objects.filter(closed_at__isnull=True)
+    open_findings = Finding.objects.in_view(organization_id).filter(closed_at__isnull=True)
     if vendor_ids is not None:
         open_findings = open_findings.filter(vendor_id__in=list(vendor_ids))
     rows = open_findings.values_list(
@@ -72,9 +74,42 @@ def _combine(parts: list[tuple[str, str, str, str]]) -> tuple[str, str]:
     return worst, "; ".join(reasons[:4])
 
 
+def _private_views() -> dict[int, list[int]]:
+    """{organisation that sees some vendor differently (VendorOrgStatus): its site ids}: their units are
+    refreshed in their own view."""
+    orgs = set(VendorOrgStatus.objects.values_list("organization_id", flat=True).distinct())
+    sites: dict[int, list[int]] = {o: [] for o in orgs}
+    for site_id, org_id in Site.objects.filter(organization_id__in=orgs).values_list("pk", "organization_id"):
+        sites[org_id].append(site_id)
+    return sites
+
+
 @transaction.atomic
-def equipment_risk_refresh() -> int:
-    """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk. Returns rows written.
+def equipment_risk_refresh(*, organization_id: int | None = None) -> int:
+    """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk, each unit in its own
+    organisation's view (Finding.objects.in_view): one pass over the units of organisations that see every vendor
+    as the public does, one per organisation that sees some vendor differently, over its own sites. With
+    `organization_id`, only that organisation's units (a change to its view alone, e.g. its own review decision).
+    Returns rows written."""
+    if organization_id is not None:
+        sites = list(Site.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
+        flags = _flagged_vendors(organization_id=organization_id)  # its view (the public one without overlays)
+        written = _refresh_view(flags, only_sites=sites)
+    else:
+        views = _private_views()
+        private_sites = [s for sites in views.values() for s in sites]
+        written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites)
+        for view_id, sites in sorted(views.items()):
+            written += _refresh_view(_flagged_vendors(organization_id=view_id), only_sites=sites)
+    if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
+        equipment_counts_refresh()
+    return written
+
+
+def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | None = None,
+                  only_sites: list[int] | None = None) -> int:
+    """Recompute Equipment.risk_status/risk_reason from `flags`, for the units of `only_sites` (when given) or of
+    every site but `exclude_sites`. Returns rows written.
 
     Reads: the open findings (flagged vendors only), their product models, the (id, product model, category,
     current status/reason) of equipment built on those models, the equipment with flagged components. Writes:
@@ -82,10 +117,15 @@ def equipment_risk_refresh() -> int:
     only the rows whose value changes, grouped by (status, reason). No per-row save; in a steady state (nothing
     changed) nothing is written.
     """
-    flags = _flagged_vendors()
+    units = Equipment.objects.all()
+    comps = Component.objects.all()
+    if only_sites is not None:
+        units, comps = units.filter(site_id__in=only_sites), comps.filter(equipment__site_id__in=only_sites)
+    elif exclude_sites:
+        units, comps = units.exclude(site_id__in=exclude_sites), comps.exclude(equipment__site_id__in=exclude_sites)
     flagged_ids = list(flags)
     written = 0
-    comp_flagged = Component.objects.filter(vendor_id__in=flagged_ids).values("equipment_id")
+    comp_flagged = comps.filter(vendor_id__in=flagged_ids).values("equipment_id")
     pm_rows = list(ProductModel.objects.filter(
         Q(brand_id__in=flagged_ids) | Q(manufacturer_id__in=flagged_ids) | Q(software_supplier_id__in=flagged_ids)
     ).values_list("pk", "brand_id", "manufacturer_id", "software_supplier_id"))
@@ -95,7 +135,7 @@ def equipment_risk_refresh() -> int:
     # 1. Reset equipment that no flagged vendor touches any more (an IN on the indexed status, so only the
     #    flagged rows are visited, not the million clear ones).
     not_clear = [s for s in RiskStatus.values if s != RiskStatus.CLEAR]
-    written += Equipment.objects.filter(risk_status__in=not_clear).exclude(
+    written += units.filter(risk_status__in=not_clear).exclude(
         product_model_id__in=pm_ids).exclude(pk__in=comp_flagged).update(risk_status=RiskStatus.CLEAR,
                                                                           risk_reason="")
 
@@ -114,15 +154,15 @@ def equipment_risk_refresh() -> int:
 
     # 2. Target per equipment: its product model's vendors, plus its flagged components.
     component_parts: dict[int, list] = defaultdict(list)
-    for eq_id, category, vendor_id in Component.objects.filter(vendor_id__in=flagged_ids).order_by("pk").values_list(
+    for eq_id, category, vendor_id in comps.filter(vendor_id__in=flagged_ids).order_by("pk").values_list(
         "equipment_id", "equipment__category", "vendor_id"
     ).iterator(chunk_size=5000):
         status, short = flags[vendor_id].for_category(category)
         component_parts[eq_id].append(("component", flags[vendor_id].name, status, short))
     fields = ("pk", "product_model_id", "category", "risk_status", "risk_reason")
     # Two index-friendly reads (by product model; by the components' equipment ids) rather than one OR.
-    by_model = Equipment.objects.filter(product_model_id__in=pm_ids).values_list(*fields)
-    by_component = Equipment.objects.exclude(product_model_id__in=pm_ids).values_list(*fields)
+    by_model = units.filter(product_model_id__in=pm_ids).values_list(*fields)
+    by_component = units.exclude(product_model_id__in=pm_ids).values_list(*fields)
     to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
     combined: dict[tuple, tuple[str, str]] = {}
     rows = itertools.chain(by_model.iterator(chunk_size=5000),
@@ -146,14 +186,12 @@ def equipment_risk_refresh() -> int:
     # equipment with flagged components by primary-key chunks.
     for (category, status, reason), pms in stale_groups.items():
         for chunk in _chunks(sorted(pms), 1000):
-            written += (Equipment.objects.filter(product_model_id__in=chunk, category=category)
+            written += (units.filter(product_model_id__in=chunk, category=category)
                         .exclude(pk__in=comp_flagged).exclude(risk_status=status, risk_reason=reason)
                         .update(risk_status=status, risk_reason=reason))
     for (status, reason), ids in to_write.items():
         for chunk in _chunks(ids, 2000):
             written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
-    if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
-        equipment_counts_refresh()
     return written
 
 
@@ -166,16 +204,19 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
         return 0
     units = list(Equipment.objects.filter(pk__in=ids).values_list(
         "pk", "site_id", "category", "risk_status", "risk_reason", "product_model__brand_id",
-        "product_model__manufacturer_id", "product_model__software_supplier_id"))
+        "product_model__manufacturer_id", "product_model__software_supplier_id", "site__organization_id"))
     components: dict[int, list[int]] = defaultdict(list)
     for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).order_by("pk").values_list(
             "equipment_id", "vendor_id"):
         components[eq_id].append(vendor_id)
-    vendor_ids = {v for u in units for v in u[5:] if v} | {v for vs in components.values() for v in vs}
-    flags = _flagged_vendors(vendor_ids)
+    vendor_ids = {v for u in units for v in u[5:8] if v} | {v for vs in components.values() for v in vs}
+    views: dict[int, dict[int, VendorFlags]] = {}  # each unit in its own organisation's view
     to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
     sites: set[int] = set()
-    for pk, site_id, category, status, reason, brand, maker, software in units:
+    for pk, site_id, category, status, reason, brand, maker, software, organization_id in units:
+        if organization_id not in views:
+            views[organization_id] = _flagged_vendors(vendor_ids, organization_id=organization_id)
+        flags = views[organization_id]
         roles = [("brand", brand), ("manufacturer", maker), ("software_supplier", software)]
         roles += [("component", v) for v in components.get(pk, [])]
         parts = [(role, flags[v].name, *flags[v].for_category(category)) for role, v in roles if v in flags]

@@ -135,26 +135,35 @@ def _entries_load(entry_qs) -> tuple[list[matching.IndexRecord], dict[int, Entry
     return records, metas
 
 
-def _active_versions() -> list[ListVersion]:
+def _active_versions(*, organization_id: int | None = None, every_view: bool = False) -> list[ListVersion]:
+    """Active versions of enabled sources in one view: public lists only (organization_id None), public lists and
+    the organisation's own private lists, or every list (`every_view`: a screening run, which matches every
+    vendor against every list once; matches of a private list carry its organisation through the source)."""
     from apps.lists.selectors import list_versions_active
 
-    return [v for v in list_versions_active() if v.source.enabled]
+    return [v for v in list_versions_active() if v.source.enabled and (
+        every_view or v.source.organization_id is None or v.source.organization_id == organization_id)]
 
 
 _SNAPSHOT_CACHE: dict[tuple, ListSnapshot] = {}
+_SNAPSHOT_CACHE_SIZE = 4  # the run's (every list), the public view and a few organisations' views
 
 
-def list_snapshot(*, versions: list[ListVersion] | None = None) -> ListSnapshot:
-    """The candidate index over every entry of the active versions, cached per process by (version, sha256)
-    so that per-vendor runs and pre-purchase checks do not rebuild it."""
-    versions = _active_versions() if versions is None else versions
+def list_snapshot(*, versions: list[ListVersion] | None = None, organization_id: int | None = None,
+                  every_view: bool = False) -> ListSnapshot:
+    """The candidate index over every entry of the active versions in one view (see _active_versions; by default
+    the public lists only), cached per process by (version, sha256) so that per-vendor runs and pre-purchase
+    checks do not rebuild it."""
+    if versions is None:
+        versions = _active_versions(organization_id=organization_id, every_view=every_view)
     key = tuple(sorted((v.pk, v.sha256) for v in versions))
     cached = _SNAPSHOT_CACHE.get(key)
     if cached is not None:
         return cached
     records, metas = _entries_load(ListEntry.objects.filter(version_id__in=[v.pk for v in versions]))
     snapshot = ListSnapshot(versions=versions, index=matching.CandidateIndex(records), entries=metas)
-    _SNAPSHOT_CACHE.clear()  # keep only the newest; an index over every list is big
+    while len(_SNAPSHOT_CACHE) >= _SNAPSHOT_CACHE_SIZE:  # keep only the newest few; an index over every list is big
+        _SNAPSHOT_CACHE.pop(next(iter(_SNAPSHOT_CACHE)))
     _SNAPSHOT_CACHE[key] = snapshot
     return snapshot
 

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
+from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
 
 from .. import matching
@@ -16,12 +17,18 @@ from .base import CHUNK, _auto_confirm_strengths, _chunks
 from .index import EntryMeta, ListSnapshot, VendorProfile
 
 
-def _decisions_for(identities: set[str]) -> dict[tuple[str, str], ReviewDecision]:
-    out: dict[tuple[str, str], ReviewDecision] = {}
+def _decisions_for(identities: set[str]) -> dict[tuple[str, str, int | None], ReviewDecision]:
+    """Current decisions by (vendor identity, entry content hash, organisation or None for registry-wide)."""
+    out: dict[tuple[str, str, int | None], ReviewDecision] = {}
     for chunk in _chunks(identities):
         for d in ReviewDecision.objects.filter(vendor_identity__in=chunk, superseded_at__isnull=True):
-            out[(d.vendor_identity, d.entry_content_hash)] = d
+            out[(d.vendor_identity, d.entry_content_hash, d.organization_id)] = d
     return out
+
+
+def source_organizations() -> dict[int, int | None]:
+    """{list source id: its organisation (private list) or None (public)}."""
+    return dict(ListSource.objects.values_list("pk", "organization_id"))
 
 
 def _review_state(decision: ReviewDecision | None, strength: str) -> tuple[str, int | None]:
@@ -70,6 +77,10 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
     if searched is None:
         searched = _search(profiles, snapshot)
     by_vendor: dict[int, Found] = defaultdict(dict)
+    # Match.review_state is the decision in force in the list's own view: registry-wide for a public list,
+    # the owning organisation's for a private one (organisations' own decisions on public lists are read per
+    # view by derive._match_rows and the selectors).
+    source_orgs = source_organizations()
     for key, value in searched.items():
         by_vendor[key[0]][key] = value
     for chunk in _chunks(sorted(profiles)):
@@ -83,7 +94,7 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
         for key, (result, meta) in found.items():
             vendor_id = key[0]
             identity = profiles[vendor_id].identity
-            decision = decisions.get((identity, meta.content_hash))
+            decision = decisions.get((identity, meta.content_hash, source_orgs.get(meta.source_id)))
             state, decision_id = _review_state(decision, result.strength)
             values = {
                 "list_version_id": meta.version_id, "entry_id": meta.id, "entry_name": meta.primary_name[:1000],

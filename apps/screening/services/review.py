@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.policies import Action, organization_ids, require
 from apps.audit.services import audit_record
 from apps.common.exceptions import ApplicationError
 from apps.vendors.selectors import vendor_descendant_ids
@@ -21,12 +22,41 @@ from .index import vendor_profiles
 from .runs import screening_run_recorded
 
 
+def _deciding_organization(*, user, match: Match, organization_id: int | None, registry_wide: bool) -> int | None:
+    """Whose view the decision is for (None: registry-wide), after the policy's check. A private list's matches
+    are decided by its own organisation's writers only; a registry-wide decision needs a curator."""
+    source_org = match.source.organization_id
+    if registry_wide:
+        if source_org is not None:
+            raise ApplicationError("A private list's matches are decided by its own organisation only.",
+                                   code="invalid", fields={"registry_wide": ["Not for a private list."]})
+        require(user, Action.CURATE)
+        return None
+    if source_org is not None:
+        if organization_id not in (None, source_org):
+            raise ApplicationError("No such match in your organisations.", code="not_found")
+        organization_id = source_org
+    if organization_id is None:
+        writable = organization_ids(user, Action.WRITE)
+        if len(writable) != 1:
+            raise ApplicationError("Say for which of your organisations you decide.", code="invalid",
+                                   fields={"organization": ["Give an organisation where you are officer or admin."]})
+        organization_id = writable[0]
+    require(user, Action.WRITE, organization_id=organization_id)
+    return organization_id
+
+
 @transaction.atomic
-def review_decide(*, match: Match | int, decision: str, reason: str, user, now: dt.datetime | None = None,
+def review_decide(*, match: Match | int, decision: str, reason: str, user, organization_id: int | None = None,
+                  registry_wide: bool = False, now: dt.datetime | None = None,
                   today: dt.date | None = None) -> ReviewDecision:
-    """Confirm or dismiss a match, with a reason. The decision is keyed to (vendor identity, entry content
-    hash): it applies to every open match with that key now and on every re-screen, until either side
-    changes. Findings and statuses of the vendor and of everything it owns or brands follow at once."""
+    """Confirm or dismiss a match, with a reason, for one organisation's view (`organization_id`; by default the
+    user's only organisation where they write) or, by a curator, registry-wide (`registry_wide`). The decision
+    is keyed to (vendor identity, entry content hash): it applies to every open match with that key now and on
+    every re-screen, until either side changes. An organisation's own decision applies to its view only and
+    wins over a registry-wide one; a registry-wide decision applies to every organisation without its own.
+    A private list's matches are decided by that list's organisation only. Findings and statuses of the vendor
+    and of everything it owns or brands follow at once, in the views the decision touches."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     errors = {}
@@ -46,16 +76,21 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, now: 
     if match.closed_at is not None:
         raise ApplicationError("This match is closed; decide on an open one.", code="closed",
                                fields={"match": ["Closed."]})
+    organization_id = _deciding_organization(user=user, match=match, organization_id=organization_id,
+                                              registry_wide=registry_wide)
+    private = match.source.organization_id is not None
     profile = vendor_profiles([match.vendor_id])[match.vendor_id]
     previous = ReviewDecision.objects.select_for_update().filter(
-        vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash, superseded_at__isnull=True
+        vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash, superseded_at__isnull=True,
+        organization_id=organization_id,
     ).first()
     if previous is not None:
         previous.superseded_at = now
         previous.save(update_fields=["superseded_at"])
     record = ReviewDecision.objects.create(
         vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash, source=match.source,
-        external_id=match.external_id, vendor=match.vendor, match=match, decision=decision, reason=reason,
+        organization_id=organization_id, external_id=match.external_id, vendor=match.vendor, match=match,
+        decision=decision, reason=reason,
         decided_by=user, decided_at=now, entry_name=match.entry_name[:1000],
         vendor_snapshot={"names": profile.names, "identifiers": [list(i) for i in profile.identifiers]},
     )
@@ -65,28 +100,38 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, now: 
     state = ReviewState.CONFIRMED if decision == Decision.CONFIRM else ReviewState.DISMISSED
     # Every open match with the same key (the same vendor identity may exist as several vendor rows).
     # (The decided match itself too: its stored identity may predate a rename not yet re-screened.)
+    # Match.review_state is the state in the list's own view: registry-wide for public lists, the owner's for a
+    # private one. An organisation's own decision on a public list leaves it alone (read per view instead).
     affected = list(Match.objects.filter(
         Q(vendor_identity=profile.identity, entry_content_hash=match.entry_content_hash) | Q(pk=match.pk),
-        closed_at__isnull=True))
-    for m in affected:
-        m.review_state, m.decision, m.vendor_identity = state, record, profile.identity
-    Match.objects.bulk_update(affected, ["review_state", "decision", "vendor_identity"])
+        closed_at__isnull=True, source__organization_id=match.source.organization_id))
+    if private or organization_id is None:
+        for m in affected:
+            m.review_state, m.decision, m.vendor_identity = state, record, profile.identity
+        Match.objects.bulk_update(affected, ["review_state", "decision", "vendor_identity"])
     audit_record(
         action=f"screening.match.{decision}", actor=user, obj=match,
         changes={"review_state": [match.review_state, state], "reason": reason,
                  "entry": match.entry_name, "source": match.source.code,
                  "entry_content_hash": match.entry_content_hash, "vendor_identity": profile.identity,
-                 "superseded_decision": previous.pk if previous else None},
+                 "superseded_decision": previous.pk if previous else None,
+                 "organization": organization_id, "registry_wide": organization_id is None},
     )
     vendor_ids = {m.vendor_id for m in affected}
     # The findings and statuses this changes: a run of its own (trigger "review"), inside this transaction.
-    scope = {"vendor_ids": sorted(vendor_ids), "decision_id": record.pk}
+    scope = {"vendor_ids": sorted(vendor_ids), "decision_id": record.pk, "organization_id": organization_id}
+    # A registry-wide decision changes the public view and every organisation's that follows it; an
+    # organisation's own decision (or one on its private list) changes its view only.
+    views = {"public": organization_id is None}
+    if organization_id is not None:
+        views["organizations"] = {organization_id}
     with (screening_run_recorded(RunTrigger.REVIEW, scope=scope, user=user, now=now) as recorder,
           recorder.writing()):
         targets = vendor_ids | vendor_descendant_ids(vendor_ids)
         changed = recorder.timed("propagate", _derive_phase, run=recorder.run, targets=targets, now=now,
-                                 day=today or timezone.localdate(now), counts=recorder.counts)
-        if changed:
-            recorder.counts["equipment_updated"] += recorder.timed("equipment", equipment_risk_refresh)
+                                 day=today or timezone.localdate(now), counts=recorder.counts, **views)
+        if changed:  # an organisation's own decision changes its own units only
+            recorder.counts["equipment_updated"] += recorder.timed("equipment", equipment_risk_refresh,
+                                                                   organization_id=organization_id)
         _screening_changed(changed | vendor_ids)
     return record

@@ -118,7 +118,7 @@ def screening_run_full(*, trigger: str = RunTrigger.MANUAL, user=None, today: dt
     with screening_run_recorded(trigger, scope={"all": True}, user=user, now=now) as recorder:
         run, counts, timed = recorder.run, recorder.counts, recorder.timed
         # Outside the transaction: reads and CPU only.
-        snapshot = timed("index", list_snapshot)
+        snapshot = timed("index", list_snapshot, every_view=True)
         profiles = timed("profiles", vendor_profiles, None)
         searched = timed("search", _search, profiles, snapshot)
         with recorder.writing():
@@ -145,7 +145,7 @@ def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigge
     scope = {"vendor_ids": sorted(ids)[:1000], "vendors": len(ids)}
     with screening_run_recorded(trigger, scope=scope, user=user, now=now) as recorder, recorder.writing():
         run, counts, timed = recorder.run, recorder.counts, recorder.timed
-        snapshot = timed("index", list_snapshot)
+        snapshot = timed("index", list_snapshot, every_view=True)
         profiles = timed("profiles", vendor_profiles, ids)
         recorder.lists_used(versions=snapshot.versions, entry_count=len(snapshot.entries),
                             vendor_count=len(profiles))
@@ -221,7 +221,7 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
                 for m in matches:
                     m.entry_id, m.list_version_id = entry_ids[m.external_id], version.pk
                 Match.objects.bulk_update(matches, ["entry", "list_version"], batch_size=CHUNK)
-            recorder.lists_used(versions=_active_versions(), entry_count=len(metas),
+            recorder.lists_used(versions=_active_versions(every_view=True), entry_count=len(metas),
                                 vendor_count=len(profiles) if snapshot is not None else None)
             if snapshot is not None:
                 source_id = version.source_id

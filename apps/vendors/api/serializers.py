@@ -64,7 +64,7 @@ class VendorSerializer(serializers.Serializer):
         by_vendor = self.context.get("risk_status_by_vendor")
         if by_vendor is not None:
             return by_vendor.get(obj.id, "clear")
-        return getattr(obj, "risk_status", "clear")
+        return getattr(obj, "view_risk_status", None) or getattr(obj, "risk_status", "clear")
 
 
 class VendorInputSerializer(serializers.Serializer):

@@ -18,7 +18,13 @@ from apps.api.schema import AS_OF_PARAMETER
 from apps.api.viewsets import ReadOnlyApiViewSet, ServiceCreateMixin, ServiceDestroyMixin, ServiceUpdateMixin
 from apps.common.choices import risk_worst
 from apps.screening.api.serializers import FindingSerializer
-from apps.screening.selectors import PATH_SHARE_LABEL, findings_open_at, vendor_findings, vendor_ownership_view
+from apps.screening.selectors import (
+    PATH_SHARE_LABEL,
+    findings_open_at,
+    vendor_findings,
+    vendor_ownership_view,
+    vendor_status_annotate,
+)
 from apps.vendors import proposals, services
 from apps.vendors.choices import ProposalKind
 from apps.vendors.filtersets import ChangeProposalFilterSet, OemRelationFilterSet, OwnershipFilterSet, VendorFilterSet
@@ -62,10 +68,10 @@ def _share(value) -> str:
     return "share unknown" if value is None else f"{value.normalize():f}%"
 
 
-def ownership_chain_payload(vendor, *, day: dt.date) -> dict:
+def ownership_chain_payload(vendor, *, day: dt.date, organization_id: int | None = None) -> dict:
     """The ownership view from apps.screening.selectors: each path in words with its multiplied path share
     (arithmetic, not a regime test) and, beside them, each regime's own test with its verdict."""
-    view = vendor_ownership_view(vendor, day=day)
+    view = vendor_ownership_view(vendor, day=day, organization_id=organization_id)
     paths = []
     for path in view.chain.paths:
         words = [vendor.name]
@@ -117,13 +123,15 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     lookup_field = "id"
     lookup_value_regex = r"\d+"
     supports_as_of = True
+    in_view_actions = ("list", "retrieve", "findings", "ownership")
     create_serializer_class = VendorInputSerializer
     update_serializer_class = VendorUpdateProposalSerializer
 
     def get_queryset(self):
         as_of = self.get_as_of() if self.action in ("list", "retrieve") else None
-        if as_of is None:
-            return Vendor.objects.prefetch_related("aliases", "identifiers")
+        if as_of is None:  # the status in the caller's view (its overlay where it differs from the public one)
+            return vendor_status_annotate(Vendor.objects.prefetch_related("aliases", "identifiers"),
+                                          self.view_organization_id(), field="view_risk_status")
         return Vendor.history.filter(history_date__lte=as_of).latest_of_each().exclude(history_type="-")
 
     def page_context(self, objects: list) -> dict:
@@ -146,8 +154,8 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
         if as_of is None:
             return {}
         statuses: dict[int, str] = {}
-        rows = findings_open_at(as_of).filter(vendor_id__in=[o.id for o in objects]).values_list("vendor_id",
-                                                                                                "status")
+        rows = (findings_open_at(as_of, organization_id=self.view_organization_id())
+                .filter(vendor_id__in=[o.id for o in objects]).values_list("vendor_id", "status"))
         for vendor_id, finding_status in rows:
             statuses[vendor_id] = risk_worst(statuses.get(vendor_id, "clear"), finding_status)
         return {"risk_status_by_vendor": statuses}
@@ -158,7 +166,8 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
         """The vendor's findings open now (or on `as_of`), worst first, each explained: path, rule, match,
         review decision."""
         vendor = self.get_object()
-        findings = vendor_findings(vendor_id=vendor.pk, as_of=self.get_as_of())
+        findings = vendor_findings(vendor_id=vendor.pk, as_of=self.get_as_of(),
+                                   organization_id=self.view_organization_id())
         return Response(FindingSerializer(findings, many=True).data)
 
     def perform_service_create(self, data):
@@ -181,7 +190,7 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
         vendor = self.get_object()
         as_of = self.get_as_of()
         day = as_of.date() if as_of else timezone.localdate()
-        payload = ownership_chain_payload(vendor, day=day)
+        payload = ownership_chain_payload(vendor, day=day, organization_id=self.view_organization_id())
         return Response(OwnershipChainSerializer(payload).data)
 
 

@@ -73,10 +73,13 @@ def site_export(request):
 
 @org_view
 def vendor_export(request):
+    from apps.screening.selectors import vendor_status_annotate
     from apps.vendors.filtersets import VendorFilterSet
     from apps.vendors.models import Vendor
 
-    base = Vendor.objects.order_by("name")
+    organization = request.access.organization  # statuses in the current organisation's view
+    base = vendor_status_annotate(Vendor.objects.order_by("name"), organization.pk if organization else None,
+                                  field="view_risk_status")
     filterset = VendorFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     header = ["id", "name", "country_of_incorporation", "country_of_headquarters", "website", "risk_status"]
@@ -84,7 +87,7 @@ def vendor_export(request):
     def rows():
         for v in qs.iterator(chunk_size=2000):
             yield (v.pk, v.name, v.country_of_incorporation.code, v.country_of_headquarters.code, v.website,
-                   getattr(v, "risk_status", ""))
+                   getattr(v, "view_risk_status", ""))
 
     return _respond(request, name="vendors", header=header, rows=rows(), count=qs.count(), sheet="Vendors")
 

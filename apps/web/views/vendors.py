@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.accounts.policies import Action, allowed
+from apps.screening.selectors import vendor_status_annotate
 from apps.vendors import proposals
 from apps.vendors import services as vendors
 from apps.vendors.choices import ProposalKind, ProposalStatus
@@ -38,11 +39,17 @@ PAGE_FORMS = {"alias_form": (VendorAliasForm, "alias"), "identifier_form": (Vend
 
 @org_view
 def vendor_list(request):
-    base = Vendor.objects.order_by("name")
+    # statuses in the current organisation's view (its overlay where it differs from the public one)
+    base = vendor_status_annotate(Vendor.objects.order_by("name"), _view_id(request), field="view_risk_status")
     filterset = VendorFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "web/vendor_list.html", {"filter": filterset, "page_obj": page})
+
+
+def _view_id(request) -> int | None:
+    """The view the pages answer in: the user's current organisation."""
+    return request.access.organization.pk if request.access.organization else None
 
 
 @org_view
@@ -53,7 +60,8 @@ def vendor_detail(request, pk: int):
 
 def _vendor_page(request, vendor: Vendor, *, status: int = 200, **bound_forms):
     """The vendor's page; a form refused by its service is shown again (`bound_forms`) with its errors."""
-    data = selectors.vendor_page(vendor, organization_ids=request.access.organization_ids)
+    data = selectors.vendor_page(vendor, organization_ids=request.access.organization_ids,
+                                 organization_id=_view_id(request))
     data["may_curate"] = allowed(request.user, Action.CURATE, organization_id=None)
     data["pending_proposals"] = list(proposals_visible(request.access.organization_ids).filter(
         vendor=vendor, status=ProposalStatus.PENDING).select_related("organization").order_by("id")[:20])
