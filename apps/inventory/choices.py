@@ -46,3 +46,13 @@ class ComponentKind(models.TextChoices):
     SOC = "soc", "System on chip"
     SENSOR = "sensor", "Sensor"
     OTHER = "other", "Other"
+
+
+class ConnectivityFact(models.TextChoices):
+    """Separate facts about how a unit is reachable (several may hold at once); rules test them with
+    `connectivity_any` / `connectivity_none` (apps.remediation)."""
+
+    INTERNET_CONNECTED = "internet_connected", "Internet-connected"
+    VENDOR_REMOTE_ACCESS = "vendor_remote_access", "Vendor remote access"
+    CELLULAR_MODEM = "cellular_modem", "Cellular modem"
+    ISOLATED_SEGMENT = "isolated_segment", "Isolated network segment"

@@ -50,11 +50,15 @@ class FakeFindings:
 
     def add(self, equipment, *, vendor=None, regime="us_ndaa", source_code="ndaa_889", sub_list="",
             status="prohibited", listed_on=dt.date(2019, 8, 13), discovered_on=dt.date(2026, 1, 10),
-            role="brand", finding_id=None) -> FindingFact:
+            role="brand", finding_id=None, kind="direct", entry_name="",
+            entry_scope_categories=None) -> FindingFact:
         vendor = vendor or equipment.product_model.brand
         fact = FindingFact(finding_id=finding_id or (len(self.by_equipment) + 1) * 100, vendor_id=vendor.pk,
                            vendor_name=vendor.name, vendor_role=role, source_code=source_code, regime=regime,
-                           sub_list=sub_list, status=status, listed_on=listed_on, discovered_on=discovered_on)
+                           sub_list=sub_list, status=status, listed_on=listed_on, discovered_on=discovered_on,
+                           kind=kind, entry_name=entry_name or vendor.name,
+                           entry_scope_categories=(tuple(entry_scope_categories)
+                                                   if entry_scope_categories is not None else None))
         self.by_equipment.setdefault(equipment.pk, []).append(fact)
         return fact
 

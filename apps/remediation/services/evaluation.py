@@ -23,11 +23,11 @@ from apps.inventory.models import Equipment
 from apps.security.enqueue import enqueue_on_commit
 from apps.vendors.selectors import vendor_descendant_ids
 
-from ..choices import LIVE_STATUSES, PlanStatus
+from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
 from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from ..models import RemediationPlan, RemediationPlanQuerySet
 from ..policy import Candidate, candidates_for, choose, deadline_kept, why_text
-from ..selectors import plan_rules_done
+from ..selectors import plan_rules_done, staged_rule_progress
 from .common import remediation_today
 from .waivers import _close_waivers_of
 
@@ -54,7 +54,8 @@ class EvaluationResult:
 
 
 PLAN_SYNC_FIELDS = ("rule_id", "rule_version", "action", "computed_deadline", "deadline", "basis", "also_applied",
-                    "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue")
+                    "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue", "obligation",
+                    "deadline_source", "in_breach_since")
 PLAN_UPDATE_FIELDS = [*(f.removesuffix("_id") if f.endswith("_id") else f for f in PLAN_SYNC_FIELDS),
                       "evaluation_hash", "status", "closed_at", "closing_note", "opened_at", "discovered_on", "outcome",
                       "deadline_overridden", "deadline_reason", "last_evaluated_on"]
@@ -85,6 +86,8 @@ def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: d
         "vendor_id": _winner_vendor_id(winner), "category": ctx.category, "site_id": ctx.site_id,
         "organization_id": ctx.organization_id,
         "is_overdue": RemediationPlanQuerySet.overdue_on(status, deadline, today),
+        "obligation": winner.rule.obligation, "deadline_source": winner.deadline_source,
+        "in_breach_since": winner.in_breach_since(today) if status in CLOCK_STATUSES else None,
     }
 
 
@@ -101,6 +104,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
         "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
         "evaluation_hash", "rule_id")}
     done_rules = plan_rules_done(ids)
+    progress = staged_rule_progress(rules, {c.organization_id for c in contexts.values()})
 
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason
@@ -116,7 +120,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
             ctx = contexts[eq_id]
             cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=today,
                                    first_seen=plan["discovered_on"] if plan else today,
-                                   exclude_rule_ids=done_rules.get(eq_id, set()))
+                                   exclude_rule_ids=done_rules.get(eq_id, set()), stage_progress=progress)
             winner, others = choose(cands)
             reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
         if winner is None:
