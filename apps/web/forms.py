@@ -6,6 +6,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_countries import countries
 
+from apps.accounts.choices import LegalKind
+from apps.accounts.models import Organization
 from apps.common.exceptions import ApplicationError
 from apps.inventory.choices import ComponentKind, Connectivity, EquipmentCategory, EquipmentStatus
 from apps.inventory.imports import FORMATS, KINDS
@@ -93,6 +95,18 @@ def form_submit(request, form: forms.Form, write):
             raise  # the record is gone: the page answers 404 (apps.web.access.org_view)
         form_add_errors(form, exc)
         return NOT_SUBMITTED
+
+
+class OrganizationProfileForm(forms.ModelForm):
+    """The organisation's profile: decides which rules bind it (the service validates again and re-evaluates)."""
+
+    legal_kinds = forms.MultipleChoiceField(choices=LegalKind.choices, required=False,
+                                            widget=forms.CheckboxSelectMultiple,
+                                            help_text="What the organisation is in law; several may apply.")
+
+    class Meta:
+        model = Organization
+        fields = ["country", "subdivision", "legal_kinds", "remediation_target_days"]
 
 
 class SiteForm(forms.ModelForm):

@@ -269,6 +269,14 @@ def remediation_evaluate_all(*, today: dt.date | None = None, findings_provider:
     return remediation_evaluate(today=today, findings_provider=findings_provider, actor=actor)
 
 
+def remediation_evaluate_organization(*, organization_id: int, today: dt.date | None = None,
+                                      findings_provider: FindingsProvider | None = None) -> EvaluationResult:
+    """Evaluate every unit of one organisation (after its profile changed), chunk by chunk."""
+    ids = Equipment.objects.filter(site__organization_id=organization_id).values_list("id", flat=True)
+    return remediation_evaluate(equipment_ids=ids.iterator(chunk_size=5000), today=today,
+                                findings_provider=findings_provider)
+
+
 def remediation_equipment_ids_for_vendors(vendor_ids: Iterable[int]) -> list[int]:
     """Units whose brand, manufacturer, software supplier or component vendor is one of the vendors or owned /
     branded by them, plus units that already have a live plan naming one of those vendors."""
