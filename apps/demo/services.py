@@ -13,12 +13,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from apps.accounts.choices import OrganizationKind, Role
+from apps.accounts.choices import LegalKind, OrganizationKind, Role
 from apps.accounts.models import Membership, Organization, User
 from apps.inventory.choices import ComponentKind, Connectivity, Criticality, SiteKind
 from apps.inventory.choices import EquipmentCategory as Cat
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.inventory.services import component_add, equipment_create, product_model_create, site_create
+from apps.remediation.services import organization_profile_update
 from apps.vendors.choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind
 from apps.vendors.models import OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 from apps.vendors.services import (
@@ -34,7 +35,19 @@ ORGS = [
     ("metro-airport-authority", "Metro International Airport Authority (demo)",
      OrganizationKind.AIRPORT_OPERATOR, "US"),
     ("dept-administrative-services", "Department of Administrative Services (demo)", OrganizationKind.MINISTRY, "US"),
+    ("au-dept-commonwealth-services", "Department of Commonwealth Services (demo)", OrganizationKind.MINISTRY, "AU"),
 ]
+
+# Each organisation's profile (what binds it): org slug -> subdivision, legal kinds, own target in days.
+PROFILES = {
+    # A California port authority running MTSA-regulated terminals (a local public body).
+    "harbor-port-authority": ("CA", [LegalKind.MTSA_PORT_FACILITY, LegalKind.US_STATE_LOCAL], 365),
+    "metro-airport-authority": ("", [LegalKind.US_STATE_LOCAL], None),
+    # A federal executive agency (its depot is a defence site, but the agency is no DoD component).
+    "dept-administrative-services": ("", [LegalKind.US_FEDERAL_EXECUTIVE], 180),
+    # An Australian Commonwealth entity in Canberra.
+    "au-dept-commonwealth-services": ("ACT", [LegalKind.AU_COMMONWEALTH_ENTITY], None),
+}
 
 SITES = [
     # org slug, code, name, kind, country, region, criticality, defence, operator, lat, lon
@@ -54,6 +67,8 @@ SITES = [
      "Riverside", Criticality.MEDIUM, False, "", None, None),
     ("dept-administrative-services", "DEPOT-7", "Joint Logistics Depot 7", SiteKind.MILITARY, "US", "Fort Example",
      Criticality.CRITICAL, True, "", None, None),
+    ("au-dept-commonwealth-services", "CBR-1", "Commonwealth Offices, Barton", SiteKind.GOVERNMENT_OFFICE, "AU",
+     "Canberra, ACT", Criticality.HIGH, False, "Example Property Trust (landlord)", None, None),
 ]
 
 # name, country of incorporation, HQ, website, aliases [(name, kind)], identifiers [(scheme, value, country)]
@@ -208,6 +223,10 @@ EQUIPMENT = [
      "NT-MT1213-0518"),
     ("MIA-CARGO", "Siemens Logistics GmbH", "VarioTray", "CG-BHS-01", 1, Connectivity.SITE_NETWORK, False,
      "2019-11-01", ""),
+    ("CBR-1", "Hangzhou Hikvision Digital Technology Co., Ltd.", "DS-2CD2143G2-I", "CBR-CAM-01", 14,
+     Connectivity.SITE_NETWORK, True, "2017-09-01", ""),
+    ("CBR-1", "Zhejiang Dahua Technology Co., Ltd.", "IPC-HFW2431S-S-S2", "CBR-CAM-02", 6, Connectivity.SITE_NETWORK,
+     True, "2019-04-01", ""),
     ("MIA-CARGO", "Hangzhou Hikvision Digital Technology Co., Ltd.", "DS-2CD2143G2-I", "CG-CAM-01", 18,
      Connectivity.SITE_NETWORK, True, "2019-03-01", ""),
 ]
@@ -225,7 +244,8 @@ DEMO_USERS = [
     ("admin2", "Alan", "Second-Admin", False, {"harbor-port-authority": Role.ADMIN,
                                                 "metro-airport-authority": Role.ADMIN}),
     ("officer", "Olivia", "Officer", False, {"harbor-port-authority": Role.OFFICER,
-                                            "metro-airport-authority": Role.OFFICER}),
+                                            "metro-airport-authority": Role.OFFICER,
+                                            "au-dept-commonwealth-services": Role.OFFICER}),
     ("auditor", "Arthur", "Auditor", False, {slug: Role.AUDITOR for slug, *_ in ORGS}),
     ("viewer", "Victor", "Viewer", False, {"dept-administrative-services": Role.VIEWER}),
     # The registry's curator (shared data: public list decisions, registry-wide rules): a viewer in every
@@ -268,9 +288,14 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
     created = {"organizations": 0, "users": 0, "sites": 0, "vendors": 0, "products": 0, "equipment": 0}
     orgs: dict[str, Organization] = {}
     for slug, name, kind, country in ORGS:
+        subdivision, kinds, target = PROFILES[slug]
+        profile = {"country": country, "subdivision": subdivision, "legal_kinds": sorted(str(k) for k in kinds),
+                   "remediation_target_days": target}
         org, new = Organization.objects.get_or_create(
-            slug=slug, defaults={"name": name, "kind": kind, "country": country, "is_demo": True}
+            slug=slug, defaults={"name": name, "kind": kind, "is_demo": True, **profile}
         )
+        if not new and not org.legal_kinds:  # a demo loaded before profiles existed: fill it, never overwrite
+            org = organization_profile_update(organization=org, actor=None, **profile)
         orgs[slug] = org
         created["organizations"] += new
 

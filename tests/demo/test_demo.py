@@ -16,7 +16,7 @@ def demo(settings, tmp_path):
 
 
 def test_demo_loads_a_realistic_registry(demo):
-    assert demo["organizations"] == 3
+    assert demo["organizations"] == 4
     assert Site.objects.filter(kind="seaport").count() >= 3
     zpmc = Vendor.objects.get(aliases__name="ZPMC")
     chain = vendor_ownership_chain(zpmc)
@@ -53,3 +53,38 @@ def test_the_demo_has_a_curator_with_an_authenticator(db):
     assert is_curator(user) and Curator.objects.count() == 1
     assert TOTPDevice.objects.filter(user=user, confirmed=True).count() == 1
     assert not user.is_staff and set(user.memberships.values_list("role", flat=True)) == {"viewer"}
+
+
+def test_demo_plans_fit_each_organisation(settings, tmp_path):
+    """The whole demo (lists, screening, plans): an Australian agency sees its direction's dates and no US
+    statute; the US port sees MARSEC and the FCC procurement ban but no DoD-only rule; the federal agency sees
+    s.889 Part A as a procurement ban with its own target; nothing is in breach unless a cited date passed."""
+    import datetime as dt
+
+    from apps.demo.services import demo_load_full
+    from apps.remediation.models import RemediationPlan
+
+    settings.DEMO_PASSWORD = "demo-password-for-tests"
+    today = dt.date(2026, 12, 1)
+    demo_load_full(today=today)
+
+    def codes(slug: str) -> set[str]:
+        out: set[str] = set()
+        for plan in RemediationPlan.objects.filter(organization__slug=slug):
+            out |= {plan.rule.code} | {a["rule_code"] for a in plan.also_applied}
+        return out
+
+    au = RemediationPlan.objects.filter(organization__slug="au-dept-commonwealth-services")
+    assert au.exists() and codes("au-dept-commonwealth-services") == {"au-covered-surveillance-2023"}
+    assert {p.deadline for p in au} == {dt.date(2023, 4, 30)}
+    assert all(p.deadline_source == "legal" and p.in_breach_since == dt.date(2023, 4, 30) for p in au)
+    port = codes("harbor-port-authority")
+    assert {"marsec-105-4-sts-cranes", "fcc-covered-list-authorization"} <= port
+    assert not {c for c in port if c.startswith(("dod1260h", "ndaa889", "cfr200"))}
+    federal = codes("dept-administrative-services")
+    assert "ndaa889-a-procurement" in federal and not {c for c in federal if c.startswith("dod1260h")}
+    # Overdue only where a cited legal deadline has passed (the Australian direction's date).
+    for plan in RemediationPlan.objects.filter(is_overdue=True):
+        assert plan.in_breach_since is not None and plan.deadline_source == "legal", plan.why
+    assert not RemediationPlan.objects.exclude(organization__slug="au-dept-commonwealth-services").filter(
+        in_breach_since__isnull=False).exists()
