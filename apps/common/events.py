@@ -69,9 +69,11 @@ class EquipmentChanged(Event):
 
 @dataclass(frozen=True)
 class EquipmentImported(Event):
-    """An import committed units and product models of these vendors in bulk (apps.inventory.import_jobs)."""
+    """An import committed these units (and product models of these vendors) in bulk
+    (apps.inventory.import_jobs)."""
 
     vendor_ids: frozenset[int]
+    equipment_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ class ImportReport:
     created: int = 0
     committed: bool = False
     vendor_ids: list[int] = field(default_factory=list)   # vendors of the saved rows (for re-evaluation)
+    equipment_ids: list[int] = field(default_factory=list)  # the units saved (their plans at once); not stored
 
     @property
     def ok(self) -> bool:
@@ -132,7 +133,9 @@ class ImportReport:
             self.errors.append(RowError(row, column, message))
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("equipment_ids")  # up to IMPORT_MAX_ROWS ids: passed on in the event, not kept in the job
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImportReport:
@@ -505,8 +508,9 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
                 raise ApplicationError(f"Row {report.errors[0].row}, column {report.errors[0].column}: "
                                        f"{report.errors[0].message} Nothing was saved.", code="import_invalid")
             if kind == "equipment":
-                report.created += _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache,
-                                                   actor=actor)
+                ids = _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache, actor=actor)
+                report.created += len(ids)
+                report.equipment_ids.extend(ids)
             else:
                 report.created += _write_vendors(valid, actor=actor)
         done += len(chunk)
@@ -560,7 +564,8 @@ def _vendor_get_or_create(name: str, cache: dict[str, int], actor) -> int:
 
 
 def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
-                     pm_cache: dict[tuple[int, str], int], actor) -> int:
+                     pm_cache: dict[tuple[int, str], int], actor) -> list[int]:
+    """Save the rows; returns the new units' ids."""
     from simple_history.utils import bulk_create_with_history
 
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -601,7 +606,7 @@ def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
                       category=r.category, **r.fields) for r in rows]
     bulk_create_with_history(objs, Equipment, batch_size=1000, default_user=user, default_change_reason="import")
     equipment_counts_touch({r.site_id for r in rows})  # bulk_create sends no post_save
-    return len(objs)
+    return [o.pk for o in objs if o.pk is not None]
 
 
 def _write_vendors(rows: list[tuple[int, dict]], *, actor) -> int:

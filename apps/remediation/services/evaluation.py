@@ -297,6 +297,23 @@ def remediation_evaluate_vendors(*, vendor_ids: Iterable[int], today: dt.date | 
                                 findings_provider=findings_provider)
 
 
+def on_equipment_changed(event: events.EquipmentChanged) -> None:
+    """Subscriber of EquipmentChanged, in the writer's transaction (after screening gave the units their risk
+    status): a unit recorded or changed by hand (web, API) gets its plans at once, or the write rolls back."""
+    if event.equipment_ids:
+        remediation_evaluate(equipment_ids=event.equipment_ids)
+
+
+def on_equipment_imported(event: events.EquipmentImported) -> None:
+    """Subscriber of EquipmentImported, on commit right after screening refreshed the imported units' risk
+    status: their plans now (an error is logged and the daily evaluation catches up). An event without unit
+    ids re-evaluates the vendors' units in a task."""
+    if event.equipment_ids:
+        remediation_evaluate(equipment_ids=event.equipment_ids)
+    else:
+        on_screening_changed(event)
+
+
 def on_screening_changed(event: events.ScreeningChanged | events.EquipmentImported) -> None:
     """Subscriber of ScreeningChanged and EquipmentImported (apps.common.events): enqueue a re-evaluation of those
     vendors' units. A down broker never breaks screening: the task then waits in the outbox."""
