@@ -87,7 +87,10 @@ def _insert_equipment(size: int, sites, products) -> None:
 
     fields = [f for f in Equipment._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    conns = ["isolated", "site_network", "internet", "vendor_remote"]
+    from apps.inventory.choices import CONNECTIVITY_FACT_FIELDS, LEGACY_CONNECTIVITY_FACTS
+
+    conns = [{f: f in LEGACY_CONNECTIVITY_FACTS[c] for f in CONNECTIVITY_FACT_FIELDS}
+             for c in ("isolated", "site_network", "internet", "vendor_remote")]
 
     def prep(f, v):
         return f.get_db_prep_save(v, connection)
@@ -105,8 +108,8 @@ def _insert_equipment(size: int, sites, products) -> None:
             pm = products[i % len(products)]
             row = dict(constant)
             row.update(site_id=sites[i % len(sites)].pk, product_model_id=pm.pk, category=pm.category,
-                       quantity=1 + i % 20, connectivity=conns[i % 4], collects_data=bool(i % 2),
-                       installed_date=dates[i % len(dates)])
+                       quantity=1 + i % 20, collects_data=bool(i % 2), installed_date=dates[i % len(dates)],
+                       **conns[i % 4])
             rows.append([row[f.attname] for f in fields])
             if len(rows) == 5000:
                 _write(cur, sql, rows)

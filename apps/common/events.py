@@ -61,8 +61,9 @@ class VendorsChanged(Event):
 
 @dataclass(frozen=True)
 class EquipmentChanged(Event):
-    """These units were recorded, or their product model, category or components changed, one at a time
-    (apps.inventory services; bulk imports publish EquipmentImported instead)."""
+    """These units were recorded, or their product model, category, components, status, site, installation date
+    or connectivity changed, one at a time (apps.inventory services; bulk imports publish EquipmentImported
+    instead)."""
 
     equipment_ids: frozenset[int]
 

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from apps.accounts.choices import LegalKind, OrganizationKind, Role
 from apps.accounts.models import Membership, Organization, User
-from apps.inventory.choices import ComponentKind, Connectivity, Criticality, SiteKind
+from apps.inventory.choices import LEGACY_CONNECTIVITY_FACTS, ComponentKind, Connectivity, Criticality, SiteKind
 from apps.inventory.choices import EquipmentCategory as Cat
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.inventory.services import component_add, equipment_create, product_model_create, site_create
@@ -178,7 +178,8 @@ PRODUCTS = [
     ("Cisco Systems, Inc.", "Catalyst 9300", "Access switch", Cat.NETWORK, None, None, "MX", "", False),
 ]
 
-# site code, brand, model, asset tag, quantity, connectivity, collects data, installed, serial
+# site code, brand, model, asset tag, quantity, connectivity (as facts: LEGACY_CONNECTIVITY_FACTS; vendor remote
+# access is held by the brand), collects data, installed, serial
 EQUIPMENT = [
     ("PT-T1", "Shanghai Zhenhua Heavy Industries Co., Ltd.", "ZPMC STS-65", "PT-STS-01", 1, Connectivity.VENDOR_REMOTE,
      True, "2016-04-12", "ZP2016-0412-01"),
@@ -366,7 +367,9 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
         if not Equipment.objects.filter(site=sites[code], asset_tag=tag).exists():
             equipment_create(
                 site=sites[code], product_model=products[(brand, model)], asset_tag=tag, quantity=qty,
-                connectivity=conn, collects_data=collects, installed_date=dt.date.fromisoformat(installed),
+                **{fact: True for fact in LEGACY_CONNECTIVITY_FACTS[conn]},
+                remote_access_vendor=(vendors[brand] if conn == Connectivity.VENDOR_REMOTE else None),
+                collects_data=collects, installed_date=dt.date.fromisoformat(installed),
                 serial_number=serial, is_demo=True,
             )
             created["equipment"] += 1

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from django.db.models import Q
 
 from apps.accounts.models import Organization
+from apps.inventory.choices import CONNECTIVITY_FACT_FIELDS, connectivity_level
 from apps.inventory.models import Component, Equipment
 from apps.screening.selectors import equipment_findings
 from apps.vendors.models import Vendor
@@ -71,7 +72,7 @@ def _vendor_countries(vendor: dict) -> set[str]:
 
 
 EQUIPMENT_FIELDS = (
-    "id", "category", "connectivity", "installed_date", "quantity", "collects_data", "status", "site_id",
+    "id", "category", *CONNECTIVITY_FACT_FIELDS, "installed_date", "quantity", "collects_data", "status", "site_id",
     "site__organization_id", "site__kind", "site__criticality", "site__is_defence",
     "product_model_id", "product_model__brand_id", "product_model__manufacturer_id",
     "product_model__software_supplier_id", "product_model__country_of_manufacture",
@@ -123,6 +124,7 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
     contexts: dict[int, EquipmentContext] = {}
     for r in rows:
         profile = profiles.get(r["site__organization_id"], {})
+        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
         facts: list[CountryFact] = []
         maker_id = r["product_model__manufacturer_id"] or r["product_model__brand_id"]
         roles: list[tuple[str, int]] = [(CountryTest.MANUFACTURER, maker_id)]
@@ -151,7 +153,8 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         contexts[r["id"]] = EquipmentContext(
             equipment_id=r["id"], organization_id=r["site__organization_id"], site_id=r["site_id"],
             category=r["category"], site_kind=r["site__kind"], site_criticality=r["site__criticality"],
-            site_is_defence=r["site__is_defence"], connectivity=r["connectivity"],
+            site_is_defence=r["site__is_defence"], connectivity=connectivity_level(net),
+            connectivity_facts=net,
             installed_date=r["installed_date"], country_facts=tuple(facts),
             country=str(profile.get("country") or ""), subdivision=profile.get("subdivision") or "",
             legal_kinds=frozenset(profile.get("legal_kinds") or ()),

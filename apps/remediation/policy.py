@@ -18,6 +18,8 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from apps.inventory.choices import LEGACY_CONNECTIVITY_FACTS
+
 from .choices import (
     ACTION_STRENGTH,
     OBLIGATION_STRENGTH,
@@ -31,13 +33,6 @@ from .choices import (
 
 DEFAULT_TARGET_DAYS = 365  # an obligation without a date, for an organisation that set no target of its own
 
-# Connectivity facts derived from the old single value, for contexts built without the separate facts.
-LEGACY_CONNECTIVITY_FACTS = {
-    "isolated": frozenset({"isolated_segment"}),
-    "site_network": frozenset(),
-    "internet": frozenset({"internet_connected"}),
-    "vendor_remote": frozenset({"vendor_remote_access"}),
-}
 
 
 @dataclass(frozen=True)
@@ -139,7 +134,7 @@ class EquipmentContext:
     subdivision: str = ""  # its state or territory ("CA", "ACT")
     legal_kinds: frozenset[str] = frozenset()
     target_days: int | None = None  # the organisation's own remediation target
-    connectivity_facts: frozenset[str] | None = None  # None: derived from `connectivity`
+    connectivity_facts: frozenset[str] | None = None  # None: derived from `connectivity` (hand-built contexts)
 
     @property
     def facts(self) -> frozenset[str]:

@@ -24,7 +24,8 @@ def test_demo_loads_a_realistic_registry(demo):
     assert names == ["China Communications Construction Company Limited",
                      "China Communications Construction Group (Limited)"]
     assert chain.paths[0].path_share_percent is None  # shares not published: unknown, not zero
-    cranes = Equipment.objects.filter(product_model__brand=zpmc, category="sts_crane", connectivity="vendor_remote")
+    cranes = Equipment.objects.filter(product_model__brand=zpmc, category="sts_crane", vendor_remote_access=True,
+                                      remote_access_vendor=zpmc)
     assert cranes.exists()
     assert Equipment.objects.filter(product_model__manufacturer__aliases__name="Hikvision").exists()  # white label
     assert User.objects.get(username="officer").check_password("demo-password-for-tests")

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from apps.accounts.choices import Role
-from apps.inventory.choices import Connectivity, Criticality
+from apps.inventory.choices import Criticality
 from apps.remediation.models import PolicyRule
 from apps.remediation.policy import FindingFact
 from tests.factories import (
@@ -93,7 +93,7 @@ def camera(site):
     hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co., Ltd.", country_of_incorporation="CN")
     pm = ProductModelFactory(brand=hik, model_number="DS-2CD", category="camera", country_of_manufacture="CN")
     return EquipmentFactory(site=site, product_model=pm, quantity=24, collects_data=True,
-                            connectivity=Connectivity.SITE_NETWORK, installed_date=dt.date(2018, 8, 1))
+                            installed_date=dt.date(2018, 8, 1))
 
 
 @pytest.fixture
@@ -108,5 +108,5 @@ def crane(site):
     OwnershipFactory(owner=cccg, owned=cccc)
     OwnershipFactory(owner=cccc, owned=zpmc)
     pm = ProductModelFactory(brand=zpmc, model_number="STS-65", category="sts_crane", remote_access_capable=True)
-    return EquipmentFactory(site=site, product_model=pm, connectivity=Connectivity.VENDOR_REMOTE,
+    return EquipmentFactory(site=site, product_model=pm, vendor_remote_access=True, remote_access_vendor=zpmc,
                             collects_data=True, installed_date=dt.date(2016, 4, 12))

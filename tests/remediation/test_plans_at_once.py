@@ -26,7 +26,7 @@ def test_unit_recorded_on_the_web_has_its_plan_at_once(client, officer, site, li
     response = client.post(reverse("web:equipment-create"), {
         "site": site.pk, "category": "camera", "brand": listed_brand.name, "model_number": "CAM-9",
         "manufacturer": "", "software_supplier": "", "quantity": 2, "serial_number": "SN-9", "asset_tag": "NEW-1",
-        "installed_date": "2022-03-04", "status": "in_service", "connectivity": "site_network",
+        "installed_date": "2022-03-04", "status": "in_service",
         "operator_name": "", "notes": ""})
     assert response.status_code == 302
     unit = Equipment.objects.get(asset_tag="NEW-1")

@@ -357,7 +357,7 @@ def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_serve
     field("Brand").fill("Hangzhou Exmaple Vision")
     field("Model number").fill("DS-2CD2143G2-I")
     field("Asset tag").fill("CAM-0001")
-    field("Connectivity").select_option("vendor_remote")
+    field("Vendor remote access").check()
     page.get_by_role("button", name="Record equipment").click()
     page.locator("#id_brand_error").wait_for()
     assert "No vendor is recorded" in page.locator("#id_brand_error").inner_text()
