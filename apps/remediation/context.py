@@ -156,7 +156,7 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
             site_is_defence=r["site__is_defence"], connectivity=connectivity_level(net),
             connectivity_facts=net,
             installed_date=r["installed_date"], country_facts=tuple(facts),
-            country=str(profile.get("country") or ""), subdivision=profile.get("subdivision") or "",
+            country=str(profile.get("country") or "").upper(), subdivision=(profile.get("subdivision") or "").upper(),
             legal_kinds=frozenset(profile.get("legal_kinds") or ()),
             target_days=profile.get("remediation_target_days"),
         )

@@ -289,15 +289,13 @@ def rule_in_force(rule: RuleSpec, day: dt.date) -> bool:
 
 # --- matching ----------------------------------------------------------------------------------------------
 
-def equipment_excluded(rule: RuleSpec, ctx: EquipmentContext) -> str:
+def equipment_excluded(rule: RuleSpec, ctx: EquipmentContext, *, organization_checked: bool = False) -> str:
     """Why the rule does not reach this unit ("" when it does): organisation, its jurisdiction and legal kinds,
     category, site, connectivity, installation dates (an unknown installation date is never exempt)."""
-    if rule.organization_id is not None and rule.organization_id != ctx.organization_id:
-        return "rule of another organisation"
-    if rule.jurisdictions and not jurisdiction_matches(rule.jurisdictions, ctx.country, ctx.subdivision):
-        return f"jurisdiction {ctx.country or 'unknown'} not covered"
-    if rule.organization_kinds and not ctx.legal_kinds.intersection(rule.organization_kinds):
-        return "organisation kind not covered"
+    if not organization_checked:
+        reason = organization_excluded(rule, ctx)
+        if reason:
+            return reason
     if rule.categories and ctx.category not in rule.categories:
         return f"category {ctx.category} not covered"
     if rule.site_kinds and ctx.site_kind not in rule.site_kinds:
@@ -322,14 +320,31 @@ def equipment_excluded(rule: RuleSpec, ctx: EquipmentContext) -> str:
     return ""
 
 
+def organization_excluded(rule: RuleSpec, ctx: EquipmentContext) -> str:
+    """Why the rule does not bind the unit's organisation ("" when it does): another organisation's rule, or
+    the organisation's jurisdiction or legal kinds."""
+    if rule.organization_id is not None and rule.organization_id != ctx.organization_id:
+        return "rule of another organisation"
+    if rule.jurisdictions and not jurisdiction_matches(rule.jurisdictions, ctx.country, ctx.subdivision):
+        return f"jurisdiction {ctx.country or 'unknown'} not covered"
+    if rule.organization_kinds and not ctx.legal_kinds.intersection(rule.organization_kinds):
+        return "organisation kind not covered"
+    return ""
+
+
+def rules_binding(rules: Iterable[RuleSpec], ctx: EquipmentContext, day: dt.date) -> list[RuleSpec]:
+    """The rules in force on `day` that bind the organisation of `ctx`: the same for every unit of one
+    organisation, so an evaluation computes it once per organisation and chunk (candidates_for checks again)."""
+    return [r for r in rules if rule_in_force(r, day) and not organization_excluded(r, ctx)]
+
+
 def jurisdiction_matches(jurisdictions: Sequence[str], country: str, subdivision: str) -> bool:
-    """'US' covers every US organisation; 'US-CA' only those in California. An organisation without a country
-    is covered by no jurisdiction-bound rule (its profile must say where it is)."""
+    """'US' covers every US organisation; 'US-CA' only those in California (codes in upper case, as the rules
+    and contexts hold them). An organisation without a country is covered by no jurisdiction-bound rule (its
+    profile must say where it is)."""
     if not country:
         return False
-    country = country.upper()
-    full = f"{country}-{subdivision.upper()}" if subdivision else ""
-    return any(j.upper() == country or (full and j.upper() == full) for j in jurisdictions)
+    return country in jurisdictions or bool(subdivision and f"{country}-{subdivision}" in jurisdictions)
 
 
 def finding_matches(rule: RuleSpec, finding: FindingFact, category: str | None = None) -> bool:
@@ -370,16 +385,19 @@ def candidates_for(
     first_seen: dt.date,
     exclude_rule_ids: frozenset[int] | set[int] = frozenset(),
     stage_progress: dict[tuple[int, int], tuple[int, int]] | None = None,
+    bound: bool = False,
 ) -> list[Candidate]:
     """Every rule in force on `day` that applies to the unit, one candidate per rule (for a finding rule
     matched by several findings, the finding giving the earliest deadline). `first_seen` is the discovery
     date for country rules and organisation targets (when the registry first flagged the unit). Rules in
     `exclude_rule_ids` (already done for this unit) are skipped. Findings listed after `day` are ignored
-    (projection). `stage_progress[(organisation id, rule id)]` = (units done, units in all) for staged rules."""
+    (projection). `stage_progress[(organisation id, rule id)]` = (units done, units in all) for staged rules.
+    `bound`: `rules` come from `rules_binding` for this unit's organisation and day (not checked again)."""
     progress_of = stage_progress or {}
     out: list[Candidate] = []
     for rule in rules:
-        if rule.id in exclude_rule_ids or not rule_in_force(rule, day) or equipment_excluded(rule, ctx):
+        if rule.id in exclude_rule_ids or (not bound and not rule_in_force(rule, day)) \
+                or equipment_excluded(rule, ctx, organization_checked=bound):
             continue
         if rule.basis == RuleBasis.FINDING:
             best: Candidate | None = None

@@ -170,8 +170,4 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list, help_text='Staged quotas, earliest first: [{"date": "2023-04-30", "count": 40}, {"date": ..., "percent": 100}]: by each date that many units (cumulative) of the organisation must be dealt with.'),
         ),
         migrations.RunPython(upgrade_rules, migrations.RunPython.noop),
-        migrations.AddConstraint(
-            model_name='policyrule',
-            constraint=models.CheckConstraint(condition=models.Q(('deadline_kind__in', ['none', 'staged']), models.Q(('deadline_kind', 'fixed'), ('deadline_date__isnull', False)), models.Q(('deadline_kind', 'relative'), ('deadline_days__isnull', False)), _connector='OR'), name='policyrule_deadline_kind_has_date'),
-        ),
     ]

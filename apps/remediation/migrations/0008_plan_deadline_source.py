@@ -1,5 +1,8 @@
 """Plans record their obligation, where their deadline comes from and since when a legal deadline is in breach.
-Existing plans take the defaults until their next evaluation (daily, or remediation_evaluate_all) fills them."""
+Existing plans take the defaults until their next evaluation (daily, or remediation_evaluate_all) fills them.
+
+The rules' deadline-kind constraint is added here, not in 0007: on PostgreSQL a table cannot be altered in the
+transaction that updated its rows while other tables' foreign keys to them have checks pending (0007's data step)."""
 from django.db import migrations, models
 
 
@@ -10,6 +13,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddConstraint(
+            model_name='policyrule',
+            constraint=models.CheckConstraint(condition=models.Q(('deadline_kind__in', ['none', 'staged']), models.Q(('deadline_kind', 'fixed'), ('deadline_date__isnull', False)), models.Q(('deadline_kind', 'relative'), ('deadline_days__isnull', False)), _connector='OR'), name='policyrule_deadline_kind_has_date'),
+        ),
         migrations.AddField(
             model_name='historicalremediationplan',
             name='deadline_source',

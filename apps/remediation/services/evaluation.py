@@ -26,7 +26,7 @@ from apps.vendors.selectors import vendor_descendant_ids
 from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
 from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from ..models import RemediationPlan, RemediationPlanQuerySet
-from ..policy import Candidate, candidates_for, choose, deadline_kept, why_text
+from ..policy import Candidate, candidates_for, choose, deadline_kept, rules_binding, why_text
 from ..selectors import plan_rules_done, staged_rule_progress
 from .common import remediation_today
 from .waivers import _close_waivers_of
@@ -106,6 +106,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     done_rules = plan_rules_done(ids)
     progress = staged_rule_progress(rules, {c.organization_id for c in contexts.values()})
 
+    binding: dict[int, list] = {}  # organisation id -> the rules that bind it today
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason
     new: list[tuple[int, dict]] = []
@@ -118,9 +119,12 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
             reason = f"Equipment {r['status']}; no remediation required any more."
         else:
             ctx = contexts[eq_id]
-            cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=today,
+            if ctx.organization_id not in binding:
+                binding[ctx.organization_id] = rules_binding(rules, ctx, today)
+            cands = candidates_for(ctx, findings.get(eq_id, []), binding[ctx.organization_id], day=today,
                                    first_seen=plan["discovered_on"] if plan else today,
-                                   exclude_rule_ids=done_rules.get(eq_id, set()), stage_progress=progress)
+                                   exclude_rule_ids=done_rules.get(eq_id, set()), stage_progress=progress,
+                                   bound=True)
             winner, others = choose(cands)
             reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
         if winner is None:
