@@ -322,14 +322,26 @@ def equipment_excluded(rule: RuleSpec, ctx: EquipmentContext, *, organization_ch
 
 def organization_excluded(rule: RuleSpec, ctx: EquipmentContext) -> str:
     """Why the rule does not bind the unit's organisation ("" when it does): another organisation's rule, or
-    the organisation's jurisdiction or legal kinds."""
+    the organisation's jurisdiction or legal kinds. Fail closed: a profile that does not say where the
+    organisation is, or what it is, excludes nothing (the rule applies, and says so: `profile_assumptions`)."""
     if rule.organization_id is not None and rule.organization_id != ctx.organization_id:
         return "rule of another organisation"
-    if rule.jurisdictions and not jurisdiction_matches(rule.jurisdictions, ctx.country, ctx.subdivision):
-        return f"jurisdiction {ctx.country or 'unknown'} not covered"
-    if rule.organization_kinds and not ctx.legal_kinds.intersection(rule.organization_kinds):
+    if rule.jurisdictions and ctx.country and not jurisdiction_matches(rule.jurisdictions, ctx.country,
+                                                                       ctx.subdivision):
+        return f"jurisdiction {ctx.country} not covered"
+    if rule.organization_kinds and ctx.legal_kinds and not ctx.legal_kinds.intersection(rule.organization_kinds):
         return "organisation kind not covered"
     return ""
+
+
+def profile_assumptions(rule: RuleSpec, ctx: EquipmentContext) -> str:
+    """What the rule assumed because the organisation's profile is incomplete ("" when nothing)."""
+    missing = []
+    if rule.jurisdictions and not ctx.country:
+        missing.append("where the organisation is")
+    if rule.organization_kinds and not ctx.legal_kinds:
+        missing.append("what it is in law")
+    return ("applied because the organisation's profile does not say " + " or ".join(missing)) if missing else ""
 
 
 def rules_binding(rules: Iterable[RuleSpec], ctx: EquipmentContext, day: dt.date) -> list[RuleSpec]:
@@ -340,8 +352,7 @@ def rules_binding(rules: Iterable[RuleSpec], ctx: EquipmentContext, day: dt.date
 
 def jurisdiction_matches(jurisdictions: Sequence[str], country: str, subdivision: str) -> bool:
     """'US' covers every US organisation; 'US-CA' only those in California (codes in upper case, as the rules
-    and contexts hold them). An organisation without a country is covered by no jurisdiction-bound rule (its
-    profile must say where it is)."""
+    and contexts hold them)."""
     if not country:
         return False
     return country in jurisdictions or bool(subdivision and f"{country}-{subdivision}" in jurisdictions)
@@ -437,7 +448,16 @@ def candidates_for(
                      "via": f.via} for f in facts],
                 "discovered_on": first_seen.isoformat(),
             }, explanation=f"country of concern: {text}"))
-    return out
+    return _note_assumptions(out, ctx)
+
+
+def _note_assumptions(cands: list[Candidate], ctx: EquipmentContext) -> list[Candidate]:
+    for cand in cands:
+        assumed = profile_assumptions(cand.rule, ctx)
+        if assumed:
+            cand.basis["profile_assumed"] = assumed
+            cand.explanation += f" ({assumed})"
+    return cands
 
 
 def choose(candidates: Sequence[Candidate]) -> tuple[Candidate | None, list[Candidate]]:

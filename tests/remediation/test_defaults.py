@@ -117,8 +117,8 @@ def test_defaults_kaspersky_gets_the_fcc_rule_not_s889(org, site, findings):
     assert not any(c.startswith("ndaa889") for c in _also(plan))
 
 
-def test_defaults_upgrade_replaces_untouched_seeded_rules():
-    """Migration 0007 replaced the old defaults (s.889 'remove by 2019') in the test database too."""
+def test_seeded_s889_part_a_is_a_procurement_ban_without_a_removal_date():
+    """s.889(a)(1)(A) forbids procuring, it orders no removal by 2019-08-13 (the old default did)."""
     policy_rules_seed_defaults()
     rule = PolicyRule.objects.get(code="ndaa889-a-procurement")
     assert rule.obligation == "do_not_procure" and rule.deadline_kind == "none" and rule.deadline_date is None

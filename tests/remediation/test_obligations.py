@@ -57,7 +57,9 @@ def test_jurisdiction_country_and_subdivision():
     assert run(ctx(), [spec(jurisdictions=("US-CA",))])
     assert not run(ctx(), [spec(jurisdictions=("US-TX",))])
     assert not run(ctx(country="AU", subdivision="ACT"), [spec(jurisdictions=("US",))])
-    assert not run(ctx(country="", subdivision=""), [spec(jurisdictions=("US",))])  # unknown: not bound
+    # Fail closed: a profile that does not say where the organisation is excludes nothing, and says so.
+    (assumed,) = run(ctx(country="", subdivision=""), [spec(jurisdictions=("US",))])
+    assert "does not say where the organisation is" in assumed.explanation and assumed.basis["profile_assumed"]
 
 
 def test_organization_kinds_any_of():
@@ -65,6 +67,8 @@ def test_organization_kinds_any_of():
     assert not run(ctx(), [rule])
     assert run(ctx(legal_kinds=frozenset({"dod_component", "mtsa_port_facility"})), [rule])
     assert run(ctx(legal_kinds=frozenset()), [spec()])  # no kinds named: any organisation
+    (assumed,) = run(ctx(legal_kinds=frozenset()), [rule])  # kinds unknown: applied, and said so
+    assert "what it is in law" in assumed.explanation
 
 
 def test_connectivity_facts_any_and_none():
