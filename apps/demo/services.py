@@ -40,8 +40,10 @@ ORGS = [
 
 # Each organisation's profile (what binds it): org slug -> subdivision, legal kinds, own target in days.
 PROFILES = {
-    # A California port authority running MTSA-regulated terminals (a local public body).
-    "harbor-port-authority": ("CA", [LegalKind.MTSA_PORT_FACILITY, LegalKind.US_STATE_LOCAL], 365),
+    # A California port authority running MTSA-regulated terminals (a local public body that receives federal
+    # Port Security Grant funds: 2 CFR 200.216 binds it as a grant recipient).
+    "harbor-port-authority": ("CA", [LegalKind.MTSA_PORT_FACILITY, LegalKind.US_STATE_LOCAL,
+                                     LegalKind.US_FEDERAL_CONTRACTOR], 365),
     "metro-airport-authority": ("", [LegalKind.US_STATE_LOCAL], None),
     # A federal executive agency (its depot is a defence site, but the agency is no DoD component).
     "dept-administrative-services": ("", [LegalKind.US_FEDERAL_EXECUTIVE], 180),
@@ -245,8 +247,7 @@ DEMO_USERS = [
     ("admin2", "Alan", "Second-Admin", False, {"harbor-port-authority": Role.ADMIN,
                                                 "metro-airport-authority": Role.ADMIN}),
     ("officer", "Olivia", "Officer", False, {"harbor-port-authority": Role.OFFICER,
-                                            "metro-airport-authority": Role.OFFICER,
-                                            "au-dept-commonwealth-services": Role.OFFICER}),
+                                            "metro-airport-authority": Role.OFFICER}),
     ("auditor", "Arthur", "Auditor", False, {slug: Role.AUDITOR for slug, *_ in ORGS}),
     ("viewer", "Victor", "Viewer", False, {"dept-administrative-services": Role.VIEWER}),
     # The registry's curator (shared data: public list decisions, registry-wide rules): a viewer in every

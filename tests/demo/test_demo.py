@@ -58,8 +58,9 @@ def test_the_demo_has_a_curator_with_an_authenticator(db):
 
 def test_demo_plans_fit_each_organisation(settings, tmp_path):
     """The whole demo (lists, screening, plans): an Australian agency sees its direction's dates and no US
-    statute; the US port sees MARSEC and the FCC procurement ban but no DoD-only rule; the federal agency sees
-    s.889 Part A as a procurement ban with its own target; nothing is in breach unless a cited date passed."""
+    statute; the US port sees MARSEC and the FCC and s.889 procurement bans but no DoD-only rule; the federal
+    agency sees s.889 Part A as a procurement ban with its own target; nothing is in breach unless a cited date
+    passed."""
     import datetime as dt
 
     from apps.demo.services import demo_load_full
@@ -79,9 +80,10 @@ def test_demo_plans_fit_each_organisation(settings, tmp_path):
     assert au.exists() and codes("au-dept-commonwealth-services") == {"au-covered-surveillance-2023"}
     assert {p.deadline for p in au} == {dt.date(2023, 4, 30)}
     assert all(p.deadline_source == "legal" and p.in_breach_since == dt.date(2023, 4, 30) for p in au)
-    port = codes("harbor-port-authority")
-    assert {"marsec-105-4-sts-cranes", "fcc-covered-list-authorization"} <= port
-    assert not {c for c in port if c.startswith(("dod1260h", "ndaa889", "cfr200"))}
+    port = codes("harbor-port-authority")  # an MTSA facility and a federal grant recipient, not a DoD component
+    assert {"marsec-105-4-sts-cranes", "fcc-covered-list-authorization", "ndaa889-a-procurement",
+            "cfr200-216-grants"} <= port
+    assert not {c for c in port if c.startswith("dod1260h")}
     federal = codes("dept-administrative-services")
     assert "ndaa889-a-procurement" in federal and not {c for c in federal if c.startswith("dod1260h")}
     # Overdue only where a cited legal deadline has passed (the Australian direction's date).
