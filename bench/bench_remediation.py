@@ -34,7 +34,16 @@ def _generate(size: int) -> dict:
     from apps.vendors.models import Ownership, Vendor
 
     stamp = str(int(time.time()))
-    org = Organization.objects.create(name=f"Bench port authority {stamp}", slug=f"bench-{stamp}")
+    # A profile under which most default rules apply (US; a port facility that is also a federal body, a DoD
+    # component and a contractor), so the applicability tests are all exercised.
+    # (Skipped on a code base without profiles, so the same generator can time an older version.)
+    profile = {"country": "US", "subdivision": "CA", "remediation_target_days": 180,
+               "legal_kinds": ["dod_component", "mtsa_port_facility", "us_federal_contractor", "us_federal_executive"]}
+    known = {f.name for f in Organization._meta.get_fields()}
+    org = Organization.objects.create(name=f"Bench port authority {stamp}", slug=f"bench-{stamp}",
+                                      **{k: v for k, v in profile.items() if k in known})
+    print("organisation profile: " + (", ".join(f"{k}={v}" for k, v in profile.items()) if "legal_kinds" in known
+                                      else "none (code base without profiles)"))
     user = User.objects.create(username=f"bench-{stamp}", email=f"bench-{stamp}@example.org")
     Membership.objects.create(user=user, organization=org, role=Role.ADMIN)
     kinds = ["seaport", "airport", "government_office", "military"]
@@ -44,8 +53,9 @@ def _generate(size: int) -> dict:
              criticality=crits[i % 4], is_defence=(i % 7 == 0)) for i in range(200)])
     parent = Vendor.objects.create(name=f"Bench State Group {stamp}", country_of_incorporation="CN")
     vendors = Vendor.objects.bulk_create([
-        Vendor(name=f"Bench vendor {stamp}-{i}", country_of_incorporation=("CN" if i % 4 == 0 else "DE"))
-        for i in range(40)])
+        # The listed ones carry a name s.889 names, so the named-entity test has matches to find.
+        Vendor(name=f"Bench {'Hikvision ' if i < 4 else ''}vendor {stamp}-{i}",
+               country_of_incorporation=("CN" if i % 4 == 0 else "DE")) for i in range(40)])
     Ownership.objects.bulk_create([Ownership(owner=parent, owned=v) for v in vendors[1::8]])
     cats = ["camera", "nvr_vms", "sts_crane", "network", "scanner", "baggage_handling", "telecom_module", "other"]
     products = ProductModel.objects.bulk_create([
@@ -87,7 +97,13 @@ def _insert_equipment(size: int, sites, products) -> None:
 
     fields = [f for f in Equipment._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    conns = ["isolated", "site_network", "internet", "vendor_remote"]
+    levels = ("isolated", "site_network", "internet", "vendor_remote")
+    if any(f.attname == "connectivity" for f in fields):  # a code base before connectivity facts
+        conns = [{"connectivity": c} for c in levels]
+    else:
+        from apps.inventory.choices import CONNECTIVITY_FACT_FIELDS, LEGACY_CONNECTIVITY_FACTS
+
+        conns = [{f: f in LEGACY_CONNECTIVITY_FACTS[c] for f in CONNECTIVITY_FACT_FIELDS} for c in levels]
 
     def prep(f, v):
         return f.get_db_prep_save(v, connection)
@@ -105,8 +121,8 @@ def _insert_equipment(size: int, sites, products) -> None:
             pm = products[i % len(products)]
             row = dict(constant)
             row.update(site_id=sites[i % len(sites)].pk, product_model_id=pm.pk, category=pm.category,
-                       quantity=1 + i % 20, connectivity=conns[i % 4], collects_data=bool(i % 2),
-                       installed_date=dates[i % len(dates)])
+                       quantity=1 + i % 20, collects_data=bool(i % 2), installed_date=dates[i % len(dates)],
+                       **conns[i % 4])
             rows.append([row[f.attname] for f in fields])
             if len(rows) == 5000:
                 _write(cur, sql, rows)

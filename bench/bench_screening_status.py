@@ -144,9 +144,11 @@ def build(args, rng: random.Random) -> dict:
         with connection.cursor() as cur:
             cur.execute(
                 "INSERT INTO inventory_equipment (created_at, updated_at, site_id, product_model_id, category, "
-                "quantity, serial_number, asset_tag, status, connectivity, collects_data, operator_name, notes, "
+                "quantity, serial_number, asset_tag, status, internet_connected, vendor_remote_access, cellular_modem, "
+                "isolated_segment, collects_data, operator_name, notes, "
                 "is_demo, risk_status, risk_reason) SELECT now(), now(), %s, (%s::bigint[])[1 + g %% %s], "
-                "(%s::text[])[1 + g %% %s], 1, '', '', 'in_service', 'site_network', false, '', '', false, "
+                "(%s::text[])[1 + g %% %s], 1, '', '', 'in_service', false, false, false, false, false, '', '', "
+                "false, "
                 "'clear', '' FROM generate_series(0, %s) AS g",
                 [site.pk, [p for p, _ in pms], len(pms), [c for _, c in pms], len(pms),
                  (args.equipment // 2 if args.private_entries else args.equipment) - 1],

@@ -20,8 +20,8 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "kind", "country", "is_demo"]
-    list_filter = ["kind", "is_demo"]
+    list_display = ["name", "kind", "country", "subdivision", "legal_kinds", "remediation_target_days", "is_demo"]
+    list_filter = ["kind", "country", "is_demo"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -61,17 +61,20 @@ class VendorsChanged(Event):
 
 @dataclass(frozen=True)
 class EquipmentChanged(Event):
-    """These units were recorded, or their product model, category or components changed, one at a time
-    (apps.inventory services; bulk imports publish EquipmentImported instead)."""
+    """These units were recorded, or their product model, category, components, status, site, installation date
+    or connectivity changed, one at a time (apps.inventory services; bulk imports publish EquipmentImported
+    instead)."""
 
     equipment_ids: frozenset[int]
 
 
 @dataclass(frozen=True)
 class EquipmentImported(Event):
-    """An import committed units and product models of these vendors in bulk (apps.inventory.import_jobs)."""
+    """An import committed these units (and product models of these vendors) in bulk
+    (apps.inventory.import_jobs)."""
 
     vendor_ids: frozenset[int]
+    equipment_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
-from apps.accounts.choices import OrganizationKind, Role
+from apps.accounts.choices import LegalKind, OrganizationKind, Role
 from apps.accounts.models import Membership, Organization, User
-from apps.inventory.choices import ComponentKind, Connectivity, Criticality, SiteKind
+from apps.inventory.choices import LEGACY_CONNECTIVITY_FACTS, ComponentKind, Connectivity, Criticality, SiteKind
 from apps.inventory.choices import EquipmentCategory as Cat
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.inventory.services import component_add, equipment_create, product_model_create, site_create
+from apps.remediation.services import organization_profile_update
 from apps.vendors.choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind, ProposalKind
 from apps.vendors.models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 from apps.vendors.proposals import proposal_submit
@@ -35,7 +36,21 @@ ORGS = [
     ("metro-airport-authority", "Metro International Airport Authority (demo)",
      OrganizationKind.AIRPORT_OPERATOR, "US"),
     ("dept-administrative-services", "Department of Administrative Services (demo)", OrganizationKind.MINISTRY, "US"),
+    ("au-dept-commonwealth-services", "Department of Commonwealth Services (demo)", OrganizationKind.MINISTRY, "AU"),
 ]
+
+# Each organisation's profile (what binds it): org slug -> subdivision, legal kinds, own target in days.
+PROFILES = {
+    # A California port authority running MTSA-regulated terminals (a local public body that receives federal
+    # Port Security Grant funds: 2 CFR 200.216 binds it as a grant recipient).
+    "harbor-port-authority": ("CA", [LegalKind.MTSA_PORT_FACILITY, LegalKind.US_STATE_LOCAL,
+                                     LegalKind.US_FEDERAL_CONTRACTOR], 365),
+    "metro-airport-authority": ("", [LegalKind.US_STATE_LOCAL], None),
+    # A federal executive agency (its depot is a defence site, but the agency is no DoD component).
+    "dept-administrative-services": ("", [LegalKind.US_FEDERAL_EXECUTIVE], 180),
+    # An Australian Commonwealth entity in Canberra.
+    "au-dept-commonwealth-services": ("ACT", [LegalKind.AU_COMMONWEALTH_ENTITY], None),
+}
 
 SITES = [
     # org slug, code, name, kind, country, region, criticality, defence, operator, lat, lon
@@ -55,6 +70,8 @@ SITES = [
      "Riverside", Criticality.MEDIUM, False, "", None, None),
     ("dept-administrative-services", "DEPOT-7", "Joint Logistics Depot 7", SiteKind.MILITARY, "US", "Fort Example",
      Criticality.CRITICAL, True, "", None, None),
+    ("au-dept-commonwealth-services", "CBR-1", "Commonwealth Offices, Barton", SiteKind.GOVERNMENT_OFFICE, "AU",
+     "Canberra, ACT", Criticality.HIGH, False, "Example Property Trust (landlord)", None, None),
 ]
 
 # name, country of incorporation, HQ, website, aliases [(name, kind)], identifiers [(scheme, value, country)]
@@ -171,7 +188,8 @@ PRODUCTS = [
     ("Cisco Systems, Inc.", "Catalyst 9300", "Access switch", Cat.NETWORK, None, None, "MX", "", False),
 ]
 
-# site code, brand, model, asset tag, quantity, connectivity, collects data, installed, serial
+# site code, brand, model, asset tag, quantity, connectivity (as facts: LEGACY_CONNECTIVITY_FACTS; vendor remote
+# access is held by the brand), collects data, installed, serial
 EQUIPMENT = [
     ("PT-T1", "Shanghai Zhenhua Heavy Industries Co., Ltd.", "ZPMC STS-65", "PT-STS-01", 1, Connectivity.VENDOR_REMOTE,
      True, "2016-04-12", "ZP2016-0412-01"),
@@ -216,6 +234,10 @@ EQUIPMENT = [
      "NT-MT1213-0518"),
     ("MIA-CARGO", "Siemens Logistics GmbH", "VarioTray", "CG-BHS-01", 1, Connectivity.SITE_NETWORK, False,
      "2019-11-01", ""),
+    ("CBR-1", "Hangzhou Hikvision Digital Technology Co., Ltd.", "DS-2CD2143G2-I", "CBR-CAM-01", 14,
+     Connectivity.SITE_NETWORK, True, "2017-09-01", ""),
+    ("CBR-1", "Zhejiang Dahua Technology Co., Ltd.", "IPC-HFW2431S-S-S2", "CBR-CAM-02", 6, Connectivity.SITE_NETWORK,
+     True, "2019-04-01", ""),
     ("MIA-CARGO", "Hangzhou Hikvision Digital Technology Co., Ltd.", "DS-2CD2143G2-I", "CG-CAM-01", 18,
      Connectivity.SITE_NETWORK, True, "2019-03-01", ""),
 ]
@@ -276,9 +298,14 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
     created = {"organizations": 0, "users": 0, "sites": 0, "vendors": 0, "products": 0, "equipment": 0}
     orgs: dict[str, Organization] = {}
     for slug, name, kind, country in ORGS:
+        subdivision, kinds, target = PROFILES[slug]
+        profile = {"country": country, "subdivision": subdivision, "legal_kinds": sorted(str(k) for k in kinds),
+                   "remediation_target_days": target}
         org, new = Organization.objects.get_or_create(
-            slug=slug, defaults={"name": name, "kind": kind, "country": country, "is_demo": True}
+            slug=slug, defaults={"name": name, "kind": kind, "is_demo": True, **profile}
         )
+        if not new and not org.legal_kinds:  # a demo loaded before profiles existed: fill it, never overwrite
+            org = organization_profile_update(organization=org, actor=None, **profile)
         orgs[slug] = org
         created["organizations"] += new
 
@@ -350,7 +377,9 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
         if not Equipment.objects.filter(site=sites[code], asset_tag=tag).exists():
             equipment_create(
                 site=sites[code], product_model=products[(brand, model)], asset_tag=tag, quantity=qty,
-                connectivity=conn, collects_data=collects, installed_date=dt.date.fromisoformat(installed),
+                **{fact: True for fact in LEGACY_CONNECTIVITY_FACTS[conn]},
+                remote_access_vendor=(vendors[brand] if conn == Connectivity.VENDOR_REMOTE else None),
+                collects_data=collects, installed_date=dt.date.fromisoformat(installed),
                 serial_number=serial, is_demo=True,
             )
             created["equipment"] += 1

@@ -30,9 +30,10 @@ class ComponentInline(CompactTabularInline):
 @admin.register(Equipment)
 class EquipmentAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "site", "product_model", "category", "quantity", "status", "connectivity"]
-    list_filter = ["category", "status", "connectivity", "site__organization"]
+    list_filter = ["category", "status", "internet_connected", "vendor_remote_access", "cellular_modem",
+                   "isolated_segment", "site__organization"]
     search_fields = ["serial_number", "asset_tag", "product_model__model_number"]
-    autocomplete_fields = ["site", "product_model"]
+    autocomplete_fields = ["site", "product_model", "remote_access_vendor"]
     list_select_related = ["site", "product_model__brand"]
     inlines = [ComponentInline]
 

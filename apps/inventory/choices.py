@@ -33,6 +33,9 @@ RETIRED_STATUSES = frozenset({EquipmentStatus.REMOVED, EquipmentStatus.REPLACED,
 
 
 class Connectivity(models.TextChoices):
+    """A unit's exposure as one level, derived from its connectivity facts (`connectivity_level`): what the risk
+    score and the summaries show, and what older imports and rules gave as a single value."""
+
     ISOLATED = "isolated", "Isolated (air-gapped)"
     SITE_NETWORK = "site_network", "Site network"
     INTERNET = "internet", "Internet"
@@ -46,3 +49,37 @@ class ComponentKind(models.TextChoices):
     SOC = "soc", "System on chip"
     SENSOR = "sensor", "Sensor"
     OTHER = "other", "Other"
+
+
+class ConnectivityFact(models.TextChoices):
+    """Separate facts about how a unit is reachable (several may hold at once); rules test them with
+    `connectivity_any` / `connectivity_none` (apps.remediation)."""
+
+    INTERNET_CONNECTED = "internet_connected", "Internet-connected"
+    VENDOR_REMOTE_ACCESS = "vendor_remote_access", "Vendor remote access"
+    CELLULAR_MODEM = "cellular_modem", "Cellular modem"
+    ISOLATED_SEGMENT = "isolated_segment", "Isolated network segment"
+
+
+CONNECTIVITY_FACT_FIELDS = tuple(ConnectivityFact.values)  # the Equipment boolean fields, same names
+
+# The older single value as facts (migration inventory/0008, imports with a `connectivity` column).
+LEGACY_CONNECTIVITY_FACTS: dict[str, frozenset[str]] = {
+    Connectivity.ISOLATED: frozenset({ConnectivityFact.ISOLATED_SEGMENT}),
+    Connectivity.SITE_NETWORK: frozenset(),
+    Connectivity.INTERNET: frozenset({ConnectivityFact.INTERNET_CONNECTED}),
+    Connectivity.VENDOR_REMOTE: frozenset({ConnectivityFact.VENDOR_REMOTE_ACCESS}),
+}
+
+
+def connectivity_level(facts) -> str:
+    """The strongest exposure among the facts: vendor remote access > internet or a cellular modem > site
+    network > isolated segment (a unit with no fact is on the site network)."""
+    facts = set(facts)
+    if ConnectivityFact.VENDOR_REMOTE_ACCESS in facts:
+        return Connectivity.VENDOR_REMOTE.value
+    if facts & {ConnectivityFact.INTERNET_CONNECTED, ConnectivityFact.CELLULAR_MODEM}:
+        return Connectivity.INTERNET.value
+    if ConnectivityFact.ISOLATED_SEGMENT in facts:
+        return Connectivity.ISOLATED.value
+    return Connectivity.SITE_NETWORK.value

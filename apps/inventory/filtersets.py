@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids, scoped_organizations
 from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, date_range, risk_status_filter
 
-from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
+from .choices import ComponentKind, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import Component, Equipment, ProductModel, Site
 
 MODEL_IDS_INLINE = 1000  # matching product models passed as a literal list (beyond: a subquery)
@@ -97,7 +97,11 @@ class EquipmentFilterSet(ChangedSinceMixin):
     )
     category = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentCategory.choices)
     status = django_filters.MultipleChoiceFilter(distinct=False, choices=EquipmentStatus.choices)
-    connectivity = django_filters.MultipleChoiceFilter(distinct=False, choices=Connectivity.choices)
+    internet_connected = django_filters.BooleanFilter(label="Internet-connected")
+    vendor_remote_access = django_filters.BooleanFilter(label="Vendor remote access")
+    cellular_modem = django_filters.BooleanFilter(label="Cellular modem")
+    isolated_segment = django_filters.BooleanFilter(label="Isolated network segment")
+    remote_access_vendor = IdFilter(field_name="remote_access_vendor_id", label="Vendor id holding remote access")
     country = django_filters.CharFilter(field_name="site__country", lookup_expr="iexact",
                                         label="Country of the site (ISO alpha-2)")
     criticality = django_filters.MultipleChoiceFilter(distinct=False, field_name="site__criticality",
@@ -116,7 +120,8 @@ class EquipmentFilterSet(ChangedSinceMixin):
 
     class Meta:
         model = Equipment
-        fields = ["site", "organization", "category", "status", "connectivity", "collects_data"]
+        fields = ["site", "organization", "category", "status", "internet_connected", "vendor_remote_access",
+                  "cellular_modem", "isolated_segment", "remote_access_vendor", "collects_data"]
 
     def filter_q(self, queryset, name, value):
         """Serial, asset tag, model number or brand name contains `value`. The product models are looked up

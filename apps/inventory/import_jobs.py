@@ -146,7 +146,8 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     Path(job.path).unlink(missing_ok=True)
     # New units of already-screened vendors need their risk status now and their plans (screening and
     # remediation subscribe, on commit). New vendors are screened through VendorsChanged.
-    events.publish(events.EquipmentImported(vendor_ids=frozenset(report.vendor_ids)))
+    events.publish(events.EquipmentImported(vendor_ids=frozenset(report.vendor_ids),
+                                            equipment_ids=frozenset(report.equipment_ids)))
     return job
 
 

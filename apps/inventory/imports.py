@@ -11,7 +11,8 @@ rolls everything back on the first invalid row, so a file that changed between p
 half-import. Both take a `progress(done, total)` callback for the progress bar.
 
 Columns (equipment): site_code, category, brand, model_number, manufacturer, software_supplier, quantity,
-serial_number, asset_tag, installed_date, status, connectivity, collects_data, operator_name, notes.
+serial_number, asset_tag, installed_date, status, internet_connected, vendor_remote_access, remote_access_vendor,
+cellular_modem, isolated_segment (or the older single connectivity), collects_data, operator_name, notes.
 Columns (vendors): name, country_of_incorporation, country_of_headquarters, website, aliases, lei, uei,
 duns, uscc, description.
 """
@@ -44,7 +45,13 @@ from apps.vendors.identifiers import identifier_validate
 from apps.vendors.models import VendorIdentifier
 from apps.vendors.selectors import vendor_ids_by_name
 
-from .choices import Connectivity, EquipmentCategory, EquipmentStatus
+from .choices import (
+    CONNECTIVITY_FACT_FIELDS,
+    LEGACY_CONNECTIVITY_FACTS,
+    Connectivity,
+    EquipmentCategory,
+    EquipmentStatus,
+)
 from .models import Equipment, ProductModel, Site
 from .services import equipment_counts_touch
 
@@ -78,7 +85,14 @@ EQUIPMENT_COLUMNS = [
     Column("asset_tag", False, "Your asset tag, unique per site", "CAM-0001", 120),
     Column("installed_date", False, "YYYY-MM-DD, not in the future", "2021-05-04"),
     Column("status", False, "in_service (default), disconnected, removed, replaced, disposed", "in_service"),
-    Column("connectivity", False, "isolated, site_network (default), internet, vendor_remote", "site_network"),
+    Column("internet_connected", False, "yes/no", "no"),
+    Column("vendor_remote_access", False, "yes/no", "no"),
+    Column("remote_access_vendor", False, "Who holds the remote access (vendor legal name or alias; created when "
+                                          "unknown); only with vendor_remote_access", "", 300),
+    Column("cellular_modem", False, "yes/no", "no"),
+    Column("isolated_segment", False, "yes/no", "no"),
+    Column("connectivity", False, "Older single value, still read: isolated, site_network, internet, vendor_remote "
+                                  "(sets the matching fact)", ""),
     Column("collects_data", False, "yes/no", "yes"),
     Column("operator_name", False, "Who operates it when not you", "", 200),
     Column("notes", False, "Free text", ""),
@@ -121,6 +135,7 @@ class ImportReport:
     created: int = 0
     committed: bool = False
     vendor_ids: list[int] = field(default_factory=list)   # vendors of the saved rows (for re-evaluation)
+    equipment_ids: list[int] = field(default_factory=list)  # the units saved (their plans at once); not stored
 
     @property
     def ok(self) -> bool:
@@ -132,7 +147,9 @@ class ImportReport:
             self.errors.append(RowError(row, column, message))
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("equipment_ids")  # up to IMPORT_MAX_ROWS ids: passed on in the event, not kept in the job
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImportReport:
@@ -315,6 +332,7 @@ class _EquipmentRow:
     manufacturer: str
     software_supplier: str
     fields: dict[str, Any]
+    remote_access_vendor: str = ""
 
 
 def _validate_equipment_chunk(chunk: list[tuple[int, dict]], *, sites: dict[str, int], seen_tags: set,
@@ -350,13 +368,35 @@ def _validate_equipment_chunk(chunk: list[tuple[int, dict]], *, sites: dict[str,
             except ValueError:
                 report.add_error(number, "installed_date",
                                  f"Not a date: {rec['installed_date']!r} (use YYYY-MM-DD).")
-        for name, choices, default in (("status", EquipmentStatus, EquipmentStatus.IN_SERVICE),
-                                       ("connectivity", Connectivity, Connectivity.SITE_NETWORK)):
-            raw = rec.get(name, "")
-            value = _choice(raw, choices) if raw else str(default)
-            if value is None:
-                report.add_error(number, name, f"Unknown value {raw!r}; use one of: {', '.join(choices.values)}.")
-            fields[name] = value
+        raw = rec.get("status", "")
+        value = _choice(raw, EquipmentStatus) if raw else str(EquipmentStatus.IN_SERVICE)
+        if value is None:
+            report.add_error(number, "status", f"Unknown value {raw!r}; use one of: "
+                             f"{', '.join(EquipmentStatus.values)}.")
+        fields["status"] = value
+        facts: set[str] = set()
+        raw = rec.get("connectivity", "")
+        if raw:
+            legacy = _choice(raw, Connectivity)
+            if legacy is None:
+                report.add_error(number, "connectivity", f"Unknown value {raw!r}; use one of: "
+                                 f"{', '.join(Connectivity.values)} (or the yes/no columns).")
+            else:
+                facts |= LEGACY_CONNECTIVITY_FACTS[legacy]
+        for name in CONNECTIVITY_FACT_FIELDS:
+            flag = _bool(rec.get(name, ""))
+            if flag is None:
+                report.add_error(number, name, "Use yes or no.")
+            elif flag:
+                facts.add(name)
+        for name in CONNECTIVITY_FACT_FIELDS:
+            fields[name] = name in facts
+        remote_vendor = rec.get("remote_access_vendor", "")
+        if remote_vendor and not fields["vendor_remote_access"]:
+            report.add_error(number, "remote_access_vendor", "Give who holds remote access only with "
+                             "vendor_remote_access yes.")
+        if fields["isolated_segment"] and fields["internet_connected"]:
+            report.add_error(number, "isolated_segment", "An isolated segment is not internet-connected.")
         collects = _bool(rec.get("collects_data", ""))
         if collects is None:
             report.add_error(number, "collects_data", "Use yes or no.")
@@ -372,7 +412,8 @@ def _validate_equipment_chunk(chunk: list[tuple[int, dict]], *, sites: dict[str,
             candidate_tags.append((site_id, tag))
         if report.error_count == errors_before:
             parsed.append(_EquipmentRow(number, site_id, category, rec["brand"], rec["model_number"],
-                                        rec.get("manufacturer", ""), rec.get("software_supplier", ""), fields))
+                                        rec.get("manufacturer", ""), rec.get("software_supplier", ""), fields,
+                                        remote_vendor))
     if candidate_tags:  # one query: asset tags already used at these sites
         # order_by(): no default ordering (it would join sites and organisations); the exclude lets the
         # partial unique index (site, asset_tag) WHERE asset_tag <> '' answer the query.
@@ -478,10 +519,11 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
         report.total_rows += len(chunk)
         if kind == "equipment":
             valid = _validate_equipment_chunk(chunk, sites=sites, seen_tags=seen, report=report, today=today)
-            names = {n for r in valid for n in (r.brand, r.manufacturer, r.software_supplier) if n}
+            names = {n for r in valid for n in (r.brand, r.manufacturer, r.software_supplier,
+                                                r.remote_access_vendor) if n}
             vendor_cache.update(vendor_ids_by_name(names - set(vendor_cache)))
             for r in valid:
-                for n in (r.brand, r.manufacturer, r.software_supplier):
+                for n in (r.brand, r.manufacturer, r.software_supplier, r.remote_access_vendor):
                     if n and n.lower() not in vendor_cache:
                         new_vendors.setdefault(n)
             if len(report.preview) < PREVIEW_ROWS:
@@ -505,8 +547,9 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
                 raise ApplicationError(f"Row {report.errors[0].row}, column {report.errors[0].column}: "
                                        f"{report.errors[0].message} Nothing was saved.", code="import_invalid")
             if kind == "equipment":
-                report.created += _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache,
-                                                   actor=actor)
+                ids = _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache, actor=actor)
+                report.created += len(ids)
+                report.equipment_ids.extend(ids)
             else:
                 report.created += _write_vendors(valid, actor=actor)
         done += len(chunk)
@@ -560,7 +603,8 @@ def _vendor_get_or_create(name: str, cache: dict[str, int], actor) -> int:
 
 
 def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
-                     pm_cache: dict[tuple[int, str], int], actor) -> int:
+                     pm_cache: dict[tuple[int, str], int], actor) -> list[int]:
+    """Save the rows; returns the new units' ids."""
     from simple_history.utils import bulk_create_with_history
 
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -598,10 +642,12 @@ def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
         for pm in created:
             pm_cache[(pm.brand_id, pm.model_number)] = pm.pk
     objs = [Equipment(site_id=r.site_id, product_model_id=pm_cache[(vendor_cache[r.brand.lower()], r.model_number)],
-                      category=r.category, **r.fields) for r in rows]
+                      category=r.category, remote_access_vendor_id=(
+                          _vendor_get_or_create(r.remote_access_vendor, vendor_cache, actor)
+                          if r.remote_access_vendor else None), **r.fields) for r in rows]
     bulk_create_with_history(objs, Equipment, batch_size=1000, default_user=user, default_change_reason="import")
     equipment_counts_touch({r.site_id for r in rows})  # bulk_create sends no post_save
-    return len(objs)
+    return [o.pk for o in objs if o.pk is not None]
 
 
 def _write_vendors(rows: list[tuple[int, dict]], *, actor) -> int:

@@ -16,7 +16,16 @@ from simple_history.models import HistoricalRecords
 from apps.common.choices import RiskStatus
 from apps.common.models import TimeStampedModel
 
-from .choices import ComponentKind, Connectivity, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
+from .choices import (
+    CONNECTIVITY_FACT_FIELDS,
+    ComponentKind,
+    ConnectivityFact,
+    Criticality,
+    EquipmentCategory,
+    EquipmentStatus,
+    SiteKind,
+    connectivity_level,
+)
 
 
 class Site(TimeStampedModel):
@@ -116,7 +125,14 @@ class Equipment(TimeStampedModel):
     asset_tag = models.CharField(max_length=120, blank=True)
     installed_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=EquipmentStatus.choices, default=EquipmentStatus.IN_SERVICE)
-    connectivity = models.CharField(max_length=16, choices=Connectivity.choices, default=Connectivity.SITE_NETWORK)
+    # How the unit is reachable: separate facts, several may hold (apps.remediation rules test them).
+    internet_connected = models.BooleanField(default=False, help_text="Reachable from or reaching the internet.")
+    vendor_remote_access = models.BooleanField(default=False, help_text="A vendor can reach it remotely.")
+    remote_access_vendor = models.ForeignKey(
+        "vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Who holds the remote access (the maker, an integrator...); with vendor remote access only.")
+    cellular_modem = models.BooleanField(default=False, help_text="Has a cellular (LTE/5G) modem.")
+    isolated_segment = models.BooleanField(default=False, help_text="On an isolated network segment.")
     collects_data = models.BooleanField(default=False, help_text="Records video, sensor or cargo data.")
     operator_name = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
@@ -166,8 +182,25 @@ class Equipment(TimeStampedModel):
         label = self.asset_tag or self.serial_number or f"#{self.pk}"
         return f"{self.get_category_display()} {label}"
 
+    @property
+    def connectivity_facts(self) -> frozenset[str]:
+        return frozenset(f for f in CONNECTIVITY_FACT_FIELDS if getattr(self, f))
+
+    @property
+    def connectivity(self) -> str:
+        """The exposure as one level (derived; see apps.inventory.choices.connectivity_level)."""
+        return connectivity_level(self.connectivity_facts)
+
+    def get_connectivity_display(self) -> str:
+        return ", ".join(str(ConnectivityFact(f).label) for f in CONNECTIVITY_FACT_FIELDS if getattr(self, f)) \
+            or "Site network"
+
     def clean(self) -> None:
         errors = {}
+        if self.remote_access_vendor_id and not self.vendor_remote_access:
+            errors["remote_access_vendor"] = "Name who holds remote access only when the unit has vendor remote access."
+        if self.isolated_segment and self.internet_connected:
+            errors["isolated_segment"] = "A unit on an isolated segment is not internet-connected; choose one."
         if self.installed_date and self.installed_date > timezone.localdate():
             errors["installed_date"] = "The installation date cannot be in the future."
         if self.quantity is not None and self.quantity < 1:

@@ -21,12 +21,18 @@ from apps.audit.writes import (
 from apps.common import events
 from apps.common.exceptions import ApplicationError
 
+from .choices import CONNECTIVITY_FACT_FIELDS
 from .models import Component, Equipment, ProductModel, Site, SiteEquipmentCount
+
+# A change of these fields can change a unit's risk status or the rules that apply to it (its plans).
+PLAN_RELEVANT_FIELDS = frozenset({"product_model_id", "category", "status", "installed_date", "site_id",
+                                  "remote_access_vendor_id", *CONNECTIVITY_FACT_FIELDS})
 
 
 def _equipment_changed(equipment_ids: set[int]) -> None:
-    """Units whose product model, category or components were written one by one (bulk imports publish
-    EquipmentImported): screening gives them their risk status in this transaction (apps.common.events)."""
+    """Units written one by one whose product model, category, components, status, site, installation date or
+    connectivity changed (bulk imports publish EquipmentImported): screening gives them their risk status and
+    remediation their plans, in this transaction (apps.common.events)."""
     events.publish(events.EquipmentChanged(equipment_ids=frozenset(equipment_ids)))
 
 
@@ -78,7 +84,7 @@ def equipment_update(*, equipment: Equipment, actor=None, **fields: Any) -> Equi
                                fields={"site": ["Not a site of this organisation."]})
     organization_id = equipment.site.organization_id
     equipment, changes = model_update_audited(equipment, fields, actor=actor, organization_id=organization_id)
-    if {"product_model_id", "category"} & set(changes):
+    if PLAN_RELEVANT_FIELDS & set(changes):
         _equipment_changed({equipment.pk})
     return equipment
 
@@ -173,9 +179,14 @@ def product_model_resolve(*, brand_name: str, model_number: str, category: str, 
 @write_transaction()
 def equipment_record(*, site: Site, brand_name: str, model_number: str, category: str,
                      manufacturer_name: str = "", software_supplier_name: str = "", equipment: Equipment | None = None,
-                     actor=None, **fields: Any) -> Equipment:
+                     remote_access_vendor_name: str = "", actor=None, **fields: Any) -> Equipment:
     """Create a unit (or update `equipment`) from the names an officer types: the product model is found or
-    created by brand and model number (product_model_resolve), all in one transaction."""
+    created by brand and model number (product_model_resolve), the vendor holding remote access found by legal
+    name or alias, all in one transaction."""
+    from apps.vendors.selectors import vendor_named
+
+    fields["remote_access_vendor"] = (vendor_named(remote_access_vendor_name, field="remote_access_vendor")
+                                      if remote_access_vendor_name.strip() else None)
     product_model = product_model_resolve(brand_name=brand_name, model_number=model_number, category=category,
                                           manufacturer_name=manufacturer_name,
                                           software_supplier_name=software_supplier_name, actor=actor)

@@ -20,9 +20,9 @@ from .models import (
 class PolicyRuleAdmin(SimpleHistoryAdmin):
     """Rules are data: admins edit them here; each save bumps the version (history keeps the old ones)."""
 
-    list_display = ["code", "name", "basis", "action", "deadline_date", "deadline_days", "enabled",
-                    "requires_verification", "version", "organization"]
-    list_filter = ["basis", "action", "enabled", "requires_verification"]
+    list_display = ["code", "name", "basis", "obligation", "action", "deadline_kind", "deadline_date", "deadline_days",
+                    "enabled", "requires_verification", "version", "organization"]
+    list_filter = ["basis", "obligation", "action", "deadline_kind", "enabled", "requires_verification"]
     search_fields = ["code", "name", "citation"]
     readonly_fields = ["version"]
 
@@ -40,8 +40,9 @@ class PlanStepInline(CompactTabularInline):
 
 @admin.register(RemediationPlan)
 class RemediationPlanAdmin(SimpleHistoryAdmin):
-    list_display = ["id", "equipment", "site", "rule", "action", "status", "is_overdue", "deadline", "owner"]
-    list_filter = ["status", "is_overdue", "action", "rule", "organization"]
+    list_display = ["id", "equipment", "site", "rule", "action", "status", "is_overdue", "deadline", "deadline_source",
+                    "in_breach_since", "owner"]
+    list_filter = ["status", "is_overdue", "action", "obligation", "deadline_source", "rule", "organization"]
     search_fields = ["equipment__asset_tag", "equipment__serial_number", "site__name"]
     list_select_related = ["equipment", "site", "rule", "owner"]
     raw_id_fields = ["equipment", "site", "vendor", "owner", "organization"]

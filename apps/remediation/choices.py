@@ -15,6 +15,38 @@ class Action(models.TextChoices):
 ACTION_STRENGTH = {Action.REMOVE: 4, Action.REPLACE: 3, Action.MITIGATE: 2, Action.MONITOR: 1}
 
 
+class Obligation(models.TextChoices):
+    """What the law (or the organisation's policy) obliges, as opposed to what to do with the unit (`Action`)."""
+
+    DO_NOT_PROCURE = "do_not_procure", "Do not procure (in force since a date; no removal deadline)"
+    REMOVE_OR_REPLACE = "remove_or_replace", "Remove or replace"
+    MITIGATE = "mitigate", "Mitigate (e.g. disconnect vendor remote access)"
+    REPORT = "report", "Report"
+
+
+# Higher is stronger: the tie-break after the date when rules overlap.
+OBLIGATION_STRENGTH = {Obligation.REMOVE_OR_REPLACE: 4, Obligation.MITIGATE: 3, Obligation.REPORT: 2,
+                       Obligation.DO_NOT_PROCURE: 1}
+
+
+class DeadlineKind(models.TextChoices):
+    """Where a rule's date comes from."""
+
+    FIXED = "fixed", "A fixed legal date"
+    RELATIVE = "relative", "N days after the unit is flagged or the vendor listed"
+    STAGED = "staged", "Staged quotas (dates with counts or shares)"
+    NONE = "none", "None (the organisation's own target applies)"
+
+
+class DeadlineSource(models.TextChoices):
+    """Where a plan's due date came from. Only a `legal` date can put an organisation in breach."""
+
+    LEGAL = "legal", "Legal deadline"
+    RELATIVE = "relative", "The rule's relative period"
+    ORGANIZATION_TARGET = "organization_target", "The organisation's own target"
+    DEFAULT_TARGET = "default_target", "The registry's default target"
+
+
 class RuleBasis(models.TextChoices):
     """What a rule looks at: a screening finding (a list names the vendor or its owner), or the country of the
     manufacturer / ultimate owner / place of manufacture (no list needed)."""

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 
 from django.db.models import Q
 
+from apps.accounts.models import Organization
+from apps.inventory.choices import CONNECTIVITY_FACT_FIELDS, connectivity_level
 from apps.inventory.models import Component, Equipment
 from apps.screening.selectors import equipment_findings
 from apps.vendors.models import Vendor
@@ -36,7 +38,25 @@ def rule_spec(rule: PolicyRule) -> RuleSpec:
         effective_from=rule.effective_from, effective_until=rule.effective_until,
         suspended_from=rule.suspended_from, suspended_until=rule.suspended_until,
         grandfathered_before=rule.grandfathered_before, requires_verification=rule.requires_verification,
+        jurisdictions=tuple(j.upper() for j in rule.jurisdictions or ()),
+        organization_kinds=tuple(rule.organization_kinds or ()), connectivity_any=tuple(rule.connectivity_any or ()),
+        connectivity_none=tuple(rule.connectivity_none or ()), installed_before=rule.installed_before,
+        installed_after=rule.installed_after, names_any=tuple(rule.names_any or ()),
+        finding_kinds=tuple(rule.finding_kinds or ()), respect_entry_scope=rule.respect_entry_scope,
+        obligation=rule.obligation, deadline_kind=rule.deadline_kind,
+        staged_deadlines=tuple(_stage(s) for s in rule.staged_deadlines or ()),
     )
+
+
+def _stage(stage: dict) -> tuple[dt.date, str, int]:
+    quota = "count" if "count" in stage else "percent"
+    return dt.date.fromisoformat(str(stage["date"])), quota, int(stage[quota])
+
+
+def organization_profiles(organization_ids: Iterable[int]) -> dict[int, dict]:
+    """Each organisation's profile (country, subdivision, legal kinds, own target): one query."""
+    return {o["id"]: o for o in Organization.objects.filter(id__in=set(organization_ids)).values(
+        "id", "country", "subdivision", "legal_kinds", "remediation_target_days")}
 
 
 def rule_specs(*, organization_ids: Iterable[int] | None = None) -> list[RuleSpec]:
@@ -52,7 +72,7 @@ def _vendor_countries(vendor: dict) -> set[str]:
 
 
 EQUIPMENT_FIELDS = (
-    "id", "category", "connectivity", "installed_date", "quantity", "collects_data", "status", "site_id",
+    "id", "category", *CONNECTIVITY_FACT_FIELDS, "installed_date", "quantity", "collects_data", "status", "site_id",
     "site__organization_id", "site__kind", "site__criticality", "site__is_defence",
     "product_model_id", "product_model__brand_id", "product_model__manufacturer_id",
     "product_model__software_supplier_id", "product_model__country_of_manufacture",
@@ -100,8 +120,11 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         ancestors_cache[vendor_id] = out
         return out
 
+    profiles = organization_profiles(r["site__organization_id"] for r in rows)
     contexts: dict[int, EquipmentContext] = {}
     for r in rows:
+        profile = profiles.get(r["site__organization_id"], {})
+        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
         facts: list[CountryFact] = []
         maker_id = r["product_model__manufacturer_id"] or r["product_model__brand_id"]
         roles: list[tuple[str, int]] = [(CountryTest.MANUFACTURER, maker_id)]
@@ -130,8 +153,12 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         contexts[r["id"]] = EquipmentContext(
             equipment_id=r["id"], organization_id=r["site__organization_id"], site_id=r["site_id"],
             category=r["category"], site_kind=r["site__kind"], site_criticality=r["site__criticality"],
-            site_is_defence=r["site__is_defence"], connectivity=r["connectivity"],
+            site_is_defence=r["site__is_defence"], connectivity=connectivity_level(net),
+            connectivity_facts=net,
             installed_date=r["installed_date"], country_facts=tuple(facts),
+            country=str(profile.get("country") or "").upper(), subdivision=(profile.get("subdivision") or "").upper(),
+            legal_kinds=frozenset(profile.get("legal_kinds") or ()),
+            target_days=profile.get("remediation_target_days"),
         )
     return contexts
 
@@ -140,6 +167,13 @@ def _to_date(value, tz: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return local_today(value, tz) if value.tzinfo else value.date()
     return value
+
+
+def _entry_categories(finding) -> tuple[str, ...] | None:
+    """The list entry's own scope categories carried on the screening finding (FCC Covered List): None when
+    the entry states no scope, () when it names services only (no unit is in its scope)."""
+    categories = getattr(finding, "entry_scope_categories", None)
+    return None if categories is None else tuple(categories)
 
 
 def screening_findings(equipment_ids: list[int], *, as_of: dt.datetime | None = None) -> dict[int, list[FindingFact]]:
@@ -153,7 +187,9 @@ def screening_findings(equipment_ids: list[int], *, as_of: dt.datetime | None = 
                 finding_id=f.finding_id, vendor_id=f.vendor_id, vendor_name=f.vendor_name, vendor_role=f.vendor_role,
                 source_code=f.source_code, regime=f.regime, sub_list=f.sub_list or "", status=f.status,
                 listed_on=_to_date(f.listed_on, tz) if f.listed_on else None,
-                discovered_on=_to_date(f.discovered_at, tz), path_text=f.path_text or "",
+                discovered_on=_to_date(f.discovered_at, tz), path_text=f.path_text or "", kind=f.kind or "direct",
+                entry_name=f.entry_name or "",
+                entry_scope_categories=_entry_categories(f),
             )
             for f in items
         ]

@@ -2,6 +2,7 @@
 the record of sent digests."""
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -11,9 +12,10 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from apps.accounts.choices import LegalKind
 from apps.common.choices import FLAGGED_STATUSES
 from apps.common.models import TimeStampedModel
-from apps.inventory.choices import Connectivity, Criticality, EquipmentCategory, SiteKind
+from apps.inventory.choices import Connectivity, ConnectivityFact, Criticality, EquipmentCategory, SiteKind
 
 from .choices import (
     CLOCK_STATUSES,
@@ -22,7 +24,10 @@ from .choices import (
     Action,
     CountryTest,
     DeadlineAnchor,
+    DeadlineKind,
+    DeadlineSource,
     NotificationKind,
+    Obligation,
     Outcome,
     PlanStatus,
     RuleBasis,
@@ -31,6 +36,7 @@ from .choices import (
 )
 
 FINDING_STATUSES = FLAGGED_STATUSES
+FINDING_KINDS = ("direct", "ownership", "oem")  # apps.screening FindingKind (a layer above inventory, below us)
 
 
 def _check_list(errors: dict, name: str, values, allowed) -> None:
@@ -43,11 +49,18 @@ def _check_list(errors: dict, name: str, values, allowed) -> None:
 
 
 class PolicyRule(TimeStampedModel):
-    """A rule turning a finding (or a country of concern) into an action and a deadline.
+    """A rule turning a finding (or a country of concern) into an obligation, an action and a deadline.
 
     Rules are data: admins edit them, every edit bumps `version` and simple-history keeps each version, and
     plans record the rule and version that decided them. Empty match lists mean "any". A rule with an
     organisation applies to that organisation's equipment only; without one it applies everywhere.
+
+    Applicability: whom the rule binds (`jurisdictions`, `organization_kinds`: the organisation's profile),
+    what (categories, connectivity facts, installation dates, the finding's kind and named entities, the list
+    entry's own scope). Obligation and deadline: `obligation` says what the law asks (do not procure, remove or
+    replace, mitigate, report), `deadline_kind` where the date comes from (a fixed legal date, N days after an
+    anchor, staged quotas, or none: the organisation's own target). Only a legal date (fixed or staged) can put
+    an organisation in breach.
     """
 
     code = models.SlugField(max_length=64, unique=True, help_text="Stable identifier, e.g. ndaa889-b-use.")
@@ -82,6 +95,36 @@ class PolicyRule(TimeStampedModel):
     site_criticalities = models.JSONField(default=list, blank=True, help_text="Site criticalities; empty: any.")
     defence_only = models.BooleanField(default=False, help_text="Only sites marked defence / military use.")
     connectivities = models.JSONField(default=list, blank=True, help_text="Equipment connectivity; empty: any.")
+    # Whom the rule binds (the organisation's profile) and further unit and finding tests
+    jurisdictions = models.JSONField(
+        default=list, blank=True,
+        help_text="Countries (ISO alpha-2, e.g. 'US', 'AU') or subdivisions ('US-CA') of the organisation; empty: any.")
+    organization_kinds = models.JSONField(
+        default=list, blank=True, help_text="The organisation must be one of these legal kinds; empty: any.")
+    connectivity_any = models.JSONField(
+        default=list, blank=True, help_text="The unit must have at least one of these connectivity facts; empty: any.")
+    connectivity_none = models.JSONField(
+        default=list, blank=True, help_text="The unit must have none of these connectivity facts.")
+    installed_before = models.DateField(null=True, blank=True,
+                                        help_text="Only units installed before this date (unknown: included).")
+    installed_after = models.DateField(null=True, blank=True,
+                                       help_text="Only units installed on or after this date (unknown: included).")
+    names_any = models.JSONField(
+        default=list, blank=True,
+        help_text="The listed entity (entry name, vendor or path) must name one of these, e.g. the five companies "
+                  "s.889 names; empty: any.")
+    finding_kinds = models.JSONField(default=list, blank=True,
+                                     help_text="direct, ownership, oem; empty: any.")
+    respect_entry_scope = models.BooleanField(
+        default=True, help_text="Where the list entry states its own scope (FCC Covered List), apply only to units "
+                                "in the categories it names.")
+    # The obligation and its deadline
+    obligation = models.CharField(max_length=20, choices=Obligation.choices, default=Obligation.REMOVE_OR_REPLACE)
+    deadline_kind = models.CharField(max_length=12, choices=DeadlineKind.choices, default=DeadlineKind.FIXED)
+    staged_deadlines = models.JSONField(
+        default=list, blank=True,
+        help_text='Staged quotas, earliest first: [{"date": "2023-04-30", "count": 40}, {"date": ..., "percent": '
+                  '100}]: by each date that many units (cumulative) of the organisation must be dealt with.')
 
     action = models.CharField(max_length=16, choices=Action.choices)
     guidance = models.TextField(blank=True, help_text="What to do, shown on the plan.")
@@ -102,18 +145,57 @@ class PolicyRule(TimeStampedModel):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(deadline_date__isnull=False) | Q(deadline_days__isnull=False),
-                name="policyrule_has_deadline",
+                condition=(Q(deadline_kind__in=[DeadlineKind.NONE, DeadlineKind.STAGED])
+                           | (Q(deadline_kind=DeadlineKind.FIXED) & Q(deadline_date__isnull=False))
+                           | (Q(deadline_kind=DeadlineKind.RELATIVE) & Q(deadline_days__isnull=False))),
+                name="policyrule_deadline_kind_has_date",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code} v{self.version})"
 
+    def save(self, *args, **kwargs):
+        self.infer_deadline_kind()
+        super().save(*args, **kwargs)
+
+    def infer_deadline_kind(self) -> None:
+        """A rule left at the default kind (fixed) that gives only a number of days is a relative one (rules
+        written before deadline kinds existed, and callers that give only `deadline_days`)."""
+        if self.deadline_kind == DeadlineKind.FIXED and self.deadline_date is None and self.deadline_days is not None:
+            self.deadline_kind = DeadlineKind.RELATIVE
+
     def clean(self) -> None:
+        self.infer_deadline_kind()
         errors: dict[str, str] = {}
-        if self.deadline_date is None and self.deadline_days is None:
-            errors["deadline_date"] = "Give a fixed deadline date, a number of days, or both."
+        if self.deadline_kind == DeadlineKind.FIXED and self.deadline_date is None:
+            errors["deadline_date"] = "A fixed deadline needs its date."
+        if self.deadline_kind == DeadlineKind.RELATIVE and self.deadline_days is None:
+            errors["deadline_days"] = "A relative deadline needs its number of days."
+        if self.deadline_kind == DeadlineKind.STAGED:
+            problem = staged_deadlines_problem(self.staged_deadlines)
+            if problem:
+                errors["staged_deadlines"] = problem
+        elif self.staged_deadlines:
+            errors["staged_deadlines"] = "Stages belong to a staged deadline only."
+        if self.obligation == Obligation.DO_NOT_PROCURE and self.deadline_kind in (DeadlineKind.FIXED,
+                                                                                   DeadlineKind.STAGED):
+            errors["deadline_kind"] = ("A procurement ban has no removal date: give 'none' (the organisation's "
+                                       "target applies) or a relative period, and its start as effective_from.")
+        _check_list(errors, "jurisdictions", self.jurisdictions, None)
+        if "jurisdictions" not in errors:
+            bad = [j for j in self.jurisdictions if not _jurisdiction_ok(j)]
+            if bad:
+                errors["jurisdictions"] = f"Use 'US' or 'US-CA' style codes; not {bad!r}."
+            else:
+                self.jurisdictions = [j.upper() for j in self.jurisdictions]
+        _check_list(errors, "organization_kinds", self.organization_kinds, LegalKind.values)
+        _check_list(errors, "connectivity_any", self.connectivity_any, ConnectivityFact.values)
+        _check_list(errors, "connectivity_none", self.connectivity_none, ConnectivityFact.values)
+        _check_list(errors, "names_any", self.names_any, None)
+        _check_list(errors, "finding_kinds", self.finding_kinds, FINDING_KINDS)
+        if self.installed_before and self.installed_after and self.installed_before <= self.installed_after:
+            errors["installed_before"] = "No date is both before and on or after these dates."
         _check_list(errors, "source_codes", self.source_codes, None)
         _check_list(errors, "regimes", self.regimes, None)
         _check_list(errors, "finding_statuses", self.finding_statuses, FINDING_STATUSES)
@@ -141,6 +223,38 @@ class PolicyRule(TimeStampedModel):
             errors["suspended_until"] = "The suspension cannot end before it starts."
         if errors:
             raise ValidationError(errors)
+
+
+def _jurisdiction_ok(code: str) -> bool:
+    country, _, sub = code.partition("-")
+    return len(country) == 2 and country.isalpha() and (not sub or (sub.isalnum() and len(sub) <= 3))
+
+
+def staged_deadlines_problem(stages) -> str:
+    """Why a list of stages is not valid ("" when it is): dates ascending, each with a positive `count` or a
+    `percent` from 1 to 100, cumulative quotas not going down."""
+    if not isinstance(stages, list) or not stages:
+        return "Give at least one stage: a date and a count or percent."
+    last_date, last = None, {"count": 0, "percent": 0}
+    for stage in stages:
+        if not isinstance(stage, dict) or set(stage) - {"date", "count", "percent", "note"}:
+            return "Each stage is {\"date\": \"YYYY-MM-DD\", \"count\": N} or {..., \"percent\": P}."
+        try:
+            day = dt.date.fromisoformat(str(stage.get("date")))
+        except ValueError:
+            return f"Not a date: {stage.get('date')!r}."
+        quota = [k for k in ("count", "percent") if k in stage]
+        if len(quota) != 1:
+            return "Each stage gives a count or a percent (one of them)."
+        value = stage[quota[0]]
+        if not isinstance(value, int) or value < 1 or (quota[0] == "percent" and value > 100):
+            return "A count is a positive whole number; a percent is from 1 to 100."
+        if last_date and day <= last_date:
+            return "Stages go in date order, one per date."
+        if value < last[quota[0]]:
+            return "Quotas are cumulative: they never go down."
+        last_date, last[quota[0]] = day, value
+    return ""
 
 
 class RemediationPlanQuerySet(models.QuerySet):
@@ -191,6 +305,13 @@ class RemediationPlan(TimeStampedModel):
     is_overdue = models.BooleanField(default=False)
     deadline = models.DateField()
     computed_deadline = models.DateField(help_text="The deadline the rules give; differs when changed by hand.")
+    obligation = models.CharField(max_length=20, choices=Obligation.choices, default=Obligation.REMOVE_OR_REPLACE)
+    deadline_source = models.CharField(
+        max_length=20, choices=DeadlineSource.choices, default=DeadlineSource.LEGAL,
+        help_text="Where the computed deadline comes from: a legal date, the rule's period or a target.")
+    in_breach_since = models.DateField(
+        null=True, blank=True,
+        help_text="The cited legal deadline that has passed for this organisation; empty otherwise.")
     deadline_overridden = models.BooleanField(default=False)
     deadline_reason = models.TextField(blank=True)
     discovered_on = models.DateField(help_text="When the registry first flagged the unit.")

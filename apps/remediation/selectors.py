@@ -17,7 +17,7 @@ from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
 
 from . import conf
-from .choices import FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, PlanStatus, WaiverStatus
+from .choices import FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, DeadlineKind, PlanStatus, WaiverStatus
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
 from .policy import candidates_for, choose, deadline_kept
@@ -48,6 +48,20 @@ def plan_rules_done(equipment_ids: Iterable[int]) -> dict[int, set[int]]:
                                                          status=PlanStatus.DONE).values_list("equipment_id", "rule_id"):
         done[eq_id].add(rule_id)
     return done
+
+
+def staged_rule_progress(rules, organization_ids: Iterable[int]) -> dict[tuple[int, int], tuple[int, int]]:
+    """For each staged rule and organisation: (units done under it, units live or done under it), the progress
+    its quotas are measured against. One query, none when no rule is staged."""
+    staged = [r.id for r in rules if r.effective_deadline_kind == DeadlineKind.STAGED]
+    org_ids = list(organization_ids)
+    if not staged or not org_ids:
+        return {}
+    rows = (RemediationPlan.objects.filter(rule_id__in=staged, organization_id__in=org_ids,
+                                           status__in=[*LIVE_STATUSES, PlanStatus.DONE])
+            .order_by().values("organization_id", "rule_id")
+            .annotate(done=Count("id", filter=Q(status=PlanStatus.DONE)), total=Count("id")))
+    return {(r["organization_id"], r["rule_id"]): (r["done"], r["total"]) for r in rows}
 
 
 def plan_get_for_user(user, plan_id: int) -> RemediationPlan | None:

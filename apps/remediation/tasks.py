@@ -36,6 +36,13 @@ def remediation_evaluate_vendors_task(vendor_ids: list[int]) -> dict:
     return services.remediation_evaluate_vendors(vendor_ids=vendor_ids).as_dict()
 
 
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=True, max_retries=5,
+             time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60)
+def remediation_evaluate_organization_task(organization_id: int) -> dict:
+    """Re-evaluate an organisation's plans after its profile changed (the rules that bind it may differ)."""
+    return services.remediation_evaluate_organization(organization_id=organization_id).as_dict()
+
+
 @shared_task(acks_late=True, time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60)
 def remediation_evaluate_all_task(today: str | None = None) -> dict:
     return services.remediation_evaluate_all(today=dt.date.fromisoformat(today) if today else None).as_dict()

@@ -48,6 +48,7 @@ class EquipmentFinding:
     status_reason: str = ""
     entry_scope: str = ""  # the list entry's own scope (FCC Covered List), see Finding.entry_scope
     entry_scope_categories: list[str] | None = None
+    entry_name: str = ""  # the listed name the finding comes from (rules' names_any)
 
     @property
     def entry_scope_category_labels(self) -> list[str] | None:
@@ -222,6 +223,7 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
                     listed_on=f.listed_on, discovered_at=f.discovered_at, status=status, path_text=f.path_text,
                     kind=f.kind, source_name=f.source.name, status_reason=f.status_reason,
                     entry_scope=f.entry_scope, entry_scope_categories=f.entry_scope_categories,
+                    entry_name=f.entry_name,
                 ))
         items.sort(key=lambda x: (-RISK_ORDER.get(x.status, 0), x.vendor_role, x.finding_id))
     return result

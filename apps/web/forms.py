@@ -6,8 +6,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_countries import countries
 
+from apps.accounts.choices import LegalKind
+from apps.accounts.models import Organization
 from apps.common.exceptions import ApplicationError
-from apps.inventory.choices import ComponentKind, Connectivity, EquipmentCategory, EquipmentStatus
+from apps.inventory.choices import ComponentKind, EquipmentCategory, EquipmentStatus
 from apps.inventory.imports import FORMATS, KINDS
 from apps.inventory.models import Site
 from apps.vendors.choices import OemConfidence, OwnershipKind
@@ -95,6 +97,18 @@ def form_submit(request, form: forms.Form, write):
         return NOT_SUBMITTED
 
 
+class OrganizationProfileForm(forms.ModelForm):
+    """The organisation's profile: decides which rules bind it (the service validates again and re-evaluates)."""
+
+    legal_kinds = forms.MultipleChoiceField(choices=LegalKind.choices, required=False,
+                                            widget=forms.CheckboxSelectMultiple,
+                                            help_text="What the organisation is in law; several may apply.")
+
+    class Meta:
+        model = Organization
+        fields = ["country", "subdivision", "legal_kinds", "remediation_target_days"]
+
+
 class SiteForm(forms.ModelForm):
     """A site of the selected organisation (the service validates again and records the change)."""
 
@@ -127,12 +141,19 @@ class EquipmentForm(forms.Form):
     asset_tag = forms.CharField(max_length=120, required=False, help_text="Your tag; unique within the site.")
     installed_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     status = forms.ChoiceField(choices=EquipmentStatus.choices, initial=EquipmentStatus.IN_SERVICE)
-    connectivity = forms.ChoiceField(choices=Connectivity.choices, initial=Connectivity.SITE_NETWORK)
+    internet_connected = forms.BooleanField(required=False, label="Internet-connected")
+    vendor_remote_access = forms.BooleanField(required=False, label="Vendor remote access")
+    remote_access_vendor = forms.CharField(
+        label="Remote access held by", max_length=300, required=False,
+        help_text="The vendor (maker, integrator...) holding the remote access: legal name or alias.",
+        widget=forms.TextInput(attrs={"list": "vendor-names", "autocomplete": "off"}))
+    cellular_modem = forms.BooleanField(required=False, label="Cellular modem")
+    isolated_segment = forms.BooleanField(required=False, label="Isolated network segment")
     collects_data = forms.BooleanField(required=False, label="Records video, sensor or cargo data")
     operator_name = forms.CharField(max_length=200, required=False, label="Operated by (when not you)")
     notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    NAME_FIELDS = ("brand", "model_number", "manufacturer", "software_supplier")
+    NAME_FIELDS = ("brand", "model_number", "manufacturer", "software_supplier", "remote_access_vendor")
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,7 +165,9 @@ class EquipmentForm(forms.Form):
         initial = {name: getattr(equipment, name) for name in cls.base_fields if name not in cls.NAME_FIELDS}
         initial.update(site=equipment.site_id, brand=pm.brand.name, model_number=pm.model_number,
                        manufacturer=pm.manufacturer.name if pm.manufacturer_id else "",
-                       software_supplier=pm.software_supplier.name if pm.software_supplier_id else "")
+                       software_supplier=pm.software_supplier.name if pm.software_supplier_id else "",
+                       remote_access_vendor=(equipment.remote_access_vendor.name
+                                             if equipment.remote_access_vendor_id else ""))
         return initial
 
     @classmethod

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", core.dashboard, name="dashboard"),
     path("organisation/", core.org_switch, name="org-switch"),
+    path("organisation/profile/", core.organization_profile, name="organization-profile"),
     path("account/verify/", core.second_factor, name="second-factor"),
     path("reports/as-of/", core.as_of_report, name="as-of-report"),
     path("sites/", inventory.site_list, name="site-list"),

@@ -16,7 +16,7 @@ def demo(settings, tmp_path):
 
 
 def test_demo_loads_a_realistic_registry(demo):
-    assert demo["organizations"] == 3
+    assert demo["organizations"] == 4
     assert Site.objects.filter(kind="seaport").count() >= 3
     zpmc = Vendor.objects.get(aliases__name="ZPMC")
     chain = vendor_ownership_chain(zpmc)
@@ -24,7 +24,8 @@ def test_demo_loads_a_realistic_registry(demo):
     assert names == ["China Communications Construction Company Limited",
                      "China Communications Construction Group (Limited)"]
     assert chain.paths[0].path_share_percent is None  # shares not published: unknown, not zero
-    cranes = Equipment.objects.filter(product_model__brand=zpmc, category="sts_crane", connectivity="vendor_remote")
+    cranes = Equipment.objects.filter(product_model__brand=zpmc, category="sts_crane", vendor_remote_access=True,
+                                      remote_access_vendor=zpmc)
     assert cranes.exists()
     assert Equipment.objects.filter(product_model__manufacturer__aliases__name="Hikvision").exists()  # white label
     assert User.objects.get(username="officer").check_password("demo-password-for-tests")
@@ -68,3 +69,40 @@ def test_the_demo_has_a_pending_proposal_applied_to_its_organisations_view_only(
     assert all(organization_overlay(o.pk).empty for o in others)
     demo_load()
     assert ChangeProposal.objects.count() == 1  # loaded again: not proposed twice
+
+
+def test_demo_plans_fit_each_organisation(settings, tmp_path):
+    """The whole demo (lists, screening, plans): an Australian agency sees its direction's dates and no US
+    statute; the US port sees MARSEC and the FCC and s.889 procurement bans but no DoD-only rule; the federal
+    agency sees s.889 Part A as a procurement ban with its own target; nothing is in breach unless a cited date
+    passed."""
+    import datetime as dt
+
+    from apps.demo.services import demo_load_full
+    from apps.remediation.models import RemediationPlan
+
+    settings.DEMO_PASSWORD = "demo-password-for-tests"
+    today = dt.date(2026, 12, 1)
+    demo_load_full(today=today)
+
+    def codes(slug: str) -> set[str]:
+        out: set[str] = set()
+        for plan in RemediationPlan.objects.filter(organization__slug=slug):
+            out |= {plan.rule.code} | {a["rule_code"] for a in plan.also_applied}
+        return out
+
+    au = RemediationPlan.objects.filter(organization__slug="au-dept-commonwealth-services")
+    assert au.exists() and codes("au-dept-commonwealth-services") == {"au-covered-surveillance-2023"}
+    assert {p.deadline for p in au} == {dt.date(2023, 4, 30)}
+    assert all(p.deadline_source == "legal" and p.in_breach_since == dt.date(2023, 4, 30) for p in au)
+    port = codes("harbor-port-authority")  # an MTSA facility and a federal grant recipient, not a DoD component
+    assert {"marsec-105-4-sts-cranes", "fcc-covered-list-authorization", "ndaa889-a-procurement",
+            "cfr200-216-grants"} <= port
+    assert not {c for c in port if c.startswith("dod1260h")}
+    federal = codes("dept-administrative-services")
+    assert "ndaa889-a-procurement" in federal and not {c for c in federal if c.startswith("dod1260h")}
+    # Overdue only where a cited legal deadline has passed (the Australian direction's date).
+    for plan in RemediationPlan.objects.filter(is_overdue=True):
+        assert plan.in_breach_since is not None and plan.deadline_source == "legal", plan.why
+    assert not RemediationPlan.objects.exclude(organization__slug="au-dept-commonwealth-services").filter(
+        in_breach_since__isnull=False).exists()

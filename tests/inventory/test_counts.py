@@ -69,7 +69,7 @@ def test_admin_save_is_counted(client, site):
     pm = ProductModelFactory(category="camera")
     response = client.post("/admin/inventory/equipment/add/", {
         "site": site.pk, "product_model": pm.pk, "category": "camera", "quantity": 4, "status": "in_service",
-        "connectivity": "site_network", "components-TOTAL_FORMS": 0, "components-INITIAL_FORMS": 0,
+        "components-TOTAL_FORMS": 0, "components-INITIAL_FORMS": 0,
     })
     assert response.status_code == 302 and response["Location"] == "/admin/inventory/equipment/", response
     assert tally(site) == {("camera", "in_service", "clear"): (1, 4)}

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from apps.accounts.choices import Role
-from apps.inventory.choices import Connectivity, Criticality
+from apps.inventory.choices import Criticality
 from apps.remediation.models import PolicyRule
 from apps.remediation.policy import FindingFact
 from tests.factories import (
@@ -50,11 +50,15 @@ class FakeFindings:
 
     def add(self, equipment, *, vendor=None, regime="us_ndaa", source_code="ndaa_889", sub_list="",
             status="prohibited", listed_on=dt.date(2019, 8, 13), discovered_on=dt.date(2026, 1, 10),
-            role="brand", finding_id=None) -> FindingFact:
+            role="brand", finding_id=None, kind="direct", entry_name="",
+            entry_scope_categories=None) -> FindingFact:
         vendor = vendor or equipment.product_model.brand
         fact = FindingFact(finding_id=finding_id or (len(self.by_equipment) + 1) * 100, vendor_id=vendor.pk,
                            vendor_name=vendor.name, vendor_role=role, source_code=source_code, regime=regime,
-                           sub_list=sub_list, status=status, listed_on=listed_on, discovered_on=discovered_on)
+                           sub_list=sub_list, status=status, listed_on=listed_on, discovered_on=discovered_on,
+                           kind=kind, entry_name=entry_name or vendor.name,
+                           entry_scope_categories=(tuple(entry_scope_categories)
+                                                   if entry_scope_categories is not None else None))
         self.by_equipment.setdefault(equipment.pk, []).append(fact)
         return fact
 
@@ -89,7 +93,7 @@ def camera(site):
     hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co., Ltd.", country_of_incorporation="CN")
     pm = ProductModelFactory(brand=hik, model_number="DS-2CD", category="camera", country_of_manufacture="CN")
     return EquipmentFactory(site=site, product_model=pm, quantity=24, collects_data=True,
-                            connectivity=Connectivity.SITE_NETWORK, installed_date=dt.date(2018, 8, 1))
+                            installed_date=dt.date(2018, 8, 1))
 
 
 @pytest.fixture
@@ -104,5 +108,5 @@ def crane(site):
     OwnershipFactory(owner=cccg, owned=cccc)
     OwnershipFactory(owner=cccc, owned=zpmc)
     pm = ProductModelFactory(brand=zpmc, model_number="STS-65", category="sts_crane", remote_access_capable=True)
-    return EquipmentFactory(site=site, product_model=pm, connectivity=Connectivity.VENDOR_REMOTE,
+    return EquipmentFactory(site=site, product_model=pm, vendor_remote_access=True, remote_access_vendor=zpmc,
                             collects_data=True, installed_date=dt.date(2016, 4, 12))

@@ -37,9 +37,12 @@ def test_screening_change_re_evaluates_on_commit(camera, findings, make_rule, se
     assert plan.status == "not_required"
 
 
-def test_remediation_subscribes_to_screening_changes_and_imports():
+def test_remediation_subscribes_to_screening_changes_units_and_imports():
+    from apps.remediation.services import on_equipment_changed, on_equipment_imported
+
     assert on_screening_changed in events.subscribers(events.ScreeningChanged)
-    assert on_screening_changed in events.subscribers(events.EquipmentImported)
+    assert on_equipment_imported in events.subscribers(events.EquipmentImported, events.ON_COMMIT)
+    assert on_equipment_changed in events.subscribers(events.EquipmentChanged, events.IN_TRANSACTION)
 
 
 def test_empty_change_enqueues_nothing(django_capture_on_commit_callbacks):

@@ -171,7 +171,8 @@ def test_officer_day_in_the_browser(browser, live_server, demo, tmp_path):
 
     # The new brand is a potential match: confirm it in the review queue.
     page.goto("/review/?mine=1")
-    card = page.locator("article", has_text="Dahua Vision").first
+    # The s.889 match (the port is bound by s.889 as a grant recipient; the DoD 1260H one binds DoD only).
+    card = page.locator("article", has_text="Dahua Vision").filter(has_text="889").first
     assert card.is_visible()
     officer.shot("07-review-queue")
     card.get_by_label(re.compile("Confirm")).check()
@@ -357,7 +358,7 @@ def test_officer_records_a_site_and_a_unit_and_corrects_them(browser, live_serve
     field("Brand").fill("Hangzhou Exmaple Vision")
     field("Model number").fill("DS-2CD2143G2-I")
     field("Asset tag").fill("CAM-0001")
-    field("Connectivity").select_option("vendor_remote")
+    page.locator("#id_vendor_remote_access").check()
     page.get_by_role("button", name="Record equipment").click()
     page.locator("#id_brand_error").wait_for()
     assert "No vendor is recorded" in page.locator("#id_brand_error").inner_text()

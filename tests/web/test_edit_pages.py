@@ -33,7 +33,7 @@ def _unit_post(site, **overrides):
     data = {"site": site.pk, "category": "camera", "brand": "Hangzhou Example Vision", "model_number": "CAM-9",
             "manufacturer": "", "software_supplier": "", "quantity": 2, "serial_number": "SN-9",
             "asset_tag": "NEW-1", "installed_date": "2022-03-04", "status": "in_service",
-            "connectivity": "vendor_remote", "collects_data": "on", "operator_name": "", "notes": "lobby"}
+            "vendor_remote_access": "on", "collects_data": "on", "operator_name": "", "notes": "lobby"}
     data.update(overrides)
     return data
 
@@ -120,6 +120,7 @@ def test_officer_records_a_unit_by_brand_alias_and_a_new_product_model(client_fo
     assert (pm.brand, pm.model_number, pm.manufacturer, pm.software_supplier, pm.category) == (
         inventory["brand"], "CAM-9", inventory["maker"], inventory["maker"], "camera")
     assert (unit.quantity, unit.connectivity, unit.collects_data, unit.notes) == (2, "vendor_remote", True, "lobby")
+    assert unit.vendor_remote_access and not unit.internet_connected and unit.remote_access_vendor is None
     assert equipment_records_count(site_ids=[site.pk]) == before + 1  # the per-site tally follows at once
     assert AuditEvent.objects.filter(action="equipment.create", object_id=str(unit.pk)).exists()
 

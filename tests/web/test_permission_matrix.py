@@ -36,15 +36,16 @@ ROLES = ["anonymous", "none", "viewer", "auditor", "curator", "officer", "admin"
 READ_ONLY = {"viewer", "auditor", "curator"}  # the curator is a viewer of the harbour (its powers are elsewhere)
 
 # What a route needs, and how to fill its arguments: (need, methods, {kwarg: (own world key, other key)}).
-# need: "open" (any signed-in user), "read" (members), "write" (officers and admins), "read-then-write" (GET
-# read, POST write), "admin" (admins), "job" (the organisation's writers), "curator" (a page for curators with a
-# verified second factor only: the proposal queue), "curate" (curators with a verified
-# second factor for a public list; the owning organisation's admins for an in-house list). A kwarg whose other key is
-# None names shared data (no other organisation's copy to try). Literal strings stand as they are.
+# need: "open" (any signed-in user), "read" (members), "write" (officers and admins), "read-then-write" (GET read,
+# POST write), "read-then-admin" (GET read, POST admins), "admin" (admins), "job" (the organisation's writers),
+# "curator" (a page for curators with a verified second factor only: the proposal queue), "curate" (curators with
+# a verified second factor for a public list; the owning organisation's admins for an in-house list). A kwarg whose
+# other key is None names shared data (no other organisation's copy to try). Literal strings stand as they are.
 OWN_OTHER = tuple[str, str | None]
 ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "second-factor": ("open", ("get", "post"), {}),
     "dashboard": ("read", ("get",), {}),
+    "organization-profile": ("read-then-admin", ("get", "post"), {}),
     "as-of-report": ("read", ("get",), {}),
     "site-list": ("read", ("get",), {}),
     "site-export": ("read", ("get",), {}),
@@ -199,6 +200,8 @@ def _expected(need: str, method: str, role: str, scope: str, has_object: bool) -
         return {404, 403} if early and method == "post" else {404}
     if need == "read-then-write":
         need = "read" if method == "get" else "write"
+    if need == "read-then-admin":  # the organisation's profile: members see it, its admins change it
+        need = "read" if method == "get" else "admin"
     if need == "read":
         return {200}
     if need == "curator":

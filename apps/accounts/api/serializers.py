@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.accounts.choices import LegalKind
 from apps.accounts.models import Organization
 from apps.api.models import ApiToken
 from apps.api.serializers import ReadOnlyModelSerializer
@@ -8,13 +9,30 @@ from apps.api.serializers import ReadOnlyModelSerializer
 class OrganizationSerializer(ReadOnlyModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     role = serializers.SerializerMethodField(help_text="Your role in this organisation.")
+    legal_kinds = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                        help_text="What the organisation is in law: " + ", ".join(LegalKind.values))
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "kind", "country", "role"]
+        fields = ["id", "name", "slug", "kind", "country", "subdivision", "legal_kinds", "remediation_target_days",
+                  "role"]
 
     def get_role(self, obj) -> str:
         return self.context.get("roles", {}).get(obj.id, "")
+
+
+class OrganizationProfileInputSerializer(serializers.Serializer):
+    """The profile an admin may change; every field optional (PATCH)."""
+
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, help_text="ISO alpha-2.")
+    subdivision = serializers.CharField(max_length=3, required=False, allow_blank=True,
+                                        help_text="ISO 3166-2 part after the country: 'CA', 'ACT'.")
+    legal_kinds = serializers.ListField(child=serializers.ChoiceField(choices=LegalKind.choices), required=False,
+                                        max_length=len(LegalKind.values))
+    remediation_target_days = serializers.IntegerField(min_value=1, max_value=3650, required=False, allow_null=True)
+
+    def validate_country(self, value: str) -> str:
+        return value.upper()
 
 
 class ApiTokenSerializer(ReadOnlyModelSerializer):

@@ -10,7 +10,13 @@ from apps.accounts.models import Organization
 from apps.api.fields import CountryCodeField, ScopedPrimaryKeyRelatedField, writable_by_organization
 from apps.api.serializers import ReadOnlyModelSerializer
 from apps.common.choices import FLAGGED_STATUSES, risk_worst
-from apps.inventory.choices import Connectivity, EquipmentCategory, EquipmentStatus
+from apps.inventory.choices import (
+    CONNECTIVITY_FACT_FIELDS,
+    Connectivity,
+    EquipmentCategory,
+    EquipmentStatus,
+    connectivity_level,
+)
 from apps.inventory.models import Component, Equipment, ProductModel, Site
 from apps.vendors.models import Vendor
 
@@ -109,7 +115,13 @@ class EquipmentSerializer(serializers.Serializer):
     asset_tag = serializers.CharField()
     installed_date = serializers.DateField(allow_null=True)
     status = serializers.ChoiceField(choices=EquipmentStatus.choices)
-    connectivity = serializers.ChoiceField(choices=Connectivity.choices)
+    internet_connected = serializers.BooleanField()
+    vendor_remote_access = serializers.BooleanField()
+    remote_access_vendor = serializers.IntegerField(allow_null=True, help_text="Vendor holding the remote access.")
+    cellular_modem = serializers.BooleanField()
+    isolated_segment = serializers.BooleanField()
+    connectivity = serializers.ChoiceField(choices=Connectivity.choices, help_text="Derived: the strongest exposure "
+                                           "among the facts (vendor_remote > internet > site_network > isolated).")
     collects_data = serializers.BooleanField()
     operator_name = serializers.CharField()
     notes = serializers.CharField()
@@ -133,7 +145,11 @@ class EquipmentSerializer(serializers.Serializer):
             "category": obj.category, "quantity": obj.quantity, "serial_number": obj.serial_number,
             "asset_tag": obj.asset_tag,
             "installed_date": obj.installed_date.isoformat() if obj.installed_date else None,
-            "status": obj.status, "connectivity": obj.connectivity, "collects_data": obj.collects_data,
+            "status": obj.status, "internet_connected": obj.internet_connected,
+            "vendor_remote_access": obj.vendor_remote_access, "remote_access_vendor": obj.remote_access_vendor_id,
+            "cellular_modem": obj.cellular_modem, "isolated_segment": obj.isolated_segment,
+            "connectivity": connectivity_level(f for f in CONNECTIVITY_FACT_FIELDS if getattr(obj, f)),
+            "collects_data": obj.collects_data,
             "operator_name": obj.operator_name, "notes": obj.notes,
             "risk_status": self.get_risk_status(obj), "risk_reason": self.get_risk_reason(obj),
             "findings": self.get_findings(obj),
@@ -174,7 +190,8 @@ class EquipmentInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Equipment
         fields = ["site", "product_model", "category", "quantity", "serial_number", "asset_tag",
-                  "installed_date", "status", "connectivity", "collects_data", "operator_name", "notes"]
+                  "installed_date", "status", "internet_connected", "vendor_remote_access", "remote_access_vendor",
+                  "cellular_modem", "isolated_segment", "collects_data", "operator_name", "notes"]
         extra_kwargs = {"category": {"required": False}}
         validators: list = []
 

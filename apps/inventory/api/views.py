@@ -67,7 +67,11 @@ EQUIPMENT_EXPORT = [
     ("quantity", "quantity"),
     ("installed_date", "installed_date"),
     ("status", "status"),
-    ("connectivity", "connectivity"),
+    ("internet_connected", "internet_connected"),
+    ("vendor_remote_access", "vendor_remote_access"),
+    ("remote_access_vendor", "remote_access_vendor__name"),
+    ("cellular_modem", "cellular_modem"),
+    ("isolated_segment", "isolated_segment"),
     ("updated_at", "updated_at"),
 ]
 

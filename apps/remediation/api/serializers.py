@@ -7,7 +7,7 @@ from apps.accounts.models import Organization
 from apps.api.fields import ScopedPrimaryKeyRelatedField, writable_by_organization
 from apps.api.serializers import ReadOnlyModelSerializer
 from apps.inventory.models import Site
-from apps.remediation.choices import Outcome, PlanStatus
+from apps.remediation.choices import DeadlineKind, Obligation, Outcome, PlanStatus
 from apps.remediation.models import (
     FactChangeNotice,
     PlanStep,
@@ -52,8 +52,9 @@ class RemediationPlanSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = RemediationPlan
         fields = ["id", "organization", "site", "site_code", "equipment", "category", "vendor", "vendor_name",
-                  "rule", "rule_code", "rule_citation", "rule_version", "action", "status", "is_overdue",
-                  "deadline", "computed_deadline", "deadline_overridden", "deadline_reason", "discovered_on",
+                  "rule", "rule_code", "rule_citation", "rule_version", "action", "obligation", "status",
+                  "is_overdue", "deadline", "computed_deadline", "deadline_source", "in_breach_since",
+                  "deadline_overridden", "deadline_reason", "discovered_on",
                   "opened_at", "closed_at", "outcome", "owner", "estimated_cost", "currency", "basis",
                   "also_applied", "why", "closing_note", "last_evaluated_on", "steps", "waivers", "created_at",
                   "updated_at"]
@@ -69,7 +70,10 @@ class PolicyRuleSerializer(ReadOnlyModelSerializer):
                   "finding_statuses", "vendor_roles", "countries", "country_tests", "categories", "site_kinds",
                   "site_criticalities", "defence_only", "connectivities", "action", "guidance", "deadline_date",
                   "deadline_days", "deadline_anchor", "effective_from", "effective_until", "suspended_from",
-                  "suspended_until", "grandfathered_before", "created_at", "updated_at"]
+                  "suspended_until", "grandfathered_before", "jurisdictions", "organization_kinds",
+                  "connectivity_any", "connectivity_none", "installed_before", "installed_after", "names_any",
+                  "finding_kinds", "respect_entry_scope", "obligation", "deadline_kind", "staged_deadlines",
+                  "created_at", "updated_at"]
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -114,6 +118,19 @@ class PolicyRuleUpdateSerializer(serializers.Serializer):
     effective_until = serializers.DateField(required=False, allow_null=True)
     suspended_from = serializers.DateField(required=False, allow_null=True)
     suspended_until = serializers.DateField(required=False, allow_null=True)
+    jurisdictions = serializers.ListField(child=serializers.CharField(max_length=6), required=False,
+                                          help_text="'US', 'AU', 'US-CA'...; empty: any.")
+    organization_kinds = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    connectivity_any = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    connectivity_none = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    installed_before = serializers.DateField(required=False, allow_null=True)
+    installed_after = serializers.DateField(required=False, allow_null=True)
+    names_any = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    finding_kinds = serializers.ListField(child=serializers.CharField(max_length=16), required=False)
+    respect_entry_scope = serializers.BooleanField(required=False)
+    obligation = serializers.ChoiceField(choices=Obligation.choices, required=False)
+    deadline_kind = serializers.ChoiceField(choices=DeadlineKind.choices, required=False)
+    staged_deadlines = serializers.JSONField(required=False, help_text='[{"date": "YYYY-MM-DD", "count": N}, ...]')
 
 
 class ProjectionReportSerializer(ReadOnlyModelSerializer):

@@ -1,6 +1,7 @@
 """Writes of the remediation programme, one module per responsibility:
 
 - `rules`: policy rule edits and the default rule set;
+- `profile`: the organisation's profile (jurisdiction, legal kinds, own target), which decides the rules that bind it;
 - `evaluation`: `remediation_evaluate` (plans follow rules and findings) and the screening subscriber;
 - `plans`: a plan's transitions, owner, cost, deadline, steps and evidence;
 - `waivers`: request, decision, expiry;
@@ -33,10 +34,13 @@ from .evaluation import (
     PLAN_SYNC_FIELDS,
     PLAN_UPDATE_FIELDS,
     EvaluationResult,
+    on_equipment_changed,
+    on_equipment_imported,
     on_screening_changed,
     remediation_equipment_ids_for_vendors,
     remediation_evaluate,
     remediation_evaluate_all,
+    remediation_evaluate_organization,
     remediation_evaluate_vendors,
 )
 from .notices import (
@@ -57,6 +61,7 @@ from .plans import (
     plan_step_complete,
     plan_transition,
 )
+from .profile import PROFILE_FIELDS, organization_profile_update
 from .projections import (
     PROJECTION_MAX_DAYS,
     PROJECTION_MAX_YEARS,
@@ -79,6 +84,7 @@ __all__ = [
     "OUTCOMES_FOR_ACTION",
     "PLAN_SYNC_FIELDS",
     "PLAN_UPDATE_FIELDS",
+    "PROFILE_FIELDS",
     "PROJECTION_MAX_DAYS",
     "PROJECTION_MAX_YEARS",
     "PROJECTION_REPORTS_KEPT",
@@ -91,7 +97,10 @@ __all__ = [
     "digests_retry_failed",
     "evidence_upload",
     "notification_mark_read",
+    "on_equipment_changed",
+    "on_equipment_imported",
     "on_screening_changed",
+    "organization_profile_update",
     "plan_assign",
     "plan_change_deadline",
     "plan_set_cost",
@@ -109,6 +118,7 @@ __all__ = [
     "remediation_equipment_ids_for_vendors",
     "remediation_evaluate",
     "remediation_evaluate_all",
+    "remediation_evaluate_organization",
     "remediation_evaluate_vendors",
     "remediation_today",
     "waiver_approve",

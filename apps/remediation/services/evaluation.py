@@ -23,11 +23,11 @@ from apps.inventory.models import Equipment
 from apps.security.enqueue import enqueue_on_commit
 from apps.vendors.selectors import vendor_descendant_ids
 
-from ..choices import LIVE_STATUSES, PlanStatus
+from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
 from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from ..models import RemediationPlan, RemediationPlanQuerySet
-from ..policy import Candidate, candidates_for, choose, deadline_kept, why_text
-from ..selectors import plan_rules_done
+from ..policy import Candidate, candidates_for, choose, deadline_kept, rules_binding, why_text
+from ..selectors import plan_rules_done, staged_rule_progress
 from .common import remediation_today
 from .waivers import _close_waivers_of
 
@@ -54,7 +54,8 @@ class EvaluationResult:
 
 
 PLAN_SYNC_FIELDS = ("rule_id", "rule_version", "action", "computed_deadline", "deadline", "basis", "also_applied",
-                    "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue")
+                    "why", "vendor_id", "category", "site_id", "organization_id", "is_overdue", "obligation",
+                    "deadline_source", "in_breach_since")
 PLAN_UPDATE_FIELDS = [*(f.removesuffix("_id") if f.endswith("_id") else f for f in PLAN_SYNC_FIELDS),
                       "evaluation_hash", "status", "closed_at", "closing_note", "opened_at", "discovered_on", "outcome",
                       "deadline_overridden", "deadline_reason", "last_evaluated_on"]
@@ -85,6 +86,8 @@ def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: d
         "vendor_id": _winner_vendor_id(winner), "category": ctx.category, "site_id": ctx.site_id,
         "organization_id": ctx.organization_id,
         "is_overdue": RemediationPlanQuerySet.overdue_on(status, deadline, today),
+        "obligation": winner.rule.obligation, "deadline_source": winner.deadline_source,
+        "in_breach_since": winner.in_breach_since(today) if status in CLOCK_STATUSES else None,
     }
 
 
@@ -101,7 +104,9 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
         "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
         "evaluation_hash", "rule_id")}
     done_rules = plan_rules_done(ids)
+    progress = staged_rule_progress(rules, {c.organization_id for c in contexts.values()})
 
+    binding: dict[int, list] = {}  # organisation id -> the rules that bind it today
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason
     new: list[tuple[int, dict]] = []
@@ -114,9 +119,12 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
             reason = f"Equipment {r['status']}; no remediation required any more."
         else:
             ctx = contexts[eq_id]
-            cands = candidates_for(ctx, findings.get(eq_id, []), rules, day=today,
+            if ctx.organization_id not in binding:
+                binding[ctx.organization_id] = rules_binding(rules, ctx, today)
+            cands = candidates_for(ctx, findings.get(eq_id, []), binding[ctx.organization_id], day=today,
                                    first_seen=plan["discovered_on"] if plan else today,
-                                   exclude_rule_ids=done_rules.get(eq_id, set()))
+                                   exclude_rule_ids=done_rules.get(eq_id, set()), stage_progress=progress,
+                                   bound=True)
             winner, others = choose(cands)
             reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
         if winner is None:
@@ -265,6 +273,14 @@ def remediation_evaluate_all(*, today: dt.date | None = None, findings_provider:
     return remediation_evaluate(today=today, findings_provider=findings_provider, actor=actor)
 
 
+def remediation_evaluate_organization(*, organization_id: int, today: dt.date | None = None,
+                                      findings_provider: FindingsProvider | None = None) -> EvaluationResult:
+    """Evaluate every unit of one organisation (after its profile changed), chunk by chunk."""
+    ids = Equipment.objects.filter(site__organization_id=organization_id).values_list("id", flat=True)
+    return remediation_evaluate(equipment_ids=ids.iterator(chunk_size=5000), today=today,
+                                findings_provider=findings_provider)
+
+
 def remediation_equipment_ids_for_vendors(vendor_ids: Iterable[int]) -> list[int]:
     """Units whose brand, manufacturer, software supplier or component vendor is one of the vendors or owned /
     branded by them, plus units that already have a live plan naming one of those vendors."""
@@ -283,6 +299,23 @@ def remediation_evaluate_vendors(*, vendor_ids: Iterable[int], today: dt.date | 
     """Re-evaluate the plans of the units of vendors whose screening status changed."""
     return remediation_evaluate(equipment_ids=remediation_equipment_ids_for_vendors(vendor_ids), today=today,
                                 findings_provider=findings_provider)
+
+
+def on_equipment_changed(event: events.EquipmentChanged) -> None:
+    """Subscriber of EquipmentChanged, in the writer's transaction (after screening gave the units their risk
+    status): a unit recorded or changed by hand (web, API) gets its plans at once, or the write rolls back."""
+    if event.equipment_ids:
+        remediation_evaluate(equipment_ids=event.equipment_ids)
+
+
+def on_equipment_imported(event: events.EquipmentImported) -> None:
+    """Subscriber of EquipmentImported, on commit right after screening refreshed the imported units' risk
+    status: their plans now (an error is logged and the daily evaluation catches up). An event without unit
+    ids re-evaluates the vendors' units in a task."""
+    if event.equipment_ids:
+        remediation_evaluate(equipment_ids=event.equipment_ids)
+    else:
+        on_screening_changed(event)
 
 
 def on_screening_changed(event: events.ScreeningChanged | events.EquipmentImported) -> None:

@@ -11,16 +11,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
+from apps.accounts.models import Organization
 from apps.common.dates import end_of_day_utc
 from apps.common.exceptions import ApplicationError
 from apps.inventory.choices import EquipmentCategory
 from apps.remediation.choices import PlanStatus
+from apps.remediation.services import organization_profile_update
 from apps.remediation.summary import summary_report
 from apps.security.services import second_factor_verify
 
 from .. import selectors, svg
 from ..access import org_select, org_view
-from ..forms import SecondFactorForm
+from ..forms import NOT_SUBMITTED, OrganizationProfileForm, SecondFactorForm, form_submit
 
 
 @login_required
@@ -96,3 +98,21 @@ def as_of_report(request):
         "by_category": [(categories.get(row["category"], row["category"]), row) for row in report["by_category"]],
         "plans": [(PlanStatus(s).label, n) for s, n in report["remediation"]["by_status"].items()],
     })
+
+
+@org_view(admin=True)
+def organization_profile(request):
+    """The selected organisation's profile: every member sees it and the rules it makes apply; its admins
+    change it (the rules that bind it, and so its plans' dates, follow)."""
+    org = request.access.organization
+    form = OrganizationProfileForm(request.POST or None, instance=Organization.objects.get(pk=org.pk))
+    if not request.access.is_admin:
+        for field in form.fields.values():
+            field.disabled = True
+    saved = form_submit(request, form, lambda **data: organization_profile_update(
+        organization=org, actor=request.user, **data))
+    if saved is not NOT_SUBMITTED:
+        messages.success(request, "Profile saved; the organisation's plans are re-evaluated.")
+        return redirect("web:organization-profile")
+    history = org.history.order_by("-history_date", "-history_id").select_related("history_user")[:20]
+    return render(request, "web/organization_profile.html", {"form": form, "organization": org, "history": history})

@@ -12,7 +12,8 @@ from .inventory import equipment_filtered
 
 EQUIPMENT_HEADER = ["id", "site_code", "site", "category", "brand", "manufacturer", "software_supplier",
                     "model_number", "quantity", "serial_number", "asset_tag", "installed_date", "status",
-                    "connectivity", "risk_status", "risk_reason"]
+                    "internet_connected", "vendor_remote_access", "remote_access_vendor", "cellular_modem",
+                    "isolated_segment", "risk_status", "risk_reason"]
 XLSX_MAX_ROWS = 200_000
 
 
@@ -23,6 +24,7 @@ def equipment_export(request):
     if fmt not in ("csv", "xlsx"):
         return HttpResponseBadRequest("format must be csv or xlsx")
     _, qs = equipment_filtered(request)
+    qs = qs.select_related("remote_access_vendor")
 
     def rows():
         for e in qs.iterator(chunk_size=2000):
@@ -30,8 +32,9 @@ def equipment_export(request):
             yield (e.pk, e.site.code, e.site.name, e.get_category_display(), pm.brand.name,
                    pm.manufacturer.name if pm.manufacturer_id else "",
                    pm.software_supplier.name if pm.software_supplier_id else "", pm.model_number, e.quantity,
-                   e.serial_number, e.asset_tag, e.installed_date, e.status, e.connectivity,
-                   e.risk_status, e.risk_reason)
+                   e.serial_number, e.asset_tag, e.installed_date, e.status, e.internet_connected,
+                   e.vendor_remote_access, e.remote_access_vendor.name if e.remote_access_vendor_id else "",
+                   e.cellular_modem, e.isolated_segment, e.risk_status, e.risk_reason)
 
     org = request.access.organization
     name = f"equipment-{org.slug if org else 'none'}"
