@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Case, CharField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
@@ -21,8 +21,9 @@ from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_ownership_chain
 
-from .choices import Decision, ReviewState
+from .choices import ReviewState
 from .engine import listings_from_rows, listings_label, propagation_groups, regime_test
+from .in_view import matches_in_view
 from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, ScreeningRun, VendorOrgStatus
 from .services.derive import _links_above, _match_rows, _policies, _rules
 
@@ -71,46 +72,6 @@ def findings_open_at(as_of: dt.datetime | None = None, *, organization_id: int |
     if as_of is None:
         return qs.filter(closed_at__isnull=True)
     return qs.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
-
-
-def matches_visible(organization_id: int | None = None) -> QuerySet[Match]:
-    """Matches in one view: against public lists, and against the organisation's own private lists."""
-    return Match.objects.filter(Q(source__organization__isnull=True) | Q(source__organization_id=organization_id))
-
-
-def _own_decision(organization_id: int | None, field: str = "decision"):
-    return Subquery(ReviewDecision.objects.filter(
-        organization_id=organization_id, superseded_at__isnull=True, vendor_identity=OuterRef("vendor_identity"),
-        entry_content_hash=OuterRef("entry_content_hash")).values(field)[:1])
-
-
-def matches_in_view(organization_id: int | None = None) -> QuerySet[Match]:
-    """Matches in one view (matches_visible), each annotated with the decision in force there:
-
-    * `view_decision_id`, `view_review_state`: the organisation's own decision when it made one, else the
-      registry-wide decision (Match.decision, Match.review_state), else none (auto-confirmed or awaiting review);
-    * `decision_in_force`: "own" (the organisation's own, or its decision on its own private list),
-      "registry" (a curator's registry-wide decision) or "" (none).
-    """
-    qs = matches_visible(organization_id)
-    if organization_id is None:
-        own = Value(None, output_field=CharField())
-        own_id = Value(None, output_field=BigIntegerField())
-    else:
-        own, own_id = _own_decision(organization_id), _own_decision(organization_id, "pk")
-    return qs.annotate(
-        own_decision=own,
-        view_decision_id=Coalesce(own_id, "decision_id", output_field=BigIntegerField()),
-        view_review_state=Case(
-            When(own_decision=Decision.CONFIRM, then=Value(ReviewState.CONFIRMED.value)),
-            When(own_decision=Decision.DISMISS, then=Value(ReviewState.DISMISSED.value)),
-            default=F("review_state"), output_field=CharField()),
-        decision_in_force=Case(
-            When(own_decision__isnull=False, then=Value("own")),
-            When(decision__isnull=True, then=Value("")),
-            When(source__organization__isnull=False, then=Value("own")),
-            default=Value("registry"), output_field=CharField()),
-    )
 
 
 def vendor_status_annotate(queryset: QuerySet, organization_id: int | None = None, *,

@@ -12,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Q
-
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
 from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
 
-from ..choices import Decision, ReviewState
+from ..choices import ReviewState
 from ..engine import (
     MATCH_ROW_FIELDS,
     LinkView,
@@ -32,6 +30,7 @@ from ..engine import (
     listings_from_rows,
     propagation_groups,
 )
+from ..in_view import matches_in_view
 from ..models import Finding, Match, PropagationRule, ReviewDecision, RiskPolicy, ScreeningRun, VendorOrgStatus
 from .base import CHUNK, _chunks
 
@@ -73,32 +72,18 @@ def _links_above(vendor_ids: set[int], day: dt.date) -> dict[int, list[LinkView]
 
 
 def _match_rows(organization_id: int | None, vendor_ids: list[int] | None) -> list[tuple]:
-    """The open matches in one view, in MATCH_ROW_FIELDS order, with the review state in force there.
+    """The open matches in one view, in MATCH_ROW_FIELDS order, with the review state in force there (the one
+    rule: apps.screening.in_view.matches_in_view, also behind the review queue and the match API).
 
     Public view (None): matches of public lists, with the registry-wide decision (Match.review_state).
-    An organisation's view: the same plus the matches of its own private lists (whose state is already its
-    own decision), and its own decisions on public matches override the registry-wide state. Dismissed
-    matches are left out."""
-    qs = Match.objects.filter(closed_at__isnull=True)
+    An organisation's view: the same plus the matches of its own private lists, with its own decisions before
+    the registry-wide ones. Dismissed matches are left out."""
+    qs = matches_in_view(organization_id).filter(closed_at__isnull=True).exclude(
+        view_review_state=ReviewState.DISMISSED)
     if vendor_ids is not None:
         qs = qs.filter(vendor_id__in=vendor_ids)
-    if organization_id is None:
-        qs = qs.filter(source__organization__isnull=True).exclude(review_state=ReviewState.DISMISSED)
-        return list(qs.values_list(*MATCH_ROW_FIELDS))
-    qs = qs.filter(Q(source__organization__isnull=True) | Q(source__organization_id=organization_id))
-    rows = list(qs.values_list(*MATCH_ROW_FIELDS, "vendor_identity", "entry_content_hash",
-                               "source__organization_id"))
-    own = decisions_of(organization_id, {r[-3] for r in rows if r[-1] is None})
-    out = []
-    state_at = MATCH_ROW_FIELDS.index("review_state")
-    for row in rows:
-        base, (identity, content_hash, source_org) = list(row[:-3]), row[-3:]
-        decision = own.get((identity, content_hash)) if source_org is None else None
-        if decision is not None:
-            base[state_at] = ReviewState.CONFIRMED if decision == Decision.CONFIRM else ReviewState.DISMISSED
-        if base[state_at] != ReviewState.DISMISSED:
-            out.append(tuple(base))
-    return out
+    fields = tuple("view_review_state" if f == "review_state" else f for f in MATCH_ROW_FIELDS)
+    return list(qs.values_list(*fields))
 
 
 def decisions_of(organization_id: int, identities: set[str] | None = None) -> dict[tuple[str, str], str]:
