@@ -73,6 +73,9 @@ class DecisionForm(forms.Form):
     reason = forms.CharField(label="Reason", min_length=5, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="Say what you compared (address, identifiers, products).")
+    registry_wide = forms.BooleanField(
+        label="Registry-wide: for every organisation that has not decided itself (curators, public lists only)",
+        required=False)
 
 
 class ReasonForm(forms.Form):

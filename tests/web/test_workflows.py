@@ -125,6 +125,56 @@ def test_review_confirm_with_reason(client_for, officer, screened):
     assert match.review_state == "unreviewed"
 
 
+def _curator_viewer(org):
+    """A curator who is a viewer of `org` (read-only there), signed in with a verified second factor."""
+    from django.test import Client
+
+    from tests.conftest import second_factor_login
+    from tests.factories import CuratorFactory, MembershipFactory, UserFactory
+
+    user = UserFactory(username="curator-viewer")
+    user.save()
+    MembershipFactory(user=user, organization=org, role=Role.VIEWER)
+    CuratorFactory(user=user)
+    return user, second_factor_login(Client(), user)
+
+
+def test_a_verified_curator_decides_registry_wide_on_the_web(org, other_org, screened):
+    from apps.screening.models import Match
+    from apps.screening.selectors import matches_in_view
+
+    match = Match.objects.filter(vendor=screened["near"], review_state="unreviewed").first()
+    _user, c = _curator_viewer(org)
+    page = c.get(reverse("web:review-queue")).content.decode()
+    assert f'name="m{match.pk}-registry_wide" value="on"' in page and "decide registry-wide" in page
+    response = c.post(reverse("web:review-decide", args=[match.pk]), {
+        f"m{match.pk}-decision": "dismiss", f"m{match.pk}-reason": "Different company: a reseller in Ohio.",
+        f"m{match.pk}-registry_wide": "on"})
+    assert response.status_code == 302
+    match.refresh_from_db()
+    assert match.review_state == "dismissed"  # the public view
+    for organization in (org, other_org):  # in force for every organisation without its own decision
+        in_view = matches_in_view(organization.pk).get(pk=match.pk)
+        assert (in_view.view_review_state, in_view.decision_in_force) == ("dismissed", "registry")
+
+
+def test_registry_wide_on_the_web_is_for_curators_and_a_curator_viewer_cannot_decide_for_the_organisation(
+        client_for, officer, org, screened):
+    from apps.screening.models import Match, ReviewDecision
+
+    match = Match.objects.filter(vendor=screened["near"], review_state="unreviewed").first()
+    body = {f"m{match.pk}-decision": "confirm", f"m{match.pk}-reason": "Same company, same address."}
+    assert 'registry_wide' not in client_for(officer).get(reverse("web:review-queue")).content.decode()
+    response = client_for(officer).post(reverse("web:review-decide", args=[match.pk]),
+                                        {**body, f"m{match.pk}-registry_wide": "on"})
+    assert response.status_code == 403  # an officer is not a curator
+    _user, c = _curator_viewer(org)
+    assert c.post(reverse("web:review-decide", args=[match.pk]), body).status_code == 403  # a viewer there
+    assert not ReviewDecision.objects.exists()
+    match.refresh_from_db()
+    assert match.review_state == "unreviewed"
+
+
 def test_review_needs_a_reason(client_for, officer, screened):
     from apps.screening.models import Match
 

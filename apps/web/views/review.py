@@ -3,7 +3,8 @@
 Vendors and public lists are shared reference data; the queue is the selected organisation's view of them (its
 private lists' matches too, never another organisation's), each row says whose decision is in force and how
 many of the organisation's units the vendor touches, and the queue can be narrowed to those. A decision made
-here is the organisation's own (apps.screening.services.review_decide)."""
+here is the organisation's own, or, by a curator with a verified second factor on a public list's match,
+registry-wide (apps.screening.services.review_decide decides who may)."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -11,12 +12,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from apps.accounts.policies import Action, allowed
 from apps.common.exceptions import ApplicationError
 from apps.screening import selectors as screening_selectors
 from apps.screening import services as screening
 
 from .. import selectors
-from ..access import org_view
+from ..access import org_view, require_write
 from ..forms import DecisionForm, form_add_errors
 
 
@@ -26,7 +28,7 @@ def review_queue(request):
     org_ids = [access.organization.pk] if access.organization else []
     decided = request.GET.get("decided") == "1"
     qs = screening_selectors.review_queue(org_ids[0] if org_ids else None, include_decided=decided).select_related(
-        "entry").prefetch_related("vendor__aliases", "vendor__identifiers")
+        "entry", "source").prefetch_related("vendor__aliases", "vendor__identifiers")
     mine = request.GET.get("mine") == "1"
     if mine:
         qs = qs.filter(vendor_id__in=selectors.vendor_ids_in_inventory(organization_ids=org_ids))
@@ -36,14 +38,24 @@ def review_queue(request):
     items = [{"match": m, "entry": m.entry, "units": units.get(m.vendor_id, 0),
               "form": DecisionForm(prefix=f"m{m.pk}")} for m in matches]
     return render(request, "web/review_queue.html", {"items": items, "page_obj": page, "mine": mine,
-                                                     "decided": decided})
+                                                     "decided": decided, "may_curate": _may_curate(request)})
 
 
-@org_view(write=True)
+def _may_curate(request) -> bool:
+    return allowed(request.user, Action.CURATE, organization_id=None)
+
+
+@org_view(policy=True)
 def review_decide(request, pk: int):
+    """A decision for the selected organisation's view (its officers and admins), or registry-wide (a verified
+    curator; the service's policy check refuses anyone else with 403)."""
     organization_id = request.access.organization.pk
+    registry_wide = request.method == "POST" and bool(request.POST.get(f"m{pk}-registry_wide"))
+    if not registry_wide:
+        require_write(request)
     # Another organisation's private-list matches are not found.
-    match = get_object_or_404(screening_selectors.matches_in_view(organization_id).select_related("vendor"), pk=pk)
+    match = get_object_or_404(screening_selectors.matches_in_view(organization_id).select_related(
+        "vendor", "source"), pk=pk)
     if request.method != "POST":
         return redirect("web:review-queue")
     form = DecisionForm(request.POST, prefix=f"m{pk}")
@@ -51,12 +63,16 @@ def review_decide(request, pk: int):
         try:
             screening.review_decide(match=match, decision=form.cleaned_data["decision"],
                                     reason=form.cleaned_data["reason"], user=request.user,
-                                    organization_id=organization_id)
+                                    organization_id=None if registry_wide else organization_id,
+                                    registry_wide=registry_wide)
         except ApplicationError as exc:
+            if exc.code in ("not_found", "forbidden"):  # the policy's answer: 404/403 (org_view), as the API
+                raise
             form_add_errors(form, exc)
         else:
             verb = "Confirmed" if form.cleaned_data["decision"] == "confirm" else "Dismissed"
-            messages.success(request, f"{verb}: {match.vendor.name} ↔ {match.entry_name}.")
+            scope = "registry-wide" if registry_wide else f"for {request.access.organization.name}"
+            messages.success(request, f"{verb} {scope}: {match.vendor.name} ↔ {match.entry_name}.")
             nxt = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
                                                    require_https=request.is_secure()):
@@ -65,5 +81,5 @@ def review_decide(request, pk: int):
     units = selectors.units_by_vendor(organization_ids=[request.access.organization.pk],
                                       vendor_ids={match.vendor_id})
     item = {"match": match, "entry": match.entry, "units": units.get(match.vendor_id, 0), "form": form}
-    return render(request, "web/review_queue.html", {"items": [item], "page_obj": None, "single": True},
-                  status=400)
+    return render(request, "web/review_queue.html", {"items": [item], "page_obj": None, "single": True,
+                                                     "may_curate": _may_curate(request)}, status=400)
