@@ -291,3 +291,15 @@ class ChangeProposal(TimeStampedModel):
         identifier changes feed matching, shared by every view, so they take effect in screening only once
         accepted (choices.OWN_VIEW_KINDS)."""
         return self.kind in OWN_VIEW_KINDS
+
+    @property
+    def screening_effect(self) -> str:
+        """What the proposal does to screening while pending, in words (API and pages)."""
+        if not self.may_apply_to_own_view:
+            return ("Takes effect in screening only once a curator accepts it (names, aliases and identifiers feed "
+                    "matching, which every organisation shares).")
+        if self.status != ProposalStatus.PENDING:
+            return ""
+        if self.applies_to_own_view:
+            return "Applied to the proposing organisation's view while pending; nobody else is affected."
+        return "Not applied to any view while pending."
