@@ -102,6 +102,17 @@ class ProposalAccepted(Event):
     vendor_ids: frozenset[int]
 
 
+@dataclass(frozen=True)
+class OwnViewChanged(Event):
+    """An organisation's overlay changed: a pending proposal applied to its own view was submitted, withdrawn,
+    rejected, or applied or no longer applied (apps.vendors.proposals). Only that organisation's view moves;
+    `vendor_ids`: the vendor the fact is about (screening adds the rest of the view's candidates). Acceptance
+    publishes ProposalAccepted and VendorsChanged instead (the public re-screen settles every view)."""
+
+    organization_id: int
+    vendor_ids: frozenset[int]
+
+
 _subscribers: dict[type[Event], dict[str, list[Handler]]] = defaultdict(lambda: {p: [] for p in PHASES})
 
 

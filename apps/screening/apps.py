@@ -11,6 +11,13 @@ def on_vendors_changed(event: events.VendorsChanged) -> None:
         enqueue_on_commit("apps.screening.tasks.screen_vendors", sorted(event.vendor_ids))
 
 
+def on_own_view_changed(event: events.OwnViewChanged) -> None:
+    """A pending proposal applied to an organisation's own view came, went or was toggled: re-derive that view
+    in a task."""
+    enqueue_on_commit("apps.screening.tasks.screen_organization_view", event.organization_id,
+                      sorted(event.vendor_ids))
+
+
 def on_equipment_changed(event: events.EquipmentChanged) -> None:
     """A unit was recorded, or its product model, category or components changed: its risk status now, in the
     same transaction (the officer sees it on the next page; the 15-minute catch-up would be late)."""
@@ -41,3 +48,4 @@ class ScreeningConfig(AppConfig):
         events.subscribe(events.EquipmentChanged, on_equipment_changed, phase=events.IN_TRANSACTION)
         events.subscribe(events.EquipmentImported, on_equipment_imported)
         events.subscribe(events.ListVersionActivated, on_list_version_activated)
+        events.subscribe(events.OwnViewChanged, on_own_view_changed)

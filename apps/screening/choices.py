@@ -32,6 +32,7 @@ class RunTrigger(models.TextChoices):
     VENDOR_CHANGE = "vendor_change", "Vendor changed"
     LIST_ACTIVATION = "list_activation", "List version activated"
     REVIEW = "review", "Review decision"
+    OWN_VIEW = "own_view", "Proposal applied to an organisation's own view"
     DEMO = "demo", "Demo load"
 
 

@@ -11,7 +11,13 @@ from celery import shared_task
 from django.db import OperationalError
 
 from .choices import RunTrigger
-from .services import equipment_risk_refresh, screening_run_full, screening_run_list_version, screening_run_vendors
+from .services import (
+    equipment_risk_refresh,
+    screening_run_full,
+    screening_run_list_version,
+    screening_run_vendors,
+    screening_run_view,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +28,13 @@ RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 30, "retry_backo
 def screen_vendors(vendor_ids: list[int]) -> dict:
     """Re-screen these vendors and everything they own or brand (queued on commit by vendor changes)."""
     run = screening_run_vendors(vendor_ids=[int(v) for v in vendor_ids], trigger=RunTrigger.VENDOR_CHANGE)
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.screen_organization_view", **RETRY)
+def screen_organization_view(organization_id: int, vendor_ids: list[int]) -> dict:
+    """One organisation's overlay changed (events.OwnViewChanged): re-derive its view and its units."""
+    run = screening_run_view(organization_id=int(organization_id), vendor_ids=[int(v) for v in vendor_ids])
     return {"run": run.pk, "status": run.status}
 
 

@@ -45,6 +45,14 @@ class ProposalKind(models.TextChoices):
     OEM_REMOVE = "oem_remove", "Remove an OEM relation"
 
 
+# The kinds a proposing organisation may apply to its own view before a curator accepts them: ownership links and
+# OEM relations, which screening's per-organisation derivation reads (apps.vendors.overlay). Names, aliases and
+# identifiers feed matching, whose matches are shared by every view, so they take effect in screening only once
+# accepted.
+OWN_VIEW_KINDS = frozenset({ProposalKind.OWNERSHIP_ADD, ProposalKind.OWNERSHIP_CHANGE, ProposalKind.OWNERSHIP_REMOVE,
+                            ProposalKind.OEM_ADD, ProposalKind.OEM_REMOVE})
+
+
 class ProposalStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     ACCEPTED = "accepted", "Accepted"

@@ -19,7 +19,15 @@ from simple_history.models import HistoricalRecords
 from apps.common.choices import EquipmentCategory, RiskStatus
 from apps.common.models import TimeStampedModel
 
-from .choices import AliasKind, IdentifierScheme, OemConfidence, OwnershipKind, ProposalKind, ProposalStatus
+from .choices import (
+    OWN_VIEW_KINDS,
+    AliasKind,
+    IdentifierScheme,
+    OemConfidence,
+    OwnershipKind,
+    ProposalKind,
+    ProposalStatus,
+)
 from .identifiers import identifier_validate
 
 
@@ -276,3 +284,22 @@ class ChangeProposal(TimeStampedModel):
 
     def policy_organization(self) -> int:
         return self.organization_id
+
+    @property
+    def may_apply_to_own_view(self) -> bool:
+        """Ownership and OEM changes may be applied to the proposer's view before acceptance; name, alias and
+        identifier changes feed matching, shared by every view, so they take effect in screening only once
+        accepted (choices.OWN_VIEW_KINDS)."""
+        return self.kind in OWN_VIEW_KINDS
+
+    @property
+    def screening_effect(self) -> str:
+        """What the proposal does to screening while pending, in words (API and pages)."""
+        if not self.may_apply_to_own_view:
+            return ("Takes effect in screening only once a curator accepts it (names, aliases and identifiers feed "
+                    "matching, which every organisation shares).")
+        if self.status != ProposalStatus.PENDING:
+            return ""
+        if self.applies_to_own_view:
+            return "Applied to the proposing organisation's view while pending; nobody else is affected."
+        return "Not applied to any view while pending."

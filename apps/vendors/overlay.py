@@ -1,17 +1,23 @@
 """An organisation's overlay: its pending change proposals that it applies to its own view.
 
 While a proposal waits for a curator, the proposing organisation may see the change in its own view
-(`ChangeProposal.applies_to_own_view`) so its officers are not blocked; nobody else is affected. Screening
-reads `organization_overlay(organization_id)` when it derives that organisation's view (wired after the
-per-organisation view lands in apps.screening: `facts_for`). One query, whatever the number of proposals.
+(`ChangeProposal.applies_to_own_view`) so its officers are not blocked; nobody else is affected. Screening reads
+`organization_overlay(organization_id)` when it derives that organisation's view
+(apps.screening.services.derive: `derive_facts(organization_id=...)`, `_view_candidates`, `view_organizations`):
+proposed ownership links (added, changed, removed) and OEM relations (added, removed) count there as if accepted.
+One query, whatever the number of proposals.
+
+Only ownership and OEM changes (choices.OWN_VIEW_KINDS) can be applied to a view. Names, aliases and identifiers
+feed matching, and matches are shared by every view (one Match row per vendor and entry), so a proposed rename,
+alias or identifier takes effect in screening only once a curator accepts it; `proposal_submit` records those
+proposals as not applied and `proposal_apply_to_own_view` refuses to apply them.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .choices import ProposalKind, ProposalStatus
+from .choices import OWN_VIEW_KINDS, ProposalKind, ProposalStatus
 from .models import ChangeProposal
 
 
@@ -27,12 +33,9 @@ class Overlay:
     ownership_changed: dict[int, dict[str, Any]] = field(default_factory=dict)  # link id -> changed fields
     oem_added: list[dict[str, Any]] = field(default_factory=list)  # {"brand", "manufacturer", "category", ...}
     oem_removed: set[int] = field(default_factory=set)
-    aliases_added: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    aliases_removed: set[int] = field(default_factory=set)
-    identifiers_added: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    identifiers_removed: set[int] = field(default_factory=set)
-    vendor_changed: dict[int, dict[str, Any]] = field(default_factory=dict)  # vendor id -> changed fields
     proposal_ids: list[int] = field(default_factory=list)
+    # The vendors the changed and removed facts are about (the owned vendor of a link, the brand of a relation).
+    vendors_of_targets: set[int] = field(default_factory=set)
 
     @property
     def empty(self) -> bool:
@@ -41,23 +44,34 @@ class Overlay:
     def vendor_ids(self) -> set[int]:
         """The vendors whose facts differ in this view (re-derive them, and what they own or brand)."""
         ids = {row["owned"] for row in self.ownership_added} | {row["brand"] for row in self.oem_added}
-        return ids | set(self.aliases_added) | set(self.identifiers_added) | set(self.vendor_changed) | set(
-            self._vendors_of_targets)
+        return ids | self.vendors_of_targets
 
-    _vendors_of_targets: set[int] = field(default_factory=set, repr=False)
+    def counterpart_ids(self) -> set[int]:
+        """The other side of the added facts (owners, manufacturers); of changed and removed ones, ask the
+        database (the overlay holds their ids only)."""
+        return ({int(row["owner"]) for row in self.ownership_added if row.get("owner") not in (None, "")}
+                | {int(row["manufacturer"]) for row in self.oem_added if row.get("manufacturer") not in (None, "")})
+
+
+def overlay_organization_ids() -> set[int]:
+    """The organisations with a non-empty overlay (one query)."""
+    return set(ChangeProposal.objects.filter(status=ProposalStatus.PENDING, applies_to_own_view=True,
+                                             kind__in=OWN_VIEW_KINDS)
+               .values_list("organization_id", flat=True).distinct())
 
 
 def organization_overlay(organization_id: int) -> Overlay:
     """The pending proposals of `organization_id` that it applies to its own view, as one Overlay."""
     overlay = Overlay(organization_id=organization_id)
     rows = (ChangeProposal.objects
-            .filter(organization_id=organization_id, status=ProposalStatus.PENDING, applies_to_own_view=True)
+            .filter(organization_id=organization_id, status=ProposalStatus.PENDING, applies_to_own_view=True,
+                    kind__in=OWN_VIEW_KINDS)
             .order_by("id").values("id", "kind", "vendor_id", "target_id", "payload"))
     for row in rows:
         kind, vendor_id, target, payload = row["kind"], row["vendor_id"], row["target_id"], dict(row["payload"])
         overlay.proposal_ids.append(row["id"])
         if target is not None:
-            overlay._vendors_of_targets.add(vendor_id)
+            overlay.vendors_of_targets.add(vendor_id)
         if kind == ProposalKind.OWNERSHIP_ADD:
             overlay.ownership_added.append({**payload, "owned": vendor_id, "proposal": row["id"]})
         elif kind == ProposalKind.OWNERSHIP_REMOVE:
@@ -68,16 +82,6 @@ def organization_overlay(organization_id: int) -> Overlay:
             overlay.oem_added.append({**payload, "brand": vendor_id, "proposal": row["id"]})
         elif kind == ProposalKind.OEM_REMOVE:
             overlay.oem_removed.add(target)
-        elif kind == ProposalKind.ALIAS_ADD:
-            overlay.aliases_added[vendor_id].append({**payload, "proposal": row["id"]})
-        elif kind == ProposalKind.ALIAS_REMOVE:
-            overlay.aliases_removed.add(target)
-        elif kind == ProposalKind.IDENTIFIER_ADD:
-            overlay.identifiers_added[vendor_id].append({**payload, "proposal": row["id"]})
-        elif kind == ProposalKind.IDENTIFIER_REMOVE:
-            overlay.identifiers_removed.add(target)
-        elif kind == ProposalKind.VENDOR_UPDATE:
-            overlay.vendor_changed.setdefault(vendor_id, {}).update(payload)
         else:
             raise ValueError(f"Unknown proposal kind {kind!r}")  # fail closed: a new kind must be wired here
     return overlay

@@ -5,7 +5,9 @@ organisation: a change changes every organisation's findings. So only a curator 
 factor) writes them; an organisation's officer or admin *proposes* a change, with its source, and a curator
 other than the proposer accepts or rejects it (four eyes, also when the curator belongs to the proposing
 organisation). Until it is decided, the proposing organisation may apply the proposal to its own view
-(`proposal_apply_to_own_view`, read by apps.vendors.overlay); nobody else is affected.
+(`proposal_apply_to_own_view`, read by apps.vendors.overlay, screened through OwnViewChanged); nobody else is
+affected. Only ownership and OEM changes can be applied so (choices.OWN_VIEW_KINDS): names, aliases and
+identifiers feed matching, which every view shares, so they take effect in screening once accepted.
 
 Entry points:
 
@@ -37,7 +39,7 @@ from apps.common import events
 from apps.common.exceptions import ApplicationError
 
 from . import services
-from .choices import ProposalKind, ProposalStatus
+from .choices import OWN_VIEW_KINDS, ProposalKind, ProposalStatus
 from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 from .selectors import vendor_descendant_ids
 
@@ -74,6 +76,8 @@ BASE_FIELDS: dict[type, tuple[str, ...]] = {
     Ownership: ("owner", "owned", *OWNERSHIP_CHANGE_FIELDS),
     OemRelation: ("brand", *OEM_FIELDS),
 }
+OWN_VIEW_REFUSED = ("Name, alias and identifier changes take effect in screening only once a curator accepts them; "
+                    "only ownership and OEM changes can be applied to your own view before that.")
 EVIDENCE_KINDS = {"pdf", "png", "jpeg", "csv", "txt", "docx", "xlsx"}
 EVIDENCE_MAX_BYTES = 20 * 2**20
 
@@ -311,11 +315,13 @@ def proposal_submit(*, kind: str, vendor: Vendor, actor, target_id: int | None =
     proposal = ChangeProposal(
         organization_id=org_id, proposed_by=actor, kind=kind, vendor=vendor,
         target_id=target.pk if target is not None else None, payload=payload, base=base, source_url=source_url,
-        source_document=source_document, applies_to_own_view=apply_to_own_view,
+        source_document=source_document, applies_to_own_view=bool(apply_to_own_view) and kind in OWN_VIEW_KINDS,
     )
     if evidence is not None:
         _evidence_attach(proposal, evidence)
-    return model_save_audited(proposal, actor=actor, organization_id=org_id)
+    proposal = model_save_audited(proposal, actor=actor, organization_id=org_id)
+    _own_view_changed(proposal)
+    return proposal
 
 
 class Denied4Eyes(ApplicationError):
@@ -343,6 +349,13 @@ def proposal_is_stale(proposal: ChangeProposal) -> bool:
         current = Vendor.objects.filter(pk=proposal.vendor_id).first()
         return current is None or _snapshot(current, tuple(proposal.base)) != proposal.base
     return False
+
+
+def _own_view_changed(proposal: ChangeProposal) -> None:
+    """Re-screen the proposing organisation's view after commit, when the proposal is (or was) applied there."""
+    if proposal.applies_to_own_view and proposal.may_apply_to_own_view:
+        events.publish(events.OwnViewChanged(organization_id=proposal.organization_id,
+                                             vendor_ids=frozenset({proposal.vendor_id})))
 
 
 def _decide(proposal: ChangeProposal, *, actor, status: str, reason: str) -> ChangeProposal:
@@ -389,7 +402,9 @@ def proposal_reject(*, proposal: ChangeProposal, actor, reason: str) -> ChangePr
         raise Denied4Eyes()
     if not (reason or "").strip():
         raise ApplicationError("Say why the proposal is rejected.", fields={"reason": ["Required."]})
-    return _decide(proposal, actor=actor, status=ProposalStatus.REJECTED, reason=reason.strip())
+    proposal = _decide(proposal, actor=actor, status=ProposalStatus.REJECTED, reason=reason.strip())
+    _own_view_changed(proposal)
+    return proposal
 
 
 @write_transaction()
@@ -397,14 +412,24 @@ def proposal_withdraw(*, proposal: ChangeProposal, actor, reason: str = "") -> C
     """The proposing organisation (an officer or admin there) withdraws its pending proposal."""
     require(actor, Action.WRITE, proposal)
     proposal = _pending_locked(proposal)
-    return _decide(proposal, actor=actor, status=ProposalStatus.WITHDRAWN, reason=reason)
+    proposal = _decide(proposal, actor=actor, status=ProposalStatus.WITHDRAWN, reason=reason)
+    _own_view_changed(proposal)
+    return proposal
 
 
 @write_transaction()
 def proposal_apply_to_own_view(*, proposal: ChangeProposal, actor, apply: bool) -> ChangeProposal:
-    """Whether the proposing organisation sees its pending proposal in its own view (apps.vendors.overlay)."""
+    """Whether the proposing organisation sees its pending proposal in its own view (apps.vendors.overlay); its
+    view is re-screened after commit. Name, alias and identifier changes cannot be applied (they take effect in
+    screening once accepted): asking to apply one is refused, never stored as if it worked."""
     require(actor, Action.WRITE, proposal)
     proposal = _pending_locked(proposal)
+    if apply and not proposal.may_apply_to_own_view:
+        raise ApplicationError(OWN_VIEW_REFUSED, fields={"apply": [OWN_VIEW_REFUSED]})
+    was = proposal.applies_to_own_view
     proposal, _ = model_update_audited(proposal, {"applies_to_own_view": bool(apply)}, actor=actor,
                                        organization_id=proposal.organization_id)
+    if was != proposal.applies_to_own_view:
+        events.publish(events.OwnViewChanged(organization_id=proposal.organization_id,
+                                             vendor_ids=frozenset({proposal.vendor_id})))
     return proposal

@@ -106,7 +106,9 @@ def test_an_officer_vendor_patch_is_a_proposal(world):
     assert response.json()["payload"] == {"name": "Renamed Crane Co"}
     assert response.json()["base"] == {"name": "Crane Maker Co"}
     assert Vendor.objects.get(pk=vendor.pk).name == "Crane Maker Co"
-    assert organization_overlay(world["org"].pk).vendor_changed == {vendor.pk: {"name": "Renamed Crane Co"}}
+    # A rename feeds matching, shared by every view: it takes effect in screening once accepted, not before.
+    assert response.json()["applies_to_own_view"] is False
+    assert organization_overlay(world["org"].pk).empty
 
 
 def test_an_officer_may_still_create_a_new_vendor(world):
@@ -278,3 +280,18 @@ def test_services_refuse_an_officer_writing_a_shared_fact_directly(world):
         vendor_services.ownership_delete(ownership=world["ownership"], actor=world["users"]["officer"])
     assert Ownership.objects.filter(pk=world["ownership"].pk).exists()
     assert ProposalKind.OWNERSHIP_REMOVE in ProposalKind.values
+
+
+def test_alias_proposals_say_they_take_effect_in_screening_only_once_accepted(world):
+    officer = token_client(world["users"]["officer"])
+    body = officer.post("/api/v1/proposals/", {
+        "kind": "alias_add", "vendor": world["vendor"].pk, "payload": {"name": "CMC Cranes"},
+        "apply_to_own_view": True}, format="json").json()
+    assert (body["applies_to_own_view"], body["may_apply_to_own_view"]) == (False, False)
+    assert "only once a curator accepts it" in body["screening_effect"]
+    refused = officer.post(f"/api/v1/proposals/{body['id']}/apply-to-own-view/", {"apply": True}, format="json")
+    assert refused.status_code == 400 and "only once a curator accepts" in str(refused.json())
+    assert ChangeProposal.objects.get(pk=body["id"]).applies_to_own_view is False
+    removal = officer.delete(f"/api/v1/ownerships/{world['ownership'].pk}/").json()
+    assert (removal["applies_to_own_view"], removal["may_apply_to_own_view"]) == (True, True)
+    assert removal["screening_effect"].startswith("Applied to the proposing organisation's view")

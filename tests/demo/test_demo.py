@@ -67,6 +67,14 @@ def test_the_demo_has_a_pending_proposal_applied_to_its_organisations_view_only(
         proposal.vendor_id]
     others = Organization.objects.exclude(pk=proposal.organization_id)
     assert all(organization_overlay(o.pk).empty for o in others)
+    # Screening reads it for the port authority's view only (ZPMC North America and what it owns are re-derived
+    # there; with the demo lists its status does not move: it is itself on the DoD 1260H list, and a direct
+    # listing wins over one derived from the same list).
+    from apps.screening.services.derive import _view_candidates, view_organizations
+
+    assert proposal.organization_id in view_organizations()
+    assert proposal.vendor_id in _view_candidates(proposal.organization_id)
+    assert all(proposal.vendor_id not in _view_candidates(o.pk) for o in others)
     demo_load()
     assert ChangeProposal.objects.count() == 1  # loaded again: not proposed twice
 

@@ -156,3 +156,14 @@ def test_notifications_page_and_digest_list_a_notice_once(world):  # noqa: F811
     facts = [e for e in entries if e.kind == "fact_change"]
     assert [e.key for e in facts] == [f"fact-change:{notice.pk}"]
     assert FactChangeNotice.objects.count() == 2
+
+
+def test_the_proposals_page_says_an_alias_takes_effect_once_accepted(world):  # noqa: F811
+    client = _login(world["users"]["officer"])
+    client.post(reverse("web:vendor-alias-add", args=[world["vendor"].pk]), {
+        "alias-name": "Secret Brand", "alias-kind": "trade_name"})
+    proposal = ChangeProposal.objects.get()
+    assert proposal.applies_to_own_view is False
+    page = client.get(reverse("web:proposal-list"))
+    assert b"takes effect in screening once accepted" in page.content
+    assert reverse("web:proposal-action", args=[proposal.pk, "apply"]).encode() not in page.content

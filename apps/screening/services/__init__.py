@@ -8,7 +8,7 @@ use. To replace a name in a test, patch it in the module that looks it up (e.g. 
 - match: phase 1, matches upserted and closed, review decisions re-applied;
 - derive: phases 2 and 3, findings through ownership and OEM relations, vendor statuses;
 - equipment: phase 4, equipment risk status in bulk, and for a few units at once;
-- runs: full / vendor / list-version runs and their one bookkeeping (screening_run_recorded);
+- runs: full / vendor / list-version / one organisation's view runs and their one bookkeeping (screening_run_recorded);
 - review: review decisions;
 - checks: pre-purchase checks (screen_name) kept as evidence.
 
@@ -39,6 +39,7 @@ from .runs import (
     screening_run_list_version,
     screening_run_recorded,
     screening_run_vendors,
+    screening_run_view,
 )
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "screening_run_list_version",
     "screening_run_recorded",
     "screening_run_vendors",
+    "screening_run_view",
     "snapshot_cache_clear",
     "vendor_identity_hash",
     "vendor_profiles",

@@ -6,15 +6,22 @@ Per view: the public derivation (public lists, registry-wide decisions) runs onc
 and Vendor.risk_status; each organisation with private lists or decisions of its own gets a second derivation
 (`derive_facts(organization_id=...)`) for the vendors whose findings may differ there (`_view_candidates`); for
 those that do differ (`_differing_vendors`) it writes the view's findings (Finding.organization) and an overlay
-row with the view's status (VendorOrgStatus), and removes both where the views agree again."""
+row with the view's status (VendorOrgStatus), and removes both where the views agree again.
+
+An organisation's view also counts the ownership and OEM changes it has proposed and applies to its own view
+while a curator has not decided them (apps.vendors.overlay: one query per derivation): added, changed and removed
+links and added and removed OEM relations replace the shared facts there, before propagation."""
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
+from typing import Any
 
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
+from apps.vendors.overlay import Overlay, organization_overlay, overlay_organization_ids
 from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
 
 from ..choices import ReviewState
@@ -51,24 +58,87 @@ def _rules(day: dt.date) -> dict[str, RuleView]:
     }
 
 
-def _links_all(day: dt.date) -> dict[int, list[LinkView]]:
+def _links_all(day: dt.date, exclude: frozenset[int] = frozenset()) -> dict[int, list[LinkView]]:
     out: dict[int, list[LinkView]] = defaultdict(list)
-    for owner_id, owned_id, share, kind in Ownership.objects.active_on(day).values_list(
-        "owner_id", "owned_id", "share_percent", "kind"
+    for pk, owner_id, owned_id, share, kind in Ownership.objects.active_on(day).values_list(
+        "pk", "owner_id", "owned_id", "share_percent", "kind"
     ).iterator(chunk_size=5000):
-        out[owned_id].append(LinkView(owner_id, owned_id, share, kind))
+        if pk not in exclude:
+            out[owned_id].append(LinkView(owner_id, owned_id, share, kind))
     return out
 
 
-def _links_above(vendor_ids: set[int], day: dt.date) -> dict[int, list[LinkView]]:
+def _links_above(vendor_ids: set[int], day: dt.date, exclude: frozenset[int] = frozenset()
+                 ) -> dict[int, list[LinkView]]:
     out: dict[int, list[LinkView]] = defaultdict(list)
     for chunk in _chunks(sorted(vendor_ids)):
         for owned_id, links in ownership_links_above(set(chunk), as_of=day).items():
             for link in links:
+                if link.pk in exclude:
+                    continue
                 view = LinkView(link.owner_id, owned_id, link.share_percent, link.kind)
                 if view not in out[owned_id]:
                     out[owned_id].append(view)
     return out
+
+
+def _payload_decimal(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _payload_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _overlay_links(overlay: Overlay, day: dt.date) -> list[LinkView]:
+    """The ownership links an overlay adds or changes, as they would be in force on `day` (one query for the
+    changed links' current values; removed links win over changes)."""
+    kind_default = Ownership._meta.get_field("kind").default
+    rows: list[dict[str, Any]] = [
+        {"owner": row.get("owner"), "owned": row["owned"], "share_percent": row.get("share_percent"),
+         "kind": row.get("kind"), "start_date": row.get("start_date"), "end_date": row.get("end_date")}
+        for row in overlay.ownership_added
+    ]
+    changed_ids = [pk for pk in overlay.ownership_changed if pk not in overlay.ownership_removed]
+    if changed_ids:
+        for link in Ownership.objects.filter(pk__in=changed_ids).values(
+                "pk", "owner", "owned", "share_percent", "kind", "start_date", "end_date"):
+            changes = {k: v for k, v in overlay.ownership_changed[link.pop("pk")].items() if k in link}
+            rows.append({**link, **changes})
+    out = []
+    for row in rows:
+        if row["owner"] in (None, ""):
+            continue
+        start, end = _payload_date(row["start_date"]), _payload_date(row["end_date"])
+        if (start is not None and start > day) or (end is not None and end < day):
+            continue
+        out.append(LinkView(int(row["owner"]), int(row["owned"]), _payload_decimal(row["share_percent"]),
+                            row["kind"] or kind_default))
+    return out
+
+
+def _overlay_oem(overlay: Overlay) -> list[tuple[int, int, str]]:
+    """The OEM relations an overlay adds, as (brand, manufacturer, category) rows."""
+    return [(int(row["brand"]), int(row["manufacturer"]), row.get("category") or "")
+            for row in overlay.oem_added if row.get("manufacturer") not in (None, "")]
+
+
+def _overlay_touched(overlay: Overlay) -> set[int]:
+    """Every vendor an overlay's facts name: the owned vendors and brands, the owners and manufacturers (of
+    changed and removed facts too: two queries, whatever their number)."""
+    touched = overlay.vendor_ids() | overlay.counterpart_ids()
+    link_ids = overlay.ownership_removed | set(overlay.ownership_changed)
+    if link_ids:
+        for owner_id, owned_id in Ownership.objects.filter(pk__in=list(link_ids)).values_list("owner_id",
+                                                                                            "owned_id"):
+            touched |= {owner_id, owned_id}
+    if overlay.oem_removed:
+        for brand_id, manufacturer_id in OemRelation.objects.filter(pk__in=list(overlay.oem_removed)).values_list(
+                "brand_id", "manufacturer_id"):
+            touched |= {brand_id, manufacturer_id}
+    return touched
 
 
 def _match_rows(organization_id: int | None, vendor_ids: list[int] | None) -> list[tuple]:
@@ -100,7 +170,8 @@ def decisions_of(organization_id: int, identities: set[str] | None = None) -> di
 
 def view_organizations() -> set[int]:
     """Organisations whose view may differ from the public one: with open matches on their private lists, own
-    current decisions, or rows left from before (overlay statuses, private findings) that may need closing."""
+    current decisions, pending proposals applied to their own view (apps.vendors.overlay), or rows left from
+    before (overlay statuses, private findings) that may need closing."""
     orgs = set(Match.objects.filter(closed_at__isnull=True, source__organization__isnull=False)
                .values_list("source__organization_id", flat=True).distinct())
     orgs |= set(ReviewDecision.objects.filter(organization__isnull=False, superseded_at__isnull=True)
@@ -108,19 +179,24 @@ def view_organizations() -> set[int]:
     orgs |= set(VendorOrgStatus.objects.values_list("organization_id", flat=True).distinct())
     orgs |= set(Finding.objects.filter(closed_at__isnull=True, organization__isnull=False)
                 .values_list("organization_id", flat=True).distinct())
+    orgs |= overlay_organization_ids()
     return orgs
 
 
 def _view_candidates(organization_id: int) -> set[int]:
     """Vendors whose findings in the organisation's view may differ from the public view (full runs): those with
-    matches on its private lists or with its own decisions, what they own or brand, and those with an overlay
-    row or findings of the view now (so that rows which no longer differ are removed)."""
+    matches on its private lists or with its own decisions, those its pending proposals applied to its own view
+    name (apps.vendors.overlay), what they own or brand, and those with an overlay row or findings of the view
+    now (so that rows which no longer differ are removed)."""
     seeds = set(Match.objects.filter(closed_at__isnull=True, source__organization_id=organization_id)
                 .values_list("vendor_id", flat=True))
     identities = {i for i, _h in decisions_of(organization_id)}
     for chunk in _chunks(sorted(identities)):
         seeds |= set(Match.objects.filter(closed_at__isnull=True, vendor_identity__in=chunk)
                      .values_list("vendor_id", flat=True))
+    overlay = organization_overlay(organization_id)
+    if not overlay.empty:
+        seeds |= _overlay_touched(overlay)
     seeds |= vendor_descendant_ids(seeds)
     seeds |= set(VendorOrgStatus.objects.filter(organization_id=organization_id).values_list("vendor_id", flat=True))
     seeds |= set(Finding.objects.filter(closed_at__isnull=True, organization_id=organization_id)
@@ -131,19 +207,36 @@ def _view_candidates(organization_id: int) -> set[int]:
 def derive_facts(*, targets: set[int] | None, day: dt.date, organization_id: int | None = None
                  ) -> dict[int, dict[str, WantedFinding]]:
     """The findings `targets` (every vendor when None) should have in one view (public when organization_id is
-    None), from the open matches in that view, the ownership links and OEM relations in force on `day`. Reads
-    only; the callers write."""
+    None), from the open matches in that view, the ownership links and OEM relations in force on `day`; in an
+    organisation's view, with the changes it applies to its own view (apps.vendors.overlay). Reads only; the
+    callers write."""
+    overlay = organization_overlay(organization_id) if organization_id is not None else None
+    if overlay is not None and overlay.empty:
+        overlay = None
+    links_dropped = frozenset(overlay.ownership_removed | set(overlay.ownership_changed)) if overlay else frozenset()
+    oem_dropped = overlay.oem_removed if overlay else set()
+    extra_links = _overlay_links(overlay, day) if overlay else []
     if targets is None:
-        oem_rels = list(OemRelation.objects.values_list("brand_id", "manufacturer_id", "category"))
-        links = _links_all(day)
         target_ids = set(Vendor.objects.values_list("pk", flat=True))
+        oem_rels = [(b, m, c) for pk, b, m, c in OemRelation.objects.values_list(
+            "pk", "brand_id", "manufacturer_id", "category") if pk not in oem_dropped]
+        links = _links_all(day, links_dropped)
     else:
         target_ids = set(targets)
         oem_rels = []
         for chunk in _chunks(sorted(target_ids)):
-            oem_rels += list(OemRelation.objects.filter(brand_id__in=chunk).values_list(
-                "brand_id", "manufacturer_id", "category"))
-        links = _links_above(target_ids | {m for _b, m, _c in oem_rels}, day)
+            oem_rels += [(b, m, c) for pk, b, m, c in OemRelation.objects.filter(brand_id__in=chunk).values_list(
+                "pk", "brand_id", "manufacturer_id", "category") if pk not in oem_dropped]
+        if overlay:
+            oem_rels += [rel for rel in _overlay_oem(overlay) if rel[0] in target_ids]
+        # The owners of added or changed links are walked up too (their own owners may be listed).
+        links = _links_above(target_ids | {m for _b, m, _c in oem_rels} | {lk.owner_id for lk in extra_links}, day,
+                             links_dropped)
+    if targets is None and overlay:
+        oem_rels += [rel for rel in _overlay_oem(overlay) if rel[0] in target_ids]
+    for link in extra_links:
+        if link not in links[link.owned_id]:
+            links[link.owned_id].append(link)
     manufacturers = {m for _b, m, _c in oem_rels}
     involved = target_ids | manufacturers | {lk.owner_id for ls in links.values() for lk in ls}
 

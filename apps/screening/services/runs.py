@@ -29,7 +29,7 @@ from .. import matching
 from ..choices import RunStatus, RunTrigger
 from ..models import Match, ScreeningRun
 from .base import CHUNK, _chunks, _lock, _screening_changed
-from .derive import _derive_phase
+from .derive import _derive_phase, _view_candidates
 from .equipment import equipment_risk_refresh
 from .index import ListSnapshot, _active_versions, _entries_load, list_snapshot, vendor_profiles, versions_describe
 from .match import _close_inactive_sources, _close_matches, _match_phase, _search
@@ -162,6 +162,31 @@ def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigge
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
     return run
+
+
+def screening_run_view(*, organization_id: int, vendor_ids: Iterable[int] = (), user=None,
+                       today: dt.date | None = None, now: dt.datetime | None = None) -> ScreeningRun:
+    """Re-derive one organisation's view after its overlay changed (a proposal applied to its own view was
+    submitted, withdrawn, rejected or toggled: events.OwnViewChanged): its view's candidates (_view_candidates,
+    which name what its overlay touches and the rows it has now, so rows that no longer differ go) with
+    `vendor_ids` and what they own or brand; then its own units' statuses. The public view and every other
+    organisation's are not touched. No matching: matches are shared by every view."""
+    now = now or timezone.now()
+    day = today or timezone.localdate(now)
+    ids = set(Vendor.objects.filter(pk__in=list(set(vendor_ids))).values_list("pk", flat=True))
+    scope = {"organization_id": organization_id, "vendor_ids": sorted(ids)[:1000]}
+    with (screening_run_recorded(RunTrigger.OWN_VIEW, scope=scope, user=user, now=now) as recorder,
+          recorder.writing()):
+        counts, timed = recorder.counts, recorder.timed
+        targets = _view_candidates(organization_id) | ids | vendor_descendant_ids(ids)
+        changed = timed("propagate", _derive_phase, run=recorder.run, targets=targets, now=now, day=day,
+                        counts=counts, public=False, organizations={organization_id})
+        if changed:
+            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh,
+                                                 organization_id=organization_id)
+        counts["vendors_changed"] = len(changed)
+        _screening_changed(changed)
+    return recorder.run
 
 
 def screening_run_list_version(*, version_id: int, user=None, today: dt.date | None = None,

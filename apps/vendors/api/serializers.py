@@ -204,7 +204,9 @@ class FactSourceInputSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=1,
         help_text="The proposing organisation (an officer or admin there); default: the first where you write.")
     apply_to_own_view = serializers.BooleanField(
-        required=False, default=True, help_text="While pending, your organisation sees the change in its view.")
+        required=False, default=True,
+        help_text="While pending, your organisation sees the change in its view. Ownership and OEM changes only: "
+                  "name, alias and identifier changes take effect in screening only once accepted.")
 
 
 SOURCE_FIELDS = tuple(FactSourceInputSerializer().fields)
@@ -242,7 +244,9 @@ class ProposalDecisionSerializer(serializers.Serializer):
 
 
 class ProposalApplySerializer(serializers.Serializer):
-    apply = serializers.BooleanField(help_text="True: your organisation's view shows the pending change.")
+    apply = serializers.BooleanField(
+        help_text="True: your organisation's view shows the pending change (ownership and OEM changes; a name, "
+                  "alias or identifier change answers 400: it takes effect in screening only once accepted).")
 
 
 class ChangeProposalSerializer(serializers.Serializer):
@@ -266,6 +270,10 @@ class ChangeProposalSerializer(serializers.Serializer):
     evidence_name = serializers.SerializerMethodField()
     evidence_sha256 = serializers.SerializerMethodField()
     applies_to_own_view = serializers.BooleanField()
+    may_apply_to_own_view = serializers.BooleanField(
+        help_text="False for name, alias and identifier changes: they feed matching, shared by every view, so they "
+                  "take effect in screening only once a curator accepts them.")
+    screening_effect = serializers.CharField(help_text="What the proposal does to screening while pending, in words.")
     decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     reason = serializers.CharField()

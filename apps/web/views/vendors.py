@@ -98,8 +98,11 @@ def _fact_write(request, *, kind: str, vendor: Vendor, payload: dict | None = No
         kind=kind, vendor=vendor, actor=request.user, target_id=target_id, payload=payload,
         organization_id=request.access.organization.pk if request.access.organization else None, **source)
     if result.proposed:
-        return (f"Proposed to the registry's curators (proposal #{result.proposal.pk}): {done} Your organisation "
-                "sees it in its own view until a curator decides; nobody else is affected.")
+        proposal = result.proposal
+        if proposal.applies_to_own_view:
+            return (f"Proposed to the registry's curators (proposal #{proposal.pk}): {done} Your organisation "
+                    "sees it in its own view until a curator decides; nobody else is affected.")
+        return f"Proposed to the registry's curators (proposal #{proposal.pk}): {done} {proposal.screening_effect}"
     return f"Recorded: {done}"
 
 
