@@ -43,12 +43,13 @@ from apps.screening.matching_text import normalize_name as _normalize_name
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 
-ALGORITHM_VERSION = "vr-match-1.0"
+ALGORITHM_VERSION = "vr-match-1.1"
 
 THRESHOLDS: dict[str, float] = {
     "strong": 0.92,  # at or above: a strong name match (still reviewed unless an identifier confirms it)
     "potential": 0.80,  # at or above: a potential match for the review queue; below: not reported
-    "individual": 0.96,  # an individual's name must be near-identical to match a vendor
+    "individual": 0.96,  # an individual's match is "strong" (may be auto-confirmed) only at or above; from
+    # "potential" up it is shown for review, with at least two name words in common
 }
 
 INDIVIDUAL_TYPES = frozenset({"individual", "person"})
@@ -64,6 +65,9 @@ FUZZY_PENALTY = 1.2
 FUZZY_MIN_LENGTH = 6
 STRONG_HOLD_SCORE = 0.915  # a strong-looking score held below "strong" (see CandidateIndex._result)
 GENERIC_ONLY_CAP = 0.85  # identical names made only of generic/place words: a potential match at most
+SHORT_TYPO_MIN_LENGTH = 5  # a word of 5 letters may pair with one letter missing or two letters swapped
+PLURAL_SIMILARITY = 0.96  # "Hikvisions" ~ "Hikvision" (the last word of either name only)
+FORM_MALUS = 0.04  # "... Company" vs "... Group": the same name words, another legal person
 
 
 def normalize_name(name: str) -> str:
@@ -121,20 +125,54 @@ def canonical_identifier_value(value: str, scheme: str = "") -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+_VOWELS = frozenset("aeiouy")
+
+
+def _plural_pair(a: str, b: str) -> bool:
+    """One token is the other plus a plural ending ("hikvisions"/"hikvision", "boxes"/"box", "ies"/"y")."""
+    if len(a) < len(b):
+        a, b = b, a
+    if len(b) < 4 or not a.isalpha() or not b.isalpha():
+        return False
+    return a in (b + "s", b + "es") or (b.endswith("i") and a == b[:-1] + "ies") or (
+        b.endswith("y") and a == b[:-1] + "ies"
+    )
+
+
+def _short_typo(a: str, b: str) -> bool:
+    """A guarded typo in a word of 5 letters: one letter missing (not the first) or two adjacent letters swapped,
+    both alphabetic words with two vowels or more (an acronym such as ZPMC or a code is never "corrected")."""
+    la, lb = len(a), len(b)
+    if max(la, lb) < SHORT_TYPO_MIN_LENGTH or min(la, lb) < SHORT_TYPO_MIN_LENGTH - 1 or a[0] != b[0]:
+        return False
+    if not a.isalpha() or not b.isalpha() or sum(c in _VOWELS for c in a) < 2 or sum(c in _VOWELS for c in b) < 2:
+        return False
+    if la == lb:  # adjacent transposition only, not a substitution ("Sanam" is not "Salam")
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if abs(la - lb) != 1:
+        return False
+    long_, short = (a, b) if la > lb else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(1, len(long_)))
+
+
 def _token_similarity(a: str, b: str) -> float:
     """1.0 for equal tokens; a fuzzy pair only for long alphabetic tokens within 1 (2 for 8+ chars) edits.
 
     A fuzzy pair is worth less than an exact one (1 - 1.2 * edits / length): "hikvison" ~ "hikvision" is
-    0.87, "samsun" ~ "samsung" 0.83; the lost part counts against the score on both sides.
+    0.87, "samsun" ~ "samsung" 0.83; the lost part counts against the score on both sides. A word of five
+    letters pairs only through a guarded typo (_short_typo, 1 - 1 / length: "dahu" ~ "dahua" is 0.80).
     """
     if a == b:
         return 1.0
     la, lb = len(a), len(b)
     shortest = min(la, lb)
-    if shortest < FUZZY_MIN_LENGTH or abs(la - lb) > 2 or (a[0] != b[0] and a[:2] != b[1::-1]):
+    if abs(la - lb) > 2 or (a[0] != b[0] and a[:2] != b[1::-1]):
         return 0.0
     if not a.isalpha() or not b.isalpha():
         return 0.0
+    if shortest < FUZZY_MIN_LENGTH:
+        return 1.0 - 1.0 / max(la, lb) if _short_typo(a, b) else 0.0
     allowed = 2 if shortest >= 8 else 1
     dist = OSA.distance(a, b, score_cutoff=allowed)
     if dist > allowed:
@@ -155,6 +193,24 @@ def _merge_joined(tokens: Sequence[str], other: set[str]) -> list[str]:
         else:
             out.append(tokens[i])
             i += 1
+    return out
+
+
+def _split_glued(tokens: Sequence[str], other: set[str]) -> list[str]:
+    """Split a glued token into two tokens of the other name, in either order ("igorsechin" -> "igor sechin"
+    against "SECHIN, Igor"; "sechinigor" too). Each part has 3 characters or more."""
+    out: list[str] = []
+    for token in tokens:
+        if token in other or len(token) < 6:
+            out.append(token)
+            continue
+        for cut in range(3, len(token) - 2):
+            left, right = token[:cut], token[cut:]
+            if left in other and right in other and left != right:
+                out.extend((left, right))
+                break
+        else:
+            out.append(token)
     return out
 
 
@@ -206,6 +262,10 @@ class _Weights:
     def weight(self, token: str) -> float:
         return self.weights(token)[0]
 
+    def known(self, token: str) -> bool:
+        """The token is a word of the indexed names or of the reference lists."""
+        return token in self.df or token in WORD_DF
+
 
 _NO_MATCH = _Scored(0.0, 0.0, 0.0, [])
 
@@ -216,6 +276,8 @@ def score_tokens(
     weights: _Weights,
     query_weights: Sequence[tuple[float, float]] | None = None,
     entry_weights: Sequence[tuple[float, float]] | None = None,
+    *,
+    allow_generic: bool = False,
 ) -> _Scored:
     """Weighted Dice over tokens: matched mass / (matched mass + what is left over on both sides).
 
@@ -235,6 +297,15 @@ def score_tokens(
             q_set = set(q)
         if len(e) > 1 and any(e[i] + e[i + 1] in q_set for i in range(len(e) - 1)):
             e, entry_weights = _merge_joined(e, q_set), None
+    if len(q) != len(e) and any(len(t) >= 6 for t in (*q, *e)):
+        e_set = set(e)
+        split = _split_glued(q, e_set) if len(q) < len(e) else list(q)
+        if len(split) != len(q):
+            q, query_weights = split, None
+        else:
+            split = _split_glued(e, set(q)) if len(e) < len(q) else list(e)
+            if len(split) != len(e):
+                e, entry_weights = split, None
     wq = query_weights if query_weights is not None else [weights.weights(t) for t in q]
     we = entry_weights if entry_weights is not None else [weights.weights(t) for t in e]
     nq, ne = len(q), len(e)
@@ -252,14 +323,21 @@ def score_tokens(
                 break
     if len(matched) < min(nq, ne):
         pairs: list[tuple[float, int, int]] = []
+        known = weights.known
         for i in range(nq):
-            if used_q[i] or len(q[i]) < FUZZY_MIN_LENGTH:
+            if used_q[i] or len(q[i]) < SHORT_TYPO_MIN_LENGTH - 1:
                 continue
             for j in range(ne):
-                if not used_e[j] and len(e[j]) >= FUZZY_MIN_LENGTH:
-                    sim = _token_similarity(q[i], e[j])
-                    if sim > 0.0:
-                        pairs.append((sim, i, j))
+                if used_e[j] or len(e[j]) < SHORT_TYPO_MIN_LENGTH - 1:
+                    continue
+                if (i == nq - 1 or j == ne - 1) and _plural_pair(q[i], e[j]):
+                    pairs.append((PLURAL_SIMILARITY, i, j))
+                    continue
+                if min(len(q[i]), len(e[j])) < FUZZY_MIN_LENGTH and known(q[i]) and known(e[j]):
+                    continue  # a short word known to the lists is another word, not a typo ("amin"/"ameen")
+                sim = _token_similarity(q[i], e[j])
+                if sim > 0.0:
+                    pairs.append((sim, i, j))
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
         for sim, i, j in pairs:
             if used_q[i] or used_e[j]:
@@ -271,6 +349,14 @@ def score_tokens(
             matched.append((q[i], e[j], sim))
     if not matched:
         return _NO_MATCH
+    if any(sim < 1.0 and min(len(a), len(b)) < FUZZY_MIN_LENGTH and sim != PLURAL_SIMILARITY for a, b, sim in matched):
+        # a typo in a word of five letters never carries a match alone ("Atos" is not "Atmos"): another word must
+        # agree exactly, and the typo must be in a distinctive word ("boeing" is not "beijing")
+        short = [(a, b) for a, b, sim in matched if sim < 1.0 and min(len(a), len(b)) < FUZZY_MIN_LENGTH]
+        if not any(sim == 1.0 for _, _, sim in matched) or not all(
+            _is_distinctive(a) and _is_distinctive(b) for a, b in short
+        ):
+            return _NO_MATCH
     left_q = [wq[i] for i in range(nq) if not used_q[i]]
     left_e = [we[j] for j in range(ne) if not used_e[j]]
     slot = 1 if left_q and left_e else 0
@@ -279,7 +365,7 @@ def score_tokens(
     total_q = got_q + rest_q + lost / 2
     total_e = got_e + rest_e + lost / 2
     score = (got_q + got_e) / (got_q + got_e + lost + rest_q + rest_e)
-    if not any(_is_distinctive(a) or _is_distinctive(b) for a, b, _ in matched):
+    if not allow_generic and not any(_is_distinctive(a) or _is_distinctive(b) for a, b, _ in matched):
         # Only generic or place words in common ("International Trading" vs "International Pacific Trading"):
         # they never carry a match. Identical all-generic names are kept, as a potential match at most.
         score = min(score, GENERIC_ONLY_CAP) if sorted(q) == sorted(e) else 0.0
@@ -301,6 +387,8 @@ class _IndexedName:
     record: int
     name: str
     tokens: tuple[str, ...]
+    acronym: bool = False  # the variant is only a parenthesised acronym of the list name
+    form: str = ""  # "group" / "company" / "" (matching_text.legal_form_kind)
 
 
 def _deletes(token: str) -> list[str]:
@@ -328,6 +416,7 @@ class CandidateIndex:
     def _build(self, records: Iterable[IndexRecord]) -> None:
         self._records: list[IndexRecord] = []
         self._names: list[_IndexedName] = []
+        self._record_names: list[list[int]] = []
         postings: dict[str, list[int]] = defaultdict(list)
         joined: dict[str, list[int]] = defaultdict(list)
         exact: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -336,6 +425,7 @@ class CandidateIndex:
         for record in records:
             r = len(self._records)
             self._records.append(record)
+            self._record_names.append([])
             for scheme, value in record.identifiers:
                 v = canonical_identifier_value(value, scheme)
                 if len(v) < 4:
@@ -351,7 +441,8 @@ class CandidateIndex:
                         continue
                     seen.add(tokens)
                     n = len(self._names)
-                    self._names.append(_IndexedName(r, name, tokens))
+                    self._record_names[r].append(n)
+                    self._names.append(_IndexedName(r, name, tokens, variant.acronym, variant.form))
                     exact[tuple(sorted(tokens))].append(n)
                     for key in set(tokens):
                         postings[key].append(n)
@@ -373,11 +464,12 @@ class CandidateIndex:
         deletes: dict[str, list[str]] = defaultdict(list)
         phonetic: dict[str, list[str]] = defaultdict(list)
         for token in self._postings:
-            if len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
+            if len(token) < SHORT_TYPO_MIN_LENGTH or not token.isalpha():
                 continue
             for d in _deletes(token):
                 deletes[d].append(token)
-            phonetic[jellyfish.metaphone(token)].append(token)
+            if len(token) >= FUZZY_MIN_LENGTH:
+                phonetic[jellyfish.metaphone(token)].append(token)
         self._deletes = dict(deletes)
         self._phonetic = dict(phonetic)
 
@@ -393,19 +485,27 @@ class CandidateIndex:
     def _similar_vocab(self, token: str) -> list[tuple[str, float]]:
         """Vocabulary tokens that may pair with ``token``: itself, typo neighbours, phonetic neighbours."""
         found: dict[str, float] = {}
-        if token in self._postings:
+        postings = self._postings
+        if token in postings:
             found[token] = 1.0
-        if len(token) >= FUZZY_MIN_LENGTH and token.isalpha():
+        if len(token) >= SHORT_TYPO_MIN_LENGTH - 1 and token.isalpha():
+            # singular and plural (scored only for the last word of a name, see score_tokens)
+            for cand in (token + "s", token + "es", token[:-1], token[:-2], token[:-3] + "y", token[:-1] + "ies"):
+                if cand not in found and cand in postings and _plural_pair(token, cand):
+                    found[cand] = PLURAL_SIMILARITY
+            # a short word the lists know is another word, not a typo of a neighbour ("amin" is not "ameen")
+            token_known = self._weights.known(token)
             for k in [token, *_deletes(token)]:
                 for cand in self._deletes.get(k, ()):
-                    if cand not in found:
+                    if cand not in found and not (token_known and min(len(token), len(cand)) < FUZZY_MIN_LENGTH):
                         sim = _token_similarity(token, cand)
                         if sim > 0:
                             found[cand] = sim
-                if k != token and k not in found and k in self._postings:
+                if k != token and k not in found and k in postings and not (token_known and len(k) < FUZZY_MIN_LENGTH):
                     sim = _token_similarity(token, k)
                     if sim > 0:
                         found[k] = sim
+        if len(token) >= FUZZY_MIN_LENGTH and token.isalpha():
             for cand in self._phonetic.get(jellyfish.metaphone(token), ()):
                 if cand not in found:
                     sim = _token_similarity(token, cand)
@@ -438,6 +538,18 @@ class CandidateIndex:
                     blocked = True
             if blocked:
                 common_weight += weight(token)
+        # glued words: "igorsechin" in the query vs "SECHIN, Igor" (either order) in a list name
+        for token in tokens:
+            if len(token) < 6 or token in self._postings:
+                continue
+            for cut in range(3, len(token) - 2):
+                left, right = self._postings.get(token[:cut]), self._postings.get(token[cut:])
+                if left and right:
+                    pruning = False
+                    for posting in (left, right):
+                        if len(posting) <= self._block_cap:
+                            for n in posting:
+                                acc[n] += weight(token)
         # joined words: "hik vision" in the query vs "hikvision" in a list name, and the other way round
         for i in range(len(tokens) - 1):
             for posting in (self._postings.get(tokens[i] + tokens[i + 1]), self._joined.get(tokens[i])):
@@ -522,37 +634,59 @@ class CandidateIndex:
                 ),
             )
 
-        for query_name in names:
-            for variant in name_variants(query_name or ""):
-                if not variant.tokens:
-                    continue  # a legal form alone never carries a match
-                query_weights = [self._weights.weights(t) for t in variant.tokens]
-                if exhaustive:
-                    candidates: Iterable[int] = range(len(self._names))
-                else:
-                    candidates = self._candidates(variant.tokens, threshold)
-                memo: dict[tuple[str, ...], _Scored] = {}  # the same name is often on several lists
-                for n in candidates:
-                    indexed = self._names[n]
-                    current = best.get(indexed.record)
-                    if current is not None and current.strength == "identifier":
-                        continue
-                    scored = memo.get(indexed.tokens)
-                    if scored is None:
-                        scored = score_tokens(
-                            variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n]
-                        )
-                        memo[indexed.tokens] = scored
-                    if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
-                        continue
-                    if current is not None and scored.score + COUNTRY_BONUS <= current.score:
-                        continue
-                    result = self._result(query_name, variant, indexed, scored, query_countries, threshold)
-                    if result is not None and (current is None or result.score > current.score):
-                        best[indexed.record] = result
+        # A variant made only of a parenthesised acronym ("Advanced Micro Devices, Inc. (AMD)" -> "amd") never
+        # carries a match alone: it is scored last, and only for entries the rest of the vendor's names matched.
+        variants = [(q, v) for q in names for v in name_variants(q or "") if v.tokens]  # a legal form alone: none
+        variants.sort(key=lambda item: item[1].acronym)
+        corroborated: dict[tuple[int, str], bool] = {}
+        for query_name, variant in variants:
+            query_weights = [self._weights.weights(t) for t in variant.tokens]
+            if exhaustive:
+                candidates: Iterable[int] = range(len(self._names))
+            else:
+                candidates = self._candidates(variant.tokens, threshold)
+            memo: dict[tuple[str, ...], _Scored] = {}  # the same name is often on several lists
+            for n in candidates:
+                indexed = self._names[n]
+                current = best.get(indexed.record)
+                if current is not None and current.strength == "identifier":
+                    continue
+                if variant.acronym and current is None and not self._corroborated(
+                    indexed.record, query_name, threshold, corroborated
+                ):
+                    continue
+                scored = memo.get(indexed.tokens)
+                if scored is None:
+                    scored = score_tokens(
+                        variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n]
+                    )
+                    memo[indexed.tokens] = scored
+                if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
+                    continue
+                if indexed.acronym and scored.left:
+                    continue  # a list name's bracketed acronym plus other words: the acronym does not carry it
+                if current is not None and scored.score + COUNTRY_BONUS <= current.score:
+                    continue
+                result = self._result(query_name, variant, indexed, scored, query_countries, threshold)
+                if result is not None and (current is None or result.score > current.score):
+                    best[indexed.record] = result
 
         ordered = sorted(best.values(), key=lambda m: (-m.score, str(m.entry_name), str(m.key)))
         return ordered[:limit]
+
+    def _corroborated(self, record: int, query_name: str, threshold: float, memo: dict[tuple[int, str], bool]) -> bool:
+        """The rest of the vendor's name agrees with one of the record's names (generic words counting: "China
+        National Chemical Engineering Group Corporation (CNCEC), Tehran"), so its bracketed acronym may count."""
+        key = (record, query_name)
+        if key not in memo:
+            memo[key] = any(
+                score_tokens(v.tokens, self._names[n].tokens, self._weights, allow_generic=True).score >= threshold
+                for v in name_variants(query_name or "")
+                if v.tokens and not v.acronym
+                for n in self._record_names[record]
+                if not self._names[n].acronym
+            )
+        return memo[key]
 
     def search_exhaustive(self, names: Sequence[str], **options) -> list[MatchResult]:
         """Same as search() but scores every indexed name (no blocking): the pairwise baseline."""
@@ -603,8 +737,24 @@ class CandidateIndex:
                 score -= COUNTRY_MALUS
                 features["country"] = -COUNTRY_MALUS
                 country_note = f"; different country (-{COUNTRY_MALUS:.2f})"
+        form_note = ""
+        if variant.form and indexed.form and variant.form != indexed.form:
+            # "... Construction Company" vs "... Construction Group": every name word agrees, the legal person
+            # differs; the entry with the same kind of form ranks first and the other is never "strong"
+            score -= FORM_MALUS
+            features["legal_form"] = -FORM_MALUS
+            form_note = f"; {variant.form} vs {indexed.form} (-{FORM_MALUS:.2f})"
         score = max(0.0, min(1.0, score))
         if score < threshold:
+            return None
+        individual = (record.entry_type or "").lower() in INDIVIDUAL_TYPES
+        distinctive = sum(1 for q, e, _ in scored.matched if _is_distinctive(q) or _is_distinctive(e))
+        if individual and scored.score < THRESHOLDS["individual"] and (
+            distinctive < 2 or variant.legal or not all(_is_distinctive(t) for t in variant.tokens)
+        ):
+            # below near-identical, a person is shown only for a vendor name that reads as a person's name (two
+            # name words in common, no legal form, no business word): "Hikmat Consulting LLC", "Omer Boztepe
+            # Consulting LLC" are companies and need the strict threshold
             return None
         # "strong" may be confirmed without review (SCREENING_AUTO_CONFIRM_STRENGTHS), so it needs more than a
         # high score: no country conflict, and either the names agree except for places and legal forms, or at
@@ -612,19 +762,21 @@ class CandidateIndex:
         # Group" (RU) stay potential matches for a reviewer.
         held = ""
         if score >= THRESHOLDS["strong"]:
-            distinctive = sum(1 for q, e, _ in scored.matched if _is_distinctive(q) or _is_distinctive(e))
             if features.get("country", 0.0) < 0:
                 held = "countries differ"
             elif distinctive < 2 and any(t not in GEO_TOKENS for t in scored.left):
                 held = "one distinctive word in common, other words differ"
+            elif individual and scored.score < THRESHOLDS["individual"]:
+                held = f"individual, name score below {THRESHOLDS['individual']:.2f}"
+            elif "legal_form" in features:
+                held = "legal forms differ (company vs group)"
+            elif variant.acronym or indexed.acronym:
+                held = "matched on a bracketed acronym"
             if held:
                 score = min(score, STRONG_HOLD_SCORE)
                 features["held_at_potential"] = 1.0
-        individual = (record.entry_type or "").lower() in INDIVIDUAL_TYPES
         if individual:
             features["individual"] = 1.0
-            if scored.score < THRESHOLDS["individual"]:
-                return None
         if score >= THRESHOLDS["strong"]:
             strength = "strong"
         elif score >= THRESHOLDS["potential"]:
@@ -638,7 +790,8 @@ class CandidateIndex:
             f"Vendor name {query_name!r} vs list name {indexed.name!r}: score {score:.2f} "
             f"(name {scored.score:.2f}: {scored.cov_query:.0%} of the vendor name and {scored.cov_entry:.0%} of the "
             f"list name matched on [{matched}]{country_note}"
-            f"{'; entry is an individual, near-identical name required' if individual else ''}"
+            f"{form_note}"
+            f"{'; entry is an individual: strong only if near-identical' if individual else ''}"
             f"{f'; held at potential: {held}' if held else ''}); "
             f"{strength} (strong >= {THRESHOLDS['strong']:.2f}, potential >= {THRESHOLDS['potential']:.2f}; "
             f"algorithm {ALGORITHM_VERSION})."
