@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import jellyfish
 from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, name_variants
+from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, fold, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
@@ -206,6 +206,7 @@ def _split_glued(tokens: Sequence[str], other: set[str]) -> list[str]:
             continue
         for cut in range(3, len(token) - 2):
             left, right = token[:cut], token[cut:]
+            left, right = fold(left), fold(right)  # "gennadytimchenko" was folded whole: "genady" -> "genadi"
             if left in other and right in other and left != right:
                 out.extend((left, right))
                 break
@@ -433,13 +434,16 @@ class CandidateIndex:
                 self._ids[(canonical_scheme(scheme), v)].append(r)
                 if len(v) >= LONG_IDENTIFIER:
                     self._long_ids[v].append(r)
-            seen: set[tuple[str, ...]] = set()
+            # one indexed name per distinct (tokens, legal form kind, acronym): "FULMEN GROUP" and its alias
+            # "FULMEN COMPANY" are both kept, and an alias "CNCEC" is not hidden by the bracketed "(CNCEC)"
+            seen: set[tuple[tuple[str, ...], str, bool]] = set()
             for name in record.names:
                 for variant in name_variants(name):
                     tokens = variant.tokens
-                    if not tokens or tokens in seen:
+                    key = (tokens, variant.form, variant.acronym)
+                    if not tokens or key in seen:
                         continue
-                    seen.add(tokens)
+                    seen.add(key)
                     n = len(self._names)
                     self._record_names[r].append(n)
                     self._names.append(_IndexedName(r, name, tokens, variant.acronym, variant.form))
@@ -543,7 +547,7 @@ class CandidateIndex:
             if len(token) < 6 or token in self._postings:
                 continue
             for cut in range(3, len(token) - 2):
-                left, right = self._postings.get(token[:cut]), self._postings.get(token[cut:])
+                left, right = self._postings.get(fold(token[:cut])), self._postings.get(fold(token[cut:]))
                 if left and right:
                     pruning = False
                     for posting in (left, right):
@@ -634,8 +638,9 @@ class CandidateIndex:
                 ),
             )
 
-        # A variant made only of a parenthesised acronym ("Advanced Micro Devices, Inc. (AMD)" -> "amd") never
-        # carries a match alone: it is scored last, and only for entries the rest of the vendor's names matched.
+        # A variant made only of a parenthesised acronym ("Advanced Micro Devices, Inc. (AMD)" -> "amd", or a list
+        # name's "(AMD)") never carries a match alone: it counts only for an entry whose other names the vendor's
+        # other names match (_corroborated), so "AMD CO. LTD AGENCY" and "SES GROUP" are not found through it.
         variants = [(q, v) for q in names for v in name_variants(q or "") if v.tokens]  # a legal form alone: none
         variants.sort(key=lambda item: item[1].acronym)
         corroborated: dict[tuple[int, str], bool] = {}
@@ -651,10 +656,10 @@ class CandidateIndex:
                 current = best.get(indexed.record)
                 if current is not None and current.strength == "identifier":
                     continue
-                if variant.acronym and current is None and not self._corroborated(
+                if (variant.acronym or indexed.acronym) and not self._corroborated(
                     indexed.record, query_name, threshold, corroborated
                 ):
-                    continue
+                    continue  # a bracketed acronym on either side: only beside the rest of the name
                 scored = memo.get(indexed.tokens)
                 if scored is None:
                     scored = score_tokens(
@@ -663,8 +668,6 @@ class CandidateIndex:
                     memo[indexed.tokens] = scored
                 if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
                     continue
-                if indexed.acronym and scored.left:
-                    continue  # a list name's bracketed acronym plus other words: the acronym does not carry it
                 if current is not None and scored.score + COUNTRY_BONUS <= current.score:
                     continue
                 result = self._result(query_name, variant, indexed, scored, query_countries, threshold)
