@@ -199,9 +199,11 @@ def _merge_joined(tokens: Sequence[str], other: set[str]) -> list[str]:
 def _split_glued(tokens: Sequence[str], other: set[str]) -> list[str]:
     """Split a glued token into two tokens of the other name, in either order ("igorsechin" -> "igor sechin"
     against "SECHIN, Igor"; "sechinigor" too). Each part has 3 characters or more."""
+    heads = {t[:3] for t in other}
+    tails = {t[-3:] for t in other}
     out: list[str] = []
     for token in tokens:
-        if token in other or len(token) < 6:
+        if token in other or len(token) < 6 or token[:3] not in heads or token[-3:] not in tails:
             out.append(token)
             continue
         for cut in range(3, len(token) - 2):
@@ -298,15 +300,15 @@ def score_tokens(
             q_set = set(q)
         if len(e) > 1 and any(e[i] + e[i + 1] in q_set for i in range(len(e) - 1)):
             e, entry_weights = _merge_joined(e, q_set), None
-    if len(q) != len(e) and any(len(t) >= 6 for t in (*q, *e)):
-        e_set = set(e)
-        split = _split_glued(q, e_set) if len(q) < len(e) else list(q)
-        if len(split) != len(q):
-            q, query_weights = split, None
-        else:
-            split = _split_glued(e, set(q)) if len(e) < len(q) else list(e)
-            if len(split) != len(e):
-                e, entry_weights = split, None
+    if len(q) != len(e):  # a glued word on the shorter side: "igorsechin" vs "SECHIN, Igor"
+        shorter, longer = (q, e) if len(q) < len(e) else (e, q)
+        if any(len(t) >= 6 for t in shorter):
+            split = _split_glued(shorter, set(longer))
+            if len(split) != len(shorter):
+                if shorter is q:
+                    q, query_weights = split, None
+                else:
+                    e, entry_weights = split, None
     wq = query_weights if query_weights is not None else [weights.weights(t) for t in q]
     we = entry_weights if entry_weights is not None else [weights.weights(t) for t in e]
     nq, ne = len(q), len(e)
@@ -326,17 +328,23 @@ def score_tokens(
         pairs: list[tuple[float, int, int]] = []
         known = weights.known
         for i in range(nq):
-            if used_q[i] or len(q[i]) < SHORT_TYPO_MIN_LENGTH - 1:
+            qi = q[i]
+            lq = len(qi)
+            if used_q[i] or lq < SHORT_TYPO_MIN_LENGTH - 1:
                 continue
             for j in range(ne):
-                if used_e[j] or len(e[j]) < SHORT_TYPO_MIN_LENGTH - 1:
+                ej = e[j]
+                le = len(ej)
+                if used_e[j] or le < SHORT_TYPO_MIN_LENGTH - 1 or abs(lq - le) > 3:
                     continue
-                if (i == nq - 1 or j == ne - 1) and _plural_pair(q[i], e[j]):
+                if qi[0] != ej[0] and qi[:2] != ej[1::-1]:
+                    continue  # neither a plural nor a typo (cheap test first: this loop is the hot path)
+                if (i == nq - 1 or j == ne - 1) and _plural_pair(qi, ej):
                     pairs.append((PLURAL_SIMILARITY, i, j))
                     continue
-                if min(len(q[i]), len(e[j])) < FUZZY_MIN_LENGTH and known(q[i]) and known(e[j]):
+                if (lq < FUZZY_MIN_LENGTH or le < FUZZY_MIN_LENGTH) and known(qi) and known(ej):
                     continue  # a short word known to the lists is another word, not a typo ("amin"/"ameen")
-                sim = _token_similarity(q[i], e[j])
+                sim = _token_similarity(qi, ej)
                 if sim > 0.0:
                     pairs.append((sim, i, j))
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
@@ -549,11 +557,13 @@ class CandidateIndex:
             for cut in range(3, len(token) - 2):
                 left, right = self._postings.get(fold(token[:cut])), self._postings.get(fold(token[cut:]))
                 if left and right:
-                    pruning = False
-                    for posting in (left, right):
-                        if len(posting) <= self._block_cap:
-                            for n in posting:
-                                acc[n] += weight(token)
+                    # only the names holding both parts can pair with the glued word
+                    small, large = (left, right) if len(left) <= len(right) else (right, left)
+                    both = set(small).intersection(large) if len(small) <= self._block_cap else set()
+                    if both:
+                        pruning = False
+                        for n in both:
+                            acc[n] += weight(token)
         # joined words: "hik vision" in the query vs "hikvision" in a list name, and the other way round
         for i in range(len(tokens) - 1):
             for posting in (self._postings.get(tokens[i] + tokens[i + 1]), self._joined.get(tokens[i])):
@@ -775,6 +785,11 @@ class CandidateIndex:
                 held = "legal forms differ (company vs group)"
             elif variant.acronym or indexed.acronym:
                 held = "matched on a bracketed acronym"
+            elif any(
+                sim not in (1.0, PLURAL_SIMILARITY) and min(len(q), len(e)) < FUZZY_MIN_LENGTH
+                for q, e, sim in scored.matched
+            ):
+                held = "typo in a short word"
             if held:
                 score = min(score, STRONG_HOLD_SCORE)
                 features["held_at_potential"] = 1.0

@@ -358,7 +358,14 @@ def legal_form_kind(legal: tuple[str, ...] | list[str]) -> str:
 
 
 def _variant(text: str, *, acronym: bool = False) -> NameVariant:
-    text = strip_honorifics(text)
+    stripped = strip_honorifics(text)
+    variant = _variant_of(stripped, acronym)
+    if stripped != text and not variant.tokens:
+        return _variant_of(text, acronym)  # "MRS GmbH": the "honorific" was the name itself
+    return variant
+
+
+def _variant_of(text: str, acronym: bool) -> NameVariant:
     raw = [_repair(_fold_digits(t)) for t in _clean_tokens_raw(text)]
     core, legal = split_legal_forms(raw, dotted_start=bool(_LEADING_INITIALS_RE.match(text)))
     core = [_stem(t) for t in core if t not in STOP_WORDS]

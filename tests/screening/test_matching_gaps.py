@@ -26,6 +26,8 @@ RECORDS = [
     IndexRecord("dahua", ("Dahua Technology",), ("CN",)),
     IndexRecord("atmos", ("ATMOS",), ("IR",)),
     IndexRecord("sanam", ("SANAM ELECTRONICS",), ("IR",)),
+    IndexRecord("hanifa", ("HANIFA MONEY EXCHANGE OFFICE",), ("AE",)),
+    IndexRecord("mrs", ("MRS GmbH",), ("DE",)),
     IndexRecord("smic-bj", ("SMIC Northern Integrated Circuit Manufacturing (Beijing) Co., Ltd",), ("CN",)),
     # people, honorifics, digits, glued names
     IndexRecord("sechin", ("SECHIN, Igor",), ("RU",), entry_type="individual"),
@@ -130,6 +132,12 @@ def test_short_typos_are_guarded(index, name, key):
     assert key not in found(index, name, min_score=0.5)
 
 
+def test_short_typo_is_never_strong(index):
+    result = found(index, "HAIFA MONEY EXCHANGE OFFICE")["hanifa"]
+    assert result.strength == "potential"
+    assert "typo in a short word" in result.explanation
+
+
 def test_acronyms_are_not_corrected(index):
     assert "hik" not in found(index, "HIKV", min_score=0.5)
 
@@ -142,6 +150,11 @@ def test_honorifics_are_dropped_where_they_lead():
     assert strip_honorifics("SECHIN, Dr Igor") == "SECHIN, Igor"
     assert strip_honorifics("Dr") == "Dr"
     assert normalize_name("Ms Amlin") == "ms amlin"  # "MS" without a dot may be an acronym
+
+
+def test_honorific_that_is_the_whole_name_is_kept(index):
+    assert tokens("MRS GmbH") == [("mrs",)]
+    assert found(index, "MRS GMBH")["mrs"].score == 1.0
 
 
 @pytest.mark.parametrize(("name", "expected"), [
