@@ -10,15 +10,23 @@ How a query (a vendor's names, countries and identifiers) is compared with list 
 * **Scoring** works on tokens, never on substrings: each token weighs its inverse document frequency over all
   list names (a rare word such as "hikvision" weighs much more than "technology"; place words and generic words
   are damped). Tokens pair up exactly, or fuzzily when both are 6+ characters long and within 1 edit (2 for 8+
-  characters; rapidfuzz Levenshtein); digits and short tokens (acronyms such as ZTE, DJI, CCCC, ZPMC) only pair
-  exactly. Adjacent tokens may be joined ("Hik Vision" = "Hikvision"). The name score mixes the weighted
-  coverage of both names: ``0.5 * sqrt(cq * ce) + 0.5 * max(cq, ce)`` where ``cq`` is the share of the query's
-  weight matched and ``ce`` the share of the entry name's weight matched. A name that is only a legal form
-  ("CORP") has no tokens and never matches; "ZTE" is never found inside "Aztec" or "BOZTEPE".
+  characters; rapidfuzz Levenshtein); a word of 5 letters only through a guarded typo (a letter missing or two
+  swapped, never alone, never "strong"); the last word of either name also pairs with its plural; digits and
+  short tokens (acronyms such as ZTE, DJI, CCCC, ZPMC) only pair exactly. Adjacent tokens may be joined ("Hik
+  Vision" = "Hikvision") and a glued word split in either order ("IgorSechin" = "SECHIN, Igor"). The name
+  score mixes the weighted coverage of both names: ``0.5 * sqrt(cq * ce) + 0.5 * max(cq, ce)`` where ``cq`` is
+  the share of the query's weight matched and ``ce`` the share of the entry name's weight matched. A name that
+  is only a legal form ("CORP") has no tokens and never matches; "ZTE" is never found inside "Aztec" or
+  "BOZTEPE".
 * **Country** is supporting evidence only: a small bonus when the query and entry share a country, a small
   malus when both have countries and none is shared. Never a filter.
-* **Individuals** (entry_type "individual") are returned only for near-identical names, because vendors are
-  organisations and people's names collide with company words ("Hikmat", "Francisco").
+* **Individuals** (entry_type "individual") are "strong" only for near-identical names (0.96); from "potential"
+  up they are shown for review when the vendor name reads as a person's name (two name words in common, no legal
+  form, no business word), because people's names collide with company words ("Hikmat", "Francisco").
+* **Bracketed acronyms** ("Advanced Micro Devices, Inc. (AMD)") never carry a match alone, on either side: they
+  count only for an entry whose other names the rest of the vendor's name matches.
+* **Company vs Group**: when both names carry a legal form and one says group, the other company, the pair
+  loses 0.04 and is never "strong" (the same name words, another legal person).
 * **Candidate index.** Names are blocked on their distinctive tokens (document frequency below a cap), on
   delete-one neighbours of those tokens (typos), on phonetic keys (metaphone) and on joined adjacent tokens;
   only the candidates found are scored, so the cost does not grow with vendors x list names.
