@@ -674,8 +674,11 @@ class CandidateIndex:
                 current = best.get(indexed.record)
                 if current is not None and current.strength == "identifier":
                     continue
-                if (variant.acronym or indexed.acronym) and not self._corroborated(
-                    indexed.record, query_name, threshold, corroborated
+                if (
+                    (variant.acronym or indexed.acronym)
+                    # a vendor called just that acronym ("SMIC") vs a list name's "(SMIC)": shown, held at potential
+                    and (variant.acronym or variant.tokens != indexed.tokens)
+                    and not self._corroborated(indexed.record, query_name, threshold, corroborated)
                 ):
                     continue  # a bracketed acronym on either side: only beside the rest of the name
                 scored = memo.get(indexed.tokens)

@@ -224,7 +224,7 @@ GAP_ROWS = [
      'honorific_digits_glued', 'digit for a letter'),
     ("Dr. Reddy's Laboratories", 'IN', '', 'honorific_digits_glued', 'honorific in a company name'),
     ('Mr. Cooper Group Inc.', 'US', '', 'honorific_digits_glued', 'honorific in a company name'),
-    ('3M Company', 'US', '', 'honorific_digits_glued', 'digits not between letters are kept'),
+    ('A1 Telekom Austria', 'AT', '', 'honorific_digits_glued', 'a digit ending a word is a code, not a letter'),
     ('Model3 Motors', '', '', 'honorific_digits_glued', 'trailing digit is a code'),
     ('Sir Speedy Printing', 'US', '', 'honorific_digits_glued', 'honorific in a company name'),
     ('China Communications Construction Company Ltd', 'CN', 'CHINA COMMUNICATIONS CONSTRUCTION COMPANY LIMITED',

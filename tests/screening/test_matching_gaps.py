@@ -75,7 +75,11 @@ def test_vendor_bracketed_acronym_never_carries_a_match_alone(index, name):
 
 
 def test_list_bracketed_acronym_never_carries_a_match_alone(index):
-    assert "mizan" not in found(index, "3M Company")
+    assert "mizan" not in found(index, "3M Trading")  # the list name's "(3M)" plus a generic word
+    # a vendor called just the acronym: shown for review (fail closed), never strong
+    result = found(index, "3M Company")["mizan"]
+    assert result.strength == "potential"
+    assert "bracketed acronym" in result.explanation
 
 
 def test_bracketed_acronym_counts_beside_its_own_name(index):
