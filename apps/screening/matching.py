@@ -310,7 +310,7 @@ def score_tokens(
             e, entry_weights = _merge_joined(e, q_set), None
     if len(q) != len(e):  # a glued word on the shorter side: "igorsechin" vs "SECHIN, Igor"
         shorter, longer = (q, e) if len(q) < len(e) else (e, q)
-        if any(len(t) >= 6 for t in shorter):
+        if max(map(len, shorter)) >= 6:
             split = _split_glued(shorter, set(longer))
             if len(split) != len(shorter):
                 if shorter is q:
@@ -364,16 +364,15 @@ def score_tokens(
             got_e += sim * we[j][0]
             lost += (1.0 - sim) * (wq[i][0] + we[j][0])
             matched.append((q[i], e[j], sim))
+            # a typo in a word of five letters never carries a match alone ("Atos" is not "Atmos"): another word
+            # must agree exactly, and the typo must be in a distinctive word ("boeing" is not "beijing")
+            short = sim != PLURAL_SIMILARITY and (len(q[i]) < FUZZY_MIN_LENGTH or len(e[j]) < FUZZY_MIN_LENGTH)
+            if short and (
+                not (_is_distinctive(q[i]) and _is_distinctive(e[j])) or not any(m[2] == 1.0 for m in matched)
+            ):
+                return _NO_MATCH
     if not matched:
         return _NO_MATCH
-    if any(sim < 1.0 and min(len(a), len(b)) < FUZZY_MIN_LENGTH and sim != PLURAL_SIMILARITY for a, b, sim in matched):
-        # a typo in a word of five letters never carries a match alone ("Atos" is not "Atmos"): another word must
-        # agree exactly, and the typo must be in a distinctive word ("boeing" is not "beijing")
-        short = [(a, b) for a, b, sim in matched if sim < 1.0 and min(len(a), len(b)) < FUZZY_MIN_LENGTH]
-        if not any(sim == 1.0 for _, _, sim in matched) or not all(
-            _is_distinctive(a) and _is_distinctive(b) for a, b in short
-        ):
-            return _NO_MATCH
     left_q = [wq[i] for i in range(nq) if not used_q[i]]
     left_e = [we[j] for j in range(ne) if not used_e[j]]
     slot = 1 if left_q and left_e else 0

@@ -119,6 +119,8 @@ def test_leading_legal_form_still_removed(index):
 
 def test_plural_of_the_last_word_is_found(index):
     assert found(index, "Hikvisions")["hik"].score >= THRESHOLDS["strong"]
+    assert "dahua" in found(index, "Dahua Technologies")  # "technologies" is stemmed as before
+    assert found(index, "Atmoses", min_score=0.5)["atmos"].score >= THRESHOLDS["strong"]  # a five-letter brand too
 
 
 @pytest.mark.parametrize("name", ["Dahu Technology", "Dahau Technology Co., Ltd."])
