@@ -10,15 +10,23 @@ How a query (a vendor's names, countries and identifiers) is compared with list 
 * **Scoring** works on tokens, never on substrings: each token weighs its inverse document frequency over all
   list names (a rare word such as "hikvision" weighs much more than "technology"; place words and generic words
   are damped). Tokens pair up exactly, or fuzzily when both are 6+ characters long and within 1 edit (2 for 8+
-  characters; rapidfuzz Levenshtein); digits and short tokens (acronyms such as ZTE, DJI, CCCC, ZPMC) only pair
-  exactly. Adjacent tokens may be joined ("Hik Vision" = "Hikvision"). The name score mixes the weighted
-  coverage of both names: ``0.5 * sqrt(cq * ce) + 0.5 * max(cq, ce)`` where ``cq`` is the share of the query's
-  weight matched and ``ce`` the share of the entry name's weight matched. A name that is only a legal form
-  ("CORP") has no tokens and never matches; "ZTE" is never found inside "Aztec" or "BOZTEPE".
+  characters; rapidfuzz Levenshtein); a word of 5 letters only through a guarded typo (a letter missing or two
+  swapped, never alone, never "strong"); the last word of either name also pairs with its plural; digits and
+  short tokens (acronyms such as ZTE, DJI, CCCC, ZPMC) only pair exactly. Adjacent tokens may be joined ("Hik
+  Vision" = "Hikvision") and a glued word split in either order ("IgorSechin" = "SECHIN, Igor"). The name
+  score mixes the weighted coverage of both names: ``0.5 * sqrt(cq * ce) + 0.5 * max(cq, ce)`` where ``cq`` is
+  the share of the query's weight matched and ``ce`` the share of the entry name's weight matched. A name that
+  is only a legal form ("CORP") has no tokens and never matches; "ZTE" is never found inside "Aztec" or
+  "BOZTEPE".
 * **Country** is supporting evidence only: a small bonus when the query and entry share a country, a small
   malus when both have countries and none is shared. Never a filter.
-* **Individuals** (entry_type "individual") are returned only for near-identical names, because vendors are
-  organisations and people's names collide with company words ("Hikmat", "Francisco").
+* **Individuals** (entry_type "individual") are "strong" only for near-identical names (0.96); from "potential"
+  up they are shown for review when the vendor name reads as a person's name (two name words in common, no legal
+  form, no business word), because people's names collide with company words ("Hikmat", "Francisco").
+* **Bracketed acronyms** ("Advanced Micro Devices, Inc. (AMD)") never carry a match alone, on either side: they
+  count only for an entry whose other names the rest of the vendor's name matches.
+* **Company vs Group**: when both names carry a legal form and one says group, the other company, the pair
+  loses 0.04 and is never "strong" (the same name words, another legal person).
 * **Candidate index.** Names are blocked on their distinctive tokens (document frequency below a cap), on
   delete-one neighbours of those tokens (typos), on phonetic keys (metaphone) and on joined adjacent tokens;
   only the candidates found are scored, so the cost does not grow with vendors x list names.
@@ -38,17 +46,18 @@ from dataclasses import dataclass, field
 import jellyfish
 from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, name_variants
+from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, fold, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 
-ALGORITHM_VERSION = "vr-match-1.0"
+ALGORITHM_VERSION = "vr-match-1.1"
 
 THRESHOLDS: dict[str, float] = {
     "strong": 0.92,  # at or above: a strong name match (still reviewed unless an identifier confirms it)
     "potential": 0.80,  # at or above: a potential match for the review queue; below: not reported
-    "individual": 0.96,  # an individual's name must be near-identical to match a vendor
+    "individual": 0.96,  # an individual's match is "strong" (may be auto-confirmed) only at or above; from
+    # "potential" up it is shown for review, with at least two name words in common
 }
 
 INDIVIDUAL_TYPES = frozenset({"individual", "person"})
@@ -64,6 +73,9 @@ FUZZY_PENALTY = 1.2
 FUZZY_MIN_LENGTH = 6
 STRONG_HOLD_SCORE = 0.915  # a strong-looking score held below "strong" (see CandidateIndex._result)
 GENERIC_ONLY_CAP = 0.85  # identical names made only of generic/place words: a potential match at most
+SHORT_TYPO_MIN_LENGTH = 5  # a word of 5 letters may pair with one letter missing or two letters swapped
+PLURAL_SIMILARITY = 0.96  # "Hikvisions" ~ "Hikvision" (the last word of either name only)
+FORM_MALUS = 0.04  # "... Company" vs "... Group": the same name words, another legal person
 
 
 def normalize_name(name: str) -> str:
@@ -121,20 +133,54 @@ def canonical_identifier_value(value: str, scheme: str = "") -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+_VOWELS = frozenset("aeiouy")
+
+
+def _plural_pair(a: str, b: str) -> bool:
+    """One token is the other plus a plural ending ("hikvisions"/"hikvision", "boxes"/"box", "ies"/"y")."""
+    if len(a) < len(b):
+        a, b = b, a
+    if len(b) < 4 or not a.isalpha() or not b.isalpha():
+        return False
+    return a in (b + "s", b + "es") or (b.endswith("i") and a == b[:-1] + "ies") or (
+        b.endswith("y") and a == b[:-1] + "ies"
+    )
+
+
+def _short_typo(a: str, b: str) -> bool:
+    """A guarded typo in a word of 5 letters: one letter missing (not the first) or two adjacent letters swapped,
+    both alphabetic words with two vowels or more (an acronym such as ZPMC or a code is never "corrected")."""
+    la, lb = len(a), len(b)
+    if max(la, lb) < SHORT_TYPO_MIN_LENGTH or min(la, lb) < SHORT_TYPO_MIN_LENGTH - 1 or a[0] != b[0]:
+        return False
+    if not a.isalpha() or not b.isalpha() or sum(c in _VOWELS for c in a) < 2 or sum(c in _VOWELS for c in b) < 2:
+        return False
+    if la == lb:  # adjacent transposition only, not a substitution ("Sanam" is not "Salam")
+        diff = [i for i in range(la) if a[i] != b[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if abs(la - lb) != 1:
+        return False
+    long_, short = (a, b) if la > lb else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(1, len(long_)))
+
+
 def _token_similarity(a: str, b: str) -> float:
     """1.0 for equal tokens; a fuzzy pair only for long alphabetic tokens within 1 (2 for 8+ chars) edits.
 
     A fuzzy pair is worth less than an exact one (1 - 1.2 * edits / length): "hikvison" ~ "hikvision" is
-    0.87, "samsun" ~ "samsung" 0.83; the lost part counts against the score on both sides.
+    0.87, "samsun" ~ "samsung" 0.83; the lost part counts against the score on both sides. A word of five
+    letters pairs only through a guarded typo (_short_typo, 1 - 1 / length: "dahu" ~ "dahua" is 0.80).
     """
     if a == b:
         return 1.0
     la, lb = len(a), len(b)
     shortest = min(la, lb)
-    if shortest < FUZZY_MIN_LENGTH or abs(la - lb) > 2 or (a[0] != b[0] and a[:2] != b[1::-1]):
+    if abs(la - lb) > 2 or (a[0] != b[0] and a[:2] != b[1::-1]):
         return 0.0
     if not a.isalpha() or not b.isalpha():
         return 0.0
+    if shortest < FUZZY_MIN_LENGTH:
+        return 1.0 - 1.0 / max(la, lb) if _short_typo(a, b) else 0.0
     allowed = 2 if shortest >= 8 else 1
     dist = OSA.distance(a, b, score_cutoff=allowed)
     if dist > allowed:
@@ -155,6 +201,27 @@ def _merge_joined(tokens: Sequence[str], other: set[str]) -> list[str]:
         else:
             out.append(tokens[i])
             i += 1
+    return out
+
+
+def _split_glued(tokens: Sequence[str], other: set[str]) -> list[str]:
+    """Split a glued token into two tokens of the other name, in either order ("igorsechin" -> "igor sechin"
+    against "SECHIN, Igor"; "sechinigor" too). Each part has 3 characters or more."""
+    heads = {t[:3] for t in other}
+    tails = {t[-3:] for t in other}
+    out: list[str] = []
+    for token in tokens:
+        if token in other or len(token) < 6 or token[:3] not in heads or token[-3:] not in tails:
+            out.append(token)
+            continue
+        for cut in range(3, len(token) - 2):
+            left, right = token[:cut], token[cut:]
+            left, right = fold(left), fold(right)  # "gennadytimchenko" was folded whole: "genady" -> "genadi"
+            if left in other and right in other and left != right:
+                out.extend((left, right))
+                break
+        else:
+            out.append(token)
     return out
 
 
@@ -206,6 +273,10 @@ class _Weights:
     def weight(self, token: str) -> float:
         return self.weights(token)[0]
 
+    def known(self, token: str) -> bool:
+        """The token is a word of the indexed names or of the reference lists."""
+        return token in self.df or token in WORD_DF
+
 
 _NO_MATCH = _Scored(0.0, 0.0, 0.0, [])
 
@@ -216,6 +287,8 @@ def score_tokens(
     weights: _Weights,
     query_weights: Sequence[tuple[float, float]] | None = None,
     entry_weights: Sequence[tuple[float, float]] | None = None,
+    *,
+    allow_generic: bool = False,
 ) -> _Scored:
     """Weighted Dice over tokens: matched mass / (matched mass + what is left over on both sides).
 
@@ -235,6 +308,15 @@ def score_tokens(
             q_set = set(q)
         if len(e) > 1 and any(e[i] + e[i + 1] in q_set for i in range(len(e) - 1)):
             e, entry_weights = _merge_joined(e, q_set), None
+    if len(q) != len(e):  # a glued word on the shorter side: "igorsechin" vs "SECHIN, Igor"
+        shorter, longer = (q, e) if len(q) < len(e) else (e, q)
+        if max(map(len, shorter)) >= 6:
+            split = _split_glued(shorter, set(longer))
+            if len(split) != len(shorter):
+                if shorter is q:
+                    q, query_weights = split, None
+                else:
+                    e, entry_weights = split, None
     wq = query_weights if query_weights is not None else [weights.weights(t) for t in q]
     we = entry_weights if entry_weights is not None else [weights.weights(t) for t in e]
     nq, ne = len(q), len(e)
@@ -252,14 +334,27 @@ def score_tokens(
                 break
     if len(matched) < min(nq, ne):
         pairs: list[tuple[float, int, int]] = []
+        known = weights.known
         for i in range(nq):
-            if used_q[i] or len(q[i]) < FUZZY_MIN_LENGTH:
+            qi = q[i]
+            lq = len(qi)
+            if used_q[i] or lq < SHORT_TYPO_MIN_LENGTH - 1:
                 continue
             for j in range(ne):
-                if not used_e[j] and len(e[j]) >= FUZZY_MIN_LENGTH:
-                    sim = _token_similarity(q[i], e[j])
-                    if sim > 0.0:
-                        pairs.append((sim, i, j))
+                ej = e[j]
+                le = len(ej)
+                if used_e[j] or le < SHORT_TYPO_MIN_LENGTH - 1 or abs(lq - le) > 3:
+                    continue
+                if qi[0] != ej[0] and qi[:2] != ej[1::-1]:
+                    continue  # neither a plural nor a typo (cheap test first: this loop is the hot path)
+                if (i == nq - 1 or j == ne - 1) and _plural_pair(qi, ej):
+                    pairs.append((PLURAL_SIMILARITY, i, j))
+                    continue
+                if (lq < FUZZY_MIN_LENGTH or le < FUZZY_MIN_LENGTH) and known(qi) and known(ej):
+                    continue  # a short word known to the lists is another word, not a typo ("amin"/"ameen")
+                sim = _token_similarity(qi, ej)
+                if sim > 0.0:
+                    pairs.append((sim, i, j))
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
         for sim, i, j in pairs:
             if used_q[i] or used_e[j]:
@@ -269,6 +364,13 @@ def score_tokens(
             got_e += sim * we[j][0]
             lost += (1.0 - sim) * (wq[i][0] + we[j][0])
             matched.append((q[i], e[j], sim))
+            # a typo in a word of five letters never carries a match alone ("Atos" is not "Atmos"): another word
+            # must agree exactly, and the typo must be in a distinctive word ("boeing" is not "beijing")
+            short = sim != PLURAL_SIMILARITY and (len(q[i]) < FUZZY_MIN_LENGTH or len(e[j]) < FUZZY_MIN_LENGTH)
+            if short and (
+                not (_is_distinctive(q[i]) and _is_distinctive(e[j])) or not any(m[2] == 1.0 for m in matched)
+            ):
+                return _NO_MATCH
     if not matched:
         return _NO_MATCH
     left_q = [wq[i] for i in range(nq) if not used_q[i]]
@@ -279,7 +381,7 @@ def score_tokens(
     total_q = got_q + rest_q + lost / 2
     total_e = got_e + rest_e + lost / 2
     score = (got_q + got_e) / (got_q + got_e + lost + rest_q + rest_e)
-    if not any(_is_distinctive(a) or _is_distinctive(b) for a, b, _ in matched):
+    if not allow_generic and not any(_is_distinctive(a) or _is_distinctive(b) for a, b, _ in matched):
         # Only generic or place words in common ("International Trading" vs "International Pacific Trading"):
         # they never carry a match. Identical all-generic names are kept, as a potential match at most.
         score = min(score, GENERIC_ONLY_CAP) if sorted(q) == sorted(e) else 0.0
@@ -301,6 +403,8 @@ class _IndexedName:
     record: int
     name: str
     tokens: tuple[str, ...]
+    acronym: bool = False  # the variant is only a parenthesised acronym of the list name
+    form: str = ""  # "group" / "company" / "" (matching_text.legal_form_kind)
 
 
 def _deletes(token: str) -> list[str]:
@@ -328,6 +432,7 @@ class CandidateIndex:
     def _build(self, records: Iterable[IndexRecord]) -> None:
         self._records: list[IndexRecord] = []
         self._names: list[_IndexedName] = []
+        self._record_names: list[list[int]] = []
         postings: dict[str, list[int]] = defaultdict(list)
         joined: dict[str, list[int]] = defaultdict(list)
         exact: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -336,6 +441,7 @@ class CandidateIndex:
         for record in records:
             r = len(self._records)
             self._records.append(record)
+            self._record_names.append([])
             for scheme, value in record.identifiers:
                 v = canonical_identifier_value(value, scheme)
                 if len(v) < 4:
@@ -343,15 +449,19 @@ class CandidateIndex:
                 self._ids[(canonical_scheme(scheme), v)].append(r)
                 if len(v) >= LONG_IDENTIFIER:
                     self._long_ids[v].append(r)
-            seen: set[tuple[str, ...]] = set()
+            # one indexed name per distinct (tokens, legal form kind, acronym): "FULMEN GROUP" and its alias
+            # "FULMEN COMPANY" are both kept, and an alias "CNCEC" is not hidden by the bracketed "(CNCEC)"
+            seen: set[tuple[tuple[str, ...], str, bool]] = set()
             for name in record.names:
                 for variant in name_variants(name):
                     tokens = variant.tokens
-                    if not tokens or tokens in seen:
+                    key = (tokens, variant.form, variant.acronym)
+                    if not tokens or key in seen:
                         continue
-                    seen.add(tokens)
+                    seen.add(key)
                     n = len(self._names)
-                    self._names.append(_IndexedName(r, name, tokens))
+                    self._record_names[r].append(n)
+                    self._names.append(_IndexedName(r, name, tokens, variant.acronym, variant.form))
                     exact[tuple(sorted(tokens))].append(n)
                     for key in set(tokens):
                         postings[key].append(n)
@@ -373,11 +483,12 @@ class CandidateIndex:
         deletes: dict[str, list[str]] = defaultdict(list)
         phonetic: dict[str, list[str]] = defaultdict(list)
         for token in self._postings:
-            if len(token) < FUZZY_MIN_LENGTH or not token.isalpha():
+            if len(token) < SHORT_TYPO_MIN_LENGTH or not token.isalpha():
                 continue
             for d in _deletes(token):
                 deletes[d].append(token)
-            phonetic[jellyfish.metaphone(token)].append(token)
+            if len(token) >= FUZZY_MIN_LENGTH:
+                phonetic[jellyfish.metaphone(token)].append(token)
         self._deletes = dict(deletes)
         self._phonetic = dict(phonetic)
 
@@ -393,19 +504,27 @@ class CandidateIndex:
     def _similar_vocab(self, token: str) -> list[tuple[str, float]]:
         """Vocabulary tokens that may pair with ``token``: itself, typo neighbours, phonetic neighbours."""
         found: dict[str, float] = {}
-        if token in self._postings:
+        postings = self._postings
+        if token in postings:
             found[token] = 1.0
-        if len(token) >= FUZZY_MIN_LENGTH and token.isalpha():
+        if len(token) >= SHORT_TYPO_MIN_LENGTH - 1 and token.isalpha():
+            # singular and plural (scored only for the last word of a name, see score_tokens)
+            for cand in (token + "s", token + "es", token[:-1], token[:-2], token[:-3] + "y", token[:-1] + "ies"):
+                if cand not in found and cand in postings and _plural_pair(token, cand):
+                    found[cand] = PLURAL_SIMILARITY
+            # a short word the lists know is another word, not a typo of a neighbour ("amin" is not "ameen")
+            token_known = self._weights.known(token)
             for k in [token, *_deletes(token)]:
                 for cand in self._deletes.get(k, ()):
-                    if cand not in found:
+                    if cand not in found and not (token_known and min(len(token), len(cand)) < FUZZY_MIN_LENGTH):
                         sim = _token_similarity(token, cand)
                         if sim > 0:
                             found[cand] = sim
-                if k != token and k not in found and k in self._postings:
+                if k != token and k not in found and k in postings and not (token_known and len(k) < FUZZY_MIN_LENGTH):
                     sim = _token_similarity(token, k)
                     if sim > 0:
                         found[k] = sim
+        if len(token) >= FUZZY_MIN_LENGTH and token.isalpha():
             for cand in self._phonetic.get(jellyfish.metaphone(token), ()):
                 if cand not in found:
                     sim = _token_similarity(token, cand)
@@ -438,6 +557,20 @@ class CandidateIndex:
                     blocked = True
             if blocked:
                 common_weight += weight(token)
+        # glued words: "igorsechin" in the query vs "SECHIN, Igor" (either order) in a list name
+        for token in tokens:
+            if len(token) < 6 or token in self._postings:
+                continue
+            for cut in range(3, len(token) - 2):
+                left, right = self._postings.get(fold(token[:cut])), self._postings.get(fold(token[cut:]))
+                if left and right:
+                    # only the names holding both parts can pair with the glued word
+                    small, large = (left, right) if len(left) <= len(right) else (right, left)
+                    both = set(small).intersection(large) if len(small) <= self._block_cap else set()
+                    if both:
+                        pruning = False
+                        for n in both:
+                            acc[n] += weight(token)
         # joined words: "hik vision" in the query vs "hikvision" in a list name, and the other way round
         for i in range(len(tokens) - 1):
             for posting in (self._postings.get(tokens[i] + tokens[i + 1]), self._joined.get(tokens[i])):
@@ -522,37 +655,61 @@ class CandidateIndex:
                 ),
             )
 
-        for query_name in names:
-            for variant in name_variants(query_name or ""):
-                if not variant.tokens:
-                    continue  # a legal form alone never carries a match
-                query_weights = [self._weights.weights(t) for t in variant.tokens]
-                if exhaustive:
-                    candidates: Iterable[int] = range(len(self._names))
-                else:
-                    candidates = self._candidates(variant.tokens, threshold)
-                memo: dict[tuple[str, ...], _Scored] = {}  # the same name is often on several lists
-                for n in candidates:
-                    indexed = self._names[n]
-                    current = best.get(indexed.record)
-                    if current is not None and current.strength == "identifier":
-                        continue
-                    scored = memo.get(indexed.tokens)
-                    if scored is None:
-                        scored = score_tokens(
-                            variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n]
-                        )
-                        memo[indexed.tokens] = scored
-                    if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
-                        continue
-                    if current is not None and scored.score + COUNTRY_BONUS <= current.score:
-                        continue
-                    result = self._result(query_name, variant, indexed, scored, query_countries, threshold)
-                    if result is not None and (current is None or result.score > current.score):
-                        best[indexed.record] = result
+        # A variant made only of a parenthesised acronym ("Advanced Micro Devices, Inc. (AMD)" -> "amd", or a list
+        # name's "(AMD)") never carries a match alone: it counts only for an entry whose other names the vendor's
+        # other names match (_corroborated), so "AMD CO. LTD AGENCY" and "SES GROUP" are not found through it.
+        variants = [(q, v) for q in names for v in name_variants(q or "") if v.tokens]  # a legal form alone: none
+        variants.sort(key=lambda item: item[1].acronym)
+        corroborated: dict[tuple[int, str], bool] = {}
+        for query_name, variant in variants:
+            query_weights = [self._weights.weights(t) for t in variant.tokens]
+            if exhaustive:
+                candidates: Iterable[int] = range(len(self._names))
+            else:
+                candidates = self._candidates(variant.tokens, threshold)
+            memo: dict[tuple[str, ...], _Scored] = {}  # the same name is often on several lists
+            for n in candidates:
+                indexed = self._names[n]
+                current = best.get(indexed.record)
+                if current is not None and current.strength == "identifier":
+                    continue
+                if (
+                    (variant.acronym or indexed.acronym)
+                    # a vendor called just that acronym ("SMIC") vs a list name's "(SMIC)": shown, held at potential
+                    and (variant.acronym or variant.tokens != indexed.tokens)
+                    and not self._corroborated(indexed.record, query_name, threshold, corroborated)
+                ):
+                    continue  # a bracketed acronym on either side: only beside the rest of the name
+                scored = memo.get(indexed.tokens)
+                if scored is None:
+                    scored = score_tokens(
+                        variant.tokens, indexed.tokens, self._weights, query_weights, self._name_weights[n]
+                    )
+                    memo[indexed.tokens] = scored
+                if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
+                    continue
+                if current is not None and scored.score + COUNTRY_BONUS <= current.score:
+                    continue
+                result = self._result(query_name, variant, indexed, scored, query_countries, threshold)
+                if result is not None and (current is None or result.score > current.score):
+                    best[indexed.record] = result
 
         ordered = sorted(best.values(), key=lambda m: (-m.score, str(m.entry_name), str(m.key)))
         return ordered[:limit]
+
+    def _corroborated(self, record: int, query_name: str, threshold: float, memo: dict[tuple[int, str], bool]) -> bool:
+        """The rest of the vendor's name agrees with one of the record's names (generic words counting: "China
+        National Chemical Engineering Group Corporation (CNCEC), Tehran"), so its bracketed acronym may count."""
+        key = (record, query_name)
+        if key not in memo:
+            memo[key] = any(
+                score_tokens(v.tokens, self._names[n].tokens, self._weights, allow_generic=True).score >= threshold
+                for v in name_variants(query_name or "")
+                if v.tokens and not v.acronym
+                for n in self._record_names[record]
+                if not self._names[n].acronym
+            )
+        return memo[key]
 
     def search_exhaustive(self, names: Sequence[str], **options) -> list[MatchResult]:
         """Same as search() but scores every indexed name (no blocking): the pairwise baseline."""
@@ -603,8 +760,24 @@ class CandidateIndex:
                 score -= COUNTRY_MALUS
                 features["country"] = -COUNTRY_MALUS
                 country_note = f"; different country (-{COUNTRY_MALUS:.2f})"
+        form_note = ""
+        if variant.form and indexed.form and variant.form != indexed.form:
+            # "... Construction Company" vs "... Construction Group": every name word agrees, the legal person
+            # differs; the entry with the same kind of form ranks first and the other is never "strong"
+            score -= FORM_MALUS
+            features["legal_form"] = -FORM_MALUS
+            form_note = f"; {variant.form} vs {indexed.form} (-{FORM_MALUS:.2f})"
         score = max(0.0, min(1.0, score))
         if score < threshold:
+            return None
+        individual = (record.entry_type or "").lower() in INDIVIDUAL_TYPES
+        distinctive = sum(1 for q, e, _ in scored.matched if _is_distinctive(q) or _is_distinctive(e))
+        if individual and scored.score < THRESHOLDS["individual"] and (
+            distinctive < 2 or variant.legal or not all(_is_distinctive(t) for t in variant.tokens)
+        ):
+            # below near-identical, a person is shown only for a vendor name that reads as a person's name (two
+            # name words in common, no legal form, no business word): "Hikmat Consulting LLC", "Omer Boztepe
+            # Consulting LLC" are companies and need the strict threshold
             return None
         # "strong" may be confirmed without review (SCREENING_AUTO_CONFIRM_STRENGTHS), so it needs more than a
         # high score: no country conflict, and either the names agree except for places and legal forms, or at
@@ -612,19 +785,26 @@ class CandidateIndex:
         # Group" (RU) stay potential matches for a reviewer.
         held = ""
         if score >= THRESHOLDS["strong"]:
-            distinctive = sum(1 for q, e, _ in scored.matched if _is_distinctive(q) or _is_distinctive(e))
             if features.get("country", 0.0) < 0:
                 held = "countries differ"
             elif distinctive < 2 and any(t not in GEO_TOKENS for t in scored.left):
                 held = "one distinctive word in common, other words differ"
+            elif individual and scored.score < THRESHOLDS["individual"]:
+                held = f"individual, name score below {THRESHOLDS['individual']:.2f}"
+            elif "legal_form" in features:
+                held = "legal forms differ (company vs group)"
+            elif variant.acronym or indexed.acronym:
+                held = "matched on a bracketed acronym"
+            elif any(
+                sim not in (1.0, PLURAL_SIMILARITY) and min(len(q), len(e)) < FUZZY_MIN_LENGTH
+                for q, e, sim in scored.matched
+            ):
+                held = "typo in a short word"
             if held:
                 score = min(score, STRONG_HOLD_SCORE)
                 features["held_at_potential"] = 1.0
-        individual = (record.entry_type or "").lower() in INDIVIDUAL_TYPES
         if individual:
             features["individual"] = 1.0
-            if scored.score < THRESHOLDS["individual"]:
-                return None
         if score >= THRESHOLDS["strong"]:
             strength = "strong"
         elif score >= THRESHOLDS["potential"]:
@@ -638,7 +818,8 @@ class CandidateIndex:
             f"Vendor name {query_name!r} vs list name {indexed.name!r}: score {score:.2f} "
             f"(name {scored.score:.2f}: {scored.cov_query:.0%} of the vendor name and {scored.cov_entry:.0%} of the "
             f"list name matched on [{matched}]{country_note}"
-            f"{'; entry is an individual, near-identical name required' if individual else ''}"
+            f"{form_note}"
+            f"{'; entry is an individual: strong only if near-identical' if individual else ''}"
             f"{f'; held at potential: {held}' if held else ''}); "
             f"{strength} (strong >= {THRESHOLDS['strong']:.2f}, potential >= {THRESHOLDS['potential']:.2f}; "
             f"algorithm {ALGORITHM_VERSION})."

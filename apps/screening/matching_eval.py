@@ -7,7 +7,10 @@ Counting, per query (one row = one vendor name as a procurement officer would ty
   is a false negative, and if something else was returned instead it is also a false positive (a wrong match);
 * a row labelled ``no_match`` is a false positive when anything is returned at or above "potential".
 
-recall = TP / rows labelled match; precision = TP / rows where the matcher returned anything.
+recall = TP / rows labelled match; precision = TP / rows where the matcher returned anything. Both are also
+reported per ``class`` (the CSV column: the kind of case a row tests; rows without one use their category). In a
+RANKED_CLASSES row the expected entry must also rank first, strictly above any other entry ("... Company" must
+not tie with "... Group").
 """
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apps.screening.matching import CandidateIndex, IndexRecord, normalize_name
+from apps.screening.matching_text import legal_form_kind, name_variants
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "tests" / "screening" / "eval_set.csv"
+RANKED_CLASSES = frozenset({"company_vs_group"})
 
 # Used when the real list files are absent: the entries the hand-written rows are about, as the lists spell them.
 BUILTIN_RECORDS = [
@@ -52,6 +57,10 @@ class EvalRow:
     label: str
     category: str
     note: str = ""
+    klass: str = ""  # the "class" column; the category when empty
+
+    def __post_init__(self) -> None:
+        self.klass = self.klass or self.category
 
 
 @dataclass
@@ -68,6 +77,7 @@ class EvalReport:
     seconds: float = 0.0
     index_names: int = 0
     by_category: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    by_class: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -85,19 +95,29 @@ class EvalReport:
             f"recall    {self.recall:.4f}  ({self.tp}/{self.positives})",
             f"precision {self.precision:.4f}  ({self.tp}/{self.predicted}; false positives {self.fp})",
             f"strong    {self.tp_strong} of the true positives are strong; {self.fp_strong} strong false positives",
-            "by category (ok / wrong):",
+            "by class: rows (match/no_match)  recall  precision  (tp fn fp)",
         ]
-        for category in sorted(self.by_category):
-            c = self.by_category[category]
-            out.append(f"  {category:24s} {c['ok']:4d} / {c['wrong']:d}")
+        for klass in sorted(self.by_class):
+            c = self.by_class[klass]
+            recall = f"{c['tp'] / c['pos']:.3f}" if c["pos"] else "  -  "
+            precision = f"{c['tp'] / c['predicted']:.3f}" if c["predicted"] else "  -  "
+            out.append(f"  {klass:24s} {c['rows']:4d} ({c['pos']:3d}/{c['neg']:3d})  {recall}   {precision}"
+                       f"      ({c['tp']} {c['fn']} {c['fp']})")
         return out
+
+    def class_figures(self) -> dict[str, tuple[float | None, float | None]]:
+        """class -> (recall, precision); None where the class has no positive row or no prediction."""
+        return {
+            k: (c["tp"] / c["pos"] if c["pos"] else None, c["tp"] / c["predicted"] if c["predicted"] else None)
+            for k, c in self.by_class.items()
+        }
 
 
 def load_eval_rows(path: Path = EVAL_SET) -> list[EvalRow]:
     with Path(path).open(encoding="utf-8", newline="") as fh:
         return [
             EvalRow(r["query"], r.get("country", ""), r.get("expected_entry_name", ""), r["label"],
-                    r.get("category", ""), r.get("note", ""))
+                    r.get("category", ""), r.get("note", ""), r.get("class") or "")
             for r in csv.DictReader(fh)
         ]
 
@@ -117,6 +137,11 @@ def _name_forms(name: str) -> set[str]:
     return forms
 
 
+def _form_kind(name: str) -> str:
+    variants = name_variants(name)
+    return legal_form_kind(variants[0].legal) if variants else ""
+
+
 def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: CandidateIndex | None = None) -> EvalReport:
     """Run every row through the index built over ``records`` and count as described in the module docstring."""
     index = index or CandidateIndex(records)
@@ -131,31 +156,49 @@ def evaluate(records: list[IndexRecord], rows: list[EvalRow], *, index: Candidat
     started = time.perf_counter()
     for row in rows:
         report.rows += 1
+        cls = report.by_class[row.klass]
+        cls["rows"] += 1
         results = index.search([row.query], countries=[row.country] if row.country else (), limit=100)
         got = {r.key for r in results}
         if results:
             report.predicted += 1
+            cls["predicted"] += 1
         top = f"{results[0].entry_name!r} {results[0].score:.2f}" if results else "nothing"
         if row.label == "match":
             report.positives += 1
             expected: set = set()
             for form in _name_forms(row.expected):
                 expected |= keys_by_name.get(form, set())
-            if got & expected:
+            cls["pos"] += 1
+            hit = bool(got & expected)
+            if hit and row.klass in RANKED_CLASSES:
+                # the expected kind of legal person ("... Company") must score strictly above the other kind
+                # ("... Group") that shares every name word
+                want = _form_kind(row.expected)
+                same = max((r.score for r in results if r.key in expected and _form_kind(r.entry_name) == want),
+                           default=-1.0)
+                other = max((r.score for r in results if _form_kind(r.entry_name) not in ("", want)), default=-1.0)
+                hit = same > other
+            if hit:
                 report.tp += 1
+                cls["tp"] += 1
                 report.tp_strong += any(r.key in expected and r.strength in ("strong", "identifier") for r in results)
                 report.by_category[row.category]["ok"] += 1
             else:
                 report.fn += 1
+                cls["fn"] += 1
                 if results:
                     report.fp += 1
+                    cls["fp"] += 1
                 report.by_category[row.category]["wrong"] += 1
                 missing = "" if expected else " (expected name not in the index)"
                 report.failures.append(f"MISSED {row.query!r} -> expected {row.expected!r}{missing}; got {top}")
         else:
             report.negatives += 1
+            cls["neg"] += 1
             if results:
                 report.fp += 1
+                cls["fp"] += 1
                 report.fp_strong += any(r.strength == "strong" for r in results)
                 report.by_category[row.category]["wrong"] += 1
                 report.failures.append(f"FALSE POSITIVE {row.query!r} ({row.note}); got {top}")

@@ -10,8 +10,11 @@ legal forms taken out (they are kept aside, never used to carry a match). The st
    legal form "youxiangongsi" is cut), so a Chinese-script alias matches the same alias.
 3. Lower case, `&` -> `and`, dotted acronyms joined ("Z.T.E." -> "zte", "S.A." -> "sa"), apostrophes dropped,
    every other punctuation mark splits tokens.
+   Honorifics ("Mr.", "Dr.", "Prof."...) leading the name or a comma segment are dropped; a digit standing for a
+   letter inside a word is folded ("Sech1n" -> "sechin", "H0ng" -> "hong").
 4. Legal forms (rigour's org-type database, ISO 20275 based, plus Co./Corp./Company/Group/Pte...) removed as
-   whole-token phrases, longest first; stop words dropped; light stemming (plural "s", "ies") and a few
+   whole-token phrases, longest first, except short initials leading a name ("J.P. Morgan", "JP Foods": a name
+   word, not the Serbian form "JP"); stop words dropped; light stemming (plural "s", "ies") and a few
    abbreviations (tech, intl, mfg...) so that "Technologies" and "Tech" compare equal to "Technology".
 
 If removing legal forms would leave nothing ("CORP", "Pte. Ltd."), the variant has no core tokens and the
@@ -62,6 +65,31 @@ _LEGAL_FORM_EXCLUDE = {
 STOP_WORDS = frozenset(
     {"and", "the", "of", "for", "de", "del", "la", "le", "les", "des", "du", "und", "der", "y", "et"}
 )
+
+# Two-letter legal forms that really lead names ("AO Kaspersky Lab", "AB Volvo", "GK Rostec"); any other short
+# token leading a name is read as initials ("JP Foods", "A.O. Smith"), and dotted initials never as a legal form.
+LEADING_SHORT_FORMS = frozenset({"ao", "ab", "gk", "gu", "ip", "kk"})
+
+# Honorifics are not name words; dropped where they lead the name or a comma segment ("SECHIN, Mr Igor").
+HONORIFICS = ("mr", "mrs", "miss", "dr", "prof", "professor", "sir", "dame", "madam", "mme", "mlle", "herr", "frau",
+              "rev", "hon")
+_HONORIFIC_RE = re.compile(
+    r"(^|[,;])(\s*)(?:(?:" + "|".join(HONORIFICS) + r")\.?\s+|(?:ms|mx)\.\s*)+(?=[^\W\d_])", re.IGNORECASE
+)
+_LEADING_INITIALS_RE = re.compile(r"^\s*(?:[^\W\d_]\.\s*){1,3}(?=[^\W\d_])")
+
+# Legal forms that say which legal person a name is: a group (the parent) or one company of it. "China
+# Communications Construction Company" and "... Group" share every name word; this tells them apart.
+GROUP_FORMS = frozenset({"group", "grp", "jituan", "jituan youxian gongsi", "gruppe", "groupe", "grupo"})
+COMPANY_FORMS = frozenset({
+    "co", "company", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "plc", "gongsi",
+    "youxian", "gmbh", "ag", "sa", "jsc", "ooo", "ao", "oao", "pjsc", "bv", "nv", "pte", "pty",
+})
+
+# Digits written for letters inside a word ("Sech1n", "Hikv1sion", "H0ng"); codes ("MH17", "T800", "4x4") are
+# left alone: a digit is folded only between two letters of a word with at least three letters.
+_DIGIT_LETTERS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"})
+_INNER_DIGIT_RE = re.compile(r"(?<=[a-z])[013457](?=[a-z])")
 
 # Generic words: kept (they are part of the name) but weigh little; the index also never blocks on them alone.
 GENERIC_WORDS = frozenset({
@@ -194,14 +222,22 @@ def _legal_form_starts() -> dict[str, tuple[int, ...]]:
     return {token: tuple(sorted(sizes, reverse=True)) for token, sizes in starts.items()}
 
 
-def split_legal_forms(tokens: list[str]) -> tuple[list[str], list[str]]:
-    """Greedy longest-phrase removal of legal forms: (core tokens, legal form tokens)."""
+def split_legal_forms(tokens: list[str], *, dotted_start: bool = False) -> tuple[list[str], list[str]]:
+    """Greedy longest-phrase removal of legal forms: (core tokens, legal form tokens).
+
+    A short token leading a longer name is initials, not a legal form ("J.P. Morgan", "JP Foods"), unless it is a
+    form that really leads names (LEADING_SHORT_FORMS) written without dots.
+    """
     phrases = legal_form_phrases()
     starts = _legal_form_starts()
     core: list[str] = []
     legal: list[str] = []
     i = 0
     n = len(tokens)
+    first = tokens[0] if tokens else ""
+    if n > 1 and len(first) <= 3 and (dotted_start or (len(first) <= 2 and first not in LEADING_SHORT_FORMS)):
+        core.append(first)
+        i = 1
     while i < n:
         for size in starts.get(tokens[i], ()):
             if size <= n - i and (size == 1 or tuple(tokens[i : i + size]) in phrases):
@@ -258,6 +294,8 @@ class NameVariant:
     tokens: tuple[str, ...]
     legal: tuple[str, ...]
     plain: tuple[str, ...] = ()  # the tokens before romanisation folding, for display
+    acronym: bool = False  # made only of a parenthesised acronym of the name before it ("... Devices, Inc. (AMD)")
+    form: str = ""  # "group" or "company" when the legal forms say which (see GROUP_FORMS), else ""
 
 
 @lru_cache(maxsize=1)
@@ -293,9 +331,43 @@ def _repair(token: str) -> str:
     return best[0] if best else token
 
 
-def _variant(text: str) -> NameVariant:
-    raw = [_repair(t) for t in _clean_tokens_raw(text)]
-    core, legal = split_legal_forms(raw)
+def strip_honorifics(text: str) -> str:
+    """ "Mr. Igor Sechin" -> "Igor Sechin", "SECHIN, Dr Igor" -> "SECHIN, Igor"; "Dr" alone is kept."""
+    if not text:
+        return text
+    return _HONORIFIC_RE.sub(lambda m: m.group(1) + m.group(2), text)
+
+
+def _fold_digits(token: str) -> str:
+    if token.isalpha() or token.isdigit() or not _INNER_DIGIT_RE.search(token):
+        return token
+    folded = _INNER_DIGIT_RE.sub(lambda m: m.group(0).translate(_DIGIT_LETTERS), token)
+    return folded if folded.isalpha() and len(folded) >= 4 else token
+
+
+def legal_form_kind(legal: tuple[str, ...] | list[str]) -> str:
+    """ "group" when a group form is among the legal forms, "company" when only company forms are, else ""."""
+    if not legal:
+        return ""
+    words = set(legal)
+    if words & GROUP_FORMS or " ".join(legal) in GROUP_FORMS:
+        return "group"
+    if words & COMPANY_FORMS:
+        return "company"
+    return ""
+
+
+def _variant(text: str, *, acronym: bool = False) -> NameVariant:
+    stripped = strip_honorifics(text)
+    variant = _variant_of(stripped, acronym)
+    if stripped != text and not variant.tokens:
+        return _variant_of(text, acronym)  # "MRS GmbH": the "honorific" was the name itself
+    return variant
+
+
+def _variant_of(text: str, acronym: bool) -> NameVariant:
+    raw = [_repair(_fold_digits(t)) for t in _clean_tokens_raw(text)]
+    core, legal = split_legal_forms(raw, dotted_start=bool(_LEADING_INITIALS_RE.match(text)))
     core = [_stem(t) for t in core if t not in STOP_WORDS]
     if not core and raw:
         # Only stop words were left: keep them rather than claim an empty name.
@@ -309,7 +381,20 @@ def _variant(text: str) -> NameVariant:
         elif tok not in out:
             out.append(tok)
     out = out[:MAX_TOKENS]
-    return NameVariant(tuple(fold(t) for t in out), tuple(legal), tuple(out))
+    return NameVariant(tuple(fold(t) for t in out), tuple(legal), tuple(out), acronym, legal_form_kind(legal))
+
+
+def _is_acronym_of(token: str, words: list[str]) -> bool:
+    """The bracket token is an acronym of the words before it: its letters are initials of those words in order
+    ("AMD" of "Advanced Micro Devices, Inc.", "CATL" of "Contemporary Amperex Technology Co., Limited"), or it
+    is a short code (3 characters or fewer)."""
+    if len(token) <= 3:
+        return True
+    initials = [w[0] for w in words if w]
+    if len(token) > len(initials) or token[0] != (initials[0] if initials else ""):
+        return False
+    it = iter(initials)
+    return all(ch in it for ch in token)
 
 
 _FOLD_REPLACEMENTS = (("shch", "sch"), ("tsch", "ch"), ("kh", "h"), ("tz", "ts"), ("x", "ks"), ("w", "v"))
@@ -357,14 +442,19 @@ def name_variants(name: str) -> tuple[NameVariant, ...]:
     seen: set[tuple[str, ...]] = set()
     for piece in pieces or [name]:
         piece = cut_glued_address(piece)
-        texts = [piece]
+        texts: list[tuple[str, bool]] = [(piece, False)]
         without_parens = _PAREN_RE.sub(" ", piece)
         if without_parens != piece:
-            texts.append(without_parens)
-            # "Rostec (Russian Technologies State Corporation)", "... Co., Ltd. (CATL)": the bracket is an alias
-            texts.extend(m.group(0)[1:-1] for m in _PAREN_RE.finditer(piece))
-        for text in texts:
-            variant = _variant(text)
+            texts.append((without_parens, False))
+            # "Rostec (Russian Technologies State Corporation)", "... Co., Ltd. (CATL)": the bracket is an alias;
+            # an acronym of the name before it is flagged, it never carries a match alone (see matching.py)
+            outer = _clean_tokens_raw(without_parens)
+            for m in _PAREN_RE.finditer(piece):
+                inner = _clean_tokens_raw(m.group(0)[1:-1])
+                acronym = len(inner) == 1 and len(outer) >= 2 and _is_acronym_of(inner[0], outer)
+                texts.append((m.group(0)[1:-1], acronym))
+        for text, acronym in texts:
+            variant = _variant(text, acronym=acronym)
             if variant.tokens and variant.tokens not in seen and len(variants) < MAX_VARIANTS:
                 seen.add(variant.tokens)
                 variants.append(variant)

@@ -16,6 +16,11 @@ How the set is made (also in docs/matching.md):
   negatives: a sampled list name whose distinctive word is replaced by a word that occurs in no list name
   ("Zhejiang Dahua Technology" -> "Zhejiang Orvane Technology"): same generic words, different company.
 
+* ``GAP_ROWS``: positives and negatives per class of the scoring gaps of issue #17 item 5 (bracketed acronyms,
+  leading initials, plural and short typos, honorifics/digits/glued names, company vs group, people below the
+  strict threshold). Every row has a ``class`` (the category for the rows above); screening_eval reports recall
+  and precision per class.
+
 The labels were NOT produced by the matcher. Where the matcher disagreed with a hand label, the row was
 checked by reading the list entry; those cases are listed in docs/matching.md.
 """
@@ -165,6 +170,88 @@ HAND_NEGATIVES = [
     ("Caterpillar Inc.", "US", "shares Caterpillar (plant name)"),
     ("Huawen Food Co.", "CN", "near Huawei"), ("Dahlia Technologies", "US", "near Dahua"),
     ("Hyster-Yale Materials Handling", "US", "near Hytera"), ("Kasper Systems", "US", "prefix of Kaspersky"),
+]
+
+# Rows per class of the scoring gaps of issue #17 item 5 (query, country, expected list name or "" for no match,
+# class, note). A positive is labelled "hand", a negative "negative_lookalike"; the class says what it tests.
+GAP_ROWS = [
+    ('Advanced Micro Devices, Inc. (AMD)', 'US', '',
+     'paren_acronym', "SDN alias 'AMD CO. LTD AGENCY'; list 'ARAN MODERN DEVICES (AMD)'"),
+    ('Standard Engineering Solutions Ltd (SES)', 'GB', '', 'paren_acronym', "SDN alias 'SES GROUP'"),
+    ('Global Business Services (GBS)', '', '', 'paren_acronym', "SDN 'GBS TRADING S.A.'"),
+    ('Nordic Power Consulting AS (NPC)', 'NO', '', 'paren_acronym', "SDN 'NPC INTERNATIONAL'"),
+    ('Ferro Metal Fabrication (FMF)', '', '', 'paren_acronym', "SDN 'FMF GENERAL TRADING LLC'"),
+    ('Integrated Automation Controls (IAC)', '', '', 'paren_acronym', "SDN 'IAC INTERNATIONAL INC.'"),
+    ('China Communications Construction Company (CCCC)', 'CN', 'CHINA COMMUNICATIONS CONSTRUCTION COMPANY LIMITED',
+     'paren_acronym', 'the acronym beside its own name'),
+    ('Contemporary Amperex Technology Co., Limited (CATL)', 'CN', 'Contemporary Amperex Technology Co., Ltd.',
+     'paren_acronym', 'the acronym beside its own name'),
+    ('China National Chemical Engineering Group Corporation (CNCEC)',
+     '',
+     'China National Chemical Engineering Group Corporation',
+     'paren_acronym',
+     'generic name words agree, the acronym with them'),
+    ('Semiconductor Manufacturing International Corp. (SMIC)',
+     'CN',
+     'Semiconductor Manufacturing International Corporation',
+     'paren_acronym',
+     'the acronym beside its own name'),
+    ('J.P. Morgan', 'US', '', 'initials', "J.P. read as the Serbian form JP; 'LLC Morgan' matched on Morgan alone"),
+    ('JP Foods', '', '', 'initials', 'JP read as a legal form'),
+    ('A.O. Smith Corporation', 'US', '', 'initials', 'A.O. read as the Russian form AO'),
+    ('J.B. Hunt Transport Services', 'US', '', 'initials', 'initials then a surname'),
+    ('K.B. Morgan Logistics', '', '', 'initials', 'initials then a surname'),
+    ('AO Kaspersky Lab', 'RU', 'AO Kaspersky Lab', 'initials', 'AO leads Russian company names: still a legal form'),
+    ('Kronshtadt', 'RU', 'AO Kronshtadt', 'initials', 'AO dropped by the vendor'),
+    ('GK Rostec', 'RU', 'State Corporation Rostec', 'initials', 'GK leads Russian state corporations'),
+    ('Hikvisions', '', 'HIKVISION', 'plural_typo', 'plural of the brand'),
+    ('Dahu Technology', 'CN', 'Dahua Technology', 'plural_typo', 'one letter missing in a five-letter word'),
+    ('Dahau Technology Co., Ltd.', '', 'Dahua Technology', 'plural_typo', 'two letters swapped'),
+    ('Hyteras Communications', '', 'Hytera Communications Corporation',
+     'plural_typo', 'plural not on the last word: fuzzy'),
+    ('Kronshtadts', '', 'AO Kronshtadt', 'plural_typo', 'plural of the last word'),
+    ('Atos SE', 'FR', '', 'plural_typo', 'Atos is not Atmos: a five-letter typo never carries a match alone'),
+    ('Zenit Trading', '', '', 'plural_typo', 'substitution-free short typo must not pair a known word'),
+    ('Salam Electronics', '', '', 'plural_typo', 'Salam is not Sanam (substitution)'),
+    ('The Boeing Company', 'US', '', 'plural_typo', 'boeing is not beijing'),
+    ('Mr. Igor Sechin', 'RU', 'SECHIN, Igor', 'honorific_digits_glued', 'honorific'),
+    ('SECHIN, Dr Igor', '', 'SECHIN, Igor', 'honorific_digits_glued', 'honorific after the comma'),
+    ('Igor Sech1n', '', 'SECHIN, Igor', 'honorific_digits_glued', 'digit for a letter'),
+    ('IgorSechin', '', 'SECHIN, Igor', 'honorific_digits_glued', 'glued, other word order'),
+    ('Gennady Timch3nko', '', 'TIMCHENKO, Gennady', 'honorific_digits_glued', 'digit for a letter'),
+    ('GennadyTimchenko', '', 'TIMCHENKO, Gennady', 'honorific_digits_glued', 'glued, other word order'),
+    ('Hikv1sion Digital Technology', '', 'Hangzhou Hikvision Digital Technology Co., Ltd.',
+     'honorific_digits_glued', 'digit for a letter'),
+    ("Dr. Reddy's Laboratories", 'IN', '', 'honorific_digits_glued', 'honorific in a company name'),
+    ('Mr. Cooper Group Inc.', 'US', '', 'honorific_digits_glued', 'honorific in a company name'),
+    ('A1 Telekom Austria', 'AT', '', 'honorific_digits_glued', 'a digit ending a word is a code, not a letter'),
+    ('Model3 Motors', '', '', 'honorific_digits_glued', 'trailing digit is a code'),
+    ('Sir Speedy Printing', 'US', '', 'honorific_digits_glued', 'honorific in a company name'),
+    ('China Communications Construction Company Ltd', 'CN', 'CHINA COMMUNICATIONS CONSTRUCTION COMPANY LIMITED',
+     'company_vs_group', 'CCCC, not CCCG'),
+    ('China Communications Construction Group Ltd', 'CN', 'CHINA COMMUNICATIONS CONSTRUCTION GROUP (LIMITED)',
+     'company_vs_group', 'CCCG, not CCCC'),
+    ('China Telecom Group Co., Ltd.', 'CN', 'China Telecom Group Co., Ltd.',
+     'company_vs_group', 'the group, not the listed company'),
+    ('China Telecom Corporation Limited', 'CN', 'CHINA TELECOM CORP LTD',
+     'company_vs_group', 'the company, not the group'),
+    ('China General Nuclear Power Corporation', 'CN', 'CHINA GENERAL NUCLEAR POWER CORPORATION',
+     'company_vs_group', 'the company, not the group'),
+    ('China General Nuclear Power Group', 'CN', 'China General Nuclear Power Group',
+     'company_vs_group', 'the group, not the company'),
+    ('Aerospace Communications Holdings Group Co Ltd', 'CN', 'AEROSPACE COMMUNICATIONS HOLDINGS GROUP COMPANY LIMITED',
+     'company_vs_group', 'the group'),
+    ('Fulmen Company', '', 'FULMEN COMPANY', 'company_vs_group', 'the company, not FULMEN GROUP'),
+    ('Ramor Group', '', 'RAMOR GROUP', 'company_vs_group', 'the group, not Ramor Company'),
+    ('Oleg Deripaska', 'RU', 'DERIPASKA, Oleg Vladimirovich', 'person_potential', 'patronymic missing'),
+    ('Arkadi Rotenbreg', '', 'ROTENBERG, Arkady', 'person_potential', 'typo and romanisation'),
+    ('Viktor Vekselberg', '', 'VEKSELBERG, Victor', 'person_potential', 'romanisation'),
+    ('Gennadiy Timchenko', '', 'TIMTCHENKO, Guennadi', 'person_potential', 'French romanisation on the list'),
+    ('Alisher Usmanov', '', 'USMANOV, Alisher Burhanovich', 'person_potential', 'patronymic missing'),
+    ('Oleg Petrov', '', '', 'person_potential', 'common name, not listed'),
+    ('Maria Ivanova', '', '', 'person_potential', 'common name, not listed'),
+    ('Dr. Anna Schmidt', 'DE', '', 'person_potential', 'not listed'),
+    ('Omer Boztepe Consulting LLC', 'TR', '', 'person_potential', 'a company, not the person: strict threshold'),
 ]
 
 LEGIT_COMPANIES = """Siemens AG|Honeywell International Inc.|Bosch Security Systems|Axis Communications AB|
@@ -388,6 +475,12 @@ def build(lists_dir: Path) -> list[dict]:
         rows.append({"query": query, "country": "", "expected_entry_name": "", "label": "no_match",
                      "category": "negative_swapped", "note": f"distinctive word of {name!r} replaced"})
         swaps += 1
+    for row in rows:
+        row["class"] = row["category"]
+    for query, country, expected, klass, note in GAP_ROWS:
+        rows.append({"query": query, "country": country, "expected_entry_name": expected,
+                     "label": "match" if expected else "no_match",
+                     "category": "hand" if expected else "negative_lookalike", "class": klass, "note": note})
     return rows
 
 
@@ -399,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = build(args.lists)
     with args.out.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["query", "country", "expected_entry_name", "label", "category",
-                                                "note"])
+                                                "class", "note"])
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} rows to {args.out}")
