@@ -280,14 +280,25 @@ class PropagationRule(TimeStampedModel):
 
 
 class FindingQuerySet(models.QuerySet):
-    def in_view(self, organization_id: int | None) -> FindingQuerySet:
+    def in_view(self, organization_id: int | None, as_of: dt.datetime | None = None) -> FindingQuerySet:
         """Findings in one view, the one rule: the public view (None) is the public findings; an organisation's
-        view is its own rows for the vendors it sees differently (those with a VendorOrgStatus row) and the
-        public findings of every other vendor. Another organisation's rows are never in it."""
+        view is its own rows for the vendors it sees differently (those with a VendorOrgStatus period in force)
+        and the public findings of every other vendor. Another organisation's rows are never in it.
+
+        Without `as_of`, the overlay rows current now; with `as_of`, the overlay periods in force at that moment
+        (VendorOrgStatus.periods.in_force), so an as_of answer reads the view as it was then and not today's
+        overlay over past findings. With `as_of` the organisation's own rows also need a period in force then,
+        so each vendor is read from exactly one side even where the periods before the history was kept are
+        unknown (see migration 0006); now, its open rows exist only while a current row does. The caller still
+        filters on open/closed (findings_open_at)."""
         if organization_id is None:
             return self.filter(organization__isnull=True)
-        overlay = VendorOrgStatus.objects.filter(organization_id=organization_id, vendor_id=OuterRef("vendor_id"))
-        return self.filter(Q(organization_id=organization_id) | (Q(organization__isnull=True) & ~Exists(overlay)))
+        overlay = VendorOrgStatus.periods.in_force(as_of).filter(
+            organization_id=organization_id, vendor_id=OuterRef("vendor_id"))
+        own = Q(organization_id=organization_id)
+        if as_of is not None:
+            own &= Exists(overlay)
+        return self.filter(own | (Q(organization__isnull=True) & ~Exists(overlay)))
 
 
 class Finding(models.Model):
