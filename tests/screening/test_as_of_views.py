@@ -168,3 +168,14 @@ def test_a_view_that_differs_again_opens_a_new_period(world, inhouse, org):
     assert VendorOrgStatus.objects.get(vendor=vendor).since == NOW
     screening_run_full()  # nothing changes: no new period
     assert VendorOrgStatus.periods.filter(vendor=vendor).count() == 2
+
+
+def test_a_period_never_ends_before_it_starts(world, inhouse, org):
+    """A run whose clock is a little behind the one that opened the period closes it at its start."""
+    vendor = world["vendor"]
+    v1 = make_version(inhouse, [listed_entry("Zorblax Holdings Co", "H-1")])
+    screening_run_full(now=T2)
+    make_version(inhouse, [], previous=v1)
+    screening_run_full(now=T2 - dt.timedelta(seconds=1))
+    assert list(VendorOrgStatus.periods.filter(vendor=vendor).values_list("since", "until")) == [(T2, T2)]
+    assert sources(world["vendor"], org.pk, [T2, None]) == [["test_sdn"], ["test_sdn"]]

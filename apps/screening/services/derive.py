@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
+
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
@@ -258,15 +261,21 @@ def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, Wan
                 changed.add(vendor_id)
         VendorOrgStatus.objects.bulk_create(to_create)
         VendorOrgStatus.objects.bulk_update(to_update, ["risk_status"])
-        VendorOrgStatus.objects.filter(pk__in=to_close).update(until=now)
+        VendorOrgStatus.objects.filter(pk__in=to_close).update(until=_period_end(now))
     if full:
         stale = VendorOrgStatus.objects.filter(organization_id=organization_id).exclude(vendor_id__in=list(wanted))
         stale_ids = set(stale.values_list("vendor_id", flat=True))
         if stale_ids:
-            stale.update(until=now)
+            stale.update(until=_period_end(now))
         changed |= stale_ids
     counts["view_statuses_changed"] += len(changed)
     return changed
+
+
+def _period_end(now: dt.datetime) -> Greatest:
+    """`now`, or the period's own start if that is later (a clock a little behind the one that opened it): a
+    period never ends before it starts (vendororgstatus_period_ordered)."""
+    return Greatest(F("since"), Value(now, output_field=DateTimeField()))
 
 
 FINDING_FIELDS = [
