@@ -92,10 +92,13 @@ class PrePurchaseCheckAdmin(ReadOnlyAdmin):
 
 @admin.register(VendorOrgStatus)
 class VendorOrgStatusAdmin(ReadOnlyAdmin):
-    """The per-organisation overlay (written by screening only)."""
+    """The per-organisation overlay (written by screening only): every period, current ones with no `until`."""
 
-    list_display = ["vendor", "organization", "risk_status"]
+    list_display = ["vendor", "organization", "risk_status", "since", "until"]
     list_filter = ["risk_status", "organization"]
     search_fields = ["vendor__name"]
     list_select_related = ["vendor", "organization"]
     raw_id_fields = ["vendor"]
+
+    def get_queryset(self, request):
+        return VendorOrgStatus.periods.select_related(*self.list_select_related)

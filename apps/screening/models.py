@@ -9,10 +9,12 @@ Findings are never deleted: they close (closed_at) when the listing, the match o
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from simple_history.models import HistoricalRecords
 
 from apps.common.choices import RiskStatus, equipment_category_labels
@@ -278,14 +280,25 @@ class PropagationRule(TimeStampedModel):
 
 
 class FindingQuerySet(models.QuerySet):
-    def in_view(self, organization_id: int | None) -> FindingQuerySet:
+    def in_view(self, organization_id: int | None, as_of: dt.datetime | None = None) -> FindingQuerySet:
         """Findings in one view, the one rule: the public view (None) is the public findings; an organisation's
-        view is its own rows for the vendors it sees differently (those with a VendorOrgStatus row) and the
-        public findings of every other vendor. Another organisation's rows are never in it."""
+        view is its own rows for the vendors it sees differently (those with a VendorOrgStatus period in force)
+        and the public findings of every other vendor. Another organisation's rows are never in it.
+
+        Without `as_of`, the overlay rows current now; with `as_of`, the overlay periods in force at that moment
+        (VendorOrgStatus.periods.in_force), so an as_of answer reads the view as it was then and not today's
+        overlay over past findings. With `as_of` the organisation's own rows also need a period in force then,
+        so each vendor is read from exactly one side even where the periods before the history was kept are
+        unknown (see migration 0006); now, its open rows exist only while a current row does. The caller still
+        filters on open/closed (findings_open_at)."""
         if organization_id is None:
             return self.filter(organization__isnull=True)
-        overlay = VendorOrgStatus.objects.filter(organization_id=organization_id, vendor_id=OuterRef("vendor_id"))
-        return self.filter(Q(organization_id=organization_id) | (Q(organization__isnull=True) & ~Exists(overlay)))
+        overlay = VendorOrgStatus.periods.in_force(as_of).filter(
+            organization_id=organization_id, vendor_id=OuterRef("vendor_id"))
+        own = Q(organization_id=organization_id)
+        if as_of is not None:
+            own &= Exists(overlay)
+        return self.filter(own | (Q(organization__isnull=True) & ~Exists(overlay)))
 
 
 class Finding(models.Model):
@@ -382,27 +395,63 @@ class Finding(models.Model):
         return self.other_status or RiskStatus.CLEAR
 
 
+class VendorOrgStatusQuerySet(models.QuerySet):
+    def in_force(self, as_of: dt.datetime | None = None) -> VendorOrgStatusQuerySet:
+        """The overlay periods in force now (current rows), or at `as_of` (opened on or before it and not ended
+        by then): the one as_of rule for overlay membership, read by Finding.objects.in_view and
+        equipment_findings. Use it on VendorOrgStatus.periods (`objects` holds current rows only)."""
+        if as_of is None:
+            return self.filter(until__isnull=True)
+        return self.filter(since__lte=as_of).filter(Q(until__isnull=True) | Q(until__gt=as_of))
+
+
+class CurrentVendorOrgStatusManager(models.Manager.from_queryset(VendorOrgStatusQuerySet)):
+    """The current overlay rows only (until empty): what every "now" question reads."""
+
+    def get_queryset(self) -> VendorOrgStatusQuerySet:
+        return super().get_queryset().filter(until__isnull=True)
+
+
 class VendorOrgStatus(models.Model):
     """A vendor seen differently by one organisation, and its status in that view (the public one is
-    Vendor.risk_status).
+    Vendor.risk_status), over a period of time.
 
-    A sparse overlay: a row exists only where the organisation's private lists or own review decisions give the
-    vendor other findings than the public ones (its rows in Finding then replace the public findings in its
-    view); `risk_status` may equal the public status (a dismissed finding among others). Deleted when the views
-    agree again. Written by the screening derivation only.
+    A sparse overlay: a current row (until empty) exists only where the organisation's private lists or own
+    review decisions give the vendor other findings than the public ones (its rows in Finding then replace the
+    public findings in its view); `risk_status` may equal the public status (a dismissed finding among others).
+    When the views agree again the row is closed (`until`), not deleted, and a new row opens when they differ
+    again, so `as_of` answers know which vendors the organisation saw differently then
+    (VendorOrgStatusQuerySet.in_force). `risk_status` is the current status, updated in place while the period
+    lasts: a status at a past moment is read from the findings open then (their history is kept there).
+    Written by the screening derivation only.
+
+    `objects` gives the current rows only (so every "now" question keeps its meaning); `periods` every period.
     """
 
     vendor = models.ForeignKey("vendors.Vendor", on_delete=models.CASCADE, related_name="org_statuses")
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     risk_status = models.CharField(max_length=16, choices=RiskStatus.choices)
+    since = models.DateTimeField(help_text="When the organisation's view started to differ for this vendor.")
+    until = models.DateTimeField(null=True, blank=True,
+                                 help_text="When the views agreed again; empty: the current row.")
+
+    objects = CurrentVendorOrgStatusManager()
+    periods = VendorOrgStatusQuerySet.as_manager()
 
     class Meta:
+        default_manager_name = "objects"
+        base_manager_name = "periods"
         constraints = [
-            models.UniqueConstraint(fields=["organization", "vendor"], name="vendororgstatus_one_per_view"),
+            models.UniqueConstraint(fields=["organization", "vendor"], condition=Q(until__isnull=True),
+                                    name="vendororgstatus_one_current_per_view"),
+            models.CheckConstraint(condition=Q(until__isnull=True) | Q(until__gte=F("since")),
+                                   name="vendororgstatus_period_ordered"),
         ]
+        indexes = [models.Index(fields=["organization", "vendor", "since"], name="vendororgstatus_periods")]
 
     def __str__(self) -> str:
-        return f"{self.vendor_id} in {self.organization_id}: {self.risk_status}"
+        period = f"{self.since:%Y-%m-%d}-{self.until:%Y-%m-%d}" if self.until else f"since {self.since:%Y-%m-%d}"
+        return f"{self.vendor_id} in {self.organization_id}: {self.risk_status} ({period})"
 
 
 class PrePurchaseCheck(models.Model):

@@ -58,20 +58,22 @@ class EquipmentFinding:
         return equipment_category_labels(self.entry_scope_categories)
 
 
-def findings_in_view(organization_id: int | None = None) -> QuerySet[Finding]:
+def findings_in_view(organization_id: int | None = None, *, as_of: dt.datetime | None = None) -> QuerySet[Finding]:
     """Findings in one view (Finding.objects.in_view): the public findings (None), or for an organisation its own
     rows for the vendors it sees differently (its private lists, its own decisions) and the public findings of
-    every other vendor. Another organisation's rows are never in it."""
-    return Finding.objects.in_view(organization_id)
+    every other vendor. Another organisation's rows are never in it. With `as_of`, "sees differently" is read
+    from the overlay periods in force then (open or closed findings alike: filter them with findings_open_at)."""
+    return Finding.objects.in_view(organization_id, as_of=as_of)
 
 
 def findings_open_at(as_of: dt.datetime | None = None, *, organization_id: int | None = None) -> QuerySet[Finding]:
-    """Findings in the view of `organization_id` (findings_in_view) open now, or open at `as_of` (discovered on
-    or before it and not closed by then)."""
-    qs = findings_in_view(organization_id)
+    """Findings in the view of `organization_id` open now, or open at `as_of` (discovered on or before it and not
+    closed by then) in that view as it was then (findings_in_view(as_of=...): the vendors the organisation saw
+    differently at that moment, not today)."""
     if as_of is None:
-        return qs.filter(closed_at__isnull=True)
-    return qs.filter(discovered_at__lte=as_of).filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
+        return findings_in_view(organization_id).filter(closed_at__isnull=True)
+    return findings_in_view(organization_id, as_of=as_of).filter(discovered_at__lte=as_of).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gt=as_of))
 
 
 def vendor_status_annotate(queryset: QuerySet, organization_id: int | None = None, *,
@@ -137,7 +139,8 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     components, with the status for the item's category, worst first, each unit in its own organisation's view
     (Finding.objects.in_view). Four queries in all.
 
-    `as_of` selects the findings open at that moment, and the units as they were then: their category and
+    `as_of` selects the findings open at that moment in each organisation's view as it was then (the overlay
+    periods in force at `as_of`), and the units as they were then: their category and
     product model, that model's brand, real maker and software supplier, and their components, from the row
     history (django-simple-history); a unit without history at that moment is taken as it is now.
     """
@@ -161,7 +164,8 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     open_findings = _findings_open_views(as_of, set(unit_orgs.values()))
     for f in open_findings.filter(vendor_id__in=vendor_ids).select_related("vendor", "source"):
         by_vendor[f.vendor_id].append(f)
-    overlays = set(VendorOrgStatus.objects.filter(
+    # The vendors each organisation saw differently at `as_of` (now without it): the one rule, in_force.
+    overlays = set(VendorOrgStatus.periods.in_force(as_of).filter(
         vendor_id__in=vendor_ids, organization_id__in={o for o in unit_orgs.values() if o is not None}
     ).values_list("vendor_id", "organization_id"))
     for eq_id, vendor_roles in roles.items():
@@ -170,8 +174,8 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
         unit_org = unit_orgs.get(eq_id)
         for role, vendor_id in vendor_roles:
             for f in by_vendor.get(vendor_id, []):
-                # the unit's own organisation's view (Finding.objects.in_view): its rows where it sees the vendor
-                # differently, the public findings elsewhere
+                # the unit's own organisation's view (Finding.objects.in_view): its rows where it sees (saw, at
+                # `as_of`) the vendor differently, the public findings elsewhere
                 if f.organization_id != (unit_org if (vendor_id, unit_org) in overlays else None):
                     continue
                 status = f.status_for_category(categories.get(eq_id, ""))
@@ -191,8 +195,9 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
 
 
 def _findings_open_views(as_of: dt.datetime | None, organization_ids: set[int | None]) -> QuerySet[Finding]:
-    """Findings open now or at `as_of` in any of several views (callers keep each row to its own view with
-    _overlays, as Finding.objects.in_view does for one)."""
+    """Findings open now or at `as_of` in any of several views (equipment_findings keeps each row to its own view
+    with the overlay periods in force then, VendorOrgStatus.periods.in_force, as Finding.objects.in_view does
+    for one)."""
     orgs = [o for o in organization_ids if o is not None]
     qs = Finding.objects.filter(Q(organization__isnull=True) | Q(organization_id__in=orgs))
     if as_of is None:

@@ -131,3 +131,4 @@ class VendorOrgStatusFactory(factory.django.DjangoModelFactory):
     vendor = factory.SubFactory(VendorFactory)
     organization = factory.SubFactory(OrganizationFactory)
     risk_status = RiskStatus.RESTRICTED
+    since = factory.LazyFunction(timezone.now)

@@ -6,7 +6,8 @@ Per view: the public derivation (public lists, registry-wide decisions) runs onc
 and Vendor.risk_status; each organisation with private lists or decisions of its own gets a second derivation
 (`derive_facts(organization_id=...)`) for the vendors whose findings may differ there (`_view_candidates`); for
 those that do differ (`_differing_vendors`) it writes the view's findings (Finding.organization) and an overlay
-row with the view's status (VendorOrgStatus), and removes both where the views agree again.
+row with the view's status (VendorOrgStatus), and closes both where the views agree again (kept, so that
+`as_of` answers read the view as it was then).
 
 An organisation's view also counts the ownership and OEM changes it has proposed and applies to its own view
 while a curator has not decided them (apps.vendors.overlay: one query per derivation): added, changed and removed
@@ -17,6 +18,9 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
+
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
 
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
@@ -299,7 +303,7 @@ def _derive_phase(*, run: ScreeningRun, targets: set[int] | None, now: dt.dateti
         own = {v: (fs if v in differing else {}) for v, fs in wanted.items()}
         changed |= _findings_apply(run=run, wanted=own, now=now, counts=counts, organization_id=organization_id)
         changed |= _org_statuses_apply(organization_id=organization_id, wanted=wanted, differing=differing,
-                                       full=targets is None, counts=counts)
+                                       full=targets is None, now=now, counts=counts)
     return changed
 
 
@@ -319,16 +323,18 @@ def _differing_vendors(wanted: dict[int, dict[str, WantedFinding]]) -> set[int]:
 
 
 def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, WantedFinding]], differing: set[int],
-                        full: bool, counts: dict[str, int]) -> set[int]:
-    """VendorOrgStatus rows of one organisation for the vendors of `wanted`: kept (with the view's status) where
-    the view's findings differ from the public ones, deleted where they agree (and, on a full run, for every
-    vendor not looked at)."""
+                        full: bool, now: dt.datetime, counts: dict[str, int]) -> set[int]:
+    """VendorOrgStatus rows of one organisation for the vendors of `wanted`: a current row (with the view's
+    status) where the view's findings differ from the public ones, opened at `now` (`since`) when there was
+    none; the current row closed at `now` (`until`, kept for as_of answers) where they agree (and, on a full
+    run, for every vendor not looked at). A changed status of a current row is updated in place: the status
+    at a past moment is read from the findings open then. Four queries per chunk, as with deletes."""
     changed: set[int] = set()
     for chunk in _chunks(sorted(wanted)):
         public = dict(Vendor.objects.filter(pk__in=chunk).values_list("pk", "risk_status"))
         current = {row.vendor_id: row for row in VendorOrgStatus.objects.filter(
             organization_id=organization_id, vendor_id__in=chunk)}
-        to_create, to_update, to_delete = [], [], []
+        to_create, to_update, to_close = [], [], []
         for vendor_id in chunk:
             if vendor_id not in public:
                 continue
@@ -336,11 +342,11 @@ def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, Wan
             row = current.get(vendor_id)
             if vendor_id not in differing:
                 if row is not None:
-                    to_delete.append(row.pk)
+                    to_close.append(row.pk)
                     changed.add(vendor_id)
             elif row is None:
                 to_create.append(VendorOrgStatus(vendor_id=vendor_id, organization_id=organization_id,
-                                                 risk_status=status))
+                                                 risk_status=status, since=now))
                 changed.add(vendor_id)
             elif row.risk_status != status:
                 row.risk_status = status
@@ -348,13 +354,21 @@ def _org_statuses_apply(*, organization_id: int, wanted: dict[int, dict[str, Wan
                 changed.add(vendor_id)
         VendorOrgStatus.objects.bulk_create(to_create)
         VendorOrgStatus.objects.bulk_update(to_update, ["risk_status"])
-        VendorOrgStatus.objects.filter(pk__in=to_delete).delete()
+        VendorOrgStatus.objects.filter(pk__in=to_close).update(until=_period_end(now))
     if full:
         stale = VendorOrgStatus.objects.filter(organization_id=organization_id).exclude(vendor_id__in=list(wanted))
-        changed |= set(stale.values_list("vendor_id", flat=True))
-        stale.delete()
+        stale_ids = set(stale.values_list("vendor_id", flat=True))
+        if stale_ids:
+            stale.update(until=_period_end(now))
+        changed |= stale_ids
     counts["view_statuses_changed"] += len(changed)
     return changed
+
+
+def _period_end(now: dt.datetime) -> Greatest:
+    """`now`, or the period's own start if that is later (a clock a little behind the one that opened it): a
+    period never ends before it starts (vendororgstatus_period_ordered)."""
+    return Greatest(F("since"), Value(now, output_field=DateTimeField()))
 
 
 FINDING_FIELDS = [
