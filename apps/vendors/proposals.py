@@ -149,6 +149,15 @@ def _affected_vendor_ids(vendor_id: int) -> frozenset[int]:
 
 
 # --- the one writer of shared facts -----------------------------------------------------------------------
+# Additions: kind -> (model whose fields the payload holds, the vendors service that writes it, its vendor argument).
+_ADDITIONS = {
+    ProposalKind.ALIAS_ADD: (VendorAlias, "vendor_alias_add", "vendor"),
+    ProposalKind.IDENTIFIER_ADD: (VendorIdentifier, "vendor_identifier_add", "vendor"),
+    ProposalKind.OWNERSHIP_ADD: (Ownership, "ownership_create", "owned"),
+    ProposalKind.OEM_ADD: (OemRelation, "oem_relation_create", "brand"),
+}
+
+
 @write_transaction()
 def shared_fact_change(*, kind: str, vendor: Vendor, target_id: int | None = None, payload: dict | None = None,
                        actor=None, provenance: dict | None = None):
@@ -163,18 +172,10 @@ def shared_fact_change(*, kind: str, vendor: Vendor, target_id: int | None = Non
         if prov:
             fields["provenance"] = prov
         return services.vendor_update(vendor=vendor, actor=actor, **fields)
-    if kind == ProposalKind.ALIAS_ADD:
-        fields = _model_fields(VendorAlias, payload)
-        return services.vendor_alias_add(vendor=vendor, actor=actor, provenance=prov, **fields)
-    if kind == ProposalKind.IDENTIFIER_ADD:
-        fields = _model_fields(VendorIdentifier, payload)
-        return services.vendor_identifier_add(vendor=vendor, actor=actor, provenance=prov, **fields)
-    if kind == ProposalKind.OWNERSHIP_ADD:
-        fields = _model_fields(Ownership, payload)
-        return services.ownership_create(owned=vendor, actor=actor, provenance=prov, **fields)
-    if kind == ProposalKind.OEM_ADD:
-        fields = _model_fields(OemRelation, payload)
-        return services.oem_relation_create(brand=vendor, actor=actor, provenance=prov, **fields)
+    if kind in _ADDITIONS:
+        model, service, vendor_argument = _ADDITIONS[kind]
+        return getattr(services, service)(**{vendor_argument: vendor}, actor=actor, provenance=prov,
+                                          **_model_fields(model, payload))
     target = _target(kind, target_id)
     if target is None or getattr(target, TARGET_VENDOR_FIELD[type(target)]) != vendor.pk:
         raise ApplicationError("The fact this change is about no longer exists.", code="conflict")
