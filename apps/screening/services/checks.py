@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -76,7 +77,8 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     - coverage: searched versions (source, version id, sha256, activated at, stale, required) and the enabled
       sources with no active version (apps.lists.selectors.list_coverage); versions (the searched ones).
     - registry: recorded vendors the name resolves to (name or alias, same normalisation and scores as the
-      matcher, or identifier), with their open findings in this view, ownership paths and OEM makers.
+      matcher, or identifier), with their open findings in this view, ownership paths and OEM makers. The names
+      of a vendor resolved with confidence are searched in the lists too (matches with `via_vendor`).
     - with save=True the id of the PrePurchaseCheck kept as evidence (who, when, organisation, answer).
     """
     now = now or timezone.now()
@@ -98,15 +100,28 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     organization_id = organization.pk if organization is not None else None
     snapshot = list_snapshot(organization_id=organization_id)
     countries = [country] if country else []
-    outcome = snapshot.index.search_complete([name], countries=countries, identifiers=idents,
-                                             min_score=matching.THRESHOLDS.get("potential"),
-                                             max_candidates=CHECK_MAX_CANDIDATES)
-    matches = _list_matches(outcome.matches, snapshot, day=day)
     registry, registry_truncated = _registry_vendors_for(
         name=name, identifiers=idents, organization_id=organization_id, index=snapshot.index, countries=countries,
         day=day)
-    coverage = list_coverage(versions=snapshot.versions, organization_id=organization_id, now=now)
+    search = partial(snapshot.index.search_complete, countries=countries,
+                     min_score=matching.THRESHOLDS.get("potential"), max_candidates=CHECK_MAX_CANDIDATES)
+    outcome = search([name], identifiers=idents)
+    matches = _list_matches(outcome.matches, snapshot, day=day)
     truncated = outcome.truncated
+    # The names the registry knows for the company (a confirmed resolution only: identifier, same name or a strong
+    # name match) are searched too: "Hikvision" is recorded as "Hangzhou Hikvision Digital Technology Co., Ltd.",
+    # the name the FCC Covered List uses.
+    known = {n: v for v in registry if v["confirmed"] for n in v["names"]}
+    if known:
+        direct = {m["entry_pk"] for m in matches}
+        via = search(list(known))
+        matches += [{**m, "via_vendor": {"vendor_id": known[m["query_name"]]["vendor_id"],
+                                         "vendor_name": known[m["query_name"]]["vendor_name"]}}
+                    for m in _list_matches([r for r in via.matches if r.key not in direct], snapshot, day=day)]
+        if via.truncated:
+            truncated = {"cap": CHECK_MAX_CANDIDATES,
+                         "dropped": (truncated or {}).get("dropped", 0) + via.truncated["dropped"]}
+    coverage = list_coverage(versions=snapshot.versions, organization_id=organization_id, now=now)
     if registry_truncated:
         truncated = {**(truncated or {}), "registry_cap": REGISTRY_MAX_CANDIDATES,
                      "registry_dropped": registry_truncated}
@@ -167,7 +182,7 @@ def _list_matches(results: list[matching.MatchResult], snapshot, *, day: dt.date
             "status": status, "policy": policy.name if policy else "", "sub_list": meta.sub_list,
             "listed_on": meta.listed_on.isoformat() if meta.listed_on else None,
             "list_version_id": meta.version_id, "entry_content_hash": meta.content_hash,
-            "features": features, "explanation": r.explanation,
+            "features": features, "explanation": r.explanation, "via_vendor": None,
         })
     return matches
 
@@ -302,6 +317,7 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
         out.append({
             "vendor_id": vendor.pk, "vendor_name": vendor.name,
             "risk_status": statuses.get(vendor.pk, vendor.risk_status),
+            "names": [vendor.name, *(a.name for a in vendor.aliases.all())], "confirmed": confirmed,
             "status": status, "resolved_by": how, "strength": strength, "score": round(float(score), 4),
             "matched_name": hit.entry_name if hit else "", "explanation": hit.explanation if hit else "",
             "findings": own,
