@@ -58,6 +58,9 @@ GEO_DAMPING = 0.15
 GENERIC_DAMPING = 0.35
 MAX_BLOCK_DF_SHARE = 0.01  # a token in more than 1% of names (at least 300) is too common to block on alone
 MAX_CANDIDATES = 400
+# A pre-purchase check decides on every match: far above what a real name reaches (a few hundred on the real
+# lists), so the cap only guards against pathological queries; when it cuts, the check says so.
+CHECK_MAX_CANDIDATES = 5000
 BOUND_SLACK = 1.1  # the candidate bound uses either side's token weight; fuzzy pairs may differ slightly
 MIN_IDF_CORPUS = 50_000
 FUZZY_PENALTY = 1.2

@@ -259,6 +259,21 @@ def test_the_lists_are_searched_with_the_names_the_registry_knows(recorded, toda
     assert screen_name(name="Quorvex Heavy Industries", today=today)["matches"][0]["via_vendor"] is None
 
 
+def test_a_dismissed_match_of_the_recorded_vendor_stays_dismissed_in_a_check(recorded, today, officer, org):
+    from apps.screening.models import Match
+    from apps.screening.services import review_decide
+
+    make_version(make_source("gen_bis", regime="us_bis"), [listed_entry("Quorvex Heavy Industrial", "B-1")])
+    screening_run_full(today=today)
+    match = Match.objects.get(vendor=recorded["crane"], source__code="gen_bis", closed_at__isnull=True)
+    before = screen_name(name="QHI", organization=org, today=today)
+    assert [(m["source"], m["status"], m["review_state"]) for m in before["matches"]] == [
+        ("gen_bis", "restricted", "auto_confirmed")]
+    review_decide(match=match, decision="dismiss", reason="Another Quorvex.", user=officer)
+    assert screen_name(name="QHI", organization=org, today=today)["matches"] == []
+    assert screen_name(name="QHI", today=today)["matches"] != []  # the organisation's decision, its view only
+
+
 def test_a_different_company_sharing_a_word_is_not_resolved(recorded, today):
     result = screen_name(name="Quorvex Bakery Supplies", today=today)
     assert [v["vendor_name"] for v in result["registry"]] == []

@@ -25,7 +25,7 @@ from apps.vendors.models import OemRelation, Vendor
 from apps.vendors.selectors import vendor_ownership_chain
 
 from .. import matching
-from ..choices import CheckVerdict
+from ..choices import CheckVerdict, ReviewState
 from ..engine import policy_choose
 from ..matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from ..models import Finding, PrePurchaseCheck, VendorOrgStatus
@@ -51,9 +51,7 @@ def _identifiers_parse(identifiers: Iterable[dict | str | tuple]) -> list[tuple[
     return out
 
 
-# Candidate names scored per query name in a check: far above what a real name needs (the real lists give at most
-# a few hundred), so that the cap only guards against pathological queries; when it cuts, the answer says so.
-CHECK_MAX_CANDIDATES = 5000
+CHECK_MAX_CANDIDATES = matching.CHECK_MAX_CANDIDATES
 # Registry vendors sharing a distinctive word with the query that are scored against it; beyond: truncated.
 REGISTRY_MAX_CANDIDATES = 200
 PAGE_SIZE = 25
@@ -115,9 +113,9 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     if known:
         direct = {m["entry_pk"] for m in matches}
         via = search(list(known))
-        matches += [{**m, "via_vendor": {"vendor_id": known[m["query_name"]]["vendor_id"],
-                                         "vendor_name": known[m["query_name"]]["vendor_name"]}}
-                    for m in _list_matches([r for r in via.matches if r.key not in direct], snapshot, day=day)]
+        matches += _via_vendor_matches(
+            _list_matches([r for r in via.matches if r.key not in direct], snapshot, day=day), known,
+            organization_id=organization_id)
         if via.truncated:
             truncated = {"cap": CHECK_MAX_CANDIDATES,
                          "dropped": (truncated or {}).get("dropped", 0) + via.truncated["dropped"]}
@@ -179,12 +177,39 @@ def _list_matches(results: list[matching.MatchResult], snapshot, *, day: dt.date
             "entry_pk": meta.id, "entry_name": meta.primary_name, "matched_name": r.entry_name or r.query_name,
             "query_name": r.query_name, "score": round(float(r.score), 4), "strength": r.strength,
             "exact": _is_exact(r.strength, features),
-            "status": status, "policy": policy.name if policy else "", "sub_list": meta.sub_list,
+            "status": status, "policy": policy.name if policy else "",
+            "policy_status": policy.status if policy else RiskStatus.RESTRICTED, "sub_list": meta.sub_list,
             "listed_on": meta.listed_on.isoformat() if meta.listed_on else None,
             "list_version_id": meta.version_id, "entry_content_hash": meta.content_hash,
             "features": features, "explanation": r.explanation, "via_vendor": None,
         })
     return matches
+
+
+def _via_vendor_matches(matches: list[dict], known: dict[str, dict], *, organization_id: int | None) -> list[dict]:
+    """List matches of a resolved vendor's recorded names, with the review decision in force in this view on
+    that vendor's own match of the entry: dismissed (not that company) drops it, confirmed makes a potential
+    match count with its policy's status. One query."""
+    from ..selectors import matches_in_view  # here: the selectors import services.derive, so this package
+
+    out = [{**m, "via_vendor": {"vendor_id": known[m["query_name"]]["vendor_id"],
+                                "vendor_name": known[m["query_name"]]["vendor_name"]}} for m in matches]
+    if not out:
+        return out
+    reviewed = {(vendor_id, code, ext): state for vendor_id, code, ext, state in matches_in_view(organization_id)
+                .filter(vendor_id__in={m["via_vendor"]["vendor_id"] for m in out}, closed_at__isnull=True,
+                        external_id__in={m["entry_id"] for m in out})
+                .values_list("vendor_id", "source__code", "external_id", "view_review_state")}
+    kept = []
+    for m in out:
+        state = reviewed.get((m["via_vendor"]["vendor_id"], m["source"], m["entry_id"]))
+        if state == ReviewState.DISMISSED:
+            continue
+        if state == ReviewState.CONFIRMED and m["status"] == RiskStatus.POTENTIAL_MATCH and m["policy_status"]:
+            m["status"] = m["policy_status"]
+        m["review_state"] = state or ""
+        kept.append(m)
+    return kept
 
 
 def _is_exact(strength: str, features: dict) -> bool:
