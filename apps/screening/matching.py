@@ -400,6 +400,27 @@ class CandidateIndex:
     def name_count(self) -> int:
         return len(self._names)
 
+    def word_weights(self, query_name: str) -> dict[str, float]:
+        """The weight of each word of a query (as written, before folding: what a database "contains" can look
+        for) and, under "", the query's total weight: for callers that rank or bound candidates found by words."""
+        out: dict[str, float] = {"": 0.0}
+        for variant in name_variants(query_name or ""):
+            weights = [self._weights.weight(t) for t in variant.tokens]
+            out[""] = max(out[""], sum(weights))
+            for token, plain, w in zip(variant.tokens, variant.plain or variant.tokens, weights, strict=False):
+                out[plain] = max(out.get(plain, 0.0), w)
+                out[token] = max(out.get(token, 0.0), w)
+        return out
+
+    @staticmethod
+    def score_bound(held: float, total: float) -> float:
+        """An upper bound of the score of a name holding query words of weight ``held`` (and no typo of the
+        others) against a query of weight ``total``: the matched mass on both sides of the Dice score, the rest of
+        the query left over, so score <= 2 held / (held + total); with the bound's slack and the country bonus."""
+        if total <= 0:
+            return 0.0
+        return min(1.0, 2 * held * BOUND_SLACK / (held + total)) + COUNTRY_BONUS
+
     # -- candidate generation -------------------------------------------------------------------------------------
 
     def _similar_vocab(self, token: str) -> list[tuple[str, float]]:
@@ -597,23 +618,35 @@ class CandidateIndex:
         """The best match of the query names against one record that is not in the index (a registry vendor's
         names), scored exactly as search() would score it with this index's word weights: the same
         normalisation, thresholds and explanation."""
+        return self.compare_many(names, [record], countries=countries, min_score=min_score).get(record.key)
+
+    def compare_many(self, names: Sequence[str], records: Iterable[IndexRecord], *, countries: Sequence[str] = (),
+                     min_score: float | None = None) -> dict[Hashable, MatchResult]:
+        """compare() for several records: the query is normalised once. Returns key -> best match (records that
+        do not reach the threshold are left out)."""
         threshold = THRESHOLDS["potential"] if min_score is None else float(min_score)
         query_countries = {c.upper() for c in countries if c}
-        best: MatchResult | None = None
-        entries = [_IndexedName(-1, name, v.tokens) for name in record.names for v in name_variants(name)
-                   if v.tokens]
-        for query_name in names:
-            for variant in name_variants(query_name or ""):
-                if not variant.tokens:
-                    continue
-                for indexed in entries:
-                    scored = score_tokens(variant.tokens, indexed.tokens, self._weights)
-                    if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
+        queries = [(query_name, variant, [self._weights.weights(t) for t in variant.tokens])
+                   for query_name in names for variant in name_variants(query_name or "") if variant.tokens]
+        found: dict[Hashable, MatchResult] = {}
+        for record in records:
+            best: MatchResult | None = None
+            for name in record.names:
+                for entry_variant in name_variants(name):
+                    if not entry_variant.tokens:
                         continue
-                    result = self._result(query_name, variant, indexed, scored, query_countries, threshold, record)
-                    if result is not None and (best is None or result.score > best.score):
-                        best = result
-        return best
+                    indexed = _IndexedName(-1, name, entry_variant.tokens)
+                    for query_name, variant, query_weights in queries:
+                        scored = score_tokens(variant.tokens, indexed.tokens, self._weights, query_weights)
+                        if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
+                            continue
+                        result = self._result(query_name, variant, indexed, scored, query_countries, threshold,
+                                              record)
+                        if result is not None and (best is None or result.score > best.score):
+                            best = result
+            if best is not None:
+                found[record.key] = best
+        return found
 
     def search_exhaustive(self, names: Sequence[str], **options) -> list[MatchResult]:
         """Same as search() but scores every indexed name (no blocking): the pairwise baseline."""

@@ -298,3 +298,21 @@ def test_the_registry_shows_the_oem_maker(db, today):
     (vendor,) = result["registry"]
     assert vendor["oem_manufacturers"][0]["manufacturer_name"] == maker.name
 
+
+
+def test_the_registry_cut_keeps_the_best_names_and_reports_only_a_cut_that_matters(monkeypatch, db, today):
+    from apps.screening.services import checks
+
+    monkeypatch.setattr(checks, "REGISTRY_MAX_CANDIDATES", 5)
+    make_version(make_source("gen_eu", regime="eu"), [listed_entry("Somebody Else", "EU-1")])
+    for i in range(12):  # a word many vendors share, each with a rare word of its own
+        vendor_create(name=f"Zorbexa {_coined(random.Random(i))}q{i} Marine")
+    target = vendor_create(name="Quillion Zorbexa Marine")  # created last: the highest id
+    result = screen_name(name="Quillion Zorbexa Marine", today=today)
+    assert [v["vendor_id"] for v in result["registry"]] == [target.pk]
+    assert result["truncated"] is None and result["verdict"] == "clear"
+    for i in range(12):  # now many names hold every word of the query: the cut may drop a match, and says so
+        vendor_create(name=f"Quillion Zorbexa Marine {_coined(random.Random(100 + i))}q{i}")
+    result = screen_name(name="Quillion Zorbexa Marine", today=today)
+    assert target.pk in [v["vendor_id"] for v in result["registry"]]
+    assert result["truncated"]["registry_cap"] == 5 and result["verdict"] == "not_cleared"

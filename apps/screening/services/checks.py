@@ -11,7 +11,7 @@ from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, FloatField, Q, Value, When
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -21,8 +21,8 @@ from apps.common.exceptions import ApplicationError
 from apps.lists.models import ListSource
 from apps.lists.selectors import list_coverage
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
-from apps.vendors.models import OemRelation, Vendor
-from apps.vendors.selectors import vendor_ownership_chain
+from apps.vendors.models import OemRelation, Vendor, VendorAlias
+from apps.vendors.selectors import ownership_links_above, vendor_ownership_chain
 
 from .. import matching
 from ..choices import CheckVerdict, ReviewState
@@ -104,7 +104,9 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     search = partial(snapshot.index.search_complete, countries=countries,
                      min_score=matching.THRESHOLDS.get("potential"), max_candidates=CHECK_MAX_CANDIDATES)
     outcome = search([name], identifiers=idents)
-    matches = _list_matches(outcome.matches, snapshot, day=day)
+    policies = _policies()
+    sources = {s.pk: s for s in ListSource.objects.filter(pk__in={v.source_id for v in snapshot.versions})}
+    matches = _list_matches(outcome.matches, snapshot, day=day, policies=policies, sources=sources)
     truncated = outcome.truncated
     # The names the registry knows for the company (a confirmed resolution only: identifier, same name or a strong
     # name match) are searched too: "Hikvision" is recorded as "Hangzhou Hikvision Digital Technology Co., Ltd.",
@@ -114,7 +116,8 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
         direct = {m["entry_pk"] for m in matches}
         via = search(list(known))
         matches += _via_vendor_matches(
-            _list_matches([r for r in via.matches if r.key not in direct], snapshot, day=day), known,
+            _list_matches([r for r in via.matches if r.key not in direct], snapshot, day=day, policies=policies,
+                          sources=sources), known,
             organization_id=organization_id)
         if via.truncated:
             truncated = {"cap": CHECK_MAX_CANDIDATES,
@@ -154,12 +157,14 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
     return result
 
 
-def _list_matches(results: list[matching.MatchResult], snapshot, *, day: dt.date) -> list[dict]:
+def _list_matches(results: list[matching.MatchResult], snapshot, *, day: dt.date, policies: list | None = None,
+                  sources: dict[int, ListSource] | None = None) -> list[dict]:
     """Every list match as the answer shows it, with the status its policy gives (a potential-strength match:
     potential_match, to review)."""
-    sources = {s.pk: s for s in ListSource.objects.filter(pk__in={snapshot.entries[r.key].source_id
-                                                                  for r in results if r.key in snapshot.entries})}
-    policies = _policies()
+    if sources is None:
+        sources = {s.pk: s for s in ListSource.objects.filter(pk__in={
+            snapshot.entries[r.key].source_id for r in results if r.key in snapshot.entries})}
+    policies = _policies() if policies is None else policies
     auto = _auto_confirm_strengths()
     matches = []
     for r in results:
@@ -246,12 +251,17 @@ def _verdict(matches: list[dict], registry: list[dict], coverage: dict, truncate
     return worst, why + (f"; also incomplete: {'; '.join(gaps)}" if gaps else "")
 
 
-def _registry_candidates(name: str, identifiers: list[tuple[str, str]]
-                         ) -> tuple[list[Vendor], set[int], set[int], int]:
-    """Vendors that may be this name: the same name or alias (case-insensitive), one of the identifiers, or a
-    distinctive word of the name inside a name or alias (scored by the matcher afterwards). Returns the
-    vendors, the ids found by identifier, those with exactly this name or alias, and how many word candidates
-    were left out beyond the cap."""
+def _registry_candidates(name: str, identifiers: list[tuple[str, str]], index: matching.CandidateIndex
+                         ) -> tuple[dict[int, matching.IndexRecord], set[int], set[int], int]:
+    """Vendors that may be this name, as records to score: the same name or alias (case-insensitive), one of the
+    identifiers, or a name or alias holding a distinctive word of the name (scored by the matcher afterwards).
+
+    Beyond REGISTRY_MAX_CANDIDATES names, the cut is by an upper bound of the score, never by id: the names
+    holding the heaviest query words first (the matcher's word weights), then the shortest. When the names cut
+    hold too little of the query to reach the potential threshold whatever they are (CandidateIndex.score_bound),
+    nothing that could resolve was dropped; otherwise the cut is reported. Returns vendor id -> record (the names
+    found), the ids found by identifier, those with exactly this name or alias, and how many names were cut where
+    it mattered. Two queries, three with identifiers; more only beyond the cap."""
     by_ident: set[int] = set()
     if identifiers:
         cond = Q(pk__in=[])
@@ -260,25 +270,54 @@ def _registry_candidates(name: str, identifiers: list[tuple[str, str]]
             cond |= Q(identifiers__scheme=canonical_scheme,
                       identifiers__value=identifier_canonical(canonical_scheme, value))
         by_ident = set(Vendor.objects.filter(cond).values_list("pk", flat=True))
-    exact = set(Vendor.objects.filter(Q(name__iexact=name) | Q(aliases__name__iexact=name)).values_list("pk",
-                                                                                                     flat=True))
     words = sorted({p for v in name_variants(name) for t, p in zip(v.tokens, v.plain or v.tokens, strict=False)
                     if len(p) >= 3 and t not in GENERIC_TOKENS and t not in GEO_TOKENS})
-    ids: list[int] = []
+    weights = index.word_weights(name)
+    cond = Q(name__iexact=name)
+    for word in words:
+        cond |= Q(name__icontains=word)
+    # the weight of the query's words a name holds: the candidates' upper bound of the score rises with it
+    held = sum((Case(When(name__icontains=w, then=Value(round(weights.get(w, 0.0), 6))), default=Value(0.0),
+                     output_field=FloatField()) for w in words), Value(0.0, output_field=FloatField()))
+    threshold = matching.THRESHOLDS["potential"]
+    # names holding too little of the query to match whatever their other words are not read (the bound's inverse)
+    low, high = 0.0, weights[""]
+    for _ in range(30):
+        mid = (low + high) / 2
+        low, high = (low, mid) if index.score_bound(mid, weights[""]) >= threshold else (mid, high)
+    enough = Q(held__gte=low) | Q(name__iexact=name)
+    own = Vendor.objects.filter(cond).annotate(held=held).filter(enough).order_by(
+        "-held", Length("name"), "pk").values_list(
+        "pk", "name", "country_of_incorporation", "country_of_headquarters", "held")
+    aliases = VendorAlias.objects.filter(cond).annotate(held=held).filter(enough).order_by(
+        "-held", Length("name"), "pk").values_list(
+        "vendor_id", "name", "vendor__country_of_incorporation", "vendor__country_of_headquarters", "held")
+    names: dict[int, list[str]] = defaultdict(list)
+    vendor_countries: dict[int, tuple[str, ...]] = {}
     dropped = 0
-    if words:
-        cond = Q(pk__in=[])
-        for word in words:
-            cond |= Q(name__icontains=word) | Q(aliases__name__icontains=word)
-        # beyond the cap, the shortest names are kept: against a query they hold, the shorter the higher the score
-        word_qs = (Vendor.objects.filter(pk__in=Vendor.objects.filter(cond).values("pk"))
-                   .order_by(Length("name"), "name").values_list("pk", flat=True))
-        ids = list(word_qs[:REGISTRY_MAX_CANDIDATES + 1])
-        if len(ids) > REGISTRY_MAX_CANDIDATES:
-            dropped = word_qs.count() - REGISTRY_MAX_CANDIDATES
-            ids = ids[:REGISTRY_MAX_CANDIDATES]
-    vendors = list(Vendor.objects.filter(pk__in={*ids, *exact, *by_ident}).prefetch_related("aliases"))
-    return vendors, by_ident, exact, dropped
+    cut = False
+    for qs in (own, aliases):
+        rows = list(qs[:REGISTRY_MAX_CANDIDATES + 1])
+        if len(rows) > REGISTRY_MAX_CANDIDATES:
+            cut = True
+            rows = rows[:REGISTRY_MAX_CANDIDATES]
+            if index.score_bound(rows[-1][4], weights[""]) >= threshold:
+                dropped += qs.count() - REGISTRY_MAX_CANDIDATES
+        for pk, vendor_name, inc, hq, weight in rows:
+            if index.score_bound(weight, weights[""]) < threshold and vendor_name.casefold() != name.casefold():
+                continue  # holds too little of the query to match whatever its other words
+            names[pk].append(vendor_name)
+            vendor_countries[pk] = tuple(str(c) for c in (inc, hq) if c)
+    folded = name.casefold()
+    exact = {pk for pk, found in names.items() if any(n.casefold() == folded for n in found)}
+    if cut:  # the very same name always counts, even beyond the cap
+        exact |= set(Vendor.objects.filter(Q(name__iexact=name) | Q(aliases__name__iexact=name))
+                     .values_list("pk", flat=True))
+    for pk in exact - set(names):
+        names[pk].append(name)
+    records = {pk: matching.IndexRecord(key=pk, names=tuple(found), countries=vendor_countries.get(pk, ()))
+               for pk, found in names.items()}
+    return records, by_ident, exact, dropped
 
 
 def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], organization_id: int | None = None,
@@ -295,31 +334,28 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     Returns (vendors, candidates left out beyond REGISTRY_MAX_CANDIDATES)."""
     index = index if index is not None else matching.CandidateIndex([])
     day = day or timezone.localdate()
-    candidates, by_ident, exact, dropped = _registry_candidates(name, identifiers)
-    resolved: list[tuple[Vendor, matching.MatchResult | None]] = []
-    for vendor in candidates:
-        names = (vendor.name, *(a.name for a in vendor.aliases.all()))
-        countries_v = tuple(str(c) for c in (vendor.country_of_incorporation, vendor.country_of_headquarters) if c)
-        hit = index.compare([name], matching.IndexRecord(key=vendor.pk, names=names, countries=countries_v),
-                            countries=countries or ())
-        if vendor.pk in by_ident or vendor.pk in exact or hit is not None:
-            resolved.append((vendor, hit))
-    if not resolved:
+    candidates, by_ident, exact, dropped = _registry_candidates(name, identifiers, index)
+    hits = index.compare_many([name], candidates.values(), countries=countries or ())
+    resolved_ids = set(hits) | by_ident | exact
+    if not resolved_ids:
         return [], dropped
+    resolved = [(vendor, hits.get(vendor.pk))
+                for vendor in Vendor.objects.filter(pk__in=resolved_ids).prefetch_related("aliases")]
     vendor_ids = [v.pk for v, _ in resolved]
-    chains = {pk: vendor_ownership_chain(pk, as_of=day) for pk in vendor_ids}
+    links = ownership_links_above(set(vendor_ids), as_of=day)  # one query per level for every resolved vendor
+    chains = {pk: vendor_ownership_chain(pk, as_of=day, links_by_owned=links) for pk in vendor_ids}
     owner_ids = {pk for chain in chains.values() for pk in chain.ancestor_ids}
-    statuses = {pk: status for pk, status in VendorOrgStatus.objects.filter(
+    statuses = {} if organization_id is None else dict(VendorOrgStatus.objects.filter(
         organization_id=organization_id, vendor_id__in={*vendor_ids, *owner_ids}).values_list("vendor_id",
-                                                                                              "risk_status")}
+                                                                                              "risk_status"))
     findings: dict[int, list[dict]] = defaultdict(list)
     for f in Finding.objects.in_view(organization_id).filter(vendor_id__in={*vendor_ids, *owner_ids},
                                                              closed_at__isnull=True).select_related("source"):
         findings[f.vendor_id].append({"finding_id": f.pk, "kind": f.kind, "source": f.source.code,
                                       "status": f.status, "status_reason": f.status_reason,
                                       "path_text": f.path_text})
-    owner_status = {v.pk: statuses.get(v.pk, v.risk_status)
-                    for v in Vendor.objects.filter(pk__in=owner_ids).only("pk", "risk_status")}
+    owner_status = {pk: statuses.get(pk, status) for pk, status in
+                    Vendor.objects.filter(pk__in=owner_ids).values_list("pk", "risk_status")} if owner_ids else {}
     oem: dict[int, list[dict]] = defaultdict(list)
     for rel in OemRelation.objects.filter(brand_id__in=vendor_ids).select_related("manufacturer"):
         oem[rel.brand_id].append({"manufacturer_id": rel.manufacturer_id, "manufacturer_name": rel.manufacturer.name,
