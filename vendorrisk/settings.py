@@ -497,6 +497,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "FindingKindEnum": "apps.screening.choices.FindingKind",
     "EquipmentStatusEnum": "apps.inventory.choices.EquipmentStatus",
     "RiskStatusEnum": "apps.common.choices.RiskStatus",
+    "CheckVerdictEnum": "apps.screening.choices.CheckVerdict",
     "PlanStatusEnum": "apps.remediation.choices.PlanStatus",
     "WaiverStatusEnum": "apps.remediation.choices.WaiverStatus",
     "StepStatusEnum": "apps.remediation.choices.StepStatus",

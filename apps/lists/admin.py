@@ -9,15 +9,25 @@ from django.template.response import TemplateResponse
 from apps.common.admin import ReadOnlyAdmin
 from apps.common.exceptions import ApplicationError
 
-from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
+from .models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion, SourceRequirement
 from .selectors import list_source_freshness
 from .services import list_source_refresh_request, list_version_approve, list_version_reject
 
 
+class SourceRequirementInline(admin.TabularInline):
+    """Organisations that decide for themselves whether this list must be loaded before a check may say clear."""
+
+    model = SourceRequirement
+    extra = 0
+    autocomplete_fields = ["organization"]
+
+
 @admin.register(ListSource)
 class ListSourceAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "format", "regime", "enabled", "last_success_at", "freshness", "organization")
-    list_filter = ("regime", "enabled", "format")
+    list_display = ("code", "name", "format", "regime", "enabled", "required", "last_success_at", "freshness",
+                    "organization")
+    list_filter = ("regime", "enabled", "required", "format")
+    inlines = [SourceRequirementInline]
     search_fields = ("code", "name", "publisher")
     readonly_fields = ("last_success_at", "last_attempt_at", "stale_alerted_at", "lock_until", "lock_token")
     actions = ["refresh_now"]
@@ -112,3 +122,11 @@ class FetchRunAdmin(ReadOnlyAdmin):
     list_display = ("source", "trigger", "status", "started_at", "finished_at", "progress", "message")
     list_filter = ("status", "trigger", "source")
     list_select_related = ("source",)
+
+
+@admin.register(SourceRequirement)
+class SourceRequirementAdmin(admin.ModelAdmin):
+    list_display = ("source", "organization", "required")
+    list_filter = ("required", "source")
+    search_fields = ("source__code", "organization__name")
+    autocomplete_fields = ["organization", "source"]

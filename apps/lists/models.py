@@ -63,6 +63,10 @@ class ListSource(TimeStampedModel):
         help_text="Set for an organisation's in-house list; empty for public lists.",
     )
     enabled = models.BooleanField(default=True)
+    required = models.BooleanField(
+        default=True,
+        help_text="A pre-purchase check is never clear while this list has no active version or is stale. An "
+                  "organisation may decide otherwise for itself (Source requirements).")
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     stale_alerted_at = models.DateTimeField(null=True, blank=True)
@@ -78,6 +82,31 @@ class ListSource(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SourceRequirement(TimeStampedModel):
+    """One organisation's own answer to "must this list be loaded and fresh before a check may say clear?",
+    overriding `ListSource.required` in its view (e.g. an Australian agency that does not need the DoD 1260H
+    list, or a port that requires its in-house list)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
+                                     related_name="source_requirements")
+    source = models.ForeignKey(ListSource, on_delete=models.CASCADE, related_name="requirements")
+    required = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "source"], name="sourcerequirement_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.code} {'required' if self.required else 'optional'} for {self.organization}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.source_id and self.source.organization_id not in (None, self.organization_id):
+            raise ValidationError({"source": "Another organisation's in-house list is not in this view."})
 
 
 class ListVersion(TimeStampedModel):

@@ -3,13 +3,14 @@ LOADING one, so a half-loaded version is invisible."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from .choices import VersionStatus
 from .defaults import BUNDLED_FILES
-from .models import FetchRun, ListEntry, ListSource, ListVersion
+from .models import FetchRun, ListEntry, ListSource, ListVersion, SourceRequirement
 
 
 def list_versions_active(as_of: dt.datetime | None = None) -> QuerySet[ListVersion]:
@@ -73,3 +74,64 @@ def list_versions_quarantined() -> QuerySet[ListVersion]:
     """Versions waiting for an admin's decision, oldest first."""
     return (ListVersion.objects.filter(status=VersionStatus.QUARANTINED).select_related("source", "diff")
             .order_by(F("fetched_at").asc()))
+
+
+def list_sources_required(*, organization_id: int | None, sources: Iterable[ListSource]) -> set[int]:
+    """Ids of the given sources that must be loaded and fresh before a check in `organization_id`'s view may
+    say clear: the source's own `required` flag, unless the organisation decided otherwise (SourceRequirement).
+    One query with an organisation, none without."""
+    overrides: dict[int, bool] = {}
+    if organization_id is not None:
+        overrides = dict(SourceRequirement.objects.filter(organization_id=organization_id)
+                         .values_list("source_id", "required"))
+    return {s.pk for s in sources if overrides.get(s.pk, s.required)}
+
+
+def list_coverage(*, versions: Iterable[ListVersion], organization_id: int | None,
+                  now: dt.datetime | None = None) -> dict:
+    """What a check searched, in `organization_id`'s view (public lists and its own in-house lists): every
+    searched version (source, version id, sha256, activated at, freshness, required) and every enabled source
+    without an active version, with the required ones that are missing or stale. `complete` is False when a
+    required source is missing or stale: such a check may never say clear. Two queries.
+
+    Freshness is list_source_freshness's, counting the version's activation as a good fetch (a version imported
+    offline, or a source row that predates `last_success_at`, is as fresh as its activation)."""
+    now = now or timezone.now()
+    versions = list(versions)
+    # Fresh rows (the versions may come from a cached snapshot, whose source rows can be hours old).
+    sources = list(ListSource.objects.filter(enabled=True).filter(
+        Q(organization__isnull=True) | Q(organization_id=organization_id)).order_by("code"))
+    by_id = {s.pk: s for s in sources}
+    required = list_sources_required(organization_id=organization_id, sources=sources)
+    searched, loaded_ids = [], set()
+    for version in sorted(versions, key=lambda v: v.source.code):
+        source = by_id.get(version.source_id, version.source)
+        loaded_ids.add(source.pk)
+        goods = [t for t in (source.last_success_at, version.activated_at) if t is not None]
+        last_good = max(goods) if goods else None
+        stale = bool(last_good is None or (source.freshness_limit_hours and now - last_good > dt.timedelta(
+            hours=source.freshness_limit_hours)))
+        searched.append({
+            "source": source.code, "source_name": source.name, "version_id": version.pk, "sha256": version.sha256,
+            "activated_at": version.activated_at.isoformat() if version.activated_at else None,
+            "entry_count": version.entry_count, "last_success_at": last_good.isoformat() if last_good else None,
+            "freshness_limit_hours": source.freshness_limit_hours, "stale": stale,
+            "required": source.pk in required, "in_house": source.organization_id is not None,
+        })
+    missing = [{"source": s.code, "source_name": s.name, "required": s.pk in required,
+                "in_house": s.organization_id is not None}
+               for s in sources if s.pk not in loaded_ids]
+    required_missing = [m["source"] for m in missing if m["required"]]
+    required_stale = [v["source"] for v in searched if v["required"] and v["stale"]]
+    enabled = len({*by_id, *loaded_ids})
+    summary = f"{len(searched)} of {enabled} lists loaded"
+    if required_missing or required_stale:
+        parts = []
+        if required_missing:
+            parts.append(f"required but not loaded: {', '.join(required_missing)}")
+        if required_stale:
+            parts.append(f"required but stale: {', '.join(required_stale)}")
+        summary += "; " + "; ".join(parts)
+    return {"searched": searched, "missing": missing, "loaded": len(searched), "enabled": enabled,
+            "required_missing": required_missing, "required_stale": required_stale,
+            "complete": not required_missing and not required_stale and bool(searched), "summary": summary}

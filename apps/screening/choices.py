@@ -40,3 +40,14 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+
+
+class CheckVerdict(models.TextChoices):
+    """A pre-purchase check's verdict: a risk status, or "not cleared" when nothing matched but the check cannot
+    say clear (a required list missing or stale, no list loaded, candidates cut by the cap)."""
+
+    CLEAR = "clear", "Clear"
+    NOT_CLEARED = "not_cleared", "Not cleared (incomplete check)"
+    POTENTIAL_MATCH = "potential_match", "Potential match (review)"
+    RESTRICTED = "restricted", "Restricted"
+    PROHIBITED = "prohibited", "Prohibited"

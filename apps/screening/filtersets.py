@@ -8,7 +8,7 @@ from apps.accounts.filtersets import UtcDateTimeFilter, scoped_organizations
 from apps.common.choices import RiskStatus
 from apps.common.filters import any_of, date_range
 
-from .choices import Decision, FindingKind, MatchStrength, ReviewState, RunStatus, RunTrigger
+from .choices import CheckVerdict, Decision, FindingKind, MatchStrength, ReviewState, RunStatus, RunTrigger
 from .models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
 
 
@@ -65,7 +65,7 @@ class ScreeningRunFilterSet(django_filters.FilterSet):
 
 class PrePurchaseCheckFilterSet(django_filters.FilterSet):
     organization = django_filters.ModelMultipleChoiceFilter(distinct=False, queryset=scoped_organizations)
-    verdict = django_filters.MultipleChoiceFilter(distinct=False, choices=RiskStatus.choices)
+    verdict = django_filters.MultipleChoiceFilter(distinct=False, choices=CheckVerdict.choices)
     q = django_filters.CharFilter(field_name="query_name", lookup_expr="icontains")
     created_after, created_before = date_range("created_at", UtcDateTimeFilter)
 

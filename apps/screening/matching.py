@@ -67,6 +67,9 @@ GEO_DAMPING = 0.15
 GENERIC_DAMPING = 0.35
 MAX_BLOCK_DF_SHARE = 0.01  # a token in more than 1% of names (at least 300) is too common to block on alone
 MAX_CANDIDATES = 400
+# A pre-purchase check decides on every match: far above what a real name reaches (a few hundred on the real
+# lists), so the cap only guards against pathological queries; when it cuts, the check says so.
+CHECK_MAX_CANDIDATES = 5000
 BOUND_SLACK = 1.1  # the candidate bound uses either side's token weight; fuzzy pairs may differ slightly
 MIN_IDF_CORPUS = 50_000
 FUZZY_PENALTY = 1.2
@@ -110,6 +113,15 @@ class MatchResult:
     entry_name: str
     features: dict[str, float] = field(default_factory=dict)
     explanation: str = ""
+
+
+@dataclass
+class SearchOutcome:
+    """Every match of a search and the candidate cap's effect: ``truncated`` is None, or ``{"cap": N,
+    "dropped": M}`` when M candidate names (those with the lowest upper bound of the score) were not scored."""
+
+    matches: list[MatchResult]
+    truncated: dict | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -499,6 +511,27 @@ class CandidateIndex:
     def name_count(self) -> int:
         return len(self._names)
 
+    def word_weights(self, query_name: str) -> dict[str, float]:
+        """The weight of each word of a query (as written, before folding: what a database "contains" can look
+        for) and, under "", the query's total weight: for callers that rank or bound candidates found by words."""
+        out: dict[str, float] = {"": 0.0}
+        for variant in name_variants(query_name or ""):
+            weights = [self._weights.weight(t) for t in variant.tokens]
+            out[""] = max(out[""], sum(weights))
+            for token, plain, w in zip(variant.tokens, variant.plain or variant.tokens, weights, strict=False):
+                out[plain] = max(out.get(plain, 0.0), w)
+                out[token] = max(out.get(token, 0.0), w)
+        return out
+
+    @staticmethod
+    def score_bound(held: float, total: float) -> float:
+        """An upper bound of the score of a name holding query words of weight ``held`` (and no typo of the
+        others) against a query of weight ``total``: the matched mass on both sides of the Dice score, the rest of
+        the query left over, so score <= 2 held / (held + total); with the bound's slack and the country bonus."""
+        if total <= 0:
+            return 0.0
+        return min(1.0, 2 * held * BOUND_SLACK / (held + total)) + COUNTRY_BONUS
+
     # -- candidate generation -------------------------------------------------------------------------------------
 
     def _similar_vocab(self, token: str) -> list[tuple[str, float]]:
@@ -532,8 +565,12 @@ class CandidateIndex:
                         found[cand] = sim
         return list(found.items())
 
-    def _candidates(self, tokens: tuple[str, ...], threshold: float = 0.0) -> set[int]:
-        """Names that can reach ``threshold`` against ``tokens`` (an upper bound of the score prunes the rest)."""
+    def _candidates(self, tokens: tuple[str, ...], threshold: float = 0.0,
+                    max_candidates: int | None = MAX_CANDIDATES) -> tuple[set[int], int]:
+        """Names that can reach ``threshold`` against ``tokens`` (an upper bound of the score prunes the rest), and
+        how many were dropped by ``max_candidates``. The cap cuts by that upper bound of the score, never by
+        position or id: every name whose bound equals the last one kept is kept too, so a cap never picks among
+        equally good names (the kept set may exceed the cap)."""
         weight = self._weights.weight
         acc: dict[int, float] = defaultdict(float)
         common: list[list[int]] = []
@@ -584,11 +621,12 @@ class CandidateIndex:
             for n in self._joined[tokens[-1]]:
                 acc[n] += weight(tokens[-1])
         found: set[int] = set()
+        dropped = 0
+        total_q = sum(weight(t) for t in tokens)
+        totals = self._name_totals
         if acc:
             ranked: list[tuple[float, int]]
             if pruning:
-                total_q = sum(weight(t) for t in tokens)
-                totals = self._name_totals
                 floor = threshold - COUNTRY_BONUS
                 ranked = []
                 for n, a in acc.items():
@@ -602,9 +640,7 @@ class CandidateIndex:
                         ranked.append((bound, n))
             else:
                 ranked = [(a, n) for n, a in acc.items()]
-            if len(ranked) > MAX_CANDIDATES:
-                ranked.sort(key=lambda item: (-item[0], item[1]))
-                ranked = ranked[:MAX_CANDIDATES]
+            ranked, dropped = _cap_by_bound(ranked, max_candidates)
             found.update(n for _, n in ranked)
         elif common:
             # only common words: the names holding all of them (smallest posting first)
@@ -614,11 +650,16 @@ class CandidateIndex:
                 result.intersection_update(posting)
                 if not result:
                     break
-            if len(result) > MAX_CANDIDATES:
-                result = set(sorted(result)[:MAX_CANDIDATES])
+            if max_candidates is not None and len(result) > max_candidates:
+                # every query word is in each of these names: the shorter the name, the higher its score can be
+                reach = common_weight * BOUND_SLACK
+                bounded = [((min(reach, total_q) + min(reach, totals[n])) / ((total_q + totals[n]) or 1.0), n)
+                           for n in result]
+                kept, dropped = _cap_by_bound(bounded, max_candidates)
+                result = {n for _, n in kept}
             found.update(result)
         found.update(self._exact.get(tuple(sorted(tokens)), ()))  # the same words in any order, always scored
-        return found
+        return found, dropped
 
     # -- search ---------------------------------------------------------------------------------------------------
 
@@ -629,16 +670,33 @@ class CandidateIndex:
         countries: Sequence[str] = (),
         identifiers: Sequence[tuple[str, str]] = (),
         min_score: float | None = None,
-        limit: int = 50,
+        limit: int | None = 50,
         exhaustive: bool = False,
+        max_candidates: int | None = MAX_CANDIDATES,
     ) -> list[MatchResult]:
-        """Best matches first, at most one per record key. ``exhaustive``: score every indexed name instead of
-        the blocked candidates (search_exhaustive)."""
+        """Best matches first, at most one per record key; ``limit`` None: all of them. ``exhaustive``: score every
+        indexed name instead of the blocked candidates (search_exhaustive)."""
+        return self.search_complete(names, countries=countries, identifiers=identifiers, min_score=min_score,
+                                    exhaustive=exhaustive, max_candidates=max_candidates).matches[:limit]
+
+    def search_complete(
+        self,
+        names: Sequence[str],
+        *,
+        countries: Sequence[str] = (),
+        identifiers: Sequence[tuple[str, str]] = (),
+        min_score: float | None = None,
+        exhaustive: bool = False,
+        max_candidates: int | None = MAX_CANDIDATES,
+    ) -> SearchOutcome:
+        """Every match at or above ``min_score`` (best first), and whether the candidate cap dropped any name
+        (``SearchOutcome.truncated``): a caller that decides on the whole set (a verdict) needs both."""
         if isinstance(names, str):
             names = [names]
         threshold = THRESHOLDS["potential"] if min_score is None else float(min_score)
         query_countries = {c.upper() for c in countries if c}
         best: dict[int, MatchResult] = {}
+        dropped = 0
 
         for r, scheme, value in self._identifier_hits(identifiers):
             record = self._records[r]
@@ -666,7 +724,8 @@ class CandidateIndex:
             if exhaustive:
                 candidates: Iterable[int] = range(len(self._names))
             else:
-                candidates = self._candidates(variant.tokens, threshold)
+                candidates, cut = self._candidates(variant.tokens, threshold, max_candidates)
+                dropped += cut
             memo: dict[tuple[str, ...], _Scored] = {}  # the same name is often on several lists
             for n in candidates:
                 indexed = self._names[n]
@@ -695,7 +754,45 @@ class CandidateIndex:
                     best[indexed.record] = result
 
         ordered = sorted(best.values(), key=lambda m: (-m.score, str(m.entry_name), str(m.key)))
-        return ordered[:limit]
+        return SearchOutcome(ordered, {"cap": max_candidates, "dropped": dropped} if dropped else None)
+
+    def compare(self, names: Sequence[str], record: IndexRecord, *, countries: Sequence[str] = (),
+                min_score: float | None = None) -> MatchResult | None:
+        """The best match of the query names against one record that is not in the index (a registry vendor's
+        names), scored exactly as search() would score it with this index's word weights: the same
+        normalisation, thresholds and explanation."""
+        return self.compare_many(names, [record], countries=countries, min_score=min_score).get(record.key)
+
+    def compare_many(self, names: Sequence[str], records: Iterable[IndexRecord], *, countries: Sequence[str] = (),
+                     min_score: float | None = None) -> dict[Hashable, MatchResult]:
+        """compare() for several records: the query is normalised once. Returns key -> best match (records that
+        do not reach the threshold are left out)."""
+        threshold = THRESHOLDS["potential"] if min_score is None else float(min_score)
+        query_countries = {c.upper() for c in countries if c}
+        queries = [(query_name, variant, [self._weights.weights(t) for t in variant.tokens])
+                   for query_name in names for variant in name_variants(query_name or "") if variant.tokens]
+        found: dict[Hashable, MatchResult] = {}
+        for record in records:
+            best: MatchResult | None = None
+            for name in record.names:
+                for entry_variant in name_variants(name):
+                    if not entry_variant.tokens:
+                        continue
+                    indexed = _IndexedName(-1, name, entry_variant.tokens, entry_variant.acronym, entry_variant.form)
+                    for query_name, variant, query_weights in queries:
+                        if (variant.acronym or indexed.acronym) and (
+                                variant.acronym or variant.tokens != indexed.tokens):
+                            continue  # a bracketed acronym never carries a match alone (search(): _corroborated)
+                        scored = score_tokens(variant.tokens, indexed.tokens, self._weights, query_weights)
+                        if scored.score <= 0.0 or scored.score + COUNTRY_BONUS < threshold:
+                            continue
+                        result = self._result(query_name, variant, indexed, scored, query_countries, threshold,
+                                              record)
+                        if result is not None and (best is None or result.score > best.score):
+                            best = result
+            if best is not None:
+                found[record.key] = best
+        return found
 
     def _corroborated(self, record: int, query_name: str, threshold: float, memo: dict[tuple[int, str], bool]) -> bool:
         """The rest of the vendor's name agrees with one of the record's names (generic words counting: "China
@@ -740,9 +837,11 @@ class CandidateIndex:
         scored: _Scored,
         query_countries: set[str],
         threshold: float,
+        record: IndexRecord | None = None,
     ) -> MatchResult | None:
-        """The explained result for one scored name, or None when it does not reach ``threshold``."""
-        record = self._records[indexed.record]
+        """The explained result for one scored name, or None when it does not reach ``threshold``. ``record``: a
+        record outside the index (compare())."""
+        record = record if record is not None else self._records[indexed.record]
         features: dict[str, float] = {
             "name": round(scored.score, 4),
             "query_coverage": round(scored.cov_query, 4),
@@ -833,6 +932,16 @@ class CandidateIndex:
             features=features,
             explanation=explanation,
         )
+
+
+def _cap_by_bound(ranked: list[tuple[float, int]], cap: int | None) -> tuple[list[tuple[float, int]], int]:
+    """Keep the ``cap`` best (bound, name) pairs and every pair tied with the last one kept; (kept, dropped)."""
+    if cap is None or len(ranked) <= cap:
+        return ranked, 0
+    ranked.sort(key=lambda item: -item[0])
+    floor = ranked[cap - 1][0]
+    kept = [item for item in ranked if item[0] >= floor]
+    return kept, len(ranked) - len(kept)
 
 
 _PAIRWISE_CACHE: dict[int, tuple[Sequence[IndexRecord], CandidateIndex]] = {}

@@ -22,6 +22,7 @@ from apps.common.models import TimeStampedModel
 from apps.lists.choices import Propagation, Regime
 
 from .choices import (
+    CheckVerdict,
     Decision,
     FindingKind,
     MatchStrength,
@@ -469,7 +470,7 @@ class PrePurchaseCheck(models.Model):
     )
     query_name = models.CharField(max_length=300)
     query = models.JSONField(default=dict)
-    verdict = models.CharField(max_length=16, choices=RiskStatus.choices)
+    verdict = models.CharField(max_length=16, choices=CheckVerdict.choices)
     list_versions = models.JSONField(default=list)
     algorithm_version = models.CharField(max_length=32, blank=True)
     result = models.JSONField(default=dict)

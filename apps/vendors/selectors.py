@@ -98,12 +98,15 @@ def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None)
     return dict(links_by_owned)
 
 
-def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None) -> OwnershipChain:
+def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None,
+                           links_by_owned: dict[int, list[Ownership]] | None = None) -> OwnershipChain:
     """The whole ownership chain of a vendor up to its ultimate parents (vendors nobody owns), with the
     path share along each path (shares multiplied) and summed per ultimate parent. Unknown shares stay unknown.
+    `links_by_owned`: ownership_links_above() of a set holding the vendor, read once for several chains.
     """
     vendor_id = vendor if isinstance(vendor, int) else vendor.pk
-    links_by_owned = ownership_links_above({vendor_id}, as_of=as_of)
+    if links_by_owned is None:
+        links_by_owned = ownership_links_above({vendor_id}, as_of=as_of)
     paths: list[OwnershipPath] = []
     truncated = False
 

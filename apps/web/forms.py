@@ -61,6 +61,7 @@ class CheckForm(forms.Form):
     duns = forms.CharField(label="DUNS (optional)", required=False, max_length=40)
     uscc = forms.CharField(label="USCC (optional)", required=False, max_length=40)
     save = forms.BooleanField(label="Save as evidence", required=False)
+    offset = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def identifiers(self) -> list[dict]:
         return [{"scheme": s, "value": self.cleaned_data[s]} for s in ("lei", "uei", "duns", "uscc")

@@ -114,3 +114,29 @@ def test_demo_plans_fit_each_organisation(settings, tmp_path):
         assert plan.in_breach_since is not None and plan.deadline_source == "legal", plan.why
     assert not RemediationPlan.objects.exclude(organization__slug="au-dept-commonwealth-services").filter(
         in_breach_since__isnull=False).exists()
+
+
+def test_demo_checks_use_the_registry_and_the_statutory_lists(settings):
+    """Issue #17 item 4: the officer's ZPMC check shows the recorded crane maker and its path to CCCC (no list
+    names ZPMC itself); a Hikvision check shows the FCC Covered List row."""
+    import datetime as dt
+
+    from apps.demo.services import demo_load_full
+    from apps.screening.services import screen_name
+
+    settings.DEMO_PASSWORD = "demo-password-for-tests"
+    today = dt.date(2026, 12, 1)
+    demo_load_full(today=today)
+    port = Organization.objects.get(slug="harbor-port-authority")
+    zpmc = screen_name(name="ZPMC", organization=port, today=today)
+    (shz,) = [v for v in zpmc["registry"] if v["vendor_name"] == "Shanghai Zhenhua Heavy Industries Co., Ltd."]
+    assert shz["resolved_by"] == "name" and shz["matched_name"] == "ZPMC"
+    owners = [[s["owner_name"] for s in p["steps"]] for p in shz["ownership_paths"]]
+    assert ["China Communications Construction Company Limited",
+            "China Communications Construction Group (Limited)"] in owners
+    assert "CCCC" not in zpmc["verdict"]  # a status, and the demo loads 3 of the default lists:
+    assert zpmc["verdict"] != "clear" and zpmc["coverage"]["loaded"] == 3
+    hik = screen_name(name="Hikvision", organization=port, today=today)
+    assert "fcc_covered" in {m["source"] for m in hik["matches"]}
+    assert hik["verdict"] == "prohibited"
+    assert any(v["vendor_name"] == "Hangzhou Hikvision Digital Technology Co., Ltd." for v in hik["registry"])

@@ -14,7 +14,14 @@ services.
 """
 from .accounts import ApiTokenFactory, CuratorFactory, MembershipFactory, OrganizationFactory, UserFactory
 from .inventory import ComponentFactory, EquipmentFactory, ImportJobFactory, ProductModelFactory, SiteFactory
-from .lists import FetchRunFactory, ListDiffFactory, ListEntryFactory, ListSourceFactory, ListVersionFactory
+from .lists import (
+    FetchRunFactory,
+    ListDiffFactory,
+    ListEntryFactory,
+    ListSourceFactory,
+    ListVersionFactory,
+    SourceRequirementFactory,
+)
 from .remediation import (
     DigestDeliveryFactory,
     DigestFactory,
@@ -61,6 +68,7 @@ __all__ = [
     "PlanStepFactory", "PolicyRuleFactory", "PrePurchaseCheckFactory", "ProductModelFactory",
     "ProjectionLineFactory", "ProjectionReportFactory", "PropagationRuleFactory", "RateCounterFactory",
     "RemediationPlanFactory", "ReviewDecisionFactory", "RiskPolicyFactory", "ScreeningRunFactory", "SiteFactory",
+    "SourceRequirementFactory",
     "VendorOrgStatusFactory",
     "UserFactory", "VendorAliasFactory", "VendorFactory", "VendorIdentifierFactory", "WaiverFactory",
 ]

@@ -6,7 +6,7 @@ import factory
 from django.utils import timezone
 
 from apps.lists.choices import Propagation, Regime, RunStatus, RunTrigger, VersionStatus
-from apps.lists.models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
+from apps.lists.models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion, SourceRequirement
 
 
 def _sha256(text: str) -> str:
@@ -23,6 +23,17 @@ class ListSourceFactory(factory.django.DjangoModelFactory):
     regime = Regime.US_OFAC
     propagation = Propagation.NAMED_ONLY
     format = "custom_csv"
+
+
+class SourceRequirementFactory(factory.django.DjangoModelFactory):
+    """An organisation's own answer to whether a list must be loaded before a check may say clear."""
+
+    class Meta:
+        model = SourceRequirement
+
+    organization = factory.SubFactory("tests.factories.accounts.OrganizationFactory")
+    source = factory.SubFactory(ListSourceFactory)
+    required = False
 
 
 class ListVersionFactory(factory.django.DjangoModelFactory):

@@ -160,11 +160,17 @@ def test_pages_of_the_owner_show_it(private, officer, client):
 
 
 def test_a_pre_purchase_check_reads_the_asking_organisations_view(private, org, other_org):
+    theirs = screen_name(name=SECRET_NAME, organization=other_org)
+    # nothing of the private list, not even its name in the coverage; no list at all in view: not cleared
+    assert (theirs["verdict"], theirs["matches"], theirs["coverage"]["missing"]) == ("not_cleared", [], [])
+    assert "harbor-inhouse" not in str(theirs)
+    make_version(ListSourceFactory(code="public-list"), [listed_entry("Somebody Else Entirely", "P-1")])
     assert screen_name(name=SECRET_NAME, organization=other_org)["verdict"] == "clear"
     assert screen_name(name=SECRET_NAME)["verdict"] == "clear"
     mine = screen_name(name=SECRET_NAME, organization=org)
     assert mine["verdict"] == "restricted"
     assert [m["source"] for m in mine["matches"]] == ["harbor-inhouse"]
+    assert [v["source"] for v in mine["coverage"]["searched"]] == ["harbor-inhouse", "public-list"]
 
 
 def test_the_overlay_row_goes_when_the_views_agree_again(private, org):

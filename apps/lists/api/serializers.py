@@ -24,7 +24,7 @@ class ListSourceSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = ListSource
         fields = ["id", "code", "name", "publisher", "regime", "propagation", "format", "url", "enabled",
-                  "refresh_interval_hours", "freshness_limit_hours", "organization", "last_success_at",
+                  "required", "refresh_interval_hours", "freshness_limit_hours", "organization", "last_success_at",
                   "last_attempt_at", "freshness", "active_version"]
 
     def get_freshness(self, obj) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.api.serializers import ReadOnlyModelSerializer
-from apps.screening.choices import Decision
+from apps.screening.choices import CheckVerdict, Decision
 from apps.screening.models import Finding, Match, PrePurchaseCheck, ReviewDecision, ScreeningRun
 
 
@@ -133,6 +133,11 @@ class ScreenInputSerializer(serializers.Serializer):
                   "only such organisation.",
     )
     save = serializers.BooleanField(default=True, help_text="Keep the answer as evidence (default true).")
+    limit = serializers.IntegerField(
+        required=False, default=25, min_value=1, max_value=500,
+        help_text="Matches shown per page (exact and identifier matches first). The verdict always counts every "
+                  "match; `matches_total` and `verdict_basis` list them all.")
+    offset = serializers.IntegerField(required=False, default=0, min_value=0, help_text="First match shown.")
 
 
 class ScreenMatchSerializer(serializers.Serializer):
@@ -144,6 +149,7 @@ class ScreenMatchSerializer(serializers.Serializer):
     query_name = serializers.CharField()
     score = serializers.FloatField()
     strength = serializers.CharField()
+    exact = serializers.BooleanField(help_text="Identifier match, or every word of both names matched.")
     status = serializers.CharField()
     policy = serializers.CharField()
     sub_list = serializers.CharField()
@@ -152,14 +158,33 @@ class ScreenMatchSerializer(serializers.Serializer):
     entry_content_hash = serializers.CharField()
     features = serializers.DictField(child=serializers.FloatField())
     explanation = serializers.CharField()
+    via_vendor = serializers.DictField(
+        allow_null=True, help_text="Set when the entry matched a name of a recorded vendor the query resolved to "
+                                   "(vendor_id, vendor_name), e.g. Hikvision -> Hangzhou Hikvision Digital ...")
 
 
 class ScreenResultSerializer(serializers.Serializer):
     """Same JSON as `manage.py screen NAME --json`."""
 
     query = serializers.DictField()
-    verdict = serializers.CharField()
-    matches = ScreenMatchSerializer(many=True)
+    verdict = serializers.ChoiceField(choices=CheckVerdict.choices)
+    verdict_reason = serializers.CharField(help_text='Why, e.g. "not cleared: 4 of 10 lists loaded; ...".')
+    cleared = serializers.BooleanField()
+    matches = ScreenMatchSerializer(many=True, help_text="One page of the matches, exact ones first.")
+    matches_total = serializers.IntegerField()
+    page = serializers.DictField(help_text="offset, limit, total.")
+    match_counts = serializers.DictField(child=serializers.IntegerField(), help_text="Matches per status.")
+    verdict_basis = serializers.ListField(
+        child=serializers.DictField(), help_text="Every match the verdict counts: source, entry_id, status, "
+                                                 "strength, score.")
+    truncated = serializers.DictField(
+        allow_null=True, help_text="Null, or {cap, dropped} when candidate names were not scored (then never clear).")
+    registry = serializers.ListField(
+        child=serializers.DictField(), help_text="Recorded vendors the name resolves to, with findings in your view, "
+                                                 "ownership paths and OEM makers; they count in the verdict.")
+    coverage = serializers.DictField(
+        help_text="searched (source, version_id, sha256, activated_at, stale, required), missing (enabled sources "
+                  "without an active version), required_missing, required_stale, complete, summary.")
     versions = serializers.ListField(child=serializers.DictField())
     algorithm_version = serializers.CharField()
     thresholds = serializers.DictField(child=serializers.FloatField())

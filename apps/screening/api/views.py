@@ -169,6 +169,7 @@ class ScreeningViewSet(ApiViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
             )
         result = screen_name(
             name=data["name"], country=data["country"], identifiers=data["identifiers"], user=request.user,
-            organization=Organization.objects.get(pk=org_id), save=data["save"],
+            organization=Organization.objects.get(pk=org_id), save=data["save"], limit=data["limit"],
+            offset=data["offset"],
         )
         return Response(result, status=status.HTTP_200_OK)

@@ -11,6 +11,8 @@ from apps.screening import services as screening
 from ..access import org_view
 from ..forms import CheckForm, form_add_errors
 
+CHECK_PAGE_SIZE = 25
+
 
 @org_view
 def check(request):
@@ -25,6 +27,7 @@ def check(request):
             result = screening.screen_name(
                 name=form.cleaned_data["name"], country=form.cleaned_data["country"],
                 identifiers=form.identifiers(), user=request.user, organization=access.organization, save=save,
+                limit=CHECK_PAGE_SIZE, offset=form.cleaned_data.get("offset") or 0,
             )
         except ApplicationError as exc:
             form_add_errors(form, exc)
@@ -34,7 +37,21 @@ def check(request):
                 return redirect("web:check-record", pk=result["check_id"])
     recent = screening_selectors.pre_purchase_checks(organization_ids=[access.organization.pk])[:10] \
         if access.organization else []
-    return render(request, "web/check.html", {"form": form, "result": result, "recent": recent})
+    return render(request, "web/check.html", {"form": form, "result": result, "recent": recent,
+                                              "page_links": _page_links(request, result)})
+
+
+def _page_links(request, result: dict | None) -> dict:
+    """Query strings of the previous and next pages of matches (the verdict counts every match anyway)."""
+    if not result or request.method != "GET":
+        return {}
+    page, links = result["page"], {}
+    for key, offset in (("previous", page["offset"] - CHECK_PAGE_SIZE), ("next", page["offset"] + CHECK_PAGE_SIZE)):
+        if (key == "previous" and page["offset"] > 0) or (key == "next" and offset < page["total"]):
+            query = request.GET.copy()
+            query["offset"] = str(max(offset, 0))
+            links[key] = query.urlencode()
+    return links
 
 
 @org_view

@@ -13,6 +13,6 @@ def clear_flag(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("vendors", "0004_change_proposal")]
+    dependencies = [("vendors", "0005_name_trigram_indexes")]
 
     operations = [migrations.RunPython(clear_flag, migrations.RunPython.noop)]

@@ -1,0 +1,41 @@
+"""The web check page (issue #17): verdict reason, coverage, registry and paging of the matches."""
+import pytest
+from django.urls import reverse
+
+from tests.screening.conftest import listed_entry, make_source, make_version
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lists(db):
+    make_version(make_source("gen_eu", regime="eu", name="EU list"), [listed_entry("Quorvex Telecom", "EU-1")])
+    make_version(make_source("gen_bis", regime="us_bis", name="BIS list"),
+                 [listed_entry(f"Quorvex Telecom Co., Ltd. {p}", f"B-{i}")
+                  for i, p in enumerate(["Beijing", "Shenzhen", "Wuhan", "Hangzhou", "Xiamen"] * 6)])
+    make_source("gen_uk", regime="uk", name="UK list")  # enabled, never loaded
+
+
+def test_the_page_says_not_cleared_and_which_lists_are_missing(client_for, officer, lists):
+    page = client_for(officer).get(reverse("web:check"), {"name": "Konecranes Plc"}).content.decode()
+    assert 'class="verdict not_cleared"' in page
+    assert "not cleared: 2 of 3 lists loaded; required but not loaded: gen_uk" in page
+    assert 'id="coverage" open' in page and "not loaded: no active version" in page
+
+
+def test_the_page_shows_the_exact_entry_first_and_pages_the_rest(client_for, officer, lists):
+    c = client_for(officer)
+    page = c.get(reverse("web:check"), {"name": "Quorvex Telecom Company"}).content.decode()
+    assert 'class="verdict prohibited"' in page and "25 shown of 31" in page
+    assert page.index("EU list") < page.index("BIS list")
+    assert 'id="next-matches"' in page
+    second = c.get(reverse("web:check"), {"name": "Quorvex Telecom Company", "offset": 25}).content.decode()
+    assert "6 shown of 31" in second and 'class="verdict prohibited"' in second
+
+
+def test_the_saved_record_keeps_the_coverage(client_for, officer, lists):
+    c = client_for(officer)
+    response = c.post(reverse("web:check"), {"name": "Konecranes Plc", "country": ""})
+    assert response.status_code == 302
+    record = c.get(response["Location"]).content.decode()
+    assert "not cleared: 2 of 3 lists loaded" in record and "gen_uk" in record
