@@ -48,6 +48,7 @@ from rapidfuzz.distance import OSA
 
 from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, fold, name_variants
 from apps.screening.matching_text import normalize_name as _normalize_name
+from apps.screening.matching_why import MatchBasis, identifier_reasons, reasons_for, render_why
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 
@@ -112,7 +113,23 @@ class MatchResult:
     query_name: str
     entry_name: str
     features: dict[str, float] = field(default_factory=dict)
-    explanation: str = ""
+    explanation: str = ""  # the technical detail: scores, coverage, thresholds, algorithm version
+    # the facts behind the plain-language reasons (matching_why), turned into reasons only when asked for
+    basis: MatchBasis | None = field(default=None, repr=False, compare=False)
+    _reasons: list[dict] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def reasons(self) -> list[dict]:
+        """Why this entry was matched, as structured reasons (``{"code": "typo", "query_word": ...}``), computed
+        on first use from ``basis``: the scoring never pays for them."""
+        if self._reasons is None:
+            self._reasons = reasons_for(self.basis) if self.basis is not None else []
+        return self._reasons
+
+    @property
+    def why(self) -> str:
+        """The reasons as one plain sentence for an officer (matching_why.render_why)."""
+        return render_why(self.reasons)
 
 
 @dataclass
@@ -707,6 +724,7 @@ class CandidateIndex:
                 query_name="",
                 entry_name=record.names[0] if record.names else "",
                 features={"identifier": 1.0},
+                _reasons=identifier_reasons(scheme, value),
                 explanation=(
                     f"Identifier {scheme.upper()} {value} is identical on the vendor and the list entry "
                     f"(identifier match, score 1.00; algorithm {ALGORITHM_VERSION})."
@@ -931,6 +949,11 @@ class CandidateIndex:
             entry_name=indexed.name,
             features=features,
             explanation=explanation,
+            basis=MatchBasis(
+                query_name, variant, indexed.name, indexed.tokens, indexed.acronym, indexed.form,
+                tuple(scored.matched), scored.left, record.names[0] if record.names else "",
+                tuple(sorted(query_countries)), tuple(sorted(entry_countries)), individual, held, PLURAL_SIMILARITY,
+            ),
         )
 
 

@@ -477,3 +477,41 @@ def normalize_name(name: str) -> str:
     if not variants:
         return ""
     return " ".join(variants[0].plain)
+
+
+_WORD_RE = re.compile(r"[^\s()\[\]/]+")
+
+
+def word_keys(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each word of ``text`` as written (punctuation kept: "Co.,") with the comparison tokens it gives before legal
+    forms are set aside, then the same tokens unstemmed and unfolded as legal forms are kept (NameVariant.legal):
+    ``("Co.,", ("co", "co"))``, ``("Sech1n", ("sechin", "sechin"))``, ``("JOINT", ("ioint", "joint"))``. For showing
+    the words of a name as the user wrote them (the plain-language reasons), never for scoring."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for word in _WORD_RE.findall(text or ""):
+        raw = [_repair(_fold_digits(t)) for t in _clean_tokens_raw(word)]
+        if raw:
+            out.append((word, (*(fold(_stem(t)) for t in raw), *raw)))
+    return out
+
+
+def digit_words(text: str) -> list[tuple[str, str]]:
+    """Words in which a digit stands for a letter, as written and as read: ``[("Sech1n", "sechin")]``."""
+    out: list[tuple[str, str]] = []
+    for word in _WORD_RE.findall(text or ""):
+        for token in _clean_tokens_raw(word):
+            folded = _fold_digits(token)
+            if folded != token:
+                out.append((word.strip(",;:."), folded))
+    return out
+
+
+def honorifics_in(text: str) -> list[str]:
+    """The honorifics strip_honorifics() drops from ``text``, as written ("Mr.", "Dr")."""
+    if not text:
+        return []
+    found: list[str] = []
+    for m in _HONORIFIC_RE.finditer(text):
+        found.extend(w for w in m.group(0).lstrip(",;").split() if w)
+    stripped = strip_honorifics(text)
+    return found if stripped != text and any(v.tokens for v in name_variants(stripped)) else []
