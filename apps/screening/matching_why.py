@@ -55,6 +55,15 @@ def _shown(words: list[tuple[str, tuple[str, ...]]], key: str, fallback: str) ->
     return fallback
 
 
+def _single(words: list[tuple[str, tuple[str, ...]]], key: str) -> str:
+    """The written word that gives exactly the token ``key`` (one token), else ""."""
+    return next((word for word, keys in words if len(keys) == 2 and keys[0] == key), "")
+
+
+def _letters(word: str) -> str:
+    return "".join(c for c in word.lower() if c.isalnum())
+
+
 def _phrase(words: list[tuple[str, tuple[str, ...]]], wanted) -> str:
     """The words of a name (as written, in order) for which ``wanted(keys)`` holds, joined: "Bolivia S.R.L."."""
     return " ".join(word for word, keys in words if wanted(keys)).strip(" ,;:")
@@ -112,7 +121,10 @@ def reasons_for(basis: MatchBasis) -> list[dict]:  # noqa: C901, PLR0912 - one b
     all_exact = True
     for q, e, sim in basis.matched:
         if q == e and q in q_tokens and e in e_tokens:
-            if q_plain.get(q, q) != e_plain.get(e, e) and q_plain.get(q) and e_plain.get(e):
+            # the same comparison token written differently: romanisation (Kalaschnikow), a repaired generic word
+            # (Telecomm), accents; digits read as letters have their own reason
+            qw, ew = _single(q_words, q), _single(e_words, e)
+            if qw and ew and _letters(qw) != _letters(ew) and not any(c.isdigit() for c in qw + ew):
                 word_pairs.append({"code": "spelling", "query_word": q_show(q), "entry_word": e_show(e)})
             continue
         all_exact = False

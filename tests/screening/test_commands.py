@@ -108,3 +108,15 @@ def test_screen_reports_registry_findings_through_ownership(sdn):
     assert known["vendor_name"] == "Childworth Ports Ltd" and known["risk_status"] == "prohibited"
     assert known["findings"][0]["path_text"].startswith("Childworth Ports Ltd <- owned by Zorblax Holdings (100%)")
     assert result["verdict"] == "prohibited"  # ...but the registry knows who owns it
+
+
+def test_screen_json_says_why_beside_the_score_and_explanation(sdn):
+    make_version(sdn, [listed_entry("Zorblax Holdings Co., Ltd.", "A-1")])
+    (match,) = screen("Zorblax Holding")["matches"]
+    assert match["why"] == ("Legal forms set aside ('Co., Ltd.'); 'Holding' is another spelling of the listed "
+                            "'Holdings'.")
+    assert match["reasons"] and all("code" in r for r in match["reasons"])
+    assert match["explanation"] and "score" in match
+    out = io.StringIO()
+    call_command("screen", "Zorblax Holding", stdout=out)
+    assert f"why: {match['why']}" in out.getvalue() and "detail: Vendor name" in out.getvalue()

@@ -40,7 +40,7 @@ class MatchSerializer(ReadOnlyModelSerializer):
         fields = ["id", "vendor", "vendor_name", "source", "list_version", "list_version_sha256", "entry",
                   "external_id", "entry_name", "entry_type", "entry_content_hash", "sub_list", "programs",
                   "listed_on", "matched_name", "entry_matched_name", "score", "strength", "features",
-                  "explanation", "algorithm_version", "thresholds", "review_state", "decision",
+                  "why", "reasons", "explanation", "algorithm_version", "thresholds", "review_state", "decision",
                   "view_review_state", "decision_in_force", "view_decision",
                   "first_seen_at", "last_seen_at", "closed_at", "close_reason"]
 
@@ -53,7 +53,7 @@ class FindingMatchSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = Match
         fields = ["id", "list_version", "matched_name", "entry_matched_name", "score", "strength", "features",
-                  "explanation", "review_state", "decision"]
+                  "why", "reasons", "explanation", "review_state", "decision"]
 
 
 class FindingSerializer(ReadOnlyModelSerializer):
@@ -157,7 +157,12 @@ class ScreenMatchSerializer(serializers.Serializer):
     list_version_id = serializers.IntegerField()
     entry_content_hash = serializers.CharField()
     features = serializers.DictField(child=serializers.FloatField())
-    explanation = serializers.CharField()
+    why = serializers.CharField(help_text="Why this entry matched, in one plain sentence (from `reasons`).")
+    reasons = serializers.ListField(
+        child=serializers.DictField(), help_text='Structured reasons, each a `code` and its parameters, e.g. '
+        '{"code": "typo", "query_word": "Hikvison", "entry_word": "Hikvision", "kind": "missing"} '
+        "(docs/matching.md lists the codes).")
+    explanation = serializers.CharField(help_text="Technical detail: name score, coverage, thresholds, algorithm.")
     via_vendor = serializers.DictField(
         allow_null=True, help_text="Set when the entry matched a name of a recorded vendor the query resolved to "
                                    "(vendor_id, vendor_name), e.g. Hikvision -> Hangzhou Hikvision Digital ...")

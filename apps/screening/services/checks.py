@@ -186,7 +186,8 @@ def _list_matches(results: list[matching.MatchResult], snapshot, *, day: dt.date
             "policy_status": policy.status if policy else RiskStatus.RESTRICTED, "sub_list": meta.sub_list,
             "listed_on": meta.listed_on.isoformat() if meta.listed_on else None,
             "list_version_id": meta.version_id, "entry_content_hash": meta.content_hash,
-            "features": features, "explanation": r.explanation, "via_vendor": None,
+            "features": features, "why": r.why, "reasons": r.reasons, "explanation": r.explanation,
+            "via_vendor": None,
         })
     return matches
 
@@ -380,7 +381,8 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
             "risk_status": statuses.get(vendor.pk, vendor.risk_status),
             "names": [vendor.name, *(a.name for a in vendor.aliases.all())], "confirmed": confirmed,
             "status": status, "resolved_by": how, "strength": strength, "score": round(float(score), 4),
-            "matched_name": hit.entry_name if hit else "", "explanation": hit.explanation if hit else "",
+            "matched_name": hit.entry_name if hit else "", "why": hit.why if hit else "",
+            "reasons": hit.reasons if hit else [], "explanation": hit.explanation if hit else "",
             "findings": own,
             "ownership_paths": [{
                 "path_text": " <- ".join([vendor.name, *(_step_text(s) for s in path.steps)]),

@@ -43,7 +43,7 @@ def _review_state(decision: ReviewDecision | None, strength: str) -> tuple[str, 
 MATCH_UPDATE_FIELDS = [
     "list_version", "entry", "entry_name", "entry_type", "entry_content_hash", "sub_list", "programs", "listed_on",
     "vendor_identity", "matched_name", "entry_matched_name", "score", "strength", "features", "explanation",
-    "algorithm_version", "thresholds", "review_state", "decision", "last_run", "last_seen_at",
+    "why", "reasons", "algorithm_version", "thresholds", "review_state", "decision", "last_run", "last_seen_at",
 ]
 
 
@@ -103,7 +103,8 @@ def _match_phase(*, run: ScreeningRun, profiles: dict[int, VendorProfile], snaps
                 "matched_name": (result.query_name or "")[:300], "entry_matched_name": (result.entry_name or "")[:1000],
                 "score": round(max(0.0, min(1.0, float(result.score))), 4), "strength": result.strength,
                 "features": {k: round(float(v), 4) for k, v in (result.features or {}).items()},
-                "explanation": result.explanation, "algorithm_version": matching.ALGORITHM_VERSION,
+                "explanation": result.explanation, "why": result.why, "reasons": result.reasons,
+                "algorithm_version": matching.ALGORITHM_VERSION,
                 "thresholds": dict(matching.THRESHOLDS), "review_state": state, "decision_id": decision_id,
             }
             match = existing.pop(key, None)

@@ -59,7 +59,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {m['score']:.2f} {m['status']:<16} {m['source']} #{m['entry_id']} {m['entry_name']}")
             if m.get("via_vendor"):
                 self.stdout.write(f"       via the recorded vendor {m['via_vendor']['vendor_name']}")
-            self.stdout.write(f"       {m['explanation']}")
+            if m.get("why"):
+                self.stdout.write(f"       why: {m['why']}")
+            self.stdout.write(f"       detail: {m['explanation']}")
         shown = len(result["matches"])
         if result["matches_total"] > shown:
             self.stdout.write(f"  ({result['matches_total'] - shown} more matches not shown; all count in the verdict)")
