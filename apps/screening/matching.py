@@ -33,7 +33,8 @@ How a query (a vendor's names, countries and identifiers) is compared with list 
   ``pairwise_search`` scores every name (the baseline, same scores).
 
 Each result says which query name matched which list name, the score of each feature, the thresholds and
-``ALGORITHM_VERSION`` (see ``MatchResult.explanation``).
+``ALGORITHM_VERSION`` (see ``MatchResult.explanation``), and in plain words why it matched (``MatchResult.reasons``
+and ``.why``, made on first use from the facts kept in ``MatchResult.basis``: apps.screening.matching_why).
 """
 from __future__ import annotations
 
