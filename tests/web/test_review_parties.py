@@ -46,3 +46,22 @@ def test_a_web_decision_without_the_group_box_decides_one_match(client_for, offi
         f"m{first.pk}-copies": f"{first.pk},{csl.pk}"})
     states = dict(matches_in_view(org.pk).filter(pk__in=[first.pk, csl.pk]).values_list("pk", "view_review_state"))
     assert states == {first.pk: "dismissed", csl.pk: "unreviewed"}
+
+
+def test_the_party_queue_query_count_is_constant(client_for, officer, screened):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_for(officer)
+    c.get(reverse("web:review-queue"))
+    with CaptureQueriesContext(connection) as few:
+        c.get(reverse("web:review-queue"))
+    vendor, _ = screened
+    base = vendor_match(vendor, "dod_1260h", "zorblax-dynamics-co-ltd@2026-06-08")
+    for year in (2022, 2023, 2024):  # more tranches of the same party: more copies, the same row
+        base.pk, base.external_id, base.entry = None, f"zorblax-dynamics-co-ltd@{year}-01-01", None
+        base.save()
+    with CaptureQueriesContext(connection) as many:
+        page = c.get(reverse("web:review-queue")).content.decode()
+    assert "5 copies</span>" in page
+    assert len(many) == len(few)
