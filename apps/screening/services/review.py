@@ -85,7 +85,8 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, organ
     vendor that name the same listed party (another year of the DoD 1260H list, the CSL copy of an SDN entry ...,
     apps.screening.parties), on lists of the same standing: one ReviewDecision per (vendor identity, entry content
     hash) key, each audited with the group, in this one transaction, and one re-derivation. Returns the decision
-    on `match`; `decision.group_decisions` lists every decision written (itself first)."""
+    on `match`; `decision.group_decisions` lists every decision written (itself first),
+    `decision.group_match_ids` the matches decided (`match` first)."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     errors = {}
@@ -142,6 +143,7 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, organ
                                                                    organization_id=organization_id)
         _screening_changed(changed | vendor_ids)
     record.group_decisions = records
+    record.group_match_ids = [m.pk for m in members]
     return record
 
 
