@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
@@ -246,6 +246,57 @@ def review_queue(organization_id: int | None = None, *, include_decided: bool = 
     else:
         qs = qs.filter(view_review_state=ReviewState.UNREVIEWED)
     return qs.select_related("vendor", "source", "list_version").order_by("-score", "pk")
+
+
+@dataclass
+class ReviewQueueGroup:
+    """One row of the review queue: a vendor and one listed party (apps.screening.parties), with the queued
+    matches that are copies of it (another list year, the CSL copy of an SDN entry ...), best score first. One
+    decision covers them all (review_decide with `matches`)."""
+
+    vendor_id: int
+    party_id: str
+    match_ids: list[int]
+    best_score: float
+
+    @property
+    def copies(self) -> int:
+        return len(self.match_ids)
+
+
+def review_queue_groups(organization_id: int | None = None, *, include_decided: bool = False,
+                        vendor_ids: Iterable[int] | None = None) -> list[ReviewQueueGroup]:
+    """The review queue (review_queue, same view and filter) grouped by (vendor, listed party), in the queue's
+    order (best score first). Two queries whatever the size of the queue: its rows, then the entries they name."""
+    from .parties import MATCH_PARTY_FIELDS, match_party_ids
+
+    qs = review_queue(organization_id, include_decided=include_decided)
+    if vendor_ids is not None:
+        qs = qs.filter(vendor_id__in=vendor_ids)
+    rows = list(qs.values_list("vendor_id", "score", *MATCH_PARTY_FIELDS))
+    parties = match_party_ids(r[2:] for r in rows)
+    groups: dict[tuple[int, str], ReviewQueueGroup] = {}
+    for vendor_id, score, pk, *_rest in rows:
+        key = (vendor_id, parties[pk])
+        if key not in groups:
+            groups[key] = ReviewQueueGroup(vendor_id, key[1], [], score)
+        groups[key].match_ids.append(pk)
+    return list(groups.values())
+
+
+def match_party_copies(match: Match, organization_id: int | None = None) -> QuerySet[Match]:
+    """The open matches of the match's vendor in one view that name the same listed party, on lists of the same
+    standing (what a group decision on it covers: services.review_decide with `group`), the match itself first.
+    Two queries to find them; the queryset is annotated like matches_in_view."""
+    from .parties import MATCH_PARTY_FIELDS, match_party_ids
+
+    qs = matches_in_view(organization_id).filter(vendor_id=match.vendor_id, closed_at__isnull=True,
+                                                 source__organization_id=match.source.organization_id)
+    parties = match_party_ids(qs.values_list(*MATCH_PARTY_FIELDS))
+    party = parties.get(match.pk)
+    ids = [pk for pk, p in parties.items() if p == party]
+    return qs.filter(pk__in=ids).select_related("source", "list_version").order_by(
+        Case(When(pk=match.pk, then=0), default=1), "-score", "pk")
 
 
 def review_decisions(*, vendor_id: int | None = None, organization_id: int | None = None

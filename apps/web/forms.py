@@ -77,6 +77,18 @@ class DecisionForm(forms.Form):
     registry_wide = forms.BooleanField(
         label="Registry-wide: for every organisation that has not decided itself (curators, public lists only)",
         required=False)
+    group = forms.BooleanField(
+        label="Decide for every copy of this party listed here (other list years, other lists)", required=False,
+        initial=True)
+    copies = forms.CharField(required=False, widget=forms.HiddenInput,
+                             help_text="The ids of the matches the decision covers, comma-separated.")
+
+    def clean_copies(self) -> list[int] | None:
+        raw = self.cleaned_data.get("copies", "")
+        parts = [p.strip() for p in raw.split(",") if p.strip()]
+        if not all(p.isdigit() for p in parts):
+            raise forms.ValidationError("Not a list of match ids.")
+        return [int(p) for p in parts] or None
 
 
 class ReasonForm(forms.Form):

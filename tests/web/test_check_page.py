@@ -39,3 +39,11 @@ def test_the_saved_record_keeps_the_coverage(client_for, officer, lists):
     assert response.status_code == 302
     record = c.get(response["Location"]).content.decode()
     assert "not cleared: 2 of 3 lists loaded" in record and "gen_uk" in record
+
+
+def test_the_page_shows_one_row_per_party_and_folds_the_related_entries(client_for, officer, lists):
+    page = client_for(officer).get(reverse("web:check"), {"name": "Quorvex Telecom"}).content.decode()
+    assert 'id="parties"' in page and "listed on: EU list" in page
+    # the broad name hits 30 entries of other companies: folded under the exact party
+    assert "and 30 related entries" in page
+    assert page.index('id="parties"') < page.index('id="related-parties"') < page.index('id="matches"')

@@ -105,6 +105,23 @@ class ScreeningRunSerializer(ReadOnlyModelSerializer):
                   "error", "requested_by"]
 
 
+class ReviewResultSerializer(ReviewDecisionSerializer):
+    """The decision on the match asked for; with `group`, also every decision written and the matches decided."""
+
+    group_decisions = serializers.SerializerMethodField(
+        help_text="With `group`: every decision written (one per copy's key, this one first); else absent.")
+    group_matches = serializers.SerializerMethodField(help_text="With `group`: the matches decided.")
+
+    class Meta(ReviewDecisionSerializer.Meta):
+        fields = [*ReviewDecisionSerializer.Meta.fields, "group_decisions", "group_matches"]
+
+    def get_group_decisions(self, obj) -> list[int] | None:
+        return [r.pk for r in obj.group_decisions] if self.context.get("group") else None
+
+    def get_group_matches(self, obj) -> list[int] | None:
+        return list(obj.group_match_ids) if self.context.get("group") else None
+
+
 class ReviewInputSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     reason = serializers.CharField(max_length=2000)
@@ -116,6 +133,14 @@ class ReviewInputSerializer(serializers.Serializer):
     registry_wide = serializers.BooleanField(
         required=False, default=False,
         help_text="A curator's decision for every organisation that has not decided itself (public lists only).")
+    group = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Cover every open copy of the same listed party for this vendor (other list years, the CSL copy "
+        "of an SDN entry, an entry sharing an identifier: `GET /matches/{id}/copies/`): one decision per copy, in "
+        "one transaction.")
+    matches = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, allow_null=True, default=None,
+        help_text="With `group`: only these copies (match ids, each an open copy of the party; else 400).")
 
 
 class ScreenIdentifierSerializer(serializers.Serializer):
@@ -193,6 +218,13 @@ class ScreenResultSerializer(serializers.Serializer):
     versions = serializers.ListField(child=serializers.DictField())
     algorithm_version = serializers.CharField()
     thresholds = serializers.DictField(child=serializers.FloatField())
+    parties = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The matches grouped by listed party, ranked: party_id, name, status (strictest), exact, score, "
+                  "strength, listed_on ([{source, label, status, entry_ids}]), listed_on_text (\"DoD 1260H (2025, "
+                  "2026), OFAC SDN, CSL\"), copies, entries, via_vendor, related (folded under an exact party).")
+    parties_total = serializers.IntegerField()
+    parties_related = serializers.IntegerField(help_text="Parties folded as related entries of an exact one.")
     checked_at = serializers.CharField()
     check_id = serializers.IntegerField(required=False)
 

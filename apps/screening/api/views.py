@@ -22,7 +22,13 @@ from apps.screening.filtersets import (
     ScreeningRunFilterSet,
 )
 from apps.screening.models import PrePurchaseCheck, ReviewDecision, ScreeningRun
-from apps.screening.selectors import decisions_in_view, findings_in_view, findings_open_at, matches_in_view
+from apps.screening.selectors import (
+    decisions_in_view,
+    findings_in_view,
+    findings_open_at,
+    match_party_copies,
+    matches_in_view,
+)
 from apps.screening.services import review_decide, screen_name
 
 from .serializers import (
@@ -31,6 +37,7 @@ from .serializers import (
     PrePurchaseCheckSerializer,
     ReviewDecisionSerializer,
     ReviewInputSerializer,
+    ReviewResultSerializer,
     ScreeningRunSerializer,
     ScreenInputSerializer,
     ScreenResultSerializer,
@@ -71,7 +78,7 @@ class MatchViewSet(ReadOnlyApiViewSet):
     serializer_class = MatchSerializer
     base_filterset_class = MatchFilterSet
     organization_field = None
-    in_view_actions = ("list", "retrieve", "review")
+    in_view_actions = ("list", "retrieve", "review", "copies")
     ordering_fields = ["id", "score", "first_seen_at"]
 
     @property
@@ -97,19 +104,36 @@ class MatchViewSet(ReadOnlyApiViewSet):
         return matches_in_view(self.view_organization_id()).select_related(
             "vendor", "source", "list_version", "decision__decided_by", "decision__source")
 
-    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewDecisionSerializer})
+    @extend_schema(request=ReviewInputSerializer, responses={201: ReviewResultSerializer})
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         """Confirm or dismiss the match, with a reason (kept as evidence; statuses follow at once), for your
-        organisation's view, or registry-wide (`registry_wide`, curators only)."""
+        organisation's view, or registry-wide (`registry_wide`, curators only). With `group`, the decision covers
+        every open copy of the same listed party for this vendor (`copies`), or the ones given in `matches`."""
         match = self.get_object()
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         organization_id = data.pop("organization") or (None if data["registry_wide"] else self.view_organization_id())
-        decision = review_decide(match=match.pk, user=request.user, organization_id=organization_id, **data)
-        decision = ReviewDecision.objects.select_related("decided_by", "source").get(pk=decision.pk)
-        return Response(ReviewDecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+        group = data["group"] or data["matches"] is not None
+        result = review_decide(match=match.pk, user=request.user, organization_id=organization_id, **data)
+        decision = ReviewDecision.objects.select_related("decided_by", "source").get(pk=result.pk)
+        decision.group_decisions, decision.group_match_ids = result.group_decisions, result.group_match_ids
+        body = ReviewResultSerializer(decision, context={"group": group}).data
+        if not group:
+            body.pop("group_decisions"), body.pop("group_matches")
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: MatchSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def copies(self, request, pk=None):
+        """The open matches of this match's vendor that name the same listed party (another year of the DoD 1260H
+        list, the CSL copy of an SDN entry, an entry sharing an identifier), this one first: what a `group`
+        review decision covers."""
+        match = self.get_object()
+        qs = match_party_copies(match, self.view_organization_id()).select_related(
+            "vendor", "decision__decided_by", "decision__source")
+        return Response(MatchSerializer(qs, many=True).data)
 
 
 class ReviewDecisionViewSet(ReadOnlyApiViewSet):

@@ -29,6 +29,7 @@ from ..choices import CheckVerdict, ReviewState
 from ..engine import policy_choose
 from ..matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from ..models import Finding, PrePurchaseCheck, VendorOrgStatus
+from ..parties import listed_on_label, match_party_ids
 from .base import _auto_confirm_strengths
 from .derive import _policies
 from .index import list_snapshot
@@ -128,6 +129,7 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
                      "registry_dropped": registry_truncated}
     verdict, reason = _verdict(matches, registry, coverage, truncated)
     matches.sort(key=_display_rank)
+    parties = check_parties(matches, sources)
     page = matches[offset:] if limit is None else matches[offset:offset + limit]
     counts: dict[str, int] = defaultdict(int)
     for m in matches:
@@ -143,6 +145,9 @@ def screen_name(*, name: str, country: str = "", identifiers: Iterable = (), use
         "match_counts": dict(counts),
         "verdict_basis": [{"source": m["source"], "entry_id": m["entry_id"], "status": m["status"],
                            "strength": m["strength"], "score": m["score"]} for m in matches],
+        "parties": parties,
+        "parties_total": len(parties),
+        "parties_related": sum(1 for p in parties if p["related"]),
         "truncated": truncated,
         "registry": registry,
         "coverage": coverage,
@@ -190,6 +195,55 @@ def _list_matches(results: list[matching.MatchResult], snapshot, *, day: dt.date
             "via_vendor": None,
         })
     return matches
+
+
+def check_parties(matches: list[dict], sources: dict[int, ListSource]) -> list[dict]:
+    """The matches grouped by listed party (apps.screening.parties): one row per party with where it is listed
+    ("DoD 1260H (2025, 2026), OFAC SDN, CSL"), its strictest status and its copies. `matches` in display order;
+    the parties follow it (a party ranks where its best copy does). When some party holds an exact match, the
+    others are `related` (a broad name hits every subsidiary): the page shows the exact parties and folds the
+    rest. Reads the matched entries in one query; the verdict does not depend on it."""
+    if not matches:
+        return []
+    by_code = {s.code: s for s in sources.values()}
+    ids = match_party_ids((i, m["source"], by_code[m["source"]].format if m["source"] in by_code else "",
+                           m["entry_id"], m["entry_name"], m["sub_list"], m["entry_pk"])
+                          for i, m in enumerate(matches))
+    groups: dict[str, list[dict]] = {}
+    for i, m in enumerate(matches):  # display order: a party's first copy is its best
+        groups.setdefault(ids[i], []).append(m)
+    parties = []
+    for party_id, members in groups.items():
+        best = members[0]
+        per_source: dict[str, dict] = {}
+        for m in members:
+            row = per_source.setdefault(m["source"], {"source": m["source"], "status": m["status"], "years": set(),
+                                                      "entry_ids": []})
+            row["status"] = risk_worst(row["status"], m["status"])
+            if m["listed_on"]:
+                row["years"].add(int(m["listed_on"][:4]))
+            if m["entry_id"] not in row["entry_ids"]:
+                row["entry_ids"].append(m["entry_id"])
+        listed = []
+        for code, row in sorted(per_source.items(), key=lambda kv: (-RISK_ORDER.get(kv[1]["status"], 0), kv[0])):
+            source = by_code.get(code)
+            listed.append({"source": code, "label": listed_on_label(
+                source_code=code, source_name=source.name if source else code,
+                source_format=source.format if source else "", years=row["years"]),
+                "status": row["status"], "entry_ids": row["entry_ids"]})
+        parties.append({
+            "party_id": party_id, "name": best["entry_name"], "status": risk_worst(*(m["status"] for m in members)),
+            "exact": any(m["exact"] for m in members), "score": max(m["score"] for m in members),
+            "strength": best["strength"], "listed_on": listed,
+            "listed_on_text": ", ".join(x["label"] for x in listed), "copies": len(members),
+            "entries": [{"source": m["source"], "entry_id": m["entry_id"], "status": m["status"]} for m in members],
+            "via_vendor": best["via_vendor"], "related": False,
+        })
+    if any(p["exact"] for p in parties):
+        for p in parties:
+            p["related"] = not p["exact"]
+        parties.sort(key=lambda p: p["related"])  # stable: the display order otherwise
+    return parties
 
 
 def _via_vendor_matches(matches: list[dict], known: dict[str, dict], *, organization_id: int | None) -> list[dict]:

@@ -24,21 +24,37 @@ from ..forms import DecisionForm, form_add_errors
 
 @org_view
 def review_queue(request):
+    """One row per (vendor, listed party): the copies of the party in the queue (another list year, the CSL copy of
+    an SDN entry) are listed under it and one decision covers them (apps.screening.selectors.review_queue_groups).
+    A constant number of queries: the queue's rows and entries, then the page's matches."""
     access = request.access
     org_ids = [access.organization.pk] if access.organization else []
+    org_id = org_ids[0] if org_ids else None
     decided = request.GET.get("decided") == "1"
-    qs = screening_selectors.review_queue(org_ids[0] if org_ids else None, include_decided=decided).select_related(
-        "entry", "source").prefetch_related("vendor__aliases", "vendor__identifiers")
     mine = request.GET.get("mine") == "1"
-    if mine:
-        qs = qs.filter(vendor_id__in=selectors.vendor_ids_in_inventory(organization_ids=org_ids))
-    page = Paginator(qs, 10).get_page(request.GET.get("page"))
-    matches = list(page.object_list)
-    units = selectors.units_by_vendor(organization_ids=org_ids, vendor_ids={m.vendor_id for m in matches})
-    items = [{"match": m, "entry": m.entry, "units": units.get(m.vendor_id, 0),
-              "form": DecisionForm(prefix=f"m{m.pk}")} for m in matches]
+    groups = screening_selectors.review_queue_groups(
+        org_id, include_decided=decided,
+        vendor_ids=selectors.vendor_ids_in_inventory(organization_ids=org_ids) if mine else None)
+    page = Paginator(groups, 10).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    by_pk = {m.pk: m for m in screening_selectors.review_queue(org_id, include_decided=decided).filter(
+        pk__in=[pk for g in shown for pk in g.match_ids]).select_related("entry", "source").prefetch_related(
+        "vendor__aliases", "vendor__identifiers")}
+    units = selectors.units_by_vendor(organization_ids=org_ids, vendor_ids={g.vendor_id for g in shown})
+    items = []
+    for g in shown:
+        copies = [by_pk[pk] for pk in g.match_ids if pk in by_pk]  # one decided meanwhile drops out
+        if copies:
+            items.append(_item(copies, units, DecisionForm(prefix=f"m{copies[0].pk}", initial={
+                "group": True, "copies": ",".join(str(m.pk) for m in copies)})))
     return render(request, "web/review_queue.html", {"items": items, "page_obj": page, "mine": mine,
                                                      "decided": decided, "may_curate": _may_curate(request)})
+
+
+def _item(copies: list, units: dict, form: DecisionForm) -> dict:
+    m = copies[0]
+    return {"match": m, "entry": m.entry, "units": units.get(m.vendor_id, 0), "form": form, "copies": copies,
+            "count": len(copies)}
 
 
 def _may_curate(request) -> bool:
@@ -61,10 +77,12 @@ def review_decide(request, pk: int):
     form = DecisionForm(request.POST, prefix=f"m{pk}")
     if form.is_valid():
         try:
-            screening.review_decide(match=match, decision=form.cleaned_data["decision"],
-                                    reason=form.cleaned_data["reason"], user=request.user,
-                                    organization_id=None if registry_wide else organization_id,
-                                    registry_wide=registry_wide)
+            group = form.cleaned_data["group"]
+            record = screening.review_decide(
+                match=match, decision=form.cleaned_data["decision"], reason=form.cleaned_data["reason"],
+                user=request.user, organization_id=None if registry_wide else organization_id,
+                registry_wide=registry_wide, group=group,
+                matches=form.cleaned_data["copies"] if group else None)
         except ApplicationError as exc:
             if exc.code in ("not_found", "forbidden"):  # the policy's answer: 404/403 (org_view), as the API
                 raise
@@ -72,7 +90,9 @@ def review_decide(request, pk: int):
         else:
             verb = "Confirmed" if form.cleaned_data["decision"] == "confirm" else "Dismissed"
             scope = "registry-wide" if registry_wide else f"for {request.access.organization.name}"
-            messages.success(request, f"{verb} {scope}: {match.vendor.name} ↔ {match.entry_name}.")
+            covered = len(record.group_match_ids)
+            more = f" and {covered - 1} other cop{'y' if covered == 2 else 'ies'} of the party" if covered > 1 else ""
+            messages.success(request, f"{verb} {scope}: {match.vendor.name} ↔ {match.entry_name}{more}.")
             nxt = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
                                                    require_https=request.is_secure()):
@@ -80,6 +100,9 @@ def review_decide(request, pk: int):
             return redirect(nxt)
     units = selectors.units_by_vendor(organization_ids=[request.access.organization.pk],
                                       vendor_ids={match.vendor_id})
-    item = {"match": match, "entry": match.entry, "units": units.get(match.vendor_id, 0), "form": form}
+    copies = form.cleaned_data.get("copies") if hasattr(form, "cleaned_data") else None
+    shown = [m for m in screening_selectors.match_party_copies(match, organization_id)
+             if m.pk == match.pk or (copies and m.pk in copies)]
+    item = _item(shown or [match], units, form)
     return render(request, "web/review_queue.html", {"items": [item], "page_obj": None, "single": True,
                                                      "may_curate": _may_curate(request)}, status=400)
