@@ -390,6 +390,12 @@ def vendor_ids_in_inventory(*, organization_ids: list[int]) -> QuerySet:
     ).values("pk")
 
 
+def review_groups_by_units(groups: list, units: dict[int, int]) -> list:
+    """Review-queue rows (apps.screening.selectors.review_queue_groups) with the vendors touching the most of the
+    organisation's units first, then by best score (the queue's own order)."""
+    return sorted(groups, key=lambda g: (-units.get(g.vendor_id, 0), -g.best_score))
+
+
 def units_by_vendor(*, organization_ids: list[int], vendor_ids: set[int]) -> dict[int, int]:
     """Installed units of the organisations per vendor (any role), for the given vendors. Four queries."""
     from django.db.models import Sum

@@ -364,6 +364,39 @@ def test_review_queue_query_count_is_constant(client_for, officer, screened):
     assert len(many) == len(few)
 
 
+def test_review_queue_sorts_by_the_organisations_units_and_counts_what_waits(client_for, officer, site, screened):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.screening.models import Match
+
+    queued = list(Match.objects.filter(review_state="unreviewed").select_related("vendor"))
+    assert queued
+    first = queued[0].vendor.name
+    # Another vendor with a weaker match but many more of the organisation's units.
+    other = VendorFactory(name="Hikvision Distribution Partner")
+    EquipmentFactory(site=site, product_model=ProductModelFactory(brand=other), asset_tag="CAM-MANY", quantity=40)
+    weak = queued[0]
+    weak.pk, weak.vendor, weak.score, weak.external_id = None, other, 0.80, "WEAK-1"
+    weak.save()
+    c = client_for(officer)
+    by_score = c.get(reverse("web:review-queue")).content.decode()
+    assert by_score.index("Hikvision Distribution Partner ↔") > by_score.index(first + " ↔")
+    c.get(reverse("web:review-queue"), {"sort": "units"})
+    with CaptureQueriesContext(connection) as queries:
+        by_units = c.get(reverse("web:review-queue"), {"sort": "units"}).content.decode()
+    assert by_units.index("Hikvision Distribution Partner ↔") < by_units.index(first + " ↔")
+    assert 'value="units" selected' in by_units
+    waiting = Match.objects.filter(review_state="unreviewed").count()
+    assert f"({waiting} matches)" in by_units
+    for i in range(5):  # more queued matches: the same number of queries
+        weak.pk, weak.external_id = None, f"WEAK-X{i}"
+        weak.save()
+    with CaptureQueriesContext(connection) as more:
+        c.get(reverse("web:review-queue"), {"sort": "units"})
+    assert len(more) == len(queries)
+
+
 def test_refresh_of_a_source_without_url_explains_in_place(client_for, admin_user, screened):
     response = client_for(admin_user).post(reverse("web:list-refresh", args=[screened["source"].pk]),
                                         HTTP_HX_REQUEST="true")

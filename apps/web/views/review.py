@@ -35,20 +35,28 @@ def review_queue(request):
     groups = screening_selectors.review_queue_groups(
         org_id, include_decided=decided,
         vendor_ids=selectors.vendor_ids_in_inventory(organization_ids=org_ids) if mine else None)
+    sort = "units" if request.GET.get("sort") == "units" else "score"
+    units = selectors.units_by_vendor(organization_ids=org_ids, vendor_ids={g.vendor_id for g in groups}) if (
+        sort == "units") else None
+    if units is not None:
+        groups = selectors.review_groups_by_units(groups, units)
     page = Paginator(groups, 10).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     by_pk = {m.pk: m for m in screening_selectors.review_queue(org_id, include_decided=decided).filter(
         pk__in=[pk for g in shown for pk in g.match_ids]).select_related("entry", "source").prefetch_related(
         "vendor__aliases", "vendor__identifiers")}
-    units = selectors.units_by_vendor(organization_ids=org_ids, vendor_ids={g.vendor_id for g in shown})
+    if units is None:
+        units = selectors.units_by_vendor(organization_ids=org_ids, vendor_ids={g.vendor_id for g in shown})
     items = []
     for g in shown:
         copies = [by_pk[pk] for pk in g.match_ids if pk in by_pk]  # one decided meanwhile drops out
         if copies:
             items.append(_item(copies, units, DecisionForm(prefix=f"m{copies[0].pk}", initial={
                 "group": True, "copies": ",".join(str(m.pk) for m in copies)})))
-    return render(request, "web/review_queue.html", {"items": items, "page_obj": page, "mine": mine,
-                                                     "decided": decided, "may_curate": _may_curate(request)})
+    return render(request, "web/review_queue.html", {
+        "items": items, "page_obj": page, "mine": mine, "decided": decided, "sort": sort,
+        "parties_waiting": len(groups), "matches_waiting": sum(len(g.match_ids) for g in groups),
+        "may_curate": _may_curate(request)})
 
 
 def _item(copies: list, units: dict, form: DecisionForm) -> dict:
