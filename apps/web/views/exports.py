@@ -13,7 +13,7 @@ from .inventory import equipment_filtered
 EQUIPMENT_HEADER = ["id", "site_code", "site", "category", "brand", "manufacturer", "software_supplier",
                     "model_number", "quantity", "serial_number", "asset_tag", "installed_date", "status",
                     "internet_connected", "vendor_remote_access", "remote_access_vendor", "cellular_modem",
-                    "isolated_segment", "risk_status", "risk_reason"]
+                    "isolated_segment", "risk_status", "risk_reason", "due_on"]
 XLSX_MAX_ROWS = 200_000
 
 
@@ -34,7 +34,7 @@ def equipment_export(request):
                    pm.software_supplier.name if pm.software_supplier_id else "", pm.model_number, e.quantity,
                    e.serial_number, e.asset_tag, e.installed_date, e.status, e.internet_connected,
                    e.vendor_remote_access, e.remote_access_vendor.name if e.remote_access_vendor_id else "",
-                   e.cellular_modem, e.isolated_segment, e.risk_status, e.risk_reason)
+                   e.cellular_modem, e.isolated_segment, e.risk_status, e.risk_reason, e.due_on)
 
     org = request.access.organization
     name = f"equipment-{org.slug if org else 'none'}"
