@@ -4,7 +4,6 @@ contrast failures (#18 item 9) and on the error pages. The contrast of every bad
 CSS file without a browser (test_contrast.py)."""
 from __future__ import annotations
 
-
 import pytest
 
 from tests.web.test_browser import Session, browser, demo  # noqa: F401 - fixtures shared with the officer's day
