@@ -302,7 +302,10 @@ _mw_after(
 )
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.clickjacking.XFrameOptionsMiddleware") + 1,
                   "apps.security.middleware.SecureCSPMiddleware")
+# Innermost before axes: the app views' Http404 rendered as the styled page with DEBUG on too (apps/common/views.py).
+MIDDLEWARE.append("apps.common.views.StyledNotFoundMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+CSRF_FAILURE_VIEW = "apps.common.views.csrf_failure"
 
 AUTHENTICATION_BACKENDS = [
     "apps.security.backends.LockoutBackend",  # refuses locked-out username+IP pairs before the password check

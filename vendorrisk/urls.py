@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.web.urls")),
 ]
 
+handler403 = "apps.common.views.permission_denied"
 handler404 = "apps.common.views.page_not_found"

@@ -7,7 +7,7 @@ import operator
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from simple_history.models import HistoricalChanges
 
 from .choices import RiskStatus
@@ -70,15 +70,22 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     chosen column, then the id in the same direction, so a page boundary never repeats or skips rows that share
     a value. With no choice, `default`; an unknown choice is a form error like any other filter's."""
 
-    def __init__(self, *args, default: str, **kwargs):
+    def __init__(self, *args, default: str, nulls_last: tuple[str, ...] = (), **kwargs):
         self.default = default
+        self.nulls_last = frozenset(nulls_last)  # fields whose empty values come last in both directions
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
         ordering = [self.get_ordering_value(key) for key in (value or [self.default]) if key]
         if ordering[-1].lstrip("-") != "id":
             ordering.append("-id" if ordering[-1].startswith("-") else "id")
-        return qs.order_by(*ordering)
+        return qs.order_by(*(self._expression(o) for o in ordering))
+
+    def _expression(self, ordering: str):
+        name = ordering.lstrip("-")
+        if name not in self.nulls_last:
+            return ordering
+        return F(name).desc(nulls_last=True) if ordering.startswith("-") else F(name).asc(nulls_last=True)
 
     def sort(self, qs, key: str | None):
         """`qs` in the order `key` names; an unknown or missing key gives the default order (for pages that

@@ -350,6 +350,10 @@ class RemediationPlan(TimeStampedModel):
             models.Index(fields=["vendor"]),
             models.Index(fields=["organization", "opened_at"]),
             models.Index(fields=["organization", "closed_at"]),
+            # The equipment list's "Due" column, sort and filter: a unit's running plan's deadline
+            # (apps.web.selectors.equipment_due_on), one index probe per unit.
+            models.Index(fields=["equipment", "deadline"], condition=Q(status__in=sorted(CLOCK_STATUSES)),
+                         name="remplan_running_equip_deadline"),
         ]
 
     def __str__(self) -> str:

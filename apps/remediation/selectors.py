@@ -17,7 +17,7 @@ from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
 
 from . import conf
-from .choices import FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, DeadlineKind, PlanStatus, WaiverStatus
+from .choices import CLOCK_STATUSES, FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, DeadlineKind, PlanStatus, WaiverStatus
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
 from .policy import candidates_for, choose, deadline_kept
@@ -77,6 +77,42 @@ def plan_board(*, user, organization_id: int | None = None, today: dt.date) -> d
     for w in windows:
         aggregates[f"due_{w}"] = Count("id", filter=RemediationPlanQuerySet.due_q(today, today + dt.timedelta(days=w)))
     return qs.aggregate(**aggregates)
+
+
+@dataclass(frozen=True)
+class PlanTiming:
+    """What a plan's card says about time on `today`: days overdue (running plans past their deadline), days
+    left (running plans before it) and, for a waived plan, the day its approved waiver expires."""
+
+    days_overdue: int | None
+    days_left: int | None
+    waiver_expires_on: dt.date | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue is not None
+
+
+def plan_timings(plans: Iterable[RemediationPlan], *, today: dt.date) -> dict[int, PlanTiming]:
+    """`PlanTiming` of each plan by id: one query (the approved waivers of the waived plans among them), none
+    when no plan is waived. Overdue follows `RemediationPlanQuerySet.overdue_on` on `today` (not the stored
+    flag, which the daily job refreshes)."""
+    plans = list(plans)
+    waived_ids = [p.pk for p in plans if p.status == PlanStatus.WAIVED]
+    expiries: dict[int, dt.date] = {}
+    if waived_ids:
+        for plan_id, expires_on in (Waiver.objects.filter(plan_id__in=waived_ids, status=WaiverStatus.APPROVED)
+                                    .order_by("expires_on").values_list("plan_id", "expires_on")):
+            expiries[plan_id] = expires_on  # the latest wins (one approved at a time, by constraint)
+    timings = {}
+    for p in plans:
+        is_overdue = RemediationPlanQuerySet.overdue_on(p.status, p.deadline, today)
+        timings[p.pk] = PlanTiming(
+            days_overdue=(today - p.deadline).days if is_overdue else None,
+            days_left=(p.deadline - today).days if p.status in CLOCK_STATUSES and not is_overdue else None,
+            waiver_expires_on=expiries.get(p.pk),
+        )
+    return timings
 
 
 def plan_history(plan: RemediationPlan) -> list[dict]:
@@ -357,11 +393,32 @@ def projection_reports(*, organization_ids: Iterable[int]):
             .select_related("site", "requested_by").order_by("-created_at"))
 
 
+def rule_titles(codes: Iterable[str]) -> dict[str, str]:
+    """The title of each rule code (reports keep codes, people read titles); an unknown code (a rule deleted
+    since) maps to itself. One query."""
+    codes = set(codes)
+    titles = dict(PolicyRule.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    return {code: titles.get(code, code) for code in codes}
+
+
+def projection_summary_by_rule(summary: dict) -> list[dict]:
+    """A projection report's count by rule with each rule's title, largest first (one query)."""
+    by_rule = summary.get("by_rule") or {}
+    titles = rule_titles(by_rule)
+    return [{"code": code, "title": titles[code], "units": n}
+            for code, n in sorted(by_rule.items(), key=lambda kv: (-kv[1], titles[kv[0]]))]
+
+
 def projection_lines_with_units(lines: list) -> list[tuple]:
-    """(line, unit or None, site name) for a page of lines: two queries whatever the page size."""
+    """(line, unit or None, site name) for a page of lines, each line with `rule_title` and `also_titles` set:
+    three queries whatever the page size."""
     from apps.inventory.models import Site
 
     units = {e.pk: e for e in Equipment.objects.filter(pk__in=[ln.equipment_id for ln in lines])
              .select_related("product_model__brand")}
     sites = dict(Site.objects.filter(pk__in={ln.site_id for ln in lines}).values_list("pk", "name"))
+    titles = rule_titles({ln.rule_code for ln in lines} | {code for ln in lines for code in ln.also or ()})
+    for ln in lines:
+        ln.rule_title = titles[ln.rule_code]
+        ln.also_titles = [titles[code] for code in ln.also or ()]
     return [(ln, units.get(ln.equipment_id), sites.get(ln.site_id, f"site {ln.site_id}")) for ln in lines]

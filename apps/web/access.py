@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils.http import urlencode
 
+from apps.accounts.choices import Role
 from apps.accounts.filtersets import member_roles_prime
 from apps.accounts.models import Membership, Organization
 from apps.accounts.policies import Action, allowed
@@ -26,6 +27,10 @@ from apps.accounts.policies import organization_ids as policy_organization_ids
 from apps.common.exceptions import ApplicationError
 
 SESSION_KEY = "web_organization_id"
+# What the 403 page shows (templates/403.html): the role a refused action needs, the user's own role beside it.
+READ_ONLY_MESSAGE = ("Changing this needs the procurement officer or administrator role in this organisation; "
+                     "your role here is read-only.")
+ADMIN_ONLY_MESSAGE = "Only an administrator of this organisation may do this."
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -51,6 +56,11 @@ class OrgAccess:
     @property
     def is_admin(self) -> bool:
         return self.organization is not None and self.is_admin_in(self.organization.pk)
+
+    @property
+    def role_label(self) -> str:
+        """The selected organisation's role as people read it ("Auditor (read-only)")."""
+        return str(Role(self.role).label) if self.role in Role.values else (self.role or "")
 
     def role_in(self, organization_id: int) -> str | None:
         return self.roles.get(organization_id)
@@ -109,7 +119,7 @@ def org_scope(request: HttpRequest, organization_id: int) -> OrgAccess:
         access = org_access_for(request)
         request.access = access
     if request.method not in SAFE_METHODS and not access.can_write:
-        raise PermissionDenied("Your role in this organisation is read-only.")
+        raise PermissionDenied(READ_ONLY_MESSAGE)
     return access
 
 
@@ -117,7 +127,7 @@ def require_write(request: HttpRequest) -> None:
     """Pages that exist to change something (edit forms) are for officers and admins of the selected
     organisation, also when only looked at."""
     if not request.access.can_write:
-        raise PermissionDenied("Your role in this organisation is read-only.")
+        raise PermissionDenied(READ_ONLY_MESSAGE)
 
 
 def org_view(view=None, *, write: bool = False, admin: bool = False, policy: bool = False):
@@ -148,9 +158,9 @@ def org_view(view=None, *, write: bool = False, admin: bool = False, policy: boo
                 return render(request, "web/no_organization.html", status=403)
             if request.method not in SAFE_METHODS and not policy:
                 if admin and not access.is_admin:
-                    raise PermissionDenied("Only an administrator of this organisation may do this.")
+                    raise PermissionDenied(ADMIN_ONLY_MESSAGE)
                 if not access.can_write:
-                    raise PermissionDenied("Your role in this organisation is read-only.")
+                    raise PermissionDenied(READ_ONLY_MESSAGE)
             try:
                 return fn(request, *args, **kwargs)
             except ApplicationError as exc:

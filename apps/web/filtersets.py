@@ -3,6 +3,7 @@ organisation and with form widgets an officer can use (a vendor picker instead o
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from apps.common.filters import RISK_STATUS_CHOICES, StableOrderingFilter
 from apps.inventory.choices import EquipmentCategory, EquipmentStatus
@@ -40,11 +41,16 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     status = django_filters.ChoiceFilter(choices=EquipmentStatus.choices, empty_label="Any status")
     overdue = django_filters.ChoiceFilter(choices=[("true", "Only overdue")], method="filter_overdue",
                                           label="Deadline", empty_label="Any deadline")
+    due_before = django_filters.DateFilter(
+        method="filter_due_before", label="Due on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Units with a running remediation plan due on or before this day (overdue ones included).")
     # The column headers' sort keys (web_tags.sort_link); newest first by default: walks the primary key,
-    # no sort over the whole inventory.
-    sort = StableOrderingFilter(default="-id", fields=(
+    # no sort over the whole inventory. "due" is the earliest running plan's deadline (selectors.equipment_due_on),
+    # units without one last in both directions.
+    sort = StableOrderingFilter(default="-id", nulls_last=("due_on",), fields=(
         ("id", "id"), ("site__name", "site"), ("category", "category"), ("product_model__brand__name", "brand"),
-        ("installed_date", "installed"), ("risk_status", "risk")))
+        ("installed_date", "installed"), ("risk_status", "risk"), ("due_on", "due")))
 
     def filter_vendor_obj(self, queryset, name, value):
         return self.filter_vendor(queryset, name, value.pk) if value else queryset
@@ -54,3 +60,27 @@ class EquipmentListFilterSet(EquipmentFilterSet):
 
     def filter_overdue(self, queryset, name, value):
         return super().filter_overdue(queryset, name, True) if value == "true" else queryset
+
+
+# The list's order in words (the table's caption, read by screen readers): key -> (column, ascending, descending).
+SORT_WORDS = {
+    "id": ("record", "oldest first", "newest first"),
+    "site": ("site", "A to Z", "Z to A"),
+    "category": ("category", "A to Z", "Z to A"),
+    "brand": ("brand", "A to Z", "Z to A"),
+    "installed": ("installation date", "earliest first", "latest first"),
+    "risk": ("risk status", "A to Z", "Z to A"),
+    "due": ("remediation deadline", "soonest first, units without one last",
+            "latest first, units without one last"),
+}
+
+
+def sort_in_words(key: str | None) -> str:
+    """`-due` -> "remediation deadline, latest first, units without one last"; an unknown key reads as the
+    default order (which is what the list then shows)."""
+    key = key or EquipmentListFilterSet.base_filters["sort"].default
+    name = key.lstrip("-")
+    if name not in SORT_WORDS:
+        return sort_in_words(None)
+    column, ascending, descending = SORT_WORDS[name]
+    return f"{column}, {descending if key.startswith('-') else ascending}"

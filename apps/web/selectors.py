@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.common import events
 from apps.common.cache import CACHE_DOWN, cache_get, cache_incr, cache_set
@@ -138,12 +138,23 @@ def organization_vendor_names(organization_id: int | None) -> QuerySet:
             .values_list("name", flat=True))
 
 
+def equipment_due_on() -> Subquery:
+    """The unit's earliest deadline among its running remediation plans (open, planned, in progress; at most one
+    by the one-live-plan constraint), empty when none: one probe of the partial index
+    `remplan_running_equip_deadline` per unit."""
+    from apps.remediation.models import RemediationPlan, RemediationPlanQuerySet
+
+    return Subquery(RemediationPlan.objects.filter(RemediationPlanQuerySet.running_q(), equipment_id=OuterRef("pk"))
+                    .order_by("deadline").values("deadline")[:1])
+
+
 def equipment_list_queryset(*, organization_ids: list[int]) -> QuerySet[Equipment]:
-    """Equipment of the organisations with everything a list row shows, joined (no N+1)."""
+    """Equipment of the organisations with everything a list row shows, joined (no N+1), and `due_on` (the
+    earliest running plan's deadline: the list's "Due" column, its sort and its exports)."""
     return Equipment.objects.filter(site__organization_id__in=organization_ids).select_related(
         "site", "product_model", "product_model__brand", "product_model__manufacturer",
         "product_model__software_supplier",
-    )
+    ).annotate(due_on=equipment_due_on())
 
 
 def today_default(today: dt.date | None) -> dt.date:

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from apps.common.exceptions import ApplicationError
 from apps.lists.models import ListSource
-from apps.remediation.models import ProjectionLine, ProjectionReport
+from apps.remediation.models import PolicyRule, ProjectionLine, ProjectionReport
 from apps.remediation.selectors import remediation_projection
 from apps.remediation.services import PROJECTION_REPORTS_KEPT, projection_request, projection_run
 from tests.factories import EquipmentFactory, FindingFactory, ProjectionReportFactory
@@ -117,7 +117,9 @@ def test_officer_computes_reads_and_exports_a_projection(client, camera, site, d
     export = c.get(reverse("web:projection-export", args=[report.pk]), {"format": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))
     assert rows[0][:6] == ["equipment_id", "site", "category", "rule", "action", "deadline"]
-    assert rows[1][:6] == [str(camera.pk), site.code, "camera", "dod1260h-products", "replace", "2027-06-30"]
+    title = PolicyRule.objects.get(code="dod1260h-products").name  # people read titles; the code stays beside
+    assert rows[1][:6] == [str(camera.pk), site.code, "camera", title, "replace", "2027-06-30"]
+    assert rows[0][9] == "rule_code" and rows[1][9] == "dod1260h-products"
 
     bad = c.post(reverse("web:projection"), {"on": "2001-01-01"})
     assert bad.status_code == 200 and "on" in bad.context["form"].errors

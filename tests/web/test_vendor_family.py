@@ -61,7 +61,7 @@ def test_the_family_follows_ownership_in_force_and_oem_categories(family):
 def test_the_equipment_list_finds_the_vendor_under_any_brand(client_for, officer, family):
     c = client_for(officer)
     response = c.get(reverse("web:equipment-list"), {"vendor_family": family["maker"].pk})
-    shown = {e.pk for e, _paths in response.context["rows"]}
+    shown = {e.pk for e, *_ in response.context["rows"]}
     units = family["units"]
     assert shown == {units[k].pk for k in ("maker", "subsidiary", "grandchild_software", "white_label_camera",
                                             "component")}
@@ -92,7 +92,7 @@ def test_a_component_vendor_filters_the_list_and_a_refused_filter_shows_no_rows(
     with django_capture_on_commit_callbacks(execute=True):  # ... this component is added
         component_add(equipment=family["units"]["stranger"], vendor=modem_maker, kind="comms_module")
     response = c.get(reverse("web:equipment-list"), {"vendor": modem_maker.pk})
-    assert [e.pk for e, _p in response.context["rows"]] == [family["units"]["stranger"].pk]
+    assert [e.pk for e, *_ in response.context["rows"]] == [family["units"]["stranger"].pk]
     outsider = VendorFactory(name="Not in this inventory")
     refused = c.get(reverse("web:equipment-list"), {"vendor": outsider.pk})
     assert refused.context["filter"].errors and list(refused.context["rows"]) == []

@@ -43,8 +43,11 @@ def projection_request(*, organization: Organization, user, on: dt.date, site=No
     if on > today + dt.timedelta(days=PROJECTION_MAX_DAYS):
         raise ApplicationError(f"Pick a day within {PROJECTION_MAX_YEARS} years.", code="invalid",
                                fields={"on": [f"Pick a day within {PROJECTION_MAX_YEARS} years."]})
+    # The units it will look at, counted now: the progress bar shows "0 of n" while queued, not "0 of ?".
+    _, scope = remediation_projection_scope(organization_ids=[organization.pk],
+                                            site_ids=[site.pk] if site is not None else None)
     report = ProjectionReport.objects.create(organization=organization, site=site, requested_by=user, on=on,
-                                             computed_on=today)
+                                             computed_on=today, units_total=scope.count())
     audit_record(action="remediation.projection_request", actor=user, obj=report, organization_id=organization.pk,
                  changes={"on": on.isoformat(), "site": site.pk if site else None})
     enqueue_on_commit("apps.remediation.tasks.projection_run_task", report.pk)

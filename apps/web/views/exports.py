@@ -13,7 +13,7 @@ from .inventory import equipment_filtered
 EQUIPMENT_HEADER = ["id", "site_code", "site", "category", "brand", "manufacturer", "software_supplier",
                     "model_number", "quantity", "serial_number", "asset_tag", "installed_date", "status",
                     "internet_connected", "vendor_remote_access", "remote_access_vendor", "cellular_modem",
-                    "isolated_segment", "risk_status", "risk_reason"]
+                    "isolated_segment", "risk_status", "risk_reason", "due_on"]
 XLSX_MAX_ROWS = 200_000
 
 
@@ -34,7 +34,7 @@ def equipment_export(request):
                    pm.software_supplier.name if pm.software_supplier_id else "", pm.model_number, e.quantity,
                    e.serial_number, e.asset_tag, e.installed_date, e.status, e.internet_connected,
                    e.vendor_remote_access, e.remote_access_vendor.name if e.remote_access_vendor_id else "",
-                   e.cellular_modem, e.isolated_segment, e.risk_status, e.risk_reason)
+                   e.cellular_modem, e.isolated_segment, e.risk_status, e.risk_reason, e.due_on)
 
     org = request.access.organization
     name = f"equipment-{org.slug if org else 'none'}"
@@ -122,17 +122,22 @@ def plan_export(request):
 def projection_export(request, pk: int):
     """A projection report's lines: every unit that will be non-compliant on its day, with rule and deadline."""
     from apps.inventory.models import Site
-    from apps.remediation.selectors import projection_reports
+    from apps.remediation.selectors import projection_reports, rule_titles
 
     report = get_object_or_404(projection_reports(organization_ids=request.access.organization_ids), pk=pk)
     lines = report.lines.order_by("deadline", "id")
     sites = dict(Site.objects.filter(organization_id=report.organization_id).values_list("pk", "code"))
-    header = ["equipment_id", "site", "category", "rule", "action", "deadline", "already_due", "also", "explanation"]
+    # People read rule titles; the codes stay beside them for whoever joins the file with the API's.
+    titles = rule_titles(set(lines.values_list("rule_code", flat=True).distinct()) | {
+        code for also in lines.exclude(also=[]).values_list("also", flat=True).distinct() for code in also})
+    header = ["equipment_id", "site", "category", "rule", "action", "deadline", "already_due", "also", "explanation",
+              "rule_code", "also_codes"]
 
     def rows():
         for ln in lines.iterator(chunk_size=2000):
-            yield (ln.equipment_id, sites.get(ln.site_id, ln.site_id), ln.category, ln.rule_code, ln.action,
-                   ln.deadline, ln.already_due, ln.also, ln.explanation)
+            yield (ln.equipment_id, sites.get(ln.site_id, ln.site_id), ln.category, titles[ln.rule_code], ln.action,
+                   ln.deadline, ln.already_due, "; ".join(titles[c] for c in ln.also or ()), ln.explanation,
+                   ln.rule_code, ln.also)
 
     return _respond(request, name=f"projection-{report.on.isoformat()}", header=header, rows=rows(),
                     count=report.summary.get("total", 0), sheet="Projection")

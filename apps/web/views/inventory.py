@@ -14,7 +14,7 @@ from apps.vendors.models import Vendor
 
 from .. import selectors
 from ..access import org_scope, org_view, require_write
-from ..filtersets import EquipmentListFilterSet
+from ..filtersets import EquipmentListFilterSet, sort_in_words
 from ..forms import NOT_SUBMITTED, ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_submit
 
 PAGE_SIZE = 50
@@ -63,13 +63,16 @@ def equipment_list(request):
     page = selectors.paginate_deferred(qs, page_number=request.GET.get("page"), per_page=PAGE_SIZE, count=total)
     findings = selectors.equipment_findings_for([e.pk for e in page.object_list])
     # One line per distinct path (the same finding reaches a unit as brand and as software supplier).
-    rows = [(e, list(dict.fromkeys(f.path_text for f in findings.get(e.pk, [])))) for e in page.object_list]
+    today = selectors.today_default(None)
+    rows = [(e, list(dict.fromkeys(f.path_text for f in findings.get(e.pk, []))),
+             e.due_on is not None and e.due_on < today) for e in page.object_list]
     template = "web/equipment_rows.html" if request.htmx and not request.htmx.boosted else "web/equipment_list.html"
     family_id = used.get("vendor_family")
     family_vendor = Vendor.objects.filter(pk=family_id).only("pk", "name").first() if family_id else None
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
                                       "family_vendor": family_vendor,
-                                      "sort": request.GET.get("sort") or SORT.default})
+                                      "sort": request.GET.get("sort") or SORT.default,
+                                      "sort_words": sort_in_words(request.GET.get("sort"))})
 
 
 @org_view

@@ -74,8 +74,12 @@ def board(request):
         qs = plans.filter(status=status)
         if status == PlanStatus.DONE:
             qs = qs.order_by("-closed_at", "-id")
-        columns.append({"status": status, "label": PlanStatus(status).label,
-                        "plans": list(qs.select_related("site", "equipment__product_model__brand")[:COLUMN_LIMIT])})
+        columns.append({"status": status, "label": PlanStatus(status).label, "plans": list(
+            qs.select_related("site", "rule", "equipment__product_model__brand")[:COLUMN_LIMIT])})
+    # Each card's "overdue by n days" / "n days left" / "waived until": computed once, not in the template.
+    timings = rem_selectors.plan_timings([p for col in columns for p in col["plans"]], today=today)
+    for col in columns:
+        col["cards"] = [(p, timings[p.pk]) for p in col["plans"]]
     counts = rem_selectors.plan_board(user=request.user, organization_id=org_id, today=today)
     awaiting = list(rem_selectors.waivers_awaiting_decision(request.user).filter(organization_id=org_id)) \
         if org_id else []
@@ -98,11 +102,13 @@ def _plan_context(request, plan: RemediationPlan, **forms_) -> dict:
     access = request.access
     waivers = list(plan.waivers.select_related("requested_by", "decided_by").order_by("-requested_at"))
     next_status = NEXT_STATUS.get(plan.status)
+    today = selectors.today_default(None)
     ctx = {
         "plan": plan, "steps": list(plan.steps.order_by("position")), "evidence": list(plan.evidence.order_by(
             "-uploaded_at")), "waivers": waivers, "history": rem_selectors.plan_history(plan),
         "next_status": next_status, "next_label": PlanStatus(next_status).label if next_status else "",
-        "today": selectors.today_default(None),
+        "today": today,
+        "timing": rem_selectors.plan_timings([plan], today=today)[plan.pk],
         "can_write": access.can_write_in(plan.organization_id),
         "is_admin": access.is_admin_in(plan.organization_id),
         "pending_waiver": next((w for w in waivers if w.status == WaiverStatus.REQUESTED), None),
@@ -247,4 +253,6 @@ def projection_report(request, pk: int):
         return finished
     page = Paginator(report.lines.order_by("deadline", "id"), PROJECTION_PAGE).get_page(request.GET.get("page"))
     rows = rem_selectors.projection_lines_with_units(list(page.object_list))
-    return render(request, "web/projection_report.html", {"report": report, "page_obj": page, "rows": rows})
+    return render(request, "web/projection_report.html", {
+        "report": report, "page_obj": page, "rows": rows,
+        "by_rule": rem_selectors.projection_summary_by_rule(report.summary)})
