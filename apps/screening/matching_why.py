@@ -268,12 +268,11 @@ def reason_text(r: dict) -> str:  # noqa: C901, PLR0911, PLR0912 - one sentence 
     if code == "honorific":
         whose = "your name" if r["side"] == "query" else "the listed name"
         return f"the title {_words(r['words'])} in {whose} is left out"
-    if code == "query_contained":
+    if code in ("query_contained", "entry_contained"):
+        inner, outer = ("your name", "the listed name") if code == "query_contained" else ("the listed name",
+                                                                                          "your name")
         places = " (place words only)" if r.get("places_only") else ""
-        return f"all words of your name appear in the listed name, which also has {_q(r['extra'])}{places}"
-    if code == "entry_contained":
-        places = " (place words only)" if r.get("places_only") else ""
-        return f"all words of the listed name appear in your name, which also has {_q(r['extra'])}{places}"
+        return f"all words of {inner} appear in {outer}, which also has {_q(r['extra'])}{places}"
     if code == "shared_words":
         return (f"the names share {_words(r['shared'])}; your name also has {_words(r['query_extra'])}, the listed "
                 f"name {_words(r['entry_extra'])}")

@@ -68,12 +68,11 @@ class Command(BaseCommand):
         for v in result["registry"]:
             self.stdout.write(f"  registry: {v['vendor_name']} (#{v['vendor_id']}, {v['status']}, "
                               f"by {v['resolved_by']})")
-            for f in v["findings"]:
-                self.stdout.write(f"       finding {f['status']}: {f['path_text']}")
-            for p in v["ownership_paths"]:
-                self.stdout.write(f"       owned: {p['path_text']}")
-            for o in v["oem_manufacturers"]:
-                self.stdout.write(f"       made by: {o['manufacturer_name']} ({o['status']})")
+            lines = ([f"finding {f['status']}: {f['path_text']}" for f in v["findings"]]
+                     + [f"owned: {p['path_text']}" for p in v["ownership_paths"]]
+                     + [f"made by: {o['manufacturer_name']} ({o['status']})" for o in v["oem_manufacturers"]])
+            for line in lines:
+                self.stdout.write(f"       {line}")
         coverage = result["coverage"]
         self.stdout.write(f"  coverage: {coverage['summary']}")
         for v in coverage["searched"]:
