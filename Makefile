@@ -51,11 +51,8 @@ run: setup
 	$(MANAGE) setup_lists
 	$(MANAGE) load_demo
 	$(MANAGE) setup_schedules
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (admin: /admin/, API docs: /api/v1/docs/). Ctrl-C stops all."
-	@trap 'kill 0' EXIT INT TERM; \
-	$(CELERY) -A vendorrisk worker --loglevel=INFO --concurrency=2 & \
-	$(CELERY) -A vendorrisk beat --loglevel=INFO & \
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	@# The server, a worker and beat; a welcome with the users and the password once the server answers.
+	@$(MANAGE) run_dev --port $(PORT)
 
 ## test: set up and run the whole suite (PostgreSQL when DATABASE_URL is set, otherwise SQLite).
 test: setup

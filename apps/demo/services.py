@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from apps.accounts.choices import LegalKind, OrganizationKind, Role
 from apps.accounts.models import Membership, Organization, User
@@ -418,3 +419,46 @@ def demo_load_full(*, today: dt.date | None = None) -> dict[str, object]:
     run = screening_run_full(trigger="manual", today=today)
     evaluation = remediation_evaluate_all(today=today)
     return {"created": created, "lists": lists, "screening_run": run.pk, "remediation": evaluation}
+
+
+def demo_welcome(base_url: str) -> list[str]:
+    """What `make run` prints once the server answers: where to go, who to sign in as (each demo user's
+    organisations and roles, the one the web opens first: the first by name, as apps.web.access selects it),
+    the password, and which list sources have no version yet and why."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.lists.choices import VersionStatus
+    from apps.lists.models import ListSource, ListVersion
+
+    lines = [f"The registry is up: {base_url}/  (admin site: {base_url}/admin/, API docs: {base_url}/api/v1/docs/)"]
+    memberships: dict[int, list[Membership]] = {}
+    for m in Membership.objects.select_related("organization").order_by("organization__name"):
+        memberships.setdefault(m.user_id, []).append(m)
+    users = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in DEMO_USERS])}
+    if not users:
+        return lines + ["No demo users: run `manage.py load_demo`."]
+    password, _generated = demo_password_get()
+    lines.append(f"Sign in as one of these users, password {password}:")
+    for username, *_rest in DEMO_USERS:
+        user = users.get(username)
+        if user is None:
+            continue
+        rows = memberships.get(user.pk, [])
+        roles = "; ".join(f"{m.get_role_display().lower()} of {m.organization.name}" for m in rows)
+        first = f" (opens in {rows[0].organization.name}; switch in the header)" if len(rows) > 1 else ""
+        extra = " Staff: the admin site." if user.is_staff else ""
+        if username == CURATOR_USERNAME:
+            extra += " Registry curator once its second factor is verified (Account, Verify)."
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is not None:
+                extra += f" Its authenticator: {device.config_url}"
+        lines.append(f"  {username:<8} {roles}{first}.{extra}")
+    active = ListVersion.objects.filter(source=OuterRef("pk"), status=VersionStatus.ACTIVE)
+    never = list(ListSource.objects.filter(enabled=True, organization__isnull=True).exclude(Exists(active))
+                 .order_by("code").values_list("code", flat=True))
+    if never:
+        lines.append(f"List sources with no version yet ({', '.join(never)}): the demo imports bundled copies of "
+                     "the statutory lists offline; these download on their schedule when the machine is online, or "
+                     "an admin runs `manage.py import_list`. Until then a clean name checks as \"not cleared\".")
+    lines.append("Worker and beat logs: var/log/worker.log, var/log/beat.log. Ctrl-C stops everything.")
+    return lines

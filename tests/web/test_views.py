@@ -236,3 +236,14 @@ def test_equipment_sorts_are_declared_with_the_filters(client_for, officer, site
     assert content.index("SORT-LATE") < content.index("SORT-EARLY")
     refused = c.get(reverse("web:equipment-list"), {"sort": "password"}).content.decode()
     assert "SORT-EARLY" not in refused and "Sort:" in refused
+
+
+@pytest.mark.django_db
+def test_header_links_the_admin_site_for_staff_only(client_for, admin_user, officer):
+    """First run: a staff admin finds the admin site from the UI; nobody else is shown the link."""
+    admin_url = reverse("admin:index")
+    admin_user.is_staff = True
+    page = client_for(admin_user).get(reverse("web:dashboard"))
+    assert f'href="{admin_url}"' in page.content.decode()
+    page = client_for(officer).get(reverse("web:dashboard"))
+    assert f'href="{admin_url}"' not in page.content.decode()
