@@ -437,6 +437,7 @@ def demo_welcome(base_url: str) -> list[str]:
     users = {u.username: u for u in User.objects.filter(username__in=[row[0] for row in DEMO_USERS])}
     if not users:
         return lines + ["No demo users: run `manage.py load_demo`."]
+    organizations = Organization.objects.count()
     password, _generated = demo_password_get()
     lines.append(f"Sign in as one of these users, password {password}:")
     for username, *_rest in DEMO_USERS:
@@ -444,7 +445,12 @@ def demo_welcome(base_url: str) -> list[str]:
         if user is None:
             continue
         rows = memberships.get(user.pk, [])
-        roles = "; ".join(f"{m.get_role_display().lower()} of {m.organization.name}" for m in rows)
+        by_role: dict[str, list[str]] = {}
+        for m in rows:
+            by_role.setdefault(m.get_role_display().lower(), []).append(m.organization.name)
+        roles = "; ".join(
+            f"{role} of all {len(names)} organisations" if len(names) == organizations > 1 else
+            f"{role} of {' and '.join(names)}" for role, names in by_role.items())
         first = f" (opens in {rows[0].organization.name}; switch in the header)" if len(rows) > 1 else ""
         extra = " Staff: the admin site." if user.is_staff else ""
         if username == CURATOR_USERNAME:

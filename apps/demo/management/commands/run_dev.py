@@ -23,7 +23,7 @@ from apps.demo.services import demo_welcome
 
 STOP_SIGNALS = {"worker": signal.SIGQUIT, "beat": signal.SIGTERM, "web": signal.SIGTERM}
 # Seconds each may take before it is killed (at most --stop-timeout).
-STOP_GRACE = {"worker": 2.0, "beat": 3.0, "web": 3.0}
+STOP_GRACE = {"worker": 2.0, "beat": 2.0, "web": 2.0}
 
 
 class Command(BaseCommand):
