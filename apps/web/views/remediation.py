@@ -109,6 +109,7 @@ def _plan_context(request, plan: RemediationPlan, **forms_) -> dict:
         "next_status": next_status, "next_label": PlanStatus(next_status).label if next_status else "",
         "today": today,
         "timing": rem_selectors.plan_timings([plan], today=today)[plan.pk],
+        "header": rem_selectors.plan_header(plan, today=today),
         "can_write": access.can_write_in(plan.organization_id),
         "is_admin": access.is_admin_in(plan.organization_id),
         "pending_waiver": next((w for w in waivers if w.status == WaiverStatus.REQUESTED), None),
