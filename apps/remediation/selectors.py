@@ -444,7 +444,8 @@ class SummaryHeader:
 
     risk_status: str
     next_action: str
-    # Where the next action is done: "plan" (the plan's page, plan_id), "waivers" (its waiver section), "review"
+    # Where the next action is done: "plan" (the plan's page, plan_id), "waivers" (its waiver section), "owner" (its
+    # owner form), "review"
     # (the review queue), "overdue" (the board's overdue plans) or "" (nowhere else); the template makes the link.
     next_action_link: str = ""
     plan_id: int | None = None
@@ -467,6 +468,7 @@ def _plural(n: int, word: str) -> str:
 
 
 WAIVER_DECISION = "Decide the waiver request"
+ASSIGN_OWNER = "Assign an owner"
 EVIDENCE_WORDS = {"remove": "removal", "replace": "replacement", "mitigate": "mitigation", "monitor": "monitoring"}
 
 
@@ -485,7 +487,7 @@ def plan_next_action(plan: RemediationPlan, *, timing: PlanTiming, waiver_reques
     if plan.obligation == Obligation.DO_NOT_PROCURE and plan.status == PlanStatus.OPEN and plan.owner_id:
         return "Buy no more of it; record the decision and mark as planned"
     if plan.owner_id is None:
-        return "Assign an owner"
+        return ASSIGN_OWNER
     if plan.status == PlanStatus.OPEN:
         return "Plan the work: add its steps and mark as planned"
     if plan.status == PlanStatus.PLANNED:
@@ -508,7 +510,7 @@ def plan_header(plan: RemediationPlan, *, today: dt.date, risk_status: str | Non
     timing = plan_timings([plan], today=today)[plan.pk]
     action = plan_next_action(plan, timing=timing, waiver_requested=bool(counts["waiver_requested"]),
                               open_steps=counts["open_steps"] or 0, evidence=counts["evidence"] or 0)
-    link = "waivers" if action == WAIVER_DECISION else "plan"
+    link = {WAIVER_DECISION: "waivers", ASSIGN_OWNER: "owner"}.get(action, "plan")
     return SummaryHeader(
         risk_status=risk_status if risk_status is not None else (plan.equipment.risk_status or RiskStatus.CLEAR),
         next_action=action, next_action_link=link, plan_id=plan.pk, plan_status=plan.get_status_display(),

@@ -181,6 +181,30 @@ def test_closed_plan_is_shown_when_no_plan_is_live(crane, rule, org):
     assert header.plan_status == "Done" and header.next_action == "Nothing to do: done (replaced)"
 
 
+def test_assign_an_owner_from_the_plan_page(client_for, officer, viewer, auditor, other_officer, crane, rule):
+    plan = RemediationPlanFactory(equipment=crane, rule=rule)
+    c = client_for(officer)
+    body = _body(c, "web:plan-detail", plan.pk)
+    assert "Next action Assign an owner" in _summary(body)
+    assert f'href="{reverse("web:plan-detail", args=[plan.pk])}#owner"' in body and 'id="owner"' in body
+    url = reverse("web:plan-action", args=[plan.pk, "owner"])
+    # a viewer cannot own a plan (not offered; refused if posted), nor another organisation's officer
+    for outsider in (viewer, other_officer):
+        response = c.post(url, {"owner-owner": outsider.pk})
+        assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.owner_id is None
+    assert c.post(url, {"owner-owner": officer.pk}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.owner_id == officer.pk
+    text = _summary(_body(c, "web:plan-detail", plan.pk))
+    assert f"owner {officer}" in text and "Next action Plan the work: add its steps and mark as planned" in text
+    assert client_for(auditor).post(url, {"owner-owner": ""}).status_code == 403
+    assert client_for(officer).post(url, {"owner-owner": ""}).status_code == 302
+    plan.refresh_from_db()
+    assert plan.owner_id is None
+
+
 # --- folded path blocks --------------------------------------------------------------------------------------
 
 def test_blocks_sharing_vendor_and_path_fold_into_one(client_for, officer, crane):
