@@ -460,5 +460,7 @@ def test_summary_header_is_above_the_fold(browser, live_server, demo, width, hei
     if blocks.count():
         assert officer.page.locator(".finding-block .applies-to").first.inner_text().startswith(
             crane.product_model.brand.name)
+    officer.page.locator("section[aria-labelledby=h-chain]").screenshot(
+        path=str(SHOTS / f"31-folded-paths-{width}.png"))
     assert officer.problems == [], officer.problems
     officer.close()
