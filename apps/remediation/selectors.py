@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 
 from apps.accounts.selectors import organization_ids_for_user
-from apps.common.choices import RiskStatus
+from apps.common.choices import FLAGGED_STATUSES, RiskStatus
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Component, Equipment
 
@@ -558,14 +558,17 @@ def vendor_header(vendor_id: int, *, organization_id: int | None, risk_status: s
                   today: dt.date) -> SummaryHeader:
     """The summary header of a vendor in the organisation's view: its status there (`risk_status`), the
     organisation's installed units with it in any role (`units`, counted by the caller), the running plans of the
-    organisation's units it is part of (how many, how many overdue, the earliest due date) and the next action.
+    organisation's units it is part of when it is flagged there (how many, how many overdue, the earliest due
+    date) and the next action.
     Four queries, whatever the inventory (running plans are read through their own indexes)."""
     status = risk_status or RiskStatus.CLEAR
     in_units = (Q(equipment__product_model__brand_id=vendor_id) | Q(equipment__product_model__manufacturer_id=vendor_id)
                 | Q(equipment__product_model__software_supplier_id=vendor_id)
                 | Q(equipment_id__in=Component.objects.filter(vendor_id=vendor_id).values("equipment_id")))
+    # A clear vendor affects none of its units: the plans of a camera with a clear chip maker are the listed
+    # brand's, not the chip maker's.
     plans = (RemediationPlan.objects.filter(organization_id=organization_id).running().filter(in_units)
-             if organization_id is not None else RemediationPlan.objects.none())
+             if organization_id is not None and status in FLAGGED_STATUSES else RemediationPlan.objects.none())
     counts = plans.order_by().aggregate(n=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)),
                                         first=Min("deadline"))
     running, overdue = counts["n"] or 0, counts["overdue"] or 0

@@ -44,7 +44,7 @@ def rule(db):
 @pytest.fixture
 def crane(site):
     """A crane whose maker is also its software supplier and a component vendor, listed by one source."""
-    zpmc = VendorFactory(name="Shanghai Zhenhua Heavy Industries")
+    zpmc = VendorFactory(name="Shanghai Zhenhua Heavy Industries", risk_status=RiskStatus.PROHIBITED)
     model = ProductModelFactory(brand=zpmc, software_supplier=zpmc, model_number="STS-65")
     unit = EquipmentFactory(site=site, product_model=model, asset_tag="STS-01", risk_status=RiskStatus.PROHIBITED)
     ComponentFactory(equipment=unit, vendor=zpmc)
@@ -159,6 +159,17 @@ def test_vendor_header_units_plans_and_earliest_due(client_for, officer, site, c
     assert f"Earliest due {_today() - dt.timedelta(days=3):%Y-%m-%d} overdue by 3 days" in text
     assert "DoD 1260H contracting ban" in text
     assert "Next action Deal with 1 overdue plan" in text
+
+
+def test_a_clear_vendor_takes_no_plan_of_its_units(officer, org, crane, rule):
+    chip = VendorFactory(name="Clear Chip Maker")
+    ComponentFactory(equipment=crane, vendor=chip)
+    RemediationPlanFactory(equipment=crane, rule=rule, deadline=_today() - dt.timedelta(days=3))
+    header = vendor_header(chip.pk, organization_id=org.pk, risk_status=RiskStatus.CLEAR, units=1, today=_today())
+    assert (header.running_plans, header.plan_id, header.next_action) == (0, None, "Nothing to do")
+    flagged = vendor_header(chip.pk, organization_id=org.pk, risk_status=RiskStatus.RESTRICTED, units=1,
+                            today=_today())
+    assert (flagged.running_plans, flagged.overdue_plans, flagged.next_action) == (1, 1, "Deal with 1 overdue plan")
 
 
 def test_vendor_header_without_units_or_plans(client_for, officer):
