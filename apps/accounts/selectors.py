@@ -19,6 +19,14 @@ def organization_ids_for_user(user: User, *, roles: Iterable[str] | None = None)
     return list(qs.values_list("organization_id", flat=True))
 
 
+def organization_member_list(organization_id: int, *, roles: Iterable[str] | None = None) -> QuerySet[User]:
+    """The organisation's members (optionally only with one of `roles`), by username: e.g. who may own a plan."""
+    members = Membership.objects.filter(organization_id=organization_id)
+    if roles is not None:
+        members = members.filter(role__in=list(roles))
+    return User.objects.filter(pk__in=members.values("user_id")).order_by("username")
+
+
 def organization_list_for_user(user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(id__in=organization_ids_for_user(user)).order_by("name")
 

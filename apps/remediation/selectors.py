@@ -7,17 +7,26 @@ import datetime as dt
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Min, Q, QuerySet, Value, When
 
 from apps.accounts.selectors import organization_ids_for_user
-from apps.common.choices import RiskStatus
+from apps.common.choices import FLAGGED_STATUSES, RiskStatus
 from apps.inventory.choices import RETIRED_STATUSES
-from apps.inventory.models import Equipment
+from apps.inventory.models import Component, Equipment
 
 from . import conf
-from .choices import CLOCK_STATUSES, FOREIGN_ADVERSARY_COUNTRIES, LIVE_STATUSES, DeadlineKind, PlanStatus, WaiverStatus
+from .choices import (
+    CLOCK_STATUSES,
+    FOREIGN_ADVERSARY_COUNTRIES,
+    LIVE_STATUSES,
+    DeadlineKind,
+    Obligation,
+    PlanStatus,
+    StepStatus,
+    WaiverStatus,
+)
 from .context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
 from .models import Notification, PolicyRule, RemediationPlan, RemediationPlanQuerySet, Waiver
 from .policy import candidates_for, choose, deadline_kept
@@ -422,3 +431,170 @@ def projection_lines_with_units(lines: list) -> list[tuple]:
         ln.rule_title = titles[ln.rule_code]
         ln.also_titles = [titles[code] for code in ln.also or ()]
     return [(ln, units.get(ln.equipment_id), sites.get(ln.site_id, f"site {ln.site_id}")) for ln in lines]
+
+
+# --- summary headers (issue #18 item 1) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SummaryHeader:
+    """What the top of a unit, plan or vendor page says at a glance: the risk status, the obligation (the rule's
+    title and its legal basis), the due date and how far overdue or how long left, the plan's state and owner,
+    and the one next action. Vendor pages add the organisation's units it affects and its running plans.
+    Computed here; templates/includes/summary_header.html only renders it."""
+
+    risk_status: str
+    next_action: str
+    # Where the next action is done: "plan" (the plan's page, plan_id), "waivers" (its waiver section), "owner" (its
+    # owner form), "review"
+    # (the review queue), "overdue" (the board's overdue plans) or "" (nowhere else); the template makes the link.
+    next_action_link: str = ""
+    plan_id: int | None = None
+    plan_status: str = ""  # the plan's state, as a label
+    owner: str = ""
+    obligation: str = ""  # the rule's title (never its code)
+    obligation_kind: str = ""  # what the law asks: "Remove or replace", "Do not procure" ...
+    legal_basis: str = ""
+    legal_basis_url: str = ""
+    deadline: dt.date | None = None
+    deadline_label: str = "Due"
+    timing: PlanTiming | None = None
+    units: int | None = None  # vendor pages: the organisation's installed units with the vendor in any role
+    running_plans: int | None = None  # vendor pages: their running plans ...
+    overdue_plans: int | None = None  # ... and how many of those are overdue
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 'es' if word.endswith('ch') else 's'}"
+
+
+WAIVER_DECISION = "Decide the waiver request"
+ASSIGN_OWNER = "Assign an owner"
+EVIDENCE_WORDS = {"remove": "removal", "replace": "replacement", "mitigate": "mitigation", "monitor": "monitoring"}
+
+
+def plan_next_action(plan: RemediationPlan, *, timing: PlanTiming, waiver_requested: bool, open_steps: int,
+                     evidence: int) -> str:
+    """The one thing to do next on a plan, in words. Pure: the counts are read by the caller."""
+    if plan.status == PlanStatus.DONE:
+        return f"Nothing to do: done ({plan.get_outcome_display().lower() or 'closed'})"
+    if plan.status == PlanStatus.NOT_REQUIRED:
+        return "Nothing to do: no longer required"
+    if waiver_requested:
+        return WAIVER_DECISION
+    if plan.status == PlanStatus.WAIVED:
+        until = f" on {timing.waiver_expires_on:%Y-%m-%d}" if timing.waiver_expires_on else ""
+        return f"Prepare the work before the waiver expires{until}"
+    if plan.obligation == Obligation.DO_NOT_PROCURE and plan.status == PlanStatus.OPEN and plan.owner_id:
+        return "Buy no more of it; record the decision and mark as planned"
+    if plan.owner_id is None:
+        return ASSIGN_OWNER
+    if plan.status == PlanStatus.OPEN:
+        return "Plan the work: add its steps and mark as planned"
+    if plan.status == PlanStatus.PLANNED:
+        return "Start the work: mark as in progress"
+    if open_steps:
+        return f"Finish {_plural(open_steps, 'open step')}"
+    if not evidence:
+        return f"Upload evidence of {EVIDENCE_WORDS.get(plan.action, 'the work')}"
+    return "Mark as done with its outcome"
+
+
+def plan_header(plan: RemediationPlan, *, today: dt.date, risk_status: str | None = None) -> SummaryHeader:
+    """The summary header of one plan (its page, or its unit's page). Two queries at most: the plan's open steps,
+    evidence and pending waiver in one, and the approved waiver's expiry when the plan is waived (plan_timings).
+    `plan` comes with its rule and owner (select_related) and, without `risk_status`, its equipment."""
+    counts = RemediationPlan.objects.filter(pk=plan.pk).aggregate(
+        open_steps=Count("steps", filter=~Q(steps__status=StepStatus.DONE), distinct=True),
+        evidence=Count("evidence", distinct=True),
+        waiver_requested=Count("waivers", filter=Q(waivers__status=WaiverStatus.REQUESTED), distinct=True))
+    timing = plan_timings([plan], today=today)[plan.pk]
+    action = plan_next_action(plan, timing=timing, waiver_requested=bool(counts["waiver_requested"]),
+                              open_steps=counts["open_steps"] or 0, evidence=counts["evidence"] or 0)
+    link = {WAIVER_DECISION: "waivers", ASSIGN_OWNER: "owner"}.get(action, "plan")
+    return SummaryHeader(
+        risk_status=risk_status if risk_status is not None else (plan.equipment.risk_status or RiskStatus.CLEAR),
+        next_action=action, next_action_link=link, plan_id=plan.pk, plan_status=plan.get_status_display(),
+        owner=str(plan.owner) if plan.owner_id else "", obligation=plan.rule.name,
+        obligation_kind=plan.get_obligation_display().split(" (", 1)[0], legal_basis=plan.rule.citation,
+        legal_basis_url=plan.rule.citation_url, deadline=plan.deadline,
+        deadline_label="In force since" if plan.obligation == Obligation.DO_NOT_PROCURE else "Due", timing=timing)
+
+
+def _pending_review(organization_id: int | None, vendor_ids: Iterable[int]) -> int:
+    """How many review decisions wait in the organisation's view for these vendors (one per listed party, however
+    many list copies name it: apps.screening.selectors.review_queue_groups). Two queries, none without vendors."""
+    from apps.screening.selectors import review_queue_groups
+
+    ids = {v for v in vendor_ids if v}
+    return len(review_queue_groups(organization_id, vendor_ids=ids)) if ids else 0
+
+
+def equipment_header(equipment: Equipment, *, organization_id: int | None, today: dt.date) -> SummaryHeader:
+    """The summary header of a unit: its live plan (at most one), else its latest closed plan, else what waits
+    (pending matches on its vendors) or that nothing does. At most five queries, whatever the inventory."""
+    status = equipment.risk_status or RiskStatus.CLEAR
+    plan = (equipment.remediation_plans.select_related("rule", "owner")
+            .annotate(live=Case(When(status__in=sorted(LIVE_STATUSES), then=Value(0)), default=Value(1),
+                                output_field=IntegerField()))
+            .order_by("live", "-opened_at", "-pk").first())
+    if plan is not None and plan.is_live:
+        return plan_header(plan, today=today, risk_status=status)
+    pm = equipment.product_model
+    vendor_ids = [pm.brand_id, pm.manufacturer_id, pm.software_supplier_id,
+                  *Component.objects.filter(equipment_id=equipment.pk).values_list("vendor_id", flat=True)]
+    pending = _pending_review(organization_id, vendor_ids)
+    if pending:
+        return SummaryHeader(risk_status=status, next_action=f"Review {_plural(pending, 'pending match')}",
+                             next_action_link="review")
+    if plan is not None:  # the latest plan, closed
+        return plan_header(plan, today=today, risk_status=status)
+    if status in (RiskStatus.PROHIBITED, RiskStatus.RESTRICTED):
+        return SummaryHeader(risk_status=status, next_action="No rule sets a plan for it yet: check which rules "
+                             "bind your organisation")
+    return SummaryHeader(risk_status=status, next_action="Nothing to do")
+
+
+def vendor_header(vendor_id: int, *, organization_id: int | None, risk_status: str, units: int,
+                  today: dt.date) -> SummaryHeader:
+    """The summary header of a vendor in the organisation's view: its status there (`risk_status`), the
+    organisation's installed units with it in any role (`units`, counted by the caller), the running plans of the
+    organisation's units it is part of when it is flagged there (how many, how many overdue, the earliest due
+    date) and the next action.
+    Four queries, whatever the inventory (running plans are read through their own indexes)."""
+    status = risk_status or RiskStatus.CLEAR
+    in_units = (Q(equipment__product_model__brand_id=vendor_id) | Q(equipment__product_model__manufacturer_id=vendor_id)
+                | Q(equipment__product_model__software_supplier_id=vendor_id)
+                | Q(equipment_id__in=Component.objects.filter(vendor_id=vendor_id).values("equipment_id")))
+    # A clear vendor affects none of its units: the plans of a camera with a clear chip maker are the listed
+    # brand's, not the chip maker's.
+    plans = (RemediationPlan.objects.filter(organization_id=organization_id).running().filter(in_units)
+             if organization_id is not None and status in FLAGGED_STATUSES else RemediationPlan.objects.none())
+    counts = plans.order_by().aggregate(n=Count("id"), overdue=Count("id", filter=Q(deadline__lt=today)),
+                                        first=Min("deadline"))
+    running, overdue = counts["n"] or 0, counts["overdue"] or 0
+    first = plans.select_related("rule", "owner").order_by("deadline", "id").first() if running else None
+    pending = _pending_review(organization_id, [vendor_id]) if organization_id is not None else 0
+    if pending:
+        action, link = f"Review {_plural(pending, 'pending match')}", "review"
+    elif overdue:
+        action = f"Deal with {_plural(overdue, 'overdue plan')}"
+        link = "overdue"
+    elif running:
+        action = f"Follow {_plural(running, 'running plan')}; the earliest is due first"
+        link = "plan"
+    elif status in (RiskStatus.PROHIBITED, RiskStatus.RESTRICTED):
+        action, link = ("Buy nothing more from it" if not units
+                       else f"No plan covers its {_plural(units, 'unit')} yet: check which rules bind your "
+                            "organisation"), ""
+    else:
+        action, link = "Nothing to do", ""
+    header = SummaryHeader(risk_status=status, next_action=action, next_action_link=link, units=units,
+                           running_plans=running, overdue_plans=overdue)
+    if first is None:
+        return header
+    timing = plan_timings([first], today=today)[first.pk]
+    return replace(header, plan_id=first.pk, plan_status=first.get_status_display(),
+                   owner=str(first.owner) if first.owner_id else "", obligation=first.rule.name,
+                   obligation_kind=first.get_obligation_display().split(" (", 1)[0],
+                   legal_basis=first.rule.citation, legal_basis_url=first.rule.citation_url, deadline=first.deadline,
+                   timing=timing)

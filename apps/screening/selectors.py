@@ -58,6 +58,65 @@ class EquipmentFinding:
         return equipment_category_labels(self.entry_scope_categories)
 
 
+ROLE_WORDS = {"brand": "brand", "manufacturer": "real maker", "software_supplier": "software supplier",
+              "component": "component"}
+
+
+def words_joined(words: Iterable[str]) -> str:
+    """["brand", "software supplier", "component"] -> "brand, software supplier and component"."""
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+@dataclass
+class FindingBlock:
+    """The findings of one unit that share a listed vendor and its path to the list (the same vendor plays several
+    roles, e.g. a crane maker that is also its software supplier and a component vendor, and the same party may
+    be named by several list versions): one block on the page, "applies to brand, software supplier and
+    component", with every (role, list entry) row kept in `findings` for the details."""
+
+    vendor_id: int
+    vendor_name: str
+    path_text: str
+    status: str
+    roles: list[str]
+    entries: list[EquipmentFinding]  # one per distinct list entry (finding), in the findings' order
+    findings: list[EquipmentFinding]  # every (role, finding) row, as equipment_findings gives them
+
+    @property
+    def roles_text(self) -> str:
+        return words_joined(ROLE_WORDS.get(r, r.replace("_", " ")) for r in self.roles)
+
+    @property
+    def folded(self) -> int:
+        """How many rows the block stands for beyond the first (0: nothing folded)."""
+        return len(self.findings) - 1
+
+
+def equipment_findings_folded(findings: Iterable[EquipmentFinding]) -> list[FindingBlock]:
+    """One unit's findings (equipment_findings) folded into blocks by (vendor, path to the list entry, status),
+    in the order of each block's first finding (worst first). Pure: no query."""
+    blocks: dict[tuple[int, str, str], FindingBlock] = {}
+    for f in findings:
+        key = (f.vendor_id, f.path_text, f.status)
+        block = blocks.get(key)
+        if block is None:
+            block = blocks[key] = FindingBlock(vendor_id=f.vendor_id, vendor_name=f.vendor_name,
+                                               path_text=f.path_text, status=f.status, roles=[], entries=[],
+                                               findings=[])
+        block.findings.append(f)
+        if f.vendor_role not in block.roles:
+            block.roles.append(f.vendor_role)
+        if all(e.finding_id != f.finding_id for e in block.entries):
+            block.entries.append(f)
+    for block in blocks.values():
+        order = {r: i for i, r in enumerate(ROLE_WORDS)}
+        block.roles.sort(key=lambda r: order.get(r, len(order)))
+    return list(blocks.values())
+
+
 def findings_in_view(organization_id: int | None = None, *, as_of: dt.datetime | None = None) -> QuerySet[Finding]:
     """Findings in one view (Finding.objects.in_view): the public findings (None), or for an organisation its own
     rows for the vendors it sees differently (its private lists, its own decisions) and the public findings of

@@ -18,6 +18,7 @@ from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
 from apps.screening.selectors import (
     equipment_findings,
+    equipment_findings_folded,
     vendor_findings,
     vendor_ownership_view,
     vendor_status_annotate,
@@ -263,6 +264,7 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
     """The explained chain of one unit: unit -> model -> vendors -> ownership paths -> list entries -> rule ->
     deadline. Each vendor carries its ownership chain; each finding its path text and, when remediation is
     installed, the rule and deadline that apply."""
+    from apps.remediation.selectors import equipment_header
     from apps.vendors.selectors import vendor_ownership_chain
 
     today = today_default(today)
@@ -272,7 +274,10 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
         vendors.append({"role": role, "vendor": vendor, "chain": chain})
     findings = equipment_findings_for([equipment.pk]).get(equipment.pk, [])
     plans = remediation_for_equipment(equipment)
-    return {"vendors": vendors, "findings": findings, "plans": plans}
+    # One block per listed vendor and path, "applies to brand, software supplier and component" (issue #18).
+    return {"vendors": vendors, "findings": findings, "finding_blocks": equipment_findings_folded(findings),
+            "plans": plans,
+            "header": equipment_header(equipment, organization_id=equipment.site.organization_id, today=today)}
 
 
 def remediation_for_equipment(equipment: Equipment) -> list[dict[str, Any]]:
@@ -366,9 +371,14 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
     if len(family.vendor_ids) > 1 or family.oem_brands:
         n_family_units = (equipment_installed(organization_ids).filter(vendor_family_q(family))
                           .aggregate(n=Sum("quantity"))["n"] or 0)
+    from apps.remediation.selectors import vendor_header
+
+    risk_status = statuses.get(vendor.pk) or getattr(vendor, "risk_status", "")
     return {
         "vendor": vendor,
-        "risk_status": statuses.get(vendor.pk) or getattr(vendor, "risk_status", ""),
+        "risk_status": risk_status,
+        "header": vendor_header(vendor.pk, organization_id=organization_id, risk_status=risk_status, units=n_units,
+                                today=today),
         "aliases": list(vendor.aliases.order_by("name")),
         "identifiers": list(vendor.identifiers.order_by("scheme")),
         "chain": chain,

@@ -429,3 +429,38 @@ def test_curator_verifies_and_accepts_the_demo_proposal(browser, live_server, de
     s.shot("61-proposals")
     assert s.problems == [], s.problems
     s.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 900), (390, 844)])
+def test_summary_header_is_above_the_fold(browser, live_server, demo, width, height):
+    """Issue #18 item 1: the unit, plan and vendor pages open on their summary header (status, obligation, due
+    date, plan and owner, next action), visible without scrolling on a desktop and on a phone; the crane's
+    near-identical path blocks are folded into blocks that say which roles they apply to."""
+    from apps.inventory.models import Equipment
+    from apps.remediation.models import RemediationPlan
+
+    crane = Equipment.objects.filter(product_model__brand__name__startswith="Shanghai Zhenhua").first()
+    plan = RemediationPlan.objects.filter(equipment=crane).order_by("-opened_at").first() \
+        or RemediationPlan.objects.order_by("deadline").first()
+    pages = {"equipment": f"/equipment/{crane.pk}/", "plan": f"/remediation/{plan.pk}/",
+             "vendor": f"/vendors/{crane.product_model.brand_id}/"}
+    officer = Session(browser, live_server.url, width=width, height=height)
+    officer.login("officer")
+    for name, url in pages.items():
+        officer.page.goto(url)
+        header = officer.page.locator("#summary")
+        assert header.is_visible(), f"{name}: no summary header"
+        for part in ("#summary-due", "#summary-plan", "#summary-next"):
+            box = officer.page.locator(part).bounding_box()
+            assert box is not None and box["y"] + box["height"] <= height, f"{name} at {width}px: {part} below the fold"
+        assert officer.page.locator("#summary-next").inner_text().strip()
+        officer.page.screenshot(path=str(SHOTS / f"30-summary-{name}-{width}.png"))  # the first screen only
+    officer.page.goto(pages["equipment"])
+    blocks = officer.page.locator(".finding-block")
+    if blocks.count():
+        assert officer.page.locator(".finding-block .applies-to").first.inner_text().startswith(
+            crane.product_model.brand.name)
+    officer.page.locator("section[aria-labelledby=h-chain]").screenshot(
+        path=str(SHOTS / f"31-folded-paths-{width}.png"))
+    assert officer.problems == [], officer.problems
+    officer.close()

@@ -55,6 +55,19 @@ class WaiverDecisionForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class OwnerForm(forms.Form):
+    """Who owns the plan: an officer or admin of the plan's organisation (plan_assign checks it again)."""
+
+    owner = forms.ModelChoiceField(label="Owner", queryset=None, required=False, empty_label="No owner")
+
+    def __init__(self, *args, organization_id: int, **kwargs):
+        from apps.accounts.choices import WRITE_ROLES
+        from apps.accounts.selectors import organization_member_list
+
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = organization_member_list(organization_id, roles=WRITE_ROLES)
+
+
 class DeadlineForm(forms.Form):
     deadline = forms.DateField(label="New deadline", widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label="Reason for the change", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
@@ -104,11 +117,14 @@ def _plan_context(request, plan: RemediationPlan, **forms_) -> dict:
     next_status = NEXT_STATUS.get(plan.status)
     today = selectors.today_default(None)
     ctx = {
-        "plan": plan, "steps": list(plan.steps.order_by("position")), "evidence": list(plan.evidence.order_by(
-            "-uploaded_at")), "waivers": waivers, "history": rem_selectors.plan_history(plan),
+        # who did each step and uploaded each file: joined, not one query per row
+        "plan": plan, "steps": list(plan.steps.select_related("done_by").order_by("position")),
+        "evidence": list(plan.evidence.select_related("uploaded_by").order_by("-uploaded_at")), "waivers": waivers,
+        "history": rem_selectors.plan_history(plan),
         "next_status": next_status, "next_label": PlanStatus(next_status).label if next_status else "",
         "today": today,
         "timing": rem_selectors.plan_timings([plan], today=today)[plan.pk],
+        "header": rem_selectors.plan_header(plan, today=today),
         "can_write": access.can_write_in(plan.organization_id),
         "is_admin": access.is_admin_in(plan.organization_id),
         "pending_waiver": next((w for w in waivers if w.status == WaiverStatus.REQUESTED), None),
@@ -116,6 +132,8 @@ def _plan_context(request, plan: RemediationPlan, **forms_) -> dict:
         "transition_form": TransitionForm(prefix="advance"), "step_form": StepForm(prefix="step"),
         "evidence_form": EvidenceForm(prefix="evidence"), "waiver_form": WaiverForm(prefix="waiver"),
         "decision_form": WaiverDecisionForm(prefix="decision"), "deadline_form": DeadlineForm(prefix="deadline"),
+        "owner_form": OwnerForm(prefix="owner", organization_id=plan.organization_id,
+                                initial={"owner": plan.owner_id}),
     }
     ctx.update(forms_)
     return ctx
@@ -130,7 +148,7 @@ def plan_detail(request, pk: int):
 # action -> the form on the plan page that shows its errors
 ACTIONS = {"advance": "transition_form", "step": "step_form", "step-done": "step_form", "evidence": "evidence_form",
            "waiver": "waiver_form", "waiver-approve": "decision_form", "waiver-reject": "decision_form",
-           "deadline": "deadline_form"}
+           "deadline": "deadline_form", "owner": "owner_form"}
 
 
 @org_view(write=True)
@@ -190,6 +208,12 @@ def plan_action(request, pk: int, action: str):
                 else:
                     rem.waiver_reject(waiver=waiver, user=user, note=form.cleaned_data["note"])
                     done = "Waiver rejected."
+        elif action == "owner":
+            form = OwnerForm(request.POST, prefix="owner", organization_id=plan.organization_id)
+            if form.is_valid():
+                owner = form.cleaned_data["owner"]
+                rem.plan_assign(plan=plan, owner=owner, user=user)
+                done = f"Owner set: {owner}." if owner else "Owner removed."
         else:  # deadline
             form = DeadlineForm(request.POST, prefix="deadline")
             if form.is_valid():
