@@ -12,8 +12,31 @@
     });
     menu();
     document.querySelectorAll("form.filters").forEach(filtersPanel);
+    cards(document);
     scrollables(document);
   });
+  // Every other table of a page with one header row becomes cards on a narrow screen too: each cell is labelled
+  // with its column's header (templates may set data-label and card-title/card-first themselves: table.cards).
+  // Tables with row headers, role=presentation or data-no-cards keep their grid and scroll sideways.
+  function cards(root) {
+    root.querySelectorAll("main table:not(.cards):not([data-no-cards]):not([role=presentation])").forEach(function (table) {
+      var head = table.tHead;
+      if (!head || head.rows.length !== 1 || table.querySelector("tbody th")) { return; }
+      var labels = Array.prototype.map.call(head.rows[0].cells, function (th) { return th.textContent.trim(); });
+      if (labels.length < 3) { return; }
+      Array.prototype.forEach.call(table.tBodies, function (body) {
+        Array.prototype.forEach.call(body.rows, function (row) {
+          if (row.cells.length === 1) { return; }  // "nothing yet" rows
+          var at = 0;
+          Array.prototype.forEach.call(row.cells, function (cell, i) {
+            if (i === 0) { cell.classList.add("card-title"); } else if (labels[at] && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", labels[at]); }
+            at += cell.colSpan || 1;
+          });
+        });
+      });
+      table.classList.add("cards");
+    });
+  }
   // Narrow screens: the navigation and account controls fold behind the "Menu" button (CSS decides when).
   function menu() {
     var button = document.querySelector(".menu-toggle");
@@ -71,7 +94,11 @@
     });
   }
   window.addEventListener("resize", function () { scrollables(document); });
-  document.addEventListener("htmx:afterSettle", function (ev) { scrollables(ev.target.parentNode || document); });
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    var root = ev.target.parentNode || document;
+    cards(root);
+    scrollables(root);
+  });
   // Print buttons (evidence records).
   document.addEventListener("click", function (ev) {
     var t = ev.target.closest("[data-print]");

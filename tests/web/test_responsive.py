@@ -2,8 +2,9 @@
 a screenshot of each under var/screenshots/ named by page and width, no sideways scrolling of the page at 390 px,
 and axe-core (WCAG 2.1 A/AA) on every page at both widths with no violation. At 390 px the navigation folds
 behind the "Menu" button (which opens it with the organisation switcher and "Log out"), the equipment filters
-behind "Filters (n active)", the equipment table becomes cards with the risk badge and the due date first, and
-the charts switch to their compact drawing. One browser; one login for the officer, one for the auditor (403)."""
+behind "Filters (n active)", the equipment table becomes cards with the risk badge and the due date first
+(other tables too, labelled from their headers), and the charts switch to their compact drawing. One browser;
+one login for the officer, one for the auditor (403)."""
 from __future__ import annotations
 
 import re
@@ -113,6 +114,18 @@ def _phone_charts(page) -> None:
     assert smallest >= 11, smallest
 
 
+def _phone_other_tables(page) -> None:
+    """A table the template did not mark as cards becomes cards too (app.js labels each cell with its column's
+    header): the lists' freshness, off-screen to the right in a 7-column table, is in each card."""
+    page.goto("/lists/")
+    table = page.locator("main table").first
+    assert "cards" in table.get_attribute("class")
+    freshness = table.locator("tbody tr").first.locator("td[data-label='Freshness']")
+    assert freshness.is_visible()
+    box = freshness.bounding_box()
+    assert box["x"] + box["width"] <= PHONE[0]
+
+
 def test_main_pages_at_desktop_and_phone_width(browser, live_server, demo):  # noqa: F811
     from axe_playwright_python.sync_playwright import Axe  # requirements-dev.txt: a missing install fails here
 
@@ -135,6 +148,7 @@ def test_main_pages_at_desktop_and_phone_width(browser, live_server, demo):  # n
     _phone_menu(page)
     _phone_equipment(page)
     _phone_charts(page)
+    _phone_other_tables(page)
     assert [p for p in officer.problems if "/sites/999999/" not in p] == [], officer.problems
     officer.close()
 
