@@ -28,13 +28,20 @@ STATUS_LABELS = {
 }
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
+def _svg(width: int, height: int, title: str, body: list[str], *, variant: str = "") -> SafeString:
     t = escape(title)
+    css = f"chart chart-{variant}" if variant else "chart"
     return mark_safe(  # noqa: S308 - every interpolated text is escaped above or below
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="{t}" class="chart" preserveAspectRatio="xMinYMin meet">'
+        f'role="img" aria-label="{t}" class="{css}" preserveAspectRatio="xMinYMin meet">'
         f"<title>{t}</title>{''.join(body)}</svg>"
     )
+
+
+def _wide_and_compact(wide: SafeString, compact: SafeString) -> SafeString:
+    """A chart drawn twice: for a wide screen, and compact for a phone (about 340 px across, so its text stays
+    legible unscaled); the stylesheet shows one of them (svg.chart-wide / svg.chart-compact in app.css)."""
+    return mark_safe(wide + compact)  # noqa: S308 - both are built by _svg, which escapes every text
 
 
 def stacked_bars_svg(
@@ -42,7 +49,50 @@ def stacked_bars_svg(
                                                                                           "potential_match"),
     width: int = 640, label_width: int = 210,
 ) -> SafeString:
-    """Horizontal stacked bars: one row per label, one segment per status, with the total at the end."""
+    """Horizontal stacked bars: one row per label, one segment per status, with the total at the end; the compact
+    drawing puts each label above its bar."""
+    return _wide_and_compact(_stacked_bars_wide(rows, title=title, statuses=statuses, width=width,
+                                                label_width=label_width),
+                             _stacked_bars_compact(rows, title=title, statuses=statuses))
+
+
+def _stacked_bars_compact(rows: Sequence[tuple[str, dict[str, int]]], *, title: str, statuses: Sequence[str],
+                          width: int = 340) -> SafeString:
+    label_h, bar_h, gap, top = 17, 16, 10, 30
+    step = label_h + bar_h + gap
+    height = top + max(1, len(rows)) * step
+    biggest = max((sum(v.get(s, 0) for s in statuses) for _, v in rows), default=0) or 1
+    scale = (width - 40) / biggest
+    body: list[str] = []
+    x = 0
+    for s in statuses:  # legend
+        body.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{STATUS_COLOURS[s]}"/>'
+                    f'<text x="{x + 16}" y="16" font-size="12">{escape(STATUS_LABELS[s])}</text>')
+        x += 16 + 7 * len(STATUS_LABELS[s]) + 10
+    if not rows:
+        body.append(f'<text x="0" y="{top + 14}" font-size="13" fill="#5b6477">Nothing flagged.</text>')
+    for i, (label, values) in enumerate(rows):
+        y = top + i * step
+        short = label if len(label) <= 44 else label[:43] + "…"
+        body.append(f'<text x="0" y="{y + 13}" font-size="13">{escape(short)}<title>{escape(label)}</title></text>')
+        x = 0.0
+        total = 0
+        for s in statuses:
+            n = values.get(s, 0)
+            if not n:
+                continue
+            w = n * scale
+            body.append(f'<rect x="{x:.1f}" y="{y + label_h}" width="{w:.1f}" height="{bar_h}" '
+                        f'fill="{STATUS_COLOURS[s]}"><title>{escape(label)}: {n} '
+                        f"{escape(STATUS_LABELS[s].lower())}</title></rect>")
+            x += w
+            total += n
+        body.append(f'<text x="{x + 5:.1f}" y="{y + label_h + 13}" font-size="13">{total}</text>')
+    return _svg(width, height, title, body, variant="compact")
+
+
+def _stacked_bars_wide(rows: Sequence[tuple[str, dict[str, int]]], *, title: str, statuses: Sequence[str],
+                       width: int, label_width: int) -> SafeString:
     bar_h, gap, top = 20, 8, 28
     height = top + max(1, len(rows)) * (bar_h + gap) + 10
     biggest = max((sum(v.get(s, 0) for s in statuses) for _, v in rows), default=0) or 1
@@ -72,20 +122,30 @@ def stacked_bars_svg(
             x += w
             total += n
         body.append(f'<text x="{x + 5:.1f}" y="{y + 14}" font-size="12">{total}</text>')
-    return _svg(width, height, title, body)
+    return _svg(width, height, title, body, variant="wide")
 
 
 def burndown_svg(
     points: Sequence[tuple[dt.date, int]], *, title: str, projected: Sequence[tuple[dt.date, int]] = (),
     today: dt.date | None = None, width: int = 640, height: int = 240,
 ) -> SafeString:
-    """A line of open items over time (solid: recorded, dashed: projected), with a marker for today."""
-    left, right, top, bottom = 44, 16, 16, 34
+    """A line of open items over time (solid: recorded, dashed: projected), with a marker for today; drawn wide
+    and compact (narrower, larger type)."""
+    return _wide_and_compact(
+        _burndown(points, title=title, projected=projected, today=today, width=width, height=height, font=11,
+                  variant="wide"),
+        _burndown(points, title=title, projected=projected, today=today, width=340, height=220, font=13,
+                  variant="compact"))
+
+
+def _burndown(points: Sequence[tuple[dt.date, int]], *, title: str, projected: Sequence[tuple[dt.date, int]],
+              today: dt.date | None, width: int, height: int, font: int, variant: str) -> SafeString:
+    left, right, top, bottom = 4 * font, 16, 16, 3 * font
     allp = list(points) + list(projected)
     body: list[str] = []
     if not allp:
-        body.append(f'<text x="{left}" y="{top + 20}" font-size="13" fill="#5b6477">No data yet.</text>')
-        return _svg(width, height, title, body)
+        body.append(f'<text x="{left}" y="{top + 20}" font-size="{font}" fill="#5b6477">No data yet.</text>')
+        return _svg(width, height, title, body, variant=variant)
     d0 = min(p[0] for p in allp)
     d1 = max(p[0] for p in allp)
     span = max(1, (d1 - d0).days)
@@ -99,10 +159,11 @@ def burndown_svg(
     for frac in (0, 0.5, 1):
         y = top + ph * (1 - frac)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e4e7ec"/>'
-                    f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="{font}" text-anchor="end">'
                     f"{round(vmax * frac)}</text>")
-    body.append(f'<text x="{left}" y="{height - 10}" font-size="11">{d0.isoformat()}</text>'
-                f'<text x="{width - right}" y="{height - 10}" font-size="11" text-anchor="end">{d1.isoformat()}</text>')
+    body.append(f'<text x="{left}" y="{height - 8}" font-size="{font}">{d0.isoformat()}</text>'
+                f'<text x="{width - right}" y="{height - 8}" font-size="{font}" text-anchor="end">'
+                f"{d1.isoformat()}</text>")
     for series, dash, colour in ((points, "", "#1f5fbf"), (projected, ' stroke-dasharray="6 4"', "#9a6700")):
         if not series:
             continue
@@ -116,9 +177,9 @@ def burndown_svg(
         x, _ = xy(today, 0)
         anchor, dx = ("end", -3) if x > left + pw * 0.85 else ("start", 3)
         body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#5b6477" '
-                    f'stroke-dasharray="2 3"/><text x="{x + dx:.1f}" y="{top + 10}" font-size="11" '
+                    f'stroke-dasharray="2 3"/><text x="{x + dx:.1f}" y="{top + 10}" font-size="{font}" '
                     f'text-anchor="{anchor}">today</text>')
-    return _svg(width, height, title, body)
+    return _svg(width, height, title, body, variant=variant)
 
 
 @dataclass(frozen=True)
