@@ -28,11 +28,11 @@ STATUS_LABELS = {
 }
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> SafeString:
+def _svg(width: int, height: int, title: str, body: list[str], css_class: str = "chart") -> SafeString:
     t = escape(title)
     return mark_safe(  # noqa: S308 - every interpolated text is escaped above or below
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="{t}" class="chart" preserveAspectRatio="xMinYMin meet">'
+        f'role="img" aria-label="{t}" class="{css_class}" preserveAspectRatio="xMinYMin meet">'
         f"<title>{t}</title>{''.join(body)}</svg>"
     )
 
@@ -75,17 +75,51 @@ def stacked_bars_svg(
     return _svg(width, height, title, body)
 
 
+def stacked_bars_html(
+    rows: Sequence[tuple[str, dict[str, int]]], *, title: str, statuses: Sequence[str] = ("prohibited", "restricted",
+                                                                                          "potential_match"),
+) -> SafeString:
+    """Horizontal stacked bars whose labels are HTML text: they wrap instead of being cut, and keep their size at
+    any width (a label above its bar on a phone, beside it on a desktop: app.css `.hbars`). Each bar is a small
+    SVG stretched to its row (widths are attributes, so the strict CSP needs no inline style), with the total
+    after it; the legend is text too. The page keeps the numbers in a table as well."""
+    biggest = max((sum(v.get(s, 0) for s in statuses) for _, v in rows), default=0) or 1
+    legend = "".join(f'<span class="key"><span class="swatch {s}" aria-hidden="true"></span>'
+                     f"{escape(STATUS_LABELS[s])}</span>" for s in statuses)
+    out = [f'<div class="hbars" role="group" aria-label="{escape(title)}"><p class="hbars-legend">{legend}</p>']
+    if not rows:
+        out.append('<p class="muted">Nothing flagged.</p>')
+    for label, values in rows:
+        total = sum(values.get(s, 0) for s in statuses)
+        parts = ", ".join(f"{values[s]} {STATUS_LABELS[s].lower()}" for s in statuses if values.get(s))
+        rects, x = [], 0.0
+        for s in statuses:
+            n = values.get(s, 0)
+            if n:
+                w = 1000 * n / biggest
+                rects.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="20" fill="{STATUS_COLOURS[s]}"/>')
+                x += w
+        out.append(f'<div class="hbar"><span class="hbar-label">{escape(label)}</span>'
+                   f'<svg class="hbar-track" viewBox="0 0 1000 20" preserveAspectRatio="none" role="img" '
+                   f'aria-label="{escape(label)}: {escape(parts)}"><title>{escape(label)}: {escape(parts)}</title>'
+                   f'{"".join(rects)}</svg><span class="hbar-n">{total}</span></div>')
+    out.append("</div>")
+    return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped above
+
+
 def burndown_svg(
     points: Sequence[tuple[dt.date, int]], *, title: str, projected: Sequence[tuple[dt.date, int]] = (),
-    today: dt.date | None = None, width: int = 640, height: int = 240,
+    today: dt.date | None = None, width: int = 400, height: int = 200,
 ) -> SafeString:
-    """A line of open items over time (solid: recorded, dashed: projected), with a marker for today."""
-    left, right, top, bottom = 44, 16, 16, 34
+    """A line of open items over time (solid: recorded, dashed: projected), with a marker for today. Small on
+    purpose: drawn 400 wide and shown at most ~480 px (app.css `svg.chart.line`), its 12-unit text stays between
+    10 and 15 px from a phone to a desktop."""
+    left, right, top, bottom = 40, 12, 16, 30
     allp = list(points) + list(projected)
     body: list[str] = []
     if not allp:
         body.append(f'<text x="{left}" y="{top + 20}" font-size="13" fill="#5b6477">No data yet.</text>')
-        return _svg(width, height, title, body)
+        return _svg(width, height, title, body, "chart line")
     d0 = min(p[0] for p in allp)
     d1 = max(p[0] for p in allp)
     span = max(1, (d1 - d0).days)
@@ -99,10 +133,12 @@ def burndown_svg(
     for frac in (0, 0.5, 1):
         y = top + ph * (1 - frac)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e4e7ec"/>'
-                    f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">'
+                    f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="12" text-anchor="end">'
                     f"{round(vmax * frac)}</text>")
-    body.append(f'<text x="{left}" y="{height - 10}" font-size="11">{d0.isoformat()}</text>'
-                f'<text x="{width - right}" y="{height - 10}" font-size="11" text-anchor="end">{d1.isoformat()}</text>')
+    body.append(f'<text x="{left}" y="{height - 10}" font-size="12">{d0.isoformat()}</text>')
+    if d1 != d0:
+        body.append(f'<text x="{width - right}" y="{height - 10}" font-size="12" text-anchor="end">'
+                    f"{d1.isoformat()}</text>")
     for series, dash, colour in ((points, "", "#1f5fbf"), (projected, ' stroke-dasharray="6 4"', "#9a6700")):
         if not series:
             continue
@@ -116,9 +152,9 @@ def burndown_svg(
         x, _ = xy(today, 0)
         anchor, dx = ("end", -3) if x > left + pw * 0.85 else ("start", 3)
         body.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#5b6477" '
-                    f'stroke-dasharray="2 3"/><text x="{x + dx:.1f}" y="{top + 10}" font-size="11" '
+                    f'stroke-dasharray="2 3"/><text x="{x + dx:.1f}" y="{top + 10}" font-size="12" '
                     f'text-anchor="{anchor}">today</text>')
-    return _svg(width, height, title, body)
+    return _svg(width, height, title, body, "chart line")
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def dashboard(request):
     access = request.access
     if access.organization is None:
         return render(request, "web/no_organization.html")
-    data = selectors.dashboard_data(organization_id=access.organization.pk)
+    data = selectors.dashboard_data(organization_id=access.organization.pk, user=request.user)
     return render(request, "web/dashboard.html", data)
 
 
