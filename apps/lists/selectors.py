@@ -193,20 +193,20 @@ def list_coverage_states(*, organization_id: int, now: dt.datetime | None = None
             "quarantined": source.n_quarantined, "quarantined_id": source.quarantined_id,
             "error": (source.last_run_error or "").strip().splitlines()[0][:200] if state == "failed"
             and (source.last_run_error or "").strip() else "",
-            "todo": _coverage_todo(source, state, required=row["required"]),
+            "todo": _coverage_todo(source, state, blocks_clear=row["required"] and (not loaded or row["stale"])),
         })
     rank = {s: i for i, s in enumerate(COVERAGE_STATES)}
     return sorted(out, key=lambda r: (rank[r["state"]], not r["required"], r["name"]))
 
 
-def _coverage_todo(source: ListSource, state: str, *, required: bool) -> str:
+def _coverage_todo(source: ListSource, state: str, *, blocks_clear: bool) -> str:
     """What to do about a source in `state`, and who may do it (apps.accounts.policies: public lists are refreshed
     by any organisation's administrators and decided by curators; in-house lists by their organisation's
-    administrators)."""
+    administrators). `blocks_clear`: the list is required and missing or stale, so checks cannot say clear."""
     fetchable = bool(source.url) or source.code in BUNDLED_FILES
     in_house = source.organization_id is not None
     refresher = "an administrator of your organisation" if in_house else "an organisation administrator or a curator"
-    offline = f"an operator runs `manage.py import_list {source.code} FILE` with the publisher's file"
+    offline = f"an operator runs manage.py import_list {source.code} FILE with the publisher's file"
     if state == "quarantined":
         todo = ("An administrator of your organisation" if in_house else "A registry curator (with a verified "
                 "second factor)") + " reviews the waiting version's changes and approves or rejects it."
@@ -225,6 +225,6 @@ def _coverage_todo(source: ListSource, state: str, *, required: bool) -> str:
         return ""
     else:
         return "No freshness limit is set for this list, so it is never marked stale."
-    if required:
+    if blocks_clear:  # a required list missing or stale (list_coverage's `complete`)
         todo += " Until then pre-purchase checks cannot say clear."
     return todo

@@ -65,6 +65,8 @@ def test_coverage_gives_each_list_in_the_organisations_view_a_state_and_what_to_
     assert "cannot say clear" not in rows["missing-offline"]["todo"]  # not required
     assert rows["failed"]["error"] == "HTTP 503 from the publisher"
     assert "curator" in rows["quarantined"]["todo"]
+    assert "cannot say clear" not in rows["quarantined"]["todo"]  # the active version is fresh: checks go on
+    assert "cannot say clear" in rows["failed"]["todo"]  # required and never loaded
     assert rows["quarantined"]["quarantined_id"] == sources["quarantined_version"].pk
     assert "never marked stale" in rows["own"]["todo"] and rows["own"]["in_house"]
     assert rows["stale"]["age"] >= dt.timedelta(days=5) and rows["current"]["activated_at"] is not None
