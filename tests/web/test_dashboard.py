@@ -151,6 +151,8 @@ def test_tiles_and_sites_page_count_units_with_records_in_a_tooltip(client_for, 
     lines = b"".join(export.streaming_content).decode().splitlines()
     assert lines[0].endswith("units,equipment_records,prohibited_units,restricted_units,potential_match_units")
     assert lines[1].endswith(",13,2,12,0,0")
+    as_of = c.get(reverse("web:as-of-report")).content.decode()
+    assert '<div class="stat prohibited" title="in 1 equipment record"><span class="n">12</span>' in as_of
 
 
 def test_burndown_starts_on_the_day_of_the_first_plan(org, overdue_plan):
