@@ -249,9 +249,9 @@ def dashboard_alerts(*, organization_id: int, user, coverage: list[dict[str, Any
         total=Count("id"), mine=Count("id", filter=Q(requested_by_id=getattr(user, "pk", None))))
     if requested["total"]:
         may_decide = user is not None and allowed(user, Action.ADMINISTER, organization_id=organization_id)
-        mine = list(waivers_awaiting_decision(user).filter(organization_id=organization_id).order_by(
+        decidable = list(waivers_awaiting_decision(user).filter(organization_id=organization_id).order_by(
             "requested_at", "id")[:ALERT_ITEMS]) if may_decide else []
-        yours = waivers_awaiting_decision(user).filter(organization_id=organization_id).count() if mine else 0
+        yours = waivers_awaiting_decision(user).filter(organization_id=organization_id).count() if decidable else 0
         if yours:
             text = (f"{yours} waiting for your decision. Any administrator of the organisation other than the "
                     "requester may approve or reject (four eyes).")
@@ -261,7 +261,7 @@ def dashboard_alerts(*, organization_id: int, user, coverage: list[dict[str, Any
         alerts.append({
             "key": "waivers", "count": requested["total"], "title": "Waivers awaiting a decision", "text": text,
             "items": [{"label": f"Plan #{w.plan_id}: until {w.expires_on:%Y-%m-%d}, requested by {w.requested_by}",
-                       "url": reverse("web:plan-detail", args=[w.plan_id]) + "#waivers"} for w in mine],
+                       "url": reverse("web:plan-detail", args=[w.plan_id]) + "#waivers"} for w in decidable],
             "link": reverse("web:remediation-board"), "link_text": "Remediation board",
         })
 
