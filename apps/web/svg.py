@@ -37,44 +37,6 @@ def _svg(width: int, height: int, title: str, body: list[str], css_class: str = 
     )
 
 
-def stacked_bars_svg(
-    rows: Sequence[tuple[str, dict[str, int]]], *, title: str, statuses: Sequence[str] = ("prohibited", "restricted",
-                                                                                          "potential_match"),
-    width: int = 640, label_width: int = 210,
-) -> SafeString:
-    """Horizontal stacked bars: one row per label, one segment per status, with the total at the end."""
-    bar_h, gap, top = 20, 8, 28
-    height = top + max(1, len(rows)) * (bar_h + gap) + 10
-    biggest = max((sum(v.get(s, 0) for s in statuses) for _, v in rows), default=0) or 1
-    scale = (width - label_width - 50) / biggest
-    body: list[str] = []
-    x = label_width
-    for s in statuses:  # legend
-        body.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{STATUS_COLOURS[s]}"/>'
-                    f'<text x="{x + 16}" y="16" font-size="12">{escape(STATUS_LABELS[s])}</text>')
-        x += 16 + 8 * len(STATUS_LABELS[s]) + 14
-    if not rows:
-        body.append(f'<text x="{label_width}" y="{top + 14}" font-size="13" fill="#5b6477">Nothing flagged.</text>')
-    for i, (label, values) in enumerate(rows):
-        y = top + i * (bar_h + gap)
-        short = label if len(label) <= 30 else label[:29] + "…"
-        body.append(f'<text x="{label_width - 6}" y="{y + 14}" font-size="12" text-anchor="end">{escape(short)}'
-                    f"<title>{escape(label)}</title></text>")
-        x = float(label_width)
-        total = 0
-        for s in statuses:
-            n = values.get(s, 0)
-            if not n:
-                continue
-            w = n * scale
-            body.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{STATUS_COLOURS[s]}">'
-                        f"<title>{escape(label)}: {n} {escape(STATUS_LABELS[s].lower())}</title></rect>")
-            x += w
-            total += n
-        body.append(f'<text x="{x + 5:.1f}" y="{y + 14}" font-size="12">{total}</text>')
-    return _svg(width, height, title, body)
-
-
 def stacked_bars_html(
     rows: Sequence[tuple[str, dict[str, int]]], *, title: str, statuses: Sequence[str] = ("prohibited", "restricted",
                                                                                           "potential_match"),

@@ -203,3 +203,15 @@ def test_dashboard_query_count_is_constant(client_for, admin_user, officer, org,
     assert len(few) <= 25  # 21 in December 2026: session, memberships, menus, then the dashboard's own reads
     many = _dashboard_queries(c)
     assert len(many) == len(few), "\n\n".join(q for q in many if q not in few)
+
+
+def test_bar_labels_are_escaped_html_text_never_cut():
+    from apps.web.svg import stacked_bars_html
+
+    long = "Middle Harbor Container Terminal, North Gate and Rail Yard <b>"
+    html = str(stacked_bars_html([(long, {"prohibited": 12, "restricted": 3})], title="Flagged units by site"))
+    escaped = "Middle Harbor Container Terminal, North Gate and Rail Yard &lt;b&gt;"
+    assert f'<span class="hbar-label">{escaped}</span>' in html
+    assert f'aria-label="{escaped}: 12 prohibited, 3 restricted"' in html
+    assert '<span class="hbar-n">15</span>' in html and "<b>" not in html
+    assert "Nothing flagged." in str(stacked_bars_html([], title="t"))
