@@ -153,6 +153,11 @@ def test_tiles_and_sites_page_count_units_with_records_in_a_tooltip(client_for, 
     assert lines[1].endswith(",13,2,12,0,0")
     as_of = c.get(reverse("web:as-of-report")).content.decode()
     assert '<div class="stat prohibited" title="in 1 equipment record"><span class="n">12</span>' in as_of
+    from tests.api.conftest import token_client
+
+    summary = token_client(officer).get("/api/v1/summary/").json()["equipment"]
+    assert (summary["units"], summary["units_by_status"]["prohibited"]) == (13, 12)
+    assert (summary["equipment"], summary["by_status"]["prohibited"]) == (2, 1)  # records, as before
 
 
 def test_burndown_starts_on_the_day_of_the_first_plan(org, overdue_plan):
