@@ -23,12 +23,14 @@ def _status_counts(name: str, choices) -> serializers.Serializer:
 
 
 class _Counts(serializers.Serializer):
-    equipment = serializers.IntegerField()
+    equipment = serializers.IntegerField(help_text="Equipment records (a record may be a batch: its quantity).")
     by_status = _status_counts("RiskStatusCounts", RiskStatus.choices)
+    units = serializers.IntegerField(help_text="Sum of quantities (a batch counts its units): the unit of the "
+                                               "dashboard and the Sites page.")
+    units_by_status = _status_counts("RiskStatusUnitCounts", RiskStatus.choices)
 
 
 class SummaryEquipmentSerializer(_Counts):
-    units = serializers.IntegerField(help_text="Sum of quantities (a batch counts its units).")
     flagged = serializers.IntegerField(help_text="Equipment whose status is not clear.")
 
 

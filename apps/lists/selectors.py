@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from .choices import VersionStatus
+from .choices import RunStatus, VersionStatus
 from .defaults import BUNDLED_FILES
 from .models import FetchRun, ListEntry, ListSource, ListVersion, SourceRequirement
 
@@ -135,3 +135,96 @@ def list_coverage(*, versions: Iterable[ListVersion], organization_id: int | Non
     return {"searched": searched, "missing": missing, "loaded": len(searched), "enabled": enabled,
             "required_missing": required_missing, "required_stale": required_stale,
             "complete": not required_missing and not required_stale and bool(searched), "summary": summary}
+
+
+# --- coverage panel: the state of every list in one organisation's view -------------------------------------
+
+COVERAGE_STATES = ("quarantined", "failed", "missing", "stale", "current", "loaded")  # worst first
+
+
+def list_coverage_states(*, organization_id: int, now: dt.datetime | None = None) -> list[dict]:
+    """Every enabled list source in `organization_id`'s view (public lists and its own in-house lists; never
+    another organisation's) with its state, the active version's dates, and what to do about it, worst first.
+
+    Loaded, missing, stale and required come from `list_coverage` (the one notion of coverage, which screening
+    verdicts use); on top of it: a version waiting in quarantine, and a last fetch or import that failed.
+    States: quarantined (a new version waits for a decision), failed (the last fetch or import failed), missing
+    (never loaded), stale (older than its freshness limit), current (within it), loaded (no freshness limit set:
+    never marked stale). Four queries whatever the number of sources and versions."""
+    from django.db.models import Count, OuterRef, Subquery
+
+    now = now or timezone.now()
+    versions = list(list_versions_active().filter(source__enabled=True).visible_to([organization_id]))
+    coverage = list_coverage(versions=versions, organization_id=organization_id, now=now)
+    by_code = {v.source.code: v for v in versions}
+    last_run = FetchRun.objects.filter(source=OuterRef("pk")).order_by("-started_at")
+    quarantined = ListVersion.objects.filter(source=OuterRef("pk"), status=VersionStatus.QUARANTINED)
+    sources = {s.code: s for s in ListSource.objects.filter(enabled=True).visible_to([organization_id]).annotate(
+        n_quarantined=Count("versions", filter=Q(versions__status=VersionStatus.QUARANTINED)),
+        quarantined_id=Subquery(quarantined.order_by("fetched_at").values("pk")[:1]),
+        last_run_status=Subquery(last_run.values("status")[:1]),
+        last_run_error=Subquery(last_run.values("error")[:1]),
+    ).order_by()}
+    rows = [(r, True) for r in coverage["searched"]] + [(r, False) for r in coverage["missing"]]
+    out = []
+    for row, loaded in rows:
+        source = sources.get(row["source"])
+        if source is None:  # disabled or created between the two reads
+            continue
+        version = by_code.get(source.code) if loaded else None
+        last_good = dt.datetime.fromisoformat(row["last_success_at"]) if loaded and row["last_success_at"] else None
+        if source.n_quarantined:
+            state = "quarantined"
+        elif source.last_run_status == RunStatus.FAILED:
+            state = "failed"
+        elif not loaded:
+            state = "missing"
+        elif row["stale"]:
+            state = "stale"
+        else:
+            state = "current" if source.freshness_limit_hours else "loaded"
+        out.append({
+            "source": source, "code": source.code, "name": source.name, "state": state, "loaded": loaded,
+            "required": row["required"], "in_house": row["in_house"],
+            "version_id": version.pk if version else None,
+            "activated_at": version.activated_at if version else None,
+            "entry_count": version.entry_count if version else None,
+            "last_good_at": last_good, "age": (now - last_good) if last_good else None,
+            "quarantined": source.n_quarantined, "quarantined_id": source.quarantined_id,
+            "error": (source.last_run_error or "").strip().splitlines()[0][:200] if state == "failed"
+            and (source.last_run_error or "").strip() else "",
+            "todo": _coverage_todo(source, state, blocks_clear=row["required"] and (not loaded or row["stale"])),
+        })
+    rank = {s: i for i, s in enumerate(COVERAGE_STATES)}
+    return sorted(out, key=lambda r: (rank[r["state"]], not r["required"], r["name"]))
+
+
+def _coverage_todo(source: ListSource, state: str, *, blocks_clear: bool) -> str:
+    """What to do about a source in `state`, and who may do it (apps.accounts.policies: public lists are refreshed
+    by any organisation's administrators and decided by curators; in-house lists by their organisation's
+    administrators). `blocks_clear`: the list is required and missing or stale, so checks cannot say clear."""
+    fetchable = bool(source.url) or source.code in BUNDLED_FILES
+    in_house = source.organization_id is not None
+    refresher = "an administrator of your organisation" if in_house else "an organisation administrator or a curator"
+    offline = f"an operator runs manage.py import_list {source.code} FILE with the publisher's file"
+    if state == "quarantined":
+        todo = ("An administrator of your organisation" if in_house else "A registry curator (with a verified "
+                "second factor)") + " reviews the waiting version's changes and approves or rejects it."
+    elif state == "failed":
+        todo = (f"The last fetch failed: {refresher} reads the run's error on the list page and presses "
+                f"Refresh now" + (f", or {offline}." if source.url else ".") if fetchable
+                else f"The last import failed: {offline} again once the file is fixed.")
+    elif state == "missing":
+        todo = (f"Never loaded: {refresher} presses Refresh now on the list page (the schedule fetches it every "
+                f"{source.refresh_interval_hours} h); without internet access, {offline}." if fetchable
+                else f"Never loaded and nothing to download: {offline}.")
+    elif state == "stale":
+        todo = (f"Older than its {source.freshness_limit_hours} h freshness limit: {refresher} presses Refresh now "
+                "on the list page." if fetchable else f"Older than its freshness limit: {offline}.")
+    elif state == "current":
+        return ""
+    else:
+        return "No freshness limit is set for this list, so it is never marked stale."
+    if blocks_clear:  # a required list missing or stale (list_coverage's `complete`)
+        todo += " Until then pre-purchase checks cannot say clear."
+    return todo

@@ -314,12 +314,20 @@ GROUP_FIELDS = {None: None, "site": "site_id", "vendor": "vendor_id", "category"
 MAX_PERIODS = 120
 
 
-def burndown_periods(start: dt.date, end: dt.date, interval: str) -> list[dt.date]:
-    """Period end dates from start to end: Sundays for weeks, last days for months (end included)."""
+def burndown_periods(start: dt.date, end: dt.date, interval: str, *, include_start: bool = False) -> list[dt.date]:
+    """Period end dates from start to end: every day for days, Sundays for weeks, last days for months (end
+    included; `start` too with `include_start`, so a line can begin on the day something began)."""
     if end < start:
         raise ValueError("end is before start")
     out: list[dt.date] = []
-    if interval == "week":
+    if include_start and start < end:
+        out.append(start)
+    if interval == "day":
+        day = start + dt.timedelta(days=1) if include_start else start
+        while day < end and len(out) < MAX_PERIODS:
+            out.append(day)
+            day += dt.timedelta(days=1)
+    elif interval == "week":
         day = start + dt.timedelta(days=(6 - start.weekday()))
         while day < end and len(out) < MAX_PERIODS:
             out.append(day)
@@ -333,8 +341,9 @@ def burndown_periods(start: dt.date, end: dt.date, interval: str) -> list[dt.dat
             out.append(last)
             y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     else:
-        raise ValueError("interval must be 'week' or 'month'")
+        raise ValueError("interval must be 'day', 'week' or 'month'")
     out.append(end)
+    out = sorted(set(out))  # `start` or `end` may also be a period's last day
     return out[-MAX_PERIODS:]
 
 
@@ -349,6 +358,7 @@ def remediation_burndown(
     site_id: int | None = None,
     vendor_id: int | None = None,
     category: str | None = None,
+    include_start: bool = False,
 ) -> list[dict]:
     """Open, overdue and done plans at the end of each period, from the plans' lifecycle timestamps
     (opened_at, closed_at, status, deadline). One query whatever the number of plans. A plan reopened after
@@ -360,7 +370,7 @@ def remediation_burndown(
     if user is not None:  # only the user's organisations (all of them when none are named)
         allowed = set(organization_ids_for_user(user))
         org_ids = allowed if organization_ids is None else org_ids & allowed
-    periods = burndown_periods(start, end, interval)
+    periods = burndown_periods(start, end, interval, include_start=include_start)
     tz = zoneinfo.ZoneInfo(conf.time_zone())
     qs = RemediationPlan.objects.filter(organization_id__in=sorted(org_ids))
     if site_id:

@@ -84,22 +84,23 @@ def summary_report(*, organization_ids: list[int], site_ids: list[int] | None = 
         sites_qs = sites_qs.filter(pk__in=site_ids)
     sites = {s.pk: s for s in sites_qs.only("id", "code", "name", "organization_id")}
     rows = (_equipment_rows_as_of(list(sites), as_of) if as_of else _equipment_rows_now(list(sites)))
-    total = {"equipment": 0, "units": 0, "by_status": _zero()}
-    by_category: dict[str, dict] = defaultdict(lambda: {"equipment": 0, "by_status": _zero()})
+    # "equipment"/"by_status" count records (a record may be a batch: its quantity); "units"/"units_by_status"
+    # count units, the unit of the dashboard and the Sites page.
+    total = {"equipment": 0, "units": 0, "by_status": _zero(), "units_by_status": _zero()}
+    by_category: dict[str, dict] = defaultdict(lambda: {"equipment": 0, "units": 0, "by_status": _zero(),
+                                                        "units_by_status": _zero()})
     by_site: dict[int, dict] = {}
     for site_id, category, status, n, units in rows:
         status = status or RiskStatus.CLEAR
-        total["equipment"] += n
-        total["units"] += units or 0
-        total["by_status"][status] += n
-        by_category[category]["equipment"] += n
-        by_category[category]["by_status"][status] += n
         site = sites[site_id]
         entry = by_site.setdefault(site_id, {"site": site_id, "code": site.code, "name": site.name,
-                                             "organization": site.organization_id, "equipment": 0,
-                                             "by_status": _zero()})
-        entry["equipment"] += n
-        entry["by_status"][status] += n
+                                             "organization": site.organization_id, "equipment": 0, "units": 0,
+                                             "by_status": _zero(), "units_by_status": _zero()})
+        for group in (total, by_category[category], entry):
+            group["equipment"] += n
+            group["units"] += units or 0
+            group["by_status"][status] += n
+            group["units_by_status"][status] += units or 0
     flagged = total["equipment"] - total["by_status"][RiskStatus.CLEAR]
     versions = [{"source": v.source.code, "version_id": v.pk, "sha256": v.sha256, "activated_at": v.activated_at,
                  "entry_count": v.entry_count}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import zoneinfo
 from collections import defaultdict
 from typing import Any
 
@@ -35,17 +36,20 @@ def equipment_installed(organization_ids: list[int]) -> QuerySet[Equipment]:
     ).order_by()
 
 
-def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, int], list, list]:
-    """Installed units by risk status, and flagged units by site and by category (biggest first, 15 each),
-    from the per-site tally (a few hundred rows per organisation, whatever the size of its inventory)."""
+def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, int], list, list, dict[str, int]]:
+    """Installed units by risk status, flagged units by site and by category (biggest first, 15 each), and the
+    equipment records behind the units by risk status (a record may stand for a batch: `quantity`), from the
+    per-site tally (a few hundred rows per organisation, whatever the size of its inventory). One query."""
     counts = dict.fromkeys(RISK_STATUSES, 0)
+    records = dict.fromkeys(RISK_STATUSES, 0)
     by_site: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_cat: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = (equipment_counts(organization_ids=organization_ids, installed_only=True)
-            .values_list("site__name", "category", "risk_status").annotate(n=Sum("units")))
+            .values_list("site__name", "category", "risk_status").annotate(n=Sum("units"), r=Sum("records")))
     labels = dict(EquipmentCategory.choices)
-    for site_name, category, status, n in rows:
+    for site_name, category, status, n, r in rows:
         counts[status] = counts.get(status, 0) + (n or 0)
+        records[status] = records.get(status, 0) + (r or 0)
         if status in FLAGGED:
             by_site[site_name][status] += n or 0
             by_cat[str(labels.get(category, category))][status] += n or 0
@@ -53,15 +57,21 @@ def equipment_risk_breakdown(*, organization_ids: list[int]) -> tuple[dict[str, 
     def top(groups: dict[str, dict[str, int]]) -> list[tuple[str, dict[str, int]]]:
         return sorted(((k, dict(v)) for k, v in groups.items()), key=lambda kv: (-sum(kv[1].values()), kv[0]))[:15]
 
-    return counts, top(by_site), top(by_cat)
+    return counts, top(by_site), top(by_cat), records
 
 
 def site_list_with_counts(*, organization_ids: list[int]) -> QuerySet[Site]:
-    """Sites with counts of installed equipment records, and flagged ones per status, from the per-site tally.
-    One query (a correlated sum per column over the tally's few rows per site)."""
-    annotations: dict[str, Any] = {"n_equipment": site_count_subquery(installed_only=True)}
+    """Sites with their installed units (`n_equipment`; the dashboard's unit), the equipment records behind
+    them (`n_records`: a record may be a batch with a quantity), and flagged units per status (`n_<status>`,
+    with `n_<status>_records`), from the per-site tally. One query (a correlated sum per column over the
+    tally's few rows per site)."""
+    annotations: dict[str, Any] = {
+        "n_equipment": site_count_subquery(field="units", installed_only=True),
+        "n_records": site_count_subquery(installed_only=True),
+    }
     for status in FLAGGED:
-        annotations[f"n_{status}"] = site_count_subquery(installed_only=True, risk_statuses=[status])
+        annotations[f"n_{status}"] = site_count_subquery(field="units", installed_only=True, risk_statuses=[status])
+        annotations[f"n_{status}_records"] = site_count_subquery(installed_only=True, risk_statuses=[status])
     return Site.objects.filter(organization_id__in=organization_ids).annotate(**annotations).order_by("name")
 
 
@@ -164,23 +174,126 @@ def today_default(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
 
 
-def dashboard_data(*, organization_id: int, today: dt.date | None = None) -> dict[str, Any]:
-    """Everything the dashboard shows for one organisation; a fixed number of queries."""
+def dashboard_data(*, organization_id: int, user=None, today: dt.date | None = None,
+                   now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the dashboard shows for one organisation, in `user`'s view of it (the alerts depend on what
+    the user may do there); a fixed number of queries whatever the size of the inventory, the lists or the
+    remediation programme. Counts are units (a record with quantity 3 is 3 units); the records behind them go
+    in `records` for the tooltips."""
+    from django.utils import timezone
+
+    from apps.lists.selectors import list_coverage_states
+
     from . import svg
 
+    now = now or timezone.now()
     today = today_default(today)
-    counts, by_site, by_category = equipment_risk_breakdown(organization_ids=[organization_id])
+    counts, by_site, by_category, records = equipment_risk_breakdown(organization_ids=[organization_id])
     data: dict[str, Any] = {
-        "counts": [(s, svg.STATUS_LABELS[s], counts[s]) for s in RISK_STATUSES],
+        "counts": [(s, svg.STATUS_LABELS[s], counts[s], records[s]) for s in RISK_STATUSES],
         "by_site": by_site,
         "by_category": by_category,
-        "chart_site": svg.stacked_bars_svg(by_site, title="Flagged equipment by site"),
-        "chart_category": svg.stacked_bars_svg(by_category, title="Flagged equipment by category"),
+        "chart_site": svg.stacked_bars_html(by_site, title="Flagged units by site"),
+        "chart_category": svg.stacked_bars_html(by_category, title="Flagged units by category"),
         "today": today,
     }
     data.update(remediation_summary(organization_id=organization_id, today=today))
-    data["stale_sources"] = list_sources_stale(organization_id=organization_id)
+    coverage = list_coverage_states(organization_id=organization_id, now=now)
+    for row in coverage:
+        row["badge"] = COVERAGE_BADGES[row["state"]]
+    data["coverage"] = coverage
+    n_states = {state: sum(1 for r in coverage if r["state"] == state) for state in COVERAGE_BADGES}
+    data["coverage_summary"] = f"{len(coverage)} list{'s' if len(coverage) != 1 else ''}" + "".join(
+        f", {n} {state}" for state, n in n_states.items() if n)
+    data["alerts"] = dashboard_alerts(organization_id=organization_id, user=user, coverage=coverage,
+                                      overdue_count=data["overdue_count"], now=now)
     return data
+
+
+COVERAGE_BADGES = {"quarantined": "potential_match", "failed": "prohibited", "missing": "restricted",
+                   "stale": "restricted", "current": "clear", "loaded": "neutral"}  # badge colours in app.css
+ALERT_ITEMS = 5  # items listed per alert card (the card counts all of them)
+IMPORT_ATTENTION_DAYS = 7  # failed or rejected uploads older than this no longer raise an alert
+
+
+def dashboard_alerts(*, organization_id: int, user, coverage: list[dict[str, Any]], overdue_count: int,
+                     now: dt.datetime) -> list[dict[str, Any]]:
+    """The dashboard's alert cards, each with a count, a few items, who acts and a link to where they act:
+    quarantined list versions (from the coverage rows, no query), waivers awaiting a decision, imports needing
+    attention (for members who may import) and overdue plans (the count the dashboard already has). Empty when
+    nothing needs the user. At most four queries."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from apps.accounts.policies import Action, allowed
+    from apps.inventory.models import ImportJob
+    from apps.remediation.choices import WaiverStatus
+    from apps.remediation.models import Waiver
+    from apps.remediation.selectors import waivers_awaiting_decision
+
+    alerts: list[dict[str, Any]] = []
+    waiting = [r for r in coverage if r["state"] == "quarantined"]
+    if waiting:
+        alerts.append({
+            "key": "quarantined", "count": sum(r["quarantined"] for r in waiting),
+            "title": "List versions in quarantine",
+            "text": "A new version changed too much to be activated on its own; screening keeps using the active "
+                    "version until it is decided. Public lists are decided by registry curators (with a verified "
+                    "second factor), your in-house lists by your organisation's administrators.",
+            "items": [{"label": r["name"], "url": reverse("web:list-version", args=[r["quarantined_id"]])
+                       if r["quarantined_id"] else reverse("web:list-source", args=[r["source"].pk])}
+                      for r in waiting[:ALERT_ITEMS]],
+            "link": reverse("web:list-sources"), "link_text": "All lists",
+        })
+
+    requested = Waiver.objects.filter(organization_id=organization_id, status=WaiverStatus.REQUESTED).aggregate(
+        total=Count("id"), mine=Count("id", filter=Q(requested_by_id=getattr(user, "pk", None))))
+    if requested["total"]:
+        may_decide = user is not None and allowed(user, Action.ADMINISTER, organization_id=organization_id)
+        decidable = list(waivers_awaiting_decision(user).filter(organization_id=organization_id).order_by(
+            "requested_at", "id")[:ALERT_ITEMS]) if may_decide else []
+        yours = waivers_awaiting_decision(user).filter(organization_id=organization_id).count() if decidable else 0
+        if yours:
+            text = (f"{yours} waiting for your decision. Any administrator of the organisation other than the "
+                    "requester may approve or reject (four eyes).")
+        else:
+            text = ("Waiting for an administrator of the organisation other than the requester (four eyes)"
+                    + ("; your own requests wait for another administrator." if requested["mine"] else "."))
+        alerts.append({
+            "key": "waivers", "count": requested["total"], "title": "Waivers awaiting a decision", "text": text,
+            "items": [{"label": f"Plan #{w.plan_id}: until {w.expires_on:%Y-%m-%d}, requested by {w.requested_by}",
+                       "url": reverse("web:plan-detail", args=[w.plan_id]) + "#waivers"} for w in decidable],
+            "link": reverse("web:remediation-board"), "link_text": "Remediation board",
+        })
+
+    if user is not None and allowed(user, Action.WRITE, organization_id=organization_id):
+        since = now - dt.timedelta(days=IMPORT_ATTENTION_DAYS)
+        attention = ImportJob.objects.filter(organization_id=organization_id).filter(
+            Q(status=ImportJob.Status.VALID, path__gt="")
+            | Q(status__in=[ImportJob.Status.FAILED, ImportJob.Status.INVALID], created_at__gte=since))
+        jobs = list(attention.order_by("-created_at")[:ALERT_ITEMS])
+        if jobs:
+            count = attention.count()
+            labels = {ImportJob.Status.VALID: "checked, not imported yet", ImportJob.Status.INVALID: "has errors",
+                      ImportJob.Status.FAILED: "failed"}
+            alerts.append({
+                "key": "imports", "count": count, "title": "Imports needing attention",
+                "text": "Checked uploads wait for someone to press Import (nothing is saved before); uploads with "
+                        "errors or that failed are fixed and uploaded again. Officers and administrators import.",
+                "items": [{"label": f"{j.filename} ({labels[j.status]}, {j.created_at:%Y-%m-%d})",
+                           "url": reverse("web:import-preview", args=[j.token])} for j in jobs],
+                "link": reverse("web:import"), "link_text": "Import page",
+            })
+
+    if overdue_count:
+        alerts.append({
+            "key": "overdue", "count": overdue_count, "title": "Overdue remediation plans",
+            "text": "Plans past their deadline. The plan's owner records progress, closes it with evidence, or asks "
+                    "for a waiver.",
+            "items": [], "link": reverse("web:remediation-board") + "?overdue=true", "link_text": "Overdue plans",
+            "link2": reverse("web:equipment-list") + "?overdue=true", "link2_text": "Overdue equipment",
+        })
+    return alerts
 
 
 def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, Any]:
@@ -200,44 +313,40 @@ def remediation_summary(*, organization_id: int, today: dt.date) -> dict[str, An
 
     overdue_qs = base.overdue(today)
     upcoming_qs = base.filter(RemediationPlanQuerySet.due_q(today, today + dt.timedelta(days=90)))
+    burndown = burndown_chart(organization_id=organization_id, today=today, with_start=True)
     return {
         "overdue": items(overdue_qs), "overdue_count": overdue_qs.count(),
         "upcoming": items(upcoming_qs), "upcoming_count": upcoming_qs.count(),
-        "burndown": burndown_chart(organization_id=organization_id, today=today),
+        "burndown": burndown[0] if burndown else None, "burndown_start": burndown[1] if burndown else None,
         "remediation_ready": True,
     }
 
 
-def burndown_chart(*, organization_id: int, today: dt.date, weeks: int = 12):
-    """Open remediation plans at the end of each of the last `weeks` weeks (one query), drawn as SVG; None
-    when the organisation never had a plan."""
+def burndown_chart(*, organization_id: int, today: dt.date, with_start: bool = False):
+    """Open remediation plans from the day of the organisation's first plan to today (no flat zero line before
+    the programme existed, and no cliff on the day plans were first derived): daily up to a month, weekly up
+    to half a year, monthly beyond. Drawn as SVG; None when the organisation never had a plan. Two queries.
+    With `with_start`, (chart, first day)."""
+    from django.db.models import Min
+
+    from apps.remediation import conf
     from apps.remediation.models import RemediationPlan
     from apps.remediation.selectors import remediation_burndown
 
     from . import svg
 
-    if not RemediationPlan.objects.filter(organization_id=organization_id).exists():
+    first = RemediationPlan.objects.filter(organization_id=organization_id).aggregate(first=Min("opened_at"))["first"]
+    if first is None:
         return None
-    rows = remediation_burndown(organization_ids=[organization_id], start=today - dt.timedelta(weeks=weeks),
-                                end=today, interval="week")
+    start = min(first.astimezone(zoneinfo.ZoneInfo(conf.time_zone())).date(), today)
+    span = (today - start).days
+    interval = "day" if span <= 31 else "week" if span <= 26 * 7 else "month"
+    rows = remediation_burndown(organization_ids=[organization_id], start=start, end=today, interval=interval,
+                                include_start=True)
     open_points = [(r["period_end"], r["open"]) for r in rows]
-    return svg.burndown_svg(open_points, title="Open remediation plans per week", today=today)
-
-
-def list_sources_stale(*, organization_id: int) -> list[dict[str, Any]]:
-    """Enabled public list sources, and the organisation's own, that are stale or were never fetched."""
-    from django.urls import reverse
-
-    from apps.lists.models import ListSource
-    from apps.lists.selectors import list_source_freshness
-
-    out = []
-    for source in ListSource.objects.visible_to([organization_id]).filter(enabled=True).order_by("name"):
-        freshness = list_source_freshness(source)
-        if freshness != "fresh":
-            out.append({"name": source.name, "freshness": freshness, "last_success_at": source.last_success_at,
-                        "url": reverse("web:list-source", args=[source.pk])})
-    return out
+    chart = svg.burndown_svg(open_points, title=f"Open remediation plans per {interval} since the first plan",
+                             today=today)
+    return (chart, start) if with_start else chart
 
 
 def equipment_findings_for(equipment_ids: list[int]) -> dict[int, list[Any]]:

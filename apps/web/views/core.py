@@ -74,7 +74,7 @@ def dashboard(request):
     access = request.access
     if access.organization is None:
         return render(request, "web/no_organization.html")
-    data = selectors.dashboard_data(organization_id=access.organization.pk)
+    data = selectors.dashboard_data(organization_id=access.organization.pk, user=request.user)
     return render(request, "web/dashboard.html", data)
 
 
@@ -93,8 +93,8 @@ def as_of_report(request):
     categories = dict(EquipmentCategory.choices)
     return render(request, "web/as_of_report.html", {
         "form": form, "day": day, "report": report,
-        "statuses": [(s, svg.STATUS_LABELS[s], report["equipment"]["by_status"].get(s, 0))
-                     for s in selectors.RISK_STATUSES],
+        "statuses": [(s, svg.STATUS_LABELS[s], report["equipment"]["units_by_status"].get(s, 0),
+                      report["equipment"]["by_status"].get(s, 0)) for s in selectors.RISK_STATUSES],
         "by_category": [(categories.get(row["category"], row["category"]), row) for row in report["by_category"]],
         "plans": [(PlanStatus(s).label, n) for s, n in report["remediation"]["by_status"].items()],
     })

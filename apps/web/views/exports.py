@@ -63,13 +63,12 @@ def site_export(request):
     org = request.access.organization
     qs = selectors.site_list_with_counts(organization_ids=[org.pk] if org else [])
     header = ["id", "code", "name", "kind", "country", "region", "criticality", "defence", "operator",
-              "equipment_rows", "prohibited", "restricted", "potential_match"]
+              "units", "equipment_records", "prohibited_units", "restricted_units", "potential_match_units"]
 
-    def rows():
+    def rows():  # units, as on the Sites page and the dashboard; the records behind them in their own column
         for s in qs:
             yield (s.pk, s.code, s.name, s.kind, s.country.code, s.region, s.criticality, s.is_defence,
-                   s.operator_name, s.n_equipment, getattr(s, "n_prohibited", 0), getattr(s, "n_restricted", 0),
-                   getattr(s, "n_potential_match", 0))
+                   s.operator_name, s.n_equipment, s.n_records, s.n_prohibited, s.n_restricted, s.n_potential_match)
 
     return _respond(request, name="sites", header=header, rows=rows(), count=qs.count(), sheet="Sites")
 
