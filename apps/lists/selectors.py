@@ -135,3 +135,61 @@ def list_coverage(*, versions: Iterable[ListVersion], organization_id: int | Non
     return {"searched": searched, "missing": missing, "loaded": len(searched), "enabled": enabled,
             "required_missing": required_missing, "required_stale": required_stale,
             "complete": not required_missing and not required_stale and bool(searched), "summary": summary}
+
+
+def _day(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%b %Y}"
+
+
+def _age(value: dt.datetime, now: dt.datetime) -> str:
+    days = max(0, (now - value).days)
+    if days == 0:
+        return "fetched today"
+    return "1 day old" if days == 1 else f"{days} days old"
+
+
+def list_version_in_use_text(*, active: ListVersion | None, now: dt.datetime | None = None,
+                             still: bool = True) -> str:
+    """"The list in use is still version #12 of 3 Nov 2026, 32 days old (1,204 entries)." or that none is."""
+    now = now or timezone.now()
+    if active is None:
+        return ("No version of this list is loaded yet, so checks cannot search it (a check that requires it "
+                "is never clear).")
+    return (f"The list in use is {'still ' if still else ''}version #{active.pk} of {_day(active.fetched_at)}, "
+            f"{_age(active.fetched_at, now)} ({active.entry_count:,} entries).")
+
+
+def list_version_decider_text(source: ListSource) -> str:
+    """Who decides on a quarantined version (apps.accounts.policies ADMINISTER), in words."""
+    if source.organization_id is None:
+        return "a registry curator (public lists are shared by every organisation)"
+    return f"an administrator of {source.organization.name}" if source.organization else "an administrator"
+
+
+def list_versions_quarantined_explained(*, source_ids: Iterable[int], version_ids: Iterable[int] | None = None,
+                                        now: dt.datetime | None = None) -> list[dict]:
+    """Quarantined versions of the given sources (oldest first), each with what it means for the people who
+    screen: the version still in use (named, dated), that the quarantined one is not used until someone who
+    may decide approves it, what changed (+added -removed ~changed, when the diff is recorded) and who
+    decides. Two queries, whatever the number of versions."""
+    now = now or timezone.now()
+    source_ids = list(source_ids)
+    quarantined = list_versions_quarantined().filter(source_id__in=source_ids).select_related("source__organization")
+    if version_ids is not None:
+        quarantined = quarantined.filter(pk__in=list(version_ids))
+    quarantined = list(quarantined)
+    active = {v.source_id: v for v in ListVersion.objects.filter(
+        status=VersionStatus.ACTIVE, source_id__in={v.source_id for v in quarantined})} if quarantined else {}
+    rows = []
+    for version in quarantined:
+        in_use = active.get(version.source_id)
+        diff = getattr(version, "diff", None)
+        rows.append({
+            "version": version, "source": version.source, "in_use": in_use,
+            "in_use_text": list_version_in_use_text(active=in_use, now=now),
+            "added": diff.added if diff else None, "removed": diff.removed if diff else None,
+            "changed": diff.changed if diff else None,
+            "decider": list_version_decider_text(version.source),
+        })
+    return rows
