@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from ..choices import RunTrigger
 from ..models import ListSource, ListVersion
 from ..selectors import list_version_in_use_text
 
@@ -28,6 +29,9 @@ class FailureExplanation:
     advice: str
     retry_helps: bool
     detail: str
+    title: str = "Last refresh failed"  # "Last import failed" for an offline import or an upload
+    advice_others: str = ("The list's administrators (a registry curator, for a public list) can retry or upload "
+                          "the file; checks keep using the version in use meanwhile.")
 
     @property
     def text(self) -> str:
@@ -92,10 +96,12 @@ _RULES: list[tuple[str, re.Pattern, str, str, bool]] = [
 
 
 def fetch_run_failure_explain(*, reason: str, source: ListSource | None = None, active: ListVersion | None = None,
-                              now: dt.datetime | None = None) -> FailureExplanation:
+                              trigger: str = "", now: dt.datetime | None = None) -> FailureExplanation:
     """Explain a failed refresh or import from its recorded reason (`FetchRun.error`): the classification, the
-    version still in use (`active`: the source's active version, or None) and what to do."""
+    version still in use (`active`: the source's active version, or None) and what to do (`advice` for those
+    who may retry or upload, `advice_others` for everyone else)."""
     reason = (reason or "").strip()
+    title = "Last import failed" if trigger == RunTrigger.IMPORT else "Last refresh failed"
     in_use = list_version_in_use_text(active=active, now=now)
     for kind, pattern, headline, advice, retry_helps in _RULES:
         found = pattern.search(reason)
@@ -106,8 +112,8 @@ def fetch_run_failure_explain(*, reason: str, source: ListSource | None = None, 
         text = headline.format(host=host, code=groups.get("code", ""), line=_first_line(groups.get("line", "")))
         text = text if text.endswith((".", "?", "!", "…")) else f"{text}."
         return FailureExplanation(kind=kind, headline=text, in_use=in_use, advice=advice, retry_helps=retry_helps,
-                                  detail=reason)
+                                  detail=reason, title=title)
     name = source.name if source is not None else "the list"
     return FailureExplanation(kind="other", headline=f"The refresh of {name} failed.", in_use=in_use,
                               advice="Retry; if it fails again, an administrator can read the technical detail.",
-                              retry_helps=True, detail=reason)
+                              retry_helps=True, detail=reason, title=title)

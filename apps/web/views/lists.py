@@ -56,7 +56,8 @@ def _failure(run: FetchRun | None, source: ListSource, active: ListVersion | Non
     """The explanation of `run` when it is the source's last finished run and it failed (else None)."""
     if run is None or run.status != RunStatus.FAILED:
         return None
-    return list_services.fetch_run_failure_explain(reason=run.error or run.message, source=source, active=active)
+    return list_services.fetch_run_failure_explain(reason=run.error or run.message, source=source, active=active,
+                                                   trigger=run.trigger)
 
 
 @org_view
