@@ -150,14 +150,16 @@ def _age(value: dt.datetime, now: dt.datetime) -> str:
 
 
 def list_version_in_use_text(*, active: ListVersion | None, now: dt.datetime | None = None,
-                             still: bool = True) -> str:
-    """"The list in use is still version #12 of 3 Nov 2026, 32 days old (1,204 entries)." or that none is."""
+                             prefix: str = "The list in use is still ") -> str:
+    """"The list in use is still version #12 of 3 Nov 2026, 32 days old (1,204 entries)." or that none is
+    loaded. `prefix=""` gives the bare "Version #12 of ..." for a label."""
     now = now or timezone.now()
     if active is None:
         return ("No version of this list is loaded yet, so checks cannot search it (a check that requires it "
                 "is never clear).")
-    return (f"The list in use is {'still ' if still else ''}version #{active.pk} of {_day(active.fetched_at)}, "
-            f"{_age(active.fetched_at, now)} ({active.entry_count:,} entries).")
+    text = (f"version #{active.pk} of {_day(active.fetched_at)}, {_age(active.fetched_at, now)} "
+            f"({active.entry_count:,} entries).")
+    return f"{prefix}{text}" if prefix else text[:1].upper() + text[1:]
 
 
 def list_version_decider_text(source: ListSource) -> str:

@@ -108,7 +108,7 @@ def _source_page(request, source: ListSource, *, versions=None, upload_form=None
         "source": source, "freshness": list_source_freshness(source), "page_obj": versions, "runs": runs,
         "running": running, "may_decide": _may_decide(request, source), "may_refresh": _may_refresh(request, source),
         "may_upload": may_upload, "upload_form": upload_form or (ListUploadForm() if may_upload else None),
-        "active": active, "in_use_text": list_version_in_use_text(active=active, still=False),
+        "active": active, "in_use_text": list_version_in_use_text(active=active, prefix=""),
         "failure": failure, "explained_run": finished if failure else None,
         "quarantined": list_versions_quarantined_explained(source_ids=[source.pk]),
         "decider": list_version_decider_text(source),
