@@ -200,6 +200,16 @@ def test_a_bad_file_is_refused_with_a_clear_error_and_nothing_loaded(client_for,
     assert not ListVersion.objects.filter(source=in_house, status=VersionStatus.FAILED).exclude(raw_file="").exists()
 
 
+def test_a_file_over_the_upload_limit_is_refused_before_anything_is_recorded(client_for, admin_user, in_house,
+                                                                           settings):
+    settings.LISTS_UPLOAD_MAX_BYTES = 100
+    response = _upload(client_for(admin_user), in_house, ("blocklist.csv", BLOCKLIST.read_bytes()))
+    assert response.status_code == 400
+    assert "File too large" in response.content.decode()
+    assert not FetchRun.objects.filter(source=in_house).exists()
+    assert not ListVersion.objects.filter(source=in_house).exists()
+
+
 def test_a_shrunken_upload_is_quarantined_like_a_download(client_for, admin_user, in_house):
     c = client_for(admin_user)
     _upload(c, in_house, ("blocklist.csv", BLOCKLIST.read_bytes()))
