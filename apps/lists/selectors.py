@@ -47,6 +47,12 @@ def list_sources_with_freshness(*, now: dt.datetime | None = None) -> list[tuple
     return [(source, list_source_freshness(source, now=now)) for source in ListSource.objects.all()]
 
 
+def list_source_downloadable(source: ListSource) -> bool:
+    """Whether "Refresh now" has something to fetch: a URL, or a file bundled with the app. Otherwise the list
+    is loaded by uploading its file (or `import_list`)."""
+    return bool(source.url) or source.code in BUNDLED_FILES
+
+
 def list_sources_due(*, now: dt.datetime | None = None) -> list[ListSource]:
     """Enabled sources with something to fetch whose refresh interval has passed and that are not locked."""
     now = now or timezone.now()

@@ -47,7 +47,8 @@ def _first_line(text: str, limit: int = 240) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-_RETRY = "Retry later; on a site without internet access, upload the file instead."
+_RETRY = ("Retry later (a scheduled or queued refresh also retries by itself a few times); on a site without "
+          "internet access, upload the file instead.")
 _CHECK_URL = "An administrator should check the list's address, or upload the file instead."
 
 # (kind, pattern, headline template, advice, retry helps). Templates may use {host}, {code}, {line}.

@@ -22,6 +22,7 @@ from .. import downloads
 from ..choices import RunStatus, RunTrigger, VersionStatus
 from ..defaults import BUNDLED_FILES
 from ..models import FetchRun, ListSource, ListVersion
+from ..selectors import list_source_downloadable
 from .ingest import _import_db_failed, list_version_import
 from .leases import _lease_keeper, _lock_release_quietly, list_source_leftovers_clean, list_source_lock_acquire
 from .results import ImportResult, RunRetryable, SourceBusy
@@ -140,7 +141,7 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     message no worker took within LISTS_QUEUED_RESEND_SECONDS is sent again (the broker lost it)."""
     now = now or timezone.now()
     authorize(user, Action.REFRESH_LIST, source)
-    if not source.url and source.code not in BUNDLED_FILES:
+    if not list_source_downloadable(source):
         raise ApplicationError(f"{source.name} has no URL (no download address): upload its file on this page, "
                                "or import it with `manage.py import_list`.", code="no_url")
     lease_held = source.lock_until is not None and source.lock_until > now

@@ -22,6 +22,7 @@ from apps.lists import services as list_services
 from apps.lists.choices import RunStatus, VersionStatus
 from apps.lists.models import FetchRun, ListSource, ListVersion
 from apps.lists.selectors import (
+    list_source_downloadable,
     list_source_freshness,
     list_source_runs,
     list_version_decider_text,
@@ -76,7 +77,8 @@ def sources(request):
         run = last_runs.get(s.pk)
         rows.append({"source": s, "freshness": list_source_freshness(s), "active": active.get(s.pk),
                      "run": run if run is not None and run.status in RUNNING else None,
-                     "failure": _failure(run, s, active.get(s.pk)), "may_refresh": _may_refresh(request, s)})
+                     "failure": _failure(run, s, active.get(s.pk)),
+                     "may_refresh": list_source_downloadable(s) and _may_refresh(request, s)})
     return render(request, "web/list_sources.html", {
         "rows": rows, "quarantined": list_versions_quarantined_explained(source_ids=ids),
         "may_decide_any": is_curator(request.user) or request.access.admin_anywhere,
@@ -107,7 +109,8 @@ def _source_page(request, source: ListSource, *, versions=None, upload_form=None
     return render(request, "web/list_source.html", {
         "source": source, "freshness": list_source_freshness(source), "page_obj": versions, "runs": runs,
         "running": running, "may_decide": _may_decide(request, source), "may_refresh": _may_refresh(request, source),
-        "may_upload": may_upload, "upload_form": upload_form or (ListUploadForm() if may_upload else None),
+        "downloadable": list_source_downloadable(source), "may_upload": may_upload,
+        "upload_form": upload_form or (ListUploadForm() if may_upload else None),
         "active": active, "in_use_text": list_version_in_use_text(active=active, prefix=""),
         "failure": failure, "explained_run": finished if failure else None,
         "quarantined": list_versions_quarantined_explained(source_ids=[source.pk]),
