@@ -250,6 +250,9 @@ DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="")
 # Lists: where list sources are fetched from, and the guard against bad downloads.
 LISTS_DOWNLOAD_MAX_BYTES = env.int("LISTS_DOWNLOAD_MAX_BYTES", default=512 * 1024 * 1024)
 LISTS_DOWNLOAD_TIMEOUT = env.float("LISTS_DOWNLOAD_TIMEOUT", default=60.0)
+# A list file uploaded in the browser (Lists > a list > Upload): imported in the request, so kept below the request
+# cap (SECURITY_MAX_REQUEST_BYTES); bigger files go through `manage.py import_list`.
+LISTS_UPLOAD_MAX_BYTES = env.int("LISTS_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 LISTS_MAX_DROP_SHARE = env.float("LISTS_MAX_DROP_SHARE", default=0.10)
 # The shape of a loss, not only its size: a small loss of a suspicious kind is quarantined too (0 disables a check).
 # A cut-off file loses the *end* of the previous version's file order: quarantine when at least this many entries

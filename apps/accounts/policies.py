@@ -34,6 +34,9 @@ class Action(StrEnum):
     CURATE = "curate"  # the shared reference data itself: curator with a verified second factor
     REFRESH_LIST = "refresh_list"  # "refresh now": an admin of the list's organisation; a public list: an
     # admin of any organisation, or a curator (the fetch is guarded and throttled, the activation quarantined)
+    IMPORT_LIST = "import_list"  # upload a list file (an offline import): the same people as ADMINISTER. A file
+    # is not the publisher's download: on a public list it would change every organisation's screening, so
+    # only a verified curator; an in-house list, its organisation's admins
     VERIFY_AUDIT = "verify_audit"  # the audit chain spans organisations: an admin anywhere, or a curator
     GRANT_CURATOR = "grant_curator"  # superusers only
 
@@ -122,7 +125,7 @@ def _decide(user, action: Action, organization_id: int | None) -> str | None:
             if any(role in WRITE_ROLES for role in roles.values()) or may_curate(user):
                 return None
             return "Your role does not allow this."
-        if action == Action.ADMINISTER:
+        if action in (Action.ADMINISTER, Action.IMPORT_LIST):
             return None if may_curate(user) else _deny_curate(user)
     else:
         role = roles.get(organization_id)
@@ -132,7 +135,7 @@ def _decide(user, action: Action, organization_id: int | None) -> str | None:
             return None
         if action == Action.WRITE:
             return None if role in WRITE_ROLES else "Your role in this organisation is read-only."
-        if action in (Action.ADMINISTER, Action.REFRESH_LIST):
+        if action in (Action.ADMINISTER, Action.REFRESH_LIST, Action.IMPORT_LIST):
             return None if role == Role.ADMIN else "Only an administrator of this organisation may do this."
     raise ValueError(f"Unknown action {action!r}")  # a wiring error, never a silent allow
 

@@ -47,6 +47,12 @@ def list_sources_with_freshness(*, now: dt.datetime | None = None) -> list[tuple
     return [(source, list_source_freshness(source, now=now)) for source in ListSource.objects.all()]
 
 
+def list_source_downloadable(source: ListSource) -> bool:
+    """Whether "Refresh now" has something to fetch: a URL, or a file bundled with the app. Otherwise the list
+    is loaded by uploading its file (or `import_list`)."""
+    return bool(source.url) or source.code in BUNDLED_FILES
+
+
 def list_sources_due(*, now: dt.datetime | None = None) -> list[ListSource]:
     """Enabled sources with something to fetch whose refresh interval has passed and that are not locked."""
     now = now or timezone.now()
@@ -206,7 +212,9 @@ def _coverage_todo(source: ListSource, state: str, *, blocks_clear: bool) -> str
     fetchable = bool(source.url) or source.code in BUNDLED_FILES
     in_house = source.organization_id is not None
     refresher = "an administrator of your organisation" if in_house else "an organisation administrator or a curator"
-    offline = f"an operator runs manage.py import_list {source.code} FILE with the publisher's file"
+    uploader = "an administrator of your organisation" if in_house else "a registry curator"
+    offline = (f"{uploader} uploads the publisher's file on the list page (or an operator runs "
+               f"manage.py import_list {source.code} FILE)")
     if state == "quarantined":
         todo = ("An administrator of your organisation" if in_house else "A registry curator (with a verified "
                 "second factor)") + " reviews the waiting version's changes and approves or rejects it."
@@ -228,3 +236,63 @@ def _coverage_todo(source: ListSource, state: str, *, blocks_clear: bool) -> str
     if blocks_clear:  # a required list missing or stale (list_coverage's `complete`)
         todo += " Until then pre-purchase checks cannot say clear."
     return todo
+
+
+def _day(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%b %Y}"
+
+
+def _age(value: dt.datetime, now: dt.datetime) -> str:
+    days = max(0, (now - value).days)
+    if days == 0:
+        return "fetched today"
+    return "1 day old" if days == 1 else f"{days} days old"
+
+
+def list_version_in_use_text(*, active: ListVersion | None, now: dt.datetime | None = None,
+                             prefix: str = "The list in use is still ") -> str:
+    """"The list in use is still version #12 of 3 Nov 2026, 32 days old (1,204 entries)." or that none is
+    loaded. `prefix=""` gives the bare "Version #12 of ..." for a label."""
+    now = now or timezone.now()
+    if active is None:
+        return ("No version of this list is loaded yet, so checks cannot search it (a check that requires it "
+                "is never clear).")
+    text = (f"version #{active.pk} of {_day(active.fetched_at)}, {_age(active.fetched_at, now)} "
+            f"({active.entry_count:,} entries).")
+    return f"{prefix}{text}" if prefix else text[:1].upper() + text[1:]
+
+
+def list_version_decider_text(source: ListSource) -> str:
+    """Who decides on a quarantined version (apps.accounts.policies ADMINISTER), in words."""
+    if source.organization_id is None:
+        return "a registry curator (public lists are shared by every organisation)"
+    return f"an administrator of {source.organization.name}" if source.organization else "an administrator"
+
+
+def list_versions_quarantined_explained(*, source_ids: Iterable[int], version_ids: Iterable[int] | None = None,
+                                        now: dt.datetime | None = None) -> list[dict]:
+    """Quarantined versions of the given sources (oldest first), each with what it means for the people who
+    screen: the version still in use (named, dated), that the quarantined one is not used until someone who
+    may decide approves it, what changed (+added -removed ~changed, when the diff is recorded) and who
+    decides. Two queries, whatever the number of versions."""
+    now = now or timezone.now()
+    source_ids = list(source_ids)
+    quarantined = list_versions_quarantined().filter(source_id__in=source_ids).select_related("source__organization")
+    if version_ids is not None:
+        quarantined = quarantined.filter(pk__in=list(version_ids))
+    quarantined = list(quarantined)
+    active = {v.source_id: v for v in ListVersion.objects.filter(
+        status=VersionStatus.ACTIVE, source_id__in={v.source_id for v in quarantined})} if quarantined else {}
+    rows = []
+    for version in quarantined:
+        in_use = active.get(version.source_id)
+        diff = getattr(version, "diff", None)
+        rows.append({
+            "version": version, "source": version.source, "in_use": in_use,
+            "in_use_text": list_version_in_use_text(active=in_use, now=now),
+            "added": diff.added if diff else None, "removed": diff.removed if diff else None,
+            "changed": diff.changed if diff else None,
+            "decider": list_version_decider_text(version.source),
+        })
+    return rows

@@ -91,6 +91,32 @@ class DecisionForm(forms.Form):
         return [int(p) for p in parts] or None
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (a multi-file list format: OFAC's legacy CSVs); cleaned to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        items = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(item, initial) for item in items]
+
+
+class ListUploadForm(forms.Form):
+    """A list file for an air-gapped site: imported like `manage.py import_list` (apps.lists.services)."""
+
+    files = MultipleFileField(
+        label="List file", help_text="The publisher's file as downloaded (CSV, XML or JSON; extract a zip first). "
+                                     "For a list published as several files, select them all.",
+        widget=MultipleFileInput(attrs={"accept": ".csv,.xml,.json,.txt,text/csv,application/xml,text/xml,"
+                                                  "application/json,text/plain"}))
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="Reason", min_length=3, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -65,6 +65,7 @@ urlpatterns = [
     path("lists/changes/", lists.changes, name="list-changes"),
     path("lists/<int:pk>/", lists.source_detail, name="list-source"),
     path("lists/<int:pk>/refresh/", lists.source_refresh, name="list-refresh"),
+    path("lists/<int:pk>/upload/", lists.source_upload, name="list-upload"),
     path("lists/runs/<int:pk>/", lists.run_progress, name="list-run"),
     path("lists/versions/<int:pk>/", lists.version_detail, name="list-version"),
     path("lists/versions/<int:pk>/<str:decision>/", lists.version_decide, name="list-version-decide"),

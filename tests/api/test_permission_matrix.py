@@ -197,7 +197,8 @@ def _check(w, client, route, name, method, role, scope):
         assert status == 401, (url, status)
         return
     write_roles = getattr(_view_class(route), "write_roles", WRITE_ROLES)
-    public = name in CURATED and obj.source.organization_id is None
+    public = (name in CURATED and obj.source.organization_id is None) or (
+        name == "listsource-upload" and obj.organization_id is None)  # a public list's file: curators only
     # A curator (with its curator token) writes shared reference data and decides public lists; in an
     # organisation it is the viewer it is there.
     refresh_public = name == "listsource-refresh" and obj.organization_id is None  # admins anywhere, curators

@@ -91,6 +91,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "list-changes": ("read", ("get",), {}),
     "list-source": ("read", ("get",), {"pk": ("source", "other_source")}),
     "list-refresh": ("admin", ("post",), {"pk": ("source", "other_source")}),
+    "list-upload": ("curate", ("post",), {"pk": ("source", "other_source")}),
     "list-run": ("read", ("get",), {"pk": ("fetchrun", "fetchrun_other")}),
     "list-version": ("read", ("get",), {"pk": ("version", "version_other")}),
     "list-version-decide": ("curate", ("post",), {"pk": ("quarantined", "version_other"), "decision": "reject"}),

@@ -29,6 +29,7 @@ WRITE_URLS = [
     ("web:plan-action", [1, "advance"]),
     ("web:plan-action", [1, "waiver"]),
     ("web:list-refresh", [1]),
+    ("web:list-upload", [1]),
     ("web:list-version-decide", [1, "approve"]),
 ]
 

@@ -95,3 +95,26 @@ class FetchRunSerializer(ReadOnlyModelSerializer):
 
 class DecisionInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class ListUploadInputSerializer(serializers.Serializer):
+    """multipart/form-data: one or more `files` of one publication (several for a multi-file format)."""
+
+    files = serializers.ListField(child=serializers.FileField(allow_empty_file=True), allow_empty=False,
+                                  max_length=20)
+
+
+class ListUploadResultSerializer(serializers.Serializer):
+    """What the import did (the `import_list --json` fields) and one sentence for people."""
+
+    source = serializers.CharField()
+    status = serializers.CharField(help_text="active | unchanged | quarantined")
+    version = serializers.IntegerField(allow_null=True)
+    run = serializers.IntegerField(allow_null=True)
+    entries = serializers.IntegerField()
+    added = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    changed = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()

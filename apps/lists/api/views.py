@@ -8,11 +8,13 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from apps.accounts.policies import Action
 from apps.api.permissions import ADMIN_ROLES
 from apps.api.viewsets import ReadOnlyApiViewSet
+from apps.common.exceptions import ApplicationError
 from apps.lists.choices import VersionStatus
 from apps.lists.filtersets import (
     FetchRunFilterSet,
@@ -22,7 +24,12 @@ from apps.lists.filtersets import (
     ListVersionFilterSet,
 )
 from apps.lists.models import FetchRun, ListDiff, ListEntry, ListSource, ListVersion
-from apps.lists.services import list_source_refresh_request, list_version_approve, list_version_reject
+from apps.lists.services import (
+    list_source_refresh_request,
+    list_version_approve,
+    list_version_reject,
+    list_version_upload,
+)
 
 from .serializers import (
     DecisionInputSerializer,
@@ -31,6 +38,8 @@ from .serializers import (
     ListDiffSerializer,
     ListEntrySerializer,
     ListSourceSerializer,
+    ListUploadInputSerializer,
+    ListUploadResultSerializer,
     ListVersionSerializer,
 )
 
@@ -40,7 +49,8 @@ class ListScopeMixin:
 
     organization_field = None
     write_roles = ADMIN_ROLES
-    policy_actions = {"refresh": Action.REFRESH_LIST}  # apps.accounts.policies; approve/reject: ADMINISTER
+    # apps.accounts.policies; approve/reject: ADMINISTER
+    policy_actions = {"refresh": Action.REFRESH_LIST, "upload": Action.IMPORT_LIST}
 
     def scope(self, queryset):
         return queryset.visible_to(self.member_organization_ids())  # each list model's queryset knows its path
@@ -69,6 +79,21 @@ class ListSourceViewSet(ListScopeMixin, ReadOnlyApiViewSet):
         """Fetch the source now (admins). Answers with the queued run (or the one already queued)."""
         run = list_source_refresh_request(source=self.get_object(), user=request.user)
         return Response(FetchRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request={"multipart/form-data": ListUploadInputSerializer},
+                   responses={200: ListUploadResultSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def upload(self, request, pk=None):
+        """Import the list's file(s) like `manage.py import_list` (sha256, parse, diff, guard, quarantine): public
+        lists by curators, an in-house list by its organisation's admins. 200 with the result (`unchanged` for a
+        file already loaded, `quarantined` when the guard holds it back); 400 when the file was refused."""
+        source = self.get_object()  # permission and scope first: 404/403 before any input error
+        serializer = ListUploadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        outcome = list_version_upload(source=source, files=serializer.validated_data["files"], user=request.user)
+        if not outcome.ok:
+            raise ApplicationError(outcome.message, code="import_failed", fields={"files": [outcome.message]})
+        return Response({**outcome.result.as_dict(), "message": outcome.message})
 
 
 class ListVersionViewSet(ListScopeMixin, ReadOnlyApiViewSet):

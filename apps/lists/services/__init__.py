@@ -35,6 +35,8 @@ Where each part lives (callers import from `apps.lists.services`; patch a name i
 - `diff`: the diff against the active version, in SQL.
 - `guard`: the drop guard and the loss-shape checks that quarantine a version.
 - `versions`: activate, fail, mark the source fresh (shared by the engine and the decisions).
+- `failures`: a failed refresh or import in words (what happened, the version still in use, what to do).
+- `upload`: a list file uploaded in the browser, through `list_version_import()` like `import_list`.
 - `decisions`: approve or reject a quarantined version.
 - `leases`: the per-source lease and the clean-up of what a dead holder left.
 - `runs`: fetch-run bookkeeping (progress, finish, claim, wait, give up).
@@ -48,6 +50,7 @@ from .alerts import list_sources_stale_alert
 from .decisions import list_version_approve, list_version_reject
 from .diff import DIFF_FIELDS, _diff_compute
 from .entries import BATCH_SIZE, _EntryWriter, _raw_store
+from .failures import FailureExplanation, fetch_run_failure_explain, list_version_in_use_text
 from .ingest import files_sha256, list_version_import
 from .leases import (
     BUSY_RETRY_MARGIN_SECONDS,
@@ -76,6 +79,7 @@ from .runs import (
     fetch_run_wait,
 )
 from .setup import DAY_HOURS, list_source_custom_create, list_sources_setup, lists_demo_load
+from .upload import UploadOutcome, list_version_upload
 from .versions import _activate, _version_fail
 
 __all__ = [
@@ -85,6 +89,9 @@ __all__ = [
     "DAY_HOURS", "list_source_custom_create", "list_sources_setup", "lists_demo_load",
     # ingest, entries, diff
     "BATCH_SIZE", "DIFF_FIELDS", "files_sha256", "list_version_import",
+    # failures explained, uploads
+    "FailureExplanation", "UploadOutcome", "fetch_run_failure_explain", "list_version_in_use_text",
+    "list_version_upload",
     # decisions
     "list_version_approve", "list_version_reject",
     # leases

@@ -22,6 +22,7 @@ from .. import downloads
 from ..choices import RunStatus, RunTrigger, VersionStatus
 from ..defaults import BUNDLED_FILES
 from ..models import FetchRun, ListSource, ListVersion
+from ..selectors import list_source_downloadable
 from .ingest import _import_db_failed, list_version_import
 from .leases import _lease_keeper, _lock_release_quietly, list_source_leftovers_clean, list_source_lock_acquire
 from .results import ImportResult, RunRetryable, SourceBusy
@@ -67,7 +68,8 @@ def list_source_refresh(
         if not source.url:
             if bundled is None or not bundled.is_file():
                 result = ImportResult(source=source.code, status=RunStatus.FAILED,
-                                      reason="The source has no URL; import its files with `import_list`.")
+                                      reason="The source has no URL; upload its file on the list's page, or "
+                                             "import it with `import_list`.")
                 return _run_finish(run, result, now=now)
             return _raise_if_retryable(list_version_import(source=source, paths=[bundled], trigger=trigger, run=run,
                                                            now=now, user=user, lock_token=token))
@@ -139,8 +141,9 @@ def list_source_refresh_request(*, source: ListSource, user=None, now: dt.dateti
     message no worker took within LISTS_QUEUED_RESEND_SECONDS is sent again (the broker lost it)."""
     now = now or timezone.now()
     authorize(user, Action.REFRESH_LIST, source)
-    if not source.url and source.code not in BUNDLED_FILES:
-        raise ApplicationError(f"{source.code} has no URL; import its files with `import_list`.", code="no_url")
+    if not list_source_downloadable(source):
+        raise ApplicationError(f"{source.name} has no URL (no download address): upload its file on this page, "
+                               "or import it with `manage.py import_list`.", code="no_url")
     lease_held = source.lock_until is not None and source.lock_until > now
     alive = Q(status=RunStatus.QUEUED, started_at__gte=now - QUEUED_RUN_MAX_AGE)
     if lease_held:
