@@ -140,6 +140,8 @@ class ImportReport:
     close_vendor_names: dict[str, list[str]] = field(default_factory=dict)
     # The same with the recorded vendors' ids, for the preview's choice: name -> [{"id", "name"}]
     close_vendors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The officer's answers applied (ImportJob.vendor_choices): name -> {"id", "name"} of the recorded vendor
+    chosen_vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: int = 0
     committed: bool = False
     vendor_ids: list[int] = field(default_factory=list)   # vendors of the saved rows (for re-evaluation)
@@ -507,12 +509,13 @@ def _validate_vendor_chunk(chunk: list[tuple[int, dict]], *, seen_names: set, re
 
 # --- entry points ------------------------------------------------------------------------------------------
 
-def vendor_choices_resolve(choices: dict[str, Any] | None, *, report: ImportReport | None = None
-                           ) -> dict[str, int | None]:
+def vendor_choices_resolve(choices: dict[str, Any] | None, *, report: ImportReport | None = None,
+                           stale_ok: bool = False) -> dict[str, int | None]:
     """The officer's answers to near-duplicate names ({name: vendor id or "new"}) as {lower-cased name: vendor id,
     or None to create the name as written}. A chosen vendor that is no longer recorded (merged, deleted since) is
     an ApplicationError: the import never silently falls back to creating the near-duplicate. With `report` (a
-    dry run) the answer is dropped with a warning instead, so the preview asks again."""
+    dry run, `stale_ok`) the answer is dropped with a warning instead, so the preview asks again; the report also
+    gets the chosen vendors' names."""
     from apps.vendors.models import Vendor
 
     resolved: dict[str, int | None] = {}
@@ -520,9 +523,11 @@ def vendor_choices_resolve(choices: dict[str, Any] | None, *, report: ImportRepo
         resolved[str(name).lower()] = None if value == "new" else int(value)
     ids = {v for v in resolved.values() if v is not None}
     if ids:
-        found = set(Vendor.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        found = dict(Vendor.objects.filter(pk__in=ids).values_list("pk", "name"))
         for name, value in (choices or {}).items():
-            if value != "new" and int(value) not in found and report is not None:
+            if value != "new" and int(value) in found and report is not None:
+                report.chosen_vendors[str(name)] = {"id": int(value), "name": found[int(value)]}
+            if value != "new" and int(value) not in found and stale_ok and report is not None:
                 report.warnings.append(f"The vendor chosen for \u201c{name}\u201d is no longer recorded: choose "
                                        "again below.")
                 resolved.pop(str(name).lower(), None)
@@ -538,7 +543,7 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
     if kind not in KINDS:
         raise ApplicationError(f"Unknown import kind {kind!r}.", code="import_kind")
     report = ImportReport(kind=kind)
-    chosen = vendor_choices_resolve(vendor_choices, report=None if commit else report)
+    chosen = vendor_choices_resolve(vendor_choices, report=report, stale_ok=not commit)
     chosen_ids = {name: vid for name, vid in chosen.items() if vid is not None}
     today = today or timezone.localdate()
     total = row_count_estimate(path, fmt)
@@ -569,9 +574,11 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
                             new_vendors.setdefault(n)
             if len(report.preview) < PREVIEW_ROWS:
                 for r in valid[: PREVIEW_ROWS - len(report.preview)]:
+                    brand = r.brand if r.brand.lower() not in chosen_ids else \
+                        f"{r.brand} \u2192 {_chosen_name(report, r.brand)}"
                     report.preview.append({"row": r.number, "site": site_codes.get(r.site_id, ""),
                                            "category": r.category,
-                        "brand": r.brand, "model_number": r.model_number, "quantity": r.fields["quantity"],
+                        "brand": brand, "model_number": r.model_number, "quantity": r.fields["quantity"],
                         "asset_tag": r.fields["asset_tag"], "serial_number": r.fields["serial_number"]})
         else:
             valid = _validate_vendor_chunk(chunk, seen_names=seen, report=report)
@@ -625,6 +632,13 @@ def _close_names(report: ImportReport, names: list[str]) -> None:
             if c.lower() in ids:
                 options.setdefault(ids[c.lower()], c)
         report.close_vendors[name] = [{"id": vid, "name": n} for vid, n in options.items()]
+
+
+def _chosen_name(report: ImportReport, name: str) -> str:
+    for written, vendor in report.chosen_vendors.items():
+        if written.lower() == name.lower():
+            return vendor["name"]
+    return ""
 
 
 def import_validate(*, organization, kind: str, path: Path, fmt: str, progress: Progress | None = None,

@@ -570,6 +570,10 @@ def import_job_risk_summary(job) -> dict[str, Any]:
     pending = False
     if (job.report or {}).get("new_vendors") and timezone.now() - job.updated_at < IMPORT_SCREENING_WAIT:
         pending = not ScreeningRun.objects.filter(finished_at__gte=job.updated_at).exists()
-    return {"statuses": list(rows.values()), "records": sum(r["records"] for r in rows.values()),
+    worst = next((r["status"] for r in rows.values() if r["records"] and r["status"] in FLAGGED), None)
+    flagged_text = ", ".join(f"{r['records']} {r['label'].lower()}" for r in rows.values()
+                             if r["records"] and r["status"] in FLAGGED)
+    return {"statuses": list(rows.values()), "records": sum(r["records"] for r in rows.values()), "worst": worst,
+            "flagged_text": flagged_text,
             "flagged": sum(r["records"] for r in rows.values() if r["status"] in FLAGGED), "plans": plans,
             "screening_pending": pending}

@@ -59,12 +59,16 @@ def test_choosing_the_recorded_vendor_changes_the_dry_run_and_the_commit_uses_it
     job.refresh_from_db()
     assert job.vendor_choices == {TYPO: hik.pk} and job.status == "valid"
     assert job.report["new_vendors"] == ["Brand New Optics"]  # the typo is no longer created
+    assert job.report["chosen_vendors"] == {TYPO: {"id": hik.pk, "name": HIK}}
+    assert job.report["preview"][0]["brand"] == f"{TYPO} \u2192 {HIK}"
     assert TYPO in job.report["close_vendors"]  # still offered, with the choice checked
     assert f'value="{hik.pk}" checked' in response.content.decode()
 
     c.post(reverse("web:import-preview", args=[job.token]), {"confirm": "on"})
     job.refresh_from_db()
     assert job.status == "committed"
+    done = c.get(reverse("web:import-preview", args=[job.token])).content.decode()
+    assert 'id="chosen-vendors"' in done and HIK in done
     unit = Equipment.objects.select_related("product_model").get(asset_tag="A-1")
     assert unit.product_model.brand_id == hik.pk and unit.import_job_id == job.pk
     assert not Vendor.objects.filter(name=TYPO).exists()
@@ -149,6 +153,7 @@ def test_done_page_summarises_risk_with_links(client_for, officer, site, listed_
     assert job.status == "committed"
     page = c.get(reverse("web:import-preview", args=[job.token])).content.decode()
     assert 'id="risk-summary"' in page and "screening-pending" not in page  # no new vendor to wait for
+    assert "1 of them is flagged (1 prohibited) and" in page
     assert '<tr data-status="prohibited"><td><span class="badge prohibited">Prohibited</span></td>' \
            '<td class="num">1</td><td class="num">2</td>' in page
     assert '<tr data-status="clear"><td><span class="badge clear">Clear</span></td><td class="num">3</td>' \
@@ -242,3 +247,18 @@ def test_help_page_explains_columns_codes_and_limits(client_for, officer, settin
     assert "123,456" in page or "123456" in page
     assert "IMPORT_MAX_ROWS" in page and "dry run" in page
     assert reverse("web:import-help") in c.get(reverse("web:import")).content.decode()
+
+
+def test_a_chosen_vendor_deleted_before_the_dry_run_is_asked_again(client_for, officer, site, hik):
+    other = VendorFactory(name="Hangzhou Hikvision Digital Technology Co Ltd")
+    c = client_for(officer)
+    job = _upload(c, HEADER + f"T1,camera,{TYPO},C-1,1,A-1,\n")
+    assert {o["id"] for o in job.report["close_vendors"][TYPO]} == {hik.pk, other.pk}
+    ImportJob.objects.filter(pk=job.pk).update(vendor_choices={TYPO: hik.pk}, status="validating")
+    Vendor.objects.filter(pk=hik.pk).delete()
+    from apps.inventory.import_jobs import import_job_validate
+
+    job = import_job_validate(job=ImportJob.objects.get(pk=job.pk))
+    assert any("no longer recorded" in w for w in job.report["warnings"])
+    assert job.report["new_vendors"] == [TYPO] and job.report["close_vendors"][TYPO] == [
+        {"id": other.pk, "name": other.name}]

@@ -118,7 +118,8 @@ def import_preview(request, token: str):
             form.add_error(None, exc.message)
         else:
             if job.status == ImportJob.Status.COMMITTED:
-                messages.success(request, f"Imported {job.report.get('created', 0)} rows from {job.filename}.")
+                created = job.report.get("created", 0)
+                messages.success(request, f"Imported {created} row{'' if created == 1 else 's'} from {job.filename}.")
             return redirect("web:import-preview", token=job.token)
     report = inventory_imports.ImportReport.from_dict(job.report) if job.report else None
     summary = selectors.import_job_risk_summary(job) if job.status == ImportJob.Status.COMMITTED \
