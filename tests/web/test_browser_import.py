@@ -12,6 +12,16 @@ from tests.web.test_browser import PASSWORD, SHOTS, Session, browser  # noqa: F4
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _axe(page, name: str) -> None:
+    """No WCAG 2.1 AA violation (axe-core, as tests/web/test_accessibility.py checks the main pages)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.web.test_accessibility import WCAG_AA, _report
+
+    violations = Axe().run(page, options=WCAG_AA).response["violations"]
+    assert not violations, f"{name}:\n{_report(violations)}"
+
+
 def test_officer_chooses_the_recorded_vendor_in_the_preview(browser, live_server, officer, site, tmp_path,  # noqa: F811
                                                            settings):
     from apps.inventory.models import Equipment
@@ -36,6 +46,7 @@ def test_officer_chooses_the_recorded_vendor_in_the_preview(browser, live_server
     choices = page.locator("#close-names")
     assert "did you mean" in choices.inner_text()
     s.shot("30-import-near-duplicate")
+    _axe(page, "preview with choices")
     choices.get_by_label(re.compile("Use the recorded vendor")).check()
     choices.get_by_role("button", name="Apply these choices and check again").click()
     assert page.get_by_text("Vendor choices saved").is_visible()
@@ -46,10 +57,14 @@ def test_officer_chooses_the_recorded_vendor_in_the_preview(browser, live_server
     assert page.get_by_text("Imported 1 equipment row").is_visible()
     assert page.locator("#risk-summary").is_visible()
     s.shot("32-import-done-summary")
+    _axe(page, "done page")
     unit = Equipment.objects.select_related("product_model").get(asset_tag="TYPO-1")
     assert unit.product_model.brand_id == hik.pk
     assert not Vendor.objects.filter(name=typo).exists()
     page.get_by_role("link", name="See the imported equipment").click()
     assert page.locator("#import-filter").is_visible()
+    page.goto("/import/help/")
+    assert page.get_by_role("heading", name="How an import runs").is_visible()
+    s.shot("33-import-help")
     assert s.problems == [], s.problems
     s.close()
