@@ -181,11 +181,14 @@ def import_job_choose_vendors(*, job: ImportJob, choices: dict[str, str]) -> Imp
     if errors:
         raise ApplicationError(" ".join(errors[:5]), code="import_choice_invalid", fields={"vendor_choices": errors})
     imports.vendor_choices_resolve(updated)  # a suggestion deleted or merged since the dry run: refused now
-    job.error = ""
-    job.vendor_choices = updated
-    job.status = ImportJob.Status.VALIDATING
-    job.processed_rows = 0
-    job.save(update_fields=["vendor_choices", "status", "processed_rows", "error", "updated_at"])
+    # A conditional UPDATE: a commit started meanwhile (another tab) keeps its job untouched.
+    changed = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+        vendor_choices=updated, status=ImportJob.Status.VALIDATING, processed_rows=0, error="",
+        updated_at=timezone.now())
+    if not changed:
+        raise ApplicationError("The import changed meanwhile (it is being imported): reload the page.",
+                               code="import_state")
+    job.refresh_from_db()
     return job
 
 
