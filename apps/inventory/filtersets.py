@@ -114,6 +114,7 @@ class EquipmentFilterSet(ChangedSinceMixin):
         label="Vendor id, under any brand: it and the companies it owns (brand, maker, software or component), "
               "and the brands they make white-label products for (in the categories made)")
     product_model = IdFilter(field_name="product_model_id")
+    import_job = IdFilter(field_name="import_job_id", label="Import id: the units that import recorded")
     risk_status = django_filters.MultipleChoiceFilter(distinct=False, choices=RISK_STATUS_CHOICES,
                                                       method="filter_risk_status")
     installed_after, installed_before = date_range("installed_date")

@@ -98,7 +98,7 @@ def import_job_validate(*, job: ImportJob) -> ImportJob:
 
     try:
         report = imports.import_validate(organization=job.organization, kind=job.kind, path=Path(job.path),
-                                         fmt=job.fmt, progress=progress)
+                                         fmt=job.fmt, progress=progress, vendor_choices=job.vendor_choices)
     except ApplicationError as exc:
         report = imports.ImportReport(kind=job.kind)
         report.add_error(1, "file", exc.message)
@@ -132,7 +132,8 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
 
     try:
         report = imports.import_commit(organization=job.organization, kind=job.kind, path=Path(job.path),
-                                       fmt=job.fmt, actor=actor, filename=job.filename, progress=progress)
+                                       fmt=job.fmt, actor=actor, filename=job.filename, progress=progress,
+                                       vendor_choices=job.vendor_choices, import_job_id=job.pk)
     except ApplicationError as exc:
         job.status = ImportJob.Status.FAILED
         job.error = exc.message
@@ -148,6 +149,46 @@ def import_job_commit(*, job: ImportJob, actor) -> ImportJob:
     # remediation subscribe, on commit). New vendors are screened through VendorsChanged.
     events.publish(events.EquipmentImported(vendor_ids=frozenset(report.vendor_ids),
                                             equipment_ids=frozenset(report.equipment_ids)))
+    return job
+
+
+def import_job_choose_vendors(*, job: ImportJob, choices: dict[str, str]) -> ImportJob:
+    """Record the officer's answer to near-duplicate vendor names of the dry run: {name: vendor id (one of the
+    names' suggestions) or "new" (create the name as written) or "" (no answer: the name is created, as before)}.
+    Every name must be one of the job's warnings and every id one of that name's suggestions, still recorded;
+    anything else is refused whole (nothing stored). The caller re-runs the dry run (`import_job_start`) with the
+    choices applied: no re-upload."""
+    if job.status not in (ImportJob.Status.VALID, ImportJob.Status.INVALID, ImportJob.Status.FAILED):
+        raise ApplicationError("Vendors can be chosen only between the dry run and the import.", code="import_state")
+    if not job.path or not Path(job.path).is_file():
+        raise ApplicationError("The uploaded file is no longer kept (uploads expire after a day); upload it again.",
+                               code="import_expired")
+    warned: dict[str, list[dict]] = (job.report or {}).get("close_vendors", {})
+    updated = dict(job.vendor_choices or {})
+    errors: list[str] = []
+    for name, value in choices.items():
+        value = (value or "").strip()
+        if name not in warned:
+            errors.append(f"\u201c{name}\u201d is not one of this file's near-duplicate vendor names.")
+        elif value == "":
+            updated.pop(name, None)
+        elif value == "new":
+            updated[name] = "new"
+        elif value.isdigit() and int(value) in {o["id"] for o in warned[name]}:
+            updated[name] = int(value)
+        else:
+            errors.append(f"Vendor {value[:20]!r} is not one of the suggestions for \u201c{name}\u201d.")
+    if errors:
+        raise ApplicationError(" ".join(errors[:5]), code="import_choice_invalid", fields={"vendor_choices": errors})
+    imports.vendor_choices_resolve(updated)  # a suggestion deleted or merged since the dry run: refused now
+    # A conditional UPDATE: a commit started meanwhile (another tab) keeps its job untouched.
+    changed = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+        vendor_choices=updated, status=ImportJob.Status.VALIDATING, processed_rows=0, error="",
+        updated_at=timezone.now())
+    if not changed:
+        raise ApplicationError("The import changed meanwhile (it is being imported): reload the page.",
+                               code="import_state")
+    job.refresh_from_db()
     return job
 
 

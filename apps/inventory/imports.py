@@ -64,6 +64,10 @@ PREVIEW_ROWS = 20
 Progress = Callable[[int, int], None]
 
 
+YES_NO = "yes_no"      # a column read by _bool
+COUNTRY = "country"    # an ISO 3166 alpha-2 code (django_countries)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -71,11 +75,12 @@ class Column:
     help: str
     example: str
     max_length: int = 0
+    codes: Any = None  # the allowed values: a choices class (inventory.choices), YES_NO or COUNTRY
 
 
 EQUIPMENT_COLUMNS = [
     Column("site_code", True, "Code of one of your organisation's sites", "PT-T1", 32),
-    Column("category", True, "Category code or label, e.g. camera, sts_crane", "camera", 32),
+    Column("category", True, "Category code or label, e.g. camera, sts_crane", "camera", 32, EquipmentCategory),
     Column("brand", True, "Brand on the box (vendor legal name or alias); created when unknown", "Hikvision", 300),
     Column("model_number", True, "Model number as printed", "DS-2CD2143G2-I", 120),
     Column("manufacturer", False, "Real maker when the brand is a white label", "", 300),
@@ -84,23 +89,24 @@ EQUIPMENT_COLUMNS = [
     Column("serial_number", False, "Serial number", "SN-0001", 120),
     Column("asset_tag", False, "Your asset tag, unique per site", "CAM-0001", 120),
     Column("installed_date", False, "YYYY-MM-DD, not in the future", "2021-05-04"),
-    Column("status", False, "in_service (default), disconnected, removed, replaced, disposed", "in_service"),
-    Column("internet_connected", False, "yes/no", "no"),
-    Column("vendor_remote_access", False, "yes/no", "no"),
+    Column("status", False, "in_service (default), disconnected, removed, replaced, disposed", "in_service",
+           codes=EquipmentStatus),
+    Column("internet_connected", False, "yes/no", "no", codes=YES_NO),
+    Column("vendor_remote_access", False, "yes/no", "no", codes=YES_NO),
     Column("remote_access_vendor", False, "Who holds the remote access (vendor legal name or alias; created when "
                                           "unknown); only with vendor_remote_access", "", 300),
-    Column("cellular_modem", False, "yes/no", "no"),
-    Column("isolated_segment", False, "yes/no", "no"),
+    Column("cellular_modem", False, "yes/no", "no", codes=YES_NO),
+    Column("isolated_segment", False, "yes/no", "no", codes=YES_NO),
     Column("connectivity", False, "Older single value, still read: isolated, site_network, internet, vendor_remote "
-                                  "(sets the matching fact)", ""),
-    Column("collects_data", False, "yes/no", "yes"),
+                                  "(sets the matching fact)", "", codes=Connectivity),
+    Column("collects_data", False, "yes/no", "yes", codes=YES_NO),
     Column("operator_name", False, "Who operates it when not you", "", 200),
     Column("notes", False, "Free text", ""),
 ]
 VENDOR_COLUMNS = [
     Column("name", True, "Legal name", "Example Vision Co., Ltd.", 300),
-    Column("country_of_incorporation", False, "ISO alpha-2 code", "CN"),
-    Column("country_of_headquarters", False, "ISO alpha-2 code", "CN"),
+    Column("country_of_incorporation", False, "ISO alpha-2 code", "CN", codes=COUNTRY),
+    Column("country_of_headquarters", False, "ISO alpha-2 code", "CN", codes=COUNTRY),
     Column("website", False, "https://...", "https://example.com"),
     Column("aliases", False, "Other names separated by ';'", "ExampleVision; EV"),
     Column("lei", False, "LEI (20 characters)", ""),
@@ -132,6 +138,10 @@ class ImportReport:
     new_vendors: list[str] = field(default_factory=list)
     # New names that look like a recorded vendor (a typo would create a duplicate company): name -> close names
     close_vendor_names: dict[str, list[str]] = field(default_factory=dict)
+    # The same with the recorded vendors' ids, for the preview's choice: name -> [{"id", "name"}]
+    close_vendors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # The officer's answers applied (ImportJob.vendor_choices): name -> {"id", "name"} of the recorded vendor
+    chosen_vendors: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: int = 0
     committed: bool = False
     vendor_ids: list[int] = field(default_factory=list)   # vendors of the saved rows (for re-evaluation)
@@ -499,12 +509,43 @@ def _validate_vendor_chunk(chunk: list[tuple[int, dict]], *, seen_names: set, re
 
 # --- entry points ------------------------------------------------------------------------------------------
 
+def vendor_choices_resolve(choices: dict[str, Any] | None, *, report: ImportReport | None = None,
+                           stale_ok: bool = False) -> dict[str, int | None]:
+    """The officer's answers to near-duplicate names ({name: vendor id or "new"}) as {lower-cased name: vendor id,
+    or None to create the name as written}. A chosen vendor that is no longer recorded (merged, deleted since) is
+    an ApplicationError: the import never silently falls back to creating the near-duplicate. With `report` (a
+    dry run, `stale_ok`) the answer is dropped with a warning instead, so the preview asks again; the report also
+    gets the chosen vendors' names."""
+    from apps.vendors.models import Vendor
+
+    resolved: dict[str, int | None] = {}
+    for name, value in (choices or {}).items():
+        resolved[str(name).lower()] = None if value == "new" else int(value)
+    ids = {v for v in resolved.values() if v is not None}
+    if ids:
+        found = dict(Vendor.objects.filter(pk__in=ids).values_list("pk", "name"))
+        for name, value in (choices or {}).items():
+            if value != "new" and int(value) in found and report is not None:
+                report.chosen_vendors[str(name)] = {"id": int(value), "name": found[int(value)]}
+            if value != "new" and int(value) not in found and stale_ok and report is not None:
+                report.warnings.append(f"The vendor chosen for \u201c{name}\u201d is no longer recorded: choose "
+                                       "again below.")
+                resolved.pop(str(name).lower(), None)
+            elif value != "new" and int(value) not in found:
+                raise ApplicationError(f"The vendor chosen for \u201c{name}\u201d is no longer recorded (merged or "
+                                       "deleted): choose again in the preview.", code="import_choice_stale")
+    return resolved
+
+
 def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=None,
-         progress: Progress | None = None, today: dt.date | None = None) -> ImportReport:
+         progress: Progress | None = None, today: dt.date | None = None,
+         vendor_choices: dict[str, Any] | None = None, import_job_id: int | None = None) -> ImportReport:
     if kind not in KINDS:
         raise ApplicationError(f"Unknown import kind {kind!r}.", code="import_kind")
-    today = today or timezone.localdate()
     report = ImportReport(kind=kind)
+    chosen = vendor_choices_resolve(vendor_choices, report=report, stale_ok=not commit)
+    chosen_ids = {name: vid for name, vid in chosen.items() if vid is not None}
+    today = today or timezone.localdate()
     total = row_count_estimate(path, fmt)
     if progress:
         progress(0, total)
@@ -514,6 +555,7 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
     vendor_cache: dict[str, int] = {}
     pm_cache: dict[tuple[int, str], int] = {}
     new_vendors: dict[str, None] = {}
+    unknown: dict[str, None] = {}  # names matching no recorded vendor (before the officer's choices)
     done = 0
     for chunk in _chunks(_records(path, fmt, KINDS[kind], report)):
         report.total_rows += len(chunk)
@@ -525,12 +567,18 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
             for r in valid:
                 for n in (r.brand, r.manufacturer, r.software_supplier, r.remote_access_vendor):
                     if n and n.lower() not in vendor_cache:
-                        new_vendors.setdefault(n)
+                        unknown.setdefault(n)
+                        if n.lower() in chosen_ids:  # the officer chose a recorded vendor for this name
+                            vendor_cache[n.lower()] = chosen_ids[n.lower()]
+                        else:
+                            new_vendors.setdefault(n)
             if len(report.preview) < PREVIEW_ROWS:
                 for r in valid[: PREVIEW_ROWS - len(report.preview)]:
+                    brand = r.brand if r.brand.lower() not in chosen_ids else \
+                        f"{r.brand} \u2192 {_chosen_name(report, r.brand)}"
                     report.preview.append({"row": r.number, "site": site_codes.get(r.site_id, ""),
                                            "category": r.category,
-                        "brand": r.brand, "model_number": r.model_number, "quantity": r.fields["quantity"],
+                        "brand": brand, "model_number": r.model_number, "quantity": r.fields["quantity"],
                         "asset_tag": r.fields["asset_tag"], "serial_number": r.fields["serial_number"]})
         else:
             valid = _validate_vendor_chunk(chunk, seen_names=seen, report=report)
@@ -547,7 +595,8 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
                 raise ApplicationError(f"Row {report.errors[0].row}, column {report.errors[0].column}: "
                                        f"{report.errors[0].message} Nothing was saved.", code="import_invalid")
             if kind == "equipment":
-                ids = _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache, actor=actor)
+                ids = _write_equipment(valid, vendor_cache=vendor_cache, pm_cache=pm_cache, actor=actor,
+                                       import_job_id=import_job_id)
                 report.created += len(ids)
                 report.equipment_ids.extend(ids)
             else:
@@ -557,12 +606,7 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
             progress(done, max(total, done))
     report.new_vendors = list(new_vendors)[:200]
     if not commit:
-        from apps.vendors.selectors import vendor_names_like
-
-        for name in report.new_vendors[:CLOSE_NAME_CHECKS]:
-            close = vendor_names_like(name)
-            if close:
-                report.close_vendor_names[name] = close
+        _close_names(report, list(unknown)[:CLOSE_NAME_CHECKS])
     if commit and kind == "equipment":
         report.vendor_ids = sorted(set(vendor_cache.values()))
     if report.total_rows == 0 and not report.error_count:
@@ -572,24 +616,53 @@ def _run(*, organization, kind: str, path: Path, fmt: str, commit: bool, actor=N
     return report
 
 
+def _close_names(report: ImportReport, names: list[str]) -> None:
+    """The typo check ("did you mean ...?", apps.vendors.selectors.vendor_names_like) of the names no recorded
+    vendor carries, with the suggested vendors' ids for the preview's choice (two more queries in all)."""
+    from apps.vendors.selectors import vendor_names_like
+
+    for name in names:
+        close = vendor_names_like(name)
+        if close:
+            report.close_vendor_names[name] = close
+    ids = vendor_ids_by_name({c for close in report.close_vendor_names.values() for c in close})
+    for name, close in report.close_vendor_names.items():
+        options: dict[int, str] = {}
+        for c in close:
+            if c.lower() in ids:
+                options.setdefault(ids[c.lower()], c)
+        report.close_vendors[name] = [{"id": vid, "name": n} for vid, n in options.items()]
+
+
+def _chosen_name(report: ImportReport, name: str) -> str:
+    for written, vendor in report.chosen_vendors.items():
+        if written.lower() == name.lower():
+            return vendor["name"]
+    return ""
+
+
 def import_validate(*, organization, kind: str, path: Path, fmt: str, progress: Progress | None = None,
-                    today: dt.date | None = None) -> ImportReport:
-    """Dry run: every row checked, errors per row and column, a preview of valid rows. Writes nothing."""
+                    today: dt.date | None = None, vendor_choices: dict[str, Any] | None = None) -> ImportReport:
+    """Dry run: every row checked, errors per row and column, a preview of valid rows. Writes nothing.
+    `vendor_choices` ({name: vendor id or "new"}) maps near-duplicate names to the recorded vendor chosen."""
     return _run(organization=organization, kind=kind, path=path, fmt=fmt, commit=False, progress=progress,
-                today=today)
+                today=today, vendor_choices=vendor_choices)
 
 
 @write_transaction()
 def import_commit(*, organization, kind: str, path: Path, fmt: str, actor, filename: str = "",
-                  progress: Progress | None = None, today: dt.date | None = None) -> ImportReport:
+                  progress: Progress | None = None, today: dt.date | None = None,
+                  vendor_choices: dict[str, Any] | None = None, import_job_id: int | None = None) -> ImportReport:
     """Validate and save every row in one transaction; any invalid row raises ApplicationError and nothing
-    is saved. Unknown vendor names become new vendors (screened like any other). One audit event."""
+    is saved. Unknown vendor names become new vendors (screened like any other), except the names
+    `vendor_choices` maps to a recorded vendor. The units keep `import_job_id`. One audit event."""
     report = _run(organization=organization, kind=kind, path=path, fmt=fmt, commit=True, actor=actor,
-                  progress=progress, today=today)
+                  progress=progress, today=today, vendor_choices=vendor_choices, import_job_id=import_job_id)
     report.committed = True
     audit_record(action=f"inventory.import.{kind}", actor=actor, organization_id=organization.pk,
                  object_type="inventory.import", object_repr=filename[:300] or kind,
-                 changes={"rows": report.created, "new_vendors": report.new_vendors[:50], "file": filename})
+                 changes={"rows": report.created, "new_vendors": report.new_vendors[:50], "file": filename,
+                          "vendor_choices": dict(list((vendor_choices or {}).items())[:50])})
     return report
 
 
@@ -603,7 +676,7 @@ def _vendor_get_or_create(name: str, cache: dict[str, int], actor) -> int:
 
 
 def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
-                     pm_cache: dict[tuple[int, str], int], actor) -> list[int]:
+                     pm_cache: dict[tuple[int, str], int], actor, import_job_id: int | None = None) -> list[int]:
     """Save the rows; returns the new units' ids."""
     from simple_history.utils import bulk_create_with_history
 
@@ -644,7 +717,8 @@ def _write_equipment(rows: list[_EquipmentRow], *, vendor_cache: dict[str, int],
     objs = [Equipment(site_id=r.site_id, product_model_id=pm_cache[(vendor_cache[r.brand.lower()], r.model_number)],
                       category=r.category, remote_access_vendor_id=(
                           _vendor_get_or_create(r.remote_access_vendor, vendor_cache, actor)
-                          if r.remote_access_vendor else None), **r.fields) for r in rows]
+                          if r.remote_access_vendor else None), import_job_id=import_job_id, **r.fields)
+            for r in rows]
     bulk_create_with_history(objs, Equipment, batch_size=1000, default_user=user, default_change_reason="import")
     equipment_counts_touch({r.site_id for r in rows})  # bulk_create sends no post_save
     return [o.pk for o in objs if o.pk is not None]
@@ -659,17 +733,44 @@ def _write_vendors(rows: list[tuple[int, dict]], *, actor) -> int:
     return len(rows)
 
 
+def column_codes(column: Column) -> list[tuple[str, str]]:
+    """(code, meaning) of every value a coded column accepts, from the choices classes the import checks against
+    (one source of truth: the template, its codes sheet and the help page list exactly what is accepted)."""
+    if column.codes is None:
+        return []
+    if column.codes == YES_NO:
+        return [("yes", "Yes (also y, true, 1)"), ("no", "No (also n, false, 0, or an empty cell)")]
+    if column.codes == COUNTRY:
+        return [(code, str(name)) for code, name in countries]
+    return [(key, str(label)) for key, label in column.codes.choices]
+
+
+def import_codes(kind: str) -> list[tuple[str, str, str]]:
+    """(column, code, meaning) for every coded column of `kind`, in column order."""
+    return [(c.name, code, meaning) for c in KINDS[kind] for code, meaning in column_codes(c)]
+
+
+def _csv_bytes(rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode()
+
+
+def import_codes_csv(kind: str) -> bytes:
+    """The codes download that goes with the CSV template (a CSV has one sheet)."""
+    return _csv_bytes([["column", "code", "meaning"], *[list(r) for r in import_codes(kind)]])
+
+
 def import_template(kind: str, fmt: str) -> bytes:
-    """An empty file with the header row and one example row, in CSV or XLSX."""
+    """An empty file with the header row and one example row, in CSV or XLSX. The XLSX also has a "help" sheet
+    (each column) and a "codes" sheet (every allowed code of the coded columns); the CSV's codes are
+    `import_codes_csv`."""
     columns = KINDS[kind]
     header = [c.name for c in columns]
     example = [c.example for c in columns]
     if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerow(example)
-        return ("\ufeff" + buf.getvalue()).encode()
+        return _csv_bytes([header, example])
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -681,6 +782,10 @@ def import_template(kind: str, fmt: str) -> bytes:
     help_ws.append(["column", "required", "meaning"])
     for c in columns:
         help_ws.append([c.name, "yes" if c.required else "no", c.help])
+    codes_ws = wb.create_sheet("codes")
+    codes_ws.append(["column", "code", "meaning"])
+    for row in import_codes(kind):
+        codes_ws.append(list(row))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -143,7 +143,10 @@ class Equipment(TimeStampedModel):
         max_length=16, choices=RiskStatus.choices, default=RiskStatus.CLEAR, db_index=True, editable=False
     )
     risk_reason = models.TextField(blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["risk_status", "risk_reason"])
+    # The import that recorded the unit (its done page counts and links the units by it); out of the history.
+    import_job = models.ForeignKey("ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                   editable=False, db_index=False)
+    history = HistoricalRecords(excluded_fields=["risk_status", "risk_reason", "import_job"])
 
     class Meta:
         ordering = ["site", "category", "id"]
@@ -161,6 +164,8 @@ class Equipment(TimeStampedModel):
             models.Index(fields=["category", "status"]),
             models.Index(fields=["product_model"]),
             models.Index(fields=["serial_number"]),
+            # Only imported units are indexed (most units are recorded by hand or are older than the column).
+            models.Index(fields=["import_job"], condition=Q(import_job__isnull=False), name="equipment_import_job"),
         ]
 
     @classmethod
@@ -285,6 +290,9 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
+    # The officer's answer to each near-duplicate vendor name of the dry run: {name as written: vendor id or
+    # "new"} (apps.inventory.import_jobs.import_job_choose_vendors); the dry run and the commit apply it.
+    vendor_choices = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -660,3 +660,39 @@ def list_changes(*, organization_id: int, sources: QuerySet, since: dt.datetime)
     return {"since": since, "versions": versions, "opened": opened_rows, "closed": closed_rows,
             "n_opened": n_opened, "n_closed": n_closed, "n_sites": len(touched_sites),
             "n_elsewhere": len(vendor_ids) - len(touching), "rows_cap": CHANGES_ROWS}
+
+
+# --- an import's done page ------------------------------------------------------------------------------------
+
+IMPORT_SCREENING_WAIT = dt.timedelta(hours=1)  # after that the done page stops waiting (the nightly run catches up)
+
+
+def import_job_risk_summary(job) -> dict[str, Any]:
+    """What an equipment import brought in, in the organisation's view: its units by risk status (records and
+    units), the remediation plans opened on them, and whether screening of the vendors the import created may
+    still be running (a task started on commit: their units count as clear until it ends). Three queries,
+    by the partial index on Equipment.import_job, whatever the size of the file."""
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from apps.common.choices import RiskStatus
+    from apps.remediation.models import RemediationPlan
+    from apps.screening.models import ScreeningRun
+
+    rows = {status: {"status": status, "label": RiskStatus(status).label, "records": 0, "units": 0}
+            for status in RISK_STATUSES}
+    for status, records, units in (Equipment.objects.filter(import_job=job).order_by().values("risk_status")
+                                   .annotate(records=Count("id"), units=Sum("quantity"))
+                                   .values_list("risk_status", "records", "units")):
+        rows[status].update(records=records, units=units or 0)
+    plans = RemediationPlan.objects.filter(equipment__import_job=job).count()
+    pending = False
+    if (job.report or {}).get("new_vendors") and timezone.now() - job.updated_at < IMPORT_SCREENING_WAIT:
+        pending = not ScreeningRun.objects.filter(finished_at__gte=job.updated_at).exists()
+    worst = next((r["status"] for r in rows.values() if r["records"] and r["status"] in FLAGGED), None)
+    flagged_text = ", ".join(f"{r['records']} {r['label'].lower()}" for r in rows.values()
+                             if r["records"] and r["status"] in FLAGGED)
+    return {"statuses": list(rows.values()), "records": sum(r["records"] for r in rows.values()), "worst": worst,
+            "flagged_text": flagged_text,
+            "flagged": sum(r["records"] for r in rows.values() if r["status"] in FLAGGED), "plans": plans,
+            "screening_pending": pending}

@@ -71,6 +71,9 @@ urlpatterns = [
     path("lists/versions/<int:pk>/<str:decision>/", lists.version_decide, name="list-version-decide"),
     path("import/", imports.import_upload, name="import"),
     path("import/template/<str:kind>.<str:fmt>", imports.import_template, name="import-template"),
+    path("import/codes/<str:kind>.csv", imports.import_codes, name="import-codes"),
+    path("import/help/", imports.import_help, name="import-help"),
     path("import/<str:token>/", imports.import_preview, name="import-preview"),
     path("import/<str:token>/progress/", imports.import_progress, name="import-progress"),
+    path("import/<str:token>/vendors/", imports.import_vendors, name="import-vendors"),
 ]

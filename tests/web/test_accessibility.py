@@ -26,7 +26,7 @@ def _pages() -> list[tuple[str, str]]:
     pages = [("dashboard", "/"), ("sites", "/sites/"), ("equipment", "/equipment/"),
              ("equipment-due", "/equipment/?sort=due"), ("vendors", "/vendors/"), ("review", "/review/"),
              ("remediation", "/remediation/"), ("lists", "/lists/"), ("check", "/check/?name=Hikvision"),
-             ("not-found", "/sites/999999/")]
+             ("not-found", "/sites/999999/"), ("import-help", "/import/help/")]
     if unit:
         pages.append(("equipment-detail", f"/equipment/{unit.pk}/"))
     if plan:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
 from apps.inventory import services as inventory
-from apps.inventory.models import Component, Equipment, Site
+from apps.inventory.models import Component, Equipment, ImportJob, Site
 from apps.inventory.selectors import equipment_records_count
 from apps.vendors.models import Vendor
 
@@ -69,8 +69,11 @@ def equipment_list(request):
     template = "web/equipment_rows.html" if request.htmx and not request.htmx.boosted else "web/equipment_list.html"
     family_id = used.get("vendor_family")
     family_vendor = Vendor.objects.filter(pk=family_id).only("pk", "name").first() if family_id else None
+    job_id = used.get("import_job")
+    import_job = ImportJob.objects.filter(pk=job_id, organization_id=org.pk).only(
+        "pk", "token", "filename", "created_at").first() if job_id and org else None
     return render(request, template, {"filter": filterset, "page_obj": page, "rows": rows,
-                                      "family_vendor": family_vendor,
+                                      "family_vendor": family_vendor, "import_job": import_job,
                                       "sort": request.GET.get("sort") or SORT.default,
                                       "sort_words": sort_in_words(request.GET.get("sort"))})
 

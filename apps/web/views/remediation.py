@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
+from apps.inventory.models import ImportJob
 from apps.remediation import selectors as rem_selectors
 from apps.remediation import services as rem
 from apps.remediation.choices import NEXT_STATUS, Outcome, PlanStatus, WaiverStatus
@@ -82,6 +83,14 @@ def board(request):
     overdue_only = request.GET.get("overdue") == "true"
     if overdue_only:
         plans = plans.overdue(today)
+    import_job = None
+    if request.GET.get("import_job"):  # the plans an import's units got (its done page links here)
+        raw = request.GET["import_job"]
+        import_job = ImportJob.objects.filter(pk=int(raw), organization_id=org_id).only(
+            "pk", "token", "filename").first() if raw.isdigit() and len(raw) < 19 and org_id else None
+        if import_job is None:
+            raise Http404("No such import.")
+        plans = plans.filter(equipment__import_job=import_job)
     columns = []
     for status in BOARD_COLUMNS:
         qs = plans.filter(status=status)
@@ -98,6 +107,7 @@ def board(request):
         if org_id else []
     return render(request, "web/remediation_board.html", {
         "columns": columns, "counts": counts, "today": today, "overdue_only": overdue_only, "awaiting": awaiting,
+        "import_job": import_job,
         "limit": COLUMN_LIMIT, "burndown": selectors.burndown_chart(organization_id=org_id, today=today)
         if org_id else None,
     })
