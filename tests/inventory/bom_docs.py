@@ -91,8 +91,7 @@ def spdx(parts: list[Part], *, subject: str = "PT-STS-01", fmt: str = "json") ->
         for child in part.children:
             add(child, sid)
 
-    for part in parts:
-        add(part, None)
+    add(Part(subject, "device", children=parts), None)  # the described product contains the parts
     stream = io.StringIO()
     if fmt == "json":
         from spdx_tools.spdx.writer.json.json_writer import write_document_to_stream

@@ -119,7 +119,8 @@ def test_bom_parse_generated_spdx(fmt):
     assert parsed.format == ("spdx-json" if fmt == "json" else "spdx-tv") and parsed.spec_version == "2.3"
     by_name = {c.name: c for c in parsed.components}
     agent = by_name["Remote maintenance agent"]
-    assert (agent.type, agent.supplier_name, agent.depth) == ("application", "Remote Care GmbH", 1)
+    assert (agent.type, agent.supplier_name, agent.depth) == ("application", "Remote Care GmbH", 2)
+    assert parsed.subject_name == parsed.components[0].name == "PT-STS-01"
     assert parsed.components[agent.parent].name == "Crane control software"
     assert by_name["S7-1500 PLC"].type == "device"
 
@@ -186,7 +187,7 @@ def test_bom_parse_refuses_bombs_by_the_settings_limits(settings):
     settings.INVENTORY_BOM_MAX_COMPONENTS = 1000
     settings.INVENTORY_BOM_MAX_DEPTH = 3
     deep = Part("level 0", children=[Part("level 1", children=[Part("level 2", children=[Part("level 3")])])])
-    for data in (cyclonedx([deep]), cyclonedx([deep], fmt="xml"), spdx([deep]), spdx([deep], fmt="tv")):
+    for data in (cyclonedx([deep]), cyclonedx([deep], fmt="xml"), spdx(deep.children), spdx(deep.children, fmt="tv")):
         with pytest.raises(BomRejected, match="INVENTORY_BOM_MAX_DEPTH"):
             bom_parse(data)
 
