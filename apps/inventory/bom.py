@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from apps.accounts.policies import Action, authorize
 from apps.audit.services import audit_record
 from apps.audit.writes import row_lock, write_transaction
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like
@@ -32,6 +33,7 @@ from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like
 from .bom_parse import BomRejected, ParsedBom, bom_parse
 from .models import BomComponent, BomDocument, Equipment, ProductModel
 
+_DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
 DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
 
 
@@ -75,7 +77,8 @@ class BomPreview:
             "serial_number": p.serial_number, "subject": p.subject_name, "components": len(p.components),
             "target": self.target_label, "version": self.version,
             "vendors": [{**asdict(v), "matched": v.matched} for v in self.vendors],
-            "diff": self.diff, "warnings": p.warnings + self.warnings,
+            "diff": {k: v for k, v in self.diff.items() if k not in _DIFF_INTERNAL},
+            "warnings": p.warnings + self.warnings,
         }
 
 
@@ -130,17 +133,16 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
 
 
 def _previous(organization_id: int, target: dict[str, Any]) -> BomDocument | None:
-    qs = BomDocument.objects.filter(**target)
-    if "product_model" in target:
-        qs = qs.filter(organization_id=organization_id)
-    return qs.order_by("-version").first()
+    return BomDocument.objects.filter(**_target_filter(organization_id, target.get("product_model"),
+                                                       target.get("equipment"))).order_by("-version").first()
 
 
 def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, int | None]) -> dict[str, Any]:
     """Parts added, removed, or changed (version, supplier) against the previous version, by identity key."""
     if previous is None:
         return {"previous_version": None, "added": len(parsed.components), "removed": 0, "changed": 0,
-                "changed_keys": [], "examples": []}
+                "changed_keys": sorted({c.key for c in parsed.components}), "examples": [],
+                "touched_vendor_ids": sorted({v for v in vendor_of.values() if v})}
     old: dict[str, list[tuple]] = {}
     for key, name, version, supplier_name, supplier_id in previous.components.values_list(
             "key", "name", "version", "supplier_name", "supplier_id").order_by("pk").iterator(chunk_size=5000):
@@ -151,6 +153,7 @@ def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, 
     added = removed = changed = 0
     examples: list[dict[str, str]] = []
     changed_keys: list[str] = []
+    touched: set[int] = set()
 
     def note(kind: str, name: str, detail: str = "") -> None:
         if len(examples) < DIFF_EXAMPLES:
@@ -161,6 +164,7 @@ def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, 
         if before == after:
             continue
         changed_keys.append(key)
+        touched.update(row[3] for row in before + after if row[3])
         if not before:
             added += len(after)
             note("added", after[0][0], f"{after[0][1]} by {after[0][2] or 'unknown supplier'}".strip())
@@ -179,7 +183,7 @@ def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, 
                 details.append(f"{len(before)} \u2192 {len(after)} occurrences")
             note("changed", a[0], "; ".join(details))
     return {"previous_version": previous.version, "added": added, "removed": removed, "changed": changed,
-            "changed_keys": changed_keys, "examples": examples}
+            "changed_keys": changed_keys, "examples": examples, "touched_vendor_ids": sorted(touched)}
 
 
 def bom_preview(*, organization, data: bytes, product_model: ProductModel | None = None,
@@ -230,6 +234,9 @@ def bom_commit(*, organization, data: bytes, filename: str = "", product_model: 
         imported_by=actor if getattr(actor, "is_authenticated", False) else None)
     document.file.save("bom", ContentFile(data), save=False)
     try:
+        superseded = BomDocument.objects.filter(is_current=True, **_target_filter(organization.pk, product_model,
+                                                                                  equipment))
+        superseded.update(is_current=False)
         document.save()
         _components_store(document, parsed, vendor_of)
         audit_record(action="inventory.bom.import", actor=actor, obj=document, organization_id=organization.pk,
@@ -241,7 +248,25 @@ def bom_commit(*, organization, data: bytes, filename: str = "", product_model: 
     except BaseException:
         document.file.delete(save=False)
         raise
+    if preview.diff["touched_vendor_ids"]:
+        # Only a change to a part with a registry vendor can change a unit's status: then the units the BOM
+        # applies to are re-derived (screening and remediation subscribe, in this transaction). Parts that did not
+        # change, and parts of unknown suppliers, cause no work.
+        if equipment is not None:
+            units = {equipment.pk}
+        else:
+            units = set(Equipment.objects.filter(product_model=product_model, site__organization=organization)
+                        .values_list("pk", flat=True))
+        if units:
+            events.publish(events.EquipmentChanged(equipment_ids=frozenset(units)))
     return document
+
+
+def _target_filter(organization_id: int, product_model: ProductModel | None, equipment: Equipment | None
+                   ) -> dict[str, Any]:
+    if equipment is not None:
+        return {"equipment": equipment}
+    return {"product_model": product_model, "organization_id": organization_id}
 
 
 def _components_store(document: BomDocument, parsed: ParsedBom, vendor_of: dict[str, int | None]) -> None:
@@ -268,7 +293,7 @@ def _components_store(document: BomDocument, parsed: ParsedBom, vendor_of: dict[
 
 def bom_latest(*, organization_id: int, product_model_id: int | None = None,
                equipment_id: int | None = None) -> BomDocument | None:
-    """The version in force for a target (the highest)."""
+    """The version in force for a target (the latest)."""
     target = {"equipment_id": equipment_id} if equipment_id else {"product_model_id": product_model_id,
                                                                    "organization_id": organization_id}
-    return BomDocument.objects.filter(**target).order_by("-version").first()
+    return BomDocument.objects.filter(is_current=True, **target).first()

@@ -277,6 +277,7 @@ class BomDocument(models.Model):
                                       related_name="boms")
     equipment = models.ForeignKey(Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="boms")
     version = models.PositiveIntegerField(help_text="1 for the first import for this target, then 2, 3...")
+    is_current = models.BooleanField(default=True, help_text="The version in force (the latest) for its target.")
     format = models.CharField(max_length=16, choices=BomFormat.choices)
     spec_version = models.CharField(max_length=16)
     serial_number = models.CharField(max_length=200, blank=True, help_text="The document's own serial / namespace.")
@@ -304,7 +305,11 @@ class BomDocument(models.Model):
             models.UniqueConstraint(fields=["equipment", "version"], condition=Q(equipment__isnull=False),
                                     name="bomdocument_unique_unit_version"),
         ]
-        indexes = [models.Index(fields=["organization", "-imported_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-imported_at"]),
+            models.Index(fields=["product_model", "organization"], condition=Q(is_current=True),
+                         name="bomdocument_current_model"),
+        ]
 
     def __str__(self) -> str:
         target = self.product_model or self.equipment
@@ -341,6 +346,9 @@ class BomComponent(models.Model):
         ordering = ["document", "pk"]
         indexes = [
             models.Index(fields=["document", "key"], name="bomcomponent_doc_key"),
+            # Screening asks "which current parts come from these flagged vendors?": by supplier, then document.
+            models.Index(fields=["supplier", "document"], name="bomcomponent_supplier_doc",
+                         condition=Q(supplier__isnull=False)),
         ]
 
     def __str__(self) -> str:

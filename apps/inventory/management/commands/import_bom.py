@@ -61,5 +61,4 @@ class Command(BaseCommand):
                 result["stored"] = {"id": document.pk, "version": document.version}
         except ApplicationError as exc:
             raise CommandError(f"Refused: {exc.message}") from exc
-        result["diff"].pop("changed_keys", None)
         self.stdout.write(json.dumps(result, indent=2, default=str))
