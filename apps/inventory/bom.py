@@ -35,6 +35,7 @@ from .models import BomComponent, BomDocument, Equipment, ProductModel
 
 _DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
 DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
+SUGGEST_MAX = 100  # unknown names (most used first) that get close-name suggestions: two indexed queries each
 
 
 @dataclass
@@ -124,11 +125,13 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
     mapped = [BomVendorName(name, n, found.get(name.lower()) or resolved.get(name.lower()))
               for name, n in counts.most_common()]
     names = dict(Vendor.objects.filter(pk__in={m.vendor_id for m in mapped if m.vendor_id}).values_list("pk", "name"))
+    suggested = 0
     for m in mapped:
         if m.vendor_id:
             m.vendor_name = names[m.vendor_id]
-        else:
+        elif suggested < SUGGEST_MAX:
             m.suggestions = vendor_names_like(m.name)
+            suggested += 1
     return mapped
 
 

@@ -13,10 +13,12 @@ No ORM here: ``apps.inventory.bom`` maps vendors and stores.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -199,21 +201,84 @@ def _cdx_count_json(components: Any) -> int:
     return count
 
 
-def _cyclonedx_json(data: bytes, doc: dict, limits: dict[str, int], base: dict) -> ParsedBom:
-    from cyclonedx.model.bom import Bom
-    from cyclonedx.validation.json import JsonStrictValidator
+@functools.cache
+def _cdx_json_validator(spec: str) -> Any:
+    """The official CycloneDX JSON schema of `spec` (strict: no unknown properties), as shipped with
+    cyclonedx-python-lib, compiled by jsonschema-rs. The library's own JsonStrictValidator runs the same schema
+    through the pure-Python jsonschema package: 17 s for 50,000 components against 0.2 s here."""
+    import jsonschema_rs
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.schema._res import BOM_JSON_STRICT
 
+    path = Path(BOM_JSON_STRICT[SchemaVersion.from_version(spec)])
+    refs = {f"http://cyclonedx.org/schema/{name}": path.parent / name for name in (
+        "spdx.SNAPSHOT.schema.json", "cryptography-defs.SNAPSHOT.schema.json", "jsf-0.82.SNAPSHOT.schema.json")}
+
+    def retrieve(uri: str) -> Any:
+        if uri not in refs:  # never fetch anything from the network
+            raise ValueError(f"unknown schema {uri}")
+        return json.loads(refs[uri].read_text())
+
+    return jsonschema_rs.validator_for(json.loads(path.read_text()), retriever=retrieve, validate_formats=True)
+
+
+def _cyclonedx_json(data: bytes, doc: dict, limits: dict[str, int], base: dict) -> ParsedBom:
+    """CycloneDX JSON: validated against the official JSON schema of its spec version (the one shipped with
+    cyclonedx-python-lib), then mapped from the validated document. (The library's object model, Bom.from_json,
+    builds sorted sets of every component and takes minutes on 50,000 parts; the schema already guarantees every
+    field read here.)"""
     spec = str(doc.get("specVersion") or "")
-    schema = _cdx_version(spec)
+    _cdx_version(spec)
     _check_shape(depth=0, components=_cdx_count_json(doc.get("components")), limits=limits)
-    error = JsonStrictValidator(schema).validate_str(data.decode("utf-8-sig"))
+    error = next(iter(_cdx_json_validator(spec).iter_errors(doc)), None)
     if error is not None:
-        raise BomRejected(f"Not a valid CycloneDX {spec} document: {_validation_text(error)}")
-    try:
-        bom = Bom.from_json(doc)
-    except Exception as exc:  # the library raises assorted errors on documents the schema let through
-        raise BomRejected(f"CycloneDX {spec} could not be read: {str(exc)[:300]}") from exc
-    return _cyclonedx_map(bom, BomFormat.CYCLONEDX_JSON, spec, base, limits)
+        where = "/".join(str(p) for p in error.instance_path)
+        raise BomRejected(f"Not a valid CycloneDX {spec} document: "
+                          + _text(f"{error.message} (at {where or 'the top'})", 400))
+    parsed = ParsedBom(format=BomFormat.CYCLONEDX_JSON, spec_version=spec,
+                       serial_number=_text(doc.get("serialNumber"), 200), **base)
+    subject = (doc.get("metadata") or {}).get("component")
+    if subject:
+        parsed.subject_name, parsed.subject_version = _text(subject.get("name")), _text(subject.get("version"), 120)
+        parsed.subject_supplier = _cdx_party_json(subject)[0]
+        parsed.name = _text(" ".join(str(subject[k]) for k in ("group", "name", "version") if subject.get(k)))
+    services = doc.get("services") or []
+    if services:
+        parsed.warnings.append(f"{len(services)} service(s) ignored: a services BOM describes no equipment parts.")
+    stack = [(c, None, 0) for c in reversed(doc.get("components") or [])]
+    while stack:
+        comp, parent, depth = stack.pop()
+        if depth >= limits["depth"]:
+            raise BomRejected(f"Components nest deeper than {limits['depth']} levels (INVENTORY_BOM_MAX_DEPTH).")
+        supplier, role, country = _cdx_party_json(comp)
+        parsed.components.append(ParsedComponent(
+            name=_text(comp.get("name")) or "(unnamed)",
+            type=_CDX_TYPES.get(comp.get("type", ""), BomComponentType.OTHER).value,
+            version=_text(comp.get("version"), 120), group=_text(comp.get("group")), supplier_name=supplier,
+            supplier_role=role, country=country, purl=_text(comp.get("purl"), 1000), cpe=_text(comp.get("cpe"), 500),
+            bom_ref=_text(comp.get("bom-ref"), 255), parent=parent, depth=depth))
+        index = len(parsed.components) - 1
+        stack.extend((child, index, depth + 1) for child in reversed(comp.get("components") or []))
+    if not parsed.components:
+        raise BomRejected("The document lists no components: nothing to import"
+                          + (" (a services BOM describes no equipment parts)." if services else "."))
+    return parsed
+
+
+def _cdx_party_json(component: dict) -> tuple[str, str, str]:
+    """_cdx_party on a validated JSON component (same order: supplier, manufacturer, publisher, author(s))."""
+    for role, key in ((BomSupplierRole.SUPPLIER, "supplier"), (BomSupplierRole.MANUFACTURER, "manufacturer")):
+        entity = component.get(key) or {}
+        if entity.get("name"):
+            country = (entity.get("address") or {}).get("country", "")
+            return _text(entity["name"]), role.value, _text(country, 2).upper()
+    if component.get("publisher"):
+        return _text(component["publisher"]), BomSupplierRole.PUBLISHER.value, ""
+    authors = [a.get("name") for a in component.get("authors") or [] if a.get("name")]
+    author = component.get("author") or (authors[0] if authors else "")
+    if author:
+        return _text(author), BomSupplierRole.AUTHOR.value, ""
+    return "", "", ""
 
 
 def _cyclonedx_xml(data: bytes, limits: dict[str, int], base: dict) -> ParsedBom:
@@ -248,7 +313,7 @@ def _cyclonedx_xml(data: bytes, limits: dict[str, int], base: dict) -> ParsedBom
         bom = Bom.from_xml(root)
     except Exception as exc:  # the library raises assorted errors on documents the schema let through
         raise BomRejected(f"CycloneDX {spec} could not be read: {str(exc)[:300]}") from exc
-    return _cyclonedx_map(bom, BomFormat.CYCLONEDX_XML, spec, base, limits)
+    return _cyclonedx_map(bom, spec, base, limits)
 
 
 def _validation_text(error: Any) -> str:
@@ -275,8 +340,10 @@ def _cdx_party(component: Any) -> tuple[str, str, str]:
     return "", "", ""
 
 
-def _cyclonedx_map(bom: Any, fmt: str, spec: str, base: dict, limits: dict[str, int]) -> ParsedBom:
-    parsed = ParsedBom(format=fmt, spec_version=spec, serial_number=_text(bom.serial_number, 200), **base)
+def _cyclonedx_map(bom: Any, spec: str, base: dict, limits: dict[str, int]) -> ParsedBom:
+    """CycloneDX XML, read by cyclonedx-python-lib (Bom.from_xml) after schema validation."""
+    parsed = ParsedBom(format=BomFormat.CYCLONEDX_XML, spec_version=spec,
+                       serial_number=_text(bom.serial_number, 200), **base)
     subject = bom.metadata.component if bom.metadata else None
     if subject is not None:
         parsed.subject_name, parsed.subject_version = _text(subject.name), _text(subject.version, 120)
