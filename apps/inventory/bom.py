@@ -18,9 +18,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db.models import Q
 
 from apps.accounts.policies import Action, authorize
 from apps.audit.services import audit_record
@@ -31,7 +34,7 @@ from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like
 
 from .bom_parse import BomRejected, ParsedBom, bom_parse
-from .models import BomComponent, BomDocument, Equipment, ProductModel
+from .models import BomComponent, BomDocument, Equipment, ImportJob, ProductModel
 
 _DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
 DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
@@ -300,3 +303,53 @@ def bom_latest(*, organization_id: int, product_model_id: int | None = None,
     target = {"equipment_id": equipment_id} if equipment_id else {"product_model_id": product_model_id,
                                                                    "organization_id": organization_id}
     return BomDocument.objects.filter(is_current=True, **target).first()
+
+
+def bom_upload_store(*, organization, user, upload, equipment: Equipment, for_model: bool) -> ImportJob:
+    """The web's two-step import: keep the uploaded BOM (size-capped, outside the served media, under a random
+    token) between the preview and the commit, for this unit or for its product model in this organisation."""
+    from .import_jobs import import_dir, import_files_purge
+
+    authorize(user, Action.WRITE, equipment)
+    limit = int(settings.INVENTORY_BOM_MAX_BYTES)
+    if (upload.size or 0) > limit:
+        raise BomRejected(f"The file is {upload.size} bytes; the limit is {limit} (INVENTORY_BOM_MAX_BYTES).")
+    job = ImportJob(organization=organization, user=user, kind="bom", fmt="bom",
+                    filename=Path(upload.name or "bom").name[:200], size=upload.size or 0, path="",
+                    status=ImportJob.Status.VALID,
+                    report={"equipment": equipment.pk, "for_model": bool(for_model)})
+    target = import_dir() / f"{job.token}.bom"
+    with open(target, "wb") as out:
+        for block in upload.chunks():
+            out.write(block)
+    job.path = str(target)
+    job.save()
+    import_files_purge()
+    return job
+
+
+def bom_upload_target(job: ImportJob) -> dict[str, Any]:
+    """The target of a stored upload: {"equipment": unit} or {"product_model": its model}."""
+    equipment = Equipment.objects.select_related("site", "product_model__brand").get(
+        pk=job.report["equipment"], site__organization_id=job.organization_id)
+    return {"product_model": equipment.product_model} if job.report.get("for_model") else {"equipment": equipment}
+
+
+def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
+    """Commit a stored upload, then delete the pending file (the stored document keeps its own copy)."""
+    if job.status != ImportJob.Status.VALID or not job.path:
+        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
+                               code="invalid")
+    data = Path(job.path).read_bytes()
+    document = bom_commit(organization=job.organization, data=data, filename=job.filename, actor=actor,
+                          **bom_upload_target(job))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTED, path="")
+    Path(job.path).unlink(missing_ok=True)
+    return document
+
+
+def bom_documents_for_unit(equipment: Equipment) -> list[BomDocument]:
+    """The BOM versions in force for a unit: its own, and its organisation's for its product model."""
+    return list(BomDocument.objects.filter(is_current=True).filter(
+        Q(equipment=equipment) | Q(product_model_id=equipment.product_model_id,
+                                   organization_id=equipment.site.organization_id)).order_by("pk"))
