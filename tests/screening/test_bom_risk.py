@@ -111,3 +111,17 @@ def test_a_reimport_rederives_units_only_when_a_changed_part_has_a_registry_vend
     with events_recorded(events.EquipmentChanged, phase=events.IN_TRANSACTION) as seen:
         bom_commit(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
     assert [set(e.equipment_ids) for e in seen] == [units]
+
+
+def test_the_units_findings_include_bom_parts_for_remediation_and_the_api(site, officer, crane_model,
+                                                                          listed_subsidiary):
+    from apps.screening.selectors import equipment_findings
+
+    crane = EquipmentFactory(site=site, product_model=crane_model)
+    other = EquipmentFactory(site=site, product_model=ProductModelFactory(category="sts_crane"))
+    bom_commit(organization=site.organization, data=cyclonedx(crane_parts()), product_model=crane_model,
+               actor=officer)
+    found = equipment_findings(equipment_ids=[crane.pk, other.pk])
+    assert [(f.vendor_role, f.vendor_name, f.status) for f in found[crane.pk]] == [
+        ("component", "Remote Care GmbH", "restricted")]
+    assert found[other.pk] == []
