@@ -353,3 +353,16 @@ def bom_documents_for_unit(equipment: Equipment) -> list[BomDocument]:
     return list(BomDocument.objects.filter(is_current=True).filter(
         Q(equipment=equipment) | Q(product_model_id=equipment.product_model_id,
                                    organization_id=equipment.site.organization_id)).order_by("pk"))
+
+
+def bom_unit_ids_for_vendors(vendor_ids: set[int]) -> set[int]:
+    """Units that a part of a BOM in force from one of the vendors reaches: through the unit's own BOM, or its
+    organisation's BOM of its product model. Two queries."""
+    from django.db.models import Exists, OuterRef
+
+    parts = BomComponent.objects.filter(document__is_current=True, supplier_id__in=list(vendor_ids))
+    own = set(parts.exclude(document__equipment__isnull=True).values_list("document__equipment_id", flat=True))
+    by_model = Equipment.objects.filter(Exists(parts.filter(
+        document__product_model_id=OuterRef("product_model_id"),
+        document__organization_id=OuterRef("site__organization_id"))))
+    return own | set(by_model.values_list("pk", flat=True))

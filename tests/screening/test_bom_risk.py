@@ -125,3 +125,17 @@ def test_the_units_findings_include_bom_parts_for_remediation_and_the_api(site, 
     assert [(f.vendor_role, f.vendor_name, f.status) for f in found[crane.pk]] == [
         ("component", "Remote Care GmbH", "restricted")]
     assert found[other.pk] == []
+
+
+def test_remediation_finds_the_units_a_bom_part_vendor_reaches(org, other_org, officer, crane_model,
+                                                              listed_subsidiary):
+    from apps.remediation.services import remediation_equipment_ids_for_vendors
+
+    ours = EquipmentFactory(site=SiteFactory(organization=org), product_model=crane_model)
+    theirs = EquipmentFactory(site=SiteFactory(organization=other_org), product_model=crane_model)
+    single = EquipmentFactory(site=SiteFactory(organization=other_org), product_model=ProductModelFactory(
+        model_number="PT-STS-01", category="sts_crane"))
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane_model, actor=officer)
+    bom_commit(organization=other_org, data=cyclonedx(crane_parts()), equipment=single)
+    ids = remediation_equipment_ids_for_vendors([listed_subsidiary.pk])
+    assert ours.pk in ids and single.pk in ids and theirs.pk not in ids
