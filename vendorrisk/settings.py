@@ -410,6 +410,10 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append("apps.web.context_processor
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
+# Bills of materials (apps.inventory.bom): refused above these, before the parsing library builds anything.
+INVENTORY_BOM_MAX_BYTES = env.int("INVENTORY_BOM_MAX_BYTES", default=50 * 1024 * 1024)
+INVENTORY_BOM_MAX_DEPTH = env.int("INVENTORY_BOM_MAX_DEPTH", default=32)  # component nesting levels
+INVENTORY_BOM_MAX_COMPONENTS = env.int("INVENTORY_BOM_MAX_COMPONENTS", default=100_000)
 
 # --- lists ---
 # Hosts that may resolve to private/loopback addresses (an internal mirror); comma-separated host names.

@@ -251,6 +251,20 @@ COMPONENTS = [
      "ZPMC GPMS remote monitoring"),
 ]
 
+# A bill of materials for one crane (issue #21): Liebherr's control software carries a remote-maintenance agent
+# supplied by ZPMC North America, a subsidiary of the 1260H-listed CCCC group, so the otherwise clean crane shows
+# the path "component <- owned by <- listed". (equipment asset tag, site code, [(part, type, supplier, version,
+# children)]) - an illustrative document, not a real vendor's BOM.
+DEMO_BOM = ("MH-STS-02", "MH-T2", [
+    ("LiCCS crane control", "application", "Liebherr-International AG", "5.4", [
+        ("Remote maintenance agent", "application", "ZPMC North America, Inc.", "2.1", []),
+    ]),
+    ("Hoist drive controller", "device", "Liebherr Container Cranes Ltd.", "HD-900", [
+        ("Drive firmware", "firmware", "Liebherr Container Cranes Ltd.", "3.2", []),
+    ]),
+    ("LTE router", "device", "Sierra Wireless", "RV55", []),
+])
+
 DEMO_USERS = [
     ("admin", "Ada", "Administrator", True, {slug: Role.ADMIN for slug, *_ in ORGS}),
     ("admin2", "Alan", "Second-Admin", False, {"harbor-port-authority": Role.ADMIN,
@@ -388,7 +402,48 @@ def demo_load(*, today: dt.date | None = None) -> dict[str, int]:
         equipment = Equipment.objects.get(site=sites[code], asset_tag=tag)
         if not Component.objects.filter(equipment=equipment, vendor=vendors[vendor], kind=kind).exists():
             component_add(equipment=equipment, vendor=vendors[vendor], kind=kind, name=cname)
+    created["boms"] = demo_bom_ensure(sites)
     return created
+
+
+def demo_bom_document(model_number: str, parts: list) -> bytes:
+    """DEMO_BOM's parts as a CycloneDX 1.6 JSON document, written with cyclonedx-python-lib."""
+    import warnings
+
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+    from cyclonedx.model.contact import OrganizationalEntity
+    from cyclonedx.output.json import JsonV1Dot6
+
+    def build(name: str, ctype: str, supplier: str, version: str, children: list) -> CdxComponent:
+        comp = CdxComponent(name=name, type=ComponentType(ctype), version=version,
+                            supplier=OrganizationalEntity(name=supplier), bom_ref=f"demo-{name}".replace(" ", "-"))
+        for child in children:
+            comp.components.add(build(*child))
+        return comp
+
+    bom = Bom()
+    bom.metadata.component = CdxComponent(name=model_number, type=ComponentType.DEVICE)
+    for part in parts:
+        bom.components.add(build(*part))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no dependency graph": the demo's parts nest, they do not depend
+        return JsonV1Dot6(bom).output_as_string(indent=2).encode()
+
+
+def demo_bom_ensure(sites: dict[str, Site]) -> int:
+    """Import DEMO_BOM for its crane through the same service as the web and the API, once."""
+    from apps.inventory.bom import bom_commit
+
+    tag, code, parts = DEMO_BOM
+    equipment = Equipment.objects.select_related("product_model", "site").get(site=sites[code], asset_tag=tag)
+    if equipment.boms.exists():
+        return 0
+    data = demo_bom_document(equipment.product_model.model_number, parts)
+    bom_commit(organization=equipment.site.organization, data=data, filename="liebherr-sts-mh-sts-02.cdx.json",
+               equipment=equipment)
+    return 1
 
 
 def demo_proposal_ensure(orgs: dict[str, Organization], vendors: dict[str, Vendor]) -> ChangeProposal:

@@ -83,3 +83,38 @@ def connectivity_level(facts) -> str:
     if ConnectivityFact.ISOLATED_SEGMENT in facts:
         return Connectivity.ISOLATED.value
     return Connectivity.SITE_NETWORK.value
+
+
+class BomFormat(models.TextChoices):
+    """The encodings of a bill of materials the registry imports (apps.inventory.bom)."""
+
+    CYCLONEDX_JSON = "cyclonedx-json", "CycloneDX JSON"
+    CYCLONEDX_XML = "cyclonedx-xml", "CycloneDX XML"
+    SPDX_JSON = "spdx-json", "SPDX 2.x JSON"
+    SPDX_TAG_VALUE = "spdx-tv", "SPDX 2.x tag-value"
+    SPDX3_JSONLD = "spdx3-jsonld", "SPDX 3.0 JSON-LD"
+
+
+class BomComponentType(models.TextChoices):
+    """What a part of a bill of materials is; CycloneDX component types and SPDX purposes map onto these."""
+
+    HARDWARE = "hardware", "Hardware"
+    DEVICE = "device", "Device"
+    FIRMWARE = "firmware", "Firmware"
+    OPERATING_SYSTEM = "operating_system", "Operating system"
+    APPLICATION = "application", "Application"
+    LIBRARY = "library", "Library"
+    FRAMEWORK = "framework", "Framework"
+    CONTAINER = "container", "Container"
+    FILE = "file", "File"
+    OTHER = "other", "Other"
+
+
+class BomSupplierRole(models.TextChoices):
+    """Which field of the document named a component's vendor (the first present, in this order)."""
+
+    SUPPLIER = "supplier", "Supplier"
+    MANUFACTURER = "manufacturer", "Manufacturer"
+    PUBLISHER = "publisher", "Publisher"
+    AUTHOR = "author", "Author"
+    ORIGINATOR = "originator", "Originator"

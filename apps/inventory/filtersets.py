@@ -13,7 +13,7 @@ from apps.accounts.filtersets import UtcDateTimeFilter, request_organization_ids
 from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, date_range, risk_status_filter
 
 from .choices import ComponentKind, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
-from .models import Component, Equipment, ProductModel, Site
+from .models import BomDocument, Component, Equipment, ProductModel, Site
 
 MODEL_IDS_INLINE = 1000  # matching product models passed as a literal list (beyond: a subquery)
 
@@ -161,3 +161,14 @@ class ComponentFilterSet(ChangedSinceMixin):
     class Meta:
         model = Component
         fields = ["equipment", "vendor", "kind", "site"]
+
+
+class BomDocumentFilterSet(django_filters.FilterSet):
+    # Plain numbers (see ComponentFilterSet.equipment): no choice over every organisation's rows.
+    product_model = IdFilter(field_name="product_model_id")
+    equipment = IdFilter(field_name="equipment_id")
+    is_current = django_filters.BooleanFilter()
+
+    class Meta:
+        model = BomDocument
+        fields = ["product_model", "equipment", "is_current"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +19,9 @@ from apps.common.models import TimeStampedModel
 
 from .choices import (
     CONNECTIVITY_FACT_FIELDS,
+    BomComponentType,
+    BomFormat,
+    BomSupplierRole,
     ComponentKind,
     ConnectivityFact,
     Criticality,
@@ -259,6 +263,104 @@ class Component(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.vendor} {self.name}".strip()
+
+
+def bom_upload_to(instance: BomDocument, filename: str) -> str:
+    """A random name under boms/ (never the uploader's; the original name is kept in a field)."""
+    return f"boms/{uuid.uuid4().hex}.bom"
+
+
+class BomDocument(models.Model):
+    """An imported bill of materials (CycloneDX or SPDX), kept unchanged as evidence, for a product model as one
+    organisation installs it (its components apply to that organisation's units of the model) or for one unit.
+
+    Each import for the same target is a new version (1, 2, ...); the latest is the one in force, the earlier ones
+    stay for the diff and the audit trail. Rows are only ever written whole by apps.inventory.bom.bom_commit."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    product_model = models.ForeignKey(ProductModel, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="boms")
+    equipment = models.ForeignKey(Equipment, null=True, blank=True, on_delete=models.PROTECT, related_name="boms")
+    version = models.PositiveIntegerField(help_text="1 for the first import for this target, then 2, 3...")
+    is_current = models.BooleanField(default=True, help_text="The version in force (the latest) for its target.")
+    format = models.CharField(max_length=16, choices=BomFormat.choices)
+    spec_version = models.CharField(max_length=16)
+    serial_number = models.CharField(max_length=200, blank=True, help_text="The document's own serial / namespace.")
+    document_name = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    file = models.FileField(upload_to=bom_upload_to, max_length=300)
+    filename = models.CharField(max_length=255, blank=True)
+    component_count = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="Counts and the diff with the previous version.")
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(product_model__isnull=True, equipment__isnull=False)
+                | Q(product_model__isnull=False, equipment__isnull=True),
+                name="bomdocument_one_target",
+            ),
+            models.UniqueConstraint(fields=["organization", "product_model", "version"],
+                                    condition=Q(product_model__isnull=False), name="bomdocument_unique_model_version"),
+            models.UniqueConstraint(fields=["equipment", "version"], condition=Q(equipment__isnull=False),
+                                    name="bomdocument_unique_unit_version"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-imported_at"]),
+            models.Index(fields=["product_model", "organization"], condition=Q(is_current=True),
+                         name="bomdocument_current_model"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.product_model or self.equipment
+        return f"BOM v{self.version} of {target} ({self.get_format_display()} {self.spec_version})"
+
+    def policy_organization(self) -> int:
+        return self.organization_id
+
+
+class BomComponent(models.Model):
+    """One part listed in a BomDocument, nested through `parent` (a board inside a device, a library inside an
+    application). The vendor is the registry vendor the document's supplier, manufacturer, publisher or author
+    names (empty when none matched: `supplier_name` keeps what the document said). `key` is the part's identity
+    across versions (purl, cpe, else group/name), so that a new version's diff pairs the same part."""
+
+    document = models.ForeignKey(BomDocument, on_delete=models.CASCADE, related_name="components")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    depth = models.PositiveSmallIntegerField(default=0)
+    key = models.CharField(max_length=64, help_text="sha256 of the identity (purl, cpe, else group/name).")
+    bom_ref = models.CharField(max_length=255, blank=True)
+    type = models.CharField(max_length=20, choices=BomComponentType.choices)
+    name = models.CharField(max_length=300)
+    group = models.CharField(max_length=300, blank=True)
+    version = models.CharField(max_length=120, blank=True)
+    supplier = models.ForeignKey("vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="bom_components")
+    supplier_name = models.CharField(max_length=300, blank=True)
+    supplier_role = models.CharField(max_length=16, choices=BomSupplierRole.choices, blank=True)
+    country = CountryField(blank=True)
+    purl = models.CharField(max_length=1000, blank=True)
+    cpe = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["document", "pk"]
+        indexes = [
+            models.Index(fields=["document", "key"], name="bomcomponent_doc_key"),
+            # Screening asks "which current parts come from these flagged vendors?": by supplier, then document.
+            models.Index(fields=["supplier", "document"], name="bomcomponent_supplier_doc",
+                         condition=Q(supplier__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(p for p in (self.group, self.name, self.version) if p)
+
+    def policy_organization(self) -> int:
+        return self.document.organization_id
 
 
 def _import_token() -> str:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
-from apps.inventory.models import Component, Equipment, ProductModel
+from apps.inventory.models import BomComponent, Component, Equipment, ProductModel
 from apps.lists.choices import Propagation, Regime
 from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
@@ -152,16 +152,19 @@ def vendor_status_in_view(vendor_id: int, organization_id: int | None = None) ->
     return row or RiskStatus.CLEAR
 
 
-def _equipment_parts_now(ids: list[int]):
+def _equipment_parts_now(ids: list[int], product_models: dict[int, int] | None = None):
     """(category per unit, (brand, maker, software supplier) per unit, [(unit, component id, vendor)], the
-    organisation per unit) now."""
+    organisation per unit) now; each unit's product model id into `product_models` when given."""
     categories, models, orgs = {}, {}, {}
-    for pk, category, brand, maker, software, organization_id in Equipment.objects.filter(pk__in=ids).values_list(
-            "pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
-            "product_model__software_supplier_id", "site__organization_id"):
+    for pk, category, brand, maker, software, organization_id, pm_id in Equipment.objects.filter(
+            pk__in=ids).values_list("pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
+                                    "product_model__software_supplier_id", "site__organization_id",
+                                    "product_model_id"):
         categories[pk] = category
         models[pk] = (brand, maker, software)
         orgs[pk] = organization_id
+        if product_models is not None:
+            product_models[pk] = pm_id
     components = list(Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "pk", "vendor_id"))
     return categories, models, components, orgs
 
@@ -192,11 +195,32 @@ def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
     return categories, models, parts, orgs
 
 
+def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: dict[int, int]
+                      ) -> list[tuple[int, int]]:
+    """(unit, vendor) for the vendors with an open finding (in any view) among the parts of the BOMs in force for
+    the units: their own, and their organisation's for their product model. One query."""
+    units = Equipment.objects.filter(pk__in=ids, product_model_id=OuterRef("document__product_model_id"),
+                                     site__organization_id=OuterRef("document__organization_id"))
+    flagged = Finding.objects.filter(closed_at__isnull=True).values("vendor_id")
+    rows = (BomComponent.objects.filter(Q(document__equipment_id__in=ids) | Q(Exists(units)),
+                                        document__is_current=True, supplier_id__in=flagged).order_by()
+            .values_list("document__equipment_id", "document__product_model_id", "document__organization_id",
+                         "supplier_id").distinct())
+    by_target: dict[tuple, set[int]] = defaultdict(set)
+    for eq_id, pm_id, org_id, vendor_id in rows:
+        by_target[(eq_id,) if eq_id else (pm_id, org_id)].add(vendor_id)
+    out = []
+    for pk in ids:
+        vendors = by_target.get((pk,), set()) | by_target.get((unit_models.get(pk), unit_orgs.get(pk)), set())
+        out += [(pk, v) for v in sorted(vendors)]
+    return out
+
+
 def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | None = None
                        ) -> dict[int, list[EquipmentFinding]]:
     """The findings that apply to each equipment item through its brand, manufacturer, software supplier and
     components, with the status for the item's category, worst first, each unit in its own organisation's view
-    (Finding.objects.in_view). Four queries in all.
+    (Finding.objects.in_view). Five queries in all (one for the parts of the bills of materials in force, now only).
 
     `as_of` selects the findings open at that moment in each organisation's view as it was then (the overlay
     periods in force at `as_of`), and the units as they were then: their category and
@@ -207,7 +231,8 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     result: dict[int, list[EquipmentFinding]] = {i: [] for i in ids}
     if not ids:
         return result
-    categories, models, components, unit_orgs = (_equipment_parts_now(ids) if as_of is None
+    unit_models: dict[int, int] = {}
+    categories, models, components, unit_orgs = (_equipment_parts_now(ids, unit_models) if as_of is None
                                                  else _equipment_parts_at(ids, as_of))
     roles: dict[int, list[tuple[str, int]]] = {}
     vendor_ids: set[int] = set()
@@ -217,6 +242,10 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     for eq_id, _component_id, vendor_id in components:
         roles.setdefault(eq_id, []).append(("component", vendor_id))
         vendor_ids.add(vendor_id)
+    if as_of is None:  # parts of the bills of materials in force (now only: BOM versions have no point-in-time)
+        for eq_id, vendor_id in _bom_part_vendors(ids, unit_models, unit_orgs):
+            roles.setdefault(eq_id, []).append(("component", vendor_id))
+            vendor_ids.add(vendor_id)
     # Each unit in its own organisation's view (its site's, which never changes): public findings and those
     # of its organisation's private lists.
     by_vendor: dict[int, list[Finding]] = defaultdict(list)

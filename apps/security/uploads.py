@@ -180,8 +180,9 @@ def xlsx_check(f: IO[bytes] | str | os.PathLike) -> None:
         raise UploadRejected("Not an XLSX workbook (xl/workbook.xml missing).")
 
 
-def xml_parse(source: IO[bytes] | bytes | str | os.PathLike):
-    """Parse XML with entity expansion, external entities and DTD retrieval forbidden (defusedxml).
+def xml_parse(source: IO[bytes] | bytes | str | os.PathLike, *, forbid_dtd: bool = False):
+    """Parse XML with entity expansion, external entities and DTD retrieval forbidden (defusedxml); with
+    `forbid_dtd`, any DOCTYPE at all (formats that never need one, e.g. CycloneDX).
     Returns an ElementTree; raises UploadRejected on a forbidden construct or malformed XML."""
     from xml.etree.ElementTree import ElementTree, ParseError
 
@@ -190,9 +191,9 @@ def xml_parse(source: IO[bytes] | bytes | str | os.PathLike):
 
     try:
         if isinstance(source, bytes):
-            return ElementTree(DET.fromstring(source, forbid_dtd=False, forbid_entities=True,
+            return ElementTree(DET.fromstring(source, forbid_dtd=forbid_dtd, forbid_entities=True,
                                                   forbid_external=True))
-        return DET.parse(source, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+        return DET.parse(source, forbid_dtd=forbid_dtd, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise UploadRejected(f"XML refused: {exc.__class__.__name__} ({exc}).") from exc
     except ParseError as exc:

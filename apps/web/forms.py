@@ -45,6 +45,17 @@ class ImportUploadForm(forms.Form):
                                                                   "vnd.openxmlformats-officedocument.spreadsheetml.sheet"}))
 
 
+class BomUploadForm(forms.Form):
+    """A bill of materials for a unit, or for its product model as the organisation installs it."""
+
+    file = forms.FileField(label="CycloneDX or SPDX file",
+                           help_text="CycloneDX 1.2-1.6 (JSON or XML) or SPDX 2.2/2.3 (JSON or tag-value).",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".json,.xml,.spdx,.cdx,.txt"}))
+    for_model = forms.TypedChoiceField(
+        label="The document describes", coerce=lambda v: v == "model", initial="unit", widget=forms.RadioSelect,
+        choices=[("unit", "this unit only"), ("model", "the product model (every unit of it in this organisation)")])
+
+
 class ImportCommitForm(forms.Form):
     confirm = forms.BooleanField(label="I have checked the preview; import every row.", required=True)
 

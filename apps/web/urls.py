@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import checks, core, exports, imports, inventory, lists, proposals, remediation, review, vendors
+from .views import boms, checks, core, exports, imports, inventory, lists, proposals, remediation, review, vendors
 
 app_name = "web"
 
@@ -28,6 +28,9 @@ urlpatterns = [
     path("equipment/<int:pk>/edit/", inventory.equipment_edit, name="equipment-edit"),
     path("equipment/<int:pk>/delete/", inventory.equipment_delete, name="equipment-delete"),
     path("equipment/<int:pk>/components/", inventory.component_add, name="component-add"),
+    path("equipment/<int:pk>/bom/", boms.bom_upload, name="bom-upload"),
+    path("bom/import/<str:token>/", boms.bom_preview, name="bom-preview"),
+    path("bom/<int:pk>/cyclonedx.json", boms.bom_export, name="bom-export"),
     path("equipment/<int:pk>/components/<int:component_pk>/remove/", inventory.component_remove,
          name="component-remove"),
     path("vendors/", vendors.vendor_list, name="vendor-list"),

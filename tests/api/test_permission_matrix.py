@@ -19,6 +19,7 @@ from apps.api.services import api_token_create, api_token_hash
 from tests.api.conftest import ROLES
 from tests.factories import (
     ApiTokenFactory,
+    BomDocumentFactory,
     ChangeProposalFactory,
     CuratorFactory,
     FactChangeNoticeFactory,
@@ -46,6 +47,7 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "productmodel": ("product", None),
     "equipment": ("equipment", "other_equipment"),
     "component": ("component", "other_component"),
+    "bomdocument": ("bom", "other_bom"),
     "vendor": ("vendor", None),
     "ownership": ("ownership", None),
     "oemrelation": ("oem", None),
@@ -120,7 +122,10 @@ def _url(route: str, obj) -> str:
 
 
 @pytest.fixture
-def matrix_world(world):
+def matrix_world(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    world["bom"] = BomDocumentFactory(organization=world["org"])
+    world["other_bom"] = BomDocumentFactory(organization=world["other_org"])
     world["oem"] = OemRelationFactory(brand=world["parent"], manufacturer=world["vendor"])
     # A curator: a viewer of the harbour whose curator token carries the registry-wide powers.
     curator = MembershipFactory(organization=world["org"], role="viewer", user=UserFactory(username="curator")).user

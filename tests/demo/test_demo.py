@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(settings, tmp_path):
     settings.DEMO_PASSWORD = "demo-password-for-tests"
+    settings.MEDIA_ROOT = tmp_path
     return demo_load()
 
 
@@ -36,7 +37,7 @@ def test_demo_loaded_twice_creates_no_duplicates(demo):
     counts = (Organization.objects.count(), User.objects.count(), Membership.objects.count(), Site.objects.count(),
               Vendor.objects.count(), Ownership.objects.count(), Equipment.objects.count())
     again = demo_load()
-    assert set(again.values()) == {0}
+    assert set(again.values()) == {0} and demo["boms"] == 1
     assert counts == (Organization.objects.count(), User.objects.count(), Membership.objects.count(),
                       Site.objects.count(), Vendor.objects.count(), Ownership.objects.count(),
                       Equipment.objects.count())
@@ -90,6 +91,7 @@ def test_demo_plans_fit_each_organisation(settings, tmp_path):
     from apps.remediation.models import RemediationPlan
 
     settings.DEMO_PASSWORD = "demo-password-for-tests"
+    settings.MEDIA_ROOT = tmp_path
     today = dt.date(2026, 12, 1)
     demo_load_full(today=today)
 
@@ -116,7 +118,7 @@ def test_demo_plans_fit_each_organisation(settings, tmp_path):
         in_breach_since__isnull=False).exists()
 
 
-def test_demo_checks_use_the_registry_and_the_statutory_lists(settings):
+def test_demo_checks_use_the_registry_and_the_statutory_lists(settings, tmp_path):
     """Issue #17 item 4: the officer's ZPMC check shows the recorded crane maker and its path to CCCC (no list
     names ZPMC itself); a Hikvision check shows the FCC Covered List row."""
     import datetime as dt
@@ -125,8 +127,16 @@ def test_demo_checks_use_the_registry_and_the_statutory_lists(settings):
     from apps.screening.services import screen_name
 
     settings.DEMO_PASSWORD = "demo-password-for-tests"
+    settings.MEDIA_ROOT = tmp_path
     today = dt.date(2026, 12, 1)
     demo_load_full(today=today)
+    # Issue #21: the Liebherr crane's BOM has a remote-maintenance agent by a subsidiary of the listed CCCC group.
+    crane = Equipment.objects.get(asset_tag="MH-STS-02")
+    assert crane.boms.get().component_count == 5
+    assert crane.risk_status != "clear"
+    assert "Component Remote maintenance agent (in LiCCS crane control) by ZPMC North America, Inc." in (
+        crane.risk_reason)
+    assert "<- listed:" in crane.risk_reason
     port = Organization.objects.get(slug="harbor-port-authority")
     zpmc = screen_name(name="ZPMC", organization=port, today=today)
     (shz,) = [v for v in zpmc["registry"] if v["vendor_name"] == "Shanghai Zhenhua Heavy Industries Co., Ltd."]

@@ -13,7 +13,15 @@ Factories write rows directly: no full_clean(), no audit event, no hook. Tests a
 services.
 """
 from .accounts import ApiTokenFactory, CuratorFactory, MembershipFactory, OrganizationFactory, UserFactory
-from .inventory import ComponentFactory, EquipmentFactory, ImportJobFactory, ProductModelFactory, SiteFactory
+from .inventory import (
+    BomComponentFactory,
+    BomDocumentFactory,
+    ComponentFactory,
+    EquipmentFactory,
+    ImportJobFactory,
+    ProductModelFactory,
+    SiteFactory,
+)
 from .lists import (
     FetchRunFactory,
     ListDiffFactory,
@@ -58,7 +66,8 @@ from .vendors import (
 
 __all__ = [
     "ChangeProposalFactory", "FactChangeNoticeFactory",
-    "ApiTokenFactory", "ComponentFactory", "CuratorFactory", "DigestDeliveryFactory", "DigestFactory",
+    "ApiTokenFactory", "BomComponentFactory", "BomDocumentFactory",
+    "ComponentFactory", "CuratorFactory", "DigestDeliveryFactory", "DigestFactory",
     "DigestItemFactory",
     "EquipmentFactory",
     "DenialWindowFactory",

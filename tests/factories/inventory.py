@@ -9,8 +9,8 @@ Like the other factories, these record no audit event and run no risk-status hoo
 """
 import factory
 
-from apps.inventory.choices import ComponentKind, EquipmentCategory, SiteKind
-from apps.inventory.models import Component, Equipment, ImportJob, ProductModel, Site
+from apps.inventory.choices import BomComponentType, BomFormat, ComponentKind, EquipmentCategory, SiteKind
+from apps.inventory.models import BomComponent, BomDocument, Component, Equipment, ImportJob, ProductModel, Site
 
 from .accounts import OrganizationFactory, UserFactory
 from .vendors import VendorFactory
@@ -69,3 +69,29 @@ class ImportJobFactory(factory.django.DjangoModelFactory):
     filename = factory.Sequence(lambda n: f"import-{n}.csv")
     path = "/nonexistent"
     status = ImportJob.Status.VALID
+
+
+class BomDocumentFactory(factory.django.DjangoModelFactory):
+    """A stored BOM row with a small file and no parts (tests of imports use apps.inventory.bom.bom_commit)."""
+
+    class Meta:
+        model = BomDocument
+
+    organization = factory.SubFactory(OrganizationFactory)
+    product_model = factory.SubFactory(ProductModelFactory)
+    version = factory.Sequence(lambda n: n + 1)
+    format = BomFormat.CYCLONEDX_JSON
+    spec_version = "1.6"
+    sha256 = "0" * 64
+    size = 2
+    file = factory.django.FileField(data=b"{}", filename="bom")
+
+
+class BomComponentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BomComponent
+
+    document = factory.SubFactory(BomDocumentFactory)
+    key = factory.Sequence(lambda n: f"{n:064x}")
+    type = BomComponentType.DEVICE
+    name = factory.Sequence(lambda n: f"Part {n}")

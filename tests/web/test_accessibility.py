@@ -33,6 +33,9 @@ def _pages() -> list[tuple[str, str]]:
         pages.append(("plan", f"/remediation/{plan.pk}/"))
     if vendor:
         pages.append(("vendor", f"/vendors/{vendor.pk}/"))
+    crane = Equipment.objects.filter(boms__isnull=False).order_by("pk").first()  # the demo's BOM (issue #21)
+    if crane:
+        pages.append(("equipment-bom", f"/equipment/{crane.pk}/"))
     return pages
 
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from apps.accounts.choices import Role
+from apps.inventory.bom import bom_upload_store
 from tests.api.conftest import world  # noqa: F401  (the fixture: two organisations with one of everything)
 from tests.conftest import second_factor_login
 from tests.factories import (
+    BomDocumentFactory,
     ChangeProposalFactory,
     CuratorFactory,
     EvidenceFactory,
@@ -29,6 +32,7 @@ from tests.factories import (
     VendorAliasFactory,
     VendorIdentifierFactory,
 )
+from tests.inventory.bom_docs import Part, cyclonedx
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +67,9 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "component-add": ("write", ("post",), {"pk": ("equipment", "other_equipment")}),
     "component-remove": ("write", ("post",), {"pk": ("equipment", "other_equipment"),
                                               "component_pk": ("component", "other_component")}),
+    "bom-upload": ("write", ("post",), {"pk": ("equipment", "other_equipment")}),
+    "bom-preview": ("job", ("get",), {"token": ("bom_job", "other_bom_job")}),
+    "bom-export": ("read", ("get",), {"pk": ("bom", "other_bom")}),
     "vendor-list": ("read", ("get",), {}),
     "vendor-create": ("write", ("get", "post"), {}),
     "vendor-detail": ("read", ("get",), {"pk": ("vendor", None)}),
@@ -152,6 +159,13 @@ def web_world(world, settings, tmp_path):  # noqa: F811
     w["other_evidence"] = EvidenceFactory(plan=w["other_plan"])
     w["quarantined"] = ListVersionFactory(source=w["source"], status=VersionStatus.QUARANTINED, sha256="q" * 64)
     w["job"] = ImportJobFactory(organization=org, user=w["users"]["officer"])
+    w["bom"] = BomDocumentFactory(organization=org)
+    w["other_bom"] = BomDocumentFactory(organization=other)
+    for key, unit, user in (("bom_job", w["equipment"], w["users"]["officer"]),
+                            ("other_bom_job", w["other_equipment"], w["users"]["other_officer"])):
+        document = cyclonedx([Part("PLC")], subject=unit.product_model.model_number)
+        w[key] = bom_upload_store(organization=unit.site.organization, user=user, equipment=unit, for_model=False,
+                                  upload=SimpleUploadedFile("bom.cdx.json", document))
     w["other_job"] = ImportJobFactory(organization=other, user=w["users"]["other_officer"])
     w["proposal"] = ChangeProposalFactory(organization=org, proposed_by=w["users"]["officer"], vendor=w["vendor"],
                                           evidence_name="filing.pdf", evidence_extension="pdf")

@@ -17,7 +17,7 @@ from apps.inventory.choices import (
     EquipmentStatus,
     connectivity_level,
 )
-from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.inventory.models import BomDocument, Component, Equipment, ProductModel, Site
 from apps.vendors.models import Vendor
 
 
@@ -204,3 +204,43 @@ class ComponentSerializer(ReadOnlyModelSerializer):
         model = Component
         fields = ["id", "equipment", "site", "kind", "vendor", "vendor_name", "name", "notes", "created_at",
                   "updated_at"]
+
+
+class BomDocumentSerializer(ReadOnlyModelSerializer):
+    """An imported bill of materials (the stored original is evidence: its sha256 and size are here; the parts
+    with the registry's findings are at `cyclonedx/`)."""
+
+    class Meta:
+        model = BomDocument
+        fields = ["id", "organization", "product_model", "equipment", "version", "is_current", "format",
+                  "spec_version", "serial_number", "document_name", "sha256", "size", "filename", "component_count",
+                  "summary", "imported_by", "imported_at"]
+
+
+class BomImportInputSerializer(serializers.Serializer):
+    """A BOM upload (multipart): the file, the organisation, exactly one target, and whether to store it."""
+
+    file = serializers.FileField()
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all(),
+                                                scope=writable_by_organization("id"))
+    product_model = serializers.PrimaryKeyRelatedField(queryset=ProductModel.objects.all(), required=False,
+                                                       allow_null=True)
+    equipment = ScopedPrimaryKeyRelatedField(queryset=Equipment.objects.select_related("site", "product_model"),
+                                             scope=writable_by_organization("site__organization_id"),
+                                             required=False, allow_null=True)
+    dry_run = serializers.BooleanField(default=True, help_text="Only preview (the default); false stores it.")
+    resolutions = serializers.JSONField(required=False, default=dict,
+                                        help_text="Supplier name -> id of an existing vendor, for names the "
+                                                  "registry does not know (a JSON object).")
+
+    def validate_resolutions(self, value):
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v > 0
+                for k, v in value.items()):
+            raise serializers.ValidationError("Give a JSON object of supplier name -> vendor id.")
+        return value
+
+    def validate(self, attrs):
+        if (attrs.get("product_model") is None) == (attrs.get("equipment") is None):
+            raise serializers.ValidationError({"product_model": ["Give a product model or a unit (exactly one)."]})
+        return attrs

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ComponentViewSet, EquipmentViewSet, ProductModelViewSet, SiteViewSet
+from .views import BomDocumentViewSet, ComponentViewSet, EquipmentViewSet, ProductModelViewSet, SiteViewSet
 
 app_name = "inventory-api"
 
@@ -9,5 +9,6 @@ router.register("sites", SiteViewSet, basename="site")
 router.register("products", ProductModelViewSet, basename="productmodel")
 router.register("equipment", EquipmentViewSet, basename="equipment")
 router.register("components", ComponentViewSet, basename="component")
+router.register("boms", BomDocumentViewSet, basename="bomdocument")
 
 urlpatterns = router.urls

@@ -1,18 +1,32 @@
 """Inventory endpoints: sites, product models, equipment (with `as_of`), components."""
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
 from apps.api.viewsets import ReadOnlyApiViewSet, ServiceCreateMixin, ServiceDestroyMixin, ServiceUpdateMixin
 from apps.inventory import services
+from apps.inventory.bom import bom_commit, bom_preview
 from apps.inventory.filtersets import (
+    BomDocumentFilterSet,
     ComponentFilterSet,
     ProductModelFilterSet,
     SiteFilterSet,
 )
-from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.inventory.models import BomDocument, Component, Equipment, ProductModel, Site
 from apps.remediation.filtersets import EquipmentFilterSet
+from apps.screening.bom_export import bom_export_cyclonedx
 from apps.screening.selectors import equipment_findings
 
 from .serializers import (
+    BomDocumentSerializer,
+    BomImportInputSerializer,
     ComponentSerializer,
     EquipmentInputSerializer,
     EquipmentSerializer,
@@ -128,3 +142,46 @@ class ComponentViewSet(ReadOnlyApiViewSet):
     base_filterset_class = ComponentFilterSet
     organization_field = "equipment__site__organization"
     ordering_fields = ["id", "updated_at"]
+
+
+class BomDocumentViewSet(ReadOnlyApiViewSet):
+    """Bills of materials (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.2/2.3 JSON/tag-value) imported for a product model
+    as your organisation installs it, or for one unit. POST a file (multipart) to preview the import (the default,
+    `dry_run=true`: vendor mapping, unknown names with suggestions, the diff with the version in force) or to store
+    it (`dry_run=false`); a refused document stores nothing and answers 400 with the reason. `cyclonedx/` exports
+    the parts as CycloneDX 1.6 with the registry's findings as properties."""
+
+    queryset = BomDocument.objects.all()
+    serializer_class = BomDocumentSerializer
+    base_filterset_class = BomDocumentFilterSet
+    organization_field = "organization"
+    ordering_fields = ["id", "imported_at"]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(request={"multipart/form-data": BomImportInputSerializer},
+                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The preview (dry run)."),
+                              201: BomDocumentSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self.validated_input(BomImportInputSerializer)
+        upload = data["file"]
+        limit = int(settings.INVENTORY_BOM_MAX_BYTES)
+        raw = upload.read(limit + 1)  # one byte over is enough for the service to refuse it by size
+        target = {"product_model": data.get("product_model"), "equipment": data.get("equipment")}
+        if data["dry_run"]:
+            preview = bom_preview(organization=data["organization"], data=raw, resolutions=data["resolutions"],
+                                  actor=request.user, **target)
+            return Response(preview.as_dict())
+        document = bom_commit(organization=data["organization"], data=raw, filename=upload.name or "",
+                              resolutions=data["resolutions"], actor=request.user, **target)
+        return Response(self.written_answer(document), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={(200, "application/vnd.cyclonedx+json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def cyclonedx(self, request, pk=None):
+        """The parts as CycloneDX 1.6 JSON, with `vendorrisk:` properties: the mapped vendor, its worst status
+        for the unit's or model's category, and each open finding's path."""
+        document = self.get_object()
+        response = HttpResponse(bom_export_cyclonedx(document),
+                                content_type="application/vnd.cyclonedx+json; version=1.6")
+        response["Content-Disposition"] = f'attachment; filename="bom-{document.pk}-v{document.version}.cdx.json"'
+        return response

@@ -18,6 +18,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from apps.audit.services import audit_record
 from apps.common import events
+from apps.inventory.bom import bom_unit_ids_for_vendors
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
 from apps.security.enqueue import enqueue_on_commit
@@ -282,13 +283,14 @@ def remediation_evaluate_organization(*, organization_id: int, today: dt.date | 
 
 
 def remediation_equipment_ids_for_vendors(vendor_ids: Iterable[int]) -> list[int]:
-    """Units whose brand, manufacturer, software supplier or component vendor is one of the vendors or owned /
-    branded by them, plus units that already have a live plan naming one of those vendors."""
+    """Units whose brand, manufacturer, software supplier, component vendor or BOM part's vendor is one of the
+    vendors or owned / branded by them, plus units that already have a live plan naming one of those vendors."""
     ids = set(vendor_ids)
     ids |= vendor_descendant_ids(ids)
     q = (Q(product_model__brand_id__in=ids) | Q(product_model__manufacturer_id__in=ids)
          | Q(product_model__software_supplier_id__in=ids) | Q(components__vendor_id__in=ids))
     eq = set(Equipment.objects.filter(q).values_list("id", flat=True))
+    eq |= bom_unit_ids_for_vendors(ids)  # parts of bills of materials in force, at any depth
     eq |= set(RemediationPlan.objects.filter(vendor_id__in=ids, status__in=LIVE_STATUSES).values_list(
         "equipment_id", flat=True))
     return sorted(eq)

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from apps.common.choices import RISK_ORDER, RiskStatus, risk_worst
-from apps.inventory.models import Component, Equipment, ProductModel, Site
+from apps.inventory.models import BomComponent, Component, Equipment, ProductModel, Site
 from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
 
 from ..choices import FindingKind
@@ -20,7 +20,7 @@ from ..models import Finding, VendorOrgStatus
 from .base import _chunks
 
 ROLE_LABELS = {"brand": "Brand", "manufacturer": "Manufacturer", "software_supplier": "Software supplier",
-               "component": "Component"}
+               "component": "Component", "bom": "Component"}
 
 
 @dataclass
@@ -28,14 +28,16 @@ class VendorFlags:
     """A flagged vendor's open findings, reduced to what equipment needs: status per category."""
 
     name: str
-    findings: list[tuple[str, tuple[str, ...], str, str]]  # (status, categories, other_status, short text)
+    # (status, categories, other_status, short text, path: "X <- controlled by Y <- listed: ...")
+    findings: list[tuple[str, tuple[str, ...], str, str, str]]
 
-    def for_category(self, category: str) -> tuple[str, str]:
+    def for_category(self, category: str, *, path: bool = False) -> tuple[str, str]:
+        """The worst status for `category`, with the short reason (with `path`, the finding's whole path)."""
         worst, text = RiskStatus.CLEAR.value, ""
-        for status, categories, other, short in self.findings:
+        for status, categories, other, short, path_text in self.findings:
             s = status if (not categories or category in categories) else (other or RiskStatus.CLEAR)
             if RISK_ORDER.get(s, 0) > RISK_ORDER[worst]:
-                worst, text = s, short
+                worst, text = s, (path_text or short) if path else short
         return worst, text
 
 
@@ -48,16 +50,69 @@ def _flagged_vendors(vendor_ids: Iterable[int] | None = None, *, organization_id
     if vendor_ids is not None:
         open_findings = open_findings.filter(vendor_id__in=list(vendor_ids))
     rows = open_findings.values_list(
-        "vendor_id", "vendor__name", "status", "categories", "other_status", "kind", "source__name", "status_reason"
-    ).order_by("vendor_id", "id")
-    for vendor_id, name, status, categories, other, kind, source_name, reason in rows:
+        "vendor_id", "vendor__name", "status", "categories", "other_status", "kind", "source__name", "status_reason",
+        "path_text").order_by("vendor_id", "id")
+    for vendor_id, name, status, categories, other, kind, source_name, reason, path_text in rows:
         short = source_name if kind == FindingKind.DIRECT else f"{source_name} via {kind}"
         if status == RiskStatus.POTENTIAL_MATCH:
             short = f"{short}: {reason}" if reason else short
         flags.setdefault(vendor_id, VendorFlags(name, [])).findings.append(
-            (status, tuple(categories or ()), other or "", short)
+            (status, tuple(categories or ()), other or "", short, path_text or "")
         )
     return flags
+
+
+def _bom_part_label(name: str, parent_name: str | None) -> str:
+    return f"{name} (in {parent_name})" if parent_name else name
+
+
+def _bom_part(flags: VendorFlags, category: str, name: str, parent_name: str | None) -> tuple[str, str, str, str]:
+    """A part of a unit's bill of materials as a contributor: "Component <part> by <vendor>", with the finding's
+    path as the reason ("<vendor> <- controlled by <owner> <- listed: ...")."""
+    status, path = flags.for_category(category, path=True)
+    return ("bom", f"{_bom_part_label(name, parent_name)} by {flags.name}", status, path)
+
+
+def _bom_current(flagged_ids: list[int]):
+    """Parts of the BOM versions in force whose vendor is one of `flagged_ids`."""
+    return BomComponent.objects.filter(document__is_current=True, supplier_id__in=flagged_ids)
+
+
+def _bom_flagged_units(flagged_ids: list[int]) -> Q:
+    """Units that a flagged vendor reaches through a BOM in force: the unit's own, or its organisation's BOM of its
+    product model."""
+    current = _bom_current(flagged_ids)
+    return (Q(Exists(current.filter(document__equipment_id=OuterRef("pk"))))
+            | Q(Exists(current.filter(document__product_model_id=OuterRef("product_model_id"),
+                                      document__organization_id=OuterRef("site__organization_id")))))
+
+
+def _bom_parts_for(units, flags: dict[int, VendorFlags]) -> dict[int, list[tuple[str, str, str, str]]]:
+    """{unit id: its BOM parts from flagged vendors, as contributors}, for the units of `units` (a queryset)."""
+    parts: dict[int, list] = defaultdict(list)
+    rows = list(_bom_current(list(flags)).values_list(
+        "document__equipment_id", "document__product_model_id", "document__organization_id", "name", "parent__name",
+        "supplier_id").order_by("document_id", "pk"))
+    if not rows:
+        return parts
+    by_unit: dict[int, list] = defaultdict(list)
+    by_model: dict[tuple[int, int], list] = defaultdict(list)
+    for eq_id, pm_id, org_id, name, parent_name, vendor_id in rows:
+        if eq_id:
+            by_unit[eq_id].append((name, parent_name, vendor_id))
+        else:
+            by_model[(pm_id, org_id)].append((name, parent_name, vendor_id))
+    targets: list[tuple[int, str, list]] = []
+    for chunk in _chunks(sorted(by_unit), 5000):
+        targets += [(pk, cat, by_unit[pk]) for pk, cat in units.filter(pk__in=chunk).values_list("pk", "category")]
+    for (pm_id, org_id), listed in by_model.items():
+        targets += [(pk, cat, listed) for pk, cat in units.filter(
+            product_model_id=pm_id, site__organization_id=org_id).values_list("pk", "category").iterator(
+            chunk_size=5000)]
+    for pk, category, listed in targets:
+        for name, parent_name, vendor_id in listed:
+            parts[pk].append(_bom_part(flags[vendor_id], category, name, parent_name))
+    return parts
 
 
 def _combine(parts: list[tuple[str, str, str, str]]) -> tuple[str, str]:
@@ -126,6 +181,8 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     flagged_ids = list(flags)
     written = 0
     comp_flagged = comps.filter(vendor_id__in=flagged_ids).values("equipment_id")
+    # Units reached by a flagged vendor through a part: a recorded component, or a part of a BOM in force.
+    part_flagged = Q(pk__in=comp_flagged) | _bom_flagged_units(flagged_ids)
     pm_rows = list(ProductModel.objects.filter(
         Q(brand_id__in=flagged_ids) | Q(manufacturer_id__in=flagged_ids) | Q(software_supplier_id__in=flagged_ids)
     ).values_list("pk", "brand_id", "manufacturer_id", "software_supplier_id"))
@@ -136,8 +193,7 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     #    flagged rows are visited, not the million clear ones).
     not_clear = [s for s in RiskStatus.values if s != RiskStatus.CLEAR]
     written += units.filter(risk_status__in=not_clear).exclude(
-        product_model_id__in=pm_ids).exclude(pk__in=comp_flagged).update(risk_status=RiskStatus.CLEAR,
-                                                                          risk_reason="")
+        product_model_id__in=pm_ids).exclude(part_flagged).update(risk_status=RiskStatus.CLEAR, risk_reason="")
 
     memo: dict[tuple[int, str], list] = {}
 
@@ -159,6 +215,8 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     ).iterator(chunk_size=5000):
         status, short = flags[vendor_id].for_category(category)
         component_parts[eq_id].append(("component", flags[vendor_id].name, status, short))
+    for eq_id, parts in _bom_parts_for(units, flags).items():
+        component_parts[eq_id].extend(parts)
     fields = ("pk", "product_model_id", "category", "risk_status", "risk_reason")
     # Two index-friendly reads (by product model; by the components' equipment ids) rather than one OR.
     by_model = units.filter(product_model_id__in=pm_ids).values_list(*fields)
@@ -187,7 +245,7 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     for (category, status, reason), pms in stale_groups.items():
         for chunk in _chunks(sorted(pms), 1000):
             written += (units.filter(product_model_id__in=chunk, category=category)
-                        .exclude(pk__in=comp_flagged).exclude(risk_status=status, risk_reason=reason)
+                        .exclude(part_flagged).exclude(risk_status=status, risk_reason=reason)
                         .update(risk_status=status, risk_reason=reason))
     for (status, reason), ids in to_write.items():
         for chunk in _chunks(ids, 2000):
@@ -204,22 +262,41 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
         return 0
     units = list(Equipment.objects.filter(pk__in=ids).values_list(
         "pk", "site_id", "category", "risk_status", "risk_reason", "product_model__brand_id",
-        "product_model__manufacturer_id", "product_model__software_supplier_id", "site__organization_id"))
+        "product_model__manufacturer_id", "product_model__software_supplier_id", "site__organization_id",
+        "product_model_id"))
     components: dict[int, list[int]] = defaultdict(list)
     for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).order_by("pk").values_list(
             "equipment_id", "vendor_id"):
         components[eq_id].append(vendor_id)
+    # Parts of the BOMs in force for these units (their own, or their organisation's of their product model).
+    bom_scope = Q(document__equipment_id__in=ids)
+    for pm_id, org_id in {(u[9], u[8]) for u in units}:
+        bom_scope |= Q(document__product_model_id=pm_id, document__organization_id=org_id)
+    bom_parts = BomComponent.objects.filter(bom_scope, document__is_current=True, supplier__isnull=False)
+    bom_vendors = set(bom_parts.order_by().values_list("supplier_id", flat=True).distinct()) if units else set()
     vendor_ids = {v for u in units for v in u[5:8] if v} | {v for vs in components.values() for v in vs}
+    vendor_ids |= bom_vendors
     views: dict[int, dict[int, VendorFlags]] = {}  # each unit in its own organisation's view
     to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
     sites: set[int] = set()
-    for pk, site_id, category, status, reason, brand, maker, software, organization_id in units:
+    flagged_bom: dict[tuple, list] = defaultdict(list)  # (equipment id) or (product model, org) -> parts
+    if bom_vendors:
+        any_view = set(Finding.objects.filter(vendor_id__in=list(bom_vendors), closed_at__isnull=True)
+                       .order_by().values_list("vendor_id", flat=True).distinct())
+        for eq_id, pm_id, org_id, name, parent_name, vendor_id in bom_parts.filter(
+                supplier_id__in=list(any_view)).order_by("document_id", "pk").values_list(
+                "document__equipment_id", "document__product_model_id", "document__organization_id", "name",
+                "parent__name", "supplier_id"):
+            flagged_bom[(eq_id,) if eq_id else (pm_id, org_id)].append((name, parent_name, vendor_id))
+    for pk, site_id, category, status, reason, brand, maker, software, organization_id, pm_id in units:
         if organization_id not in views:
             views[organization_id] = _flagged_vendors(vendor_ids, organization_id=organization_id)
         flags = views[organization_id]
         roles = [("brand", brand), ("manufacturer", maker), ("software_supplier", software)]
         roles += [("component", v) for v in components.get(pk, [])]
         parts = [(role, flags[v].name, *flags[v].for_category(category)) for role, v in roles if v in flags]
+        parts += [_bom_part(flags[v], category, name, parent) for name, parent, v in
+                  flagged_bom.get((pk,), []) + flagged_bom.get((pm_id, organization_id), []) if v in flags]
         target = _combine(parts)
         if target != (status, reason):
             to_write[target].append(pk)

@@ -43,7 +43,8 @@ def import_upload(request):
         else:
             services.import_job_start(job=job, commit=False)
             return redirect("web:import-preview", token=job.token)
-    recent = ImportJob.objects.filter(organization=access.organization).order_by("-created_at")[:10]
+    recent = (ImportJob.objects.filter(organization=access.organization).exclude(kind="bom")  # BOMs: unit page
+              .order_by("-created_at")[:10])
     return render(request, "web/import_upload.html", {"form": form, "recent": recent,
                                                       "kinds": inventory_imports.KINDS})
 

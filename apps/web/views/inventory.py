@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
 from apps.inventory import services as inventory
+from apps.inventory.bom import bom_documents_for_unit
 from apps.inventory.models import Component, Equipment, ImportJob, Site
 from apps.inventory.selectors import equipment_records_count
 from apps.vendors.models import Vendor
@@ -15,7 +16,7 @@ from apps.vendors.models import Vendor
 from .. import selectors
 from ..access import org_scope, org_view, require_write
 from ..filtersets import EquipmentListFilterSet, sort_in_words
-from ..forms import NOT_SUBMITTED, ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_submit
+from ..forms import NOT_SUBMITTED, BomUploadForm, ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_submit
 
 PAGE_SIZE = 50
 SORT = EquipmentListFilterSet.base_filters["sort"]
@@ -93,8 +94,10 @@ def _equipment_page(request, equipment: Equipment, *, component_form: ComponentF
     data["history"] = selectors.equipment_history(equipment)
     data["equipment"] = equipment
     data["components"] = list(equipment.components.select_related("vendor").order_by("kind", "pk"))
+    data["boms"] = bom_documents_for_unit(equipment)
     if request.access.can_write:
         data["component_form"] = component_form or ComponentForm(prefix="component")
+        data["bom_form"] = BomUploadForm()
         data["vendor_names"] = selectors.organization_vendor_names(request.access.organization.pk)
     return render(request, "web/equipment_detail.html", data, status=status)
 

@@ -1,0 +1,368 @@
+"""Bills of materials into the inventory: preview (dry run), commit (all or nothing), diff between versions.
+
+One engine, several entry points: the web upload, the API and ``manage.py import_bom`` all call
+``bom_preview`` then ``bom_commit`` on the same bytes. The document is read by ``bom_parse`` (the libraries);
+here its supplier, manufacturer, publisher and author names are mapped to registry vendors the way every other
+name typed into the registry is (``apps.vendors.selectors.vendor_ids_by_name``: legal name or alias, any case,
+spaces collapsed). A name that matches no vendor is never created: the preview shows it with the close names
+(``vendor_names_like``, the CSV import's suggestion), and the commit keeps it as the component's
+``supplier_name`` with no vendor, unless the caller resolves it to an existing vendor (``resolutions``).
+
+A BOM is for a product model as an organisation installs it (its parts apply to that organisation's units of the
+model) or for one unit. Each import for the same target is the next version; the previous version's parts are
+compared by their identity key (purl, else type/group/name) so the preview and the stored summary say what was
+added, removed, or changed (version, supplier).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import Q
+
+from apps.accounts.policies import Action, authorize
+from apps.audit.services import audit_record
+from apps.audit.writes import row_lock, write_transaction
+from apps.common import events
+from apps.common.exceptions import ApplicationError
+from apps.vendors.models import Vendor
+from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like
+
+from .bom_parse import BomRejected, ParsedBom, bom_parse
+from .models import BomComponent, BomDocument, Equipment, ImportJob, ProductModel
+
+_DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
+DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
+SUGGEST_MAX = 100  # unknown names (most used first) that get close-name suggestions: two indexed queries each
+
+
+@dataclass
+class BomVendorName:
+    """A name the document gives a supplier (or manufacturer, publisher, author), and what it maps to."""
+
+    name: str
+    components: int
+    vendor_id: int | None = None
+    vendor_name: str = ""
+    suggestions: list[str] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.vendor_id is not None
+
+
+@dataclass
+class BomPreview:
+    """What a commit would store: the document, the target's next version, the vendor mapping, the diff."""
+
+    parsed: ParsedBom
+    organization_id: int
+    target_label: str
+    version: int
+    vendors: list[BomVendorName]
+    diff: dict[str, Any]
+    product_model_id: int | None = None
+    equipment_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def unmatched(self) -> list[BomVendorName]:
+        return [v for v in self.vendors if not v.matched]
+
+    def as_dict(self) -> dict[str, Any]:
+        p = self.parsed
+        return {
+            "format": p.format, "spec_version": p.spec_version, "sha256": p.sha256, "size": p.size,
+            "serial_number": p.serial_number, "subject": p.subject_name, "components": len(p.components),
+            "target": self.target_label, "version": self.version,
+            "vendors": [{**asdict(v), "matched": v.matched} for v in self.vendors],
+            "diff": {k: v for k, v in self.diff.items() if k not in _DIFF_INTERNAL},
+            "warnings": p.warnings + self.warnings,
+        }
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", (text or "").casefold())
+
+
+def _target(*, organization, product_model: ProductModel | None, equipment: Equipment | None
+            ) -> tuple[dict[str, Any], str, ProductModel]:
+    if (product_model is None) == (equipment is None):
+        raise ApplicationError("Import a BOM for a product model or for one unit (exactly one).", code="invalid",
+                               fields={"target": ["Choose a product model or a unit."]})
+    if equipment is not None:
+        if equipment.site.organization_id != organization.pk:
+            raise ApplicationError("No such unit in your organisation.", code="not_found")
+        return {"equipment": equipment}, f"unit {equipment}", equipment.product_model
+    return {"product_model": product_model}, f"product model {product_model}", product_model
+
+
+def _check_subject(parsed: ParsedBom, model: ProductModel, equipment: Equipment | None) -> list[str]:
+    """Refuse a document that describes another product (a mix-up of files); a document that names no subject
+    is accepted with a warning."""
+    subject = _squash(parsed.subject_name)
+    if not subject:
+        return ["The document does not say which product it describes; check it is the right one."]
+    names = [_squash(model.model_number), _squash(model.name)]
+    if equipment is not None:
+        names += [_squash(equipment.serial_number), _squash(equipment.asset_tag)]
+    if any(n and (n in subject or subject in n) for n in names):
+        return []
+    raise BomRejected(f"The document describes \u201c{parsed.subject_name}\u201d, not {model} "
+                      f"(model number \u201c{model.model_number}\u201d): import it for the product it describes.")
+
+
+def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[BomVendorName]:
+    counts = Counter(c.supplier_name for c in parsed.components if c.supplier_name)
+    found = vendor_ids_by_name(set(counts))
+    resolved = {k.lower(): v for k, v in (resolutions or {}).items()}
+    valid = set(Vendor.objects.filter(pk__in=set(resolved.values())).values_list("pk", flat=True))
+    if set(resolved.values()) - valid:
+        raise ApplicationError("A resolution names a vendor that does not exist.", code="invalid",
+                               fields={"resolutions": ["Pick an existing vendor for each name."]})
+    mapped = [BomVendorName(name, n, found.get(name.lower()) or resolved.get(name.lower()))
+              for name, n in counts.most_common()]
+    names = dict(Vendor.objects.filter(pk__in={m.vendor_id for m in mapped if m.vendor_id}).values_list("pk", "name"))
+    suggested = 0
+    for m in mapped:
+        if m.vendor_id:
+            m.vendor_name = names[m.vendor_id]
+        elif suggested < SUGGEST_MAX:
+            m.suggestions = vendor_names_like(m.name)
+            suggested += 1
+    return mapped
+
+
+def _previous(organization_id: int, target: dict[str, Any]) -> BomDocument | None:
+    return BomDocument.objects.filter(**_target_filter(organization_id, target.get("product_model"),
+                                                       target.get("equipment"))).order_by("-version").first()
+
+
+def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, int | None]) -> dict[str, Any]:
+    """Parts added, removed, or changed (version, supplier) against the previous version, by identity key."""
+    if previous is None:
+        return {"previous_version": None, "added": len(parsed.components), "removed": 0, "changed": 0,
+                "changed_keys": sorted({c.key for c in parsed.components}), "examples": [],
+                "touched_vendor_ids": sorted({v for v in vendor_of.values() if v})}
+    old: dict[str, list[tuple]] = {}
+    for key, name, version, supplier_name, supplier_id in previous.components.values_list(
+            "key", "name", "version", "supplier_name", "supplier_id").order_by("pk").iterator(chunk_size=5000):
+        old.setdefault(key, []).append((name, version, supplier_name, supplier_id))
+    new: dict[str, list[tuple]] = {}
+    for c in parsed.components:
+        new.setdefault(c.key, []).append((c.name, c.version, c.supplier_name, vendor_of.get(c.supplier_name)))
+    added = removed = changed = 0
+    examples: list[dict[str, str]] = []
+    changed_keys: list[str] = []
+    touched: set[int] = set()
+
+    def note(kind: str, name: str, detail: str = "") -> None:
+        if len(examples) < DIFF_EXAMPLES:
+            examples.append({"change": kind, "name": name, "detail": detail})
+
+    for key in sorted(set(old) | set(new), key=lambda k: (new.get(k) or old.get(k))[0][0].lower()):
+        before, after = sorted(old.get(key, [])), sorted(new.get(key, []))
+        if before == after:
+            continue
+        changed_keys.append(key)
+        touched.update(row[3] for row in before + after if row[3])
+        if not before:
+            added += len(after)
+            note("added", after[0][0], f"{after[0][1]} by {after[0][2] or 'unknown supplier'}".strip())
+        elif not after:
+            removed += len(before)
+            note("removed", before[0][0], before[0][1])
+        else:
+            changed += max(len(before), len(after))
+            b, a = before[0], after[0]
+            details = []
+            if b[1] != a[1]:
+                details.append(f"version {b[1] or '?'} \u2192 {a[1] or '?'}")
+            if (b[2], b[3]) != (a[2], a[3]):
+                details.append(f"supplier {b[2] or '?'} \u2192 {a[2] or '?'}")
+            if len(before) != len(after):
+                details.append(f"{len(before)} \u2192 {len(after)} occurrences")
+            note("changed", a[0], "; ".join(details))
+    return {"previous_version": previous.version, "added": added, "removed": removed, "changed": changed,
+            "changed_keys": changed_keys, "examples": examples, "touched_vendor_ids": sorted(touched)}
+
+
+def bom_preview(*, organization, data: bytes, product_model: ProductModel | None = None,
+                equipment: Equipment | None = None, resolutions: dict[str, int] | None = None,
+                actor=None) -> BomPreview:
+    """The dry run: read and validate the document, check it describes the target, map its vendors, compare
+    with the target's current version. Writes nothing. Raises BomRejected / ApplicationError."""
+    target, label, model = _target(organization=organization, product_model=product_model, equipment=equipment)
+    if equipment is not None:
+        authorize(actor, Action.WRITE, equipment)
+    else:
+        authorize(actor, Action.WRITE, organization_id=organization.pk)
+    parsed = bom_parse(data)
+    warnings = _check_subject(parsed, model, equipment)
+    vendors = _vendor_map(parsed, resolutions)
+    previous = _previous(organization.pk, target)
+    diff = _diff(previous, parsed, {v.name: v.vendor_id for v in vendors})
+    if previous is not None and previous.sha256 == parsed.sha256:
+        warnings.append(f"This is the same file as version {previous.version}.")
+    return BomPreview(parsed=parsed, organization_id=organization.pk, target_label=label,
+                      version=(previous.version + 1) if previous else 1, vendors=vendors, diff=diff,
+                      product_model_id=product_model.pk if product_model else None,
+                      equipment_id=equipment.pk if equipment else None, warnings=warnings)
+
+
+@write_transaction()
+def bom_commit(*, organization, data: bytes, filename: str = "", product_model: ProductModel | None = None,
+               equipment: Equipment | None = None, resolutions: dict[str, int] | None = None,
+               actor=None) -> BomDocument:
+    """Store the document (unchanged, as evidence) as the target's next version with all its components, or
+    nothing: one transaction, the file removed again if the transaction fails. The preview runs again under a
+    lock on the target, so two imports for one target cannot take the same version."""
+    if equipment is not None:
+        row_lock(Equipment, equipment.pk)
+    else:
+        row_lock(ProductModel, product_model.pk)
+    preview = bom_preview(organization=organization, data=data, product_model=product_model, equipment=equipment,
+                          resolutions=resolutions, actor=actor)
+    parsed = preview.parsed
+    vendor_of = {v.name: v.vendor_id for v in preview.vendors}
+    summary = {k: v for k, v in preview.as_dict().items() if k not in ("vendors",)}
+    summary["unmatched_vendors"] = [v.name for v in preview.unmatched][:200]
+    document = BomDocument(
+        organization=organization, product_model=product_model, equipment=equipment, version=preview.version,
+        format=parsed.format, spec_version=parsed.spec_version, serial_number=parsed.serial_number,
+        document_name=parsed.name or parsed.subject_name, sha256=parsed.sha256, size=parsed.size,
+        filename=(filename or "")[:255], component_count=len(parsed.components), summary=summary,
+        imported_by=actor if getattr(actor, "is_authenticated", False) else None)
+    document.file.save("bom", ContentFile(data), save=False)
+    try:
+        superseded = BomDocument.objects.filter(is_current=True, **_target_filter(organization.pk, product_model,
+                                                                                  equipment))
+        superseded.update(is_current=False)
+        document.save()
+        _components_store(document, parsed, vendor_of)
+        audit_record(action="inventory.bom.import", actor=actor, obj=document, organization_id=organization.pk,
+                     changes={"version": document.version, "sha256": document.sha256, "format": document.format,
+                              "components": document.component_count, "target": preview.target_label,
+                              "added": preview.diff["added"], "removed": preview.diff["removed"],
+                              "changed": preview.diff["changed"],
+                              "unmatched_vendors": summary["unmatched_vendors"][:20]})
+    except BaseException:
+        document.file.delete(save=False)
+        raise
+    if preview.diff["touched_vendor_ids"]:
+        # Only a change to a part with a registry vendor can change a unit's status: then the units the BOM
+        # applies to are re-derived (screening and remediation subscribe, in this transaction). Parts that did not
+        # change, and parts of unknown suppliers, cause no work.
+        if equipment is not None:
+            units = {equipment.pk}
+        else:
+            units = set(Equipment.objects.filter(product_model=product_model, site__organization=organization)
+                        .values_list("pk", flat=True))
+        if units:
+            events.publish(events.EquipmentChanged(equipment_ids=frozenset(units)))
+    return document
+
+
+def _target_filter(organization_id: int, product_model: ProductModel | None, equipment: Equipment | None
+                   ) -> dict[str, Any]:
+    if equipment is not None:
+        return {"equipment": equipment}
+    return {"product_model": product_model, "organization_id": organization_id}
+
+
+def _components_store(document: BomDocument, parsed: ParsedBom, vendor_of: dict[str, int | None]) -> None:
+    """Insert the parts level by level (parents first, so each child gets its parent's id), in batches."""
+    ids: list[int | None] = [None] * len(parsed.components)
+    levels: dict[int, list[int]] = {}
+    for i, c in enumerate(parsed.components):
+        levels.setdefault(c.depth, []).append(i)
+    for depth in sorted(levels):
+        indexes = levels[depth]
+        rows = []
+        for i in indexes:
+            c = parsed.components[i]
+            rows.append(BomComponent(
+                document=document, parent_id=ids[c.parent] if c.parent is not None else None, depth=c.depth,
+                key=c.key, bom_ref=c.bom_ref, type=c.type, name=c.name, group=c.group, version=c.version,
+                supplier_id=vendor_of.get(c.supplier_name) if c.supplier_name else None,
+                supplier_name=c.supplier_name, supplier_role=c.supplier_role, country=c.country, purl=c.purl,
+                cpe=c.cpe))
+        created = BomComponent.objects.bulk_create(rows, batch_size=5000)
+        for i, row in zip(indexes, created, strict=True):
+            ids[i] = row.pk
+
+
+def bom_latest(*, organization_id: int, product_model_id: int | None = None,
+               equipment_id: int | None = None) -> BomDocument | None:
+    """The version in force for a target (the latest)."""
+    target = {"equipment_id": equipment_id} if equipment_id else {"product_model_id": product_model_id,
+                                                                   "organization_id": organization_id}
+    return BomDocument.objects.filter(is_current=True, **target).first()
+
+
+def bom_upload_store(*, organization, user, upload, equipment: Equipment, for_model: bool) -> ImportJob:
+    """The web's two-step import: keep the uploaded BOM (size-capped, outside the served media, under a random
+    token) between the preview and the commit, for this unit or for its product model in this organisation."""
+    from .import_jobs import import_dir, import_files_purge
+
+    authorize(user, Action.WRITE, equipment)
+    limit = int(settings.INVENTORY_BOM_MAX_BYTES)
+    if (upload.size or 0) > limit:
+        raise BomRejected(f"The file is {upload.size} bytes; the limit is {limit} (INVENTORY_BOM_MAX_BYTES).")
+    job = ImportJob(organization=organization, user=user, kind="bom", fmt="bom",
+                    filename=Path(upload.name or "bom").name[:200], size=upload.size or 0, path="",
+                    status=ImportJob.Status.VALID,
+                    report={"equipment": equipment.pk, "for_model": bool(for_model)})
+    target = import_dir() / f"{job.token}.bom"
+    with open(target, "wb") as out:
+        for block in upload.chunks():
+            out.write(block)
+    job.path = str(target)
+    job.save()
+    import_files_purge()
+    return job
+
+
+def bom_upload_target(job: ImportJob) -> dict[str, Any]:
+    """The target of a stored upload: {"equipment": unit} or {"product_model": its model}."""
+    equipment = Equipment.objects.select_related("site", "product_model__brand").get(
+        pk=job.report["equipment"], site__organization_id=job.organization_id)
+    return {"product_model": equipment.product_model} if job.report.get("for_model") else {"equipment": equipment}
+
+
+def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
+    """Commit a stored upload, then delete the pending file (the stored document keeps its own copy)."""
+    if job.status != ImportJob.Status.VALID or not job.path:
+        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
+                               code="invalid")
+    data = Path(job.path).read_bytes()
+    document = bom_commit(organization=job.organization, data=data, filename=job.filename, actor=actor,
+                          **bom_upload_target(job))
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTED, path="")
+    Path(job.path).unlink(missing_ok=True)
+    return document
+
+
+def bom_documents_for_unit(equipment: Equipment) -> list[BomDocument]:
+    """The BOM versions in force for a unit: its own, and its organisation's for its product model."""
+    return list(BomDocument.objects.filter(is_current=True).filter(
+        Q(equipment=equipment) | Q(product_model_id=equipment.product_model_id,
+                                   organization_id=equipment.site.organization_id)).order_by("pk"))
+
+
+def bom_unit_ids_for_vendors(vendor_ids: set[int]) -> set[int]:
+    """Units that a part of a BOM in force from one of the vendors reaches: through the unit's own BOM, or its
+    organisation's BOM of its product model. Two queries."""
+    from django.db.models import Exists, OuterRef
+
+    parts = BomComponent.objects.filter(document__is_current=True, supplier_id__in=list(vendor_ids))
+    own = set(parts.exclude(document__equipment__isnull=True).values_list("document__equipment_id", flat=True))
+    by_model = Equipment.objects.filter(Exists(parts.filter(
+        document__product_model_id=OuterRef("product_model_id"),
+        document__organization_id=OuterRef("site__organization_id"))))
+    return own | set(by_model.values_list("pk", flat=True))

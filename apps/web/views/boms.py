@@ -1,0 +1,87 @@
+"""Bills of materials on the web: upload for a unit or its product model, preview (vendors, unknown names with
+suggestions, the diff with the version in force), commit, and the CycloneDX export with the findings. Every step
+calls apps.inventory.bom (the API and `manage.py import_bom` call the same services)."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.common.exceptions import ApplicationError
+from apps.inventory import bom as boms
+from apps.inventory.models import BomDocument, ImportJob
+from apps.screening.bom_export import bom_export_cyclonedx
+
+from ..access import org_scope, org_view
+from ..forms import BomUploadForm, ImportCommitForm
+from .inventory import _equipment_for_write
+
+
+@org_view(write=True)
+@require_POST
+def bom_upload(request, pk: int):
+    unit = _equipment_for_write(request, pk)
+    form = BomUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a CycloneDX or SPDX file and what it describes.")
+        return redirect("web:equipment-detail", pk=unit.pk)
+    try:
+        job = boms.bom_upload_store(organization=unit.site.organization, user=request.user, equipment=unit,
+                                    upload=form.cleaned_data["file"], for_model=form.cleaned_data["for_model"])
+    except ApplicationError as exc:
+        messages.error(request, f"Refused: {exc.message}")
+        return redirect("web:equipment-detail", pk=unit.pk)
+    return redirect("web:bom-preview", token=job.token)
+
+
+def _job(request, token: str) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.select_related("organization"), token=token, kind="bom",
+                            organization_id__in=request.access.organization_ids)
+    org_scope(request, job.organization_id)
+    if not request.access.can_write_in(job.organization_id):
+        raise Http404("No such import.")
+    return job
+
+
+@org_view(write=True)
+def bom_preview(request, token: str):
+    job = _job(request, token)
+    form = ImportCommitForm(request.POST or None)
+    target = boms.bom_upload_target(job)
+    unit_pk = job.report["equipment"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = boms.bom_upload_commit(job=job, actor=request.user)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"BOM version {document.version} imported: {document.component_count} "
+                                      "components.")
+            return redirect("web:equipment-detail", pk=unit_pk)
+    preview, refused = None, ""
+    if job.status == ImportJob.Status.VALID and job.path:
+        try:
+            with open(job.path, "rb") as f:
+                preview = boms.bom_preview(organization=job.organization, data=f.read(), actor=request.user,
+                                           **target)
+        except ApplicationError as exc:
+            refused = exc.message
+    else:
+        refused = "This upload was already imported or has expired; upload the file again."
+    return render(request, "web/bom_preview.html", {
+        "job": job, "form": form, "preview": preview, "summary": preview.as_dict() if preview else None,
+        "refused": refused, "unit_pk": unit_pk}, status=400 if refused else 200)
+
+
+@org_view
+def bom_export(request, pk: int):
+    document = get_object_or_404(BomDocument.objects.select_related("equipment", "product_model"), pk=pk,
+                                 organization_id__in=request.access.organization_ids)
+    org_scope(request, document.organization_id)
+    response = HttpResponse(bom_export_cyclonedx(document), content_type="application/vnd.cyclonedx+json")
+    response["Content-Disposition"] = f'attachment; filename="bom-{document.pk}-v{document.version}.cdx.json"'
+    return response
+
+
+__all__ = ["bom_export", "bom_preview", "bom_upload"]

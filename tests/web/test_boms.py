@@ -1,0 +1,82 @@
+"""Bills of materials on the officer's unit page: upload, preview with unknown names and suggestions, commit,
+the status with the component's path, the CycloneDX export; refusals store nothing; readers cannot upload."""
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from apps.inventory.models import BomDocument
+from tests.factories import EquipmentFactory, FindingFactory, ProductModelFactory, VendorFactory
+from tests.inventory.bom_docs import Part, crane_parts, cyclonedx
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def crane(site):
+    agent = VendorFactory(name="Remote Care GmbH")
+    FindingFactory(vendor=agent, kind="ownership", status="restricted", key="x",
+                   path_text="Remote Care GmbH <- controlled by Listed Heavy Industries Co. <- listed: DoD 1260H")
+    VendorFactory(name="Siemens AG")
+    return EquipmentFactory(site=site, asset_tag="PT-STS-01",
+                            product_model=ProductModelFactory(model_number="PT-STS-01", category="sts_crane"))
+
+
+def _file(data: bytes, name: str = "crane.cdx.json"):
+    f = io.BytesIO(data)
+    f.name = name
+    return f
+
+
+def test_officer_uploads_previews_and_imports_a_bom(client_for, officer, crane):
+    c = client_for(officer)
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk]))
+    assert b'id="bom-form"' in page.content
+    parts = crane_parts()
+    parts.append(Part("Wind sensor", "device", supplier="Siemens AGG"))
+    response = c.post(reverse("web:bom-upload", args=[crane.pk]),
+                      {"file": _file(cyclonedx(parts)), "for_model": "unit"}, follow=True)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "version 1" in body and "Remote Care GmbH" in body
+    assert "Did you mean \u201cSiemens AG\u201d?" in body and not BomDocument.objects.exists()
+    token = response.redirect_chain[-1][0].rstrip("/").rsplit("/", 1)[-1]
+    response = c.post(reverse("web:bom-preview", args=[token]), {"confirm": "on"}, follow=True)
+    document = BomDocument.objects.get()
+    assert document.equipment == crane and document.component_count == 6
+    body = response.content.decode()
+    assert "Component Remote maintenance agent (in Crane control software) by Remote Care GmbH: restricted " \
+           "(Remote Care GmbH &lt;- controlled by Listed Heavy Industries Co. &lt;- listed: DoD 1260H)" in body
+    assert 'id="boms"' in body and reverse("web:bom-export", args=[document.pk]) in body
+    again = c.post(reverse("web:bom-preview", args=[token]), {"confirm": "on"})
+    assert again.status_code == 400 and BomDocument.objects.count() == 1  # the upload was used
+
+    export = c.get(reverse("web:bom-export", args=[document.pk]))
+    bom = json.loads(export.content)
+    assert bom["specVersion"] == "1.6" and len(bom["components"]) == 4
+
+
+def test_a_refused_bom_says_why_and_stores_nothing(client_for, officer, crane):
+    c = client_for(officer)
+    response = c.post(reverse("web:bom-upload", args=[crane.pk]),
+                      {"file": _file(cyclonedx(crane_parts(), subject="RTG-9")), "for_model": "model"}, follow=True)
+    assert response.status_code == 400 and 'id="bom-refused"' in response.content.decode()
+    assert "describes \u201cRTG-9\u201d" in response.content.decode()
+    assert not BomDocument.objects.exists()
+
+
+def test_readers_cannot_upload_and_other_organisations_cannot_export(client_for, viewer, other_officer, officer,
+                                                                     crane):
+    response = client_for(viewer).post(reverse("web:bom-upload", args=[crane.pk]),
+                                       {"file": _file(cyclonedx(crane_parts())), "for_model": "unit"})
+    assert response.status_code in (403, 404) and not BomDocument.objects.exists()
+    from apps.inventory.bom import bom_commit
+    document = bom_commit(organization=crane.site.organization, data=cyclonedx(crane_parts()), equipment=crane,
+                          actor=officer)
+    assert client_for(other_officer).get(reverse("web:bom-export", args=[document.pk])).status_code == 404
