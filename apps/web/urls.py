@@ -1,7 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import checks, core, exports, imports, integrations, inventory, lists, proposals, remediation, review, vendors
+from .views import (
+    checks,
+    core,
+    exports,
+    imports,
+    integrations,
+    inventory,
+    lists,
+    proposals,
+    remediation,
+    review,
+    vendors,
+)
 
 app_name = "web"
 
