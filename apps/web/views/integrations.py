@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.accounts.policies import Action, require
 from apps.common.exceptions import ApplicationError
 from apps.integrations import services
 from apps.integrations.choices import SUBSCRIBABLE
@@ -48,10 +49,12 @@ def _own_endpoint(request, pk: int) -> WebhookEndpoint:
     return get_object_or_404(WebhookEndpoint, pk=pk, organization_id__in=request.access.organization_ids)
 
 
-@org_view(admin=True)
+@org_view
 def webhook_list(request):
     """The selected organisation's endpoints; admins subscribe a new one here."""
     org = request.access.organization
+    if request.method == "POST":
+        require(request.user, Action.ADMINISTER, organization_id=org.pk)  # before the form: 403, not its errors
     form = WebhookEndpointForm(request.POST or None, organization_id=org.pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -68,12 +71,14 @@ def webhook_list(request):
                   status=400 if request.method == "POST" else 200)
 
 
-@org_view(admin=True)
+@org_view
 def webhook_detail(request, pk: int):
     """One endpoint: its subscription, its delivery log (newest first), and for admins the actions and the
     form to change it."""
     endpoint = _own_endpoint(request, pk)
     is_admin = request.access.is_admin_in(endpoint.organization_id)
+    if request.method == "POST":
+        require(request.user, Action.ADMINISTER, endpoint)
     initial = {k: getattr(endpoint, k) for k in ("url", "description", "event_types", "filter_site_ids",
                                                   "filter_categories")}
     initial["filter_statuses"] = ", ".join(endpoint.filter_statuses)
@@ -96,7 +101,7 @@ def webhook_detail(request, pk: int):
 
 
 @require_POST
-@org_view(admin=True)
+@org_view
 def webhook_action(request, pk: int, verb: str):
     """rotate | enable | disable | ping | delete (admins)."""
     endpoint = _own_endpoint(request, pk)
@@ -126,7 +131,7 @@ def webhook_action(request, pk: int, verb: str):
 
 
 @require_POST
-@org_view(admin=True)
+@org_view
 def webhook_redeliver(request, pk: int):
     delivery = get_object_or_404(WebhookDelivery, pk=pk, organization_id__in=request.access.organization_ids)
     try:
