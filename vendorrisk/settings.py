@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "apps.lists",
     "apps.screening",
     "apps.remediation",
+    "apps.integrations",
     "apps.api",
     "apps.web",
     "apps.demo",
@@ -414,6 +415,19 @@ IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
 INVENTORY_BOM_MAX_BYTES = env.int("INVENTORY_BOM_MAX_BYTES", default=50 * 1024 * 1024)
 INVENTORY_BOM_MAX_DEPTH = env.int("INVENTORY_BOM_MAX_DEPTH", default=32)  # component nesting levels
 INVENTORY_BOM_MAX_COMPONENTS = env.int("INVENTORY_BOM_MAX_COMPONENTS", default=100_000)
+
+# --- webhooks (apps.integrations, docs/integrations.md) ---
+# Links in webhook payloads start with this (the registry's public address).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://localhost:8000").rstrip("/")
+# Hosts that may resolve to private/loopback addresses (a receiver inside the network; tests, the demo).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# A CA bundle (PEM) the delivery client trusts instead of the system's (a private CA; the tests' throw-away CA).
+WEBHOOK_CA_BUNDLE = env.str("WEBHOOK_CA_BUNDLE", default="")
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)  # seconds, connect and read
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
+WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)  # doubles after each failure
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)  # deliveries in a row
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)  # old secret still signs
 
 # --- lists ---
 # Hosts that may resolve to private/loopback addresses (an internal mirror); comma-separated host names.

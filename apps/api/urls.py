@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("apps.lists.api.urls")),
     path("", include("apps.remediation.api.urls")),
     path("", include("apps.audit.api.urls")),
+    path("", include("apps.integrations.api.urls")),
 ]

@@ -113,6 +113,25 @@ class OwnViewChanged(Event):
     vendor_ids: frozenset[int]
 
 
+@dataclass(frozen=True)
+class RegistryActivity(Event):
+    """Something an organisation may want pushed to its own systems (webhooks, apps.integrations), published
+    by the one service that does it: a plan created or closed, a waiver requested or decided, a list version
+    activated... `type` is a name of apps.integrations.choices.EventType (plain string: common imports no
+    app). `organization_id` None: shared data (a public list), for every organisation's subscribers. The
+    optional attributes feed the endpoints' filters."""
+
+    required: ClassVar[bool] = False  # no subscriber: nothing is pushed, which is a valid configuration
+    type: str
+    organization_id: int | None
+    object_kind: str  # "plan", "waiver", "list_version", "equipment", "finding"
+    object_id: int
+    site_id: int | None = None
+    category: str = ""
+    status: str = ""
+    previous_status: str = ""
+
+
 _subscribers: dict[type[Event], dict[str, list[Handler]]] = defaultdict(lambda: {p: [] for p in PHASES})
 
 

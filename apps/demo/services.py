@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from apps.accounts.choices import LegalKind, OrganizationKind, Role
 from apps.accounts.models import Membership, Organization, User
@@ -473,7 +474,53 @@ def demo_load_full(*, today: dt.date | None = None) -> dict[str, object]:
     lists = lists_demo_load()
     run = screening_run_full(trigger="manual", today=today)
     evaluation = remediation_evaluate_all(today=today)
-    return {"created": created, "lists": lists, "screening_run": run.pk, "remediation": evaluation}
+    webhook = demo_webhook_ensure()
+    return {"created": created, "lists": lists, "screening_run": run.pk, "remediation": evaluation,
+            "webhook": webhook}
+
+
+DEMO_WEBHOOK_URL = "https://localhost:8443/vendorrisk-webhook"  # the receiver of docs/integrations.md, run locally
+
+
+def demo_webhook_ensure() -> int | None:
+    """The harbour's webhook endpoint to a local receiver, with a few delivery log rows about its plans (made
+    here, not sent: the demo needs no network). New events are sent for real once WEBHOOK_ALLOWED_HOSTS
+    includes localhost and the receiver runs; otherwise they fail as refused (loopback). Idempotent."""
+    from apps.audit.services import audit_record, audited_transaction
+    from apps.common import events
+    from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+    from apps.integrations.services import webhook_payload, webhook_secret_generate
+    from apps.remediation.models import RemediationPlan
+
+    org = Organization.objects.filter(slug=ORGS[0][0]).first()
+    if org is None:
+        return None
+    existing = WebhookEndpoint.objects.filter(organization=org, url=DEMO_WEBHOOK_URL).first()
+    if existing is not None:
+        return existing.pk
+    now = timezone.now()
+    with audited_transaction():
+        endpoint = WebhookEndpoint.objects.create(
+            organization=org, url=DEMO_WEBHOOK_URL, description="Demo SIEM receiver (local)",
+            event_types=["plan.created", "plan.closed", "plan.overdue", "waiver.requested", "waiver.decided",
+                         "list_version.activated"], secret=webhook_secret_generate())
+        audit_record(action="webhookendpoint.create", obj=endpoint, organization_id=org.pk,
+                     changes={"url": [None, endpoint.url], "event_types": [None, endpoint.event_types]})
+        plans = list(RemediationPlan.objects.filter(organization=org).order_by("id")[:3])
+        outcomes = [("delivered", 204, 38, ""), ("failed", 500, 112, "HTTP 500"), ("delivered", 204, 41, "")]
+        rows = []
+        for i, (plan, (status, code, ms, error)) in enumerate(zip(plans, outcomes, strict=False)):
+            event = events.RegistryActivity(type="plan.created", organization_id=org.pk, object_kind="plan",
+                                            object_id=plan.pk, site_id=plan.site_id, category=plan.category,
+                                            status=str(plan.status))
+            rows.append(WebhookDelivery(
+                endpoint=endpoint, organization=org, event_type="plan.created", message_id=f"msg_demo{i}",
+                payload=webhook_payload(event, organization_id=org.pk, timestamp=now), status=status,
+                attempts=1 if status == "delivered" else 5, response_code=code, duration_ms=ms, error=error,
+                response_excerpt="" if code == 204 else "Internal Server Error", last_attempt_at=now,
+                delivered_at=now if status == "delivered" else None))
+        WebhookDelivery.objects.bulk_create(rows)
+    return endpoint.pk
 
 
 def demo_welcome(base_url: str) -> list[str]:

@@ -137,11 +137,13 @@ def address_refusal(address: str) -> str:
     return ""
 
 
-def _peer_check(host: str, sock: socket.socket) -> None:
+def _peer_check(host: str, sock: socket.socket, allowed_hosts: set[str] | None = None) -> None:
     """Called once the socket is connected: the address actually connected to must pass `address_refusal`.
     Checking the name before connecting is not enough: a second DNS answer (rebinding) can point the same name
-    at 127.0.0.1 between the check and the connect."""
-    if (host or "").lower().strip("[]") in _allowed_hosts():
+    at 127.0.0.1 between the check and the connect. `allowed_hosts`: the allow-list of the caller (None: the
+    list downloads' LISTS_ALLOWED_HOSTS; webhooks pass WEBHOOK_ALLOWED_HOSTS)."""
+    allowed_hosts = _allowed_hosts() if allowed_hosts is None else allowed_hosts
+    if (host or "").lower().strip("[]") in allowed_hosts:
         return
     refused = address_refusal(sock.getpeername()[0])
     if refused:
@@ -149,41 +151,48 @@ def _peer_check(host: str, sock: socket.socket) -> None:
         raise DownloadError(f"Refused {host}: the connection went to {refused} (DNS changed after the check).")
 
 
-class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _peer_check(self.host, sock)
-        return sock
+def _checked_pool_classes(allowed_hosts: set[str] | None) -> dict[str, type]:
+    """urllib3 pool classes whose new connections pass `_peer_check` with `allowed_hosts`."""
 
+    class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            _peer_check(self.host, sock, allowed_hosts)
+            return sock
 
-class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        _peer_check(self.host, sock)
-        return sock
+    class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            _peer_check(self.host, sock, allowed_hosts)
+            return sock
 
+    class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
+        ConnectionCls = _CheckedHTTPConnection
 
-class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _CheckedHTTPConnection
+    class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = _CheckedHTTPSConnection
 
-
-class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _CheckedHTTPSConnection
+    return {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
 
 
 class _CheckedAdapter(HTTPAdapter):
     """requests' adapter whose connections check the address they connected to (`_peer_check`)."""
 
+    def __init__(self, *args, allowed_hosts: set[str] | None = None, **kwargs) -> None:
+        self._pool_classes = _checked_pool_classes(allowed_hosts)
+        super().__init__(*args, **kwargs)
+
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(self._pool_classes)
 
 
-def checked_session() -> requests.Session:
-    """A requests session whose every connection is checked where it lands (see `_peer_check`)."""
+def checked_session(*, allowed_hosts: set[str] | None = None) -> requests.Session:
+    """A requests session whose every connection is checked where it lands (see `_peer_check`).
+    `allowed_hosts`: host names exempt from the address check (None: settings.LISTS_ALLOWED_HOSTS)."""
     session = requests.Session()
     session.trust_env = False  # no proxy from the environment: the address checked is the address used
-    adapter = _CheckedAdapter(max_retries=0)
+    adapter = _CheckedAdapter(max_retries=0, allowed_hosts=allowed_hosts)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

@@ -121,6 +121,7 @@ class NotificationKind(models.TextChoices):
     WAIVER_REQUESTED = "waiver_requested", "Waiver requested"
     WAIVER_DECIDED = "waiver_decided", "Waiver decided"
     FACT_CHANGE = "fact_change", "Shared fact changed"
+    WEBHOOK_DISABLED = "webhook_disabled", "Webhook disabled"  # apps.integrations: repeated failures
 
 
 # 15 CFR 791.4(a) "foreign adversaries" (ISO 3166 alpha-2). Hong Kong and Macau are part of the PRC there;

@@ -1,7 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import boms, checks, core, exports, imports, inventory, lists, proposals, remediation, review, vendors
+from .views import (
+    boms,
+    checks,
+    core,
+    exports,
+    imports,
+    integrations,
+    inventory,
+    lists,
+    proposals,
+    remediation,
+    review,
+    vendors,
+)
 
 app_name = "web"
 
@@ -53,6 +66,10 @@ urlpatterns = [
     path("proposals/<int:pk>/decide/<str:decision>/", proposals.proposal_decide, name="proposal-decide"),
     path("proposals/<int:pk>/<str:action>/", proposals.proposal_action, name="proposal-action"),
     path("notifications/", proposals.notifications, name="notifications"),
+    path("webhooks/", integrations.webhook_list, name="webhook-list"),
+    path("webhooks/<int:pk>/", integrations.webhook_detail, name="webhook-detail"),
+    path("webhooks/<int:pk>/<str:verb>/", integrations.webhook_action, name="webhook-action"),
+    path("webhook-deliveries/<int:pk>/redeliver/", integrations.webhook_redeliver, name="webhook-redeliver"),
     path("check/", checks.check, name="check"),
     path("check/<int:pk>/", checks.check_record, name="check-record"),
     path("review/", review.review_queue, name="review-queue"),

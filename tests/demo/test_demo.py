@@ -150,3 +150,20 @@ def test_demo_checks_use_the_registry_and_the_statutory_lists(settings, tmp_path
     assert "fcc_covered" in {m["source"] for m in hik["matches"]}
     assert hik["verdict"] == "prohibited"
     assert any(v["vendor_name"] == "Hangzhou Hikvision Digital Technology Co., Ltd." for v in hik["registry"])
+
+
+def test_demo_has_a_webhook_with_a_delivery_log(settings):
+    """A webhook endpoint of the harbour to a local receiver, with delivery rows about its plans (no network)."""
+    import datetime as dt
+
+    from apps.demo.services import demo_load_full, demo_webhook_ensure
+    from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+
+    settings.DEMO_PASSWORD = "demo-password-for-tests"
+    result = demo_load_full(today=dt.date(2026, 12, 1))
+    endpoint = WebhookEndpoint.objects.get(pk=result["webhook"])
+    assert endpoint.url.startswith("https://localhost") and endpoint.secret.startswith("whsec_")
+    rows = list(WebhookDelivery.objects.filter(endpoint=endpoint))
+    assert len(rows) == 3 and {r.status for r in rows} == {"delivered", "failed"}
+    assert all(r.payload["data"]["organization_id"] == endpoint.organization_id for r in rows)
+    assert demo_webhook_ensure() == endpoint.pk and WebhookDelivery.objects.count() == 3

@@ -115,6 +115,11 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "proposal-decide": ("curate", ("post",), {"pk": ("proposal", None), "decision": "reject"}),
     "proposal-action": ("write", ("post",), {"pk": ("proposal", "other_proposal"), "action": "withdraw"}),
     "notifications": ("read", ("get",), {}),
+    # Webhooks: members read, the organisation's admins subscribe and act (apps.integrations services decide).
+    "webhook-list": ("read-then-admin", ("get", "post"), {}),
+    "webhook-detail": ("read-then-admin", ("get", "post"), {"pk": ("webhook", "other_webhook")}),
+    "webhook-action": ("admin", ("post",), {"pk": ("webhook", "other_webhook"), "verb": "ping"}),
+    "webhook-redeliver": ("admin", ("post",), {"pk": ("delivery", "other_delivery")}),
 }
 # Not pages of an organisation's data: logging in and out, choosing an organisation.
 SESSION_ROUTES = {"login", "logout", "org-switch"}
@@ -173,6 +178,15 @@ def web_world(world, settings, tmp_path):  # noqa: F811
     # Another organisation's withdrawn proposal: not visible to anyone outside it.
     w["other_proposal"] = ChangeProposalFactory(organization=other, proposed_by=w["users"]["other_officer"],
                                                 vendor=w["vendor"], status="withdrawn")
+    from apps.integrations.models import WebhookDelivery, WebhookEndpoint
+
+    for key, owner in (("webhook", org), ("other_webhook", other)):
+        w[key] = WebhookEndpoint.objects.create(organization=owner, url="https://93.184.216.34/hook",
+                                                event_types=["plan.created"], secret="whsec_dGVzdA==")
+    for key, hook in (("delivery", w["webhook"]), ("other_delivery", w["other_webhook"])):
+        w[key] = WebhookDelivery.objects.create(endpoint=hook, organization_id=hook.organization_id,
+                                                event_type="plan.created", message_id=f"msg_{key}",
+                                                payload={"type": "plan.created"}, status="failed")
     for user in w["users"].values():
         user.save()  # the factories set passwords without saving; a session needs the stored hash
     return w

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Membership
 from apps.audit.writes import model_save_audited
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 
 from .. import conf
@@ -59,6 +60,20 @@ def _notify(*, organization_id: int, users, kind: str, title: str, body: str = "
     return Notification.objects.bulk_create([
         Notification(organization_id=organization_id, user=u, kind=kind, title=title[:200], body=body, plan=plan,
                      waiver=waiver, digest=digest, fact_change=fact_change, created_at=now) for u in users])
+
+
+def _announce_plan(event_type: str, plan, *, previous_status: str = "") -> None:
+    """Publish a plan's event for the organisation's webhooks (apps.integrations): ids and filter attributes."""
+    events.publish(events.RegistryActivity(
+        type=event_type, organization_id=plan.organization_id, object_kind="plan", object_id=plan.pk,
+        site_id=plan.site_id, category=plan.category or "", status=str(plan.status),
+        previous_status=previous_status))
+
+
+def _announce_waiver(event_type: str, waiver) -> None:
+    events.publish(events.RegistryActivity(
+        type=event_type, organization_id=waiver.organization_id, object_kind="waiver", object_id=waiver.pk,
+        status=str(waiver.status)))
 
 
 def _org_members(organization_id: int, roles: Iterable[str]) -> list:

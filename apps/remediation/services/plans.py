@@ -24,7 +24,7 @@ from .. import conf
 from ..choices import NEXT_STATUS, Action, Outcome, PlanStatus, StepStatus
 from ..models import Evidence, PlanStep, RemediationPlan, RemediationPlanQuerySet
 from ..uploads import read_limited, sniff
-from .common import _locked, _save_audited, remediation_today
+from .common import _announce_plan, _locked, _save_audited, remediation_today
 
 OUTCOMES_FOR_ACTION = {
     Action.REMOVE: {Outcome.REMOVED, Outcome.REPLACED, Outcome.DISPOSED},
@@ -81,6 +81,8 @@ def plan_transition(*, plan: RemediationPlan | int, to_status: str, user, outcom
     plan.status = target
     plan.is_overdue = RemediationPlanQuerySet.overdue_on(target, plan.deadline, today)  # never for a done plan
     model_save_audited(plan, actor=user, organization_id=plan.organization_id)
+    if target == PlanStatus.DONE:
+        _announce_plan("plan.closed", plan, previous_status=str(current))
     if target == PlanStatus.DONE and outcome in EQUIPMENT_STATUS_FOR_OUTCOME:
         from apps.inventory.services import equipment_update
 

@@ -19,7 +19,7 @@ from .. import conf
 from ..choices import CLOCK_STATUSES, NotificationKind, PlanStatus, WaiverStatus
 from ..models import RemediationPlan, Waiver
 from ..policy import add_days
-from .common import _locked, _notify, _org_members, remediation_today
+from .common import _announce_waiver, _locked, _notify, _org_members, remediation_today
 
 # A plan has at most one of these at a time; they end (expire) when the plan closes.
 PENDING_OR_ACTIVE = (WaiverStatus.REQUESTED, WaiverStatus.APPROVED)
@@ -55,6 +55,7 @@ def waiver_request(*, plan: RemediationPlan | int, user, justification: str, com
     _notify(organization_id=plan.organization_id, users=admins, kind=NotificationKind.WAIVER_REQUESTED,
             title=f"Waiver requested for plan #{plan.pk} until {expires_on}", body=justification, plan=plan,
             waiver=waiver, now=now)
+    _announce_waiver("waiver.requested", waiver)
     return waiver
 
 
@@ -91,6 +92,7 @@ def waiver_approve(*, waiver: Waiver | int, user, note: str = "", today: dt.date
     _notify(organization_id=waiver.organization_id, users=[waiver.requested_by], kind=NotificationKind.WAIVER_DECIDED,
             title=f"Waiver for plan #{plan.pk} approved until {waiver.expires_on}", body=note, plan=plan,
             waiver=waiver, now=now)
+    _announce_waiver("waiver.decided", waiver)
     return waiver
 
 
@@ -107,6 +109,7 @@ def waiver_reject(*, waiver: Waiver | int, user, note: str, now: dt.datetime | N
     model_save_audited(waiver, actor=user, organization_id=waiver.organization_id)
     _notify(organization_id=waiver.organization_id, users=[waiver.requested_by], kind=NotificationKind.WAIVER_DECIDED,
             title=f"Waiver for plan #{waiver.plan_id} rejected", body=note, plan=waiver.plan, waiver=waiver, now=now)
+    _announce_waiver("waiver.decided", waiver)
     return waiver
 
 
