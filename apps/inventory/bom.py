@@ -308,7 +308,7 @@ def bom_latest(*, organization_id: int, product_model_id: int | None = None,
 def bom_upload_store(*, organization, user, upload, equipment: Equipment, for_model: bool) -> ImportJob:
     """The web's two-step import: keep the uploaded BOM (size-capped, outside the served media, under a random
     token) between the preview and the commit, for this unit or for its product model in this organisation."""
-    from .import_jobs import import_dir, import_files_purge
+    from .import_jobs import import_job_store
 
     authorize(user, Action.WRITE, equipment)
     limit = int(settings.INVENTORY_BOM_MAX_BYTES)
@@ -318,14 +318,7 @@ def bom_upload_store(*, organization, user, upload, equipment: Equipment, for_mo
                     filename=Path(upload.name or "bom").name[:200], size=upload.size or 0, path="",
                     status=ImportJob.Status.VALID,
                     report={"equipment": equipment.pk, "for_model": bool(for_model)})
-    target = import_dir() / f"{job.token}.bom"
-    with open(target, "wb") as out:
-        for block in upload.chunks():
-            out.write(block)
-    job.path = str(target)
-    job.save()
-    import_files_purge()
-    return job
+    return import_job_store(job, upload, suffix="bom")
 
 
 def bom_upload_target(job: ImportJob) -> dict[str, Any]:

@@ -64,8 +64,14 @@ def import_job_create(*, organization, user, kind: str, upload) -> ImportJob:
         raise ApplicationError(msg, code="upload_rejected", fields={"file": [msg]})
     job = ImportJob(organization=organization, user=user, kind=kind, fmt=detected, filename=name,
                     size=upload.size or 0, path="")
-    target = import_dir() / f"{job.token}.{detected}"
     upload.seek(0)
+    return import_job_store(job, upload, suffix=detected)
+
+
+def import_job_store(job: ImportJob, upload, *, suffix: str) -> ImportJob:
+    """Write an unsaved job's upload under the import folder in chunks, then save the job (it points at the
+    file) and purge old files."""
+    target = import_dir() / f"{job.token}.{suffix}"
     with open(target, "wb") as out:
         for block in upload.chunks():
             out.write(block)

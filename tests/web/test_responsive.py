@@ -22,6 +22,7 @@ PHONE = (390, 844)
 
 def _pages() -> list[tuple[str, str]]:
     """(name, path) of the main pages, with real objects of the demo."""
+    from apps.integrations.models import WebhookEndpoint
     from apps.inventory.models import Equipment
     from apps.lists.models import ListSource
     from apps.remediation.models import RemediationPlan
@@ -31,6 +32,8 @@ def _pages() -> list[tuple[str, str]]:
     plan = RemediationPlan.objects.order_by("pk").first()
     vendor = Vendor.objects.filter(name__icontains="Hikvision").order_by("pk").first()
     source = ListSource.objects.filter(versions__isnull=False).order_by("pk").first()
+    crane = Equipment.objects.filter(boms__isnull=False).order_by("pk").first()  # the demo's BOM (issue #21)
+    endpoint = WebhookEndpoint.objects.order_by("pk").first()  # the harbour's, the officer's first organisation
     return [
         ("dashboard", "/"), ("equipment", "/equipment/"), ("equipment-detail", f"/equipment/{unit.pk}/"),
         ("sites", "/sites/"), ("site-detail", f"/sites/{unit.site_id}/"), ("vendors", "/vendors/"),
@@ -39,7 +42,9 @@ def _pages() -> list[tuple[str, str]]:
         ("list-source", f"/lists/{source.pk}/"), ("list-changes", "/lists/changes/?since=2000-01-01"),
         ("import", "/import/"), ("report-as-of", "/reports/as-of/?day=2026-01-01"),
         ("projection", "/remediation/projection/"), ("proposals", "/proposals/"),
-        ("notifications", "/notifications/"), ("not-found", "/sites/999999/"),
+        ("notifications", "/notifications/"), ("not-found", "/sites/999999/"), ("import-help", "/import/help/"),
+        ("equipment-bom", f"/equipment/{crane.pk}/"), ("webhooks", "/webhooks/"),
+        ("webhook-detail", f"/webhooks/{endpoint.pk}/"),
     ]
 
 

@@ -57,18 +57,28 @@ def webhook_list(request):
         require(request.user, Action.ADMINISTER, organization_id=org.pk)  # before the form: 403, not its errors
     form = WebhookEndpointForm(request.POST or None, organization_id=org.pk)
     if request.method == "POST" and form.is_valid():
-        try:
-            endpoint = services.webhook_endpoint_create(organization=org, user=request.user, **form.service_data())
-        except ApplicationError as exc:
-            if exc.code in ("not_found", "forbidden"):
-                raise
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Endpoint subscribed. Copy its secret into your receiver now.")
+        endpoint = _form_saved(
+            request, form, lambda data: services.webhook_endpoint_create(organization=org, user=request.user, **data),
+            "Endpoint subscribed. Copy its secret into your receiver now.")
+        if endpoint is not None:
             return redirect("web:webhook-detail", endpoint.pk)
     endpoints = WebhookEndpoint.objects.filter(organization=org).order_by("id")
     return render(request, "web/webhook_list.html", {"endpoints": endpoints, "form": form},
                   status=400 if request.method == "POST" else 200)
+
+
+def _form_saved(request, form, save, success: str):
+    """Call the service `save` with the form's data: its saved endpoint and a success message, or None with the
+    refusal on the form (not found and forbidden still answer 404 and 403)."""
+    try:
+        endpoint = save(form.service_data())
+    except ApplicationError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        form.add_error(None, exc.message)
+        return None
+    messages.success(request, success)
+    return endpoint
 
 
 @org_view
@@ -83,16 +93,10 @@ def webhook_detail(request, pk: int):
                                                   "filter_categories")}
     initial["filter_statuses"] = ", ".join(endpoint.filter_statuses)
     form = WebhookEndpointForm(request.POST or None, initial=initial, organization_id=endpoint.organization_id)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.webhook_endpoint_update(endpoint=endpoint.pk, user=request.user, **form.service_data())
-        except ApplicationError as exc:
-            if exc.code in ("not_found", "forbidden"):
-                raise
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Endpoint saved.")
-            return redirect("web:webhook-detail", endpoint.pk)
+    if request.method == "POST" and form.is_valid() and _form_saved(
+            request, form, lambda data: services.webhook_endpoint_update(endpoint=endpoint.pk, user=request.user,
+                                                                         **data), "Endpoint saved.") is not None:
+        return redirect("web:webhook-detail", endpoint.pk)
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/webhook_detail.html",
