@@ -66,7 +66,7 @@ def webhook_secret_generate() -> str:
 
 
 def webhook_allowed_hosts() -> set[str]:
-    return {h.strip().lower() for h in getattr(settings, "WEBHOOK_ALLOWED_HOSTS", []) if h.strip()}
+    return {h.strip().lower() for h in settings.WEBHOOK_ALLOWED_HOSTS if h.strip()}
 
 
 def webhook_url_check(url: str) -> None:
