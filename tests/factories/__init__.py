@@ -13,6 +13,7 @@ Factories write rows directly: no full_clean(), no audit event, no hook. Tests a
 services.
 """
 from .accounts import ApiTokenFactory, CuratorFactory, MembershipFactory, OrganizationFactory, UserFactory
+from .integrations import WebhookDeliveryFactory, WebhookEndpointFactory
 from .inventory import (
     BomComponentFactory,
     BomDocumentFactory,
@@ -80,4 +81,5 @@ __all__ = [
     "SourceRequirementFactory",
     "VendorOrgStatusFactory",
     "UserFactory", "VendorAliasFactory", "VendorFactory", "VendorIdentifierFactory", "WaiverFactory",
+    "WebhookDeliveryFactory", "WebhookEndpointFactory",
 ]

@@ -42,7 +42,7 @@ def browser():
 @pytest.fixture
 def demo(settings, tmp_path):
     """The demo registry with its bundled lists screened and remediation evaluated; tasks eager."""
-    from apps.demo.services import demo_load
+    from apps.demo.services import demo_load, demo_webhook_ensure
     from apps.lists.services import lists_demo_load
     from apps.remediation.services import remediation_evaluate_all
     from apps.screening.services import screening_demo_run
@@ -58,6 +58,7 @@ def demo(settings, tmp_path):
     lists_demo_load()
     screening_demo_run()
     remediation_evaluate_all()
+    demo_webhook_ensure()
     SHOTS.mkdir(parents=True, exist_ok=True)
     yield
     app.conf.task_always_eager = eager_before
