@@ -4,8 +4,10 @@ One engine, several entry points: the web upload, the API and ``manage.py import
 ``bom_preview`` then ``bom_commit`` on the same bytes. The document is read by ``bom_parse`` (the libraries);
 here its supplier, manufacturer, publisher and author names are mapped to registry vendors the way every other
 name typed into the registry is (``apps.vendors.selectors.vendor_ids_by_name``: legal name or alias, any case,
-spaces collapsed). A name that matches no vendor is never created: the preview shows it with the close names
-(``vendor_names_like``, the CSV import's suggestion), and the commit keeps it as the component's
+spaces collapsed), then by the screening's normalised form (``vendors_by_normalised_name``: legal forms,
+punctuation, case and diacritics set aside; one vendor only). A name that matches no vendor is never created: the
+preview shows it with suggestions (vendors of the same or a close normalised form, then ``vendor_names_like``, the
+CSV import's suggestion), and the commit keeps it as the component's
 ``supplier_name`` with no vendor, unless the caller resolves it to an existing vendor (``resolutions``).
 
 A BOM is for a product model as an organisation installs it (its parts apply to that organisation's units of the
@@ -31,13 +33,14 @@ from apps.audit.writes import row_lock, write_transaction
 from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.vendors.models import Vendor
-from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like
+from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like, vendors_by_normalised_name
 
 from .bom_parse import BomRejected, ParsedBom, bom_parse
 from .models import BomComponent, BomDocument, Equipment, ImportJob, ProductModel
 
 _DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
 DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
+SUGGEST_PER_NAME = 5  # suggestions shown per unknown name
 SUGGEST_MAX = 100  # unknown names (most used first) that get close-name suggestions: two indexed queries each
 
 
@@ -50,6 +53,7 @@ class BomVendorName:
     vendor_id: int | None = None
     vendor_name: str = ""
     suggestions: list[str] = field(default_factory=list)
+    matched_by: str = ""  # "name" (legal name or alias), "resolution" (the caller's choice), "normalised_name"
 
     @property
     def matched(self) -> bool:
@@ -118,6 +122,9 @@ def _check_subject(parsed: ParsedBom, model: ProductModel, equipment: Equipment 
 
 
 def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[BomVendorName]:
+    """Each supplier name with its vendor: the same legal name or alias (any case), else the caller's resolution,
+    else the one vendor whose name or alias normalises to the same comparison form (vendor_ids_by_normalised_name,
+    the screening's normalisation). Unknown names stay unmapped, with close names as suggestions."""
     counts = Counter(c.supplier_name for c in parsed.components if c.supplier_name)
     found = vendor_ids_by_name(set(counts))
     resolved = {k.lower(): v for k, v in (resolutions or {}).items()}
@@ -125,15 +132,33 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
     if set(resolved.values()) - valid:
         raise ApplicationError("A resolution names a vendor that does not exist.", code="invalid",
                                fields={"resolutions": ["Pick an existing vendor for each name."]})
-    mapped = [BomVendorName(name, n, found.get(name.lower()) or resolved.get(name.lower()))
-              for name, n in counts.most_common()]
-    names = dict(Vendor.objects.filter(pk__in={m.vendor_id for m in mapped if m.vendor_id}).values_list("pk", "name"))
+    rest = {name for name in counts if name.lower() not in found and name.lower() not in resolved}
+    normalised = vendors_by_normalised_name(rest) if rest else {}
+    mapped = []
+    for name, n in counts.most_common():
+        by_form = normalised.get(name)
+        if name.lower() in found:
+            mapped.append(BomVendorName(name, n, found[name.lower()], matched_by="name"))
+        elif name.lower() in resolved:
+            mapped.append(BomVendorName(name, n, resolved[name.lower()], matched_by="resolution"))
+        elif by_form is not None and by_form.vendor_id is not None:
+            mapped.append(BomVendorName(name, n, by_form.vendor_id, matched_by="normalised_name"))
+        else:
+            mapped.append(BomVendorName(name, n))
+    # suggestions: the vendors of the same or a close normalised form first (several: a reviewer picks), then
+    # the close spellings (a typo)
+    near = {m.name: sorted(by_form.same | by_form.close)[:SUGGEST_PER_NAME] for m in mapped
+            if not m.vendor_id and (by_form := normalised.get(m.name)) is not None}
+    ids = {m.vendor_id for m in mapped if m.vendor_id} | {vid for vids in near.values() for vid in vids}
+    names = dict(Vendor.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
     suggested = 0
     for m in mapped:
         if m.vendor_id:
             m.vendor_name = names[m.vendor_id]
         elif suggested < SUGGEST_MAX:
-            m.suggestions = vendor_names_like(m.name)
+            suggestions = [names[vid] for vid in near.get(m.name, ())]
+            suggestions += [n for n in vendor_names_like(m.name) if n not in suggestions]
+            m.suggestions = suggestions[:SUGGEST_PER_NAME]
             suggested += 1
     return mapped
 
