@@ -54,6 +54,8 @@ class BomVendorName:
     vendor_name: str = ""
     suggestions: list[str] = field(default_factory=list)
     matched_by: str = ""  # "name" (legal name or alias), "resolution" (the caller's choice), "normalised_name"
+    # the suggestions as vendors ({"id", "name"}: the vendor's legal name), what a reviewer may map the name to
+    suggested_vendors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def matched(self) -> bool:
@@ -77,6 +79,11 @@ class BomPreview:
     @property
     def unmatched(self) -> list[BomVendorName]:
         return [v for v in self.vendors if not v.matched]
+
+    @property
+    def mappable(self) -> bool:
+        """Whether a reviewer may map a name to a suggested vendor (bom_upload_resolve)."""
+        return any(v.suggested_vendors and v.matched_by in ("", "resolution") for v in self.vendors)
 
     def as_dict(self) -> dict[str, Any]:
         p = self.parsed
@@ -150,16 +157,25 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
     near = {m.name: sorted(by_form.same | by_form.close)[:SUGGEST_PER_NAME] for m in mapped
             if not m.vendor_id and (by_form := normalised.get(m.name)) is not None}
     ids = {m.vendor_id for m in mapped if m.vendor_id} | {vid for vids in near.values() for vid in vids}
-    names = dict(Vendor.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
     suggested = 0
+    like: dict[str, list[str]] = {}
+    for m in mapped:
+        if m.matched_by in ("", "resolution") and suggested < SUGGEST_MAX:
+            like[m.name] = vendor_names_like(m.name)
+            suggested += 1
+    like_ids = vendor_ids_by_name({n for found_names in like.values() for n in found_names})
+    names = dict(Vendor.objects.filter(pk__in=ids | set(like_ids.values())).values_list("pk", "name")) \
+        if ids or like_ids else {}
     for m in mapped:
         if m.vendor_id:
             m.vendor_name = names[m.vendor_id]
-        elif suggested < SUGGEST_MAX:
+        if m.name in like:
             suggestions = [names[vid] for vid in near.get(m.name, ())]
-            suggestions += [n for n in vendor_names_like(m.name) if n not in suggestions]
+            suggestions += [n for n in like[m.name] if n not in suggestions]
             m.suggestions = suggestions[:SUGGEST_PER_NAME]
-            suggested += 1
+            vendor_ids = [*near.get(m.name, ()), *(like_ids[n.lower()] for n in like[m.name] if n.lower() in like_ids)]
+            m.suggested_vendors = [{"id": vid, "name": names[vid]} for vid in dict.fromkeys(vendor_ids)
+                                   ][:SUGGEST_PER_NAME]
     return mapped
 
 
@@ -353,6 +369,44 @@ def bom_upload_target(job: ImportJob) -> dict[str, Any]:
     return {"product_model": equipment.product_model} if job.report.get("for_model") else {"equipment": equipment}
 
 
+def bom_upload_resolutions(job: ImportJob) -> dict[str, int]:
+    """The supplier names a reviewer mapped to vendors on the web preview of a stored upload."""
+    return {str(k): int(v) for k, v in (job.report.get("resolutions") or {}).items()}
+
+
+def bom_upload_resolve(*, job: ImportJob, choices: dict[str, str], actor) -> BomPreview:
+    """Map unknown supplier names of a stored upload to vendors (the web preview's choice per name), then the
+    preview with them. `choices`: supplier name -> a suggested vendor's id, or "" to leave the name unmapped. Only
+    a vendor the preview suggests for that name may be picked, and only for a name of this document that the
+    registry does not already match; anything else is refused and nothing is kept. The chosen ids pass the same
+    check as the API's and the command's `resolutions` (bom_preview) before they are stored on the upload; the
+    commit applies them."""
+    if job.status != ImportJob.Status.VALID or not job.path:
+        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
+                               code="invalid")
+    data = Path(job.path).read_bytes()
+    target = bom_upload_target(job)
+    base = bom_preview(organization=job.organization, data=data, actor=actor, **target)
+    offered = {v.name: {s["id"] for s in v.suggested_vendors} for v in base.vendors
+               if v.matched_by in ("", "resolution")}
+    resolutions: dict[str, int] = {}
+    for name, raw in choices.items():
+        if name not in offered:
+            raise ApplicationError(f"“{name}” is not an unmatched supplier of this document.",
+                                   code="invalid", fields={"resolutions": ["Map only the names listed."]})
+        raw = (raw or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) not in offered[name]:
+            raise ApplicationError(f"Pick one of the suggested vendors for “{name}”, or leave it unmapped.",
+                                   code="invalid", fields={"resolutions": ["Pick a suggested vendor."]})
+        resolutions[name] = int(raw)
+    preview = bom_preview(organization=job.organization, data=data, actor=actor, resolutions=resolutions, **target)
+    ImportJob.objects.filter(pk=job.pk).update(report={**job.report, "resolutions": resolutions})
+    job.report = {**job.report, "resolutions": resolutions}
+    return preview
+
+
 def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
     """Commit a stored upload, then delete the pending file (the stored document keeps its own copy)."""
     if job.status != ImportJob.Status.VALID or not job.path:
@@ -360,7 +414,7 @@ def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
                                code="invalid")
     data = Path(job.path).read_bytes()
     document = bom_commit(organization=job.organization, data=data, filename=job.filename, actor=actor,
-                          **bom_upload_target(job))
+                          resolutions=bom_upload_resolutions(job), **bom_upload_target(job))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTED, path="")
     Path(job.path).unlink(missing_ok=True)
     return document
