@@ -307,7 +307,9 @@ def vendors_by_normalised_name(names: set[str]) -> dict[str, NormalisedNameMatch
     reviewer picks, never a guess). Keys are the names as given; names with no candidate are left out.
 
     Candidates are the names and aliases holding each name's most distinctive word (answered by the trigram
-    indexes of vendors 0005), at most NORMALISED_POOL per table and call, shortest first; two queries."""
+    indexes of vendors 0005), at most NORMALISED_POOL per table and call, shortest first; two queries. A recorded
+    name that holds the word only in another form (another script, diacritics, dots: "Z.T.E.") is not a candidate:
+    the exact look-up (vendor_ids_by_name) still finds it."""
     keys = {name: normalize_name(name) for name in names if name}
     words = {_name_search_word(k) for k in keys.values()} - {""}
     if not words:
