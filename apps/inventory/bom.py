@@ -4,8 +4,10 @@ One engine, several entry points: the web upload, the API and ``manage.py import
 ``bom_preview`` then ``bom_commit`` on the same bytes. The document is read by ``bom_parse`` (the libraries);
 here its supplier, manufacturer, publisher and author names are mapped to registry vendors the way every other
 name typed into the registry is (``apps.vendors.selectors.vendor_ids_by_name``: legal name or alias, any case,
-spaces collapsed). A name that matches no vendor is never created: the preview shows it with the close names
-(``vendor_names_like``, the CSV import's suggestion), and the commit keeps it as the component's
+spaces collapsed), then by the screening's normalised form (``vendors_by_normalised_name``: legal forms,
+punctuation, case and diacritics set aside; one vendor only). A name that matches no vendor is never created: the
+preview shows it with suggestions (vendors of the same or a close normalised form, then ``vendor_names_like``, the
+CSV import's suggestion), and the commit keeps it as the component's
 ``supplier_name`` with no vendor, unless the caller resolves it to an existing vendor (``resolutions``).
 
 A BOM is for a product model as an organisation installs it (its parts apply to that organisation's units of the
@@ -31,13 +33,14 @@ from apps.audit.writes import row_lock, write_transaction
 from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.vendors.models import Vendor
-from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like
+from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like, vendors_by_normalised_name
 
 from .bom_parse import BomRejected, ParsedBom, bom_parse
 from .models import BomComponent, BomDocument, Equipment, ImportJob, ProductModel
 
 _DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
 DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
+SUGGEST_PER_NAME = 5  # suggestions shown per unknown name
 SUGGEST_MAX = 100  # unknown names (most used first) that get close-name suggestions: two indexed queries each
 
 
@@ -50,6 +53,9 @@ class BomVendorName:
     vendor_id: int | None = None
     vendor_name: str = ""
     suggestions: list[str] = field(default_factory=list)
+    matched_by: str = ""  # "name" (legal name or alias), "resolution" (the caller's choice), "normalised_name"
+    # the suggestions as vendors ({"id", "name"}: the vendor's legal name), what a reviewer may map the name to
+    suggested_vendors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def matched(self) -> bool:
@@ -73,6 +79,11 @@ class BomPreview:
     @property
     def unmatched(self) -> list[BomVendorName]:
         return [v for v in self.vendors if not v.matched]
+
+    @property
+    def mappable(self) -> bool:
+        """Whether a reviewer may map a name to a suggested vendor (bom_upload_resolve)."""
+        return any(v.suggested_vendors and v.matched_by in ("", "resolution") for v in self.vendors)
 
     def as_dict(self) -> dict[str, Any]:
         p = self.parsed
@@ -118,6 +129,9 @@ def _check_subject(parsed: ParsedBom, model: ProductModel, equipment: Equipment 
 
 
 def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[BomVendorName]:
+    """Each supplier name with its vendor: the same legal name or alias (any case), else the caller's resolution,
+    else the one vendor whose name or alias normalises to the same comparison form (vendor_ids_by_normalised_name,
+    the screening's normalisation). Unknown names stay unmapped, with close names as suggestions."""
     counts = Counter(c.supplier_name for c in parsed.components if c.supplier_name)
     found = vendor_ids_by_name(set(counts))
     resolved = {k.lower(): v for k, v in (resolutions or {}).items()}
@@ -125,16 +139,43 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
     if set(resolved.values()) - valid:
         raise ApplicationError("A resolution names a vendor that does not exist.", code="invalid",
                                fields={"resolutions": ["Pick an existing vendor for each name."]})
-    mapped = [BomVendorName(name, n, found.get(name.lower()) or resolved.get(name.lower()))
-              for name, n in counts.most_common()]
-    names = dict(Vendor.objects.filter(pk__in={m.vendor_id for m in mapped if m.vendor_id}).values_list("pk", "name"))
+    rest = {name for name in counts if name.lower() not in found and name.lower() not in resolved}
+    normalised = vendors_by_normalised_name(rest) if rest else {}
+    mapped = []
+    for name, n in counts.most_common():
+        by_form = normalised.get(name)
+        if name.lower() in found:
+            mapped.append(BomVendorName(name, n, found[name.lower()], matched_by="name"))
+        elif name.lower() in resolved:
+            mapped.append(BomVendorName(name, n, resolved[name.lower()], matched_by="resolution"))
+        elif by_form is not None and by_form.vendor_id is not None:
+            mapped.append(BomVendorName(name, n, by_form.vendor_id, matched_by="normalised_name"))
+        else:
+            mapped.append(BomVendorName(name, n))
+    # suggestions: the vendors of the same or a close normalised form first (several: a reviewer picks), then
+    # the close spellings (a typo)
+    near = {m.name: sorted(by_form.same | by_form.close)[:SUGGEST_PER_NAME] for m in mapped
+            if not m.vendor_id and (by_form := normalised.get(m.name)) is not None}
+    ids = {m.vendor_id for m in mapped if m.vendor_id} | {vid for vids in near.values() for vid in vids}
     suggested = 0
+    like: dict[str, list[str]] = {}
+    for m in mapped:
+        if m.matched_by in ("", "resolution") and suggested < SUGGEST_MAX:
+            like[m.name] = vendor_names_like(m.name)
+            suggested += 1
+    like_ids = vendor_ids_by_name({n for found_names in like.values() for n in found_names})
+    names = dict(Vendor.objects.filter(pk__in=ids | set(like_ids.values())).values_list("pk", "name")) \
+        if ids or like_ids else {}
     for m in mapped:
         if m.vendor_id:
             m.vendor_name = names[m.vendor_id]
-        elif suggested < SUGGEST_MAX:
-            m.suggestions = vendor_names_like(m.name)
-            suggested += 1
+        if m.name in like:
+            suggestions = [names[vid] for vid in near.get(m.name, ())]
+            suggestions += [n for n in like[m.name] if n not in suggestions]
+            m.suggestions = suggestions[:SUGGEST_PER_NAME]
+            vendor_ids = [*near.get(m.name, ()), *(like_ids[n.lower()] for n in like[m.name] if n.lower() in like_ids)]
+            m.suggested_vendors = [{"id": vid, "name": names[vid]} for vid in dict.fromkeys(vendor_ids)
+                                   ][:SUGGEST_PER_NAME]
     return mapped
 
 
@@ -328,6 +369,44 @@ def bom_upload_target(job: ImportJob) -> dict[str, Any]:
     return {"product_model": equipment.product_model} if job.report.get("for_model") else {"equipment": equipment}
 
 
+def bom_upload_resolutions(job: ImportJob) -> dict[str, int]:
+    """The supplier names a reviewer mapped to vendors on the web preview of a stored upload."""
+    return {str(k): int(v) for k, v in (job.report.get("resolutions") or {}).items()}
+
+
+def bom_upload_resolve(*, job: ImportJob, choices: dict[str, str], actor) -> BomPreview:
+    """Map unknown supplier names of a stored upload to vendors (the web preview's choice per name), then the
+    preview with them. `choices`: supplier name -> a suggested vendor's id, or "" to leave the name unmapped. Only
+    a vendor the preview suggests for that name may be picked, and only for a name of this document that the
+    registry does not already match; anything else is refused and nothing is kept. The chosen ids pass the same
+    check as the API's and the command's `resolutions` (bom_preview) before they are stored on the upload; the
+    commit applies them."""
+    if job.status != ImportJob.Status.VALID or not job.path:
+        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
+                               code="invalid")
+    data = Path(job.path).read_bytes()
+    target = bom_upload_target(job)
+    base = bom_preview(organization=job.organization, data=data, actor=actor, **target)
+    offered = {v.name: {s["id"] for s in v.suggested_vendors} for v in base.vendors
+               if v.matched_by in ("", "resolution")}
+    resolutions: dict[str, int] = {}
+    for name, raw in choices.items():
+        if name not in offered:
+            raise ApplicationError(f"“{name}” is not an unmatched supplier of this document.",
+                                   code="invalid", fields={"resolutions": ["Map only the names listed."]})
+        raw = (raw or "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit() or int(raw) not in offered[name]:
+            raise ApplicationError(f"Pick one of the suggested vendors for “{name}”, or leave it unmapped.",
+                                   code="invalid", fields={"resolutions": ["Pick a suggested vendor."]})
+        resolutions[name] = int(raw)
+    preview = bom_preview(organization=job.organization, data=data, actor=actor, resolutions=resolutions, **target)
+    ImportJob.objects.filter(pk=job.pk).update(report={**job.report, "resolutions": resolutions})
+    job.report = {**job.report, "resolutions": resolutions}
+    return preview
+
+
 def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
     """Commit a stored upload, then delete the pending file (the stored document keeps its own copy)."""
     if job.status != ImportJob.Status.VALID or not job.path:
@@ -335,7 +414,7 @@ def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
                                code="invalid")
     data = Path(job.path).read_bytes()
     document = bom_commit(organization=job.organization, data=data, filename=job.filename, actor=actor,
-                          **bom_upload_target(job))
+                          resolutions=bom_upload_resolutions(job), **bom_upload_target(job))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTED, path="")
     Path(job.path).unlink(missing_ok=True)
     return document

@@ -5,7 +5,7 @@ How a query (a vendor's names, countries and identifiers) is compared with list 
 
 * **Identifiers first.** An identical LEI, UEI, DUNS, USCC, registration number... (same scheme, or the same
   long value under another scheme name) is an ``identifier`` match with score 1.0 on its own.
-* **Names** are normalised on both sides (`apps.screening.matching_text`): ASCII transliteration, legal forms
+* **Names** are normalised on both sides (`apps.vendors.name_text`): ASCII transliteration, legal forms
   removed (rigour's database plus Co./Corp./Group...), glued addresses cut, dotted acronyms joined.
 * **Scoring** works on tokens, never on substrings: each token weighs its inverse document frequency over all
   list names (a rare word such as "hikvision" weighs much more than "technology"; place words and generic words
@@ -47,11 +47,11 @@ from dataclasses import dataclass, field
 import jellyfish
 from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, fold, name_variants
-from apps.screening.matching_text import normalize_name as _normalize_name
 from apps.screening.matching_why import MatchBasis, identifier_reasons, reasons_for, render_why
 from apps.screening.matching_wordfreq import REFERENCE_NAMES, WORD_DF
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
+from apps.vendors.name_text import GENERIC_TOKENS, GEO_TOKENS, NameVariant, fold, name_variants
+from apps.vendors.name_text import normalize_name as _normalize_name
 
 ALGORITHM_VERSION = "vr-match-1.1"
 
@@ -84,7 +84,7 @@ FORM_MALUS = 0.04  # "... Company" vs "... Group": the same name words, another 
 
 
 def normalize_name(name: str) -> str:
-    """Comparison form of a name (see matching_text.normalize_name)."""
+    """Comparison form of a name (see apps.vendors.name_text.normalize_name)."""
     return _normalize_name(name)
 
 
@@ -434,7 +434,7 @@ class _IndexedName:
     name: str
     tokens: tuple[str, ...]
     acronym: bool = False  # the variant is only a parenthesised acronym of the list name
-    form: str = ""  # "group" / "company" / "" (matching_text.legal_form_kind)
+    form: str = ""  # "group" / "company" / "" (name_text.legal_form_kind)
 
 
 def _deletes(token: str) -> list[str]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apps.screening.matching import CandidateIndex, IndexRecord, normalize_name
-from apps.screening.matching_text import legal_form_kind, name_variants
+from apps.vendors.name_text import legal_form_kind, name_variants
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "tests" / "screening" / "eval_set.csv"
 RANKED_CLASSES = frozenset({"company_vs_group"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 
-from apps.screening.matching_text import GEO_TOKENS, NameVariant, digit_words, honorifics_in, name_variants, word_keys
+from apps.vendors.name_text import GEO_TOKENS, NameVariant, digit_words, honorifics_in, name_variants, word_keys
 
 IDENTIFIER_SHOWN = 8  # "the identifier USCC 91330000… is the same on both": enough to recognise it
 

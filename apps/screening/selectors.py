@@ -15,7 +15,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, W
 from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
-from apps.inventory.models import BomComponent, Component, Equipment, ProductModel
+from apps.inventory.models import BomComponent, BomDocument, Component, Equipment, ProductModel
 from apps.lists.choices import Propagation, Regime
 from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
@@ -169,10 +169,11 @@ def _equipment_parts_now(ids: list[int], product_models: dict[int, int] | None =
     return categories, models, components, orgs
 
 
-def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
+def _equipment_parts_at(ids: list[int], as_of: dt.datetime, product_models: dict[int, int] | None = None):
     """The same as they were at `as_of`, from the history tables. A unit, product model or component that has
-    no history row at all (written outside the application) is taken as it is now."""
-    categories, models, components, orgs = _equipment_parts_now(ids)  # a unit's organisation never changes
+    no history row at all (written outside the application) is taken as it is now; each unit's product model id
+    then into `product_models` when given."""
+    categories, models, components, orgs = _equipment_parts_now(ids, product_models)  # the organisation stays
     then = {row.id: row for row in Equipment.history.filter(id__in=ids, history_date__lte=as_of).latest_of_each()}
     pm_ids = {row.product_model_id for row in then.values()}
     pm_then = {row.id: (row.brand_id, row.manufacturer_id, row.software_supplier_id)
@@ -184,8 +185,12 @@ def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
         if row.history_type == "-":  # deleted by then: nothing applied to it
             categories.pop(eq_id, None)
             models.pop(eq_id, None)
+            if product_models is not None:
+                product_models.pop(eq_id, None)
             continue
         categories[eq_id] = row.category
+        if product_models is not None:
+            product_models[eq_id] = row.product_model_id
         models[eq_id] = pm_then.get(row.product_model_id) or pm_now.get(row.product_model_id, (None, None, None))
     tracked = set(Component.history.filter(equipment_id__in=ids).values_list("id", flat=True).distinct())
     parts = [(eq_id, pk, vendor_id) for eq_id, pk, vendor_id in components if pk not in tracked]
@@ -195,15 +200,32 @@ def _equipment_parts_at(ids: list[int], as_of: dt.datetime):
     return categories, models, parts, orgs
 
 
-def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: dict[int, int]
-                      ) -> list[tuple[int, int]]:
+def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: dict[int, int],
+                      as_of: dt.datetime | None = None) -> list[tuple[int, int]]:
     """(unit, vendor) for the vendors with an open finding (in any view) among the parts of the BOMs in force for
-    the units: their own, and their organisation's for their product model. One query."""
-    units = Equipment.objects.filter(pk__in=ids, product_model_id=OuterRef("document__product_model_id"),
-                                     site__organization_id=OuterRef("document__organization_id"))
-    flagged = Finding.objects.filter(closed_at__isnull=True).values("vendor_id")
-    rows = (BomComponent.objects.filter(Q(document__equipment_id__in=ids) | Q(Exists(units)),
-                                        document__is_current=True, supplier_id__in=flagged).order_by()
+    the units: their own, and their organisation's for their product model. One query.
+
+    `as_of`: the BOM versions in force then (per target, the highest version imported by then: versions never
+    go away, a new one only takes over) and the findings open then; the units' product models as they were
+    (`unit_models` from the history)."""
+    if as_of is None:
+        units = Equipment.objects.filter(pk__in=ids, product_model_id=OuterRef("document__product_model_id"),
+                                         site__organization_id=OuterRef("document__organization_id"))
+        targets = Q(document__equipment_id__in=ids) | Q(Exists(units))
+        in_force = Q(document__is_current=True)
+        flagged = Finding.objects.filter(closed_at__isnull=True).values("vendor_id")
+    else:
+        targets = Q(document__equipment_id__in=ids) | Q(
+            document__product_model_id__in={m for m in unit_models.values() if m},
+            document__organization_id__in={o for o in unit_orgs.values() if o})
+        later = BomDocument.objects.filter(imported_at__lte=as_of, version__gt=OuterRef("document__version")).filter(
+            Q(equipment__isnull=False, equipment_id=OuterRef("document__equipment_id"))
+            | Q(equipment__isnull=True, product_model_id=OuterRef("document__product_model_id"),
+                organization_id=OuterRef("document__organization_id")))
+        in_force = Q(document__imported_at__lte=as_of) & ~Q(Exists(later))
+        flagged = Finding.objects.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of),
+                                         discovered_at__lte=as_of).values("vendor_id")
+    rows = (BomComponent.objects.filter(targets, in_force, supplier_id__in=flagged).order_by()
             .values_list("document__equipment_id", "document__product_model_id", "document__organization_id",
                          "supplier_id").distinct())
     by_target: dict[tuple, set[int]] = defaultdict(set)
@@ -220,7 +242,7 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
                        ) -> dict[int, list[EquipmentFinding]]:
     """The findings that apply to each equipment item through its brand, manufacturer, software supplier and
     components, with the status for the item's category, worst first, each unit in its own organisation's view
-    (Finding.objects.in_view). Five queries in all (one for the parts of the bills of materials in force, now only).
+    (Finding.objects.in_view). Five queries in all (one for the parts of the bills of materials in force).
 
     `as_of` selects the findings open at that moment in each organisation's view as it was then (the overlay
     periods in force at `as_of`), and the units as they were then: their category and
@@ -233,7 +255,7 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
         return result
     unit_models: dict[int, int] = {}
     categories, models, components, unit_orgs = (_equipment_parts_now(ids, unit_models) if as_of is None
-                                                 else _equipment_parts_at(ids, as_of))
+                                                 else _equipment_parts_at(ids, as_of, unit_models))
     roles: dict[int, list[tuple[str, int]]] = {}
     vendor_ids: set[int] = set()
     for pk, model_roles in models.items():
@@ -242,10 +264,10 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     for eq_id, _component_id, vendor_id in components:
         roles.setdefault(eq_id, []).append(("component", vendor_id))
         vendor_ids.add(vendor_id)
-    if as_of is None:  # parts of the bills of materials in force (now only: BOM versions have no point-in-time)
-        for eq_id, vendor_id in _bom_part_vendors(ids, unit_models, unit_orgs):
-            roles.setdefault(eq_id, []).append(("component", vendor_id))
-            vendor_ids.add(vendor_id)
+    # parts of the bills of materials in force (at `as_of`: the versions imported by then)
+    for eq_id, vendor_id in _bom_part_vendors(ids, unit_models, unit_orgs, as_of):
+        roles.setdefault(eq_id, []).append(("component", vendor_id))
+        vendor_ids.add(vendor_id)
     # Each unit in its own organisation's view (its site's, which never changes): public findings and those
     # of its organisation's private lists.
     by_vendor: dict[int, list[Finding]] = defaultdict(list)

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import Lower
+from django.db.models.functions import Length, Lower
 from django.utils import timezone
 
 from .choices import ProposalStatus
 from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias
+from .name_text import GENERIC_TOKENS, GEO_TOKENS, normalize_name
 
 # A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
 MAX_OWNERSHIP_PATHS = 2000
@@ -271,6 +272,73 @@ def vendor_ids_by_name(names: set[str]) -> dict[str, int]:
     for name, vid in Vendor.objects.annotate(l=Lower("name")).filter(l__in=lowered).values_list("l", "pk"):
         found[name] = vid
     return found
+
+
+NORMALISED_POOL = 5000  # candidate names read per look-up (the shortest first); beyond, a name stays unmatched
+
+
+def _name_search_word(key: str) -> str:
+    """The word of a normalised name to find candidates by: the longest distinctive one (not a generic or place
+    word), else the longest; "" when it is too short to search on (a candidate scan would read every name)."""
+    tokens = key.split()
+    distinctive = [t for t in tokens if t not in GENERIC_TOKENS and t not in GEO_TOKENS] or tokens
+    word = max(distinctive, key=len, default="")
+    return word if len(word) >= 3 else ""
+
+
+@dataclass
+class NormalisedNameMatch:
+    """The vendors whose legal name or alias has the same comparison form as a name (`same`: the name when there
+    is exactly one), and those whose form holds all of the name's words or is held by them (`close`: "Hikvision
+    Digital Technology" and "Hangzhou Hikvision Digital Technology", suggestions only)."""
+
+    same: set[int] = field(default_factory=set)
+    close: set[int] = field(default_factory=set)
+
+    @property
+    def vendor_id(self) -> int | None:
+        return next(iter(self.same)) if len(self.same) == 1 else None
+
+
+def vendors_by_normalised_name(names: set[str]) -> dict[str, NormalisedNameMatch]:
+    """For each name, the vendors by comparison form (apps.vendors.name_text.normalize_name, the screening's
+    normalisation: case, punctuation, diacritics, legal forms): "ZPMC North America, Inc." has the same form as
+    "ZPMC North America Inc". A form shared by two vendors names neither (NormalisedNameMatch.vendor_id: a
+    reviewer picks, never a guess). Keys are the names as given; names with no candidate are left out.
+
+    Candidates are the names and aliases holding each name's most distinctive word (answered by the trigram
+    indexes of vendors 0005), at most NORMALISED_POOL per table and call, shortest first; two queries. A recorded
+    name that holds the word only in another form (another script, diacritics, dots: "Z.T.E.") is not a candidate:
+    the exact look-up (vendor_ids_by_name) still finds it."""
+    keys = {name: normalize_name(name) for name in names if name}
+    words = {_name_search_word(k) for k in keys.values()} - {""}
+    if not words:
+        return {}
+    cond = Q(pk__in=[])
+    for word in sorted(words):
+        cond |= Q(name__icontains=word)
+    rows = list(Vendor.objects.filter(cond).order_by(Length("name"), "pk").values_list("name", "pk")[:NORMALISED_POOL])
+    rows += list(VendorAlias.objects.filter(cond).order_by(Length("name"), "pk")
+                 .values_list("name", "vendor_id")[:NORMALISED_POOL])
+    by_key: dict[str, set[int]] = defaultdict(set)
+    by_word: dict[str, list[tuple[frozenset[str], int]]] = defaultdict(list)
+    for candidate, vendor_id in rows:
+        key = normalize_name(candidate)
+        by_key[key].add(vendor_id)
+        tokens = frozenset(key.split())
+        for word in tokens & words:
+            by_word[word].append((tokens, vendor_id))
+    out: dict[str, NormalisedNameMatch] = {}
+    for name, key in keys.items():
+        if not key:
+            continue
+        tokens = frozenset(key.split())
+        same = set(by_key.get(key, ()))
+        close = {vid for other, vid in by_word.get(_name_search_word(key), ())
+                 if other != tokens and (other <= tokens or tokens <= other) and len(other) > 1} - same
+        if same or close:
+            out[name] = NormalisedNameMatch(same, close)
+    return out
 
 
 def proposals_visible(organization_ids) -> QuerySet:

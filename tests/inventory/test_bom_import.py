@@ -63,6 +63,46 @@ def test_bom_preview_suggests_close_names_for_a_typo_and_never_creates_it(org, o
     assert document.summary["unmatched_vendors"] == ["Siemens AGG"]
 
 
+def test_bom_names_match_by_the_screening_normalisation(org, officer, crane_model, vendors):
+    """Legal forms, punctuation, case and diacritics are set aside like the screening does (one normaliser,
+    apps.vendors.name_text); a name the normaliser keeps apart stays unmapped and is never created."""
+    zpmc_na = VendorFactory(name="ZPMC North America Inc")
+    muller = VendorFactory(name="Muller Hydraulik")
+    VendorAliasFactory(vendor=muller, name="Mueller Hydraulics Intl")
+    hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co Ltd")
+    parts = [Part("Spreader", supplier="ZPMC North America, Inc."), Part("Pump", supplier="MÜLLER HYDRAULIK GmbH"),
+             Part("Camera", supplier="Hikvision Digital Technology Co., Ltd")]
+    preview = bom_preview(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
+    by_name = {v.name: v for v in preview.vendors}
+    assert (by_name["ZPMC North America, Inc."].vendor_id, by_name["ZPMC North America, Inc."].matched_by) == (
+        zpmc_na.pk, "normalised_name")
+    assert by_name["MÜLLER HYDRAULIK GmbH"].vendor_id == muller.pk
+    # "Hangzhou" is a word of the recorded name: another name for the normaliser, so no silent mapping
+    hikvision = by_name["Hikvision Digital Technology Co., Ltd"]
+    assert hikvision.vendor_id is None and hikvision.suggestions[0] == hik.name  # all its words: a suggestion
+    document = bom_commit(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
+    assert dict(document.components.values_list("name", "supplier_id")) == {
+        "Spreader": zpmc_na.pk, "Pump": muller.pk, "Camera": None}
+    assert Vendor.objects.filter(name__icontains="hikvision").count() == 1
+
+
+def test_bom_normalised_name_of_two_vendors_maps_to_neither(org, officer, crane_model, vendors):
+    VendorFactory(name="Acme Widgets Ltd")
+    VendorFactory(name="ACME Widgets, Inc.")
+    parts = [Part("Gear", supplier="Acme Widgets GmbH")]
+    preview = bom_preview(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
+    assert preview.vendors[0].vendor_id is None
+    assert set(preview.vendors[0].suggestions) >= {"Acme Widgets Ltd"}
+
+
+def test_bom_resolution_wins_over_the_normalised_name(org, officer, crane_model, vendors):
+    VendorFactory(name="ZPMC North America Inc")
+    parts = [Part("Spreader", supplier="ZPMC North America, Inc.")]
+    preview = bom_preview(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer,
+                          resolutions={"ZPMC North America, Inc.": vendors["zpmc"].pk})
+    assert (preview.vendors[0].vendor_id, preview.vendors[0].matched_by) == (vendors["zpmc"].pk, "resolution")
+
+
 def test_bom_commit_stores_the_tree_the_evidence_and_an_audit_event(org, officer, crane_model, vendors):
     data = cyclonedx(crane_parts())
     document = bom_commit(organization=org, data=data, filename="crane.cdx.json", product_model=crane_model,

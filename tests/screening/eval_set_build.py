@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from apps.screening.matching_sources import DEFAULT_LISTS_DIR, load_list_records  # noqa: E402
-from apps.screening.matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants  # noqa: E402
+from apps.vendors.name_text import GENERIC_TOKENS, GEO_TOKENS, name_variants  # noqa: E402
 
 OUT = Path(__file__).with_name("eval_set.csv")
 SEED = 20261125

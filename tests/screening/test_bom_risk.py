@@ -139,3 +139,39 @@ def test_remediation_finds_the_units_a_bom_part_vendor_reaches(org, other_org, o
     bom_commit(organization=other_org, data=cyclonedx(crane_parts()), equipment=single)
     ids = remediation_equipment_ids_for_vendors([listed_subsidiary.pk])
     assert ours.pk in ids and single.pk in ids and theirs.pk not in ids
+
+
+def test_as_of_answers_read_the_bom_versions_in_force_then(site, officer, crane_model, listed_subsidiary):
+    """Point in time: per target the highest version imported by then (a unit's own, and its organisation's for
+    its product model), with the findings open then."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.inventory.models import BomDocument
+    from apps.screening.models import Finding
+    from apps.screening.selectors import equipment_findings
+
+    now = timezone.now()
+    day = [now - dt.timedelta(days=d) for d in (40, 30, 20, 10)]
+    Finding.objects.filter(vendor=listed_subsidiary).update(discovered_at=day[0] - dt.timedelta(days=1))
+    crane = EquipmentFactory(site=site, product_model=crane_model)
+    without_agent = crane_parts(agent_supplier="Other Maintenance Ltd")
+    v1 = bom_commit(organization=site.organization, data=cyclonedx(crane_parts()), equipment=crane, actor=officer)
+    v2 = bom_commit(organization=site.organization, data=cyclonedx(without_agent), equipment=crane, actor=officer)
+    model_bom = bom_commit(organization=site.organization, data=cyclonedx(crane_parts()), product_model=crane_model,
+                           actor=officer)
+    for document, when in ((v1, day[0]), (v2, day[1]), (model_bom, day[2])):
+        BomDocument.objects.filter(pk=document.pk).update(imported_at=when)
+
+    def vendors_at(moment):
+        return [(f.vendor_role, f.vendor_name) for f in
+                equipment_findings(equipment_ids=[crane.pk], as_of=moment)[crane.pk]]
+
+    assert vendors_at(day[0] - dt.timedelta(days=1)) == []  # no BOM yet
+    assert vendors_at(day[0] + dt.timedelta(days=1)) == [("component", "Remote Care GmbH")]  # v1 in force
+    assert vendors_at(day[1] + dt.timedelta(days=1)) == []  # v2 dropped the part
+    assert vendors_at(day[2] + dt.timedelta(days=1)) == [("component", "Remote Care GmbH")]  # the model's BOM
+    Finding.objects.filter(vendor=listed_subsidiary).update(closed_at=day[3])
+    assert vendors_at(day[3] + dt.timedelta(days=1)) == []  # closed by then
+    assert vendors_at(day[2] + dt.timedelta(days=1)) == [("component", "Remote Care GmbH")]

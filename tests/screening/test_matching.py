@@ -249,7 +249,7 @@ def test_pairwise_search_agrees_with_index(index):
 
 
 def test_pathological_input_is_bounded(index):
-    from apps.screening.matching_text import MAX_TOKENS, name_variants
+    from apps.vendors.name_text import MAX_TOKENS, name_variants
 
     long_name = " ".join(f"Word{i}" for i in range(5000)) + " Hikvision"
     variants = name_variants(long_name)

@@ -5,7 +5,7 @@ Each class is fixed as a rule, never by name: the names below are examples of th
 import pytest
 
 from apps.screening.matching import THRESHOLDS, CandidateIndex, IndexRecord
-from apps.screening.matching_text import legal_form_kind, name_variants, normalize_name, strip_honorifics
+from apps.vendors.name_text import legal_form_kind, name_variants, normalize_name, strip_honorifics
 
 RECORDS = [
     # bracketed acronyms

@@ -70,3 +70,22 @@ def test_descendants_follow_ownership_and_oem_brands():
     oem_relation_create(brand=brand, manufacturer=sub)
     assert vendor_descendant_ids({maker.pk}) == {sub.pk, brand.pk}
     assert unrelated.pk not in vendor_descendant_ids({maker.pk})
+
+
+def test_vendors_by_normalised_name_same_form_close_forms_and_two_queries(django_assert_num_queries):
+    from apps.vendors.selectors import vendors_by_normalised_name
+    from tests.factories.vendors import VendorAliasFactory
+
+    zpmc = VendorFactory(name="ZPMC North America Inc")
+    hik = VendorFactory(name="Hangzhou Hikvision Digital Technology Co Ltd")
+    zte = VendorFactory(name="ZTE Kangxun Telecom")
+    VendorAliasFactory(vendor=zte, name="ZTE Corporation")
+    names = {"ZPMC North America, Inc.", "Hikvision Digital Technology Co., Ltd", "ZTE Corp", "Ab", "CORP"}
+    with django_assert_num_queries(2):
+        found = vendors_by_normalised_name(names)
+    assert found["ZPMC North America, Inc."].vendor_id == zpmc.pk
+    assert found["ZTE Corp"].vendor_id == zte.pk  # by alias, legal forms set aside
+    hikvision = found["Hikvision Digital Technology Co., Ltd"]
+    assert hikvision.vendor_id is None and hikvision.close == {hik.pk}
+    assert "Ab" not in found and "CORP" not in found  # too short to search on / only a legal form
+    assert vendors_by_normalised_name({"CORP"}) == {}

@@ -69,3 +69,34 @@ def test_axe_finds_no_wcag_aa_violation(browser, live_server, demo):  # noqa: F8
                 found["auditor 403 /equipment/new/"] = _report(violations)
         session.close()
     assert not found, "\n\n".join(f"{page}:\n{report}" for page, report in found.items())
+
+
+def test_axe_bom_preview_with_the_mapping_control(browser, live_server, demo):  # noqa: F811
+    """The BOM preview's "map this name to a suggested vendor" control (issue #21), before and after mapping."""
+    from axe_playwright_python.sync_playwright import Axe
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.inventory.bom import bom_upload_store
+    from apps.inventory.models import Equipment
+    from apps.vendors.models import Vendor
+    from tests.inventory.bom_docs import Part, cyclonedx
+
+    crane = Equipment.objects.filter(boms__isnull=False).select_related("site__organization", "product_model") \
+        .order_by("pk").first()
+    vendor = Vendor.objects.filter(name__iregex=r"^[a-z]{2}").order_by("pk").first()
+    typo = vendor.name + "x"
+    data = cyclonedx([Part("Wind sensor", "device", supplier=typo)], subject=crane.product_model.model_number)
+    job = bom_upload_store(organization=crane.site.organization, user=get_user_model().objects.get(username="officer"),
+                           upload=SimpleUploadedFile("sensor.cdx.json", data), equipment=crane, for_model=False)
+    axe = Axe()
+    session = Session(browser, live_server.url)
+    session.login("officer")
+    session.page.goto(f"/bom/import/{job.token}/")
+    found = {"before": axe.run(session.page, options=WCAG_AA).response["violations"]}
+    session.page.get_by_label(f"Map \u201c{typo}\u201d to").select_option(str(vendor.pk))
+    session.page.get_by_role("button", name="Apply the mapping").click()
+    assert session.page.get_by_text("(mapped by you)").is_visible()
+    found["after"] = axe.run(session.page, options=WCAG_AA).response["violations"]
+    session.close()
+    assert not any(found.values()), {k: _report(v) for k, v in found.items() if v}

@@ -80,3 +80,57 @@ def test_readers_cannot_upload_and_other_organisations_cannot_export(client_for,
     document = bom_commit(organization=crane.site.organization, data=cyclonedx(crane_parts()), equipment=crane,
                           actor=officer)
     assert client_for(other_officer).get(reverse("web:bom-export", args=[document.pk])).status_code == 404
+
+
+def _upload(c, crane, parts) -> str:
+    response = c.post(reverse("web:bom-upload", args=[crane.pk]),
+                      {"file": _file(cyclonedx(parts)), "for_model": "unit"})
+    assert response.status_code == 302
+    return response["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_officer_maps_an_unknown_name_to_a_suggested_vendor_then_imports(client_for, officer, crane,
+                                                                        django_assert_max_num_queries):
+    siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
+    c = client_for(officer)
+    token = _upload(c, crane, [Part("Wind sensor", "device", supplier="Siemens AGG"),
+                               Part("Drive", "device", supplier="Nobody Similar Ltd")])
+    url = reverse("web:bom-preview", args=[token])
+    page = c.get(url).content.decode()
+    assert 'id="bom-mapping"' in page and f'<option value="{siemens.pk}">Siemens AG</option>' in page
+    assert page.count("<select") == 1  # no suggestion for the other name: nothing to pick
+    with django_assert_max_num_queries(40):
+        response = c.post(url, {"map": "1", "name_0": "Siemens AGG", "vendor_0": str(siemens.pk)})
+    body = response.content.decode()
+    assert response.status_code == 200 and "(mapped by you)" in body and not BomDocument.objects.exists()
+    assert f'<option value="{siemens.pk}" selected>' in body
+    assert "(mapped by you)" in c.get(url).content.decode()  # kept on the upload, no re-upload
+    c.post(url, {"confirm": "on"})
+    document = BomDocument.objects.get()
+    assert dict(document.components.values_list("supplier_name", "supplier_id")) == {
+        "Siemens AGG": siemens.pk, "Nobody Similar Ltd": None}
+
+
+def test_mapping_refuses_ids_not_suggested_and_names_not_in_the_document(client_for, officer, crane):
+    other = VendorFactory(name="Unrelated Vendor Corp")
+    c = client_for(officer)
+    token = _upload(c, crane, [Part("Wind sensor", "device", supplier="Siemens AGG")])
+    url = reverse("web:bom-preview", args=[token])
+    for post in ({"map": "1", "name_0": "Siemens AGG", "vendor_0": str(other.pk)},  # a vendor not suggested
+                 {"map": "1", "name_0": "Siemens AGG", "vendor_0": "999999999"},  # no such vendor
+                 {"map": "1", "name_0": "Siemens AGG", "vendor_0": "x; drop"},
+                 {"map": "1", "name_0": "Remote Care GmbH", "vendor_0": str(other.pk)}):  # not in the document
+        response = c.post(url, post)
+        assert response.status_code == 400 and 'id="bom-mapping-error"' in response.content.decode()
+    assert "(mapped by you)" not in c.get(url).content.decode()
+    c.post(url, {"map": "1", "name_0": "Siemens AGG", "vendor_0": ""})  # leave unmapped
+    c.post(url, {"confirm": "on"})
+    assert BomDocument.objects.get().components.get().supplier_id is None
+
+
+def test_another_organisation_cannot_map_an_upload(client_for, officer, other_officer, crane):
+    token = _upload(client_for(officer), crane, [Part("Wind sensor", "device", supplier="Siemens AGG")])
+    siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
+    response = client_for(other_officer).post(reverse("web:bom-preview", args=[token]),
+                                              {"map": "1", "name_0": "Siemens AGG", "vendor_0": str(siemens.pk)})
+    assert response.status_code == 404

@@ -22,12 +22,12 @@ from apps.lists.models import ListSource
 from apps.lists.selectors import list_coverage
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 from apps.vendors.models import OemRelation, Vendor, VendorAlias
+from apps.vendors.name_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from apps.vendors.selectors import ownership_links_above, vendor_ownership_chain
 
 from .. import matching
 from ..choices import CheckVerdict, ReviewState
 from ..engine import policy_choose
-from ..matching_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from ..models import Finding, PrePurchaseCheck, VendorOrgStatus
 from ..parties import listed_on_label, match_party_ids
 from .base import _auto_confirm_strengths

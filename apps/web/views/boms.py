@@ -44,13 +44,37 @@ def _job(request, token: str) -> ImportJob:
     return job
 
 
+MAP_FIELDS_MAX = 200  # unmatched names read from one mapping form (the preview offers at most SUGGEST_MAX)
+
+
+def _mapping_choices(post) -> dict[str, str]:
+    """The mapping form's choices: `name_<i>` (a supplier name of the document) -> `vendor_<i>` (a vendor id, or
+    "" to leave it unmapped)."""
+    choices: dict[str, str] = {}
+    for i in range(MAP_FIELDS_MAX):
+        name = post.get(f"name_{i}")
+        if name is None:
+            break
+        choices[name] = post.get(f"vendor_{i}", "")
+    return choices
+
+
 @org_view(write=True)
 def bom_preview(request, token: str):
     job = _job(request, token)
-    form = ImportCommitForm(request.POST or None)
+    mapping = request.method == "POST" and "map" in request.POST
+    form = ImportCommitForm(request.POST if request.method == "POST" and not mapping else None)
     target = boms.bom_upload_target(job)
     unit_pk = job.report["equipment"]
-    if request.method == "POST" and form.is_valid():
+    preview, refused, mapping_error = None, "", ""
+    if mapping:
+        try:
+            preview = boms.bom_upload_resolve(job=job, choices=_mapping_choices(request.POST), actor=request.user)
+        except ApplicationError as exc:
+            mapping_error = exc.message
+        else:
+            messages.success(request, "Mapping applied: check the preview, then import.")
+    elif request.method == "POST" and form.is_valid():
         try:
             document = boms.bom_upload_commit(job=job, actor=request.user)
         except ApplicationError as exc:
@@ -59,19 +83,19 @@ def bom_preview(request, token: str):
             messages.success(request, f"BOM version {document.version} imported: {document.component_count} "
                                       "components.")
             return redirect("web:equipment-detail", pk=unit_pk)
-    preview, refused = None, ""
-    if job.status == ImportJob.Status.VALID and job.path:
+    if preview is None and job.status == ImportJob.Status.VALID and job.path:
         try:
             with open(job.path, "rb") as f:
                 preview = boms.bom_preview(organization=job.organization, data=f.read(), actor=request.user,
-                                           **target)
+                                           resolutions=boms.bom_upload_resolutions(job), **target)
         except ApplicationError as exc:
             refused = exc.message
-    else:
+    elif preview is None:
         refused = "This upload was already imported or has expired; upload the file again."
     return render(request, "web/bom_preview.html", {
         "job": job, "form": form, "preview": preview, "summary": preview.as_dict() if preview else None,
-        "refused": refused, "unit_pk": unit_pk}, status=400 if refused else 200)
+        "refused": refused, "mapping_error": mapping_error, "unit_pk": unit_pk},
+        status=400 if refused or mapping_error else 200)
 
 
 @org_view

@@ -1,4 +1,5 @@
-"""Name normalisation for screening: pure text functions, no ORM, no Django.
+"""Name normalisation for screening and for every registry look-up by name (BOM suppliers): pure text functions,
+no ORM, no Django. In apps.vendors (like identifiers.py) so that apps.inventory and apps.screening both use it.
 
 A list name or a vendor name is turned into one or more *variants*, each a tuple of comparison tokens with the
 legal forms taken out (they are kept aside, never used to carry a match). The steps, in order:
