@@ -33,7 +33,7 @@ from ..models import (
     Waiver,
 )
 from ..policy import add_days
-from .common import _announce_plan, _notify, _org_members, remediation_today
+from .common import _announce_plans, _notify, _org_members, remediation_today
 from .waivers import waivers_expire
 
 logger = logging.getLogger(__name__)
@@ -57,8 +57,7 @@ def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None, chunk_
                 bulk_update_with_history(plans, RemediationPlan, ["is_overdue"], batch_size=1000, default_date=now,
                                          default_change_reason="daily overdue check")
                 if flag:
-                    for p in plans:
-                        _announce_plan("plan.overdue", p)
+                    _announce_plans(("plan.overdue", p) for p in plans)
         counts.append(len(ids))
     return counts[0], counts[1]
 
