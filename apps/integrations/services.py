@@ -376,6 +376,26 @@ def webhook_redeliver(*, delivery: WebhookDelivery | int, user, now: dt.datetime
     return row
 
 
+def webhook_deliveries_recover(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
+    """Beat job: re-queue deliveries whose task message was lost (a pending or retrying delivery whose next
+    attempt is more than WEBHOOK_RECOVER_AFTER_MINUTES late). The same row, so the same webhook-id: the receiver
+    dedupes; an attempt of a settled delivery does nothing. Each re-queued row's next attempt is moved to now,
+    so the next run does not send it again before another such delay. At most `limit` per run (the oldest)."""
+    now = now or timezone.now()
+    late = now - dt.timedelta(minutes=settings.WEBHOOK_RECOVER_AFTER_MINUTES)
+    with transaction.atomic():
+        ids = list(WebhookDelivery.objects.select_for_update(skip_locked=True)
+                   .filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lt=late)
+                   .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+        if ids:
+            WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now)
+            for pk in ids:
+                enqueue_on_commit(DELIVER_TASK, pk)
+    if ids:
+        logger.warning("re-queued %d webhook deliveries whose message was lost", len(ids))
+    return ids
+
+
 # --- sending ---------------------------------------------------------------------------------------------
 
 def webhook_sign_headers(*, endpoint: WebhookEndpoint, message_id: str, body: str, now: dt.datetime) -> dict[str, str]:

@@ -65,3 +65,28 @@ def test_a_set_valued_event_is_split_into_bounded_deliveries(org, admin_user, se
     assert payloads[0]["objects"][0] == {"kind": "equipment", "id": 1,
                                          "link": "http://localhost:8000/api/v1/equipment/1/"}
     assert len({d.message_id for d in WebhookDelivery.objects.filter(pk__in=ids)}) == 3
+
+
+def test_the_beat_job_requeues_lost_deliveries_once_with_the_same_message_id(org, admin_user, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.common.schedules import DEFAULT_SCHEDULES
+
+    assert any(task == "apps.integrations.tasks.webhook_recover_task" for _, task, _, _ in DEFAULT_SCHEDULES)
+    sent: list[int] = []
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda task, pk: sent.append(pk))
+    _endpoint(org, admin_user)
+    lost, fresh, done = services.webhook_deliveries_create_many(_plans(org, 3))
+    sent.clear()
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=lost).update(status="retrying", next_attempt_at=now - dt.timedelta(hours=2))
+    WebhookDelivery.objects.filter(pk=done).update(status="delivered", next_attempt_at=now - dt.timedelta(hours=2))
+    message_id = WebhookDelivery.objects.get(pk=lost).message_id
+    assert services.webhook_deliveries_recover(now=now) == [lost]
+    assert sent == [lost]
+    assert services.webhook_deliveries_recover(now=now + dt.timedelta(minutes=5)) == []  # not again at once
+    row = WebhookDelivery.objects.get(pk=lost)
+    assert row.message_id == message_id and row.status == "retrying"
+    assert fresh not in sent
