@@ -50,6 +50,7 @@ _LINKS = {
     "plan": "/api/v1/remediations/{id}/",
     "waiver": "/api/v1/waivers/{id}/",
     "list_version": "/api/v1/list-versions/{id}/",
+    "list_source": "/api/v1/lists/{id}/",
     "equipment": "/api/v1/equipment/{id}/",
     "finding": "/api/v1/findings/{id}/",
 }
