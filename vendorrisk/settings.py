@@ -428,6 +428,8 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=5)
 WEBHOOK_BACKOFF_SECONDS = env.float("WEBHOOK_BACKOFF_SECONDS", default=30.0)  # doubles after each failure
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)  # deliveries in a row
 WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)  # old secret still signs
+WEBHOOK_BATCH_MAX_IDS = env.int("WEBHOOK_BATCH_MAX_IDS", default=500)  # ids per delivery of a set-valued event
+WEBHOOK_RECOVER_AFTER_MINUTES = env.int("WEBHOOK_RECOVER_AFTER_MINUTES", default=30)  # lost retry: re-queue
 
 # --- lists ---
 # Hosts that may resolve to private/loopback addresses (an internal mirror); comma-separated host names.

@@ -125,11 +125,29 @@ class RegistryActivity(Event):
     type: str
     organization_id: int | None
     object_kind: str  # "plan", "waiver", "list_version", "equipment", "finding"
-    object_id: int
+    object_id: int | None = None
+    # A set-valued event (one per organisation per refresh: the units whose status changed...): the ids, in
+    # place of object_id; the payload lists them, WEBHOOK_BATCH_MAX_IDS per delivery.
+    object_ids: tuple[int, ...] = ()
     site_id: int | None = None
     category: str = ""
     status: str = ""
     previous_status: str = ""
+
+
+@dataclass(frozen=True)
+class RegistryActivities(Event):
+    """Several RegistryActivity at once, from one service run (a rule evaluation opening plans for many units):
+    the webhooks read each organisation's endpoints once for the whole batch."""
+
+    required: ClassVar[bool] = False
+    items: tuple[RegistryActivity, ...]
+
+
+def publish_activities(items: list[RegistryActivity]) -> None:
+    """Publish `items` as one RegistryActivities (nothing when empty)."""
+    if items:
+        publish(RegistryActivities(items=tuple(items)))
 
 
 _subscribers: dict[type[Event], dict[str, list[Handler]]] = defaultdict(lambda: {p: [] for p in PHASES})

@@ -38,6 +38,12 @@ DEFAULT_SCHEDULES += [
      {"minute": "45"}, {}),
 ]
 
+# --- integrations --- (re-queue webhook deliveries whose retry message was lost; same webhook-id)
+DEFAULT_SCHEDULES += [
+    ("integrations: re-queue lost webhook deliveries", "apps.integrations.tasks.webhook_recover_task",
+     {"minute": "*/10"}, {}),
+]
+
 # --- audit --- (a signed checkpoint of the chain head outside the database: catches events deleted from the end)
 DEFAULT_SCHEDULES += [
     ("audit: chain checkpoint", "audit.checkpoint", {"minute": "50"}, {}),

@@ -50,6 +50,7 @@ _LINKS = {
     "plan": "/api/v1/remediations/{id}/",
     "waiver": "/api/v1/waivers/{id}/",
     "list_version": "/api/v1/list-versions/{id}/",
+    "list_source": "/api/v1/lists/{id}/",
     "equipment": "/api/v1/equipment/{id}/",
     "finding": "/api/v1/findings/{id}/",
 }
@@ -245,15 +246,19 @@ def _matches(endpoint: WebhookEndpoint, event: events.RegistryActivity) -> bool:
     return not (endpoint.filter_statuses and event.status and event.status not in endpoint.filter_statuses)
 
 
+def _object(kind: str, pk: int) -> dict[str, Any]:
+    obj: dict[str, Any] = {"kind": kind, "id": pk}
+    path = _LINKS.get(kind, "")
+    if path:
+        obj["link"] = settings.PUBLIC_BASE_URL + path.format(id=pk)
+    return obj
+
+
 def webhook_payload(event: events.RegistryActivity, *, organization_id: int, timestamp: dt.datetime) -> dict:
     """The body of a delivery: the type, when, and ids with links; nothing else is read, so nothing of another
-    organisation can be in it. `organization_id` is the receiving organisation."""
-    base = settings.PUBLIC_BASE_URL
-    path = _LINKS.get(event.object_kind, "")
-    obj: dict[str, Any] = {"kind": event.object_kind, "id": event.object_id}
-    if path:
-        obj["link"] = base + path.format(id=event.object_id)
-    data: dict[str, Any] = {"organization_id": organization_id, "object": obj}
+    organisation can be in it. `organization_id` is the receiving organisation. A set-valued event: see
+    webhook_payloads."""
+    data: dict[str, Any] = {"organization_id": organization_id, "object": _object(event.object_kind, event.object_id)}
     if event.site_id is not None:
         data["site_id"] = event.site_id
     for name in ("category", "status", "previous_status"):
@@ -263,28 +268,73 @@ def webhook_payload(event: events.RegistryActivity, *, organization_id: int, tim
     return {"type": event.type, "timestamp": timestamp.isoformat().replace("+00:00", "Z"), "data": data}
 
 
+def webhook_payloads(event: events.RegistryActivity, *, organization_id: int, timestamp: dt.datetime) -> list[dict]:
+    """The bodies of one event for one endpoint: one, or for a set-valued event (`object_ids`) one per
+    WEBHOOK_BATCH_MAX_IDS ids, each with `objects` (ids and links), `count` (ids in the whole event), `part`
+    and `parts`, so a receiver knows it has them all."""
+    if not event.object_ids:
+        return [webhook_payload(event, organization_id=organization_id, timestamp=timestamp)]
+    size = max(int(settings.WEBHOOK_BATCH_MAX_IDS), 1)
+    ids = sorted(set(event.object_ids))
+    chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
+    stamp = timestamp.isoformat().replace("+00:00", "Z")
+    bodies = []
+    for n, chunk in enumerate(chunks, start=1):
+        data: dict[str, Any] = {"organization_id": organization_id, "count": len(ids), "part": n,
+                                "parts": len(chunks), "objects": [_object(event.object_kind, pk) for pk in chunk]}
+        if event.status:
+            data["status"] = event.status
+        bodies.append({"type": event.type, "timestamp": stamp, "data": data})
+    return bodies
+
+
 def on_registry_activity(event: events.RegistryActivity) -> None:
     """Subscribed on commit: a delivery for every matching enabled endpoint of the event's organisation (shared
     data: of every organisation), each sent by its own task."""
     webhook_deliveries_create(event)
 
 
-@transaction.atomic
+def on_registry_activities(event: events.RegistryActivities) -> None:
+    """Subscribed on commit: a batch of activities (one evaluation's plans), endpoints read once."""
+    webhook_deliveries_create_many(list(event.items))
+
+
 def webhook_deliveries_create(event: events.RegistryActivity, *, now: dt.datetime | None = None) -> list[int]:
+    return webhook_deliveries_create_many([event], now=now)
+
+
+@transaction.atomic
+def webhook_deliveries_create_many(items: list[events.RegistryActivity], *,
+                                   now: dt.datetime | None = None) -> list[int]:
+    """Deliveries for `items`: the enabled endpoints of their organisations are read in one query whatever the
+    number of items (shared data, organisation None: every organisation's), then one bulk insert."""
+    if not items:
+        return []
     now = now or timezone.now()
     endpoints = WebhookEndpoint.objects.filter(enabled=True)
-    if event.organization_id is not None:
-        endpoints = endpoints.filter(organization_id=event.organization_id)
-    rows = []
+    org_ids = {e.organization_id for e in items}
+    if None not in org_ids:
+        endpoints = endpoints.filter(organization_id__in=sorted(org_ids))
+    wanted_types = {e.type for e in items}
+    by_org: dict[int, list[WebhookEndpoint]] = {}
+    every: list[WebhookEndpoint] = []
     for endpoint in endpoints.only("id", "organization_id", "event_types", "filter_site_ids", "filter_categories",
-                                   "filter_statuses"):
-        if not _matches(endpoint, event):
+                                   "filter_statuses").order_by("organization_id", "id"):
+        if not wanted_types.intersection(endpoint.event_types):
             continue
-        rows.append(WebhookDelivery(
-            endpoint_id=endpoint.pk, organization_id=endpoint.organization_id, event_type=event.type,
-            message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now,
-            payload=webhook_payload(event, organization_id=endpoint.organization_id, timestamp=now)))
-    created = WebhookDelivery.objects.bulk_create(rows)
+        by_org.setdefault(endpoint.organization_id, []).append(endpoint)
+        every.append(endpoint)
+    rows = []
+    for event in items:
+        targets = every if event.organization_id is None else by_org.get(event.organization_id, [])
+        for endpoint in targets:
+            if not _matches(endpoint, event):
+                continue
+            for payload in webhook_payloads(event, organization_id=endpoint.organization_id, timestamp=now):
+                rows.append(WebhookDelivery(
+                    endpoint_id=endpoint.pk, organization_id=endpoint.organization_id, event_type=event.type,
+                    message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, payload=payload))
+    created = WebhookDelivery.objects.bulk_create(rows, batch_size=1000)
     for row in created:
         enqueue_on_commit(DELIVER_TASK, row.pk)
     return [row.pk for row in created]
@@ -325,6 +375,26 @@ def webhook_redeliver(*, delivery: WebhookDelivery | int, user, now: dt.datetime
     row.save(update_fields=["status", "attempts", "next_attempt_at", "error"])
     enqueue_on_commit(DELIVER_TASK, row.pk)
     return row
+
+
+def webhook_deliveries_recover(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
+    """Beat job: re-queue deliveries whose task message was lost (a pending or retrying delivery whose next
+    attempt is more than WEBHOOK_RECOVER_AFTER_MINUTES late). The same row, so the same webhook-id: the receiver
+    dedupes; an attempt of a settled delivery does nothing. Each re-queued row's next attempt is moved to now,
+    so the next run does not send it again before another such delay. At most `limit` per run (the oldest)."""
+    now = now or timezone.now()
+    late = now - dt.timedelta(minutes=settings.WEBHOOK_RECOVER_AFTER_MINUTES)
+    with transaction.atomic():
+        ids = list(WebhookDelivery.objects.select_for_update(skip_locked=True)
+                   .filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lt=late)
+                   .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
+        if ids:
+            WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now)
+            for pk in ids:
+                enqueue_on_commit(DELIVER_TASK, pk)
+    if ids:
+        logger.warning("re-queued %d webhook deliveries whose message was lost", len(ids))
+    return ids
 
 
 # --- sending ---------------------------------------------------------------------------------------------
@@ -451,6 +521,7 @@ def _alert_admins(endpoint: WebhookEndpoint, reason: str) -> None:
 
 def connect_event_handlers() -> None:
     events.subscribe(events.RegistryActivity, on_registry_activity)
+    events.subscribe(events.RegistryActivities, on_registry_activities)
     events.subscribe(events.ListVersionActivated, on_list_version_activated)
 
 

@@ -15,3 +15,9 @@ def webhook_deliver_task(self, delivery_id: int) -> str:
     if delay is None:
         return "settled"
     raise self.retry(countdown=delay)
+
+
+@shared_task(acks_late=True, name="apps.integrations.tasks.webhook_recover_task")
+def webhook_recover_task() -> dict:
+    """Every ten minutes: re-queue deliveries whose retry message the broker lost (same message id)."""
+    return {"requeued": len(services.webhook_deliveries_recover())}

@@ -435,6 +435,8 @@ class Waiver(TimeStampedModel):
     decision_note = models.TextField(blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
     plan_status_before = models.CharField(max_length=16, choices=PlanStatus.choices, blank=True)
+    # When the daily job announced its coming expiry (webhook waiver.expiring): once per waiver.
+    expiry_announced_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

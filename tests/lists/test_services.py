@@ -88,8 +88,13 @@ def test_guard_quarantines_an_empty_parse_and_keeps_the_previous_version(source,
     first = _import(source, tmp_path, entries(10))
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n")
-    result = list_version_import(source=source, paths=[empty], now=T0 + dt.timedelta(hours=1))
+    from tests.conftest import events_recorded
+
+    with events_recorded(events.RegistryActivity, phase=events.IN_TRANSACTION) as seen:
+        result = list_version_import(source=source, paths=[empty], now=T0 + dt.timedelta(hours=1))
     assert result.status == "quarantined" and "no entries" in result.reason
+    assert [(e.type, e.object_kind, e.object_id, e.organization_id) for e in seen] == [
+        ("list_version.quarantined", "list_version", result.version, source.organization_id)]
     assert ListVersion.objects.get(pk=first.version).status == VersionStatus.ACTIVE
     assert ListVersion.objects.get(pk=result.version).status == VersionStatus.QUARANTINED
     assert AuditEvent.objects.filter(action="listversion.quarantine").exists()
@@ -310,8 +315,12 @@ def test_stale_sources_alert_once_by_mail_and_audit_and_reset_when_fresh(source,
     assert list_source_freshness(source, now=T0 + dt.timedelta(hours=47)) == "fresh"
     late = T0 + dt.timedelta(hours=49)
     assert list_source_freshness(ListSource.objects.get(pk=source.pk), now=late) == "stale"
-    assert list_sources_stale_alert(now=late)["alerted"] == ["fake"]
-    assert list_sources_stale_alert(now=late + dt.timedelta(hours=1))["alerted"] == []  # once
+    from tests.conftest import events_recorded
+
+    with events_recorded(events.RegistryActivity, phase=events.IN_TRANSACTION) as seen:
+        assert list_sources_stale_alert(now=late)["alerted"] == ["fake"]
+        assert list_sources_stale_alert(now=late + dt.timedelta(hours=1))["alerted"] == []  # once
+    assert [(e.type, e.object_kind, e.object_id) for e in seen] == [("list_version.stale", "list_source", source.pk)]
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["admin@example.org"]
     assert "fake" in mail.outbox[0].subject
     assert AuditEvent.objects.filter(action="listsource.stale").count() == 1

@@ -114,8 +114,16 @@ def test_expiring_waiver_is_announced_and_expired_one_reopens(plans, officer, ad
     waiver = waiver_request(plan=plan, user=officer, justification="j", compensating_controls="c",
                             expires_on=TODAY + dt.timedelta(days=20), today=TODAY)
     waiver_approve(waiver=waiver, user=admin_user, today=TODAY)
-    remediation_daily(today=TODAY)
+    from apps.common import events
+    from tests.conftest import events_recorded
+
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as seen:
+        remediation_daily(today=TODAY)
+        remediation_daily(today=TODAY + dt.timedelta(days=1))  # announced once, not every day
     assert DigestItem.objects.filter(item_key=f"waiver:{waiver.pk}:expiring").exists()
+    expiring = [a for batch in seen for a in batch.items if a.type == "waiver.expiring"]
+    assert [(a.object_kind, a.object_id, a.organization_id) for a in expiring] == [
+        ("waiver", waiver.pk, waiver.organization_id)]
     day = TODAY + dt.timedelta(days=21)
     summary = remediation_daily(today=day)
     assert summary["waivers_expired"] == 1

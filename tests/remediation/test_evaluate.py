@@ -170,3 +170,15 @@ def test_hand_set_deadline_gives_way_when_another_rule_decides(camera, findings,
     plan.refresh_from_db()
     assert plan.rule.code == "blocked" and plan.deadline == dt.date(2026, 12, 25)
     assert not plan.deadline_overridden and plan.deadline_reason == ""
+
+
+def test_one_evaluation_publishes_its_plans_as_one_batch(camera, findings, make_rule):
+    from apps.common import events as domain_events
+    from tests.conftest import events_recorded
+
+    make_rule(regimes=["us_ndaa"], deadline_days=90)
+    findings.add(camera)
+    with events_recorded(domain_events.RegistryActivities, phase=domain_events.IN_TRANSACTION) as seen:
+        remediation_evaluate(today=TODAY, findings_provider=findings)
+    plan = RemediationPlan.objects.get()
+    assert [[(a.type, a.object_id) for a in e.items] for e in seen] == [[("plan.created", plan.pk)]]

@@ -41,3 +41,52 @@ def test_units_written_one_by_one_get_their_risk_status_at_once(site):
     assert equipment_records_count(site_ids=[site.pk], risk_statuses=["potential_match"]) == 1
     # The bulk refresh agrees row for row: nothing left to write.
     assert equipment_risk_refresh() == 0
+
+
+def test_a_bulk_refresh_announces_one_batched_event_per_organisation(site, other_site, settings):
+    from apps.common import events
+    from apps.integrations import services as webhooks
+    from apps.integrations.models import WebhookDelivery
+    from apps.inventory.models import Equipment
+    from tests.conftest import events_recorded
+    from tests.factories import EquipmentFactory, MembershipFactory, UserFactory
+
+    fcc = make_source("fcc_covered", regime="us_fcc")
+    listed = VendorFactory(name="Listed Vision")
+    model = ProductModelFactory(brand=listed, category="camera")
+    Equipment.objects.bulk_create([EquipmentFactory.build(site=site, product_model=model, category="camera")
+                                   for _ in range(250)])
+    Equipment.objects.bulk_create([EquipmentFactory.build(site=other_site, product_model=model, category="camera")
+                                   for _ in range(3)])
+    _finding(listed, fcc)
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as seen:
+        assert equipment_risk_refresh() == 253
+        assert equipment_risk_refresh() == 0  # nothing changed: nothing announced
+    (batch,) = seen
+    by_org = {a.organization_id: a for a in batch.items}
+    assert set(by_org) == {site.organization_id, other_site.organization_id}
+    mine = by_org[site.organization_id]
+    assert mine.type == "unit.status_changed" and mine.object_kind == "equipment"
+    assert sorted(mine.object_ids) == sorted(Equipment.objects.filter(site=site).values_list("pk", flat=True))
+    assert len(by_org[other_site.organization_id].object_ids) == 3
+
+    settings.WEBHOOK_BATCH_MAX_IDS = 100
+    admin = MembershipFactory(organization=site.organization, role="admin", user=UserFactory(username="wh")).user
+    webhooks.webhook_endpoint_create(organization=site.organization, user=admin, url="https://93.184.216.34/h",
+                                     event_types=["unit.status_changed"])
+    ids = webhooks.webhook_deliveries_create_many(list(batch.items))
+    parts = [len(d.payload["data"]["objects"]) for d in WebhookDelivery.objects.filter(pk__in=ids).order_by("id")]
+    assert parts == [100, 100, 50]  # only this organisation's endpoint, its own units
+
+
+def test_a_unit_changed_one_at_a_time_is_announced_for_its_organisation(site):
+    from apps.common import events
+    from tests.conftest import events_recorded
+
+    fcc = make_source("fcc_covered", regime="us_fcc")
+    listed = VendorFactory(name="Listed Vision")
+    _finding(listed, fcc)
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as seen:
+        camera = equipment_create(site=site, product_model=ProductModelFactory(brand=listed, category="camera"))
+    units = [(a.organization_id, a.object_ids) for b in seen for a in b.items if a.type == "unit.status_changed"]
+    assert units == [(site.organization_id, (camera.pk,))]

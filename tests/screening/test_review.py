@@ -113,3 +113,20 @@ def test_bad_decision_is_refused_and_changes_nothing(listed, officer, decision, 
     assert field in exc.value.fields
     assert ReviewDecision.objects.count() == 0
     assert open_match(vendor).review_state == "unreviewed"
+
+
+def test_a_registry_wide_confirmation_announces_the_finding_status_change(listed, verified_curator):
+    from apps.common import events
+    from apps.screening.models import Finding
+    from tests.conftest import events_recorded
+
+    vendor, _ = listed
+    finding = Finding.objects.get(vendor=vendor, closed_at__isnull=True, organization=None)
+    assert finding.status == "potential_match"
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as seen:
+        review_decide(match=open_match(vendor), decision="confirm", reason="Registry: same company.",
+                      user=verified_curator, registry_wide=True)
+    finding.refresh_from_db()
+    changed = [a for b in seen for a in b.items if a.type == "finding.status_changed"]
+    assert finding.status != "potential_match"
+    assert [(a.organization_id, a.object_ids) for a in changed] == [(None, (finding.pk,))]

@@ -44,3 +44,24 @@ def test_a_failing_phase_rolls_back_the_writes_and_records_the_error(sdn, monkey
     assert not Match.objects.exists()  # the matches written before the failure were rolled back
     vendor.refresh_from_db()
     assert vendor.risk_status == "clear"
+
+
+def test_a_run_announces_its_opened_and_closed_findings_in_one_event_each(sdn):
+    from apps.common import events
+    from apps.screening.models import Finding
+    from tests.conftest import events_recorded
+
+    make_version(sdn, [listed_entry("Zorblax Holdings", "1"), listed_entry("Quuxcorp Trading", "2")])
+    vendor_create(name="Zorblax Holdings")
+    vendor_create(name="Quuxcorp Trading")
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as seen:
+        screening_run_full()
+    found = sorted(Finding.objects.filter(closed_at__isnull=True).values_list("pk", flat=True))
+    assert len(found) >= 2
+    opened = [a for b in seen for a in b.items if a.type == "finding.opened"]
+    assert [(a.organization_id, a.object_kind, sorted(a.object_ids)) for a in opened] == [(None, "finding", found)]
+    make_version(sdn, [listed_entry("Someone Else Ltd", "3")])
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as seen:
+        screening_run_full()
+    closed = [a for b in seen for a in b.items if a.type == "finding.closed"]
+    assert [sorted(a.object_ids) for a in closed] == [found]

@@ -167,3 +167,35 @@ def test_the_proposals_page_says_an_alias_takes_effect_once_accepted(world):  # 
     page = client.get(reverse("web:proposal-list"))
     assert b"takes effect in screening once accepted" in page.content
     assert reverse("web:proposal-action", args=[proposal.pk, "apply"]).encode() not in page.content
+
+
+def test_the_notifications_page_shows_my_webhook_alerts_in_constant_queries(world):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from apps.remediation.models import Notification
+
+    admin, viewer = world["users"]["admin"], world["users"]["viewer"]
+
+    def alert(user, title, kind="webhook_disabled", org=None):
+        return Notification.objects.create(organization=org or world["org"], user=user, kind=kind, title=title,
+                                           body="Disabled automatically after 20 failed deliveries in a row.",
+                                           created_at=timezone.now())
+
+    alert(admin, "Webhook disabled: SIEM")
+    alert(viewer, "Webhook disabled: not for the admin")
+    alert(admin, "A digest", kind="digest")
+    client = _login(admin)
+    url = reverse("web:notifications")
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(url)
+    assert page.status_code == 200
+    assert b"Webhook disabled: SIEM" in page.content and reverse("web:webhook-list").encode() in page.content
+    assert b"not for the admin" not in page.content and b"A digest" not in page.content
+    for i in range(5):
+        alert(admin, f"Webhook disabled: more {i}")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert b"Webhook disabled: more 4" in page.content
+    assert len(many.captured_queries) == len(one.captured_queries)

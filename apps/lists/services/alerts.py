@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.accounts.choices import Role
 from apps.accounts.models import Membership
 from apps.audit.services import audit_record
+from apps.common import events
 
 from ..models import ListSource
 from ..selectors import list_source_freshness
@@ -37,6 +38,10 @@ def list_sources_stale_alert(*, now: dt.datetime | None = None) -> dict[str, lis
                 audit_record(action="listsource.stale", obj=source, organization_id=source.organization_id,
                              changes={"last_success_at": source.last_success_at,
                                       "freshness_limit_hours": source.freshness_limit_hours})
+                # webhooks, once per stale period like the mail (a public list: every organisation)
+                events.publish(events.RegistryActivity(
+                    type="list_version.stale", organization_id=source.organization_id, object_kind="list_source",
+                    object_id=source.pk, status="stale"))
             _stale_mail(source, now)
             alerted.append(source.code)
     return {"alerted": alerted, "reset": reset}

@@ -13,6 +13,7 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 
 from ..choices import RunStatus, RunTrigger, VersionStatus
@@ -228,6 +229,9 @@ def _import_locked(*, source, paths, run, clock, etag, last_modified, published_
                 version.save(update_fields=["status", "status_reason", "updated_at"])
                 audit_record(action="listversion.quarantine", obj=version, changes={"reason": reason},
                              organization_id=source.organization_id)
+                events.publish(events.RegistryActivity(  # webhooks; a public list: every organisation
+                    type="list_version.quarantined", organization_id=source.organization_id,
+                    object_kind="list_version", object_id=version.pk, status=str(VersionStatus.QUARANTINED)))
                 result.status, result.reason = RunStatus.QUARANTINED, reason
             else:
                 phase = "activating the version"

@@ -71,7 +71,7 @@ from .projections import (
     projection_run,
 )
 from .rules import RULE_EDITABLE, policy_rule_create, policy_rule_update, policy_rules_seed_defaults
-from .waivers import waiver_approve, waiver_reject, waiver_request, waivers_expire
+from .waivers import waiver_approve, waiver_reject, waiver_request, waivers_announce_expiring, waivers_expire
 
 __all__ = [
     "fact_change_notices_compute",
@@ -124,5 +124,6 @@ __all__ = [
     "waiver_approve",
     "waiver_reject",
     "waiver_request",
+    "waivers_announce_expiring",
     "waivers_expire",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
@@ -62,12 +62,21 @@ def _notify(*, organization_id: int, users, kind: str, title: str, body: str = "
                      waiver=waiver, digest=digest, fact_change=fact_change, created_at=now) for u in users])
 
 
-def _announce_plan(event_type: str, plan, *, previous_status: str = "") -> None:
-    """Publish a plan's event for the organisation's webhooks (apps.integrations): ids and filter attributes."""
-    events.publish(events.RegistryActivity(
+def _plan_activity(event_type: str, plan, *, previous_status: str = "") -> events.RegistryActivity:
+    """A plan's event for the organisation's webhooks (apps.integrations): ids and filter attributes."""
+    return events.RegistryActivity(
         type=event_type, organization_id=plan.organization_id, object_kind="plan", object_id=plan.pk,
         site_id=plan.site_id, category=plan.category or "", status=str(plan.status),
-        previous_status=previous_status))
+        previous_status=previous_status)
+
+
+def _announce_plan(event_type: str, plan, *, previous_status: str = "") -> None:
+    events.publish(_plan_activity(event_type, plan, previous_status=previous_status))
+
+
+def _announce_plans(pairs: Iterable[tuple[str, Any]]) -> None:
+    """Many plans' events (one evaluation, one daily run) as one batch: the webhooks read endpoints once."""
+    events.publish_activities([_plan_activity(t, p) for t, p in pairs])
 
 
 def _announce_waiver(event_type: str, waiver) -> None:

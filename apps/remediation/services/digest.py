@@ -33,8 +33,8 @@ from ..models import (
     Waiver,
 )
 from ..policy import add_days
-from .common import _announce_plan, _notify, _org_members, remediation_today
-from .waivers import waivers_expire
+from .common import _announce_plans, _notify, _org_members, remediation_today
+from .waivers import waivers_announce_expiring, waivers_expire
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,7 @@ def plans_mark_overdue(*, today: dt.date, now: dt.datetime | None = None, chunk_
                 bulk_update_with_history(plans, RemediationPlan, ["is_overdue"], batch_size=1000, default_date=now,
                                          default_change_reason="daily overdue check")
                 if flag:
-                    for p in plans:
-                        _announce_plan("plan.overdue", p)
+                    _announce_plans(("plan.overdue", p) for p in plans)
         counts.append(len(ids))
     return counts[0], counts[1]
 
@@ -315,6 +314,7 @@ def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None =
     now = now or timezone.now()
     today = today or remediation_today(now)
     expired = waivers_expire(today=today, now=now)
+    expiring = waivers_announce_expiring(today=today, now=now)
     newly_overdue, cleared = plans_mark_overdue(today=today, now=now)
     digests = []
     done = set(DigestDelivery.objects.filter(day=today, status=DigestDelivery.Status.SENT)
@@ -331,7 +331,8 @@ def remediation_daily(*, today: dt.date | None = None, now: dt.datetime | None =
             digests.append(digest.pk)
     # The per-item records only serve to not send an item twice; the Digest rows keep what was sent.
     DigestItem.objects.filter(digest_date__lt=add_days(today, -conf.digest_item_retention_days())).delete()
-    summary = {"today": today.isoformat(), "waivers_expired": len(expired), "newly_overdue": newly_overdue,
+    summary = {"today": today.isoformat(), "waivers_expired": len(expired), "waivers_expiring": len(expiring),
+               "newly_overdue": newly_overdue,
                "overdue_cleared": cleared, "digests": len(digests), "digests_failed": len(failures)}
     logger.info("remediation daily run: %s", summary)
     if failures:

@@ -29,7 +29,7 @@ from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule
 from ..models import RemediationPlan, RemediationPlanQuerySet
 from ..policy import Candidate, candidates_for, choose, deadline_kept, rules_binding, why_text
 from ..selectors import plan_rules_done, staged_rule_progress
-from .common import _announce_plan, remediation_today
+from .common import _announce_plans, remediation_today
 from .waivers import _close_waivers_of
 
 
@@ -208,10 +208,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     res.created, res.reopened, res.closed = len(created), len(reopened), len(closed)
     res.created_ids = [p.pk for p in created] + [p.pk for p in reopened]
     res.closed_ids = [p.pk for p in closed]
-    for p in created + reopened:
-        _announce_plan("plan.created", p)
-    for p in closed:
-        _announce_plan("plan.closed", p)
+    _announce_plans([*(("plan.created", p) for p in created + reopened), *(("plan.closed", p) for p in closed)])
     if created or reopened or closed or to_update:
         by_org: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for label, plans in (("created", created), ("reopened", reopened), ("updated", to_update),

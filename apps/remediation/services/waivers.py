@@ -13,6 +13,7 @@ from apps.accounts.choices import Role
 from apps.accounts.policies import Action as Do
 from apps.accounts.policies import require
 from apps.audit.writes import model_save_audited, write_transaction
+from apps.common import events
 from apps.common.exceptions import ApplicationError
 
 from .. import conf
@@ -135,6 +136,25 @@ def waivers_expire(*, today: dt.date, now: dt.datetime | None = None) -> list[in
             model_save_audited(plan, organization_id=plan.organization_id)
         expired.append(waiver.pk)
     return expired
+
+
+@transaction.atomic
+def waivers_announce_expiring(*, today: dt.date, now: dt.datetime | None = None) -> list[int]:
+    """Publish `waiver.expiring` (webhooks) once per approved waiver that expires within
+    REMEDIATION_WAIVER_WARNING_DAYS: marked `expiry_announced_at`, so the next daily runs do not repeat it (a
+    run that missed days still announces it). One batch of events for the whole run. Returns the waiver ids."""
+    now = now or timezone.now()
+    due = (Waiver.objects.select_for_update(skip_locked=True)
+           .filter(status=WaiverStatus.APPROVED, expiry_announced_at__isnull=True, expires_on__gte=today,
+                   expires_on__lte=add_days(today, conf.waiver_warning_days())).order_by("id"))
+    rows = list(due.values_list("id", "organization_id", "status"))
+    if not rows:
+        return []
+    Waiver.objects.filter(pk__in=[r[0] for r in rows]).update(expiry_announced_at=now)
+    events.publish_activities([
+        events.RegistryActivity(type="waiver.expiring", organization_id=org_id, object_kind="waiver", object_id=pk,
+                                status=str(status)) for pk, org_id, status in rows])
+    return [r[0] for r in rows]
 
 
 def _close_waivers_of(plan_ids: list[int], *, now: dt.datetime, note: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Greatest
 
+from apps.common import events
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
@@ -394,6 +395,7 @@ def _findings_apply(*, run: ScreeningRun, wanted: dict[int, dict[str, WantedFind
     """Upsert the open findings of one view (public: organization_id None; else that organisation's private-list
     findings) for the vendors of `wanted`, and close the others of that view."""
     changed: set[int] = set()
+    announced: dict[str, list[int]] = {"finding.opened": [], "finding.closed": [], "finding.status_changed": []}
     in_view = Finding.objects.filter(closed_at__isnull=True, organization_id=organization_id)
     if full:
         # Every vendor is a target: read the open findings once and visit only vendors that have some.
@@ -420,6 +422,8 @@ def _findings_apply(*, run: ScreeningRun, wanted: dict[int, dict[str, WantedFind
                                              first_run=run, last_run=run, **values))
                     changed.add(vendor_id)
                 elif _finding_comparable(current) != w.comparable():
+                    if current.status != values.get("status", current.status):
+                        announced["finding.status_changed"].append(current.pk)
                     for name, value in values.items():
                         setattr(current, name, value)
                     current.last_seen_at, current.last_run = now, run
@@ -432,9 +436,16 @@ def _findings_apply(*, run: ScreeningRun, wanted: dict[int, dict[str, WantedFind
         Finding.objects.bulk_create(to_create, batch_size=CHUNK)
         Finding.objects.bulk_update(to_update, [*FINDING_FIELDS, "last_seen_at", "last_run"], batch_size=CHUNK)
         Finding.objects.bulk_update(to_close, ["closed_at", "close_reason"], batch_size=CHUNK)
+        announced["finding.opened"].extend(f.pk for f in to_create if f.pk is not None)
+        announced["finding.closed"].extend(f.pk for f in to_close)
         counts["findings_opened"] += len(to_create)
         counts["findings_updated"] += len(to_update)
         counts["findings_closed"] += len(to_close)
+    # Webhooks: one event per type for this view and run, carrying the finding ids (a public finding, view
+    # None: every organisation's endpoints, each its own delivery; a private list's: its organisation's).
+    events.publish_activities([
+        events.RegistryActivity(type=kind, organization_id=organization_id, object_kind="finding",
+                                object_ids=tuple(ids)) for kind, ids in announced.items() if ids])
     return changed
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
+from apps.common import events
 from apps.common.choices import RISK_ORDER, RiskStatus, risk_worst
 from apps.inventory.models import BomComponent, Component, Equipment, ProductModel, Site
 from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
@@ -146,23 +147,58 @@ def equipment_risk_refresh(*, organization_id: int | None = None) -> int:
     as the public does, one per organisation that sees some vendor differently, over its own sites. With
     `organization_id`, only that organisation's units (a change to its view alone, e.g. its own review decision).
     Returns rows written."""
+    changed: list[int] = []
     if organization_id is not None:
         sites = list(Site.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
         flags = _flagged_vendors(organization_id=organization_id)  # its view (the public one without overlays)
-        written = _refresh_view(flags, only_sites=sites)
+        written = _refresh_view(flags, only_sites=sites, changed=changed)
     else:
         views = _private_views()
         private_sites = [s for sites in views.values() for s in sites]
-        written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites)
+        written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites, changed=changed)
         for view_id, sites in sorted(views.items()):
-            written += _refresh_view(_flagged_vendors(organization_id=view_id), only_sites=sites)
+            written += _refresh_view(_flagged_vendors(organization_id=view_id), only_sites=sites, changed=changed)
     if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
         equipment_counts_refresh()
+    _announce_units(changed)
+    return written
+
+
+def _announce_units(equipment_ids: Iterable[int], org_of: dict[int, int] | None = None) -> None:
+    """One `unit.status_changed` per organisation for the whole refresh, carrying the ids of its units whose
+    risk status changed (webhooks split them into bounded deliveries). Never one event per unit. `org_of`:
+    the units' organisations when the caller has read them already (else read here, by chunks)."""
+    ids = sorted(set(equipment_ids))
+    if not ids:
+        return
+    by_org: dict[int, list[int]] = defaultdict(list)
+    if org_of is not None:
+        for pk in ids:
+            by_org[org_of[pk]].append(pk)
+    else:
+        for chunk in _chunks(ids, 5000):
+            for pk, org_id in Equipment.objects.filter(pk__in=chunk).values_list("pk", "site__organization_id"):
+                by_org[org_id].append(pk)
+    events.publish_activities([
+        events.RegistryActivity(type="unit.status_changed", organization_id=org_id, object_kind="equipment",
+                                object_ids=tuple(pks)) for org_id, pks in sorted(by_org.items())])
+
+
+def _update_collecting(qs, changed: list[int] | None, **values) -> int:
+    """qs.update(**values), adding the ids written to `changed` (read first, then updated by primary key in
+    chunks: the ids feed the batched unit.status_changed event)."""
+    if changed is None:
+        return qs.update(**values)
+    ids = list(qs.values_list("pk", flat=True))
+    written = 0
+    for chunk in _chunks(ids, 2000):
+        written += Equipment.objects.filter(pk__in=chunk).update(**values)
+    changed.extend(ids)
     return written
 
 
 def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | None = None,
-                  only_sites: list[int] | None = None) -> int:
+                  only_sites: list[int] | None = None, changed: list[int] | None = None) -> int:
     """Recompute Equipment.risk_status/risk_reason from `flags`, for the units of `only_sites` (when given) or of
     every site but `exclude_sites`. Returns rows written.
 
@@ -192,8 +228,8 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     # 1. Reset equipment that no flagged vendor touches any more (an IN on the indexed status, so only the
     #    flagged rows are visited, not the million clear ones).
     not_clear = [s for s in RiskStatus.values if s != RiskStatus.CLEAR]
-    written += units.filter(risk_status__in=not_clear).exclude(
-        product_model_id__in=pm_ids).exclude(part_flagged).update(risk_status=RiskStatus.CLEAR, risk_reason="")
+    written += _update_collecting(units.filter(risk_status__in=not_clear).exclude(
+        product_model_id__in=pm_ids).exclude(part_flagged), changed, risk_status=RiskStatus.CLEAR, risk_reason="")
 
     memo: dict[tuple[int, str], list] = {}
 
@@ -244,12 +280,15 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     # equipment with flagged components by primary-key chunks.
     for (category, status, reason), pms in stale_groups.items():
         for chunk in _chunks(sorted(pms), 1000):
-            written += (units.filter(product_model_id__in=chunk, category=category)
-                        .exclude(part_flagged).exclude(risk_status=status, risk_reason=reason)
-                        .update(risk_status=status, risk_reason=reason))
+            written += _update_collecting(
+                units.filter(product_model_id__in=chunk, category=category)
+                .exclude(part_flagged).exclude(risk_status=status, risk_reason=reason),
+                changed, risk_status=status, risk_reason=reason)
     for (status, reason), ids in to_write.items():
         for chunk in _chunks(ids, 2000):
             written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
+        if changed is not None:
+            changed.extend(ids)
     return written
 
 
@@ -305,4 +344,5 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
     for (status, reason), chunk in to_write.items():
         written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
     equipment_counts_touch(sites)
+    _announce_units((pk for chunk in to_write.values() for pk in chunk), {u[0]: u[8] for u in units})
     return written

@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.policies import Action, allowed, is_curator
 from apps.common.exceptions import ApplicationError
+from apps.remediation.choices import NotificationKind
 from apps.remediation.models import FactChangeNotice
+from apps.remediation.selectors import notification_list_for_user
 from apps.vendors import proposals
 from apps.vendors.choices import ProposalStatus
 from apps.vendors.models import ChangeProposal
@@ -119,14 +121,23 @@ def proposal_decide(request, pk: int, decision: str):
                   status=400)
 
 
+ALERTS_SHOWN = 20
+# Alerts to one member that no other page shows (the digest and plan/waiver notices have their own pages).
+ALERT_KINDS = [NotificationKind.WEBHOOK_DISABLED]
+
+
 @org_view
 def notifications(request):
-    """Accepted changes to shared vendor facts that changed your organisations' units' status."""
+    """Accepted changes to shared vendor facts that changed your organisations' units' status, and above them
+    your own latest alerts (a webhook endpoint disabled after repeated failures): one query each."""
     qs = (FactChangeNotice.objects.filter(organization_id__in=request.access.organization_ids,
                                           state=FactChangeNotice.State.READY)
           .select_related("organization", "proposal__vendor").order_by("-computed_at", "-id"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "web/notifications.html", {"page_obj": page})
+    alerts = list(notification_list_for_user(request.user).filter(
+        kind__in=ALERT_KINDS, organization_id__in=request.access.organization_ids)
+        .select_related("organization").order_by("-created_at", "-id")[:ALERTS_SHOWN])
+    return render(request, "web/notifications.html", {"page_obj": page, "alerts": alerts})
 
 
 @org_view
