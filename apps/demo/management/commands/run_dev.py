@@ -37,6 +37,10 @@ class Command(BaseCommand):
                             help="At most this many seconds for each process to stop before it is killed.")
 
     def handle(self, *args, port: int, ready_timeout: float, stop_timeout: float, **options):
+        # Ctrl-C and a SIGTERM (a supervisor, `kill`) both stop the three, even when this process was started
+        # with SIGINT ignored (a parent that ignores it passes that on, and Python then installs no handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         log_dir = settings.VAR_DIR / "log"
         log_dir.mkdir(parents=True, exist_ok=True)
         bin_dir = Path(sys.executable).parent
