@@ -25,6 +25,11 @@ def list_versions_active(as_of: dt.datetime | None = None) -> QuerySet[ListVersi
     )
 
 
+def list_version_active(source_id: int) -> ListVersion | None:
+    """The source's version in use now (None: never loaded or all rejected)."""
+    return list_versions_active().filter(source_id=source_id).first()
+
+
 def list_entries_active(as_of: dt.datetime | None = None) -> QuerySet[ListEntry]:
     """Entries of the versions active at `as_of` (see list_versions_active)."""
     return ListEntry.objects.filter(version__in=list_versions_active(as_of).values("pk"))

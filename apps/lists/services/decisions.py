@@ -12,6 +12,7 @@ from apps.common.exceptions import ApplicationError
 
 from ..choices import VersionStatus
 from ..models import ListDiff, ListSource, ListVersion
+from ..selectors import list_version_active
 from .versions import _activate, _source_mark_good
 
 
@@ -22,7 +23,7 @@ def list_version_approve(*, version: ListVersion, user, reason: str, now: dt.dat
     now = now or timezone.now()
     version, reason = _quarantined_for_decision(version, reason, verb="approved", user=user)
     ListSource.objects.select_for_update().filter(pk=version.source_id).first()
-    current = ListVersion.objects.filter(source_id=version.source_id, status=VersionStatus.ACTIVE).first()
+    current = list_version_active(version.source_id)
     diff_previous = ListDiff.objects.filter(version=version).values_list("previous_id", flat=True).first()
     if current is not None and current.pk != diff_previous:
         raise ApplicationError(

@@ -18,6 +18,7 @@ from apps.common.exceptions import ApplicationError
 
 from ..choices import RunStatus, RunTrigger, VersionStatus
 from ..models import FetchRun, ListEntry, ListSource, ListVersion
+from ..selectors import list_version_active
 from .diff import _diff_compute
 from .entries import _entries_load, _raw_store
 from .guard import _guard_reason
@@ -149,7 +150,7 @@ def _import_locked(*, source, paths, run, clock, etag, last_modified, published_
         return _run_finish(run, result, now=clock())
     result.sha256 = sha
 
-    active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+    active = list_version_active(source.pk)
     if active is not None and active.sha256 == sha:
         _source_mark_good(source, start)
         result.status, result.version, result.entries = RunStatus.UNCHANGED, active.pk, active.entry_count
@@ -217,7 +218,7 @@ def _import_locked(*, source, paths, run, clock, etag, last_modified, published_
                 _version_fail(version.pk, reason)
                 result.reason = reason
                 return _run_finish(run, result, now=clock())
-            current = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+            current = list_version_active(source.pk)
             phase = "computing the diff"
             diff = _diff_compute(version, current)
             result.added, result.removed, result.changed = diff.added, diff.removed, diff.changed

@@ -19,10 +19,10 @@ from apps.common.exceptions import ApplicationError
 from apps.security.enqueue import enqueue_now, enqueue_on_commit
 
 from .. import downloads
-from ..choices import RunStatus, RunTrigger, VersionStatus
+from ..choices import RunStatus, RunTrigger
 from ..defaults import BUNDLED_FILES
-from ..models import FetchRun, ListSource, ListVersion
-from ..selectors import list_source_downloadable
+from ..models import FetchRun, ListSource
+from ..selectors import list_source_downloadable, list_version_active
 from .ingest import _import_db_failed, list_version_import
 from .leases import _lease_keeper, _lock_release_quietly, list_source_leftovers_clean, list_source_lock_acquire
 from .results import ImportResult, RunRetryable, SourceBusy
@@ -75,7 +75,7 @@ def list_source_refresh(
                                                            now=now, user=user, lock_token=token))
         with tempfile.TemporaryDirectory(prefix="vr-list-") as tmp:
             urls = [source.url, *[u for u in (source.extra_urls or []) if u]]
-            active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+            active = list_version_active(source.pk)
             conditional = len(urls) == 1 and active is not None
             paths, etag, last_modified = [], "", ""
             for index, url in enumerate(urls):

@@ -25,6 +25,7 @@ from apps.security.uploads import UploadRejected, upload_check
 
 from ..choices import RunStatus, RunTrigger, VersionStatus
 from ..models import ListSource, ListVersion
+from ..selectors import list_version_active
 from .failures import fetch_run_failure_explain
 from .ingest import list_version_import
 from .results import ImportResult
@@ -121,7 +122,7 @@ def _outcome(source: ListSource, result: ImportResult, *, now: dt.datetime) -> U
                                                f"(SHA-256) and waits for {who} to decide.")
         return UploadOutcome(result, True, f"Quarantined: {version} was loaded but not put in use: "
                                            f"{result.reason} It waits for {who} to approve or reject it.")
-    active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+    active = list_version_active(source.pk)
     explained = fetch_run_failure_explain(reason=result.reason, source=source, active=active, now=now)
     return UploadOutcome(result, False, f"The file was not loaded. {explained.headline} {explained.in_use}")
 

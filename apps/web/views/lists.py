@@ -25,6 +25,7 @@ from apps.lists.selectors import (
     list_source_downloadable,
     list_source_freshness,
     list_source_runs,
+    list_version_active,
     list_version_decider_text,
     list_version_in_use_text,
     list_versions_quarantined_explained,
@@ -99,7 +100,7 @@ def _source_page(request, source: ListSource, *, versions=None, upload_form=None
                              ).get_page(None)
     runs = list(list_source_runs(source=source, limit=10))
     running = next((r for r in runs if r.status in RUNNING), None)
-    active = ListVersion.objects.filter(source=source, status=VersionStatus.ACTIVE).first()
+    active = list_version_active(source.pk)
     finished = next((r for r in runs if r.status not in RUNNING), None)
     may_upload = _may_upload(request, source)
     failure = _failure(finished, source, active) if running is None else None
@@ -179,7 +180,7 @@ def _run_context(request, run: FetchRun) -> dict:
     """A run's fragment: progress while it runs; once failed, the explanation and a retry (the button stays)."""
     failure = None
     if run.status == RunStatus.FAILED:
-        active = ListVersion.objects.filter(source_id=run.source_id, status=VersionStatus.ACTIVE).first()
+        active = list_version_active(run.source_id)
         failure = _failure(run, run.source, active)
     return {"run": run, "failure": failure, "may_refresh": _may_refresh(request, run.source),
             "may_upload": failure is not None and _may_upload(request, run.source)}
