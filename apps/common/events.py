@@ -129,10 +129,18 @@ class RegistryActivity(Event):
     # A set-valued event (one per organisation per refresh: the units whose status changed...): the ids, in
     # place of object_id; the payload lists them, WEBHOOK_BATCH_MAX_IDS per delivery.
     object_ids: tuple[int, ...] = ()
+    # For a set-valued event, optionally each id's (site_id, category, status), in the order of object_ids: the
+    # endpoints' filters then narrow the ids one by one (a unit at another site is left out of that endpoint's
+    # delivery) and the payload carries them per object.
+    object_facets: tuple[tuple[int | None, str, str], ...] = ()
     site_id: int | None = None
     category: str = ""
     status: str = ""
     previous_status: str = ""
+
+    def __post_init__(self) -> None:
+        if self.object_facets and len(self.object_facets) != len(self.object_ids):
+            raise ValueError("object_facets must give one (site_id, category, status) per id of object_ids")
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,9 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Set while an attempt is on the wire (no row lock is held during the HTTP request): another attempt of the
+    # same delivery leaves it until then; a worker that died mid-request frees it when it passes.
+    claimed_until = models.DateTimeField(null=True, blank=True)
     response_code = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     response_excerpt = models.CharField(max_length=500, blank=True)

@@ -14,6 +14,7 @@ one signed delivery (Standard Webhooks), sent by a Celery task with exponential 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -246,6 +247,19 @@ def _matches(endpoint: WebhookEndpoint, event: events.RegistryActivity) -> bool:
     return not (endpoint.filter_statuses and event.status and event.status not in endpoint.filter_statuses)
 
 
+def _narrowed(endpoint: WebhookEndpoint, event: events.RegistryActivity) -> events.RegistryActivity:
+    """A set-valued event with per-id facets, cut to the ids the endpoint's site, category and status filters
+    keep (the same rule as _matches, id by id). Other events are returned as they are."""
+    if not event.object_facets or not (endpoint.filter_site_ids or endpoint.filter_categories
+                                       or endpoint.filter_statuses):
+        return event
+    kept = [(pk, facet) for pk, facet in zip(event.object_ids, event.object_facets, strict=True)
+            if _matches(endpoint, dataclasses.replace(event, object_ids=(), object_facets=(), site_id=facet[0],
+                                                      category=facet[1], status=facet[2]))]
+    return dataclasses.replace(event, object_ids=tuple(pk for pk, _ in kept),
+                               object_facets=tuple(facet for _, facet in kept))
+
+
 def _object(kind: str, pk: int) -> dict[str, Any]:
     obj: dict[str, Any] = {"kind": kind, "id": pk}
     path = _LINKS.get(kind, "")
@@ -268,6 +282,13 @@ def webhook_payload(event: events.RegistryActivity, *, organization_id: int, tim
     return {"type": event.type, "timestamp": timestamp.isoformat().replace("+00:00", "Z"), "data": data}
 
 
+def _facet_fields(facet: tuple[int | None, str, str] | None) -> dict[str, Any]:
+    if facet is None:
+        return {}
+    site_id, category, status = facet
+    return {k: v for k, v in (("site_id", site_id), ("category", category), ("status", status)) if v not in (None, "")}
+
+
 def webhook_payloads(event: events.RegistryActivity, *, organization_id: int, timestamp: dt.datetime) -> list[dict]:
     """The bodies of one event for one endpoint: one, or for a set-valued event (`object_ids`) one per
     WEBHOOK_BATCH_MAX_IDS ids, each with `objects` (ids and links), `count` (ids in the whole event), `part`
@@ -275,13 +296,16 @@ def webhook_payloads(event: events.RegistryActivity, *, organization_id: int, ti
     if not event.object_ids:
         return [webhook_payload(event, organization_id=organization_id, timestamp=timestamp)]
     size = max(int(settings.WEBHOOK_BATCH_MAX_IDS), 1)
+    facets = dict(zip(event.object_ids, event.object_facets, strict=True)) if event.object_facets else {}
     ids = sorted(set(event.object_ids))
     chunks = [ids[i:i + size] for i in range(0, len(ids), size)]
     stamp = timestamp.isoformat().replace("+00:00", "Z")
     bodies = []
     for n, chunk in enumerate(chunks, start=1):
         data: dict[str, Any] = {"organization_id": organization_id, "count": len(ids), "part": n,
-                                "parts": len(chunks), "objects": [_object(event.object_kind, pk) for pk in chunk]}
+                                "parts": len(chunks),
+                                "objects": [_object(event.object_kind, pk) | _facet_fields(facets.get(pk))
+                                            for pk in chunk]}
         if event.status:
             data["status"] = event.status
         bodies.append({"type": event.type, "timestamp": stamp, "data": data})
@@ -330,7 +354,10 @@ def webhook_deliveries_create_many(items: list[events.RegistryActivity], *,
         for endpoint in targets:
             if not _matches(endpoint, event):
                 continue
-            for payload in webhook_payloads(event, organization_id=endpoint.organization_id, timestamp=now):
+            wanted = _narrowed(endpoint, event)
+            if event.object_ids and not wanted.object_ids:
+                continue  # a set-valued event none of whose ids passes this endpoint's filters
+            for payload in webhook_payloads(wanted, organization_id=endpoint.organization_id, timestamp=now):
                 rows.append(WebhookDelivery(
                     endpoint_id=endpoint.pk, organization_id=endpoint.organization_id, event_type=event.type,
                     message_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now, payload=payload))
@@ -380,13 +407,15 @@ def webhook_redeliver(*, delivery: WebhookDelivery | int, user, now: dt.datetime
 def webhook_deliveries_recover(*, now: dt.datetime | None = None, limit: int = 1000) -> list[int]:
     """Beat job: re-queue deliveries whose task message was lost (a pending or retrying delivery whose next
     attempt is more than WEBHOOK_RECOVER_AFTER_MINUTES late). The same row, so the same webhook-id: the receiver
-    dedupes; an attempt of a settled delivery does nothing. Each re-queued row's next attempt is moved to now,
+    dedupes; an attempt of a settled delivery does nothing; one whose attempt is on the wire (claimed) is left.
+    Each re-queued row's next attempt is moved to now,
     so the next run does not send it again before another such delay. At most `limit` per run (the oldest)."""
     now = now or timezone.now()
     late = now - dt.timedelta(minutes=settings.WEBHOOK_RECOVER_AFTER_MINUTES)
     with transaction.atomic():
         ids = list(WebhookDelivery.objects.select_for_update(skip_locked=True)
                    .filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lt=late)
+                   .exclude(claimed_until__gt=now)  # an attempt on the wire, not lost
                    .order_by("next_attempt_at", "id").values_list("id", flat=True)[:limit])
         if ids:
             WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=now)
@@ -444,26 +473,25 @@ def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str
 
 def webhook_delivery_attempt(delivery_id: int, *, now: dt.datetime | None = None) -> float | None:
     """One attempt of a delivery: returns the seconds until the next attempt, or None when it is settled
-    (delivered, failed for good, missing, or its endpoint disabled). Idempotent: a settled delivery is left."""
+    (delivered, failed for good, missing, or its endpoint disabled) or another attempt of it is on the wire.
+    Idempotent: a settled delivery is left.
+
+    Three steps, so no row lock is held while the receiver answers (up to WEBHOOK_TIMEOUT): a short transaction
+    claims the row (claimed_until = now + the task's time limit and a margin) and signs the body; the request
+    is sent outside any transaction; a second short transaction records the outcome and frees the claim."""
+    claim = _claim(delivery_id, now=now)
+    if claim is None:
+        return None
+    url, body, headers, claimed_until = claim
+    started = time.monotonic()
+    code, excerpt, error, retryable = _post(url, body, headers)
+    duration_ms = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
-        row = (WebhookDelivery.objects.select_for_update(skip_locked=True).select_related("endpoint")
-               .filter(pk=delivery_id).first())
-        if row is None or row.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
-            return None
-        endpoint = row.endpoint
-        if not endpoint.enabled:
-            row.status = DeliveryStatus.FAILED
-            row.error = "The endpoint is disabled."
-            row.next_attempt_at = None
-            row.save(update_fields=["status", "error", "next_attempt_at"])
-            return None
-        now = now or timezone.now()
-        body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True)
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-                   **webhook_sign_headers(endpoint=endpoint, message_id=row.message_id, body=body, now=now)}
-        started = time.monotonic()
-        code, excerpt, error, retryable = _post(endpoint.url, body, headers)
-        row.duration_ms = int((time.monotonic() - started) * 1000)
+        row = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+        if row is None or row.claimed_until != claimed_until:
+            return None  # deleted with its endpoint, or the claim ran out and another attempt took it over
+        row.claimed_until = None
+        row.duration_ms = duration_ms
         row.attempts += 1
         row.last_attempt_at = timezone.now()
         row.response_code = code
@@ -482,8 +510,39 @@ def webhook_delivery_attempt(delivery_id: int, *, now: dt.datetime | None = None
             row.status = DeliveryStatus.FAILED
             row.next_attempt_at = None
         row.save()
-        _count_outcome(endpoint.pk, row)
+        _count_outcome(row.endpoint_id, row)
     return delay
+
+
+CLAIM_SECONDS = 150  # longer than webhook_deliver_task's hard time limit (120 s)
+
+
+def _claim(delivery_id: int, *, now: dt.datetime | None) -> tuple[str, str, dict[str, str], dt.datetime] | None:
+    """Take a delivery for one attempt: (url, body, signed headers, the claim's end), or None when there is
+    nothing to send (settled, locked or claimed by another attempt, or its endpoint disabled: failed here)."""
+    with transaction.atomic():
+        row = (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).select_related("endpoint")
+               .filter(pk=delivery_id).first())
+        if row is None or row.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
+            return None
+        current = timezone.now()
+        if row.claimed_until is not None and row.claimed_until > current:
+            return None
+        endpoint = row.endpoint
+        if not endpoint.enabled:
+            row.status = DeliveryStatus.FAILED
+            row.error = "The endpoint is disabled."
+            row.next_attempt_at = None
+            row.claimed_until = None
+            row.save(update_fields=["status", "error", "next_attempt_at", "claimed_until"])
+            return None
+        body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True)
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
+                   **webhook_sign_headers(endpoint=endpoint, message_id=row.message_id, body=body,
+                                          now=now or current)}
+        row.claimed_until = current + dt.timedelta(seconds=CLAIM_SECONDS)
+        row.save(update_fields=["claimed_until"])
+        return endpoint.url, body, headers, row.claimed_until
 
 
 def _count_outcome(endpoint_id: int, delivery: WebhookDelivery) -> None:

@@ -6,6 +6,7 @@ import http.server
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,6 +21,9 @@ class Receiver:
     # path -> list of behaviours for the next requests ("500", "sleep", "200"); then 200
     script: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Called in the server's thread while a request is held open, before the answer (its result is kept).
+    during: Callable[[], object] | None = None
+    during_results: list = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -57,6 +61,8 @@ def receiver(tmp_path, settings):
                 step = steps.pop(0) if steps else "200"
                 rec.received.append({"path": self.path, "headers": dict(self.headers.items()), "body": body,
                                      "answered": step})
+            if rec.during is not None:
+                rec.during_results.append(rec.during())
             if step == "sleep":
                 time.sleep(3)
             code = 500 if step == "500" else 200

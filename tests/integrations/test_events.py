@@ -90,3 +90,34 @@ def test_the_beat_job_requeues_lost_deliveries_once_with_the_same_message_id(org
     row = WebhookDelivery.objects.get(pk=lost)
     assert row.message_id == message_id and row.status == "retrying"
     assert fresh not in sent
+
+
+def test_a_set_valued_event_with_facets_is_narrowed_per_endpoint(org, admin_user, site):
+    from tests.factories import SiteFactory
+
+    other = SiteFactory(organization=org, code="F2")
+    everything = _endpoint(org, admin_user, types=("unit.status_changed",))
+    cameras_here = _endpoint(org, admin_user, types=("unit.status_changed",), filter_site_ids=[site.pk],
+                             filter_categories=["camera"])
+    prohibited = _endpoint(org, admin_user, types=("unit.status_changed",), filter_statuses=["prohibited"])
+    event = events.RegistryActivity(
+        type="unit.status_changed", organization_id=org.pk, object_kind="equipment", object_ids=(1, 2, 3, 4),
+        object_facets=((site.pk, "camera", "prohibited"), (site.pk, "router", "prohibited"),
+                       (other.pk, "camera", "clear"), (site.pk, "camera", "clear")))
+    services.webhook_deliveries_create(event)
+
+    def got(endpoint):
+        (row,) = WebhookDelivery.objects.filter(endpoint=endpoint)
+        return [(o["id"], o["site_id"], o["category"], o["status"]) for o in row.payload["data"]["objects"]]
+
+    assert [o[0] for o in got(everything)] == [1, 2, 3, 4]
+    assert got(cameras_here) == [(1, site.pk, "camera", "prohibited"), (4, site.pk, "camera", "clear")]
+    assert [o[0] for o in got(prohibited)] == [1, 2]
+    # None of the ids passes the filtered endpoints' filters: a delivery for the unfiltered one only.
+    assert {WebhookDelivery.objects.get(pk=pk).endpoint_id for pk in services.webhook_deliveries_create(
+        events.RegistryActivity(
+        type="unit.status_changed", organization_id=org.pk, object_kind="equipment", object_ids=(9,),
+            object_facets=((other.pk, "router", "clear"),)))} == {everything.pk}
+    with pytest.raises(ValueError):
+        events.RegistryActivity(type="unit.status_changed", organization_id=org.pk, object_kind="equipment",
+                                object_ids=(1, 2), object_facets=((site.pk, "camera", "clear"),))

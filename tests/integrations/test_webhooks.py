@@ -232,3 +232,44 @@ def test_manual_redelivery_keeps_the_message_id(org, admin_user, officer, receiv
     services.webhook_delivery_attempt(delivery_id)
     first, second = receiver.wait_for(2)
     assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_row_lock_is_held_while_the_receiver_answers(org, admin_user, receiver):
+    """While the request is on the wire another connection can lock the delivery row at once (NOWAIT), and
+    a second attempt of the same delivery sends nothing (it is claimed); the first then records its outcome."""
+    from django.db import connection, transaction
+
+    _endpoint(org, admin_user, url=receiver.url("/ok"))
+    (delivery_id,) = services.webhook_deliveries_create(_activity(org))
+
+    def probe():
+        try:
+            with transaction.atomic():
+                row = WebhookDelivery.objects.select_for_update(nowait=True).get(pk=delivery_id)
+                claimed = row.claimed_until is not None
+            return ("unlocked", claimed, services.webhook_delivery_attempt(delivery_id))
+        finally:
+            connection.close()  # this thread's own connection
+
+    receiver.during = probe
+    assert services.webhook_delivery_attempt(delivery_id) is None
+    assert receiver.during_results == [("unlocked", True, None)]
+    assert len(receiver.wait_for(1)) == 1  # the second attempt sent nothing
+    row = WebhookDelivery.objects.get(pk=delivery_id)
+    assert (row.status, row.attempts, row.claimed_until) == (DeliveryStatus.DELIVERED, 1, None)
+
+
+def test_a_claim_left_by_a_dead_worker_blocks_until_it_runs_out(org, admin_user, receiver, settings):
+    _endpoint(org, admin_user, url=receiver.url("/ok"))
+    (delivery_id,) = services.webhook_deliveries_create(_activity(org))
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery_id).update(claimed_until=now + dt.timedelta(minutes=1),
+                                                          next_attempt_at=now - dt.timedelta(hours=1))
+    assert services.webhook_delivery_attempt(delivery_id) is None and not receiver.received
+    assert services.webhook_deliveries_recover() == []  # on the wire, not lost
+    WebhookDelivery.objects.filter(pk=delivery_id).update(claimed_until=now - dt.timedelta(seconds=1))
+    assert services.webhook_deliveries_recover(now=now) == [delivery_id]
+    assert services.webhook_delivery_attempt(delivery_id) is None
+    assert WebhookDelivery.objects.get(pk=delivery_id).status == DeliveryStatus.DELIVERED
+    assert len(receiver.wait_for(1)) == 1

@@ -49,7 +49,7 @@ def test_a_bulk_refresh_announces_one_batched_event_per_organisation(site, other
     from apps.integrations.models import WebhookDelivery
     from apps.inventory.models import Equipment
     from tests.conftest import events_recorded
-    from tests.factories import EquipmentFactory, MembershipFactory, UserFactory
+    from tests.factories import EquipmentFactory, MembershipFactory, SiteFactory, UserFactory
 
     fcc = make_source("fcc_covered", regime="us_fcc")
     listed = VendorFactory(name="Listed Vision")
@@ -77,6 +77,21 @@ def test_a_bulk_refresh_announces_one_batched_event_per_organisation(site, other
     ids = webhooks.webhook_deliveries_create_many(list(batch.items))
     parts = [len(d.payload["data"]["objects"]) for d in WebhookDelivery.objects.filter(pk__in=ids).order_by("id")]
     assert parts == [100, 100, 50]  # only this organisation's endpoint, its own units
+    first = WebhookDelivery.objects.filter(pk__in=ids).order_by("id").first().payload["data"]["objects"][0]
+    assert (first["site_id"], first["category"], first["status"]) == (site.pk, "camera", "prohibited")
+
+    # Each unit carries its site, category and new status: a site filter narrows the batch unit by unit.
+    second = SiteFactory(organization=site.organization, code="S2")
+    moved = list(Equipment.objects.filter(site=site).order_by("pk").values_list("pk", flat=True)[:5])
+    Equipment.objects.filter(pk__in=moved).update(site=second, risk_status="clear", risk_reason="")
+    with events_recorded(events.RegistryActivities, phase=events.IN_TRANSACTION) as again:
+        assert equipment_risk_refresh() == 5
+    (item,) = [a for b in again for a in b.items]
+    assert dict(zip(item.object_ids, item.object_facets, strict=True)) == {
+        pk: (second.pk, "camera", "prohibited") for pk in moved}
+    narrow = webhooks.webhook_endpoint_create(organization=site.organization, user=admin, url="https://93.184.216.34/n",
+                                              event_types=["unit.status_changed"], filter_site_ids=[site.pk])
+    assert webhooks.webhook_deliveries_create_many([item]) and not WebhookDelivery.objects.filter(endpoint=narrow)
 
 
 def test_a_unit_changed_one_at_a_time_is_announced_for_its_organisation(site):

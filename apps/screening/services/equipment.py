@@ -164,24 +164,29 @@ def equipment_risk_refresh(*, organization_id: int | None = None) -> int:
     return written
 
 
-def _announce_units(equipment_ids: Iterable[int], org_of: dict[int, int] | None = None) -> None:
+def _announce_units(equipment_ids: Iterable[int],
+                    known: dict[int, tuple[int, tuple[int, str, str]]] | None = None) -> None:
     """One `unit.status_changed` per organisation for the whole refresh, carrying the ids of its units whose
-    risk status changed (webhooks split them into bounded deliveries). Never one event per unit. `org_of`:
-    the units' organisations when the caller has read them already (else read here, by chunks)."""
+    risk status changed, each with its (site, category, new risk status) so the webhooks' filters narrow it
+    unit by unit and split it into bounded deliveries. Never one event per unit. Read after the writes, by
+    chunks of primary keys, unless the caller gives them (`known`: id -> (organisation, facet)), as a caller
+    that has just read and written the units does."""
     ids = sorted(set(equipment_ids))
     if not ids:
         return
-    by_org: dict[int, list[int]] = defaultdict(list)
-    if org_of is not None:
+    by_org: dict[int, list[tuple[int, tuple[int, str, str]]]] = defaultdict(list)
+    if known is not None:
         for pk in ids:
-            by_org[org_of[pk]].append(pk)
-    else:
-        for chunk in _chunks(ids, 5000):
-            for pk, org_id in Equipment.objects.filter(pk__in=chunk).values_list("pk", "site__organization_id"):
-                by_org[org_id].append(pk)
+            org_id, facet = known[pk]
+            by_org[org_id].append((pk, facet))
+    for chunk in ([] if known is not None else _chunks(ids, 5000)):
+        for pk, org_id, site_id, category, status in Equipment.objects.filter(pk__in=chunk).values_list(
+                "pk", "site__organization_id", "site_id", "category", "risk_status"):
+            by_org[org_id].append((pk, (site_id, category, status)))
     events.publish_activities([
         events.RegistryActivity(type="unit.status_changed", organization_id=org_id, object_kind="equipment",
-                                object_ids=tuple(pks)) for org_id, pks in sorted(by_org.items())])
+                                object_ids=tuple(pk for pk, _ in rows), object_facets=tuple(f for _, f in rows))
+        for org_id, rows in sorted(by_org.items())])
 
 
 def _update_collecting(qs, changed: list[int] | None, **values) -> int:
@@ -318,6 +323,7 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
     views: dict[int, dict[int, VendorFlags]] = {}  # each unit in its own organisation's view
     to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
     sites: set[int] = set()
+    known: dict[int, tuple[int, tuple[int, str, str]]] = {}  # written units: organisation, (site, category, status)
     flagged_bom: dict[tuple, list] = defaultdict(list)  # (equipment id) or (product model, org) -> parts
     if bom_vendors:
         any_view = set(Finding.objects.filter(vendor_id__in=list(bom_vendors), closed_at__isnull=True)
@@ -340,9 +346,10 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
         if target != (status, reason):
             to_write[target].append(pk)
             sites.add(site_id)
+            known[pk] = (organization_id, (site_id, category, target[0]))
     written = 0
     for (status, reason), chunk in to_write.items():
         written += Equipment.objects.filter(pk__in=chunk).update(risk_status=status, risk_reason=reason)
     equipment_counts_touch(sites)
-    _announce_units((pk for chunk in to_write.values() for pk in chunk), {u[0]: u[8] for u in units})
+    _announce_units(known, known)
     return written
