@@ -38,8 +38,10 @@ class PlanStepInline(CompactTabularInline):
     readonly_fields = ["done_at", "done_by"]
 
 
+# Plans, waivers and evidence are written by their services only (the audit chain, the four-eyes rule on
+# waivers, append-only evidence, the webhooks' events): the admin shows them and their history, never edits.
 @admin.register(RemediationPlan)
-class RemediationPlanAdmin(SimpleHistoryAdmin):
+class RemediationPlanAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["id", "equipment", "site", "rule", "action", "status", "is_overdue", "deadline", "deadline_source",
                     "in_breach_since", "owner"]
     list_filter = ["status", "is_overdue", "action", "obligation", "deadline_source", "rule", "organization"]
@@ -51,7 +53,7 @@ class RemediationPlanAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Waiver)
-class WaiverAdmin(SimpleHistoryAdmin):
+class WaiverAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["id", "plan", "status", "expires_on", "requested_by", "decided_by"]
     list_filter = ["status", "organization"]
     raw_id_fields = ["plan"]
@@ -59,7 +61,7 @@ class WaiverAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "plan", "content_type", "size", "uploaded_by", "uploaded_at"]
     raw_id_fields = ["plan", "step"]
     readonly_fields = ["sha256", "content_type", "extension", "size"]

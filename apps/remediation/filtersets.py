@@ -15,7 +15,15 @@ from apps.inventory.choices import EquipmentCategory
 from apps.inventory.filtersets import scoped_sites
 
 from .choices import Action, PlanStatus, WaiverStatus
-from .models import FactChangeNotice, PolicyRule, ProjectionReport, RemediationPlan, RemediationPlanQuerySet, Waiver
+from .models import (
+    Evidence,
+    FactChangeNotice,
+    PolicyRule,
+    ProjectionReport,
+    RemediationPlan,
+    RemediationPlanQuerySet,
+    Waiver,
+)
 
 
 def _today() -> dt.date:
@@ -86,6 +94,20 @@ class WaiverFilterSet(django_filters.FilterSet):
     class Meta:
         model = Waiver
         fields = ["organization", "status", "plan"]
+
+
+class EvidenceFilterSet(django_filters.FilterSet):
+    organization = django_filters.ModelMultipleChoiceFilter(distinct=False, field_name="plan__organization",
+                                                            queryset=scoped_organizations)
+    plan = IdFilter(field_name="plan_id")
+    site = django_filters.ModelMultipleChoiceFilter(distinct=False, field_name="plan__site", queryset=scoped_sites)
+    uploaded_since = UtcDateTimeFilter(field_name="uploaded_at", lookup_expr="gte")
+    uploaded_before = UtcDateTimeFilter(field_name="uploaded_at", lookup_expr="lt")
+    sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
+
+    class Meta:
+        model = Evidence
+        fields = ["organization", "plan", "site", "sha256"]
 
 
 class PolicyRuleFilterSet(django_filters.FilterSet):

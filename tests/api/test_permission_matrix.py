@@ -22,6 +22,7 @@ from tests.factories import (
     BomDocumentFactory,
     ChangeProposalFactory,
     CuratorFactory,
+    EvidenceFactory,
     FactChangeNoticeFactory,
     MembershipFactory,
     OemRelationFactory,
@@ -66,6 +67,7 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "fetchrun": ("fetchrun", "fetchrun_other"),
     "remediationplan": ("plan", "other_plan"),
     "waiver": ("waiver", "other_waiver"),
+    "evidence": ("evidence", "other_evidence"),
     "policyrule": ("org_rule", "other_rule"),
     "projectionreport": ("projection", "other_projection"),
     "auditevent": ("event", "other_event"),
@@ -139,6 +141,8 @@ def matrix_world(world, settings, tmp_path):
                                               vendor=world["vendor"])
     world["other_proposal"] = ChangeProposalFactory(organization=world["other_org"], vendor=world["vendor"],
                                                     proposed_by=world["users"]["other_officer"], status="withdrawn")
+    world["evidence"] = EvidenceFactory(plan=world["plan"])
+    world["other_evidence"] = EvidenceFactory(plan=world["other_plan"])
     world["notice"] = FactChangeNoticeFactory(organization=world["org"])
     world["other_notice"] = FactChangeNoticeFactory(organization=world["other_org"])
     from apps.integrations.models import WebhookDelivery, WebhookEndpoint

@@ -9,6 +9,7 @@ from apps.api.serializers import ReadOnlyModelSerializer
 from apps.inventory.models import Site
 from apps.remediation.choices import DeadlineKind, Obligation, Outcome, PlanStatus
 from apps.remediation.models import (
+    Evidence,
     FactChangeNotice,
     PlanStep,
     PolicyRule,
@@ -25,6 +26,26 @@ class PlanStepSerializer(ReadOnlyModelSerializer):
     class Meta:
         model = PlanStep
         fields = ["id", "position", "title", "description", "status", "due_on", "done_at", "done_by"]
+
+
+class EvidenceSerializer(ReadOnlyModelSerializer):
+    """A file proving a plan's step; the file itself at `download`."""
+
+    organization = serializers.IntegerField(source="plan.organization_id", read_only=True)
+    uploaded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    download = serializers.SerializerMethodField(help_text="The file, exactly as uploaded (sha256 above).")
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "organization", "plan", "step", "original_name", "content_type", "extension", "size",
+                  "sha256", "note", "uploaded_by", "uploaded_at", "download"]
+
+    def get_download(self, obj) -> str:
+        from django.urls import reverse
+
+        request = self.context.get("request")
+        path = reverse("api:remediation-api:evidence-download", kwargs={"pk": obj.pk})
+        return request.build_absolute_uri(path) if request else path
 
 
 class WaiverSerializer(ReadOnlyModelSerializer):

@@ -3,25 +3,39 @@ a step, request a waiver), waivers with admin approval, and the policy rules."""
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.api.permissions import ADMIN_ROLES
 from apps.api.viewsets import ApiViewSetMixin, ReadOnlyApiViewSet
 from apps.remediation import services
 from apps.remediation.filtersets import (
+    EvidenceFilterSet,
     FactChangeNoticeFilterSet,
     PolicyRuleFilterSet,
     ProjectionReportFilterSet,
     RemediationPlanFilterSet,
     WaiverFilterSet,
 )
-from apps.remediation.models import FactChangeNotice, PlanStep, PolicyRule, ProjectionReport, RemediationPlan, Waiver
+from apps.remediation.models import (
+    Evidence,
+    FactChangeNotice,
+    PlanStep,
+    PolicyRule,
+    ProjectionReport,
+    RemediationPlan,
+    Waiver,
+)
+from apps.remediation.uploads import evidence_file_response
 
 from .serializers import (
     DeadlineInputSerializer,
+    EvidenceSerializer,
     FactChangeNoticeSerializer,
     PlanStepSerializer,
     PolicyRuleSerializer,
@@ -104,6 +118,27 @@ class RemediationPlanViewSet(ReadOnlyApiViewSet):
         waiver = services.waiver_request(plan=plan.pk, user=request.user, **data)
         waiver = Waiver.objects.select_related(*WAIVER_RELATED).get(pk=waiver.pk)
         return Response(WaiverSerializer(waiver).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceViewSet(ReadOnlyApiViewSet):
+    """Evidence of the plans (read-only, every member of the plan's organisation): name, type taken from the
+    content, size, SHA-256 and who uploaded it when; `download/` gives the file exactly as uploaded, so an
+    auditor can check it against the hash. Files are added through the plans (web), never changed."""
+
+    queryset = Evidence.objects.select_related("plan", "uploaded_by")
+    serializer_class = EvidenceSerializer
+    base_filterset_class = EvidenceFilterSet
+    organization_field = "plan__organization"
+    ordering_fields = ["uploaded_at", "id"]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def download(self, request, pk=None):
+        evidence = self.get_object()
+        try:
+            return evidence_file_response(evidence)
+        except Http404 as exc:  # the file gone from storage: say so in the API's error shape
+            raise NotFound(str(exc)) from exc
 
 
 class WaiverViewSet(ReadOnlyApiViewSet):

@@ -9,7 +9,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from apps.remediation import selectors as rem_selectors
 from apps.remediation import services as rem
 from apps.remediation.choices import NEXT_STATUS, Outcome, PlanStatus, WaiverStatus
 from apps.remediation.models import Evidence, PlanStep, RemediationPlan, Waiver
+from apps.remediation.uploads import evidence_file_response
 
 from .. import selectors
 from ..access import org_scope, org_view
@@ -246,10 +247,7 @@ def evidence_download(request, pk: int):
                                                         ).first()
     if ev is None:
         raise Http404("No such evidence.")
-    response = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
-                            content_type=ev.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return evidence_file_response(ev)
 
 
 __all__ = ["dt"]
