@@ -6,9 +6,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpq5 curl && 
 COPY requirements.txt .
 RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
-# Named volumes take the owner of the image's folder: the checkpoint folder must exist, owned by the app user.
-RUN useradd --system --uid 10001 --home /app vendorrisk && mkdir -p /app/var /app/audit-checkpoints \
-    && chown -R vendorrisk /app/var /app/audit-checkpoints && chmod 700 /app/audit-checkpoints
+# Named volumes take the owner of the image's folder: the media (evidence, BOM documents, data call answers) and
+# checkpoint folders must exist, owned by the app user, or the first upload fails with a permission error.
+RUN useradd --system --uid 10001 --home /app vendorrisk && mkdir -p /app/var /app/media /app/audit-checkpoints \
+    && chown -R vendorrisk /app/var /app/media /app/audit-checkpoints && chmod 700 /app/audit-checkpoints
 # collectstatic needs settings that pass the DEBUG-off checks; these throwaway values exist only at build time.
 RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsafe(64))') ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput
