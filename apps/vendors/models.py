@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
@@ -52,7 +53,12 @@ class Vendor(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["name"], name="vendor_unique_name")]
+        # "ZPMC Co" and "zpmc co" are one company: names are unique without regard to case (the check and its
+        # message run in full_clean, the index in the database).
+        constraints = [models.UniqueConstraint(
+            Lower("name"), name="vendor_unique_name_ci",
+            violation_error_message="A vendor with this legal name exists already (names are compared without "
+                                    "regard to case).")]
 
     def __str__(self) -> str:
         return self.name
