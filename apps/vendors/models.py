@@ -208,7 +208,8 @@ class Ownership(TimeStampedModel):
             if others + self.share_percent > 100:
                 raise ValidationError(
                     {"share_percent": f"Shares in {self.owned} would total {others + self.share_percent}% "
-                     f"({others}% already recorded for overlapping dates); the total cannot exceed 100%."}
+                     f"on some day ({others}% already recorded for links in force then); the total cannot "
+                     "exceed 100%."}
                 )
 
 

@@ -211,14 +211,24 @@ def test_shares_of_periods_that_do_not_overlap_are_not_added_up():
     assert Ownership.objects.filter(owned=owned).count() == 2
 
 
-@pytest.mark.xfail(strict=True, reason="ownership_total_share sums every link overlapping the new one's period, "
-                   "even links that never overlap each other (60% until 2019 + 60% since 2020 count as 120%)")
 def test_a_stake_held_across_a_change_of_majority_owner_is_accepted():
     owned = VendorFactory()
     ownership_create(owner=VendorFactory(), owned=owned, share_percent=Decimal("60"),
                      start_date=dt.date(2010, 1, 1), end_date=dt.date(2019, 12, 31))
     ownership_create(owner=VendorFactory(), owned=owned, share_percent=Decimal("60"), start_date=dt.date(2020, 1, 1))
     ownership_create(owner=VendorFactory(), owned=owned, share_percent=Decimal("30"))  # at most 90% on any day
+    assert Ownership.objects.filter(owned=owned).count() == 3
+    # Links in force on the same day still add up: 90% + 20% in 2021 is refused, naming the day's total.
+    with pytest.raises(ValidationError) as exc:
+        ownership_create(owner=VendorFactory(), owned=owned, share_percent=Decimal("20"),
+                         start_date=dt.date(2021, 1, 1), end_date=dt.date(2021, 6, 30))
+    assert "would total 110" in str(exc.value)
+    # ... but 20% only while the first owner held its stake, and the 30% holder too: 110% as well.
+    with pytest.raises(ValidationError):
+        ownership_create(owner=VendorFactory(), owned=owned, share_percent=Decimal("20"),
+                         start_date=dt.date(2019, 12, 31), end_date=dt.date(2019, 12, 31))
+    # The day after the first link ends and before the second starts does not exist here: 60% + 30% + 10% fits.
+    ownership_create(owner=VendorFactory(), owned=owned, share_percent=Decimal("10"), start_date=dt.date(2015, 1, 1))
 
 
 def test_ownership_record_finds_the_owner_by_legal_name_or_alias_in_any_case():
