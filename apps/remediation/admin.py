@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.common.admin import CompactTabularInline, ReadOnlyAdmin
+from apps.common.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from .models import (
     Digest,
@@ -32,7 +32,7 @@ class PolicyRuleAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PlanStepInline(CompactTabularInline):
+class PlanStepInline(ReadOnlyTabularInline):
     model = PlanStep
     fields = ["position", "title", "status", "due_on", "done_at", "done_by"]
     readonly_fields = ["done_at", "done_by"]

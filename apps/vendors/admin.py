@@ -1,20 +1,20 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from apps.common.admin import CompactTabularInline, ReadOnlyAdmin
+from apps.common.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias, VendorIdentifier
 
 
-class VendorAliasInline(CompactTabularInline):
+class VendorAliasInline(ReadOnlyTabularInline):
     model = VendorAlias
 
 
-class VendorIdentifierInline(CompactTabularInline):
+class VendorIdentifierInline(ReadOnlyTabularInline):
     model = VendorIdentifier
 
 
-class OwnerInline(CompactTabularInline):
+class OwnerInline(ReadOnlyTabularInline):
     model = Ownership
     fk_name = "owned"
     autocomplete_fields = ["owner"]
@@ -22,8 +22,11 @@ class OwnerInline(CompactTabularInline):
     verbose_name_plural = "owned by"
 
 
+# Vendor facts are shared by every organisation and feed screening: they change through apps.vendors.services
+# and proposals only (audit chain, re-screening of the vendors touched, curators' review). The admin shows them
+# and their history; an edit here would change verdicts without re-screening or a trace on the chain.
 @admin.register(Vendor)
-class VendorAdmin(SimpleHistoryAdmin):
+class VendorAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["name", "country_of_incorporation", "country_of_headquarters", "is_demo"]
     list_filter = ["country_of_incorporation", "is_demo"]
     search_fields = ["name", "aliases__name", "identifiers__value"]
@@ -31,7 +34,7 @@ class VendorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VendorAlias)
-class VendorAliasAdmin(SimpleHistoryAdmin):
+class VendorAliasAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["name", "kind", "vendor"]
     list_filter = ["kind"]
     search_fields = ["name", "vendor__name"]
@@ -39,7 +42,7 @@ class VendorAliasAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VendorIdentifier)
-class VendorIdentifierAdmin(SimpleHistoryAdmin):
+class VendorIdentifierAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["vendor", "scheme", "value", "country"]
     list_filter = ["scheme"]
     search_fields = ["value", "vendor__name"]
@@ -47,7 +50,7 @@ class VendorIdentifierAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Ownership)
-class OwnershipAdmin(SimpleHistoryAdmin):
+class OwnershipAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["owner", "owned", "share_percent", "kind", "start_date", "end_date"]
     list_filter = ["kind"]
     search_fields = ["owner__name", "owned__name"]
@@ -55,7 +58,7 @@ class OwnershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OemRelation)
-class OemRelationAdmin(SimpleHistoryAdmin):
+class OemRelationAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["brand", "manufacturer", "category", "confidence"]
     list_filter = ["category", "confidence"]
     search_fields = ["brand__name", "manufacturer__name"]
