@@ -1,5 +1,5 @@
 """The Django admin shows plans, waivers, evidence and shared vendor facts but cannot change or delete them: those
-services (audit chain, four-eyes waivers, append-only evidence)."""
+go through their services (audit chain, four-eyes waivers, append-only evidence, re-screening)."""
 from __future__ import annotations
 
 import pytest
