@@ -17,7 +17,7 @@ from apps.inventory.models import BomComponent, BomDocument
 from apps.vendors.models import Vendor
 from tests.factories import EquipmentFactory, ProductModelFactory, SiteFactory, VendorFactory
 from tests.factories.vendors import VendorAliasFactory
-from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx
+from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx, spdx3
 
 pytestmark = pytest.mark.django_db
 
@@ -125,6 +125,34 @@ def test_bom_commit_for_a_unit_and_from_spdx(org, officer, vendors):
     assert document.equipment == unit and document.product_model is None and document.format == "spdx-tv"
     root = document.components.get(parent__isnull=True)
     assert root.name == "PT-STS-01" and root.children.count() == 3 and document.component_count == 6
+
+
+def test_bom_commit_from_spdx_3_maps_suppliers_and_nesting(org, officer, crane_model, vendors):
+    data = spdx3(crane_parts())
+    preview = bom_preview(organization=org, data=data, product_model=crane_model, actor=officer)
+    assert [v.name for v in preview.unmatched] == ["Remote Care GmbH"]
+    document = bom_commit(organization=org, data=data, product_model=crane_model, actor=officer,
+                          resolutions={"Remote Care GmbH": vendors["siemens"].pk})
+    assert (document.format, document.spec_version, document.component_count) == ("spdx3-jsonld", "3.0.1", 6)
+    agent = document.components.get(name="Remote maintenance agent")
+    assert agent.parent.name == "Crane control software" and agent.depth == 2
+    assert (agent.supplier_id, agent.supplier_name) == (vendors["siemens"].pk, "Remote Care GmbH")
+    assert document.components.get(name="Crane control software").supplier_id == vendors["zpmc"].pk  # by alias
+    # a changed SPDX 3 version is compared with it like any other format
+    changed = bom_preview(organization=org, data=spdx3(crane_parts(agent_version="5.0")), product_model=crane_model,
+                          actor=officer)
+    assert (changed.version, changed.diff["changed"], changed.diff["added"], changed.diff["removed"]) == (2, 1, 0, 0)
+
+
+def test_bom_spdx_3_refusals_store_nothing(org, officer, crane_model, vendors):
+    with pytest.raises(BomRejected, match="describes \u201cRTG-9\u201d"):
+        bom_commit(organization=org, data=spdx3(crane_parts(), subject="RTG-9"), product_model=crane_model,
+                   actor=officer)
+    bad = json.loads(spdx3(crane_parts()))
+    bad["@graph"][0]["unknownProperty"] = 1
+    with pytest.raises(BomRejected, match="Not a valid SPDX 3.0 document"):
+        bom_commit(organization=org, data=json.dumps(bad).encode(), product_model=crane_model, actor=officer)
+    assert not BomDocument.objects.exists() and not BomComponent.objects.exists()
 
 
 def test_a_new_version_shows_what_changed(org, officer, crane_model, vendors):

@@ -145,11 +145,11 @@ class ComponentViewSet(ReadOnlyApiViewSet):
 
 
 class BomDocumentViewSet(ReadOnlyApiViewSet):
-    """Bills of materials (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.2/2.3 JSON/tag-value) imported for a product model
-    as your organisation installs it, or for one unit. POST a file (multipart) to preview the import (the default,
-    `dry_run=true`: vendor mapping, unknown names with suggestions, the diff with the version in force) or to store
-    it (`dry_run=false`); a refused document stores nothing and answers 400 with the reason. `cyclonedx/` exports
-    the parts as CycloneDX 1.6 with the registry's findings as properties."""
+    """Bills of materials (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.2/2.3 JSON/tag-value, SPDX 3.0 JSON-LD) imported for a
+    product model as your organisation installs it, or for one unit. POST a file (multipart) to preview the import
+    (the default, `dry_run=true`: vendor mapping, unknown names with suggestions, the diff with the version in
+    force) or to store it (`dry_run=false`); a refused document stores nothing and answers 400 with the reason.
+    `cyclonedx/` exports the parts as CycloneDX 1.6 with the registry's findings as properties."""
 
     queryset = BomDocument.objects.all()
     serializer_class = BomDocumentSerializer
