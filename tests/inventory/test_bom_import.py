@@ -168,9 +168,19 @@ def test_a_new_version_shows_what_changed(org, officer, crane_model, vendors):
     assert changes["Remote maintenance agent"]["detail"] == (
         "version 4.2 \u2192 5.0; supplier Remote Care GmbH \u2192 Other Remote Ltd")
     assert changes["PLC firmware"]["change"] == "removed" and changes["Anemometer"]["change"] == "added"
+    assert "touched_countries" not in preview.as_dict()["diff"]
     assert len(diff["changed_keys"]) == 3 and "changed_keys" not in preview.as_dict()["diff"]
     document = bom_commit(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
     assert document.version == 2 and document.summary["diff"]["changed"] == 1
+
+
+def test_a_changed_supplier_country_is_a_change(org, officer, crane_model, vendors):
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane_model, actor=officer)
+    parts = crane_parts()
+    parts[0].country = "CN"
+    diff = bom_preview(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer).diff
+    assert (diff["changed"], diff["examples"][0]["detail"], diff["touched_countries"]) == (
+        1, "supplier country DE \u2192 CN", ["CN", "DE"])
 
 
 def test_versions_are_per_organisation_for_a_shared_product_model(org, other_org, officer, other_officer,
