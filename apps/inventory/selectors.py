@@ -82,3 +82,23 @@ def bom_rows_by_unit(rows: Iterable[tuple], *, equipment_ids: list[int], unit_mo
         by_target[(eq_id,) if eq_id else (pm_id, org_id)].add(tuple(values))
     return {pk: by_target.get((pk,), set()) | by_target.get((unit_models.get(pk), unit_orgs.get(pk)), set())
             for pk in equipment_ids}
+
+
+def bom_parts_of_unit_q(vendor_ids: Iterable[int]) -> Q:
+    """Equipment with a part, at any depth, of a bill of materials in force for it (its own, or its
+    organisation's for its product model) supplied by one of the vendors: one correlated EXISTS per unit, through
+    the (supplier, document) index."""
+    parts = BomComponent.objects.filter(supplier_id__in=sorted(set(vendor_ids)), document__is_current=True).filter(
+        Q(document__equipment_id=OuterRef("id"))
+        | Q(document__equipment__isnull=True, document__product_model_id=OuterRef("product_model_id"),
+            document__organization_id=OuterRef("site__organization_id")))
+    return Q(Exists(parts))
+
+
+def bom_supplier_ids_of_organization(organization_id: int, product_model_ids: Iterable[int]) -> set[int]:
+    """Registry vendors supplying a part of a bill of materials in force in the organisation: its units' own, and
+    its own for the product models it has units of (`product_model_ids`). One query."""
+    return set(BomComponent.objects.filter(
+        Q(document__equipment__isnull=False) | Q(document__product_model_id__in=list(product_model_ids)),
+        document__organization_id=organization_id, document__is_current=True, supplier__isnull=False,
+    ).order_by().values_list("supplier_id", flat=True).distinct())

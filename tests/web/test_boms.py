@@ -134,3 +134,45 @@ def test_another_organisation_cannot_map_an_upload(client_for, officer, other_of
     response = client_for(other_officer).post(reverse("web:bom-preview", args=[token]),
                                               {"map": "1", "name_0": "Siemens AGG", "vendor_0": str(siemens.pk)})
     assert response.status_code == 404
+
+
+def test_bom_suppliers_are_offered_in_the_forms_and_found_by_the_vendor_filter(client_for, officer, crane, org,
+                                                                               django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from apps.inventory.bom import bom_commit
+    from apps.vendors.models import Vendor
+
+    cache.clear()
+    agent = Vendor.objects.get(name="Remote Care GmbH")
+    other = EquipmentFactory(site=crane.site)  # no BOM
+    c = client_for(officer)
+    assert "Remote Care GmbH" not in c.get(reverse("web:equipment-detail", args=[other.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the commit bumps the cached vendor set's generation
+        bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane.product_model,
+                   actor=officer)
+    # the suggestions of the component form (any unit of the organisation) and the equipment list's vendor filter
+    assert '<option value="Remote Care GmbH">' in c.get(
+        reverse("web:equipment-detail", args=[other.pk])).content.decode()
+    page = c.get(reverse("web:equipment-list")).content.decode()
+    assert f'<option value="{agent.pk}">' in page
+    found = c.get(reverse("web:equipment-list"), {"vendor": agent.pk}).content.decode()
+    assert reverse("web:equipment-detail", args=[crane.pk]) in found
+    assert reverse("web:equipment-detail", args=[other.pk]) not in found
+
+
+def test_the_organisations_vendor_set_reads_bom_parts_in_constant_queries(officer, crane, org,
+                                                                         django_assert_num_queries):
+    from apps.inventory.bom import bom_commit
+    from apps.web.selectors import _organization_vendor_ids_compute
+
+    with django_assert_num_queries(4):  # product models in use, their vendors, components, BOM suppliers
+        before = _organization_vendor_ids_compute(org.pk)
+    deep = Part("Cabinet", children=[Part("Rack", children=[Part("Modem", supplier="Siemens AG")])])
+    bom_commit(organization=org, data=cyclonedx([*crane_parts(), deep]), product_model=crane.product_model,
+               actor=officer)
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), equipment=crane, actor=officer)
+    with django_assert_num_queries(4):
+        after = _organization_vendor_ids_compute(org.pk)
+    siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
+    assert siemens.pk not in before and siemens.pk in after
