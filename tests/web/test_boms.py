@@ -111,6 +111,21 @@ def test_officer_maps_an_unknown_name_to_a_suggested_vendor_then_imports(client_
         "Siemens AGG": siemens.pk, "Nobody Similar Ltd": None}
 
 
+def test_officer_maps_a_name_that_is_not_the_first_row_of_the_preview(client_for, officer, crane):
+    """The mapping fields are numbered by the name's row among all names (matched ones have none): a gap before
+    the first mappable name must not drop the choice."""
+    siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
+    c = client_for(officer)
+    token = _upload(c, crane, [Part("PLC", "device", supplier="Remote Care GmbH"),
+                               Part("Drive", "device", supplier="Remote Care GmbH"),
+                               Part("Wind sensor", "device", supplier="Siemens AGG")])
+    url = reverse("web:bom-preview", args=[token])
+    page = c.get(url).content.decode()
+    assert 'name="name_0"' not in page and 'name="name_1" value="Siemens AGG"' in page
+    response = c.post(url, {"map": "1", "name_1": "Siemens AGG", "vendor_1": str(siemens.pk)})
+    assert response.status_code == 200 and "(mapped by you)" in response.content.decode()
+
+
 def test_mapping_refuses_ids_not_suggested_and_names_not_in_the_document(client_for, officer, crane):
     other = VendorFactory(name="Unrelated Vendor Corp")
     c = client_for(officer)

@@ -49,13 +49,15 @@ MAP_FIELDS_MAX = 200  # unmatched names read from one mapping form (the preview 
 
 def _mapping_choices(post) -> dict[str, str]:
     """The mapping form's choices: `name_<i>` (a supplier name of the document) -> `vendor_<i>` (a vendor id, or
-    "" to leave it unmapped)."""
+    "" to leave it unmapped). `<i>` is the name's row in the preview's table of all names, so the numbers have gaps
+    (the matched names have no field); at most MAP_FIELDS_MAX names are read."""
     choices: dict[str, str] = {}
-    for i in range(MAP_FIELDS_MAX):
-        name = post.get(f"name_{i}")
-        if name is None:
-            break
-        choices[name] = post.get(f"vendor_{i}", "")
+    for key, name in post.items():
+        suffix = key.removeprefix("name_")
+        if suffix != key and suffix.isdigit():
+            choices[name] = post.get(f"vendor_{suffix}", "")
+            if len(choices) >= MAP_FIELDS_MAX:
+                break
     return choices
 
 
