@@ -191,3 +191,17 @@ def test_the_organisations_vendor_set_reads_bom_parts_in_constant_queries(office
         after = _organization_vendor_ids_compute(org.pk)
     siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
     assert siemens.pk not in before and siemens.pk in after
+
+
+def test_a_reader_exports_all_of_a_units_parts(client_for, viewer, officer, crane, org):
+    from apps.inventory.bom import bom_commit
+
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane.product_model, actor=officer)
+    c = client_for(viewer)
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk])).content.decode()
+    url = reverse("web:equipment-bom-export", args=[crane.pk])
+    assert f'href="{url}"' in page
+    response = c.get(url)
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.cdx.json"')
+    names = {comp["name"] for comp in json.loads(response.content)["components"]}
+    assert {"S7-1500 PLC", "LTE modem", "Crane control software"} <= names

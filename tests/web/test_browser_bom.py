@@ -1,7 +1,8 @@
 """The bill-of-materials flow in a real browser (Debian's Chromium through Playwright, against live_server), as an
 officer: upload a CycloneDX file for the crane's product model, the dry-run preview with an unknown supplier shown
 as a proposal with its suggestion, the name mapped to the recorded vendor, the import, the unit's status with the
-path through the part, a changed version's summary (added, removed, supplier changed), and the CycloneDX export.
+path through the part, a changed version's summary (added, removed, supplier changed), and the CycloneDX exports
+(the document's, and all of the unit's parts).
 Screenshots under var/screenshots/."""
 from __future__ import annotations
 
@@ -141,5 +142,11 @@ def test_officer_imports_a_crane_bom_maps_a_supplier_and_sees_the_path_and_the_c
     assert by_name["Remote maintenance agent"]["vendorrisk:risk_status"] == "restricted"
     assert by_name["Remote maintenance agent"]["vendorrisk:vendor"] == "Remote Care GmbH"
     assert "Anemometer" in by_name and "PLC firmware" not in by_name
+    # and all of the unit's parts (the BOMs in force for it, its recorded components)
+    with page.expect_download() as download:
+        page.locator("#unit-parts-export").click()
+    unit_parts = json.loads(download.value.path().read_text(encoding="utf-8"))
+    tops = {c["name"]: {p["name"]: p["value"] for p in c.get("properties", [])} for c in unit_parts["components"]}
+    assert tops["Crane control software"]["vendorrisk:bom"] == "product model PT-STS-01 v2"
     assert s.problems == [], s.problems
     s.close()
