@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -248,3 +249,25 @@ def test_import_bom_command_dry_run_then_commit(org, crane_model, vendors, tmp_p
     with pytest.raises(CommandError, match="Refused: XML refused"):
         call_command("import_bom", str(path), "--organization", org.slug, "--product-model", str(crane_model.pk),
                      "--commit")
+
+
+SHARED_SPDX3 = Path(__file__).resolve().parents[3] / "shared" / "data" / "bom" / "spdx" / "example13.spdx3.json"
+
+
+@pytest.mark.skipif(not SHARED_SPDX3.is_file(), reason=f"{SHARED_SPDX3} is absent (published BOM examples)")
+def test_import_bom_command_reads_the_published_spdx_3_example(org, tmp_path):
+    """The SPDX project's example13 (SPDX 3.0.1 JSON-LD) through the command, for the product it describes:
+    its suppliers are names the registry does not know (kept, not screened, not created)."""
+    model = ProductModelFactory(model_number="ACME-APP-1.3", name="Acme Application")
+    out = StringIO()
+    call_command("import_bom", str(SHARED_SPDX3), "--organization", org.slug, "--product-model", str(model.pk),
+                 "--commit", stdout=out)
+    result = json.loads(out.getvalue())
+    assert (result["format"], result["spec_version"], result["components"]) == ("spdx3-jsonld", "3.0.1", 4)
+    document = BomDocument.objects.get()
+    assert document.file.read() == SHARED_SPDX3.read_bytes()
+    openssl = document.components.get(name="openssl")
+    assert (openssl.parent.name, openssl.depth) == ("alpine:latest", 2)
+    assert set(document.components.values_list("supplier_name", flat=True)) == {
+        "Acme Company", "Fedor Indutny", "Alpine Linux", ""}
+    assert not Vendor.objects.filter(name__in=["Acme Company", "Alpine Linux"]).exists()
