@@ -1,8 +1,10 @@
-"""Bill-of-materials import: a 50,000-component CycloneDX 1.6 JSON document for a product model installed as 200
-units, then a re-import with one changed part, then a re-import with one changed part of an unknown supplier.
+"""Bill-of-materials import: a 50,000-component CycloneDX 1.6 JSON document (or SPDX 3.0.1 JSON-LD with
+--format spdx3) for a product model installed as 200 units, then a re-import with one changed part, then a
+re-import with one changed part of an unknown supplier.
 
     .venv/bin/python bench/bench_bom.py
     .venv/bin/python bench/bench_bom.py --components 50000 --units 200
+    .venv/bin/python bench/bench_bom.py --format spdx3
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_bom .venv/bin/python bench/bench_bom.py
 
 Set-up (not timed): an organisation, a site, a product model and its units; 2,000 vendors, one of them restricted
@@ -54,11 +56,62 @@ def document(n: int, vendors: list[str], flagged: str, *, changed: int | None = 
     return json.dumps(doc).encode()
 
 
+def document_spdx3(n: int, vendors: list[str], flagged: str, *, changed: int | None = None,
+                   unknown_changed: bool = False) -> bytes:
+    """The same parts as `document`, as SPDX 3.0.1 JSON-LD: packages supplied by Organization agents, nested by one
+    `contains` relationship per assembly and per board."""
+    info = "_:creationinfo"
+    graph: list[dict] = [{"type": "CreationInfo", "@id": info, "specVersion": "3.0.1",
+                          "createdBy": ["urn:bench:tool"], "created": "2026-01-01T00:00:00Z"},
+                         {"type": "Organization", "spdxId": "urn:bench:tool", "creationInfo": info, "name": "bench"}]
+    agents: dict[str, str] = {}
+
+    def agent(name: str) -> str:
+        if name not in agents:
+            agents[name] = f"urn:bench:org-{len(agents)}"
+            graph.append({"type": "Organization", "spdxId": agents[name], "creationInfo": info, "name": name})
+        return agents[name]
+
+    root = "urn:bench:root"
+    graph.append({"type": "software_Package", "spdxId": root, "creationInfo": info, "name": "PT-BENCH-01",
+                  "software_primaryPurpose": "device"})
+    children: dict[str, list[str]] = {root: []}
+    assembly = board = root
+    for i in range(n):
+        supplier = vendors[i % len(vendors)] if i % 10 else f"Unknown Supplier {i % 500}"
+        if i == 7:
+            supplier = flagged
+        version = "2.0" if i == changed else "1.0"
+        if unknown_changed and i == 10:
+            version = "9.9"
+        sid = f"urn:bench:p{i}"
+        graph.append({"type": "software_Package", "spdxId": sid, "creationInfo": info, "name": f"part-{i}",
+                      "software_packageVersion": version, "suppliedBy": agent(supplier),
+                      "software_primaryPurpose": "device" if i % 3 else "firmware",
+                      "software_packageUrl": f"pkg:generic/bench/part-{i}@{version}"})
+        if i % 100 == 0:
+            assembly = sid
+            children[root].append(sid)
+        elif i % 10 == 0:
+            board = sid
+            children.setdefault(assembly, []).append(sid)
+        else:
+            children.setdefault(board, []).append(sid)
+    for k, (parent, kids) in enumerate(children.items()):
+        graph.append({"type": "Relationship", "spdxId": f"urn:bench:rel-{k}", "creationInfo": info, "from": parent,
+                      "to": kids, "relationshipType": "contains"})
+    graph.append({"type": "SpdxDocument", "spdxId": f"urn:bench:doc-{uuid.uuid4()}", "creationInfo": info,
+                  "rootElement": [root]})
+    return json.dumps({"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": graph}).encode()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--components", type=int, default=50_000)
     parser.add_argument("--units", type=int, default=200)
+    parser.add_argument("--format", choices=("cyclonedx", "spdx3"), default="cyclonedx")
     args = parser.parse_args()
+    build = document_spdx3 if args.format == "spdx3" else document
     label = setup_django("bom", INVENTORY_BOM_MAX_COMPONENTS=str(max(args.components, 100_000)))
     import tempfile
 
@@ -95,14 +148,15 @@ def main() -> int:
     seen: list = []
     events.subscribe(events.EquipmentChanged, seen.append, phase=events.IN_TRANSACTION)
 
-    print(f"BOM import on {label}: {args.components:,} components, {args.units} units of the product model")
+    print(f"BOM import on {label}: {args.components:,} components ({args.format}), {args.units} units of the "
+          "product model")
     rows = []
     for title, data in [
-        ("first import", document(args.components, names[2:], flagged.name)),
-        ("re-import, one part of a registry vendor changed", document(args.components, names[2:], flagged.name,
-                                                                      changed=123)),
-        ("re-import, one part of an unknown supplier changed", document(args.components, names[2:], flagged.name,
-                                                                        changed=123, unknown_changed=True)),
+        ("first import", build(args.components, names[2:], flagged.name)),
+        ("re-import, one part of a registry vendor changed", build(args.components, names[2:], flagged.name,
+                                                                   changed=123)),
+        ("re-import, one part of an unknown supplier changed", build(args.components, names[2:], flagged.name,
+                                                                     changed=123, unknown_changed=True)),
     ]:
         seen.clear()
         start = time.perf_counter()

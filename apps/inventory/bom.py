@@ -38,7 +38,8 @@ from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like, vendor
 from .bom_parse import BomRejected, ParsedBom, bom_parse
 from .models import BomComponent, BomDocument, Equipment, ImportJob, ProductModel
 
-_DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids")  # what the commit uses, not what people read
+# what the commit uses, not what people read
+_DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids", "touched_countries")
 DIFF_EXAMPLES = 50  # changed parts listed by name in a preview and a stored summary (counts are complete)
 SUGGEST_PER_NAME = 5  # suggestions shown per unknown name
 SUGGEST_MAX = 100  # unknown names (most used first) that get close-name suggestions: two indexed queries each
@@ -185,22 +186,28 @@ def _previous(organization_id: int, target: dict[str, Any]) -> BomDocument | Non
 
 
 def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, int | None]) -> dict[str, Any]:
-    """Parts added, removed, or changed (version, supplier) against the previous version, by identity key."""
+    """Parts added, removed, or changed (version, supplier, the supplier's country) against the previous version, by
+    identity key. `touched_vendor_ids` and `touched_countries`: the registry vendors and stated countries of the
+    changed parts (before or after), what screening and remediation's country facts read."""
     if previous is None:
         return {"previous_version": None, "added": len(parsed.components), "removed": 0, "changed": 0,
                 "changed_keys": sorted({c.key for c in parsed.components}), "examples": [],
-                "touched_vendor_ids": sorted({v for v in vendor_of.values() if v})}
+                "touched_vendor_ids": sorted({v for v in vendor_of.values() if v}),
+                "touched_countries": sorted({c.country for c in parsed.components if c.country})}
     old: dict[str, list[tuple]] = {}
-    for key, name, version, supplier_name, supplier_id in previous.components.values_list(
-            "key", "name", "version", "supplier_name", "supplier_id").order_by("pk").iterator(chunk_size=5000):
-        old.setdefault(key, []).append((name, version, supplier_name, supplier_id))
+    for key, name, version, supplier_name, supplier_id, country in previous.components.values_list(
+            "key", "name", "version", "supplier_name", "supplier_id", "country").order_by("pk").iterator(
+            chunk_size=5000):
+        old.setdefault(key, []).append((name, version, supplier_name, supplier_id, country))
     new: dict[str, list[tuple]] = {}
     for c in parsed.components:
-        new.setdefault(c.key, []).append((c.name, c.version, c.supplier_name, vendor_of.get(c.supplier_name)))
+        new.setdefault(c.key, []).append((c.name, c.version, c.supplier_name, vendor_of.get(c.supplier_name),
+                                          c.country))
     added = removed = changed = 0
     examples: list[dict[str, str]] = []
     changed_keys: list[str] = []
     touched: set[int] = set()
+    countries: set[str] = set()
 
     def note(kind: str, name: str, detail: str = "") -> None:
         if len(examples) < DIFF_EXAMPLES:
@@ -212,6 +219,7 @@ def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, 
             continue
         changed_keys.append(key)
         touched.update(row[3] for row in before + after if row[3])
+        countries.update(row[4] for row in before + after if row[4])
         if not before:
             added += len(after)
             note("added", after[0][0], f"{after[0][1]} by {after[0][2] or 'unknown supplier'}".strip())
@@ -226,11 +234,14 @@ def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, 
                 details.append(f"version {b[1] or '?'} \u2192 {a[1] or '?'}")
             if (b[2], b[3]) != (a[2], a[3]):
                 details.append(f"supplier {b[2] or '?'} \u2192 {a[2] or '?'}")
+            if b[4] != a[4]:
+                details.append(f"supplier country {b[4] or '?'} \u2192 {a[4] or '?'}")
             if len(before) != len(after):
                 details.append(f"{len(before)} \u2192 {len(after)} occurrences")
             note("changed", a[0], "; ".join(details))
     return {"previous_version": previous.version, "added": added, "removed": removed, "changed": changed,
-            "changed_keys": changed_keys, "examples": examples, "touched_vendor_ids": sorted(touched)}
+            "changed_keys": changed_keys, "examples": examples, "touched_vendor_ids": sorted(touched),
+            "touched_countries": sorted(countries)}
 
 
 def bom_preview(*, organization, data: bytes, product_model: ProductModel | None = None,
@@ -295,10 +306,11 @@ def bom_commit(*, organization, data: bytes, filename: str = "", product_model: 
     except BaseException:
         document.file.delete(save=False)
         raise
-    if preview.diff["touched_vendor_ids"]:
-        # Only a change to a part with a registry vendor can change a unit's status: then the units the BOM
-        # applies to are re-derived (screening and remediation subscribe, in this transaction). Parts that did not
-        # change, and parts of unknown suppliers, cause no work.
+    if preview.diff["touched_vendor_ids"] or preview.diff["touched_countries"]:
+        # Only a change to a part with a registry vendor (screening, remediation) or a stated supplier country
+        # (remediation's country facts) can change what a unit is: then the units the BOM applies to are
+        # re-derived (screening and remediation subscribe, in this transaction). Parts that did not change, and
+        # parts of unknown suppliers with no country, cause no work.
         if equipment is not None:
             units = {equipment.pk}
         else:

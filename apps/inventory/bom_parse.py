@@ -1,12 +1,15 @@
-"""Bills of materials (CycloneDX JSON/XML, SPDX 2.x JSON/tag-value) read into one neutral structure.
+"""Bills of materials (CycloneDX JSON/XML, SPDX 2.x JSON/tag-value, SPDX 3.0 JSON-LD) read into one neutral
+structure.
 
 The ecosystem's libraries parse and validate (cyclonedx-python-lib against the CycloneDX JSON/XML schemas,
-spdx-tools against the SPDX 2.x rules); this module only guards the door before them and maps their models:
+spdx-tools against the SPDX 2.x rules, the SPDX project's spdx-python-model against the SPDX 3.0.1 model); this
+module only guards the door before them and maps their models:
 
 * size (INVENTORY_BOM_MAX_BYTES), nesting depth (INVENTORY_BOM_MAX_DEPTH) and component count
   (INVENTORY_BOM_MAX_COMPONENTS) are checked before the library builds its objects;
 * XML with a DTD or an entity declaration is refused (defusedxml) before anything else reads it;
-* unsupported spec versions are refused by name (CycloneDX before 1.2; SPDX 3.0, which spdx-tools cannot read yet).
+* unsupported spec versions are refused by name (CycloneDX before 1.2, SPDX before 2.2, SPDX 3 other than the
+  3.0.1 JSON-LD serialisation the SPDX bindings know).
 
 Every refusal is a ``BomRejected`` (an ApplicationError on the ``file`` field) with a reason a person can act on.
 No ORM here: ``apps.inventory.bom`` maps vendors and stores.
@@ -29,6 +32,7 @@ from .choices import BomComponentType, BomFormat, BomSupplierRole
 
 CYCLONEDX_VERSIONS = ("1.2", "1.3", "1.4", "1.5", "1.6")
 SPDX_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
+SPDX3_CONTEXT = "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"  # the one spdx-python-model 0.0.6 reads
 _CDX_NS = re.compile(r"^\{http://cyclonedx\.org/schema/bom/(\d+\.\d+)\}bom$")
 
 _CDX_TYPES = {
@@ -171,8 +175,7 @@ def bom_parse(data: bytes) -> ParsedBom:
     if "spdxVersion" in doc:
         return _spdx_json(doc, limits, base)
     if "@context" in doc and "spdx" in json.dumps(doc.get("@context"))[:500].lower():
-        raise BomRejected("SPDX 3.0 (JSON-LD) is not supported yet: the spdx-tools library cannot read SPDX 3.0 "
-                          "documents. Export the BOM as SPDX 2.3 or CycloneDX.")
+        return _spdx3_jsonld(doc, limits, base)
     raise BomRejected("Not a bill of materials this registry reads: a JSON document without CycloneDX's "
                       "bomFormat or SPDX's spdxVersion.")
 
@@ -478,3 +481,148 @@ def _spdx_map(document: Any, fmt: str, base: dict, limits: dict[str, int]) -> Pa
     if not parsed.components:
         raise BomRejected("The document lists no packages: nothing to import.")
     return parsed
+
+
+# --- SPDX 3.0 (JSON-LD) ----------------------------------------------------------------------------------------
+
+_SPDX3_PURPOSES = {**_SPDX_PURPOSES, "OPERATINGSYSTEM": BomComponentType.OPERATING_SYSTEM}
+_SPDX3_NESTING = ("contains", "dependsOn")  # relationship types that place a package under another
+
+
+def _spdx3_last(iri: Any) -> str:
+    """The last segment of a named individual's IRI (".../SoftwarePurpose/library" -> "library")."""
+    return str(iri or "").rsplit("/", 1)[-1]
+
+
+def _spdx3_packages_declared(doc: dict) -> int:
+    """Packages the document declares at the top of its @graph, counted before the library builds anything."""
+    graph = doc.get("@graph")
+    if not isinstance(graph, list):
+        return 0
+    return sum(1 for item in graph if isinstance(item, dict) and str(item.get("type", "")).endswith("Package"))
+
+
+def _spdx3_jsonld(doc: dict, limits: dict[str, int], base: dict) -> ParsedBom:
+    """SPDX 3.0 JSON-LD, read by the SPDX project's bindings (spdx-python-model): its loader picks the model by the
+    @context (3.0.1), its deserializer refuses unknown types, properties and values, its index resolves references,
+    and its serializer (run only as a check) refuses missing required properties. Packages (software, AI and
+    dataset packages; SPDX 3.0 has no hardware profile: devices and firmware are packages by purpose) are the parts,
+    nested by ``contains``/``dependsOn``; ``suppliedBy``, else the first ``originatedBy`` agent, is the supplier."""
+    import spdx_python_model
+
+    _check_shape(depth=0, components=_spdx3_packages_declared(doc), limits=limits)
+    try:
+        model, objset = spdx_python_model.load_data(doc)
+    except spdx_python_model.LoadError as exc:
+        raise BomRejected(f"This SPDX 3 document is not supported ({_text(exc, 200)}); the registry reads SPDX 3.0.1 "
+                          f"JSON-LD (@context {SPDX3_CONTEXT}), SPDX 2.2/2.3 and CycloneDX.") from exc
+    except Exception as exc:  # the generated deserializer raises KeyError/TypeError/ValueError on what it refuses
+        raise BomRejected("Not a valid SPDX 3.0 document: " + _text(f"{type(exc).__name__}: {exc}", 400)) from exc
+    missing: set[str] = set()
+
+    def resolve(ref: Any) -> Any:
+        """A referenced element: decoded in place, or by its id through the set's index (the deserializer indexes
+        every element it reads; ``SHACLObjectSet.link`` would rebuild that index and rewrite every reference, a
+        third of the time on 50,000 packages)."""
+        if ref is None or isinstance(ref, model.SHACLObject):
+            return ref
+        found = objset.find_by_id(str(ref))
+        if found is None:
+            missing.add(str(ref))
+        return found
+
+    try:
+        model.JSONLDSerializer().serialize_data(objset)  # the model's required-property checks run on writing
+    except Exception as exc:
+        raise BomRejected("Not a valid SPDX 3.0 document: " + _text(exc, 400)) from exc
+    order = {item.get("spdxId"): i for i, item in enumerate(doc["@graph"]) if isinstance(item, dict)}
+
+    def in_document_order(objects: Any) -> list[Any]:
+        return sorted(objects, key=lambda o: (order.get(o._id, len(order)), o._id or ""))
+
+    infos = list(objset.foreach_type(model.CreationInfo))
+    spec = str(infos[0].specVersion) if infos else ""
+    if not spec.startswith("3.0"):
+        raise BomRejected(f"SPDX {spec or '(no specVersion)'} is not supported; the registry reads SPDX 3.0 JSON-LD, "
+                          "SPDX 2.2/2.3 and CycloneDX.")
+    documents = in_document_order(objset.foreach_type(model.SpdxDocument))
+    packages = {p._id: p for p in in_document_order(objset.foreach_type(model.software_Package))}
+    _check_shape(depth=0, components=len(packages), limits=limits)
+    parsed = ParsedBom(format=BomFormat.SPDX3_JSONLD, spec_version=spec,
+                       serial_number=_text(documents[0]._id if documents else "", 200),
+                       name=_text(documents[0].name if documents else ""), **base)
+    parent_of: dict[str, str] = {}
+    described: list[str] = []
+    for rel in in_document_order(objset.foreach_type(model.Relationship)):
+        kind = _spdx3_last(rel.relationshipType)
+        source = rel.from_._id if isinstance(rel.from_, model.SHACLObject) else str(rel.from_ or "")
+        targets = [t._id if isinstance(t, model.SHACLObject) else str(t) for t in rel.to]  # ids: no lookup needed
+        if kind in _SPDX3_NESTING and source in packages:
+            for target in targets:
+                if target in packages and target != source:
+                    parent_of.setdefault(target, source)
+        elif kind == "describes":
+            described += [t for t in targets if t in packages]
+    # What the document describes: the packages among its root elements (through an SBOM's own root elements).
+    roots = [e for d in documents for e in d.rootElement]
+    seen: set[int] = set()
+    while roots and not described:
+        element = resolve(roots.pop(0))
+        if element is None or id(element) in seen:
+            continue
+        seen.add(id(element))
+        if element._id in packages:
+            described.append(element._id)
+        elif isinstance(element, model.ElementCollection):
+            roots.extend(element.rootElement)
+    if described:
+        subject = packages[described[0]]
+        parsed.subject_name = _text(subject.name)
+        parsed.subject_version = _text(subject.software_packageVersion, 120)
+        parsed.subject_supplier = _spdx3_party(subject, model, resolve)[0]
+    files = sum(1 for _ in objset.foreach_type(model.software_File)) + sum(
+        1 for _ in objset.foreach_type(model.software_Snippet))
+    if files:
+        parsed.warnings.append(f"{files} file(s) or snippet(s) ignored: only packages are parts.")
+    children: dict[str | None, list[str]] = {}
+    for spdx_id in packages:  # document order
+        children.setdefault(parent_of.get(spdx_id), []).append(spdx_id)
+    stack = [(sid, None, 0) for sid in reversed(children.get(None, []))]
+    while stack:
+        sid, parent, depth = stack.pop()
+        if depth >= limits["depth"]:
+            raise BomRejected(f"Packages nest deeper than {limits['depth']} levels (INVENTORY_BOM_MAX_DEPTH).")
+        package = packages[sid]
+        supplier, role = _spdx3_party(package, model, resolve)
+        refs: dict[str, str] = {}
+        for ident in package.externalIdentifier:
+            refs.setdefault(_spdx3_last(ident.externalIdentifierType), str(ident.identifier or ""))
+        purpose = _spdx3_last(package.software_primaryPurpose).upper()
+        parsed.components.append(ParsedComponent(
+            name=_text(package.name) or "(unnamed)", type=_SPDX3_PURPOSES.get(purpose, BomComponentType.OTHER).value,
+            version=_text(package.software_packageVersion, 120), supplier_name=supplier, supplier_role=role,
+            purl=_text(package.software_packageUrl or refs.get("packageUrl", ""), 1000),
+            cpe=_text(refs.get("cpe23") or refs.get("cpe22") or "", 500), bom_ref=_text(sid, 255),
+            parent=parent, depth=depth))
+        index = len(parsed.components) - 1
+        stack.extend((child, index, depth + 1) for child in reversed(children.get(sid, [])))
+    if len(parsed.components) != len(packages):
+        raise BomRejected("The packages' contains/dependsOn relationships form a cycle: no package can be placed.")
+    if missing:
+        parsed.warnings.append(f"{len(missing)} element(s) referenced but not in the document (e.g. "
+                               f"{_text(sorted(missing)[0], 120)}): a supplier defined elsewhere is not read.")
+    if not parsed.components:
+        raise BomRejected("The document lists no packages: nothing to import.")
+    return parsed
+
+
+def _spdx3_party(package: Any, model: Any, resolve: Any) -> tuple[str, str]:
+    """(name, role) of the package's suppliedBy agent, else its first originatedBy agent with a name. An agent
+    referenced but not defined in the document has no name here (`resolve` notes it as missing)."""
+    agents = [(package.suppliedBy, BomSupplierRole.SUPPLIER)] + [
+        (agent, BomSupplierRole.ORIGINATOR) for agent in package.originatedBy]
+    for ref, role in agents:
+        agent = resolve(ref)
+        if isinstance(agent, model.Agent) and agent.name:
+            return _text(agent.name), role.value
+    return "", ""

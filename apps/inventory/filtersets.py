@@ -14,6 +14,7 @@ from apps.common.filters import RISK_STATUS_CHOICES, IdFilter, any_of, date_rang
 
 from .choices import ComponentKind, Criticality, EquipmentCategory, EquipmentStatus, SiteKind
 from .models import BomDocument, Component, Equipment, ProductModel, Site
+from .selectors import bom_parts_of_unit_q
 
 MODEL_IDS_INLINE = 1000  # matching product models passed as a literal list (beyond: a subquery)
 
@@ -58,7 +59,8 @@ def vendor_family_q(family) -> Q:
     ids = sorted(family.vendor_ids)
     condition = (Q(product_model__brand_id__in=ids) | Q(product_model__manufacturer_id__in=ids)
                  | Q(product_model__software_supplier_id__in=ids)
-                 | Q(Exists(Component.objects.filter(equipment_id=OuterRef("id"), vendor_id__in=ids))))
+                 | Q(Exists(Component.objects.filter(equipment_id=OuterRef("id"), vendor_id__in=ids)))
+                 | bom_parts_of_unit_q(ids))
     every = sorted(b for b, cats in family.oem_brands.items() if cats is None)
     if every:
         condition |= Q(product_model__brand_id__in=every)
@@ -107,7 +109,8 @@ class EquipmentFilterSet(ChangedSinceMixin):
     criticality = django_filters.MultipleChoiceFilter(distinct=False, field_name="site__criticality",
                                                       choices=Criticality.choices)
     vendor = IdFilter(
-        method="filter_vendor", label="Vendor id: brand, manufacturer, software supplier or component vendor"
+        method="filter_vendor", label="Vendor id: brand, manufacturer, software supplier or component vendor "
+        "(a recorded component or a part of a bill of materials in force)"
     )
     vendor_family = IdFilter(
         method="filter_vendor_family",
@@ -140,7 +143,8 @@ class EquipmentFilterSet(ChangedSinceMixin):
         if value is None:
             return queryset
         component = Component.objects.filter(equipment_id=OuterRef("id"), vendor_id=value)
-        return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component)))
+        return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component))
+                               | bom_parts_of_unit_q([value]))
 
     def filter_vendor_family(self, queryset, name, value):
         from apps.vendors.selectors import vendor_family

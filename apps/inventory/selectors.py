@@ -1,13 +1,16 @@
 """Reads of the inventory that pages and the API share."""
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from .choices import RETIRED_STATUSES
-from .models import SiteEquipmentCount
+from .models import BomComponent, BomDocument, Equipment, SiteEquipmentCount
 
 
 def equipment_counts(*, organization_ids: Iterable[int] | None = None, site_ids: Iterable[int] | None = None,
@@ -38,3 +41,64 @@ def site_count_subquery(*, field: str = "records", **filters) -> Coalesce:
     per_site = (equipment_counts(**filters).filter(site_id=OuterRef("pk")).values("site_id")
                 .annotate(n=Sum(field)).values("n"))
     return Coalesce(Subquery(per_site, output_field=IntegerField()), 0)
+
+
+# The target columns of a BOM part, first in every row that bom_rows_by_unit folds onto units.
+BOM_TARGET_FIELDS = ("document__equipment_id", "document__product_model_id", "document__organization_id")
+
+
+def bom_parts_in_force(*, equipment_ids: list[int], unit_models: dict[int, int | None],
+                       unit_orgs: dict[int, int | None], as_of: dt.datetime | None = None) -> QuerySet[BomComponent]:
+    """The parts (any depth) of the bills of materials in force for the units: their own, and their organisation's
+    for their product model (`unit_models`, `unit_orgs`: unit id -> product model id, organisation id). A queryset
+    for the caller to narrow and read with BOM_TARGET_FIELDS first, then fold with bom_rows_by_unit: one query.
+
+    `as_of`: the versions in force then (per target, the highest version imported by then: versions never go away,
+    a new one only takes over); `unit_models` are then the units' product models as they were."""
+    ids = list(equipment_ids)
+    if as_of is None:
+        units = Equipment.objects.filter(pk__in=ids, product_model_id=OuterRef("document__product_model_id"),
+                                         site__organization_id=OuterRef("document__organization_id"))
+        targets = Q(document__equipment_id__in=ids) | Q(Exists(units))
+        in_force = Q(document__is_current=True)
+    else:
+        targets = Q(document__equipment_id__in=ids) | Q(
+            document__product_model_id__in={m for m in unit_models.values() if m},
+            document__organization_id__in={o for o in unit_orgs.values() if o})
+        later = BomDocument.objects.filter(imported_at__lte=as_of, version__gt=OuterRef("document__version")).filter(
+            Q(equipment__isnull=False, equipment_id=OuterRef("document__equipment_id"))
+            | Q(equipment__isnull=True, product_model_id=OuterRef("document__product_model_id"),
+                organization_id=OuterRef("document__organization_id")))
+        in_force = Q(document__imported_at__lte=as_of) & ~Q(Exists(later))
+    return BomComponent.objects.filter(targets, in_force).order_by()
+
+
+def bom_rows_by_unit(rows: Iterable[tuple], *, equipment_ids: list[int], unit_models: dict[int, int | None],
+                     unit_orgs: dict[int, int | None]) -> dict[int, set[tuple[Any, ...]]]:
+    """Rows read from bom_parts_in_force (BOM_TARGET_FIELDS, then any values) onto the units they apply to: a unit's
+    own document, and its organisation's for its product model. Each unit gets the set of the rows' other values."""
+    by_target: dict[tuple, set[tuple[Any, ...]]] = defaultdict(set)
+    for eq_id, pm_id, org_id, *values in rows:
+        by_target[(eq_id,) if eq_id else (pm_id, org_id)].add(tuple(values))
+    return {pk: by_target.get((pk,), set()) | by_target.get((unit_models.get(pk), unit_orgs.get(pk)), set())
+            for pk in equipment_ids}
+
+
+def bom_parts_of_unit_q(vendor_ids: Iterable[int]) -> Q:
+    """Equipment with a part, at any depth, of a bill of materials in force for it (its own, or its
+    organisation's for its product model) supplied by one of the vendors: one correlated EXISTS per unit, through
+    the (supplier, document) index."""
+    parts = BomComponent.objects.filter(supplier_id__in=sorted(set(vendor_ids)), document__is_current=True).filter(
+        Q(document__equipment_id=OuterRef("id"))
+        | Q(document__equipment__isnull=True, document__product_model_id=OuterRef("product_model_id"),
+            document__organization_id=OuterRef("site__organization_id")))
+    return Q(Exists(parts))
+
+
+def bom_supplier_ids_of_organization(organization_id: int, product_model_ids: Iterable[int]) -> set[int]:
+    """Registry vendors supplying a part of a bill of materials in force in the organisation: its units' own, and
+    its own for the product models it has units of (`product_model_ids`). One query."""
+    return set(BomComponent.objects.filter(
+        Q(document__equipment__isnull=False) | Q(document__product_model_id__in=list(product_model_ids)),
+        document__organization_id=organization_id, document__is_current=True, supplier__isnull=False,
+    ).order_by().values_list("supplier_id", flat=True).distinct())

@@ -12,6 +12,7 @@ from django.db.models import Q
 from apps.accounts.models import Organization
 from apps.inventory.choices import CONNECTIVITY_FACT_FIELDS, connectivity_level
 from apps.inventory.models import Component, Equipment
+from apps.inventory.selectors import BOM_TARGET_FIELDS, bom_parts_in_force, bom_rows_by_unit
 from apps.screening.selectors import equipment_findings
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import ownership_links_above
@@ -84,13 +85,36 @@ def equipment_rows(equipment_ids: list[int]) -> list[dict]:
     return list(Equipment.objects.filter(id__in=equipment_ids).order_by().values(*EQUIPMENT_FIELDS))
 
 
+def _bom_parts(rows: list[dict]) -> dict[int, set[tuple[int | None, str, str]]]:
+    """(vendor id, country, name the document gives the supplier) of the parts, at any depth, of the bills of
+    materials in force for each unit (its own, its organisation's for its product model): one query, one row per
+    distinct supplier and country of a document. Read as they are now, like the recorded components."""
+    ids = [r["id"] for r in rows]
+    unit_models = {r["id"]: r["product_model_id"] for r in rows}
+    unit_orgs = {r["id"]: r["site__organization_id"] for r in rows}
+    parts = (bom_parts_in_force(equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs)
+             .filter(Q(supplier__isnull=False) | ~Q(country=""))
+             .values_list(*BOM_TARGET_FIELDS, "supplier_id", "country", "supplier_name").distinct())
+    return bom_rows_by_unit(parts, equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs)
+
+
 def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dict[int, EquipmentContext]:
-    """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, vendors,
-    one per ownership level."""
+    """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, parts of the
+    bills of materials in force, vendors, one per ownership level.
+
+    A BOM part counts like a recorded component (test `component`): its vendor's countries and its vendor's owners',
+    and the country the document gives its supplier (whether or not the name matched a registry vendor)."""
     ids = [r["id"] for r in rows]
     components: dict[int, set[int]] = defaultdict(set)
     for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "vendor_id"):
         components[eq_id].add(vendor_id)
+    part_countries: dict[int, set[tuple[str, str, int | None]]] = defaultdict(set)
+    for eq_id, parts in _bom_parts(rows).items():
+        for vendor_id, country, supplier_name in parts:
+            if vendor_id:
+                components[eq_id].add(vendor_id)
+            if country:
+                part_countries[eq_id].add((country, supplier_name, vendor_id))
     direct_ids: set[int] = set()
     for r in rows:
         direct_ids.update(v for v in (r["product_model__brand_id"], r["product_model__manufacturer_id"],
@@ -147,6 +171,10 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
                 via = f"owner of {vendors.get(below, {}).get('name', below)}"
                 facts.extend(CountryFact(CountryTest.ULTIMATE_OWNER.value, c, o.get("name", str(owner_id)), owner_id,
                                          via) for c in sorted(_vendor_countries(o)))
+        stated = sorted(part_countries.get(r["id"], ()), key=lambda p: (p[0], p[1], p[2] or 0))
+        for country, supplier_name, vid in stated:
+            subject = vendors[vid]["name"] if vid in vendors else supplier_name
+            facts.append(CountryFact(CountryTest.COMPONENT.value, country.upper(), subject, vid, "bill of materials"))
         if r["product_model__country_of_manufacture"]:
             facts.append(CountryFact(CountryTest.PLACE_OF_MANUFACTURE.value, r["product_model__country_of_manufacture"],
                                      r["product_model__model_number"]))

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
-from apps.inventory.models import BomComponent, BomDocument, Component, Equipment, ProductModel
+from apps.inventory.models import Component, Equipment, ProductModel
+from apps.inventory.selectors import BOM_TARGET_FIELDS, bom_parts_in_force, bom_rows_by_unit
 from apps.lists.choices import Propagation, Regime
 from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
@@ -203,39 +204,19 @@ def _equipment_parts_at(ids: list[int], as_of: dt.datetime, product_models: dict
 def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: dict[int, int],
                       as_of: dt.datetime | None = None) -> list[tuple[int, int]]:
     """(unit, vendor) for the vendors with an open finding (in any view) among the parts of the BOMs in force for
-    the units: their own, and their organisation's for their product model. One query.
+    the units (bom_parts_in_force: their own, and their organisation's for their product model). One query.
 
-    `as_of`: the BOM versions in force then (per target, the highest version imported by then: versions never
-    go away, a new one only takes over) and the findings open then; the units' product models as they were
+    `as_of`: the BOM versions in force then and the findings open then; the units' product models as they were
     (`unit_models` from the history)."""
     if as_of is None:
-        units = Equipment.objects.filter(pk__in=ids, product_model_id=OuterRef("document__product_model_id"),
-                                         site__organization_id=OuterRef("document__organization_id"))
-        targets = Q(document__equipment_id__in=ids) | Q(Exists(units))
-        in_force = Q(document__is_current=True)
         flagged = Finding.objects.filter(closed_at__isnull=True).values("vendor_id")
     else:
-        targets = Q(document__equipment_id__in=ids) | Q(
-            document__product_model_id__in={m for m in unit_models.values() if m},
-            document__organization_id__in={o for o in unit_orgs.values() if o})
-        later = BomDocument.objects.filter(imported_at__lte=as_of, version__gt=OuterRef("document__version")).filter(
-            Q(equipment__isnull=False, equipment_id=OuterRef("document__equipment_id"))
-            | Q(equipment__isnull=True, product_model_id=OuterRef("document__product_model_id"),
-                organization_id=OuterRef("document__organization_id")))
-        in_force = Q(document__imported_at__lte=as_of) & ~Q(Exists(later))
         flagged = Finding.objects.filter(Q(closed_at__isnull=True) | Q(closed_at__gt=as_of),
                                          discovered_at__lte=as_of).values("vendor_id")
-    rows = (BomComponent.objects.filter(targets, in_force, supplier_id__in=flagged).order_by()
-            .values_list("document__equipment_id", "document__product_model_id", "document__organization_id",
-                         "supplier_id").distinct())
-    by_target: dict[tuple, set[int]] = defaultdict(set)
-    for eq_id, pm_id, org_id, vendor_id in rows:
-        by_target[(eq_id,) if eq_id else (pm_id, org_id)].add(vendor_id)
-    out = []
-    for pk in ids:
-        vendors = by_target.get((pk,), set()) | by_target.get((unit_models.get(pk), unit_orgs.get(pk)), set())
-        out += [(pk, v) for v in sorted(vendors)]
-    return out
+    rows = (bom_parts_in_force(equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs, as_of=as_of)
+            .filter(supplier_id__in=flagged).values_list(*BOM_TARGET_FIELDS, "supplier_id").distinct())
+    by_unit = bom_rows_by_unit(rows, equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs)
+    return [(pk, v) for pk in ids for (v,) in sorted(by_unit[pk])]
 
 
 def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | None = None

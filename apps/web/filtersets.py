@@ -24,7 +24,8 @@ def _org_sites(request):
 
 
 def _org_vendors(request):
-    """Vendors that appear in the organisation's inventory (brand, maker or software supplier)."""
+    """Vendors that appear in the organisation's inventory (brand, maker, software supplier, component vendor or
+    supplier of a part of a bill of materials in force: organization_vendor_ids)."""
     from .selectors import organization_vendor_ids
 
     return Vendor.objects.filter(pk__in=organization_vendor_ids(_org_id(request))).only("pk", "name").order_by("name")

@@ -49,7 +49,8 @@ class BomUploadForm(forms.Form):
     """A bill of materials for a unit, or for its product model as the organisation installs it."""
 
     file = forms.FileField(label="CycloneDX or SPDX file",
-                           help_text="CycloneDX 1.2-1.6 (JSON or XML) or SPDX 2.2/2.3 (JSON or tag-value).",
+                           help_text="CycloneDX 1.2-1.6 (JSON or XML), SPDX 2.2/2.3 (JSON or tag-value) or "
+                                     "SPDX 3.0 (JSON-LD).",
                            widget=forms.ClearableFileInput(attrs={"accept": ".json,.xml,.spdx,.cdx,.txt"}))
     for_model = forms.TypedChoiceField(
         label="The document describes", coerce=lambda v: v == "model", initial="unit", widget=forms.RadioSelect,

@@ -16,7 +16,12 @@ from apps.common.cache import CACHE_DOWN, cache_get, cache_incr, cache_set
 from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
-from apps.inventory.selectors import equipment_counts, equipment_records_count, site_count_subquery
+from apps.inventory.selectors import (
+    bom_supplier_ids_of_organization,
+    equipment_counts,
+    equipment_records_count,
+    site_count_subquery,
+)
 from apps.screening.selectors import (
     equipment_findings,
     equipment_findings_folded,
@@ -81,7 +86,8 @@ _org_vendors_lock = threading.Lock()
 
 def organization_vendor_ids(organization_id: int | None) -> set[int]:
     """Ids of the vendors that are brand, maker, software supplier or component vendor of the organisation's
-    equipment (the equipment list's vendor filter).
+    equipment, a part of a bill of materials in force included (the equipment list's vendor filter, the vendor
+    name suggestions of the forms).
 
     Computing it reads the organisation's whole inventory (an index-only DISTINCT over (site, product_model):
     ~45 ms on PostgreSQL, ~1.4 s on SQLite at 250,000 units), so it is cached for ten minutes under a key that
@@ -119,6 +125,7 @@ def _organization_vendor_ids_compute(organization_id: int) -> set[int]:
         ids.update(v for v in row if v)
     ids.update(Component.objects.filter(equipment__site__organization_id=organization_id).order_by()
                .values_list("vendor_id", flat=True).distinct())
+    ids |= bom_supplier_ids_of_organization(organization_id, used)
     return ids
 
 

@@ -44,6 +44,7 @@ urlpatterns = [
     path("equipment/<int:pk>/bom/", boms.bom_upload, name="bom-upload"),
     path("bom/import/<str:token>/", boms.bom_preview, name="bom-preview"),
     path("bom/<int:pk>/cyclonedx.json", boms.bom_export, name="bom-export"),
+    path("equipment/<int:pk>/parts.cdx.json", boms.equipment_bom_export, name="equipment-bom-export"),
     path("equipment/<int:pk>/components/<int:component_pk>/remove/", inventory.component_remove,
          name="component-remove"),
     path("vendors/", vendors.vendor_list, name="vendor-list"),

@@ -102,3 +102,42 @@ def test_api_bom_upload_is_for_writers(setup):
     response = setup["viewer"].post(URL, {"file": _upload(cyclonedx(crane_parts())), "organization": setup["org"].pk,
                                           "product_model": setup["model"].pk}, format="multipart")
     assert response.status_code == 403
+
+
+def test_api_unit_parts_export_joins_the_boms_in_force_and_the_recorded_components(setup, django_assert_num_queries):
+    """GET /api/v1/equipment/{id}/cyclonedx/: the unit's own BOM and its organisation's BOM of its product model
+    (each tagged), its recorded components, findings as properties; a reader may export; constant queries."""
+    from apps.inventory.bom import bom_commit
+    from apps.screening.bom_export import equipment_export_cyclonedx
+    from tests.factories import ComponentFactory, EquipmentFactory, SiteFactory
+    from tests.inventory.bom_docs import Part
+
+    org, model = setup["org"], setup["model"]
+    unit = EquipmentFactory(site=SiteFactory(organization=org), product_model=model, asset_tag="PT-STS-01-A")
+    agent = VendorFactory._meta.model.objects.get(name="Remote Care GmbH")
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=model)
+    bom_commit(organization=org, data=cyclonedx([Part("Spreader", supplier="Siemens AG")]), equipment=unit)
+    ComponentFactory(equipment=unit, vendor=agent, kind="comms_module", name="Gateway")
+    export = setup["viewer"].get(f"/api/v1/equipment/{unit.pk}/cyclonedx/")
+    assert export.status_code == 200 and export["Content-Type"].startswith("application/vnd.cyclonedx+json")
+    bom = json.loads(export.content)
+    assert bom["metadata"]["component"]["name"] == "PT-STS-01-A"
+
+    def props(component):
+        return {p["name"]: p["value"] for p in component.get("properties", [])}
+
+    top = {c["name"]: props(c) for c in bom["components"]}
+    assert top["Spreader"]["vendorrisk:bom"] == "unit v1"
+    assert top["Crane control software"]["vendorrisk:bom"] == "product model PT-STS-01 v1"
+    assert (top["Gateway"]["vendorrisk:recorded"], top["Gateway"]["vendorrisk:risk_status"]) == (
+        "comms_module", "restricted")
+    software = next(c for c in bom["components"] if c["name"] == "Crane control software")
+    (nested,) = software["components"]
+    assert (nested["name"], props(nested)["vendorrisk:risk_status"]) == ("Remote maintenance agent", "restricted")
+    with django_assert_num_queries(5):  # unit, parts in force, documents, recorded components, findings
+        equipment_export_cyclonedx(unit)
+    bom_commit(organization=org, data=cyclonedx([*crane_parts(), Part("Cabinet", children=[
+        Part("Rack", children=[Part("Modem", supplier="Siemens AG")])])], serial=None), product_model=model)
+    ComponentFactory(equipment=unit, vendor=agent, kind="firmware", name="Agent firmware")
+    with django_assert_num_queries(5):
+        equipment_export_cyclonedx(unit)

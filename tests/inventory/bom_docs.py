@@ -1,4 +1,5 @@
-"""Bills of materials built with the ecosystem's own libraries (cyclonedx-python-lib, spdx-tools), for tests that
+"""Bills of materials built with the ecosystem's own libraries (cyclonedx-python-lib, spdx-tools, spdx-python-model),
+for tests that
 need documents the published examples do not give: a named supplier that is (or is owned by) a listed company,
 nesting, a second version with one change."""
 from __future__ import annotations
@@ -6,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -99,6 +101,55 @@ def spdx(parts: list[Part], *, subject: str = "PT-STS-01", fmt: str = "json") ->
         from spdx_tools.spdx.writer.tagvalue.tagvalue_writer import write_document_to_stream
     write_document_to_stream(doc, stream, validate=True)
     return stream.getvalue().encode()
+
+
+def spdx3(parts: list[Part], *, subject: str = "PT-STS-01", originators: bool = False) -> bytes:
+    """SPDX 3.0.1 JSON-LD written by the SPDX project's bindings: an SpdxDocument whose SBOM's root is the subject
+    package, which ``contains`` the parts (children nested the same way). Suppliers are Organization agents named
+    by ``suppliedBy`` (``originatedBy`` when `originators`)."""
+    import json
+
+    from spdx_python_model import v3_0_1 as m
+
+    objset = m.SHACLObjectSet()
+    info = m.CreationInfo(specVersion="3.0.1", created=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), createdBy=[])
+    person = objset.add(m.Person(_id="urn:example-test:person", name="Test Author", creationInfo=info))
+    info.createdBy.append(person)
+    purposes = {"device": "device", "firmware": "firmware", "application": "application", "library": "library"}
+    agents: dict[str, Any] = {}
+    counter = iter(range(1, 10**6))
+
+    def agent(name: str) -> Any:
+        if name not in agents:
+            agents[name] = objset.add(m.Organization(_id=f"urn:example-test:org-{len(agents) + 1}", name=name,
+                                                     creationInfo=info))
+        return agents[name]
+
+    def add(part: Part) -> Any:
+        package = objset.add(m.software_Package(
+            _id=f"urn:example-test:package-{next(counter)}", name=part.name, creationInfo=info,
+            software_primaryPurpose=getattr(m.software_SoftwarePurpose, purposes.get(part.type, "other"))))
+        if part.version:
+            package.software_packageVersion = part.version
+        if part.purl:
+            package.software_packageUrl = part.purl
+        supplier = part.supplier or part.manufacturer
+        if supplier and originators:
+            package.originatedBy.append(agent(supplier))
+        elif supplier:
+            package.suppliedBy = agent(supplier)
+        kids = [add(child) for child in part.children]
+        if kids:
+            objset.add(m.Relationship(_id=f"urn:example-test:rel-{next(counter)}", creationInfo=info,
+                                      from_=package, to=kids, relationshipType=m.RelationshipType.contains))
+        return package
+
+    root = add(Part(subject, "device", children=parts))
+    sbom = objset.add(m.software_Sbom(_id="urn:example-test:sbom", creationInfo=info, rootElement=[root],
+                                      element=[root]))
+    objset.add(m.SpdxDocument(_id="urn:example-test:doc-" + subject, name=subject, creationInfo=info,
+                              rootElement=[sbom]))
+    return json.dumps(m.JSONLDSerializer().serialize_data(objset), indent=1).encode()
 
 
 def crane_parts(*, agent_supplier: str = "Remote Care GmbH", agent_version: str = "4.2") -> list[Part]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,7 +18,7 @@ from apps.inventory.models import BomComponent, BomDocument
 from apps.vendors.models import Vendor
 from tests.factories import EquipmentFactory, ProductModelFactory, SiteFactory, VendorFactory
 from tests.factories.vendors import VendorAliasFactory
-from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx
+from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx, spdx3
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +128,34 @@ def test_bom_commit_for_a_unit_and_from_spdx(org, officer, vendors):
     assert root.name == "PT-STS-01" and root.children.count() == 3 and document.component_count == 6
 
 
+def test_bom_commit_from_spdx_3_maps_suppliers_and_nesting(org, officer, crane_model, vendors):
+    data = spdx3(crane_parts())
+    preview = bom_preview(organization=org, data=data, product_model=crane_model, actor=officer)
+    assert [v.name for v in preview.unmatched] == ["Remote Care GmbH"]
+    document = bom_commit(organization=org, data=data, product_model=crane_model, actor=officer,
+                          resolutions={"Remote Care GmbH": vendors["siemens"].pk})
+    assert (document.format, document.spec_version, document.component_count) == ("spdx3-jsonld", "3.0.1", 6)
+    agent = document.components.get(name="Remote maintenance agent")
+    assert agent.parent.name == "Crane control software" and agent.depth == 2
+    assert (agent.supplier_id, agent.supplier_name) == (vendors["siemens"].pk, "Remote Care GmbH")
+    assert document.components.get(name="Crane control software").supplier_id == vendors["zpmc"].pk  # by alias
+    # a changed SPDX 3 version is compared with it like any other format
+    changed = bom_preview(organization=org, data=spdx3(crane_parts(agent_version="5.0")), product_model=crane_model,
+                          actor=officer)
+    assert (changed.version, changed.diff["changed"], changed.diff["added"], changed.diff["removed"]) == (2, 1, 0, 0)
+
+
+def test_bom_spdx_3_refusals_store_nothing(org, officer, crane_model, vendors):
+    with pytest.raises(BomRejected, match="describes \u201cRTG-9\u201d"):
+        bom_commit(organization=org, data=spdx3(crane_parts(), subject="RTG-9"), product_model=crane_model,
+                   actor=officer)
+    bad = json.loads(spdx3(crane_parts()))
+    bad["@graph"][0]["unknownProperty"] = 1
+    with pytest.raises(BomRejected, match="Not a valid SPDX 3.0 document"):
+        bom_commit(organization=org, data=json.dumps(bad).encode(), product_model=crane_model, actor=officer)
+    assert not BomDocument.objects.exists() and not BomComponent.objects.exists()
+
+
 def test_a_new_version_shows_what_changed(org, officer, crane_model, vendors):
     bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane_model, actor=officer)
     parts = crane_parts(agent_supplier="Other Remote Ltd", agent_version="5.0")
@@ -140,9 +169,19 @@ def test_a_new_version_shows_what_changed(org, officer, crane_model, vendors):
     assert changes["Remote maintenance agent"]["detail"] == (
         "version 4.2 \u2192 5.0; supplier Remote Care GmbH \u2192 Other Remote Ltd")
     assert changes["PLC firmware"]["change"] == "removed" and changes["Anemometer"]["change"] == "added"
+    assert "touched_countries" not in preview.as_dict()["diff"]
     assert len(diff["changed_keys"]) == 3 and "changed_keys" not in preview.as_dict()["diff"]
     document = bom_commit(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
     assert document.version == 2 and document.summary["diff"]["changed"] == 1
+
+
+def test_a_changed_supplier_country_is_a_change(org, officer, crane_model, vendors):
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane_model, actor=officer)
+    parts = crane_parts()
+    parts[0].country = "CN"
+    diff = bom_preview(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer).diff
+    assert (diff["changed"], diff["examples"][0]["detail"], diff["touched_countries"]) == (
+        1, "supplier country DE \u2192 CN", ["CN", "DE"])
 
 
 def test_versions_are_per_organisation_for_a_shared_product_model(org, other_org, officer, other_officer,
@@ -210,3 +249,25 @@ def test_import_bom_command_dry_run_then_commit(org, crane_model, vendors, tmp_p
     with pytest.raises(CommandError, match="Refused: XML refused"):
         call_command("import_bom", str(path), "--organization", org.slug, "--product-model", str(crane_model.pk),
                      "--commit")
+
+
+SHARED_SPDX3 = Path(__file__).resolve().parents[3] / "shared" / "data" / "bom" / "spdx" / "example13.spdx3.json"
+
+
+@pytest.mark.skipif(not SHARED_SPDX3.is_file(), reason=f"{SHARED_SPDX3} is absent (published BOM examples)")
+def test_import_bom_command_reads_the_published_spdx_3_example(org, tmp_path):
+    """The SPDX project's example13 (SPDX 3.0.1 JSON-LD) through the command, for the product it describes:
+    its suppliers are names the registry does not know (kept, not screened, not created)."""
+    model = ProductModelFactory(model_number="ACME-APP-1.3", name="Acme Application")
+    out = StringIO()
+    call_command("import_bom", str(SHARED_SPDX3), "--organization", org.slug, "--product-model", str(model.pk),
+                 "--commit", stdout=out)
+    result = json.loads(out.getvalue())
+    assert (result["format"], result["spec_version"], result["components"]) == ("spdx3-jsonld", "3.0.1", 4)
+    document = BomDocument.objects.get()
+    assert document.file.read() == SHARED_SPDX3.read_bytes()
+    openssl = document.components.get(name="openssl")
+    assert (openssl.parent.name, openssl.depth) == ("alpine:latest", 2)
+    assert set(document.components.values_list("supplier_name", flat=True)) == {
+        "Acme Company", "Fedor Indutny", "Alpine Linux", ""}
+    assert not Vendor.objects.filter(name__in=["Acme Company", "Alpine Linux"]).exists()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from apps.inventory.bom_parse import BomRejected, bom_parse
-from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx
+from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx, spdx3
 
 SHARED_BOM = Path(__file__).resolve().parents[3] / "shared" / "data" / "bom"
 needs_shared = pytest.mark.skipif(not SHARED_BOM.is_dir(), reason=f"{SHARED_BOM} is absent (published BOM examples)")
@@ -34,6 +34,7 @@ def _read(name: str) -> bytes:
     ("spdx/example10-hello-source.spdx.json", "spdx-json", "2.3", 1, "hello"),
     ("spdx/example11-sbom.spdx.json", "spdx-json", "2.3", 4, "hello-server-src"),
     ("spdx/example2-bin.spdx", "spdx-tv", "2.2", 1, "hello-bin"),
+    ("spdx/example13.spdx3.json", "spdx3-jsonld", "3.0.1", 4, "Acme Application"),
 ])
 def test_bom_parse_reads_the_published_examples(name, fmt, spec, count, subject):
     parsed = bom_parse(_read(name))
@@ -85,9 +86,24 @@ def test_bom_parse_spdx_nesting_and_suppliers():
 
 
 @needs_shared
-def test_bom_parse_refuses_spdx_3_and_a_services_bom_with_their_reasons():
-    with pytest.raises(BomRejected, match="SPDX 3.0"):
-        bom_parse(_read("spdx/example13.spdx3.json"))
+def test_bom_parse_spdx_3_nesting_and_suppliers():
+    parsed = bom_parse(_read("spdx/example13.spdx3.json"))
+    assert parsed.serial_number == "http://spdx.example.com/Document1"
+    assert (parsed.subject_name, parsed.subject_version, parsed.subject_supplier) == (
+        "Acme Application", "1.3", "Acme Company")
+    rows = [(c.name, c.type, c.supplier_name, c.supplier_role, c.depth,
+             parsed.components[c.parent].name if c.parent is not None else None) for c in parsed.components]
+    assert rows == [
+        ("Acme Application", "application", "Acme Company", "supplier", 0, None),
+        ("npm-elliptic", "library", "Fedor Indutny", "supplier", 1, "Acme Application"),  # contains
+        ("alpine:latest", "container", "Alpine Linux", "supplier", 1, "Acme Application"),  # dependsOn
+        ("openssl", "library", "", "", 2, "alpine:latest"),  # no supplier stated
+    ]
+    assert parsed.components[1].bom_ref == "urn:npm-elliptic-6.5.2-4fe40e24-20e3-11ee-be56-0242ac120002"
+
+
+@needs_shared
+def test_bom_parse_refuses_a_services_bom_with_its_reason():
     with pytest.raises(BomRejected, match="services BOM"):
         bom_parse(_read("cyclonedx/saasbom-apigateway.cdx.json"))
 
@@ -123,6 +139,36 @@ def test_bom_parse_generated_spdx(fmt):
     assert parsed.subject_name == parsed.components[0].name == "PT-STS-01"
     assert parsed.components[agent.parent].name == "Crane control software"
     assert by_name["S7-1500 PLC"].type == "device"
+
+
+@pytest.mark.parametrize("originators", [False, True])
+def test_bom_parse_generated_spdx_3(originators):
+    parsed = bom_parse(spdx3(crane_parts(), originators=originators))
+    assert (parsed.format, parsed.spec_version, parsed.subject_name) == ("spdx3-jsonld", "3.0.1", "PT-STS-01")
+    assert parsed.serial_number == "urn:example-test:doc-PT-STS-01"
+    by_name = {c.name: c for c in parsed.components}
+    agent = by_name["Remote maintenance agent"]
+    role = "originator" if originators else "supplier"
+    assert (agent.type, agent.supplier_name, agent.supplier_role, agent.version, agent.depth) == (
+        "application", "Remote Care GmbH", role, "4.2", 2)
+    assert parsed.components[agent.parent].name == "Crane control software"
+    assert (by_name["PLC firmware"].type, parsed.components[by_name["PLC firmware"].parent].name) == (
+        "firmware", "S7-1500 PLC")
+    assert by_name["LTE modem"].supplier_name == "Quectel Wireless Solutions Co., Ltd."
+    assert len(parsed.components) == 6 and parsed.components[0].name == "PT-STS-01"
+
+
+def test_bom_parse_spdx_3_reads_purls_and_cpes_and_warns_of_agents_defined_elsewhere():
+    doc = json.loads(spdx3([Part("Modem", supplier="Quectel", purl="pkg:generic/quectel/eg25@1.0")]))
+    modem = next(e for e in doc["@graph"] if e.get("name") == "Modem")
+    modem["externalIdentifier"] = [{"type": "ExternalIdentifier", "externalIdentifierType": "cpe23",
+                                    "identifier": "cpe:2.3:h:quectel:eg25:-:*:*:*:*:*:*:*"}]
+    modem["suppliedBy"] = "urn:elsewhere:quectel"
+    parsed = bom_parse(json.dumps(doc).encode())
+    part = next(c for c in parsed.components if c.name == "Modem")
+    assert (part.purl, part.cpe, part.supplier_name) == (
+        "pkg:generic/quectel/eg25@1.0", "cpe:2.3:h:quectel:eg25:-:*:*:*:*:*:*:*", "")
+    assert any("urn:elsewhere:quectel" in w for w in parsed.warnings)
 
 
 # --- refusals ---------------------------------------------------------------------------------------------------
@@ -162,6 +208,37 @@ def test_bom_parse_refuses_an_invalid_spdx_document():
         bom_parse(json.dumps(doc).encode())
 
 
+def test_bom_parse_refuses_an_invalid_or_unsupported_spdx_3_document():
+    doc = json.loads(spdx3(crane_parts()))
+    package = next(e for e in doc["@graph"] if e.get("type") == "software_Package")
+    bad = json.loads(json.dumps(doc))
+    next(e for e in bad["@graph"] if e.get("spdxId") == package["spdxId"])["software_colour"] = "red"
+    with pytest.raises(BomRejected, match="Not a valid SPDX 3.0 document.*software_colour"):
+        bom_parse(json.dumps(bad).encode())
+    bad = json.loads(json.dumps(doc))
+    del next(e for e in bad["@graph"] if e.get("spdxId") == package["spdxId"])["creationInfo"]
+    with pytest.raises(BomRejected, match="Not a valid SPDX 3.0 document.*creationInfo.*required"):
+        bom_parse(json.dumps(bad).encode())
+    bad = json.loads(json.dumps(doc))
+    next(e for e in bad["@graph"] if e.get("spdxId") == package["spdxId"])["software_primaryPurpose"] = "crane"
+    with pytest.raises(BomRejected, match="Not a valid SPDX 3.0 document.*crane"):
+        bom_parse(json.dumps(bad).encode())
+    bad = {**doc, "@context": "https://spdx.org/rdf/3.0.0/spdx-context.jsonld"}
+    with pytest.raises(BomRejected, match="SPDX 3.0.1"):
+        bom_parse(json.dumps(bad).encode())
+
+
+def test_bom_parse_refuses_spdx_3_nesting_cycles():
+    doc = json.loads(spdx3([Part("a", children=[Part("b")])]))
+    ids = {e["name"]: e["spdxId"] for e in doc["@graph"] if e.get("type") == "software_Package"}
+    doc["@graph"] = [e for e in doc["@graph"] if e.get("type") != "Relationship"] + [
+        {"type": "Relationship", "spdxId": f"urn:example-test:cycle-{i}", "creationInfo": "_:CreationInfo0",
+         "from": ids[a], "to": [ids[b]], "relationshipType": kind}
+        for i, (a, b, kind) in enumerate([("a", "b", "contains"), ("b", "a", "dependsOn")])]
+    with pytest.raises(BomRejected, match="cycle"):
+        bom_parse(json.dumps(doc).encode())
+
+
 def test_bom_parse_refuses_xml_with_a_dtd_or_entities():
     xml = cyclonedx(crane_parts(), fmt="xml", spec="1.5")
     body = xml.split(b"?>", 1)[1]
@@ -181,13 +258,15 @@ def test_bom_parse_refuses_bombs_by_the_settings_limits(settings):
         bom_parse(doc)
     settings.INVENTORY_BOM_MAX_BYTES = 10**7
     settings.INVENTORY_BOM_MAX_COMPONENTS = 4
-    for data in (doc, cyclonedx(crane_parts(), fmt="xml"), spdx(crane_parts()), spdx(crane_parts(), fmt="tv")):
+    for data in (doc, cyclonedx(crane_parts(), fmt="xml"), spdx(crane_parts()), spdx(crane_parts(), fmt="tv"),
+                 spdx3(crane_parts())):
         with pytest.raises(BomRejected, match="INVENTORY_BOM_MAX_COMPONENTS"):
             bom_parse(data)
     settings.INVENTORY_BOM_MAX_COMPONENTS = 1000
     settings.INVENTORY_BOM_MAX_DEPTH = 3
     deep = Part("level 0", children=[Part("level 1", children=[Part("level 2", children=[Part("level 3")])])])
-    for data in (cyclonedx([deep]), cyclonedx([deep], fmt="xml"), spdx(deep.children), spdx(deep.children, fmt="tv")):
+    for data in (cyclonedx([deep]), cyclonedx([deep], fmt="xml"), spdx(deep.children), spdx(deep.children, fmt="tv"),
+                 spdx3(deep.children)):
         with pytest.raises(BomRejected, match="INVENTORY_BOM_MAX_DEPTH"):
             bom_parse(data)
 

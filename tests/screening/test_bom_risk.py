@@ -111,6 +111,11 @@ def test_a_reimport_rederives_units_only_when_a_changed_part_has_a_registry_vend
     with events_recorded(events.EquipmentChanged, phase=events.IN_TRANSACTION) as seen:
         bom_commit(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
     assert [set(e.equipment_ids) for e in seen] == [units]
+    # an unknown supplier whose country the document states: remediation's country facts read it
+    parts.append(Part("Wind sensor", "device", supplier="Unknown Sensors Ltd", country="CN"))
+    with events_recorded(events.EquipmentChanged, phase=events.IN_TRANSACTION) as seen:
+        document = bom_commit(organization=org, data=cyclonedx(parts), product_model=crane_model, actor=officer)
+    assert document.summary["diff"]["added"] == 1 and [set(e.equipment_ids) for e in seen] == [units]
 
 
 def test_the_units_findings_include_bom_parts_for_remediation_and_the_api(site, officer, crane_model,

@@ -111,6 +111,21 @@ def test_officer_maps_an_unknown_name_to_a_suggested_vendor_then_imports(client_
         "Siemens AGG": siemens.pk, "Nobody Similar Ltd": None}
 
 
+def test_officer_maps_a_name_that_is_not_the_first_row_of_the_preview(client_for, officer, crane):
+    """The mapping fields are numbered by the name's row among all names (matched ones have none): a gap before
+    the first mappable name must not drop the choice."""
+    siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
+    c = client_for(officer)
+    token = _upload(c, crane, [Part("PLC", "device", supplier="Remote Care GmbH"),
+                               Part("Drive", "device", supplier="Remote Care GmbH"),
+                               Part("Wind sensor", "device", supplier="Siemens AGG")])
+    url = reverse("web:bom-preview", args=[token])
+    page = c.get(url).content.decode()
+    assert 'name="name_0"' not in page and 'name="name_1" value="Siemens AGG"' in page
+    response = c.post(url, {"map": "1", "name_1": "Siemens AGG", "vendor_1": str(siemens.pk)})
+    assert response.status_code == 200 and "(mapped by you)" in response.content.decode()
+
+
 def test_mapping_refuses_ids_not_suggested_and_names_not_in_the_document(client_for, officer, crane):
     other = VendorFactory(name="Unrelated Vendor Corp")
     c = client_for(officer)
@@ -134,3 +149,59 @@ def test_another_organisation_cannot_map_an_upload(client_for, officer, other_of
     response = client_for(other_officer).post(reverse("web:bom-preview", args=[token]),
                                               {"map": "1", "name_0": "Siemens AGG", "vendor_0": str(siemens.pk)})
     assert response.status_code == 404
+
+
+def test_bom_suppliers_are_offered_in_the_forms_and_found_by_the_vendor_filter(client_for, officer, crane, org,
+                                                                               django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from apps.inventory.bom import bom_commit
+    from apps.vendors.models import Vendor
+
+    cache.clear()
+    agent = Vendor.objects.get(name="Remote Care GmbH")
+    other = EquipmentFactory(site=crane.site)  # no BOM
+    c = client_for(officer)
+    assert "Remote Care GmbH" not in c.get(reverse("web:equipment-detail", args=[other.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the commit bumps the cached vendor set's generation
+        bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane.product_model,
+                   actor=officer)
+    # the suggestions of the component form (any unit of the organisation) and the equipment list's vendor filter
+    assert '<option value="Remote Care GmbH">' in c.get(
+        reverse("web:equipment-detail", args=[other.pk])).content.decode()
+    page = c.get(reverse("web:equipment-list")).content.decode()
+    assert f'<option value="{agent.pk}">' in page
+    found = c.get(reverse("web:equipment-list"), {"vendor": agent.pk}).content.decode()
+    assert reverse("web:equipment-detail", args=[crane.pk]) in found
+    assert reverse("web:equipment-detail", args=[other.pk]) not in found
+
+
+def test_the_organisations_vendor_set_reads_bom_parts_in_constant_queries(officer, crane, org,
+                                                                         django_assert_num_queries):
+    from apps.inventory.bom import bom_commit
+    from apps.web.selectors import _organization_vendor_ids_compute
+
+    with django_assert_num_queries(4):  # product models in use, their vendors, components, BOM suppliers
+        before = _organization_vendor_ids_compute(org.pk)
+    deep = Part("Cabinet", children=[Part("Rack", children=[Part("Modem", supplier="Siemens AG")])])
+    bom_commit(organization=org, data=cyclonedx([*crane_parts(), deep]), product_model=crane.product_model,
+               actor=officer)
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), equipment=crane, actor=officer)
+    with django_assert_num_queries(4):
+        after = _organization_vendor_ids_compute(org.pk)
+    siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
+    assert siemens.pk not in before and siemens.pk in after
+
+
+def test_a_reader_exports_all_of_a_units_parts(client_for, viewer, officer, crane, org):
+    from apps.inventory.bom import bom_commit
+
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane.product_model, actor=officer)
+    c = client_for(viewer)
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk])).content.decode()
+    url = reverse("web:equipment-bom-export", args=[crane.pk])
+    assert f'href="{url}"' in page
+    response = c.get(url)
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.cdx.json"')
+    names = {comp["name"] for comp in json.loads(response.content)["components"]}
+    assert {"S7-1500 PLC", "LTE modem", "Crane control software"} <= names

@@ -70,6 +70,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "bom-upload": ("write", ("post",), {"pk": ("equipment", "other_equipment")}),
     "bom-preview": ("job", ("get",), {"token": ("bom_job", "other_bom_job")}),
     "bom-export": ("read", ("get",), {"pk": ("bom", "other_bom")}),
+    "equipment-bom-export": ("read", ("get",), {"pk": ("equipment", "other_equipment")}),
     "vendor-list": ("read", ("get",), {}),
     "vendor-create": ("write", ("get", "post"), {}),
     "vendor-detail": ("read", ("get",), {"pk": ("vendor", None)}),

@@ -21,7 +21,7 @@ from apps.inventory.filtersets import (
 )
 from apps.inventory.models import BomDocument, Component, Equipment, ProductModel, Site
 from apps.remediation.filtersets import EquipmentFilterSet
-from apps.screening.bom_export import bom_export_cyclonedx
+from apps.screening.bom_export import bom_export_cyclonedx, equipment_export_cyclonedx
 from apps.screening.selectors import equipment_findings
 
 from .serializers import (
@@ -133,6 +133,19 @@ class EquipmentViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceDestroyMix
     def perform_service_destroy(self, equipment):
         services.equipment_delete(equipment=equipment, actor=self.request.user)
 
+    @extend_schema(responses={(200, "application/vnd.cyclonedx+json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def cyclonedx(self, request, id=None):
+        """The unit's parts as CycloneDX 1.6 JSON: the parts of the bills of materials in force for it (its own,
+        its organisation's for its product model; `vendorrisk:bom` says which) and its recorded components
+        (`vendorrisk:recorded`), with `vendorrisk:` properties: the mapped vendor, its worst status for the unit's
+        category, and each open finding's path."""
+        unit = self.get_object()
+        response = HttpResponse(equipment_export_cyclonedx(unit),
+                                content_type="application/vnd.cyclonedx+json; version=1.6")
+        response["Content-Disposition"] = f'attachment; filename="unit-{unit.pk}-parts.cdx.json"'
+        return response
+
 
 class ComponentViewSet(ReadOnlyApiViewSet):
     """Parts of installed equipment with their own vendor (read-only here)."""
@@ -145,11 +158,11 @@ class ComponentViewSet(ReadOnlyApiViewSet):
 
 
 class BomDocumentViewSet(ReadOnlyApiViewSet):
-    """Bills of materials (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.2/2.3 JSON/tag-value) imported for a product model
-    as your organisation installs it, or for one unit. POST a file (multipart) to preview the import (the default,
-    `dry_run=true`: vendor mapping, unknown names with suggestions, the diff with the version in force) or to store
-    it (`dry_run=false`); a refused document stores nothing and answers 400 with the reason. `cyclonedx/` exports
-    the parts as CycloneDX 1.6 with the registry's findings as properties."""
+    """Bills of materials (CycloneDX 1.2-1.6 JSON/XML, SPDX 2.2/2.3 JSON/tag-value, SPDX 3.0 JSON-LD) imported for a
+    product model as your organisation installs it, or for one unit. POST a file (multipart) to preview the import
+    (the default, `dry_run=true`: vendor mapping, unknown names with suggestions, the diff with the version in
+    force) or to store it (`dry_run=false`); a refused document stores nothing and answers 400 with the reason.
+    `cyclonedx/` exports the parts as CycloneDX 1.6 with the registry's findings as properties."""
 
     queryset = BomDocument.objects.all()
     serializer_class = BomDocumentSerializer

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
 from apps.inventory import bom as boms
-from apps.inventory.models import BomDocument, ImportJob
-from apps.screening.bom_export import bom_export_cyclonedx
+from apps.inventory.models import BomDocument, Equipment, ImportJob
+from apps.screening.bom_export import bom_export_cyclonedx, equipment_export_cyclonedx
 
 from ..access import org_scope, org_view
 from ..forms import BomUploadForm, ImportCommitForm
@@ -49,13 +49,15 @@ MAP_FIELDS_MAX = 200  # unmatched names read from one mapping form (the preview 
 
 def _mapping_choices(post) -> dict[str, str]:
     """The mapping form's choices: `name_<i>` (a supplier name of the document) -> `vendor_<i>` (a vendor id, or
-    "" to leave it unmapped)."""
+    "" to leave it unmapped). `<i>` is the name's row in the preview's table of all names, so the numbers have gaps
+    (the matched names have no field); at most MAP_FIELDS_MAX names are read."""
     choices: dict[str, str] = {}
-    for i in range(MAP_FIELDS_MAX):
-        name = post.get(f"name_{i}")
-        if name is None:
-            break
-        choices[name] = post.get(f"vendor_{i}", "")
+    for key, name in post.items():
+        suffix = key.removeprefix("name_")
+        if suffix != key and suffix.isdigit():
+            choices[name] = post.get(f"vendor_{suffix}", "")
+            if len(choices) >= MAP_FIELDS_MAX:
+                break
     return choices
 
 
@@ -108,4 +110,16 @@ def bom_export(request, pk: int):
     return response
 
 
-__all__ = ["bom_export", "bom_preview", "bom_upload"]
+@org_view
+def equipment_bom_export(request, pk: int):
+    """Everything the registry knows about the unit's parts (its BOMs in force, its recorded components) as
+    CycloneDX with the findings: any member of the unit's organisation, like the unit page."""
+    unit = get_object_or_404(Equipment.objects.select_related("site"), pk=pk,
+                             site__organization_id__in=request.access.organization_ids)
+    org_scope(request, unit.site.organization_id)
+    response = HttpResponse(equipment_export_cyclonedx(unit), content_type="application/vnd.cyclonedx+json")
+    response["Content-Disposition"] = f'attachment; filename="unit-{unit.pk}-parts.cdx.json"'
+    return response
+
+
+__all__ = ["bom_export", "bom_preview", "bom_upload", "equipment_bom_export"]

@@ -1,6 +1,6 @@
-"""Import a bill of materials (CycloneDX JSON/XML, SPDX 2.x JSON/tag-value) for a product model or one unit:
-a dry run by default (what would be stored, the vendor mapping, the diff with the current version), --commit to
-store it. The same service as the web and the API (apps.inventory.bom)."""
+"""Import a bill of materials (CycloneDX JSON/XML, SPDX 2.x JSON/tag-value, SPDX 3.0 JSON-LD) for a product model
+or one unit: a dry run by default (what would be stored, the vendor mapping, the diff with the current version),
+--commit to store it. The same service as the web and the API (apps.inventory.bom)."""
 import json
 from pathlib import Path
 
