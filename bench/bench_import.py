@@ -28,12 +28,16 @@ from bench.benchsupport import setup_django  # noqa: E402
 def _write_csv(path: Path, rows: int, data: dict) -> None:
     codes = [s.code for s in data["sites"]]
     with open(path, "w", encoding="utf-8") as f:
-        f.write("site_code,category,brand,model_number,quantity,serial_number,asset_tag,installed_date,"
-                "internet_connected,collects_data\n")
+        f.write(
+            "site_code,category,brand,model_number,quantity,serial_number,asset_tag,installed_date,"
+            "internet_connected,collects_data\n"
+        )
         for i in range(rows):
             brand = data["vendors"][i % 200].name if i % 1000 else f"Bench new brand {data['stamp']} {i}"
-            f.write(f"{codes[i % 20]},camera,{brand},IMP-{i % 50},1,ISN{i},IMP-{i},2021-04-01,"
-                    f"{'yes' if i % 7 == 0 else 'no'},yes\n")
+            f.write(
+                f"{codes[i % 20]},camera,{brand},IMP-{i % 50},1,ISN{i},IMP-{i},2021-04-01,"
+                f"{'yes' if i % 7 == 0 else 'no'},yes\n"
+            )
 
 
 def _anchor_orm(rows: int, data: dict) -> float:
@@ -49,8 +53,15 @@ def _anchor_orm(rows: int, data: dict) -> float:
         batch = []
         for i in range(rows):
             pm = models[i % len(models)]
-            batch.append(Equipment(site=data["sites"][i % 20], product_model=pm, category=pm.category,
-                                   serial_number=f"ORM{i}", asset_tag=f"ORM-{i}"))
+            batch.append(
+                Equipment(
+                    site=data["sites"][i % 20],
+                    product_model=pm,
+                    category=pm.category,
+                    serial_number=f"ORM{i}",
+                    asset_tag=f"ORM-{i}",
+                )
+            )
             if len(batch) == 1000:
                 Equipment.objects.bulk_create(batch)
                 batch = []
@@ -73,8 +84,9 @@ def main() -> int:
     from apps.inventory.imports import import_commit, import_validate
     from apps.inventory.models import Equipment
 
-    print(f"database: {label}; import rows: {args.rows:,}; cores {os.cpu_count()}, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"database: {label}; import rows: {args.rows:,}; cores {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}"
+    )
     path = Path(tempfile.mkdtemp(prefix="bench-import-")) / "equipment.csv"
     _write_csv(path, args.rows, data)
     t, c = time.perf_counter(), time.process_time()
@@ -100,8 +112,10 @@ def main() -> int:
     orm = _anchor_orm(args.rows, data)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"dry run: {dry:.2f} s wall, {dry_cpu:.2f} s CPU ({args.rows / dry:,.0f} rows/s)")
-    print(f"commit: {commit:.2f} s wall, {commit_cpu:.2f} s CPU ({args.rows / commit:,.0f} rows/s), "
-          f"{len(report.new_vendors)} new vendors")
+    print(
+        f"commit: {commit:.2f} s wall, {commit_cpu:.2f} s CPU ({args.rows / commit:,.0f} rows/s), "
+        f"{len(report.new_vendors)} new vendors"
+    )
     print(f"anchor, plain ORM bulk_create of the same number of units: {orm:.2f} s ({args.rows / orm:,.0f} rows/s)")
     print(f"peak RSS {peak:.0f} MB")
     print(f"RESULT import_commit rows={args.rows} seconds={commit:.3f} anchor_seconds={orm:.3f}")

@@ -29,19 +29,14 @@ def ids_reserve(model: type[models.Model], count: int) -> list[int]:
     table = model._meta.db_table
     pk = model._meta.pk.column
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count]
-        )
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count])
         return [row[0] for row in cur.fetchall()]
 
 
 def field_defaults(model: type[models.Model]) -> dict[str, object]:
     """attname -> the database value of the field's default (what an unsaved ``model()`` would write)."""
     proto = model()
-    return {
-        f.attname: f.get_db_prep_save(getattr(proto, f.attname), connection)
-        for f in model._meta.concrete_fields
-    }
+    return {f.attname: f.get_db_prep_save(getattr(proto, f.attname), connection) for f in model._meta.concrete_fields}
 
 
 def copy_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
