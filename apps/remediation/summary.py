@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from django.db.models import Sum
+from django.db.models import Case, Count, F, Sum, Value, When
 from django.utils import timezone
 
 from apps.common.choices import RiskStatus, risk_worst
@@ -15,7 +15,7 @@ from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment, Site
 from apps.inventory.selectors import equipment_counts
 from apps.lists.selectors import list_versions_active
-from apps.screening.selectors import equipment_findings
+from apps.screening.selectors import equipment_findings, equipment_flag_candidates
 
 from .choices import CLOCK_STATUSES, PlanStatus
 from .models import RemediationPlan, RemediationPlanQuerySet
@@ -38,21 +38,37 @@ def _equipment_rows_now(site_ids: list[int]) -> Iterable[tuple[int, str, str, in
 
 def _equipment_rows_as_of(site_ids: list[int], as_of: dt.datetime) -> Iterable[tuple[int, str, str, int, int]]:
     """The same from the historical rows in force at `as_of`, each unit's status under the findings open
-    then (three queries per chunk of units)."""
+    then. Only the units that may carry a finding (equipment_flag_candidates: a superset, in SQL) have their
+    findings looked up, AS_OF_CHUNK at a time (three queries per chunk); every other unit is clear and counted
+    by one GROUP BY in the database. No step holds more than a chunk of units in memory."""
     history = (Equipment.history.filter(history_date__lte=as_of).latest_of_each().exclude(history_type="-")
-               .filter(site_id__in=site_ids).exclude(status__in=sorted(RETIRED_STATUSES))
-               .values_list("id", "site_id", "category", "quantity").order_by("id"))
+               .filter(site_id__in=site_ids).exclude(status__in=sorted(RETIRED_STATUSES)).order_by())
+    candidates = equipment_flag_candidates(as_of)
+    units = Sum(Case(When(quantity__gt=0, then=F("quantity")), default=Value(1)))  # `quantity or 1`
+    clear = (history.exclude(candidates).values("site_id", "category")
+             .annotate(n=Count("history_id"), units=units).values_list("site_id", "category", "n", "units"))
+    rows = [(site_id, category, RiskStatus.CLEAR, n, u) for site_id, category, n, u in clear]
     counts: Counter = Counter()
-    units: Counter = Counter()
-    rows = list(history)
-    for start in range(0, len(rows), AS_OF_CHUNK):
-        chunk = rows[start:start + AS_OF_CHUNK]
+    quantities: Counter = Counter()
+    flagged = history.filter(candidates).values_list("id", "site_id", "category", "quantity").order_by("id")
+    for chunk in _chunked(flagged.iterator(chunk_size=AS_OF_CHUNK), AS_OF_CHUNK):
         findings = equipment_findings(equipment_ids=[r[0] for r in chunk], as_of=as_of)
         for eq_id, site_id, category, quantity in chunk:
             status = risk_worst(*(f.status for f in findings.get(eq_id, [])))
             counts[(site_id, category, status)] += 1
-            units[(site_id, category, status)] += quantity or 1
-    return [(s, c, st, n, units[(s, c, st)]) for (s, c, st), n in counts.items()]
+            quantities[(site_id, category, status)] += quantity or 1
+    return rows + [(s, c, st, n, quantities[(s, c, st)]) for (s, c, st), n in counts.items()]
+
+
+def _chunked(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _plans(organization_ids: list[int], site_ids: list[int] | None, as_of: dt.datetime | None, day: dt.date
@@ -77,7 +93,7 @@ def _plans(organization_ids: list[int], site_ids: list[int] | None, as_of: dt.da
 def summary_report(*, organization_ids: list[int], site_ids: list[int] | None = None,
                    as_of: dt.datetime | None = None) -> dict:
     """Counts for the given organisations (and sites), now or at `as_of`. A constant number of queries now;
-    from history, three more per 5,000 units."""
+    from history, three more per 5,000 units that may carry a finding (the others are counted in SQL)."""
     day = timezone.localdate(as_of) if as_of else timezone.localdate()
     sites_qs = Site.objects.filter(organization_id__in=organization_ids)
     if site_ids is not None:
