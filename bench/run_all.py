@@ -29,6 +29,11 @@ def _n(value: str) -> float:
     return float(value)
 
 
+def _cpu(values: dict[str, str]) -> str:
+    """The CPU seconds (Python + PostgreSQL backend) a row reports: what survives a busy machine."""
+    return f"; CPU {_n(values['cpu_seconds']):.1f} s" if "cpu_seconds" in values else ""
+
+
 # key -> (path, target, figure(values), anchor(values), command)
 ROWS = {
     "list_ingest": (
@@ -51,14 +56,14 @@ ROWS = {
         "Equipment CSV import commit (BENCH_IMPORT_ROWS rows)",
         "100,000 rows <= 20 s, all-or-nothing",
         lambda v: f"{int(_n(v['rows'])):,} rows in {_n(v['seconds']):.1f} s "
-        f"({_n(v['rows']) / _n(v['seconds']):,.0f} rows/s)",
+        f"({_n(v['rows']) / _n(v['seconds']):,.0f} rows/s){_cpu(v)}",
         lambda v: f"ORM bulk_create of the units alone {_n(v['anchor_seconds']):.1f} s",
         "BENCH_IMPORT_ROWS=N .venv/bin/python bench/bench_import.py",
     ),
     "asof": (
         "As-of summary (/reports/as-of/, API as_of) at BENCH_ASOF_UNITS units",
         "<= 2 s at 1,000,000 units",
-        lambda v: f"{_n(v['seconds']) * 1000:,.0f} ms at {int(_n(v['units'])):,} units",
+        lambda v: f"{_n(v['seconds']) * 1000:,.0f} ms at {int(_n(v['units'])):,} units{_cpu(v)}",
         lambda v: (
             f"every unit's findings looked up (before) {_n(v['anchor_seconds']) * 1000:,.0f} ms"
             if _n(v["anchor_seconds"])
