@@ -93,6 +93,7 @@ class _CopySource:
         self._size = 0
         self._csv = csv.writer(self, lineterminator="\n")
         self.count = 0
+        self.error: Exception | None = None  # what the parser raised inside read()
 
     def write(self, line: str) -> None:  # the csv writer's output
         self._parts.append(line)
@@ -100,11 +101,15 @@ class _CopySource:
 
     def read(self, size: int = -1) -> str:
         writerow, vid = self._csv.writerow, self._version_id
-        for entry in self._entries:
-            writerow((vid, *_entry_row(entry)))
-            self.count += 1
-            if 0 < size <= self._size:
-                break
+        try:
+            for entry in self._entries:
+                writerow((vid, *_entry_row(entry)))
+                self.count += 1
+                if 0 < size <= self._size:
+                    break
+        except Exception as exc:  # the driver reports it as "error in .read() call": _write raises it as itself
+            self.error = exc
+            raise
         data = "".join(self._parts)
         self._parts, self._size = [], 0
         return data
@@ -182,9 +187,16 @@ class _EntryWriter:
             source.seek(0)
         # The driver's own cursor raises the driver's errors: wrap them into django.db's, so a lost connection
         # during COPY is a DatabaseError (failed and retried) like in every other phase. An exception raised by
-        # the parser inside _CopySource.read() aborts the COPY and comes out as itself.
-        with connection.cursor() as cur, connection.wrap_database_errors:
-            cur.cursor.copy_expert(self.copy_sql, source, size=COPY_CHUNK)
+        # the parser inside _CopySource.read() aborts the COPY (the driver turns it into its own error) and is
+        # raised as itself: a bad file is a parse error, not a database error.
+        try:
+            with connection.cursor() as cur, connection.wrap_database_errors:
+                cur.cursor.copy_expert(self.copy_sql, source, size=COPY_CHUNK)
+        except Exception:
+            error = getattr(source, "error", None)
+            if error is not None:
+                raise error from None
+            raise
 
 
 def _entries_load(*, version: ListVersion, source: ListSource, parser, paths: list[Path], run: FetchRun,
