@@ -6,6 +6,7 @@ number pagination (a COUNT(*) of the filtered list on every page, OFFSET for dee
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench .venv/bin/python bench/bench_pagination.py
 
 Requests go through Django's test client as the organisation's auditor (server time, no network); best of 3.
+Also renders a page of 1,000 units with DRF's JSONRenderer and with the API's orjson renderer.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def _best(client, url: str, repeat: int = 3) -> tuple[float, int]:
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
         queries = len(ctx.captured_queries)
     return best, queries
+
+
+def _render_time(renderer, data) -> float:
+    t = time.perf_counter()
+    renderer.render(data, "application/json")
+    return time.perf_counter() - t
 
 
 def main() -> int:
@@ -75,6 +82,18 @@ def main() -> int:
         f"DRF PageNumberPagination (COUNT + OFFSET): page 1 {drf_first * 1000:,.0f} ms ({q3} queries), "
         f"page {deep:,} {drf_deep * 1000:,.0f} ms ({q4} queries)"
     )
+    from rest_framework.renderers import JSONRenderer
+
+    from apps.api.renderers import OrjsonRenderer
+
+    page = client.get("/api/v1/equipment/?limit=1000").json()  # a full page, rendered again by each renderer
+    drf_render = min(_render_time(JSONRenderer(), page) for _ in range(3))
+    ours_render = min(_render_time(OrjsonRenderer(), page) for _ in range(3))
+    print(
+        f"rendering a page of {len(page['results'])} units: DRF JSONRenderer {drf_render * 1000:,.1f} ms, "
+        f"orjson renderer {ours_render * 1000:,.1f} ms"
+    )
+    print(f"RESULT renderer seconds={ours_render:.5f} anchor_seconds={drf_render:.5f} rows={len(page['results'])}")
     print(
         f"RESULT pagination units={args.units} seconds={ours_first:.4f} anchor_seconds={drf_first:.4f} "
         f"next_seconds={ours_next:.4f} anchor_deep_seconds={drf_deep:.4f}"

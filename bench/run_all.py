@@ -86,6 +86,13 @@ ROWS = {
         f"{_n(v['anchor_deep_seconds']) * 1000:,.0f} ms mid-list",
         "BENCH_ASOF_UNITS=N .venv/bin/python bench/bench_pagination.py",
     ),
+    "renderer": (
+        "JSON rendering of a 1,000-unit API page",
+        "(cheaper serialisation)",
+        lambda v: f"orjson renderer {_n(v['seconds']) * 1000:,.1f} ms",
+        lambda v: f"DRF JSONRenderer {_n(v['anchor_seconds']) * 1000:,.1f} ms",
+        "BENCH_ASOF_UNITS=N .venv/bin/python bench/bench_pagination.py",
+    ),
     "workers": (
         "1 vs 2 Celery worker processes (bench_workers.py)",
         "about 1/N of the time with N workers",
@@ -133,7 +140,7 @@ def _table(results: dict[str, dict[str, str]], sizes: dict[str, str], ran: set[s
         + (
             " (BENCH_FULL=1: the issue's sizes)"
             if os.environ.get("BENCH_FULL")
-            else " (quick defaults; BENCH_FULL=1 for the issue's sizes)"
+            else " (from the environment, else the quick defaults; BENCH_FULL=1 for the issue's sizes)"
         )
     )
     print("=" * 100)
