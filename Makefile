@@ -70,7 +70,8 @@ check: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
-## bench: every benchmark in bench/, each printing its figures.
+## bench: every benchmark in bench/ but bench_load.py (`make load`), each printing its figures, then one table:
+## figure, anchor measured in the same run, target, command (docs/performance.md). BENCH_FULL=1: the issue's sizes.
 bench: setup
 	$(PY) bench/run_all.py
 

@@ -218,6 +218,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.common.exceptions.api_exception_handler",
+    # JSON through orjson (apps.api.renderers), also for the API views that are not viewsets (summary, checks).
+    "DEFAULT_RENDERER_CLASSES": [
+        "apps.api.renderers.OrjsonRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vendor-risk registry API",

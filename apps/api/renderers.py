@@ -1,11 +1,13 @@
-"""CSV as a renderer, so `?format=csv` (or `Accept: text/csv`) is negotiated like JSON.
+"""The API's renderers: JSON through orjson, and CSV, so `?format=csv` (or `Accept: text/csv`) is negotiated
+like JSON.
 
-List endpoints stream their CSV themselves (apps.api.mixins.CsvExportMixin); this renderer writes what
+List endpoints stream their CSV themselves (apps.api.mixins.CsvExportMixin); the CSV renderer writes what
 other responses carry (one object, an error) as a small CSV.
 """
 from __future__ import annotations
 
-from rest_framework.renderers import BaseRenderer
+import orjson
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from apps.common.export import csv_rows
 
@@ -17,6 +19,22 @@ def _flatten(data, prefix: str = "") -> dict:
     for key, value in data.items():
         out.update(_flatten(value, f"{prefix}{key}."))
     return out
+
+
+class OrjsonRenderer(JSONRenderer):
+    """DRF's JSONRenderer with orjson doing the encoding (several times faster on a page of 1,000 rows; the
+    serialisers' work is unchanged). The same output: dates, times, decimals, lazy strings and the rest go through
+    DRF's own encoder (`default`), dict keys that are not strings are written as strings. A client asking for an
+    indented response (``Accept: application/json; indent=4``) gets DRF's renderer."""
+
+    _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type, renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        return orjson.dumps(data, default=self.encoder_class().default, option=self._OPTIONS)
 
 
 class CsvRenderer(BaseRenderer):

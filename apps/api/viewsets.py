@@ -22,7 +22,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.filters import OrderingFilter
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from apps.accounts.choices import WRITE_ROLES
@@ -35,7 +35,7 @@ from .authentication import TokenAuthentication
 from .bounds import TEXT_MAX_LENGTH, bounded_filterset, check_query_bounds
 from .pagination import ApiCursorPagination
 from .permissions import IsMemberWithRole
-from .renderers import CsvRenderer, _flatten
+from .renderers import CsvRenderer, OrjsonRenderer, _flatten
 from .schema import ApiAutoSchema
 
 
@@ -132,7 +132,7 @@ class ApiViewSetMixin:
     permission_classes = [IsMemberWithRole]
     pagination_class = ApiCursorPagination
     filter_backends = [DjangoFilterBackend, ApiOrderingFilter]
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
+    renderer_classes = [OrjsonRenderer, BrowsableAPIRenderer, CsvRenderer]
     write_roles = WRITE_ROLES
     lookup_value_regex = r"\d+"
     # ORM path from the model to its organisation ("site__organization"); None for shared reference data.

@@ -121,8 +121,11 @@ class ProductModel(TimeStampedModel):
 class Equipment(TimeStampedModel):
     """An installed unit, or a batch of identical units (quantity > 1), at one site."""
 
-    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment")
-    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="equipment")
+    # No single-column indexes of their own: site leads equipment_site_cat_id and equipment_site_product_model,
+    # product_model has its Index below; each index is paid on every unit an import writes (docs/performance.md).
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="equipment", db_index=False)
+    product_model = models.ForeignKey(ProductModel, on_delete=models.PROTECT, related_name="equipment",
+                                      db_index=False)
     category = models.CharField(max_length=32, choices=EquipmentCategory.choices)
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     serial_number = models.CharField(max_length=120, blank=True)
@@ -144,7 +147,7 @@ class Equipment(TimeStampedModel):
     # Derived by screening: the worst status of the brand, manufacturer, software supplier and components,
     # updated in bulk by vendor sets. Out of the row history on purpose (see docs/screening.md).
     risk_status = models.CharField(
-        max_length=16, choices=RiskStatus.choices, default=RiskStatus.CLEAR, db_index=True, editable=False
+        max_length=16, choices=RiskStatus.choices, default=RiskStatus.CLEAR, editable=False
     )
     risk_reason = models.TextField(blank=True, editable=False)
     # The import that recorded the unit (its done page counts and links the units by it); out of the history.
@@ -168,6 +171,7 @@ class Equipment(TimeStampedModel):
             models.Index(fields=["category", "status"]),
             models.Index(fields=["product_model"]),
             models.Index(fields=["serial_number"]),
+            models.Index(fields=["risk_status"], name="equipment_risk_status"),  # equality only: no LIKE twin
             # Only imported units are indexed (most units are recorded by hand or are older than the column).
             models.Index(fields=["import_job"], condition=Q(import_job__isnull=False), name="equipment_import_job"),
         ]

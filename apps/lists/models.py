@@ -147,12 +147,14 @@ class ListVersion(TimeStampedModel):
 class ListEntry(models.Model):
     """A normalised entry of one version. Entries are immutable; a new version has new rows."""
 
-    version = models.ForeignKey(ListVersion, on_delete=models.CASCADE, related_name="entries")
+    # No index of its own: the unique (version, external_id) constraint leads with it. Every index is paid for on
+    # each of the millions of rows a list import COPYs in (docs/performance.md).
+    version = models.ForeignKey(ListVersion, on_delete=models.CASCADE, related_name="entries", db_index=False)
     external_id = models.CharField(max_length=128)
     entry_type = models.CharField(max_length=16, choices=EntryType.choices, default=EntryType.ENTITY)
     primary_name = models.CharField(max_length=1000)
     aliases = models.JSONField(default=list, blank=True)
-    sub_list = models.CharField(max_length=120, blank=True, db_index=True)
+    sub_list = models.CharField(max_length=120, blank=True)
     programs = models.JSONField(default=list, blank=True)
     countries = models.JSONField(default=list, blank=True)
     addresses = models.JSONField(default=list, blank=True)
@@ -170,7 +172,7 @@ class ListEntry(models.Model):
                   "scope of its own; empty: services only, no equipment category.",
     )
     extra = models.JSONField(default=dict, blank=True)
-    content_hash = models.CharField(max_length=64, db_index=True)
+    content_hash = models.CharField(max_length=64)
 
     objects = ListEntryQuerySet.as_manager()
 
@@ -178,6 +180,12 @@ class ListEntry(models.Model):
         verbose_name_plural = "list entries"
         constraints = [
             models.UniqueConstraint(fields=["version", "external_id"], name="listentry_unique_version_external_id"),
+        ]
+        # Exact-match filters only (the API's ?sub_list= and ?content_hash=): plain btrees, without the LIKE
+        # (varchar_pattern_ops) twins db_index=True adds on PostgreSQL.
+        indexes = [
+            models.Index(fields=["sub_list"], name="listentry_sub_list"),
+            models.Index(fields=["content_hash"], name="listentry_content_hash"),
         ]
 
     def __str__(self) -> str:

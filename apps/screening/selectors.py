@@ -201,6 +201,37 @@ def _equipment_parts_at(ids: list[int], as_of: dt.datetime, product_models: dict
     return categories, models, parts, orgs
 
 
+def equipment_flag_candidates(as_of: dt.datetime | None = None) -> tuple[Q, Q]:
+    """Two conditions on Equipment rows or their history rows (fields ``id`` and ``product_model_id``) that every
+    unit with a finding open at `as_of` (now) meets, one or the other: supersets, cheap in SQL, so a count over a
+    million units looks up the findings of the few that may be flagged and counts the rest as clear.
+
+    - ``by_model``: a vendor with a finding open then (in any view) is the brand, real maker or software
+      supplier of the unit's product model (any version of it, now or in its history), or a supplier in a BOM
+      of that product model. What this gives a unit depends only on its product model, category and
+      organisation: units alike in those three share their findings.
+    - ``own``: such a vendor is one of the unit's own components (any, now or in the history) or a supplier in
+      the unit's own BOM: the unit has to be looked up alone.
+
+    A unit meeting neither has no finding in any view. The subqueries never yield NULL (a NULL would make
+    ``NOT IN`` unknown and drop a unit from both sides)."""
+    flagged = Finding.objects.filter(closed_at__isnull=True) if as_of is None else Finding.objects.filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gt=as_of), discovered_at__lte=as_of)
+    vendors = flagged.values("vendor_id")
+    roles = Q(brand_id__in=vendors) | Q(manufacturer_id__in=vendors) | Q(software_supplier_id__in=vendors)
+    models_now = ProductModel.objects.filter(roles).values("id")
+    models_then = ProductModel.history.filter(roles).values("id")
+    bom = BomComponent.objects.filter(supplier_id__in=vendors)
+    bom_models = bom.filter(document__product_model_id__isnull=False).values("document__product_model_id")
+    bom_units = bom.filter(document__equipment_id__isnull=False).values("document__equipment_id")
+    with_components = Component.objects.filter(vendor_id__in=vendors).values("equipment_id")
+    with_components_then = Component.history.filter(vendor_id__in=vendors).values("equipment_id")
+    by_model = (Q(product_model_id__in=models_now) | Q(product_model_id__in=models_then)
+                | Q(product_model_id__in=bom_models))
+    own = Q(id__in=bom_units) | Q(id__in=with_components) | Q(id__in=with_components_then)
+    return by_model, own
+
+
 def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: dict[int, int],
                       as_of: dt.datetime | None = None) -> list[tuple[int, int]]:
     """(unit, vendor) for the vendors with an open finding (in any view) among the parts of the BOMs in force for

@@ -341,3 +341,20 @@ def test_a_connection_terminated_mid_import_is_recovered_for_the_cleanup(source,
     assert not ListEntry.objects.filter(version_id=result.version).exists()
     assert ListVersion.objects.get(source=source, status=VersionStatus.ACTIVE).pk == first.version
     assert ListSource.objects.get(pk=source.pk).lock_until is None
+
+
+def test_a_parse_error_in_the_middle_of_a_streamed_copy_is_a_parse_error(source, tmp_path, monkeypatch):
+    """The parser raising inside the COPY's read (PostgreSQL streams entries into COPY segments) fails the run
+    as a parse error, not a retryable database error; the segments already written go with the version."""
+    import apps.lists.services.entries as entries_module
+
+    monkeypatch.setattr(entries_module, "SEGMENT_SIZE", 4)  # several segments, the error in the third
+    first = _import(source, tmp_path, entries(3))
+    path = tmp_path / "v2.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in entries(10)) + "BROKEN\n", encoding="utf-8")
+    result = list_version_import(source=source, paths=[path])
+    assert result.status == RunStatus.FAILED and result.reason == "Parse error: v2.jsonl: broken line"
+    assert "retryable" not in result.extra
+    version = ListVersion.objects.get(pk=result.version)
+    assert version.status == VersionStatus.FAILED and not ListEntry.objects.filter(version=version).exists()
+    assert ListVersion.objects.get(source=source, status=VersionStatus.ACTIVE).pk == first.version

@@ -237,3 +237,30 @@ def test_stale_uploads_are_purged_and_cannot_be_committed(client_for, officer, s
     assert response.status_code == 200
     assert b"upload it again" in response.content
     assert not Equipment.objects.filter(asset_tag="OLD-1").exists()
+
+
+def test_committed_units_and_their_history_match_what_the_orm_writes(org, site, officer, tmp_path):
+    """The commit writes units with COPY on PostgreSQL (ORM elsewhere): same defaults, timestamps, history row
+    ("+", reason "import", the officer) and the ids it reports, as a unit saved through the ORM."""
+    from django.forms.models import model_to_dict
+
+    path = _csv(tmp_path, "site_code,category,brand,model_number,asset_tag,serial_number,internet_connected,notes\n"
+                "T1,camera,Acme Vision,C-1,A-1,SN-1,yes,\"quoted, \"\"text\"\"\"\nT1,camera,Acme Vision,C-1,,,no,\n")
+    report = import_commit(organization=org, kind="equipment", path=path, fmt="csv", actor=officer)
+    units = list(Equipment.objects.filter(site=site).order_by("pk"))
+    assert sorted(report.equipment_ids) == [u.pk for u in units] and len(units) == 2
+    first, second = units
+    assert (first.asset_tag, first.serial_number, first.notes) == ("A-1", "SN-1", 'quoted, "text"')
+    assert first.internet_connected and not second.internet_connected
+    assert (second.asset_tag, second.serial_number, second.notes, second.installed_date) == ("", "", "", None)
+    reference = Equipment(site=site, product_model=first.product_model, category=first.category)
+    reference.save()
+    skip = {"id", "asset_tag", "serial_number", "notes", "internet_connected", "import_job"}
+    assert {k: v for k, v in model_to_dict(second).items() if k not in skip} == \
+        {k: v for k, v in model_to_dict(reference).items() if k not in skip}
+    assert first.created_at and abs(first.updated_at - first.created_at).total_seconds() < 1
+    history = first.history.get()
+    assert (history.history_type, history.history_change_reason, history.history_user_id) == ("+", "import",
+                                                                                                officer.pk)
+    assert history.asset_tag == "A-1" and history.internet_connected
+    assert Equipment.history.filter(id__in=report.equipment_ids).count() == 2

@@ -22,7 +22,7 @@ parser (or a test) can import everything from one place:
   read_tail, file_ends_with_newline, single_path, paths_by_name; the bounds MAX_FIELD_CHARS, MAX_LINE_BYTES.
 - ``common.csv_rows``: iter_csv_rows (the one strict CSV reader, with the truncation checks), require_columns,
   csv_records (the header-row loop: required columns, the header's width, ``(line, get)`` per record).
-- ``common.xmlfiles``: iter_xml (defusedxml: DTDs, entities and external references forbidden; elements cleared
+- ``common.xmlfiles``: iter_xml (lxml iterparse: DTDs, entities and external references refused; elements cleared
   as soon as used), xml_entries (an XML format's whole parse: one file, its records built and merged),
   xml_end_check, xml_text, xml_findall, xml_namespace, local_name.
 - ``common.jsonfiles``: iter_json_lines (bounded lines), iter_json_array (a streamed array, the whole document

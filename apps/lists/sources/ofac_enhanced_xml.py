@@ -17,7 +17,8 @@ Mapping:
 - referenceValues resolve a ``refId`` when an element carries no text.
 - features whose type is an identifier (ISIN, SWIFT/BIC, Website, LEI ...) and identityDocuments ->
   identifiers; "Nationality Country"/"Citizenship Country"/"Nationality of Registration" -> countries.
-Streaming: defusedxml iterparse; each referenceValue and entity is cleared once read.
+Streaming: lxml iterparse (common.xmlfiles.iter_xml: DTDs and entities refused); each referenceValue and entity
+is cleared once read, and children are looked up with lxml's C-level ``iterchildren(tag)``.
 """
 
 from __future__ import annotations
@@ -35,15 +36,47 @@ from apps.lists.sources.base import (
     parse_date,
     unique,
     xml_entries,
-    xml_findall,
     xml_namespace,
-    xml_text,
 )
 
 FORMAT = "ofac_enhanced_xml"
 DESCRIPTION = "OFAC Sanctions List Service enhanced XML (SDN or consolidated)"
 _GENERIC_LISTS = {"Consolidated List"}
 _COUNTRY_FEATURES = ("nationality country", "citizenship country", "nationality of registration")
+
+
+class _Tags:
+    """The qualified tag names of one namespace, made once per file: lxml's ``iterchildren(tag)`` filters in C,
+    where a ``find("a/b")`` path goes through lxml's ElementPath in Python (most of the parse time before)."""
+
+    _NAMES = (
+        "generalInfo", "entityType", "remarks", "names", "name", "isPrimary", "translations", "translation",
+        "formattedFullName", "sanctionsLists", "sanctionsList", "sanctionsPrograms", "sanctionsProgram",
+        "addresses", "address", "country", "addressParts", "addressPart", "value", "features", "feature", "type",
+        "valueRefId", "identityDocuments", "identityDocument", "documentNumber", "issuingCountry",
+    )  # fmt: skip
+
+    def __init__(self, ns: str):
+        self.ns = ns
+        for name in self._NAMES:
+            setattr(self, name, f"{ns}{name}")
+
+
+def _child(elem, tag: str):
+    """The first child with the qualified ``tag``, or None."""
+    for child in elem.iterchildren(tag):
+        return child
+    return None
+
+
+def _grandchildren(elem, outer: str, inner: str) -> list:
+    """The ``inner`` children of every ``outer`` child: ``outer/inner`` without ElementPath."""
+    return [item for group in elem.iterchildren(outer) for item in group.iterchildren(inner)]
+
+
+def _ctext(elem, tag: str) -> str:
+    child = _child(elem, tag)
+    return clean(child.text) if child is not None else ""
 
 
 def _text(elem, refs: dict[str, str]) -> str:
@@ -55,21 +88,21 @@ def _text(elem, refs: dict[str, str]) -> str:
     return text
 
 
-def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
-    ns = xml_namespace(elem)
+def _entity(elem, refs: dict[str, str], path: Path, q: _Tags) -> ParsedEntry:
     ent_id = clean(elem.get("id"))
     if not ent_id:
         raise ParseError(f"{path.name}: an <entity> without an id attribute")
-    raw_type = _text(elem.find(f"{ns}generalInfo/{ns}entityType"), refs).lower()
+    general = _child(elem, q.generalInfo)
+    raw_type = _text(_child(general, q.entityType), refs).lower() if general is not None else ""
     primary = ""
     aliases: list[str] = []
-    for name in xml_findall(elem, "names/name", ns):
-        is_primary = xml_text(name, "isPrimary", ns).lower() == "true"
-        for tr in xml_findall(name, "translations/translation", ns):
-            full = xml_text(tr, "formattedFullName", ns)
+    for name in _grandchildren(elem, q.names, q.name):
+        is_primary = _ctext(name, q.isPrimary).lower() == "true"
+        for tr in _grandchildren(name, q.translations, q.translation):
+            full = _ctext(tr, q.formattedFullName)
             if not full:
                 continue
-            if is_primary and not primary and xml_text(tr, "isPrimary", ns).lower() == "true":
+            if is_primary and not primary and _ctext(tr, q.isPrimary).lower() == "true":
                 primary = full
             else:
                 aliases.append(full)
@@ -79,7 +112,7 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
         primary = aliases.pop(0)
     lists = []
     dates = []
-    for sl in xml_findall(elem, "sanctionsLists/sanctionsList", ns):
+    for sl in _grandchildren(elem, q.sanctionsLists, q.sanctionsList):
         label = _text(sl, refs)
         if label:
             lists.append(label)
@@ -87,16 +120,16 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
         if published:
             dates.append(published)
     specific = [x for x in lists if x not in _GENERIC_LISTS]
-    programs = unique(_text(p, refs) for p in xml_findall(elem, "sanctionsPrograms/sanctionsProgram", ns))
+    programs = unique(_text(p, refs) for p in _grandchildren(elem, q.sanctionsPrograms, q.sanctionsProgram))
     addresses: list[str] = []
     countries: list[str] = []
-    for addr in xml_findall(elem, "addresses/address", ns):
-        country = _text(addr.find(f"{ns}country"), refs)
+    for addr in _grandchildren(elem, q.addresses, q.address):
+        country = _text(_child(addr, q.country), refs)
         parts = []
-        for tr in xml_findall(addr, "translations/translation", ns):
-            if xml_text(tr, "isPrimary", ns).lower() != "true":
+        for tr in _grandchildren(addr, q.translations, q.translation):
+            if _ctext(tr, q.isPrimary).lower() != "true":
                 continue
-            parts = [xml_text(part, "value", ns) for part in xml_findall(tr, "addressParts/addressPart", ns)]
+            parts = [_ctext(part, q.value) for part in _grandchildren(tr, q.addressParts, q.addressPart)]
         text = ", ".join(p for p in [*parts, country] if p)
         if text:
             addresses.append(text)
@@ -104,9 +137,9 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
             countries.append(country_code(country))
     identifiers: list[dict] = []
     extra: dict = {}
-    for feature in xml_findall(elem, "features/feature", ns):
-        ftype = _text(feature.find(f"{ns}type"), refs)
-        value = xml_text(feature, "value", ns) or refs.get(xml_text(feature, "valueRefId", ns), "")
+    for feature in _grandchildren(elem, q.features, q.feature):
+        ftype = _text(_child(feature, q.type), refs)
+        value = _ctext(feature, q.value) or refs.get(_ctext(feature, q.valueRefId), "")
         if not ftype or not value:
             continue
         low = ftype.lower()
@@ -117,11 +150,11 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
             identifiers.append(ident)
         elif ident is None:
             extra.setdefault("features", []).append(f"{ftype} {value}")
-    for doc in xml_findall(elem, "identityDocuments/identityDocument", ns):
+    for doc in _grandchildren(elem, q.identityDocuments, q.identityDocument):
         ident = make_identifier(
-            _text(doc.find(f"{ns}type"), refs),
-            xml_text(doc, "documentNumber", ns),
-            _text(doc.find(f"{ns}issuingCountry"), refs),
+            _text(_child(doc, q.type), refs),
+            _ctext(doc, q.documentNumber),
+            _text(_child(doc, q.issuingCountry), refs),
         )
         if ident and ident not in identifiers:
             identifiers.append(ident)
@@ -137,7 +170,7 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
         addresses=unique(addresses),
         identifiers=identifiers,
         listed_on=min(dates) if dates else None,
-        remarks=xml_text(elem, "generalInfo/remarks", ns),
+        remarks=_ctext(general, q.remarks) if general is not None else "",
         source_url="https://sanctionslistservice.ofac.treas.gov/",
         extra=extra,
     )
@@ -146,14 +179,17 @@ def _entity(elem, refs: dict[str, str], path: Path) -> ParsedEntry:
 def parse(paths: list[Path]) -> Iterator[ParsedEntry]:
     """Stream the entities of one enhanced XML file."""
     refs: dict[str, str] = {}  # the referenceValues, read before the entities that use them
+    tags: dict[str, _Tags] = {}  # namespace -> its qualified tag names
 
     def build(name: str, elem, path: Path) -> ParsedEntry | None:
+        ns = xml_namespace(elem)
+        q = tags.get(ns) or tags.setdefault(ns, _Tags(ns))
         if name == "referenceValue":
             ref_id = elem.get("refId")
             if ref_id:
-                refs[ref_id] = xml_text(elem, "value", xml_namespace(elem))
+                refs[ref_id] = _ctext(elem, q.value)
             return None
-        return _entity(elem, refs, path)
+        return _entity(elem, refs, path, q)
 
     return xml_entries(
         paths, FORMAT, build, tags={"referenceValue", "entity"}, roots={"sanctionsData"}, label="OFAC enhanced XML"

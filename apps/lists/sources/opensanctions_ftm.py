@@ -98,8 +98,12 @@ def entity_to_entry(entity: dict, *, where: str) -> ParsedEntry | None:
     if not isinstance(props, dict):
         raise ParseError(f"{where}: entity {ent_id}: properties is not an object")
 
+    get = props.get
+
     def values(prop: str) -> list[str]:
-        raw = props.get(prop) or []
+        raw = get(prop)
+        if not raw:  # most properties are absent: no list to build
+            return []
         if isinstance(raw, str):
             raw = [raw]
         return [clean(v) for v in raw if isinstance(v, str) and v.strip()]
@@ -111,6 +115,8 @@ def entity_to_entry(entity: dict, *, where: str) -> ParsedEntry | None:
         raise ParseError(f"{where}: entity {ent_id} has no name")
     identifiers = []
     for prop, scheme in IDENTIFIER_PROPS.items():
+        if prop not in props:
+            continue
         for value in values(prop):
             ident = {"scheme": scheme, "value": value}
             if ident not in identifiers:
@@ -125,6 +131,7 @@ def entity_to_entry(entity: dict, *, where: str) -> ParsedEntry | None:
     topics = values("topics")
     if topics:
         extra["topics"] = topics
+    countries = [_cc(c) for p in COUNTRY_PROPS if p in props for c in values(p)]
     return ParsedEntry(
         external_id=ent_id,
         primary_name=primary,
@@ -132,7 +139,7 @@ def entity_to_entry(entity: dict, *, where: str) -> ParsedEntry | None:
         aliases=unique(names, exclude=[primary]),
         sub_list=datasets[0] if datasets and isinstance(datasets[0], str) else "",
         programs=values("programId") or topics,
-        countries=unique(_cc(c) for p in COUNTRY_PROPS for c in values(p)),
+        countries=unique(countries),
         addresses=values("address"),
         identifiers=identifiers,
         listed_on=min(created) if created else None,

@@ -9,9 +9,20 @@ from pathlib import Path
 from typing import IO
 
 import ijson
+import orjson
 
 from .errors import ParseError
 from .files import MAX_LINE_BYTES, sniff_file
+
+
+def _loads_line(raw: bytes):
+    """One line's JSON: orjson (C, several times faster) for the common case; anything it refuses goes through
+    the standard library, which gives the error messages (and accepts what it always accepted, NaN or integers
+    beyond 64 bits)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
 
 
 def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
@@ -33,7 +44,7 @@ def iter_json_lines(path: Path) -> Iterator[tuple[int, dict]]:
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw.decode("utf-8"))
+                obj = _loads_line(raw)
             except UnicodeDecodeError as exc:
                 raise ParseError(f"{path.name} line {number}: not valid utf-8 text: wrong encoding") from exc
             except json.JSONDecodeError as exc:
