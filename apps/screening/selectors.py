@@ -15,7 +15,7 @@ from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from apps.common.choices import RISK_ORDER, RiskStatus, equipment_category_labels
-from apps.inventory.models import Component, Equipment, ProductModel
+from apps.inventory.models import BomComponent, Component, Equipment, ProductModel
 from apps.inventory.selectors import BOM_TARGET_FIELDS, bom_parts_in_force, bom_rows_by_unit
 from apps.lists.choices import Propagation, Regime
 from apps.lists.models import ListSource
