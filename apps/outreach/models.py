@@ -21,7 +21,7 @@ class DataCallQuerySet(models.QuerySet):
         after `day` was still pending (or overdue) then."""
         answered = Q(state=DataCallState.ANSWERED, answered_at__date__lte=day)
         return self.annotate(status_on=Case(
-            When(state=DataCallState.CANCELLED, then=Value(DataCallStatus.CANCELLED)),
+            When(state=DataCallState.CANCELLED, cancelled_at__date__lte=day, then=Value(DataCallStatus.CANCELLED)),
             When(answered & Q(valid_until__lt=day), then=Value(DataCallStatus.EXPIRED)),
             When(answered, then=Value(DataCallStatus.ANSWERED)),
             When(due_date__lt=day, then=Value(DataCallStatus.OVERDUE)),
@@ -65,6 +65,7 @@ class DataCall(TimeStampedModel):
     answered_at = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True, help_text="Last overdue reminder (once per call).")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     renewal_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -82,6 +83,8 @@ class DataCall(TimeStampedModel):
                 | Q(recipient_kind=RecipientKind.SITE_MANAGER, site__isnull=False))),
             models.CheckConstraint(name="datacall_answered_dated", condition=(
                 ~Q(state=DataCallState.ANSWERED) | Q(answered_at__isnull=False, valid_until__isnull=False))),
+            models.CheckConstraint(name="datacall_cancelled_dated", condition=(
+                ~Q(state=DataCallState.CANCELLED) | Q(cancelled_at__isnull=False))),
         ]
 
     def __str__(self) -> str:
@@ -92,7 +95,7 @@ class DataCall(TimeStampedModel):
 
     def status_on(self, day: dt.date) -> str:
         """The same rule as DataCallQuerySet.with_status, for one loaded call."""
-        if self.state == DataCallState.CANCELLED:
+        if self.state == DataCallState.CANCELLED and self.cancelled_at and self.cancelled_at.date() <= day:
             return DataCallStatus.CANCELLED
         if self.state == DataCallState.ANSWERED and self.answered_at and self.answered_at.date() <= day:
             return DataCallStatus.EXPIRED if self.valid_until and self.valid_until < day else DataCallStatus.ANSWERED

@@ -210,8 +210,8 @@ def data_call_cancel(*, data_call: DataCall | int, user, now: dt.datetime | None
     if call.state != DataCallState.SENT:
         raise ApplicationError("Only a call waiting for its answer can be cancelled.", code="conflict")
     now = now or timezone.now()
-    call.state = DataCallState.CANCELLED
-    call.save(update_fields=["state", "updated_at"])
+    call.state, call.cancelled_at = DataCallState.CANCELLED, now
+    call.save(update_fields=["state", "cancelled_at", "updated_at"])
     DataCallToken.objects.filter(data_call=call, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     audit_record(action="outreach.datacall.cancel", actor=user, obj=call, organization_id=call.organization_id)
     return call
