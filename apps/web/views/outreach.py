@@ -247,7 +247,9 @@ def _refused(request, message: str, status: int):
 
 def _private(response):
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the link is the credential: never in a Referer header
+    # The link is the credential: never in a Referer header to another site. Not "no-referrer": Chromium then
+    # sends `Origin: null` with the form, which Django's CSRF check rightly refuses.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex"
     return response
 
