@@ -130,9 +130,10 @@ def data_call_create(*, user, organization_id: int, template: str, recipient_kin
                      product_model: ProductModel | int | None = None, equipment_ids: list[int] | tuple = (),
                      recipient_name: str = "", title: str = "", message: str = "", validity_days: int | None = None,
                      questions: list[dict] | None = None, renewal_of: DataCall | None = None,
-                     created_by=None, now: dt.datetime | None = None) -> DataCall:
+                     created_by=None, notify: bool = True, now: dt.datetime | None = None) -> DataCall:
     """Create and send a data call (officers and admins of the organisation; `user` None: the registry, for
-    re-requests). Returns the call with `answer_link` set (transient: the link exists only in the mail)."""
+    re-requests). Returns the call with `answer_link` set (transient: the link exists only in the mail).
+    `notify` False: no mail (the demo's fictional recipients); the caller hands the link over itself."""
     authorize(user, Action.WRITE, organization_id=organization_id)
     now = now or timezone.now()
     today = timezone.localdate(now)
@@ -186,7 +187,8 @@ def data_call_create(*, user, organization_id: int, template: str, recipient_kin
                           "vendor": call.vendor_id, "site": call.site_id, "product_model": call.product_model_id,
                           "equipment": ids, "due_date": due_date, "validity_days": call.validity_days,
                           "questions": [q["code"] for q in rows], "renewal_of": renewal_of.pk if renewal_of else None})
-    _mail(call, link)
+    if notify:
+        _mail(call, link)
     call.answer_link = link
     return call
 
