@@ -361,9 +361,10 @@ def data_call_answer(*, token: str, answers: dict[str, Any], files: dict[str, An
 @write_transaction()
 def _answer(*, token: str, answers: dict, files: dict, signer_name: str, signer_title: str, signed_on: Any,
             ip: str | None, now: dt.datetime, stored: list) -> DataCallResponse:
+    # Lock order as everywhere in this module (apps.audit.writes): the call, then its links.
+    call = row_lock(DataCall, _token_row(token).data_call_id)
     row = _token_row(token, lock=True)
     _token_usable(row, now)
-    call = row_lock(DataCall, row.data_call_id)
     if call.state != DataCallState.SENT:
         raise LinkRefused("This request is no longer open.", status=410)
     questions = list(call.questions.all())
