@@ -268,3 +268,14 @@ def test_respond_rate_limit(settings):
         services.respond_rate_check("203.0.113.9")
     assert exc.value.code == "throttled"
     services.respond_rate_check("203.0.113.10")
+
+
+def test_supplier_view_reads_a_constant_number_of_queries(officer, org, site, django_assert_num_queries):
+    vendor = VendorFactory()
+    for n in range(4):
+        call, _ = _covered_call(officer, org, site, vendor=vendor)
+        if n % 2 == 0:
+            services.data_call_answer(token=_token(call.answer_link), answers={"listed_entity": "no"}, **_sign())
+    with django_assert_num_queries(3):
+        summary = supplier_calls(organization_id=org.pk, vendor_id=vendor.pk, day=timezone.localdate())
+    assert summary.counts["sent"] == 4 and len(summary.columns) == 2
