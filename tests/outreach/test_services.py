@@ -279,3 +279,63 @@ def test_supplier_view_reads_a_constant_number_of_queries(officer, org, site, dj
     with django_assert_num_queries(3):
         summary = supplier_calls(organization_id=org.pk, vendor_id=vendor.pk, day=timezone.localdate())
     assert summary.counts["sent"] == 4 and len(summary.columns) == 2
+
+
+def test_site_manager_call_and_custom_questions(officer, org, site, other_site):
+    custom = [{"kind": "yes_no", "text": "Any camera from a listed maker on site?", "covered": True},
+              {"kind": "choice", "text": "Who services the cameras?", "choices": ["In-house", "The landlord"]},
+              {"kind": "date", "text": "Last inspection"},
+              {"kind": "text", "text": "Notes", "required": False}]
+    kwargs = {"user": officer, "organization_id": org.pk, "template": DataCallTemplate.CUSTOM,
+              "recipient_kind": RecipientKind.SITE_MANAGER, "recipient_email": "manager@site.example",
+              "due_date": timezone.localdate(), "questions": custom}
+    with pytest.raises(ApplicationError) as exc:
+        services.data_call_create(site=other_site, **kwargs)
+    assert exc.value.code == "not_found"
+    with pytest.raises(ApplicationError) as exc:
+        services.data_call_create(site=site, **{**kwargs, "questions": [{"kind": "choice", "text": "Pick",
+                                                                         "choices": ["only one"]}]})
+    assert "two options" in exc.value.message
+    unit = EquipmentFactory(site=site)
+    call = services.data_call_create(site=site, equipment_ids=[unit.pk], **kwargs)
+    assert [(q.code, q.kind, q.covered) for q in call.questions.all()] == [
+        ("q1", "yes_no", True), ("q2", "choice", False), ("q3", "date", False), ("q4", "text", False)]
+    token = _token(call.answer_link)
+    with pytest.raises(ApplicationError) as exc:
+        services.data_call_answer(token=token, answers={"q1": "yes", "q2": "Somebody", "q3": "31/12/2026"},
+                                  **_sign())
+    assert exc.value.fields == {"q2": ["Choose one of the options."], "q3": ["Give a date as YYYY-MM-DD."]}
+    services.data_call_answer(token=token, answers={"q1": "yes", "q2": "The landlord", "q3": "2026-11-30"},
+                              **_sign())
+    finding = DeclaredFinding.objects.get()
+    assert finding.vendor_id is None and list(finding.equipment.all()) == [unit]
+    values = {a.question.code: a.value for a in DataCallAnswer.objects.all()}
+    assert values == {"q1": True, "q2": "The landlord", "q3": "2026-11-30"}
+
+
+def test_cancel_stops_the_link_and_only_writers_of_the_organisation_act(officer, viewer, other_officer, org, site):
+    call, _ = _covered_call(officer, org, site)
+    for user, code in ((viewer, "forbidden"), (other_officer, "not_found")):
+        with pytest.raises(ApplicationError) as exc:
+            services.data_call_cancel(data_call=call, user=user)
+        assert exc.value.code == code
+    services.data_call_cancel(data_call=call, user=officer)
+    with pytest.raises(services.LinkRefused) as exc:
+        services.data_call_open(token=_token(call.answer_link))
+    assert exc.value.status == 410
+    assert DataCall.objects.with_status(timezone.localdate()).get().status_on == DataCallStatus.CANCELLED
+    with pytest.raises(ApplicationError) as exc:
+        services.data_call_cancel(data_call=call, user=officer)
+    assert exc.value.code == "conflict"
+
+
+def test_another_organisation_cannot_close_a_declared_finding(officer, other_officer, org, site):
+    call, _ = _covered_call(officer, org, site)
+    services.data_call_answer(token=_token(call.answer_link), answers={"listed_entity": "yes"}, **_sign())
+    finding = DeclaredFinding.objects.get()
+    with pytest.raises(ApplicationError) as exc:
+        services.declared_finding_close(finding=finding, user=other_officer, note="not mine")
+    assert exc.value.code == "not_found"
+    with pytest.raises(ApplicationError) as exc:
+        services.declared_finding_close(finding=finding, user=officer, note="  ")
+    assert "note" in exc.value.fields
