@@ -125,7 +125,8 @@ def data_call_create(request):
     """Send a data call from a template (officers and admins)."""
     org = request.access.organization
     require_write(request)
-    initial = {"due_date": timezone.localdate() + dt.timedelta(days=30), "template": request.GET.get("template")}
+    initial = {"due_date": timezone.localdate() + dt.timedelta(days=30), "template": request.GET.get("template"),
+               "vendor": request.GET.get("vendor", "")[:300]}
     form = DataCallForm(request.POST or None, initial=initial, organization_id=org.pk)
     call = form_submit(request, form, lambda **data: services.data_call_create(
         user=request.user, organization_id=org.pk, **data))
