@@ -120,3 +120,15 @@ def test_dashboard_lists_calls_due(client, officer, org, site, settings):
     client.force_login(officer)
     html = client.get(reverse("web:dashboard")).content.decode()
     assert 'id="alert-data_calls"' in html and reverse("web:data-call-detail", args=[call.pk]) in html
+
+
+def test_list_filters_through_the_shared_filterset(client, officer, org, site):
+    pending = _call(officer, org, site, title="Waiting call")
+    answered = _call(officer, org, site, title="Signed call")
+    Client().post(_path(answered), _answer())
+    client.force_login(officer)
+    url = reverse("web:data-call-list")
+    every = client.get(url + "?status=&template=&q=").content.decode()  # the form's "Any" choices
+    assert f'id="data-call-{pending.pk}"' in every and f'id="data-call-{answered.pk}"' in every
+    only = client.get(url + "?status=pending").content.decode()
+    assert f'id="data-call-{pending.pk}"' in only and f'id="data-call-{answered.pk}"' not in only

@@ -25,6 +25,7 @@ from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_named
 
 from ..access import org_view, require_write
+from ..filtersets import DataCallListFilterSet
 from ..forms import NOT_SUBMITTED, form_submit
 
 PAGE_SIZE = 50
@@ -104,14 +105,13 @@ def data_call_list(request):
     org = request.access.organization
     today = timezone.localdate()
     calls = selectors.data_calls_visible(request.user, day=today).filter(organization=org)
+    filterset = DataCallListFilterSet(request.GET or None, queryset=calls)
+    if filterset.is_bound and not filterset.is_valid():
+        calls = calls.none()
+    elif filterset.is_bound:
+        calls = filterset.qs
     status, template = request.GET.get("status", ""), request.GET.get("template", "")
-    if status in DataCallStatus.values:
-        calls = calls.filter(status_on=status)
-    if template in DataCallTemplate.values:
-        calls = calls.filter(template=template)
-    vendor_q = request.GET.get("q", "").strip()[:100]
-    if vendor_q:
-        calls = calls.filter(vendor__name__icontains=vendor_q)
+    vendor_q = request.GET.get("q", "")[:100]
     page = Paginator(calls.order_by("-sent_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/data_call_list.html", {
         "page_obj": page, "statuses": DataCallStatus.choices, "templates": DataCallTemplate.choices,
