@@ -91,3 +91,16 @@ def test_in_the_schema(auditor):
         assert path in schema["paths"]
     names = [p["name"] for p in schema["paths"]["/api/v1/data-calls/"]["get"]["parameters"]]
     assert "as_of" in names and "cursor" in names
+
+
+def test_status_filter_reads_the_status_on_the_day(officer, auditor, org, site):
+    waiting, signed = _call(officer, org, site), _call(officer, org, site)
+    _answer(signed, yes=False)
+    client = _client(auditor)
+    assert [c["id"] for c in client.get("/api/v1/data-calls/?status=pending").json()["results"]] == [waiting.pk]
+    assert [c["id"] for c in client.get("/api/v1/data-calls/?status=answered").json()["results"]] == [signed.pk]
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    assert client.get(f"/api/v1/data-calls/?status=pending&as_of={yesterday}").json()["results"] == []  # not sent
+    today = timezone.localdate().isoformat()
+    assert len(client.get(f"/api/v1/data-calls/?status=pending&as_of={today}").json()["results"]) == 1
+    assert client.get("/api/v1/data-calls/?status=bogus").status_code == 400
