@@ -315,7 +315,8 @@ def _answer_check(q: DataCallQuestion, raw: Any, upload) -> tuple[_Checked | Non
     return _Checked(q, text), None
 
 
-def _signature_check(signer_name: str, signer_title: str, signed_on: Any, today: dt.date) -> tuple[dict, dict]:
+def _signature_check(signer_name: str, signer_title: str, signed_on: Any, today: dt.date,
+                     earliest: dt.date) -> tuple[dict, dict]:
     errors: dict[str, list[str]] = {}
     name, title = (signer_name or "").strip(), (signer_title or "").strip()
     if not name:
@@ -329,6 +330,8 @@ def _signature_check(signer_name: str, signer_title: str, signed_on: Any, today:
         errors["signed_on"] = ["Give the date as YYYY-MM-DD."]
     if day is not None and day > today:
         errors["signed_on"] = ["The date is in the future."]
+    elif day is not None and day < earliest:  # a backdated signature would stretch the validity
+        errors["signed_on"] = [f"The date is before the request was sent ({earliest:%Y-%m-%d})."]
     return {"signer_name": name[:200], "signer_title": title[:200], "signed_on": day}, errors
 
 
@@ -368,7 +371,8 @@ def _answer(*, token: str, answers: dict, files: dict, signer_name: str, signer_
     if call.state != DataCallState.SENT:
         raise LinkRefused("This request is no longer open.", status=410)
     questions = list(call.questions.all())
-    signature, errors = _signature_check(signer_name, signer_title, signed_on, timezone.localdate(now))
+    signature, errors = _signature_check(signer_name, signer_title, signed_on, timezone.localdate(now),
+                                         timezone.localdate(call.sent_at))
     checked: list[_Checked] = []
     for q in questions:
         result, error = _answer_check(q, answers.get(q.code), files.get(q.code))

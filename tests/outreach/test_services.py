@@ -339,3 +339,11 @@ def test_another_organisation_cannot_close_a_declared_finding(officer, other_off
     with pytest.raises(ApplicationError) as exc:
         services.declared_finding_close(finding=finding, user=officer, note="  ")
     assert "note" in exc.value.fields
+
+
+def test_a_backdated_signature_is_refused(officer, org, site):
+    call, _ = _covered_call(officer, org, site)
+    with pytest.raises(ApplicationError) as exc:
+        services.data_call_answer(token=_token(call.answer_link), answers={"listed_entity": "no"},
+                                  **_sign(signed_on=(timezone.localdate() - dt.timedelta(days=3)).isoformat()))
+    assert "before the request was sent" in exc.value.fields["signed_on"][0]
