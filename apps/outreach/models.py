@@ -167,6 +167,8 @@ class DataCallResponse(models.Model):
     proposal_ids = models.JSONField(default=list, blank=True,
                                     help_text="Change proposals made from the declared facts.")
 
+    append_only = True  # the app role gets SELECT and INSERT only (apps.audit audit_grants)
+
     class Meta:
         ordering = ["-submitted_at", "-id"]
 
@@ -201,6 +203,8 @@ class DataCallAnswer(models.Model):
     file_extension = models.CharField(max_length=8, blank=True)
     file_size = models.PositiveIntegerField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
+
+    append_only = True  # the app role gets SELECT and INSERT only (apps.audit audit_grants)
 
     class Meta:
         ordering = ["response_id", "question__position"]

@@ -347,3 +347,28 @@ def test_a_backdated_signature_is_refused(officer, org, site):
         services.data_call_answer(token=_token(call.answer_link), answers={"listed_entity": "no"},
                                   **_sign(signed_on=(timezone.localdate() - dt.timedelta(days=3)).isoformat()))
     assert "before the request was sent" in exc.value.fields["signed_on"][0]
+
+
+def test_app_role_with_the_documented_grants_cannot_change_answers(officer, org, site):
+    """audit_grants gives the application's role SELECT and INSERT only on the answer tables (the triggers
+    refuse changes for every role besides)."""
+    from apps.audit.management.commands.audit_grants import append_only_tables, grants_sql
+
+    assert {"outreach_datacallresponse", "outreach_datacallanswer"} <= set(append_only_tables())
+    call, _ = _covered_call(officer, org, site)
+    response = services.data_call_answer(token=_token(call.answer_link), answers={"listed_entity": "no"}, **_sign())
+    with connection.cursor() as cur:
+        cur.execute("CREATE ROLE vr_test_outreach_role NOLOGIN")
+        for sql in grants_sql("vr_test_outreach_role"):
+            cur.execute(sql)
+        cur.execute("SET LOCAL ROLE vr_test_outreach_role")
+        try:
+            for table in ("outreach_datacallresponse", "outreach_datacallanswer"):
+                with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                    cur.execute(f"UPDATE {table} SET id = id")  # noqa: S608 - fixed table names
+                with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                    cur.execute(f"TRUNCATE {table}")  # noqa: S608
+            cur.execute("SELECT sha256 FROM outreach_datacallresponse WHERE id = %s", [response.pk])
+            assert cur.fetchone()[0] == response.sha256
+        finally:
+            cur.execute("RESET ROLE")
