@@ -33,11 +33,16 @@ def events_recorded(event_type, *, phase=None) -> Iterator[list]:
                 events.subscribe(event_type, handler, phase=p)
 
 
+# Tables whose BEFORE TRUNCATE trigger is named <table>_no_truncate (audit 0005, outreach 0002).
+_TRUNCATE_GUARDED = ("audit_auditevent", "outreach_datacallresponse", "outreach_datacallanswer")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_flush_past_the_audit_truncate_guard():
     """Transactional tests end with Django's flush, a TRUNCATE of every table, which the audit table's BEFORE
     TRUNCATE trigger (apps/audit/migrations/0005) refuses for every role. Only in the tests, the flush switches
-    that trigger off around its TRUNCATE (the test database's superuser may); production keeps refusing."""
+    that trigger off around its TRUNCATE (the test database's superuser may); production keeps refusing. The
+    data call answers (apps/outreach/migrations/0002) have the same guard."""
     try:
         from django.db.backends.postgresql.operations import DatabaseOperations
     except ImportError:  # no PostgreSQL driver: SQLite runs have no trigger
@@ -47,9 +52,10 @@ def _test_flush_past_the_audit_truncate_guard():
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        if statements and "audit_auditevent" in tables:
-            guard = "ALTER TABLE audit_auditevent {} TRIGGER audit_auditevent_no_truncate"
-            return [guard.format("DISABLE"), *statements, guard.format("ENABLE")]
+        guarded = [t for t in _TRUNCATE_GUARDED if statements and t in tables]
+        if guarded:
+            return [*(f"ALTER TABLE {t} DISABLE TRIGGER {t}_no_truncate" for t in guarded), *statements,
+                    *(f"ALTER TABLE {t} ENABLE TRIGGER {t}_no_truncate" for t in guarded)]
         return statements
 
     DatabaseOperations.sql_flush = sql_flush

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "apps.lists",
     "apps.screening",
     "apps.remediation",
+    "apps.outreach",
     "apps.integrations",
     "apps.api",
     "apps.web",

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("apps.remediation.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.integrations.api.urls")),
+    path("", include("apps.outreach.api.urls")),
 ]

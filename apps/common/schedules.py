@@ -38,6 +38,12 @@ DEFAULT_SCHEDULES += [
      {"minute": "45"}, {}),
 ]
 
+# --- outreach --- (data calls: overdue reminders with a new link, re-requests before a representation expires)
+DEFAULT_SCHEDULES += [
+    ("outreach: data call reminders and re-requests", "apps.outreach.tasks.outreach_daily_task",
+     {"minute": "25", "hour": "6"}, {}),
+]
+
 # --- integrations --- (re-queue webhook deliveries whose retry message was lost; same webhook-id)
 DEFAULT_SCHEDULES += [
     ("integrations: re-queue lost webhook deliveries", "apps.integrations.tasks.webhook_recover_task",

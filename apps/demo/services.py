@@ -475,8 +475,50 @@ def demo_load_full(*, today: dt.date | None = None) -> dict[str, object]:
     run = screening_run_full(trigger="manual", today=today)
     evaluation = remediation_evaluate_all(today=today)
     webhook = demo_webhook_ensure()
+    data_calls = demo_data_calls_ensure()
     return {"created": created, "lists": lists, "screening_run": run.pk, "remediation": evaluation,
-            "webhook": webhook}
+            "webhook": webhook, "data_calls": data_calls}
+
+
+# (title, template, supplier, asset tags of the harbour's units the call is about, answers or None: pending)
+DEMO_DATA_CALLS = [
+    ("Covered list question: ZPMC cranes at Terminal 1", "covered_list", "Shanghai Zhenhua Heavy Industries Co., Ltd.",
+     ["PT-STS-01", "PT-STS-02"], None),
+    ("FAR 52.204-24/-26 representation 2026", "far_889", "Konecranes Plc", [],
+     {"part_a_provides": "no", "part_b_uses": "no", "sam_annual": "yes"}),
+]
+
+
+def demo_data_calls_ensure(*, now: dt.datetime | None = None) -> list[int]:
+    """The harbour's two demo data calls (DEMO_DATA_CALLS), sent by the demo officer through
+    apps.outreach.services like any officer's, without mail (the recipients are fictional): one pending, one
+    answered and signed by the supplier (its answer on the audit chain). Idempotent (by title)."""
+    from apps.outreach.models import DataCall
+    from apps.outreach.services import data_call_answer, data_call_create
+
+    org = Organization.objects.filter(slug=ORGS[0][0]).first()
+    officer = User.objects.filter(username="officer").first()
+    if org is None or officer is None:
+        return []
+    now = now or timezone.now()
+    ids = []
+    for title, template, supplier, tags, answers in DEMO_DATA_CALLS:
+        existing = DataCall.objects.filter(organization=org, title=title).first()
+        if existing is not None:
+            ids.append(existing.pk)
+            continue
+        units = Equipment.objects.filter(site__organization=org, asset_tag__in=tags).values_list("pk", flat=True)
+        call = data_call_create(
+            user=officer, organization_id=org.pk, template=template, recipient_kind="vendor",
+            vendor=Vendor.objects.get(name=supplier), recipient_name="Compliance desk",
+            recipient_email="compliance@supplier.example", title=title, equipment_ids=list(units),
+            due_date=timezone.localdate(now) + dt.timedelta(days=14), notify=False, now=now)
+        if answers is not None:
+            data_call_answer(token=call.answer_link.rstrip("/").rsplit("/", 1)[-1], answers=answers,
+                             signer_name="Demo Signer", signer_title="Head of trade compliance",
+                             signed_on=timezone.localdate(now), now=now)
+        ids.append(call.pk)
+    return ids
 
 
 DEMO_WEBHOOK_URL = "https://localhost:8443/vendorrisk-webhook"  # the receiver of docs/integrations.md, run locally

@@ -16,9 +16,8 @@ class EventType(models.TextChoices):
     LIST_VERSION_ACTIVATED = "list_version.activated", "List version activated"
     LIST_VERSION_QUARANTINED = "list_version.quarantined", "List version quarantined"
     LIST_VERSION_STALE = "list_version.stale", "List stale"
-    # Data calls do not exist yet in the registry: defined so receivers can plan for them, never sent.
-    DATA_CALL_ANSWERED = "data_call.answered", "Data call answered (not sent yet)"
-    DATA_CALL_OVERDUE = "data_call.overdue", "Data call overdue (not sent yet)"
+    DATA_CALL_ANSWERED = "data_call.answered", "Data call answered"
+    DATA_CALL_OVERDUE = "data_call.overdue", "Data call overdue"
     PING = "webhook.ping", "Test ping"
 
 

@@ -54,6 +54,7 @@ _LINKS = {
     "list_source": "/api/v1/lists/{id}/",
     "equipment": "/api/v1/equipment/{id}/",
     "finding": "/api/v1/findings/{id}/",
+    "data_call": "/api/v1/data-calls/{id}/",
 }
 # Audited fields of an endpoint (never the secrets).
 _AUDITED = ("url", "description", "event_types", "filter_site_ids", "filter_categories", "filter_statuses",

@@ -8,6 +8,8 @@ from django import forms
 from apps.common.filters import RISK_STATUS_CHOICES, StableOrderingFilter
 from apps.inventory.choices import EquipmentCategory, EquipmentStatus
 from apps.inventory.models import Site
+from apps.outreach.choices import DataCallStatus, DataCallTemplate
+from apps.outreach.filtersets import DataCallFilterSet
 from apps.remediation.filtersets import EquipmentFilterSet
 from apps.vendors.models import Vendor
 
@@ -74,6 +76,17 @@ SORT_WORDS = {
     "due": ("remediation deadline", "soonest first, units without one last",
             "latest first, units without one last"),
 }
+
+
+class DataCallListFilterSet(DataCallFilterSet):
+    """The data call list's filters: single choices with an "any" entry (the API keeps its multiple choices)."""
+
+    status = django_filters.ChoiceFilter(choices=DataCallStatus.choices, method="filter_status_one",
+                                         empty_label="Any status")
+    template = django_filters.ChoiceFilter(choices=DataCallTemplate.choices, empty_label="Any template")
+
+    def filter_status_one(self, queryset, name, value):
+        return self.filter_status(queryset, name, [value] if value else [])
 
 
 def sort_in_words(key: str | None) -> str:

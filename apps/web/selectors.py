@@ -220,6 +220,7 @@ def dashboard_data(*, organization_id: int, user=None, today: dt.date | None = N
 COVERAGE_BADGES = {"quarantined": "potential_match", "failed": "prohibited", "missing": "restricted",
                    "stale": "restricted", "current": "clear", "loaded": "neutral"}  # badge colours in app.css
 ALERT_ITEMS = 5  # items listed per alert card (the card counts all of them)
+DATA_CALLS_COUNTED = 500  # the data calls card reads at most this many due calls (one query)
 IMPORT_ATTENTION_DAYS = 7  # failed or rejected uploads older than this no longer raise an alert
 
 
@@ -227,13 +228,15 @@ def dashboard_alerts(*, organization_id: int, user, coverage: list[dict[str, Any
                      now: dt.datetime) -> list[dict[str, Any]]:
     """The dashboard's alert cards, each with a count, a few items, who acts and a link to where they act:
     quarantined list versions (from the coverage rows, no query), waivers awaiting a decision, imports needing
-    attention (for members who may import) and overdue plans (the count the dashboard already has). Empty when
-    nothing needs the user. At most four queries."""
+    attention (for members who may import), data calls due (apps.outreach) and overdue plans (the count the
+    dashboard already has). Empty when nothing needs the user. At most five queries."""
     from django.db.models import Count
     from django.urls import reverse
+    from django.utils import timezone
 
     from apps.accounts.policies import Action, allowed
     from apps.inventory.models import ImportJob
+    from apps.outreach.selectors import data_calls_due
     from apps.remediation.choices import WaiverStatus
     from apps.remediation.models import Waiver
     from apps.remediation.selectors import waivers_awaiting_decision
@@ -291,6 +294,22 @@ def dashboard_alerts(*, organization_id: int, user, coverage: list[dict[str, Any
                            "url": reverse("web:import-preview", args=[j.token])} for j in jobs],
                 "link": reverse("web:import"), "link_text": "Import page",
             })
+
+    due_calls = data_calls_due([organization_id], day=timezone.localdate(now), limit=DATA_CALLS_COUNTED)
+    if due_calls:
+        labels = {"overdue": "overdue since", "pending": "due", "answered": "expires", "expired": "expired"}
+        alerts.append({
+            "key": "data_calls", "count": len(due_calls),
+            "title": "Data calls due",
+            "text": "Supplier and site manager questionnaires overdue or due soon, and signed representations that "
+                    "expire soon (each is re-requested automatically before then). Officers and administrators "
+                    "send and follow them up.",
+            "items": [{"label": f"{c.title} ({(c.vendor.name if c.vendor_id else c.site.name)}): "
+                                f"{labels.get(c.status_on, c.status_on)} "
+                                f"{(c.valid_until if c.state == 'answered' else c.due_date):%Y-%m-%d}",
+                       "url": reverse("web:data-call-detail", args=[c.pk])} for c in due_calls[:ALERT_ITEMS]],
+            "link": reverse("web:data-call-list"), "link_text": "Data calls",
+        })
 
     if overdue_count:
         alerts.append({

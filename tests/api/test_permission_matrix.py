@@ -76,6 +76,9 @@ OBJECTS: dict[str, tuple[str, str | None]] = {
     "notification": ("notice", "other_notice"),
     "webhookendpoint": ("webhook", "other_webhook"),
     "webhookdelivery": ("delivery", "other_delivery"),
+    "datacall": ("data_call", "other_data_call"),
+    "datacallresponse": ("data_call_response", "other_data_call_response"),
+    "declaredfinding": ("declared_finding", "other_declared_finding"),
 }
 
 
@@ -154,6 +157,13 @@ def matrix_world(world, settings, tmp_path):
         world[key] = WebhookDelivery.objects.create(endpoint=hook, organization_id=hook.organization_id,
                                                     event_type="plan.created", message_id=f"msg_{key}",
                                                     payload={"type": "plan.created"}, status="failed")
+    from tests.factories import DeclaredFindingFactory
+
+    for prefix, org in (("", world["org"]), ("other_", world["other_org"])):
+        finding = DeclaredFindingFactory(answer__response__data_call__organization=org)
+        world[f"{prefix}declared_finding"] = finding
+        world[f"{prefix}data_call_response"] = finding.answer.response
+        world[f"{prefix}data_call"] = finding.data_call
     return world
 
 

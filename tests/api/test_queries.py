@@ -8,6 +8,8 @@ from tests.api.conftest import token_client
 from tests.api.test_permission_matrix import PUBLIC, REPORTS, _url, api_routes
 from tests.factories import (
     ComponentFactory,
+    DataCallQuestionFactory,
+    DeclaredFindingFactory,
     EquipmentFactory,
     FindingFactory,
     RemediationPlanFactory,
@@ -34,6 +36,10 @@ def crowded(world):
         FindingFactory(vendor=vendor, key=f"k{i}", source=world["source"], path_text="listed", status="restricted",
                        discovered_at=now, match=world["match"])
         RemediationPlanFactory(equipment=eq, vendor=vendor, rule=world["rule"], deadline=today, opened_at=now)
+        finding = DeclaredFindingFactory(answer__response__data_call__organization=world["org"])  # a data call
+        finding.equipment.add(eq)
+        finding.data_call.equipment.add(eq)
+        DataCallQuestionFactory(data_call=finding.data_call)
     return world
 
 

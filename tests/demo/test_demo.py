@@ -167,3 +167,18 @@ def test_demo_has_a_webhook_with_a_delivery_log(settings):
     assert len(rows) == 3 and {r.status for r in rows} == {"delivered", "failed"}
     assert all(r.payload["data"]["organization_id"] == endpoint.organization_id for r in rows)
     assert demo_webhook_ensure() == endpoint.pk and WebhookDelivery.objects.count() == 3
+
+
+def test_demo_has_a_pending_and_an_answered_data_call(demo):
+    """The harbour's officer sent two data calls (no mail: fictional recipients); one is signed, on the chain."""
+    from apps.audit.models import AuditEvent
+    from apps.demo.services import demo_data_calls_ensure
+    from apps.outreach.models import DataCall
+
+    ids = demo_data_calls_ensure()
+    calls = {c.template: c for c in DataCall.objects.filter(pk__in=ids)}
+    assert calls["covered_list"].state == "sent" and calls["covered_list"].equipment.count() == 2
+    answered = calls["far_889"]
+    assert answered.state == "answered" and answered.response.signer_name == "Demo Signer"
+    assert AuditEvent.objects.filter(action="outreach.datacall.answer", object_id=str(answered.response.pk)).exists()
+    assert demo_data_calls_ensure() == ids and DataCall.objects.count() == 2

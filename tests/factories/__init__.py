@@ -31,6 +31,14 @@ from .lists import (
     ListVersionFactory,
     SourceRequirementFactory,
 )
+from .outreach import (
+    DataCallAnswerFactory,
+    DataCallFactory,
+    DataCallQuestionFactory,
+    DataCallResponseFactory,
+    DataCallTokenFactory,
+    DeclaredFindingFactory,
+)
 from .remediation import (
     DigestDeliveryFactory,
     DigestFactory,
@@ -68,7 +76,9 @@ from .vendors import (
 __all__ = [
     "ChangeProposalFactory", "FactChangeNoticeFactory",
     "ApiTokenFactory", "BomComponentFactory", "BomDocumentFactory",
-    "ComponentFactory", "CuratorFactory", "DigestDeliveryFactory", "DigestFactory",
+    "ComponentFactory", "CuratorFactory", "DataCallAnswerFactory", "DataCallFactory", "DataCallQuestionFactory",
+    "DataCallResponseFactory", "DataCallTokenFactory", "DeclaredFindingFactory",
+    "DigestDeliveryFactory", "DigestFactory",
     "DigestItemFactory",
     "EquipmentFactory",
     "DenialWindowFactory",

@@ -24,6 +24,7 @@ from tests.factories import (
     BomDocumentFactory,
     ChangeProposalFactory,
     CuratorFactory,
+    DataCallFactory,
     EvidenceFactory,
     ImportJobFactory,
     MembershipFactory,
@@ -121,9 +122,18 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "webhook-detail": ("read-then-admin", ("get", "post"), {"pk": ("webhook", "other_webhook")}),
     "webhook-action": ("admin", ("post",), {"pk": ("webhook", "other_webhook"), "verb": "ping"}),
     "webhook-redeliver": ("admin", ("post",), {"pk": ("delivery", "other_delivery")}),
+    # Data calls (apps.outreach): members read, officers and admins send, cancel and close declared findings.
+    "data-call-list": ("read", ("get",), {}),
+    "data-call-create": ("write", ("get", "post"), {}),
+    "data-call-detail": ("read", ("get",), {"pk": ("data_call", "other_data_call")}),
+    "data-call-action": ("write", ("post",), {"pk": ("data_call", "other_data_call"), "action": "cancel"}),
+    "data-call-file": ("read", ("get",), {"pk": ("data_call_answer", "other_data_call_answer")}),
+    "data-call-supplier": ("read", ("get",), {"pk": ("vendor", None)}),
+    "declared-finding-close": ("write", ("post",), {"pk": ("declared_finding", "other_declared_finding")}),
 }
-# Not pages of an organisation's data: logging in and out, choosing an organisation.
-SESSION_ROUTES = {"login", "logout", "org-switch"}
+# Not pages of an organisation's data: logging in and out, choosing an organisation; and the public data call
+# answer page, whose credential is the link itself (no login): tests/outreach/test_respond_page.py.
+SESSION_ROUTES = {"login", "logout", "org-switch", "data-call-respond"}
 
 
 def _web_routes() -> list[str]:
@@ -188,6 +198,15 @@ def web_world(world, settings, tmp_path):  # noqa: F811
         w[key] = WebhookDelivery.objects.create(endpoint=hook, organization_id=hook.organization_id,
                                                 event_type="plan.created", message_id=f"msg_{key}",
                                                 payload={"type": "plan.created"}, status="failed")
+    from tests.factories import DataCallAnswerFactory, DeclaredFindingFactory
+
+    for prefix, owner in (("", org), ("other_", other)):
+        answer = DataCallAnswerFactory(response__data_call__organization=owner,
+                                       file=ContentFile(b"%PDF-1.4 declaration", name="declaration.pdf"),
+                                       file_name="declaration.pdf", file_content_type="application/pdf")
+        w[f"{prefix}data_call_answer"] = answer
+        w[f"{prefix}declared_finding"] = DeclaredFindingFactory(answer=answer)
+        w[f"{prefix}data_call"] = DataCallFactory(organization=owner)
     for user in w["users"].values():
         user.save()  # the factories set passwords without saving; a session needs the stored hash
     return w

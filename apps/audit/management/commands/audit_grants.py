@@ -1,7 +1,8 @@
 """`python manage.py audit_grants --app-role vendorrisk_app [--create-role] [--apply]`: the PostgreSQL grants
-that let the application's role read and write every table but only SELECT and INSERT audit events (no UPDATE,
-DELETE or TRUNCATE). Run migrations as the owner role, the web/worker/beat processes as the app role
-(docker-compose.yml does: its one-shot `migrate` service runs this with --create-role --apply as the owner).
+that let the application's role read and write every table but only SELECT and INSERT audit events and the
+other append-only evidence tables (`append_only_tables`; no UPDATE, DELETE or TRUNCATE). Run migrations as the
+owner role, the web/worker/beat processes as the app role (docker-compose.yml does: its one-shot `migrate`
+service runs this with --create-role --apply as the owner).
 
 --create-role also creates the login role (or resets its password and attributes when it exists), with the
 password read from an environment variable (never the command line, which `ps` shows): NOSUPERUSER,
@@ -19,15 +20,27 @@ from apps.audit.models import AuditEvent
 ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION"
 
 
+def append_only_tables() -> list[str]:
+    """The audit table and every table whose model declares `append_only = True` (evidence such as the signed
+    answers of apps.outreach), found through the app registry, so this app imports none of the apps above it."""
+    from django.apps import apps
+
+    tables = [AuditEvent._meta.db_table]
+    tables += sorted(m._meta.db_table for m in apps.get_models()
+                     if getattr(m, "append_only", False) is True and m is not AuditEvent)
+    return tables
+
+
 def grants_sql(app_role: str) -> list[str]:
     q = connection.ops.quote_name
-    role, audit = q(app_role), q(AuditEvent._meta.db_table)
+    role = q(app_role)
+    keep = [q(t) for t in append_only_tables()]
     return [
         f"GRANT USAGE ON SCHEMA public TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
-        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {audit} FROM {role}",
-        f"GRANT SELECT, INSERT ON {audit} TO {role}",
+        *(f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {table} FROM {role}" for table in keep),
+        *(f"GRANT SELECT, INSERT ON {table} TO {role}" for table in keep),
         # tables created by later migrations (run by the owner) get the same rights
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
