@@ -89,7 +89,10 @@ def test_decision_reopens_when_the_entry_content_changes(listed, sdn, verified_c
 
 def test_decision_applies_wherever_the_vendor_identity_appears(listed, officer, org):
     vendor, _ = listed
-    twin = vendor_create(name="ZORBLAX  HOLDINGS ")  # same identity: names fold case and spacing
+    # The same identity (the same names, case and spacing folded) recorded as two vendors: legal names are unique
+    # without regard to case, so the twin holds the vendor's names the other way round.
+    vendor_alias_add(vendor=vendor, name="ZB Holdings")
+    twin = vendor_create(name="zb  holdings ", aliases=[{"name": "ZORBLAX  HOLDINGS "}])
     screening_run_full()
     review_decide(match=open_match(vendor), decision="confirm", reason="Confirmed with registry.", user=officer)
     assert state_in(org, twin) == "confirmed"
