@@ -81,15 +81,19 @@ EQUIPMENT_FIELDS = (
 
 
 def equipment_rows(equipment_ids: list[int]) -> list[dict]:
-    return list(Equipment.objects.filter(id__in=equipment_ids).order_by().values(*EQUIPMENT_FIELDS))
+    return list(Equipment.objects.filter(id__in_ids=set(equipment_ids)).order_by().values(*EQUIPMENT_FIELDS))
 
 
-def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dict[int, EquipmentContext]:
+def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
+                       shapes: dict[int, tuple] | None = None) -> dict[int, EquipmentContext]:
     """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, vendors,
-    one per ownership level."""
+    one per ownership level. `shapes`, when given, receives each unit's inputs as a hashable key (site,
+    category, connectivity, installation date, product model and components): two units with the same key
+    have equal contexts but for their id, so a caller can compute the policy once per key."""
     ids = [r["id"] for r in rows]
     components: dict[int, set[int]] = defaultdict(set)
-    for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "vendor_id"):
+    parts = Component.objects.filter(equipment_id__in_ids=set(ids)).values_list("equipment_id", "vendor_id")
+    for eq_id, vendor_id in parts:
         components[eq_id].add(vendor_id)
     direct_ids: set[int] = set()
     for r in rows:
@@ -120,11 +124,7 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         ancestors_cache[vendor_id] = out
         return out
 
-    profiles = organization_profiles(r["site__organization_id"] for r in rows)
-    contexts: dict[int, EquipmentContext] = {}
-    for r in rows:
-        profile = profiles.get(r["site__organization_id"], {})
-        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
+    def country_facts(r: dict) -> tuple[CountryFact, ...]:
         facts: list[CountryFact] = []
         maker_id = r["product_model__manufacturer_id"] or r["product_model__brand_id"]
         roles: list[tuple[str, int]] = [(CountryTest.MANUFACTURER, maker_id)]
@@ -150,12 +150,26 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         if r["product_model__country_of_manufacture"]:
             facts.append(CountryFact(CountryTest.PLACE_OF_MANUFACTURE.value, r["product_model__country_of_manufacture"],
                                      r["product_model__model_number"]))
+        return tuple(facts)
+
+    # The facts come from the product model and the components alone: built once per (model, components).
+    facts_of: dict[tuple, tuple[CountryFact, ...]] = {}
+    profiles = organization_profiles(r["site__organization_id"] for r in rows)
+    contexts: dict[int, EquipmentContext] = {}
+    for r in rows:
+        profile = profiles.get(r["site__organization_id"], {})
+        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
+        facts_key = (r["product_model_id"], tuple(sorted(components.get(r["id"], ()))))
+        if facts_key not in facts_of:
+            facts_of[facts_key] = country_facts(r)
+        if shapes is not None:
+            shapes[r["id"]] = (r["site_id"], r["category"], net, r["installed_date"], facts_key)
         contexts[r["id"]] = EquipmentContext(
             equipment_id=r["id"], organization_id=r["site__organization_id"], site_id=r["site_id"],
             category=r["category"], site_kind=r["site__kind"], site_criticality=r["site__criticality"],
             site_is_defence=r["site__is_defence"], connectivity=connectivity_level(net),
             connectivity_facts=net,
-            installed_date=r["installed_date"], country_facts=tuple(facts),
+            installed_date=r["installed_date"], country_facts=facts_of[facts_key],
             country=str(profile.get("country") or "").upper(), subdivision=(profile.get("subdivision") or "").upper(),
             legal_kinds=frozenset(profile.get("legal_kinds") or ()),
             target_days=profile.get("remediation_target_days"),

@@ -53,7 +53,7 @@ def plan_list_for_user(user, *, status: str | None = None, overdue: bool | None 
 def plan_rules_done(equipment_ids: Iterable[int]) -> dict[int, set[int]]:
     """The rules already done (a plan closed as done) for each unit: not applied to it again."""
     done: dict[int, set[int]] = defaultdict(set)
-    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=list(equipment_ids),
+    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in_ids=set(equipment_ids),
                                                          status=PlanStatus.DONE).values_list("equipment_id", "rule_id"):
         done[eq_id].add(rule_id)
     return done

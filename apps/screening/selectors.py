@@ -157,15 +157,16 @@ def _equipment_parts_now(ids: list[int], product_models: dict[int, int] | None =
     organisation per unit) now; each unit's product model id into `product_models` when given."""
     categories, models, orgs = {}, {}, {}
     for pk, category, brand, maker, software, organization_id, pm_id in Equipment.objects.filter(
-            pk__in=ids).values_list("pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
-                                    "product_model__software_supplier_id", "site__organization_id",
-                                    "product_model_id"):
+            pk__in_ids=set(ids)).values_list("pk", "category", "product_model__brand_id",
+                                             "product_model__manufacturer_id", "product_model__software_supplier_id",
+                                             "site__organization_id", "product_model_id"):
         categories[pk] = category
         models[pk] = (brand, maker, software)
         orgs[pk] = organization_id
         if product_models is not None:
             product_models[pk] = pm_id
-    components = list(Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "pk", "vendor_id"))
+    components = list(Component.objects.filter(equipment_id__in_ids=set(ids)).values_list(
+        "equipment_id", "pk", "vendor_id"))
     return categories, models, components, orgs
 
 
@@ -209,9 +210,9 @@ def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: di
     go away, a new one only takes over) and the findings open then; the units' product models as they were
     (`unit_models` from the history)."""
     if as_of is None:
-        units = Equipment.objects.filter(pk__in=ids, product_model_id=OuterRef("document__product_model_id"),
+        units = Equipment.objects.filter(pk__in_ids=set(ids), product_model_id=OuterRef("document__product_model_id"),
                                          site__organization_id=OuterRef("document__organization_id"))
-        targets = Q(document__equipment_id__in=ids) | Q(Exists(units))
+        targets = Q(document__equipment_id__in_ids=set(ids)) | Q(Exists(units))
         in_force = Q(document__is_current=True)
         flagged = Finding.objects.filter(closed_at__isnull=True).values("vendor_id")
     else:
