@@ -157,8 +157,8 @@ def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigge
                          in_scope=lambda m: m.source_id in active_sources, now=now, counts=counts)
         targets = ids | (vendor_descendant_ids(ids) if include_descendants else set())
         changed |= timed("propagate", _derive_phase, run=run, targets=targets, now=now, day=day, counts=counts)
-        if changed:  # equipment added meanwhile is picked up by the full runs and the catch-up task
-            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+        if changed:  # the changed vendors' units only; the catch-up task and full runs pick up the rest
+            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh, vendor_ids=changed)
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
     return run
@@ -257,7 +257,7 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
                 targets = changed | vendor_descendant_ids(changed)
                 changed |= timed("propagate", _derive_phase, run=run, targets=targets, now=now, day=day,
                                  counts=counts)
-                counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+                counts["equipment_updated"] += timed("equipment", equipment_risk_refresh, vendor_ids=changed)
             counts["vendors_changed"] = len(changed)
             _screening_changed(changed)
     return run
