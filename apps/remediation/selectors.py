@@ -246,10 +246,17 @@ def remediation_projection_chunks(
     site_ids: Iterable[int] | None = None,
     findings_provider: FindingsProvider | None = None,
     chunk_size: int = 2000,
+    id_from: int | None = None,
+    id_to: int | None = None,
 ) -> Iterator[tuple[int, list[ProjectionItem]]]:
     """remediation_projection, chunk by chunk of `chunk_size` units (by id): yields (units looked at so far,
-    the items of this chunk), so a long projection can report progress and write as it goes."""
+    the items of this chunk), so a long projection can report progress and write as it goes. `id_from`/`id_to`:
+    only the units with ids in that range (one part of a projection spread over workers)."""
     org_ids, eq_qs = remediation_projection_scope(organization_ids=organization_ids, user=user, site_ids=site_ids)
+    if id_from is not None:
+        eq_qs = eq_qs.filter(id__gte=id_from)
+    if id_to is not None:
+        eq_qs = eq_qs.filter(id__lte=id_to)
     provider = findings_provider or screening_findings
     rules = rule_specs(organization_ids=org_ids)
     last = 0

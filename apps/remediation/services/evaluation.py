@@ -365,3 +365,60 @@ def on_screening_changed(event: events.ScreeningChanged | events.EquipmentImport
         return
     enqueue_on_commit("apps.remediation.tasks.remediation_evaluate_vendors_task",
                       kwargs={"vendor_ids": sorted(int(v) for v in event.vendor_ids)})
+
+
+# --- spread over workers ------------------------------------------------------------------------------------------
+
+EVALUATE_RANGE_TASK = "apps.remediation.tasks.remediation_evaluate_range_task"
+EVALUATE_TOTALS_TASK = "apps.remediation.tasks.remediation_evaluate_totals_task"
+EVALUATE_FAILED_TASK = "apps.remediation.tasks.remediation_evaluate_failed_task"
+
+
+def _units(organization_id: int | None):
+    units = Equipment.objects.all()
+    return units if organization_id is None else units.filter(site__organization_id=organization_id)
+
+
+def remediation_evaluate_range(*, id_from: int, id_to: int, today: dt.date, now: dt.datetime | None = None,
+                               organization_id: int | None = None) -> EvaluationResult:
+    """One chunk of an evaluation spread over workers: the units with id_from <= id <= id_to (of one organisation
+    when given). Idempotent as remediation_evaluate is: run again, it finds every plan in line and writes
+    nothing; a chunk that died half-way had its finished inner chunks committed and the rest is done now."""
+    ids = _units(organization_id).filter(id__gte=id_from, id__lte=id_to).order_by("id").values_list("id", flat=True)
+    return remediation_evaluate(equipment_ids=ids.iterator(chunk_size=5000), today=today, now=now)
+
+
+def remediation_evaluate_in_workers(*, today: dt.date | None = None, organization_id: int | None = None,
+                                    now: dt.datetime | None = None) -> dict:
+    """Evaluate every unit (of one organisation when given). With WORK_FANOUT: split into ranges of
+    WORK_FANOUT_UNITS units by id, each evaluated by a task on whichever worker takes it, then one task adds up
+    the totals (a chord; answers {"chunks": n, "chord": id} at once). Without: in this process, answering the
+    totals. Every chunk evaluates as of the same day and moment."""
+    from django.conf import settings
+
+    from apps.common.chunks import id_ranges
+    from apps.security.enqueue import fan_out
+
+    today = today or remediation_today(now)
+    now = now or timezone.now()
+    if not settings.WORK_FANOUT:
+        units = _units(organization_id).values_list("id", flat=True)
+        return remediation_evaluate(equipment_ids=units.iterator(chunk_size=5000) if organization_id else None,
+                                    today=today, now=now).as_dict()
+    ranges = id_ranges(_units(organization_id), settings.WORK_FANOUT_UNITS)
+    if not ranges:
+        return EvaluationResult().as_dict() | {"chunks": 0}
+    common = {"today": today.isoformat(), "now": now.isoformat(), "organization_id": organization_id}
+    chord_id = fan_out([(EVALUATE_RANGE_TASK, {"id_from": a, "id_to": b, **common}) for a, b in ranges],
+                       (EVALUATE_TOTALS_TASK, {"today": today.isoformat(), "organization_id": organization_id}),
+                       on_error=(EVALUATE_FAILED_TASK, {"today": today.isoformat(),
+                                                        "organization_id": organization_id}))
+    return {"chunks": len(ranges), "chord": chord_id}
+
+
+def remediation_evaluation_totals(results: list[dict]) -> dict:
+    """The final step of an evaluation spread over workers: its chunks' counts added up."""
+    total = EvaluationResult()
+    for r in results:
+        total.add(EvaluationResult(**{k: int(r.get(k, 0)) for k in total.as_dict()}))
+    return total.as_dict() | {"chunks": len(results)}
