@@ -89,7 +89,9 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
     """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, vendors,
     one per ownership level. `shapes`, when given, receives each unit's inputs as a hashable key (site,
     category, connectivity, installation date, product model and components): two units with the same key
-    have equal contexts but for their id, so a caller can compute the policy once per key."""
+    have equal contexts but for their id, so a caller can compute the policy once per key. With `shapes` the
+    units of one key share one context object, whose `equipment_id` is the first unit's: for callers that read
+    the policy's inputs only (the evaluation), never a unit's id from it."""
     ids = [r["id"] for r in rows]
     components: dict[int, set[int]] = defaultdict(set)
     parts = Component.objects.filter(equipment_id__in_ids=set(ids)).values_list("equipment_id", "vendor_id")
@@ -154,6 +156,7 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
 
     # The facts come from the product model and the components alone: built once per (model, components).
     facts_of: dict[tuple, tuple[CountryFact, ...]] = {}
+    by_shape: dict[tuple, EquipmentContext] = {}
     profiles = organization_profiles(r["site__organization_id"] for r in rows)
     contexts: dict[int, EquipmentContext] = {}
     for r in rows:
@@ -163,8 +166,11 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
         if facts_key not in facts_of:
             facts_of[facts_key] = country_facts(r)
         if shapes is not None:
-            shapes[r["id"]] = (r["site_id"], r["category"], net, r["installed_date"], facts_key)
-        contexts[r["id"]] = EquipmentContext(
+            shape = shapes[r["id"]] = (r["site_id"], r["category"], net, r["installed_date"], facts_key)
+            if shape in by_shape:
+                contexts[r["id"]] = by_shape[shape]
+                continue
+        ctx = contexts[r["id"]] = EquipmentContext(
             equipment_id=r["id"], organization_id=r["site__organization_id"], site_id=r["site_id"],
             category=r["category"], site_kind=r["site__kind"], site_criticality=r["site__criticality"],
             site_is_defence=r["site__is_defence"], connectivity=connectivity_level(net),
@@ -174,6 +180,8 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
             legal_kinds=frozenset(profile.get("legal_kinds") or ()),
             target_days=profile.get("remediation_target_days"),
         )
+        if shapes is not None:
+            by_shape[shape] = ctx
     return contexts
 
 
