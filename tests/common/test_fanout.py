@@ -254,3 +254,25 @@ def test_work_is_routed_to_a_queue_per_kind():
                         ("audit.checkpoint", "celery")]:
         routed = router.route({}, name)["queue"]
         assert (routed.name, routed.exchange.name, routed.routing_key) == (queue, queue, queue), name
+
+
+@pytest.mark.django_db
+def test_parts_that_cannot_be_sent_leave_the_run_and_the_report_failed(settings, monkeypatch):
+    from apps.security import enqueue
+
+    settings.WORK_FANOUT, settings.WORK_FANOUT_UNITS, settings.WORK_FANOUT_VENDORS = True, 7, 3
+    org = _registry(12)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(enqueue, "fan_out", broker_down)
+    with pytest.raises(ConnectionError):
+        screening_run_full_in_workers(trigger="manual")
+    run = ScreeningRun.objects.get()
+    assert run.status == "failed" and "broker down" in run.error
+    report = ProjectionReport.objects.create(organization=org, on=dt.date(2028, 1, 1), computed_on=TODAY)
+    with pytest.raises(ConnectionError):
+        projection_run_in_workers(report=report)
+    report.refresh_from_db()
+    assert report.status == "failed" and "broker down" in report.error

@@ -135,9 +135,13 @@ def projection_run_in_workers(*, report: ProjectionReport) -> ProjectionReport:
     ranges = id_ranges(scope, settings.WORK_FANOUT_UNITS)
     if not ranges:
         return projection_finish(report_id=report.pk)
-    fan_out([(PROJECTION_RANGE_TASK, {"report_id": report.pk, "id_from": a, "id_to": b}) for a, b in ranges],
-            (PROJECTION_FINISH_TASK, {"report_id": report.pk}),
-            on_error=(PROJECTION_FAILED_TASK, {"report_id": report.pk}))
+    try:
+        fan_out([(PROJECTION_RANGE_TASK, {"report_id": report.pk, "id_from": a, "id_to": b}) for a, b in ranges],
+                (PROJECTION_FINISH_TASK, {"report_id": report.pk}),
+                on_error=(PROJECTION_FAILED_TASK, {"report_id": report.pk}))
+    except Exception as exc:  # the parts were not sent (broker down): the report says so; a retry starts again
+        projection_failed(report_id=report.pk, error=f"{exc.__class__.__name__}: {exc}")
+        raise
     return report
 
 

@@ -169,9 +169,13 @@ def screening_run_full_in_workers(*, trigger: str = RunTrigger.MANUAL, user=None
         changed = _close_inactive_sources({v.source_id for v in _active_versions(every_view=True)}, now)
     if not ranges:
         return screening_run_full_finish(run_id=run.pk, results=[], changed=changed)
-    fan_out([(FULL_RANGE_TASK, {"run_id": run.pk, "id_from": a, "id_to": b}) for a, b in ranges],
-            (FULL_FINISH_TASK, {"run_id": run.pk, "changed": sorted(changed)}),
-            on_error=(FULL_FAILED_TASK, {"run_id": run.pk}))
+    try:
+        fan_out([(FULL_RANGE_TASK, {"run_id": run.pk, "id_from": a, "id_to": b}) for a, b in ranges],
+                (FULL_FINISH_TASK, {"run_id": run.pk, "changed": sorted(changed)}),
+                on_error=(FULL_FAILED_TASK, {"run_id": run.pk}))
+    except Exception as exc:  # the parts were not sent (broker down): the run says so rather than "running"
+        screening_run_failed(run_id=run.pk, error=f"{exc.__class__.__name__}: {exc}")
+        raise
     return run
 
 
