@@ -237,6 +237,8 @@ def celery_worker_process(transactional_db, tmp_path, settings):
         "LISTS_ALLOWED_HOSTS": "127.0.0.1",
         "LISTS_ALLOW_HTTP": "true",
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        # what the worker itself sends (the parts of a fanned-out run) goes to the test's queue too
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
         # the worker signs audit events with this process's keys (not a development key of its own VAR_DIR)
         "AUDIT_HMAC_KEYS": ",".join(f"{k}:{v}" for k, v in settings.AUDIT_HMAC_KEYS.items()),
         "AUDIT_HMAC_KEY_ID": settings.AUDIT_HMAC_KEY_ID,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "vendorrisk.dbrouter.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "vendorrisk.urls"
@@ -118,6 +120,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# A read replica (PostgreSQL streaming replication) for the API's reads: vendorrisk/dbrouter.py says which.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["replica"].setdefault("CONN_HEALTH_CHECKS", True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["vendorrisk.dbrouter.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -192,9 +202,45 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None) or None
-CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+    # Redis redelivers a task not acknowledged within the visibility timeout (acks_late: a task is acknowledged
+    # when it ends), so it must exceed the longest task (CELERY_TASK_TIME_LIMIT) or a long task runs twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600 + 600)}
+# Results: only the chunk tasks of a fanned-out run store theirs (a chord's final step reads them); every other
+# task ignores its result. Default backend: the Redis broker itself, or files under var/ with the filesystem
+# broker of `make run` (a chord then joins by polling, `celery.chord_unlock`). CELERY_RESULT_BACKEND=none: no
+# backend, and then WORK_FANOUT must stay off (the system check refuses it).
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    _default_backend = CELERY_BROKER_URL
+elif CELERY_BROKER_URL.startswith("filesystem://"):
+    (VAR_DIR / "celery-results").mkdir(parents=True, exist_ok=True)
+    _default_backend = f"file://{VAR_DIR / 'celery-results'}"
+else:
+    _default_backend = ""
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_default_backend)
+if CELERY_RESULT_BACKEND.lower() in ("", "none"):
+    CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = env.int("CELERY_RESULT_EXPIRES", default=24 * 3600)
+# Fan-out: a full re-screen, a full or per-organisation remediation evaluation and a projection run as a chord of
+# chunk tasks (WORK_FANOUT_UNITS units or WORK_FANOUT_VENDORS vendors each) and a final step, so N workers on N
+# machines share them. Off: each runs in one task, as before (explicit, e.g. without a result backend).
+WORK_FANOUT = env.bool("WORK_FANOUT", default=CELERY_RESULT_BACKEND is not None)
+WORK_FANOUT_UNITS = env.int("WORK_FANOUT_UNITS", default=20_000)
+WORK_FANOUT_VENDORS = env.int("WORK_FANOUT_VENDORS", default=5_000)
+# Queues per kind of work, so machines can be given kinds of work (`celery worker -Q screening`). A worker
+# started without -Q consumes every queue below (`make run`, docker-compose).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Each queue with its own exchange and routing key (a bare Queue(name) would be bound to the default exchange with the
+# key "celery", and every queue would receive every default task).
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name)
+                      for name in ("celery", "screening", "remediation", "lists", "integrations")]
+CELERY_TASK_ROUTES = {
+    "apps.screening.tasks.*": {"queue": "screening"},
+    "apps.remediation.tasks.*": {"queue": "remediation"},
+    "apps.lists.tasks.*": {"queue": "lists"},
+    "apps.integrations.tasks.*": {"queue": "integrations"},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

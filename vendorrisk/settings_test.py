@@ -17,3 +17,10 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Checkpoints are files that outlive each test's rolled-back transaction: an empty folder per test process, and
 # tests that write checkpoints point AUDIT_CHECKPOINT_DIR at their own tmp_path.
 AUDIT_CHECKPOINT_DIR = Path(tempfile.mkdtemp(prefix="vr-audit-checkpoints-"))  # noqa: F405
+# Each test's Celery worker consumes one queue of its own (tests.conftest.celery_worker_process): no routing to the
+# queues per kind of work, so every task goes to the test's default queue.
+CELERY_TASK_ROUTES = {}
+# The read replica's tests (tests/api/test_read_replica.py): an alias on the same PostgreSQL database, routed to
+# only where a test sets DATABASE_REPLICA_URL (vendorrisk/dbrouter.py).
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and "replica" not in DATABASES:  # noqa: F405
+    DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -7,3 +7,6 @@ class CommonConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the wiring checks
+        from .lookups import register
+
+        register()  # `__in_ids` (apps.common.lookups)

@@ -18,3 +18,17 @@ def events_have_subscribers(app_configs, **kwargs) -> list[checks.CheckMessage]:
         for event_type in events.event_types()
         if event_type.required and not events.subscribers(event_type)
     ]
+
+
+@checks.register()
+def fanout_needs_result_backend(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """celery.E001: WORK_FANOUT without a result backend (a chord's final step is joined from the parts' stored
+    results: without one, fanned-out runs would never finish)."""
+    from django.conf import settings
+
+    if getattr(settings, "WORK_FANOUT", False) and not getattr(settings, "CELERY_RESULT_BACKEND", None):
+        return [checks.Error("WORK_FANOUT is on but no CELERY_RESULT_BACKEND is configured.",
+                             hint="Set CELERY_RESULT_BACKEND (the Redis broker's URL works), or WORK_FANOUT=false "
+                                  "to run full re-screens, evaluations and projections in one task each.",
+                             id="celery.E001")]
+    return []

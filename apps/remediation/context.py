@@ -82,7 +82,7 @@ EQUIPMENT_FIELDS = (
 
 
 def equipment_rows(equipment_ids: list[int]) -> list[dict]:
-    return list(Equipment.objects.filter(id__in=equipment_ids).order_by().values(*EQUIPMENT_FIELDS))
+    return list(Equipment.objects.filter(id__in_ids=set(equipment_ids)).order_by().values(*EQUIPMENT_FIELDS))
 
 
 def _bom_parts(rows: list[dict]) -> dict[int, set[tuple[int | None, str, str]]]:
@@ -98,15 +98,23 @@ def _bom_parts(rows: list[dict]) -> dict[int, set[tuple[int | None, str, str]]]:
     return bom_rows_by_unit(parts, equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs)
 
 
-def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dict[int, EquipmentContext]:
+def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
+                       shapes: dict[int, tuple] | None = None) -> dict[int, EquipmentContext]:
     """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, parts of the
     bills of materials in force, vendors, one per ownership level.
 
     A BOM part counts like a recorded component (test `component`): its vendor's countries and its vendor's owners',
-    and the country the document gives its supplier (whether or not the name matched a registry vendor)."""
+    and the country the document gives its supplier (whether or not the name matched a registry vendor).
+
+    `shapes`, when given, receives each unit's inputs as a hashable key (site, category, connectivity,
+    installation date, product model, components and the countries its BOM parts state): two units with the same
+    key have equal contexts but for their id, so a caller can compute the policy once per key. With `shapes` the
+    units of one key share one context object, whose `equipment_id` is the first unit's: for callers that read
+    the policy's inputs only (the evaluation), never a unit's id from it."""
     ids = [r["id"] for r in rows]
     components: dict[int, set[int]] = defaultdict(set)
-    for eq_id, vendor_id in Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "vendor_id"):
+    parts = Component.objects.filter(equipment_id__in_ids=set(ids)).values_list("equipment_id", "vendor_id")
+    for eq_id, vendor_id in parts:
         components[eq_id].add(vendor_id)
     part_countries: dict[int, set[tuple[str, str, int | None]]] = defaultdict(set)
     for eq_id, parts in _bom_parts(rows).items():
@@ -144,11 +152,7 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         ancestors_cache[vendor_id] = out
         return out
 
-    profiles = organization_profiles(r["site__organization_id"] for r in rows)
-    contexts: dict[int, EquipmentContext] = {}
-    for r in rows:
-        profile = profiles.get(r["site__organization_id"], {})
-        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
+    def country_facts(r: dict) -> tuple[CountryFact, ...]:
         facts: list[CountryFact] = []
         maker_id = r["product_model__manufacturer_id"] or r["product_model__brand_id"]
         roles: list[tuple[str, int]] = [(CountryTest.MANUFACTURER, maker_id)]
@@ -178,16 +182,38 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None) -> dic
         if r["product_model__country_of_manufacture"]:
             facts.append(CountryFact(CountryTest.PLACE_OF_MANUFACTURE.value, r["product_model__country_of_manufacture"],
                                      r["product_model__model_number"]))
-        contexts[r["id"]] = EquipmentContext(
+        return tuple(facts)
+
+    # The facts come from the product model, the components and the countries BOM parts state alone: built once
+    # per (model, components, stated countries).
+    facts_of: dict[tuple, tuple[CountryFact, ...]] = {}
+    by_shape: dict[tuple, EquipmentContext] = {}
+    profiles = organization_profiles(r["site__organization_id"] for r in rows)
+    contexts: dict[int, EquipmentContext] = {}
+    for r in rows:
+        profile = profiles.get(r["site__organization_id"], {})
+        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
+        facts_key = (r["product_model_id"], tuple(sorted(components.get(r["id"], ()))),
+                     tuple(sorted(part_countries.get(r["id"], ()), key=lambda p: (p[0], p[1], p[2] or 0))))
+        if facts_key not in facts_of:
+            facts_of[facts_key] = country_facts(r)
+        if shapes is not None:
+            shape = shapes[r["id"]] = (r["site_id"], r["category"], net, r["installed_date"], facts_key)
+            if shape in by_shape:
+                contexts[r["id"]] = by_shape[shape]
+                continue
+        ctx = contexts[r["id"]] = EquipmentContext(
             equipment_id=r["id"], organization_id=r["site__organization_id"], site_id=r["site_id"],
             category=r["category"], site_kind=r["site__kind"], site_criticality=r["site__criticality"],
             site_is_defence=r["site__is_defence"], connectivity=connectivity_level(net),
             connectivity_facts=net,
-            installed_date=r["installed_date"], country_facts=tuple(facts),
+            installed_date=r["installed_date"], country_facts=facts_of[facts_key],
             country=str(profile.get("country") or "").upper(), subdivision=(profile.get("subdivision") or "").upper(),
             legal_kinds=frozenset(profile.get("legal_kinds") or ()),
             target_days=profile.get("remediation_target_days"),
         )
+        if shapes is not None:
+            by_shape[shape] = ctx
     return contexts
 
 

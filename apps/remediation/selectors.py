@@ -53,7 +53,7 @@ def plan_list_for_user(user, *, status: str | None = None, overdue: bool | None 
 def plan_rules_done(equipment_ids: Iterable[int]) -> dict[int, set[int]]:
     """The rules already done (a plan closed as done) for each unit: not applied to it again."""
     done: dict[int, set[int]] = defaultdict(set)
-    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in=list(equipment_ids),
+    for eq_id, rule_id in RemediationPlan.objects.filter(equipment_id__in_ids=set(equipment_ids),
                                                          status=PlanStatus.DONE).values_list("equipment_id", "rule_id"):
         done[eq_id].add(rule_id)
     return done
@@ -246,10 +246,17 @@ def remediation_projection_chunks(
     site_ids: Iterable[int] | None = None,
     findings_provider: FindingsProvider | None = None,
     chunk_size: int = 2000,
+    id_from: int | None = None,
+    id_to: int | None = None,
 ) -> Iterator[tuple[int, list[ProjectionItem]]]:
     """remediation_projection, chunk by chunk of `chunk_size` units (by id): yields (units looked at so far,
-    the items of this chunk), so a long projection can report progress and write as it goes."""
+    the items of this chunk), so a long projection can report progress and write as it goes. `id_from`/`id_to`:
+    only the units with ids in that range (one part of a projection spread over workers)."""
     org_ids, eq_qs = remediation_projection_scope(organization_ids=organization_ids, user=user, site_ids=site_ids)
+    if id_from is not None:
+        eq_qs = eq_qs.filter(id__gte=id_from)
+    if id_to is not None:
+        eq_qs = eq_qs.filter(id__lte=id_to)
     provider = findings_provider or screening_findings
     rules = rule_specs(organization_ids=org_ids)
     last = 0

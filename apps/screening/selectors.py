@@ -158,15 +158,16 @@ def _equipment_parts_now(ids: list[int], product_models: dict[int, int] | None =
     organisation per unit) now; each unit's product model id into `product_models` when given."""
     categories, models, orgs = {}, {}, {}
     for pk, category, brand, maker, software, organization_id, pm_id in Equipment.objects.filter(
-            pk__in=ids).values_list("pk", "category", "product_model__brand_id", "product_model__manufacturer_id",
-                                    "product_model__software_supplier_id", "site__organization_id",
-                                    "product_model_id"):
+            pk__in_ids=set(ids)).values_list("pk", "category", "product_model__brand_id",
+                                             "product_model__manufacturer_id", "product_model__software_supplier_id",
+                                             "site__organization_id", "product_model_id"):
         categories[pk] = category
         models[pk] = (brand, maker, software)
         orgs[pk] = organization_id
         if product_models is not None:
             product_models[pk] = pm_id
-    components = list(Component.objects.filter(equipment_id__in=ids).values_list("equipment_id", "pk", "vendor_id"))
+    components = list(Component.objects.filter(equipment_id__in_ids=set(ids)).values_list(
+        "equipment_id", "pk", "vendor_id"))
     return categories, models, components, orgs
 
 

@@ -13,7 +13,10 @@ from django.db import OperationalError
 from .choices import RunTrigger
 from .services import (
     equipment_risk_refresh,
-    screening_run_full,
+    screening_run_failed,
+    screening_run_full_finish,
+    screening_run_full_in_workers,
+    screening_run_full_range,
     screening_run_list_version,
     screening_run_vendors,
     screening_run_view,
@@ -47,12 +50,33 @@ def screen_list_version(version_id: int) -> dict:
 
 @shared_task(acks_late=True, name="apps.screening.tasks.screen_all", **RETRY)
 def screen_all(trigger: str = RunTrigger.NIGHTLY) -> dict:
-    """The nightly full run (every vendor against every active list)."""
-    run = screening_run_full(trigger=trigger)
+    """The nightly full run (every vendor against every active list), spread over the workers when WORK_FANOUT
+    is on (the parts below; the run is then `running` until the final step)."""
+    run = screening_run_full_in_workers(trigger=trigger)
     return {"run": run.pk, "status": run.status}
 
 
+@shared_task(acks_late=True, ignore_result=False, name="apps.screening.tasks.screen_all_range", **RETRY)
+def screen_all_range(run_id: int, id_from: int, id_to: int) -> dict:
+    """One part of a full run spread over workers: a range of vendors matched (its result feeds the final step)."""
+    return screening_run_full_range(run_id=int(run_id), id_from=int(id_from), id_to=int(id_to))
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.screen_all_finish", **RETRY)
+def screen_all_finish(results: list[dict], run_id: int, changed: list[int] | None = None) -> dict:
+    run = screening_run_full_finish(run_id=int(run_id), results=results, changed=changed or ())
+    return {"run": run.pk, "status": run.status}
+
+
+@shared_task(acks_late=True, name="apps.screening.tasks.screen_all_failed")
+def screen_all_failed(task_id: str | None = None, *, run_id: int) -> None:
+    screening_run_failed(run_id=int(run_id), error=f"a part of the run failed (task {task_id})")
+
+
 @shared_task(acks_late=True, name="apps.screening.tasks.refresh_equipment_risk", **RETRY)
-def refresh_equipment_risk() -> dict:
-    """Bring Equipment.risk_status up to date with the findings (new equipment, changed components)."""
-    return {"written": equipment_risk_refresh()}
+def refresh_equipment_risk(vendor_ids: list[int] | None = None, organization_id: int | None = None) -> dict:
+    """Bring Equipment.risk_status up to date with the findings (new equipment, changed components): every unit
+    (the catch-up schedule), or only the units `vendor_ids` reach (of `organization_id` when given)."""
+    return {"written": equipment_risk_refresh(
+        vendor_ids=[int(v) for v in vendor_ids] if vendor_ids is not None else None,
+        organization_id=int(organization_id) if organization_id is not None else None)}

@@ -75,3 +75,47 @@ def enqueue_on_commit(task: Any, *args: Any, **options: Any) -> None:
         transaction.on_commit(lambda: task.apply(args=list(args), kwargs=kwargs))
         return
     transaction.on_commit(lambda: enqueue_now(task, *args, **options))
+
+
+def fan_out(parts: list[tuple[str, dict]], final: tuple[str, dict], *, on_error: tuple[str, dict]) -> str:
+    """Run `parts` (registered task names with their keyword arguments) in parallel on the workers that consume
+    their queues, then `final` with the list of their results as its first argument: a Celery chord. When a
+    part fails (after its retries), `final` does not run and `on_error` is sent with the failed task's id, so
+    the run it belongs to is marked failed rather than left running. Returns the chord's id.
+
+    Needs a result backend (the parts' results are joined there): WORK_FANOUT is the explicit switch, and the
+    system check `celery.E001` refuses it without one. Sent now (the caller is a task, past its commit);
+    a broker error raises, and the calling task retries."""
+    from celery import chord, group
+    from django.conf import settings
+
+    eager = getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
+    if not settings.WORK_FANOUT or not (eager or settings.CELERY_RESULT_BACKEND):
+        raise RuntimeError("fan_out needs WORK_FANOUT and a CELERY_RESULT_BACKEND")
+    app = celery_app()
+    for name in {n for n, _ in parts} | {final[0], on_error[0]}:
+        _registered(name)  # an unknown name raises here, before anything is sent
+    if eager:
+        # Eager (tests, a demo without a worker): the parts, then the final step, here and now; a failure sends
+        # the errback its way and raises.
+        results = []
+        for name, kwargs in parts:
+            part = _registered(name).apply(kwargs=kwargs)
+            if part.failed():
+                _registered(on_error[0]).apply(args=[part.id], kwargs=on_error[1])
+                part.get()  # raises the part's error
+            results.append(part.result)
+        done = _registered(final[0]).apply(args=[results], kwargs=final[1])
+        done.get()  # raises the final step's error
+        return done.id
+    router = app.amqp.router
+
+    def routed(name: str, kwargs: dict):
+        # The queue is decided here, by this process's routes: the final step and the errback are sent later by
+        # the worker that finishes the last part, and must reach the same queues whatever that worker's defaults.
+        return app.signature(name, kwargs=kwargs, queue=router.route({}, name)["queue"].name)
+
+    header = group(routed(name, kwargs) for name, kwargs in parts)
+    body = routed(*final)
+    body.link_error(routed(*on_error))
+    return chord(header, app=app)(body).id

@@ -105,3 +105,36 @@ def test_a_unit_changed_one_at_a_time_is_announced_for_its_organisation(site):
         camera = equipment_create(site=site, product_model=ProductModelFactory(brand=listed, category="camera"))
     units = [(a.organization_id, a.object_ids) for b in seen for a in b.items if a.type == "unit.status_changed"]
     assert units == [(site.organization_id, (camera.pk,))]
+
+
+def test_a_refresh_for_changed_vendors_touches_only_their_units_and_recounts_only_their_sites(org, monkeypatch):
+    from apps.inventory.models import Equipment
+    from apps.screening.services import equipment as equipment_module
+    from tests.factories import ComponentFactory, EquipmentFactory, SiteFactory
+
+    fcc = make_source("fcc_covered", regime="us_fcc")
+    listed, other, chip = VendorFactory(name="Listed Vision"), VendorFactory(name="Other Optics"), VendorFactory()
+    here, there = SiteFactory(organization=org), SiteFactory(organization=org)
+    by_brand = EquipmentFactory(site=here, product_model=ProductModelFactory(brand=listed, category="camera"))
+    by_part = EquipmentFactory(site=here, product_model=ProductModelFactory(brand=VendorFactory(), category="network"))
+    ComponentFactory(equipment=by_part, vendor=chip)
+    elsewhere = EquipmentFactory(site=there, product_model=ProductModelFactory(brand=other, category="camera"))
+    _finding(listed, fcc)
+    _finding(chip, fcc, key="chip")
+    _finding(other, fcc, key="other")
+
+    recounted: list[set] = []
+    real = equipment_module.equipment_counts_touch
+    monkeypatch.setattr(equipment_module, "equipment_counts_touch", lambda sites: (recounted.append(set(sites)),
+                                                                                    real(sites)))
+    assert equipment_risk_refresh(vendor_ids=[listed.pk, chip.pk]) == 2
+    status = dict(Equipment.objects.values_list("pk", "risk_status"))
+    assert status[by_brand.pk] == status[by_part.pk] == "prohibited"
+    assert status[elsewhere.pk] == "clear"  # its vendor did not change: not looked at
+    assert set().union(*recounted) == {here.pk}
+    assert equipment_records_count(site_ids=[here.pk], risk_statuses=["prohibited"]) == 2
+
+    # The full refresh brings the rest and agrees with what the vendors' refresh wrote.
+    assert equipment_risk_refresh() == 1
+    assert dict(Equipment.objects.values_list("pk", "risk_status")) == {**status, elsewhere.pk: "prohibited"}
+    assert equipment_risk_refresh(vendor_ids=[listed.pk, chip.pk, other.pk]) == 0

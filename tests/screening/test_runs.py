@@ -31,7 +31,7 @@ def test_a_failing_phase_rolls_back_the_writes_and_records_the_error(sdn, monkey
     make_version(sdn, [listed_entry("Zorblax Holdings", "1")])
     vendor = vendor_create(name="Zorblax Holdings")
 
-    def boom():
+    def boom(**kwargs):
         raise RuntimeError("equipment phase down")
 
     # Patched where the runs look it up (the package's re-export is another binding).

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from apps.audit.services import audit_record
 from apps.common import events
+from apps.common.history import history_copy
 from apps.inventory.bom import bom_unit_ids_for_vendors
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
@@ -92,22 +92,43 @@ def _sync_values(plan, winner: Candidate, others: list[Candidate], ctx, today: d
     }
 
 
+@dataclass
+class PolicyMemo:
+    """The policy's answers of one evaluation, by distinct input, kept across its chunks while the staged rules'
+    progress (the one input that earlier chunks' writes can change) stays the same."""
+
+    progress: dict | None = None
+    chosen: dict[tuple, tuple[Candidate | None, list[Candidate]]] = field(default_factory=dict)
+    synced: dict[tuple, dict] = field(default_factory=dict)
+
+    def for_progress(self, progress: dict) -> PolicyMemo:
+        if progress != self.progress:
+            self.progress, self.chosen, self.synced = progress, {}, {}
+        return self
+
+
 def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, provider: FindingsProvider,
-                    actor=None) -> EvaluationResult:
+                    actor=None, memo: PolicyMemo | None = None) -> EvaluationResult:
     res = EvaluationResult()
     rows = equipment_rows(ids)
     active = [r for r in rows if r["status"] not in RETIRED_STATUSES]
-    contexts = equipment_contexts(active, as_of=today)
+    shapes: dict[int, tuple] = {}
+    contexts = equipment_contexts(active, as_of=today, shapes=shapes)
     findings = provider([r["id"] for r in active]) if active else {}
     # Live plans as values first: most are unchanged, and their fingerprint says so without loading models.
     live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
-        equipment_id__in=ids, status__in=LIVE_STATUSES).values(
+        equipment_id__in_ids=set(ids), status__in=LIVE_STATUSES).values(
         "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
         "evaluation_hash", "rule_id")}
     done_rules = plan_rules_done(ids)
     progress = staged_rule_progress(rules, {c.organization_id for c in contexts.values()})
 
     binding: dict[int, list] = {}  # organisation id -> the rules that bind it today
+    # Units with the same inputs (context but its id, findings, first seen, rules done) get the same winner, and
+    # with the same plan state the same values: the pure policy runs once per distinct input (policy.py has no
+    # per-unit state; the key holds everything candidates_for and _sync_values read).
+    memo = (memo or PolicyMemo()).for_progress(progress)
+    chosen, synced = memo.chosen, memo.synced
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason
     new: list[tuple[int, dict]] = []
@@ -122,11 +143,15 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
             ctx = contexts[eq_id]
             if ctx.organization_id not in binding:
                 binding[ctx.organization_id] = rules_binding(rules, ctx, today)
-            cands = candidates_for(ctx, findings.get(eq_id, []), binding[ctx.organization_id], day=today,
-                                   first_seen=plan["discovered_on"] if plan else today,
-                                   exclude_rule_ids=done_rules.get(eq_id, set()), stage_progress=progress,
-                                   bound=True)
-            winner, others = choose(cands)
+            unit_findings = tuple(findings.get(eq_id, ()))
+            first_seen = plan["discovered_on"] if plan else today
+            done = frozenset(done_rules.get(eq_id, ()))
+            key = (shapes[eq_id], unit_findings, first_seen, done)
+            if key not in chosen:
+                chosen[key] = choose(candidates_for(ctx, unit_findings, binding[ctx.organization_id], day=today,
+                                                    first_seen=first_seen, exclude_rule_ids=done,
+                                                    stage_progress=progress, bound=True))
+            winner, others = chosen[key]
             reason = "No rule applies any more (vendor cleared: list entry removed, finding dismissed or rule changed)."
         if winner is None:
             if plan is not None:
@@ -134,8 +159,14 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
             else:
                 res.unchanged += 1
             continue
-        values = _sync_values(plan, winner, others, ctx, today, plan["status"] if plan else PlanStatus.OPEN)
-        values["evaluation_hash"] = _fingerprint(values)
+        status = plan["status"] if plan else PlanStatus.OPEN
+        kept = deadline_kept(plan, winner.rule.id)
+        sync_key = (key, status, kept, plan["deadline_reason"] if kept is not None else "")
+        if sync_key not in synced:
+            values = _sync_values(plan, winner, others, ctx, today, status)
+            values["evaluation_hash"] = _fingerprint(values)
+            synced[sync_key] = values
+        values = synced[sync_key]
         if plan is None:
             new.append((eq_id, values))
         elif plan["evaluation_hash"] == values["evaluation_hash"]:
@@ -190,19 +221,23 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
                 created.append(RemediationPlan(
                     equipment_id=eq_id, status=PlanStatus.OPEN, discovered_on=today, opened_at=now,
                     last_evaluated_on=today, **values))
+    # The history rows (django-simple-history) are copied from the written rows by the database (history_copy):
+    # the same rows bulk_create_with_history / bulk_update_with_history would build, one INSERT ... SELECT each.
     if created:
-        bulk_create_with_history(created, RemediationPlan, batch_size=1000, default_user=actor, default_date=now,
-                                 default_change_reason="created by rule evaluation")
+        RemediationPlan.objects.bulk_create(created, batch_size=1000)
         if any(p.pk is None for p in created):  # backends that do not return ids
             by_eq = dict(RemediationPlan.objects.filter(
                 equipment_id__in=[p.equipment_id for p in created], status=PlanStatus.OPEN).values_list(
                 "equipment_id", "id"))
             for p in created:
                 p.pk = p.id = by_eq.get(p.equipment_id)
+        history_copy(RemediationPlan, [p.pk for p in created], history_type="+", date=now, user=actor,
+                     reason="created by rule evaluation")
     changed_plans = to_update + closed + reopened
     if changed_plans:
-        bulk_update_with_history(changed_plans, RemediationPlan, PLAN_UPDATE_FIELDS, batch_size=1000,
-                                 default_user=actor, default_date=now, default_change_reason="rule evaluation")
+        RemediationPlan.objects.bulk_update(changed_plans, PLAN_UPDATE_FIELDS, batch_size=1000)
+        history_copy(RemediationPlan, [p.pk for p in changed_plans], history_type="~", date=now, user=actor,
+                     reason="rule evaluation")
     if closed:
         _close_waivers_of([p.pk for p in closed], now=now, note="Plan closed: remediation no longer required.")
     res.created, res.reopened, res.closed = len(created), len(reopened), len(closed)
@@ -243,12 +278,14 @@ def remediation_evaluate(
     provider = findings_provider or screening_findings
     rules = rule_specs()
     total = EvaluationResult()
+    memo = PolicyMemo()
 
     def run(chunk: list[int]) -> None:
         for attempt in (1, 2):
             try:
                 with transaction.atomic():
-                    total.add(_evaluate_chunk(chunk, rules, today=today, now=now, provider=provider, actor=actor))
+                    total.add(_evaluate_chunk(chunk, rules, today=today, now=now, provider=provider, actor=actor,
+                                              memo=memo))
                 return
             except IntegrityError:
                 # Another evaluation created a plan for one of these units meanwhile; the retry sees it.
@@ -328,3 +365,60 @@ def on_screening_changed(event: events.ScreeningChanged | events.EquipmentImport
         return
     enqueue_on_commit("apps.remediation.tasks.remediation_evaluate_vendors_task",
                       kwargs={"vendor_ids": sorted(int(v) for v in event.vendor_ids)})
+
+
+# --- spread over workers ------------------------------------------------------------------------------------------
+
+EVALUATE_RANGE_TASK = "apps.remediation.tasks.remediation_evaluate_range_task"
+EVALUATE_TOTALS_TASK = "apps.remediation.tasks.remediation_evaluate_totals_task"
+EVALUATE_FAILED_TASK = "apps.remediation.tasks.remediation_evaluate_failed_task"
+
+
+def _units(organization_id: int | None):
+    units = Equipment.objects.all()
+    return units if organization_id is None else units.filter(site__organization_id=organization_id)
+
+
+def remediation_evaluate_range(*, id_from: int, id_to: int, today: dt.date, now: dt.datetime | None = None,
+                               organization_id: int | None = None) -> EvaluationResult:
+    """One chunk of an evaluation spread over workers: the units with id_from <= id <= id_to (of one organisation
+    when given). Idempotent as remediation_evaluate is: run again, it finds every plan in line and writes
+    nothing; a chunk that died half-way had its finished inner chunks committed and the rest is done now."""
+    ids = _units(organization_id).filter(id__gte=id_from, id__lte=id_to).order_by("id").values_list("id", flat=True)
+    return remediation_evaluate(equipment_ids=ids.iterator(chunk_size=5000), today=today, now=now)
+
+
+def remediation_evaluate_in_workers(*, today: dt.date | None = None, organization_id: int | None = None,
+                                    now: dt.datetime | None = None) -> dict:
+    """Evaluate every unit (of one organisation when given). With WORK_FANOUT: split into ranges of
+    WORK_FANOUT_UNITS units by id, each evaluated by a task on whichever worker takes it, then one task adds up
+    the totals (a chord; answers {"chunks": n, "chord": id} at once). Without: in this process, answering the
+    totals. Every chunk evaluates as of the same day and moment."""
+    from django.conf import settings
+
+    from apps.common.chunks import id_ranges
+    from apps.security.enqueue import fan_out
+
+    today = today or remediation_today(now)
+    now = now or timezone.now()
+    if not settings.WORK_FANOUT:
+        units = _units(organization_id).values_list("id", flat=True)
+        return remediation_evaluate(equipment_ids=units.iterator(chunk_size=5000) if organization_id else None,
+                                    today=today, now=now).as_dict()
+    ranges = id_ranges(_units(organization_id), settings.WORK_FANOUT_UNITS)
+    if not ranges:
+        return EvaluationResult().as_dict() | {"chunks": 0}
+    common = {"today": today.isoformat(), "now": now.isoformat(), "organization_id": organization_id}
+    chord_id = fan_out([(EVALUATE_RANGE_TASK, {"id_from": a, "id_to": b, **common}) for a, b in ranges],
+                       (EVALUATE_TOTALS_TASK, {"today": today.isoformat(), "organization_id": organization_id}),
+                       on_error=(EVALUATE_FAILED_TASK, {"today": today.isoformat(),
+                                                        "organization_id": organization_id}))
+    return {"chunks": len(ranges), "chord": chord_id}
+
+
+def remediation_evaluation_totals(results: list[dict]) -> dict:
+    """The final step of an evaluation spread over workers: its chunks' counts added up."""
+    total = EvaluationResult()
+    for r in results:
+        total.add(EvaluationResult(**{k: int(r.get(k, 0)) for k in total.as_dict()}))
+    return total.as_dict() | {"chunks": len(results)}

@@ -18,7 +18,7 @@ findings (discovered_at/closed_at) and the runs (which list versions, with sha25
 from .base import CHUNK, _chunks, _lock, _screening_changed
 from .checks import pre_purchase_check_save, screen_name
 from .derive import FINDING_FIELDS, _derive_phase, _policies
-from .equipment import equipment_risk_refresh, equipment_risk_refresh_units
+from .equipment import equipment_ids_for_vendors, equipment_risk_refresh, equipment_risk_refresh_units
 from .index import (
     _SNAPSHOT_CACHE,
     EntryMeta,
@@ -35,7 +35,11 @@ from .review import review_decide
 from .runs import (
     RunRecorder,
     screening_demo_run,
+    screening_run_failed,
     screening_run_full,
+    screening_run_full_finish,
+    screening_run_full_in_workers,
+    screening_run_full_range,
     screening_run_list_version,
     screening_run_recorded,
     screening_run_vendors,
@@ -57,6 +61,7 @@ __all__ = [
     "_match_phase",
     "_policies",
     "_screening_changed",
+    "equipment_ids_for_vendors",
     "equipment_risk_refresh",
     "equipment_risk_refresh_units",
     "list_snapshot",
@@ -64,7 +69,11 @@ __all__ = [
     "review_decide",
     "screen_name",
     "screening_demo_run",
+    "screening_run_failed",
     "screening_run_full",
+    "screening_run_full_finish",
+    "screening_run_full_in_workers",
+    "screening_run_full_range",
     "screening_run_list_version",
     "screening_run_recorded",
     "screening_run_vendors",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -140,13 +140,40 @@ def _private_views() -> dict[int, list[int]]:
     return sites
 
 
+def equipment_ids_for_vendors(vendor_ids: Iterable[int], *, organization_id: int | None = None) -> Iterator[int]:
+    """The units a vendor reaches (brand, real maker or software supplier of their product model, a recorded
+    component, a part of a BOM in force), of one organisation when given; ascending, streamed (never the whole
+    table in memory: a vendor reaches at most its own units)."""
+    ids = sorted({int(v) for v in vendor_ids})
+    if not ids:
+        return iter(())
+    units = Equipment.objects.all()
+    if organization_id is not None:
+        units = units.filter(site__organization_id=organization_id)
+    models = ProductModel.objects.filter(Q(brand_id__in=ids) | Q(manufacturer_id__in=ids)
+                                         | Q(software_supplier_id__in=ids)).values("pk")
+    parts = Component.objects.filter(vendor_id__in=ids).values("equipment_id")
+    reached = (units.filter(Q(product_model_id__in=models) | Q(pk__in=parts) | _bom_flagged_units(ids))
+               .order_by("pk").values_list("pk", flat=True))
+    return reached.iterator(chunk_size=5000)
+
+
 @transaction.atomic
-def equipment_risk_refresh(*, organization_id: int | None = None) -> int:
+def equipment_risk_refresh(*, organization_id: int | None = None, vendor_ids: Iterable[int] | None = None) -> int:
     """Recompute Equipment.risk_status/risk_reason from the open findings, in bulk, each unit in its own
     organisation's view (Finding.objects.in_view): one pass over the units of organisations that see every vendor
     as the public does, one per organisation that sees some vendor differently, over its own sites. With
     `organization_id`, only that organisation's units (a change to its view alone, e.g. its own review decision).
+
+    With `vendor_ids` (the vendors whose findings or status a run changed), only the units those vendors reach,
+    chunk by chunk through equipment_risk_refresh_units: the work is proportional to those units, not to the
+    registry. Either way only the sites whose units changed are recounted (SiteEquipmentCount).
     Returns rows written."""
+    if vendor_ids is not None:
+        written = 0
+        for chunk in _chunks(equipment_ids_for_vendors(vendor_ids, organization_id=organization_id), 2000):
+            written += equipment_risk_refresh_units(chunk)
+        return written
     changed: list[int] = []
     if organization_id is not None:
         sites = list(Site.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
@@ -158,10 +185,18 @@ def equipment_risk_refresh(*, organization_id: int | None = None) -> int:
         written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites, changed=changed)
         for view_id, sites in sorted(views.items()):
             written += _refresh_view(_flagged_vendors(organization_id=view_id), only_sites=sites, changed=changed)
-    if written:  # the bulk UPDATEs send no signals: recount the per-site tallies (only changed buckets written)
-        equipment_counts_refresh()
+    if written:  # the bulk UPDATEs send no signals: recount the tallies of the sites whose units changed
+        equipment_counts_refresh(site_ids=_sites_of(changed))
     _announce_units(changed)
     return written
+
+
+def _sites_of(equipment_ids: list[int]) -> set[int]:
+    sites: set[int] = set()
+    for chunk in _chunks(sorted(set(equipment_ids)), 5000):
+        sites.update(Equipment.objects.filter(pk__in_ids=set(chunk)).order_by().values_list("site_id", flat=True)
+                     .distinct())
+    return sites
 
 
 def _announce_units(equipment_ids: Iterable[int],

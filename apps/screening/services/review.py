@@ -140,7 +140,8 @@ def review_decide(*, match: Match | int, decision: str, reason: str, user, organ
                                  day=today or timezone.localdate(now), counts=recorder.counts, **views)
         if changed:  # an organisation's own decision changes its own units only
             recorder.counts["equipment_updated"] += recorder.timed("equipment", equipment_risk_refresh,
-                                                                   organization_id=organization_id)
+                                                                   organization_id=organization_id,
+                                                                   vendor_ids=changed)
         _screening_changed(changed | vendor_ids)
     record.group_decisions = records
     record.group_match_ids = [m.pk for m in members]

@@ -86,6 +86,14 @@ class RunRecorder:
         return run
 
 
+def _run_create(trigger: str, *, scope: dict, user=None, now: dt.datetime | None = None) -> ScreeningRun:
+    return ScreeningRun.objects.create(
+        trigger=trigger, status=RunStatus.RUNNING, started_at=now or timezone.now(), scope=scope,
+        algorithm_version=matching.ALGORITHM_VERSION, thresholds=dict(matching.THRESHOLDS),
+        requested_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+
+
 @contextmanager
 def screening_run_recorded(trigger: str, *, scope: dict, user=None, now: dt.datetime | None = None
                            ) -> Iterator[RunRecorder]:
@@ -93,11 +101,7 @@ def screening_run_recorded(trigger: str, *, scope: dict, user=None, now: dt.date
     in use), finished on exit with counts, timings and duration: `succeeded`, or `failed` with the error, which
     is raised again. Writes inside the block go through `recorder.writing()`, so that a failure rolls them back
     and still leaves the row saying why."""
-    recorder = RunRecorder(ScreeningRun.objects.create(
-        trigger=trigger, status=RunStatus.RUNNING, started_at=now or timezone.now(), scope=scope,
-        algorithm_version=matching.ALGORITHM_VERSION, thresholds=dict(matching.THRESHOLDS),
-        requested_by=user if getattr(user, "is_authenticated", False) else None,
-    ))
+    recorder = RunRecorder(_run_create(trigger, scope=scope, user=user, now=now))
     try:
         yield recorder
     except Exception as exc:
@@ -135,6 +139,114 @@ def screening_run_full(*, trigger: str = RunTrigger.MANUAL, user=None, today: dt
     return run
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The full run spread over workers
+
+FULL_RANGE_TASK = "apps.screening.tasks.screen_all_range"
+FULL_FINISH_TASK = "apps.screening.tasks.screen_all_finish"
+FULL_FAILED_TASK = "apps.screening.tasks.screen_all_failed"
+
+
+def screening_run_full_in_workers(*, trigger: str = RunTrigger.MANUAL, user=None,
+                                  now: dt.datetime | None = None) -> ScreeningRun:
+    """The full run. With WORK_FANOUT: the vendors split into ranges of WORK_FANOUT_VENDORS by id; each range is
+    matched by a task on whichever worker takes it (screening_run_full_range: the search, CPU only, in parallel;
+    its writes under the screening lock), then screening_run_full_finish propagates, refreshes the units and
+    completes the run (a Celery chord). The run row is `running` until then, `failed` with the error when a part
+    fails. Without WORK_FANOUT: screening_run_full, in this process."""
+    from django.conf import settings
+
+    from apps.common.chunks import id_ranges
+    from apps.security.enqueue import fan_out
+
+    if not settings.WORK_FANOUT:
+        return screening_run_full(trigger=trigger, user=user, now=now)
+    now = now or timezone.now()
+    ranges = id_ranges(Vendor.objects.all(), settings.WORK_FANOUT_VENDORS)
+    run = _run_create(trigger, scope={"all": True, "parts": len(ranges)}, user=user, now=now)
+    with transaction.atomic():  # as the single-process run does first: matches of lists no longer active
+        _lock()
+        changed = _close_inactive_sources({v.source_id for v in _active_versions(every_view=True)}, now)
+    if not ranges:
+        return screening_run_full_finish(run_id=run.pk, results=[], changed=changed)
+    try:
+        fan_out([(FULL_RANGE_TASK, {"run_id": run.pk, "id_from": a, "id_to": b}) for a, b in ranges],
+                (FULL_FINISH_TASK, {"run_id": run.pk, "changed": sorted(changed)}),
+                on_error=(FULL_FAILED_TASK, {"run_id": run.pk}))
+    except Exception as exc:  # the parts were not sent (broker down): the run says so rather than "running"
+        screening_run_failed(run_id=run.pk, error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    return run
+
+
+def screening_run_full_range(*, run_id: int, id_from: int, id_to: int) -> dict:
+    """One part of a full run spread over workers: the vendors with id_from <= id <= id_to matched against every
+    active list (the index is built once per worker process and cached), their matches upserted by natural key
+    (vendor, source, external id) and the ones not found again closed, as the single-process run's match phase
+    does. Run again, it writes the same rows. A run that is no longer `running` is left alone."""
+    run = ScreeningRun.objects.filter(pk=run_id).first()
+    if run is None or run.status != RunStatus.RUNNING:
+        return {"skipped": True}
+    recorder = RunRecorder(run)
+    timed, now = recorder.timed, run.started_at
+    snapshot = timed("index", list_snapshot, every_view=True)
+    ids = set(Vendor.objects.filter(pk__gte=id_from, pk__lte=id_to).values_list("pk", flat=True))
+    profiles = timed("profiles", vendor_profiles, ids) if ids else {}
+    searched = timed("search", _search, profiles, snapshot)
+    with transaction.atomic():
+        _lock()
+        changed = timed("match", _match_phase, run=run, profiles=profiles, snapshot=snapshot, in_scope=None,
+                        now=now, counts=recorder.counts, searched=searched)
+    return {"changed": sorted(changed), "counts": dict(recorder.counts), "timings": recorder.timings,
+            "versions": sorted(v.pk for v in snapshot.versions), "entries": len(snapshot.entries),
+            "vendors": len(profiles)}
+
+
+def screening_run_full_finish(*, run_id: int, results: list[dict], changed: Iterable[int] = ()) -> ScreeningRun:
+    """The final step of a full run spread over workers: the parts' counts and timings added up, then, as the
+    single-process run ends, propagation over every vendor, the units' statuses, and the vendors whose findings
+    changed announced; the run completed (or failed with the error). A run already completed is left alone."""
+    run = ScreeningRun.objects.get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    recorder = RunRecorder(run)
+    counts, timed = recorder.counts, recorder.timed
+    vendors_changed = set(changed)
+    version_ids: set[int] = set()
+    for part in results:
+        if part.get("skipped"):
+            continue
+        vendors_changed.update(part["changed"])
+        version_ids.update(part["versions"])
+        for key, n in part["counts"].items():
+            counts[key] += n
+        for key, seconds in part["timings"].items():
+            recorder.timings[key] = recorder.timings.get(key, 0.0) + seconds
+    now = run.started_at
+    try:
+        with recorder.writing():
+            versions = list(ListVersion.objects.filter(pk__in=version_ids).select_related("source"))
+            recorder.lists_used(versions=versions, entry_count=max((p.get("entries", 0) for p in results), default=0),
+                                vendor_count=sum(p.get("vendors", 0) for p in results))
+            vendors_changed |= timed("propagate", _derive_phase, run=run, targets=None, now=now,
+                                     day=timezone.localdate(now), counts=counts)
+            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+            counts["vendors_changed"] = len(vendors_changed)
+            _screening_changed(vendors_changed)
+    except Exception as exc:
+        recorder.finish(error=f"{exc.__class__.__name__}: {exc}")
+        raise
+    return recorder.finish()
+
+
+def screening_run_failed(*, run_id: int, error: str) -> None:
+    """A part of a full run spread over workers failed for good: the run says so (not `running`). The parts
+    done stand (each is a complete match of its vendors); the next run derives from them."""
+    run = ScreeningRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
+    if run is not None:
+        RunRecorder(run).finish(error=error)
+
+
 def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigger.VENDOR_CHANGE, user=None,
                           include_descendants: bool = True, today: dt.date | None = None,
                           now: dt.datetime | None = None) -> ScreeningRun:
@@ -157,8 +269,8 @@ def screening_run_vendors(*, vendor_ids: Iterable[int], trigger: str = RunTrigge
                          in_scope=lambda m: m.source_id in active_sources, now=now, counts=counts)
         targets = ids | (vendor_descendant_ids(ids) if include_descendants else set())
         changed |= timed("propagate", _derive_phase, run=run, targets=targets, now=now, day=day, counts=counts)
-        if changed:  # equipment added meanwhile is picked up by the full runs and the catch-up task
-            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+        if changed:  # the changed vendors' units only; the catch-up task and full runs pick up the rest
+            counts["equipment_updated"] += timed("equipment", equipment_risk_refresh, vendor_ids=changed)
         counts["vendors_changed"] = len(changed)
         _screening_changed(changed)
     return run
@@ -257,7 +369,7 @@ def screening_run_list_version(*, version_id: int, user=None, today: dt.date | N
                 targets = changed | vendor_descendant_ids(changed)
                 changed |= timed("propagate", _derive_phase, run=run, targets=targets, now=now, day=day,
                                  counts=counts)
-                counts["equipment_updated"] += timed("equipment", equipment_risk_refresh)
+                counts["equipment_updated"] += timed("equipment", equipment_risk_refresh, vendor_ids=changed)
             counts["vendors_changed"] = len(changed)
             _screening_changed(changed)
     return run
