@@ -211,6 +211,13 @@ def main() -> int:
             if a in r and b in r:
                 print(f"{label:46} {r[a][0]:8.1f} s {r[b][0]:10.1f} s {r[a][0] / r[b][0]:10.2f}x "
                       f"{r[a][1] / max(r[b][1], 1e-9):14.2f}")
+        plans, rescreen_row = rows.get("evaluation, creating the plans", {}), rows.get(
+            "full re-screen again (index cached)", {})
+        if a in plans and b in plans:  # the row of make bench's table (bench/run_all.py)
+            print(f"RESULT workers n={b} evaluation_seconds={plans[b][0]:.2f} "
+                  f"evaluation_anchor_seconds={plans[a][0]:.2f}"
+                  + (f" rescreen_seconds={rescreen_row[b][0]:.2f} rescreen_anchor_seconds={rescreen_row[a][0]:.2f}"
+                     if a in rescreen_row and b in rescreen_row else ""), flush=True)
     print(f"worker logs: {log_dir}")
     return 0
 

@@ -96,8 +96,10 @@ ROWS = {
     "workers": (
         "1 vs 2 Celery worker processes (bench_workers.py)",
         "about 1/N of the time with N workers",
-        lambda v: " ".join(f"{k}={val}" for k, val in v.items()),
-        lambda v: "",
+        lambda v: f"{v['n']} workers: evaluation (plans) {_n(v['evaluation_seconds']):.1f} s"
+        + (f", re-screen {_n(v['rescreen_seconds']):.1f} s" if "rescreen_seconds" in v else ""),
+        lambda v: f"1 worker: evaluation {_n(v['evaluation_anchor_seconds']):.1f} s"
+        + (f", re-screen {_n(v['rescreen_anchor_seconds']):.1f} s" if "rescreen_anchor_seconds" in v else ""),
         ".venv/bin/python bench/bench_workers.py",
     ),
 }
