@@ -67,6 +67,12 @@ class Vendor(TimeStampedModel):
         self.name = " ".join((self.name or "").split())
         if not self.name:
             raise ValidationError({"name": "A vendor needs a legal name."})
+        # The constraint's own check reports on the whole form; the same rule said on the field, by name.
+        twin = (Vendor.objects.alias(key=Lower("name")).filter(key=Lower(models.Value(self.name)))  # the index's
+                .exclude(pk=self.pk).values_list("name", flat=True).first())                       # expression
+        if twin is not None:
+            raise ValidationError({"name": f"A vendor with this legal name exists already: “{twin}” (names are "
+                                           "compared without regard to case)."})
 
 
 class VendorAlias(TimeStampedModel):
