@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.inventory.bom_parse import BomRejected, bom_parse
+from apps.inventory.bom_parse import BomRejected, bom_parse, parsed_dump, parsed_load
 from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx, spdx3
 
 SHARED_BOM = Path(__file__).resolve().parents[3] / "shared" / "data" / "bom"
@@ -285,3 +285,11 @@ def test_bom_parse_refuses_spdx_containment_cycles():
                              "relatedSpdxElement": ids[0]}]
     with pytest.raises(BomRejected, match="cycle"):
         bom_parse(json.dumps(doc).encode())
+
+
+def test_bom_parse_result_kept_as_json_reads_back_the_same():
+    parsed = bom_parse(spdx3(crane_parts()))
+    again = parsed_load(parsed_dump(parsed))
+    assert again == parsed and [c.key for c in again.components] == [c.key for c in parsed.components]
+    with pytest.raises(ValueError):
+        parsed_load(json.dumps({"layout": 0}).encode())

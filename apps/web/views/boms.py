@@ -66,9 +66,10 @@ def bom_preview(request, token: str):
     job = _job(request, token)
     mapping = request.method == "POST" and "map" in request.POST
     form = ImportCommitForm(request.POST if request.method == "POST" and not mapping else None)
-    target = boms.bom_upload_target(job)
     unit_pk = job.report["equipment"]
     preview, refused, mapping_error = None, "", ""
+    if job.status == ImportJob.Status.VALIDATING:  # a large upload being read by the worker: the page polls
+        return render(request, "web/bom_preview.html", {"job": job, "reading": True, "unit_pk": unit_pk})
     if mapping:
         try:
             preview = boms.bom_upload_resolve(job=job, choices=_mapping_choices(request.POST), actor=request.user)
@@ -85,19 +86,16 @@ def bom_preview(request, token: str):
             messages.success(request, f"BOM version {document.version} imported: {document.component_count} "
                                       "components.")
             return redirect("web:equipment-detail", pk=unit_pk)
-    if preview is None and job.status == ImportJob.Status.VALID and job.path:
+        job.refresh_from_db()
+    if preview is None:
         try:
-            with open(job.path, "rb") as f:
-                preview = boms.bom_preview(organization=job.organization, data=f.read(), actor=request.user,
-                                           resolutions=boms.bom_upload_resolutions(job), **target)
+            preview = boms.bom_upload_preview(job=job, actor=request.user)
         except ApplicationError as exc:
             refused = exc.message
-    elif preview is None:
-        refused = "This upload was already imported or has expired; upload the file again."
     return render(request, "web/bom_preview.html", {
         "job": job, "form": form, "preview": preview, "summary": preview.as_dict() if preview else None,
         "refused": refused, "mapping_error": mapping_error, "unit_pk": unit_pk},
-        status=400 if refused or mapping_error else 200)
+        status=400 if refused or mapping_error or form.errors else 200)
 
 
 @org_view
