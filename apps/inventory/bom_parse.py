@@ -5,8 +5,9 @@ The ecosystem's libraries parse and validate (cyclonedx-python-lib against the C
 spdx-tools against the SPDX 2.x rules, the SPDX project's spdx-python-model against the SPDX 3.0.1 model); this
 module only guards the door before them and maps their models:
 
-* size (INVENTORY_BOM_MAX_BYTES), nesting depth (INVENTORY_BOM_MAX_DEPTH) and component count
-  (INVENTORY_BOM_MAX_COMPONENTS) are checked before the library builds its objects;
+* size (INVENTORY_BOM_MAX_BYTES), nesting depth (INVENTORY_BOM_MAX_DEPTH), component count
+  (INVENTORY_BOM_MAX_COMPONENTS) and, for SPDX 3, the number of elements of any type (INVENTORY_BOM_MAX_ELEMENTS)
+  are checked before the library builds its objects;
 * XML with a DTD or an entity declaration is refused (defusedxml) before anything else reads it;
 * unsupported spec versions are refused by name (CycloneDX before 1.2, SPDX before 2.2, SPDX 3 other than the
   3.0.1 JSON-LD serialisation the SPDX bindings know).
@@ -134,7 +135,8 @@ def _limit(name: str, default: int) -> int:
 def bom_limits() -> dict[str, int]:
     return {"bytes": _limit("INVENTORY_BOM_MAX_BYTES", 50 * 2**20),
             "depth": _limit("INVENTORY_BOM_MAX_DEPTH", 32),
-            "components": _limit("INVENTORY_BOM_MAX_COMPONENTS", 100_000)}
+            "components": _limit("INVENTORY_BOM_MAX_COMPONENTS", 100_000),
+            "elements": _limit("INVENTORY_BOM_MAX_ELEMENTS", 300_000)}
 
 
 def _text(value: Any, limit: int = 300) -> str:
@@ -536,6 +538,12 @@ def _spdx3_jsonld(doc: dict, limits: dict[str, int], base: dict) -> ParsedBom:
     nested by ``contains``/``dependsOn``; ``suppliedBy``, else the first ``originatedBy`` agent, is the supplier."""
     import spdx_python_model
 
+    graph = doc.get("@graph")
+    elements = len(graph) if isinstance(graph, list) else 0
+    if elements > limits["elements"]:
+        # files, snippets, relationships, annotations...: each one an object of the bindings, whatever its type
+        raise BomRejected(f"The document holds {elements} elements; the limit is {limits['elements']} "
+                          "(INVENTORY_BOM_MAX_ELEMENTS).")
     _check_shape(depth=0, components=_spdx3_packages_declared(doc), limits=limits)
     try:
         model, objset = spdx_python_model.load_data(doc)
