@@ -61,6 +61,8 @@ class BomVendorName:
     matched_by: str = ""  # "name" (legal name or alias), "resolution" (the caller's choice), "normalised_name"
     # the suggestions as vendors ({"id", "name"}: the vendor's legal name), what a reviewer may map the name to
     suggested_vendors: list[dict[str, Any]] = field(default_factory=list)
+    # an unknown name a reviewer may map on the web (bom_upload_resolve): the SUGGEST_MAX most used ones
+    mappable: bool = False
 
     @property
     def matched(self) -> bool:
@@ -87,8 +89,8 @@ class BomPreview:
 
     @property
     def mappable(self) -> bool:
-        """Whether a reviewer may map a name to a suggested vendor (bom_upload_resolve)."""
-        return any(v.suggested_vendors and v.matched_by in ("", "resolution") for v in self.vendors)
+        """Whether a reviewer may map a name to a vendor (bom_upload_resolve)."""
+        return any(v.mappable for v in self.vendors)
 
     def as_dict(self) -> dict[str, Any]:
         p = self.parsed
@@ -96,7 +98,8 @@ class BomPreview:
             "format": p.format, "spec_version": p.spec_version, "sha256": p.sha256, "size": p.size,
             "serial_number": p.serial_number, "subject": p.subject_name, "components": len(p.components),
             "target": self.target_label, "version": self.version,
-            "vendors": [{**asdict(v), "matched": v.matched} for v in self.vendors],
+            "vendors": [{**asdict(v), "matched": v.matched, "suggested_ids": [s["id"] for s in v.suggested_vendors]}
+                        for v in self.vendors],
             "diff": {k: v for k, v in self.diff.items() if k not in _DIFF_INTERNAL},
             "warnings": p.warnings + self.warnings,
         }
@@ -175,6 +178,7 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
         if m.vendor_id:
             m.vendor_name = names[m.vendor_id]
         if m.name in like:
+            m.mappable = True
             suggestions = [names[vid] for vid in near.get(m.name, ())]
             suggestions += [n for n in like[m.name] if n not in suggestions]
             m.suggestions = suggestions[:SUGGEST_PER_NAME]
@@ -467,24 +471,36 @@ def bom_upload_preview(*, job: ImportJob, actor) -> BomPreview:
                        resolutions=bom_upload_resolutions(job), **bom_upload_target(job))
 
 
-def bom_upload_resolve(*, job: ImportJob, choices: dict[str, str], actor) -> BomPreview:
+def bom_upload_resolve(*, job: ImportJob, choices: dict[str, str], actor,
+                       typed: dict[str, str] | None = None) -> BomPreview:
     """Map unknown supplier names of a stored upload to vendors (the web preview's choice per name), then the
-    preview with them. `choices`: supplier name -> a suggested vendor's id, or "" to leave the name unmapped. Only
-    a vendor the preview suggests for that name may be picked, and only for a name of this document that the
-    registry does not already match; anything else is refused and nothing is kept. The chosen ids pass the same
-    check as the API's and the command's `resolutions` (bom_preview) before they are stored on the upload; the
-    commit applies them."""
+    preview with them. `choices`: supplier name -> a suggested vendor's id, or "" to leave the name unmapped;
+    `typed`: supplier name -> any registry vendor's legal name or alias as the reviewer typed it (the unit forms'
+    vendor field: `vendor_named`, any case; it wins over the choice), never a new vendor: a name the registry does
+    not hold is refused with close names. Only for a name of this document that the registry does not already
+    match (and that the preview offers: the SUGGEST_MAX most used), and a chosen id only among the name's
+    suggestions; anything else is refused and nothing is kept. The chosen ids pass the same check as the API's and
+    the command's `resolutions` (bom_preview) before they are stored on the upload; the commit applies them."""
+    from apps.vendors.selectors import vendor_named
+
     parsed = bom_upload_parsed(job)
     target = bom_upload_target(job)
     base = bom_preview(organization=job.organization, parsed=parsed, actor=actor, **target)
-    offered = {v.name: {s["id"] for s in v.suggested_vendors} for v in base.vendors
-               if v.matched_by in ("", "resolution")}
+    offered = {v.name: {s["id"] for s in v.suggested_vendors} for v in base.vendors if v.mappable}
     resolutions: dict[str, int] = {}
-    for name, raw in choices.items():
+    typed = {name: text.strip() for name, text in (typed or {}).items() if (text or "").strip()}
+    for name in set(choices) | set(typed):
         if name not in offered:
             raise ApplicationError(f"“{name}” is not an unmatched supplier of this document.",
                                    code="invalid", fields={"resolutions": ["Map only the names listed."]})
-        raw = (raw or "").strip()
+        if name in typed:
+            try:
+                resolutions[name] = vendor_named(typed[name], field="resolutions").pk
+            except ApplicationError as exc:
+                raise ApplicationError(f"For “{name}”: {exc.fields['resolutions'][0]}", code="invalid",
+                                       fields=exc.fields) from exc
+            continue
+        raw = (choices[name] or "").strip()
         if not raw:
             continue
         if not raw.isdigit() or int(raw) not in offered[name]:
