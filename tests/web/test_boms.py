@@ -177,6 +177,22 @@ def test_officer_maps_a_name_to_any_registry_vendor_by_typing_it_never_to_a_typo
     assert Vendor.objects.count() == vendors_before
 
 
+def test_the_chain_block_names_the_bom_parts_it_applies_to(client_for, officer, crane):
+    c = client_for(officer)
+    token = _upload(c, crane, crane_parts())
+    c.post(reverse("web:bom-preview", args=[token]), {"confirm": "on"})
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk])).content.decode()
+    assert ("Remote Care GmbH \u00b7 applies to component \u201cRemote maintenance agent (in Crane control "
+            "software)\u201d</div>") in page
+    # a supplier of many parts: three named, the rest counted
+    more = [Part(f"Sensor {i}", "device", supplier="Remote Care GmbH") for i in range(3)]
+    token = _upload(c, crane, [*crane_parts(), *more])
+    c.post(reverse("web:bom-preview", args=[token]), {"confirm": "on"})
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk])).content.decode()
+    assert ("applies to components \u201cSensor 0\u201d, \u201cSensor 1\u201d, \u201cSensor 2\u201d and 1 more"
+            "</div>") in page  # (parts are stored level by level: the top-level sensors first)
+
+
 def test_another_organisation_cannot_map_an_upload(client_for, officer, other_officer, crane):
     token = _upload(client_for(officer), crane, [Part("Wind sensor", "device", supplier="Siemens AGG")])
     siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")
