@@ -469,6 +469,7 @@ IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=256 * 1024)
 INVENTORY_BOM_MAX_BYTES = env.int("INVENTORY_BOM_MAX_BYTES", default=50 * 1024 * 1024)
 INVENTORY_BOM_MAX_DEPTH = env.int("INVENTORY_BOM_MAX_DEPTH", default=32)  # component nesting levels
 INVENTORY_BOM_MAX_COMPONENTS = env.int("INVENTORY_BOM_MAX_COMPONENTS", default=100_000)
+INVENTORY_BOM_MAX_ELEMENTS = env.int("INVENTORY_BOM_MAX_ELEMENTS", default=300_000)  # SPDX 3 elements of any type
 
 # --- webhooks (apps.integrations, docs/integrations.md) ---
 # Links in webhook payloads start with this (the registry's public address).

@@ -17,6 +17,8 @@ added, removed, or changed (version, supplier).
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -35,8 +37,10 @@ from apps.common.exceptions import ApplicationError
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_ids_by_name, vendor_names_like, vendors_by_normalised_name
 
-from .bom_parse import BomRejected, ParsedBom, bom_parse
+from .bom_parse import BomRejected, ParsedBom, bom_parse, parsed_dump, parsed_load
 from .models import BomComponent, BomDocument, Equipment, ImportJob, ProductModel
+
+logger = logging.getLogger(__name__)
 
 # what the commit uses, not what people read
 _DIFF_INTERNAL = ("changed_keys", "touched_vendor_ids", "touched_countries")
@@ -57,6 +61,8 @@ class BomVendorName:
     matched_by: str = ""  # "name" (legal name or alias), "resolution" (the caller's choice), "normalised_name"
     # the suggestions as vendors ({"id", "name"}: the vendor's legal name), what a reviewer may map the name to
     suggested_vendors: list[dict[str, Any]] = field(default_factory=list)
+    # an unknown name a reviewer may map on the web (bom_upload_resolve): the SUGGEST_MAX most used ones
+    mappable: bool = False
 
     @property
     def matched(self) -> bool:
@@ -83,8 +89,8 @@ class BomPreview:
 
     @property
     def mappable(self) -> bool:
-        """Whether a reviewer may map a name to a suggested vendor (bom_upload_resolve)."""
-        return any(v.suggested_vendors and v.matched_by in ("", "resolution") for v in self.vendors)
+        """Whether a reviewer may map a name to a vendor (bom_upload_resolve)."""
+        return any(v.mappable for v in self.vendors)
 
     def as_dict(self) -> dict[str, Any]:
         p = self.parsed
@@ -92,7 +98,8 @@ class BomPreview:
             "format": p.format, "spec_version": p.spec_version, "sha256": p.sha256, "size": p.size,
             "serial_number": p.serial_number, "subject": p.subject_name, "components": len(p.components),
             "target": self.target_label, "version": self.version,
-            "vendors": [{**asdict(v), "matched": v.matched} for v in self.vendors],
+            "vendors": [{**asdict(v), "matched": v.matched, "suggested_ids": [s["id"] for s in v.suggested_vendors]}
+                        for v in self.vendors],
             "diff": {k: v for k, v in self.diff.items() if k not in _DIFF_INTERNAL},
             "warnings": p.warnings + self.warnings,
         }
@@ -171,6 +178,7 @@ def _vendor_map(parsed: ParsedBom, resolutions: dict[str, int] | None) -> list[B
         if m.vendor_id:
             m.vendor_name = names[m.vendor_id]
         if m.name in like:
+            m.mappable = True
             suggestions = [names[vid] for vid in near.get(m.name, ())]
             suggestions += [n for n in like[m.name] if n not in suggestions]
             m.suggestions = suggestions[:SUGGEST_PER_NAME]
@@ -244,17 +252,21 @@ def _diff(previous: BomDocument | None, parsed: ParsedBom, vendor_of: dict[str, 
             "touched_countries": sorted(countries)}
 
 
-def bom_preview(*, organization, data: bytes, product_model: ProductModel | None = None,
-                equipment: Equipment | None = None, resolutions: dict[str, int] | None = None,
-                actor=None) -> BomPreview:
-    """The dry run: read and validate the document, check it describes the target, map its vendors, compare
-    with the target's current version. Writes nothing. Raises BomRejected / ApplicationError."""
+def bom_preview(*, organization, data: bytes | None = None, parsed: ParsedBom | None = None,
+                product_model: ProductModel | None = None, equipment: Equipment | None = None,
+                resolutions: dict[str, int] | None = None, actor=None) -> BomPreview:
+    """The dry run: read and validate the document (`data`), or take the result of an earlier read (`parsed`,
+    a web upload's stored read), check it describes the target, map its vendors, compare with the target's
+    current version. Writes nothing. Raises BomRejected / ApplicationError."""
+    if (data is None) == (parsed is None):
+        raise ValueError("bom_preview takes the document's bytes or its read, exactly one")
     target, label, model = _target(organization=organization, product_model=product_model, equipment=equipment)
     if equipment is not None:
         authorize(actor, Action.WRITE, equipment)
     else:
         authorize(actor, Action.WRITE, organization_id=organization.pk)
-    parsed = bom_parse(data)
+    if parsed is None:
+        parsed = bom_parse(data)
     warnings = _check_subject(parsed, model, equipment)
     vendors = _vendor_map(parsed, resolutions)
     previous = _previous(organization.pk, target)
@@ -270,16 +282,19 @@ def bom_preview(*, organization, data: bytes, product_model: ProductModel | None
 @write_transaction()
 def bom_commit(*, organization, data: bytes, filename: str = "", product_model: ProductModel | None = None,
                equipment: Equipment | None = None, resolutions: dict[str, int] | None = None,
-               actor=None) -> BomDocument:
+               actor=None, parsed: ParsedBom | None = None) -> BomDocument:
     """Store the document (unchanged, as evidence) as the target's next version with all its components, or
     nothing: one transaction, the file removed again if the transaction fails. The preview runs again under a
-    lock on the target, so two imports for one target cannot take the same version."""
+    lock on the target, so two imports for one target cannot take the same version. `parsed`: the result of an
+    earlier read of exactly these bytes (a web upload's); bytes of another hash or size are refused."""
+    if parsed is not None and (parsed.size != len(data) or parsed.sha256 != hashlib.sha256(data).hexdigest()):
+        raise BomRejected("The uploaded file changed since it was read; upload it again.")
     if equipment is not None:
         row_lock(Equipment, equipment.pk)
     else:
         row_lock(ProductModel, product_model.pk)
-    preview = bom_preview(organization=organization, data=data, product_model=product_model, equipment=equipment,
-                          resolutions=resolutions, actor=actor)
+    preview = bom_preview(organization=organization, data=None if parsed else data, parsed=parsed,
+                          product_model=product_model, equipment=equipment, resolutions=resolutions, actor=actor)
     parsed = preview.parsed
     vendor_of = {v.name: v.vendor_id for v in preview.vendors}
     summary = {k: v for k, v in preview.as_dict().items() if k not in ("vendors",)}
@@ -360,7 +375,8 @@ def bom_latest(*, organization_id: int, product_model_id: int | None = None,
 
 def bom_upload_store(*, organization, user, upload, equipment: Equipment, for_model: bool) -> ImportJob:
     """The web's two-step import: keep the uploaded BOM (size-capped, outside the served media, under a random
-    token) between the preview and the commit, for this unit or for its product model in this organisation."""
+    token) between the preview and the commit, for this unit or for its product model in this organisation, and
+    read it once (bom_upload_start): the preview, the mapping and the commit use that read."""
     from .import_jobs import import_job_store
 
     authorize(user, Action.WRITE, equipment)
@@ -369,9 +385,71 @@ def bom_upload_store(*, organization, user, upload, equipment: Equipment, for_mo
         raise BomRejected(f"The file is {upload.size} bytes; the limit is {limit} (INVENTORY_BOM_MAX_BYTES).")
     job = ImportJob(organization=organization, user=user, kind="bom", fmt="bom",
                     filename=Path(upload.name or "bom").name[:200], size=upload.size or 0, path="",
-                    status=ImportJob.Status.VALID,
+                    status=ImportJob.Status.VALIDATING,
                     report={"equipment": equipment.pk, "for_model": bool(for_model)})
-    return import_job_store(job, upload, suffix="bom")
+    job = import_job_store(job, upload, suffix="bom")
+    return bom_upload_start(job)
+
+
+def bom_upload_start(job: ImportJob) -> ImportJob:
+    """Read a stored upload inside the request when it is small (IMPORT_INLINE_MAX_BYTES, as the CSV import),
+    else in the worker (task `bom_upload_read`, after this transaction commits; the preview page polls)."""
+    from apps.security.enqueue import enqueue_on_commit
+
+    if job.size <= settings.IMPORT_INLINE_MAX_BYTES:
+        return bom_upload_read(job=job)
+    enqueue_on_commit("apps.inventory.tasks.bom_upload_read", job.pk)
+    return job
+
+
+def bom_upload_parsed_path(job: ImportJob) -> Path:
+    """Where the read of a stored upload is kept: beside the upload (import_files_purge deletes both)."""
+    from .import_jobs import PARSED_SUFFIX
+
+    return Path(job.path + PARSED_SUFFIX)
+
+
+def bom_upload_read(*, job: ImportJob) -> ImportJob:
+    """Read (parse and validate) a stored upload once and keep the normalised result beside it. A refused document
+    leaves the job INVALID with the reason (the upload is deleted: nothing of it is kept). Idempotent: only a job
+    still being read is read."""
+    if job.status != ImportJob.Status.VALIDATING or not job.path:
+        return job
+    try:
+        parsed = bom_parse(Path(job.path).read_bytes())
+    except ApplicationError as exc:
+        error = exc.message
+    except Exception:  # a bug or a document no reader anticipated: logged in full, the user gets no internals
+        logger.exception("BOM upload %s: the read failed", job.token)
+        error = "The document could not be read; upload it again, and if it still fails give the administrator " \
+                "this import's link."
+    else:
+        bom_upload_parsed_path(job).write_bytes(parsed_dump(parsed))
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.VALIDATING).update(
+            status=ImportJob.Status.VALID, total_rows=len(parsed.components),
+            processed_rows=len(parsed.components))
+        job.refresh_from_db()
+        return job
+    Path(job.path).unlink(missing_ok=True)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.INVALID, error=error, path="")
+    job.refresh_from_db()
+    return job
+
+
+def bom_upload_parsed(job: ImportJob) -> ParsedBom:
+    """The stored read of an upload that is ready to import. An upload imported, refused, expired (purged) or
+    still being read is refused with the reason."""
+    if job.status == ImportJob.Status.INVALID:
+        raise BomRejected(job.error or "The document was refused.")
+    if job.status == ImportJob.Status.VALIDATING:
+        raise ApplicationError("The document is still being read; wait for the preview.", code="import_state")
+    if job.status != ImportJob.Status.VALID or not job.path:
+        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
+                               code="invalid")
+    try:
+        return parsed_load(bom_upload_parsed_path(job).read_bytes())
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ApplicationError("This upload has expired; upload the file again.", code="import_expired") from exc
 
 
 def bom_upload_target(job: ImportJob) -> dict[str, Any]:
@@ -386,49 +464,70 @@ def bom_upload_resolutions(job: ImportJob) -> dict[str, int]:
     return {str(k): int(v) for k, v in (job.report.get("resolutions") or {}).items()}
 
 
-def bom_upload_resolve(*, job: ImportJob, choices: dict[str, str], actor) -> BomPreview:
+def bom_upload_preview(*, job: ImportJob, actor) -> BomPreview:
+    """The preview of a stored upload from its stored read (the document is not read again), with the reviewer's
+    mapping."""
+    return bom_preview(organization=job.organization, parsed=bom_upload_parsed(job), actor=actor,
+                       resolutions=bom_upload_resolutions(job), **bom_upload_target(job))
+
+
+def bom_upload_resolve(*, job: ImportJob, choices: dict[str, str], actor,
+                       typed: dict[str, str] | None = None) -> BomPreview:
     """Map unknown supplier names of a stored upload to vendors (the web preview's choice per name), then the
-    preview with them. `choices`: supplier name -> a suggested vendor's id, or "" to leave the name unmapped. Only
-    a vendor the preview suggests for that name may be picked, and only for a name of this document that the
-    registry does not already match; anything else is refused and nothing is kept. The chosen ids pass the same
-    check as the API's and the command's `resolutions` (bom_preview) before they are stored on the upload; the
-    commit applies them."""
-    if job.status != ImportJob.Status.VALID or not job.path:
-        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
-                               code="invalid")
-    data = Path(job.path).read_bytes()
+    preview with them. `choices`: supplier name -> a suggested vendor's id, or "" to leave the name unmapped;
+    `typed`: supplier name -> any registry vendor's legal name or alias as the reviewer typed it (the unit forms'
+    vendor field: `vendor_named`, any case; it wins over the choice), never a new vendor: a name the registry does
+    not hold is refused with close names. Only for a name of this document that the registry does not already
+    match (and that the preview offers: the SUGGEST_MAX most used), and a chosen id only among the name's
+    suggestions; anything else is refused and nothing is kept. The chosen ids pass the same check as the API's and
+    the command's `resolutions` (bom_preview) before they are stored on the upload; the commit applies them."""
+    from apps.vendors.selectors import vendor_named
+
+    parsed = bom_upload_parsed(job)
     target = bom_upload_target(job)
-    base = bom_preview(organization=job.organization, data=data, actor=actor, **target)
-    offered = {v.name: {s["id"] for s in v.suggested_vendors} for v in base.vendors
-               if v.matched_by in ("", "resolution")}
+    base = bom_preview(organization=job.organization, parsed=parsed, actor=actor, **target)
+    offered = {v.name: {s["id"] for s in v.suggested_vendors} for v in base.vendors if v.mappable}
     resolutions: dict[str, int] = {}
-    for name, raw in choices.items():
+    typed = {name: text.strip() for name, text in (typed or {}).items() if (text or "").strip()}
+    for name in set(choices) | set(typed):
         if name not in offered:
             raise ApplicationError(f"“{name}” is not an unmatched supplier of this document.",
                                    code="invalid", fields={"resolutions": ["Map only the names listed."]})
-        raw = (raw or "").strip()
+        if name in typed:
+            try:
+                resolutions[name] = vendor_named(typed[name], field="resolutions").pk
+            except ApplicationError as exc:
+                raise ApplicationError(f"For “{name}”: {exc.fields['resolutions'][0]}", code="invalid",
+                                       fields=exc.fields) from exc
+            continue
+        raw = (choices[name] or "").strip()
         if not raw:
             continue
         if not raw.isdigit() or int(raw) not in offered[name]:
             raise ApplicationError(f"Pick one of the suggested vendors for “{name}”, or leave it unmapped.",
                                    code="invalid", fields={"resolutions": ["Pick a suggested vendor."]})
         resolutions[name] = int(raw)
-    preview = bom_preview(organization=job.organization, data=data, actor=actor, resolutions=resolutions, **target)
+    preview = bom_preview(organization=job.organization, parsed=parsed, actor=actor, resolutions=resolutions,
+                          **target)
     ImportJob.objects.filter(pk=job.pk).update(report={**job.report, "resolutions": resolutions})
     job.report = {**job.report, "resolutions": resolutions}
     return preview
 
 
 def bom_upload_commit(*, job: ImportJob, actor) -> BomDocument:
-    """Commit a stored upload, then delete the pending file (the stored document keeps its own copy)."""
-    if job.status != ImportJob.Status.VALID or not job.path:
-        raise ApplicationError("This upload was already imported or has expired; upload the file again.",
-                               code="invalid")
-    data = Path(job.path).read_bytes()
+    """Commit a stored upload from its stored read, then delete the pending files (the stored document keeps its
+    own copy). The upload's bytes are read for the evidence copy and must be the ones that were read (hash and
+    size, bom_commit); an expired or used upload is refused."""
+    parsed = bom_upload_parsed(job)
+    try:
+        data = Path(job.path).read_bytes()
+    except OSError as exc:
+        raise ApplicationError("This upload has expired; upload the file again.", code="import_expired") from exc
     document = bom_commit(organization=job.organization, data=data, filename=job.filename, actor=actor,
-                          resolutions=bom_upload_resolutions(job), **bom_upload_target(job))
+                          resolutions=bom_upload_resolutions(job), parsed=parsed, **bom_upload_target(job))
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.COMMITTED, path="")
     Path(job.path).unlink(missing_ok=True)
+    bom_upload_parsed_path(job).unlink(missing_ok=True)
     return document
 
 

@@ -24,6 +24,8 @@ from .models import ImportJob
 
 logger = logging.getLogger(__name__)
 
+PARSED_SUFFIX = ".parsed.json"  # a file kept beside an upload: its read (a BOM's, apps.inventory.bom)
+
 
 def import_dir() -> Path:
     d = Path(settings.MEDIA_ROOT) / "imports"
@@ -89,6 +91,7 @@ def import_files_purge(*, older_than: dt.timedelta = dt.timedelta(days=1), limit
     n = 0
     for job in stale:
         Path(job.path).unlink(missing_ok=True)
+        Path(job.path + PARSED_SUFFIX).unlink(missing_ok=True)
         ImportJob.objects.filter(pk=job.pk).update(path="")
         n += 1
     return n

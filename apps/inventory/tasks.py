@@ -39,3 +39,16 @@ def import_job_run(job_id: int, commit: bool, actor_id: int | None = None) -> st
     if job.status != ImportJob.Status.VALIDATING:
         return job.status
     return import_job_validate(job=job).status
+
+
+@shared_task(acks_late=True, name="apps.inventory.tasks.bom_upload_read",
+             autoretry_for=(OperationalError,), retry_backoff=30, max_retries=5)
+def bom_upload_read(job_id: int) -> str:
+    """Read a large web BOM upload once (the preview page polls until it is ready)."""
+    from .bom import bom_upload_read as read
+    from .models import ImportJob
+
+    job = ImportJob.objects.select_related("organization").filter(pk=job_id, kind="bom").first()
+    if job is None:
+        return "missing"
+    return read(job=job).status

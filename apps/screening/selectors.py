@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -85,10 +85,24 @@ class FindingBlock:
     roles: list[str]
     entries: list[EquipmentFinding]  # one per distinct list entry (finding), in the findings' order
     findings: list[EquipmentFinding]  # every (role, finding) row, as equipment_findings gives them
+    # the unit's parts from this vendor when it is a component supplier (equipment_component_names), named in
+    # roles_text; empty when not looked up
+    parts: list[str] = field(default_factory=list)
+    parts_more: int = 0
 
     @property
     def roles_text(self) -> str:
-        return words_joined(ROLE_WORDS.get(r, r.replace("_", " ")) for r in self.roles)
+        """"brand and component “Remote maintenance agent (in Crane control software)”"."""
+        return words_joined(self._role_text(r) for r in self.roles)
+
+    def _role_text(self, role: str) -> str:
+        word = ROLE_WORDS.get(role, role.replace("_", " "))
+        if role != "component" or not self.parts:
+            return word
+        names = [f"\u201c{n}\u201d" for n in self.parts]
+        if self.parts_more:
+            names.append(f"{self.parts_more} more")
+        return f"{word}{'s' if len(names) > 1 else ''} {words_joined(names)}"
 
     @property
     def folded(self) -> int:
@@ -116,6 +130,43 @@ def equipment_findings_folded(findings: Iterable[EquipmentFinding]) -> list[Find
         order = {r: i for i, r in enumerate(ROLE_WORDS)}
         block.roles.sort(key=lambda r: order.get(r, len(order)))
     return list(blocks.values())
+
+
+PARTS_NAMED = 3  # parts named per block; the rest are counted
+
+
+def equipment_component_names(equipment: Equipment, vendor_ids: Iterable[int]) -> dict[int, tuple[list[str], int]]:
+    """{vendor id: (the unit's parts from that vendor, as the risk reason names them, at most PARTS_NAMED; how many
+    more)}: the parts of the bills of materials in force for the unit (any depth, "part (in its parent)") and its
+    recorded components ("kind name"). Two queries whatever the number of parts."""
+    from apps.inventory.choices import ComponentKind
+
+    vendor_ids = set(vendor_ids)
+    if not vendor_ids:
+        return {}
+    names: dict[int, list[str]] = defaultdict(list)
+    for vendor_id, kind, name in (Component.objects.filter(equipment=equipment, vendor_id__in=vendor_ids)
+                                  .values_list("vendor_id", "kind", "name").order_by("pk")):
+        names[vendor_id].append(" ".join(filter(None, (str(ComponentKind(kind).label), name))))
+    rows = (bom_parts_in_force(equipment_ids=[equipment.pk],
+                               unit_models={equipment.pk: equipment.product_model_id},
+                               unit_orgs={equipment.pk: equipment.site.organization_id})
+            .filter(supplier_id__in=vendor_ids)
+            .values_list("supplier_id", "name", "parent__name").order_by("document_id", "pk"))
+    for vendor_id, name, parent_name in rows:
+        label = f"{name} (in {parent_name})" if parent_name else name
+        if label not in names[vendor_id]:
+            names[vendor_id].append(label)
+    return {v: (n[:PARTS_NAMED], max(len(n) - PARTS_NAMED, 0)) for v, n in names.items()}
+
+
+def equipment_blocks_name_parts(equipment: Equipment, blocks: list[FindingBlock]) -> list[FindingBlock]:
+    """Name, in each finding block of a component supplier, the unit's parts from it (equipment_component_names)."""
+    named = equipment_component_names(equipment, {b.vendor_id for b in blocks if "component" in b.roles})
+    for block in blocks:
+        if "component" in block.roles and block.vendor_id in named:
+            block.parts, block.parts_more = named[block.vendor_id]
+    return blocks
 
 
 def findings_in_view(organization_id: int | None = None, *, as_of: dt.datetime | None = None) -> QuerySet[Finding]:

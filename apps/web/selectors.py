@@ -23,6 +23,7 @@ from apps.inventory.selectors import (
     site_count_subquery,
 )
 from apps.screening.selectors import (
+    equipment_blocks_name_parts,
     equipment_findings,
     equipment_findings_folded,
     vendor_findings,
@@ -410,7 +411,8 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
     findings = equipment_findings_for([equipment.pk]).get(equipment.pk, [])
     plans = remediation_for_equipment(equipment)
     # One block per listed vendor and path, "applies to brand, software supplier and component" (issue #18).
-    return {"vendors": vendors, "findings": findings, "finding_blocks": equipment_findings_folded(findings),
+    blocks = equipment_blocks_name_parts(equipment, equipment_findings_folded(findings))
+    return {"vendors": vendors, "findings": findings, "finding_blocks": blocks,
             "plans": plans,
             "header": equipment_header(equipment, organization_id=equipment.site.organization_id, today=today)}
 

@@ -156,6 +156,25 @@ def test_bom_spdx_3_refusals_store_nothing(org, officer, crane_model, vendors):
     assert not BomDocument.objects.exists() and not BomComponent.objects.exists()
 
 
+def test_bom_spdx_3_full_of_other_elements_is_refused_before_the_bindings_read_it(org, officer, crane_model, vendors,
+                                                                                  settings, monkeypatch):
+    import spdx_python_model
+
+    doc = json.loads(spdx3(crane_parts()))
+    info = next(e["@id"] for e in doc["@graph"] if e.get("type") == "CreationInfo")
+    doc["@graph"] += [{"type": "software_File", "spdxId": f"urn:example-test:file-{i}", "creationInfo": info,
+                       "name": f"f{i}"} for i in range(50)]
+    settings.INVENTORY_BOM_MAX_ELEMENTS = 40
+    monkeypatch.setattr(spdx_python_model, "load_data", lambda *a: pytest.fail("the bindings were called"))
+    with pytest.raises(BomRejected, match=r"holds \d+ elements; the limit is 40 \(INVENTORY_BOM_MAX_ELEMENTS\)"):
+        bom_commit(organization=org, data=json.dumps(doc).encode(), product_model=crane_model, actor=officer)
+    assert not BomDocument.objects.exists() and not BomComponent.objects.exists()
+    monkeypatch.undo()
+    settings.INVENTORY_BOM_MAX_ELEMENTS = 1000
+    document = bom_commit(organization=org, data=json.dumps(doc).encode(), product_model=crane_model, actor=officer)
+    assert document.component_count == 6  # the subject package and its five parts; files are not parts
+
+
 def test_a_new_version_shows_what_changed(org, officer, crane_model, vendors):
     bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane_model, actor=officer)
     parts = crane_parts(agent_supplier="Other Remote Ltd", agent_version="5.0")

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from apps.inventory.bom_parse import BomRejected, bom_parse
+from apps.inventory.bom_parse import BomRejected, bom_parse, parsed_dump, parsed_load, spdx3_check_required
 from tests.inventory.bom_docs import Part, crane_parts, cyclonedx, spdx, spdx3
 
 SHARED_BOM = Path(__file__).resolve().parents[3] / "shared" / "data" / "bom"
@@ -285,3 +286,45 @@ def test_bom_parse_refuses_spdx_containment_cycles():
                              "relatedSpdxElement": ids[0]}]
     with pytest.raises(BomRejected, match="cycle"):
         bom_parse(json.dumps(doc).encode())
+
+
+def test_bom_parse_result_kept_as_json_reads_back_the_same():
+    parsed = bom_parse(spdx3(crane_parts()))
+    again = parsed_load(parsed_dump(parsed))
+    assert again == parsed and [c.key for c in again.components] == [c.key for c in parsed.components]
+    with pytest.raises(ValueError):
+        parsed_load(json.dumps({"layout": 0}).encode())
+
+
+@pytest.mark.parametrize("change", ["none", "no_creation_info", "no_relationship_type", "no_to", "no_name_of_agent",
+                                    "no_spec_version", "no_created_by"])
+def test_spdx_3_required_property_check_agrees_with_the_bindings_serializer(change):
+    """spdx3_check_required runs the encoder's checks without serialising: it refuses exactly what
+    JSONLDSerializer().serialize_data refuses."""
+    import spdx_python_model
+
+    doc = json.loads(spdx3(crane_parts()))
+    graph = doc["@graph"]
+    first = {t: next(e for e in graph if e.get("type") == t) for t in ("software_Package", "Relationship",
+                                                                        "Organization", "CreationInfo")}
+    removed = {"no_creation_info": ("software_Package", "creationInfo"),
+               "no_relationship_type": ("Relationship", "relationshipType"), "no_to": ("Relationship", "to"),
+               "no_name_of_agent": ("Organization", "name"), "no_spec_version": ("CreationInfo", "specVersion"),
+               "no_created_by": ("CreationInfo", "createdBy")}.get(change)
+    if removed:
+        del first[removed[0]][removed[1]]
+    model, objset = spdx_python_model.load_data(doc)
+    try:
+        model.JSONLDSerializer().serialize_data(objset)
+    except ValueError as exc:
+        expected = str(exc)
+    else:
+        expected = ""
+    model, objset = spdx_python_model.load_data(json.loads(json.dumps(doc)))
+    if not expected:
+        spdx3_check_required(model, objset)  # accepted by both (an agent's name is optional)
+        assert change in ("none", "no_name_of_agent")
+        return
+    name = re.search(r"Property '(\w+)'", expected).group(1)
+    with pytest.raises(ValueError, match=rf"Property '{name}' in \w+ .* (is required|requires a minimum)"):
+        spdx3_check_required(model, objset)

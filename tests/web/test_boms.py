@@ -143,6 +143,56 @@ def test_mapping_refuses_ids_not_suggested_and_names_not_in_the_document(client_
     assert BomDocument.objects.get().components.get().supplier_id is None
 
 
+def test_officer_maps_a_name_to_any_registry_vendor_by_typing_it_never_to_a_typo(client_for, officer, crane):
+    """A name with no suggestion (or a suggestion that is not the right company) is mapped to any vendor of the
+    registry by its legal name or an alias, as the unit forms' vendor field; a name the registry does not hold is
+    refused with close names, and no vendor is created."""
+    Vendor = VendorFactory._meta.model
+    drives = VendorFactory(name="Konecranes Drives Oyj")
+    drives.aliases.create(name="KC Drives")
+    siemens = Vendor.objects.get(name="Siemens AG")
+    c = client_for(officer)
+    token = _upload(c, crane, [Part("Drive", "device", supplier="Nobody Similar Ltd"),
+                               Part("Wind sensor", "device", supplier="Siemens AGG")])
+    url = reverse("web:bom-preview", args=[token])
+    page = c.get(url).content.decode()
+    assert page.count("<select") == 1 and 'name="other_0"' in page and 'name="other_1"' in page
+    assert 'list="vendor-names"' in page and '<datalist id="vendor-names">' in page
+    vendors_before = Vendor.objects.count()
+    refused = c.post(url, {"map": "1", "name_0": "Nobody Similar Ltd", "other_0": "Konecranes Drivs Oyj",
+                           "name_1": "Siemens AGG", "vendor_1": str(siemens.pk)})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and 'id="bom-mapping-error"' in body
+    assert "No vendor is recorded as “Konecranes Drivs Oyj”" in body and "(mapped by you)" not in body
+    assert Vendor.objects.count() == vendors_before
+    mapped = c.post(url, {"map": "1", "name_0": "Nobody Similar Ltd", "other_0": "  kc drives ",
+                          "name_1": "Siemens AGG", "vendor_1": "", "other_1": "Konecranes Drives Oyj"})
+    body = mapped.content.decode()
+    assert mapped.status_code == 200 and body.count("(mapped by you)") == 2
+    assert 'value="Konecranes Drives Oyj"' in body  # the typed mapping is shown again
+    c.post(url, {"confirm": "on"})
+    document = BomDocument.objects.get()
+    assert dict(document.components.values_list("supplier_name", "supplier_id")) == {
+        "Nobody Similar Ltd": drives.pk, "Siemens AGG": drives.pk}
+    assert Vendor.objects.count() == vendors_before
+
+
+def test_the_chain_block_names_the_bom_parts_it_applies_to(client_for, officer, crane):
+    c = client_for(officer)
+    token = _upload(c, crane, crane_parts())
+    c.post(reverse("web:bom-preview", args=[token]), {"confirm": "on"})
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk])).content.decode()
+    assert ("Remote Care GmbH \u00b7 applies to component \u201cRemote maintenance agent (in Crane control "
+            "software)\u201d</div>") in page
+    # a supplier of many parts: three named, the rest counted
+    more = [Part(f"Sensor {i}", "device", supplier="Remote Care GmbH") for i in range(3)]
+    token = _upload(c, crane, [*crane_parts(), *more])
+    c.post(reverse("web:bom-preview", args=[token]), {"confirm": "on"})
+    page = c.get(reverse("web:equipment-detail", args=[crane.pk])).content.decode()
+    assert ("applies to components \u201cSensor 0\u201d, \u201cSensor 1\u201d, \u201cSensor 2\u201d and 1 more"
+            "</div>") in page  # (parts are stored level by level: the top-level sensors first)
+
+
 def test_another_organisation_cannot_map_an_upload(client_for, officer, other_officer, crane):
     token = _upload(client_for(officer), crane, [Part("Wind sensor", "device", supplier="Siemens AGG")])
     siemens = VendorFactory._meta.model.objects.get(name="Siemens AG")

@@ -150,3 +150,35 @@ def test_officer_imports_a_crane_bom_maps_a_supplier_and_sees_the_path_and_the_c
     assert tops["Crane control software"]["vendorrisk:bom"] == "product model PT-STS-01 v2"
     assert s.problems == [], s.problems
     s.close()
+
+
+def test_officer_maps_a_supplier_with_no_suggestion_by_typing_a_registry_vendor(
+        browser, live_server, officer, crane_world, tmp_path):  # noqa: F811
+    from apps.inventory.models import BomDocument
+    from apps.vendors.models import Vendor
+
+    path = tmp_path / "crane-sensor.cdx.json"
+    path.write_bytes(cyclonedx([*crane_parts(), Part("Wind sensor", "device", supplier="Harbour Instruments")]))
+    s = Session(browser, live_server.url)
+    page = s.page
+    s.login(officer.username)
+    _upload(s, crane_world["crane"], path)
+    field = page.get_by_label("Map \u201cHarbour Instruments\u201d to a registry vendor")
+    assert field.get_attribute("list") == "vendor-names"
+    vendors_before = Vendor.objects.count()
+    field.fill("Harbor Instrumnets")  # a typo: refused, nothing created
+    page.get_by_role("button", name="Apply the mapping").click()
+    assert "No vendor is recorded as \u201cHarbor Instrumnets\u201d" in page.locator("#bom-mapping-error").inner_text()
+    page.get_by_label("Map \u201cHarbour Instruments\u201d to a registry vendor").fill("siemens ag")
+    page.get_by_role("button", name="Apply the mapping").click()
+    assert page.get_by_text("Mapping applied").is_visible()
+    row = page.locator("#bom-vendors tr", has_text="Harbour Instruments")
+    assert "Siemens AG" in row.inner_text() and "(mapped by you)" in row.inner_text()
+    page.get_by_label("I have checked the preview; import every row.").check()
+    page.get_by_role("button", name="Import version 1").click()
+    page.wait_for_url(re.compile(rf".*/equipment/{crane_world['crane'].pk}/$"))
+    sensor = BomDocument.objects.get().components.get(name="Wind sensor")
+    assert sensor.supplier.name == "Siemens AG" and Vendor.objects.count() == vendors_before
+    problems = [p for p in s.problems if not p.startswith("400 ") or "/bom/import/" not in p]  # the refused typo
+    assert problems == [] and len(s.problems) == 1, s.problems
+    s.close()

@@ -15,6 +15,7 @@ from apps.screening.bom_export import bom_export_cyclonedx, equipment_export_cyc
 
 from ..access import org_scope, org_view
 from ..forms import BomUploadForm, ImportCommitForm
+from ..selectors import organization_vendor_names
 from .inventory import _equipment_for_write
 
 
@@ -47,18 +48,21 @@ def _job(request, token: str) -> ImportJob:
 MAP_FIELDS_MAX = 200  # unmatched names read from one mapping form (the preview offers at most SUGGEST_MAX)
 
 
-def _mapping_choices(post) -> dict[str, str]:
-    """The mapping form's choices: `name_<i>` (a supplier name of the document) -> `vendor_<i>` (a vendor id, or
-    "" to leave it unmapped). `<i>` is the name's row in the preview's table of all names, so the numbers have gaps
-    (the matched names have no field); at most MAP_FIELDS_MAX names are read."""
+def _mapping_choices(post) -> tuple[dict[str, str], dict[str, str]]:
+    """The mapping form's choices: `name_<i>` (a supplier name of the document) -> `vendor_<i>` (a suggested
+    vendor's id, or "" to leave it unmapped) and `other_<i>` (any registry vendor's name as typed, or "").
+    `<i>` is the name's row in the preview's table of all names, so the numbers have gaps (the matched names have
+    no field); at most MAP_FIELDS_MAX names are read."""
     choices: dict[str, str] = {}
+    typed: dict[str, str] = {}
     for key, name in post.items():
         suffix = key.removeprefix("name_")
         if suffix != key and suffix.isdigit():
             choices[name] = post.get(f"vendor_{suffix}", "")
+            typed[name] = post.get(f"other_{suffix}", "")
             if len(choices) >= MAP_FIELDS_MAX:
                 break
-    return choices
+    return choices, typed
 
 
 @org_view(write=True)
@@ -66,12 +70,14 @@ def bom_preview(request, token: str):
     job = _job(request, token)
     mapping = request.method == "POST" and "map" in request.POST
     form = ImportCommitForm(request.POST if request.method == "POST" and not mapping else None)
-    target = boms.bom_upload_target(job)
     unit_pk = job.report["equipment"]
     preview, refused, mapping_error = None, "", ""
+    if job.status == ImportJob.Status.VALIDATING:  # a large upload being read by the worker: the page polls
+        return render(request, "web/bom_preview.html", {"job": job, "reading": True, "unit_pk": unit_pk})
     if mapping:
         try:
-            preview = boms.bom_upload_resolve(job=job, choices=_mapping_choices(request.POST), actor=request.user)
+            choices, typed = _mapping_choices(request.POST)
+            preview = boms.bom_upload_resolve(job=job, choices=choices, typed=typed, actor=request.user)
         except ApplicationError as exc:
             mapping_error = exc.message
         else:
@@ -85,19 +91,17 @@ def bom_preview(request, token: str):
             messages.success(request, f"BOM version {document.version} imported: {document.component_count} "
                                       "components.")
             return redirect("web:equipment-detail", pk=unit_pk)
-    if preview is None and job.status == ImportJob.Status.VALID and job.path:
+        job.refresh_from_db()
+    if preview is None:
         try:
-            with open(job.path, "rb") as f:
-                preview = boms.bom_preview(organization=job.organization, data=f.read(), actor=request.user,
-                                           resolutions=boms.bom_upload_resolutions(job), **target)
+            preview = boms.bom_upload_preview(job=job, actor=request.user)
         except ApplicationError as exc:
             refused = exc.message
-    elif preview is None:
-        refused = "This upload was already imported or has expired; upload the file again."
     return render(request, "web/bom_preview.html", {
         "job": job, "form": form, "preview": preview, "summary": preview.as_dict() if preview else None,
-        "refused": refused, "mapping_error": mapping_error, "unit_pk": unit_pk},
-        status=400 if refused or mapping_error else 200)
+        "refused": refused, "mapping_error": mapping_error, "unit_pk": unit_pk,
+        "vendor_names": organization_vendor_names(job.organization_id) if preview and preview.mappable else ()},
+        status=400 if refused or mapping_error or form.errors else 200)
 
 
 @org_view
