@@ -102,10 +102,12 @@ def _questions_checked(template: str, questions: list[dict] | None) -> list[dict
             errors.append(f"Question {n}: the text is empty.")
         elif kind == QuestionKind.CHOICE and len(choices) < 2:
             errors.append(f"Question {n}: a choice needs at least two options.")
+        elif q.get("covered") and kind != QuestionKind.YES_NO:
+            errors.append(f"Question {n}: only a yes/no question can be a covered-equipment question.")
         else:
             out.append({"code": f"q{n}", "kind": kind, "text": text[:2000], "required": bool(q.get("required", True)),
                         "choices": choices if kind == QuestionKind.CHOICE else [],
-                        "covered": bool(q.get("covered", False)) and kind == QuestionKind.YES_NO})
+                        "covered": bool(q.get("covered", False))})
     if errors:
         raise ApplicationError(" ".join(errors), fields={"questions": errors})
     return out

@@ -7,6 +7,8 @@ import datetime as dt
 import re
 
 import pytest
+from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +20,7 @@ from apps.integrations.models import WebhookDelivery
 from apps.inventory.models import SiteEquipmentCount
 from apps.outreach import services
 from apps.outreach.choices import DataCallTemplate, RecipientKind
-from apps.outreach.models import DeclaredFinding
+from apps.outreach.models import DataCall, DeclaredFinding
 from apps.screening.models import UnitDeclaration
 from apps.screening.services import equipment_risk_refresh, unit_declarations_open
 from apps.vendors.models import Vendor
@@ -161,3 +163,29 @@ def test_declared_findings_reach_only_the_organisations_endpoints(
             "link": f"https://registry.example/api/v1/declared-findings/{finding.pk}/"}
         assert row.payload["data"]["status"] == "prohibited"
 
+
+def test_officer_marks_a_custom_question_covered_through_the_web_form(client, officer, org, site):
+    _supplier()
+    unit = EquipmentFactory(site=site)
+    client.force_login(officer)
+    url = reverse("web:data-call-create")
+    form = {"template": DataCallTemplate.CUSTOM, "recipient_kind": RecipientKind.VENDOR, "vendor": "camera supply co",
+            "equipment_ids": [unit.pk], "recipient_email": "rep@camera.example",
+            "due_date": (timezone.localdate() + dt.timedelta(days=14)).isoformat()}
+    refused = client.post(url, {**form, "questions": "text covered: Which board?"})
+    assert refused.status_code == 400
+    assert "only a yes/no question can be a covered-equipment question" in refused.content.decode()
+    unknown = client.post(url, {**form, "questions": "yes_no coverd: Hikvision inside?"})
+    assert unknown.status_code == 400 and "unknown mark" in unknown.content.decode()
+    assert not DataCall.objects.exists()
+
+    sent = client.post(url, {**form, "questions": "yes_no covered: Does the DVR contain a Hikvision board?\n"
+                                                  "yes_no: Is the firmware signed?"})
+    assert sent.status_code == 302
+    call = DataCall.objects.get()
+    assert [(q.code, q.covered) for q in call.questions.all()] == [("q1", True), ("q2", False)]
+    link = re.search(r"(/respond/[^/\s]+/)", mail.outbox[-1].body).group(1)
+    answered = Client().post(link, {"q1": "yes", "q2": "yes", "signer_name": "Rep Example", "signer_title": "Sales",
+                                    "signed_on": timezone.localdate().isoformat()})
+    assert answered.status_code == 200
+    assert _statuses(unit) == ["restricted"] and DeclaredFinding.objects.get().answer.question.code == "q1"

@@ -32,16 +32,25 @@ PAGE_SIZE = 50
 UNIT_CHOICES_MAX = 500
 
 
+QUESTION_FLAGS = {"covered"}
+
+
 def _parse_questions(text: str) -> list[dict]:
     """Custom questions, one a line: `kind: text` with kind yes_no, choice, text, date or file; a choice lists
-    its options after `|`, separated by `;` (`choice: Update path? | online; on site`)."""
+    its options after `|`, separated by `;` (`choice: Update path? | online; on site`). A yes/no question marked
+    `yes_no covered: text` is a covered-equipment question (a "yes" opens a declared finding on the call's units);
+    the service refuses the mark on any other kind. An unknown mark is refused here, never ignored."""
     out = []
-    for line in (text or "").splitlines():
+    for n, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
-        kind, _, rest = line.partition(":")
+        head, _, rest = line.partition(":")
         body, _, options = rest.partition("|")
-        out.append({"kind": kind.strip(), "text": body.strip(),
+        kind, *flags = head.split() or [""]
+        unknown = set(flags) - QUESTION_FLAGS
+        if unknown:
+            raise forms.ValidationError(f"Line {n}: unknown mark {', '.join(sorted(unknown))!r} (only 'covered').")
+        out.append({"kind": kind.strip(), "text": body.strip(), "covered": "covered" in flags,
                     "choices": [o.strip() for o in options.split(";") if o.strip()]})
     return out
 
@@ -70,7 +79,9 @@ class DataCallForm(forms.Form):
     questions = forms.CharField(label="Custom questions (custom template only)", required=False, max_length=20000,
                                 widget=forms.Textarea(attrs={"rows": 4}),
                                 help_text="One a line: `yes_no: text`, `text: text`, `date: text`, `file: text`, or "
-                                          "`choice: text | option; option`.")
+                                          "`choice: text | option; option`. Mark a covered-equipment question "
+                                          "`yes_no covered: text`: a 'yes' opens a finding on the units below "
+                                          "(they become restricted).")
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
