@@ -73,6 +73,16 @@ QUESTION_SETS: dict[str, list[dict]] = {
     DataCallTemplate.CUSTOM: [],
 }
 
+# Facts of a component declaration that a product model records: question code -> ProductModel field. An officer
+# compares them on the call's page ("declared vs recorded") and applies a differing one through
+# apps.inventory.services.product_model_update (outreach.selectors.data_call_declared_facts,
+# outreach.services.data_call_fact_apply). The firmware update path has no field in the registry: it is shown,
+# never applied.
+PRODUCT_MODEL_FACTS: dict[str, str] = {"country_of_origin": "country_of_manufacture",
+                                       "software_supplier": "software_supplier",
+                                       "remote_access": "remote_access_capable"}
+PRODUCT_MODEL_FACTS_SHOWN = ("country_of_origin", "software_supplier", "remote_access", "firmware_update_path")
+
 # Representations are re-requested this many days before their validity ends (setting
 # OUTREACH_RENEW_DAYS_BEFORE overrides).
 DEFAULT_VALIDITY_DAYS = {DataCallTemplate.FAR_889: 365, DataCallTemplate.COVERED_LIST: 365,

@@ -39,6 +39,7 @@ from apps.audit.writes import row_lock, write_transaction
 from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Equipment, ProductModel, Site
+from apps.inventory.services import product_model_update
 from apps.remediation import conf as remediation_conf
 from apps.remediation.uploads import read_limited, sniff
 from apps.screening.services import unit_declarations_close, unit_declarations_open
@@ -51,7 +52,8 @@ from apps.vendors.selectors import vendor_ids_by_name
 from . import conf
 from .choices import DataCallState, DataCallTemplate, DeclaredFindingStatus, QuestionKind, RecipientKind
 from .models import DataCall, DataCallAnswer, DataCallQuestion, DataCallResponse, DataCallToken, DeclaredFinding
-from .question_sets import DEFAULT_VALIDITY_DAYS, QUESTION_SETS, covered_status_for
+from .question_sets import DEFAULT_VALIDITY_DAYS, PRODUCT_MODEL_FACTS, QUESTION_SETS, covered_status_for
+from .selectors import data_call_declared_facts
 
 logger = logging.getLogger("vendorrisk.outreach")
 
@@ -538,6 +540,37 @@ def declared_finding_close(*, finding: DeclaredFinding | int, user, note: str,
                  changes={"note": row.close_note, "equipment": units})
     events.publish(_finding_activity(row, "finding.closed"))
     return row
+
+
+@write_transaction()
+def data_call_fact_apply(*, data_call: DataCall | int, fact: str, user) -> ProductModel:
+    """Apply one differing fact of an answered component declaration (country of origin, software supplier,
+    remote access) to the call's product model, through apps.inventory's product_model_update: shared reference
+    data that officers and admins may change (apps.accounts.policies, Action.WRITE on shared data), audited with
+    the data call cited as the change reason. The value is read again from the signed answer (the answer stays
+    the source), never taken from the request; a fact already recorded, or one the registry cannot hold (an
+    unknown country or vendor name), is refused with the reason."""
+    call = row_lock(DataCall, data_call.pk if isinstance(data_call, DataCall) else data_call)
+    require(user, Action.WRITE, call)
+    if fact not in PRODUCT_MODEL_FACTS:
+        raise ApplicationError("No such product-model fact.", code="not_found")
+    found = [f for f in data_call_declared_facts(call) if f.code == fact]
+    if not found:
+        raise ApplicationError("This call has no signed declaration of that fact (only an answered component "
+                               "declaration has).", code="conflict")
+    (row,) = found
+    if not row.applicable:
+        raise ApplicationError(row.note or "Nothing to apply.", code="conflict")
+    response = call.response
+    reason = (f"Data call #{call.pk} ({call.get_template_display()}): {row.code} declared by "
+              f"{response.signer_name}, {response.signer_title}, signed on {response.signed_on:%Y-%m-%d}")
+    pm = product_model_update(product_model=call.product_model, actor=user, reason=reason,
+                              **{row.model_field: row.value})
+    audit_record(action="outreach.datacall.fact_apply", actor=user, obj=call, organization_id=call.organization_id,
+                 changes={"fact": row.code, "product_model": pm.pk, "field": row.model_field,
+                          "value": row.value.pk if isinstance(row.value, Vendor) else row.value,
+                          "answer_sha256": response.sha256})
+    return pm
 
 
 # --- the beat job ------------------------------------------------------------------------------------------

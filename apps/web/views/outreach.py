@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -169,6 +170,7 @@ def data_call_detail(request, pk: int):
         "call": call, "status": call.status_on(today), "rows": rows, "response": response,
         "proposals": proposals, "findings": call.declared_findings.prefetch_related("equipment"),
         "tokens": call.tokens.all(), "renewals": call.renewals.all(),
+        "facts": selectors.data_call_declared_facts(call),
         "can_write": request.access.can_write_in(call.organization_id)})
 
 
@@ -187,6 +189,22 @@ def data_call_action(request, pk: int, action: str):
             raise
         messages.error(request, exc.message)
     return redirect("web:data-call-detail", call.pk)
+
+
+@require_POST
+@org_view(write=True)
+def data_call_fact_apply(request, pk: int, fact: str):
+    """Apply one declared product-model fact of a component declaration (officers and admins; the service
+    refuses with the reason a fact already recorded or one the registry cannot hold)."""
+    call = _own_call(request, pk)
+    try:
+        pm = services.data_call_fact_apply(data_call=call.pk, fact=fact, user=request.user)
+        messages.success(request, f"{pm} updated from the declaration (audited, citing data call {call.pk}).")
+    except ApplicationError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        messages.error(request, exc.message)
+    return redirect(reverse("web:data-call-detail", args=[call.pk]) + "#declared-facts")
 
 
 @require_POST
