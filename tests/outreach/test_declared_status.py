@@ -189,3 +189,24 @@ def test_officer_marks_a_custom_question_covered_through_the_web_form(client, of
                                     "signed_on": timezone.localdate().isoformat()})
     assert answered.status_code == 200
     assert _statuses(unit) == ["restricted"] and DeclaredFinding.objects.get().answer.question.code == "q1"
+
+
+
+def test_refreshing_declared_units_takes_constant_queries(officer, org, site):
+    """equipment_risk_refresh_units reads the declarations in one query, whatever their number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.inventory.models import Equipment
+    from apps.screening.services import equipment_risk_refresh_units
+
+    counts = []
+    for n in (2, 12):
+        units = [EquipmentFactory(site=site) for _ in range(n)]
+        _answer(_send(officer, org, units), {"part_a_provides": "yes", "part_b_uses": "no"})
+        Equipment.objects.filter(pk__in=[u.pk for u in units]).update(risk_status="clear", risk_reason="")
+        with CaptureQueriesContext(connection) as ctx:
+            assert equipment_risk_refresh_units([u.pk for u in units]) == n
+        counts.append(len(ctx.captured_queries))
+        assert _statuses(*units) == ["prohibited"] * n
+    assert counts[0] == counts[1], counts
