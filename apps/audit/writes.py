@@ -93,15 +93,16 @@ def model_save_audited(instance: M, *, actor=None, organization_id: int | None =
 
 
 @audited_transaction()
-def model_update_audited(instance: M, fields: dict[str, Any], *, actor=None,
-                         organization_id: int | None = None) -> tuple[M, dict[str, Any]]:
+def model_update_audited(instance: M, fields: dict[str, Any], *, actor=None, organization_id: int | None = None,
+                         reason: str = "") -> tuple[M, dict[str, Any]]:
     """Apply `fields` to the row of `instance`, re-read under a row lock: returns (the locked row, changes).
 
     Only the fields whose value differs from the locked row are saved (`save(update_fields=...)`), so an
     update of one field never writes back another field from a copy read before a concurrent write. The audit
     event's "before" values are the locked row's. Nothing changed: nothing is saved and no event is recorded
     (changes is empty). Raises ApplicationError(code="not_found") when the row is gone, ValidationError when
-    the result is invalid (nothing is written then)."""
+    the result is invalid (nothing is written then). `reason` (why: e.g. the data call a fact came from) goes on
+    the audit event as `change_reason` ([None, reason], the changes' shape) and on the history row."""
     model = type(instance)
     row = row_lock(model, instance.pk)
     names = {f.attname: f.name for f in model._meta.concrete_fields}
@@ -117,11 +118,13 @@ def model_update_audited(instance: M, fields: dict[str, Any], *, actor=None,
     changes = changes_between(audit_jsonable({a: before[a] for a in changed}), model_snapshot(row, changed))
     if actor is not None and getattr(actor, "is_authenticated", False):
         row._history_user = actor
+    if reason:
+        row._change_reason = reason[:100]  # simple-history's history_change_reason (100 characters)
     update_fields = {names[attname] for attname in changed}
     update_fields |= {f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)}
     row.save(update_fields=sorted(update_fields))
     audit_record(action=f"{model._meta.model_name}.update", actor=actor, obj=row, organization_id=organization_id,
-                 changes=changes)
+                 changes={**changes, "change_reason": [None, reason]} if reason else changes)
     return row, changes
 
 

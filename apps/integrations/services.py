@@ -55,6 +55,7 @@ _LINKS = {
     "equipment": "/api/v1/equipment/{id}/",
     "finding": "/api/v1/findings/{id}/",
     "data_call": "/api/v1/data-calls/{id}/",
+    "declared_finding": "/api/v1/declared-findings/{id}/",
 }
 # Audited fields of an endpoint (never the secrets).
 _AUDITED = ("url", "description", "event_types", "filter_site_ids", "filter_categories", "filter_statuses",

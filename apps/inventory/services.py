@@ -63,6 +63,21 @@ def product_model_create(*, brand, model_number: str, category: str, actor=None,
 
 
 @write_transaction()
+def product_model_update(*, product_model: ProductModel, actor=None, reason: str = "", **fields: Any) -> ProductModel:
+    """Change facts of a product model (shared reference data: officers and admins of any organisation, as
+    product_model_create), re-read under its row lock and audited with `reason` (model_update_audited). Its units,
+    in every organisation, get their risk status and plans again (EquipmentChanged), since the software supplier,
+    country and remote access feed screening and the rules."""
+    authorize(actor, Action.WRITE, organization_id=None)  # product models are shared reference data
+    product_model, changes = model_update_audited(product_model, fields, actor=actor, reason=reason)
+    if changes:
+        unit_ids = set(Equipment.objects.filter(product_model=product_model).values_list("pk", flat=True))
+        if unit_ids:
+            _equipment_changed(unit_ids)
+    return product_model
+
+
+@write_transaction()
 def equipment_create(*, site: Site, product_model: ProductModel, actor=None, **fields: Any) -> Equipment:
     """Record installed equipment. The category defaults to the product model's."""
     authorize(actor, Action.WRITE, site)

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from simple_history.models import HistoricalRecords
 
+from apps.common.choices import RiskStatus
 from apps.common.models import TimeStampedModel
 
 from .choices import DataCallState, DataCallStatus, DataCallTemplate, DeclaredFindingStatus, QuestionKind, RecipientKind
@@ -225,7 +226,8 @@ class DataCallAnswer(models.Model):
 class DeclaredFinding(TimeStampedModel):
     """A finding opened by a supplier's own "yes" on a covered-equipment question, on the units the call names,
     with that answer as its source. Screening's findings are derived from list matches and re-derived by every
-    run, so a declaration is kept here, beside them; an officer closes it with a note once reviewed."""
+    run, so a declaration is kept here, beside them; an officer closes it with a note once reviewed. While open, its
+units carry `risk_status` through a declaration in apps.screening (UnitDeclaration), part of their risk status."""
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
     data_call = models.ForeignKey(DataCall, on_delete=models.PROTECT, related_name="declared_findings")
@@ -233,6 +235,9 @@ class DeclaredFinding(TimeStampedModel):
     vendor = models.ForeignKey("vendors.Vendor", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     equipment = models.ManyToManyField("inventory.Equipment", blank=True, related_name="+")
     text = models.TextField()
+    risk_status = models.CharField(max_length=16, choices=RiskStatus.choices, blank=True,
+                                   help_text="The status the units take while it is open (question_sets."
+                                             "covered_status_for); blank on findings opened before it counted.")
     status = models.CharField(max_length=8, choices=DeclaredFindingStatus.choices,
                               default=DeclaredFindingStatus.OPEN)
     opened_at = models.DateTimeField()

@@ -4,6 +4,7 @@
 * `kind`: a choices.QuestionKind; `choices` for CHOICE;
 * `text`, `help`: what the recipient reads; `required`;
 * `covered`: True on a covered-equipment question: "yes" opens a declared finding on the call's units;
+* `covered_status`: the risk status that finding gives those units (covered_status_for);
 * `fact`: the registry fact an answer declares ("maker", "listed_owner"): it becomes a change proposal
   (apps.vendors.proposals), never a direct write.
 
@@ -13,10 +14,13 @@ List (47 CFR 1.50002).
 """
 from __future__ import annotations
 
+from apps.common.choices import RiskStatus
+
 from .choices import DataCallTemplate, QuestionKind
 
 FAR_889 = [
     {"code": "part_a_provides", "kind": QuestionKind.YES_NO, "required": True, "covered": True,
+     "covered_status": RiskStatus.PROHIBITED,
      "text": "FAR 52.204-24(d)(1) / s.889(a)(1)(A): Will you provide, or do you provide to us, covered "
              "telecommunications equipment or services (Huawei, ZTE, Hytera, Hikvision, Dahua, their subsidiaries "
              "and affiliates) as a substantial or essential component of any system?",
@@ -33,6 +37,7 @@ FAR_889 = [
 
 COVERED_LIST = [
     {"code": "listed_entity", "kind": QuestionKind.YES_NO, "required": True, "covered": True,
+     "covered_status": RiskStatus.RESTRICTED,
      "text": "Does any unit or component you supplied to us come from, or is it owned or controlled by, an entity "
              "on the DoD s.1260H list (Chinese military companies) or the FCC Covered List?"},
     {"code": "listed_owner", "kind": QuestionKind.TEXT, "required": False, "fact": "listed_owner",
@@ -68,7 +73,30 @@ QUESTION_SETS: dict[str, list[dict]] = {
     DataCallTemplate.CUSTOM: [],
 }
 
+# Facts of a component declaration that a product model records: question code -> ProductModel field. An officer
+# compares them on the call's page ("declared vs recorded") and applies a differing one through
+# apps.inventory.services.product_model_update (outreach.selectors.data_call_declared_facts,
+# outreach.services.data_call_fact_apply). The firmware update path has no field in the registry: it is shown,
+# never applied.
+PRODUCT_MODEL_FACTS: dict[str, str] = {"country_of_origin": "country_of_manufacture",
+                                       "software_supplier": "software_supplier",
+                                       "remote_access": "remote_access_capable"}
+PRODUCT_MODEL_FACTS_SHOWN = ("country_of_origin", "software_supplier", "remote_access", "firmware_update_path")
+
 # Representations are re-requested this many days before their validity ends (setting
 # OUTREACH_RENEW_DAYS_BEFORE overrides).
 DEFAULT_VALIDITY_DAYS = {DataCallTemplate.FAR_889: 365, DataCallTemplate.COVERED_LIST: 365,
                          DataCallTemplate.COMPONENT_DECLARATION: 730, DataCallTemplate.CUSTOM: 365}
+
+# A custom covered-equipment question (the officer's own wording) restricts the units: only the statutory Part A
+# representation prohibits them outright.
+CUSTOM_COVERED_STATUS = RiskStatus.RESTRICTED
+
+
+def covered_status_for(template: str, code: str) -> str:
+    """The risk status a "yes" on covered question `code` of a `template` call gives the call's units. Fails
+    (KeyError) on a template question not marked covered with a status: never a silent default."""
+    if template == DataCallTemplate.CUSTOM:
+        return CUSTOM_COVERED_STATUS
+    (question,) = [q for q in QUESTION_SETS[template] if q["code"] == code]
+    return question["covered_status"]

@@ -7,12 +7,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q, QuerySet
+from django_countries import countries
 
 from apps.accounts.policies import Action, organization_ids
+from apps.inventory.models import ProductModel
+from apps.vendors.models import Vendor
+from apps.vendors.selectors import vendor_ids_by_name
 
 from . import conf
-from .choices import DataCallState, DataCallStatus
+from .choices import DataCallState, DataCallStatus, DataCallTemplate
 from .models import DataCall, DataCallAnswer, DeclaredFinding
+from .question_sets import PRODUCT_MODEL_FACTS, PRODUCT_MODEL_FACTS_SHOWN
 
 
 def data_calls_visible(user, *, day: dt.date) -> QuerySet[DataCall]:
@@ -67,3 +72,80 @@ def supplier_calls(*, organization_id: int, vendor_id: int, day: dt.date) -> Sup
 def declared_findings_open(organization_ids_: list[int]) -> QuerySet[DeclaredFinding]:
     return (DeclaredFinding.objects.filter(organization_id__in=organization_ids_, status="open")
             .select_related("data_call", "vendor").prefetch_related("equipment"))
+
+
+@dataclass
+class DeclaredFact:
+    """One fact of a component declaration beside what the registry records for the call's product model.
+    `value` is what applying would write (a country code, a Vendor, a bool); `note` says why it cannot be
+    applied when `applicable` is False."""
+
+    code: str
+    question: str
+    declared: str
+    recorded: str
+    model_field: str = ""
+    value: object = None
+    differs: bool = False
+    applicable: bool = False
+    note: str = ""
+
+
+def _declared_value(field_name: str, raw) -> tuple[object, str, str]:
+    """(value to write, its display, why not) for an answer of a product-model fact."""
+    if field_name == "country_of_manufacture":
+        text = str(raw).strip()
+        code = countries.alpha2(text) or countries.by_name(text)
+        return (code, f"{countries.name(code)} ({code})", "") if code else (None, "", "Not a country the registry "
+                                                                              "knows: record it by hand.")
+    if field_name == "software_supplier":
+        name = str(raw).strip()
+        vid = vendor_ids_by_name({name}).get(name.lower()) if name else None
+        vendor = Vendor.objects.filter(pk=vid).first() if vid else None
+        if vendor is None:
+            return None, "", "No vendor of the registry has this name or alias: add the vendor first."
+        return vendor, vendor.name, ""
+    if field_name == "remote_access_capable":
+        return bool(raw), "yes" if raw else "no", ""
+    raise KeyError(field_name)  # a fact mapped in question_sets without a reader here: a wiring error
+
+
+def _recorded(pm, field_name: str) -> tuple[object, str]:
+    if field_name == "country_of_manufacture":
+        code = pm.country_of_manufacture.code or ""
+        return code, f"{pm.country_of_manufacture.name} ({code})" if code else "not recorded"
+    if field_name == "software_supplier":
+        return pm.software_supplier_id, pm.software_supplier.name if pm.software_supplier_id else "not recorded"
+    return pm.remote_access_capable, "yes" if pm.remote_access_capable else "no"
+
+
+def data_call_declared_facts(call: DataCall) -> list[DeclaredFact]:
+    """For an answered component declaration: each product-model fact as declared and as recorded, whether they
+    differ and whether the declared one can be applied (question_sets.PRODUCT_MODEL_FACTS). Empty for another
+    template or an unanswered call."""
+    if call.template != DataCallTemplate.COMPONENT_DECLARATION or call.product_model_id is None:
+        return []
+    response = getattr(call, "response", None) if call.state == DataCallState.ANSWERED else None
+    if response is None:
+        return []
+    pm = ProductModel.objects.select_related("software_supplier").get(pk=call.product_model_id)
+    answers = {a.question.code: a for a in response.answers.select_related("question")}
+    out = []
+    for code in PRODUCT_MODEL_FACTS_SHOWN:
+        answer = answers.get(code)
+        if answer is None:
+            continue
+        declared_raw = answer.value
+        field_name = PRODUCT_MODEL_FACTS.get(code, "")
+        if not field_name:
+            out.append(DeclaredFact(code, answer.question.text, str(declared_raw), "not recorded by the registry",
+                                    note="The registry has no field for this fact; the answer keeps it."))
+            continue
+        value, shown, why = _declared_value(field_name, declared_raw)
+        current, recorded = _recorded(pm, field_name)
+        compare = value.pk if isinstance(value, Vendor) else value
+        differs = value is not None and compare != current
+        out.append(DeclaredFact(code, answer.question.text, shown or str(declared_raw), recorded, field_name, value,
+                                differs=differs, applicable=differs and not why,
+                                note=why or ("" if differs else "Already recorded.")))
+    return out

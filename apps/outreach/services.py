@@ -39,8 +39,10 @@ from apps.audit.writes import row_lock, write_transaction
 from apps.common import events
 from apps.common.exceptions import ApplicationError
 from apps.inventory.models import Equipment, ProductModel, Site
+from apps.inventory.services import product_model_update
 from apps.remediation import conf as remediation_conf
 from apps.remediation.uploads import read_limited, sniff
+from apps.screening.services import unit_declarations_close, unit_declarations_open
 from apps.security.ratelimit import rate_limit_hit, rate_parse
 from apps.vendors.choices import OemConfidence, OwnershipKind, ProposalKind
 from apps.vendors.models import OemRelation, Ownership, Vendor
@@ -50,7 +52,8 @@ from apps.vendors.selectors import vendor_ids_by_name
 from . import conf
 from .choices import DataCallState, DataCallTemplate, DeclaredFindingStatus, QuestionKind, RecipientKind
 from .models import DataCall, DataCallAnswer, DataCallQuestion, DataCallResponse, DataCallToken, DeclaredFinding
-from .question_sets import DEFAULT_VALIDITY_DAYS, QUESTION_SETS
+from .question_sets import DEFAULT_VALIDITY_DAYS, PRODUCT_MODEL_FACTS, QUESTION_SETS, covered_status_for
+from .selectors import data_call_declared_facts
 
 logger = logging.getLogger("vendorrisk.outreach")
 
@@ -101,10 +104,12 @@ def _questions_checked(template: str, questions: list[dict] | None) -> list[dict
             errors.append(f"Question {n}: the text is empty.")
         elif kind == QuestionKind.CHOICE and len(choices) < 2:
             errors.append(f"Question {n}: a choice needs at least two options.")
+        elif q.get("covered") and kind != QuestionKind.YES_NO:
+            errors.append(f"Question {n}: only a yes/no question can be a covered-equipment question.")
         else:
             out.append({"code": f"q{n}", "kind": kind, "text": text[:2000], "required": bool(q.get("required", True)),
                         "choices": choices if kind == QuestionKind.CHOICE else [],
-                        "covered": bool(q.get("covered", False)) and kind == QuestionKind.YES_NO})
+                        "covered": bool(q.get("covered", False))})
     if errors:
         raise ApplicationError(" ".join(errors), fields={"questions": errors})
     return out
@@ -472,23 +477,54 @@ def _propose(call: DataCall, kind: str, vendor: Vendor, source: str, payload: di
     return proposal.pk
 
 
+def declared_finding_source_key(finding: DeclaredFinding) -> str:
+    """The finding's name on its units' declarations (apps.screening UnitDeclaration.source_key)."""
+    return f"outreach.declared_finding:{finding.pk}"
+
+
+def _declared_by(call: DataCall) -> str:
+    if call.vendor_id:
+        return call.vendor.name
+    return call.recipient_name or f"the manager of site {call.site}"
+
+
+def _finding_activity(finding: DeclaredFinding, kind: str) -> events.RegistryActivity:
+    """finding.opened / finding.closed for a declared finding (object kind "declared_finding", its API link)."""
+    call = finding.data_call
+    return events.RegistryActivity(type=kind, organization_id=finding.organization_id,
+                                   object_kind="declared_finding", object_id=finding.pk, site_id=call.site_id,
+                                   status=finding.risk_status)
+
+
 def _finding_open(call: DataCall, answer: DataCallAnswer, signature: dict, now: dt.datetime) -> DeclaredFinding:
+    """The declared finding on the call's units, and through apps.screening a declaration on each unit: the
+    units take the question's covered status (question_sets.covered_status_for) with the reason "Declared by
+    <supplier> in data call #N (signed by <name>, <date>): covered equipment"."""
+    status = covered_status_for(call.template, answer.question.code)
     finding = DeclaredFinding.objects.create(
         organization_id=call.organization_id, data_call=call, answer=answer, vendor_id=call.vendor_id, opened_at=now,
+        risk_status=status,
         text=(f"{signature['signer_name']} ({signature['signer_title']}) answered yes on "
               f"{signature['signed_on']:%Y-%m-%d}: {answer.question.text}")[:5000])
     unit_ids = list(call.equipment.values_list("pk", flat=True))
     finding.equipment.set(unit_ids)
+    unit_declarations_open(
+        organization_id=call.organization_id, equipment_ids=unit_ids, status=status, now=now,
+        source_key=declared_finding_source_key(finding), data_call_id=call.pk, answer_id=answer.pk,
+        reason=(f"Declared by {_declared_by(call)} in data call #{call.pk} (signed by {signature['signer_name']}, "
+                f"{signature['signed_on']:%Y-%m-%d}): covered equipment"))
     audit_record(action="outreach.declared_finding.open", obj=finding, organization_id=call.organization_id,
                  changes={"data_call": call.pk, "answer": answer.pk, "question": answer.question.code,
-                          "equipment": unit_ids, "vendor": call.vendor_id})
+                          "equipment": unit_ids, "vendor": call.vendor_id, "risk_status": status})
+    events.publish(_finding_activity(finding, "finding.opened"))
     return finding
 
 
 @write_transaction()
 def declared_finding_close(*, finding: DeclaredFinding | int, user, note: str,
                            now: dt.datetime | None = None) -> DeclaredFinding:
-    """An officer closes a declared finding once reviewed (a note is required)."""
+    """An officer closes a declared finding once reviewed (a note is required): its units' declarations close
+    with it, so their risk status no longer counts it."""
     row = row_lock(DeclaredFinding, finding.pk if isinstance(finding, DeclaredFinding) else finding)
     require(user, Action.WRITE, row)
     if row.status != DeclaredFindingStatus.OPEN:
@@ -498,9 +534,43 @@ def declared_finding_close(*, finding: DeclaredFinding | int, user, note: str,
     row.status, row.closed_at, row.closed_by, row.close_note = DeclaredFindingStatus.CLOSED, now or timezone.now(), \
         user, note.strip()[:5000]
     row.save(update_fields=["status", "closed_at", "closed_by", "close_note", "updated_at"])
+    units = unit_declarations_close(organization_id=row.organization_id, source_key=declared_finding_source_key(row),
+                                    now=row.closed_at)
     audit_record(action="outreach.declared_finding.close", actor=user, obj=row, organization_id=row.organization_id,
-                 changes={"note": row.close_note})
+                 changes={"note": row.close_note, "equipment": units})
+    events.publish(_finding_activity(row, "finding.closed"))
     return row
+
+
+@write_transaction()
+def data_call_fact_apply(*, data_call: DataCall | int, fact: str, user) -> ProductModel:
+    """Apply one differing fact of an answered component declaration (country of origin, software supplier,
+    remote access) to the call's product model, through apps.inventory's product_model_update: shared reference
+    data that officers and admins may change (apps.accounts.policies, Action.WRITE on shared data), audited with
+    the data call cited as the change reason. The value is read again from the signed answer (the answer stays
+    the source), never taken from the request; a fact already recorded, or one the registry cannot hold (an
+    unknown country or vendor name), is refused with the reason."""
+    call = row_lock(DataCall, data_call.pk if isinstance(data_call, DataCall) else data_call)
+    require(user, Action.WRITE, call)
+    if fact not in PRODUCT_MODEL_FACTS:
+        raise ApplicationError("No such product-model fact.", code="not_found")
+    found = [f for f in data_call_declared_facts(call) if f.code == fact]
+    if not found:
+        raise ApplicationError("This call has no signed declaration of that fact (only an answered component "
+                               "declaration has).", code="conflict")
+    (row,) = found
+    if not row.applicable:
+        raise ApplicationError(row.note or "Nothing to apply.", code="conflict")
+    response = call.response
+    reason = (f"Data call #{call.pk} ({call.get_template_display()}): {row.code} declared by "
+              f"{response.signer_name}, {response.signer_title}, signed on {response.signed_on:%Y-%m-%d}")
+    pm = product_model_update(product_model=call.product_model, actor=user, reason=reason,
+                              **{row.model_field: row.value})
+    audit_record(action="outreach.datacall.fact_apply", actor=user, obj=call, organization_id=call.organization_id,
+                 changes={"fact": row.code, "product_model": pm.pk, "field": row.model_field,
+                          "value": row.value.pk if isinstance(row.value, Vendor) else row.value,
+                          "answer_sha256": response.sha256})
+    return pm
 
 
 # --- the beat job ------------------------------------------------------------------------------------------

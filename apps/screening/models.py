@@ -489,3 +489,38 @@ class PrePurchaseCheck(models.Model):
         if self.pk:
             raise RuntimeError("Pre-purchase checks are evidence and are never changed.")
         super().save(*args, **kwargs)
+
+
+class UnitDeclaration(models.Model):
+    """A risk status a unit carries because someone declared it, not because a list says so: a supplier's signed
+    "yes" on a covered-equipment question of a data call (apps.outreach opens and closes these through
+    apps.screening.services.declarations, the only writer). While open (`closed_at` null) it is one more part of
+    the unit's risk status (services/equipment.py), beside the findings of the unit's vendors; closing it takes it
+    out again. `source_key` names the higher-layer record ("outreach.declared_finding:<id>"), which this app
+    cannot import; `data_call_id`/`answer_id` are kept for display and audit."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    equipment = models.ForeignKey("inventory.Equipment", on_delete=models.CASCADE, related_name="declarations")
+    status = models.CharField(max_length=16, choices=RiskStatus.choices)
+    reason = models.TextField()
+    source_key = models.CharField(max_length=80)
+    data_call_id = models.PositiveIntegerField(null=True, blank=True)
+    answer_id = models.PositiveIntegerField(null=True, blank=True)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["equipment", "closed_at"]), models.Index(fields=["source_key"])]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key", "equipment"], name="unitdeclaration_once"),
+            models.CheckConstraint(name="unitdeclaration_not_clear", condition=~Q(status=RiskStatus.CLEAR)),
+            models.CheckConstraint(name="unitdeclaration_closed_after",
+                                   condition=Q(closed_at__isnull=True) | Q(closed_at__gte=F("opened_at"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"Declaration on unit {self.equipment_id}: {self.status} ({self.source_key})"
+
+    def policy_organization(self) -> int:
+        return self.organization_id

@@ -25,7 +25,16 @@ from apps.vendors.selectors import vendor_ownership_chain
 from .choices import ReviewState
 from .engine import listings_from_rows, listings_label, propagation_groups, regime_test
 from .in_view import matches_in_view
-from .models import Finding, Match, PrePurchaseCheck, PropagationRule, ReviewDecision, ScreeningRun, VendorOrgStatus
+from .models import (
+    Finding,
+    Match,
+    PrePurchaseCheck,
+    PropagationRule,
+    ReviewDecision,
+    ScreeningRun,
+    UnitDeclaration,
+    VendorOrgStatus,
+)
 from .services.derive import _links_above, _match_rows, _policies, _rules
 
 ROLES = ("brand", "manufacturer", "software_supplier")
@@ -641,3 +650,12 @@ def vendor_ownership_view(vendor, *, day: dt.date, organization_id: int | None =
         ))
     tests.sort(key=lambda t: (t.propagation != Propagation.OFAC_50, t.source_name))
     return VendorOwnershipView(vendor.pk, day, chain, tests)
+
+
+def unit_declarations_open_for(equipment_ids: Iterable[int]) -> dict[int, list[UnitDeclaration]]:
+    """{unit id: its open declarations (UnitDeclaration), newest first}, in one query (the unit page shows them,
+    each linking to the data call it came from)."""
+    out: dict[int, list[UnitDeclaration]] = {}
+    for row in UnitDeclaration.objects.filter(equipment_id__in=list(equipment_ids), closed_at__isnull=True):
+        out.setdefault(row.equipment_id, []).append(row)
+    return out

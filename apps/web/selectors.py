@@ -26,6 +26,7 @@ from apps.screening.selectors import (
     equipment_blocks_name_parts,
     equipment_findings,
     equipment_findings_folded,
+    unit_declarations_open_for,
     vendor_findings,
     vendor_ownership_view,
     vendor_status_annotate,
@@ -410,10 +411,12 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
         vendors.append({"role": role, "vendor": vendor, "chain": chain})
     findings = equipment_findings_for([equipment.pk]).get(equipment.pk, [])
     plans = remediation_for_equipment(equipment)
+    # Open declarations (a supplier's signed "yes" in a data call): part of the status, each linking to its call.
+    declarations = unit_declarations_open_for([equipment.pk]).get(equipment.pk, [])
     # One block per listed vendor and path, "applies to brand, software supplier and component" (issue #18).
     blocks = equipment_blocks_name_parts(equipment, equipment_findings_folded(findings))
     return {"vendors": vendors, "findings": findings, "finding_blocks": blocks,
-            "plans": plans,
+            "plans": plans, "declarations": declarations,
             "header": equipment_header(equipment, organization_id=equipment.site.organization_id, today=today)}
 
 

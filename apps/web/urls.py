@@ -76,6 +76,7 @@ urlpatterns = [
     path("data-calls/new/", outreach.data_call_create, name="data-call-create"),
     path("data-calls/<int:pk>/", outreach.data_call_detail, name="data-call-detail"),
     path("data-calls/<int:pk>/<str:action>/", outreach.data_call_action, name="data-call-action"),
+    path("data-calls/<int:pk>/facts/<slug:fact>/apply/", outreach.data_call_fact_apply, name="data-call-fact-apply"),
     path("data-calls/files/<int:pk>/", outreach.data_call_file, name="data-call-file"),
     path("data-calls/supplier/<int:pk>/", outreach.data_call_supplier, name="data-call-supplier"),
     path("data-calls/findings/<int:pk>/close/", outreach.declared_finding_close, name="declared-finding-close"),

@@ -127,6 +127,7 @@ ROUTES: dict[str, tuple[str, tuple[str, ...], dict[str, OWN_OTHER | str]]] = {
     "data-call-create": ("write", ("get", "post"), {}),
     "data-call-detail": ("read", ("get",), {"pk": ("data_call", "other_data_call")}),
     "data-call-action": ("write", ("post",), {"pk": ("data_call", "other_data_call"), "action": "cancel"}),
+    "data-call-fact-apply": ("write", ("post",), {"pk": ("data_call", "other_data_call"), "fact": "remote_access"}),
     "data-call-file": ("read", ("get",), {"pk": ("data_call_answer", "other_data_call_answer")}),
     "data-call-supplier": ("read", ("get",), {"pk": ("vendor", None)}),
     "declared-finding-close": ("write", ("post",), {"pk": ("declared_finding", "other_declared_finding")}),

@@ -86,15 +86,16 @@ class DataCallResponseSerializer(serializers.ModelSerializer):
 
 
 class DeclaredFindingSerializer(serializers.ModelSerializer):
-    """A finding opened by a supplier's "yes" on a covered-equipment question, on the call's units."""
+    """A finding opened by a supplier's "yes" on a covered-equipment question, on the call's units; `risk_status`:
+    what the units take while it is open."""
 
     equipment = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     response = serializers.IntegerField(source="answer.response_id", read_only=True)
 
     class Meta:
         model = DeclaredFinding
-        fields = ["id", "organization", "data_call", "response", "answer", "vendor", "equipment", "text", "status",
-                  "opened_at", "closed_at", "closed_by", "close_note"]
+        fields = ["id", "organization", "data_call", "response", "answer", "vendor", "equipment", "text", "risk_status",
+                  "status", "opened_at", "closed_at", "closed_by", "close_note"]
         read_only_fields = fields
 
     def to_representation(self, obj):

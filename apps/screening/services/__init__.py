@@ -10,6 +10,7 @@ use. To replace a name in a test, patch it in the module that looks it up (e.g. 
 - equipment: phase 4, equipment risk status in bulk, and for a few units at once;
 - runs: full / vendor / list-version / one organisation's view runs and their one bookkeeping (screening_run_recorded);
 - review: review decisions;
+- declarations: declared risk on units (UnitDeclaration), opened and closed by apps.outreach;
 - checks: pre-purchase checks (screen_name) kept as evidence.
 
 Vendor and equipment risk fields are derived data, outside simple-history on purpose: their history is the
@@ -17,6 +18,7 @@ findings (discovered_at/closed_at) and the runs (which list versions, with sha25
 """
 from .base import CHUNK, _chunks, _lock, _screening_changed
 from .checks import pre_purchase_check_save, screen_name
+from .declarations import unit_declarations_close, unit_declarations_open
 from .derive import FINDING_FIELDS, _derive_phase, _policies
 from .equipment import equipment_ids_for_vendors, equipment_risk_refresh, equipment_risk_refresh_units
 from .index import (
@@ -79,6 +81,8 @@ __all__ = [
     "screening_run_vendors",
     "screening_run_view",
     "snapshot_cache_clear",
+    "unit_declarations_close",
+    "unit_declarations_open",
     "vendor_identity_hash",
     "vendor_profiles",
     "versions_describe",

@@ -17,11 +17,11 @@ from apps.inventory.models import BomComponent, Component, Equipment, ProductMod
 from apps.inventory.services import equipment_counts_refresh, equipment_counts_touch
 
 from ..choices import FindingKind
-from ..models import Finding, VendorOrgStatus
+from ..models import Finding, UnitDeclaration, VendorOrgStatus
 from .base import _chunks
 
 ROLE_LABELS = {"brand": "Brand", "manufacturer": "Manufacturer", "software_supplier": "Software supplier",
-               "component": "Component", "bom": "Component"}
+               "component": "Component", "bom": "Component", "declared": "Declared"}
 
 
 @dataclass
@@ -117,17 +117,27 @@ def _bom_parts_for(units, flags: dict[int, VendorFlags]) -> dict[int, list[tuple
 
 
 def _combine(parts: list[tuple[str, str, str, str]]) -> tuple[str, str]:
-    """parts: (role, vendor name, status, short). Worst status, and a reason naming every contributor at it."""
+    """parts: (role, vendor name, status, short). Worst status, and a reason naming every contributor at it. A
+    declaration (role "declared", UnitDeclaration) carries its whole reason in `short` and no vendor name."""
     worst = risk_worst(*(p[2] for p in parts))
     if worst == RiskStatus.CLEAR:
         return worst, ""
     reasons = []
     for role, name, status, short in parts:
         if status == worst:
-            text = f"{ROLE_LABELS[role]} {name}: {RiskStatus(status).label.lower()} ({short})"
+            label = RiskStatus(status).label.lower()
+            text = f"{short} ({label})" if role == "declared" else f"{ROLE_LABELS[role]} {name}: {label} ({short})"
             if text not in reasons:
                 reasons.append(text)
     return worst, "; ".join(reasons[:4])
+
+
+def _declared_parts(rows) -> dict[int, list[tuple[str, str, str, str]]]:
+    """{unit id: its open declarations as contributors}, from (equipment id, status, reason) rows."""
+    parts: dict[int, list] = defaultdict(list)
+    for eq_id, status, reason in rows:
+        parts[eq_id].append(("declared", "", status, reason))
+    return parts
 
 
 def _private_views() -> dict[int, list[int]]:
@@ -258,7 +268,10 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
     written = 0
     comp_flagged = comps.filter(vendor_id__in=flagged_ids).values("equipment_id")
     # Units reached by a flagged vendor through a part: a recorded component, or a part of a BOM in force.
-    part_flagged = Q(pk__in=comp_flagged) | _bom_flagged_units(flagged_ids)
+    # ... or an open declaration (UnitDeclaration), which counts like a flagged part.
+    declared = UnitDeclaration.objects.filter(closed_at__isnull=True)
+    part_flagged = (Q(pk__in=comp_flagged) | _bom_flagged_units(flagged_ids)
+                    | Q(pk__in=declared.values("equipment_id")))
     pm_rows = list(ProductModel.objects.filter(
         Q(brand_id__in=flagged_ids) | Q(manufacturer_id__in=flagged_ids) | Q(software_supplier_id__in=flagged_ids)
     ).values_list("pk", "brand_id", "manufacturer_id", "software_supplier_id"))
@@ -292,6 +305,9 @@ def _refresh_view(flags: dict[int, VendorFlags], *, exclude_sites: list[int] | N
         status, short = flags[vendor_id].for_category(category)
         component_parts[eq_id].append(("component", flags[vendor_id].name, status, short))
     for eq_id, parts in _bom_parts_for(units, flags).items():
+        component_parts[eq_id].extend(parts)
+    for eq_id, parts in _declared_parts(declared.filter(equipment_id__in=units.values("pk")).order_by(
+            "equipment_id", "pk").values_list("equipment_id", "status", "reason")).items():
         component_parts[eq_id].extend(parts)
     fields = ("pk", "product_model_id", "category", "risk_status", "risk_reason")
     # Two index-friendly reads (by product model; by the components' equipment ids) rather than one OR.
@@ -355,6 +371,8 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
     bom_vendors = set(bom_parts.order_by().values_list("supplier_id", flat=True).distinct()) if units else set()
     vendor_ids = {v for u in units for v in u[5:8] if v} | {v for vs in components.values() for v in vs}
     vendor_ids |= bom_vendors
+    declared = _declared_parts(UnitDeclaration.objects.filter(equipment_id__in=ids, closed_at__isnull=True)
+                               .order_by("equipment_id", "pk").values_list("equipment_id", "status", "reason"))
     views: dict[int, dict[int, VendorFlags]] = {}  # each unit in its own organisation's view
     to_write: dict[tuple[str, str], list[int]] = defaultdict(list)
     sites: set[int] = set()
@@ -377,6 +395,7 @@ def equipment_risk_refresh_units(equipment_ids: Iterable[int]) -> int:
         parts = [(role, flags[v].name, *flags[v].for_category(category)) for role, v in roles if v in flags]
         parts += [_bom_part(flags[v], category, name, parent) for name, parent, v in
                   flagged_bom.get((pk,), []) + flagged_bom.get((pm_id, organization_id), []) if v in flags]
+        parts += declared.get(pk, [])
         target = _combine(parts)
         if target != (status, reason):
             to_write[target].append(pk)

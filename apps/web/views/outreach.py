@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -32,16 +33,25 @@ PAGE_SIZE = 50
 UNIT_CHOICES_MAX = 500
 
 
+QUESTION_FLAGS = {"covered"}
+
+
 def _parse_questions(text: str) -> list[dict]:
     """Custom questions, one a line: `kind: text` with kind yes_no, choice, text, date or file; a choice lists
-    its options after `|`, separated by `;` (`choice: Update path? | online; on site`)."""
+    its options after `|`, separated by `;` (`choice: Update path? | online; on site`). A yes/no question marked
+    `yes_no covered: text` is a covered-equipment question (a "yes" opens a declared finding on the call's units);
+    the service refuses the mark on any other kind. An unknown mark is refused here, never ignored."""
     out = []
-    for line in (text or "").splitlines():
+    for n, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip():
             continue
-        kind, _, rest = line.partition(":")
+        head, _, rest = line.partition(":")
         body, _, options = rest.partition("|")
-        out.append({"kind": kind.strip(), "text": body.strip(),
+        kind, *flags = head.split() or [""]
+        unknown = set(flags) - QUESTION_FLAGS
+        if unknown:
+            raise forms.ValidationError(f"Line {n}: unknown mark {', '.join(sorted(unknown))!r} (only 'covered').")
+        out.append({"kind": kind.strip(), "text": body.strip(), "covered": "covered" in flags,
                     "choices": [o.strip() for o in options.split(";") if o.strip()]})
     return out
 
@@ -70,7 +80,9 @@ class DataCallForm(forms.Form):
     questions = forms.CharField(label="Custom questions (custom template only)", required=False, max_length=20000,
                                 widget=forms.Textarea(attrs={"rows": 4}),
                                 help_text="One a line: `yes_no: text`, `text: text`, `date: text`, `file: text`, or "
-                                          "`choice: text | option; option`.")
+                                          "`choice: text | option; option`. Mark a covered-equipment question "
+                                          "`yes_no covered: text`: a 'yes' opens a finding on the units below "
+                                          "(they become restricted).")
 
     def __init__(self, *args, organization_id: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,6 +170,7 @@ def data_call_detail(request, pk: int):
         "call": call, "status": call.status_on(today), "rows": rows, "response": response,
         "proposals": proposals, "findings": call.declared_findings.prefetch_related("equipment"),
         "tokens": call.tokens.all(), "renewals": call.renewals.all(),
+        "facts": selectors.data_call_declared_facts(call),
         "can_write": request.access.can_write_in(call.organization_id)})
 
 
@@ -176,6 +189,22 @@ def data_call_action(request, pk: int, action: str):
             raise
         messages.error(request, exc.message)
     return redirect("web:data-call-detail", call.pk)
+
+
+@require_POST
+@org_view(write=True)
+def data_call_fact_apply(request, pk: int, fact: str):
+    """Apply one declared product-model fact of a component declaration (officers and admins; the service
+    refuses with the reason a fact already recorded or one the registry cannot hold)."""
+    call = _own_call(request, pk)
+    try:
+        pm = services.data_call_fact_apply(data_call=call.pk, fact=fact, user=request.user)
+        messages.success(request, f"{pm} updated from the declaration (audited, citing data call {call.pk}).")
+    except ApplicationError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        messages.error(request, exc.message)
+    return redirect(reverse("web:data-call-detail", args=[call.pk]) + "#declared-facts")
 
 
 @require_POST
