@@ -21,14 +21,24 @@ from apps.common.history import history_copy
 from apps.inventory.bom import bom_unit_ids_for_vendors
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
+from apps.inventory.selectors import BomTargets
+from apps.screening.selectors import UnitsRead
 from apps.security.enqueue import enqueue_on_commit
 from apps.vendors.selectors import vendor_descendant_ids
 
+from .. import context
 from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
-from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
+from ..context import (
+    FindingsProvider,
+    equipment_contexts,
+    equipment_parts,
+    equipment_rows,
+    rule_specs,
+    screening_findings,
+)
 from ..models import RemediationPlan, RemediationPlanQuerySet
 from ..policy import Candidate, candidates_for, choose, deadline_kept, rules_binding, why_text
-from ..selectors import plan_rules_done, staged_rule_progress
+from ..selectors import staged_rule_progress
 from .common import _announce_plans, remediation_today
 from .waivers import _close_waivers_of
 
@@ -100,6 +110,7 @@ class PolicyMemo:
     progress: dict | None = None
     chosen: dict[tuple, tuple[Candidate | None, list[Candidate]]] = field(default_factory=dict)
     synced: dict[tuple, dict] = field(default_factory=dict)
+    bom_targets: BomTargets = field(default_factory=BomTargets)  # read again whenever a BOM is committed
 
     def for_progress(self, progress: dict) -> PolicyMemo:
         if progress != self.progress:
@@ -113,21 +124,36 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     rows = equipment_rows(ids)
     active = [r for r in rows if r["status"] not in RETIRED_STATUSES]
     shapes: dict[int, tuple] = {}
-    contexts = equipment_contexts(active, as_of=today, shapes=shapes)
-    findings = provider([r["id"] for r in active]) if active else {}
-    # Live plans as values first: most are unchanged, and their fingerprint says so without loading models.
-    live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
-        equipment_id__in_ids=set(ids), status__in=LIVE_STATUSES).values(
-        "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
-        "evaluation_hash", "rule_id")}
-    done_rules = plan_rules_done(ids)
+    # The units are read once: their rows, components and BOM parts serve the contexts and the findings.
+    memo = memo or PolicyMemo()
+    parts = equipment_parts(active, bom_targets=memo.bom_targets)
+    contexts = equipment_contexts(active, as_of=today, shapes=shapes, parts=parts)
+    active_ids = [r["id"] for r in active]
+    if not active:
+        findings = {}
+    elif provider is context.screening_findings:
+        findings = provider(active_ids, units=UnitsRead(rows=active, component_vendors=parts[0]))
+    else:
+        findings = provider(active_ids)
+    # Live plans as values first: most are unchanged, and their fingerprint says so without loading models. The
+    # same query gives the rules done for each unit (plan_rules_done's answer: plans closed as done).
+    live: dict[int, dict] = {}
+    done_rules: dict[int, set[int]] = defaultdict(set)
+    for p in RemediationPlan.objects.filter(equipment_id__in_ids=set(ids),
+                                            status__in=[*LIVE_STATUSES, PlanStatus.DONE]).values(
+            "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
+            "evaluation_hash", "rule_id"):
+        if p["status"] == PlanStatus.DONE:
+            done_rules[p["equipment_id"]].add(p["rule_id"])
+        else:
+            live[p["equipment_id"]] = p
     progress = staged_rule_progress(rules, {c.organization_id for c in contexts.values()})
 
     binding: dict[int, list] = {}  # organisation id -> the rules that bind it today
     # Units with the same inputs (context but its id, findings, first seen, rules done) get the same winner, and
     # with the same plan state the same values: the pure policy runs once per distinct input (policy.py has no
     # per-unit state; the key holds everything candidates_for and _sync_values read).
-    memo = (memo or PolicyMemo()).for_progress(progress)
+    memo = memo.for_progress(progress)
     chosen, synced = memo.chosen, memo.synced
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason
@@ -422,3 +448,4 @@ def remediation_evaluation_totals(results: list[dict]) -> dict:
     for r in results:
         total.add(EvaluationResult(**{k: int(r.get(k, 0)) for k in total.as_dict()}))
     return total.as_dict() | {"chunks": len(results)}
+
