@@ -449,3 +449,46 @@ def remediation_evaluation_totals(results: list[dict]) -> dict:
         total.add(EvaluationResult(**{k: int(r.get(k, 0)) for k in total.as_dict()}))
     return total.as_dict() | {"chunks": len(results)}
 
+
+DAILY_FINISH_TASK = "apps.remediation.tasks.remediation_daily_finish_task"
+DAILY_FAILED_TASK = "apps.remediation.tasks.remediation_daily_failed_task"
+
+
+def remediation_daily_in_workers(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
+    """The daily job: re-evaluate every unit (rules that took effect or whose suspension ended today; skipped when
+    REMEDIATION_DAILY_EVALUATE is off), then expire waivers, flag overdue plans and send the digests
+    (remediation_daily), which read the plans the evaluation left.
+
+    With WORK_FANOUT the evaluation is split into id ranges as remediation_evaluate_in_workers does, each range a
+    task on whichever worker takes it, and the daily steps are the chord's final step (remediation_daily_finish):
+    answers {"chunks": n, "chord": id} at once. Without, both here: the daily summary with the evaluation's
+    totals under "evaluate". Every part is idempotent, and so are the daily steps (one digest per organisation
+    and day): a redelivered part or a second run of the whole job writes nothing more."""
+    from django.conf import settings
+
+    from apps.common.chunks import id_ranges
+    from apps.security.enqueue import fan_out
+
+    from .digest import remediation_daily
+
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    if not settings.REMEDIATION_DAILY_EVALUATE:
+        return remediation_daily(today=today, now=now)
+    if not settings.WORK_FANOUT:
+        evaluated = remediation_evaluate_all(today=today).as_dict()
+        return remediation_daily(today=today, now=now) | {"evaluate": evaluated}
+    ranges = id_ranges(Equipment.objects.all(), settings.WORK_FANOUT_UNITS)
+    common = {"today": today.isoformat(), "now": now.isoformat(), "organization_id": None}
+    chord_id = fan_out([(EVALUATE_RANGE_TASK, {"id_from": a, "id_to": b, **common}) for a, b in ranges],
+                       (DAILY_FINISH_TASK, {"today": today.isoformat()}),
+                       on_error=(DAILY_FAILED_TASK, {"today": today.isoformat()}))
+    return {"chunks": len(ranges), "chord": chord_id}
+
+
+def remediation_daily_finish(*, results: list[dict], today: dt.date) -> dict:
+    """The final step of the daily job spread over workers: the daily steps (waivers, overdue flags, digests) on
+    the plans the parts left, with the evaluation's totals under "evaluate"."""
+    from .digest import remediation_daily
+
+    return remediation_daily(today=today) | {"evaluate": remediation_evaluation_totals(results)}
