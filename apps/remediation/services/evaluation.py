@@ -479,6 +479,8 @@ def remediation_daily_in_workers(*, today: dt.date | None = None, now: dt.dateti
         evaluated = remediation_evaluate_all(today=today).as_dict()
         return remediation_daily(today=today, now=now) | {"evaluate": evaluated}
     ranges = id_ranges(Equipment.objects.all(), settings.WORK_FANOUT_UNITS)
+    if not ranges:  # no unit: nothing to spread, the daily steps here
+        return remediation_daily_finish(results=[], today=today)
     common = {"today": today.isoformat(), "now": now.isoformat(), "organization_id": None}
     chord_id = fan_out([(EVALUATE_RANGE_TASK, {"id_from": a, "id_to": b, **common}) for a, b in ranges],
                        (DAILY_FINISH_TASK, {"today": today.isoformat()}),
