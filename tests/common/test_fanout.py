@@ -308,3 +308,28 @@ def test_parts_that_cannot_be_sent_leave_the_run_and_the_report_failed(settings,
     report.refresh_from_db()
     assert report.status == "failed" and "broker down" in report.error
 
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rescreen_part_run_twice_still_hands_its_changed_vendors_to_the_final_step():
+    """A part redelivered after it committed finds its matches written and reports no changed vendor: the final
+    step reads the vendors each part recorded on the run row, so their plans are still re-evaluated."""
+    from django.utils import timezone
+
+    from apps.screening.services import screening_run_full_finish, screening_run_full_range
+
+    _registry(12)
+    run = ScreeningRun.objects.create(trigger="manual", status="running", started_at=timezone.now(),
+                                      scope={"all": True, "parts": 1})
+    ids = sorted(Vendor.objects.values_list("pk", flat=True))
+    first = screening_run_full_range(run_id=run.pk, id_from=ids[0], id_to=ids[-1])
+    assert first["changed"]  # the two listed vendors matched
+    again = screening_run_full_range(run_id=run.pk, id_from=ids[0], id_to=ids[-1])
+    assert again["changed"] == []
+    run.refresh_from_db()
+    assert run.changed_vendor_ids == first["changed"]  # recorded once, not doubled, not emptied
+
+    with events_recorded(events.ScreeningChanged) as seen:
+        done = screening_run_full_finish(run_id=run.pk, results=[again])  # the redelivered part's result only
+    assert done.status == "succeeded"
+    announced = set().union(*(e.vendor_ids for e in seen))
+    assert set(first["changed"]) <= announced
