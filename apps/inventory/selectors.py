@@ -104,9 +104,16 @@ def bom_documents_in_force(*, equipment_ids: list[int], unit_models: dict[int, i
                            unit_orgs: dict[int, int | None], targets: BomTargets | None = None) -> list[int]:
     """Ids of the bills of materials in force now for the units: their own, and their organisation's for their
     product model. Most chunks of units have none, and a caller then skips reading parts (bom_parts_in_force's
-    correlated EXISTS). `targets`: a BomTargets kept by the caller across chunks (one small query instead of one
-    over the units' ids)."""
-    targets = (targets or BomTargets()).refreshed()
+    correlated EXISTS). One query over the units' ids; with `targets`, a BomTargets kept by the caller across
+    chunks, one small query (its fingerprint) instead."""
+    if targets is None:  # one call: the documents of these units' targets alone
+        models = {m for m in unit_models.values() if m}
+        orgs = {o for o in unit_orgs.values() if o}
+        wanted = Q(equipment_id__in_ids=set(equipment_ids))
+        if models and orgs:  # a superset of the pairs: bom_rows_by_unit keeps each unit's own
+            wanted |= Q(product_model_id__in_ids=models, organization_id__in_ids=orgs)
+        return sorted(BomDocument.objects.filter(wanted, is_current=True).order_by().values_list("pk", flat=True))
+    targets = targets.refreshed()
     found = {targets.units.get(pk) for pk in equipment_ids}
     found |= {targets.models.get((unit_models.get(pk), unit_orgs.get(pk))) for pk in equipment_ids}
     found.discard(None)

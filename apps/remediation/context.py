@@ -4,6 +4,7 @@ per chunk of equipment, whatever its size."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -216,11 +217,19 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
     by_shape: dict[tuple, EquipmentContext] = {}
     profiles = organization_profiles(r["site__organization_id"] for r in rows)
     contexts: dict[int, EquipmentContext] = {}
+    # The connectivity facts set once per combination of the flags (a few), not per unit.
+    flags_of = operator.itemgetter(*CONNECTIVITY_FACT_FIELDS)
+    nets: dict[tuple, frozenset[str]] = {}
     for r in rows:
         profile = profiles.get(r["site__organization_id"], {})
-        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
-        facts_key = (r["product_model_id"], tuple(sorted(components.get(r["id"], ()))),
-                     tuple(sorted(part_countries.get(r["id"], ()), key=lambda p: (p[0], p[1], p[2] or 0))))
+        flags = flags_of(r)
+        net = nets.get(flags)
+        if net is None:
+            net = nets[flags] = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
+        own = components.get(r["id"])
+        stated = part_countries.get(r["id"])
+        facts_key = (r["product_model_id"], tuple(sorted(own)) if own else (),
+                     tuple(sorted(stated, key=lambda p: (p[0], p[1], p[2] or 0))) if stated else ())
         if facts_key not in facts_of:
             facts_of[facts_key] = country_facts(r)
         if shapes is not None:

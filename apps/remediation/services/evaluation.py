@@ -118,6 +118,9 @@ class PolicyMemo:
         return self
 
 
+NONE_DONE: frozenset[int] = frozenset()
+
+
 def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, provider: FindingsProvider,
                     actor=None, memo: PolicyMemo | None = None) -> EvaluationResult:
     res = EvaluationResult()
@@ -171,7 +174,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
                 binding[ctx.organization_id] = rules_binding(rules, ctx, today)
             unit_findings = tuple(findings.get(eq_id, ()))
             first_seen = plan["discovered_on"] if plan else today
-            done = frozenset(done_rules.get(eq_id, ()))
+            done = frozenset(done_rules[eq_id]) if eq_id in done_rules else NONE_DONE
             key = (shapes[eq_id], unit_findings, first_seen, done)
             if key not in chosen:
                 chosen[key] = choose(candidates_for(ctx, unit_findings, binding[ctx.organization_id], day=today,
