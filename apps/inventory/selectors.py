@@ -1,12 +1,13 @@
 """Reads of the inventory that pages and the API share."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from .choices import RETIRED_STATUSES
@@ -71,6 +72,52 @@ def bom_parts_in_force(*, equipment_ids: list[int], unit_models: dict[int, int |
                 organization_id=OuterRef("document__organization_id")))
         in_force = Q(document__imported_at__lte=as_of) & ~Q(Exists(later))
     return BomComponent.objects.filter(targets, in_force).order_by()
+
+
+@dataclasses.dataclass
+class BomTargets:
+    """The bills of materials in force now, by target (a unit; a product model in an organisation), kept across the
+    chunks of one evaluation and read again whenever a document was added (a commit supersedes and inserts in one
+    transaction, and documents are never deleted: their count and highest id change with any commit). One small
+    query per chunk (the fingerprint); the documents themselves are read only when it changed."""
+
+    fingerprint: tuple | None = None
+    units: dict[int, int] = dataclasses.field(default_factory=dict)  # unit id -> its own document in force
+    # (product model, organisation) -> its document in force
+    models: dict[tuple[int, int], int] = dataclasses.field(default_factory=dict)
+
+    def refreshed(self) -> BomTargets:
+        fingerprint = tuple(BomDocument.objects.aggregate(n=Count("pk"), last=Max("pk")).values())
+        if fingerprint != self.fingerprint:
+            self.units, self.models = {}, {}
+            for pk, eq_id, pm_id, org_id in BomDocument.objects.filter(is_current=True).order_by().values_list(
+                    "pk", "equipment_id", "product_model_id", "organization_id"):
+                if eq_id:
+                    self.units[eq_id] = pk
+                else:
+                    self.models[(pm_id, org_id)] = pk
+            self.fingerprint = fingerprint
+        return self
+
+
+def bom_documents_in_force(*, equipment_ids: list[int], unit_models: dict[int, int | None],
+                           unit_orgs: dict[int, int | None], targets: BomTargets | None = None) -> list[int]:
+    """Ids of the bills of materials in force now for the units: their own, and their organisation's for their
+    product model. Most chunks of units have none, and a caller then skips reading parts (bom_parts_in_force's
+    correlated EXISTS). One query over the units' ids; with `targets`, a BomTargets kept by the caller across
+    chunks, one small query (its fingerprint) instead."""
+    if targets is None:  # one call: the documents of these units' targets alone
+        models = {m for m in unit_models.values() if m}
+        orgs = {o for o in unit_orgs.values() if o}
+        wanted = Q(equipment_id__in_ids=set(equipment_ids))
+        if models and orgs:  # a superset of the pairs: bom_rows_by_unit keeps each unit's own
+            wanted |= Q(product_model_id__in_ids=models, organization_id__in_ids=orgs)
+        return sorted(BomDocument.objects.filter(wanted, is_current=True).order_by().values_list("pk", flat=True))
+    targets = targets.refreshed()
+    found = {targets.units.get(pk) for pk in equipment_ids}
+    found |= {targets.models.get((unit_models.get(pk), unit_orgs.get(pk))) for pk in equipment_ids}
+    found.discard(None)
+    return sorted(found)
 
 
 def bom_rows_by_unit(rows: Iterable[tuple], *, equipment_ids: list[int], unit_models: dict[int, int | None],

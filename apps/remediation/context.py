@@ -4,6 +4,7 @@ per chunk of equipment, whatever its size."""
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -12,8 +13,14 @@ from django.db.models import Q
 from apps.accounts.models import Organization
 from apps.inventory.choices import CONNECTIVITY_FACT_FIELDS, connectivity_level
 from apps.inventory.models import Component, Equipment
-from apps.inventory.selectors import BOM_TARGET_FIELDS, bom_parts_in_force, bom_rows_by_unit
-from apps.screening.selectors import equipment_findings
+from apps.inventory.selectors import (
+    BOM_TARGET_FIELDS,
+    BomTargets,
+    bom_documents_in_force,
+    bom_parts_in_force,
+    bom_rows_by_unit,
+)
+from apps.screening.selectors import UnitsRead, equipment_findings
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import ownership_links_above
 
@@ -85,21 +92,50 @@ def equipment_rows(equipment_ids: list[int]) -> list[dict]:
     return list(Equipment.objects.filter(id__in_ids=set(equipment_ids)).order_by().values(*EQUIPMENT_FIELDS))
 
 
-def _bom_parts(rows: list[dict]) -> dict[int, set[tuple[int | None, str, str]]]:
+def _bom_parts(rows: list[dict], bom_targets: BomTargets | None = None) -> dict[int, set[tuple[int | None, str, str]]]:
     """(vendor id, country, name the document gives the supplier) of the parts, at any depth, of the bills of
     materials in force for each unit (its own, its organisation's for its product model): one query, one row per
     distinct supplier and country of a document. Read as they are now, like the recorded components."""
     ids = [r["id"] for r in rows]
     unit_models = {r["id"]: r["product_model_id"] for r in rows}
     unit_orgs = {r["id"]: r["site__organization_id"] for r in rows}
+    # Most chunks have no bill of materials in force: one cheap query on the documents says so, and the parts'
+    # query (a correlated EXISTS per document) is not run.
+    documents = bom_documents_in_force(equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs,
+                                       targets=bom_targets)
+    if not documents:
+        return {}
     parts = (bom_parts_in_force(equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs)
-             .filter(Q(supplier__isnull=False) | ~Q(country=""))
+             .filter(document_id__in=documents).filter(Q(supplier__isnull=False) | ~Q(country=""))
              .values_list(*BOM_TARGET_FIELDS, "supplier_id", "country", "supplier_name").distinct())
     return bom_rows_by_unit(parts, equipment_ids=ids, unit_models=unit_models, unit_orgs=unit_orgs)
 
 
+def equipment_parts(rows: list[dict], *, bom_targets: BomTargets | None = None
+                    ) -> tuple[dict[int, set[int]], dict[int, set[tuple[str, str, int | None]]]]:
+    """For the given equipment rows: each unit's component vendors (its recorded components' and its BOM parts'
+    suppliers) and the (country, supplier name, vendor id) its BOM parts state. Two queries (the second only when
+    a bill of materials is in force for one of the units), and BomTargets' fingerprint (`bom_targets`: kept by
+    the caller across chunks)."""
+    ids = [r["id"] for r in rows]
+    components: dict[int, set[int]] = defaultdict(set)
+    parts = Component.objects.filter(equipment_id__in_ids=set(ids)).values_list("equipment_id", "vendor_id")
+    for eq_id, vendor_id in parts:
+        components[eq_id].add(vendor_id)
+    part_countries: dict[int, set[tuple[str, str, int | None]]] = defaultdict(set)
+    for eq_id, bom in _bom_parts(rows, bom_targets).items():
+        for vendor_id, country, supplier_name in bom:
+            if vendor_id:
+                components[eq_id].add(vendor_id)
+            if country:
+                part_countries[eq_id].add((country, supplier_name, vendor_id))
+    return components, part_countries
+
+
 def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
-                       shapes: dict[int, tuple] | None = None) -> dict[int, EquipmentContext]:
+                       shapes: dict[int, tuple] | None = None,
+                       parts: tuple[dict[int, set[int]], dict[int, set[tuple]]] | None = None,
+                       ) -> dict[int, EquipmentContext]:
     """Contexts for the given equipment rows (dicts with EQUIPMENT_FIELDS). Queries: components, parts of the
     bills of materials in force, vendors, one per ownership level.
 
@@ -110,19 +146,10 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
     installation date, product model, components and the countries its BOM parts state): two units with the same
     key have equal contexts but for their id, so a caller can compute the policy once per key. With `shapes` the
     units of one key share one context object, whose `equipment_id` is the first unit's: for callers that read
-    the policy's inputs only (the evaluation), never a unit's id from it."""
-    ids = [r["id"] for r in rows]
-    components: dict[int, set[int]] = defaultdict(set)
-    parts = Component.objects.filter(equipment_id__in_ids=set(ids)).values_list("equipment_id", "vendor_id")
-    for eq_id, vendor_id in parts:
-        components[eq_id].add(vendor_id)
-    part_countries: dict[int, set[tuple[str, str, int | None]]] = defaultdict(set)
-    for eq_id, parts in _bom_parts(rows).items():
-        for vendor_id, country, supplier_name in parts:
-            if vendor_id:
-                components[eq_id].add(vendor_id)
-            if country:
-                part_countries[eq_id].add((country, supplier_name, vendor_id))
+    the policy's inputs only (the evaluation), never a unit's id from it.
+
+    `parts`: equipment_parts(rows) when the caller already read them (to give them to the findings too)."""
+    components, part_countries = parts if parts is not None else equipment_parts(rows)
     direct_ids: set[int] = set()
     for r in rows:
         direct_ids.update(v for v in (r["product_model__brand_id"], r["product_model__manufacturer_id"],
@@ -190,11 +217,19 @@ def equipment_contexts(rows: list[dict], *, as_of: dt.date | None = None,
     by_shape: dict[tuple, EquipmentContext] = {}
     profiles = organization_profiles(r["site__organization_id"] for r in rows)
     contexts: dict[int, EquipmentContext] = {}
+    # The connectivity facts set once per combination of the flags (a few), not per unit.
+    flags_of = operator.itemgetter(*CONNECTIVITY_FACT_FIELDS)
+    nets: dict[tuple, frozenset[str]] = {}
     for r in rows:
         profile = profiles.get(r["site__organization_id"], {})
-        net = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
-        facts_key = (r["product_model_id"], tuple(sorted(components.get(r["id"], ()))),
-                     tuple(sorted(part_countries.get(r["id"], ()), key=lambda p: (p[0], p[1], p[2] or 0))))
+        flags = flags_of(r)
+        net = nets.get(flags)
+        if net is None:
+            net = nets[flags] = frozenset(f for f in CONNECTIVITY_FACT_FIELDS if r[f])
+        own = components.get(r["id"])
+        stated = part_countries.get(r["id"])
+        facts_key = (r["product_model_id"], tuple(sorted(own)) if own else (),
+                     tuple(sorted(stated, key=lambda p: (p[0], p[1], p[2] or 0))) if stated else ())
         if facts_key not in facts_of:
             facts_of[facts_key] = country_facts(r)
         if shapes is not None:
@@ -230,21 +265,33 @@ def _entry_categories(finding) -> tuple[str, ...] | None:
     return None if categories is None else tuple(categories)
 
 
-def screening_findings(equipment_ids: list[int], *, as_of: dt.datetime | None = None) -> dict[int, list[FindingFact]]:
+def _finding_fact(f, tz: str) -> FindingFact:
+    return FindingFact(
+        finding_id=f.finding_id, vendor_id=f.vendor_id, vendor_name=f.vendor_name, vendor_role=f.vendor_role,
+        source_code=f.source_code, regime=f.regime, sub_list=f.sub_list or "", status=f.status,
+        listed_on=_to_date(f.listed_on, tz) if f.listed_on else None,
+        discovered_on=_to_date(f.discovered_at, tz), path_text=f.path_text or "", kind=f.kind or "direct",
+        entry_name=f.entry_name or "",
+        entry_scope_categories=_entry_categories(f),
+    )
+
+
+def screening_findings(equipment_ids: list[int], *, as_of: dt.datetime | None = None,
+                       units: UnitsRead | None = None) -> dict[int, list[FindingFact]]:
     """Findings from apps.screening (`equipment_findings`), as FindingFact. No fallback on purpose: an empty
-    answer here would make the evaluation close every finding-driven plan ("no rule applies any more")."""
+    answer here would make the evaluation close every finding-driven plan ("no rule applies any more").
+
+    `units`: the units as the caller read them now (see equipment_findings). The units' rows of one finding in
+    one role and status (everything a FindingFact holds comes from the finding) share one FindingFact."""
     tz = time_zone()
     out: dict[int, list[FindingFact]] = {}
-    for eq_id, items in equipment_findings(equipment_ids=equipment_ids, as_of=as_of).items():
-        out[eq_id] = [
-            FindingFact(
-                finding_id=f.finding_id, vendor_id=f.vendor_id, vendor_name=f.vendor_name, vendor_role=f.vendor_role,
-                source_code=f.source_code, regime=f.regime, sub_list=f.sub_list or "", status=f.status,
-                listed_on=_to_date(f.listed_on, tz) if f.listed_on else None,
-                discovered_on=_to_date(f.discovered_at, tz), path_text=f.path_text or "", kind=f.kind or "direct",
-                entry_name=f.entry_name or "",
-                entry_scope_categories=_entry_categories(f),
-            )
-            for f in items
-        ]
+    facts: dict[tuple, FindingFact] = {}
+    for eq_id, items in equipment_findings(equipment_ids=equipment_ids, as_of=as_of, units=units).items():
+        row = out[eq_id] = []
+        for f in items:
+            key = (f.finding_id, f.vendor_id, f.vendor_role, f.status)
+            fact = facts.get(key)
+            if fact is None:
+                fact = facts[key] = _finding_fact(f, tz)
+            row.append(fact)
     return out

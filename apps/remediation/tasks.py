@@ -18,14 +18,28 @@ logger = logging.getLogger(__name__)
              max_retries=5)
 def remediation_daily_task(today: str | None = None) -> dict:
     """Daily: re-evaluate every unit (rules that took effect or whose suspension ended today), then expire
-    waivers, flag overdue plans and send digests (idempotent per organisation, day and item)."""
-    from django.conf import settings
+    waivers, flag overdue plans and send digests (idempotent per organisation, day and item): the evaluation
+    spread over the workers when WORK_FANOUT is on, the rest its final step."""
+    return services.remediation_daily_in_workers(today=dt.date.fromisoformat(today) if today else None)
 
-    day = dt.date.fromisoformat(today) if today else None
-    result = {}
-    if getattr(settings, "REMEDIATION_DAILY_EVALUATE", True):
-        result["evaluate"] = services.remediation_evaluate_all(today=day).as_dict()
-    return services.remediation_daily(today=day) | result
+
+# The final step of the daily job spread over workers (after the remediation_evaluate_range_task parts): the
+# digests' send errors retried as the daily task's are.
+@shared_task(acks_late=True, ignore_result=False, autoretry_for=(ConnectionError, TimeoutError, OperationalError,
+             smtplib.SMTPException), retry_backoff=True, max_retries=5)
+def remediation_daily_finish_task(results: list[dict], today: str) -> dict:
+    return services.remediation_daily_finish(results=results, today=dt.date.fromisoformat(today))
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError, OperationalError, smtplib.SMTPException),
+             retry_backoff=True, max_retries=5)
+def remediation_daily_failed_task(task_id: str | None = None, *, today: str) -> dict:
+    """A part of the daily evaluation failed for good: said in the log (the chunks done stand; tomorrow's run
+    does the rest), and the daily steps still run on the plans as they are, so waivers expire, overdue plans are
+    flagged and the digests go out."""
+    logger.error("daily remediation evaluation of %s failed in part task %s; digests sent on the plans as they are",
+                 today, task_id)
+    return services.remediation_daily(today=dt.date.fromisoformat(today))
 
 
 @shared_task(acks_late=True)

@@ -52,6 +52,10 @@ class ScreeningRun(models.Model):
     counts = models.JSONField(default=dict, blank=True)
     # Seconds per phase: index, match, propagate, status, equipment.
     timings = models.JSONField(default=dict, blank=True)
+    # A run spread over workers: the vendors whose matches its parts changed, each part's added in its own
+    # transaction (a part redelivered after it committed changes nothing and reports nothing: the final step
+    # reads the union here).
+    changed_vendor_ids = models.JSONField(default=list, blank=True, editable=False)
     error = models.TextField(blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -311,8 +311,39 @@ def _bom_part_vendors(ids: list[int], unit_models: dict[int, int], unit_orgs: di
     return [(pk, v) for pk in ids for (v,) in sorted(by_unit[pk])]
 
 
-def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | None = None
-                       ) -> dict[int, list[EquipmentFinding]]:
+@dataclass(frozen=True)
+class UnitsRead:
+    """Units as they are now, already read by the caller (the remediation evaluation reads them for its contexts),
+    so that equipment_findings does not read them again: `rows` are Equipment values with ``id``, ``category``,
+    ``site__organization_id``, ``product_model_id`` and the model's ``product_model__brand_id``,
+    ``product_model__manufacturer_id`` and ``product_model__software_supplier_id``; `component_vendors` maps a unit
+    to the vendors of its recorded components and of every part of the bills of materials in force for it
+    (flagged or not: only vendors with findings give any)."""
+
+    rows: list[dict]
+    component_vendors: dict[int, set[int]]
+
+
+def _equipment_parts_read(ids: list[int], units: UnitsRead, product_models: dict[int, int]):
+    """_equipment_parts_now's answer from what the caller read, the BOM parts' vendors among the components."""
+    wanted = set(ids)
+    categories, models, orgs = {}, {}, {}
+    for r in units.rows:
+        pk = r["id"]
+        if pk not in wanted:
+            continue
+        categories[pk] = r["category"]
+        models[pk] = (r["product_model__brand_id"], r["product_model__manufacturer_id"],
+                      r["product_model__software_supplier_id"])
+        orgs[pk] = r["site__organization_id"]
+        product_models[pk] = r["product_model_id"]
+    components = [(pk, None, v) for pk, vendors in units.component_vendors.items() if pk in wanted
+                  for v in sorted(vendors)]
+    return categories, models, components, orgs
+
+
+def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | None = None,
+                       units: UnitsRead | None = None) -> dict[int, list[EquipmentFinding]]:
     """The findings that apply to each equipment item through its brand, manufacturer, software supplier and
     components, with the status for the item's category, worst first, each unit in its own organisation's view
     (Finding.objects.in_view). Five queries in all (one for the parts of the bills of materials in force).
@@ -321,14 +352,22 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     periods in force at `as_of`), and the units as they were then: their category and
     product model, that model's brand, real maker and software supplier, and their components, from the row
     history (django-simple-history); a unit without history at that moment is taken as it is now.
+
+    `units`: the units as the caller already read them now (UnitsRead): then three queries (findings, overlays)
+    and the same answer. Not with `as_of`.
     """
+    if units is not None and as_of is not None:
+        raise ValueError("units read now cannot answer as of another moment")
     ids = list(dict.fromkeys(int(i) for i in equipment_ids))
     result: dict[int, list[EquipmentFinding]] = {i: [] for i in ids}
     if not ids:
         return result
     unit_models: dict[int, int] = {}
-    categories, models, components, unit_orgs = (_equipment_parts_now(ids, unit_models) if as_of is None
-                                                 else _equipment_parts_at(ids, as_of, unit_models))
+    if units is not None:
+        categories, models, components, unit_orgs = _equipment_parts_read(ids, units, unit_models)
+    else:
+        categories, models, components, unit_orgs = (_equipment_parts_now(ids, unit_models) if as_of is None
+                                                     else _equipment_parts_at(ids, as_of, unit_models))
     roles: dict[int, list[tuple[str, int]]] = {}
     vendor_ids: set[int] = set()
     for pk, model_roles in models.items():
@@ -338,7 +377,7 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
         roles.setdefault(eq_id, []).append(("component", vendor_id))
         vendor_ids.add(vendor_id)
     # parts of the bills of materials in force (at `as_of`: the versions imported by then)
-    for eq_id, vendor_id in _bom_part_vendors(ids, unit_models, unit_orgs, as_of):
+    for eq_id, vendor_id in (() if units is not None else _bom_part_vendors(ids, unit_models, unit_orgs, as_of)):
         roles.setdefault(eq_id, []).append(("component", vendor_id))
         vendor_ids.add(vendor_id)
     # Each unit in its own organisation's view (its site's, which never changes): public findings and those

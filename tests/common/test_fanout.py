@@ -154,6 +154,37 @@ def test_evaluation_in_workers_gives_the_single_process_plans(fanout, celery_wor
 
 
 @pytest.mark.worker
+def test_daily_job_in_workers_evaluates_in_parts_then_sends_the_digest(fanout, celery_worker_process):
+    from apps.accounts.choices import Role
+    from apps.remediation.models import Digest, DigestItem
+    from apps.remediation.services import remediation_daily_in_workers
+    from tests.factories import MembershipFactory, UserFactory
+
+    org = _registry()
+    MembershipFactory(organization=org, role=Role.ADMIN, user=UserFactory(email="officer@port.test"))
+    _screened()
+    single = remediation_evaluate(today=TODAY)
+    expected = _plans()
+    assert single.created >= 5
+    RemediationPlan.objects.all().delete()
+
+    started = remediation_daily_in_workers(today=TODAY)
+    assert started["chunks"] == 6
+    result = AsyncResult(started["chord"]).get(timeout=120)
+    assert result["evaluate"] == single.as_dict() | {"chunks": 6}
+    assert _plans() == expected  # the parts evaluated every unit, as one process does
+    # the digest, after the evaluation: it lists the plans the parts created
+    assert result["today"] == TODAY.isoformat() and result["digests"] == 1
+    assert Digest.objects.get(organization=org, digest_date=TODAY).item_count > 0
+    assert DigestItem.objects.filter(plan__in=RemediationPlan.objects.all(), digest_date=TODAY).exists()
+
+    # Run again (a second beat, a redelivery): nothing evaluated differently, no second digest.
+    again = AsyncResult(remediation_daily_in_workers(today=TODAY)["chord"]).get(timeout=120)
+    assert again["evaluate"]["created"] == again["evaluate"]["updated"] == 0 and again["digests"] == 0
+    assert _plans() == expected and Digest.objects.filter(organization=org, digest_date=TODAY).count() == 1
+
+
+@pytest.mark.worker
 def test_projection_in_workers_gives_the_single_process_report(fanout, celery_worker_process):
     org = _registry()
     _screened()
@@ -276,3 +307,29 @@ def test_parts_that_cannot_be_sent_leave_the_run_and_the_report_failed(settings,
         projection_run_in_workers(report=report)
     report.refresh_from_db()
     assert report.status == "failed" and "broker down" in report.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rescreen_part_run_twice_still_hands_its_changed_vendors_to_the_final_step():
+    """A part redelivered after it committed finds its matches written and reports no changed vendor: the final
+    step reads the vendors each part recorded on the run row, so their plans are still re-evaluated."""
+    from django.utils import timezone
+
+    from apps.screening.services import screening_run_full_finish, screening_run_full_range
+
+    _registry(12)
+    run = ScreeningRun.objects.create(trigger="manual", status="running", started_at=timezone.now(),
+                                      scope={"all": True, "parts": 1})
+    ids = sorted(Vendor.objects.values_list("pk", flat=True))
+    first = screening_run_full_range(run_id=run.pk, id_from=ids[0], id_to=ids[-1])
+    assert first["changed"]  # the two listed vendors matched
+    again = screening_run_full_range(run_id=run.pk, id_from=ids[0], id_to=ids[-1])
+    assert again["changed"] == []
+    run.refresh_from_db()
+    assert run.changed_vendor_ids == first["changed"]  # recorded once, not doubled, not emptied
+
+    with events_recorded(events.ScreeningChanged) as seen:
+        done = screening_run_full_finish(run_id=run.pk, results=[again])  # the redelivered part's result only
+    assert done.status == "succeeded"
+    announced = set().union(*(e.vendor_ids for e in seen))
+    assert set(first["changed"]) <= announced

@@ -99,3 +99,24 @@ def test_equipment_contexts_queries_do_not_grow_with_units_or_bom_parts(org, off
     for unit in many[:3]:
         ComponentFactory(equipment=unit, vendor=modem_maker)
     assert _queries([one.pk] + [u.pk for u in many]) == small
+
+
+def test_a_bom_committed_between_two_chunks_of_one_evaluation_is_read(org, officer, crane_model, modem_maker):
+    """The evaluation keeps the targets of the BOMs in force across its chunks (BomTargets): a BOM committed
+    after a chunk was evaluated is seen by the next chunk, and a chunk without any BOM reads no part."""
+    from apps.inventory.selectors import BomTargets
+    from apps.remediation.context import equipment_parts
+
+    unit = EquipmentFactory(site=SiteFactory(organization=org), product_model=crane_model)
+    targets = BomTargets()
+    rows = equipment_rows([unit.pk])
+    assert equipment_parts(rows, bom_targets=targets) == ({}, {})  # no BOM in force yet
+    bom_commit(organization=org, data=cyclonedx(_parts()), product_model=crane_model, actor=officer)
+    components, stated = equipment_parts(rows, bom_targets=targets)  # the same cache, the next chunk
+    assert modem_maker.pk in components[unit.pk]
+    assert ("RU", "Unknown Telemetry OOO", None) in stated[unit.pk]
+    # an unrelated unit: the parts are not read (the fingerprint query only)
+    other = EquipmentFactory(site=SiteFactory(organization=org), product_model=ProductModelFactory())
+    with CaptureQueriesContext(connection) as ctx:
+        equipment_parts(equipment_rows([other.pk]), bom_targets=targets)
+    assert [q for q in ctx.captured_queries if "inventory_bomcomponent" in q["sql"]] == []

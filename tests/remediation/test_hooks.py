@@ -55,6 +55,7 @@ def test_empty_change_enqueues_nothing(django_capture_on_commit_callbacks):
 def test_daily_task_is_scheduled_and_runs(settings, camera, findings, make_rule, monkeypatch):
     from apps.remediation.tasks import remediation_daily_task
 
+    settings.WORK_FANOUT = False  # in this process (spread over workers: tests/common/test_fanout.py)
     assert any(task == "apps.remediation.tasks.remediation_daily_task" for _, task, _, _ in DEFAULT_SCHEDULES)
     make_rule(regimes=["us_ndaa"], deadline_date=dt.date(2020, 8, 13), deadline_days=None)
     findings.add(camera)

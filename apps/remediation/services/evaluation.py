@@ -21,14 +21,24 @@ from apps.common.history import history_copy
 from apps.inventory.bom import bom_unit_ids_for_vendors
 from apps.inventory.choices import RETIRED_STATUSES
 from apps.inventory.models import Equipment
+from apps.inventory.selectors import BomTargets
+from apps.screening.selectors import UnitsRead
 from apps.security.enqueue import enqueue_on_commit
 from apps.vendors.selectors import vendor_descendant_ids
 
+from .. import context
 from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
-from ..context import FindingsProvider, equipment_contexts, equipment_rows, rule_specs, screening_findings
+from ..context import (
+    FindingsProvider,
+    equipment_contexts,
+    equipment_parts,
+    equipment_rows,
+    rule_specs,
+    screening_findings,
+)
 from ..models import RemediationPlan, RemediationPlanQuerySet
 from ..policy import Candidate, candidates_for, choose, deadline_kept, rules_binding, why_text
-from ..selectors import plan_rules_done, staged_rule_progress
+from ..selectors import staged_rule_progress
 from .common import _announce_plans, remediation_today
 from .waivers import _close_waivers_of
 
@@ -100,11 +110,15 @@ class PolicyMemo:
     progress: dict | None = None
     chosen: dict[tuple, tuple[Candidate | None, list[Candidate]]] = field(default_factory=dict)
     synced: dict[tuple, dict] = field(default_factory=dict)
+    bom_targets: BomTargets = field(default_factory=BomTargets)  # read again whenever a BOM is committed
 
     def for_progress(self, progress: dict) -> PolicyMemo:
         if progress != self.progress:
             self.progress, self.chosen, self.synced = progress, {}, {}
         return self
+
+
+NONE_DONE: frozenset[int] = frozenset()
 
 
 def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, provider: FindingsProvider,
@@ -113,21 +127,36 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     rows = equipment_rows(ids)
     active = [r for r in rows if r["status"] not in RETIRED_STATUSES]
     shapes: dict[int, tuple] = {}
-    contexts = equipment_contexts(active, as_of=today, shapes=shapes)
-    findings = provider([r["id"] for r in active]) if active else {}
-    # Live plans as values first: most are unchanged, and their fingerprint says so without loading models.
-    live = {p["equipment_id"]: p for p in RemediationPlan.objects.filter(
-        equipment_id__in_ids=set(ids), status__in=LIVE_STATUSES).values(
-        "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
-        "evaluation_hash", "rule_id")}
-    done_rules = plan_rules_done(ids)
+    # The units are read once: their rows, components and BOM parts serve the contexts and the findings.
+    memo = memo or PolicyMemo()
+    parts = equipment_parts(active, bom_targets=memo.bom_targets)
+    contexts = equipment_contexts(active, as_of=today, shapes=shapes, parts=parts)
+    active_ids = [r["id"] for r in active]
+    if not active:
+        findings = {}
+    elif provider is context.screening_findings:
+        findings = provider(active_ids, units=UnitsRead(rows=active, component_vendors=parts[0]))
+    else:
+        findings = provider(active_ids)
+    # Live plans as values first: most are unchanged, and their fingerprint says so without loading models. The
+    # same query gives the rules done for each unit (plan_rules_done's answer: plans closed as done).
+    live: dict[int, dict] = {}
+    done_rules: dict[int, set[int]] = defaultdict(set)
+    for p in RemediationPlan.objects.filter(equipment_id__in_ids=set(ids),
+                                            status__in=[*LIVE_STATUSES, PlanStatus.DONE]).values(
+            "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
+            "evaluation_hash", "rule_id"):
+        if p["status"] == PlanStatus.DONE:
+            done_rules[p["equipment_id"]].add(p["rule_id"])
+        else:
+            live[p["equipment_id"]] = p
     progress = staged_rule_progress(rules, {c.organization_id for c in contexts.values()})
 
     binding: dict[int, list] = {}  # organisation id -> the rules that bind it today
     # Units with the same inputs (context but its id, findings, first seen, rules done) get the same winner, and
     # with the same plan state the same values: the pure policy runs once per distinct input (policy.py has no
     # per-unit state; the key holds everything candidates_for and _sync_values read).
-    memo = (memo or PolicyMemo()).for_progress(progress)
+    memo = memo.for_progress(progress)
     chosen, synced = memo.chosen, memo.synced
     changes: dict[int, dict] = {}  # plan id -> values to write
     closing: dict[int, str] = {}  # plan id -> reason
@@ -145,7 +174,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
                 binding[ctx.organization_id] = rules_binding(rules, ctx, today)
             unit_findings = tuple(findings.get(eq_id, ()))
             first_seen = plan["discovered_on"] if plan else today
-            done = frozenset(done_rules.get(eq_id, ()))
+            done = frozenset(done_rules[eq_id]) if eq_id in done_rules else NONE_DONE
             key = (shapes[eq_id], unit_findings, first_seen, done)
             if key not in chosen:
                 chosen[key] = choose(candidates_for(ctx, unit_findings, binding[ctx.organization_id], day=today,
@@ -422,3 +451,49 @@ def remediation_evaluation_totals(results: list[dict]) -> dict:
     for r in results:
         total.add(EvaluationResult(**{k: int(r.get(k, 0)) for k in total.as_dict()}))
     return total.as_dict() | {"chunks": len(results)}
+
+
+DAILY_FINISH_TASK = "apps.remediation.tasks.remediation_daily_finish_task"
+DAILY_FAILED_TASK = "apps.remediation.tasks.remediation_daily_failed_task"
+
+
+def remediation_daily_in_workers(*, today: dt.date | None = None, now: dt.datetime | None = None) -> dict:
+    """The daily job: re-evaluate every unit (rules that took effect or whose suspension ended today; skipped when
+    REMEDIATION_DAILY_EVALUATE is off), then expire waivers, flag overdue plans and send the digests
+    (remediation_daily), which read the plans the evaluation left.
+
+    With WORK_FANOUT the evaluation is split into id ranges as remediation_evaluate_in_workers does, each range a
+    task on whichever worker takes it, and the daily steps are the chord's final step (remediation_daily_finish):
+    answers {"chunks": n, "chord": id} at once. Without, both here: the daily summary with the evaluation's
+    totals under "evaluate". Every part is idempotent, and so are the daily steps (one digest per organisation
+    and day): a redelivered part or a second run of the whole job writes nothing more."""
+    from django.conf import settings
+
+    from apps.common.chunks import id_ranges
+    from apps.security.enqueue import fan_out
+
+    from .digest import remediation_daily
+
+    now = now or timezone.now()
+    today = today or remediation_today(now)
+    if not settings.REMEDIATION_DAILY_EVALUATE:
+        return remediation_daily(today=today, now=now)
+    if not settings.WORK_FANOUT:
+        evaluated = remediation_evaluate_all(today=today).as_dict()
+        return remediation_daily(today=today, now=now) | {"evaluate": evaluated}
+    ranges = id_ranges(Equipment.objects.all(), settings.WORK_FANOUT_UNITS)
+    if not ranges:  # no unit: nothing to spread, the daily steps here
+        return remediation_daily_finish(results=[], today=today)
+    common = {"today": today.isoformat(), "now": now.isoformat(), "organization_id": None}
+    chord_id = fan_out([(EVALUATE_RANGE_TASK, {"id_from": a, "id_to": b, **common}) for a, b in ranges],
+                       (DAILY_FINISH_TASK, {"today": today.isoformat()}),
+                       on_error=(DAILY_FAILED_TASK, {"today": today.isoformat()}))
+    return {"chunks": len(ranges), "chord": chord_id}
+
+
+def remediation_daily_finish(*, results: list[dict], today: dt.date) -> dict:
+    """The final step of the daily job spread over workers: the daily steps (waivers, overdue flags, digests) on
+    the plans the parts left, with the evaluation's totals under "evaluate"."""
+    from .digest import remediation_daily
+
+    return remediation_daily(today=today) | {"evaluate": remediation_evaluation_totals(results)}

@@ -197,21 +197,36 @@ def screening_run_full_range(*, run_id: int, id_from: int, id_to: int) -> dict:
         _lock()
         changed = timed("match", _match_phase, run=run, profiles=profiles, snapshot=snapshot, in_scope=None,
                         now=now, counts=recorder.counts, searched=searched)
+        _run_changed_add(run_id, changed)
     return {"changed": sorted(changed), "counts": dict(recorder.counts), "timings": recorder.timings,
             "versions": sorted(v.pk for v in snapshot.versions), "entries": len(snapshot.entries),
             "vendors": len(profiles)}
 
 
+def _run_changed_add(run_id: int, changed: set[int]) -> None:
+    """Add a part's changed vendors to its run's row, in the part's transaction (the row locked: parts finishing
+    together add both), so that the final step has them whatever the redeliveries."""
+    if not changed:
+        return
+    known = ScreeningRun.objects.select_for_update().values_list("changed_vendor_ids", flat=True).get(pk=run_id)
+    merged = sorted(set(known or ()) | set(changed))
+    if merged != known:
+        ScreeningRun.objects.filter(pk=run_id).update(changed_vendor_ids=merged)
+
+
 def screening_run_full_finish(*, run_id: int, results: list[dict], changed: Iterable[int] = ()) -> ScreeningRun:
     """The final step of a full run spread over workers: the parts' counts and timings added up, then, as the
     single-process run ends, propagation over every vendor, the units' statuses, and the vendors whose findings
-    changed announced; the run completed (or failed with the error). A run already completed is left alone."""
+    changed announced (the union of what the parts recorded on the run row, _run_changed_add); the run completed
+    (or failed with the error). A run already completed is left alone."""
     run = ScreeningRun.objects.get(pk=run_id)
     if run.status != RunStatus.RUNNING:
         return run
     recorder = RunRecorder(run)
     counts, timed = recorder.counts, recorder.timed
-    vendors_changed = set(changed)
+    # The parts' changed vendors as each recorded them on the run (a part redelivered after its commit reports
+    # none), with those in the results.
+    vendors_changed = set(changed) | set(run.changed_vendor_ids or ())
     version_ids: set[int] = set()
     for part in results:
         if part.get("skipped"):
