@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('screening', '0009_match_why'),
+        ('screening', '0010_unitdeclaration'),
     ]
 
     operations = [
