@@ -2,8 +2,10 @@
 from django.conf import settings
 from django.db import models
 
+from apps.common.models import AppendOnlyModel
 
-class AuditEvent(models.Model):
+
+class AuditEvent(AppendOnlyModel):
     """Something a person or a job did: who, when, from where, to what, before and after.
 
     Rows are never updated or deleted (the model refuses it; on PostgreSQL a trigger refuses UPDATE and
@@ -39,6 +41,8 @@ class AuditEvent(models.Model):
     key_id = models.CharField(max_length=32, blank=True, default="",
                               help_text="Id of the AUDIT_HMAC_KEYS key that signed the hash; empty: legacy sha256.")
 
+    append_only_noun = "Audit events"
+
     class Meta:
         ordering = ["id"]
         indexes = [
@@ -48,11 +52,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.action} {self.object_repr}"
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise RuntimeError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Audit events are append-only.")

@@ -11,7 +11,7 @@ from django.db.models import Case, F, Q, Value, When
 from simple_history.models import HistoricalRecords
 
 from apps.common.choices import RiskStatus
-from apps.common.models import TimeStampedModel
+from apps.common.models import AppendOnlyModel, TimeStampedModel
 
 from .choices import DataCallState, DataCallStatus, DataCallTemplate, DeclaredFindingStatus, QuestionKind, RecipientKind
 
@@ -151,7 +151,7 @@ class DataCallToken(models.Model):
         return f"Link of data call {self.data_call_id} (expires {self.expires_at:%Y-%m-%d})"
 
 
-class DataCallResponse(models.Model):
+class DataCallResponse(AppendOnlyModel):
     """The signed answer to a call: who signed (name, title, date), when, from where, and `sha256` of the
     canonical JSON of every answer (files by their own SHA-256) and the signature, also written to the audit
     chain. Append-only: never updated or deleted (model and database trigger)."""
@@ -168,7 +168,7 @@ class DataCallResponse(models.Model):
     proposal_ids = models.JSONField(default=list, blank=True,
                                     help_text="Change proposals made from the declared facts.")
 
-    append_only = True  # the app role gets SELECT and INSERT only (apps.audit audit_grants)
+    append_only_noun = "Data call answers (evidence)"
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
@@ -176,21 +176,13 @@ class DataCallResponse(models.Model):
     def __str__(self) -> str:
         return f"Answer to data call {self.data_call_id} signed by {self.signer_name}"
 
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise RuntimeError("Data call answers are evidence and are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Data call answers are evidence and are never deleted.")
-
 
 def answer_upload_to(instance: DataCallAnswer, filename: str) -> str:
     """A random name (never the uploader's) under data-calls/<call>/; the original name is kept in a field."""
     return f"data-calls/{instance.data_call_id}/{uuid.uuid4().hex}.{instance.file_extension or 'bin'}"
 
 
-class DataCallAnswer(models.Model):
+class DataCallAnswer(AppendOnlyModel):
     """The answer to one question: `value` (true/false, a choice, text, an ISO date) or a file checked by content
     like evidence uploads (apps.remediation.uploads), with its SHA-256. Append-only like the response."""
 
@@ -205,7 +197,7 @@ class DataCallAnswer(models.Model):
     file_size = models.PositiveIntegerField(null=True, blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)
 
-    append_only = True  # the app role gets SELECT and INSERT only (apps.audit audit_grants)
+    append_only_noun = "Data call answers (evidence)"
 
     class Meta:
         ordering = ["response_id", "question__position"]
@@ -213,14 +205,6 @@ class DataCallAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question.code}: {self.file_name or self.value!r}"
-
-    def save(self, *args, **kwargs):
-        if self.pk:
-            raise RuntimeError("Data call answers are evidence and are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError("Data call answers are evidence and are never deleted.")
 
 
 class DeclaredFinding(TimeStampedModel):
