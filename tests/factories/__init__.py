@@ -61,6 +61,7 @@ from .screening import (
     ReviewDecisionFactory,
     RiskPolicyFactory,
     ScreeningRunFactory,
+    UnitDeclarationFactory,
     VendorOrgStatusFactory,
 )
 from .security import DenialWindowFactory, OutboxJobFactory, RateCounterFactory
@@ -89,7 +90,7 @@ __all__ = [
     "ProjectionLineFactory", "ProjectionReportFactory", "PropagationRuleFactory", "RateCounterFactory",
     "RemediationPlanFactory", "ReviewDecisionFactory", "RiskPolicyFactory", "ScreeningRunFactory", "SiteFactory",
     "SourceRequirementFactory",
-    "VendorOrgStatusFactory",
+    "UnitDeclarationFactory", "VendorOrgStatusFactory",
     "UserFactory", "VendorAliasFactory", "VendorFactory", "VendorIdentifierFactory", "WaiverFactory",
     "WebhookDeliveryFactory", "WebhookEndpointFactory",
 ]

@@ -16,6 +16,7 @@ from apps.screening.models import (
     ReviewDecision,
     RiskPolicy,
     ScreeningRun,
+    UnitDeclaration,
     VendorOrgStatus,
 )
 
@@ -132,3 +133,18 @@ class VendorOrgStatusFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     risk_status = RiskStatus.RESTRICTED
     since = factory.LazyFunction(timezone.now)
+
+
+class UnitDeclarationFactory(factory.django.DjangoModelFactory):
+    """An open declaration on a unit (a supplier's "yes" in a data call), in the unit's organisation. A row only:
+    the unit's risk status is not recomputed (apps.screening.services.declarations does that)."""
+
+    class Meta:
+        model = UnitDeclaration
+
+    equipment = factory.SubFactory("tests.factories.inventory.EquipmentFactory")
+    organization = factory.SelfAttribute("equipment.site.organization")
+    status = RiskStatus.PROHIBITED
+    reason = "Declared by Camera Supply Co in data call #1: covered equipment (prohibited)"
+    source_key = factory.Sequence(lambda n: f"outreach.declared_finding:{n}")
+    opened_at = factory.LazyFunction(timezone.now)
