@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -482,14 +483,7 @@ def _spdx_map(document: Any, fmt: str, base: dict, limits: dict[str, int]) -> Pa
         parsed.subject_supplier = _spdx_actor(subject.supplier) or _spdx_actor(subject.originator)
     if document.files:
         parsed.warnings.append(f"{len(document.files)} file(s) ignored: only packages are parts.")
-    children: dict[str | None, list[str]] = {}
-    for spdx_id in packages:  # document order
-        children.setdefault(parent_of.get(spdx_id), []).append(spdx_id)
-    stack = [(sid, None, 0) for sid in reversed(children.get(None, []))]
-    while stack:
-        sid, parent, depth = stack.pop()
-        if depth >= limits["depth"]:
-            raise BomRejected(f"Packages nest deeper than {limits['depth']} levels (INVENTORY_BOM_MAX_DEPTH).")
+    for sid, parent, depth in _nesting_order(packages, parent_of, limits["depth"]):
         package = packages[sid]
         supplier, role = _spdx_actor(package.supplier), BomSupplierRole.SUPPLIER.value
         if not supplier:
@@ -502,13 +496,30 @@ def _spdx_map(document: Any, fmt: str, base: dict, limits: dict[str, int]) -> Pa
             version=_text(package.version, 120), supplier_name=supplier, supplier_role=role if supplier else "",
             purl=_text(refs.get("purl", ""), 1000), cpe=_text(cpe, 500), bom_ref=_text(sid, 255),
             parent=parent, depth=depth))
-        index = len(parsed.components) - 1
-        stack.extend((child, index, depth + 1) for child in reversed(children.get(sid, [])))
     if len(parsed.components) != len(packages):
         raise BomRejected("The packages' CONTAINS relationships form a cycle: no package can be placed.")
     if not parsed.components:
         raise BomRejected("The document lists no packages: nothing to import.")
     return parsed
+
+
+def _nesting_order(ids: Iterable[str], parent_of: dict[str, str], max_depth: int
+                   ) -> Iterator[tuple[str, int | None, int]]:
+    """The packages of an SPDX document, depth first in document order: (id, index of its parent among those
+    yielded before, depth). The caller places exactly one part per id yielded. A package under a cycle is never
+    reached (the caller compares counts); nesting at `max_depth` is refused."""
+    children: dict[str | None, list[str]] = {}
+    for spdx_id in ids:  # document order
+        children.setdefault(parent_of.get(spdx_id), []).append(spdx_id)
+    stack: list[tuple[str, int | None, int]] = [(sid, None, 0) for sid in reversed(children.get(None, []))]
+    placed = 0
+    while stack:
+        sid, parent, depth = stack.pop()
+        if depth >= max_depth:
+            raise BomRejected(f"Packages nest deeper than {max_depth} levels (INVENTORY_BOM_MAX_DEPTH).")
+        yield sid, parent, depth
+        stack.extend((child, placed, depth + 1) for child in reversed(children.get(sid, [])))
+        placed += 1
 
 
 # --- SPDX 3.0 (JSON-LD) ----------------------------------------------------------------------------------------
@@ -619,14 +630,7 @@ def _spdx3_jsonld(doc: dict, limits: dict[str, int], base: dict) -> ParsedBom:
         1 for _ in objset.foreach_type(model.software_Snippet))
     if files:
         parsed.warnings.append(f"{files} file(s) or snippet(s) ignored: only packages are parts.")
-    children: dict[str | None, list[str]] = {}
-    for spdx_id in packages:  # document order
-        children.setdefault(parent_of.get(spdx_id), []).append(spdx_id)
-    stack = [(sid, None, 0) for sid in reversed(children.get(None, []))]
-    while stack:
-        sid, parent, depth = stack.pop()
-        if depth >= limits["depth"]:
-            raise BomRejected(f"Packages nest deeper than {limits['depth']} levels (INVENTORY_BOM_MAX_DEPTH).")
+    for sid, parent, depth in _nesting_order(packages, parent_of, limits["depth"]):
         package = packages[sid]
         supplier, role = _spdx3_party(package, model, resolve)
         refs: dict[str, str] = {}
@@ -639,8 +643,6 @@ def _spdx3_jsonld(doc: dict, limits: dict[str, int], base: dict) -> ParsedBom:
             purl=_text(package.software_packageUrl or refs.get("packageUrl", ""), 1000),
             cpe=_text(refs.get("cpe23") or refs.get("cpe22") or "", 500), bom_ref=_text(sid, 255),
             parent=parent, depth=depth))
-        index = len(parsed.components) - 1
-        stack.extend((child, index, depth + 1) for child in reversed(children.get(sid, [])))
     if len(parsed.components) != len(packages):
         raise BomRejected("The packages' contains/dependsOn relationships form a cycle: no package can be placed.")
     if missing:
