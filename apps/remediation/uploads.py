@@ -95,15 +95,19 @@ def read_limited(fileobj, max_bytes: int) -> bytes:
     return data
 
 
-def evidence_file_response(evidence) -> FileResponse:
-    """The stored file of an evidence row as a download (web and API alike): its original name, the type taken
-    from its content at upload, never rendered inline, never sniffed. A file gone from storage is a 404 that
-    says so (the row and its hash stay on record)."""
+def stored_file_response(file, *, filename: str, content_type: str) -> FileResponse:
+    """A stored upload (evidence, a data call answer's file) as a download, web and API alike: its original name,
+    the type taken from its content at upload, never rendered inline, never sniffed. A file gone from storage is a
+    404 that says so (the row and its hash stay on record)."""
     try:
-        handle = evidence.file.open("rb")
+        handle = file.open("rb")
     except FileNotFoundError as exc:
-        raise Http404("The file of this evidence is missing from storage.") from exc
-    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
-                            content_type=evidence.content_type)
+        raise Http404("The file is missing from storage.") from exc
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def evidence_file_response(evidence) -> FileResponse:
+    """The stored file of an evidence row as a download (stored_file_response)."""
+    return stored_file_response(evidence.file, filename=evidence.original_name, content_type=evidence.content_type)

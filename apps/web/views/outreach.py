@@ -8,7 +8,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from apps.outreach import selectors, services
 from apps.outreach.choices import DataCallStatus, DataCallTemplate, QuestionKind, RecipientKind
 from apps.outreach.models import DataCall, DataCallAnswer, DeclaredFinding
 from apps.outreach.question_sets import DEFAULT_VALIDITY_DAYS
+from apps.remediation.uploads import stored_file_response
 from apps.security.backends import client_ip
 from apps.vendors.models import Vendor
 from apps.vendors.selectors import vendor_named
@@ -228,10 +229,7 @@ def data_call_file(request, pk: int):
                                            ).exclude(file="").first()
     if answer is None:
         raise Http404("No such file.")
-    response = FileResponse(answer.file.open("rb"), as_attachment=True, filename=answer.file_name,
-                            content_type=answer.file_content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(answer.file, filename=answer.file_name, content_type=answer.file_content_type)
 
 
 @org_view

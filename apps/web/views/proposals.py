@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -15,6 +15,7 @@ from apps.common.exceptions import ApplicationError
 from apps.remediation.choices import NotificationKind
 from apps.remediation.models import FactChangeNotice
 from apps.remediation.selectors import notification_list_for_user
+from apps.remediation.uploads import stored_file_response
 from apps.vendors import proposals
 from apps.vendors.choices import ProposalStatus
 from apps.vendors.models import ChangeProposal
@@ -147,8 +148,6 @@ def proposal_evidence(request, pk: int):
     if proposal is None or not proposal.evidence or not proposal_source_visible(
             proposal, organization_ids=request.access.organization_ids, curator=is_curator(request.user)):
         raise Http404("No such evidence.")
-    response = FileResponse(proposal.evidence.open("rb"), as_attachment=True, filename=proposal.evidence_name,
-                            content_type=EVIDENCE_CONTENT_TYPES.get(proposal.evidence_extension,
-                                                                    "application/octet-stream"))
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(proposal.evidence, filename=proposal.evidence_name,
+                                content_type=EVIDENCE_CONTENT_TYPES.get(proposal.evidence_extension,
+                                                                        "application/octet-stream"))
