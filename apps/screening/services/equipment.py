@@ -195,39 +195,32 @@ def equipment_risk_refresh(*, organization_id: int | None = None, vendor_ids: It
         written = _refresh_view(_flagged_vendors(), exclude_sites=private_sites, changed=changed)
         for view_id, sites in sorted(views.items()):
             written += _refresh_view(_flagged_vendors(organization_id=view_id), only_sites=sites, changed=changed)
+    known = _changed_units(changed)  # one read of the written units: their sites' tallies and the webhooks
     if written:  # the bulk UPDATEs send no signals: recount the tallies of the sites whose units changed
-        equipment_counts_refresh(site_ids=_sites_of(changed))
-    _announce_units(changed)
+        equipment_counts_refresh(site_ids={facet[0] for _org, facet in known.values()})
+    _announce_units(known, known)
     return written
 
 
-def _sites_of(equipment_ids: list[int]) -> set[int]:
-    sites: set[int] = set()
+def _changed_units(equipment_ids: list[int]) -> dict[int, tuple[int, tuple[int, str, str]]]:
+    """id -> (organisation, (site, category, risk status)) of the given units as written, by chunks of ids."""
+    known: dict[int, tuple[int, tuple[int, str, str]]] = {}
     for chunk in _chunks(sorted(set(equipment_ids)), 5000):
-        sites.update(Equipment.objects.filter(pk__in_ids=set(chunk)).order_by().values_list("site_id", flat=True)
-                     .distinct())
-    return sites
+        for pk, org_id, site_id, category, status in Equipment.objects.filter(pk__in_ids=set(chunk)).order_by(
+                ).values_list("pk", "site__organization_id", "site_id", "category", "risk_status"):
+            known[pk] = (org_id, (site_id, category, status))
+    return known
 
 
-def _announce_units(equipment_ids: Iterable[int],
-                    known: dict[int, tuple[int, tuple[int, str, str]]] | None = None) -> None:
+def _announce_units(equipment_ids: Iterable[int], known: dict[int, tuple[int, tuple[int, str, str]]]) -> None:
     """One `unit.status_changed` per organisation for the whole refresh, carrying the ids of its units whose
     risk status changed, each with its (site, category, new risk status) so the webhooks' filters narrow it
-    unit by unit and split it into bounded deliveries. Never one event per unit. Read after the writes, by
-    chunks of primary keys, unless the caller gives them (`known`: id -> (organisation, facet)), as a caller
-    that has just read and written the units does."""
-    ids = sorted(set(equipment_ids))
-    if not ids:
-        return
+    unit by unit and split it into bounded deliveries. Never one event per unit. `known`: id -> (organisation,
+    facet), read by the caller after its writes (_changed_units, or the rows it has just written)."""
     by_org: dict[int, list[tuple[int, tuple[int, str, str]]]] = defaultdict(list)
-    if known is not None:
-        for pk in ids:
-            org_id, facet = known[pk]
-            by_org[org_id].append((pk, facet))
-    for chunk in ([] if known is not None else _chunks(ids, 5000)):
-        for pk, org_id, site_id, category, status in Equipment.objects.filter(pk__in=chunk).values_list(
-                "pk", "site__organization_id", "site_id", "category", "risk_status"):
-            by_org[org_id].append((pk, (site_id, category, status)))
+    for pk in sorted(set(equipment_ids)):
+        org_id, facet = known[pk]
+        by_org[org_id].append((pk, facet))
     events.publish_activities([
         events.RegistryActivity(type="unit.status_changed", organization_id=org_id, object_kind="equipment",
                                 object_ids=tuple(pk for pk, _ in rows), object_facets=tuple(f for _, f in rows))
