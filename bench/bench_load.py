@@ -7,11 +7,15 @@ per endpoint, beside each endpoint's median requested alone (10 sequential reque
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/vr_bench_load .venv/bin/python bench/bench_load.py
 
 Environment: BENCH_EQUIPMENT (1,000,000), BENCH_CLIENTS (50), BENCH_SECONDS (30), BENCH_MAX_REQUESTS (20,000),
-BENCH_WORKERS (gunicorn workers, 2 x CPUs), BENCH_DATABASE_URL (default: the local PostgreSQL at
-127.0.0.1:5432 with trust auth, database vr_bench_load, or vr_bench_load_<size> for other sizes, created if
-missing; without such a server, a SQLite file kept in var/bench/). The data set is generated once and reused
+BENCH_WORKERS (gunicorn workers, 2 x CPUs), BENCH_THREADS (threads per worker, 4), BENCH_CACHE_URL (the shared
+cache, as CACHE_URL: the local Redis, database 14, when it answers), BENCH_DATABASE_URL (default: the local
+PostgreSQL at 127.0.0.1:5432 with trust auth, database vr_bench_load, or vr_bench_load_<size> for other sizes,
+created if missing; without such a server, a SQLite file kept in var/bench/). The data set is generated once and reused
 by later runs with the same size. The server runs with production settings (DEBUG off, the security
-middleware, CSP, axes, session timeouts), only TLS redirects off because it is plain loopback HTTP.
+middleware, CSP, axes, session timeouts), only TLS redirects off because it is plain loopback HTTP, and
+SERVER_TIMING on: each endpoint's line gives the server's thread CPU, database time and queries (medians of the
+Server-Timing headers) beside its latency, and the run's CPU per request of the server, PostgreSQL and the
+clients (from /proc), so a ratio survives a noisy machine.
 Exit status 1 when any request failed (non-2xx, or a transport error).
 
     .venv/bin/python bench/bench_load.py --schemathesis      # `make schemathesis-full`
@@ -45,6 +49,7 @@ CLIENTS = int(os.environ.get("BENCH_CLIENTS", 50))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 30))
 MAX_REQUESTS = int(os.environ.get("BENCH_MAX_REQUESTS", 20_000))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 2)))
+THREADS = int(os.environ.get("BENCH_THREADS", 4))
 PASSWORD = "load-bench-password-42"
 N_ORGS, SITES_PER_ORG, N_VENDORS, N_PRODUCTS = 4, 250, 2_000, 5_000
 VAR = ROOT / "var" / "bench"
@@ -104,8 +109,25 @@ def _base_env(database_url: str) -> dict[str, str]:
         CELERY_BROKER_URL="memory://",
         LOG_LEVEL="WARNING",
         AUDIT_HMAC_KEYS=f"bench:{secrets.token_urlsafe(32)}",
+        SERVER_TIMING="true",  # each response's thread CPU, database time and queries (apps/common/timing.py)
     )
+    cache_url = _cache_url()
+    if cache_url:
+        env["CACHE_URL"] = cache_url
     return env
+
+
+def _cache_url() -> str | None:
+    """BENCH_CACHE_URL; else the local Redis (production's shared cache: docker-compose sets CACHE_URL), database
+    14, when it answers; else None (each gunicorn worker its own local-memory cache)."""
+    url = os.environ.get("BENCH_CACHE_URL")
+    if url:
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return "redis://127.0.0.1:6379/14"
+    except OSError:
+        return None
 
 
 # --- data -------------------------------------------------------------------------------------------------
@@ -223,7 +245,7 @@ def _start_server(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"
     proc = subprocess.Popen(
-        [str(gunicorn), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(WORKERS), "--threads", "4",
+        [str(gunicorn), "vendorrisk.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(WORKERS), "--threads", str(THREADS),
          "--timeout", "60", "--log-level", "warning", "--limit-request-line", "8190"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(VAR / "gunicorn.log", "wb"),  # noqa: SIM115
     )
@@ -247,16 +269,55 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.times: dict[str, list[float]] = {}
+        self.server: dict[str, list[dict[str, float]]] = {}  # the Server-Timing figures of each response
         self.errors: list[str] = []
         self.count = 0
 
-    def add(self, group: str, seconds: float, error: str | None) -> bool:
+    def add(self, group: str, seconds: float, error: str | None, server: dict[str, float] | None = None) -> bool:
         with self.lock:
             self.count += 1
             self.times.setdefault(group, []).append(seconds)
+            if server:
+                self.server.setdefault(group, []).append(server)
             if error:
                 self.errors.append(error)
             return self.count < MAX_REQUESTS
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process, from /proc; 0 when it is gone or there is no /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def _cpu_by_role(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the gunicorn processes (the master and its workers), of every PostgreSQL process on
+    the machine (the backends serving the run, and the server's own), and of this process (the clients)."""
+    totals = {"server": 0.0, "postgres": 0.0, "clients": sum(os.times()[:2])}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return totals
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.find("(") + 1:stat.rfind(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        pid = int(entry.name)
+        if pid == server_pid or ppid == server_pid:
+            totals["server"] += _proc_cpu(pid)
+        elif name.startswith("postgres"):
+            totals["postgres"] += _proc_cpu(pid)
+    return totals
 
 
 def _officer_login(session, base: str, username: str) -> None:
@@ -330,6 +391,8 @@ def _client(kind: str, index: int, session, base: str, data: dict, stats: Stats,
 
     import requests
 
+    from apps.common.timing import parse_server_timing
+
     rnd = random.Random(index)
     paths = _paths(kind, rnd, data)
     while time.monotonic() < deadline:
@@ -343,7 +406,9 @@ def _client(kind: str, index: int, session, base: str, data: dict, stats: Stats,
                 error = f"{resp.status_code} {path}"
         except requests.RequestException as exc:
             error = f"{type(exc).__name__} {path}"
-        if not stats.add(group, time.perf_counter() - t, error):
+            resp = None
+        server = parse_server_timing(resp.headers.get("Server-Timing", "")) if resp is not None else None
+        if not stats.add(group, time.perf_counter() - t, error, server):
             return
 
 
@@ -405,6 +470,7 @@ def main() -> int:
             sessions = list(pool.map(lambda k: _session(k[0], k[1], base, data), kinds))
         alone = _alone(sessions, kinds, base, data)
         deadline = time.monotonic() + SECONDS
+        cpu_before = _cpu_by_role(proc.pid)
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
             futures = [pool.submit(_client, kind, idx, sessions[i], base, data, stats, deadline)
@@ -412,16 +478,31 @@ def main() -> int:
             for future in futures:
                 future.result()
         elapsed = time.perf_counter() - started
+        cpu_after = _cpu_by_role(proc.pid)
     finally:
         _stop(proc)
     every = [t for ts in stats.times.values() for t in ts]
-    print(f"load: {CLIENTS} clients, {WORKERS} gunicorn workers x 4 threads, {N_EQUIPMENT} equipment, "
+    print(f"load: {CLIENTS} clients, {WORKERS} gunicorn workers x {THREADS} threads, {N_EQUIPMENT} equipment, "
           f"{stats.count} requests in {elapsed:.1f} s = {stats.count / elapsed:.0f} req/s, errors {len(stats.errors)}")
     print(f"  all: p50 {_pct(every, 50):.0f} ms  p95 {_pct(every, 95):.0f} ms  p99 {_pct(every, 99):.0f} ms  "
           f"mean {statistics.fmean(every) * 1000:.0f} ms")
+    cpu = {role: cpu_after[role] - cpu_before[role] for role in cpu_before}
+    n = max(stats.count, 1)
+    print(f"  CPU per request (whole run, /proc): server {cpu['server'] * 1000 / n:.1f} ms, PostgreSQL "
+          f"{cpu['postgres'] * 1000 / n:.1f} ms, clients {cpu['clients'] * 1000 / n:.1f} ms; "
+          f"{sum(cpu.values()) / elapsed:.2f} of {os.cpu_count()} cores busy")
+    print("  per endpoint: latency under load; the server's own figures (Server-Timing medians): thread CPU, "
+          "database wall time, queries; and the latency alone")
     for group in sorted(stats.times):
         ts = stats.times[group]
+        server = stats.server.get(group, [])
+
+        def med(key: str, figures: list = server) -> float:
+            values = [f[key] for f in figures if key in f]
+            return statistics.median(values) if values else float("nan")
+
         print(f"  {group:<34} n={len(ts):>5}  p50 {_pct(ts, 50):>5.0f} ms  p95 {_pct(ts, 95):>5.0f} ms"
+              f"   cpu {med('cpu'):>5.1f} ms  db {med('db'):>5.1f} ms  q {med('queries'):>3.0f}"
               f"   alone p50 {alone.get(group, float('nan')):>4.0f} ms")
     for error in stats.errors[:10]:
         print(f"  error: {error}")

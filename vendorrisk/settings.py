@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.common.timing.ServerTimingMiddleware",  # a pass-through unless SERVER_TIMING is on
     "django.middleware.security.SecurityMiddleware",
     "apps.audit.context.AuditContextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,6 +85,10 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "vendorrisk.dbrouter.ReplicaReadsMiddleware",
 ]
+
+# Each response's cost (wall, thread CPU, database time and queries) in a Server-Timing header
+# (apps/common/timing.py): for load tests and profiling, never on a public deployment.
+SERVER_TIMING = env.bool("SERVER_TIMING", default=False)
 
 ROOT_URLCONF = "vendorrisk.urls"
 WSGI_APPLICATION = "vendorrisk.wsgi.application"

@@ -205,3 +205,30 @@ def _reset_on_settings_change(*, setting: str, **kwargs: Any) -> None:
 
 
 setting_changed.connect(_reset_on_settings_change)
+
+
+# --- Generations: caches invalidated by events ---------------------------------------------------------------
+#
+# A cache that an event invalidates keys its entries with a generation counter, and the event's handler bumps
+# the counter after the commit: the next read computes again under the new key, in every process, and the old
+# entries expire with their timeout. A counter that is missing (never set, evicted, the cache flushed) starts
+# again from a fresh value (the clock in nanoseconds), never from one an old entry may still be stored under.
+
+def cache_generation(key: str, *, alias: str = "default") -> Any:
+    """The current generation under `key` (created when missing); `CACHE_DOWN` when the backend is unreachable
+    (the caller then computes without the cache: a bump may have been lost meanwhile)."""
+    generation = cache_get(key, alias=alias, when_down=CACHE_DOWN)
+    if generation is None:
+        if cache_add(key, time.time_ns(), None, alias=alias) is None:
+            return CACHE_DOWN
+        generation = cache_get(key, alias=alias, when_down=CACHE_DOWN)
+    return CACHE_DOWN if generation is None else generation
+
+
+def cache_generation_bump(key: str, *, alias: str = "default") -> None:
+    """Move the generation under `key` on (best effort, as every write: with the backend down the bump is lost and
+    logged, and the entries stored before the outage live until their timeout)."""
+    try:
+        cache_incr(key, alias=alias)
+    except ValueError:  # missing: any fresh value is a new generation
+        cache_set(key, time.time_ns(), None, alias=alias)

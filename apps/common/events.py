@@ -69,6 +69,15 @@ class EquipmentChanged(Event):
 
 
 @dataclass(frozen=True)
+class SitesChanged(Event):
+    """These sites were created or edited, or their per-site equipment tally (SiteEquipmentCount) changed: units
+    added, moved, retired, or given another risk status (apps.inventory). What the pages compute from sites and
+    tallies (the site list, the dashboard's breakdown, the sites filter) is computed again."""
+
+    site_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
 class EquipmentImported(Event):
     """An import committed these units (and product models of these vendors) in bulk
     (apps.inventory.import_jobs)."""

@@ -39,8 +39,10 @@ def _equipment_changed(equipment_ids: set[int]) -> None:
 @write_transaction()
 def site_create(*, organization, actor=None, **fields: Any) -> Site:
     authorize(actor, Action.WRITE, organization_id=organization.pk)
-    return model_save_audited(Site(organization=organization, **fields), actor=actor,
+    site = model_save_audited(Site(organization=organization, **fields), actor=actor,
                               organization_id=organization.pk)
+    events.publish(events.SitesChanged(site_ids=frozenset({site.pk})))
+    return site
 
 
 @write_transaction()
@@ -50,7 +52,9 @@ def site_update(*, site: Site, actor=None, **fields: Any) -> Site:
     if "organization" in fields and getattr(fields["organization"], "pk", None) != site.organization_id:
         raise ApplicationError("A site cannot move to another organisation.", code="cross_organization",
                                fields={"organization": ["Cannot be changed."]})
-    site, _ = model_update_audited(site, fields, actor=actor, organization_id=site.organization_id)
+    site, changes = model_update_audited(site, fields, actor=actor, organization_id=site.organization_id)
+    if changes:
+        events.publish(events.SitesChanged(site_ids=frozenset({site.pk})))
     return site
 
 
@@ -260,6 +264,9 @@ def _counts_recount(site_ids: list[int]) -> int:
         SiteEquipmentCount.objects.filter(pk__in=gone).delete()
     SiteEquipmentCount.objects.bulk_update(changed, ["records", "units"], batch_size=1000)
     SiteEquipmentCount.objects.bulk_create(new, batch_size=1000)
+    moved = {key[0] for key in have if key not in want} | {row.site_id for row in (*changed, *new)}
+    if moved:
+        events.publish(events.SitesChanged(site_ids=frozenset(moved)))
     return len(gone) + len(changed) + len(new)
 
 

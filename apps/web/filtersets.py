@@ -2,6 +2,8 @@
 organisation and with form widgets an officer can use (a vendor picker instead of an id box, a wider search)."""
 from __future__ import annotations
 
+from functools import partial
+
 import django_filters
 from django import forms
 
@@ -54,6 +56,18 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     sort = StableOrderingFilter(default="-id", nulls_last=("due_on",), fields=(
         ("id", "id"), ("site__name", "site"), ("category", "category"), ("product_model__brand__name", "brand"),
         ("installed_date", "installed"), ("risk_status", "risk"), ("due_on", "due")))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        organization_id = _org_id(self.request)
+        if organization_id is not None:  # the options from the per-organisation caches (apps.web.caches)
+            from .caches import site_options_html, vendor_options_html
+
+            fields = self.form.fields
+            fields["site"].widget.options_html = partial(site_options_html, organization_id,
+                                                         fields["site"].empty_label)
+            fields["vendor"].widget.options_html = partial(vendor_options_html, organization_id,
+                                                           fields["vendor"].empty_label)
 
     def filter_vendor_obj(self, queryset, name, value):
         return self.filter_vendor(queryset, name, value.pk) if value else queryset

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 
 from apps.common import events
-from apps.common.cache import CACHE_DOWN, cache_get, cache_incr, cache_set
+from apps.common.cache import CACHE_DOWN, cache_generation, cache_generation_bump, cache_get, cache_set
 from apps.common.choices import FLAGGED_STATUSES, RISK_STATUSES_WORST_FIRST
 from apps.inventory.choices import RETIRED_STATUSES, EquipmentCategory
 from apps.inventory.models import Equipment, Site
@@ -100,11 +100,9 @@ def organization_vendor_ids(organization_id: int | None) -> set[int]:
     """
     if organization_id is None:
         return set()
-    records = equipment_records_count(organization_ids=[organization_id])
-    generation = cache_get(f"web:org-vendor-gen:{organization_id}", 0, when_down=CACHE_DOWN)
-    if generation is CACHE_DOWN:  # cache unreachable (apps.common.cache): compute, serve, do not store
+    key = organization_vendor_ids_key(organization_id)
+    if key is CACHE_DOWN:  # cache unreachable (apps.common.cache): compute, serve, do not store
         return _organization_vendor_ids_compute(organization_id)
-    key = f"web:org-vendor-ids:{organization_id}:{records}:{generation}"
     ids = cache_get(key)
     if ids is not None:
         return ids
@@ -114,6 +112,16 @@ def organization_vendor_ids(organization_id: int | None) -> set[int]:
             ids = _organization_vendor_ids_compute(organization_id)
             cache_set(key, ids, ORG_VENDORS_CACHE_SECONDS)
     return ids
+
+
+def organization_vendor_ids_key(organization_id: int) -> Any:
+    """The cache key of the organisation's vendor set as it stands (its equipment record count and the
+    generation EquipmentChanged moves on); CACHE_DOWN when the cache is unreachable. One query (the tally)."""
+    records = equipment_records_count(organization_ids=[organization_id])
+    generation = cache_generation(f"web:org-vendor-gen:{organization_id}")
+    if generation is CACHE_DOWN:
+        return CACHE_DOWN
+    return f"web:org-vendor-ids:{organization_id}:{records}:{generation}"
 
 
 def _organization_vendor_ids_compute(organization_id: int) -> set[int]:
@@ -139,13 +147,7 @@ def organization_vendor_ids_changed(event: events.EquipmentChanged) -> None:
 
     def bump() -> None:
         for organization_id in organization_ids:
-            key = f"web:org-vendor-gen:{organization_id}"
-            # Best effort (apps.common.cache): with the cache down the bump is lost and logged; the entries
-            # written before the outage expire within ORG_VENDORS_CACHE_SECONDS.
-            try:
-                cache_incr(key)
-            except ValueError:  # not there yet (or evicted): any new value makes a new key
-                cache_set(key, 1, None)
+            cache_generation_bump(f"web:org-vendor-gen:{organization_id}")
 
     transaction.on_commit(bump)
 
@@ -194,16 +196,18 @@ def dashboard_data(*, organization_id: int, user=None, today: dt.date | None = N
     from apps.lists.selectors import list_coverage_states
 
     from . import svg
+    from .caches import risk_breakdown
 
     now = now or timezone.now()
     today = today_default(today)
-    counts, by_site, by_category, records = equipment_risk_breakdown(organization_ids=[organization_id])
+    breakdown = risk_breakdown(organization_id)  # cached per organisation until its sites or tallies change
+    counts, records = breakdown["counts"], breakdown["records"]
     data: dict[str, Any] = {
         "counts": [(s, svg.STATUS_LABELS[s], counts[s], records[s]) for s in RISK_STATUSES],
-        "by_site": by_site,
-        "by_category": by_category,
-        "chart_site": svg.stacked_bars_html(by_site, title="Flagged units by site"),
-        "chart_category": svg.stacked_bars_html(by_category, title="Flagged units by category"),
+        "by_site": breakdown["by_site"],
+        "by_category": breakdown["by_category"],
+        "chart_site": breakdown["chart_site"],
+        "chart_category": breakdown["chart_category"],
         "today": today,
     }
     data.update(remediation_summary(organization_id=organization_id, today=today))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from apps.common.exceptions import ApplicationError
@@ -15,6 +17,7 @@ from apps.vendors.models import Vendor
 
 from .. import selectors
 from ..access import org_scope, org_view, require_write
+from ..caches import site_rows_html
 from ..filtersets import EquipmentListFilterSet, sort_in_words
 from ..forms import NOT_SUBMITTED, BomUploadForm, ComponentForm, DeleteForm, EquipmentForm, SiteForm, form_submit
 
@@ -25,8 +28,8 @@ SORT = EquipmentListFilterSet.base_filters["sort"]
 @org_view
 def site_list(request):
     org = request.access.organization
-    sites = selectors.site_list_with_counts(organization_ids=[org.pk]) if org else Site.objects.none()
-    return render(request, "web/site_list.html", {"sites": sites})
+    rows = site_rows_html(org.pk) if org else render_to_string("web/site_rows.html", {"sites": []})
+    return render(request, "web/site_list.html", {"site_rows": mark_safe(rows)})  # noqa: S308 (rendered, escaped)
 
 
 @org_view
