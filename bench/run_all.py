@@ -93,6 +93,13 @@ ROWS = {
         lambda v: f"DRF JSONRenderer {_n(v['anchor_seconds']) * 1000:,.1f} ms",
         "BENCH_ASOF_UNITS=N .venv/bin/python bench/bench_pagination.py",
     ),
+    "risk_refresh": (
+        "Units' risk status after one vendor changed, at 1,000,000 units (make load's data set)",
+        "proportional to the units that changed",
+        lambda v: f"the vendor's {int(_n(v['units'])):,} units: {_n(v['figure'][:-1]):.2f} s",
+        lambda v: f"every unit ({int(_n(v['of'])):,}): {_n(v['anchor'][:-1]):.2f} s",
+        ".venv/bin/python bench/bench_risk_refresh.py (after make load)",
+    ),
     "workers": (
         "1 vs 2 Celery worker processes (bench_workers.py)",
         "about 1/N of the time with N workers",

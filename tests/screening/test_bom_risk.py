@@ -180,3 +180,34 @@ def test_as_of_answers_read_the_bom_versions_in_force_then(site, officer, crane_
     Finding.objects.filter(vendor=listed_subsidiary).update(closed_at=day[3])
     assert vendors_at(day[3] + dt.timedelta(days=1)) == []  # closed by then
     assert vendors_at(day[2] + dt.timedelta(days=1)) == [("component", "Remote Care GmbH")]
+
+
+def test_the_units_a_vendor_reaches_by_every_path_and_no_other(org, other_org, officer, crane_model,
+                                                                listed_subsidiary):
+    """equipment_ids_for_vendors (the per-vendor refresh's units): brand, maker, software supplier, a component,
+    the unit's own BOM, its organisation's BOM of its product model; not another organisation's units of that
+    model, not a unit the vendor does not reach. Ascending, each once."""
+    from apps.screening.services.equipment import equipment_ids_for_vendors
+    from tests.factories import ComponentFactory
+
+    vendor = listed_subsidiary
+    site, their_site = SiteFactory(organization=org), SiteFactory(organization=other_org)
+    by_brand = EquipmentFactory(site=site, product_model=ProductModelFactory(brand=vendor))
+    by_maker = EquipmentFactory(site=site, product_model=ProductModelFactory(manufacturer=vendor))
+    by_software = EquipmentFactory(site=their_site, product_model=ProductModelFactory(software_supplier=vendor))
+    by_part = EquipmentFactory(site=site)
+    ComponentFactory(equipment=by_part, vendor=vendor)
+    twice = EquipmentFactory(site=site, product_model=ProductModelFactory(brand=vendor))
+    ComponentFactory(equipment=twice, vendor=vendor)
+    own_bom = EquipmentFactory(site=their_site, product_model=crane_model)  # its own BOM, in the other organisation
+    bom_commit(organization=other_org, data=cyclonedx(crane_parts()), equipment=own_bom)  # their system
+    by_model_bom = [EquipmentFactory(site=site, product_model=crane_model) for _ in range(2)]
+    bom_commit(organization=org, data=cyclonedx(crane_parts()), product_model=crane_model, actor=officer)
+    EquipmentFactory(site=their_site, product_model=crane_model)  # another organisation's: its BOM is not theirs
+    EquipmentFactory(site=site)  # reached by nothing
+
+    expected = sorted(u.pk for u in (by_brand, by_maker, by_software, by_part, twice, own_bom, *by_model_bom))
+    assert list(equipment_ids_for_vendors([vendor.pk])) == expected
+    assert list(equipment_ids_for_vendors([vendor.pk], organization_id=other_org.pk)) == sorted(
+        [by_software.pk, own_bom.pk])
+    assert list(equipment_ids_for_vendors([])) == []

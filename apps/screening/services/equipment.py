@@ -4,9 +4,11 @@ model, category) groups and by the equipment with flagged components; never one 
 from __future__ import annotations
 
 import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -163,9 +165,18 @@ def equipment_ids_for_vendors(vendor_ids: Iterable[int], *, organization_id: int
     models = ProductModel.objects.filter(Q(brand_id__in=ids) | Q(manufacturer_id__in=ids)
                                          | Q(software_supplier_id__in=ids)).values("pk")
     parts = Component.objects.filter(vendor_id__in=ids).values("equipment_id")
-    reached = (units.filter(Q(product_model_id__in=models) | Q(pk__in=parts) | _bom_flagged_units(ids))
-               .order_by("pk").values_list("pk", flat=True))
-    return reached.iterator(chunk_size=5000)
+    bom = _bom_current(ids)
+    # One UNION of index-driven branches, not one WHERE with ORs: an OR of the three conditions (and the BOM's
+    # correlated EXISTS) reads every unit of the registry (0.7 s at 1,000,000 units for a vendor of 600 units).
+    branches = [units.filter(product_model_id__in=models), units.filter(pk__in=parts),
+                units.filter(pk__in=bom.filter(document__equipment_id__isnull=False).values("document__equipment_id"))]
+    by_model = set(bom.filter(document__equipment_id__isnull=True).order_by()
+                   .values_list("document__product_model_id", "document__organization_id").distinct())
+    if by_model:  # the organisations' BOMs of a product model: a few (model, organisation) pairs
+        branches.append(units.filter(reduce(operator.or_, (Q(product_model_id=pm, site__organization_id=org)
+                                                            for pm, org in sorted(by_model)))))
+    first, *rest = (branch.order_by().values_list("pk", flat=True) for branch in branches)
+    return first.union(*rest).order_by("pk").iterator(chunk_size=5000)
 
 
 @transaction.atomic

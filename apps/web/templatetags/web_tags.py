@@ -5,8 +5,20 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
+
+RISK_BADGE_WORDS = {"potential_match": "potential match", "not_cleared": "not cleared"}
+
+
+@register.simple_tag
+def risk_badge(status) -> str:
+    """A risk status (or verdict) as a badge: `{% risk_badge unit.risk_status %}`. A tag, not an include: a list
+    page shows one per row, and an include costs a template render each."""
+    if not status:
+        return mark_safe('<span class="badge clear">clear</span>')
+    return format_html('<span class="badge {}">{}</span>', status, RISK_BADGE_WORDS.get(str(status), status))
 
 
 @register.simple_tag(takes_context=True)
