@@ -265,6 +265,19 @@ def test_in_ids_lookup_matches_in():
         list(Vendor.objects.filter(pk__in_ids={"1; DROP TABLE x"}))
 
 
+@pytest.mark.django_db
+def test_in_ids_lookup_sends_the_array_typed_as_the_column():
+    """On PostgreSQL the ids go as one array of the column's type (bigint[] for bigint ids), which PostgreSQL can
+    compare by hashing when it filters rows with it: an integer[] against a bigint column it compares id by id."""
+    from django.db import connection
+
+    sql, params = RemediationPlan.objects.filter(equipment_id__in_ids={1, 2}).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert '"equipment_id" = ANY(%s::bigint[])' in sql and [1, 2] in params
+    else:
+        assert '"equipment_id" IN (%s, %s)' in sql
+
+
 def test_work_is_routed_to_a_queue_per_kind():
     from celery import Celery
     from kombu import Queue
