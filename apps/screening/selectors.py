@@ -368,18 +368,19 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     else:
         categories, models, components, unit_orgs = (_equipment_parts_now(ids, unit_models) if as_of is None
                                                      else _equipment_parts_at(ids, as_of, unit_models))
-    roles: dict[int, list[tuple[str, int]]] = {}
-    vendor_ids: set[int] = set()
-    for pk, model_roles in models.items():
-        roles[pk] = [(role, v) for role, v in zip(ROLES, model_roles, strict=True) if v]
-        vendor_ids |= {v for _r, v in roles[pk]}
+    # Each unit's component vendors: its recorded components', then its BOM parts' (at `as_of`: the versions
+    # imported by then).
+    component_vendors: dict[int, list[int]] = defaultdict(list)
     for eq_id, _component_id, vendor_id in components:
-        roles.setdefault(eq_id, []).append(("component", vendor_id))
-        vendor_ids.add(vendor_id)
-    # parts of the bills of materials in force (at `as_of`: the versions imported by then)
+        component_vendors[eq_id].append(vendor_id)
     for eq_id, vendor_id in (() if units is not None else _bom_part_vendors(ids, unit_models, unit_orgs, as_of)):
-        roles.setdefault(eq_id, []).append(("component", vendor_id))
-        vendor_ids.add(vendor_id)
+        component_vendors[eq_id].append(vendor_id)
+    vendor_ids: set[int] = set()
+    for model_roles in models.values():
+        vendor_ids.update(model_roles)
+    for vendors in component_vendors.values():
+        vendor_ids.update(vendors)
+    vendor_ids.discard(None)
     # Each unit in its own organisation's view (its site's, which never changes): public findings and those
     # of its organisation's private lists.
     by_vendor: dict[int, list[Finding]] = defaultdict(list)
@@ -390,7 +391,16 @@ def equipment_findings(*, equipment_ids: Iterable[int], as_of: dt.datetime | Non
     overlays = set(VendorOrgStatus.periods.in_force(as_of).filter(
         vendor_id__in=vendor_ids, organization_id__in={o for o in unit_orgs.values() if o is not None}
     ).values_list("vendor_id", "organization_id"))
-    for eq_id, vendor_roles in roles.items():
+    # Only the units with a vendor that has findings are walked role by role (most units have none: their list
+    # stays empty, as the walk would leave it).
+    flagged = by_vendor.keys()
+    for eq_id in models.keys() | component_vendors.keys():
+        model_roles = models.get(eq_id, (None, None, None))
+        own = component_vendors.get(eq_id, ())
+        if flagged.isdisjoint(model_roles) and flagged.isdisjoint(own):
+            continue
+        vendor_roles = [(role, v) for role, v in zip(ROLES, model_roles, strict=True) if v]
+        vendor_roles += [("component", v) for v in own]
         seen: set[tuple[str, int]] = set()
         items = result.setdefault(eq_id, [])
         unit_org = unit_orgs.get(eq_id)

@@ -265,6 +265,24 @@ def test_in_ids_lookup_matches_in():
         list(Vendor.objects.filter(pk__in_ids={"1; DROP TABLE x"}))
 
 
+@pytest.mark.django_db
+def test_in_ids_lookup_sends_the_array_typed_as_the_column():
+    """On PostgreSQL the ids go as one array literal of the column's type ('{1,2}'::bigint[] for bigint ids): one
+    constant to parse (not one per id), which PostgreSQL can compare by hashing when it filters rows with it (an
+    integer[] against a bigint column it compares id by id). Integer columns only."""
+    from django.db import connection
+
+    plans = RemediationPlan.objects.filter(equipment_id__in_ids={2, 1})
+    sql, params = plans.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert '"equipment_id" = ANY(%s::bigint[])' in sql and "{1,2}" in params
+        with pytest.raises(TypeError, match="integer columns"):
+            list(Vendor.objects.filter(name__in_ids={1}))
+    else:
+        assert '"equipment_id" IN (%s, %s)' in sql
+    assert list(plans) == []
+
+
 def test_work_is_routed_to_a_queue_per_kind():
     from celery import Celery
     from kombu import Queue

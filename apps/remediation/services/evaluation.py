@@ -29,6 +29,7 @@ from apps.vendors.selectors import vendor_descendant_ids
 from .. import context
 from ..choices import CLOCK_STATUSES, LIVE_STATUSES, PlanStatus
 from ..context import (
+    ContextCache,
     FindingsProvider,
     equipment_contexts,
     equipment_parts,
@@ -111,6 +112,9 @@ class PolicyMemo:
     chosen: dict[tuple, tuple[Candidate | None, list[Candidate]]] = field(default_factory=dict)
     synced: dict[tuple, dict] = field(default_factory=dict)
     bom_targets: BomTargets = field(default_factory=BomTargets)  # read again whenever a BOM is committed
+    # The contexts by shape (the policy's inputs but the findings), kept for the whole evaluation as the answers
+    # by shape are: a shape seen in an earlier chunk costs no context build and no vendor or ownership read.
+    contexts: ContextCache = field(default_factory=ContextCache)
 
     def for_progress(self, progress: dict) -> PolicyMemo:
         if progress != self.progress:
@@ -130,7 +134,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     # The units are read once: their rows, components and BOM parts serve the contexts and the findings.
     memo = memo or PolicyMemo()
     parts = equipment_parts(active, bom_targets=memo.bom_targets)
-    contexts = equipment_contexts(active, as_of=today, shapes=shapes, parts=parts)
+    contexts = equipment_contexts(active, as_of=today, shapes=shapes, parts=parts, cache=memo.contexts)
     active_ids = [r["id"] for r in active]
     if not active:
         findings = {}
@@ -143,7 +147,7 @@ def _evaluate_chunk(ids: list[int], rules, *, today: dt.date, now: dt.datetime, 
     live: dict[int, dict] = {}
     done_rules: dict[int, set[int]] = defaultdict(set)
     for p in RemediationPlan.objects.filter(equipment_id__in_ids=set(ids),
-                                            status__in=[*LIVE_STATUSES, PlanStatus.DONE]).values(
+                                            status__in=[*LIVE_STATUSES, PlanStatus.DONE]).order_by().values(
             "id", "equipment_id", "status", "deadline", "deadline_overridden", "deadline_reason", "discovered_on",
             "evaluation_hash", "rule_id"):
         if p["status"] == PlanStatus.DONE:
