@@ -14,6 +14,8 @@ RUN useradd --system --uid 10001 --home /app vendorrisk && mkdir -p /app/var /ap
 RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsafe(64))') ALLOWED_HOSTS=build \
     python manage.py collectstatic --noinput
 USER vendorrisk
+# gunicorn reads its worker count from WEB_CONCURRENCY: about 4 per core (docs/performance.md, "Sizing").
+ENV WEB_CONCURRENCY=3
 EXPOSE 8000
-CMD ["gunicorn", "vendorrisk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-",
+CMD ["gunicorn", "vendorrisk.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-",
      "--limit-request-line", "8190"]
