@@ -43,12 +43,18 @@ class ParsedEntry:
 
         A shallow field dict gives the same JSON as dataclasses.asdict without its deep copy (which was a third
         of ingestion time); values are only read here."""
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["listed_on"] = self.listed_on.isoformat() if self.listed_on else None
         data["end_date"] = self.end_date.isoformat() if self.end_date else None
         if self.scope_categories is None:  # absent for lists with no per-entry scope: their hashes stay as they were
             del data["scope_categories"]
-        return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(_HASH_JSON.encode(data).encode()).hexdigest()
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(ParsedEntry))
+# json.dumps(data, sort_keys=True, ensure_ascii=False) byte for byte (the stored hashes were made with it), without
+# building an encoder per call.
+_HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
 
 
 def merge_into(target: ParsedEntry, other: ParsedEntry) -> ParsedEntry:
