@@ -40,12 +40,15 @@ class EquipmentListFilterSet(EquipmentFilterSet):
     vendor = django_filters.ModelChoiceFilter(queryset=_org_vendors, method="filter_vendor_obj",
                                               label="Vendor", empty_label="Any vendor", widget=FastSelect)
     # Single choices in the UI (the API keeps its multiple-choice filters).
-    category = django_filters.ChoiceFilter(choices=EquipmentCategory.choices, empty_label="Any category")
+    # FastSelect for the short lists too: Django's Select renders two template includes per option.
+    category = django_filters.ChoiceFilter(choices=EquipmentCategory.choices, empty_label="Any category",
+                                           widget=FastSelect)
     risk_status = django_filters.ChoiceFilter(choices=RISK_STATUS_CHOICES, method="filter_risk_one",
-                                              label="Risk status", empty_label="Any risk status")
-    status = django_filters.ChoiceFilter(choices=EquipmentStatus.choices, empty_label="Any status")
+                                              label="Risk status", empty_label="Any risk status", widget=FastSelect)
+    status = django_filters.ChoiceFilter(choices=EquipmentStatus.choices, empty_label="Any status",
+                                         widget=FastSelect)
     overdue = django_filters.ChoiceFilter(choices=[("true", "Only overdue")], method="filter_overdue",
-                                          label="Deadline", empty_label="Any deadline")
+                                          label="Deadline", empty_label="Any deadline", widget=FastSelect)
     due_before = django_filters.DateFilter(
         method="filter_due_before", label="Due on or before",
         widget=forms.DateInput(attrs={"type": "date"}),
