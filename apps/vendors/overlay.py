@@ -11,14 +11,19 @@ Only ownership and OEM changes (choices.OWN_VIEW_KINDS) can be applied to a view
 feed matching, and matches are shared by every view (one Match row per vendor and entry), so a proposed rename,
 alias or identifier takes effect in screening only once a curator accepts it; `proposal_submit` records those
 proposals as not applied and `proposal_apply_to_own_view` refuses to apply them.
+
+The ownership links of a view are merged in one place, `overlay_ownership_links` (read through
+apps.vendors.selectors.ownership_links_above(overlay=...)): the derivation and the pre-purchase check both read it.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from .choices import OWN_VIEW_KINDS, ProposalKind, ProposalStatus
-from .models import ChangeProposal
+from .models import ChangeProposal, Ownership, Vendor
 
 
 @dataclass
@@ -40,6 +45,11 @@ class Overlay:
     @property
     def empty(self) -> bool:
         return not self.proposal_ids
+
+    @property
+    def ownership_dropped(self) -> set[int]:
+        """The shared links this view does not read as stored: removed, or replaced by their changed values."""
+        return self.ownership_removed | set(self.ownership_changed)
 
     def vendor_ids(self) -> set[int]:
         """The vendors whose facts differ in this view (re-derive them, and what they own or brand)."""
@@ -85,3 +95,49 @@ def organization_overlay(organization_id: int) -> Overlay:
         else:
             raise ValueError(f"Unknown proposal kind {kind!r}")  # fail closed: a new kind must be wired here
     return overlay
+
+
+def _payload_decimal(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _payload_date(value: Any) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def overlay_ownership_links(overlay: Overlay, day: dt.date) -> list[Ownership]:
+    """The ownership links an overlay adds or changes, as they would be in force on `day`: unsaved Ownership
+    rows (pk None for an added link, the stored link's pk for a changed one) with their owner loaded. Removed
+    links win over changes; the shared links of `overlay.ownership_dropped` are to be left out by the reader.
+    Two queries at most (the changed links' current values, the owners), whatever the number of proposals."""
+    kind_default = Ownership._meta.get_field("kind").default
+    rows: list[dict[str, Any]] = [
+        {"pk": None, "owner": row.get("owner"), "owned": row["owned"], "share_percent": row.get("share_percent"),
+         "kind": row.get("kind"), "start_date": row.get("start_date"), "end_date": row.get("end_date")}
+        for row in overlay.ownership_added
+    ]
+    changed_ids = [pk for pk in overlay.ownership_changed if pk not in overlay.ownership_removed]
+    if changed_ids:
+        for link in Ownership.objects.filter(pk__in=changed_ids).values(
+                "pk", "owner", "owned", "share_percent", "kind", "start_date", "end_date"):
+            changes = {k: v for k, v in overlay.ownership_changed[link["pk"]].items() if k in link and k != "pk"}
+            rows.append({**link, **changes})
+    links = []
+    for row in rows:
+        if row["owner"] in (None, ""):
+            continue
+        start, end = _payload_date(row["start_date"]), _payload_date(row["end_date"])
+        if (start is not None and start > day) or (end is not None and end < day):
+            continue
+        links.append(Ownership(pk=row["pk"], owner_id=int(row["owner"]), owned_id=int(row["owned"]),
+                               share_percent=_payload_decimal(row["share_percent"]),
+                               kind=row["kind"] or kind_default, start_date=start, end_date=end))
+    if links:
+        owners = Vendor.objects.in_bulk({link.owner_id for link in links})
+        for link in links:
+            if link.owner_id not in owners:  # fail closed: a proposal naming a vendor that is gone
+                raise ValueError(f"Proposed owner {link.owner_id} of vendor {link.owned_id} does not exist")
+            link.owner = owners[link.owner_id]
+    return links

@@ -13,6 +13,7 @@ from django.utils import timezone
 from .choices import ProposalStatus
 from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias
 from .name_text import GENERIC_TOKENS, GEO_TOKENS, normalize_name
+from .overlay import Overlay, overlay_ownership_links
 
 # A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
 MAX_OWNERSHIP_PATHS = 2000
@@ -23,7 +24,7 @@ HUNDRED = Decimal("100")
 class OwnershipStep:
     """One link of a path, from a vendor up to its owner."""
 
-    ownership_id: int
+    ownership_id: int | None  # None: a link an organisation proposes and applies to its own view
     owner_id: int
     owner_name: str
     kind: str
@@ -82,14 +83,25 @@ def _ownership_filter(as_of: dt.date | None) -> QuerySet[Ownership]:
     return qs.active_on(as_of) if as_of else qs.active_on(timezone.localdate())
 
 
-def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None) -> dict[int, list[Ownership]]:
-    """Every ownership link above the given vendors, level by level (one query per level)."""
+def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None, overlay: Overlay | None = None
+                          ) -> dict[int, list[Ownership]]:
+    """Every ownership link above the given vendors, level by level (one query per level). With `overlay` (an
+    organisation's pending proposals applied to its own view, apps.vendors.overlay): the links of that view, the
+    shared ones it removes or changes left out and the ones it adds or changes read instead (unsaved Ownership
+    rows, overlay_ownership_links: two more queries)."""
     links_by_owned: dict[int, list[Ownership]] = defaultdict(list)
     seen: set[int] = set(vendor_ids)
     frontier = set(vendor_ids)
     base = _ownership_filter(as_of)
+    dropped: set[int] = set()
+    extra: dict[int, list[Ownership]] = defaultdict(list)
+    if overlay is not None and not overlay.empty:
+        dropped = overlay.ownership_dropped
+        for link in overlay_ownership_links(overlay, as_of or timezone.localdate()):
+            extra[link.owned_id].append(link)
     while frontier:
-        links = list(base.filter(owned_id__in=frontier))
+        links = [link for link in base.filter(owned_id__in=frontier) if link.pk not in dropped]
+        links += [link for owned_id in frontier for link in extra.get(owned_id, ())]
         frontier = set()
         for link in links:
             links_by_owned[link.owned_id].append(link)

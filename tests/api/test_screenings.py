@@ -5,7 +5,7 @@ import pytest
 from apps.screening.models import PrePurchaseCheck
 from tests.api.conftest import token_client
 from tests.factories import SourceRequirementFactory
-from tests.screening.conftest import listed_entry, make_source, make_version
+from tests.screening.conftest import bis, listed_entry, make_source, make_version, own_view_owner  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +55,23 @@ def test_bad_paging_is_refused(world, lists, bad):
     client = token_client(world["users"]["officer"])
     response = client.post("/api/v1/screenings/", {"name": "Quorvex", **bad}, format="json")
     assert response.status_code == 400 and set(response.json()["error"]["fields"]) == set(bad)
+
+
+def test_the_answer_is_in_the_callers_view_with_the_path_its_organisation_applies(own_view_owner):  # noqa: F811
+    """A pending ownership proposal applied to the organisation's own view: the check of its members shows the
+    subsidiary restricted with the path through the proposed owner; another organisation's, the public answer."""
+    body = token_client(own_view_owner["officer"]).post(
+        "/api/v1/screenings/", {"name": "Plainfield Cranes Inc"}, format="json").json()
+    assert body["verdict"] == "restricted"
+    (vendor,) = body["registry"]
+    assert vendor["vendor_id"] == own_view_owner["sub"].pk and vendor["status"] == "restricted"
+    (path,) = vendor["ownership_paths"]
+    assert [s["owner_id"] for s in path["steps"]] == [own_view_owner["parent"].pk]
+    assert path["steps"][0]["owner_status"] == "restricted" and path["steps"][0]["owner_findings"]
+    assert PrePurchaseCheck.objects.get(pk=body["check_id"]).result["registry"][0]["ownership_paths"] == [path]
+
+    other = token_client(own_view_owner["other_officer"]).post(
+        "/api/v1/screenings/", {"name": "Plainfield Cranes Inc"}, format="json").json()
+    assert other["verdict"] == "clear"
+    (vendor,) = other["registry"]
+    assert vendor["status"] == "clear" and vendor["findings"] == [] and vendor["ownership_paths"] == []

@@ -88,3 +88,32 @@ def fcc(db) -> ListSource:
 def no_auto_confirm(settings):
     """Every match waits for a reviewer (so tests control confirmation)."""
     settings.SCREENING_AUTO_CONFIRM_STRENGTHS = ()
+
+
+@pytest.fixture
+def own_view_owner(bis, org, other_org):
+    """An Entity List parent and a subsidiary no shared fact links to it. `org`'s officer proposes parent ->
+    subsidiary (60%) and applies it to its own view (the default), re-screened as the task would; `other_org`
+    has not. Returns the vendors and one officer per organisation."""
+    from apps.common import events
+    from apps.screening.services import screening_run_view
+    from apps.vendors import proposals
+    from apps.vendors.choices import ProposalKind
+    from tests.conftest import events_recorded
+    from tests.factories import MembershipFactory
+
+    today = timezone.localdate()
+    parent = VendorFactory(name="Zorblax Heavy Industries")
+    sub = VendorFactory(name="Plainfield Cranes Inc")
+    make_version(bis, [listed_entry("Zorblax Heavy Industries", "EL-1")])
+    screening_run_full(today=today)
+    officer = MembershipFactory(organization=org, role="officer").user
+    other_officer = MembershipFactory(organization=other_org, role="officer").user
+    with events_recorded(events.OwnViewChanged, phase=events.IN_TRANSACTION) as seen:
+        proposal = proposals.proposal_submit(kind=ProposalKind.OWNERSHIP_ADD, vendor=sub, actor=officer,
+                                             organization_id=org.pk,
+                                             payload={"owner": parent.pk, "share_percent": "60"})
+    assert proposal.applies_to_own_view and seen
+    for event in seen:
+        screening_run_view(organization_id=event.organization_id, vendor_ids=event.vendor_ids, today=today)
+    return {"parent": parent, "sub": sub, "officer": officer, "other_officer": other_officer}

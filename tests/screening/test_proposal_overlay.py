@@ -18,7 +18,7 @@ from apps.inventory.models import Equipment
 from apps.screening.apps import on_own_view_changed
 from apps.screening.models import Finding, VendorOrgStatus
 from apps.screening.selectors import vendor_status_in_view
-from apps.screening.services import screening_run_full, screening_run_vendors, screening_run_view
+from apps.screening.services import screen_name, screening_run_full, screening_run_vendors, screening_run_view
 from apps.screening.services.derive import derive_facts
 from apps.vendors import proposals
 from apps.vendors.choices import ProposalKind
@@ -235,3 +235,29 @@ def test_an_own_view_change_is_screened_in_a_task(monkeypatch):
     assert on_own_view_changed in events.subscribers(events.OwnViewChanged)
     on_own_view_changed(events.OwnViewChanged(organization_id=7, vendor_ids=frozenset({3, 1})))
     assert sent == [("apps.screening.tasks.screen_organization_view", (7, [1, 3]))]
+
+
+# -- the pre-purchase check answers in the asking organisation's view -------------------------------------------
+
+
+def test_the_check_shows_the_ownership_path_the_proposer_applies_to_its_own_view(world):
+    sub, parent, port, airport = world["sub"], world["parent"], world["port"], world["airport"]
+    _submit(world, ProposalKind.OWNERSHIP_ADD, sub, payload={"owner": parent.pk, "share_percent": "60"})
+
+    mine = screen_name(name="Plainfield Cranes Inc", organization=port, today=TODAY)
+    (vendor,) = mine["registry"]
+    assert vendor["vendor_id"] == sub.pk and vendor["status"] == "restricted"
+    assert mine["verdict"] == "restricted"
+    assert "Zorblax Heavy Industries" in vendor["findings"][0]["path_text"]
+    (path,) = vendor["ownership_paths"]  # the overlay link, with the listed owner's findings in this view
+    (step,) = path["steps"]
+    assert (step["owner_id"], step["owner_name"], Decimal(step["share_percent"])) == (parent.pk, parent.name, 60)
+    assert "Zorblax Heavy Industries" in path["path_text"] and step["owner_status"] == "restricted"
+    assert step["owner_findings"] and step["owner_findings"][0]["kind"] == "direct"
+
+    # Another organisation and the public view: the shared facts only (no leak of the port's overlay).
+    for organization in (airport, None):
+        theirs = screen_name(name="Plainfield Cranes Inc", organization=organization, today=TODAY)
+        (vendor,) = theirs["registry"]
+        assert vendor["status"] == "clear" and vendor["findings"] == [] and vendor["ownership_paths"] == []
+        assert theirs["verdict"] == "clear"

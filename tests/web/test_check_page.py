@@ -2,7 +2,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.screening.conftest import listed_entry, make_source, make_version
+from tests.screening.conftest import bis, listed_entry, make_source, make_version, own_view_owner  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,20 @@ def test_the_page_shows_one_row_per_party_and_folds_the_related_entries(client_f
     # the broad name hits 30 entries of other companies: folded under the exact party
     assert "and 30 related entries" in page
     assert page.index('id="parties"') < page.index('id="related-parties"') < page.index('id="matches"')
+
+
+def test_the_page_answers_in_the_members_view_with_the_path_its_organisation_applies(
+        client_for, own_view_owner):  # noqa: F811
+    """A pending ownership proposal applied to the organisation's own view: its members see the subsidiary
+    restricted with the path through the proposed owner; members of another organisation the public answer."""
+    page = client_for(own_view_owner["officer"]).get(reverse("web:check"),
+                                                     {"name": "Plainfield Cranes Inc"}).content.decode()
+    assert 'class="verdict restricted"' in page
+    registry = page[page.index('id="registry"'):]
+    assert "Plainfield Cranes Inc &lt;- Zorblax Heavy Industries (shareholding, 60%)" in registry
+    assert "no owner or maker recorded" not in registry
+
+    other = client_for(own_view_owner["other_officer"]).get(reverse("web:check"),
+                                                            {"name": "Plainfield Cranes Inc"}).content.decode()
+    assert 'class="verdict clear"' in other
+    assert "Zorblax" not in other[other.index('id="registry"'):]

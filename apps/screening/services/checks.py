@@ -23,6 +23,7 @@ from apps.lists.selectors import list_coverage
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
 from apps.vendors.models import OemRelation, Vendor, VendorAlias
 from apps.vendors.name_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
+from apps.vendors.overlay import organization_overlay
 from apps.vendors.selectors import ownership_links_above, vendor_ownership_chain
 
 from .. import matching
@@ -381,8 +382,9 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     """Registry vendors this name resolves to: by identifier, or by name or alias scored by the matcher (same
     normalisation, weights and thresholds as the list matches: "ZPMC" finds the vendor whose alias is ZPMC,
     "Shanghai Zhenhua Heavy Industries Company" the one recorded as "... Co., Ltd."). Each with its open
-    findings in the view of `organization_id`, its ownership paths up to its ultimate parents (with the owners'
-    open findings) and its OEM makers: the registry may know who owns a company when no list names it.
+    findings in the view of `organization_id`, its ownership paths up to its ultimate parents in that view (the
+    links its pending proposals apply to its own view count there, apps.vendors.overlay; with the owners' open
+    findings) and its OEM makers: the registry may know who owns a company when no list names it.
 
     A vendor resolved by identifier or a strong name match counts with the worst of its findings; one resolved
     by a potential name match only as potential_match (a reviewer must say whether it is the same company).
@@ -397,7 +399,10 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     resolved = [(vendor, hits.get(vendor.pk))
                 for vendor in Vendor.objects.filter(pk__in=resolved_ids).prefetch_related("aliases")]
     vendor_ids = [v.pk for v, _ in resolved]
-    links = ownership_links_above(set(vendor_ids), as_of=day)  # one query per level for every resolved vendor
+    # The links of this view (its overlay's proposed links too), one query per level for every resolved vendor:
+    # the paths shown are those the view's findings were derived from.
+    overlay = organization_overlay(organization_id) if organization_id is not None else None
+    links = ownership_links_above(set(vendor_ids), as_of=day, overlay=overlay)
     chains = {pk: vendor_ownership_chain(pk, as_of=day, links_by_owned=links) for pk in vendor_ids}
     owner_ids = {pk for chain in chains.values() for pk in chain.ancestor_ids}
     statuses = {} if organization_id is None else dict(VendorOrgStatus.objects.filter(

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from decimal import Decimal
-from typing import Any
 
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Greatest
@@ -26,7 +24,7 @@ from apps.common import events
 from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
-from apps.vendors.overlay import Overlay, organization_overlay, overlay_organization_ids
+from apps.vendors.overlay import Overlay, organization_overlay, overlay_organization_ids, overlay_ownership_links
 from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
 
 from ..choices import ReviewState
@@ -73,54 +71,20 @@ def _links_all(day: dt.date, exclude: frozenset[int] = frozenset()) -> dict[int,
     return out
 
 
-def _links_above(vendor_ids: set[int], day: dt.date, exclude: frozenset[int] = frozenset()
-                 ) -> dict[int, list[LinkView]]:
+def _link_view(link: Ownership, owned_id: int) -> LinkView:
+    return LinkView(link.owner_id, owned_id, link.share_percent, link.kind)
+
+
+def _links_above(vendor_ids: set[int], day: dt.date, overlay: Overlay | None = None) -> dict[int, list[LinkView]]:
+    """The links above `vendor_ids` in force on `day`, in the view `overlay` applies (the one merge:
+    apps.vendors.selectors.ownership_links_above)."""
     out: dict[int, list[LinkView]] = defaultdict(list)
     for chunk in _chunks(sorted(vendor_ids)):
-        for owned_id, links in ownership_links_above(set(chunk), as_of=day).items():
+        for owned_id, links in ownership_links_above(set(chunk), as_of=day, overlay=overlay).items():
             for link in links:
-                if link.pk in exclude:
-                    continue
-                view = LinkView(link.owner_id, owned_id, link.share_percent, link.kind)
+                view = _link_view(link, owned_id)
                 if view not in out[owned_id]:
                     out[owned_id].append(view)
-    return out
-
-
-def _payload_decimal(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
-
-
-def _payload_date(value: Any) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-def _overlay_links(overlay: Overlay, day: dt.date) -> list[LinkView]:
-    """The ownership links an overlay adds or changes, as they would be in force on `day` (one query for the
-    changed links' current values; removed links win over changes)."""
-    kind_default = Ownership._meta.get_field("kind").default
-    rows: list[dict[str, Any]] = [
-        {"owner": row.get("owner"), "owned": row["owned"], "share_percent": row.get("share_percent"),
-         "kind": row.get("kind"), "start_date": row.get("start_date"), "end_date": row.get("end_date")}
-        for row in overlay.ownership_added
-    ]
-    changed_ids = [pk for pk in overlay.ownership_changed if pk not in overlay.ownership_removed]
-    if changed_ids:
-        for link in Ownership.objects.filter(pk__in=changed_ids).values(
-                "pk", "owner", "owned", "share_percent", "kind", "start_date", "end_date"):
-            changes = {k: v for k, v in overlay.ownership_changed[link.pop("pk")].items() if k in link}
-            rows.append({**link, **changes})
-    out = []
-    for row in rows:
-        if row["owner"] in (None, ""):
-            continue
-        start, end = _payload_date(row["start_date"]), _payload_date(row["end_date"])
-        if (start is not None and start > day) or (end is not None and end < day):
-            continue
-        out.append(LinkView(int(row["owner"]), int(row["owned"]), _payload_decimal(row["share_percent"]),
-                            row["kind"] or kind_default))
     return out
 
 
@@ -218,14 +182,15 @@ def derive_facts(*, targets: set[int] | None, day: dt.date, organization_id: int
     overlay = organization_overlay(organization_id) if organization_id is not None else None
     if overlay is not None and overlay.empty:
         overlay = None
-    links_dropped = frozenset(overlay.ownership_removed | set(overlay.ownership_changed)) if overlay else frozenset()
     oem_dropped = overlay.oem_removed if overlay else set()
-    extra_links = _overlay_links(overlay, day) if overlay else []
     if targets is None:
         target_ids = set(Vendor.objects.values_list("pk", flat=True))
         oem_rels = [(b, m, c) for pk, b, m, c in OemRelation.objects.values_list(
             "pk", "brand_id", "manufacturer_id", "category") if pk not in oem_dropped]
-        links = _links_all(day, links_dropped)
+        links = _links_all(day, frozenset(overlay.ownership_dropped) if overlay else frozenset())
+        for link in overlay_ownership_links(overlay, day) if overlay else ():
+            if _link_view(link, link.owned_id) not in links[link.owned_id]:
+                links[link.owned_id].append(_link_view(link, link.owned_id))
     else:
         target_ids = set(targets)
         oem_rels = []
@@ -234,14 +199,10 @@ def derive_facts(*, targets: set[int] | None, day: dt.date, organization_id: int
                 "pk", "brand_id", "manufacturer_id", "category") if pk not in oem_dropped]
         if overlay:
             oem_rels += [rel for rel in _overlay_oem(overlay) if rel[0] in target_ids]
-        # The owners of added or changed links are walked up too (their own owners may be listed).
-        links = _links_above(target_ids | {m for _b, m, _c in oem_rels} | {lk.owner_id for lk in extra_links}, day,
-                             links_dropped)
+        # In the view: the links the overlay adds or changes are walked up too (their owners' owners).
+        links = _links_above(target_ids | {m for _b, m, _c in oem_rels}, day, overlay)
     if targets is None and overlay:
         oem_rels += [rel for rel in _overlay_oem(overlay) if rel[0] in target_ids]
-    for link in extra_links:
-        if link not in links[link.owned_id]:
-            links[link.owned_id].append(link)
     manufacturers = {m for _b, m, _c in oem_rels}
     involved = target_ids | manufacturers | {lk.owner_id for ls in links.values() for lk in ls}
 
