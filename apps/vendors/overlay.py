@@ -12,8 +12,9 @@ feed matching, and matches are shared by every view (one Match row per vendor an
 alias or identifier takes effect in screening only once a curator accepts it; `proposal_submit` records those
 proposals as not applied and `proposal_apply_to_own_view` refuses to apply them.
 
-The ownership links of a view are merged in one place, `overlay_ownership_links` (read through
-apps.vendors.selectors.ownership_links_above(overlay=...)): the derivation and the pre-purchase check both read it.
+The facts of a view are merged in one place each, read by the derivation and the pre-purchase check alike:
+ownership links by `overlay_ownership_links` (through apps.vendors.selectors.ownership_links_above(overlay=...)),
+OEM relations by `overlay_oem_rows` (through apps.vendors.selectors.oem_rows_in_view).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from .choices import OWN_VIEW_KINDS, ProposalKind, ProposalStatus
-from .models import ChangeProposal, Ownership, Vendor
+from .models import ChangeProposal, OemRelation, Ownership, Vendor
 
 
 @dataclass
@@ -141,3 +142,23 @@ def overlay_ownership_links(overlay: Overlay, day: dt.date) -> list[Ownership]:
                 raise ValueError(f"Proposed owner {link.owner_id} of vendor {link.owned_id} does not exist")
             link.owner = owners[link.owner_id]
     return links
+
+
+@dataclass(frozen=True)
+class OemRow:
+    """One OEM relation as a view reads it: `pk` None for a relation an overlay adds."""
+
+    pk: int | None
+    brand_id: int
+    manufacturer_id: int
+    category: str
+    confidence: str
+
+
+def overlay_oem_rows(overlay: Overlay) -> list[OemRow]:
+    """The OEM relations an overlay adds (no query); those of `overlay.oem_removed` are to be left out by the
+    reader."""
+    confidence_default = OemRelation._meta.get_field("confidence").default
+    return [OemRow(None, int(row["brand"]), int(row["manufacturer"]), row.get("category") or "",
+                   row.get("confidence") or confidence_default)
+            for row in overlay.oem_added if row.get("manufacturer") not in (None, "")]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from .choices import ProposalStatus
 from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias
 from .name_text import GENERIC_TOKENS, GEO_TOKENS, normalize_name
-from .overlay import Overlay, overlay_ownership_links
+from .overlay import OemRow, Overlay, overlay_oem_rows, overlay_ownership_links
 
 # A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
 MAX_OWNERSHIP_PATHS = 2000
@@ -148,6 +148,19 @@ def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None
         if path.path_share_percent is not None:
             path.path_share_percent = path.path_share_percent.quantize(Decimal("0.001"))
     return OwnershipChain(vendor_id, paths, list(parents.values()), truncated, links_by_owned)
+
+
+def oem_rows_in_view(brand_ids: set[int] | None = None, *, overlay: Overlay | None = None) -> list[OemRow]:
+    """The OEM relations of the given brands (every brand when None) as rows; with `overlay` (an organisation's
+    pending proposals applied to its own view, apps.vendors.overlay), those it removes left out and those it adds
+    read too. One query."""
+    qs = OemRelation.objects.all() if brand_ids is None else OemRelation.objects.filter(brand_id__in=brand_ids)
+    dropped = overlay.oem_removed if overlay is not None else set()
+    rows = [OemRow(*values) for values in qs.values_list("pk", "brand_id", "manufacturer_id", "category",
+                                                          "confidence") if values[0] not in dropped]
+    if overlay is not None:
+        rows += [row for row in overlay_oem_rows(overlay) if brand_ids is None or row.brand_id in brand_ids]
+    return rows
 
 
 def ownership_creates_cycle(*, owner_id: int, owned_id: int, exclude_pk: int | None = None) -> bool:

@@ -261,3 +261,27 @@ def test_the_check_shows_the_ownership_path_the_proposer_applies_to_its_own_view
         (vendor,) = theirs["registry"]
         assert vendor["status"] == "clear" and vendor["findings"] == [] and vendor["ownership_paths"] == []
         assert theirs["verdict"] == "clear"
+
+
+def test_the_check_shows_the_oem_maker_the_proposer_applies_to_its_own_view_and_not_the_one_it_removes(world):
+    brand, parent, port, airport = world["brand"], world["parent"], world["port"], world["airport"]
+    _submit(world, ProposalKind.OEM_ADD, brand, payload={"manufacturer": parent.pk, "category": "camera"})
+    mine = screen_name(name="Brightlens Cameras", organization=port, today=TODAY)
+    (vendor,) = mine["registry"]
+    assert mine["verdict"] == "restricted" and vendor["status"] == "restricted"
+    (maker,) = vendor["oem_manufacturers"]
+    assert (maker["manufacturer_id"], maker["manufacturer_name"], maker["category"], maker["status"]) == (
+        parent.pk, parent.name, "camera", "restricted")
+    theirs = screen_name(name="Brightlens Cameras", organization=airport, today=TODAY)
+    assert theirs["verdict"] == "clear" and theirs["registry"][0]["oem_manufacturers"] == []
+
+    # A shared relation the port proposes to remove is gone from its check only.
+    sub = world["sub"]
+    relation = oem_relation_create(brand=sub, manufacturer=parent)
+    screening_run_full(today=TODAY)
+    _submit(world, ProposalKind.OEM_REMOVE, sub, target_id=relation.pk)
+    mine = screen_name(name="Plainfield Cranes Inc", organization=port, today=TODAY)
+    assert mine["verdict"] == "clear" and mine["registry"][0]["oem_manufacturers"] == []
+    theirs = screen_name(name="Plainfield Cranes Inc", organization=airport, today=TODAY)
+    assert theirs["verdict"] == "restricted"
+    assert [m["manufacturer_id"] for m in theirs["registry"][0]["oem_manufacturers"]] == [parent.pk]

@@ -21,10 +21,10 @@ from apps.common.exceptions import ApplicationError
 from apps.lists.models import ListSource
 from apps.lists.selectors import list_coverage
 from apps.vendors.identifiers import identifier_canonical, identifier_scheme
-from apps.vendors.models import OemRelation, Vendor, VendorAlias
+from apps.vendors.models import Vendor, VendorAlias
 from apps.vendors.name_text import GENERIC_TOKENS, GEO_TOKENS, name_variants
 from apps.vendors.overlay import organization_overlay
-from apps.vendors.selectors import ownership_links_above, vendor_ownership_chain
+from apps.vendors.selectors import oem_rows_in_view, ownership_links_above, vendor_ownership_chain
 
 from .. import matching
 from ..choices import CheckVerdict, ReviewState
@@ -405,9 +405,11 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     links = ownership_links_above(set(vendor_ids), as_of=day, overlay=overlay)
     chains = {pk: vendor_ownership_chain(pk, as_of=day, links_by_owned=links) for pk in vendor_ids}
     owner_ids = {pk for chain in chains.values() for pk in chain.ancestor_ids}
+    oem_rows = oem_rows_in_view(set(vendor_ids), overlay=overlay)  # in this view, as the findings were derived
+    maker_ids = {r.manufacturer_id for r in oem_rows}
     statuses = {} if organization_id is None else dict(VendorOrgStatus.objects.filter(
-        organization_id=organization_id, vendor_id__in={*vendor_ids, *owner_ids}).values_list("vendor_id",
-                                                                                              "risk_status"))
+        organization_id=organization_id, vendor_id__in={*vendor_ids, *owner_ids, *maker_ids}).values_list(
+        "vendor_id", "risk_status"))
     findings: dict[int, list[dict]] = defaultdict(list)
     for f in Finding.objects.in_view(organization_id).filter(vendor_id__in={*vendor_ids, *owner_ids},
                                                              closed_at__isnull=True).select_related("source"):
@@ -417,10 +419,12 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     owner_status = {pk: statuses.get(pk, status) for pk, status in
                     Vendor.objects.filter(pk__in=owner_ids).values_list("pk", "risk_status")} if owner_ids else {}
     oem: dict[int, list[dict]] = defaultdict(list)
-    for rel in OemRelation.objects.filter(brand_id__in=vendor_ids).select_related("manufacturer"):
-        oem[rel.brand_id].append({"manufacturer_id": rel.manufacturer_id, "manufacturer_name": rel.manufacturer.name,
+    makers = Vendor.objects.in_bulk(maker_ids) if maker_ids else {}
+    for rel in oem_rows:
+        maker = makers[rel.manufacturer_id]
+        oem[rel.brand_id].append({"manufacturer_id": rel.manufacturer_id, "manufacturer_name": maker.name,
                                   "category": rel.category, "confidence": rel.confidence,
-                                  "status": statuses.get(rel.manufacturer_id, rel.manufacturer.risk_status)})
+                                  "status": statuses.get(rel.manufacturer_id, maker.risk_status)})
     auto = _auto_confirm_strengths()
     out = []
     for vendor, hit in resolved:

@@ -25,7 +25,7 @@ from apps.common.choices import RiskStatus, risk_worst
 from apps.lists.models import ListSource
 from apps.vendors.models import OemRelation, Ownership, Vendor
 from apps.vendors.overlay import Overlay, organization_overlay, overlay_organization_ids, overlay_ownership_links
-from apps.vendors.selectors import ownership_links_above, vendor_descendant_ids
+from apps.vendors.selectors import oem_rows_in_view, ownership_links_above, vendor_descendant_ids
 
 from ..choices import ReviewState
 from ..engine import (
@@ -86,12 +86,6 @@ def _links_above(vendor_ids: set[int], day: dt.date, overlay: Overlay | None = N
                 if view not in out[owned_id]:
                     out[owned_id].append(view)
     return out
-
-
-def _overlay_oem(overlay: Overlay) -> list[tuple[int, int, str]]:
-    """The OEM relations an overlay adds, as (brand, manufacturer, category) rows."""
-    return [(int(row["brand"]), int(row["manufacturer"]), row.get("category") or "")
-            for row in overlay.oem_added if row.get("manufacturer") not in (None, "")]
 
 
 def _overlay_touched(overlay: Overlay) -> set[int]:
@@ -182,11 +176,10 @@ def derive_facts(*, targets: set[int] | None, day: dt.date, organization_id: int
     overlay = organization_overlay(organization_id) if organization_id is not None else None
     if overlay is not None and overlay.empty:
         overlay = None
-    oem_dropped = overlay.oem_removed if overlay else set()
     if targets is None:
         target_ids = set(Vendor.objects.values_list("pk", flat=True))
-        oem_rels = [(b, m, c) for pk, b, m, c in OemRelation.objects.values_list(
-            "pk", "brand_id", "manufacturer_id", "category") if pk not in oem_dropped]
+        oem_rels = [(r.brand_id, r.manufacturer_id, r.category) for r in oem_rows_in_view(overlay=overlay)
+                    if r.brand_id in target_ids]
         links = _links_all(day, frozenset(overlay.ownership_dropped) if overlay else frozenset())
         for link in overlay_ownership_links(overlay, day) if overlay else ():
             if _link_view(link, link.owned_id) not in links[link.owned_id]:
@@ -195,14 +188,10 @@ def derive_facts(*, targets: set[int] | None, day: dt.date, organization_id: int
         target_ids = set(targets)
         oem_rels = []
         for chunk in _chunks(sorted(target_ids)):
-            oem_rels += [(b, m, c) for pk, b, m, c in OemRelation.objects.filter(brand_id__in=chunk).values_list(
-                "pk", "brand_id", "manufacturer_id", "category") if pk not in oem_dropped]
-        if overlay:
-            oem_rels += [rel for rel in _overlay_oem(overlay) if rel[0] in target_ids]
+            oem_rels += [(r.brand_id, r.manufacturer_id, r.category)
+                         for r in oem_rows_in_view(set(chunk), overlay=overlay)]
         # In the view: the links the overlay adds or changes are walked up too (their owners' owners).
         links = _links_above(target_ids | {m for _b, m, _c in oem_rels}, day, overlay)
-    if targets is None and overlay:
-        oem_rels += [rel for rel in _overlay_oem(overlay) if rel[0] in target_ids]
     manufacturers = {m for _b, m, _c in oem_rels}
     involved = target_ids | manufacturers | {lk.owner_id for ls in links.values() for lk in ls}
 
