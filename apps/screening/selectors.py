@@ -20,6 +20,7 @@ from apps.inventory.selectors import BOM_TARGET_FIELDS, bom_parts_in_force, bom_
 from apps.lists.choices import Propagation, Regime
 from apps.lists.models import ListSource
 from apps.vendors.models import Vendor
+from apps.vendors.overlay import Overlay, organization_overlay
 from apps.vendors.selectors import vendor_ownership_chain
 
 from .choices import ReviewState
@@ -35,7 +36,7 @@ from .models import (
     UnitDeclaration,
     VendorOrgStatus,
 )
-from .services.derive import _links_above, _match_rows, _policies, _rules
+from .services.derive import _link_views, _match_rows, _policies, _rules
 
 ROLES = ("brand", "manufacturer", "software_supplier")
 
@@ -577,6 +578,7 @@ class OwnershipStake:
     share_percent: Decimal | None
     counted: str  # engine.Stake.counted: "blocked" | "pending" | "control" | "unknown" | ""
     owner_status: str  # why the owner counts or not, in words
+    proposed: bool = False  # held by a link the view's organisation proposes (apps.vendors.overlay)
 
 
 @dataclass
@@ -660,13 +662,25 @@ def _verdict_text(test, rule, word: str, day: dt.date) -> str:
             f"({compare_no} {threshold}); stakes held through entities that are not themselves {word} do not count.")
 
 
-def vendor_ownership_view(vendor, *, day: dt.date, organization_id: int | None = None) -> VendorOwnershipView:
+def vendor_ownership_view(vendor, *, day: dt.date, organization_id: int | None = None,
+                          overlay: Overlay | None = None) -> VendorOwnershipView:
     """The vendor's ownership chain (apps.vendors.selectors) and, for every list one of its owners (or itself) is
     on, the regime test the screening run applies (engine.regime_test, same policies and propagation rules): for
     OFAC the aggregate of stakes held directly by blocked persons or through entities that are themselves blocked,
-    against 50%. A constant number of queries per ownership level. The web page and the API both read it."""
-    chain = vendor_ownership_chain(vendor, as_of=day)
-    links = _links_above({vendor.pk}, day)
+    against 50%. A constant number of queries per ownership level. The web page and the API both read it.
+
+    In the view of `organization_id` (None: the shared view): its matches, and the ownership links its pending
+    proposals apply to its own view (`overlay`, organization_overlay(organization_id): read here when the caller
+    has not read it already), as screening derived its verdicts; the proposed links' steps and stakes are marked."""
+    if overlay is not None and overlay.organization_id != organization_id:
+        # fail closed: one organisation's proposed links beside another view's matches
+        raise ValueError(f"The overlay of organisation {overlay.organization_id} asked for the view of "
+                         f"{organization_id}")
+    if overlay is None and organization_id is not None:
+        overlay = organization_overlay(organization_id)
+    chain = vendor_ownership_chain(vendor, as_of=day, overlay=overlay)
+    links = _link_views(chain.links_by_owned)  # the chain's links, read once
+    proposed_owners = {link.owner_id for link in chain.links_by_owned.get(vendor.pk, ()) if link.proposed}
     involved = {vendor.pk} | {lk.owner_id for ls in links.values() for lk in ls}
     rows = _match_rows(organization_id, sorted(involved))  # the matches in force in the caller's view
     if not rows:
@@ -682,7 +696,8 @@ def vendor_ownership_view(vendor, *, day: dt.date, organization_id: int | None =
         test = regime_test(group, vendor.pk)
         word = "blocked" if propagation == Propagation.OFAC_50 else "caught"
         stakes = [OwnershipStake(s.link.owner_id, names.get(s.link.owner_id, str(s.link.owner_id)), s.link.kind,
-                                 s.link.share, s.counted, _owner_status(group, s.link.owner_id, s.owner, word))
+                                 s.link.share, s.counted, _owner_status(group, s.link.owner_id, s.owner, word),
+                                 s.link.owner_id in proposed_owners)
                   for s in test.tally.stakes]
         tests.append(OwnershipRegimeTest(
             source_code=source.code, source_name=source.name, regime=source.regime,

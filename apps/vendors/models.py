@@ -164,6 +164,9 @@ class Ownership(TimeStampedModel):
     history = HistoricalRecords()
 
     objects = OwnershipQuerySet.as_manager()
+    # Not a field: True on the unsaved rows an organisation's overlay adds or changes in its own view
+    # (apps.vendors.overlay.overlay_ownership_links), so pages and the API can mark them as proposed.
+    proposed = False
 
     class Meta:
         constraints = [

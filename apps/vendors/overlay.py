@@ -42,6 +42,9 @@ class Overlay:
     proposal_ids: list[int] = field(default_factory=list)
     # The vendors the changed and removed facts are about (the owned vendor of a link, the brand of a relation).
     vendors_of_targets: set[int] = field(default_factory=set)
+    # overlay_ownership_links' rows, whatever their dates, read once per overlay (a page or a derivation reads the
+    # overlay once and asks for its links several times: the chain, what the vendor owns, its recorded owners).
+    _ownership_links: list[Ownership] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -108,39 +111,52 @@ def _payload_date(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def overlay_ownership_links(overlay: Overlay, day: dt.date) -> list[Ownership]:
-    """The ownership links an overlay adds or changes, as they would be in force on `day`: unsaved Ownership
-    rows (pk None for an added link, the stored link's pk for a changed one) with their owner loaded. Removed
-    links win over changes; the shared links of `overlay.ownership_dropped` are to be left out by the reader.
-    Two queries at most (the changed links' current values, the owners), whatever the number of proposals."""
+def overlay_ownership_links(overlay: Overlay, day: dt.date | None) -> list[Ownership]:
+    """The ownership links an overlay adds or changes, as they would be in force on `day` (None: whatever their
+    dates, as a list of recorded links shows them): unsaved Ownership rows marked `proposed` (pk None for an
+    added link, the stored link's pk for a changed one) with their owner and owned vendor loaded. Removed links
+    win over changes; the shared links of `overlay.ownership_dropped` are to be left out by the reader.
+    Two queries at most (the changed links' current values, the vendors) the first time, whatever the number of
+    proposals; none after that for the same overlay (the rows are kept on it: do not change them)."""
+    if overlay._ownership_links is None:
+        overlay._ownership_links = _overlay_ownership_links_read(overlay)
+    return [link for link in overlay._ownership_links
+            if day is None or ((link.start_date is None or link.start_date <= day)
+                               and (link.end_date is None or link.end_date >= day))]
+
+
+def _overlay_ownership_links_read(overlay: Overlay) -> list[Ownership]:
     kind_default = Ownership._meta.get_field("kind").default
     rows: list[dict[str, Any]] = [
         {"pk": None, "owner": row.get("owner"), "owned": row["owned"], "share_percent": row.get("share_percent"),
-         "kind": row.get("kind"), "start_date": row.get("start_date"), "end_date": row.get("end_date")}
+         "kind": row.get("kind"), "start_date": row.get("start_date"), "end_date": row.get("end_date"),
+         "source": row.get("source")}
         for row in overlay.ownership_added
     ]
     changed_ids = [pk for pk in overlay.ownership_changed if pk not in overlay.ownership_removed]
     if changed_ids:
         for link in Ownership.objects.filter(pk__in=changed_ids).values(
-                "pk", "owner", "owned", "share_percent", "kind", "start_date", "end_date"):
+                "pk", "owner", "owned", "share_percent", "kind", "start_date", "end_date", "source"):
             changes = {k: v for k, v in overlay.ownership_changed[link["pk"]].items() if k in link and k != "pk"}
             rows.append({**link, **changes})
     links = []
     for row in rows:
         if row["owner"] in (None, ""):
             continue
-        start, end = _payload_date(row["start_date"]), _payload_date(row["end_date"])
-        if (start is not None and start > day) or (end is not None and end < day):
-            continue
-        links.append(Ownership(pk=row["pk"], owner_id=int(row["owner"]), owned_id=int(row["owned"]),
-                               share_percent=_payload_decimal(row["share_percent"]),
-                               kind=row["kind"] or kind_default, start_date=start, end_date=end))
+        link = Ownership(pk=row["pk"], owner_id=int(row["owner"]), owned_id=int(row["owned"]),
+                         share_percent=_payload_decimal(row["share_percent"]), kind=row["kind"] or kind_default,
+                         start_date=_payload_date(row["start_date"]), end_date=_payload_date(row["end_date"]),
+                         source=row["source"] or "")
+        link.proposed = True
+        links.append(link)
     if links:
-        owners = Vendor.objects.in_bulk({link.owner_id for link in links})
+        vendors = Vendor.objects.in_bulk({link.owner_id for link in links} | {link.owned_id for link in links})
         for link in links:
-            if link.owner_id not in owners:  # fail closed: a proposal naming a vendor that is gone
+            if link.owner_id not in vendors:  # fail closed: a proposal naming a vendor that is gone
                 raise ValueError(f"Proposed owner {link.owner_id} of vendor {link.owned_id} does not exist")
-            link.owner = owners[link.owner_id]
+            link.owner = vendors[link.owner_id]
+            if link.owned_id in vendors:
+                link.owned = vendors[link.owned_id]
     return links
 
 

@@ -29,6 +29,7 @@ class OwnershipStep:
     owner_name: str
     kind: str
     share_percent: Decimal | None
+    proposed: bool = False  # the link is in this view by its organisation's pending proposal (added or changed)
 
 
 @dataclass
@@ -83,6 +84,18 @@ def _ownership_filter(as_of: dt.date | None) -> QuerySet[Ownership]:
     return qs.active_on(as_of) if as_of else qs.active_on(timezone.localdate())
 
 
+def _overlay_links(overlay: Overlay | None, day: dt.date | None) -> list[Ownership]:
+    """The links `overlay` adds or changes, in force on `day` (None: any date); none without an overlay (no
+    query)."""
+    if overlay is None or overlay.empty:
+        return []
+    return overlay_ownership_links(overlay, day)
+
+
+def _overlay_dropped(overlay: Overlay | None) -> set[int]:
+    return overlay.ownership_dropped if overlay is not None else set()
+
+
 def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None, overlay: Overlay | None = None
                           ) -> dict[int, list[Ownership]]:
     """Every ownership link above the given vendors, level by level (one query per level). With `overlay` (an
@@ -93,12 +106,10 @@ def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None,
     seen: set[int] = set(vendor_ids)
     frontier = set(vendor_ids)
     base = _ownership_filter(as_of)
-    dropped: set[int] = set()
+    dropped = _overlay_dropped(overlay)
     extra: dict[int, list[Ownership]] = defaultdict(list)
-    if overlay is not None and not overlay.empty:
-        dropped = overlay.ownership_dropped
-        for link in overlay_ownership_links(overlay, as_of or timezone.localdate()):
-            extra[link.owned_id].append(link)
+    for link in _overlay_links(overlay, as_of or timezone.localdate()):
+        extra[link.owned_id].append(link)
     while frontier:
         links = [link for link in base.filter(owned_id__in=frontier) if link.pk not in dropped]
         links += [link for owned_id in frontier for link in extra.get(owned_id, ())]
@@ -111,15 +122,50 @@ def ownership_links_above(vendor_ids: set[int], *, as_of: dt.date | None = None,
     return dict(links_by_owned)
 
 
+def ownership_links_below(vendor_id: int, *, as_of: dt.date | None = None, overlay: Overlay | None = None,
+                          limit: int = 30) -> list[Ownership]:
+    """The links in force on `as_of` (default today) by which `vendor_id` owns directly (at most `limit` shared
+    ones), with the owned vendor loaded; with `overlay`, in that organisation's view: the shared links it removes
+    or changes left out, the ones it adds or changes (marked `proposed`) read instead. One query; at most two more
+    with a non-empty overlay, once per overlay (overlay_ownership_links)."""
+    day = as_of or timezone.localdate()
+    dropped = _overlay_dropped(overlay)
+    qs = Ownership.objects.active_on(day).filter(owner_id=vendor_id).select_related("owned")
+    if dropped:
+        qs = qs.exclude(pk__in=dropped)
+    links = list(qs[:limit])
+    return links + [link for link in _overlay_links(overlay, day) if link.owner_id == vendor_id]
+
+
+def owner_links_recorded(vendor_id: int, *, overlay: Overlay | None = None, limit: int = 100) -> list[Ownership]:
+    """Every recorded link owning `vendor_id`, in force or not (at most `limit` shared ones), with the owner
+    loaded, the ended ones first, then by owner name; with `overlay`, in that organisation's view (as
+    ownership_links_below). One query; at most two more with a non-empty overlay, once per overlay."""
+    dropped = _overlay_dropped(overlay)
+    qs = Ownership.objects.filter(owned_id=vendor_id).select_related("owner").order_by("end_date", "owner__name")
+    if dropped:
+        qs = qs.exclude(pk__in=dropped)
+    links = list(qs[:limit])
+    proposed = [link for link in _overlay_links(overlay, None) if link.owned_id == vendor_id]
+    if not proposed:
+        return links  # the database's order, untouched
+    # NULL end dates last, as PostgreSQL orders them ascending.
+    return sorted(links + proposed, key=lambda link: (link.end_date is None, link.end_date or dt.date.min,
+                                                      link.owner.name.casefold()))
+
+
 def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None,
-                           links_by_owned: dict[int, list[Ownership]] | None = None) -> OwnershipChain:
+                           links_by_owned: dict[int, list[Ownership]] | None = None,
+                           overlay: Overlay | None = None) -> OwnershipChain:
     """The whole ownership chain of a vendor up to its ultimate parents (vendors nobody owns), with the
     path share along each path (shares multiplied) and summed per ultimate parent. Unknown shares stay unknown.
-    `links_by_owned`: ownership_links_above() of a set holding the vendor, read once for several chains.
+    `links_by_owned`: ownership_links_above() of a set holding the vendor, read once for several chains (in the
+    view it was read in). `overlay`: otherwise, the chain in that organisation's view (ownership_links_above);
+    its proposed links' steps are marked `proposed`.
     """
     vendor_id = vendor if isinstance(vendor, int) else vendor.pk
     if links_by_owned is None:
-        links_by_owned = ownership_links_above({vendor_id}, as_of=as_of)
+        links_by_owned = ownership_links_above({vendor_id}, as_of=as_of, overlay=overlay)
     paths: list[OwnershipPath] = []
     truncated = False
 
@@ -136,7 +182,7 @@ def vendor_ownership_chain(vendor: Vendor | int, *, as_of: dt.date | None = None
         for link in parents:
             share = link.share_percent
             new_pct = None if pct is None or share is None else pct * share / HUNDRED
-            step = OwnershipStep(link.pk, link.owner_id, link.owner.name, link.kind, share)
+            step = OwnershipStep(link.pk, link.owner_id, link.owner.name, link.kind, share, link.proposed)
             walk(link.owner_id, [*steps, step], new_pct, on_path | {link.owner_id})
 
     walk(vendor_id, [], HUNDRED, frozenset({vendor_id}))

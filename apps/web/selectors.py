@@ -403,16 +403,21 @@ def equipment_vendor_roles(equipment: Equipment) -> list[tuple[str, Any]]:
 
 def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> dict[str, Any]:
     """The explained chain of one unit: unit -> model -> vendors -> ownership paths -> list entries -> rule ->
-    deadline. Each vendor carries its ownership chain; each finding its path text and, when remediation is
-    installed, the rule and deadline that apply."""
+    deadline. Each vendor carries its ownership chain in the view of the unit's organisation (the links its
+    pending proposals apply to its own view too, marked `proposed`: the view its findings were derived in); each
+    finding its path text and, when remediation is installed, the rule and deadline that apply."""
     from apps.remediation.selectors import equipment_header
-    from apps.vendors.selectors import vendor_ownership_chain
+    from apps.vendors.overlay import organization_overlay
+    from apps.vendors.selectors import ownership_links_above, vendor_ownership_chain
 
     today = today_default(today)
-    vendors = []
-    for role, vendor in equipment_vendor_roles(equipment):
-        chain = vendor_ownership_chain(vendor, as_of=today)
-        vendors.append({"role": role, "vendor": vendor, "chain": chain})
+    roles = equipment_vendor_roles(equipment)
+    # The organisation's overlay read once, the links above every vendor of the unit read once (per level).
+    overlay = organization_overlay(equipment.site.organization_id)
+    links = ownership_links_above({vendor.pk for _role, vendor in roles}, as_of=today, overlay=overlay)
+    vendors = [{"role": role, "vendor": vendor,
+                "chain": vendor_ownership_chain(vendor, as_of=today, links_by_owned=links)}
+               for role, vendor in roles]
     findings = equipment_findings_for([equipment.pk]).get(equipment.pk, [])
     plans = remediation_for_equipment(equipment)
     # Open declarations (a supplier's signed "yes" in a data call): part of the status, each linking to its call.
@@ -470,16 +475,21 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
     """A vendor with aliases, identifiers, its ownership graph (owners up to the ultimate parents and the
     companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it; the
     statuses, findings and regime tests in the view of `organization_id` (the user's current organisation)."""
-    from apps.vendors.models import OemRelation, Ownership
+    from apps.vendors.models import OemRelation
+    from apps.vendors.overlay import organization_overlay
+    from apps.vendors.selectors import owner_links_recorded, ownership_links_below
 
     from . import svg
 
     today = today_default(today)
+    # In the view of the user's organisation: the links its pending proposals apply to its own view count (marked
+    # `proposed`), those it proposes removing do not; its overlay is read once for the whole page.
+    overlay = organization_overlay(organization_id) if organization_id is not None else None
     # the paths and each regime's own test (one place)
-    ownership = vendor_ownership_view(vendor, day=today, organization_id=organization_id)
+    ownership = vendor_ownership_view(vendor, day=today, organization_id=organization_id, overlay=overlay)
     chain = ownership.chain
     links = [link for group in chain.links_by_owned.values() for link in group]
-    below = list(Ownership.objects.active_on(today).filter(owner=vendor).select_related("owned")[:30])
+    below = ownership_links_below(vendor.pk, as_of=today, overlay=overlay)
     names = {vendor.pk: vendor.name}
     for link in links:
         names[link.owner_id] = link.owner.name
@@ -496,6 +506,8 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
         share = "share unknown" if link.share_percent is None else f"{link.share_percent.normalize():f}%"
         if link.kind != "shareholding":
             share = f"{link.get_kind_display().lower()}, {share}"
+        if link.proposed:
+            share = f"{share}, proposed"
         return svg.GraphEdge(link.owner_id, link.owned_id, share, unknown=link.share_percent is None)
 
     edges = [edge(link) for link in links + below]
@@ -528,9 +540,8 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
         "chain": chain,
         "ownership_tests": ownership.tests,
         "below": below,
-        # Every recorded owner link of this vendor, in force or not, with its dates and source.
-        "owner_links": list(Ownership.objects.filter(owned=vendor).select_related("owner")
-                            .order_by("end_date", "owner__name")[:MAX_OWNER_LINKS_SHOWN]),
+        # Every recorded owner link of this vendor, in force or not, with its dates and source (in this view).
+        "owner_links": owner_links_recorded(vendor.pk, overlay=overlay, limit=MAX_OWNER_LINKS_SHOWN),
         "graph": graph,
         "oem_makers": oem_makers,
         "oem_brands": oem_brands,

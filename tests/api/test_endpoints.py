@@ -193,8 +193,10 @@ def test_equipment_fast_representation_matches_the_declared_fields(world):
 
 
 def test_officer_proposes_ownership_through_the_service_and_cycles_are_refused(world):
-    """An officer's ownership writes are change proposals (202) that change no chain until a curator accepts
-    them (tests/api/test_proposals.py); what could never be accepted (a cycle) is refused at once."""
+    """An officer's ownership writes are change proposals (202) that change no shared chain until a curator
+    accepts them (tests/api/test_proposals.py): only the proposing organisation's view has the link meanwhile,
+    marked `proposed` (tests/web/test_own_view_ownership.py); what could never be accepted (a cycle) is refused
+    at once."""
     from apps.vendors.models import Ownership
 
     officer = token_client(world["users"]["officer"])
@@ -203,8 +205,15 @@ def test_officer_proposes_ownership_through_the_service_and_cycles_are_refused(w
                                                     "share_percent": "60", "kind": "shareholding"}, format="json")
     assert proposed.status_code == 202, proposed.content
     assert proposed.json()["payload"]["owner"] == grand.pk and proposed.json()["payload"]["share_percent"] == "60"
-    chain = officer.get(f"/api/v1/vendors/{world['vendor'].pk}/ownership/").json()
-    assert chain["ultimate_parents"][0]["name"] == "Parent Group"
+    assert proposed.json()["applies_to_own_view"] is True
+    url = f"/api/v1/vendors/{world['vendor'].pk}/ownership/"
+    chain = officer.get(url).json()
+    assert chain["ultimate_parents"][0]["name"] == "Grand Parent Holding"  # in the officer's own view
+    assert [(s["owner_name"], s["ownership_id"] is None, s["proposed"]) for s in chain["paths"][0]["steps"]] == [
+        ("Parent Group", False, False), ("Grand Parent Holding", True, True)]
+    shared = token_client(world["users"]["other_officer"]).get(url).json()  # another organisation's view
+    assert shared["ultimate_parents"][0]["name"] == "Parent Group"
+    assert [s["proposed"] for s in shared["paths"][0]["steps"]] == [False]
     cycle = officer.post("/api/v1/ownerships/", {"owner": world["vendor"].pk, "owned": world["parent"].pk},
                          format="json")
     assert cycle.status_code == 400 and "owner" in cycle.json()["error"]["fields"]

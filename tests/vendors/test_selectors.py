@@ -89,3 +89,70 @@ def test_vendors_by_normalised_name_same_form_close_forms_and_two_queries(django
     assert hikvision.vendor_id is None and hikvision.close == {hik.pk}
     assert "Ab" not in found and "CORP" not in found  # too short to search on / only a legal form
     assert vendors_by_normalised_name({"CORP"}) == {}
+
+
+# --- an organisation's own view (apps.vendors.overlay): its proposed links in, those it removes out -----------
+
+def _overlay(**changes):
+    from apps.vendors.overlay import Overlay
+
+    return Overlay(organization_id=0, proposal_ids=[1], **changes)
+
+
+@pytest.fixture
+def own_view():
+    """Holder owns Target (40%, shared) and Other (10%, shared); an overlay adds Newco -> Target (30%, since 2030:
+    not in force yet) and Newco -> Target2 (55%), changes Holder -> Other to 45% and removes Holder -> Target."""
+    holder, target, other, newco, target2 = (VendorFactory(name=n) for n in (
+        "Holder", "Target", "Other", "Newco", "Target Two"))
+    removed = ownership_create(owner=holder, owned=target, share_percent=Decimal("40"))
+    changed = ownership_create(owner=holder, owned=other, share_percent=Decimal("10"))
+    overlay = _overlay(
+        ownership_added=[{"owner": newco.pk, "owned": target.pk, "share_percent": "30", "start_date": "2030-01-01",
+                          "proposal": 1},
+                         {"owner": newco.pk, "owned": target2.pk, "share_percent": "55", "proposal": 2}],
+        ownership_removed={removed.pk}, ownership_changed={changed.pk: {"share_percent": "45"}})
+    return {"holder": holder, "target": target, "other": other, "newco": newco, "target2": target2,
+            "removed": removed, "changed": changed, "overlay": overlay}
+
+
+def test_the_chain_in_an_own_view_marks_the_proposed_steps(own_view):
+    from apps.vendors.selectors import vendor_ownership_chain
+
+    overlay = own_view["overlay"]
+    (step,) = vendor_ownership_chain(own_view["target2"], overlay=overlay).paths[0].steps
+    assert (step.ownership_id, step.owner_name, step.share_percent, step.proposed) == (
+        None, "Newco", Decimal("55"), True)
+    assert vendor_ownership_chain(own_view["target"], overlay=overlay).paths == []  # removed; the add not in force
+    (changed,) = vendor_ownership_chain(own_view["other"], overlay=overlay).paths[0].steps
+    assert (changed.ownership_id, changed.share_percent, changed.proposed) == (
+        own_view["changed"].pk, Decimal("45"), True)
+    (shared,) = vendor_ownership_chain(own_view["target"]).paths[0].steps  # the shared view
+    assert (shared.ownership_id, shared.proposed) == (own_view["removed"].pk, False)
+
+
+def test_owns_directly_in_an_own_view(own_view):
+    from apps.vendors.selectors import ownership_links_below
+
+    overlay = own_view["overlay"]
+    below = ownership_links_below(own_view["holder"].pk, overlay=overlay)
+    assert [(link.owned.name, link.share_percent, link.proposed) for link in below] == [
+        ("Other", Decimal("45"), True)]
+    assert sorted((link.owned.name, link.proposed) for link in ownership_links_below(own_view["holder"].pk)) == [
+        ("Other", False), ("Target", False)]
+    newco = ownership_links_below(own_view["newco"].pk, overlay=overlay)
+    assert [(link.pk, link.owned.name, link.proposed) for link in newco] == [(None, "Target Two", True)]
+
+
+def test_recorded_owners_in_an_own_view_whatever_their_dates(own_view, django_assert_max_num_queries):
+    from apps.vendors.selectors import owner_links_recorded
+
+    overlay = own_view["overlay"]
+    owners = owner_links_recorded(own_view["target"].pk, overlay=overlay)
+    assert [(link.owner.name, link.start_date, link.proposed) for link in owners] == [
+        ("Newco", dt.date(2030, 1, 1), True)]
+    assert [link.owner.name for link in owner_links_recorded(own_view["target"].pk)] == ["Holder"]
+    with django_assert_max_num_queries(1):  # the overlay's links are read once per overlay
+        again = owner_links_recorded(own_view["other"].pk, overlay=overlay)
+    assert [(link.pk, link.share_percent, link.proposed) for link in again] == [
+        (own_view["changed"].pk, Decimal("45"), True)]

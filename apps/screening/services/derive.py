@@ -80,12 +80,24 @@ def _links_above(vendor_ids: set[int], day: dt.date, overlay: Overlay | None = N
     apps.vendors.selectors.ownership_links_above)."""
     out: dict[int, list[LinkView]] = defaultdict(list)
     for chunk in _chunks(sorted(vendor_ids)):
-        for owned_id, links in ownership_links_above(set(chunk), as_of=day, overlay=overlay).items():
-            for link in links:
-                view = _link_view(link, owned_id)
-                if view not in out[owned_id]:
-                    out[owned_id].append(view)
+        _link_views_add(out, ownership_links_above(set(chunk), as_of=day, overlay=overlay))
     return out
+
+
+def _link_views(links_by_owned: dict[int, list[Ownership]]) -> dict[int, list[LinkView]]:
+    """The engine's links of links already read (an OwnershipChain's `links_by_owned`, in the view it was read
+    in): no query."""
+    out: dict[int, list[LinkView]] = defaultdict(list)
+    _link_views_add(out, links_by_owned)
+    return out
+
+
+def _link_views_add(out: dict[int, list[LinkView]], links_by_owned: dict[int, list[Ownership]]) -> None:
+    for owned_id, links in links_by_owned.items():
+        for link in links:
+            view = _link_view(link, owned_id)
+            if view not in out[owned_id]:
+                out[owned_id].append(view)
 
 
 def _overlay_touched(overlay: Overlay) -> set[int]:

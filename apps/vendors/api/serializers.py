@@ -118,13 +118,20 @@ class OemRelationSerializer(ReadOnlyModelSerializer):
                   "source", "notes", "created_at", "updated_at"]
 
 
+PROPOSED_HELP = ("True: the link is in your organisation's view by its own pending change proposal (applied to its "
+                 "own view, not yet decided by a curator); nobody else's view has it.")
+
+
 class OwnershipStepSerializer(serializers.Serializer):
-    ownership_id = serializers.IntegerField()
+    ownership_id = serializers.IntegerField(
+        allow_null=True, help_text="The recorded link (ownerships/); null for a link your organisation proposes "
+                                   "adding (proposed: true). A link it proposes changing keeps its id.")
     owner_id = serializers.IntegerField()
     owner_name = serializers.CharField()
     kind = serializers.ChoiceField(choices=OwnershipKind.choices)
     share_percent = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True,
                                              help_text="null: the share is not published (unknown).")
+    proposed = serializers.BooleanField(help_text=PROPOSED_HELP)
 
 
 PATH_SHARE_HELP = ("Path share (arithmetic, not a regime test): the shares multiplied along the path; null if a "
@@ -155,6 +162,7 @@ class OwnershipStakeSerializer(serializers.Serializer):
     counted = serializers.CharField(help_text="blocked (counted in full), pending (owner's match awaits review), "
                                     "control, unknown (share not published), or empty: not counted.")
     owner_status = serializers.CharField(help_text="Why the owner's stake counts or not, in words.")
+    proposed = serializers.BooleanField(help_text=PROPOSED_HELP)
 
 
 class OwnershipRegimeTestSerializer(serializers.Serializer):
@@ -182,6 +190,9 @@ class OwnershipRegimeTestSerializer(serializers.Serializer):
 
 
 class OwnershipChainSerializer(serializers.Serializer):
+    """The ownership chain and regime tests in the caller's view (`organization`, see the API docs): with the
+    links its organisation's pending proposals apply to its own view, without those it proposes removing."""
+
     vendor_id = serializers.IntegerField()
     vendor_name = serializers.CharField()
     as_of = serializers.DateField()

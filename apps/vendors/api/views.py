@@ -70,7 +70,9 @@ def _share(value) -> str:
 
 def ownership_chain_payload(vendor, *, day: dt.date, organization_id: int | None = None) -> dict:
     """The ownership view from apps.screening.selectors: each path in words with its multiplied path share
-    (arithmetic, not a regime test) and, beside them, each regime's own test with its verdict."""
+    (arithmetic, not a regime test) and, beside them, each regime's own test with its verdict. In the view of
+    `organization_id`: the links its pending proposals apply to its own view count, marked `proposed` (an added
+    one has no `ownership_id`), those it proposes removing do not."""
     view = vendor_ownership_view(vendor, day=day, organization_id=organization_id)
     paths = []
     for path in view.chain.paths:
@@ -85,7 +87,8 @@ def ownership_chain_payload(vendor, *, day: dt.date, organization_id: int | None
                                      else f" ({PATH_SHARE_LABEL}: unknown)")
         paths.append({
             "steps": [{"ownership_id": s.ownership_id, "owner_id": s.owner_id, "owner_name": s.owner_name,
-                       "kind": s.kind, "share_percent": s.share_percent} for s in path.steps],
+                       "kind": s.kind, "share_percent": s.share_percent, "proposed": s.proposed}
+                      for s in path.steps],
             "path_share_percent": share,
             "text": text,
         })
@@ -99,7 +102,8 @@ def ownership_chain_payload(vendor, *, day: dt.date, organization_id: int | None
         "pending_percent": t.pending_percent, "unknown_share": t.unknown_share, "verdict": t.verdict,
         "verdict_label": t.verdict_label, "verdict_text": t.verdict_text,
         "stakes": [{"owner_id": s.owner_id, "owner_name": s.owner_name, "kind": s.kind,
-                    "share_percent": s.share_percent, "counted": s.counted, "owner_status": s.owner_status}
+                    "share_percent": s.share_percent, "counted": s.counted, "owner_status": s.owner_status,
+                    "proposed": s.proposed}
                    for s in t.stakes],
     } for t in view.tests]
     if not paths:
@@ -186,7 +190,9 @@ class VendorViewSet(ServiceCreateMixin, ServiceUpdateMixin, ReadOnlyApiViewSet):
     @extend_schema(parameters=[AS_OF_PARAMETER], responses={200: OwnershipChainSerializer})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def ownership(self, request, id=None):
-        """The ownership chain up to the ultimate parents, each path explained, as of a day (default today)."""
+        """The ownership chain up to the ultimate parents, each path explained, as of a day (default today), in
+        the caller's view: the links its organisation's pending proposals apply to its own view count (steps
+        marked `proposed`; an added link has `ownership_id` null), those it proposes removing do not."""
         vendor = self.get_object()
         as_of = self.get_as_of()
         day = as_of.date() if as_of else timezone.localdate()
