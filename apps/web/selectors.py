@@ -403,10 +403,12 @@ def equipment_vendor_roles(equipment: Equipment) -> list[tuple[str, Any]]:
 
 def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> dict[str, Any]:
     """The explained chain of one unit: unit -> model -> vendors -> ownership paths -> list entries -> rule ->
-    deadline. Each vendor carries its ownership chain in the view of the unit's organisation (the links its
-    pending proposals apply to its own view too, marked `proposed`: the view its findings were derived in); each
+    deadline. Each vendor carries its status and ownership chain in the view of the unit's organisation (its own
+    status where it differs; the links its pending proposals apply to its own view too, marked `proposed`: the
+    view its findings were derived in); each
     finding its path text and, when remediation is installed, the rule and deadline that apply."""
     from apps.remediation.selectors import equipment_header
+    from apps.vendors.models import Vendor
     from apps.vendors.overlay import organization_overlay
     from apps.vendors.selectors import ownership_links_above, vendor_ownership_chain
 
@@ -415,7 +417,11 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
     # The organisation's overlay read once, the links above every vendor of the unit read once (per level).
     overlay = organization_overlay(equipment.site.organization_id)
     links = ownership_links_above({vendor.pk for _role, vendor in roles}, as_of=today, overlay=overlay)
-    vendors = [{"role": role, "vendor": vendor,
+    # Each vendor's status in the same view (its organisation's own status where it differs), one query.
+    statuses = dict(vendor_status_annotate(
+        Vendor.objects.filter(pk__in={vendor.pk for _role, vendor in roles}), equipment.site.organization_id)
+        .values_list("pk", "view_risk_status"))
+    vendors = [{"role": role, "vendor": vendor, "risk_status": statuses.get(vendor.pk, vendor.risk_status),
                 "chain": vendor_ownership_chain(vendor, as_of=today, links_by_owned=links)}
                for role, vendor in roles]
     findings = equipment_findings_for([equipment.pk]).get(equipment.pk, [])

@@ -4,6 +4,7 @@ with no Remove button: they have no database id), the links it proposes removing
 organisation still sees the shared view (one tenant's proposal must not bend another's page)."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -76,6 +77,26 @@ def test_a_proposed_owner_is_on_the_unit_page_marked_in_the_proposers_view_only(
     other = _page(client_for, proposed["other_officer"], "web:equipment-detail", units["other"].pk)
     assert "Zorblax Heavy Industries" not in other and MARK not in other
 
+
+
+def _vendor_badge(html: str, vendor_name: str) -> str:
+    """The status class of the badge beside a vendor's link in the unit page's "Vendors" list."""
+    found = re.search(rf'>{re.escape(vendor_name)}</a>\s*<span class="badge ([a-z_]+)">', html)
+    assert found, f"no badge beside {vendor_name}"
+    return found.group(1)
+
+
+def test_the_unit_pages_vendor_badge_is_the_status_in_its_organisations_view(client_for, org, proposed, units):
+    from apps.screening.models import VendorOrgStatus
+
+    sub = proposed["sub"]
+    own_status = VendorOrgStatus.objects.get(organization=org, vendor=sub).risk_status
+    sub.refresh_from_db()
+    assert own_status != "clear" and sub.risk_status == "clear"  # the views differ: the page must say which
+    own = _page(client_for, proposed["officer"], "web:equipment-detail", units["own"].pk)
+    assert _vendor_badge(own, sub.name) == own_status
+    other = _page(client_for, proposed["other_officer"], "web:equipment-detail", units["other"].pk)
+    assert _vendor_badge(other, sub.name) == "clear"
 
 def test_a_proposed_owner_is_on_the_vendor_page_marked_without_a_remove_button(client_for, proposed):
     sub, parent = proposed["sub"], proposed["parent"]
