@@ -68,6 +68,7 @@ def test_the_answer_is_in_the_callers_view_with_the_path_its_organisation_applie
     (path,) = vendor["ownership_paths"]
     assert [s["owner_id"] for s in path["steps"]] == [own_view_owner["parent"].pk]
     assert path["steps"][0]["owner_status"] == "restricted" and path["steps"][0]["owner_findings"]
+    assert path["proposed"] is True and path["steps"][0]["proposed"] is True  # rests on its pending proposal
     assert PrePurchaseCheck.objects.get(pk=body["check_id"]).result["registry"][0]["ownership_paths"] == [path]
 
     other = token_client(own_view_owner["other_officer"]).post(

@@ -423,7 +423,7 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
     for rel in oem_rows:
         maker = makers[rel.manufacturer_id]
         oem[rel.brand_id].append({"manufacturer_id": rel.manufacturer_id, "manufacturer_name": maker.name,
-                                  "category": rel.category, "confidence": rel.confidence,
+                                  "category": rel.category, "confidence": rel.confidence, "proposed": rel.pk is None,
                                   "status": statuses.get(rel.manufacturer_id, maker.risk_status)})
     auto = _auto_confirm_strengths()
     out = []
@@ -447,11 +447,15 @@ def _registry_vendors_for(*, name: str, identifiers: list[tuple[str, str]], orga
             "matched_name": hit.entry_name if hit else "", "why": hit.why if hit else "",
             "reasons": hit.reasons if hit else [], "explanation": hit.explanation if hit else "",
             "findings": own,
+            # `proposed`: a link or relation in this view by the organisation's pending proposal (its overlay),
+            # not a shared fact: the answer says which of its reasons nobody has confirmed yet.
             "ownership_paths": [{
                 "path_text": " <- ".join([vendor.name, *(_step_text(s) for s in path.steps)]),
                 "path_share_percent": str(path.path_share_percent) if path.path_share_percent is not None else None,
+                "proposed": any(s.proposed for s in path.steps),
                 "steps": [{"owner_id": s.owner_id, "owner_name": s.owner_name, "kind": s.kind,
                            "share_percent": str(s.share_percent) if s.share_percent is not None else None,
+                           "proposed": s.proposed,
                            "owner_status": owner_status.get(s.owner_id, RiskStatus.CLEAR),
                            "owner_findings": findings.get(s.owner_id, [])} for s in path.steps],
             } for path in chain.paths],
