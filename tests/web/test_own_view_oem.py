@@ -16,6 +16,7 @@ from django.urls import reverse
 from apps.inventory.models import Equipment
 from apps.vendors.choices import ProposalKind
 from apps.vendors.services import oem_relation_create, ownership_create
+from tests.api.conftest import token_client
 from tests.factories import EquipmentFactory, ProductModelFactory, VendorFactory
 from tests.web.test_own_view_ownership import MARK, _page, _propose, _section
 
@@ -125,6 +126,40 @@ def test_the_family_count_follows_the_proposers_view(client_for, officer, other_
     other = client_for(other_officer).get(reverse("web:vendor-detail", args=[vendor.pk]))
     assert other.context["n_family_units"] == _quantity(_units(family, "other", "vendor", "old_sub", "old_brand"))
     assert other.context["family_size"] == 2  # Tallfern Legacy (owned) and Oldgate Vision (white label)
+
+
+def test_the_equipment_list_family_filter_follows_the_proposers_view(client_for, officer, other_officer, family):
+    vendor = family["vendor"]
+    own = client_for(officer).get(reverse("web:equipment-list"), {"vendor_family": vendor.pk})
+    assert {e.pk for e, *_ in own.context["rows"]} == _units(family, "own", "vendor", "new_brand", "new_sub")
+    other = client_for(other_officer).get(reverse("web:equipment-list"), {"vendor_family": vendor.pk})
+    assert {e.pk for e, *_ in other.context["rows"]} == _units(family, "other", "vendor", "old_sub", "old_brand")
+
+
+def test_the_api_family_filter_follows_the_callers_view(officer, other_officer, family):
+    vendor = family["vendor"]
+
+    def shown(user) -> set[int]:
+        response = token_client(user).get("/api/v1/equipment/", {"vendor_family": vendor.pk})
+        assert response.status_code == 200
+        return {row["id"] for row in response.json()["results"]}
+
+    assert shown(officer) == _units(family, "own", "vendor", "new_brand", "new_sub")
+    assert shown(other_officer) == _units(family, "other", "vendor", "old_sub", "old_brand")
+
+
+def test_a_member_of_two_organisations_filters_in_the_selected_ones_view(client_for, officer, org, other_org, family):
+    """The web list shows the selected organisation's units in that organisation's view (its vendor pages answer in
+    it too), not the shared view an API caller of several organisations gets."""
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(organization=other_org, user=officer, role="viewer")
+    vendor, c = family["vendor"], client_for(officer)
+    for organization, key, names in ((org, "own", ("vendor", "new_brand", "new_sub")),
+                                     (other_org, "other", ("vendor", "old_sub", "old_brand"))):
+        c.post(reverse("web:org-switch"), {"organization": organization.pk})
+        listed = c.get(reverse("web:equipment-list"), {"vendor_family": vendor.pk})
+        assert {e.pk for e, *_ in listed.context["rows"]} == _units(family, key, *names)
 
 
 # --- constant queries -----------------------------------------------------------------------------------------
