@@ -146,10 +146,23 @@ class EquipmentFilterSet(ChangedSinceMixin):
         return queryset.filter(_vendor_q("product_model__", value) | Q(Exists(component))
                                | bom_parts_of_unit_q([value]))
 
+    def view_organization_id(self) -> int | None:
+        """The organisation in whose own view the filters that read shared vendor facts answer (vendor_family: its
+        pending proposals applied to its view count, apps.vendors.overlay): the signed-in user's only
+        organisation; None, the shared view, without a request or for a member of several organisations."""
+        organization_ids = request_organization_ids(self.request)
+        return organization_ids[0] if len(organization_ids) == 1 else None
+
     def filter_vendor_family(self, queryset, name, value):
+        if value is None:
+            return queryset
+        from apps.vendors.overlay import organization_overlay
         from apps.vendors.selectors import vendor_family
 
-        return queryset.filter(vendor_family_q(vendor_family(int(value)))) if value is not None else queryset
+        # The family in the organisation's own view (its overlay read once, one query), as its vendor page counts it.
+        organization_id = self.view_organization_id()
+        overlay = organization_overlay(organization_id) if organization_id is not None else None
+        return queryset.filter(vendor_family_q(vendor_family(int(value), overlay=overlay)))
 
     def filter_risk_status(self, queryset, name, value):
         return risk_status_filter(queryset, value)

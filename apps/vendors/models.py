@@ -238,6 +238,10 @@ class OemRelation(TimeStampedModel):
     provenance = models.JSONField(default=dict, blank=True, editable=False)
     history = HistoricalRecords()
 
+    # Not a field: True on the unsaved rows an organisation's overlay adds in its own view
+    # (apps.vendors.overlay.overlay_oem_relations), so pages can mark them as proposed.
+    proposed = False
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(brand=models.F("manufacturer")), name="oem_not_self"),

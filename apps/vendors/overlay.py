@@ -14,7 +14,8 @@ proposals as not applied and `proposal_apply_to_own_view` refuses to apply them.
 
 The facts of a view are merged in one place each, read by the derivation and the pre-purchase check alike:
 ownership links by `overlay_ownership_links` (through apps.vendors.selectors.ownership_links_above(overlay=...)),
-OEM relations by `overlay_oem_rows` (through apps.vendors.selectors.oem_rows_in_view).
+OEM relations by `overlay_oem_rows` (through apps.vendors.selectors.oem_rows_in_view); pages that list a vendor's
+OEM relations read them as model rows from `overlay_oem_relations` (apps.vendors.selectors.oem_relations_in_view).
 """
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class Overlay:
     # overlay_ownership_links' rows, whatever their dates, read once per overlay (a page or a derivation reads the
     # overlay once and asks for its links several times: the chain, what the vendor owns, its recorded owners).
     _ownership_links: list[Ownership] | None = field(default=None, init=False, repr=False, compare=False)
+    # overlay_oem_relations' rows, read once per overlay (a page shows a vendor's makers and brands from them).
+    _oem_relations: list[OemRelation] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -178,3 +181,37 @@ def overlay_oem_rows(overlay: Overlay) -> list[OemRow]:
     return [OemRow(None, int(row["brand"]), int(row["manufacturer"]), row.get("category") or "",
                    row.get("confidence") or confidence_default)
             for row in overlay.oem_added if row.get("manufacturer") not in (None, "")]
+
+
+def overlay_oem_relations(overlay: Overlay) -> list[OemRelation]:
+    """The OEM relations an overlay adds (overlay_oem_rows), as unsaved OemRelation rows marked `proposed` (pk
+    None) with their brand and manufacturer loaded, for pages that show them with the shared ones; those of
+    `overlay.oem_removed` are to be left out by the reader. One query the first time (the vendors, in one
+    in_bulk), whatever the number of proposals, none without OEM proposals; none after that for the same overlay
+    (the rows are kept on it: do not change them)."""
+    if overlay._oem_relations is None:
+        overlay._oem_relations = _overlay_oem_relations_read(overlay)
+    return list(overlay._oem_relations)
+
+
+def _overlay_oem_relations_read(overlay: Overlay) -> list[OemRelation]:
+    payloads = [row for row in overlay.oem_added if row.get("manufacturer") not in (None, "")]
+    if not payloads:
+        return []
+    confidence_default = OemRelation._meta.get_field("confidence").default
+    relations = []
+    for row in payloads:
+        relation = OemRelation(brand_id=int(row["brand"]), manufacturer_id=int(row["manufacturer"]),
+                               category=row.get("category") or "",
+                               confidence=row.get("confidence") or confidence_default,
+                               source=row.get("source") or "", notes=row.get("notes") or "")
+        relation.proposed = True
+        relations.append(relation)
+    vendors = Vendor.objects.in_bulk({r.brand_id for r in relations} | {r.manufacturer_id for r in relations})
+    for relation in relations:
+        missing = {relation.brand_id, relation.manufacturer_id} - set(vendors)
+        if missing:  # fail closed: a proposal naming a vendor that is gone
+            raise ValueError(f"Proposed OEM relation {relation.brand_id} made by {relation.manufacturer_id}: "
+                             f"no vendor {sorted(missing)}")
+        relation.brand, relation.manufacturer = vendors[relation.brand_id], vendors[relation.manufacturer_id]
+    return relations

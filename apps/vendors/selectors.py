@@ -13,7 +13,7 @@ from django.utils import timezone
 from .choices import ProposalStatus
 from .models import ChangeProposal, OemRelation, Ownership, Vendor, VendorAlias
 from .name_text import GENERIC_TOKENS, GEO_TOKENS, normalize_name
-from .overlay import OemRow, Overlay, overlay_oem_rows, overlay_ownership_links
+from .overlay import OemRow, Overlay, overlay_oem_relations, overlay_oem_rows, overlay_ownership_links
 
 # A pathological graph could have exponentially many paths; beyond this the chain is cut and says so.
 MAX_OWNERSHIP_PATHS = 2000
@@ -209,6 +209,24 @@ def oem_rows_in_view(brand_ids: set[int] | None = None, *, overlay: Overlay | No
     return rows
 
 
+def oem_relations_in_view(vendor_id: int, *, overlay: Overlay | None = None
+                          ) -> tuple[list[OemRelation], list[OemRelation]]:
+    """The OEM relations of `vendor_id` as a page lists them: (its makers: relations with it as the brand, the
+    manufacturer loaded; its brands: relations with it as the manufacturer, the brand loaded), by id. With
+    `overlay`, in that organisation's view: the relations it proposes removing left out, those it proposes adding
+    (unsaved rows marked `proposed`, no id) after the shared ones. One query; one more, once per overlay, when the
+    overlay adds OEM relations (overlay_oem_relations: the vendors, whatever the number of proposals)."""
+    dropped = overlay.oem_removed if overlay is not None else set()
+    qs = (OemRelation.objects.filter(Q(brand_id=vendor_id) | Q(manufacturer_id=vendor_id))
+          .select_related("brand", "manufacturer").order_by("pk"))
+    relations = [r for r in qs if r.pk not in dropped]
+    if overlay is not None and overlay.oem_added:
+        relations += overlay_oem_relations(overlay)
+    makers = [r for r in relations if r.brand_id == vendor_id]
+    brands = [r for r in relations if r.manufacturer_id == vendor_id]
+    return makers, brands
+
+
 def ownership_creates_cycle(*, owner_id: int, owned_id: int, exclude_pk: int | None = None) -> bool:
     """Would owner -> owned close a loop, i.e. does `owned` already own `owner` (directly or not)?
     Dates are ignored on purpose: a loop at any time is a data error."""
@@ -282,19 +300,38 @@ class VendorFamily:
     oem_brands: dict[int, set[str] | None] = field(default_factory=dict)
 
 
-def vendor_family(vendor_id: int, *, as_of: dt.date | None = None) -> VendorFamily:
+def vendor_family(vendor_id: int, *, as_of: dt.date | None = None, overlay: Overlay | None = None) -> VendorFamily:
     """The family of `vendor_id` (see VendorFamily): one query per ownership level, one for the OEM brands.
     A white-label brand's own subsidiaries are not followed (the vendor does not make their products).
-    Bounded by MAX_FAMILY companies."""
+    Bounded by MAX_FAMILY companies. With `overlay` (an organisation's pending proposals applied to its own view,
+    apps.vendors.overlay), the family in that view: the ownership links and OEM relations it proposes removing (or
+    changing) are not followed, those it proposes adding (or the changed values) are; at most two more queries,
+    once per overlay, when it holds ownership proposals (overlay_ownership_links)."""
+    day = as_of or timezone.localdate()
     family = VendorFamily(vendor_ids={vendor_id})
-    links = Ownership.objects.active_on(as_of or timezone.localdate())
+    links = Ownership.objects.active_on(day)
+    dropped = _overlay_dropped(overlay)
+    if dropped:
+        links = links.exclude(pk__in=dropped)
+    extra: dict[int, set[int]] = defaultdict(set)
+    for link in _overlay_links(overlay, day):
+        extra[link.owner_id].add(link.owned_id)
     frontier = {vendor_id}
     while frontier and len(family.vendor_ids) < MAX_FAMILY:
-        owned = set(links.filter(owner_id__in=frontier).values_list("owned_id", flat=True)) - family.vendor_ids
+        owned = set(links.filter(owner_id__in=frontier).values_list("owned_id", flat=True))
+        owned |= {owned_id for owner_id in frontier for owned_id in extra.get(owner_id, ())}
+        owned -= family.vendor_ids
         family.vendor_ids |= owned
         frontier = owned
-    for brand_id, category in OemRelation.objects.filter(manufacturer_id__in=family.vendor_ids).values_list(
-            "brand_id", "category")[:MAX_FAMILY]:
+    relations = OemRelation.objects.filter(manufacturer_id__in=family.vendor_ids)
+    removed = overlay.oem_removed if overlay is not None else set()
+    if removed:
+        relations = relations.exclude(pk__in=removed)
+    rows = list(relations.values_list("brand_id", "category")[:MAX_FAMILY])
+    if overlay is not None:
+        rows += [(row.brand_id, row.category) for row in overlay_oem_rows(overlay)
+                 if row.manufacturer_id in family.vendor_ids]
+    for brand_id, category in rows:
         if brand_id in family.vendor_ids:
             continue
         if not category:

@@ -72,6 +72,10 @@ class EquipmentListFilterSet(EquipmentFilterSet):
             fields["vendor"].widget.options_html = partial(vendor_options_html, organization_id,
                                                            fields["vendor"].empty_label)
 
+    def view_organization_id(self) -> int | None:
+        """The selected organisation (the list shows its units only), as its vendor pages answer in its view."""
+        return _org_id(self.request)
+
     def filter_vendor_obj(self, queryset, name, value):
         return self.filter_vendor(queryset, name, value.pk) if value else queryset
 

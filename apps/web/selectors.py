@@ -481,15 +481,14 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
     """A vendor with aliases, identifiers, its ownership graph (owners up to the ultimate parents and the
     companies it owns directly) drawn as SVG, OEM relations, findings, and the user's equipment from it; the
     statuses, findings and regime tests in the view of `organization_id` (the user's current organisation)."""
-    from apps.vendors.models import OemRelation
     from apps.vendors.overlay import organization_overlay
-    from apps.vendors.selectors import owner_links_recorded, ownership_links_below
+    from apps.vendors.selectors import oem_relations_in_view, owner_links_recorded, ownership_links_below
 
     from . import svg
 
     today = today_default(today)
-    # In the view of the user's organisation: the links its pending proposals apply to its own view count (marked
-    # `proposed`), those it proposes removing do not; its overlay is read once for the whole page.
+    # In the view of the user's organisation: the links and OEM relations its pending proposals apply to its own
+    # view count (marked `proposed`), those it proposes removing do not; its overlay is read once for the whole page.
     overlay = organization_overlay(organization_id) if organization_id is not None else None
     # the paths and each regime's own test (one place)
     ownership = vendor_ownership_view(vendor, day=today, organization_id=organization_id, overlay=overlay)
@@ -518,17 +517,16 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
 
     edges = [edge(link) for link in links + below]
     graph = svg.ownership_graph_svg(nodes, edges, title=f"Ownership of {vendor.name}") if edges else None
-    oem_makers = list(OemRelation.objects.filter(brand=vendor).select_related("manufacturer"))
-    oem_brands = list(OemRelation.objects.filter(manufacturer=vendor).select_related("brand"))
+    oem_makers, oem_brands = oem_relations_in_view(vendor.pk, overlay=overlay)
     findings = list(vendor_findings(vendor_id=vendor.pk, organization_id=organization_id))
     # Installed units with the vendor in any role, each counted once: product models first, then components.
     n_units = sum(vendor_site_units(organization_ids=organization_ids, vendor_ids={vendor.pk})
                   .get(vendor.pk, {}).values())
-    # "Under any brand": with the companies it owns and the brands it makes white-label products for.
+    # "Under any brand": with the companies it owns and the brands it makes white-label products for (in this view).
     from apps.inventory.filtersets import vendor_family_q
     from apps.vendors.selectors import vendor_family
 
-    family = vendor_family(vendor.pk, as_of=today)
+    family = vendor_family(vendor.pk, as_of=today, overlay=overlay)
     n_family_units = None
     if len(family.vendor_ids) > 1 or family.oem_brands:
         n_family_units = (equipment_installed(organization_ids).filter(vendor_family_q(family))
