@@ -520,7 +520,10 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
     oem_makers, oem_brands = oem_relations_in_view(vendor.pk, overlay=overlay)
     findings = list(vendor_findings(vendor_id=vendor.pk, organization_id=organization_id))
     # Installed units with the vendor in any role, each counted once: product models first, then components.
-    n_units = sum(vendor_site_units(organization_ids=organization_ids, vendor_ids={vendor.pk})
+    # Counted in the organisation whose view the page answers in (the lists these counts link to show its units
+    # only); all of the user's organisations only when none is selected.
+    counted_ids = [organization_id] if organization_id is not None else organization_ids
+    n_units = sum(vendor_site_units(organization_ids=counted_ids, vendor_ids={vendor.pk})
                   .get(vendor.pk, {}).values())
     # "Under any brand": with the companies it owns and the brands it makes white-label products for (in this view).
     from apps.inventory.filtersets import vendor_family_q
@@ -529,7 +532,7 @@ def vendor_page(vendor, *, organization_ids: list[int], organization_id: int | N
     family = vendor_family(vendor.pk, as_of=today, overlay=overlay)
     n_family_units = None
     if len(family.vendor_ids) > 1 or family.oem_brands:
-        n_family_units = (equipment_installed(organization_ids).filter(vendor_family_q(family))
+        n_family_units = (equipment_installed(counted_ids).filter(vendor_family_q(family))
                           .aggregate(n=Sum("quantity"))["n"] or 0)
     from apps.remediation.selectors import vendor_header
 

@@ -160,6 +160,10 @@ def test_a_member_of_two_organisations_filters_in_the_selected_ones_view(client_
         c.post(reverse("web:org-switch"), {"organization": organization.pk})
         listed = c.get(reverse("web:equipment-list"), {"vendor_family": vendor.pk})
         assert {e.pk for e, *_ in listed.context["rows"]} == _units(family, key, *names)
+        # The vendor page's counts are those of the lists they link to: the selected organisation's units.
+        page = c.get(reverse("web:vendor-detail", args=[vendor.pk]))
+        assert page.context["n_family_units"] == _quantity(_units(family, key, *names))
+        assert page.context["n_units"] == _quantity(_units(family, key, "vendor"))
 
 
 # --- constant queries -----------------------------------------------------------------------------------------
