@@ -28,6 +28,16 @@ class RestartableBroker:
 
         return redis.Redis(host="127.0.0.1", port=self.redis.port).llen(queue)
 
+    def queued_tasks(self, queue: str = "celery") -> list[str]:
+        """The task names of the messages waiting in `queue` (kombu's Redis transport: one JSON message per list
+        item, the task name in its headers)."""
+        import json
+
+        import redis
+
+        return [json.loads(raw)["headers"]["task"]
+                for raw in redis.Redis(host="127.0.0.1", port=self.redis.port).lrange(queue, 0, -1)]
+
     def restart_empty(self) -> None:
         """Redis runs without persistence here: a restart loses every queued message."""
         self.redis.stop()
