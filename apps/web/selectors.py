@@ -405,8 +405,8 @@ def equipment_chain(equipment: Equipment, *, today: dt.date | None = None) -> di
     """The explained chain of one unit: unit -> model -> vendors -> ownership paths -> list entries -> rule ->
     deadline. Each vendor carries its status and ownership chain in the view of the unit's organisation (its own
     status where it differs; the links its pending proposals apply to its own view too, marked `proposed`: the
-    view its findings were derived in); each
-    finding its path text and, when remediation is installed, the rule and deadline that apply."""
+    view its findings were derived in); each finding its path text and, when remediation is installed, the rule
+    and deadline that apply."""
     from apps.remediation.selectors import equipment_header
     from apps.vendors.models import Vendor
     from apps.vendors.overlay import organization_overlay
