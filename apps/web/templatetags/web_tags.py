@@ -21,6 +21,16 @@ def risk_badge(status) -> str:
     return format_html('<span class="badge {}">{}</span>', status, RISK_BADGE_WORDS.get(str(status), status))
 
 
+PROPOSED_BADGE = mark_safe(' <span class="badge neutral proposed">proposed: your organisation\'s view</span>')
+
+
+@register.simple_tag
+def proposed_badge(proposed) -> str:
+    """The mark of a link or relation that is in the reader's view by its organisation's pending proposal
+    (apps.vendors.overlay), with its leading space: `{% proposed_badge s.proposed %}`; nothing otherwise."""
+    return PROPOSED_BADGE if proposed else ""
+
+
 @register.simple_tag(takes_context=True)
 def sort_link(context, label: str, key: str, current: str):
     """A column header that sorts by `key`, toggling direction; announces the current order to readers."""
